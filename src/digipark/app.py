@@ -1,0 +1,85 @@
+"""The FastAPI application: every domain's API router and web pages."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlparse
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from digipark import __version__
+from digipark.audit import service as audit_service
+from digipark.core.config import get_settings
+from digipark.core.db import get_engine
+from digipark.core.errors import install_problem_handlers
+
+log = logging.getLogger("digipark.http")
+
+
+def _broker_reachable(url: str, timeout: float = 1.0) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 1883), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def create_app() -> FastAPI:
+    from digipark.audit.api import router as audit_router
+    from digipark.auth.api import router as auth_router
+    from digipark.registry.api import router as registry_router
+    from digipark.web import pages as web_pages
+
+    audit_service.install()
+    app = FastAPI(
+        title="digipark",
+        version=__version__,
+        description="园区统一数字平台 — unified digital platform of a high-standard digital industrial park",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    install_problem_handlers(app)
+    app.include_router(auth_router)
+    app.include_router(registry_router)
+    app.include_router(audit_router)
+    web_pages.install(app)
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        log.info("request", extra={"method": request.method, "path": request.url.path,
+                                   "status": response.status_code,
+                                   "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+        return response
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {}})
+    def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            with get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports, it does not raise
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        mqtt_url = get_settings().mqtt_url
+        if mqtt_url:
+            checks["broker"] = "ok" if _broker_reachable(mqtt_url) else "unreachable"
+        else:
+            checks["broker"] = "not configured (embedded)"
+        ready = all(v == "ok" or v.startswith("not configured") for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    return app

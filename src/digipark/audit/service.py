@@ -1,0 +1,208 @@
+"""Audit log: every business write, hash-chained.
+
+Writes of models marked `Audited` are captured in one place, a session `after_flush` hook, so no service can
+forget them. Non-row events (logins, lockouts, exports) go through `record`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import inspect, insert, select, update
+from sqlalchemy.orm import Session, UOWTransaction
+
+from digipark.audit.models import AuditEntry, AuditHead
+from digipark.core.db import utcnow
+from digipark.core.tenancy import Audited
+
+GENESIS_HASH = "0" * 64
+_ACTOR_KEY = "digipark.actor"
+
+
+@dataclasses.dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str | None = None
+    user_id: int | None = None
+
+
+SYSTEM = Actor("system")
+
+
+def set_actor(session: Session, actor: Actor) -> None:
+    session.info[_ACTOR_KEY] = actor
+
+
+def get_actor(session: Session) -> Actor:
+    actor = session.info.get(_ACTOR_KEY)
+    return actor if isinstance(actor, Actor) else SYSTEM
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    payload = canonical_json({**fields, "prev_hash": prev_hash})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "ts", "actor", "actor_role", "park_id", "enterprise_id", "action", "entity_type", "entity_id",
+            "before", "after")
+    return {k: (_jsonable(row[k]) if k == "ts" else row[k]) for k in keys}
+
+
+def _append(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    conn = session.connection()
+    head = conn.execute(select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)
+                        .with_for_update()).first()
+    if head is None:
+        conn.execute(insert(AuditHead).values(id=1, last_id=0, last_hash=GENESIS_HASH))
+        last_id, last_hash = 0, GENESIS_HASH
+    else:
+        last_id, last_hash = head
+    for row in rows:
+        last_id += 1
+        row["id"] = last_id
+        row["prev_hash"] = last_hash
+        row["hash"] = last_hash = entry_hash(last_hash, _hashed_fields(row))
+    conn.execute(insert(AuditEntry), rows)
+    conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=last_id, last_hash=last_hash))
+
+
+def _row(session: Session, action: str, entity_type: str, entity_id: Any, park_id: int | None,
+         enterprise_id: int | None, before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    actor = get_actor(session)
+    return {
+        "ts": utcnow(), "actor": actor.name, "actor_role": actor.role, "park_id": park_id,
+        "enterprise_id": enterprise_id, "action": action, "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id), "before": before, "after": after,
+    }
+
+
+def record(session: Session, *, action: str, entity_type: str, entity_id: Any = None, park_id: int | None = None,
+           enterprise_id: int | None = None, before: dict[str, Any] | None = None,
+           after: dict[str, Any] | None = None) -> None:
+    """Append an entry that is not a row change (login, lockout, export, import)."""
+    _append(session, [_row(session, action, entity_type, entity_id, park_id, enterprise_id, before, after)])
+
+
+def _columns(obj: Audited) -> Iterator[str]:
+    for attr in inspect(type(obj)).column_attrs:
+        if attr.key not in obj.__audit_exclude__ and attr.key not in ("created_at", "updated_at"):
+            yield attr.key
+
+
+def _snapshot(obj: Audited) -> dict[str, Any]:
+    return {key: _jsonable(getattr(obj, key)) for key in _columns(obj)}
+
+
+def _changes(obj: Audited) -> tuple[dict[str, Any], dict[str, Any]]:
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    state = inspect(obj)
+    for key in _columns(obj):
+        history = state.attrs[key].history
+        if history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                before[key], after[key] = _jsonable(old), _jsonable(new)
+    return before, after
+
+
+def _owner(obj: Any) -> tuple[int | None, int | None]:
+    park_column = getattr(type(obj), "__park_column__", "park_id")
+    enterprise_column = getattr(type(obj), "__enterprise_column__", "enterprise_id")
+    return getattr(obj, park_column, None), getattr(obj, enterprise_column, None)
+
+
+def _entity(obj: Any) -> tuple[str, Any]:
+    identity = inspect(obj).identity
+    return obj.__tablename__, identity[0] if identity else None
+
+
+def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
+    rows: list[dict[str, Any]] = []
+    for obj in session.new:
+        if isinstance(obj, Audited):
+            rows.append(_row(session, "create", *_entity(obj), *_owner(obj), None, _snapshot(obj)))
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and session.is_modified(obj, include_collections=False):
+            before, after = _changes(obj)
+            if after:
+                rows.append(_row(session, "update", *_entity(obj), *_owner(obj), before, after))
+    for obj in session.deleted:
+        if isinstance(obj, Audited):
+            rows.append(_row(session, "delete", *_entity(obj), *_owner(obj), _snapshot(obj), None))
+    _append(session, rows)
+
+
+def install(session_class: type[Session] = Session) -> None:
+    from sqlalchemy import event
+
+    if not event.contains(session_class, "after_flush", _after_flush):
+        event.listen(session_class, "after_flush", _after_flush)
+
+
+@dataclasses.dataclass
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_broken_id: int | None = None
+    reason: str | None = None
+
+
+def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
+    """Walk the chain in id order; report the first entry whose link or content does not match."""
+    prev_hash = GENESIS_HASH
+    expected_id = 1
+    checked = 0
+    last_seen = 0
+    while True:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.id > last_seen).order_by(AuditEntry.id)
+                                  .limit(batch)).all()
+        if not entries:
+            break
+        for entry in entries:
+            if entry.id != expected_id:
+                return VerifyResult(False, checked, expected_id, f"entry {expected_id} is missing")
+            if entry.prev_hash != prev_hash:
+                return VerifyResult(False, checked, entry.id, "link to the previous entry does not match")
+            fields = _hashed_fields({c: getattr(entry, c) for c in (
+                "id", "ts", "actor", "actor_role", "park_id", "enterprise_id", "action", "entity_type",
+                "entity_id", "before", "after")})
+            if entry_hash(prev_hash, fields) != entry.hash:
+                return VerifyResult(False, checked, entry.id, "content does not match its hash")
+            prev_hash = entry.hash
+            expected_id += 1
+            checked += 1
+            last_seen = entry.id
+        session.expunge_all()
+    head = session.execute(select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)).first()
+    if head is not None and (head.last_id != checked or head.last_hash != prev_hash):
+        return VerifyResult(False, checked, checked + 1, "entries after the last one found are missing")
+    return VerifyResult(True, checked)
+

@@ -1,0 +1,73 @@
+"""FastAPI dependencies: the request-scoped transaction and the caller's scope."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from digipark.audit.service import Actor, set_actor
+from digipark.auth import service
+from digipark.auth.models import User
+from digipark.auth.scope import Scope
+from digipark.core.db import transaction
+from digipark.core.errors import NotAuthenticated, PermissionDenied
+
+SESSION_COOKIE = "dp_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db() -> Iterator[Session]:
+    """One transaction per request: committed before the response is sent, rolled back on error."""
+    with transaction() as db:
+        yield db
+
+
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def current_user(request: Request, db: DbSession) -> User | None:
+    """The authenticated user, or None. Cookie-authenticated unsafe API calls must echo the CSRF token."""
+    if hasattr(request.state, "user"):
+        return request.state.user  # type: ignore[no-any-return]
+    user: User | None = None
+    raw_token = _bearer(request)
+    if raw_token:
+        user = service.resolve_api_token(db, raw=raw_token)
+        if user is None:
+            raise NotAuthenticated("the bearer token is invalid, expired or revoked")
+    elif raw_session := request.cookies.get(SESSION_COOKIE):
+        found = service.resolve_web_session(db, raw=raw_session)
+        if found is not None:
+            user, web_session = found
+            request.state.csrf_token = web_session.csrf_token
+            if (request.method not in SAFE_METHODS and request.url.path.startswith("/api/")
+                    and request.headers.get(CSRF_HEADER) != web_session.csrf_token):
+                raise PermissionDenied(f"missing or wrong {CSRF_HEADER} header for a cookie-authenticated call")
+    request.state.user = user
+    if user is not None:
+        set_actor(db, Actor(user.username, user.role, user.id))
+    return user
+
+
+def require_user(user: Annotated[User | None, Depends(current_user)]) -> User:
+    if user is None:
+        raise NotAuthenticated("log in or send an API bearer token")
+    return user
+
+
+def get_scope(request: Request, db: DbSession, user: Annotated[User, Depends(require_user)]) -> Scope:
+    if not hasattr(request.state, "scope"):
+        request.state.scope = service.scope_for(db, user)
+    return request.state.scope  # type: ignore[no-any-return]
+
+
+CurrentUser = Annotated[User, Depends(require_user)]
+CurrentScope = Annotated[Scope, Depends(get_scope)]

@@ -1,0 +1,1 @@
+"""Shared foundations; imports no domain."""

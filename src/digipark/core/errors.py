@@ -1,0 +1,133 @@
+"""Domain errors and their RFC 9457 `application/problem+json` rendering."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+PROBLEM_BASE = "https://digipark.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class DomainError(Exception):
+    """An error a caller can act on; carries a stable problem type."""
+
+    type_slug: ClassVar[str] = "domain-error"
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Request could not be processed"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.type_slug,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+class NotFound(DomainError):
+    type_slug = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class PermissionDenied(DomainError):
+    type_slug = "forbidden"
+    status = 403
+    title = "Forbidden"
+
+
+class NotAuthenticated(DomainError):
+    type_slug = "not-authenticated"
+    status = 401
+    title = "Authentication required"
+
+
+class ValidationFailed(DomainError):
+    type_slug = "validation-error"
+    status = 422
+    title = "Invalid input"
+
+
+class Conflict(DomainError):
+    type_slug = "conflict"
+    status = 409
+    title = "Conflict with existing data"
+
+
+class AccountLocked(DomainError):
+    type_slug = "account-locked"
+    status = 423
+    title = "Account locked"
+
+
+def field_error(field: str, reason: str, **extra: Any) -> ValidationFailed:
+    return ValidationFailed(f"{field}: {reason}", errors=[{"field": field, "reason": reason, **extra}])
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error of the API as problem+json; never leak a traceback."""
+    import logging
+
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from sqlalchemy.exc import IntegrityError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    log = logging.getLogger("digipark.errors")
+
+    def respond(request: Request, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+        body.setdefault("instance", request.url.path)
+        return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        return respond(request, exc.problem(), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")),
+                "location": str(err.get("loc", ("",))[0]),
+                "reason": err.get("msg", "invalid"),
+            }
+            for err in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors) or "invalid request"
+        return respond(request, ValidationFailed(detail, errors=errors).problem())
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity error: %s", exc.orig)
+        return respond(request, Conflict("the change conflicts with existing data (duplicate or in use)").problem())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 405: "method-not-allowed", 401: "not-authenticated", 403: "forbidden"}.get(
+            exc.status_code, "http-error"
+        )
+        body = {"type": PROBLEM_BASE + slug, "title": str(exc.detail), "status": exc.status_code,
+                "detail": str(exc.detail)}
+        return respond(request, body, dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        body = {"type": PROBLEM_BASE + "internal-error", "title": "Internal error", "status": 500,
+                "detail": "an unexpected error occurred; it has been logged"}
+        return respond(request, body)

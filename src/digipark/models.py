@@ -1,0 +1,10 @@
+"""Every domain's models, imported so the metadata is complete (Alembic, tests)."""
+
+from digipark.audit import models as audit_models
+from digipark.auth import models as auth_models
+from digipark.core.db import Base
+from digipark.registry import models as registry_models
+
+metadata = Base.metadata
+
+__all__ = ["audit_models", "auth_models", "metadata", "registry_models"]

@@ -1,0 +1,41 @@
+"""The device-kind catalogue: device kinds and the points each reports, loaded from data."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+from pydantic import BaseModel
+
+
+class PointDescription(BaseModel):
+    key: str
+    name_zh: str
+    name_en: str
+    quantity: str
+    unit: str
+    device_class: str
+    state_class: str = "measurement"
+    expected_interval_s: int = 60
+    valid_min: float | None = None
+    valid_max: float | None = None
+
+
+class DeviceKind(BaseModel):
+    key: str
+    name_zh: str
+    name_en: str
+    protocol: str
+    points: list[PointDescription]
+
+
+@cache
+def device_kinds() -> dict[str, DeviceKind]:
+    text = resources.files("digipark.registry").joinpath("data/device_kinds.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)["kinds"]
+    return {key: DeviceKind(key=key, **value) for key, value in raw.items()}
+
+
+def device_kind(key: str) -> DeviceKind | None:
+    return device_kinds().get(key)
