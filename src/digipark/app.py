@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlparse
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -14,20 +12,12 @@ from sqlalchemy import text
 
 from digipark import __version__
 from digipark.audit import service as audit_service
+from digipark.core.broker import probe_mqtt
 from digipark.core.config import get_settings
 from digipark.core.db import get_engine
 from digipark.core.errors import install_problem_handlers
 
 log = logging.getLogger("digipark.http")
-
-
-def _broker_reachable(url: str, timeout: float = 1.0) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 1883), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def create_app() -> FastAPI:
@@ -75,7 +65,7 @@ def create_app() -> FastAPI:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         mqtt_url = get_settings().mqtt_url
         if mqtt_url:
-            checks["broker"] = "ok" if _broker_reachable(mqtt_url) else "unreachable"
+            checks["broker"] = probe_mqtt(mqtt_url)
         else:
             checks["broker"] = "not configured (embedded)"
         ready = all(v == "ok" or v.startswith("not configured") for v in checks.values())
