@@ -30,8 +30,8 @@ from digipark.core import migrate
 from digipark.core.codes import make_uscc
 from digipark.core.db import make_engine
 from digipark.registry import schemas
-from digipark.registry.models import Point
 from digipark.registry import service as registry
+from digipark.registry.models import Point
 
 REQUIRE_SERVICES = os.environ.get("DIGIPARK_REQUIRE_SERVICES") == "1"
 TEST_DATABASE_URL = os.environ.get("DIGIPARK_TEST_DATABASE_URL")
@@ -40,8 +40,11 @@ TEST_MQTT_URL = os.environ.get("DIGIPARK_TEST_MQTT_URL")
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     database = TEST_DATABASE_URL or "SQLite (temporary file)"
-    return [f"digipark test database: {database}", f"digipark test MQTT broker: {TEST_MQTT_URL or 'none'}",
-            f"services required: {REQUIRE_SERVICES}"]
+    return [
+        f"digipark test database: {database}",
+        f"digipark test MQTT broker: {TEST_MQTT_URL or 'none'}",
+        f"services required: {REQUIRE_SERVICES}",
+    ]
 
 
 def service_unavailable(what: str) -> None:
@@ -122,31 +125,78 @@ def _build_park(db: Session, code: str, region: str, serial: int, password: str)
     park = registry.create_park(db, code=code, name=f"测试园区{code}", region_code=region)
     scope = system_scope(park.id)
     kinds = registry.KINDS
-    zone = registry.create(db, scope=scope, kind=kinds["zone"], data=schemas.ZoneCreate(
-        code="Z1", name="一区", function="industrial", geometry=polygon(120.7, 31.3, 0.01)))
-    parcel = registry.create(db, scope=scope, kind=kinds["land_parcel"], data=schemas.LandParcelCreate(
-        zone_id=zone.id, code="P1", geometry=polygon(120.7, 31.3), land_use="M1"))
-    building = registry.create(db, scope=scope, kind=kinds["building"], data=schemas.BuildingCreate(
-        zone_id=zone.id, parcel_id=parcel.id, code="B1", name="1号厂房", floors=3, use="factory",
-        footprint=polygon(120.7001, 31.3001, 0.0005), gross_floor_area_m2=6000))
-    floor = registry.create(db, scope=scope, kind=kinds["floor"], data=schemas.FloorCreate(
-        building_id=building.id, level=1))
+    zone = registry.create(
+        db,
+        scope=scope,
+        kind=kinds["zone"],
+        data=schemas.ZoneCreate(code="Z1", name="一区", function="industrial", geometry=polygon(120.7, 31.3, 0.01)),
+    )
+    parcel = registry.create(
+        db,
+        scope=scope,
+        kind=kinds["land_parcel"],
+        data=schemas.LandParcelCreate(zone_id=zone.id, code="P1", geometry=polygon(120.7, 31.3), land_use="M1"),
+    )
+    building = registry.create(
+        db,
+        scope=scope,
+        kind=kinds["building"],
+        data=schemas.BuildingCreate(
+            zone_id=zone.id,
+            parcel_id=parcel.id,
+            code="B1",
+            name="1号厂房",
+            floors=3,
+            use="factory",
+            footprint=polygon(120.7001, 31.3001, 0.0005),
+            gross_floor_area_m2=6000,
+        ),
+    )
+    floor = registry.create(
+        db, scope=scope, kind=kinds["floor"], data=schemas.FloorCreate(building_id=building.id, level=1)
+    )
     enterprises = []
     for i in range(2):
         uscc = make_uscc("9", "1", region, f"{serial:02d}{i:01d}MA0001"[:8])
-        enterprises.append(registry.create(db, scope=scope, kind=kinds["enterprise"], data=schemas.EnterpriseCreate(
-            name=f"{code}企业{i}", uscc=uscc, industry_code="3311", above_scale=i == 0, industrial=True)))
-    room = registry.create(db, scope=scope, kind=kinds["room"], data=schemas.RoomCreate(
-        floor_id=floor.id, code="101", area_m2=500, enterprise_id=enterprises[0].id))
+        enterprises.append(
+            registry.create(
+                db,
+                scope=scope,
+                kind=kinds["enterprise"],
+                data=schemas.EnterpriseCreate(
+                    name=f"{code}企业{i}", uscc=uscc, industry_code="3311", above_scale=i == 0, industrial=True
+                ),
+            )
+        )
+    room = registry.create(
+        db,
+        scope=scope,
+        kind=kinds["room"],
+        data=schemas.RoomCreate(floor_id=floor.id, code="101", area_m2=500, enterprise_id=enterprises[0].id),
+    )
     devices = [
-        registry.create(db, scope=scope, kind=kinds["device"], data=schemas.DeviceCreate(
-            code="M1", name="企业电表", kind="electricity_meter", enterprise_id=enterprises[0].id,
-            building_id=building.id)),
-        registry.create(db, scope=scope, kind=kinds["device"], data=schemas.DeviceCreate(
-            code="G1", name="园区气体探测器", kind="gas_detector", building_id=building.id)),
+        registry.create(
+            db,
+            scope=scope,
+            kind=kinds["device"],
+            data=schemas.DeviceCreate(
+                code="M1",
+                name="企业电表",
+                kind="electricity_meter",
+                enterprise_id=enterprises[0].id,
+                building_id=building.id,
+            ),
+        ),
+        registry.create(
+            db,
+            scope=scope,
+            kind=kinds["device"],
+            data=schemas.DeviceCreate(code="G1", name="园区气体探测器", kind="gas_detector", building_id=building.id),
+        ),
     ]
-    points = [pid for d in devices
-              for pid in db.scalars(select(Point.id).where(Point.device_id == d.id).order_by(Point.id))]
+    points = [
+        pid for d in devices for pid in db.scalars(select(Point.id).where(Point.device_id == d.id).order_by(Point.id))
+    ]
     tokens: dict[str, str] = {}
     users = {
         "park_admin": (Role.PARK_ADMIN, None),
@@ -157,11 +207,22 @@ def _build_park(db: Session, code: str, region: str, serial: int, password: str)
         "resident": (Role.RESIDENT, None),
     }
     for name, (role, enterprise_id) in users.items():
-        user = auth_service.create(db, username=f"{code}-{name}", password=password, role=role,
-                                   park_id=park.id, enterprise_id=enterprise_id)
+        user = auth_service.create(
+            db, username=f"{code}-{name}", password=password, role=role, park_id=park.id, enterprise_id=enterprise_id
+        )
         tokens[name], _ = auth_service.create_api_token(db, user=user, name="test")
-    return ParkWorld(park.id, zone.id, parcel.id, building.id, floor.id, room.id, [e.id for e in enterprises],
-                     [d.id for d in devices], points, tokens)
+    return ParkWorld(
+        park.id,
+        zone.id,
+        parcel.id,
+        building.id,
+        floor.id,
+        room.id,
+        [e.id for e in enterprises],
+        [d.id for d in devices],
+        points,
+        tokens,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -45,9 +45,15 @@ def create_app() -> FastAPI:
     async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
-        log.info("request", extra={"method": request.method, "path": request.url.path,
-                                   "status": response.status_code,
-                                   "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
         return response
 
     @app.get("/healthz", tags=["operations"])
@@ -69,7 +75,8 @@ def create_app() -> FastAPI:
         else:
             checks["broker"] = "not configured (embedded)"
         ready = all(v == "ok" or v.startswith("not configured") for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
     return app

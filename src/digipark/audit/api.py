@@ -15,8 +15,12 @@ from digipark.core.listing import ListQuery, ListSpec, Page
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 AUDIT_LIST = ListSpec(
-    filters={"entity_type": AuditEntry.entity_type, "entity_id": AuditEntry.entity_id,
-             "action": AuditEntry.action, "actor": AuditEntry.actor},
+    filters={
+        "entity_type": AuditEntry.entity_type,
+        "entity_id": AuditEntry.entity_id,
+        "action": AuditEntry.action,
+        "actor": AuditEntry.actor,
+    },
     sort={"id": AuditEntry.id, "ts": AuditEntry.ts},
     default_sort="-id",
 )
@@ -46,8 +50,9 @@ class VerifyRead(BaseModel):
 
 
 @router.get("/entries", response_model=Page[AuditEntryRead])
-def list_entries(db: DbSession, scope: CurrentScope,
-                 query: Annotated[ListQuery, Depends(AUDIT_LIST.dependency())]) -> Any:
+def list_entries(
+    db: DbSession, scope: CurrentScope, query: Annotated[ListQuery, Depends(AUDIT_LIST.dependency())]
+) -> Any:
     scope.require("audit.read")
     stmt = select(AuditEntry).where(AuditEntry.park_id.in_(sorted(scope.read_parks)))
     rows, total = AUDIT_LIST.apply(db, stmt, query)

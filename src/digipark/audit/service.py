@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import inspect, insert, select, update
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 
 from digipark.audit.models import AuditEntry, AuditHead
@@ -67,8 +67,19 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def _hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "ts", "actor", "actor_role", "park_id", "enterprise_id", "action", "entity_type", "entity_id",
-            "before", "after")
+    keys = (
+        "id",
+        "ts",
+        "actor",
+        "actor_role",
+        "park_id",
+        "enterprise_id",
+        "action",
+        "entity_type",
+        "entity_id",
+        "before",
+        "after",
+    )
     return {k: (_jsonable(row[k]) if k == "ts" else row[k]) for k in keys}
 
 
@@ -76,8 +87,9 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     conn = session.connection()
-    head = conn.execute(select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)
-                        .with_for_update()).first()
+    head = conn.execute(
+        select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+    ).first()
     if head is None:
         conn.execute(insert(AuditHead).values(id=1, last_id=0, last_hash=GENESIS_HASH))
         last_id, last_hash = 0, GENESIS_HASH
@@ -92,19 +104,42 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
     conn.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=last_id, last_hash=last_hash))
 
 
-def _row(session: Session, action: str, entity_type: str, entity_id: Any, park_id: int | None,
-         enterprise_id: int | None, before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+def _row(
+    session: Session,
+    action: str,
+    entity_type: str,
+    entity_id: Any,
+    park_id: int | None,
+    enterprise_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
     actor = get_actor(session)
     return {
-        "ts": utcnow(), "actor": actor.name, "actor_role": actor.role, "park_id": park_id,
-        "enterprise_id": enterprise_id, "action": action, "entity_type": entity_type,
-        "entity_id": None if entity_id is None else str(entity_id), "before": before, "after": after,
+        "ts": utcnow(),
+        "actor": actor.name,
+        "actor_role": actor.role,
+        "park_id": park_id,
+        "enterprise_id": enterprise_id,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "before": before,
+        "after": after,
     }
 
 
-def record(session: Session, *, action: str, entity_type: str, entity_id: Any = None, park_id: int | None = None,
-           enterprise_id: int | None = None, before: dict[str, Any] | None = None,
-           after: dict[str, Any] | None = None) -> None:
+def record(
+    session: Session,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: Any = None,
+    park_id: int | None = None,
+    enterprise_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
     """Append an entry that is not a row change (login, lockout, export, import)."""
     _append(session, [_row(session, action, entity_type, entity_id, park_id, enterprise_id, before, after)])
 
@@ -182,8 +217,9 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     checked = 0
     last_seen = 0
     while True:
-        entries = session.scalars(select(AuditEntry).where(AuditEntry.id > last_seen).order_by(AuditEntry.id)
-                                  .limit(batch)).all()
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.id > last_seen).order_by(AuditEntry.id).limit(batch)
+        ).all()
         if not entries:
             break
         for entry in entries:
@@ -191,9 +227,24 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
                 return VerifyResult(False, checked, expected_id, f"entry {expected_id} is missing")
             if entry.prev_hash != prev_hash:
                 return VerifyResult(False, checked, entry.id, "link to the previous entry does not match")
-            fields = _hashed_fields({c: getattr(entry, c) for c in (
-                "id", "ts", "actor", "actor_role", "park_id", "enterprise_id", "action", "entity_type",
-                "entity_id", "before", "after")})
+            fields = _hashed_fields(
+                {
+                    c: getattr(entry, c)
+                    for c in (
+                        "id",
+                        "ts",
+                        "actor",
+                        "actor_role",
+                        "park_id",
+                        "enterprise_id",
+                        "action",
+                        "entity_type",
+                        "entity_id",
+                        "before",
+                        "after",
+                    )
+                }
+            )
             if entry_hash(prev_hash, fields) != entry.hash:
                 return VerifyResult(False, checked, entry.id, "content does not match its hash")
             prev_hash = entry.hash
@@ -205,4 +256,3 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     if head is not None and (head.last_id != checked or head.last_hash != prev_hash):
         return VerifyResult(False, checked, checked + 1, "entries after the last one found are missing")
     return VerifyResult(True, checked)
-

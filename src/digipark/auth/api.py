@@ -16,6 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 def login_failure_response(request: Request, result: service.LoginResult) -> JSONResponse:
     """A failed login is answered, not raised, so its counter and audit entry are committed."""
+    error: AccountLocked | NotAuthenticated
     if result.error == "locked":
         until = result.locked_until.isoformat() if result.locked_until else "later"
         error = AccountLocked(f"too many failed logins; the account is locked until {until}")
@@ -35,8 +36,13 @@ def issue_token(request: Request, body: TokenRequest, db: DbSession) -> TokenRea
 
 @router.get("/auth/me", response_model=MeRead)
 def me(user: CurrentUser, scope: CurrentScope) -> MeRead:
-    return MeRead.model_validate({**UserRead.model_validate(user).model_dump(),
-                                  "permissions": sorted(scope.permissions), "read_parks": sorted(scope.read_parks)})
+    return MeRead.model_validate(
+        {
+            **UserRead.model_validate(user).model_dump(),
+            "permissions": sorted(scope.permissions),
+            "read_parks": sorted(scope.read_parks),
+        }
+    )
 
 
 @router.get("/users", response_model=list[UserRead])
@@ -54,6 +60,13 @@ def create_user(body: UserCreate, db: DbSession, scope: CurrentScope) -> User:
         enterprise = db.scalar(scope.readable(Enterprise).where(Enterprise.id == body.enterprise_id))
         if enterprise is None:
             raise field_error("enterprise_id", f"no enterprise {body.enterprise_id} in your park")
-    return service.create(db, username=body.username, password=body.password, role=body.role,
-                          display_name=body.display_name, email=body.email, park_id=scope.park_id,
-                          enterprise_id=body.enterprise_id)
+    return service.create(
+        db,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        display_name=body.display_name,
+        email=body.email,
+        park_id=scope.park_id,
+        enterprise_id=body.enterprise_id,
+    )

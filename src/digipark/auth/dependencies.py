@@ -48,8 +48,11 @@ def current_user(request: Request, db: DbSession) -> User | None:
         if found is not None:
             user, web_session = found
             request.state.csrf_token = web_session.csrf_token
-            if (request.method not in SAFE_METHODS and request.url.path.startswith("/api/")
-                    and request.headers.get(CSRF_HEADER) != web_session.csrf_token):
+            if (
+                request.method not in SAFE_METHODS
+                and request.url.path.startswith("/api/")
+                and request.headers.get(CSRF_HEADER) != web_session.csrf_token
+            ):
                 raise PermissionDenied(f"missing or wrong {CSRF_HEADER} header for a cookie-authenticated call")
     request.state.user = user
     if user is not None:

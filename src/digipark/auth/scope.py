@@ -36,12 +36,26 @@ class Scope:
     permissions: frozenset[str] = frozenset()
 
     @classmethod
-    def for_user(cls, *, role: Role, username: str, user_id: int | None, park_id: int | None,
-                 extra_parks: frozenset[int] = frozenset(), enterprise_id: int | None = None) -> Scope:
+    def for_user(
+        cls,
+        *,
+        role: Role,
+        username: str,
+        user_id: int | None,
+        park_id: int | None,
+        extra_parks: frozenset[int] = frozenset(),
+        enterprise_id: int | None = None,
+    ) -> Scope:
         parks = frozenset({park_id}) | extra_parks if park_id is not None else extra_parks
-        return cls(role=role, username=username, user_id=user_id, park_id=park_id, read_parks=parks,
-                   enterprise_id=enterprise_id if role == Role.ENTERPRISE else None,
-                   permissions=ROLE_PERMISSIONS[role])
+        return cls(
+            role=role,
+            username=username,
+            user_id=user_id,
+            park_id=park_id,
+            read_parks=parks,
+            enterprise_id=enterprise_id if role == Role.ENTERPRISE else None,
+            permissions=ROLE_PERMISSIONS[role],
+        )
 
     @property
     def write_parks(self) -> frozenset[int]:
@@ -65,12 +79,13 @@ class Scope:
         """The WHERE clause limiting `model` to the rows this scope may read."""
         if not self.read_parks:
             return false()
-        park_condition = getattr(model, _park_column_name(model)).in_(sorted(self.read_parks))
+        park_condition: ColumnElement[bool] = getattr(model, _park_column_name(model)).in_(sorted(self.read_parks))
         visibility: Visibility = getattr(model, "__visibility__", Visibility.STAFF)
         if visibility == Visibility.PARK or self.is_staff:
             return park_condition
         if visibility == Visibility.ENTERPRISE and self.role == Role.ENTERPRISE and self.enterprise_id:
-            return park_condition & (getattr(model, _enterprise_column_name(model)) == self.enterprise_id)
+            owner: ColumnElement[bool] = getattr(model, _enterprise_column_name(model)) == self.enterprise_id
+            return park_condition & owner
         return false()
 
     def readable(self, model: type[M], stmt: Select[Any] | None = None) -> Select[Any]:
@@ -85,8 +100,7 @@ class Scope:
         return obj  # type: ignore[no-any-return]
 
     # -- writes --------------------------------------------------------------------------------------------
-    def authorize_write(self, permission: str, *, park_id: int | None,
-                        enterprise_id: int | None = None) -> None:
+    def authorize_write(self, permission: str, *, park_id: int | None, enterprise_id: int | None = None) -> None:
         """Raise unless this scope may perform `permission` on a row owned by (park_id, enterprise_id)."""
         self.require(permission)
         if park_id is None or park_id not in self.write_parks:
@@ -96,8 +110,11 @@ class Scope:
 
     def authorize_write_row(self, permission: str, obj: Any) -> None:
         model = type(obj)
-        self.authorize_write(permission, park_id=getattr(obj, _park_column_name(model)),
-                             enterprise_id=getattr(obj, _enterprise_column_name(model), None))
+        self.authorize_write(
+            permission,
+            park_id=getattr(obj, _park_column_name(model)),
+            enterprise_id=getattr(obj, _enterprise_column_name(model), None),
+        )
 
 
 SYSTEM_SCOPE_PERMISSIONS = frozenset(p for perms in ROLE_PERMISSIONS.values() for p in perms)
@@ -105,7 +122,10 @@ SYSTEM_SCOPE_PERMISSIONS = frozenset(p for perms in ROLE_PERMISSIONS.values() fo
 
 def system_scope(park_id: int) -> Scope:
     """A park-admin scope for jobs and the CLI acting on one park."""
-    return Scope(role=Role.PARK_ADMIN, username="system", park_id=park_id, read_parks=frozenset({park_id}),
-                 permissions=SYSTEM_SCOPE_PERMISSIONS)
-
-
+    return Scope(
+        role=Role.PARK_ADMIN,
+        username="system",
+        park_id=park_id,
+        read_parks=frozenset({park_id}),
+        permissions=SYSTEM_SCOPE_PERMISSIONS,
+    )

@@ -56,9 +56,18 @@ def get_by_username(session: Session, *, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
-def create(session: Session, *, username: str, password: str, role: Role, display_name: str | None = None,
-           park_id: int | None = None, enterprise_id: int | None = None, email: str | None = None,
-           extra_park_ids: tuple[int, ...] = ()) -> User:
+def create(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str | None = None,
+    park_id: int | None = None,
+    enterprise_id: int | None = None,
+    email: str | None = None,
+    extra_park_ids: tuple[int, ...] = (),
+) -> User:
     if get_by_username(session, username=username) is not None:
         raise Conflict(f"user {username!r} already exists")
     if role == Role.ENTERPRISE and enterprise_id is None:
@@ -67,8 +76,15 @@ def create(session: Session, *, username: str, password: str, role: Role, displa
         raise field_error("enterprise_id", "only enterprise users belong to an enterprise")
     if role != Role.REVIEWER and park_id is None:
         raise field_error("park_id", "required for this role")
-    user = User(username=username, display_name=display_name or username, password_hash=hash_password(password),
-                role=role.value, park_id=park_id, enterprise_id=enterprise_id, email=email)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role.value,
+        park_id=park_id,
+        enterprise_id=enterprise_id,
+        email=email,
+    )
     session.add(user)
     session.flush()
     for extra in extra_park_ids:
@@ -79,8 +95,14 @@ def create(session: Session, *, username: str, password: str, role: Role, displa
 
 def scope_for(session: Session, user: User) -> Scope:
     extra = frozenset(session.scalars(select(UserPark.park_id).where(UserPark.user_id == user.id)).all())
-    return Scope.for_user(role=Role(user.role), username=user.username, user_id=user.id, park_id=user.park_id,
-                          extra_parks=extra, enterprise_id=user.enterprise_id)
+    return Scope.for_user(
+        role=Role(user.role),
+        username=user.username,
+        user_id=user.id,
+        park_id=user.park_id,
+        extra_parks=extra,
+        enterprise_id=user.enterprise_id,
+    )
 
 
 @dataclasses.dataclass
@@ -97,22 +119,39 @@ def authenticate(session: Session, *, username: str, password: str) -> LoginResu
     now = utcnow()
     if user is None:
         _password_matches(_dummy_hash(), password)  # same work as a real check: no user enumeration by timing
-        audit.record(session, action="login_failed", entity_type="app_user", after={"username": username,
-                                                                                   "reason": "unknown user"})
+        audit.record(
+            session,
+            action="login_failed",
+            entity_type="app_user",
+            after={"username": username, "reason": "unknown user"},
+        )
         return LoginResult(None, "invalid")
     if user.locked_until is not None and user.locked_until > now:
-        audit.record(session, action="login_refused_locked", entity_type="app_user", entity_id=user.id,
-                     park_id=user.park_id)
+        audit.record(
+            session, action="login_refused_locked", entity_type="app_user", entity_id=user.id, park_id=user.park_id
+        )
         return LoginResult(None, "locked", user.locked_until)
     if not _password_matches(user.password_hash, password):
         user.failed_logins += 1
-        audit.record(session, action="login_failed", entity_type="app_user", entity_id=user.id,
-                     park_id=user.park_id, after={"username": username, "failed_logins": user.failed_logins})
+        audit.record(
+            session,
+            action="login_failed",
+            entity_type="app_user",
+            entity_id=user.id,
+            park_id=user.park_id,
+            after={"username": username, "failed_logins": user.failed_logins},
+        )
         if user.failed_logins >= settings.login_max_failures:
             user.locked_until = now + dt.timedelta(minutes=settings.login_lock_minutes)
             user.failed_logins = 0
-            audit.record(session, action="account_locked", entity_type="app_user", entity_id=user.id,
-                         park_id=user.park_id, after={"locked_until": user.locked_until.isoformat()})
+            audit.record(
+                session,
+                action="account_locked",
+                entity_type="app_user",
+                entity_id=user.id,
+                park_id=user.park_id,
+                after={"locked_until": user.locked_until.isoformat()},
+            )
             return LoginResult(None, "locked", user.locked_until)
         return LoginResult(None, "invalid")
     if not user.is_active:
@@ -128,16 +167,20 @@ def authenticate(session: Session, *, username: str, password: str) -> LoginResu
 
 def set_password(session: Session, *, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
-    audit.record(session, action="password_changed", entity_type="app_user", entity_id=user.id,
-                 park_id=user.park_id)
+    audit.record(session, action="password_changed", entity_type="app_user", entity_id=user.id, park_id=user.park_id)
 
 
 # -- web sessions --------------------------------------------------------------------------------------------
 def create_web_session(session: Session, *, user: User) -> tuple[str, WebSession]:
     raw = secrets.token_urlsafe(32)
     now = utcnow()
-    web_session = WebSession(session_hash=sha256(raw), user_id=user.id, csrf_token=secrets.token_urlsafe(24),
-                             created_at=now, expires_at=now + dt.timedelta(hours=get_settings().session_hours))
+    web_session = WebSession(
+        session_hash=sha256(raw),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=get_settings().session_hours),
+    )
     session.add(web_session)
     session.flush()
     return raw, web_session
@@ -145,7 +188,8 @@ def create_web_session(session: Session, *, user: User) -> tuple[str, WebSession
 
 def resolve_web_session(session: Session, *, raw: str) -> tuple[User, WebSession] | None:
     found = session.execute(
-        select(User, WebSession).join(WebSession, WebSession.user_id == User.id)
+        select(User, WebSession)
+        .join(WebSession, WebSession.user_id == User.id)
         .where(WebSession.session_hash == sha256(raw))
     ).first()
     if found is None:
@@ -163,18 +207,30 @@ def end_web_session(session: Session, *, raw: str) -> None:
 # -- API tokens ----------------------------------------------------------------------------------------------
 def create_api_token(session: Session, *, user: User, name: str, days: int | None = 365) -> tuple[str, ApiToken]:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=sha256(raw), prefix=raw[:10],
-                     expires_at=utcnow() + dt.timedelta(days=days) if days else None)
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=sha256(raw),
+        prefix=raw[:10],
+        expires_at=utcnow() + dt.timedelta(days=days) if days else None,
+    )
     session.add(token)
     session.flush()
-    audit.record(session, action="api_token_created", entity_type="api_token", entity_id=token.id,
-                 park_id=user.park_id, after={"name": name, "prefix": token.prefix})
+    audit.record(
+        session,
+        action="api_token_created",
+        entity_type="api_token",
+        entity_id=token.id,
+        park_id=user.park_id,
+        after={"name": name, "prefix": token.prefix},
+    )
     return raw, token
 
 
 def resolve_api_token(session: Session, *, raw: str) -> User | None:
     found = session.execute(
-        select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
+        select(User, ApiToken)
+        .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == sha256(raw), ApiToken.revoked.is_(False))
     ).first()
     if found is None:
@@ -182,7 +238,7 @@ def resolve_api_token(session: Session, *, raw: str) -> User | None:
     user, token = found
     if (token.expires_at is not None and token.expires_at <= utcnow()) or not user.is_active:
         return None
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def revoke_api_token(session: Session, *, user: User, token_id: int) -> None:
@@ -190,5 +246,4 @@ def revoke_api_token(session: Session, *, user: User, token_id: int) -> None:
     if token is None:
         raise NotFound(f"api_token {token_id} not found")
     token.revoked = True
-    audit.record(session, action="api_token_revoked", entity_type="api_token", entity_id=token.id,
-                 park_id=user.park_id)
+    audit.record(session, action="api_token_revoked", entity_type="api_token", entity_id=token.id, park_id=user.park_id)

@@ -121,13 +121,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         slug = {404: "not-found", 405: "method-not-allowed", 401: "not-authenticated", 403: "forbidden"}.get(
             exc.status_code, "http-error"
         )
-        body = {"type": PROBLEM_BASE + slug, "title": str(exc.detail), "status": exc.status_code,
-                "detail": str(exc.detail)}
+        body = {
+            "type": PROBLEM_BASE + slug,
+            "title": str(exc.detail),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+        }
         return respond(request, body, dict(exc.headers) if exc.headers else None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = {"type": PROBLEM_BASE + "internal-error", "title": "Internal error", "status": 500,
-                "detail": "an unexpected error occurred; it has been logged"}
+        body = {
+            "type": PROBLEM_BASE + "internal-error",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "an unexpected error occurred; it has been logged",
+        }
         return respond(request, body)

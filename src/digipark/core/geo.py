@@ -17,8 +17,11 @@ def _ring(points: Any) -> list[tuple[float, float]]:
         raise GeometryError("a polygon ring needs at least 4 positions (closed)")
     ring: list[tuple[float, float]] = []
     for position in points:
-        if (not isinstance(position, list | tuple) or len(position) < 2
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in position[:2])):
+        if (
+            not isinstance(position, list | tuple)
+            or len(position) < 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in position[:2])
+        ):
             raise GeometryError("each position must be [longitude, latitude]")
         lon, lat = float(position[0]), float(position[1])
         if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):

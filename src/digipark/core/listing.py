@@ -59,27 +59,46 @@ class ListSpec:
         from fastapi import Query
 
         params = [
-            inspect.Parameter("page", inspect.Parameter.KEYWORD_ONLY, default=Query(1, ge=1, le=1_000_000),
-                              annotation=int),
-            inspect.Parameter("page_size", inspect.Parameter.KEYWORD_ONLY,
-                              default=Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE), annotation=int),
-            inspect.Parameter("sort", inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
-                              default=Query(None, max_length=200, description=self.sort_help())),
-            inspect.Parameter("q", inspect.Parameter.KEYWORD_ONLY, annotation=str | None,
-                              default=Query(None, max_length=200, description="free-text search")),
+            inspect.Parameter(
+                "page", inspect.Parameter.KEYWORD_ONLY, default=Query(1, ge=1, le=1_000_000), annotation=int
+            ),
+            inspect.Parameter(
+                "page_size",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=Query(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
+                annotation=int,
+            ),
+            inspect.Parameter(
+                "sort",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=str | None,
+                default=Query(None, max_length=200, description=self.sort_help()),
+            ),
+            inspect.Parameter(
+                "q",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=str | None,
+                default=Query(None, max_length=200, description="free-text search"),
+            ),
         ]
         for name, column in self.filters.items():
             py_type = self._python_type(column)
             if py_type not in (int, bool, str, float, dt.date):
                 py_type = str
-            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
-                                            default=Query(None, description=f"exact {name}"),
-                                            annotation=py_type | None))
+            params.append(
+                inspect.Parameter(
+                    name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=Query(None, description=f"exact {name}"),
+                    annotation=py_type | None,
+                )
+            )
 
         def read(**kwargs: Any) -> ListQuery:
             filters = {k: v for k, v in kwargs.items() if k in self.filters and v is not None}
-            return ListQuery(page=kwargs["page"], page_size=kwargs["page_size"], sort=kwargs["sort"],
-                             q=kwargs["q"], filters=filters)
+            return ListQuery(
+                page=kwargs["page"], page_size=kwargs["page_size"], sort=kwargs["sort"], q=kwargs["q"], filters=filters
+            )
 
         read.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         return read
@@ -128,8 +147,13 @@ class ListSpec:
                     filters[name] = value
             except ValueError:
                 errors.append({"field": name, "reason": f"not a valid {py_type.__name__}"})
-        query = ListQuery(page=as_int("page", 1, 1_000_000), page_size=as_int("page_size", DEFAULT_PAGE_SIZE,
-                          MAX_PAGE_SIZE), sort=raw.get("sort") or None, q=raw.get("q") or None, filters=filters)
+        query = ListQuery(
+            page=as_int("page", 1, 1_000_000),
+            page_size=as_int("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+            sort=raw.get("sort") or None,
+            q=raw.get("q") or None,
+            filters=filters,
+        )
         if errors:
             raise ValidationFailed("; ".join(f"{e['field']}: {e['reason']}" for e in errors), errors=errors)
         return query
@@ -144,9 +168,10 @@ class ListSpec:
                 continue
             column = allowed.get(name)
             if column is None:
-                raise ValidationFailed(f"sort: unknown field {name!r}",
-                                       errors=[{"field": "sort", "reason": f"unknown field {name!r}",
-                                                "allowed": sorted(allowed)}])
+                raise ValidationFailed(
+                    f"sort: unknown field {name!r}",
+                    errors=[{"field": "sort", "reason": f"unknown field {name!r}", "allowed": sorted(allowed)}],
+                )
             clauses.append(column.desc() if part.startswith("-") else column.asc())
         return clauses
 

@@ -11,7 +11,7 @@ from digipark.core.errors import field_error
 
 @cache
 def registry() -> pint.UnitRegistry:  # type: ignore[type-arg]
-    ureg = pint.UnitRegistry()
+    ureg: pint.UnitRegistry = pint.UnitRegistry()  # type: ignore[type-arg]
     ureg.define("yuan = [currency] = CNY")
     ureg.define("wan_yuan = 10000 * yuan = 万元")
     ureg.define("yi_yuan = 100000000 * yuan = 亿元")
@@ -34,7 +34,17 @@ CANONICAL = {
     "money": "wan_yuan",
 }
 
-_ALIASES = {"%LEL": "percent_LEL", "%": "percent", "%RH": "percent", "m3": "m**3", "m³": "m**3", "℃": "degC", "°C": "degC", "Nm3": "m**3", "Nm³": "m**3"}
+_ALIASES = {
+    "%LEL": "percent_LEL",
+    "%": "percent",
+    "%RH": "percent",
+    "m3": "m**3",
+    "m³": "m**3",
+    "℃": "degC",
+    "°C": "degC",
+    "Nm3": "m**3",
+    "Nm³": "m**3",
+}
 
 
 def parse_unit(unit: str) -> pint.Unit:

@@ -1,5 +1,6 @@
 """Registry REST API: the same list/get/create/update/delete, export and import for every kind."""
 
+from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Path, UploadFile
@@ -33,7 +34,7 @@ def _register(key: str) -> None:
     path, create_schema, update_schema, read_schema = ROUTES[key]
     kind = KINDS[key]
     list_params = kind.list_spec.dependency()
-    tag = [f"registry: {path}"]
+    tag: list[str | Enum] = [f"registry: {path}"]
 
     @router.get(f"/{path}", response_model=Page[read_schema], operation_id=f"list_{key}", tags=tag)  # type: ignore[valid-type]
     def list_rows(db: DbSession, scope: CurrentScope, query: Annotated[ListQuery, Depends(list_params)]) -> Any:
@@ -45,8 +46,8 @@ def _register(key: str) -> None:
         return service.get(db, scope=scope, kind=kind, ident=ident)
 
     if create_schema is not None:
-        @router.post(f"/{path}", response_model=read_schema, status_code=201, operation_id=f"create_{key}",
-                     tags=tag)
+
+        @router.post(f"/{path}", response_model=read_schema, status_code=201, operation_id=f"create_{key}", tags=tag)
         def create_row(data: create_schema, db: DbSession, scope: CurrentScope) -> Any:  # type: ignore[valid-type]
             return service.create(db, scope=scope, kind=kind, data=data)
 
@@ -56,25 +57,42 @@ def _register(key: str) -> None:
             return Response(status_code=204)
 
     @router.patch(f"/{path}/{{ident}}", response_model=read_schema, operation_id=f"update_{key}", tags=tag)
-    def update_row(ident: Annotated[int, IdPathParam], data: update_schema,  # type: ignore[valid-type]
-                   db: DbSession, scope: CurrentScope) -> Any:
+    def update_row(
+        ident: Annotated[int, IdPathParam],
+        data: update_schema,  # type: ignore[valid-type]
+        db: DbSession,
+        scope: CurrentScope,
+    ) -> Any:
         return service.update(db, scope=scope, kind=kind, ident=ident, data=data)
 
     if key in excel.EXCEL_KINDS:
-        @router.get(f"/{path}.{{fmt}}", operation_id=f"export_{key}", tags=tag,
-                    responses={200: {"content": {excel.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}})
-        def export_rows(fmt: str, db: DbSession, scope: CurrentScope,
-                        query: Annotated[ListQuery, Depends(list_params)]) -> Response:
+
+        @router.get(
+            f"/{path}.{{fmt}}",
+            operation_id=f"export_{key}",
+            tags=tag,
+            responses={200: {"content": {excel.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}},
+        )
+        def export_rows(
+            fmt: str, db: DbSession, scope: CurrentScope, query: Annotated[ListQuery, Depends(list_params)]
+        ) -> Response:
             if fmt not in ("xlsx", "csv"):
                 raise NotFound(f"no export format {fmt!r}; use xlsx or csv")
             content, media_type = excel.export_rows(db, scope=scope, kind_key=key, query=query, fmt=fmt)
-            return Response(content, media_type=media_type,
-                            headers={"Content-Disposition": f'attachment; filename="{path}.{fmt}"'})
+            return Response(
+                content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{path}.{fmt}"'}
+            )
 
-        @router.post(f"/{path}/import", response_model=excel.ImportReport, operation_id=f"import_{key}",
-                     tags=tag, responses={422: {"model": excel.ImportReport}})
-        def import_rows(db: DbSession, scope: CurrentScope, file: Annotated[UploadFile, File()],
-                        dry_run: bool = False) -> Any:
+        @router.post(
+            f"/{path}/import",
+            response_model=excel.ImportReport,
+            operation_id=f"import_{key}",
+            tags=tag,
+            responses={422: {"model": excel.ImportReport}},
+        )
+        def import_rows(
+            db: DbSession, scope: CurrentScope, file: Annotated[UploadFile, File()], dry_run: bool = False
+        ) -> Any:
             content = file.file.read(excel.MAX_IMPORT_BYTES + 1)
             return excel.import_or_raise(db, scope=scope, kind_key=key, content=content, dry_run=dry_run)
 

@@ -176,8 +176,9 @@ class Point(Audited, TimestampMixin, EnterpriseScoped, Base):
     quantity: Mapped[str] = mapped_column(String(60), index=True, doc="electric_energy, water_volume, ...")
     unit: Mapped[str] = mapped_column(String(30))
     device_class: Mapped[str] = mapped_column(String(60))
-    state_class: Mapped[str] = mapped_column(String(20), default="measurement",
-                                             doc="measurement | total_increasing (cumulative meter)")
+    state_class: Mapped[str] = mapped_column(
+        String(20), default="measurement", doc="measurement | total_increasing (cumulative meter)"
+    )
     expected_interval_s: Mapped[int] = mapped_column(Integer, default=60)
     valid_min: Mapped[float | None] = mapped_column(Float)
     valid_max: Mapped[float | None] = mapped_column(Float)

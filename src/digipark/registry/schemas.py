@@ -84,7 +84,6 @@ class ParkUpdate(Strict):
 
 
 class ParkRead(Read):
-    park_id: int = Field(validation_alias="id")
     code: str
     name: str
     name_en: str | None

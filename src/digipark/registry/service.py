@@ -6,12 +6,14 @@ derived fields, catalogue points) is in the small hooks below.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import secrets
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select, update as sql_update
+from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role
@@ -59,36 +61,89 @@ def _spec(model: type[Any], filters: tuple[str, ...], search: tuple[str, ...], s
 KINDS: dict[str, Kind] = {
     kind.key: kind
     for kind in (
-        Kind("park", Park, _spec(Park, ("code", "region_code"), ("name", "code"), ("code", "name")),
-             creatable=False),
-        Kind("zone", Zone, _spec(Zone, ("park_id", "code", "function"), ("name", "code"), ("code", "name")),
-             unique=("code",)),
-        Kind("land_parcel", LandParcel,
-             _spec(LandParcel, ("park_id", "zone_id", "code", "land_use"), ("code", "owner"),
-                   ("code", "area_m2", "lease_end")), refs={"zone_id": Zone}, unique=("code",)),
-        Kind("building", Building,
-             _spec(Building, ("park_id", "zone_id", "parcel_id", "code", "use", "gigabit_fibre", "coverage_5g"),
-                   ("name", "code"), ("code", "name", "floors", "gross_floor_area_m2", "year_built")),
-             refs={"zone_id": Zone, "parcel_id": LandParcel}, unique=("code",)),
-        Kind("floor", Floor, _spec(Floor, ("park_id", "building_id", "level"), ("name",), ("level",)),
-             parent=("building_id", Building)),
-        Kind("room", Room,
-             _spec(Room, ("park_id", "building_id", "floor_id", "enterprise_id", "use"), ("code",),
-                   ("code", "area_m2", "lease_to")),
-             refs={"enterprise_id": Enterprise}, parent=("floor_id", Floor)),
-        Kind("enterprise", Enterprise,
-             _spec(Enterprise, ("park_id", "uscc", "industry_code", "above_scale", "industrial", "status"),
-                   ("name", "uscc", "name_en"),
-                   ("name", "industry_code", "employees", "registered_capital_wan_yuan", "established_on")),
-             unique=("uscc",)),
-        Kind("device", Device,
-             _spec(Device, ("park_id", "enterprise_id", "building_id", "kind", "status", "protocol", "code"),
-                   ("name", "code", "model"), ("code", "name", "kind", "installed_on")),
-             refs={"enterprise_id": Enterprise, "building_id": Building, "room_id": Room}, unique=("code",)),
-        Kind("point", Point,
-             _spec(Point, ("park_id", "enterprise_id", "device_id", "key", "quantity", "device_class"),
-                   ("name", "key"), ("key", "quantity", "device_id")),
-             parent=("device_id", Device)),
+        Kind("park", Park, _spec(Park, ("code", "region_code"), ("name", "code"), ("code", "name")), creatable=False),
+        Kind(
+            "zone",
+            Zone,
+            _spec(Zone, ("park_id", "code", "function"), ("name", "code"), ("code", "name")),
+            unique=("code",),
+        ),
+        Kind(
+            "land_parcel",
+            LandParcel,
+            _spec(
+                LandParcel,
+                ("park_id", "zone_id", "code", "land_use"),
+                ("code", "owner"),
+                ("code", "area_m2", "lease_end"),
+            ),
+            refs={"zone_id": Zone},
+            unique=("code",),
+        ),
+        Kind(
+            "building",
+            Building,
+            _spec(
+                Building,
+                ("park_id", "zone_id", "parcel_id", "code", "use", "gigabit_fibre", "coverage_5g"),
+                ("name", "code"),
+                ("code", "name", "floors", "gross_floor_area_m2", "year_built"),
+            ),
+            refs={"zone_id": Zone, "parcel_id": LandParcel},
+            unique=("code",),
+        ),
+        Kind(
+            "floor",
+            Floor,
+            _spec(Floor, ("park_id", "building_id", "level"), ("name",), ("level",)),
+            parent=("building_id", Building),
+        ),
+        Kind(
+            "room",
+            Room,
+            _spec(
+                Room,
+                ("park_id", "building_id", "floor_id", "enterprise_id", "use"),
+                ("code",),
+                ("code", "area_m2", "lease_to"),
+            ),
+            refs={"enterprise_id": Enterprise},
+            parent=("floor_id", Floor),
+        ),
+        Kind(
+            "enterprise",
+            Enterprise,
+            _spec(
+                Enterprise,
+                ("park_id", "uscc", "industry_code", "above_scale", "industrial", "status"),
+                ("name", "uscc", "name_en"),
+                ("name", "industry_code", "employees", "registered_capital_wan_yuan", "established_on"),
+            ),
+            unique=("uscc",),
+        ),
+        Kind(
+            "device",
+            Device,
+            _spec(
+                Device,
+                ("park_id", "enterprise_id", "building_id", "kind", "status", "protocol", "code"),
+                ("name", "code", "model"),
+                ("code", "name", "kind", "installed_on"),
+            ),
+            refs={"enterprise_id": Enterprise, "building_id": Building, "room_id": Room},
+            unique=("code",),
+        ),
+        Kind(
+            "point",
+            Point,
+            _spec(
+                Point,
+                ("park_id", "enterprise_id", "device_id", "key", "quantity", "device_class"),
+                ("name", "key"),
+                ("key", "quantity", "device_id"),
+            ),
+            parent=("device_id", Device),
+        ),
     )
 }
 
@@ -120,11 +175,11 @@ def kind_or_raise(key: str) -> Kind:
         raise NotFound(f"unknown registry kind {key!r}") from None
 
 
-def list(session: Session, *, scope: Scope, kind: Kind, query: ListQuery) -> tuple[list[Row], int]:  # noqa: A001
+def list(session: Session, *, scope: Scope, kind: Kind, query: ListQuery) -> tuple[builtins.list[Row], int]:
     return kind.list_spec.apply(session, scope.readable(kind.model), query)
 
 
-def all_rows(session: Session, *, scope: Scope, kind: Kind, query: ListQuery) -> list[Row]:
+def all_rows(session: Session, *, scope: Scope, kind: Kind, query: ListQuery) -> builtins.list[Row]:
     return kind.list_spec.all_rows(session, scope.readable(kind.model), query)
 
 
@@ -148,8 +203,10 @@ def _check_unique(session: Session, kind: Kind, park_id: int, values: dict[str, 
         if ident is not None:
             stmt = stmt.where(kind.model.id != ident)
         if session.scalar(stmt) is not None:
-            raise Conflict(f"{kind.key} with {field} {values[field]!r} already exists in this park",
-                           errors=[{"field": field, "reason": "already exists"}])
+            raise Conflict(
+                f"{kind.key} with {field} {values[field]!r} already exists in this park",
+                errors=[{"field": field, "reason": "already exists"}],
+            )
 
 
 def _derive(kind: Kind, values: dict[str, Any]) -> None:
@@ -166,9 +223,8 @@ def _owner_from_parent(session: Session, scope: Scope, kind: Kind, values: dict[
     parent = session.scalar(scope.readable(model).where(model.id == values[field]))
     if parent is None:
         raise field_error(field, f"no {model.__tablename__} {values[field]} visible to you")
-    if kind.key == "floor":
-        if not -10 <= values["level"] <= parent.floors or values["level"] == 0:
-            raise field_error("level", f"building {parent.code} has floors 1..{parent.floors} (and basements -1..-10)")
+    if kind.key == "floor" and (not -10 <= values["level"] <= parent.floors or values["level"] == 0):
+        raise field_error("level", f"building {parent.code} has floors 1..{parent.floors} (and basements -1..-10)")
     if kind.key == "room":
         values["building_id"] = parent.building_id
     return parent.park_id, getattr(parent, "enterprise_id", None)
@@ -210,12 +266,22 @@ def _create_catalogue_points(session: Session, device: Device) -> None:
     catalogue = device_kind(device.kind)
     assert catalogue is not None
     for description in catalogue.points:
-        session.add(Point(park_id=device.park_id, enterprise_id=device.enterprise_id, device_id=device.id,
-                          key=description.key, name=description.name_zh, quantity=description.quantity,
-                          unit=description.unit, device_class=description.device_class,
-                          state_class=description.state_class,
-                          expected_interval_s=description.expected_interval_s,
-                          valid_min=description.valid_min, valid_max=description.valid_max))
+        session.add(
+            Point(
+                park_id=device.park_id,
+                enterprise_id=device.enterprise_id,
+                device_id=device.id,
+                key=description.key,
+                name=description.name_zh,
+                quantity=description.quantity,
+                unit=description.unit,
+                device_class=description.device_class,
+                state_class=description.state_class,
+                expected_interval_s=description.expected_interval_s,
+                valid_min=description.valid_min,
+                valid_max=description.valid_max,
+            )
+        )
     session.flush()
 
 
@@ -276,7 +342,7 @@ def rotate_device_token(session: Session, *, scope: Scope, ident: int) -> str:
     return device.token  # type: ignore[no-any-return]
 
 
-def enterprise_units(session: Session, *, scope: Scope, enterprise_id: int) -> list[Room]:
+def enterprise_units(session: Session, *, scope: Scope, enterprise_id: int) -> builtins.list[Room]:
     enterprise = get(session, scope=scope, kind=KINDS["enterprise"], ident=enterprise_id)
     return [*session.scalars(scope.readable(Room).where(Room.enterprise_id == enterprise.id).order_by(Room.id))]
 
@@ -299,8 +365,9 @@ def overview(session: Session, *, scope: Scope, park_id: int) -> ParkOverview:
     park = get(session, scope=scope, kind=KINDS["park"], ident=park_id)
 
     def count(model: type[Any], *conditions: Any) -> int:
-        stmt = select(func.count()).select_from(model).where(model.park_id == park_id, scope.condition(model),
-                                                             *conditions)
+        stmt = (
+            select(func.count()).select_from(model).where(model.park_id == park_id, scope.condition(model), *conditions)
+        )
         return session.scalar(stmt) or 0
 
     by_industry_rows = session.execute(
@@ -308,8 +375,12 @@ def overview(session: Session, *, scope: Scope, park_id: int) -> ParkOverview:
         .where(Enterprise.park_id == park_id, scope.condition(Enterprise))
         .group_by(func.substr(Enterprise.industry_code, 1, 2))
     ).all()
-    floor_area = session.scalar(select(func.coalesce(func.sum(Building.gross_floor_area_m2), 0.0))
-                                .where(Building.park_id == park_id)) or 0.0
+    floor_area = (
+        session.scalar(
+            select(func.coalesce(func.sum(Building.gross_floor_area_m2), 0.0)).where(Building.park_id == park_id)
+        )
+        or 0.0
+    )
     return ParkOverview(
         park=park,
         zones=count(Zone),
@@ -322,5 +393,3 @@ def overview(session: Session, *, scope: Scope, park_id: int) -> ParkOverview:
         floor_area_m2=float(floor_area),
         by_industry={code: n for code, n in by_industry_rows},
     )
-
-

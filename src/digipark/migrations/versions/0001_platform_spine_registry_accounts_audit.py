@@ -91,9 +91,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("park_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["park_id"], ["park.id"], name=op.f("fk_enterprise_park_id_park"), ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["park_id"], ["park.id"], name=op.f("fk_enterprise_park_id_park"), ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_enterprise")),
         sa.UniqueConstraint("park_id", "uscc", name=op.f("uq_enterprise_park_id_uscc")),
     )
@@ -116,9 +114,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("park_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["park_id"], ["park.id"], name=op.f("fk_zone_park_id_park"), ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["park_id"], ["park.id"], name=op.f("fk_zone_park_id_park"), ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_zone")),
         sa.UniqueConstraint("park_id", "code", name=op.f("uq_zone_park_id_code")),
     )
@@ -148,9 +144,7 @@ def upgrade() -> None:
             name=op.f("fk_app_user_enterprise_id_enterprise"),
             ondelete="RESTRICT",
         ),
-        sa.ForeignKeyConstraint(
-            ["park_id"], ["park.id"], name=op.f("fk_app_user_park_id_park"), ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["park_id"], ["park.id"], name=op.f("fk_app_user_park_id_park"), ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("username", name=op.f("uq_app_user_username")),
     )
@@ -229,12 +223,8 @@ def upgrade() -> None:
             name=op.f("fk_building_parcel_id_land_parcel"),
             ondelete="RESTRICT",
         ),
-        sa.ForeignKeyConstraint(
-            ["park_id"], ["park.id"], name=op.f("fk_building_park_id_park"), ondelete="RESTRICT"
-        ),
-        sa.ForeignKeyConstraint(
-            ["zone_id"], ["zone.id"], name=op.f("fk_building_zone_id_zone"), ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["park_id"], ["park.id"], name=op.f("fk_building_park_id_park"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(["zone_id"], ["zone.id"], name=op.f("fk_building_zone_id_zone"), ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_building")),
         sa.UniqueConstraint("park_id", "code", name=op.f("uq_building_park_id_code")),
     )
@@ -248,9 +238,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("park_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["park_id"], ["park.id"], name=op.f("fk_user_park_park_id_park"), ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["park_id"], ["park.id"], name=op.f("fk_user_park_park_id_park"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["user_id"], ["app_user.id"], name=op.f("fk_user_park_user_id_app_user"), ondelete="CASCADE"
         ),
@@ -290,9 +278,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["building_id"], ["building.id"], name=op.f("fk_floor_building_id_building"), ondelete="CASCADE"
         ),
-        sa.ForeignKeyConstraint(
-            ["park_id"], ["park.id"], name=op.f("fk_floor_park_id_park"), ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["park_id"], ["park.id"], name=op.f("fk_floor_park_id_park"), ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_floor")),
         sa.UniqueConstraint("building_id", "level", name=op.f("uq_floor_building_id_level")),
     )
@@ -323,12 +309,8 @@ def upgrade() -> None:
             name=op.f("fk_room_enterprise_id_enterprise"),
             ondelete="RESTRICT",
         ),
-        sa.ForeignKeyConstraint(
-            ["floor_id"], ["floor.id"], name=op.f("fk_room_floor_id_floor"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["park_id"], ["park.id"], name=op.f("fk_room_park_id_park"), ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["floor_id"], ["floor.id"], name=op.f("fk_room_floor_id_floor"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["park_id"], ["park.id"], name=op.f("fk_room_park_id_park"), ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_room")),
         sa.UniqueConstraint("floor_id", "code", name=op.f("uq_room_floor_id_code")),
     )
@@ -368,12 +350,8 @@ def upgrade() -> None:
             name=op.f("fk_device_enterprise_id_enterprise"),
             ondelete="RESTRICT",
         ),
-        sa.ForeignKeyConstraint(
-            ["park_id"], ["park.id"], name=op.f("fk_device_park_id_park"), ondelete="RESTRICT"
-        ),
-        sa.ForeignKeyConstraint(
-            ["room_id"], ["room.id"], name=op.f("fk_device_room_id_room"), ondelete="SET NULL"
-        ),
+        sa.ForeignKeyConstraint(["park_id"], ["park.id"], name=op.f("fk_device_park_id_park"), ondelete="RESTRICT"),
+        sa.ForeignKeyConstraint(["room_id"], ["room.id"], name=op.f("fk_device_room_id_room"), ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_device")),
         sa.UniqueConstraint("park_id", "code", name=op.f("uq_device_park_id_code")),
         sa.UniqueConstraint("token", name=op.f("uq_device_token")),
@@ -412,9 +390,7 @@ def upgrade() -> None:
             name=op.f("fk_point_enterprise_id_enterprise"),
             ondelete="RESTRICT",
         ),
-        sa.ForeignKeyConstraint(
-            ["park_id"], ["park.id"], name=op.f("fk_point_park_id_park"), ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["park_id"], ["park.id"], name=op.f("fk_point_park_id_park"), ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_point")),
         sa.UniqueConstraint("device_id", "key", name=op.f("uq_point_device_id_key")),
     )
