@@ -256,3 +256,7 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     if head is not None and (head.last_id != checked or head.last_hash != prev_hash):
         return VerifyResult(False, checked, checked + 1, "entries after the last one found are missing")
     return VerifyResult(True, checked)
+
+
+# Any process that imports a writing domain records its writes: registering the hook is idempotent.
+install()

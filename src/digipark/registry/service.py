@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
+import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
 from digipark.auth.models import Role
 from digipark.auth.permissions import ENTERPRISE_SELF_FIELDS
 from digipark.auth.scope import Scope
