@@ -175,7 +175,9 @@ def _owner(obj: Any) -> tuple[int | None, int | None]:
 
 
 def _entity(obj: Any) -> tuple[str, Any]:
-    identity = inspect(obj).identity
+    state = inspect(obj)
+    # A row inserted by this flush has no identity key yet in after_flush; its primary key is already set.
+    identity = state.identity or tuple(state.mapper.primary_key_from_instance(obj))
     return obj.__tablename__, identity[0] if identity else None
 
 
@@ -210,15 +212,24 @@ class VerifyResult:
     reason: str | None = None
 
 
+_HASHED_COLUMNS = ("id", "ts", "actor", "actor_role", "park_id", "enterprise_id", "action", "entity_type",
+                   "entity_id", "before", "after")
+
+
 def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     """Walk the chain in id order; report the first entry whose link or content does not match."""
     prev_hash = GENESIS_HASH
     expected_id = 1
     checked = 0
     last_seen = 0
+    columns = [getattr(AuditEntry, c) for c in _HASHED_COLUMNS]
     while True:
-        entries = session.scalars(
-            select(AuditEntry).where(AuditEntry.id > last_seen).order_by(AuditEntry.id).limit(batch)
+        # plain rows, not ORM objects: verifying must not load (or expunge) anything in the caller's session
+        entries = session.execute(
+            select(*columns, AuditEntry.prev_hash, AuditEntry.hash)
+            .where(AuditEntry.id > last_seen)
+            .order_by(AuditEntry.id)
+            .limit(batch)
         ).all()
         if not entries:
             break
@@ -227,34 +238,23 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
                 return VerifyResult(False, checked, expected_id, f"entry {expected_id} is missing")
             if entry.prev_hash != prev_hash:
                 return VerifyResult(False, checked, entry.id, "link to the previous entry does not match")
-            fields = _hashed_fields(
-                {
-                    c: getattr(entry, c)
-                    for c in (
-                        "id",
-                        "ts",
-                        "actor",
-                        "actor_role",
-                        "park_id",
-                        "enterprise_id",
-                        "action",
-                        "entity_type",
-                        "entity_id",
-                        "before",
-                        "after",
-                    )
-                }
-            )
+            fields = _hashed_fields({c: getattr(entry, c) for c in _HASHED_COLUMNS})
             if entry_hash(prev_hash, fields) != entry.hash:
                 return VerifyResult(False, checked, entry.id, "content does not match its hash")
             prev_hash = entry.hash
             expected_id += 1
             checked += 1
             last_seen = entry.id
-        session.expunge_all()
     head = session.execute(select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)).first()
-    if head is not None and (head.last_id != checked or head.last_hash != prev_hash):
-        return VerifyResult(False, checked, checked + 1, "entries after the last one found are missing")
+    if head is not None:
+        if head.last_id > checked:
+            return VerifyResult(False, checked, checked + 1, "entries after the last one found are missing")
+        if head.last_id < checked:
+            return VerifyResult(False, checked, head.last_id + 1, "entries after the chain head were added")
+        if head.last_hash != prev_hash:
+            return VerifyResult(False, checked, checked, "the last entry does not match the chain head")
+    elif checked:
+        return VerifyResult(False, checked, 1, "the chain head is missing")
     return VerifyResult(True, checked)
 
 

@@ -50,7 +50,7 @@ _ALIASES = {
 def parse_unit(unit: str) -> pint.Unit:
     try:
         return registry().Unit(_ALIASES.get(unit, unit))
-    except (pint.errors.UndefinedUnitError, ValueError, AttributeError, TypeError) as exc:
+    except Exception as exc:  # pint's parser also raises TokenError, ZeroDivisionError, AssertionError ...
         raise field_error("unit", f"unknown unit {unit!r}") from exc
 
 

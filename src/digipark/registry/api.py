@@ -88,7 +88,11 @@ def _register(key: str) -> None:
             response_model=excel.ImportReport,
             operation_id=f"import_{key}",
             tags=tag,
-            responses={422: {"model": excel.ImportReport}},
+            responses={
+                413: {"description": "file too large"},
+                415: {"description": "not a readable .xlsx workbook"},
+                422: {"model": excel.ImportProblem, "description": "bad rows; nothing was imported"},
+            },
         )
         def import_rows(
             db: DbSession, scope: CurrentScope, file: Annotated[UploadFile, File()], dry_run: bool = False

@@ -13,10 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
+import digipark.audit.service  # registers the audit hook for every write below
 from digipark.auth.models import Role
 from digipark.auth.permissions import ENTERPRISE_SELF_FIELDS
 from digipark.auth.scope import Scope
@@ -289,6 +288,10 @@ def _create_catalogue_points(session: Session, device: Device) -> None:
 def update(session: Session, *, scope: Scope, kind: Kind, ident: int, data: BaseModel) -> Row:
     row = get(session, scope=scope, kind=kind, ident=ident)
     values = data.model_dump(exclude_unset=True)
+    columns = kind.model.__table__.columns
+    for field, value in values.items():  # an explicit null may only clear an optional field
+        if value is None and field in columns and not columns[field].nullable:
+            raise field_error(field, "required: may not be set to null")
     if kind.key == "enterprise" and scope.role == Role.ENTERPRISE:
         forbidden = sorted(set(values) - ENTERPRISE_SELF_FIELDS)
         if forbidden:
@@ -310,10 +313,34 @@ def update(session: Session, *, scope: Scope, kind: Kind, ident: int, data: Base
         if low is not None and high is not None and high < low:
             raise field_error(end, f"must not be below {start}")
     if kind.key == "device" and "enterprise_id" in values:
-        session.execute(sql_update(Point).where(Point.device_id == row.id).values(enterprise_id=row.enterprise_id))
+        for point in session.scalars(select(Point).where(Point.device_id == row.id)):  # through the ORM: audited
+            point.enterprise_id = row.enterprise_id
     session.flush()
     queue_event(session, RegistryChanged(park_id=park_id, kind=kind.key, action="update", row_id=row.id))
     return row
+
+
+# Rows that a database cascade would delete, or SET NULL would silently unlink, without an audit entry:
+# deleting their parent is refused (409) until they are removed or moved.
+DEPENDENTS: dict[str, tuple[tuple[type[Any], str], ...]] = {
+    "zone": ((LandParcel, "zone_id"), (Building, "zone_id")),
+    "land_parcel": ((Building, "parcel_id"),),
+    "building": ((Floor, "building_id"), (Room, "building_id"), (Device, "building_id")),
+    "floor": ((Room, "floor_id"),),
+    "room": ((Device, "room_id"),),
+    "enterprise": ((Room, "enterprise_id"), (Device, "enterprise_id"), (Point, "enterprise_id")),
+}
+
+
+def _refuse_if_in_use(session: Session, kind: Kind, row: Row) -> None:
+    used_by: list[str] = []
+    for model, column in DEPENDENTS.get(kind.key, ()):
+        n = session.scalar(select(func.count()).select_from(model).where(getattr(model, column) == row.id)) or 0
+        if n:
+            used_by.append(f"{n} {model.__tablename__}")
+    if used_by:
+        raise Conflict(f"{kind.key} {row.id} is still used by {', '.join(used_by)}; remove or move them first",
+                       errors=[{"field": "id", "reason": f"in use by {', '.join(used_by)}"}])
 
 
 def delete(session: Session, *, scope: Scope, kind: Kind, ident: int) -> None:
@@ -321,9 +348,11 @@ def delete(session: Session, *, scope: Scope, kind: Kind, ident: int) -> None:
         raise PermissionDenied(f"{kind.key} records cannot be deleted through the API")
     row = get(session, scope=scope, kind=kind, ident=ident)
     scope.authorize_write_row(f"{kind.key}.write", row)
+    _refuse_if_in_use(session, kind, row)
     if kind.key == "device":
         for point in session.scalars(select(Point).where(Point.device_id == row.id)):
             session.delete(point)
+        session.flush()  # points first: the unit of work does not know they depend on the device
     session.delete(row)
     session.flush()
     queue_event(session, RegistryChanged(park_id=row.park_id, kind=kind.key, action="delete", row_id=ident))
@@ -340,6 +369,9 @@ def rotate_device_token(session: Session, *, scope: Scope, ident: int) -> str:
     scope.authorize_write_row("device.write", device)
     device.token = secrets.token_urlsafe(24)
     session.flush()
+    # the token column is excluded from the row's audit; record that it changed, never its value
+    digipark.audit.service.record(session, action="device_token_rotated", entity_type="device",
+                                  entity_id=device.id, park_id=device.park_id, enterprise_id=device.enterprise_id)
     return device.token  # type: ignore[no-any-return]
 
 
