@@ -1,0 +1,99 @@
+"""Errors on pages: the API's problem+json handlers stay in charge of /api; pages get an HTML error page."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import WebSocketRequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from starlette._utils import is_async_callable
+from starlette.concurrency import run_in_threadpool
+
+from digipark.web import i18n
+from digipark.web.i18n import N_
+from digipark.web.shell import LoginRequired, render
+
+Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
+
+TITLES = {
+    400: N_("The request could not be processed"),
+    401: N_("Please log in"),
+    403: N_("Access denied"),
+    404: N_("Not found"),
+    405: N_("Not allowed"),
+    409: N_("Conflict with existing data"),
+    422: N_("Invalid input"),
+    423: N_("Locked"),
+    500: N_("Something went wrong"),
+}
+EXPLANATIONS = {
+    403: N_("Your role may not do this here."),
+    404: N_("The page or record does not exist, or it is not visible to you."),
+    409: N_("The change conflicts with existing data."),
+    422: N_("Some of the input is not valid."),
+    500: N_("An unexpected error occurred; it has been logged."),
+}
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def login_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    location = "/login?next=" + quote(target, safe="/")
+    if request.headers.get("HX-Request"):
+        return Response(status_code=204, headers={"HX-Redirect": location})
+    return RedirectResponse(location, status_code=303)
+
+
+def error_page(request: Request, status: int, detail: str | None) -> Response:
+    lang = getattr(request.state, "lang", None) or i18n.choose(request)
+    title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
+    return render(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "title": title,
+            "explanation": EXPLANATIONS.get(status),
+            "detail": detail if status < 500 else None,
+        },
+        lang=lang,
+        status_code=status,
+    )
+
+
+def _page_aware(api_handler: Handler) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handle(request: Request, exc: Exception) -> Response:
+        if is_async_callable(api_handler):
+            response: Response = await api_handler(request, exc)
+        else:
+            response = await run_in_threadpool(api_handler, request, exc)  # type: ignore[arg-type]
+        if is_api_path(request.url.path):
+            return response
+        if response.status_code == 401:
+            return login_redirect(request)
+        try:
+            problem: dict[str, Any] = json.loads(bytes(response.body))
+        except ValueError:
+            problem = {}
+        return error_page(request, response.status_code, problem.get("detail"))
+
+    return handle
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    return login_redirect(request)
+
+
+def install(app: FastAPI) -> None:
+    """Wrap the problem+json handlers already registered (core.errors.install_problem_handlers)."""
+    for key, handler in list(app.exception_handlers.items()):
+        if key is not WebSocketRequestValidationError:
+            app.add_exception_handler(key, _page_aware(handler))
+    app.add_exception_handler(LoginRequired, _login_required)

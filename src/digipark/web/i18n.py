@@ -1,0 +1,78 @@
+"""UI languages: gettext catalogs read from the .po files at run time, and the choice of language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+from fastapi import Request
+
+from digipark.core.config import get_settings
+
+LANGUAGES = ("zh", "en")
+LANG_COOKIE = "dp_lang"
+LOCALE_DIR = Path(__file__).parent / "locales"
+_BABEL_LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+
+
+def N_(message: str) -> str:
+    return message
+
+
+@cache
+def translations(lang: str) -> Translations:
+    """The compiled catalog of `lang` (no compile step: the .po file is read and compiled in memory)."""
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if not path.is_file():
+        return Translations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=_BABEL_LOCALES.get(lang, lang), domain="messages")
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer, domain="messages")
+
+
+def normalise(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip().lower().replace("_", "-")
+    if value in LANGUAGES:
+        return value
+    base = value.split("-", 1)[0]
+    return base if base in LANGUAGES else None
+
+
+def choose(request: Request, user_language: str | None = None) -> str:
+    """?lang=, else the dp_lang cookie, else the user's language, else the platform default."""
+    for candidate in (
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        user_language,
+        get_settings().default_language,
+    ):
+        lang = normalise(candidate)
+        if lang is not None:
+            return lang
+    return LANGUAGES[0]
+
+
+def format_number(value: float | int | None, lang: str, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    fmt = "#,##0" + ("." + "0" * digits if digits else "")
+    return str(format_decimal(value, format=fmt, locale=_BABEL_LOCALES[lang]))
+
+
+def local_time(value: dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    zone = zoneinfo.ZoneInfo(get_settings().timezone)
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")

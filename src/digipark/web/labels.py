@@ -1,0 +1,169 @@
+"""Translatable labels of field names and coded values (msgids; pages translate them at render time)."""
+
+from __future__ import annotations
+
+from digipark.core.codes import CodeError, industry
+from digipark.web.i18n import N_
+
+FIELD_LABELS = {
+    "id": N_("ID"),
+    "park_id": N_("Park"),
+    "zone_id": N_("Zone"),
+    "parcel_id": N_("Land parcel"),
+    "building_id": N_("Building"),
+    "floor_id": N_("Floor"),
+    "room_id": N_("Room"),
+    "enterprise_id": N_("Enterprise"),
+    "device_id": N_("Device"),
+    "code": N_("Code"),
+    "name": N_("Name"),
+    "name_en": N_("English name"),
+    "region_code": N_("Region code"),
+    "address": N_("Address"),
+    "level": N_("Level"),
+    "leading_industries": N_("Leading industries"),
+    "area_m2": N_("Area (m²)"),
+    "centre_lon": N_("Centre longitude"),
+    "centre_lat": N_("Centre latitude"),
+    "boundary": N_("Boundary (GeoJSON)"),
+    "function": N_("Function"),
+    "geometry": N_("Geometry (GeoJSON)"),
+    "land_use": N_("Land use"),
+    "owner": N_("Land user"),
+    "lease_start": N_("Lease start"),
+    "lease_end": N_("Lease end"),
+    "footprint": N_("Footprint (GeoJSON)"),
+    "floors": N_("Floors above ground"),
+    "gross_floor_area_m2": N_("Gross floor area (m²)"),
+    "use": N_("Use"),
+    "year_built": N_("Year built"),
+    "gigabit_fibre": N_("Gigabit fibre"),
+    "coverage_5g": N_("5G coverage"),
+    "lease_from": N_("Leased from"),
+    "lease_to": N_("Leased to"),
+    "uscc": N_("Unified social credit code"),
+    "industry_code": N_("Industry (GB/T 4754)"),
+    "above_scale": N_("Above designated size"),
+    "industrial": N_("Industrial enterprise"),
+    "registered_capital_wan_yuan": N_("Registered capital (10k yuan)"),
+    "employees": N_("Employees"),
+    "established_on": N_("Established on"),
+    "contact_name": N_("Contact person"),
+    "contact_phone": N_("Contact phone"),
+    "contact_email": N_("Contact e-mail"),
+    "status": N_("Status"),
+    "kind": N_("Device kind"),
+    "model": N_("Model"),
+    "manufacturer": N_("Manufacturer"),
+    "protocol": N_("Protocol"),
+    "location": N_("Location"),
+    "lon": N_("Longitude"),
+    "lat": N_("Latitude"),
+    "installed_on": N_("Installed on"),
+    "create_points": N_("Create the kind's standard points"),
+    "key": N_("Key"),
+    "quantity": N_("Quantity"),
+    "unit": N_("Unit"),
+    "device_class": N_("Device class"),
+    "state_class": N_("State class"),
+    "expected_interval_s": N_("Expected interval (s)"),
+    "valid_min": N_("Valid minimum"),
+    "valid_max": N_("Valid maximum"),
+    "description": N_("Description"),
+    "created_at": N_("Created"),
+    "updated_at": N_("Updated"),
+}
+
+ZONE_FUNCTIONS = {
+    "industrial": N_("Industrial"),
+    "logistics": N_("Logistics"),
+    "office": N_("Office"),
+    "research": N_("Research & development"),
+    "living": N_("Living services"),
+    "utility": N_("Utilities"),
+    "commercial": N_("Commercial"),
+    "green": N_("Green space"),
+}
+
+BUILDING_USES = {
+    "factory": N_("Factory"),
+    "office": N_("Office building"),
+    "warehouse": N_("Warehouse"),
+    "dormitory": N_("Dormitory"),
+    "utility": N_("Utility building"),
+    "research": N_("R&D building"),
+    "lab": N_("Laboratory"),
+    "commercial": N_("Commercial building"),
+    "canteen": N_("Canteen"),
+    "parking": N_("Car park"),
+    "datacenter": N_("Data centre"),
+}
+
+ENTERPRISE_STATUS = {
+    "active": N_("Active"),
+    "moved_out": N_("Moved out"),
+    "closed": N_("Closed"),
+}
+
+DEVICE_STATUS = {
+    "active": N_("In service"),
+    "inactive": N_("Inactive"),
+    "maintenance": N_("Under maintenance"),
+    "retired": N_("Retired"),
+}
+
+STATE_CLASSES = {
+    "measurement": N_("Measurement"),
+    "total_increasing": N_("Cumulative total"),
+}
+
+ROOM_USES = {
+    "production": N_("Production"),
+    "storage": N_("Storage"),
+    "office": N_("Office"),
+    "shop": N_("Shop"),
+    "plant_room": N_("Plant room"),
+    "lab": N_("Laboratory"),
+}
+
+# land-use classes of GB 50137-2011 (urban land classification) used for park parcels
+LAND_USES = {
+    "M1": N_("Class 1 industrial land"),
+    "M2": N_("Class 2 industrial land"),
+    "M3": N_("Class 3 industrial land"),
+    "W1": N_("Class 1 logistics and warehouse land"),
+    "W2": N_("Class 2 logistics and warehouse land"),
+    "B1": N_("Commercial land"),
+    "B2": N_("Business land"),
+    "B29": N_("Other business land"),
+    "A35": N_("Research land"),
+    "R2": N_("Class 2 residential land"),
+    "U1": N_("Supply facilities land"),
+    "G1": N_("Park and green land"),
+}
+
+YES_NO = {True: N_("Yes"), False: N_("No")}
+
+# (kind, field) -> labels of the field's coded values
+VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
+    ("zone", "function"): ZONE_FUNCTIONS,
+    ("building", "use"): BUILDING_USES,
+    ("room", "use"): ROOM_USES,
+    ("land_parcel", "land_use"): LAND_USES,
+    ("enterprise", "status"): ENTERPRISE_STATUS,
+    ("device", "status"): DEVICE_STATUS,
+    ("point", "state_class"): STATE_CLASSES,
+}
+# values shown with their code in front ("M1 一类工业用地")
+CODED_VALUES = frozenset({("land_parcel", "land_use")})
+# closed sets (a select); the others are suggestions for a free-text field
+CLOSED_VALUES = frozenset({("enterprise", "status"), ("device", "status"), ("point", "state_class")})
+
+
+def industry_name(code: str, lang: str) -> str:
+    """The GB/T 4754-2017 name of an industry code in the page's language (the code itself if unknown)."""
+    try:
+        entry = industry(code)
+    except CodeError:
+        return code
+    return (entry.name_en or entry.name_zh) if lang == "en" else entry.name_zh
