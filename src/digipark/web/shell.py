@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -51,6 +51,23 @@ KIND_TITLES = {
     "point": (N_("Points"), N_("Point")),
 }
 NAV_KINDS = ("zone", "building", "land_parcel", "enterprise", "device", "point")
+
+
+@dataclasses.dataclass(frozen=True)
+class NavEntry:
+    """A top-level navigation item a domain adds for its pages (label is an untranslated msgid)."""
+
+    href: str
+    label: str
+    visible: Callable[[Scope], bool]
+
+
+DOMAIN_NAV: list[NavEntry] = []
+
+
+def add_nav(entry: NavEntry) -> None:
+    if all(existing.href != entry.href for existing in DOMAIN_NAV):
+        DOMAIN_NAV.append(entry)
 
 
 def kind_path(kind: str) -> str:
@@ -202,6 +219,10 @@ class Page:
                 items.append(
                     {"href": href, "label": KIND_TITLES[kind][0], "active": path == href or path.startswith(href + "/")}
                 )
+        for entry in DOMAIN_NAV:
+            if entry.visible(self.scope):
+                active = path == entry.href or path.startswith(entry.href + "/")
+                items.append({"href": entry.href, "label": entry.label, "active": active})
         return items
 
     def render(
