@@ -212,8 +212,19 @@ class VerifyResult:
     reason: str | None = None
 
 
-_HASHED_COLUMNS = ("id", "ts", "actor", "actor_role", "park_id", "enterprise_id", "action", "entity_type",
-                   "entity_id", "before", "after")
+_HASHED_COLUMNS = (
+    "id",
+    "ts",
+    "actor",
+    "actor_role",
+    "park_id",
+    "enterprise_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "before",
+    "after",
+)
 
 
 def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
