@@ -23,6 +23,8 @@ log = logging.getLogger("digipark.http")
 def create_app() -> FastAPI:
     from digipark.audit.api import router as audit_router
     from digipark.auth.api import router as auth_router
+    from digipark.economy.api import router as economy_router
+    from digipark.economy.chains_api import router as chains_router
     from digipark.registry.api import router as registry_router
     from digipark.web import pages as web_pages
 
@@ -39,6 +41,8 @@ def create_app() -> FastAPI:
     app.include_router(auth_router)
     app.include_router(registry_router)
     app.include_router(audit_router)
+    app.include_router(economy_router)
+    app.include_router(chains_router)
     web_pages.install(app)
 
     @app.middleware("http")

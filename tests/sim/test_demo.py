@@ -233,7 +233,16 @@ def test_fresh_database_demo(fresh: FreshDemo) -> None:
 
 def test_progress_is_reported_for_every_stage(fresh: FreshDemo) -> None:
     stages = [stage for stage, _, _ in fresh.stages]
-    assert list(dict.fromkeys(stages)) == ["zones", "buildings", "enterprises", "rooms", "devices", "accounts"]
+    assert list(dict.fromkeys(stages)) == [
+        "zones",
+        "buildings",
+        "enterprises",
+        "rooms",
+        "devices",
+        "accounts",
+        "chains",
+        "statistics",
+    ]
     last = {stage: (done, total) for stage, done, total in fresh.stages}
     assert all(done == total > 0 for done, total in last.values())
     assert last["devices"][1] == fresh.result.counts["devices"]

@@ -84,7 +84,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import DataError, IntegrityError
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     log = logging.getLogger("digipark.errors")
@@ -115,6 +115,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
         log.info("integrity error: %s", exc.orig)
         return respond(request, Conflict("the change conflicts with existing data (duplicate or in use)").problem())
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        # the database refused a value the schemas let through (a NUL character, a number out of range)
+        log.info("data error: %s", exc.orig)
+        return respond(request, ValidationFailed("a value cannot be stored or compared by the database").problem())
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

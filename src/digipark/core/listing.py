@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import BigInteger, Select, SmallInteger, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from digipark.core.errors import ValidationFailed
@@ -54,6 +54,12 @@ class ListSpec:
         except NotImplementedError:
             return str
 
+    def _int_bounds(self, column: InstrumentedAttribute[Any]) -> tuple[int, int]:
+        """The integers the column's database type holds: a larger filter value is bad input, not a 500
+        (PostgreSQL refuses to compare an INTEGER with 2**31, SQLite crashes beyond 64 bits)."""
+        bits = 64 if isinstance(column.type, BigInteger) else 16 if isinstance(column.type, SmallInteger) else 32
+        return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
     def dependency(self) -> Callable[..., ListQuery]:
         """A FastAPI dependency reading page, page_size, sort, q and the declared filters."""
         from fastapi import Query
@@ -85,11 +91,18 @@ class ListSpec:
             py_type = self._python_type(column)
             if py_type not in (int, bool, str, float, dt.date):
                 py_type = str
+            # integers the column can hold (see _int_bounds)
+            is_int = py_type is int
             params.append(
                 inspect.Parameter(
                     name,
                     inspect.Parameter.KEYWORD_ONLY,
-                    default=Query(None, description=f"exact {name}"),
+                    default=Query(
+                        None,
+                        description=f"exact {name}",
+                        ge=self._int_bounds(column)[0] if is_int else None,
+                        le=self._int_bounds(column)[1] if is_int else None,
+                    ),
                     annotation=py_type | None,
                 )
             )
@@ -143,6 +156,9 @@ class ListSpec:
                     filters[name] = dt.date.fromisoformat(value)
                 elif py_type in (int, float):
                     filters[name] = py_type(value)
+                    low, high = self._int_bounds(column)
+                    if py_type is int and not low <= filters[name] <= high:
+                        raise ValueError(value)
                 else:
                     filters[name] = value
             except ValueError:
@@ -181,7 +197,12 @@ class ListSpec:
         if query.q and self.search:
             escaped = query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             pattern = f"%{escaped}%"
-            stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\") for col in self.search)))
+            if query.q.lower() == query.q.upper():
+                # no cased letter (Chinese, digits): a case-sensitive LIKE finds the same rows without
+                # case-folding every row, several times faster on PostgreSQL (bench/api_latency.py)
+                stmt = stmt.where(or_(*(col.like(pattern, escape="\\") for col in self.search)))
+            else:
+                stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\") for col in self.search)))
         return stmt
 
     def apply(self, session: Session, stmt: Select[Any], query: ListQuery) -> tuple[list[Any], int]:

@@ -21,6 +21,10 @@ def registry() -> pint.UnitRegistry:  # type: ignore[type-arg]
     ureg.define("kgCO2e = 0.001 * tCO2e")
     ureg.define("percent_LEL = [lel_fraction] = %LEL")
     ureg.define("ppm_v = [volume_fraction] = ppmv")
+    # 市亩, the land unit of Chinese land statistics (亩均产值/亩均税收): 1 亩 = 60 平方丈 = 1/15 公顷 = 10000/15 m²,
+    # as the 市制 of the 1959 国务院《关于统一计量制度的命令》 defines it; still the unit of 亩均 evaluations although
+    # the 1984 国务院《关于在我国统一实行法定计量单位的命令》 phases the 市制 out.
+    ureg.define("mu = 10000 / 15 * m ** 2 = 亩")
     return ureg
 
 

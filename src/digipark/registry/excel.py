@@ -4,27 +4,18 @@ One column table per kind (`SHEETS`) drives both directions. Export writes a hea
 and references as natural keys (zone_code, enterprise_uscc, ...). Import reads that header, a bare key or a
 Chinese title, resolves the natural keys within the caller's park, validates every row with the kind's
 Create schema (Update for rows whose natural key already exists) and then writes every row or none.
+The generic machinery (file limits, headers, cells, reports, writers) lives in `digipark.core.spreadsheet`;
+its public names are re-exported here.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import datetime as dt
 import enum
-import io
 import logging
-import re
-import zipfile
-from collections.abc import Sequence
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
-import openpyxl
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import from_excel
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -32,124 +23,69 @@ from sqlalchemy.orm import Session
 
 from digipark.audit import service as audit
 from digipark.auth.scope import Scope
-from digipark.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from digipark.core.errors import DomainError, NotFound, PermissionDenied
 from digipark.core.events import _PENDING_KEY
 from digipark.core.listing import ListQuery
+from digipark.core.spreadsheet import (
+    CSV_MEDIA_TYPE,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    README_TITLE,
+    TYPE_HELP,
+    XLSX_MEDIA_TYPE,
+    Column,
+    ColumnType,
+    FileTooLarge,
+    ImportFailed,
+    ImportProblem,
+    ImportReport,
+    Ref,
+    RowError,
+    UnsupportedFile,
+    import_notes,
+    read_header,
+    title_map,
+    write_csv,
+    write_xlsx,
+)
+from digipark.core.spreadsheet import blank as _blank
+from digipark.core.spreadsheet import column_letter as _column_letter
+from digipark.core.spreadsheet import convert as _convert
+from digipark.core.spreadsheet import csv_value as _csv_value
+from digipark.core.spreadsheet import load_rows as _load_rows
+from digipark.core.spreadsheet import text as _text
 from digipark.registry import schemas, service
 from digipark.registry.models import Building, Device, Enterprise, LandParcel, Point, Zone
+
+__all__ = [
+    "CSV_MEDIA_TYPE",
+    "EXCEL_KINDS",
+    "MAX_IMPORT_BYTES",
+    "MAX_IMPORT_ROWS",
+    "README_TITLE",
+    "SHEETS",
+    "TYPE_HELP",
+    "XLSX_MEDIA_TYPE",
+    "Column",
+    "ColumnType",
+    "FileTooLarge",
+    "ImportFailed",
+    "ImportProblem",
+    "ImportReport",
+    "Ref",
+    "RowError",
+    "Sheet",
+    "UnsupportedFile",
+    "export_rows",
+    "import_or_raise",
+]
 
 log = logging.getLogger(__name__)
 
 EXCEL_KINDS = ("enterprise", "building", "device", "point")
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
-MAX_IMPORT_ROWS = 100_000
-README_TITLE = "说明 (README)"  # Excel forbids "/" in sheet names
-
-
-class RowError(BaseModel):
-    row: int
-    column: str | None
-    reason: str
-
-
-class ImportReport(BaseModel):
-    kind: str
-    rows: int
-    created: int = 0
-    updated: int = 0
-    dry_run: bool = False
-    errors: list[RowError] = []
-
-
-class ImportProblem(BaseModel):
-    """The 422 problem+json body of an import that failed; nothing was written."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    kind: str
-    rows: int
-    failed_rows: int
-    dry_run: bool
-    errors: list[RowError]
-
-
-class ImportFailed(ValidationFailed):
-    """An import with at least one bad row; `errors` lists every (row, column, reason)."""
-
-    def __init__(
-        self, *, kind: str, rows: int, errors: Sequence[RowError], dry_run: bool, detail: str | None = None
-    ) -> None:
-        ordered = sorted(errors, key=lambda e: e.row)
-        self.kind = kind
-        self.rows = rows
-        self.failed_rows = len({e.row for e in ordered})
-        self.dry_run = dry_run
-        if detail is None:
-            detail = f"{self.failed_rows} of {rows} rows failed ({len(ordered)} errors); nothing was imported"
-        super().__init__(detail, errors=[e.model_dump() for e in ordered])
-
-    def problem(self, instance: str | None = None) -> dict[str, Any]:
-        body = super().problem(instance)
-        body.update(kind=self.kind, rows=self.rows, failed_rows=self.failed_rows, dry_run=self.dry_run)
-        return body
-
-
-class UnsupportedFile(DomainError):
-    type_slug = "unsupported-file"
-    status = 415
-    title = "Unsupported or unreadable file"
-
-
-class FileTooLarge(DomainError):
-    type_slug = "file-too-large"
-    status = 413
-    title = "File too large"
 
 
 # -- the column tables ---------------------------------------------------------------------------------------
-ColumnType = Literal["str", "int", "float", "bool", "date"]
-
-TYPE_HELP: dict[str, str] = {
-    "str": "文本 text",
-    "int": "整数 integer",
-    "float": "数值 number",
-    "bool": "是/否 TRUE/FALSE (是/否, yes/no, 1/0)",
-    "date": "日期 date (YYYY-MM-DD or an Excel date)",
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class Ref:
-    """A column naming another row by its natural key; imported as the schema's id field."""
-
-    field: str
-    model: type[Any]
-    attr: str
-    label: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Column:
-    key: str
-    title: str
-    type: ColumnType = "str"
-    help: str = ""
-    aliases: tuple[str, ...] = ()
-    ref: Ref | None = None
-    choices: tuple[tuple[str, str], ...] = ()  # (stored value, Chinese label accepted on import)
-
-    @property
-    def field(self) -> str:
-        return self.ref.field if self.ref is not None else self.key
-
-    @property
-    def header(self) -> str:
-        return f"{self.title} ({self.key})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -339,104 +275,10 @@ def _sheet_or_404(kind_key: str) -> Sheet:
     return sheet
 
 
-def _normalise_title(text: str) -> str:
-    return re.sub(r"\s+", "", text.replace("（", "(").replace("）", ")")).lower()
-
-
 @cache
 def _title_map(kind_key: str) -> dict[str, str]:
     """Every accepted header text (normalised) of a kind -> column key."""
-    mapping: dict[str, str] = {}
-    for column in SHEETS[kind_key].columns:
-        for title in (column.key, column.title, column.header, *column.aliases):
-            normalised = _normalise_title(title)
-            if mapping.setdefault(normalised, column.key) != column.key:
-                raise RuntimeError(f"{kind_key}: header {title!r} names two columns")
-    return mapping
-
-
-# -- cell values ---------------------------------------------------------------------------------------------
-_TRUE = frozenset({"true", "yes", "y", "1", "是", "t"})
-_FALSE = frozenset({"false", "no", "n", "0", "否", "f"})
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _text(value: Any) -> str | None:
-    if _blank(value):
-        return None
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    text = _text(value)
-    if text is None:
-        return None
-    if text.lower() in _TRUE:
-        return True
-    if text.lower() in _FALSE:
-        return False
-    raise ValueError(f"{text!r} is not a yes/no value; use TRUE/FALSE, 是/否, yes/no or 1/0")
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if not 1 <= value < 2958466:
-            raise ValueError(f"{value!r} is not an Excel date")
-        converted = from_excel(value)
-        if isinstance(converted, dt.datetime):
-            return converted.date()
-        raise ValueError(f"{value!r} is not an Excel date")
-    text = _text(value)
-    if text is None:
-        return None
-    match = _DATE.fullmatch(text)
-    try:
-        if match:
-            return dt.date(*(int(part) for part in match.groups()))
-        return dt.datetime.fromisoformat(text).date()
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date; use YYYY-MM-DD or an Excel date") from None
-
-
-def _number(value: Any) -> Any:
-    if _blank(value):
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
-    return value.strip() if isinstance(value, str) else value
-
-
-def _convert(column: Column, value: Any) -> Any:
-    if column.type == "bool":
-        return _bool(value)
-    if column.type == "date":
-        return _date(value)
-    if column.type in ("int", "float"):
-        return _number(value)
-    text = _text(value)
-    if text is not None and column.choices:
-        text = next((stored for stored, label in column.choices if text == label), text)
-    return text
+    return title_map(SHEETS[kind_key].columns, name=kind_key)
 
 
 def _natural(column: Column, value: Any) -> str | None:
@@ -448,73 +290,8 @@ def _natural(column: Column, value: Any) -> str | None:
     return text.upper() if is_uscc else text
 
 
-# -- reading a workbook --------------------------------------------------------------------------------------
-def _load_rows(content: bytes) -> list[tuple[int, tuple[Any, ...]]]:
-    """The non-empty rows of the first sheet, each with its row number as Excel shows it."""
-    if len(content) > MAX_IMPORT_BYTES:
-        raise FileTooLarge(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
-    if not content:
-        raise UnsupportedFile("the file is empty")
-    if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise UnsupportedFile(
-            "not an Excel workbook (.xlsx); save the file as 'Excel Workbook (*.xlsx)' "
-            "(.xls and .csv files are not accepted)"
-        )
-    rows: list[tuple[int, tuple[Any, ...]]] = []
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            if not workbook.worksheets:
-                raise UnsupportedFile("the workbook has no worksheet")
-            for number, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
-                if any(not _blank(value) for value in values):
-                    rows.append((number, tuple(values)))
-                    if len(rows) > MAX_IMPORT_ROWS + 1:
-                        raise ValidationFailed(f"the first sheet has more than {MAX_IMPORT_ROWS} rows; split the file")
-        finally:
-            workbook.close()
-    except DomainError:
-        raise
-    except Exception as exc:  # openpyxl raises many kinds of errors on a damaged or foreign file
-        log.info("unreadable workbook: %r", exc)
-        raise UnsupportedFile("the workbook could not be read: it is damaged or not an .xlsx file") from exc
-    return rows
-
-
 def _read_header(sheet: Sheet, number: int, values: tuple[Any, ...]) -> tuple[list[Column | None], list[RowError]]:
-    titles = _title_map(sheet.kind)
-    columns: list[Column | None] = []
-    errors: list[RowError] = []
-    seen: dict[str, str] = {}
-    for position, value in enumerate(values):
-        letter = get_column_letter(position + 1)
-        text = _text(value)
-        if text is None:
-            columns.append(None)
-            continue
-        normalised = _normalise_title(text)
-        key = titles.get(normalised)
-        if key is None and (suffix := re.search(r"\(([a-z0-9_]+)\)$", normalised)):
-            key = titles.get(suffix.group(1))
-        if key is None:
-            errors.append(
-                RowError(
-                    row=number,
-                    column=text,
-                    reason=(f"unknown column (column {letter}); expected: {', '.join(c.key for c in sheet.columns)}"),
-                )
-            )
-            columns.append(None)
-        elif key in seen:
-            errors.append(RowError(row=number, column=key, reason=f"column given twice ({seen[key]} and {letter})"))
-            columns.append(None)
-        else:
-            seen[key] = letter
-            columns.append(sheet.column(key))
-    for key in sheet.natural_key:
-        if key not in seen:
-            errors.append(RowError(row=number, column=key, reason="missing column; it identifies the rows"))
-    return columns, errors
+    return read_header(sheet.columns, number, values, required=sheet.natural_key, titles=_title_map(sheet.kind))
 
 
 # -- import --------------------------------------------------------------------------------------------------
@@ -569,7 +346,7 @@ class _Importer:
             column = columns[position] if position < len(columns) else None
             if column is None:
                 if not _blank(value):
-                    self.error(number, get_column_letter(position + 1), "a value in a column without a valid title")
+                    self.error(number, _column_letter(position), "a value in a column without a valid title")
                 continue
             present.append(column)
             if column.key in sheet.natural_key:
@@ -790,97 +567,18 @@ def _value(column: Column, row: Any, labels: dict[str, dict[int, str]]) -> Any:
     return value
 
 
-def _display_width(text: str) -> int:
-    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
-
-
 def _xlsx(sheet: Sheet, records: list[tuple[Any, ...]]) -> bytes:
-    workbook = openpyxl.Workbook(write_only=True)
-    data = workbook.create_sheet(sheet.title)
-    data.freeze_panes = "A2"
-    bold = Font(bold=True)
-    for position, column in enumerate(sheet.columns):
-        sample = [_display_width(_text(r[position]) or "") for r in records[:500]]
-        width = max([_display_width(column.header), *sample, 8])
-        data.column_dimensions[get_column_letter(position + 1)].width = min(width + 2, 60)
-    data.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{len(records) + 1}"
-    header = []
-    for column in sheet.columns:
-        cell = WriteOnlyCell(data, column.header)
-        cell.font = bold
-        header.append(cell)
-    data.append(header)
-    for record in records:
-        data.append([_xlsx_value(data, value) for value in record])
-
-    readme = workbook.create_sheet(README_TITLE)
-    for letter, width in zip("ABCDE", (28, 28, 40, 10, 60), strict=True):
-        readme.column_dimensions[letter].width = width
-    title = WriteOnlyCell(readme, f"{sheet.title} — 导入说明 / how to import")
-    title.font = Font(bold=True, size=13)
-    readme.append([title])
-    for line in (
-        "第一个工作表是数据：第1行为列标题，可写“中文 (key)”、key 或中文标题；第2行起每行一条记录。",
-        "The first sheet holds the data: row 1 the column titles ('中文 (key)', the key or the Chinese title), "
-        "one record per row below.",
-        f"按 {' + '.join(sheet.natural_key)} 匹配已有记录：已存在则更新，否则新建；缺少的列保持不变。",
-        f"Rows are matched on {' + '.join(sheet.natural_key)}: existing rows are updated, others created; "
-        "columns left out are kept.",
-        "导入全部成功或全部不写入；出错时返回每个出错的行、列和原因。",
-        "An import writes every row or none; errors list each row, column and reason.",
-    ):
-        readme.append([line])
-    readme.append([])
-    header = []
-    for text in ("列标题 Column", "字段 Key", "类型 Type", "必填 Required", "说明 Description"):
-        cell = WriteOnlyCell(readme, text)
-        cell.font = bold
-        header.append(cell)
-    readme.append(header)
-    for column in sheet.columns:
-        required = column.key in sheet.natural_key or (
-            column.field in sheet.create.model_fields and sheet.create.model_fields[column.field].is_required()
-        )
-        help_text = column.help
-        if column.choices:
-            help_text += "; " + ", ".join(f"{value} ({label})" for value, label in column.choices)
-        readme.append([column.header, column.key, TYPE_HELP[column.type], "是 yes" if required else "", help_text])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _xlsx_value(worksheet: Any, value: Any) -> Any:
-    if isinstance(value, str) and value.startswith("="):
-        cell = WriteOnlyCell(worksheet, value)
-        cell.data_type = "s"  # text, never a formula
-        return cell
-    return value
-
-
-_NUMBER_LIKE = re.compile(r"[+\-]?[0-9 ().\-]*")
-
-
-def _csv_value(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value)
-    # keep spreadsheet programs from reading a cell as a formula (CSV injection)
-    if text[:1] in ("=", "@", "\t", "\r") or (text[:1] in ("+", "-") and not _NUMBER_LIKE.fullmatch(text)):
-        return "'" + text
-    return text
+    required = {
+        column.key
+        for column in sheet.columns
+        if column.key in sheet.natural_key
+        or (column.field in sheet.create.model_fields and sheet.create.model_fields[column.field].is_required())
+    }
+    return write_xlsx(sheet.title, sheet.columns, records, notes=import_notes(sheet.natural_key), required=required)
 
 
 def _csv(sheet: Sheet, records: list[tuple[Any, ...]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.header for column in sheet.columns])
-    writer.writerows([_csv_value(value) for value in record] for record in records)
-    return buffer.getvalue().encode("utf-8-sig")
+    return write_csv([column.header for column in sheet.columns], records)
 
 
 def export_rows(session: Session, *, scope: Scope, kind_key: str, query: ListQuery, fmt: str) -> tuple[bytes, str]:

@@ -167,7 +167,12 @@ class Point(Audited, TimestampMixin, EnterpriseScoped, Base):
     """One measured quantity of a device, described as data (key, quantity, unit, class, interval, range)."""
 
     __tablename__ = "point"
-    __table_args__ = (UniqueConstraint("device_id", "key"), Index("ix_point_park_id_id", "park_id", "id"))
+    __table_args__ = (
+        UniqueConstraint("device_id", "key"),
+        Index("ix_point_park_id_id", "park_id", "id"),
+        # a park's points of one quantity, counted from the index alone and paged in id order (0002)
+        Index("ix_point_park_id_quantity_id", "park_id", "quantity", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), index=True)

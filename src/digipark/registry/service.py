@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import datetime as dt
 import secrets
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 import digipark.audit.service  # registers the audit hook for every write below
@@ -333,14 +334,16 @@ DEPENDENTS: dict[str, tuple[tuple[type[Any], str], ...]] = {
 
 
 def _refuse_if_in_use(session: Session, kind: Kind, row: Row) -> None:
-    used_by: list[str] = []
+    used_by: builtins.list[str] = []
     for model, column in DEPENDENTS.get(kind.key, ()):
         n = session.scalar(select(func.count()).select_from(model).where(getattr(model, column) == row.id)) or 0
         if n:
             used_by.append(f"{n} {model.__tablename__}")
     if used_by:
-        raise Conflict(f"{kind.key} {row.id} is still used by {', '.join(used_by)}; remove or move them first",
-                       errors=[{"field": "id", "reason": f"in use by {', '.join(used_by)}"}])
+        raise Conflict(
+            f"{kind.key} {row.id} is still used by {', '.join(used_by)}; remove or move them first",
+            errors=[{"field": "id", "reason": f"in use by {', '.join(used_by)}"}],
+        )
 
 
 def delete(session: Session, *, scope: Scope, kind: Kind, ident: int) -> None:
@@ -370,8 +373,14 @@ def rotate_device_token(session: Session, *, scope: Scope, ident: int) -> str:
     device.token = secrets.token_urlsafe(24)
     session.flush()
     # the token column is excluded from the row's audit; record that it changed, never its value
-    digipark.audit.service.record(session, action="device_token_rotated", entity_type="device",
-                                  entity_id=device.id, park_id=device.park_id, enterprise_id=device.enterprise_id)
+    digipark.audit.service.record(
+        session,
+        action="device_token_rotated",
+        entity_type="device",
+        entity_id=device.id,
+        park_id=device.park_id,
+        enterprise_id=device.enterprise_id,
+    )
     return device.token  # type: ignore[no-any-return]
 
 
@@ -403,10 +412,12 @@ def overview(session: Session, *, scope: Scope, park_id: int) -> ParkOverview:
         )
         return session.scalar(stmt) or 0
 
+    # literal arguments: with bound ones PostgreSQL does not see the GROUP BY expression as the selected one
+    division = func.substr(Enterprise.industry_code, literal_column("1"), literal_column("2"))
     by_industry_rows = session.execute(
-        select(func.substr(Enterprise.industry_code, 1, 2), func.count())
+        select(division, func.count())
         .where(Enterprise.park_id == park_id, scope.condition(Enterprise))
-        .group_by(func.substr(Enterprise.industry_code, 1, 2))
+        .group_by(division)
     ).all()
     floor_area = (
         session.scalar(
@@ -426,3 +437,75 @@ def overview(session: Session, *, scope: Scope, park_id: int) -> ParkOverview:
         floor_area_m2=float(floor_area),
         by_industry={code: n for code, n in by_industry_rows},
     )
+
+
+# -- free space (read by investment attraction: digipark.economy.leads) ------------------------------------------
+@dataclasses.dataclass
+class VacantBuilding:
+    building_id: int
+    code: str
+    name: str
+    use: str
+    zone_id: int | None
+    vacant_rooms: int
+    vacant_area_m2: float
+    largest_room_m2: float
+
+
+@dataclasses.dataclass
+class FreeParcel:
+    parcel_id: int
+    code: str
+    zone_id: int | None
+    land_use: str
+    area_m2: float
+
+
+@dataclasses.dataclass
+class FreeSpace:
+    park_id: int
+    as_of: dt.date
+    buildings: builtins.list[VacantBuilding]
+    parcels: builtins.list[FreeParcel]
+
+    @property
+    def vacant_rooms(self) -> int:
+        return sum(b.vacant_rooms for b in self.buildings)
+
+    @property
+    def vacant_floor_area_m2(self) -> float:
+        return sum(b.vacant_area_m2 for b in self.buildings)
+
+    @property
+    def free_land_m2(self) -> float:
+        return sum(p.area_m2 for p in self.parcels)
+
+
+def free_space(session: Session, *, scope: Scope, park_id: int, as_of: dt.date | None = None) -> FreeSpace:
+    """Vacant rooms (no tenant, or the lease ended before `as_of`) by building, and land parcels without a
+    building, of the rows the scope may read (rooms and parcels are not public: staff see them all)."""
+    get(session, scope=scope, kind=KINDS["park"], ident=park_id)
+    as_of = as_of or dt.date.today()
+    vacant = (Room.enterprise_id.is_(None)) | (Room.lease_to.is_not(None) & (Room.lease_to < as_of))
+    rows = session.execute(
+        select(Room.building_id, func.count(), func.sum(Room.area_m2), func.max(Room.area_m2))
+        .where(Room.park_id == park_id, scope.condition(Room), vacant)
+        .group_by(Room.building_id)
+    ).all()
+    per_building = {building: (int(n), float(area or 0), float(top or 0)) for building, n, area, top in rows}
+    buildings: builtins.list[VacantBuilding] = []
+    if per_building:
+        stmt = scope.readable(Building).where(Building.id.in_(sorted(per_building))).order_by(Building.code)
+        for b in session.scalars(stmt):
+            n, area, largest = per_building[b.id]
+            buildings.append(VacantBuilding(b.id, b.code, b.name, b.use, b.zone_id, n, area, largest))
+    built = select(Building.parcel_id).where(Building.parcel_id.is_not(None))
+    parcels = [
+        FreeParcel(p.id, p.code, p.zone_id, p.land_use, p.area_m2)
+        for p in session.scalars(
+            scope.readable(LandParcel)
+            .where(LandParcel.park_id == park_id, LandParcel.id.not_in(built))
+            .order_by(LandParcel.code)
+        )
+    ]
+    return FreeSpace(park_id=park_id, as_of=as_of, buildings=buildings, parcels=parcels)

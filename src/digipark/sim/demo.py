@@ -31,7 +31,9 @@ from digipark.registry import schemas
 from digipark.registry import service as registry
 from digipark.registry.catalog import device_kinds
 from digipark.sim import layout
+from digipark.sim.chains_demo import build_chains_demo
 from digipark.sim.layout import Frame, Rect
+from digipark.sim.statistics_demo import generate_statistics
 
 __all__ = ["DEMO_PASSWORD", "DEMO_SEED", "DemoResult", "Progress", "build_demo", "demo_exists", "demo_park_code"]
 
@@ -870,7 +872,14 @@ def build_demo(session: Session, *, progress: Progress | None = None, seed: int 
     audit.set_actor(session, DEMO_ACTOR)
     try:
         plan = _plan(seed)
-        return _Writer(session, progress).write(plan)
+        result = _Writer(session, progress).write(plan)
+        as_of = dt.date.fromisoformat(str(plan.park["as_of"]))
+        chains = build_chains_demo(session, park_id=result.park_id, as_of=as_of, seed=seed, progress=progress)
+        result.counts.update(chains)
+        result.counts.update(
+            generate_statistics(session, park_id=result.park_id, as_of=as_of, seed=seed, progress=progress)
+        )
+        return result
     finally:
         audit.set_actor(session, previous)
 

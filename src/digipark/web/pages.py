@@ -24,6 +24,8 @@ async def remember_language(request: Request, call_next: Callable[[Request], Awa
 
 
 def install(app: FastAPI) -> None:
+    from digipark.economy import chains_pages
+    from digipark.economy import pages as economy_pages
     from digipark.registry import pages as registry_pages
 
     app.include_router(vendor.router)  # /static/vendor/* before the /static mount
@@ -31,6 +33,8 @@ def install(app: FastAPI) -> None:
     app.include_router(auth.router)
     app.include_router(overview.router)
     app.include_router(registry_pages.router)
+    app.include_router(economy_pages.router)
+    app.include_router(chains_pages.router)
     errors.install(app)
     app.middleware("http")(remember_language)
     vendor.node_modules()

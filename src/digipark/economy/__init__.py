@@ -1,0 +1,1 @@
+"""Economy: enterprise archives, monthly statistics, economic monitoring, industry chain, investment leads."""

@@ -1,0 +1,1475 @@
+"""Cross-tenant denial on every API endpoint.
+
+`TABLE` says, for every method + path under /api/v1, how it is exercised. `test_every_api_route_is_exercised`
+fails when the application has a route the table does not cover (add it) or the table names a route that
+no longer exists. Each exercise attacks park A's rows (those owned by enterprise 0 where the kind has an
+owner) as park B's users and as park A's users of other roles, checks the answer (404 when the row is outside
+the caller's scope, 403 when it is visible but the action not allowed), checks the row is unchanged, and
+checks the positive path (park A's admin succeeds) so a denial is not just a broken endpoint.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections.abc import Callable
+from typing import Any
+
+import openpyxl
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digipark.auth import service as auth_service
+from digipark.auth.models import ApiToken, Role, User
+from digipark.core.codes import make_uscc
+from digipark.economy.models import InvestmentCandidate, MonthlyStatistic
+from digipark.registry.models import Building, Device, Enterprise, Floor, LandParcel, Park, Point, Room, Zone
+from tests.conftest import ParkWorld, World, bearer
+
+API = "/api/v1"
+PROBLEM = "application/problem+json"
+DENIED = (403, 404)
+
+# Roles of park B: none of them may see or touch anything of park A.
+B_ROLES = ("park_admin", "operator", "reviewer", "enterprise", "enterprise2", "resident")
+# Roles of park A that may not write registry rows (the operator and admin may).
+A_READ_ONLY_ROLES = ("enterprise", "enterprise2", "reviewer", "resident")
+
+
+@dataclasses.dataclass
+class Ctx:
+    client: TestClient
+    world: World
+    db: Session
+    cache: dict[str, Any] = dataclasses.field(default_factory=dict)  # rows made once per test
+
+    def call(self, method: str, url: str, who: str, park: str = "a", **kwargs: Any) -> Response:
+        pw = self.world.a if park == "a" else self.world.b
+        return self.client.request(method, url, headers=bearer(pw.tokens[who]), **kwargs)
+
+    def as_a_admin(self, method: str, url: str, **kwargs: Any) -> Response:
+        return self.call(method, url, "park_admin", "a", **kwargs)
+
+
+def assert_problem(response: Response, *statuses: int) -> None:
+    assert response.status_code in statuses, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers["content-type"]
+    body = response.json()
+    assert body["status"] == response.status_code
+    assert body["type"].startswith("https://") and body["title"] and body["detail"]
+
+
+# -- registry kinds --------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class KindSpec:
+    path: str
+    model: type[Any]
+    row: Callable[[ParkWorld], int]  # park A's row under attack (owned by enterprise 0 where owned)
+    # which of park A's non-staff roles may read that row (the rest get 404)
+    readers: frozenset[str]
+    patch: dict[str, Any]  # a valid change; no non-staff role may make it
+    create: Callable[[ParkWorld], dict[str, Any]] | None = None  # a valid create body in the given park
+    # create bodies of park B's admin that point into park A (-> 4xx, nothing created)
+    cross_creates: Callable[[World], list[dict[str, Any]]] = lambda w: []
+    # changes of park B's own row that point into park A: (row of B, body)
+    cross_updates: Callable[[World], list[tuple[int, dict[str, Any]]]] = lambda w: []
+    excel: bool = False
+    enterprise_column: str | None = None  # how the owning enterprise shows in the read schema
+
+
+PUBLIC = frozenset({"enterprise", "enterprise2", "resident", "reviewer"})  # park-wide visible kinds
+OWNER = frozenset({"enterprise", "reviewer"})  # rows of enterprise 0: its own users and staff
+STAFF = frozenset({"reviewer"})
+
+
+def _uscc(region: str, serial: str) -> str:
+    return make_uscc("9", "1", region, f"TT{serial}00001"[:8])
+
+
+KINDS: list[KindSpec] = [
+    KindSpec("parks", Park, lambda p: p.park_id, PUBLIC, {"name": "被改名的园区"}),
+    KindSpec(
+        "zones",
+        Zone,
+        lambda p: p.zone_id,
+        PUBLIC,
+        {"name": "被改名"},
+        create=lambda p: {"code": "ZX", "name": "新区", "function": "industrial"},
+        cross_creates=lambda w: [{"code": "ZX", "name": "新区", "function": "industrial", "park_id": w.a.park_id}],
+    ),
+    KindSpec(
+        "land-parcels",
+        LandParcel,
+        lambda p: p.parcel_id,
+        STAFF,
+        {"owner": "别人"},
+        create=lambda p: {"code": "PX", "area_m2": 1000, "land_use": "M1"},
+        cross_creates=lambda w: [
+            {"code": "PX", "area_m2": 1000, "land_use": "M1", "park_id": w.a.park_id},
+            {"code": "PX", "area_m2": 1000, "land_use": "M1", "zone_id": w.a.zone_id},
+        ],
+        cross_updates=lambda w: [(w.b.parcel_id, {"zone_id": w.a.zone_id})],
+    ),
+    KindSpec(
+        "buildings",
+        Building,
+        lambda p: p.building_id,
+        PUBLIC,
+        {"name": "被改名"},
+        create=lambda p: {"code": "BX", "name": "新楼", "use": "office"},
+        cross_creates=lambda w: [
+            {"code": "BX", "name": "新楼", "use": "office", "park_id": w.a.park_id},
+            {"code": "BX", "name": "新楼", "use": "office", "zone_id": w.a.zone_id},
+            {"code": "BX", "name": "新楼", "use": "office", "parcel_id": w.a.parcel_id},
+        ],
+        cross_updates=lambda w: [
+            (w.b.building_id, {"zone_id": w.a.zone_id}),
+            (w.b.building_id, {"parcel_id": w.a.parcel_id}),
+        ],
+        excel=True,
+    ),
+    KindSpec(
+        "floors",
+        Floor,
+        lambda p: p.floor_id,
+        PUBLIC,
+        {"name": "被改名"},
+        create=lambda p: {"building_id": p.building_id, "level": 2},
+        cross_creates=lambda w: [{"building_id": w.a.building_id, "level": 2}],
+    ),
+    KindSpec(
+        "rooms",
+        Room,
+        lambda p: p.room_id,
+        OWNER,
+        {"use": "warehouse"},
+        create=lambda p: {"floor_id": p.floor_id, "code": "102", "area_m2": 50},
+        cross_creates=lambda w: [
+            {"floor_id": w.a.floor_id, "code": "102", "area_m2": 50},
+            {"floor_id": w.b.floor_id, "code": "102", "area_m2": 50, "enterprise_id": w.a.enterprise_ids[0]},
+        ],
+        cross_updates=lambda w: [(w.b.room_id, {"enterprise_id": w.a.enterprise_ids[0]})],
+        enterprise_column="enterprise_id",
+    ),
+    KindSpec(
+        "enterprises",
+        Enterprise,
+        lambda p: p.enterprise_ids[0],
+        OWNER,
+        {"name": "被改名"},
+        create=lambda p: {"name": "新企业", "uscc": _uscc("320500", "9"), "industry_code": "3311"},
+        cross_creates=lambda w: [
+            {"name": "新企业", "uscc": _uscc("320500", "8"), "industry_code": "3311", "park_id": w.a.park_id}
+        ],
+        excel=True,
+        enterprise_column="id",
+    ),
+    KindSpec(
+        "devices",
+        Device,
+        lambda p: p.device_ids[0],
+        OWNER,
+        {"name": "被改名"},
+        create=lambda p: {"code": "MX", "name": "新表", "kind": "electricity_meter", "building_id": p.building_id},
+        cross_creates=lambda w: [
+            {"code": "MX", "name": "新表", "kind": "electricity_meter", "park_id": w.a.park_id},
+            {"code": "MX", "name": "新表", "kind": "electricity_meter", "enterprise_id": w.a.enterprise_ids[0]},
+            {"code": "MX", "name": "新表", "kind": "electricity_meter", "building_id": w.a.building_id},
+            {"code": "MX", "name": "新表", "kind": "electricity_meter", "room_id": w.a.room_id},
+        ],
+        cross_updates=lambda w: [
+            (w.b.device_ids[0], {"enterprise_id": w.a.enterprise_ids[0]}),
+            (w.b.device_ids[1], {"building_id": w.a.building_id}),
+            (w.b.device_ids[1], {"room_id": w.a.room_id}),
+        ],
+        excel=True,
+        enterprise_column="enterprise_id",
+    ),
+    KindSpec(
+        "points",
+        Point,
+        lambda p: p.point_ids[0],
+        OWNER,
+        {"name": "被改名"},
+        create=lambda p: {
+            "device_id": p.device_ids[1],
+            "key": "extra_t",
+            "name": "温度",
+            "quantity": "temperature",
+            "unit": "°C",
+            "device_class": "temperature",
+        },
+        cross_creates=lambda w: [
+            {
+                "device_id": w.a.device_ids[0],
+                "key": "extra_t",
+                "name": "温度",
+                "quantity": "temperature",
+                "unit": "°C",
+                "device_class": "temperature",
+            }
+        ],
+        excel=True,
+        enterprise_column="enterprise_id",
+    ),
+]
+KIND_BY_PATH = {k.path: k for k in KINDS}
+
+
+def _count(db: Session, model: type[Any]) -> int:
+    return db.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _park_ids(db: Session, model: type[Any], park_id: int) -> set[int]:
+    column = model.id if model is Park else model.park_id
+    return set(db.scalars(select(model.id).where(column == park_id)))
+
+
+def _snapshot(ctx: Ctx, spec: KindSpec) -> Any:
+    response = ctx.as_a_admin("GET", f"{API}/{spec.path}/{spec.row(ctx.world.a)}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _attackers() -> list[tuple[str, str]]:
+    return [("b", role) for role in B_ROLES] + [("a", role) for role in A_READ_ONLY_ROLES]
+
+
+def _expected_denial(spec: KindSpec, park: str, role: str) -> int:
+    """404 when the caller cannot see the row at all, 403 when it can see it but not change it."""
+    return 403 if park == "a" and role in spec.readers else 404
+
+
+def check_list(spec: KindSpec, ctx: Ctx) -> None:
+    w, db = ctx.world, ctx.db
+    a_ids = _park_ids(db, spec.model, w.a.park_id)
+    assert a_ids
+    for role in B_ROLES:
+        for params in ({"page_size": 500}, {"page_size": 500, "park_id": w.a.park_id}):
+            if spec.model is Park:
+                params.pop("park_id", None)
+            response = ctx.call("GET", f"{API}/{spec.path}", role, "b", params=params)
+            assert response.status_code == 200, response.text
+            items = response.json()["items"]
+            assert not {item["id"] for item in items} & a_ids, (role, params)
+            assert all(item.get("park_id", item["id"]) == w.b.park_id for item in items)
+    # park A's enterprise users see only their own rows of enterprise-owned kinds
+    if spec.enterprise_column is not None:
+        for role, own in (("enterprise", w.a.enterprise_ids[0]), ("enterprise2", w.a.enterprise_ids[1])):
+            response = ctx.call("GET", f"{API}/{spec.path}", role, params={"page_size": 500})
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert all(item[spec.enterprise_column] == own for item in body["items"]), (role, body)
+            expected = set(db.scalars(select(spec.model.id).where(getattr(spec.model, spec.enterprise_column) == own)))
+            assert {item["id"] for item in body["items"]} == expected
+            assert body["total"] == len(expected)
+            # asking for another enterprise's rows by filter gives nothing
+            other = w.a.enterprise_ids[1] if own == w.a.enterprise_ids[0] else w.a.enterprise_ids[0]
+            if spec.enterprise_column == "enterprise_id":
+                response = ctx.call("GET", f"{API}/{spec.path}", role, params={"enterprise_id": other})
+                assert response.status_code == 200 and response.json()["total"] == 0
+    # a resident lists none of the enterprise-owned or staff-only rows
+    if "resident" not in spec.readers:
+        response = ctx.call("GET", f"{API}/{spec.path}", "resident")
+        assert response.status_code == 403 or response.json()["total"] == 0, response.text
+    # positive: park A's admin lists all of park A's rows
+    response = ctx.as_a_admin("GET", f"{API}/{spec.path}", params={"page_size": 500})
+    assert response.status_code == 200
+    assert {item["id"] for item in response.json()["items"]} == a_ids
+
+
+def check_get(spec: KindSpec, ctx: Ctx) -> None:
+    url = f"{API}/{spec.path}/{spec.row(ctx.world.a)}"
+    for park, role in _attackers():
+        response = ctx.call("GET", url, role, park)
+        if park == "a" and role in spec.readers:
+            assert response.status_code == 200, (role, response.text)
+        else:
+            assert_problem(response, 404)
+    assert ctx.as_a_admin("GET", url).json()["id"] == spec.row(ctx.world.a)
+
+
+def check_patch(spec: KindSpec, ctx: Ctx) -> None:
+    w = ctx.world
+    url = f"{API}/{spec.path}/{spec.row(w.a)}"
+    before = _snapshot(ctx, spec)
+    for park, role in _attackers():
+        response = ctx.call("PATCH", url, role, park, json=spec.patch)
+        assert_problem(response, _expected_denial(spec, park, role))
+    assert _snapshot(ctx, spec) == before
+    # park B's admin may not point its own rows at park A's
+    for b_row, body in spec.cross_updates(w):
+        b_url = f"{API}/{spec.path}/{b_row}"
+        b_before = ctx.call("GET", b_url, "park_admin", "b").json()
+        response = ctx.call("PATCH", b_url, "park_admin", "b", json=body)
+        assert_problem(response, 403, 404, 422)
+        assert ctx.call("GET", b_url, "park_admin", "b").json() == b_before
+    # positive: park A's admin changes the row
+    response = ctx.as_a_admin("PATCH", url, json=spec.patch)
+    assert response.status_code == 200, response.text
+    for field, value in spec.patch.items():
+        assert response.json()[field] == value
+
+
+def check_delete(spec: KindSpec, ctx: Ctx) -> None:
+    w, db = ctx.world, ctx.db
+    url = f"{API}/{spec.path}/{spec.row(w.a)}"
+    before, count = _snapshot(ctx, spec), _count(db, spec.model)
+    for park, role in _attackers():
+        response = ctx.call("DELETE", url, role, park)
+        assert_problem(response, _expected_denial(spec, park, role))
+    assert _snapshot(ctx, spec) == before
+    assert _count(db, spec.model) == count
+    # positive: park A's admin deletes a row it has just created
+    assert spec.create is not None
+    created = ctx.as_a_admin("POST", f"{API}/{spec.path}", json=spec.create(w.a))
+    assert created.status_code == 201, created.text
+    response = ctx.as_a_admin("DELETE", f"{API}/{spec.path}/{created.json()['id']}")
+    assert response.status_code == 204, response.text
+    assert _count(db, spec.model) == count
+
+
+def check_create(spec: KindSpec, ctx: Ctx) -> None:
+    w, db = ctx.world, ctx.db
+    assert spec.create is not None
+    url = f"{API}/{spec.path}"
+    count = _count(db, spec.model)
+    for body in spec.cross_creates(w):
+        response = ctx.call("POST", url, "park_admin", "b", json=body)
+        assert_problem(response, 403, 404, 422)
+        assert _count(db, spec.model) == count, body
+    # nobody of park A but staff with write permission creates anything, not even in their own park
+    for role in A_READ_ONLY_ROLES:
+        response = ctx.call("POST", url, role, json=spec.create(w.a))
+        # 422 when the parent row named in the body is not even visible to the role
+        if role == "reviewer":
+            assert_problem(response, 403)
+        else:
+            assert_problem(response, 403, 422)
+    assert _count(db, spec.model) == count
+    # positive: the same bodies are accepted from park A's admin
+    response = ctx.as_a_admin("POST", url, json=spec.create(w.a))
+    assert response.status_code == 201, response.text
+    assert response.json()["park_id"] == w.a.park_id
+    assert _count(db, spec.model) == count + 1
+
+
+def _csv_rows(response: Response) -> list[list[str]]:
+    assert response.status_code == 200, response.text
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return [row for row in rows[1:] if any(cell.strip() for cell in row)]
+
+
+def _visible_rows(db: Session, spec: KindSpec, pw: ParkWorld, role: str) -> int:
+    """How many of the park's rows of this kind a role of that park may read."""
+    park_rows = len(_park_ids(db, spec.model, pw.park_id))
+    if role in ("park_admin", "operator", "reviewer") or spec.readers is PUBLIC:
+        return park_rows
+    if spec.readers is OWNER and role in ("enterprise", "enterprise2"):
+        own = pw.enterprise_ids[0] if role == "enterprise" else pw.enterprise_ids[1]
+        assert spec.enterprise_column is not None
+        return _count_where(db, spec.model, getattr(spec.model, spec.enterprise_column) == own)
+    return 0
+
+
+def _count_where(db: Session, model: type[Any], condition: Any) -> int:
+    return db.scalar(select(func.count()).select_from(model).where(condition)) or 0
+
+
+def check_export(spec: KindSpec, ctx: Ctx) -> None:
+    w, db = ctx.world, ctx.db
+    url = f"{API}/{spec.path}.csv"
+    for role in B_ROLES:
+        response = ctx.call("GET", url, role, "b")
+        if response.status_code == 403:
+            assert role == "resident"
+            continue
+        assert len(_csv_rows(response)) == _visible_rows(db, spec, w.b, role), role
+    # even with a filter naming park A
+    assert _csv_rows(ctx.call("GET", url, "park_admin", "b", params={"park_id": w.a.park_id})) == []
+    markers = [e.uscc for e in db.scalars(select(Enterprise).where(Enterprise.park_id == w.a.park_id))]
+    for fmt in ("csv", "xlsx"):
+        content = ctx.call("GET", f"{API}/{spec.path}.{fmt}", "park_admin", "b").content
+        assert content and not any(marker.encode() in content for marker in markers), fmt
+    # park A's users export what they may read, and nothing more
+    for role in A_READ_ONLY_ROLES:
+        response = ctx.call("GET", url, role)
+        if response.status_code == 200:
+            assert len(_csv_rows(response)) == _visible_rows(db, spec, w.a, role), role
+        else:
+            assert_problem(response, 403)
+    # positive: park A's admin exports park A's rows
+    assert len(_csv_rows(ctx.as_a_admin("GET", url))) == len(_park_ids(db, spec.model, w.a.park_id))
+
+
+def check_import(spec: KindSpec, ctx: Ctx) -> None:
+    w, db = ctx.world, ctx.db
+    url = f"{API}/{spec.path}/import"
+    list_url = f"{API}/{spec.path}"
+    # park A's own export is a valid import file for park A
+    exported = ctx.as_a_admin("GET", f"{API}/{spec.path}.xlsx")
+    assert exported.status_code == 200, exported.text
+    files = {
+        "file": (
+            f"{spec.path}.xlsx",
+            exported.content,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    }
+    a_before = ctx.as_a_admin("GET", list_url, params={"page_size": 500}).json()
+    count, a_ids, b_count = (
+        _count(db, spec.model),
+        _park_ids(db, spec.model, w.a.park_id),
+        len(_park_ids(db, spec.model, w.b.park_id)),
+    )
+    # users of park A without the import permission: refused, nothing written
+    for role in A_READ_ONLY_ROLES:
+        assert_problem(ctx.call("POST", url, role, files=files), 403)
+    assert _count(db, spec.model) == count
+    # park B's admin importing park A's file may at most add rows to park B; park A is untouched
+    response = ctx.call("POST", url, "park_admin", "b", files=files)
+    assert response.status_code < 500, response.text
+    assert ctx.as_a_admin("GET", list_url, params={"page_size": 500}).json() == a_before
+    assert _park_ids(db, spec.model, w.a.park_id) == a_ids
+    assert _count(db, spec.model) - count == len(_park_ids(db, spec.model, w.b.park_id)) - b_count
+    # a sheet of park B's admin naming rows that exist only in park A is refused as a whole
+    for headers, rows in _cross_imports(spec, ctx):
+        count = _count(db, spec.model)
+        response = ctx.call("POST", url, "park_admin", "b", files={"file": ("cross.xlsx", _xlsx(headers, rows))})
+        assert_problem(response, 422)
+        assert _count(db, spec.model) == count
+    # positive: park A's admin may dry-run its own file
+    response = ctx.as_a_admin("POST", url, files=files, params={"dry_run": True})
+    assert response.status_code == 200, response.text
+
+
+def _xlsx(headers: list[str], rows: list[list[Any]]) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _cross_imports(spec: KindSpec, ctx: Ctx) -> list[tuple[list[str], list[list[Any]]]]:
+    """Import sheets for park B that reference natural keys only park A has."""
+    w = ctx.world
+    a_uscc = ctx.db.scalar(select(Enterprise.uscc).where(Enterprise.id == w.a.enterprise_ids[0]))
+    for path, body in (
+        ("zones", {"code": "ZAONLY", "name": "A独有", "function": "office"}),
+        ("buildings", {"code": "BAONLY", "name": "A独有", "use": "office"}),
+        ("devices", {"code": "DAONLY", "name": "A独有", "kind": "gas_meter"}),
+    ):
+        if (
+            ctx.db.scalar(
+                select(func.count())
+                .select_from(KIND_BY_PATH[path].model)
+                .where(KIND_BY_PATH[path].model.code == body["code"])
+            )
+            == 0
+        ):
+            assert ctx.as_a_admin("POST", f"{API}/{path}", json=body).status_code == 201
+    sheets: dict[str, list[tuple[list[str], list[list[Any]]]]] = {
+        "buildings": [(["code", "name", "use", "zone_code"], [["BX1", "跨园楼", "office", "ZAONLY"]])],
+        "devices": [
+            (["code", "name", "kind", "enterprise_uscc"], [["DX1", "跨园表", "electricity_meter", a_uscc]]),
+            (["code", "name", "kind", "building_code"], [["DX2", "跨园表", "electricity_meter", "BAONLY"]]),
+        ],
+        "points": [
+            (
+                ["device_code", "key", "name", "quantity", "unit", "device_class"],
+                [["DAONLY", "cross_t", "温度", "temperature", "°C", "temperature"]],
+            )
+        ],
+    }
+    return sheets.get(spec.path, [])
+
+
+# -- the other endpoints -------------------------------------------------------------------------------------
+def check_device_token(method: str, ctx: Ctx) -> None:
+    w, db = ctx.world, ctx.db
+    device_id = w.a.device_ids[0]
+    url = f"{API}/devices/{device_id}/token"
+    token = db.scalar(select(Device.token).where(Device.id == device_id))
+    assert token is not None
+    spec = KIND_BY_PATH["devices"]
+    for park, role in _attackers():
+        response = ctx.call(method, url, role, park)
+        assert_problem(response, _expected_denial(spec, park, role))
+        assert token not in response.text
+    assert db.scalar(select(Device.token).where(Device.id == device_id)) == token
+    response = ctx.as_a_admin(method, url)
+    assert response.status_code == 200, response.text
+    if method == "GET":
+        assert response.json()["token"] == token
+    else:
+        assert response.json()["token"] != token
+        assert db.scalar(select(Device.token).where(Device.id == device_id)) == response.json()["token"]
+
+
+def check_units(ctx: Ctx) -> None:
+    w = ctx.world
+    url = f"{API}/enterprises/{w.a.enterprise_ids[0]}/units"
+    for park, role in _attackers():
+        response = ctx.call("GET", url, role, park)
+        if park == "a" and role in OWNER:
+            assert response.status_code == 200
+            assert [room["id"] for room in response.json()] == [w.a.room_id]
+        else:
+            assert_problem(response, 404)
+    assert [room["id"] for room in ctx.as_a_admin("GET", url).json()] == [w.a.room_id]
+
+
+def check_login(ctx: Ctx) -> None:
+    w = ctx.world
+    response = ctx.client.post(f"{API}/auth/token", json={"username": "TB-park_admin", "password": w.password})
+    assert response.status_code == 200, response.text
+    me = ctx.client.get(f"{API}/auth/me", headers=bearer(response.json()["access_token"])).json()
+    assert me["park_id"] == w.b.park_id and me["read_parks"] == [w.b.park_id]
+    # a token names its user: park B's token is not accepted as anybody of park A
+    denied = ctx.client.get(
+        f"{API}/enterprises/{w.a.enterprise_ids[0]}", headers=bearer(response.json()["access_token"])
+    )
+    assert_problem(denied, 404)
+
+
+def check_me(ctx: Ctx) -> None:
+    w = ctx.world
+    for park, pw in (("a", w.a), ("b", w.b)):
+        for role in pw.tokens:
+            me = ctx.call("GET", f"{API}/auth/me", role, park).json()
+            assert me["park_id"] == pw.park_id and me["read_parks"] == [pw.park_id], me
+            expected_enterprise = {"enterprise": pw.enterprise_ids[0], "enterprise2": pw.enterprise_ids[1]}
+            assert me["enterprise_id"] == expected_enterprise.get(role)
+
+
+def check_list_users(ctx: Ctx) -> None:
+    w = ctx.world
+    response = ctx.call("GET", f"{API}/users", "park_admin", "b")
+    assert response.status_code == 200
+    users = response.json()
+    assert users and all(user["park_id"] == w.b.park_id for user in users)
+    for park, role in _attackers():
+        if not (park == "b" and role == "park_admin"):
+            assert_problem(ctx.call("GET", f"{API}/users", role, park), 403)
+    a_users = {u["username"] for u in ctx.as_a_admin("GET", f"{API}/users").json()}
+    assert {f"TA-{role}" for role in w.a.tokens} <= a_users
+    assert not any(name.startswith("TB-") for name in a_users)
+
+
+def check_create_user(ctx: Ctx) -> None:
+    w, db = ctx.world, ctx.db
+    url = f"{API}/users"
+    count = _count(db, User)
+    body = {
+        "username": "intruder",
+        "password": "long-enough-1",
+        "role": "enterprise",
+        "enterprise_id": w.a.enterprise_ids[0],
+    }
+    assert_problem(ctx.call("POST", url, "park_admin", "b", json=body), 403, 404, 422)
+    # a park_id naming park A is not even accepted as input
+    assert_problem(
+        ctx.call(
+            "POST",
+            url,
+            "park_admin",
+            "b",
+            json={**body, "role": "park_admin", "enterprise_id": None, "park_id": w.a.park_id},
+        ),
+        422,
+    )
+    for park, role in _attackers():
+        if not (park == "b" and role == "park_admin"):
+            response = ctx.call("POST", url, role, park, json={**body, "enterprise_id": None, "role": "resident"})
+            assert_problem(response, 403)
+    assert _count(db, User) == count
+    # positive: park A's admin creates an enterprise user of its own enterprise, in park A
+    response = ctx.as_a_admin("POST", url, json={**body, "username": "newcomer"})
+    assert response.status_code == 201, response.text
+    assert response.json()["park_id"] == w.a.park_id
+    # park B's admin creating a user in its own park gets park B, whatever it asks for
+    response = ctx.call(
+        "POST", url, "park_admin", "b", json={**body, "username": "b-new", "role": "operator", "enterprise_id": None}
+    )
+    assert response.status_code == 201 and response.json()["park_id"] == w.b.park_id
+
+
+def check_audit_entries(ctx: Ctx) -> None:
+    w = ctx.world
+    url = f"{API}/audit/entries"
+    for role in ("park_admin", "operator", "reviewer"):
+        response = ctx.call("GET", url, role, "b", params={"page_size": 500})
+        assert response.status_code == 200
+        body = response.json()
+        assert body["total"] > 0 and all(item["park_id"] == w.b.park_id for item in body["items"])
+        response = ctx.call(
+            "GET", url, role, "b", params={"entity_type": "enterprise", "entity_id": str(w.a.enterprise_ids[0])}
+        )
+        assert all(item["park_id"] == w.b.park_id for item in response.json()["items"])
+    for park, role in (("a", "enterprise"), ("a", "enterprise2"), ("a", "resident"), ("b", "enterprise")):
+        assert_problem(ctx.call("GET", url, role, park), 403)
+    response = ctx.as_a_admin("GET", url, params={"entity_type": "enterprise", "entity_id": str(w.a.enterprise_ids[0])})
+    assert response.json()["total"] >= 1
+    assert all(item["park_id"] == w.a.park_id for item in response.json()["items"])
+
+
+def check_audit_verify(ctx: Ctx) -> None:
+    for park, role in (("a", "enterprise"), ("a", "enterprise2"), ("a", "resident"), ("b", "resident")):
+        assert_problem(ctx.call("GET", f"{API}/audit/verify", role, park), 403)
+    response = ctx.as_a_admin("GET", f"{API}/audit/verify")
+    assert response.status_code == 200 and response.json()["ok"] is True
+
+
+# -- generic exercises for other domains' endpoints ---------------------------------------------------------
+# A domain adds its routes to TABLE through `Resource` (a collection with list/create/get/change/delete),
+# `IdentView` / `IdentAction` (a read or an action on one row) and `ParkView` (a park-wide read).
+STAFF_ROLES = ("park_admin", "operator", "reviewer")
+
+
+def _b_denial(role: str) -> tuple[int, ...]:
+    """Park B's staff hold every permission: only the scope stops them, and it answers 404. Park B's other
+    roles may already lack the permission for the whole kind (403); neither reveals that the row exists."""
+    return (404,) if role in ("park_admin", "operator") else (403, 404)
+
+
+def _empty(response: Response) -> bool:
+    """A 200 that shows nothing: an empty list or page."""
+    if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
+        return False
+    body = response.json()
+    return body == [] or (isinstance(body, dict) and body.get("items") == [] and body.get("total") == 0)
+
+
+def _items(body: Any) -> list[dict[str, Any]]:
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        return list(body["items"])
+    return list(body) if isinstance(body, list) else []
+
+
+@dataclasses.dataclass(frozen=True)
+class Resource:
+    """A collection under /api/v1, exercised on a row park A's admin creates for the test (owned by enterprise
+    0 where the kind has an owner)."""
+
+    path: str
+    create: Callable[[Ctx], dict[str, Any]]
+    patch: dict[str, Any] | None = None
+    readers: frozenset[str] = frozenset()  # park A's non-staff roles that may read the row
+    writers: frozenset[str] = frozenset()  # park A's roles besides the admin that may change or delete it
+    # bodies of park B's admin that point into park A; default: park A's own create body
+    cross_creates: Callable[[Ctx], list[dict[str, Any]]] | None = None
+    id_field: str = "id"
+    make_fn: Callable[[Ctx], int] | None = None  # a row made another way (e.g. under a parent's URL)
+    reviewer_reads: bool = True
+    snapshot_fn: Callable[[Ctx, Any], Any] | None = None  # how park A's admin sees the row, without GET {ident}
+
+    def snapshot(self, ctx: Ctx, ident: Any) -> Any:
+        if self.snapshot_fn is not None:
+            return self.snapshot_fn(ctx, ident)
+        response = ctx.as_a_admin("GET", self.url(ident))
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def url(self, ident: Any = None) -> str:
+        return f"{API}/{self.path}" if ident is None else f"{API}/{self.path}/{ident}"
+
+    def make(self, ctx: Ctx) -> Any:
+        if self.make_fn is not None:
+            return self.make_fn(ctx)
+        response = ctx.as_a_admin("POST", self.url(), json=self.create(ctx))
+        assert response.status_code == 201, response.text
+        return response.json()[self.id_field]
+
+    def attackers(self) -> list[tuple[str, str]]:
+        return [(park, role) for park, role in _attackers() if not (park == "a" and role in self.writers)]
+
+    def denial(self, park: str, role: str) -> tuple[int, ...]:
+        if park == "b":
+            return _b_denial(role)
+        return (403,) if role in self.readers or (role == "reviewer" and self.reviewer_reads) else (403, 404)
+
+    def reads(self, park: str, role: str) -> bool:
+        return park == "a" and (
+            role in self.readers or role in ("park_admin", "operator") or (role == "reviewer" and self.reviewer_reads)
+        )
+
+
+def resource_list(res: Resource, ctx: Ctx) -> None:
+    w = ctx.world
+    ident = res.make(ctx)
+    for park, role in [("b", r) for r in B_ROLES] + [("a", r) for r in A_READ_ONLY_ROLES]:
+        response = ctx.call("GET", res.url(), role, park, params={"page_size": 500})
+        if response.status_code == 403:
+            continue
+        assert response.status_code == 200, (role, response.text)
+        items = _items(response.json())
+        visible = res.reads(park, role)
+        if not visible:
+            assert ident not in {item.get(res.id_field) for item in items}, (park, role)
+        if park == "b":
+            assert all(item.get("park_id", w.b.park_id) == w.b.park_id for item in items), role
+    response = ctx.as_a_admin("GET", res.url(), params={"page_size": 500})
+    assert ident in {item.get(res.id_field) for item in _items(response.json())}
+
+
+def resource_get(res: Resource, ctx: Ctx) -> None:
+    ident = res.make(ctx)
+    for park, role in _attackers():
+        response = ctx.call("GET", res.url(ident), role, park)
+        if res.reads(park, role):
+            assert response.status_code == 200, (role, response.text)
+        else:
+            assert_problem(response, *(_b_denial(role) if park == "b" else (403, 404)))
+    assert ctx.as_a_admin("GET", res.url(ident)).status_code == 200
+
+
+def resource_patch(res: Resource, ctx: Ctx) -> None:
+    assert res.patch is not None
+    ident = res.make(ctx)
+    before = res.snapshot(ctx, ident)
+    for park, role in res.attackers():
+        assert_problem(ctx.call("PATCH", res.url(ident), role, park, json=res.patch), *res.denial(park, role))
+    assert res.snapshot(ctx, ident) == before
+    response = ctx.as_a_admin("PATCH", res.url(ident), json=res.patch)
+    assert response.status_code == 200, response.text
+
+
+def resource_delete(res: Resource, ctx: Ctx) -> None:
+    ident = res.make(ctx)
+    before = res.snapshot(ctx, ident)
+    for park, role in res.attackers():
+        assert_problem(ctx.call("DELETE", res.url(ident), role, park), *res.denial(park, role))
+    assert res.snapshot(ctx, ident) == before
+    assert ctx.as_a_admin("DELETE", res.url(ident)).status_code in (200, 204)
+    if res.snapshot_fn is None:
+        assert_problem(ctx.as_a_admin("GET", res.url(ident)), 404)
+    else:
+        assert res.snapshot(ctx, ident) is None
+
+
+def _total(res: Resource, ctx: Ctx, park: str = "a") -> int:
+    response = ctx.call("GET", res.url(), "park_admin", park, params={"page_size": 500})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return int(body["total"]) if isinstance(body, dict) and "total" in body else len(_items(body))
+
+
+def resource_create(res: Resource, ctx: Ctx) -> None:
+    a_total, b_total = _total(res, ctx), _total(res, ctx, "b")
+    bodies = res.cross_creates(ctx) if res.cross_creates is not None else [res.create(ctx)]
+    for body in bodies:
+        assert_problem(ctx.call("POST", res.url(), "park_admin", "b", json=body), 403, 404, 422)
+    for role in A_READ_ONLY_ROLES:
+        if role not in res.writers:
+            assert_problem(ctx.call("POST", res.url(), role, json=res.create(ctx)), 403, 404, 422)
+    assert (_total(res, ctx), _total(res, ctx, "b")) == (a_total, b_total)
+    res.make(ctx)
+    assert _total(res, ctx) == a_total + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class IdentView:
+    """A read of one row of park A (or of what hangs off it), e.g. an archive or a graph."""
+
+    path: str  # with {ident}
+    ident: Callable[[Ctx], int]
+    readers: frozenset[str] = frozenset()
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    reviewer_reads: bool = True
+
+
+def ident_view(view: IdentView, ctx: Ctx) -> None:
+    url = f"{API}/{view.path}".replace("{ident}", str(view.ident(ctx)))
+    for park, role in _attackers():
+        response = ctx.call("GET", url, role, park, params=view.params)
+        if park == "a" and (role in view.readers or (role == "reviewer" and view.reviewer_reads)):
+            assert response.status_code == 200, (role, response.text)
+        else:
+            assert_problem(response, *(_b_denial(role) if park == "b" else (403, 404)))
+    assert ctx.as_a_admin("GET", url, params=view.params).status_code == 200
+
+
+@dataclasses.dataclass(frozen=True)
+class IdentAction:
+    """A write on one row of park A, e.g. adding a segment to a chain or moving a lead to another stage."""
+
+    path: str  # with {ident}
+    ident: Callable[[Ctx], int]
+    body: Callable[[Ctx], dict[str, Any]] | None
+    writers: frozenset[str] = frozenset()
+    ok: tuple[int, ...] = (200, 201)
+
+
+def ident_action(action: IdentAction, ctx: Ctx) -> None:
+    url = f"{API}/{action.path}".replace("{ident}", str(action.ident(ctx)))
+    for park, role in _attackers():
+        if park == "a" and role in action.writers:
+            continue
+        body = action.body(ctx) if action.body is not None else None
+        response = ctx.call("POST", url, role, park, json=body)
+        assert_problem(response, *(_b_denial(role) if park == "b" else (403, 404)))
+    body = action.body(ctx) if action.body is not None else None
+    response = ctx.as_a_admin("POST", url, json=body)
+    assert response.status_code in action.ok, response.text
+
+
+@dataclasses.dataclass(frozen=True)
+class ParkView:
+    """A park-wide read (a dashboard, a ranking, a list without rows of its own) that takes `park_id`."""
+
+    path: str
+    readers: frozenset[str] = frozenset()
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    reviewer_reads: bool = True
+    takes_park_id: bool = True
+
+
+def park_view(view: ParkView, ctx: Ctx) -> None:
+    w = ctx.world
+    url = f"{API}/{view.path}"
+    for role in B_ROLES:
+        if view.takes_park_id:
+            response = ctx.call("GET", url, role, "b", params={**view.params, "park_id": w.a.park_id})
+            if not _empty(response):
+                assert_problem(response, 403, 404, 422)
+        response = ctx.call("GET", url, role, "b", params=view.params)
+        if response.status_code == 200 and "json" in response.headers.get("content-type", ""):
+            body = response.json()
+            if isinstance(body, dict) and "park_id" in body:
+                assert body["park_id"] == w.b.park_id
+    for role in A_READ_ONLY_ROLES:
+        response = ctx.call("GET", url, role, params=view.params)
+        if role in view.readers or (role == "reviewer" and view.reviewer_reads):
+            assert response.status_code == 200, (role, response.text)
+        elif not _empty(response):
+            assert response.status_code in (403, 404), (role, response.text)
+            assert_problem(response, 403, 404)
+    assert ctx.as_a_admin("GET", url, params=view.params).status_code == 200
+
+
+def _add_resource(table: dict[tuple[str, str], Exercise], res: Resource, methods: str) -> None:
+    for method in methods.split():
+        check = {
+            "list": resource_list,
+            "create": resource_create,
+            "get": resource_get,
+            "patch": resource_patch,
+            "delete": resource_delete,
+        }[method]
+        key = {
+            "list": ("GET", res.url()),
+            "create": ("POST", res.url()),
+            "get": ("GET", res.url("{ident}")),
+            "patch": ("PATCH", res.url("{ident}")),
+            "delete": ("DELETE", res.url("{ident}")),
+        }[method]
+        table[key] = (lambda c, r: lambda ctx: c(r, ctx))(check, res)
+
+
+# -- economy (digipark.economy) -------------------------------------------------------------------------------
+def _next(ctx: Ctx, key: str) -> int:
+    ctx.cache[key] = ctx.cache.get(key, 0) + 1
+    return int(ctx.cache[key])
+
+
+def _statistic(ctx: Ctx) -> dict[str, Any]:
+    output = 1000.0
+    return {
+        "enterprise_id": ctx.world.a.enterprise_ids[0],
+        "period": f"2024-{_next(ctx, 'month'):02d}",
+        "output_value_wan_yuan": output,
+        "sales_revenue_wan_yuan": output * 0.9,
+        "tax_paid_wan_yuan": 50.0,
+        "total_profit_wan_yuan": 80.0,
+        "employees": 100,
+        "electricity_kwh": 400_000.0,
+    }
+
+
+def _chain(ctx: Ctx) -> dict[str, int]:
+    """A chain of park A with two segments, made once per test."""
+    if "chain" not in ctx.cache:
+        response = ctx.as_a_admin("POST", f"{API}/economy/chains", json={"code": "TENANCY", "name": "租户链"})
+        assert response.status_code == 201, response.text
+        chain: dict[str, int] = {"id": response.json()["id"]}
+        for code, stage in (("up", "upstream"), ("mid", "midstream")):
+            response = ctx.as_a_admin(
+                "POST",
+                f"{API}/economy/chains/{chain['id']}/segments",
+                json={"code": code, "name": code, "stage": stage, "industry_codes": ["38"]},
+            )
+            assert response.status_code == 201, response.text
+            chain[code] = response.json()["id"]
+        ctx.cache["chain"] = chain
+    return dict(ctx.cache["chain"])
+
+
+def _chain_part(ctx: Ctx, part: str, ident: int) -> Any:
+    """A segment or edge as its chain's detail shows it to park A's admin (None once gone)."""
+    response = ctx.as_a_admin("GET", f"{API}/economy/chains/{_chain(ctx)['id']}")
+    assert response.status_code == 200, response.text
+    return next((item for item in response.json()[part] if item["id"] == ident), None)
+
+
+def _listed(ctx: Ctx, path: str, ident: int) -> Any:
+    response = ctx.as_a_admin("GET", f"{API}/{path}", params={"page_size": 500})
+    assert response.status_code == 200, response.text
+    return next((item for item in _items(response.json()) if item["id"] == ident), None)
+
+
+def _segment(ctx: Ctx) -> int:
+    chain = _chain(ctx)
+    response = ctx.as_a_admin(
+        "POST",
+        f"{API}/economy/chains/{chain['id']}/segments",
+        json={"code": f"s{_next(ctx, 'segment')}", "name": "环节", "stage": "downstream"},
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _edge(ctx: Ctx) -> int:
+    chain = _chain(ctx)
+    response = ctx.as_a_admin(
+        "POST",
+        f"{API}/economy/chains/{chain['id']}/edges",
+        json={"from_segment_id": chain["up"], "to_segment_id": _segment(ctx)},
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _candidate(ctx: Ctx) -> dict[str, Any]:
+    return {"name": f"候选企业{_next(ctx, 'candidate_seq')}", "segment_id": _chain(ctx)["mid"], "size": "medium"}
+
+
+def _candidate_id(ctx: Ctx) -> int:
+    if "candidate_id" not in ctx.cache:
+        body = _candidate(ctx)
+        response = ctx.as_a_admin("POST", f"{API}/economy/candidates", json=body)
+        assert response.status_code == 201, response.text
+        ctx.cache["candidate_id"], ctx.cache["candidate_name"] = response.json()["id"], body["name"]
+    return int(ctx.cache["candidate_id"])
+
+
+def _lead_id(ctx: Ctx) -> int:
+    response = ctx.as_a_admin("POST", f"{API}/economy/leads", json={"candidate_id": _candidate_id(ctx)})
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _statistic_id(ctx: Ctx) -> int:
+    if "statistic" not in ctx.cache:
+        response = ctx.as_a_admin("POST", f"{API}/economy/statistics", json=_statistic(ctx))
+        assert response.status_code == 201, response.text
+        ctx.cache["statistic"] = response.json()["id"]
+    return int(ctx.cache["statistic"])
+
+
+def _a_markers(ctx: Ctx) -> list[str]:
+    """Text that only park A's data contains: its enterprises' names and USCCs."""
+    rows = ctx.db.execute(select(Enterprise.name, Enterprise.uscc).where(Enterprise.park_id == ctx.world.a.park_id))
+    return [value for row in rows for value in row]
+
+
+def _text(response: Response) -> str:
+    """What a download shows: the text of a CSV, every cell of a workbook, or the body as it is."""
+    if response.content.startswith(b"PK"):
+        workbook = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+        return "\n".join(
+            str(cell)
+            for sheet in workbook.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
+            if cell is not None
+        )
+    return response.content.decode("utf-8-sig", errors="replace")
+
+
+def _own_markers(ctx: Ctx, role: str) -> list[str]:
+    own = ctx.world.a.enterprise_ids[0 if role == "enterprise" else 1]
+    row = ctx.db.execute(select(Enterprise.name, Enterprise.uscc).where(Enterprise.id == own)).one()
+    return list(row)
+
+
+@dataclasses.dataclass(frozen=True)
+class Export:
+    """A download (.xlsx/.csv) of rows: park B's users never get park A's, park A's only what they may read."""
+
+    path: str  # may hold {fmt}
+    make: Callable[[Ctx], list[str]]  # makes a row in park A; returns text its download shows
+    readers: frozenset[str] = frozenset()  # park A's non-staff roles allowed to download
+    reviewer_reads: bool = True
+
+
+def export_view(export: Export, ctx: Ctx) -> None:
+    made = export.make(ctx)
+    secret = [*made, *_a_markers(ctx)]
+    for fmt in ("csv", "xlsx"):
+        url = f"{API}/{export.path}".replace("{fmt}", fmt)
+        for role in B_ROLES:
+            for params in ({}, {"park_id": ctx.world.a.park_id}):
+                response = ctx.call("GET", url, role, "b", params=params)
+                if response.status_code == 200:
+                    assert not any(marker in _text(response) for marker in secret), (role, fmt)
+                else:
+                    assert_problem(response, 403, 404, 422)
+        for role in A_READ_ONLY_ROLES:
+            response = ctx.call("GET", url, role)
+            if role in export.readers or (role == "reviewer" and export.reviewer_reads):
+                assert response.status_code == 200, (role, response.text)
+            elif response.status_code == 200:  # a download of what the role may read: nothing of the others
+                own = _own_markers(ctx, role) if role.startswith("enterprise") else []
+                assert not any(m in _text(response) for m in secret if m not in own), (role, fmt)
+            else:
+                assert_problem(response, 403)
+        response = ctx.as_a_admin("GET", url)
+        assert response.status_code == 200 and all(m in _text(response) for m in made), fmt
+
+
+def _statistic_markers(ctx: Ctx) -> list[str]:
+    _statistic_id(ctx)
+    return _own_markers(ctx, "enterprise")
+
+
+def _candidate_markers(ctx: Ctx) -> list[str]:
+    _candidate_id(ctx)
+    return [str(ctx.cache["candidate_name"])]
+
+
+@dataclasses.dataclass(frozen=True)
+class Upload:
+    """An all-or-nothing import: only staff of the park import, and never rows of another park."""
+
+    path: str
+    sheet: Callable[[Ctx], tuple[list[str], list[list[Any]]]]  # naming park A's rows
+    model: type[Any]  # the kind of row imported
+
+
+def upload(spec: Upload, ctx: Ctx) -> None:
+    headers, rows = spec.sheet(ctx)
+    files = {"file": ("sheet.xlsx", _xlsx(headers, rows))}
+    before = _count(ctx.db, spec.model)
+    for park, role in _attackers():
+        if park == "b" and role in ("park_admin", "operator"):
+            # park B's staff may import, but not into park A: the rows name what park B does not have
+            assert_problem(ctx.call("POST", f"{API}/{spec.path}", role, park, files=files), 403, 404, 422)
+        else:
+            assert_problem(ctx.call("POST", f"{API}/{spec.path}", role, park, files=files), 403)
+    assert _count(ctx.db, spec.model) == before
+    response = ctx.as_a_admin("POST", f"{API}/{spec.path}", files=files, params={"dry_run": True})
+    assert response.status_code == 200, response.text
+
+
+def _statistics_sheet(ctx: Ctx) -> tuple[list[str], list[list[Any]]]:
+    uscc = ctx.db.scalar(select(Enterprise.uscc).where(Enterprise.id == ctx.world.a.enterprise_ids[0]))
+    return (
+        [
+            "enterprise_uscc",
+            "period",
+            "output_value_wan_yuan",
+            "sales_revenue_wan_yuan",
+            "tax_paid_wan_yuan",
+            "total_profit_wan_yuan",
+            "employees",
+            "electricity_kwh",
+        ],
+        [[uscc, "2023-05", 100.0, 90.0, 5.0, 8.0, 10, 40000.0]],
+    )
+
+
+def _candidates_sheet(ctx: Ctx) -> tuple[list[str], list[list[Any]]]:
+    response = ctx.as_a_admin("GET", f"{API}/economy/candidates.xlsx")
+    assert response.status_code == 200, response.text
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = workbook.worksheets[0]
+    values = [list(row) for row in sheet.iter_rows(values_only=True)]
+    headers = [str(h) for h in values[0]]
+    data = [row for row in values[1:] if any(cell is not None for cell in row)]
+    if not data:  # park A has no candidate yet: make one and export again
+        _candidate_id(ctx)
+        return _candidates_sheet(ctx)
+    # new names (a name may be registered once), the same segment of park A's chain
+    name = next(i for i, header in enumerate(headers) if header.endswith("(name)"))
+    return headers, [[f"{cell}-新" if i == name else cell for i, cell in enumerate(row)] for row in data]
+
+
+@dataclasses.dataclass(frozen=True)
+class ParkAction:
+    """A park-wide write (e.g. sending reminders): staff of the park only, never naming another park's rows."""
+
+    path: str
+    body: Callable[[Ctx], dict[str, Any]]  # naming park A's rows
+    ok: tuple[int, ...] = (200, 201)
+
+
+def park_action(action: ParkAction, ctx: Ctx) -> None:
+    url = f"{API}/{action.path}"
+    for park, role in _attackers():
+        expected = (403, 404, 422) if park == "b" and role in ("park_admin", "operator") else (403,)
+        assert_problem(ctx.call("POST", url, role, park, json=action.body(ctx)), *expected)
+    response = ctx.as_a_admin("POST", url, json=action.body(ctx))
+    assert response.status_code in action.ok, response.text
+
+
+def static_view(path: str, ctx: Ctx) -> None:
+    """A read without park data (a template, a catalogue): it shows nothing of park A to park B."""
+    for role in B_ROLES:
+        response = ctx.call("GET", f"{API}/{path}", role, "b")
+        assert response.status_code in (200, 403), response.text
+        assert not any(marker in _text(response) for marker in _a_markers(ctx))
+    assert ctx.as_a_admin("GET", f"{API}/{path}").status_code == 200
+
+
+NON_STAFF = frozenset({"enterprise", "enterprise2", "resident"})
+ECONOMY_RESOURCES: list[tuple[Resource, str]] = [
+    (
+        Resource(
+            "economy/statistics",
+            _statistic,
+            {"employees": 120, "reason": "更正人数"},
+            readers=frozenset({"enterprise"}),
+            writers=frozenset({"enterprise"}),
+        ),
+        "list create get patch",
+    ),
+    (
+        Resource(
+            "economy/qualifications",
+            lambda ctx: {"enterprise_id": ctx.world.a.enterprise_ids[0], "kind": "high_tech", "name": "高新"},
+            {"issuer": "江苏省科技厅"},
+            readers=frozenset({"enterprise"}),
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "economy/intellectual-property",
+            lambda ctx: {
+                "enterprise_id": ctx.world.a.enterprise_ids[0],
+                "kind": "invention_patent",
+                "title": f"一种方法{_next(ctx, 'ip')}",
+            },
+            {"number": "ZL2024000001"},
+            readers=frozenset({"enterprise"}),
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "economy/products",
+            lambda ctx: {"enterprise_id": ctx.world.a.enterprise_ids[0], "name": f"产品{_next(ctx, 'product')}"},
+            {"description": "更新"},
+            readers=frozenset({"enterprise"}),
+            writers=frozenset({"enterprise"}),
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "economy/chains",
+            lambda ctx: {"code": f"C{_next(ctx, 'chain')}", "name": "产业链"},
+            {"name": "改名链"},
+            readers=NON_STAFF,
+            cross_creates=lambda ctx: [{"code": "CX", "name": "产业链", "park_id": ctx.world.a.park_id}],
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "economy/segments",
+            lambda ctx: {},
+            {"name": "改名环节"},
+            readers=NON_STAFF,
+            make_fn=_segment,
+            snapshot_fn=lambda ctx, ident: _chain_part(ctx, "segments", ident),
+        ),
+        "patch delete",
+    ),
+    (
+        Resource(
+            "economy/edges",
+            lambda ctx: {},
+            None,
+            readers=NON_STAFF,
+            make_fn=_edge,
+            snapshot_fn=lambda ctx, ident: _chain_part(ctx, "edges", ident),
+        ),
+        "delete",
+    ),
+    (
+        Resource(
+            "economy/enterprise-segments",
+            lambda ctx: {"enterprise_id": ctx.world.a.enterprise_ids[0], "segment_id": _segment(ctx)},
+            None,
+            readers=frozenset({"enterprise"}),
+            snapshot_fn=lambda ctx, ident: _listed(ctx, "economy/enterprise-segments", ident),
+        ),
+        "list create delete",
+    ),
+    (
+        Resource(
+            "economy/supply-relations",
+            lambda ctx: {
+                "supplier_id": ctx.world.a.enterprise_ids[0],
+                "customer_id": ctx.world.a.enterprise_ids[1],
+                "product": f"电芯{_next(ctx, 'relation')}",
+            },
+            {"notes": "年度框架"},
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource("economy/candidates", _candidate, {"notes": "跟进"}, reviewer_reads=False),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "economy/leads",
+            lambda ctx: {"candidate_id": _candidate_id(ctx)},
+            {"next_action": "拜访"},
+            reviewer_reads=False,
+            make_fn=_lead_id,
+        ),
+        "list create get patch",
+    ),
+]
+ECONOMY: dict[tuple[str, str], Exercise] = {
+    ("GET", f"{API}/economy/statistics/{{ident}}/revisions"): lambda ctx: ident_view(
+        IdentView("economy/statistics/{ident}/revisions", _statistic_id, frozenset({"enterprise"})), ctx
+    ),
+    ("GET", f"{API}/economy/statistics.{{fmt}}"): lambda ctx: export_view(
+        Export("economy/statistics.{fmt}", _statistic_markers, frozenset({"enterprise"})), ctx
+    ),
+    ("GET", f"{API}/economy/statistics/template"): lambda ctx: static_view("economy/statistics/template", ctx),
+    ("POST", f"{API}/economy/statistics/import"): lambda ctx: upload(
+        Upload("economy/statistics/import", _statistics_sheet, MonthlyStatistic),
+        ctx,
+    ),
+    ("GET", f"{API}/economy/statistics/missing"): lambda ctx: park_view(
+        ParkView("economy/statistics/missing", params={"period": "2024-01"}), ctx
+    ),
+    ("GET", f"{API}/economy/statistics/reminders"): lambda ctx: park_view(
+        ParkView("economy/statistics/reminders", takes_park_id=False), ctx
+    ),
+    ("POST", f"{API}/economy/statistics/reminders"): lambda ctx: park_action(
+        ParkAction(
+            "economy/statistics/reminders",
+            lambda c: {"period": "2024-01", "enterprise_ids": [c.world.a.enterprise_ids[0]]},
+        ),
+        ctx,
+    ),
+    ("GET", f"{API}/economy/dashboard"): lambda ctx: park_view(ParkView("economy/dashboard"), ctx),
+    ("GET", f"{API}/economy/dashboard.xlsx"): lambda ctx: park_view(ParkView("economy/dashboard.xlsx"), ctx),
+    ("GET", f"{API}/economy/warnings"): lambda ctx: park_view(ParkView("economy/warnings"), ctx),
+    ("GET", f"{API}/economy/enterprises/{{ident}}/archive"): lambda ctx: ident_view(
+        IdentView(
+            "economy/enterprises/{ident}/archive", lambda c: c.world.a.enterprise_ids[0], frozenset({"enterprise"})
+        ),
+        ctx,
+    ),
+    ("GET", f"{API}/economy/chain-templates"): lambda ctx: static_view("economy/chain-templates", ctx),
+    ("GET", f"{API}/economy/chains/{{ident}}/graph"): lambda ctx: ident_view(
+        IdentView("economy/chains/{ident}/graph", lambda c: _chain(c)["id"]), ctx
+    ),
+    ("POST", f"{API}/economy/chains/{{ident}}/segments"): lambda ctx: ident_action(
+        IdentAction(
+            "economy/chains/{ident}/segments",
+            lambda c: _chain(c)["id"],
+            lambda c: {"code": f"x{_next(c, 'segment')}", "name": "环节", "stage": "upstream"},
+        ),
+        ctx,
+    ),
+    ("POST", f"{API}/economy/chains/{{ident}}/edges"): lambda ctx: ident_action(
+        IdentAction(
+            "economy/chains/{ident}/edges",
+            lambda c: _chain(c)["id"],
+            lambda c: {"from_segment_id": _chain(c)["up"], "to_segment_id": _chain(c)["mid"]},
+        ),
+        ctx,
+    ),
+    ("GET", f"{API}/economy/chains/{{ident}}/suggestions"): lambda ctx: ident_view(
+        IdentView("economy/chains/{ident}/suggestions", lambda c: _chain(c)["id"]), ctx
+    ),
+    ("POST", f"{API}/economy/chains/{{ident}}/suggestions/confirm"): lambda ctx: ident_action(
+        IdentAction("economy/chains/{ident}/suggestions/confirm", lambda c: _chain(c)["id"], lambda c: {"items": []}),
+        ctx,
+    ),
+    ("GET", f"{API}/economy/candidates/ranked"): lambda ctx: park_view(
+        ParkView("economy/candidates/ranked", reviewer_reads=False, takes_park_id=False), ctx
+    ),
+    ("GET", f"{API}/economy/candidates.{{fmt}}"): lambda ctx: export_view(
+        Export("economy/candidates.{fmt}", _candidate_markers, reviewer_reads=False), ctx
+    ),
+    ("POST", f"{API}/economy/candidates/import"): lambda ctx: upload(
+        Upload("economy/candidates/import", _candidates_sheet, InvestmentCandidate),
+        ctx,
+    ),
+    ("GET", f"{API}/economy/candidates/{{ident}}/score"): lambda ctx: ident_view(
+        IdentView("economy/candidates/{ident}/score", _candidate_id, reviewer_reads=False), ctx
+    ),
+    ("POST", f"{API}/economy/leads/{{ident}}/stage"): lambda ctx: ident_action(
+        IdentAction("economy/leads/{ident}/stage", _lead_id, lambda c: {"stage": "visited"}), ctx
+    ),
+    ("GET", f"{API}/economy/free-space"): lambda ctx: park_view(ParkView("economy/free-space"), ctx),
+}
+
+
+Exercise = Callable[[Ctx], None]
+
+
+def _table() -> dict[tuple[str, str], Exercise]:
+    table: dict[tuple[str, str], Exercise] = {}
+
+    def bind(check: Callable[[KindSpec, Ctx], None], spec: KindSpec) -> Exercise:
+        return lambda ctx: check(spec, ctx)
+
+    for spec in KINDS:
+        base = f"{API}/{spec.path}"
+        table[("GET", base)] = bind(check_list, spec)
+        table[("GET", base + "/{ident}")] = bind(check_get, spec)
+        table[("PATCH", base + "/{ident}")] = bind(check_patch, spec)
+        if spec.create is not None:
+            table[("POST", base)] = bind(check_create, spec)
+            table[("DELETE", base + "/{ident}")] = bind(check_delete, spec)
+        if spec.excel:
+            table[("GET", base + ".{fmt}")] = bind(check_export, spec)
+            table[("POST", base + "/import")] = bind(check_import, spec)
+    for res, methods in ECONOMY_RESOURCES:
+        _add_resource(table, res, methods)
+    table.update(ECONOMY)
+    table.update(
+        {
+            ("GET", f"{API}/devices/{{ident}}/token"): lambda ctx: check_device_token("GET", ctx),
+            ("POST", f"{API}/devices/{{ident}}/token"): lambda ctx: check_device_token("POST", ctx),
+            ("GET", f"{API}/enterprises/{{ident}}/units"): check_units,
+            ("POST", f"{API}/auth/token"): check_login,
+            ("GET", f"{API}/auth/me"): check_me,
+            ("GET", f"{API}/users"): check_list_users,
+            ("POST", f"{API}/users"): check_create_user,
+            ("GET", f"{API}/audit/entries"): check_audit_entries,
+            ("GET", f"{API}/audit/verify"): check_audit_verify,
+        }
+    )
+    return table
+
+
+TABLE = _table()
+PUBLIC_ROUTES = {("POST", f"{API}/auth/token")}
+
+
+def api_routes(app: Any) -> set[tuple[str, str]]:
+    routes: set[tuple[str, str]] = set()
+    for context in iter_route_contexts(app.routes):
+        path = context.path or ""
+        if isinstance(context.original_route, APIRoute) and path.startswith(API + "/"):
+            routes.update((method, path) for method in context.methods or ())
+    return routes
+
+
+def test_every_api_route_is_exercised(app_instance: Any) -> None:
+    routes = api_routes(app_instance)
+    assert len(routes) > 40
+    missing = sorted(routes - set(TABLE))
+    assert not missing, f"API routes without a tenancy exercise in tests/test_tenancy.py TABLE: {missing}"
+    stale = sorted(set(TABLE) - routes)
+    assert not stale, f"TABLE names routes the application no longer has: {stale}"
+
+
+@pytest.mark.parametrize("route", sorted(TABLE), ids=lambda r: f"{r[0]} {r[1]}" if isinstance(r, tuple) else r)
+def test_cross_tenant(route: tuple[str, str], client: TestClient, world: World, db: Session) -> None:
+    TABLE[route](Ctx(client, world, db))
+
+
+def _concrete(path: str, world: World) -> str:
+    kind = path.removeprefix(API + "/").split("/")[0].split(".")[0]
+    ident = KIND_BY_PATH[kind].row(world.a) if kind in KIND_BY_PATH else 1
+    return path.replace("{ident}", str(ident)).replace("{fmt}", "csv")
+
+
+@pytest.mark.parametrize(
+    "route", sorted(set(TABLE) - PUBLIC_ROUTES), ids=lambda r: f"{r[0]} {r[1]}" if isinstance(r, tuple) else r
+)
+@pytest.mark.parametrize("auth", ["none", "bad-token", "bad-cookie"])
+def test_unauthenticated_is_401(
+    route: tuple[str, str], auth: str, client: TestClient, world: World, db: Session
+) -> None:
+    method, path = route
+    headers = {"Authorization": "Bearer dp_not-a-token"} if auth == "bad-token" else {}
+    if auth == "bad-cookie":
+        client.cookies.set("dp_session", "not-a-session")
+    kind = KIND_BY_PATH.get(path.removeprefix(API + "/").split("/")[0].split(".")[0])
+    body = kind.patch if kind is not None and method == "PATCH" else None
+    if kind is not None and method == "POST" and kind.create is not None and not path.endswith("/import"):
+        body = kind.create(world.a)
+    counts = {model: _count(db, model) for model in (Zone, Enterprise, Device, Point, User, ApiToken)}
+    response = client.request(method, _concrete(path, world), headers=headers, json=body)
+    assert_problem(response, 401)
+    assert response.json()["type"].endswith("/not-authenticated")
+    assert {model: _count(db, model) for model in counts} == counts
+
+
+# -- a provincial reviewer ------------------------------------------------------------------------------------
+def test_reviewer_with_extra_parks_reads_both_writes_none(client: TestClient, world: World, db: Session) -> None:
+    reviewer = auth_service.create(
+        db,
+        username="province-reviewer",
+        password=world.password,
+        role=Role.REVIEWER,
+        park_id=None,
+        extra_park_ids=(world.a.park_id, world.b.park_id),
+    )
+    raw, _ = auth_service.create_api_token(db, user=reviewer, name="test")
+    headers = bearer(raw)
+    me = client.get(f"{API}/auth/me", headers=headers).json()
+    assert me["read_parks"] == sorted([world.a.park_id, world.b.park_id])
+    for spec in KINDS:
+        listed = client.get(f"{API}/{spec.path}", headers=headers, params={"page_size": 500}).json()
+        ids = {item["id"] for item in listed["items"]}
+        for pw in (world.a, world.b):
+            assert _park_ids(db, spec.model, pw.park_id) <= ids, spec.path
+            url = f"{API}/{spec.path}/{spec.row(pw)}"
+            before = client.get(url, headers=headers)
+            assert before.status_code == 200
+            assert_problem(client.patch(url, headers=headers, json=spec.patch), 403)
+            if spec.create is not None:
+                assert_problem(client.delete(url, headers=headers), 403)
+                count = _count(db, spec.model)
+                body = spec.create(pw)
+                if spec.model in (Zone, LandParcel, Building, Enterprise, Device):
+                    body = {**body, "park_id": pw.park_id}
+                assert_problem(client.post(f"{API}/{spec.path}", headers=headers, json=body), 403)
+                assert _count(db, spec.model) == count
+            assert client.get(url, headers=headers).json() == before.json()
+        for method in ("GET", "POST"):
+            for pw in (world.a, world.b):
+                response = client.request(method, f"{API}/devices/{pw.device_ids[0]}/token", headers=headers)
+                assert_problem(response, 403)
+    entries = client.get(f"{API}/audit/entries", headers=headers, params={"page_size": 500}).json()
+    assert {item["park_id"] for item in entries["items"]} >= {world.a.park_id, world.b.park_id}
+    assert_problem(client.get(f"{API}/users", headers=headers), 403)
+
+
+def test_reviewer_sees_only_the_parks_it_is_given(client: TestClient, world: World, db: Session) -> None:
+    reviewer = auth_service.create(
+        db,
+        username="city-reviewer",
+        password=world.password,
+        role=Role.REVIEWER,
+        park_id=None,
+        extra_park_ids=(world.b.park_id,),
+    )
+    raw, _ = auth_service.create_api_token(db, user=reviewer, name="test")
+    listed = client.get(f"{API}/enterprises", headers=bearer(raw), params={"page_size": 500}).json()
+    assert {item["park_id"] for item in listed["items"]} == {world.b.park_id}
+    assert_problem(client.get(f"{API}/enterprises/{world.a.enterprise_ids[0]}", headers=bearer(raw)), 404)
