@@ -277,6 +277,8 @@ _STAGES = {
     "rooms": "units and leases",
     "devices": "devices and points",
     "accounts": "demo accounts",
+    "statistics": "monthly statistics",
+    "chains": "industry chains, leads",
 }
 
 

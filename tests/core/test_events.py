@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterator
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import system_scope
 from digipark.core.db import transaction
-from digipark.core.events import DomainEvent, bus, queue_event
+from digipark.core.events import DomainEvent, bus, publish_pending, queue_event
 from digipark.registry import schemas
 from digipark.registry import service as registry
 from digipark.registry.models import Zone
@@ -111,3 +112,21 @@ def test_subclass_events_reach_base_subscribers_and_failing_handlers_are_isolate
         bus.unsubscribe(LoudPinged, broken)
     assert calls == ["broken"]
     assert [type(e) for e in received] == [LoudPinged]  # a Pinged subscriber gets the subclass too
+
+
+def test_events_queued_in_a_rolled_back_savepoint_are_dropped(db: Session) -> None:
+    received: list[DomainEvent] = []
+    bus.subscribe(DomainEvent, received.append)
+    try:
+        kept, dropped, kept_too = DomainEvent(park_id=1), DomainEvent(park_id=2), DomainEvent(park_id=3)
+        queue_event(db, kept)
+        with contextlib.suppress(RuntimeError), db.begin_nested():
+            queue_event(db, dropped)
+            raise RuntimeError("undo this write")
+        savepoint = db.begin_nested()
+        queue_event(db, kept_too)
+        savepoint.commit()
+        publish_pending(db)
+    finally:
+        bus.unsubscribe(DomainEvent, received.append)
+    assert received == [kept, kept_too]

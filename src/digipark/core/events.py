@@ -13,11 +13,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
 _PENDING_KEY = "digipark.pending_events"
+_SAVEPOINT_MARKS_KEY = "digipark.pending_event_marks"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -64,3 +66,22 @@ def publish_pending(session: Session) -> None:
 
 def discard_pending(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
+
+
+# Events queued inside a SAVEPOINT that is rolled back are dropped with it, wherever the rollback happens
+# (an import undoing a bad file, a form undoing a failed write), so callers never manage the queue.
+@orm_event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_SAVEPOINT_MARKS_KEY, {})
+        marks[id(transaction)] = len(session.info.get(_PENDING_KEY, []))
+
+
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    if not previous_transaction.nested:
+        discard_pending(session)
+        return
+    mark = session.info.get(_SAVEPOINT_MARKS_KEY, {}).pop(id(previous_transaction), None)
+    if mark is not None and _PENDING_KEY in session.info:
+        del session.info[_PENDING_KEY][mark:]

@@ -36,7 +36,6 @@ from digipark.auth.scope import Scope
 from digipark.core import spreadsheet
 from digipark.core.config import get_settings
 from digipark.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed, field_error
-from digipark.core.events import _PENDING_KEY
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.core.spreadsheet import Column, ImportFailed, ImportReport, RowError
 from digipark.economy import chains, schemas
@@ -628,7 +627,6 @@ def import_candidates(session: Session, *, scope: Scope, content: bytes, dry_run
     if importer.errors:
         raise ImportFailed(kind=kind, rows=len(data_rows), dry_run=dry_run, errors=importer.errors)
 
-    pending_events = builtins.list(session.info.get(_PENDING_KEY, []))
     savepoint = session.begin_nested()
     current = planned[0][0]
     try:
@@ -640,7 +638,6 @@ def import_candidates(session: Session, *, scope: Scope, content: bytes, dry_run
         session.flush()
     except SQLAlchemyError as exc:
         savepoint.rollback()
-        session.info[_PENDING_KEY] = pending_events
         reason = "the database rejected this row (duplicate or conflicting data)"
         importer.error(
             current, None, reason if isinstance(exc, IntegrityError) else "a database error stopped the import"
@@ -648,11 +645,9 @@ def import_candidates(session: Session, *, scope: Scope, content: bytes, dry_run
         raise ImportFailed(kind=kind, rows=len(data_rows), dry_run=dry_run, errors=importer.errors) from None
     except BaseException:
         savepoint.rollback()
-        session.info[_PENDING_KEY] = pending_events
         raise
     if importer.errors or dry_run:
         savepoint.rollback()
-        session.info[_PENDING_KEY] = pending_events
         if importer.errors:
             raise ImportFailed(kind=kind, rows=len(data_rows), dry_run=dry_run, errors=importer.errors)
     else:

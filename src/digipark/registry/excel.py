@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from digipark.audit import service as audit
 from digipark.auth.scope import Scope
 from digipark.core.errors import DomainError, NotFound, PermissionDenied
-from digipark.core.events import _PENDING_KEY
 from digipark.core.listing import ListQuery
 from digipark.core.spreadsheet import (
     CSV_MEDIA_TYPE,
@@ -495,11 +494,8 @@ def import_or_raise(
     if importer.errors:
         raise ImportFailed(kind=kind_key, rows=len(data_rows), dry_run=dry_run, errors=importer.ordered())
 
-    pending_events = list(session.info.get(_PENDING_KEY, []))
-
     def undo() -> None:
-        savepoint.rollback()
-        session.info[_PENDING_KEY] = pending_events  # events of rolled-back rows must never be published
+        savepoint.rollback()  # also drops the events its rows queued (core.events)
 
     created = updated = 0
     savepoint = session.begin_nested()
