@@ -23,6 +23,19 @@ from digipark.core.db import utcnow
 from digipark.core.tenancy import Audited
 
 GENESIS_HASH = "0" * 64
+_HASHED_COLUMNS = (
+    "id",
+    "ts",
+    "actor",
+    "actor_role",
+    "park_id",
+    "enterprise_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "before",
+    "after",
+)
 _ACTOR_KEY = "digipark.actor"
 
 
@@ -67,20 +80,7 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def _hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "id",
-        "ts",
-        "actor",
-        "actor_role",
-        "park_id",
-        "enterprise_id",
-        "action",
-        "entity_type",
-        "entity_id",
-        "before",
-        "after",
-    )
-    return {k: (_jsonable(row[k]) if k == "ts" else row[k]) for k in keys}
+    return {k: (_jsonable(row[k]) if k == "ts" else row[k]) for k in _HASHED_COLUMNS}
 
 
 def _append(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -210,21 +210,6 @@ class VerifyResult:
     checked: int
     first_broken_id: int | None = None
     reason: str | None = None
-
-
-_HASHED_COLUMNS = (
-    "id",
-    "ts",
-    "actor",
-    "actor_role",
-    "park_id",
-    "enterprise_id",
-    "action",
-    "entity_type",
-    "entity_id",
-    "before",
-    "after",
-)
 
 
 def verify(session: Session, *, batch: int = 5000) -> VerifyResult:

@@ -16,8 +16,8 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Collection, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, Literal, TypeVar
 
 import openpyxl
 from openpyxl.cell import WriteOnlyCell
@@ -87,6 +87,52 @@ class ImportFailed(ValidationFailed):
         body = super().problem(instance)
         body.update(kind=self.kind, rows=self.rows, failed_rows=self.failed_rows, dry_run=self.dry_run)
         return body
+
+
+Rows = list[tuple[int, tuple[Any, ...]]]
+C = TypeVar("C")
+
+
+def header_and_data(
+    rows: Rows,
+    *,
+    kind: str,
+    dry_run: bool,
+    read: Callable[[int, tuple[Any, ...]], tuple[list[C], list[RowError]]],
+) -> tuple[list[C], int, Rows]:
+    """Split loaded rows into (columns read from the header, header row number, data rows).
+
+    An empty file, a header with problems or a file without data rows raises ImportFailed.
+    """
+    if not rows:
+        reason = "the file is empty; row 1 must hold the column titles"
+        raise ImportFailed(
+            kind=kind,
+            rows=0,
+            dry_run=dry_run,
+            errors=[RowError(row=1, column=None, reason=reason)],
+            detail="the file is empty; nothing was imported",
+        )
+    (header_row, header), data_rows = rows[0], rows[1:]
+    columns, header_errors = read(header_row, header)
+    if header_errors:
+        raise ImportFailed(
+            kind=kind,
+            rows=len(data_rows),
+            dry_run=dry_run,
+            errors=header_errors,
+            detail=f"the header row has {len(header_errors)} problems; nothing was imported",
+        )
+    if not data_rows:
+        reason = "no data rows below the header"
+        raise ImportFailed(
+            kind=kind,
+            rows=0,
+            dry_run=dry_run,
+            errors=[RowError(row=header_row, column=None, reason=reason)],
+            detail="the file has no data rows; nothing was imported",
+        )
+    return columns, header_row, data_rows
 
 
 class UnsupportedFile(DomainError):

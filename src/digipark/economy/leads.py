@@ -593,35 +593,15 @@ def import_candidates(session: Session, *, scope: Scope, content: bytes, dry_run
     """
     park_id = _write_park(scope)
     kind = "investment_candidate"
-    rows = read_rows(content)
-    if not rows:
-        raise ImportFailed(
-            kind=kind,
-            rows=0,
-            dry_run=dry_run,
-            errors=[RowError(row=1, column=None, reason="the file is empty; row 1 must hold the column titles")],
-            detail="the file is empty; nothing was imported",
-        )
-    (header_row, header), data_rows = rows[0], rows[1:]
-    columns, header_errors = spreadsheet.read_header(
-        CANDIDATE_COLUMNS, header_row, header, required=REQUIRED_COLUMNS, missing_reason="missing required column"
+    columns, _, data_rows = spreadsheet.header_and_data(
+        read_rows(content),
+        kind=kind,
+        dry_run=dry_run,
+        read=lambda n, values: spreadsheet.read_header(
+            CANDIDATE_COLUMNS, n, values, required=REQUIRED_COLUMNS, missing_reason="missing required column"
+        ),
     )
-    if header_errors:
-        raise ImportFailed(
-            kind=kind,
-            rows=len(data_rows),
-            dry_run=dry_run,
-            errors=header_errors,
-            detail=f"the header row has {len(header_errors)} problems; nothing was imported",
-        )
-    if not data_rows:
-        raise ImportFailed(
-            kind=kind,
-            rows=0,
-            dry_run=dry_run,
-            errors=[RowError(row=header_row, column=None, reason="no data rows below the header")],
-            detail="the file has no data rows; nothing was imported",
-        )
+
     importer = _CandidateImport(session, scope, park_id)
     planned = [(number, p) for number, values in data_rows if (p := importer.plan(number, columns, values))]
     if importer.errors:

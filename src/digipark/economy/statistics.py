@@ -518,32 +518,14 @@ def import_or_raise(
     park = park_id if park_id is not None else scope.park_id
     if park is None or park not in scope.write_parks:
         raise PermissionDenied("you may import only into your own park")
-    rows = spreadsheet.load_rows(content)
-    if not rows:
-        raise _import_error(
-            0,
-            [RowError(row=1, column=None, reason="the first sheet is empty; row 1 must hold the column titles")],
-            dry_run,
-            "the first sheet is empty; nothing was imported",
-        )
-    (header_row, header), data_rows = rows[0], rows[1:]
-    columns, header_errors = spreadsheet.read_header(
-        COLUMNS, header_row, header, required=REQUIRED_COLUMNS, missing_reason="missing column"
+    columns, header_row, data_rows = spreadsheet.header_and_data(
+        spreadsheet.load_rows(content),
+        kind="monthly_statistic",
+        dry_run=dry_run,
+        read=lambda n, values: spreadsheet.read_header(
+            COLUMNS, n, values, required=REQUIRED_COLUMNS, missing_reason="missing column"
+        ),
     )
-    if header_errors:
-        raise _import_error(
-            len(data_rows),
-            header_errors,
-            dry_run,
-            f"the header row has {len(header_errors)} problems; nothing was imported",
-        )
-    if not data_rows:
-        raise _import_error(
-            0,
-            [RowError(row=header_row, column=None, reason="no data rows below the header")],
-            dry_run,
-            "the file has no data rows; nothing was imported",
-        )
 
     enterprises = {
         e.uscc.upper(): e for e in session.scalars(scope.readable(Enterprise).where(Enterprise.park_id == park))

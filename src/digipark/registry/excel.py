@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from digipark.audit import service as audit
 from digipark.auth.scope import Scope
+from digipark.core import spreadsheet
 from digipark.core.errors import DomainError, NotFound, PermissionDenied
 from digipark.core.listing import ListQuery
 from digipark.core.spreadsheet import (
@@ -461,33 +462,9 @@ def import_or_raise(
         raise PermissionDenied("you may import only into your own park")
     park_id = scope.park_id
 
-    rows = _load_rows(content)
-    if not rows:
-        raise ImportFailed(
-            kind=kind_key,
-            rows=0,
-            dry_run=dry_run,
-            errors=[RowError(row=1, column=None, reason="the first sheet is empty; row 1 must hold the column titles")],
-            detail="the first sheet is empty; nothing was imported",
-        )
-    (header_row, header), data_rows = rows[0], rows[1:]
-    columns, header_errors = _read_header(sheet, header_row, header)
-    if header_errors:
-        raise ImportFailed(
-            kind=kind_key,
-            rows=len(data_rows),
-            dry_run=dry_run,
-            errors=header_errors,
-            detail=f"the header row has {len(header_errors)} problems; nothing was imported",
-        )
-    if not data_rows:
-        raise ImportFailed(
-            kind=kind_key,
-            rows=0,
-            dry_run=dry_run,
-            errors=[RowError(row=header_row, column=None, reason="no data rows below the header")],
-            detail="the file has no data rows; nothing was imported",
-        )
+    columns, _, data_rows = spreadsheet.header_and_data(
+        _load_rows(content), kind=kind_key, dry_run=dry_run, read=lambda n, values: _read_header(sheet, n, values)
+    )
 
     importer = _Importer(session, scope, sheet, park_id)
     planned = [p for number, values in data_rows if (p := importer.plan(number, columns, values)) is not None]
