@@ -5,7 +5,8 @@ from digipark.auth import models as auth_models
 from digipark.core.db import Base
 from digipark.economy import models as economy_models
 from digipark.registry import models as registry_models
+from digipark.telemetry import models as telemetry_models
 
 metadata = Base.metadata
 
-__all__ = ["audit_models", "auth_models", "economy_models", "metadata", "registry_models"]
+__all__ = ["audit_models", "auth_models", "economy_models", "metadata", "registry_models", "telemetry_models"]

@@ -59,9 +59,11 @@ def _extracted_messages() -> set[str | tuple[str, str]]:
 
 
 def test_every_message_has_a_chinese_translation() -> None:
-    with (i18n.LOCALE_DIR / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        catalog = read_po(handle)
-    translated = {m.id if isinstance(m.id, str) else tuple(m.id): m for m in catalog if m.id}
+    translated = {}
+    for path in i18n.catalog_files("zh"):
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        translated.update({m.id if isinstance(m.id, str) else tuple(m.id): m for m in catalog if m.id})
     messages = _extracted_messages()
     assert len(messages) > 150
     missing = sorted(str(m) for m in messages if m not in translated or not translated[m].string or translated[m].fuzzy)

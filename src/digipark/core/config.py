@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes")
     argon2_memory_kib: int = Field(default=65536, ge=8, description="argon2id memory")
+    offline_after_intervals: float = Field(
+        default=3.0, gt=0, description="a point is offline after this many expected intervals without a reading"
+    )
     log_json: bool = True
     log_level: str = "INFO"
 

@@ -28,16 +28,22 @@ def N_(message: str) -> str:
 
 @cache
 def translations(lang: str) -> Translations:
-    """The compiled catalog of `lang` (no compile step: the .po file is read and compiled in memory)."""
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    if not path.is_file():
-        return Translations()
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=_BABEL_LOCALES.get(lang, lang), domain="messages")
-    buffer = BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer, domain="messages")
+    """The compiled catalog of `lang`: every .po file of its folder (messages.po, then one per domain, by name),
+    read and compiled in memory (no compile step)."""
+    merged = Translations()
+    for path in catalog_files(lang):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=_BABEL_LOCALES.get(lang, lang), domain="messages")
+        buffer = BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        merged.merge(Translations(fp=buffer, domain="messages"))
+    return merged
+
+
+def catalog_files(lang: str) -> list[Path]:
+    folder = LOCALE_DIR / lang / "LC_MESSAGES"
+    return sorted(folder.glob("*.po"), key=lambda path: (path.name != "messages.po", path.name))
 
 
 def normalise(value: str | None) -> str | None:
