@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digipark.core.db import Base, utcnow
@@ -129,7 +129,18 @@ class DeviceTraffic(EnterpriseScoped, Base):
     duplicates: Mapped[int] = mapped_column(BigInteger, default=0, doc="repeats of a stored (point, ts)")
     bad_quality: Mapped[int] = mapped_column(BigInteger, default=0, doc="stored with quality BAD")
     rejected: Mapped[int] = mapped_column(BigInteger, default=0, doc="values or messages dead-lettered")
-    rejections: Mapped[dict[str, int]] = mapped_column(JSON, default=dict, doc="reason -> count")
+
+
+class DeviceRejection(EnterpriseScoped, Base):
+    """Rejections of one device by reason (a RejectReason value), counted atomically per batch."""
+
+    __tablename__ = "device_rejection"
+    __visibility__ = Visibility.ENTERPRISE
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(30), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_ms: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class DeadLetterStatus(enum.StrEnum):
