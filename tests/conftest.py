@@ -36,6 +36,7 @@ from digipark.registry.models import Point
 REQUIRE_SERVICES = os.environ.get("DIGIPARK_REQUIRE_SERVICES") == "1"
 TEST_DATABASE_URL = os.environ.get("DIGIPARK_TEST_DATABASE_URL")
 TEST_MQTT_URL = os.environ.get("DIGIPARK_TEST_MQTT_URL")
+TEST_NATS_URL = os.environ.get("DIGIPARK_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -43,6 +44,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"digipark test database: {database}",
         f"digipark test MQTT broker: {TEST_MQTT_URL or 'none'}",
+        f"digipark test NATS: {TEST_NATS_URL}",
         f"services required: {REQUIRE_SERVICES}",
     ]
 
