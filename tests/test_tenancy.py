@@ -1364,8 +1364,609 @@ def _table() -> dict[tuple[str, str], Exercise]:
     return table
 
 
+# -- evaluation (digipark.evaluation) ----------------------------------------------------------------------------
+def _evaluation_year() -> int:
+    from digipark.evaluation.service import today
+
+    return today().year
+
+
+def _declaration_form(ctx: Ctx, park_id: int | None = None) -> dict[str, Any]:
+    data = {"indicator": "compute_in_use", "value": "2", "note": "算力使用企业名单"}
+    if park_id is not None:
+        data["park_id"] = str(park_id)
+    return {"data": data, "files": {"evidence": ("list.pdf", b"%PDF-1.4 evidence", "application/pdf")}}
+
+
+def _declaration_id(ctx: Ctx) -> int:
+    if "declaration" not in ctx.cache:
+        response = ctx.as_a_admin("POST", f"{API}/evaluation/declarations", **_declaration_form(ctx))
+        assert response.status_code == 201, response.text
+        ctx.cache["declaration"] = response.json()["id"]
+    return int(ctx.cache["declaration"])
+
+
+def _evaluation_snapshot_id(ctx: Ctx) -> int:
+    if "evaluation_snapshot" not in ctx.cache:
+        body = {"park_id": ctx.world.a.park_id, "year": _evaluation_year()}
+        response = ctx.as_a_admin("POST", f"{API}/evaluation/snapshots", json=body)
+        assert response.status_code == 201, response.text
+        ctx.cache["evaluation_snapshot"] = response.json()["id"]
+    return int(ctx.cache["evaluation_snapshot"])
+
+
+def check_evaluation_declare(ctx: Ctx) -> None:
+    from digipark.evaluation.models import IndicatorDeclaration
+
+    url = f"{API}/evaluation/declarations"
+    before = _count(ctx.db, IndicatorDeclaration)
+    for park, role in _attackers():
+        response = ctx.call("POST", url, role, park, **_declaration_form(ctx, ctx.world.a.park_id))
+        expected = (404,) if park == "b" and role in ("park_admin", "operator") else (403,)
+        assert_problem(response, *expected)
+    assert _count(ctx.db, IndicatorDeclaration) == before
+    response = ctx.as_a_admin("POST", url, **_declaration_form(ctx))
+    assert response.status_code == 201 and response.json()["park_id"] == ctx.world.a.park_id
+
+
+def check_evaluation_reports(ctx: Ctx) -> None:
+    park_a = ctx.db.scalar(select(Park.name).where(Park.id == ctx.world.a.park_id))
+    for fmt in ("html", "pdf", "xlsx"):
+        url = f"{API}/evaluation/report.{fmt}"
+        for role in B_ROLES:
+            response = ctx.call("GET", url, role, "b", params={"park_id": ctx.world.a.park_id})
+            assert_problem(response, 403, 404)
+            response = ctx.call("GET", url, role, "b")
+            if response.status_code == 200:
+                assert park_a not in _text(response) and "TA企业" not in _text(response)
+            else:
+                assert_problem(response, 403)
+        for role in A_READ_ONLY_ROLES:
+            response = ctx.call("GET", url, role)
+            if role == "reviewer":
+                assert response.status_code == 200, response.text
+            else:
+                assert_problem(response, 403)
+        assert ctx.as_a_admin("GET", url).status_code == 200
+
+
+def check_evaluation_compare(ctx: Ctx) -> None:
+    url = f"{API}/evaluation/compare"
+    for role in B_ROLES:
+        response = ctx.call("GET", url, role, "b", params={"park_ids": [ctx.world.a.park_id]})
+        assert_problem(response, 403, 404)
+        response = ctx.call("GET", url, role, "b")
+        if response.status_code == 200:
+            assert {p["park_id"] for p in response.json()["parks"]} == {ctx.world.b.park_id}
+        else:
+            assert_problem(response, 403)
+    park_view(ParkView("evaluation/compare", takes_park_id=False), ctx)
+
+
+EVALUATION: dict[tuple[str, str], Exercise] = {
+    ("GET", f"{API}/evaluation/indicators"): lambda ctx: static_view("evaluation/indicators", ctx),
+    ("GET", f"{API}/evaluation"): lambda ctx: park_view(ParkView("evaluation"), ctx),
+    ("GET", f"{API}/evaluation/report.{{fmt}}"): check_evaluation_reports,
+    ("GET", f"{API}/evaluation/declarations"): lambda ctx: park_view(ParkView("evaluation/declarations"), ctx),
+    ("POST", f"{API}/evaluation/declarations"): check_evaluation_declare,
+    ("GET", f"{API}/evaluation/declarations/{{ident}}/evidence"): lambda ctx: ident_view(
+        IdentView("evaluation/declarations/{ident}/evidence", _declaration_id), ctx
+    ),
+    ("GET", f"{API}/evaluation/snapshots"): lambda ctx: park_view(ParkView("evaluation/snapshots"), ctx),
+    ("POST", f"{API}/evaluation/snapshots"): lambda ctx: park_action(
+        ParkAction(
+            "evaluation/snapshots",
+            lambda c: {"park_id": c.world.a.park_id, "year": _evaluation_year()},
+            ok=(201,),
+        ),
+        ctx,
+    ),
+    ("GET", f"{API}/evaluation/snapshots/{{ident}}"): lambda ctx: ident_view(
+        IdentView("evaluation/snapshots/{ident}", _evaluation_snapshot_id), ctx
+    ),
+    ("GET", f"{API}/evaluation/years"): lambda ctx: park_view(ParkView("evaluation/years"), ctx),
+    ("GET", f"{API}/evaluation/compare"): check_evaluation_compare,
+}
+
+
 TABLE = _table()
+TABLE.update(EVALUATION)
 PUBLIC_ROUTES = {("POST", f"{API}/auth/token")}
+
+
+# -- telemetry ingestion, dead letters, device traffic (digipark.telemetry.ingest_api) ---------------------------
+def _device_token(ctx: Ctx, device_id: int) -> str:
+    token = ctx.db.scalar(select(Device.token).where(Device.id == device_id))
+    assert token is not None
+    return token
+
+
+def _dead_letter(ctx: Ctx, index: int = 0) -> int:
+    """A dead letter of park A's device `index` (0: enterprise 0's meter, 1: the park's detector), made by an
+    unknown point key posted over HTTP."""
+    key = f"dead_letter_{index}"
+    if key not in ctx.cache:
+        device_id = ctx.world.a.device_ids[index]
+        response = ctx.client.post(f"{API}/devices/{_device_token(ctx, device_id)}/telemetry", json={"probe_x": 1})
+        assert response.status_code == 200 and response.json()["rejected_by_reason"] == {"unknown_point": 1}
+        listed = ctx.as_a_admin("GET", f"{API}/dead-letters", params={"device_id": device_id, "page_size": 500})
+        ctx.cache[key] = max(item["id"] for item in listed.json()["items"])
+    return int(ctx.cache[key])
+
+
+def check_device_telemetry(ctx: Ctx) -> None:
+    """The device token in the path is the only credential: users' tokens are no device tokens, and a device
+    writes only its own points (park B's meter has the same point keys as park A's)."""
+    from digipark.telemetry.models import Reading
+
+    w = ctx.world
+    point = ctx.db.scalar(select(Point.id).where(Point.device_id == w.a.device_ids[0], Point.key == "power_kw"))
+
+    def a_readings() -> int:
+        return ctx.db.scalar(select(func.count()).select_from(Reading).where(Reading.point_id == point)) or 0
+
+    for pw in (w.a, w.b):
+        for role in ("park_admin", "enterprise"):
+            response = ctx.client.post(
+                f"{API}/devices/{pw.tokens[role]}/telemetry", json={"power_kw": 1}, headers=bearer(pw.tokens[role])
+            )
+            assert_problem(response, 404)
+    before = a_readings()
+    response = ctx.client.post(
+        f"{API}/devices/{_device_token(ctx, w.b.device_ids[0])}/telemetry",
+        json={"power_kw": 1},
+        headers=bearer(w.a.tokens["park_admin"]),
+    )
+    assert response.status_code == 200 and response.json()["stored"] == 1
+    assert a_readings() == before
+    response = ctx.client.post(f"{API}/devices/{_device_token(ctx, w.a.device_ids[0])}/telemetry", json={"power_kw": 2})
+    assert response.status_code == 200 and response.json()["stored"] == 1
+    assert a_readings() == before + 1
+
+
+def check_dead_letter_list(ctx: Ctx) -> None:
+    w = ctx.world
+    own, park_owned = _dead_letter(ctx, 0), _dead_letter(ctx, 1)
+    made = {own, park_owned}
+
+    def seen(park: str, role: str) -> set[int]:
+        response = ctx.call("GET", f"{API}/dead-letters", role, park, params={"page_size": 500})
+        assert response.status_code == 200, (park, role, response.text)
+        items = _items(response.json())
+        if park == "b":
+            assert all(item["park_id"] in (w.b.park_id, None) for item in items), role
+        return {item["id"] for item in items}
+
+    for role in B_ROLES:
+        assert not seen("b", role) & made, role
+    expected = {"enterprise": {own}, "enterprise2": set(), "resident": set(), "reviewer": made}
+    for role, visible in expected.items():
+        assert seen("a", role) & made == visible, role
+    assert seen("a", "park_admin") & made == made and seen("a", "operator") & made == made
+
+
+def check_dead_letter_action(path: str) -> Exercise:
+    def check(ctx: Ctx) -> None:
+        ident = _dead_letter(ctx)
+        url = f"{API}/dead-letters/{path}"
+        for park, role in _attackers():
+            # park A's enterprise 0 and reviewer see the letter but may not act; everyone else does not see it
+            denial = 403 if park == "a" and role in ("enterprise", "reviewer") else 404
+            assert_problem(ctx.call("POST", url, role, park, json={"ids": [ident]}), denial)
+        assert ctx.as_a_admin("GET", f"{API}/dead-letters/{ident}").json()["status"] == "open"
+        response = ctx.as_a_admin("POST", url, json={"ids": [ident]})
+        assert response.status_code == 200, response.text
+
+    return check
+
+
+def check_park_traffic(ctx: Ctx) -> None:
+    w = ctx.world
+    url = f"{API}/parks/{w.a.park_id}/traffic"
+    for role in B_ROLES:
+        assert_problem(ctx.call("GET", url, role, "b"), 404)
+    expected = {
+        "enterprise": {w.a.device_ids[0]},
+        "enterprise2": set(),
+        "resident": set(),
+        "reviewer": set(w.a.device_ids),
+        "operator": set(w.a.device_ids),
+        "park_admin": set(w.a.device_ids),
+    }
+    for role, devices in expected.items():
+        response = ctx.call("GET", url, role, params={"page_size": 500})
+        assert response.status_code == 200, (role, response.text)
+        assert {item["device_id"] for item in response.json()["items"]} == devices, role
+
+
+TABLE.update(
+    {
+        ("POST", f"{API}/devices/{{token}}/telemetry"): check_device_telemetry,
+        ("GET", f"{API}/dead-letters"): check_dead_letter_list,
+        ("GET", f"{API}/dead-letters/{{ident}}"): lambda ctx: ident_view(
+            IdentView("dead-letters/{ident}", _dead_letter, frozenset({"enterprise"})), ctx
+        ),
+        ("POST", f"{API}/dead-letters/replay"): check_dead_letter_action("replay"),
+        ("POST", f"{API}/dead-letters/discard"): check_dead_letter_action("discard"),
+        ("GET", f"{API}/devices/{{ident}}/traffic"): lambda ctx: ident_view(
+            IdentView("devices/{ident}/traffic", lambda c: c.world.a.device_ids[0], frozenset({"enterprise"})), ctx
+        ),
+        ("GET", f"{API}/parks/{{ident}}/traffic"): check_park_traffic,
+    }
+)
+PUBLIC_ROUTES.add(("POST", f"{API}/devices/{{token}}/telemetry"))  # the device token in the path authenticates
+
+
+# -- telemetry reads: series, park series, latest values (digipark.telemetry.api) --------------------------------
+_SERIES_RANGE = {"from": "2026-03-01T00:00:00+08:00", "to": "2026-03-03T00:00:00+08:00"}
+
+
+def _with_readings(ctx: Ctx) -> list[int]:
+    """Readings of park A's enterprise-0 meter (point 0) and of the park's gas detector (point 4)."""
+    from digipark.telemetry.store import ReadingRow, write_readings
+
+    if "series" not in ctx.cache:
+        w = ctx.world
+        start = 1772294400000  # 2026-02-28T16:00Z, 1 March local midnight
+        rows = [ReadingRow(w.a.point_ids[0], start + i * 900_000, 100.0 + i) for i in range(8)]
+        rows += [ReadingRow(w.a.point_ids[4], start + i * 900_000, 5.0) for i in range(8)]
+        write_readings(ctx.db, rows)
+        ctx.cache["series"] = [w.a.point_ids[0], w.a.point_ids[4]]
+    return list(ctx.cache["series"])
+
+
+def _point_reads(ctx: Ctx, method: str, url: str, params: Any = None, body: Any = None) -> None:
+    """Enterprise 0's meter point: readable by park A's staff and enterprise 0 only; the rest get 404."""
+    pid = _with_readings(ctx)[0]
+    for park, role in _attackers():
+        kwargs: dict[str, Any] = {"params": params(pid)} if params else {"json": body(pid)}
+        response = ctx.call(method, url, role, park, **kwargs)
+        if park == "a" and role in ("enterprise", "reviewer"):
+            assert response.status_code == 200, (role, response.text)
+        else:
+            assert_problem(response, 404)
+    kwargs = {"params": params(pid)} if params else {"json": body(pid)}
+    assert ctx.as_a_admin(method, url, **kwargs).status_code == 200
+
+
+def check_park_series(ctx: Ctx) -> None:
+    w = ctx.world
+    _with_readings(ctx)
+    url = f"{API}/parks/{w.a.park_id}/series"
+    params = {**_SERIES_RANGE, "quantity": "electric_energy", "resolution": "15m", "agg": "delta"}
+    for role in B_ROLES:
+        assert_problem(ctx.call("GET", url, role, "b", params=params), 404)
+    sums = {}
+    for role in ("park_admin", "reviewer", "enterprise", "enterprise2", "resident"):
+        response = ctx.call("GET", url, role, params=params)
+        assert response.status_code == 200, (role, response.text)
+        sums[role] = [value for _, value in response.json()["points"]]
+    assert sums["park_admin"] == sums["reviewer"] == sums["enterprise"] == [0.0, *[1.0] * 7]
+    assert sums["enterprise2"] == sums["resident"] == []  # no readable meter: nothing of enterprise 0's leaks
+
+
+TABLE.update(
+    {
+        ("GET", f"{API}/points/{{ident}}/series"): lambda ctx: ident_view(
+            IdentView(
+                "points/{ident}/series", lambda c: _with_readings(c)[0], frozenset({"enterprise"}), _SERIES_RANGE
+            ),
+            ctx,
+        ),
+        ("GET", f"{API}/series"): lambda ctx: _point_reads(
+            ctx, "GET", f"{API}/series", params=lambda pid: {**_SERIES_RANGE, "point_id": [pid]}
+        ),
+        ("POST", f"{API}/series"): lambda ctx: _point_reads(
+            ctx, "POST", f"{API}/series", body=lambda pid: {**_SERIES_RANGE, "point_ids": [pid]}
+        ),
+        ("GET", f"{API}/points/latest"): lambda ctx: _point_reads(
+            ctx, "GET", f"{API}/points/latest", params=lambda pid: {"point_id": [pid]}
+        ),
+        ("GET", f"{API}/devices/{{ident}}/latest"): lambda ctx: ident_view(
+            IdentView("devices/{ident}/latest", lambda c: c.world.a.device_ids[0], frozenset({"enterprise"})), ctx
+        ),
+        ("GET", f"{API}/parks/{{ident}}/series"): check_park_series,
+    }
+)
+
+
+# -- transformation (digipark.transformation) -----------------------------------------------------------------
+_TF = f"{API}/transformation"
+_TF_PDF = b"%PDF-1.4\n%tenancy\n"
+
+
+def _tf_answers() -> dict[str, Any]:
+    """A complete set of answers (the first option of every question, every scene rated 1)."""
+    from digipark.transformation.assessment import questionnaire
+
+    q = questionnaire()
+    answers: dict[str, Any] = {
+        code: [x.options[0].code] if x.multiple else x.options[0].code for code, x in q.questions.items()
+    }
+    answers.update({s.code: 1 for s in q.scenes})
+    return answers
+
+
+def _tf_assessment(ctx: Ctx, *, complete: bool = False, submitted: bool = False) -> int:
+    """A new assessment of enterprise 0 of park A (each of another year)."""
+    year = 2000 + _next(ctx, "tf_year")
+    body = {"enterprise_id": ctx.world.a.enterprise_ids[0], "year": year, "answers": _tf_answers() if complete else {}}
+    response = ctx.as_a_admin("POST", f"{_TF}/assessments", json=body)
+    assert response.status_code == 201, response.text
+    ident = int(response.json()["id"])
+    if submitted:
+        assert ctx.as_a_admin("POST", f"{_TF}/assessments/{ident}/submit").status_code == 200
+    return ident
+
+
+def _tf_assessment_id(ctx: Ctx) -> int:
+    if "tf_assessment" not in ctx.cache:
+        ctx.cache["tf_assessment"] = _tf_assessment(ctx, complete=True, submitted=True)
+    return int(ctx.cache["tf_assessment"])
+
+
+def _tf_upload(ctx: Ctx, ident: int, who: str = "park_admin", park: str = "a") -> Response:
+    files = {"file": ("证明.pdf", _TF_PDF, "application/pdf")}
+    return ctx.call("POST", f"{_TF}/assessments/{ident}/evidence", who, park, files=files, data={"question": "Q01"})
+
+
+def _tf_evidence(ctx: Ctx) -> int:
+    draft = _tf_assessment(ctx)
+    response = _tf_upload(ctx, draft)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _tf_evidence_id(ctx: Ctx) -> int:
+    if "tf_evidence" not in ctx.cache:
+        ctx.cache["tf_evidence"] = _tf_evidence(ctx)
+    return int(ctx.cache["tf_evidence"])
+
+
+def _tf_evidence_row(ctx: Ctx, ident: int) -> Any:
+    from digipark.transformation.models import AssessmentEvidence
+
+    ctx.db.expire_all()
+    row = ctx.db.get(AssessmentEvidence, ident)
+    return None if row is None else (row.filename, row.size, row.sha256)
+
+
+def check_tf_evidence_upload(ctx: Ctx) -> None:
+    from digipark.transformation.models import AssessmentEvidence
+
+    draft = _tf_assessment(ctx)
+    before = _count(ctx.db, AssessmentEvidence)
+    for park, role in _attackers():
+        if park == "a" and role == "enterprise":
+            continue  # the owner may upload
+        assert_problem(_tf_upload(ctx, draft, role, park), *(_b_denial(role) if park == "b" else (403, 404)))
+    assert _count(ctx.db, AssessmentEvidence) == before
+    assert _tf_upload(ctx, draft).status_code == 201
+    assert _tf_upload(ctx, draft, "enterprise").status_code == 201
+
+
+def _tf_certificate(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "enterprise_id": ctx.world.a.enterprise_ids[0],
+        "scale": "GBT39116",
+        "level": 2,
+        "certificate_no": f"CMMM-{_next(ctx, 'tf_cert')}",
+        "issuer": "中国电子技术标准化研究院",
+        "issued_on": "2025-03-01",
+    }
+
+
+def _tf_certificate_id(ctx: Ctx) -> int:
+    if "tf_certificate" not in ctx.cache:
+        response = ctx.as_a_admin("POST", f"{_TF}/certificates", json=_tf_certificate(ctx))
+        assert response.status_code == 201, response.text
+        ident = int(response.json()["id"])
+        files = {"file": ("cert.pdf", _TF_PDF, "application/pdf")}
+        assert ctx.as_a_admin("POST", f"{_TF}/certificates/{ident}/file", files=files).status_code == 200
+        ctx.cache["tf_certificate"] = ident
+    return int(ctx.cache["tf_certificate"])
+
+
+def check_tf_certificate_file(ctx: Ctx) -> None:
+    from digipark.transformation.models import MaturityCertificate
+
+    ident = _tf_certificate_id(ctx)
+    url = f"{_TF}/certificates/{ident}/file"
+    files = {"file": ("fake.pdf", b"%PDF-1.4 replaced", "application/pdf")}
+    for park, role in _attackers():
+        if park == "a" and role == "enterprise":
+            continue  # the owner may attach a file (the certificate then waits for verification)
+        assert_problem(
+            ctx.call("POST", url, role, park, files=files), *(_b_denial(role) if park == "b" else (403, 404))
+        )
+    ctx.db.expire_all()
+    row = ctx.db.get(MaturityCertificate, ident)
+    assert row is not None and row.file_content == _TF_PDF
+    assert ctx.as_a_admin("POST", url, files=files).status_code == 200
+
+
+def _tf_entry(ctx: Ctx) -> int:
+    body = {"kind": "product", "name": f"轻量MES{_next(ctx, 'tf_entry')}", "provider": "某软件公司", "scenes": ["S06"]}
+    response = ctx.as_a_admin("POST", f"{_TF}/catalogue", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _tf_request_id(ctx: Ctx) -> int:
+    body = {"enterprise_id": ctx.world.a.enterprise_ids[0], "entry_id": _tf_entry(ctx)}
+    response = ctx.as_a_admin("POST", f"{_TF}/provider-requests", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+TRANSFORMATION_RESOURCES: list[tuple[Resource, str]] = [
+    (
+        Resource(
+            "transformation/assessments",
+            lambda ctx: {"enterprise_id": ctx.world.a.enterprise_ids[0], "year": 2000 + _next(ctx, "tf_year")},
+            {"answers": {"Q01": ["B"]}},
+            readers=frozenset({"enterprise"}),
+            writers=frozenset({"enterprise"}),
+        ),
+        "list create get patch",
+    ),
+    (
+        Resource(
+            "transformation/evidence",
+            lambda ctx: {},
+            None,
+            readers=frozenset({"enterprise"}),
+            writers=frozenset({"enterprise"}),
+            make_fn=_tf_evidence,
+            snapshot_fn=_tf_evidence_row,
+        ),
+        "delete",
+    ),
+    (
+        Resource(
+            "transformation/certificates",
+            _tf_certificate,
+            {"issuer": "江苏省智能制造评估中心"},
+            readers=frozenset({"enterprise"}),
+            writers=frozenset({"enterprise"}),
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "transformation/adoption",
+            lambda ctx: {
+                "enterprise_id": ctx.world.a.enterprise_ids[0],
+                "kind": "robot",
+                "name": f"焊接机器人{_next(ctx, 'tf_robot')}",
+                "count": 3,
+                "started_on": "2025-01-01",
+            },
+            {"count": 5},
+            readers=frozenset({"enterprise"}),
+            writers=frozenset({"enterprise"}),
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "transformation/catalogue",
+            lambda ctx: {"kind": "service", "name": f"数字化诊断{_next(ctx, 'tf_entry')}", "provider": "服务中心"},
+            {"price_note": "免费"},
+            readers=NON_STAFF,
+            cross_creates=lambda ctx: [],
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "transformation/provider-requests",
+            lambda ctx: {"enterprise_id": ctx.world.a.enterprise_ids[0], "entry_id": _tf_entry(ctx)},
+            None,
+            readers=frozenset({"enterprise"}),
+            writers=frozenset({"enterprise"}),
+        ),
+        "list create get",
+    ),
+]
+TRANSFORMATION: dict[tuple[str, str], Exercise] = {
+    ("GET", f"{_TF}/questionnaire"): lambda ctx: static_view("transformation/questionnaire", ctx),
+    ("POST", f"{_TF}/assessments/{{ident}}/submit"): lambda ctx: ident_action(
+        IdentAction(
+            "transformation/assessments/{ident}/submit",
+            lambda c: _tf_assessment(c, complete=True),
+            None,
+            writers=frozenset({"enterprise"}),
+        ),
+        ctx,
+    ),
+    ("POST", f"{_TF}/assessments/{{ident}}/review"): lambda ctx: ident_action(
+        IdentAction(
+            "transformation/assessments/{ident}/review",
+            lambda c: _tf_assessment(c, complete=True, submitted=True),
+            lambda c: {"decision": "confirm"},
+        ),
+        ctx,
+    ),
+    ("GET", f"{_TF}/assessments/{{ident}}/revisions"): lambda ctx: ident_view(
+        IdentView("transformation/assessments/{ident}/revisions", _tf_assessment_id, frozenset({"enterprise"})), ctx
+    ),
+    ("GET", f"{_TF}/assessments/{{ident}}/evidence"): lambda ctx: ident_view(
+        IdentView("transformation/assessments/{ident}/evidence", _tf_assessment_id, frozenset({"enterprise"})), ctx
+    ),
+    ("POST", f"{_TF}/assessments/{{ident}}/evidence"): check_tf_evidence_upload,
+    ("GET", f"{_TF}/evidence/{{ident}}"): lambda ctx: ident_view(
+        IdentView("transformation/evidence/{ident}", _tf_evidence_id, frozenset({"enterprise"})), ctx
+    ),
+    ("POST", f"{_TF}/certificates/{{ident}}/verify"): lambda ctx: ident_action(
+        IdentAction("transformation/certificates/{ident}/verify", _tf_certificate_id, lambda c: {"verified": True}),
+        ctx,
+    ),
+    ("POST", f"{_TF}/certificates/{{ident}}/file"): check_tf_certificate_file,
+    ("GET", f"{_TF}/certificates/{{ident}}/file"): lambda ctx: ident_view(
+        IdentView("transformation/certificates/{ident}/file", _tf_certificate_id, frozenset({"enterprise"})), ctx
+    ),
+    ("GET", f"{_TF}/enterprises/{{ident}}/recommendations"): lambda ctx: ident_view(
+        IdentView(
+            "transformation/enterprises/{ident}/recommendations",
+            lambda c: c.world.a.enterprise_ids[0],
+            frozenset({"enterprise"}),
+        ),
+        ctx,
+    ),
+    ("POST", f"{_TF}/provider-requests/{{ident}}/status"): lambda ctx: ident_action(
+        IdentAction(
+            "transformation/provider-requests/{ident}/status", _tf_request_id, lambda c: {"status": "contacted"}
+        ),
+        ctx,
+    ),
+    ("GET", f"{_TF}/summary"): lambda ctx: park_view(ParkView("transformation/summary"), ctx),
+}
+for _res, _methods in TRANSFORMATION_RESOURCES:
+    _add_resource(TRANSFORMATION, _res, _methods)
+TABLE.update(TRANSFORMATION)
+
+
+# -- telemetry device state and live stream (digipark.telemetry.live_api) -----------------------------------------
+def check_device_states(ctx: Ctx) -> None:
+    w = ctx.world
+    meter, detector = w.a.device_ids
+    url = f"{API}/telemetry/devices"
+    every = {"page_size": 500}
+    seen = {
+        (park, role): {item["id"] for item in _items(ctx.call("GET", url, role, park, params=every).json())}
+        for park, role in _attackers()
+    }
+    for park, role in _attackers():
+        expected = {
+            ("a", "reviewer"): {meter, detector},
+            ("a", "enterprise"): {meter},
+        }.get((park, role), set())
+        assert seen[park, role] & {meter, detector} == expected, (park, role)
+    assert {meter, detector} <= {item["id"] for item in _items(ctx.as_a_admin("GET", url).json())}
+
+
+def check_live_points(ctx: Ctx) -> None:
+    """Only refusals are requested here (a granted stream never ends); tests/telemetry/test_live.py streams."""
+    w = ctx.world
+    meter_point, park_point = w.a.point_ids[0], w.a.point_ids[4]
+    for park, role in _attackers():
+        if park == "a" and role == "reviewer":
+            continue
+        points = [meter_point] if (park, role) != ("a", "enterprise") else [meter_point, park_point]
+        response = ctx.call("GET", f"{API}/live/points", role, park, params={"point_id": points})
+        assert_problem(response, 403, 404)
+
+
+TABLE.update(
+    {
+        ("GET", f"{API}/telemetry/devices"): check_device_states,
+        ("GET", f"{API}/telemetry/devices/{{ident}}"): lambda ctx: ident_view(
+            IdentView("telemetry/devices/{ident}", lambda c: c.world.a.device_ids[0], frozenset({"enterprise"})), ctx
+        ),
+        ("GET", f"{API}/live/points"): check_live_points,
+    }
+)
 
 
 def api_routes(app: Any) -> set[tuple[str, str]]:

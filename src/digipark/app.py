@@ -39,10 +39,31 @@ def create_app() -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(auth_router)
+    from digipark.telemetry.api import router as telemetry_router
+
+    app.include_router(telemetry_router)  # before the registry: /points/latest must precede /points/{ident}
     app.include_router(registry_router)
     app.include_router(audit_router)
     app.include_router(economy_router)
     app.include_router(chains_router)
+    from digipark.evaluation.api import router as evaluation_router
+    from digipark.evaluation.pages import router as evaluation_pages
+
+    app.include_router(evaluation_router)
+    app.include_router(evaluation_pages)
+    from digipark.telemetry.ingest_api import router as telemetry_ingest_router
+
+    app.include_router(telemetry_ingest_router)
+    from digipark.telemetry.live_api import router as telemetry_live_router
+    from digipark.telemetry.pages import router as telemetry_pages
+
+    app.include_router(telemetry_live_router)
+    app.include_router(telemetry_pages)
+    from digipark.transformation.api import router as transformation_router
+    from digipark.transformation.pages import router as transformation_pages
+
+    app.include_router(transformation_router)
+    app.include_router(transformation_pages)
     web_pages.install(app)
 
     @app.middleware("http")

@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -279,6 +279,7 @@ _STAGES = {
     "accounts": "demo accounts",
     "statistics": "monthly statistics",
     "chains": "industry chains, leads",
+    "transformation": "digital-maturity assessments, transformation records",
 }
 
 
@@ -358,11 +359,46 @@ def demo(
         console.print(table)
         if sock is None:
             return
-        console.print(f"digipark demo at {_browser_url(host, port)}  (Ctrl+C to stop)")
-        _serve_socket(sock, host, port)
+        stop_telemetry = _start_demo_telemetry(console)
+        try:
+            console.print(f"digipark demo at {_browser_url(host, port)}  (Ctrl+C to stop)")
+            _serve_socket(sock, host, port)
+        finally:
+            stop_telemetry()
     finally:
         if sock is not None:
             sock.close()
+
+
+def _start_demo_telemetry(console: Console) -> Callable[[], None]:
+    """Start ingesting (embedded MQTT broker, or DIGIPARK_MQTT_URL) and the live simulator; return a stopper."""
+    from digipark.telemetry.runtime import start_ingest_runtime
+
+    runtime = start_ingest_runtime()
+    host, port = runtime.host, runtime.port
+    if host is not None and port is not None:
+        console.print(f"MQTT broker for devices at mqtt://{host}:{port} (topic digipark/v1/<device token>/telemetry)")
+    else:
+        console.print(f"telemetry subscribed at {runtime.info.mqtt_url}")
+    stop_simulator: Callable[[], None] | None = None
+    try:
+        from digipark.sim.telemetry_demo import start_demo_telemetry
+    except ImportError as exc:
+        console.print(f"live telemetry simulator not available ({exc}); ingest only")
+    else:
+        if host is None or port is None:
+            from digipark.telemetry.mqtt import BrokerAddress
+
+            address = BrokerAddress.parse(runtime.info.mqtt_url or "")
+            host, port = address.host, address.port
+        stop_simulator = start_demo_telemetry(host=host, port=port)
+
+    def stop() -> None:
+        if stop_simulator is not None:
+            stop_simulator()
+        runtime.stop()
+
+    return stop
 
 
 @app.command()
@@ -387,6 +423,117 @@ def serve(
         return
     sock.close()  # the workers bind themselves
     uvicorn.run("digipark.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# ingest and mqtt
+
+mqtt_app = _typer("MQTT broker credentials for devices.")
+app.add_typer(mqtt_app, name="mqtt")
+
+
+@app.command()
+def ingest(
+    worker: Annotated[
+        bool, typer.Option("--worker", help="Consume the JetStream stream (DIGIPARK_STREAM_URL) and store it.")
+    ] = False,
+    listen: Annotated[
+        str | None,
+        typer.Option(
+            "--listen", metavar="HOST:PORT", help="Also run the embedded MQTT broker here (ThingsBoard devices)."
+        ),
+    ] = None,
+    mqtt_url: Annotated[
+        str | None, typer.Option("--mqtt-url", help="External broker to subscribe at (default: DIGIPARK_MQTT_URL).")
+    ] = None,
+    stream_url: Annotated[
+        str | None,
+        typer.Option("--stream-url", help="NATS JetStream, nats://host:port (default: DIGIPARK_STREAM_URL)."),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", min=1, help="Most messages per transaction.")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Run ingestion as its own process: MQTT → database, MQTT → JetStream (bridge), JetStream → database (--worker)."""
+    import asyncio
+    import signal
+
+    from digipark.core.config import get_settings
+    from digipark.core.errors import field_error
+    from digipark.telemetry.runtime import IngestInfo, IngestPlan, parse_listen, run_ingest
+
+    settings = get_settings()
+    try:
+        listen_at = parse_listen(listen) if listen else None
+    except ValueError as exc:
+        raise field_error("--listen", str(exc)) from None
+    stream = stream_url or settings.stream_url
+    plan = IngestPlan(
+        mqtt_url=None if worker else (mqtt_url or settings.mqtt_url),
+        listen=None if worker else listen_at,
+        stream_url=stream,
+        worker=worker,
+        batch_size=batch_size or settings.ingest_batch_size,
+        max_pending=settings.ingest_max_pending,
+        client_id=settings.mqtt_client_id,
+    )
+    if worker and not stream:
+        raise field_error("--worker", "a worker consumes the stream: set DIGIPARK_STREAM_URL=nats://host:port")
+    if not worker and not plan.mqtt_url and listen_at is None:
+        raise field_error("--listen", "nothing to ingest from: set DIGIPARK_MQTT_URL or give --listen HOST:PORT")
+    if worker or not stream:
+        _use_database(_database_url(database))
+
+    def ready(info: IngestInfo) -> None:
+        typer.echo(f"digipark ingest: {info.describe()}  (Ctrl+C to stop)")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_ingest(plan, stop, ready)
+
+    asyncio.run(main())
+    typer.echo("digipark ingest: stopped")
+
+
+@mqtt_app.command("acl")
+def mqtt_acl(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write digipark.passwd and digipark.acl into.")],
+    park: Annotated[str | None, typer.Option("--park", help="Only the devices of this park.")] = None,
+    platform_user: Annotated[
+        str, typer.Option("--platform-user", help="User name the platform subscribes with.")
+    ] = "digipark",
+    platform_password: Annotated[
+        str | None, typer.Option("--platform-password", help="Its password (default: a new random one, printed).")
+    ] = None,
+    gateway_token: Annotated[
+        list[str] | None,
+        typer.Option("--gateway-token", help="Token of a gateway that may also publish to v1/gateway/telemetry."),
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Write a Mosquitto password file and ACL: each device (user name and password = its token) may publish
+    only to digipark/v1/<token>/telemetry; the platform user may subscribe."""
+    from digipark.telemetry.acl import device_tokens, write_acl_files
+
+    with _writing(database) as db:
+        park_id = _park(db, park).id if park else None
+        tokens = device_tokens(db, park_id=park_id)
+    result = write_acl_files(
+        out,
+        tokens,
+        platform_user=platform_user,
+        platform_password=platform_password,
+        gateway_tokens=gateway_token or (),
+    )
+    typer.echo(f"wrote {result.password_file} and {result.acl_file}: {result.devices} devices")
+    if result.skipped:
+        typer.echo(f"skipped {len(result.skipped)} tokens that cannot be MQTT user names", err=True)
+    if platform_password is None:
+        typer.echo(f"platform: DIGIPARK_MQTT_URL=mqtt://{platform_user}:{result.platform_password}@<broker host>:1883")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -635,6 +782,49 @@ def audit_verify(database: DatabaseOption = None) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------
+
+
+@app.command("evaluate")
+def evaluate(
+    park: ParkOption,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Year; a signed year shows its snapshot (default: this year).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the report: .pdf, .xlsx or .html.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Report language: zh or en.")] = "zh",
+    database: DatabaseOption = None,
+) -> None:
+    """Evaluate a park against the guide's four construction standards (live, or the signed snapshot of a year)."""
+    from digipark.auth.scope import system_scope
+    from digipark.core.errors import field_error
+    from digipark.evaluation import report
+    from digipark.evaluation import service as evaluation
+
+    if lang not in ("zh", "en"):
+        raise field_error("--lang", "zh or en")
+    fmt = out.suffix.lower().lstrip(".") if out is not None else None
+    if out is not None and fmt not in report.MEDIA_TYPES:
+        raise field_error("--out", f"{out.name}: the name must end in .pdf, .xlsx or .html")
+    with _writing(database) as db:
+        scope = system_scope(_park(db, park).id)
+        found = evaluation.for_year(db, scope=scope, park_id=scope.park_id, year=year)
+    shown = report.present(found, lang)
+    head = report.heading(found, lang)
+    table = Table(title=f"{head['park']} · {head['year']} · {head['kind']}")
+    for column in ("code", "indicator", "value", "target", "status", "source"):
+        table.add_column(column)
+    for item in shown["indicators"]:
+        table.add_row(item["code"], item["name"], item["value"], item["target"], item["status"], item["source_label"])
+    _console().print(table)
+    typer.echo(
+        f"standards met: {found.met_standards}/{len(found.standards)}, indicators met: "
+        f"{found.met_indicators}/{found.indicators}, declared: {found.declared_indicators}, gaps: {len(found.gaps)}"
+        + (f", signed by {found.signer_name} ({found.signed_by})" if found.snapshot_id else ", live")
+    )
+    if out is not None and fmt is not None:
+        content, _, _ = report.render(found, fmt, lang)
+        out.write_bytes(content)
+        typer.echo(f"wrote the {fmt} report of park {park} ({found.year}) to {out} ({len(content)} bytes)")
 
 
 def main() -> None:

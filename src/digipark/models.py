@@ -4,8 +4,10 @@ from digipark.audit import models as audit_models
 from digipark.auth import models as auth_models
 from digipark.core.db import Base
 from digipark.economy import models as economy_models
+from digipark.evaluation import models as evaluation_models  # noqa: F401
 from digipark.registry import models as registry_models
 from digipark.telemetry import models as telemetry_models
+from digipark.transformation import models as transformation_models  # noqa: F401
 
 metadata = Base.metadata
 

@@ -242,6 +242,7 @@ def test_progress_is_reported_for_every_stage(fresh: FreshDemo) -> None:
         "accounts",
         "chains",
         "statistics",
+        "transformation",
     ]
     last = {stage: (done, total) for stage, done, total in fresh.stages}
     assert all(done == total > 0 for done, total in last.values())

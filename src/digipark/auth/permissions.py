@@ -57,3 +57,40 @@ ECONOMY_PERMISSIONS: dict[Role, frozenset[str]] = {
 }
 for _role, _extra in ECONOMY_PERMISSIONS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+
+# Telemetry dead letters (digipark.telemetry.deadletters): reading them follows the device's visibility (staff,
+# and the owning enterprise for its own devices); replaying and discarding them is the park's duty staff's.
+TELEMETRY_INGEST_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.PARK_ADMIN: frozenset({"telemetry.deadletters"}),
+    Role.OPERATOR: frozenset({"telemetry.deadletters"}),
+}
+for _role, _extra in TELEMETRY_INGEST_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+
+# Digital transformation (digipark.transformation). An enterprise fills in its own SME digital-level assessment
+# and keeps its own certificates, adoption records and provider requests (`transformation.self_write`); park
+# staff may fill in for an enterprise, review (confirm or return) assessments, verify certificates, keep the
+# 小快轻准 catalogue and handle provider requests; reviewers read the park's picture (`transformation.read`).
+TRANSFORMATION_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.PARK_ADMIN: frozenset(
+        {"transformation.read", "transformation.write", "assessment.fill", "assessment.review", "catalogue.write"}
+    ),
+    Role.OPERATOR: frozenset(
+        {"transformation.read", "transformation.write", "assessment.fill", "assessment.review", "catalogue.write"}
+    ),
+    Role.ENTERPRISE: frozenset({"assessment.fill", "transformation.self_write"}),
+    Role.REVIEWER: frozenset({"transformation.read"}),
+}
+for _role, _extra in TRANSFORMATION_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+
+# The guide's evaluation (digipark.evaluation). Staff and reviewers of a park read it (it names enterprises'
+# gaps, so enterprise users and residents do not); park staff declare values for indicators without a platform
+# source; only the park admin signs the annual assessment.
+EVALUATION_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.PARK_ADMIN: frozenset({"evaluation.read", "evaluation.declare", "evaluation.sign"}),
+    Role.OPERATOR: frozenset({"evaluation.read", "evaluation.declare"}),
+    Role.REVIEWER: frozenset({"evaluation.read"}),
+}
+for _role, _extra in EVALUATION_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra

@@ -18,6 +18,25 @@ class Settings(BaseSettings):
     )
     mqtt_url: str | None = Field(default=None, description="external MQTT broker, mqtt://host:port")
     stream_url: str | None = Field(default=None, description="internal stream, nats://host:port")
+    mqtt_client_id: str = Field(
+        default="digipark-ingest",
+        description="client id of the platform's persistent MQTT session at the external broker (keep it fixed)",
+    )
+    mqtt_listen: str = Field(
+        default="127.0.0.1:1883",
+        description="where the embedded MQTT broker listens when no external broker is configured (demo)",
+    )
+    ingest_batch_size: int = Field(default=5000, ge=1, description="most messages stored in one transaction")
+    ingest_max_pending: int = Field(
+        default=50_000, ge=1, description="messages waiting to be stored before ingest stops reading (back-pressure)"
+    )
+    stream_name: str = Field(default="DIGIPARK_TELEMETRY", description="JetStream stream of inbound telemetry")
+    stream_subject: str = Field(default="digipark.telemetry.in", description="subject of that stream")
+    stream_consumer: str = Field(default="digipark-ingest", description="durable pull consumer shared by the workers")
+    stream_ack_wait_s: float = Field(
+        default=30.0, gt=0, description="seconds before JetStream redelivers a batch a worker did not acknowledge"
+    )
+    stream_max_ack_pending: int = Field(default=100_000, ge=1, description="unacknowledged messages per consumer")
     secret_key: str = Field(default="dev-insecure-change-me", description="signs CSRF tokens")
     cookie_secure: bool | None = Field(
         default=None, description="force the Secure cookie flag; default: secure when served over HTTPS"
@@ -32,8 +51,28 @@ class Settings(BaseSettings):
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes")
     argon2_memory_kib: int = Field(default=65536, ge=8, description="argon2id memory")
+    telemetry_future_skew_s: float = Field(
+        default=300.0, ge=0, description="readings more than this many seconds ahead of the server clock are rejected"
+    )
     offline_after_intervals: float = Field(
         default=3.0, gt=0, description="a point is offline after this many expected intervals without a reading"
+    )
+    raw_retention_days: int = Field(
+        default=400, ge=1, description="raw telemetry readings older than this are purged; rollups are kept"
+    )
+    chart_min_points: int = Field(
+        default=150, ge=1, description="resolution=auto picks the coarsest rollup giving at least this many points"
+    )
+    series_max_points: int = Field(
+        default=20000, ge=100, description="most points one series request may return (raw reads are capped)"
+    )
+    rollover_band: float = Field(
+        default=0.1,
+        gt=0,
+        lt=0.5,
+        description="a cumulative meter falling from the top band of its register (>= valid_max*(1-band)) to the "
+        "bottom band (<= valid_max*band) rolled over (increment valid_max - previous + new); any other "
+        "decrease is a reset (increment = new value)",
     )
     log_json: bool = True
     log_level: str = "INFO"

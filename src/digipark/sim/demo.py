@@ -879,6 +879,14 @@ def build_demo(session: Session, *, progress: Progress | None = None, seed: int 
         result.counts.update(
             generate_statistics(session, park_id=result.park_id, as_of=as_of, seed=seed, progress=progress)
         )
+        from digipark.sim.transformation_demo import build_transformation_demo
+
+        result.counts.update(
+            build_transformation_demo(session, park_id=result.park_id, as_of=as_of, seed=seed, progress=progress)
+        )
+        from digipark.sim.evaluation_demo import build_evaluation_demo
+
+        result.counts.update(build_evaluation_demo(session, park_id=result.park_id, as_of=as_of))
         return result
     finally:
         audit.set_actor(session, previous)

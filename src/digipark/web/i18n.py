@@ -30,15 +30,16 @@ def N_(message: str) -> str:
 def translations(lang: str) -> Translations:
     """The compiled catalog of `lang`: every .po file of its folder (messages.po, then one per domain, by name),
     read and compiled in memory (no compile step)."""
-    merged = Translations()
+    merged: Translations | None = None  # the first catalog's plural rule applies to all
     for path in catalog_files(lang):
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=_BABEL_LOCALES.get(lang, lang), domain="messages")
         buffer = BytesIO()
         write_mo(buffer, catalog)
         buffer.seek(0)
-        merged.merge(Translations(fp=buffer, domain="messages"))
-    return merged
+        loaded = Translations(fp=buffer, domain="messages")
+        merged = loaded if merged is None else merged.merge(loaded)
+    return merged if merged is not None else Translations()
 
 
 def catalog_files(lang: str) -> list[Path]:

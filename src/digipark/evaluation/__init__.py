@@ -1,0 +1,1 @@
+"""The guide's evaluation: the four construction standards as indicators, annual assessments, reports."""

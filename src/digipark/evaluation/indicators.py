@@ -1,0 +1,630 @@
+"""The indicator system of the guide's four construction standards (data: data/indicators.yaml) and the
+functions that compute each indicator live from the platform's records.
+
+Each indicator names a `formula`; `FORMULAS` maps the formula key to a function taking an `IndicatorContext`
+and returning a `Computed`: the value, what it was computed from (numerator/denominator or parts), the
+drill-down rows behind it and the gaps (what to do, for which enterprise, building, industry or system).
+A formula whose source is missing (a module not installed yet) raises `NoSource`; the indicator then takes a
+value the park declares with evidence, like the indicators whose formula is `declared`.
+
+Inputs come from other domains' services only: the transformation service (renovation status and adoption of
+digital tools per enterprise), economy statistics (who reported which month) and telemetry status (online
+points); registry rows (enterprises, buildings, parcels, devices, points) are read directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib
+from collections.abc import Callable, Mapping
+from functools import cache
+from importlib import resources
+from types import ModuleType
+from typing import Any
+
+import yaml
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from digipark.auth.scope import Scope
+from digipark.core.codes import CodeError, industry
+from digipark.registry.models import Building, Device, Enterprise, LandParcel, Point
+
+PERCENT = "%"
+DECLARED = "declared"
+
+
+# -- the indicator system as data --------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Target:
+    op: str  # ">=", ">", "=="
+    value: float
+    unit: str
+
+    def met(self, value: float | None) -> bool:
+        if value is None:
+            return False
+        if self.op == ">=":
+            return value >= self.value - 1e-9
+        if self.op == ">":
+            return value > self.value
+        if self.op == "==":
+            return abs(value - self.value) < 1e-9
+        raise ValueError(f"unknown target operator {self.op!r}")
+
+    def progress(self, value: float | None) -> float:
+        """How far the value is towards the target, 0..1."""
+        if value is None:
+            return 0.0
+        if self.met(value):
+            return 1.0
+        if self.op == ">" or self.value <= 0:
+            return 0.0
+        return max(0.0, min(1.0, value / self.value))
+
+    @property
+    def text(self) -> str:
+        op = {">=": "≥", ">": ">", "==": "="}[self.op]
+        number = f"{self.value:g}"
+        return f"{op} {number}{self.unit}" if self.unit == PERCENT else f"{op} {number} {self.unit}"
+
+
+@dataclasses.dataclass(frozen=True)
+class IndicatorDef:
+    key: str
+    code: str
+    standard: str
+    name: str
+    name_en: str
+    definition: str
+    definition_en: str
+    formula: str
+    target: Target
+    source: str
+
+    @property
+    def declared_only(self) -> bool:
+        return self.formula == DECLARED
+
+
+@dataclasses.dataclass(frozen=True)
+class StandardDef:
+    code: str
+    name: str
+    name_en: str
+    source: str
+    indicators: tuple[IndicatorDef, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class IndicatorSystem:
+    meta: dict[str, Any]
+    standards: tuple[StandardDef, ...]
+
+    @property
+    def indicators(self) -> tuple[IndicatorDef, ...]:
+        return tuple(i for s in self.standards for i in s.indicators)
+
+    def indicator(self, key: str) -> IndicatorDef | None:
+        return next((i for i in self.indicators if i.key == key), None)
+
+
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files("digipark.evaluation").joinpath("data").joinpath(name).read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    if not isinstance(raw, dict):
+        raise RuntimeError(f"malformed evaluation data: {name}")
+    return raw
+
+
+@cache
+def system() -> IndicatorSystem:
+    raw = _load("indicators.yaml")
+    standards = []
+    for s in raw["standards"]:
+        indicators = tuple(
+            IndicatorDef(
+                key=str(i["key"]),
+                code=str(i["code"]),
+                standard=str(s["code"]),
+                name=str(i["name"]),
+                name_en=str(i["name_en"]),
+                definition=str(i["definition"]),
+                definition_en=str(i["definition_en"]),
+                formula=str(i["formula"]),
+                target=Target(str(i["target"]["op"]), float(i["target"]["value"]), str(i["target"]["unit"])),
+                source=str(i["source"]),
+            )
+            for i in s["indicators"]
+        )
+        standards.append(StandardDef(str(s["code"]), str(s["name"]), str(s["name_en"]), str(s["source"]), indicators))
+    found = IndicatorSystem(dict(raw["meta"]), tuple(standards))
+    unknown = {i.formula for i in found.indicators} - set(FORMULAS) - {DECLARED}
+    if unknown:
+        raise RuntimeError(f"indicators.yaml names formulas without a function: {sorted(unknown)}")
+    return found
+
+
+# -- computing ----------------------------------------------------------------------------------------------------
+class NoSource(Exception):
+    """The platform has no source for this indicator yet (the reason says which)."""
+
+
+@dataclasses.dataclass
+class Gap:
+    """Something to do for the park to meet an indicator: `action` is a key of the report's action texts,
+    `params` fill it in; `kind`/`ref_id` name the enterprise, building, industry, device or system."""
+
+    kind: str  # enterprise | building | parcel | division | device | system
+    subject: str
+    action: str
+    ref_id: int | None = None
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Part:
+    """One share an indicator is made of (e.g. buildings with complete records)."""
+
+    key: str
+    numerator: int
+    denominator: int
+
+    @property
+    def share(self) -> float | None:
+        return None if self.denominator == 0 else 100.0 * self.numerator / self.denominator
+
+
+@dataclasses.dataclass
+class Computed:
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    parts: list[Part] = dataclasses.field(default_factory=list)
+    columns: list[str] = dataclasses.field(default_factory=list)
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    gaps: list[Gap] = dataclasses.field(default_factory=list)
+    note: str | None = None  # e.g. the month the statistics are for
+
+
+def _share(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else 100.0 * numerator / denominator
+
+
+@dataclasses.dataclass
+class IndicatorContext:
+    """What the formulas read, fetched once per evaluation and shared between them."""
+
+    session: Session
+    scope: Scope
+    park_id: int
+    as_of: dt.date
+    now_ms: int | None = None
+    _cache: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def cached(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def industrial(self) -> list[Enterprise]:
+        """The park's active industrial enterprises, by name."""
+        result: list[Enterprise] = self.cached(
+            "industrial",
+            lambda: list(
+                self.session.scalars(
+                    select(Enterprise)
+                    .where(
+                        Enterprise.park_id == self.park_id,
+                        Enterprise.industrial.is_(True),
+                        Enterprise.status == "active",
+                    )
+                    .order_by(Enterprise.name, Enterprise.id)
+                )
+            ),
+        )
+        return result
+
+    def above_scale(self) -> list[Enterprise]:
+        return [e for e in self.industrial() if e.above_scale]
+
+    def renovation(self) -> Mapping[int, Any]:
+        service = transformation("renovation status")
+        result: Mapping[int, Any] = self.cached(
+            "renovation", lambda: service.renovation_status(self.session, park_id=self.park_id, as_of=self.as_of)
+        )
+        return result
+
+    def adoption(self) -> Mapping[int, Any]:
+        service = transformation("adoption of digital tools")
+        result: Mapping[int, Any] = self.cached(
+            "adoption", lambda: service.adoption(self.session, park_id=self.park_id, as_of=self.as_of)
+        )
+        return result
+
+
+TRANSFORMATION_MODULE = "digipark.transformation.service"
+
+
+def transformation(what: str) -> ModuleType:
+    """The transformation domain's service module; NoSource while that module is not installed."""
+    try:
+        return importlib.import_module(TRANSFORMATION_MODULE)
+    except ImportError:
+        raise NoSource(f"the transformation module ({what}) is not installed yet") from None
+
+
+def _division(code: str) -> tuple[str, str, str | None]:
+    """(division code, Chinese name, English name) of an industry code; unknown codes stand for themselves."""
+    try:
+        found = industry(code[:2])
+    except CodeError:
+        return code[:2], code[:2], None
+    return found.code, found.name_zh, found.name_en
+
+
+def _flag(value: Any) -> bool:
+    """An adoption field as yes/no: booleans, counts and lists alike (robots: a count; services: a list)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value > 0
+    return bool(value)
+
+
+def _lacks(status: Any) -> list[str]:
+    lacks = getattr(status, "lacks", None)
+    if lacks is None:
+        return []
+    if isinstance(lacks, str):
+        return [lacks] if lacks else []
+    return [str(item) for item in lacks]
+
+
+def _enterprise_row(e: Enterprise) -> dict[str, Any]:
+    code, name_zh, name_en = _division(e.industry_code)
+    return {
+        "enterprise_id": e.id,
+        "enterprise": e.name,
+        "uscc": e.uscc,
+        "industry": f"{code} {name_zh}",
+        "industry_en": f"{code} {name_en or name_zh}",
+        "link": f"/enterprises/{e.id}",
+    }
+
+
+# -- S1 ------------------------------------------------------------------------------------------------------------
+def industrial_internet_coverage(ctx: IndicatorContext) -> Computed:
+    """Divisions (大类) present among the industrial enterprises; covered when one of them uses industrial
+    internet (the transformation service's adoption record)."""
+    adoption = ctx.adoption()
+    divisions: dict[str, dict[str, Any]] = {}
+    for e in ctx.industrial():
+        code, name_zh, name_en = _division(e.industry_code)
+        row = divisions.setdefault(
+            code,
+            {
+                "division": code,
+                "industry": f"{code} {name_zh}",
+                "industry_en": f"{code} {name_en or name_zh}",
+                "enterprises": 0,
+                "users": 0,
+                "user_names": [],
+            },
+        )
+        row["enterprises"] += 1
+        if _flag(getattr(adoption.get(e.id), "industrial_internet", False)):
+            row["users"] += 1
+            row["user_names"].append(e.name)
+    rows = []
+    gaps = []
+    for code in sorted(divisions):
+        row = divisions[code]
+        row["ok"] = row["users"] > 0
+        row["user_names"] = "、".join(row["user_names"][:5])
+        rows.append(row)
+        if not row["ok"]:
+            gaps.append(
+                Gap(
+                    "division",
+                    row["industry"],
+                    "industrial_internet",
+                    params={"count": row["enterprises"], "industry_en": row["industry_en"]},
+                )
+            )
+    covered = sum(1 for r in rows if r["ok"])
+    return Computed(
+        _share(covered, len(rows)),
+        covered,
+        len(rows),
+        columns=["industry", "enterprises", "users", "user_names", "ok"],
+        rows=rows,
+        gaps=gaps,
+    )
+
+
+def renovation_coverage(ctx: IndicatorContext) -> Computed:
+    """规上 industrial enterprises digitally renovated under the transformation domain's configured rule."""
+    status = ctx.renovation()
+    rows = []
+    gaps = []
+    for e in ctx.above_scale():
+        found = status.get(e.id)
+        renovated = bool(getattr(found, "renovated", False))
+        lacks = _lacks(found) if found is not None and not renovated else []  # msgids, translated when shown
+        row = {
+            **_enterprise_row(e),
+            "basis": str(getattr(found, "basis", "") or "") if renovated else "",
+            "lacks": lacks,
+            "no_record": found is None,
+            "ok": renovated,
+        }
+        rows.append(row)
+        if not renovated:
+            action = "assess" if found is None else "renovate"
+            gaps.append(Gap("enterprise", e.name, action, e.id, {"lacks": lacks}))
+    done = sum(1 for r in rows if r["ok"])
+    return Computed(
+        _share(done, len(rows)),
+        done,
+        len(rows),
+        columns=["enterprise", "uscc", "industry", "basis", "lacks", "ok"],
+        rows=rows,
+        gaps=gaps,
+    )
+
+
+# -- S2 ------------------------------------------------------------------------------------------------------------
+def production_service_coverage(ctx: IndicatorContext) -> Computed:
+    """规上 industrial enterprises using at least one digital production service."""
+    adoption = ctx.adoption()
+    rows = []
+    gaps = []
+    for e in ctx.above_scale():
+        services = getattr(adoption.get(e.id), "digital_production_services", None)
+        using = _flag(services)
+        shown = "、".join(str(s) for s in services) if isinstance(services, list | tuple | set) else ""
+        rows.append({**_enterprise_row(e), "services": shown, "ok": using})
+        if not using:
+            gaps.append(Gap("enterprise", e.name, "production_service", e.id))
+    using_count = sum(1 for r in rows if r["ok"])
+    return Computed(
+        _share(using_count, len(rows)),
+        using_count,
+        len(rows),
+        columns=["enterprise", "uscc", "industry", "services", "ok"],
+        rows=rows,
+        gaps=gaps,
+    )
+
+
+# -- S3 ------------------------------------------------------------------------------------------------------------
+BUILDING_RECORD_FIELDS = ("parcel_id", "gross_floor_area_m2", "year_built", "footprint")
+PARCEL_RECORD_FIELDS = ("land_use", "owner")
+
+
+def _online_points(ctx: IndicatorContext, quantity: str | None) -> tuple[int, int]:
+    from digipark.telemetry.status import online_share
+
+    return online_share(ctx.session, park_id=ctx.park_id, quantity=quantity, now=ctx.now_ms)
+
+
+def _point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str, Any]]:
+    """Per device: its points of `quantity` (all: None) and how many are online (telemetry's online rule)."""
+    from digipark.telemetry.models import PointLatest  # the shared contract of issue 4 (newest reading)
+    from digipark.telemetry.status import online_condition
+
+    stmt = (
+        select(Device.id, Device.code, Device.name, Device.enterprise_id, Point.id, PointLatest.point_id)
+        .join(Point, Point.device_id == Device.id)
+        .outerjoin(PointLatest, and_(PointLatest.point_id == Point.id, online_condition(ctx.now_ms)))
+        .where(Point.park_id == ctx.park_id)
+        .order_by(Device.code, Point.id)
+    )
+    if quantity is not None:
+        stmt = stmt.where(Point.quantity == quantity)
+    devices: dict[int, dict[str, Any]] = {}
+    for device_id, code, name, enterprise_id, _point_id, online in ctx.session.execute(stmt):
+        row = devices.setdefault(
+            device_id,
+            {
+                "device_id": device_id,
+                "device": f"{code} {name}",
+                "enterprise_id": enterprise_id,
+                "points": 0,
+                "online": 0,
+                "link": f"/devices/{device_id}",
+            },
+        )
+        row["points"] += 1
+        row["online"] += 1 if online is not None else 0
+    for row in devices.values():
+        row["ok"] = row["online"] == row["points"]
+    return list(devices.values())
+
+
+def asset_management(ctx: IndicatorContext) -> Computed:
+    """The lowest of: buildings with complete records, parcels with complete records, points online."""
+    rows: list[dict[str, Any]] = []
+    gaps: list[Gap] = []
+    buildings = list(
+        ctx.session.scalars(select(Building).where(Building.park_id == ctx.park_id).order_by(Building.code))
+    )
+    complete_buildings = 0
+    for b in buildings:
+        missing = [f for f in BUILDING_RECORD_FIELDS if getattr(b, f) in (None, "", {})]
+        rows.append(
+            {
+                "asset": "building",
+                "name": f"{b.code} {b.name}",
+                "missing": ", ".join(missing),
+                "ok": not missing,
+                "link": f"/buildings/{b.id}",
+            }
+        )
+        if missing:
+            gaps.append(Gap("building", f"{b.code} {b.name}", "complete_building", b.id, {"fields": missing}))
+        else:
+            complete_buildings += 1
+    parcels = list(
+        ctx.session.scalars(select(LandParcel).where(LandParcel.park_id == ctx.park_id).order_by(LandParcel.code))
+    )
+    complete_parcels = 0
+    for p in parcels:
+        missing = [f for f in PARCEL_RECORD_FIELDS if getattr(p, f) in (None, "")]
+        rows.append(
+            {
+                "asset": "parcel",
+                "name": p.code,
+                "missing": ", ".join(missing),
+                "ok": not missing,
+                "link": f"/land-parcels/{p.id}",
+            }
+        )
+        if missing:
+            gaps.append(Gap("parcel", p.code, "complete_parcel", p.id, {"fields": missing}))
+        else:
+            complete_parcels += 1
+    online, total = _online_points(ctx, None)
+    for device in _point_states(ctx, None):
+        if not device["ok"]:
+            gaps.append(
+                Gap(
+                    "device",
+                    device["device"],
+                    "bring_online",
+                    device["device_id"],
+                    {"offline": device["points"] - device["online"], "points": device["points"]},
+                )
+            )
+    parts = [
+        Part("buildings_complete", complete_buildings, len(buildings)),
+        Part("parcels_complete", complete_parcels, len(parcels)),
+        Part("points_online", online, total),
+    ]
+    shares = [p.share for p in parts if p.share is not None]
+    return Computed(
+        min(shares) if shares else None,
+        parts=parts,
+        columns=["asset", "name", "missing", "ok"],
+        rows=rows,
+        gaps=gaps,
+    )
+
+
+def statistics_reporting(ctx: IndicatorContext) -> Computed:
+    """Enterprises that owe last month's statistics (economy's rule) and submitted them."""
+    from digipark.economy import service as economy
+    from digipark.economy.statistics import add_months
+
+    period = add_months(ctx.as_of.replace(day=1), -1)
+    report = economy.missing_submissions(ctx.session, scope=ctx.scope, period=period, park_id=ctx.park_id)
+    rows = []
+    gaps = []
+    for m in report.missing:
+        rows.append(
+            {
+                "enterprise_id": m.enterprise_id,
+                "enterprise": m.name,
+                "uscc": m.uscc,
+                "last_period": m.last_period.strftime("%Y-%m") if m.last_period else "",
+                "reminders": m.reminders,
+                "ok": False,
+                "link": f"/enterprises/{m.enterprise_id}",
+            }
+        )
+        gaps.append(Gap("enterprise", m.name, "report_statistics", m.enterprise_id, {"period": f"{period:%Y-%m}"}))
+    return Computed(
+        _share(report.submitted, report.expected),
+        report.submitted,
+        report.expected,
+        columns=["enterprise", "uscc", "last_period", "reminders", "ok"],
+        rows=rows,
+        gaps=gaps,
+        note=f"{period:%Y-%m}",
+    )
+
+
+ENERGY_QUANTITY = "electric_energy"
+
+
+def energy_metered_online(ctx: IndicatorContext) -> Computed:
+    """Electric-energy metering points online (telemetry's online share)."""
+    online, total = _online_points(ctx, ENERGY_QUANTITY)
+    names = {
+        ident: name
+        for ident, name in ctx.session.execute(
+            select(Enterprise.id, Enterprise.name).where(Enterprise.park_id == ctx.park_id)
+        )
+    }
+    rows = []
+    gaps = []
+    for device in _point_states(ctx, ENERGY_QUANTITY):
+        device["enterprise"] = names.get(device["enterprise_id"], "") if device["enterprise_id"] else ""
+        rows.append(device)
+        if not device["ok"]:
+            gaps.append(
+                Gap(
+                    "device",
+                    device["device"],
+                    "bring_online",
+                    device["device_id"],
+                    {"offline": device["points"] - device["online"], "points": device["points"]},
+                )
+            )
+    return Computed(
+        _share(online, total),
+        online,
+        total,
+        columns=["device", "enterprise", "points", "online", "ok"],
+        rows=rows,
+        gaps=gaps,
+    )
+
+
+# -- S4 ------------------------------------------------------------------------------------------------------------
+def double_gigabit(ctx: IndicatorContext) -> Computed:
+    """Buildings with both gigabit fibre and 5G."""
+    rows = []
+    gaps = []
+    for b in ctx.session.scalars(select(Building).where(Building.park_id == ctx.park_id).order_by(Building.code)):
+        ok = bool(b.gigabit_fibre and b.coverage_5g)
+        rows.append(
+            {
+                "building": f"{b.code} {b.name}",
+                "gigabit_fibre": bool(b.gigabit_fibre),
+                "coverage_5g": bool(b.coverage_5g),
+                "ok": ok,
+                "link": f"/buildings/{b.id}",
+            }
+        )
+        if not ok:
+            action = (
+                "gigabit_and_5g"
+                if not b.gigabit_fibre and not b.coverage_5g
+                else "gigabit_fibre"
+                if not b.gigabit_fibre
+                else "coverage_5g"
+            )
+            gaps.append(Gap("building", f"{b.code} {b.name}", action, b.id))
+    covered = sum(1 for r in rows if r["ok"])
+    return Computed(
+        _share(covered, len(rows)),
+        covered,
+        len(rows),
+        columns=["building", "gigabit_fibre", "coverage_5g", "ok"],
+        rows=rows,
+        gaps=gaps,
+    )
+
+
+FORMULAS: dict[str, Callable[[IndicatorContext], Computed]] = {
+    "industrial_internet_coverage": industrial_internet_coverage,
+    "renovation_coverage": renovation_coverage,
+    "production_service_coverage": production_service_coverage,
+    "asset_management": asset_management,
+    "statistics_reporting": statistics_reporting,
+    "energy_metered_online": energy_metered_online,
+    "double_gigabit": double_gigabit,
+}

@@ -1,0 +1,332 @@
+"""A minimal embedded MQTT 3.1.1 broker (asyncio), used when no external broker is configured.
+
+It speaks what devices and `mosquitto_pub`/`mosquitto_sub` need: CONNECT (the user name is the device token),
+PUBLISH at QoS 0 and 1, PUBACK, SUBSCRIBE/SUBACK with `+` and `#`, UNSUBSCRIBE, PINGREQ, DISCONNECT and the
+keep-alive timeout. Sessions are not kept across connections (a clean session is granted to everyone).
+
+Every publish to a telemetry topic is handed to `on_telemetry(topic, username, payload, token, received_ms)`
+together with the publisher's user name — the one way ThingsBoard-format devices (`v1/devices/me/telemetry`,
+user name = token) can be identified: an external broker does not tell its subscribers who published. A QoS 1
+publish to a telemetry topic is acknowledged (PUBACK) only when the ingest runner says its batch is committed
+(`ack(tokens)`), so a publisher that gets its PUBACK knows the reading is stored. Publishes are also passed on,
+at QoS 0, to matching subscribers, so `mosquitto_sub -t '#'` can watch the traffic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import struct
+import time
+from collections.abc import Callable
+from typing import Any
+
+from digipark.telemetry.mqtt import (
+    CONNECT,
+    DISCONNECT,
+    GATEWAY_TOPIC,
+    PINGREQ,
+    PINGRESP_PACKET,
+    PUBACK,
+    PUBLISH,
+    PUBREL,
+    SUBACK,
+    SUBSCRIBE,
+    THINGSBOARD_TOPIC,
+    UNSUBACK,
+    UNSUBSCRIBE,
+    ProtocolError,
+    packet,
+    parse_packets,
+    puback_packets,
+    publish_packet,
+    topic_matches,
+)
+
+log = logging.getLogger("digipark.telemetry.broker")
+
+# The telemetry publishes of one read from a client: (topics, username, payloads, ack tokens, received_ms);
+# returns False when the receiver is full (the broker then stops reading that client).
+OnTelemetry = Callable[[list[str], str | None, list[bytes], list[Any], int], bool]
+# (username, topic) -> may this client publish there?
+Authorize = Callable[[str | None, str], bool]
+
+
+def is_telemetry_topic(topic: str) -> bool:
+    """digipark/v1/<token>/telemetry, v1/devices/me/telemetry or v1/gateway/telemetry."""
+    if topic in (THINGSBOARD_TOPIC, GATEWAY_TOPIC):
+        return True
+    parts = topic.split("/")
+    return (
+        len(parts) == 4 and parts[0] == "digipark" and parts[1] == "v1" and parts[3] == "telemetry" and bool(parts[2])
+    )
+
+
+def _read_string(body: memoryview, pos: int) -> tuple[str, int]:
+    length = (body[pos] << 8) | body[pos + 1]
+    end = pos + 2 + length
+    if end > len(body):
+        raise ProtocolError("string runs past the packet")
+    return bytes(body[pos + 2 : end]).decode("utf-8"), end
+
+
+class _Client(asyncio.Protocol):
+    def __init__(self, broker: EmbeddedBroker) -> None:
+        self.broker = broker
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.client_id = ""
+        self.username: str | None = None
+        self.connected = False
+        self.keepalive = 0
+        self.last_seen = time.monotonic()
+        self.subscriptions: dict[str, int] = {}
+        self.paused = False
+        self.peer = ""
+        self._topics: list[str] = []
+        self._payloads: list[bytes] = []
+        self._tokens: list[Any] = []
+
+    # transport callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self.broker.clients.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.broker.clients.discard(self)
+        self.broker.unsubscribe_all(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.last_seen = time.monotonic()
+        buf = self.buf
+        buf += data
+        try:
+            used = parse_packets(buf, self._packet)
+        except Exception as exc:
+            log.info("closing MQTT client %s (%s): %s", self.client_id or "?", self.peer, exc)
+            self.abort()
+            return
+        if used:
+            del buf[:used]
+        if self._topics:
+            topics, payloads, tokens = self._topics, self._payloads, self._tokens
+            self._topics, self._payloads, self._tokens = [], [], []
+            accepted = self.broker.on_telemetry(topics, self.username, payloads, tokens, time.time_ns() // 1_000_000)
+            if not accepted and not self.paused and self.transport is not None:
+                self.paused = True
+                self.transport.pause_reading()
+                self.broker.paused.add(self)
+
+    # packets
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _packet(self, first: int, body: memoryview) -> None:
+        kind = first >> 4
+        if not self.connected and kind != CONNECT:
+            raise ProtocolError("first packet is not CONNECT")
+        if kind == PUBLISH:
+            self._publish(first, body)
+        elif kind == CONNECT:
+            self._connect(body)
+        elif kind == PINGREQ:
+            self.write(PINGRESP_PACKET)
+        elif kind == SUBSCRIBE:
+            self._subscribe(body)
+        elif kind == UNSUBSCRIBE:
+            self._unsubscribe(body)
+        elif kind == DISCONNECT:
+            if self.transport is not None:
+                self.transport.close()
+        elif kind in (PUBACK, PUBREL):
+            if kind == PUBREL:  # QoS 2 is not granted; complete the handshake anyway
+                self.write(struct.pack("!BBH", 0x70, 2, (body[0] << 8) | body[1]))
+        else:
+            raise ProtocolError(f"unsupported packet type {kind}")
+
+    def _connect(self, body: memoryview) -> None:
+        if self.connected:
+            raise ProtocolError("second CONNECT")
+        protocol, pos = _read_string(body, 0)
+        level = body[pos]
+        flags = body[pos + 1]
+        self.keepalive = (body[pos + 2] << 8) | body[pos + 3]
+        pos += 4
+        if protocol not in ("MQTT", "MQIsdp") or level not in (3, 4):
+            self.write(b"\x20\x02\x00\x01")  # unacceptable protocol version
+            raise ProtocolError(f"protocol {protocol!r} level {level}")
+        self.client_id, pos = _read_string(body, pos)
+        if flags & 0x04:  # will topic and message: read and ignore
+            _, pos = _read_string(body, pos)
+            length = (body[pos] << 8) | body[pos + 1]
+            pos += 2 + length
+        if flags & 0x80:
+            self.username, pos = _read_string(body, pos)
+        password = None
+        if flags & 0x40:
+            length = (body[pos] << 8) | body[pos + 1]
+            password = bytes(body[pos + 2 : pos + 2 + length])
+        if not self.broker.authenticate(self.username, password):
+            self.write(b"\x20\x02\x00\x05")  # not authorised
+            raise ProtocolError("not authorised")
+        self.broker.take_over(self)
+        self.connected = True
+        self.write(b"\x20\x02\x00\x00")
+
+    def _publish(self, first: int, body: memoryview) -> None:
+        qos = (first >> 1) & 0x03
+        topic_len = (body[0] << 8) | body[1]
+        start = 2 + topic_len
+        topic = bytes(body[2:start]).decode("utf-8")
+        if qos:
+            pid = (body[start] << 8) | body[start + 1]
+            payload = bytes(body[start + 2 :])
+        else:
+            pid = 0
+            payload = bytes(body[start:])
+        if qos == 2:
+            raise ProtocolError("QoS 2 is not supported")
+        broker = self.broker
+        if broker.subscribers:
+            broker.fan_out(topic, payload)
+        if is_telemetry_topic(topic) and broker.may_publish(self.username, topic):
+            self._topics.append(topic)
+            self._payloads.append(payload)
+            self._tokens.append((self, pid) if qos else None)
+        elif qos:
+            self.write(struct.pack("!BBH", 0x40, 2, pid))
+
+    def _subscribe(self, body: memoryview) -> None:
+        pid = (body[0] << 8) | body[1]
+        pos = 2
+        granted = bytearray()
+        while pos < len(body):
+            pattern, pos = _read_string(body, pos)
+            pos += 1  # requested QoS: we deliver at QoS 0
+            if not pattern or ("#" in pattern and not pattern.endswith("#")):
+                granted.append(0x80)
+                continue
+            self.subscriptions[pattern] = 0
+            self.broker.subscribers.add(self)
+            granted.append(0)
+        self.write(packet(SUBACK << 4, struct.pack("!H", pid) + bytes(granted)))
+
+    def _unsubscribe(self, body: memoryview) -> None:
+        pid = (body[0] << 8) | body[1]
+        pos = 2
+        while pos < len(body):
+            pattern, pos = _read_string(body, pos)
+            self.subscriptions.pop(pattern, None)
+        if not self.subscriptions:
+            self.broker.subscribers.discard(self)
+        self.write(packet(UNSUBACK << 4, struct.pack("!H", pid)))
+
+
+class EmbeddedBroker:
+    """An MQTT listener feeding telemetry publishes to `on_telemetry`; `ack(tokens)` sends their PUBACKs."""
+
+    def __init__(
+        self,
+        on_telemetry: OnTelemetry,
+        *,
+        authenticate: Callable[[str | None, bytes | None], bool] | None = None,
+        authorize: Authorize | None = None,
+    ) -> None:
+        self.on_telemetry = on_telemetry
+        self._authenticate = authenticate
+        self._authorize = authorize
+        self.clients: set[_Client] = set()
+        self.subscribers: set[_Client] = set()
+        self.paused: set[_Client] = set()
+        self.server: asyncio.Server | None = None
+        self.host = ""
+        self.port = 0
+        self._reaper: asyncio.Task[None] | None = None
+
+    def authenticate(self, username: str | None, password: bytes | None) -> bool:
+        return True if self._authenticate is None else self._authenticate(username, password)
+
+    def may_publish(self, username: str | None, topic: str) -> bool:
+        """A device may publish only to its own topic when an authorize callback is given."""
+        return True if self._authorize is None else self._authorize(username, topic)
+
+    def take_over(self, client: _Client) -> None:
+        """A new connection with a client id already connected replaces the old one (MQTT 3.1.4-2)."""
+        if not client.client_id:
+            return
+        for other in list(self.clients):
+            if other is not client and other.connected and other.client_id == client.client_id:
+                other.abort()
+
+    def unsubscribe_all(self, client: _Client) -> None:
+        self.subscribers.discard(client)
+        self.paused.discard(client)
+
+    def fan_out(self, topic: str, payload: bytes) -> None:
+        data: bytes | None = None
+        for client in list(self.subscribers):
+            if any(topic_matches(pattern, topic) for pattern in client.subscriptions):
+                if data is None:
+                    data = publish_packet(topic, payload, qos=0)
+                client.write(data)
+
+    def ack(self, tokens: list[Any]) -> None:
+        """PUBACK the committed QoS 1 publishes, one write per client (gone clients are skipped)."""
+        by_client: dict[_Client, list[int]] = {}
+        for token in tokens:
+            if token is not None:
+                by_client.setdefault(token[0], []).append(token[1])
+        for client, ids in by_client.items():
+            client.write(puback_packets(ids))
+
+    def resume(self) -> None:
+        """Read from paused publishers again (the receiver has room)."""
+        for client in list(self.paused):
+            client.paused = False
+            if client.transport is not None and not client.transport.is_closing():
+                client.transport.resume_reading()
+        self.paused.clear()
+
+    async def _reap(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            now = time.monotonic()
+            for client in list(self.clients):
+                limit = client.keepalive * 1.5 if client.keepalive else None
+                if not client.connected:
+                    limit = 30.0
+                if limit is not None and not client.paused and now - client.last_seen > limit:
+                    log.info("MQTT client %s (%s): keep-alive expired", client.client_id, client.peer)
+                    client.abort()
+
+    async def start(self, host: str = "127.0.0.1", port: int = 1883) -> EmbeddedBroker:
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(lambda: _Client(self), host, port, reuse_address=True)
+        sockname = self.server.sockets[0].getsockname()
+        self.host, self.port = str(sockname[0]), int(sockname[1])
+        self._reaper = asyncio.create_task(self._reap())
+        log.info("embedded MQTT broker listening on %s:%d", self.host, self.port)
+        return self
+
+    async def stop(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        if self.server is not None:
+            self.server.close()
+            for client in list(self.clients):
+                client.abort()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.server.wait_closed(), timeout=2)

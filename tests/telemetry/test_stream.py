@@ -1,0 +1,181 @@
+"""Scale-out on NATS JetStream (DIGIPARK_TEST_NATS_URL, default nats://127.0.0.1:4222): the bridge moves MQTT
+messages into the stream; `digipark ingest --worker` processes store them; a worker killed with SIGKILL in the
+middle of the stream and restarted loses nothing and stores nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import Engine, func, select
+
+from digipark.telemetry.models import Reading
+from digipark.telemetry.runtime import IngestPlan, start_plan
+from digipark.telemetry.stream import HEADER_RECEIVED, HEADER_TOPIC, StreamSettings
+from tests.conftest import TEST_NATS_URL, service_unavailable, tcp_reachable
+from tests.telemetry.test_mqtt_ingest import Meter, count_readings, meters, publish_all, publisher, wait_for
+
+__all__ = ["meters"]  # the fixture, imported for these tests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def stream() -> Iterator[StreamSettings]:
+    """A stream, subject and consumer of this test only, deleted afterwards."""
+    if not tcp_reachable(TEST_NATS_URL, 4222):
+        service_unavailable(f"NATS at {TEST_NATS_URL}")
+    name = f"T{uuid.uuid4().hex[:10]}".upper()
+    settings = StreamSettings(
+        url=TEST_NATS_URL, stream=name, subject=f"digipark.test.{name}", consumer=f"c{name}", ack_wait_s=2.0
+    )
+    yield settings
+    asyncio.run(_delete(settings))
+
+
+async def _delete(settings: StreamSettings) -> None:
+    import nats
+
+    nc = await nats.connect(settings.url)
+    try:
+        await nc.jetstream().delete_stream(settings.stream)
+    except Exception:
+        pass
+    finally:
+        await nc.close()
+
+
+def _env(settings: StreamSettings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DIGIPARK_STREAM_URL": settings.url,
+        "DIGIPARK_STREAM_NAME": settings.stream,
+        "DIGIPARK_STREAM_SUBJECT": settings.subject,
+        "DIGIPARK_STREAM_CONSUMER": settings.consumer,
+        "DIGIPARK_STREAM_ACK_WAIT_S": str(settings.ack_wait_s),
+        "DIGIPARK_LOG_LEVEL": "WARNING",
+    }
+
+
+async def _publish_to_stream(settings: StreamSettings, messages: list[tuple[str, bytes]]) -> None:
+    from digipark.telemetry import stream as streams
+
+    nc, js = await streams.connect(settings)
+    try:
+        now = str(int(time.time() * 1000))
+        futures = [
+            await js.publish_async(settings.subject, payload, headers={HEADER_TOPIC: topic, HEADER_RECEIVED: now})
+            for topic, payload in messages
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await nc.close()
+
+
+async def _stream_messages(settings: StreamSettings) -> int:
+    import nats
+
+    nc = await nats.connect(settings.url)
+    try:
+        return int((await nc.jetstream().stream_info(settings.stream)).state.messages)
+    finally:
+        await nc.close()
+
+
+def _worker(database_url: str, settings: StreamSettings, batch: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "digipark",
+            "ingest",
+            "--worker",
+            "--batch-size",
+            str(batch),
+            "--database",
+            database_url,
+        ],
+        env=_env(settings),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_a_worker_killed_mid_stream_loses_nothing_and_stores_nothing_twice(
+    engine: Engine, database_url: str, stream: StreamSettings, meters: Callable[..., Meter]
+) -> None:
+    meter = meters(("power_kw", "voltage_v", "energy_kwh"))
+    count = 1500
+    now = int(time.time() * 1000)
+    topic = f"digipark/v1/{meter.token}/telemetry"
+    messages = [
+        (
+            topic,
+            orjson.dumps({"ts": now - i * 100, "values": {"power_kw": i, "voltage_v": 220 + i % 10, "energy_kwh": i}}),
+        )
+        for i in range(count)
+    ]
+    asyncio.run(_publish_to_stream(stream, messages))
+    point_ids = list(meter.points.values())
+    expected = count * 3
+
+    worker = _worker(database_url, stream, batch=25)
+    try:
+        assert wait_for(lambda: count_readings(engine, point_ids) >= 300, timeout=60), "the worker stored nothing"
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        stored_at_kill = count_readings(engine, point_ids)
+        assert stored_at_kill < expected  # killed mid-stream
+        worker = _worker(database_url, stream, batch=200)
+        assert wait_for(lambda: count_readings(engine, point_ids) == expected, timeout=90)
+        assert wait_for(lambda: asyncio.run(_stream_messages(stream)) == 0, timeout=30)  # all acknowledged
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err.decode()[-2000:]
+    with engine.connect() as conn:
+        distinct = conn.execute(
+            select(func.count()).select_from(
+                select(Reading.point_id, Reading.ts).where(Reading.point_id.in_(point_ids)).distinct().subquery()
+            )
+        ).scalar()
+    assert distinct == expected == count_readings(engine, point_ids)
+
+
+def test_the_bridge_moves_mqtt_messages_into_the_stream_before_acknowledging(
+    stream: StreamSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in _env(stream).items():
+        if key.startswith("DIGIPARK_STREAM"):
+            monkeypatch.setenv(key, value)
+    from digipark.core.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        runtime = start_plan(IngestPlan(listen=("127.0.0.1", 0), stream_url=stream.url, batch_size=20))
+        try:
+            assert runtime.port and runtime.info.mode == "bridge"
+            client = publisher("127.0.0.1", runtime.port, username="tb-token")
+            publish_all(
+                client,
+                [("digipark/v1/abc/telemetry", {"ts": 1, "values": {"a": i}}) for i in range(30)]
+                + [("v1/devices/me/telemetry", {"a": 1})],
+            )
+            client.disconnect()
+            client.loop_stop()
+            # every PUBACK came after JetStream's publish ack: all 31 are in the stream already
+            assert asyncio.run(_stream_messages(stream)) == 31
+        finally:
+            runtime.stop()
+    finally:
+        get_settings.cache_clear()
