@@ -91,11 +91,13 @@ def test_a_partition_is_created_for_a_new_month(db: Session, world: World) -> No
         pytest.skip("monthly partitions exist on PostgreSQL only")
     power = world.a.point_ids[1]
     ts = int(dt.datetime(2031, 5, 17, tzinfo=dt.UTC).timestamp() * 1000)
-    assert db.execute(text("SELECT to_regclass('reading_y2031m05')")).scalar() is None
+    assert db.execute(text("SELECT to_regclass('reading_partitions.reading_y2031m05')")).scalar() is None
     write_readings(db, [ReadingRow(power, ts, 1.0)])
     assert partition_name(ts - ts % 1000) == "reading_y2031m05"
-    assert db.execute(text("SELECT to_regclass('reading_y2031m05')")).scalar() is not None
-    assert db.execute(text("SELECT to_regclass('reading_y2031m06')")).scalar() is not None  # created ahead
+    assert db.execute(text("SELECT to_regclass('reading_partitions.reading_y2031m05')")).scalar() is not None
+    assert (
+        db.execute(text("SELECT to_regclass('reading_partitions.reading_y2031m06')")).scalar() is not None
+    )  # created ahead
     assert readings(db, power) == [(ts, 1.0, 0)]
 
 
@@ -182,3 +184,9 @@ def test_concurrent_writers_stay_exact(engine: Engine, world: World) -> None:
                     text("INSERT INTO point_latest (point_id, ts, value, quality) VALUES (:p, :t, :v, :q)"),
                     {"p": row.point_id, "t": row.ts, "v": row.value, "q": row.quality},
                 )
+
+
+def test_readings_of_a_missing_point_are_not_stored_nor_duplicates(db: Session, world: World) -> None:
+    power = world.a.point_ids[1]
+    result = write_readings(db, [ReadingRow(power, T0, 1.0), ReadingRow(2_000_000_000, T0, 1.0)])
+    assert (result.stored, result.duplicates, result.stored_by_point) == (1, 0, {power: 1})

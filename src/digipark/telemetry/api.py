@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
+from pydantic import Field
 
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core import spreadsheet
@@ -37,7 +38,8 @@ AggParam = Annotated[
     ),
 ]
 FormatParam = Annotated[str, Query(max_length=10, description="json (default), csv or xlsx")]
-PointIds = Annotated[list[int], Query(alias="point_id", description="repeat for several points")]
+PointId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+PointIds = Annotated[list[PointId], Query(alias="point_id", description="repeat for several points")]
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}, "text/csv": {}, spreadsheet.XLSX_MEDIA_TYPE: {}}}
 }

@@ -339,6 +339,7 @@ class Ingestor:
         self.cache = RegistryCache()
         self._lock = threading.Lock()
         self._last_refresh = -math.inf
+        self._tried: dict[Any, float] = {}  # miss key -> when it was last looked up
         self._stale = True
 
     # -- registry cache --------------------------------------------------------------------------------------------
@@ -354,10 +355,20 @@ class Ingestor:
                 cache.load(session)
         return cache
 
-    def _may_refresh(self, force: bool) -> bool:
+    def _may_refresh(self, force: bool, keys: Iterable[Any] = ()) -> bool:
+        """Whether to look the misses up again. Rate-limited per missing key (token, code or device id): a key
+        not looked up within `refresh_interval_s` (a device created a moment ago) is always looked up — at most
+        one query per batch — while a flood of one unknown token costs one query per interval."""
         now = time.monotonic()
-        if not force and now - self._last_refresh < self.refresh_interval_s:
+        interval = self.refresh_interval_s
+        tried = self._tried
+        fresh = [key for key in keys if now - tried.get(key, -math.inf) >= interval]
+        if not force and not fresh and now - self._last_refresh < interval:
             return False
+        if len(tried) > 100_000:
+            tried.clear()
+        for key in fresh:
+            tried[key] = now
         self._last_refresh = now
         return True
 
@@ -467,7 +478,8 @@ class Ingestor:
         self, session: Session, batch: IngestBatch, cache: RegistryCache, misses: list[_Part], force: bool
     ) -> list[_Part]:
         """Refresh the registry for the missing devices (rate-limited) and sort the misses again."""
-        if self._may_refresh(force):
+        miss_keys = [(part.token, part.code) for part in misses]
+        if self._may_refresh(force, miss_keys):
             tokens = {part.token for part in misses if part.token is not None}
             codes = {
                 (part.gateway.park_id, part.code or "")
@@ -639,7 +651,8 @@ class Ingestor:
         unknown: list[tuple[_Part, _Device, list[tuple[int, str, Any]]]],
         force: bool,
     ) -> None:
-        if self._may_refresh(force):
+        point_keys = [(device.id, key) for _p, device, missing in unknown for _ts, key, _raw in missing]
+        if self._may_refresh(force, point_keys):
             with self._lock:
                 cache.refresh(session, tokens=set(), codes=set(), device_ids={device.id for _p, device, _m in unknown})
         for part, device, missing in unknown:

@@ -23,11 +23,11 @@ def cutoff_ms(*, now_ms: int | None = None, days: int | None = None) -> int:
 
 
 def reading_partitions(session: Session) -> list[tuple[str, int, int]]:
-    """(name, from ms, to ms) of the partitions of `reading` on PostgreSQL, oldest first."""
+    """(name, schema-qualified where needed; from ms; to ms) of the partitions of `reading`, oldest first."""
     rows = session.execute(
         text(
             """
-            SELECT c.relname, pg_get_expr(c.relpartbound, c.oid)
+            SELECT c.oid::regclass::text, pg_get_expr(c.relpartbound, c.oid)
             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = 'reading'::regclass
             """

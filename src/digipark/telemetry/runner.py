@@ -1,8 +1,9 @@
 """The ingest pipeline: sources → batches → one committed transaction per batch → acknowledgements.
 
 Sources (the embedded broker, an external MQTT broker, a NATS JetStream consumer) `submit` each message with
-an ack token. The runner takes whatever has arrived (up to `batch_size`; while one batch is being committed
-the next one fills, so batches grow with the load and stay small when it is light), hands the batch to a sink
+an ack token. The runner takes whatever has arrived (up to `batch_size`; while the sink holds as many batches
+as it takes at a time — `concurrency`, 2 for DatabaseSink: one parsed and COPYed while the other waits on
+PostgreSQL — the next one fills, so batches grow with the load and stay small when it is light), hands it to a sink
 — normally `DatabaseSink`: `with transaction() as s: ingestor.ingest(s, batch)` in a worker thread — and only
 after the sink returns (the transaction is committed) gives the tokens back to their sources to acknowledge.
 A failing sink is retried with back-off; nothing is acknowledged until it succeeds, so a crash loses nothing.
@@ -73,8 +74,14 @@ class IngestRunner:
         linger_s: float = 0.0,
         report_every_s: float = 10.0,
         name: str = "ingest",
+        concurrency: int | None = None,
     ) -> None:
         self.sink = sink
+        # batches handed to the sink at a time: while one commits (waiting on the database) the next one is
+        # parsed and staged; the sink says how many it can take (DatabaseSink: 2), default 1
+        self.concurrency = max(1, concurrency if concurrency is not None else int(getattr(sink, "concurrency", 1)))
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self._inflight: set[asyncio.Task[None]] = set()
         self.batch_size = batch_size
         self.max_pending = max_pending
         self.linger_s = linger_s
@@ -147,23 +154,43 @@ class IngestRunner:
         return taken
 
     async def run(self) -> None:
-        while True:
-            if not self._chunks:
-                self._idle.set()
-                if self._stopping:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            if self.linger_s and self._pending < self.batch_size:
-                await asyncio.sleep(self.linger_s)
-            batch = self._take()
-            if self._paused and self._pending < self.max_pending // 2:
-                self._paused = False
-                for resume in self._resume:
-                    resume()
+        try:
+            while True:
+                if not self._chunks:
+                    if not self._inflight:
+                        self._idle.set()
+                        if self._stopping:
+                            return
+                    self._wake.clear()
+                    await self._wake.wait()
+                    continue
+                await self._slots.acquire()
+                if not self._chunks:
+                    self._slots.release()
+                    continue
+                if self.linger_s and self._pending < self.batch_size:
+                    await asyncio.sleep(self.linger_s)
+                batch = self._take()
+                if self._paused and self._pending < self.max_pending // 2:
+                    self._paused = False
+                    for resume in self._resume:
+                        resume()
+                task = asyncio.create_task(self._run_one(batch))
+                self._inflight.add(task)
+        finally:
+            for task in list(self._inflight):
+                task.cancel()
+
+    async def _run_one(self, batch: list[tuple[Acker, list[InboundMessage], list[Any]]]) -> None:
+        try:
             await self._process(batch)
             self._maybe_report()
+        finally:
+            task = asyncio.current_task()
+            if task is not None:
+                self._inflight.discard(task)
+            self._slots.release()
+            self._wake.set()  # run() re-checks whether everything is done
 
     async def _process(self, batch: list[tuple[Acker, list[InboundMessage], list[Any]]]) -> None:
         messages = batch[0][1] if len(batch) == 1 else [m for chunk in batch for m in chunk[1]]
@@ -244,13 +271,20 @@ class IngestRunner:
 
 
 class DatabaseSink:
-    """Stores a batch in one transaction: `with transaction() as s: ingestor.ingest(s, batch)`, in one thread.
+    """Stores a batch in one transaction: `with transaction() as s: ingestor.ingest(s, batch)`, in a worker
+    thread (`concurrency` of them; the Ingestor is thread-safe)."""
 
-    The Ingestor (registry caches) is used from that one thread only."""
-
-    def __init__(self, ingestor: Ingestor | None = None) -> None:
+    def __init__(self, ingestor: Ingestor | None = None, *, concurrency: int | None = None) -> None:
         self._ingestor = ingestor
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digipark-ingest")
+        if concurrency is None:
+            from digipark.core.db import get_engine
+
+            # PostgreSQL: two batches at a time, each in its own thread and transaction: one is parsed and COPYed
+            # while the other waits on the server (the per-point advisory locks of telemetry.store order their
+            # rollup merges). SQLite has one writer: one batch at a time.
+            concurrency = 2 if get_engine().dialect.name == "postgresql" else 1
+        self.concurrency = concurrency
+        self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="digipark-ingest")
 
     def _ingest(self, messages: list[InboundMessage]) -> BatchResult:
         from digipark.core.db import transaction

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 
@@ -26,7 +28,7 @@ class SeriesList(BaseModel):
 
 
 class SeriesRequest(BaseModel):
-    point_ids: list[int] = Field(min_length=1, max_length=100)
+    point_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=100)
     from_: str = Field(alias="from", description="ISO-8601 or epoch ms")
     to: str = Field(description="ISO-8601 or epoch ms")
     resolution: str = "auto"

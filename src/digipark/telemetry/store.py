@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +31,7 @@ from digipark.telemetry import rollups
 from digipark.telemetry.events import ReadingsStored
 from digipark.telemetry.models import Quality
 
+log = logging.getLogger(__name__)
 ADVISORY_LOCK_CLASS = 7404  # first key of the per-point advisory locks (the second is the point id)
 
 
@@ -55,13 +57,15 @@ def write_readings(session: Session, rows: Sequence[ReadingRow]) -> WriteResult:
         return WriteResult(0, 0, {})
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
-        stored_by_point, latest, new = _write_postgresql(session, rows)
+        stored_by_point, latest, new, unknown = _write_postgresql(session, rows)
     else:
-        stored_by_point, latest, new = _write_generic(session, rows)
+        stored_by_point, latest, new, unknown = _write_generic(session, rows)
     stored = sum(stored_by_point.values())
+    if unknown:  # the ingestor dead-letters unknown points before; a point deleted since then ends here
+        log.warning("%d readings of points that do not exist were not stored", unknown)
     if stored:
         queue_event(session, ReadingsStored(latest=latest, readings=new))
-    return WriteResult(stored=stored, duplicates=len(rows) - stored, stored_by_point=stored_by_point)
+    return WriteResult(stored=stored, duplicates=len(rows) - stored - unknown, stored_by_point=stored_by_point)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------------------------
@@ -97,34 +101,49 @@ def next_month_utc(month_start_ms: int) -> int:
     return int(nxt.timestamp() * 1000)
 
 
+PARTITION_SCHEMA = "reading_partitions"  # out of `public`, so schema comparisons see only the declared tables
+
+
 def ensure_partitions(session: Session, month_starts: set[int]) -> None:
     """Create the monthly partitions of `reading` for these UTC month starts unless they exist (one catalogue
-    query per batch; no process-wide cache, which a rolled-back creation would leave wrong). Tolerates a
-    concurrent creator: another worker creating the same partition at the same time."""
+    query per batch; no process-wide cache, which a rolled-back creation would leave wrong). Partitions live in
+    schema PARTITION_SCHEMA. Tolerates a concurrent creator: another worker creating the same partition at the
+    same time."""
     names = {partition_name(start): start for start in month_starts}
     missing = session.execute(
-        text("SELECT n FROM unnest(CAST(:names AS text[])) AS n WHERE to_regclass(n) IS NULL"),
+        text(
+            """
+            SELECT n FROM unnest(CAST(:names AS text[])) AS n
+            WHERE NOT EXISTS (
+                SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = 'reading'::regclass AND c.relname = n
+            )
+            """
+        ),
         {"names": sorted(names)},
     ).scalars()
     for name in sorted(missing):
         start = names[name]
+        qualified = f"{PARTITION_SCHEMA}.{name}"
         try:
             with session.begin_nested():
+                session.execute(text(f"CREATE SCHEMA IF NOT EXISTS {PARTITION_SCHEMA}"))
                 session.execute(
                     text(
-                        f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF reading "
+                        f"CREATE TABLE IF NOT EXISTS {qualified} PARTITION OF reading "
                         f"FOR VALUES FROM ({start}) TO ({next_month_utc(start)})"
                     )
                 )
         except DBAPIError:
             # created by someone else in between (duplicate type/relation): fine if it now exists
-            if session.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is None:
+            if session.execute(text("SELECT to_regclass(:name)"), {"name": qualified}).scalar() is None:
                 raise
 
 
-def _write_postgresql(
-    session: Session, rows: Sequence[ReadingRow]
-) -> tuple[dict[int, int], dict[int, tuple[int, float, int]], tuple[tuple[int, int, float, int], ...]]:
+_Written = tuple[dict[int, int], dict[int, tuple[int, float, int]], tuple[tuple[int, int, float, int], ...], int]
+
+
+def _write_postgresql(session: Session, rows: Sequence[ReadingRow]) -> _Written:
     connection = session.connection()
     # created once per connection; emptied here too, not only at commit: an earlier batch of this transaction, or
     # of a savepoint-scoped session on the same connection (tests), may have left rows
@@ -153,12 +172,12 @@ def _write_postgresql(
     months.add(next_month_utc(last))  # created ahead, so live data rarely creates one while others insert
     ensure_partitions(session, months)
 
-    connection.exec_driver_sql(
+    locked = connection.exec_driver_sql(
         f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_CLASS}, s.point_id) "
         "FROM (SELECT DISTINCT point_id FROM _tel_stage ORDER BY point_id) s"
     )
     # the batch's points: facts, newest stored reading (before this batch), last good value stored before
-    connection.exec_driver_sql(
+    known = connection.exec_driver_sql(
         """
         INSERT INTO _tel_pts (point_id, cumulative, vmin, vmax, prior, prev, park_id, ent, quantity)
         SELECT p.id, p.state_class = 'total_increasing', p.valid_min, p.valid_max, pl.ts, pv.last_value,
@@ -173,6 +192,14 @@ def _write_postgresql(
         ) pv ON true
         """
     )
+    unknown = 0
+    if known.rowcount < locked.rowcount:
+        unknown = int(
+            connection.exec_driver_sql(
+                "SELECT count(*) FROM _tel_stage s "
+                "WHERE NOT EXISTS (SELECT 1 FROM _tel_pts t WHERE t.point_id = s.point_id)"
+            ).scalar_one()
+        )
     connection.exec_driver_sql(
         """
         WITH ins AS (
@@ -191,7 +218,7 @@ def _write_postgresql(
         cursor.execute("SELECT point_id, ts, value, quality FROM _tel_new ORDER BY point_id, ts")
         new: list[tuple[int, int, float, int]] = cursor.fetchall()
     if not new:
-        return {}, {}, ()
+        return {}, {}, (), unknown
     stored_by_point: dict[int, int] = {}
     latest: dict[int, tuple[int, float, int]] = {}
     for pid, ts, value, quality in new:  # sorted by (point, ts): the last row of a point is its newest
@@ -223,15 +250,13 @@ def _write_postgresql(
             WHERE point_latest.ts < excluded.ts
         """
     )
-    return stored_by_point, latest, tuple(new)
+    return stored_by_point, latest, tuple(new), unknown
 
 
 # --- generic (SQLite) ---------------------------------------------------------------------------------------------
 
 
-def _write_generic(
-    session: Session, rows: Sequence[ReadingRow]
-) -> tuple[dict[int, int], dict[int, tuple[int, float, int]], tuple[tuple[int, int, float, int], ...]]:
+def _write_generic(session: Session, rows: Sequence[ReadingRow]) -> _Written:
     """SQLite: INSERT OR IGNORE row by row on the DB-API cursor (a few microseconds each, and the row count says
     whether the reading was new), rollups in Python (telemetry.rollups.apply_new_readings_python)."""
     facts = rollups.point_facts(session, {row.point_id for row in rows})
@@ -242,11 +267,13 @@ def _write_generic(
         if found is not None:
             prior_latest[pid] = int(found[0])
     new_by_point: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
+    unknown = 0
     insert_sql = "INSERT OR IGNORE INTO reading (point_id, ts, value, quality) VALUES (?, ?, ?, ?)"
     for row in rows:
         fact = facts.get(row.point_id)
         if fact is None:
-            continue  # unknown point: nothing stored (the ingestor dead-letters these before)
+            unknown += 1
+            continue
         value = float(row.value)
         quality = row.quality
         if (fact.valid_min is not None and value < fact.valid_min) or (
@@ -257,7 +284,7 @@ def _write_generic(
         if cursor.rowcount == 1:
             new_by_point[row.point_id].append((row.ts, value, int(quality)))
     if not new_by_point:
-        return {}, {}, ()
+        return {}, {}, (), unknown
     for fresh in new_by_point.values():
         fresh.sort()
     late = {pid for pid, fresh in new_by_point.items() if pid in prior_latest and fresh[0][0] <= prior_latest[pid]}
@@ -270,4 +297,4 @@ def _write_generic(
         [(pid, ts, value, quality) for pid, (ts, value, quality) in latest.items()],
     )
     new = tuple((pid, ts, value, quality) for pid, fresh in new_by_point.items() for ts, value, quality in fresh)
-    return {pid: len(fresh) for pid, fresh in new_by_point.items()}, latest, new
+    return {pid: len(fresh) for pid, fresh in new_by_point.items()}, latest, new, unknown

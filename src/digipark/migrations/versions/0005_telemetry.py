@@ -5,7 +5,8 @@ Revises: 0004
 Create Date: 2026-11-29
 
 On PostgreSQL `reading` is partitioned by range of `ts` (epoch ms), one partition per UTC month, created on
-demand by telemetry.store (and dropped whole by telemetry.retention); on SQLite it is a plain table.
+demand by telemetry.store in schema `reading_partitions` (out of `public`, so that schema comparisons see only
+declared tables) and dropped whole by telemetry.retention; on SQLite it is a plain table.
 """
 
 from collections.abc import Sequence
@@ -149,6 +150,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute(READING_POSTGRESQL)
+        op.execute("CREATE SCHEMA IF NOT EXISTS reading_partitions")  # where telemetry.store puts the partitions
     else:
         op.create_table(
             "reading",
@@ -190,6 +192,8 @@ def downgrade() -> None:
     op.drop_table("rollup_1d")
     op.drop_table("rollup_15m")
     op.drop_table("reading")  # drops its partitions too
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP SCHEMA IF EXISTS reading_partitions CASCADE")
     op.drop_table("point_latest")
     with op.batch_alter_table("device_traffic", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_device_traffic_park_id"))
