@@ -18,9 +18,9 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_db() -> Iterator[Session]:
+def get_db(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent, rolled back on error."""
-    with transaction() as db:
+    with transaction(write=request.method not in SAFE_METHODS) as db:
         yield db
 
 

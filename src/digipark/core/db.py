@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
@@ -73,7 +74,11 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(
+            engine,
+            "begin",
+            lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_immediate.get() else "BEGIN"),
+        )
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
@@ -103,14 +108,27 @@ def new_session() -> Session:
     return _factory()
 
 
+# SQLite has one writer. A transaction that reads and then writes fails at once with "database is locked" when
+# another connection committed in between (a deferred transaction cannot upgrade its snapshot); one that is
+# known to write takes the write lock when it begins (BEGIN IMMEDIATE) and waits for it up to busy_timeout.
+_sqlite_immediate: ContextVar[bool] = ContextVar("digipark_sqlite_immediate", default=False)
+
+
 @contextmanager
-def transaction(session: Session | None = None) -> Iterator[Session]:
-    """One unit of work: commits at the end, rolls back on error, then publishes queued events."""
+def transaction(session: Session | None = None, *, write: bool = False) -> Iterator[Session]:
+    """One unit of work: commits at the end, rolls back on error, then publishes queued events. `write`: the
+    unit will write (on SQLite it takes the write lock at once)."""
     from digipark.core.events import discard_pending, publish_pending
 
     own = session is None
     db = session if session is not None else new_session()
     try:
+        if write and own:
+            token = _sqlite_immediate.set(True)
+            try:
+                db.connection()  # begins now, in this thread, while the flag is set
+            finally:
+                _sqlite_immediate.reset(token)
         yield db
         db.commit()
         publish_pending(db)

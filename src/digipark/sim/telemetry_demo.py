@@ -69,8 +69,11 @@ _MASK52 = (1 << 52) - 1
 DEFAULT_SEED = 20_260_601  # the demo park's seed (sim.demo.DEMO_SEED)
 TOPIC = "digipark/v1/{token}/telemetry"
 BACKFILL_DELAY_S = 3.0  # the web answers first
-HISTORY_ROWS_PER_CHUNK = 50_000  # rows of one transaction: about a second on SQLite, so ingestion is not starved
-RAW_ROWS_PER_CHUNK = 10_000
+# Short transactions, each followed by a pause: SQLite has one writer, and web requests (a login writes its
+# session) and live ingestion wait for the lock at most `busy_timeout`; they must get their turn between chunks.
+HISTORY_ROWS_PER_CHUNK = 10_000
+RAW_ROWS_PER_CHUNK = 2_000
+PAUSE_BETWEEN_CHUNKS_S = 0.05
 REFRESH_POINTS_PER_CHUNK = 100
 
 
@@ -941,7 +944,7 @@ def run_backfill(
         return stop is not None and stop.is_set()
 
     tell("checking", 0, 1)
-    with transaction() as session:
+    with transaction(write=True) as session:
         if devices is None:
             devices = load_devices(session, park_id=park_id, seed=seed)
         history_points = [(d, p) for d in devices for p in d.points if _history_wanted(p)]
@@ -967,8 +970,9 @@ def run_backfill(
 
     def write() -> None:
         nonlocal rows, done
-        with transaction() as session:
+        with transaction(write=True) as session:
             store.write_readings(session, rows)
+        time.sleep(PAUSE_BETWEEN_CHUNKS_S)
         done += len(rows)
         report.raw_readings += len(rows)
         rows = []
@@ -1007,9 +1011,10 @@ def run_backfill(
     tell("history", 0, total_rows)
 
     def flush() -> None:
-        with transaction() as session:
+        with transaction(write=True) as session:
             for table, level_rows in zip(_HISTORY_TABLES, buffers, strict=True):
                 _insert_rollups(session, table, level_rows)
+        time.sleep(PAUSE_BETWEEN_CHUNKS_S)
         report.history_rows += len(buffers[0])
         for level_rows in buffers:
             level_rows.clear()
@@ -1040,11 +1045,12 @@ def run_backfill(
         if stopped():
             return report
         chunk = refreshed[i : i + REFRESH_POINTS_PER_CHUNK]
-        with transaction() as session:
+        with transaction(write=True) as session:
             rollups.refresh_coarser(session, chunk, history_end - HOUR_MS, history_end + HOUR_MS)
+        time.sleep(PAUSE_BETWEEN_CHUNKS_S)
         tell("rollups", min(i + len(chunk), len(refreshed)), len(refreshed))
 
-    with transaction() as session:
+    with transaction(write=True) as session:
         audit.set_actor(session, Actor("system:demo"))
         audit.record(
             session,
