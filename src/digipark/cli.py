@@ -14,6 +14,7 @@ import getpass
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -327,7 +328,7 @@ def demo(
     """Run the platform with a demo park (built on first start, reused after)."""
     from digipark.core import migrate
     from digipark.core.db import transaction
-    from digipark.sim.demo import build_demo, demo_exists
+    from digipark.sim.demo import build_demo, build_demo_extras, demo_exists, demo_extras_missing
 
     sock = None if no_serve else _listen(host, port)
     try:
@@ -342,7 +343,13 @@ def demo(
             if result is None:
                 console.print(f"building the demo park in {_shown_url(database)} ...")
                 with _progress_bar(console) as progress:
-                    result = build_demo(db, progress=progress)
+                    # served: answer first, then write the transformation and evaluation data in the background
+                    result = build_demo(db, progress=progress, extras=no_serve)
+            extras_missing = demo_extras_missing(db, park_id=result.park_id)
+        if no_serve and extras_missing:
+            with transaction(write=True) as db:
+                build_demo_extras(db, park_id=result.park_id)
+            extras_missing = False
         counts = result.counts
         if result.created:
             console.print(
@@ -359,12 +366,22 @@ def demo(
         console.print(table)
         if sock is None:
             return
-        stop_telemetry = _start_demo_telemetry(console)
+        stoppers: list[Callable[[], None]] = []
+
+        def after_start() -> None:
+            if extras_missing:
+                with transaction(write=True) as db:
+                    build_demo_extras(db, park_id=result.park_id)
+                console.print("demo transformation and evaluation data written")
+            stoppers.append(_start_demo_telemetry(console))
+
+        threading.Thread(target=after_start, name="digipark-demo-start", daemon=True).start()
         try:
             console.print(f"digipark demo at {_browser_url(host, port)}  (Ctrl+C to stop)")
             _serve_socket(sock, host, port)
         finally:
-            stop_telemetry()
+            for stop in stoppers:
+                stop()
     finally:
         if sock is not None:
             sock.close()

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.audit import service as audit
@@ -865,8 +865,12 @@ class _Writer:
 # public
 
 
-def build_demo(session: Session, *, progress: Progress | None = None, seed: int = DEMO_SEED) -> DemoResult:
-    """Create the demo park in `session` (not committed). The same seed always gives the same park."""
+def build_demo(
+    session: Session, *, progress: Progress | None = None, seed: int = DEMO_SEED, extras: bool = True
+) -> DemoResult:
+    """Create the demo park in `session` (not committed). The same seed always gives the same park.
+    `extras=False` leaves the transformation and evaluation data to `build_demo_extras` (the served demo writes
+    them after it answers)."""
     audit.install()
     previous = audit.get_actor(session)
     audit.set_actor(session, DEMO_ACTOR)
@@ -879,15 +883,36 @@ def build_demo(session: Session, *, progress: Progress | None = None, seed: int 
         result.counts.update(
             generate_statistics(session, park_id=result.park_id, as_of=as_of, seed=seed, progress=progress)
         )
-        from digipark.sim.transformation_demo import build_transformation_demo
+    finally:
+        audit.set_actor(session, previous)
+    if extras:
+        result.counts.update(build_demo_extras(session, park_id=result.park_id, progress=progress, seed=seed))
+    return result
 
-        result.counts.update(
-            build_transformation_demo(session, park_id=result.park_id, as_of=as_of, seed=seed, progress=progress)
-        )
-        from digipark.sim.evaluation_demo import build_evaluation_demo
 
-        result.counts.update(build_evaluation_demo(session, park_id=result.park_id, as_of=as_of))
-        return result
+def demo_extras_missing(session: Session, *, park_id: int) -> bool:
+    """Whether the demo park still lacks its transformation and evaluation data."""
+    from digipark.transformation.models import CatalogueEntry
+
+    return not session.scalar(select(func.count()).select_from(CatalogueEntry).where(CatalogueEntry.park_id == park_id))
+
+
+def build_demo_extras(
+    session: Session, *, park_id: int, progress: Progress | None = None, seed: int = DEMO_SEED
+) -> dict[str, int]:
+    """The demo park's transformation data (assessments, certificates, adoption, requests) and evaluation data
+    (declared values, last year's signed assessment), in `session` (not committed)."""
+    from digipark.sim.evaluation_demo import build_evaluation_demo
+    from digipark.sim.transformation_demo import build_transformation_demo
+
+    as_of = dt.date.fromisoformat(str(_data("demo_park.yaml")["park"]["as_of"]))
+    audit.install()
+    previous = audit.get_actor(session)
+    audit.set_actor(session, DEMO_ACTOR)
+    try:
+        counts = build_transformation_demo(session, park_id=park_id, as_of=as_of, seed=seed, progress=progress)
+        counts.update(build_evaluation_demo(session, park_id=park_id, as_of=as_of))
+        return counts
     finally:
         audit.set_actor(session, previous)
 
