@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.config import get_settings
+from digipark.core.downloads import file_response
 from digipark.core.errors import NotFound, field_error
 from digipark.evaluation import report, schemas, service
 
@@ -20,13 +21,6 @@ Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ParkId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a park you may read; default: your own")]
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="the year; a signed year shows its snapshot")]
 Lang = Annotated[str | None, Query(pattern="^(zh|en)$", description="report language; default: the platform's")]
-
-
-def _download(content: bytes, media_type: str, filename: str, *, inline: bool = False) -> Response:
-    disposition = "inline" if inline else "attachment"
-    return Response(
-        content, media_type=media_type, headers={"Content-Disposition": f'{disposition}; filename="{filename}"'}
-    )
 
 
 @router.get("/indicators", response_model=schemas.IndicatorSystemRead, tags=TAGS)
@@ -51,7 +45,7 @@ def evaluation_report(
         raise NotFound(f"no report format {fmt!r}; use html, pdf or xlsx")
     found = service.for_year(db, scope=scope, park_id=park_id, year=year)
     content, media_type, filename = report.render(found, fmt, lang or get_settings().default_language)
-    return _download(content, media_type, filename, inline=fmt == "html")
+    return file_response(content, media_type, filename, inline=fmt == "html")
 
 
 @router.get("/declarations", response_model=list[schemas.DeclarationRead], tags=TAGS)
@@ -93,7 +87,7 @@ def declare(
 @router.get("/declarations/{ident}/evidence", tags=TAGS, responses={200: {"content": {"application/octet-stream": {}}}})
 def declaration_evidence(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
     content, media_type, filename = service.evidence(db, scope=scope, ident=ident)
-    return _download(content, media_type, filename.replace('"', ""))
+    return file_response(content, media_type, filename)
 
 
 @router.get("/snapshots", response_model=list[schemas.SnapshotRead], tags=TAGS)

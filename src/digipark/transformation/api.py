@@ -5,12 +5,12 @@ from __future__ import annotations
 import dataclasses
 from enum import Enum
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
 
 from digipark.auth.dependencies import CurrentScope, DbSession
+from digipark.core.downloads import file_response
 from digipark.core.errors import NotFound
 from digipark.core.listing import ListQuery, Page
 from digipark.transformation import renovation, schemas, service
@@ -37,16 +37,6 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
     return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
-
-
-def download(content: bytes, media_type: str, filename: str) -> Response:
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(
-        content,
-        media_type=media_type,
-        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
-    )
 
 
 def _read(file: UploadFile) -> bytes:
@@ -137,7 +127,7 @@ def add_evidence(
 @router.get("/evidence/{ident}", tags=ASSESSMENTS, responses={200: {"content": {"application/octet-stream": {}}}})
 def download_evidence(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
     evidence = service.get_evidence(db, scope=scope, ident=ident)
-    return download(evidence.content, evidence.content_type, evidence.filename)
+    return file_response(evidence.content, evidence.content_type, evidence.filename)
 
 
 @router.delete("/evidence/{ident}", status_code=204, tags=ASSESSMENTS)
@@ -207,7 +197,7 @@ def download_certificate_file(ident: Ident, db: DbSession, scope: CurrentScope) 
     row = service.get_certificate(db, scope=scope, ident=ident)
     if row.file_content is None:
         raise NotFound(f"certificate {ident} has no file")
-    return download(row.file_content, row.file_content_type or "application/octet-stream", row.file_name or "file")
+    return file_response(row.file_content, row.file_content_type or "application/octet-stream", row.file_name or "file")
 
 
 # -- adoption records ------------------------------------------------------------------------------------------

@@ -18,11 +18,11 @@ from starlette.datastructures import UploadFile
 
 from digipark.auth.models import Role
 from digipark.auth.scope import Scope
+from digipark.core.downloads import file_response
 from digipark.core.errors import DomainError, NotFound, PermissionDenied, field_error
 from digipark.core.listing import ListQuery
 from digipark.registry.models import Building, Enterprise, Room, Zone
 from digipark.transformation import renovation, schemas, service
-from digipark.transformation.api import download
 from digipark.transformation.assessment import INPUTS_KEY, Questionnaire, questionnaire
 from digipark.transformation.models import AdoptionKind, AssessmentStatus, CertificateScale, RequestStatus
 from digipark.web import i18n, siteplan
@@ -585,7 +585,7 @@ def certificate_file_page(ident: Ident, page: CurrentPage) -> Response:
     row = service.get_certificate(page.db, scope=page.scope, ident=ident)
     if row.file_content is None:
         raise NotFound(f"certificate {ident} has no file")
-    return download(row.file_content, row.file_content_type or "application/octet-stream", row.file_name or "file")
+    return file_response(row.file_content, row.file_content_type or "application/octet-stream", row.file_name or "file")
 
 
 @router.post("/transformation/enterprises/{ident}/adoption", name="transformation_adoption_create")
@@ -893,7 +893,7 @@ async def upload_evidence_page(ident: Ident, page: CurrentPage, request: Request
 @router.get("/transformation/evidence/{ident}", name="transformation_evidence_download")
 def evidence_download_page(ident: Ident, page: CurrentPage) -> Response:
     evidence = service.get_evidence(page.db, scope=page.scope, ident=ident)
-    return download(evidence.content, evidence.content_type, evidence.filename)
+    return file_response(evidence.content, evidence.content_type, evidence.filename)
 
 
 @router.post("/transformation/evidence/{ident}/delete", name="transformation_evidence_delete")
