@@ -25,6 +25,7 @@ from digipark.telemetry.models import (
     Rollup1mo,
     Rollup15m,
     RollupGroup,
+    RollupPending,
 )
 from digipark.telemetry.rollups import (
     GROUP_LEVELS,
@@ -38,6 +39,7 @@ from digipark.telemetry.rollups import (
     increment,
     rebuild_groups,
     refresh_coarser,
+    refresh_pending,
 )
 from digipark.telemetry.store import ReadingRow, write_readings
 from tests.conftest import World
@@ -345,3 +347,39 @@ def test_group_sums_follow_in_order_late_and_refreshed_data(db: Session, world: 
     db.execute(update(Point).where(Point.id == gas).values(quantity="electric_energy"))  # a registry edit
     rebuild_groups(db, world.a.park_id)
     assert_groups_consistent(db, world.a.park_id)
+
+
+def test_deferred_coarse_rollups_equal_immediate_ones_after_refresh(db: Session, world: World) -> None:
+    """PostgreSQL ingest defers the 1 h / 1 day / 1 month rollups and the group sums (store.write_readings with
+    defer_coarse): until rollups.refresh_pending runs only rollup_15m moves and the touched buckets are marked;
+    after it, every level equals what immediate maintenance gives for the same readings."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("deferred coarse rollups are PostgreSQL's")
+    energy, power = world.a.point_ids[0], world.a.point_ids[1]
+    clear_park(db, world.a.park_id)
+    db.execute(delete(RollupPending))
+    as_meter(db, energy, valid_max=1e10)
+    first = [ReadingRow(p, T0 + i * MIN, 10.0 * (i + 1)) for i in range(20) for p in (energy, power)]
+    second = [ReadingRow(p, T0 + 90 * MIN + i * MIN, 500.0 + i) for i in range(5) for p in (energy, power)]
+
+    write_readings(db, first)
+    write_readings(db, second)
+    immediate = {level: {p: stored(db, level, p) for p in (energy, power)} for level in LEVELS}
+    immediate_groups = set(db.execute(select(RollupGroup.__table__).where(RollupGroup.park_id == world.a.park_id)))
+    assert immediate[Resolution.H1][energy] and immediate_groups
+
+    clear_park(db, world.a.park_id)
+    write_readings(db, first, defer_coarse=True)
+    write_readings(db, second, defer_coarse=True)
+    assert {p: stored(db, Resolution.M15, p) for p in (energy, power)} == immediate[Resolution.M15]
+    assert stored(db, Resolution.H1, energy) == {} and stored(db, Resolution.MO1, power) == {}
+    pending = {(int(p), int(b)) for p, b in db.execute(select(RollupPending.point_id, RollupPending.bucket))}
+    assert pending == {(p, b) for p in (energy, power) for b in immediate[Resolution.M15][p]}
+
+    assert refresh_pending(db) == len(pending)
+    assert {level: {p: stored(db, level, p) for p in (energy, power)} for level in LEVELS} == immediate
+    assert set(db.execute(select(RollupGroup.__table__).where(RollupGroup.park_id == world.a.park_id))) == (
+        immediate_groups
+    )
+    assert db.scalar(select(func.count()).select_from(RollupPending)) == 0
+    assert refresh_pending(db) == 0

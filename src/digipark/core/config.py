@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     ingest_max_pending: int = Field(
         default=50_000, ge=1, description="messages waiting to be stored before ingest stops reading (back-pressure)"
     )
+    rollup_refresh_interval_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="PostgreSQL ingest: seconds between refreshes of the 1 h, 1 day and 1 month rollups (the 15 min "
+        "rollups follow every batch); 0 updates every level with each batch",
+    )
     stream_name: str = Field(default="DIGIPARK_TELEMETRY", description="JetStream stream of inbound telemetry")
     stream_subject: str = Field(default="digipark.telemetry.in", description="subject of that stream")
     stream_consumer: str = Field(default="digipark-ingest", description="durable pull consumer shared by the workers")

@@ -47,7 +47,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 from sqlalchemy import bindparam, case, cast, func, insert, or_, select
@@ -67,7 +67,11 @@ DISABLED_STATUSES = frozenset({DeviceStatus.INACTIVE.value, DeviceStatus.RETIRED
 DETAIL_LENGTH = 500  # DeadLetter.detail
 MAX_RAW_BYTES = 256 * 1024  # of an unreadable message kept in its dead letter
 
-Writer = Callable[[Session, Sequence[ReadingRow]], WriteResult]
+
+class Writer(Protocol):
+    def __call__(self, session: Session, rows: Sequence[ReadingRow], *, defer_coarse: bool = False) -> WriteResult: ...
+
+
 PointInfo = tuple[int, float, float]  # point id, valid_min, valid_max (±inf when open)
 
 
@@ -80,8 +84,9 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class InboundMessage:
+class InboundMessage(NamedTuple):
+    """One message as it arrived (a tuple: made once per message on the hot path)."""
+
     source: str  # mqtt | http | nats | replay
     topic: str | None  # None: HTTP (username = the token of the URL)
     username: str | None
@@ -374,10 +379,16 @@ class Ingestor:
 
     # -- the batch -------------------------------------------------------------------------------------------------
     def ingest(
-        self, session: Session, messages: Sequence[InboundMessage], *, force_refresh: bool = False
+        self,
+        session: Session,
+        messages: Sequence[InboundMessage],
+        *,
+        force_refresh: bool = False,
+        defer_coarse: bool = False,
     ) -> IngestSummary:
-        """Parse, validate and store a batch; dead letters and counters in the same (caller's) transaction."""
-        batch = self.run(session, messages, force_refresh=force_refresh, count_traffic=True)
+        """Parse, validate and store a batch; dead letters and counters in the same (caller's) transaction.
+        `defer_coarse`: see `store.write_readings`."""
+        batch = self.run(session, messages, force_refresh=force_refresh, count_traffic=True, defer_coarse=defer_coarse)
         if batch.dead:
             store_dead_letters(session, batch.dead)
         return batch.summary
@@ -389,6 +400,7 @@ class Ingestor:
         *,
         force_refresh: bool = False,
         count_traffic: bool = True,
+        defer_coarse: bool = False,
     ) -> IngestBatch:
         """Everything `ingest` does except storing the dead letters, which the batch returns as drafts (replay
         updates its dead letters instead). With `count_traffic` False (a replay) the device counters get the
@@ -410,7 +422,7 @@ class Ingestor:
                     unknown_points.append((part, device, missing))
         if unknown_points:
             self._retry_points(session, batch, cache, unknown_points, force_refresh)
-        self._write(session, batch, cache, count_traffic)
+        self._write(session, batch, cache, count_traffic, defer_coarse)
         return batch
 
     def _read(
@@ -689,12 +701,14 @@ class Ingestor:
             dataclasses.replace(draft, device_id=None) if draft.device_id in gone else draft for draft in batch.dead
         ]
 
-    def _write(self, session: Session, batch: IngestBatch, cache: RegistryCache, count_traffic: bool) -> None:
+    def _write(
+        self, session: Session, batch: IngestBatch, cache: RegistryCache, count_traffic: bool, defer_coarse: bool
+    ) -> None:
         self._forget_deleted(session, batch)
         summary = batch.summary
         stored_by_device: dict[int, int] = {}
         if batch.rows:
-            result = self.writer(session, batch.rows)
+            result = self.writer(session, batch.rows, defer_coarse=defer_coarse)
             summary.stored += result.stored
             summary.duplicates += result.duplicates
             point_device = cache.point_device

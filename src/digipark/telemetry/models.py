@@ -133,6 +133,16 @@ ROLLUP_TABLES: dict[Resolution, type[_RollupColumns]] = {
 }
 
 
+class RollupPending(Base):
+    """A 15 min bucket whose coarser rollups (1 h, 1 day, 1 month, group sums) still have to be recomputed:
+    written with the readings by deferred writes (PostgreSQL ingest), removed by `rollups.refresh_pending`."""
+
+    __tablename__ = "rollup_pending"
+
+    point_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
 class PointLatest(Base):
     """The newest reading of each point (good or bad), for live views and online state."""
 

@@ -611,11 +611,12 @@ def _band() -> dict[str, Any]:
     return {"band": get_settings().rollover_band}
 
 
-def pg_merge_in_order(session: Session) -> None:
+def pg_merge_in_order(session: Session, *, defer_coarse: bool = False) -> None:
     """Merge the new readings of in-order points into all four levels and the group sums (group rows in key
     order: concurrent writers of different points of one group lock them in the same order). Expects the temp
     tables of telemetry.store: _tel_new (new rows) and _tel_pts (per point: cumulative, vmax, prev = the last good value
-    stored before, late)."""
+    stored before, late). `defer_coarse`: merge rollup_15m only and mark its touched buckets in rollup_pending
+    for `refresh_pending`."""
     inc = _pg_increment_sql("coalesce(r.prev_good, r.prev)", "r.value", "r.vmax")
     session.execute(
         text(f"""
@@ -635,6 +636,12 @@ def pg_merge_in_order(session: Session) -> None:
     connection.exec_driver_sql(
         f"INSERT INTO rollup_15m ({_COLUMNS}) SELECT {_COLUMNS} FROM _tel_c15 {_merge_clause('rollup_15m')}"
     )
+    if defer_coarse:
+        connection.exec_driver_sql(
+            "INSERT INTO rollup_pending (point_id, bucket) SELECT point_id, bucket FROM _tel_c15 "
+            "ORDER BY point_id, bucket ON CONFLICT DO NOTHING"
+        )
+        return
     buckets = [int(b) for (b,) in connection.exec_driver_sql("SELECT DISTINCT bucket FROM _tel_c15")]
     stats = ", ".join(f"s.{c}" for c in STAT_COLUMNS)
     for level in LEVELS[1:]:
@@ -760,6 +767,38 @@ def pg_recompute_coarser(session: Session) -> None:
         if level in GROUP_LEVELS and has_group_table(session):
             recompute_groups(session, level, f"SELECT point_id, bucket FROM {_TOUCH[level]}")
         below = level
+
+
+REFRESH_LOCK = (7405, 0)  # advisory lock key: one refresh of pending rollups at a time, park-wide
+
+
+def refresh_pending(session: Session, *, limit: int = 200_000) -> int:
+    """Bring rollup_1h, rollup_1d, rollup_1mo and the group sums up to date above the 15 min buckets that
+    deferred writes marked in rollup_pending (at most `limit` of them); returns how many were refreshed, 0 when
+    another process is refreshing. Each coarser bucket is recomputed from the level below, so a refresh is
+    exact whatever order batches committed in; a marker committed after this refresh took its rows stays for the
+    next one. Never commits."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0  # deferred writes are PostgreSQL's only
+    connection = session.connection()
+    if not connection.exec_driver_sql(f"SELECT pg_try_advisory_xact_lock{REFRESH_LOCK}").scalar():
+        return 0
+    ensure_pg_temp_tables(session)
+    connection.exec_driver_sql(PG_TEMP_CLEAR)
+    taken = connection.exec_driver_sql(
+        f"""
+        WITH taken AS (
+            DELETE FROM rollup_pending WHERE (point_id, bucket) IN (
+                SELECT point_id, bucket FROM rollup_pending ORDER BY point_id, bucket LIMIT {int(limit)}
+            ) RETURNING point_id, bucket
+        )
+        INSERT INTO _tel_t15 (point_id, bucket) SELECT point_id, bucket FROM taken ON CONFLICT DO NOTHING
+        """
+    ).rowcount
+    if taken:
+        pg_recompute_coarser(session)
+    connection.exec_driver_sql(PG_TEMP_CLEAR)
+    return int(taken)
 
 
 def ensure_pg_temp_tables(session: Session) -> None:

@@ -273,9 +273,24 @@ class IngestRunner:
 
 class DatabaseSink:
     """Stores a batch in one transaction: `with transaction() as s: ingestor.ingest(s, batch)`, in a worker
-    thread (`concurrency` of them; the Ingestor is thread-safe)."""
+    thread (`concurrency` of them; the Ingestor is thread-safe).
 
-    def __init__(self, ingestor: Ingestor | None = None, *, concurrency: int | None = None) -> None:
+    On PostgreSQL (with `rollup_refresh_interval_s` > 0) batches defer their coarser rollups
+    (`store.write_readings(defer_coarse=True)`) and the sink refreshes them (`rollups.refresh_pending`, its own
+    transaction): after a batch that was not full (the queue is drained: light load, so charts are current at
+    once), at least every interval under load, when no batch came for an interval, and on close."""
+
+    def __init__(
+        self,
+        ingestor: Ingestor | None = None,
+        *,
+        concurrency: int | None = None,
+        refresh_interval_s: float | None = None,
+        full_batch: int | None = None,
+    ) -> None:
+        from digipark.core.config import get_settings
+        from digipark.core.db import get_engine
+
         self._ingestor = ingestor
         # batches at a time, each in its own thread and transaction (PostgreSQL only: SQLite has one writer).
         # 2 overlaps parsing/COPY of one batch with the server work of the other (drain 40k -> 55k dp/s), but
@@ -283,6 +298,13 @@ class DatabaseSink:
         concurrency = 1 if concurrency is None else concurrency
         self.concurrency = concurrency
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="digipark-ingest")
+        settings = get_settings()
+        interval = settings.rollup_refresh_interval_s if refresh_interval_s is None else refresh_interval_s
+        self.refresh_interval_s = interval
+        self.defer_coarse = interval > 0 and get_engine().dialect.name == "postgresql"
+        self.full_batch = settings.ingest_batch_size if full_batch is None else full_batch
+        self._refreshed = time.monotonic()
+        self._tail: asyncio.TimerHandle | None = None
 
     def _ingest(self, messages: list[InboundMessage]) -> BatchResult:
         from digipark.core.db import transaction
@@ -291,7 +313,11 @@ class DatabaseSink:
         # the process-wide Ingestor is replaced when the registry changes; ask for it on every batch
         ingestor = self._ingestor or get_ingestor()
         with transaction(write=True) as session:
-            summary = ingestor.ingest(session, messages)
+            summary = ingestor.ingest(session, messages, defer_coarse=self.defer_coarse)
+        if self.defer_coarse and (
+            len(messages) < self.full_batch or time.monotonic() - self._refreshed >= self.refresh_interval_s
+        ):
+            self.refresh()
         return BatchResult(
             messages=len(messages),
             stored=int(getattr(summary, "stored", 0)),
@@ -299,10 +325,36 @@ class DatabaseSink:
             rejected=int(getattr(summary, "rejected", 0)),
         )
 
+    def refresh(self) -> int:
+        """Refresh the deferred coarser rollups now; how many 15 min buckets it covered (errors are logged: the
+        markers stay for the next refresh)."""
+        from digipark.core.db import transaction
+        from digipark.telemetry.rollups import refresh_pending
+
+        self._refreshed = time.monotonic()
+        try:
+            with transaction(write=True) as session:
+                return refresh_pending(session)
+        except Exception:
+            log.exception("refreshing the deferred rollups failed; retried with the next batch")
+            return 0
+
     async def __call__(self, messages: list[InboundMessage]) -> BatchResult:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._ingest, messages)
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._executor, self._ingest, messages)
+        if self.defer_coarse:  # a refresh one interval after the last batch, whatever it was
+            if self._tail is not None:
+                self._tail.cancel()
+            self._tail = loop.call_later(
+                self.refresh_interval_s, lambda: loop.run_in_executor(self._executor, self.refresh)
+            )
+        return result
 
     def close(self) -> None:
+        if self._tail is not None:
+            self._tail.cancel()
+        if self.defer_coarse:
+            self._executor.submit(self.refresh)
         self._executor.shutdown(wait=True)
 
 

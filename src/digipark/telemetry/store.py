@@ -5,11 +5,10 @@
 [valid_min, valid_max] is stored with quality BAD, the rollups the new readings touch are updated (late data
 included, see telemetry.rollups), `point_latest` moves forward, and a `ReadingsStored` event is queued.
 
-PostgreSQL: the batch is COPYed (binary) into a temporary staging table, missing monthly partitions of
-`reading` are created, the points of the batch are locked (transaction-level advisory locks, in id order, so
-concurrent ingest workers writing the same point serialise and their rollup merges stay exact), then one
-`INSERT ... SELECT DISTINCT ON ... ON CONFLICT DO NOTHING RETURNING` keeps the new rows in a temporary table
-from which everything else is computed set-based.
+PostgreSQL: missing monthly partitions of `reading` are created, the points of the batch are locked
+(transaction-level advisory locks, in id order, so concurrent ingest workers writing the same point serialise and
+their rollup merges stay exact), the batch is COPYed (binary) into a temporary table and inserted into `reading`
+optimistically (see `_write_postgresql`); the rollups are computed set-based from that temporary table.
 SQLite: existing keys are looked up per point, new rows inserted with executemany, rollups in Python.
 """
 
@@ -20,8 +19,9 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 ADVISORY_LOCK_CLASS = 7404  # first key of the per-point advisory locks (the second is the point id)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class ReadingRow:
+class ReadingRow(NamedTuple):
+    """One reading to store (a tuple: the ingest hot path makes one per value)."""
+
     point_id: int
     ts: int
     value: float
@@ -50,14 +51,18 @@ class WriteResult:
     stored_by_point: dict[int, int]
 
 
-def write_readings(session: Session, rows: Sequence[ReadingRow]) -> WriteResult:
+def write_readings(session: Session, rows: Sequence[ReadingRow], *, defer_coarse: bool = False) -> WriteResult:
     """Store new readings (repeats of (point, ts) ignored), update the rollups they touch (late data
-    included), point_latest, and queue a ReadingsStored event. Fast path: PostgreSQL COPY. Never commits."""
+    included), point_latest, and queue a ReadingsStored event. Fast path: PostgreSQL COPY. Never commits.
+
+    `defer_coarse` (PostgreSQL, in-order data): merge only rollup_15m now and mark the touched buckets in
+    `rollup_pending`; `rollups.refresh_pending` brings 1 h, 1 day, 1 month and the group sums up to date later
+    (the ingest sink runs it every `rollup_refresh_interval_s`), which saves most of a batch's rollup work."""
     if not rows:
         return WriteResult(0, 0, {})
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
-        stored_by_point, latest, new, unknown = _write_postgresql(session, rows)
+        stored_by_point, latest, new, unknown = _write_postgresql(session, rows, defer_coarse)
     else:
         stored_by_point, latest, new, unknown = _write_generic(session, rows)
     stored = sum(stored_by_point.values())
@@ -71,8 +76,6 @@ def write_readings(session: Session, rows: Sequence[ReadingRow]) -> WriteResult:
 # --- PostgreSQL ---------------------------------------------------------------------------------------------------
 
 _PG_TEMP = """
-CREATE TEMP TABLE IF NOT EXISTS _tel_stage (point_id integer, ts bigint, value float8, quality smallint)
-    ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS _tel_new (point_id integer, ts bigint, value float8, quality smallint)
     ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS _tel_pts (
@@ -80,7 +83,7 @@ CREATE TEMP TABLE IF NOT EXISTS _tel_pts (
     park_id integer, ent integer, quantity text, late boolean NOT NULL DEFAULT false
 ) ON COMMIT DELETE ROWS;
 """
-_PG_CLEAR = "DELETE FROM _tel_stage; DELETE FROM _tel_new; DELETE FROM _tel_pts; " + rollups.PG_TEMP_CLEAR
+_PG_CLEAR = "DELETE FROM _tel_new; DELETE FROM _tel_pts; " + rollups.PG_TEMP_CLEAR
 
 
 def partition_name(month_start_ms: int) -> str:
@@ -141,22 +144,22 @@ def ensure_partitions(session: Session, month_starts: set[int]) -> None:
 
 
 _Written = tuple[dict[int, int], dict[int, tuple[int, float, int]], tuple[tuple[int, int, float, int], ...], int]
+_SAVEPOINT = "tel_insert"
 
 
-def _write_postgresql(session: Session, rows: Sequence[ReadingRow]) -> _Written:
+def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse: bool) -> _Written:
+    """Optimistic: the batch's new rows are expected to be new. Per point the facts and the newest stored reading
+    are read once, quality is settled in Python, the rows are COPYed into `_tel_new` and inserted into `reading`
+    in one plain INSERT under a savepoint. A repeat (of a stored reading, or twice in the batch) fails that
+    INSERT; then the savepoint is rolled back, the repeats are removed from `_tel_new` (first in the batch wins)
+    and the rest inserted. The point locks make the removal exact against concurrent writers."""
     connection = session.connection()
     # created once per connection; emptied here too, not only at commit: an earlier batch of this transaction, or
     # of a savepoint-scoped session on the same connection (tests), may have left rows
     connection.exec_driver_sql(_PG_TEMP + rollups.PG_TEMP_TABLES + _PG_CLEAR)
-    raw: Any = connection.connection.driver_connection
-    with raw.cursor() as cursor:
-        with cursor.copy("COPY _tel_stage (point_id, ts, value, quality) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "int8", "float8", "int2"])
-            write_row = copy.write_row
-            for row in rows:
-                write_row((row.point_id, row.ts, row.value, row.quality))
-        cursor.execute("SELECT min(ts), max(ts) FROM _tel_stage")
-        lo, hi = cursor.fetchone()
+    point_ids = sorted({row.point_id for row in rows})
+    lo = min(row.ts for row in rows)
+    hi = max(row.ts for row in rows)
     months: set[int] = set()
     month = month_start_utc(lo)
     last = month_start_utc(hi)
@@ -165,92 +168,115 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow]) -> _Written:
             months.add(month)
             month = next_month_utc(month)
     else:
-        for (ts,) in connection.exec_driver_sql(
-            "SELECT DISTINCT ts - mod(ts, 86400000) FROM _tel_stage"
-        ):  # days, then their months
-            months.add(month_start_utc(int(ts)))
+        months.update(month_start_utc(ts) for ts in {row.ts - row.ts % 86_400_000 for row in rows})
     months.add(next_month_utc(last))  # created ahead, so live data rarely creates one while others insert
     ensure_partitions(session, months)
 
-    locked = connection.exec_driver_sql(
-        f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_CLASS}, s.point_id) "
-        "FROM (SELECT DISTINCT point_id FROM _tel_stage ORDER BY point_id) s"
-    )
-    # the batch's points: facts, newest stored reading (before this batch), last good value stored before
-    known = connection.exec_driver_sql(
-        """
-        INSERT INTO _tel_pts (point_id, cumulative, vmin, vmax, prior, prev, park_id, ent, quantity)
-        SELECT p.id, p.state_class = 'total_increasing', p.valid_min, p.valid_max, pl.ts, pv.last_value,
-               p.park_id, coalesce(p.enterprise_id, 0), p.quantity
-        FROM (SELECT DISTINCT point_id FROM _tel_stage) s
-        JOIN point p ON p.id = s.point_id
-        LEFT JOIN point_latest pl ON pl.point_id = s.point_id
-        LEFT JOIN LATERAL (
-            SELECT ro.last_value FROM rollup_15m ro
-            WHERE p.state_class = 'total_increasing' AND ro.point_id = s.point_id AND ro.count > 0
-            ORDER BY ro.bucket DESC LIMIT 1
-        ) pv ON true
-        """
-    )
-    unknown = 0
-    if known.rowcount < locked.rowcount:
-        unknown = int(
-            connection.exec_driver_sql(
-                "SELECT count(*) FROM _tel_stage s "
-                "WHERE NOT EXISTS (SELECT 1 FROM _tel_pts t WHERE t.point_id = s.point_id)"
-            ).scalar_one()
-        )
-    connection.exec_driver_sql(
-        """
-        WITH ins AS (
-            INSERT INTO reading (point_id, ts, value, quality)
-            SELECT DISTINCT ON (s.point_id, s.ts) s.point_id, s.ts, s.value,
-                   CASE WHEN s.value < t.vmin OR s.value > t.vmax THEN 1 ELSE s.quality END
-            FROM _tel_stage s JOIN _tel_pts t ON t.point_id = s.point_id
-            ORDER BY s.point_id, s.ts, s.ctid
-            ON CONFLICT DO NOTHING
-            RETURNING point_id, ts, value, quality
-        )
-        INSERT INTO _tel_new SELECT point_id, ts, value, quality FROM ins
-        """
-    )
+    raw: Any = connection.connection.driver_connection
     with raw.cursor() as cursor:
-        cursor.execute("SELECT point_id, ts, value, quality FROM _tel_new ORDER BY point_id, ts")
-        new: list[tuple[int, int, float, int]] = cursor.fetchall()
-    if not new:
-        return {}, {}, (), unknown
+        cursor.execute(
+            f"SELECT count(pg_advisory_xact_lock({ADVISORY_LOCK_CLASS}, p)) FROM unnest(%s::int[]) p",
+            (point_ids,),
+        )
+        # the batch's points: facts, newest stored reading (before this batch), last good value stored before
+        # (the newest reading's when it is good, else the newest non-empty 15 min bucket's last value)
+        cursor.execute(
+            """
+            INSERT INTO _tel_pts (point_id, cumulative, vmin, vmax, prior, prev, park_id, ent, quantity)
+            SELECT p.id, p.state_class = 'total_increasing', p.valid_min, p.valid_max, pl.ts,
+                   CASE WHEN p.state_class <> 'total_increasing' THEN NULL
+                        WHEN pl.quality = 0 THEN pl.value
+                        ELSE (SELECT ro.last_value FROM rollup_15m ro
+                              WHERE ro.point_id = p.id AND ro.count > 0 ORDER BY ro.bucket DESC LIMIT 1) END,
+                   p.park_id, coalesce(p.enterprise_id, 0), p.quantity
+            FROM point p LEFT JOIN point_latest pl ON pl.point_id = p.id
+            WHERE p.id = ANY(%s::int[])
+            RETURNING point_id, vmin, vmax, prior
+            """,
+            (point_ids,),
+        )
+        facts = {pid: (vmin, vmax, prior) for pid, vmin, vmax, prior in cursor.fetchall()}
+        new: list[tuple[int, int, float, int]] = []
+        unknown = 0
+        bad = int(Quality.BAD)
+        with cursor.copy("COPY _tel_new (point_id, ts, value, quality) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "int8", "float8", "int2"])
+            write_row = copy.write_row
+            append = new.append
+            for row in rows:
+                fact = facts.get(row.point_id)
+                if fact is None:
+                    unknown += 1
+                    continue
+                vmin, vmax, _prior = fact
+                value = row.value
+                quality = (
+                    bad if (vmin is not None and value < vmin) or (vmax is not None and value > vmax) else row.quality
+                )
+                reading = (row.point_id, row.ts, value, quality)
+                write_row(reading)
+                append(reading)
+        if not new:
+            return {}, {}, (), unknown
+        cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            cursor.execute("INSERT INTO reading (point_id, ts, value, quality) SELECT * FROM _tel_new")
+            cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        except psycopg.errors.UniqueViolation:
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            new = _insert_without_repeats(cursor)
+            if not new:
+                return {}, {}, (), unknown
     stored_by_point: dict[int, int] = {}
     latest: dict[int, tuple[int, float, int]] = {}
-    for pid, ts, value, quality in new:  # sorted by (point, ts): the last row of a point is its newest
-        latest[pid] = (ts, value, quality)
-    first_index = 0
-    for index in range(1, len(new) + 1):
-        if index == len(new) or new[index][0] != new[first_index][0]:
-            stored_by_point[new[first_index][0]] = index - first_index
-            first_index = index
-    # late points: some new reading not newer than the newest stored before the batch
-    late = connection.exec_driver_sql(
-        """
-        UPDATE _tel_pts t SET late = true
-        FROM (SELECT n.point_id FROM _tel_new n JOIN _tel_pts p ON p.point_id = n.point_id
-              WHERE n.ts <= p.prior GROUP BY n.point_id) x
-        WHERE t.point_id = x.point_id
-        RETURNING t.point_id
-        """
-    ).all()
+    late: set[int] = set()  # points with a new reading not newer than the newest stored before the batch
+    for pid, ts, value, quality in new:
+        stored_by_point[pid] = stored_by_point.get(pid, 0) + 1
+        held = latest.get(pid)
+        if held is None or ts > held[0]:
+            latest[pid] = (ts, value, quality)
+        prior = facts[pid][2]
+        if prior is not None and ts <= prior:
+            late.add(pid)
+    if late:
+        connection.exec_driver_sql(
+            "UPDATE _tel_pts SET late = true WHERE point_id = ANY(%(late)s::int[])", {"late": sorted(late)}
+        )
     if len(late) < len(stored_by_point):
-        rollups.pg_merge_in_order(session)
+        rollups.pg_merge_in_order(session, defer_coarse=defer_coarse)
     if late:
         rollups.pg_recompute_late(session)
+    ordered = sorted(latest)
     connection.exec_driver_sql(
         """
         INSERT INTO point_latest (point_id, ts, value, quality)
-        SELECT DISTINCT ON (point_id) point_id, ts, value, quality FROM _tel_new ORDER BY point_id, ts DESC
+        SELECT * FROM unnest(%(ids)s::int[], %(ts)s::bigint[], %(values)s::float8[], %(qualities)s::int2[])
         ON CONFLICT (point_id) DO UPDATE SET ts = excluded.ts, value = excluded.value, quality = excluded.quality
             WHERE point_latest.ts < excluded.ts
-        """
+        """,
+        {
+            "ids": ordered,
+            "ts": [latest[pid][0] for pid in ordered],
+            "values": [latest[pid][1] for pid in ordered],
+            "qualities": [latest[pid][2] for pid in ordered],
+        },
     )
     return stored_by_point, latest, tuple(new), unknown
+
+
+def _insert_without_repeats(cursor: Any) -> list[tuple[int, int, float, int]]:
+    """After the optimistic INSERT met a repeat: drop from `_tel_new` the repeats inside the batch (the first
+    row in COPY order wins) and the readings already stored, insert the rest, return them."""
+    cursor.execute(
+        """
+        DELETE FROM _tel_new a USING _tel_new b
+        WHERE a.point_id = b.point_id AND a.ts = b.ts AND a.ctid > b.ctid
+        """
+    )
+    cursor.execute("DELETE FROM _tel_new n USING reading r WHERE r.point_id = n.point_id AND r.ts = n.ts")
+    cursor.execute("INSERT INTO reading (point_id, ts, value, quality) SELECT * FROM _tel_new")
+    cursor.execute("SELECT point_id, ts, value, quality FROM _tel_new")
+    return list(cursor.fetchall())
 
 
 # --- generic (SQLite) ---------------------------------------------------------------------------------------------
