@@ -9,7 +9,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import paho.mqtt.client as paho
@@ -45,9 +45,15 @@ def test_files_give_each_device_its_own_topic(tmp_path: Path) -> None:
     assert set(users) == {"digipark", "tok-a", "tok-b", "tok-gw"}
     assert verify_mosquitto_hash("tok-a", users["tok-a"]) and verify_mosquitto_hash("pw", users["digipark"])
     acl = result.acl_file.read_text()
-    assert "user tok-a\ntopic write digipark/v1/tok-a/telemetry\n" in acl
-    assert "user tok-gw\ntopic write digipark/v1/tok-gw/telemetry\ntopic write v1/gateway/telemetry\n" in acl
-    assert "user digipark\ntopic read digipark/v1/+/telemetry\ntopic read v1/gateway/telemetry\n" in acl
+    assert "user tok-a\ntopic write digipark/v1/tok-a/telemetry\ntopic write v1/devices/me/telemetry\n\n" in acl
+    assert (
+        "user tok-gw\ntopic write digipark/v1/tok-gw/telemetry\ntopic write v1/devices/me/telemetry\n"
+        "topic write v1/gateway/telemetry\ntopic write digipark/v1/tok-gw/gateway/telemetry\n"
+    ) in acl
+    assert (
+        "user digipark\ntopic read digipark/v1/+/telemetry\ntopic read digipark/v1/+/gateway/telemetry\n"
+        "topic read v1/gateway/telemetry\n"
+    ) in acl
     assert oct(result.password_file.stat().st_mode & 0o777) == "0o600"
 
 
@@ -58,13 +64,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def mosquitto_with(folder: Path, passwd: Path, acl: Path) -> Iterator[int]:
+def mosquitto_with(folder: Path, passwd: Path, acl: Path, extra: Sequence[str] = ()) -> Iterator[int]:
     if not Path(MOSQUITTO).exists():
         service_unavailable(f"Mosquitto binary {MOSQUITTO}")
     port = _free_port()
     conf = folder / "mosquitto.conf"
     lines = [f"listener {port} 127.0.0.1", "allow_anonymous false", f"password_file {passwd}", f"acl_file {acl}"]
-    lines += ["persistence false", "log_dest stderr"]
+    lines += ["persistence false", "log_dest stderr", *extra]
     if os.geteuid() == 0:
         lines.append("user root")
     conf.write_text("\n".join(lines) + "\n")

@@ -1,7 +1,10 @@
 """Mosquitto password and ACL files so that each device may publish only to its own topic.
 
 Each device connects with its token as user name *and* password and may write only
-`digipark/v1/<its token>/telemetry`; gateways named with `gateway_tokens` may also write `v1/gateway/telemetry`;
+`digipark/v1/<its token>/telemetry` and ThingsBoard's `v1/devices/me/telemetry` (which the Mosquitto plugin
+`deploy/mosquitto/digipark_topics.c` moves to the former: without the plugin the platform cannot tell who sent
+it); gateways named with `gateway_tokens` may also write `v1/gateway/telemetry` (moved by the plugin to
+`digipark/v1/<its token>/gateway/telemetry`, which they may write too);
 the platform's own user may read (subscribe to) the telemetry topics. Passwords are hashed the way
 `mosquitto_passwd` does since Mosquitto 2.0: `$7$<iterations>$<base64 salt>$<base64 PBKDF2-HMAC-SHA512>`, with
 101 iterations and a 12-byte salt (its defaults). Use the files with
@@ -26,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipark.telemetry.mqtt import GATEWAY_TOPIC, PLATFORM_TOPICS
+from digipark.telemetry.mqtt import GATEWAY_TOPIC, PLATFORM_TOPICS, THINGSBOARD_TOPIC
 
 PBKDF2_ITERATIONS = 101
 SALT_BYTES = 12
@@ -53,6 +56,10 @@ def verify_mosquitto_hash(password: str, hashed: str) -> bool:
 
 def device_topic(token: str) -> str:
     return f"digipark/v1/{token}/telemetry"
+
+
+def gateway_topic(token: str) -> str:
+    return f"digipark/v1/{token}/gateway/telemetry"
 
 
 @dataclass
@@ -102,8 +109,10 @@ def write_acl_files(
         passwd_lines.append(f"{token}:{mosquitto_hash(token)}")
         acl_lines.append(f"user {token}")
         acl_lines.append(f"topic write {device_topic(token)}")
+        acl_lines.append(f"topic write {THINGSBOARD_TOPIC}")
         if token in gateways:
             acl_lines.append(f"topic write {GATEWAY_TOPIC}")
+            acl_lines.append(f"topic write {gateway_topic(token)}")
         acl_lines.append("")
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,10 @@ MAX_PACKET = 256 * 1024 * 1024 - 1  # the largest remaining length MQTT can enco
 NATIVE_TOPIC = "digipark/v1/+/telemetry"
 GATEWAY_TOPIC = "v1/gateway/telemetry"
 THINGSBOARD_TOPIC = "v1/devices/me/telemetry"
-PLATFORM_TOPICS: tuple[str, ...] = (NATIVE_TOPIC, GATEWAY_TOPIC)
+# where the Mosquitto plugin deploy/mosquitto/digipark_topics.c moves gateway messages (naming the gateway's token);
+# it moves ThingsBoard device messages to the native topic
+NATIVE_GATEWAY_TOPIC = "digipark/v1/+/gateway/telemetry"
+PLATFORM_TOPICS: tuple[str, ...] = (NATIVE_TOPIC, NATIVE_GATEWAY_TOPIC, GATEWAY_TOPIC)
 
 CONNACK_REASONS = {
     1: "unacceptable protocol version",

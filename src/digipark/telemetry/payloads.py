@@ -5,7 +5,8 @@ Accepted shapes (every source; JSON parsed with orjson):
   <number>, ...}}` or a list of such objects;
 - **ThingsBoard device API**: topic `v1/devices/me/telemetry`, MQTT username = device token, payload `{"key":
   value, ...}`, `{"ts": ..., "values": {...}}` or a list of either;
-- **ThingsBoard gateway API**: topic `v1/gateway/telemetry`, MQTT username = the gateway's own device token,
+- **ThingsBoard gateway API**: topic `v1/gateway/telemetry`, MQTT username = the gateway's own device token (or,
+  moved there by the Mosquitto plugin `deploy/mosquitto/digipark_topics.c`, `digipark/v1/{gateway token}/gateway/telemetry`),
   payload `{"<device name>": [{"ts": ..., "values": {...}}, ...], ...}` (a single object instead of the list is
   accepted too). A gateway is a device of the registry; each *device name* is the `code` of a device in the
   gateway's park (Device.code is unique per park), so a gateway may report for any device of its own park and
@@ -37,6 +38,7 @@ from digipark.telemetry.models import RejectReason
 
 NATIVE_PREFIX = "digipark/v1/"
 NATIVE_SUFFIX = "/telemetry"
+GATEWAY_SUFFIX = "/gateway/telemetry"  # digipark/v1/{gateway token}/gateway/telemetry (deploy/mosquitto plugin)
 TB_DEVICE_TOPIC = "v1/devices/me/telemetry"
 TB_GATEWAY_TOPIC = "v1/gateway/telemetry"
 
@@ -91,6 +93,10 @@ class ParsedMessage:
 
 def route(topic: str | None, username: str | None) -> tuple[Format, str | None]:
     """The format and the authenticating token of a message; raises MalformedPayload for an unknown topic."""
+    if topic is not None and topic.startswith(NATIVE_PREFIX) and topic.endswith(GATEWAY_SUFFIX):
+        token = topic[len(NATIVE_PREFIX) : len(topic) - len(GATEWAY_SUFFIX)]
+        if token and "/" not in token and len(token) <= MAX_TOKEN_LENGTH:
+            return Format.GATEWAY, token
     if topic is not None and topic.startswith(NATIVE_PREFIX) and topic.endswith(NATIVE_SUFFIX):
         token = topic[len(NATIVE_PREFIX) : len(topic) - len(NATIVE_SUFFIX)]
         if token and "/" not in token and len(token) <= MAX_TOKEN_LENGTH:
