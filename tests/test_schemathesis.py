@@ -20,6 +20,7 @@ from digipark.app import create_app
 from tests.conftest import World, bearer
 
 APP = create_app()
+APP.openapi()  # built (and cached) here: loading it over ASGI below then stays within schemathesis' timeout
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", APP)
 # Keep the whole run under 2 minutes on PostgreSQL with ~130 operations: the coverage phase tries every boundary
 # value of valid input (it found the 500s on a null for a required column and on integers beyond 64 bits) and one

@@ -1927,6 +1927,194 @@ for _res, _methods in TRANSFORMATION_RESOURCES:
 TABLE.update(TRANSFORMATION)
 
 
+# -- energy and carbon (digipark.energy) ---------------------------------------------------------------------------
+_EN = f"{API}/energy"
+_EN_PDF = b"%PDF-1.4\n%energy\n"
+_EN_PERIODS = [
+    {"start": "00:00", "end": "08:00", "band": "valley"},
+    {"start": "08:00", "end": "22:00", "band": "peak"},
+    {"start": "22:00", "end": "24:00", "band": "flat"},
+]
+
+
+def _en_month(ctx: Ctx) -> str:
+    n = _next(ctx, "en_month")
+    return f"{2001 + n // 12}-{n % 12 + 1:02d}"
+
+
+def _en_meter(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "code": f"EN-M{_next(ctx, 'en_meter')}",
+        "name": "企业总表",
+        "level": "enterprise",
+        "carrier": "electricity",
+        "source": "manual",
+        "enterprise_id": ctx.world.a.enterprise_ids[0],
+    }
+
+
+def _en_meter_id(ctx: Ctx) -> int:
+    if "en_meter" not in ctx.cache:
+        response = ctx.as_a_admin("POST", f"{_EN}/meters", json=_en_meter(ctx))
+        assert response.status_code == 201, response.text
+        ctx.cache["en_meter"] = int(response.json()["id"])
+    return int(ctx.cache["en_meter"])
+
+
+def _en_entry(ctx: Ctx) -> dict[str, Any]:
+    return {"enterprise_id": ctx.world.a.enterprise_ids[0], "carrier": "diesel", "period": "2025-01", "quantity": 1.5}
+
+
+def _en_entry_id(ctx: Ctx) -> int:
+    if "en_entry" not in ctx.cache:
+        response = ctx.as_a_admin("POST", f"{_EN}/entries", json=_en_entry(ctx))
+        assert response.status_code == 201, response.text
+        ident = int(response.json()["id"])
+        files = {"file": ("发票.pdf", _EN_PDF, "application/pdf")}
+        assert ctx.as_a_admin("POST", f"{_EN}/entries/{ident}/evidence", files=files).status_code == 200
+        ctx.cache["en_entry"] = ident
+    return int(ctx.cache["en_entry"])
+
+
+def check_en_evidence_upload(ctx: Ctx) -> None:
+    from digipark.energy.models import EnergyEntry
+
+    ident = _en_entry_id(ctx)
+    url = f"{_EN}/entries/{ident}/evidence"
+    files = {"file": ("fake.pdf", b"%PDF-1.4 replaced", "application/pdf")}
+    for park, role in _attackers():
+        if park == "a" and role == "enterprise":
+            continue  # the owner may attach its own evidence
+        assert_problem(
+            ctx.call("POST", url, role, park, files=files), *(_b_denial(role) if park == "b" else (403, 404))
+        )
+    ctx.db.expire_all()
+    row = ctx.db.get(EnergyEntry, ident)
+    assert row is not None and row.evidence == _EN_PDF
+    assert ctx.as_a_admin("POST", url, files=files).status_code == 200
+
+
+def _en_sheet(ctx: Ctx) -> tuple[list[str], list[list[Any]]]:
+    uscc = ctx.db.scalar(select(Enterprise.uscc).where(Enterprise.id == ctx.world.a.enterprise_ids[0]))
+    return (["enterprise_uscc", "period", "carrier", "quantity", "unit"], [[uscc, "2025-02", "bituminous", 12.5, "t"]])
+
+
+def _en_tariff(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "name": "分时电价",
+        "valid_from": f"{2001 + _next(ctx, 'en_tariff')}-01-01",
+        "periods": _EN_PERIODS,
+        "prices": {"peak": 1.0, "flat": 0.6, "valley": 0.3},
+    }
+
+
+def check_en_import(ctx: Ctx) -> None:
+    from digipark.energy.models import EnergyEntry
+
+    upload(Upload("energy/entries/import", _en_sheet, EnergyEntry), ctx)
+
+
+_EN_RANGE = {"from": 1735660800000, "to": 1735747200000}
+ENERGY_RESOURCES: list[tuple[Resource, str]] = [
+    (
+        Resource(
+            "energy/meters",
+            _en_meter,
+            {"name": "改名的表"},
+            readers=frozenset({"enterprise"}),
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "energy/entries",
+            _en_entry,
+            {"quantity": 2.5},
+            readers=frozenset({"enterprise"}),
+            writers=frozenset({"enterprise"}),
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "energy/declarations",
+            lambda ctx: {
+                "enterprise_id": ctx.world.a.enterprise_ids[0],
+                "period": _en_month(ctx),
+                "product_output_t": 10,
+            },
+            {"product_output_t": 12},
+            readers=frozenset({"enterprise"}),
+            writers=frozenset({"enterprise"}),
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "energy/tariffs",
+            _en_tariff,
+            {"name": "新电价"},
+            readers=NON_STAFF,
+            cross_creates=lambda ctx: [{**_en_tariff(ctx), "park_id": ctx.world.a.park_id}],
+        ),
+        "list create get patch delete",
+    ),
+]
+ENERGY: dict[tuple[str, str], Exercise] = {
+    ("GET", f"{_EN}/meters/{{ident}}/consumption"): lambda ctx: ident_view(
+        IdentView("energy/meters/{ident}/consumption", _en_meter_id, frozenset({"enterprise"}), {"year": 2025}), ctx
+    ),
+    ("GET", f"{_EN}/entries/template.xlsx"): lambda ctx: static_view("energy/entries/template.xlsx", ctx),
+    ("POST", f"{_EN}/entries/import"): check_en_import,
+    ("POST", f"{_EN}/entries/{{ident}}/evidence"): check_en_evidence_upload,
+    ("GET", f"{_EN}/entries/{{ident}}/evidence"): lambda ctx: ident_view(
+        IdentView("energy/entries/{ident}/evidence", _en_entry_id, frozenset({"enterprise"})), ctx
+    ),
+    ("GET", f"{_EN}/settings"): lambda ctx: park_view(ParkView("energy/settings", readers=NON_STAFF), ctx),
+    ("POST", f"{_EN}/settings"): lambda ctx: park_action(
+        ParkAction(
+            "energy/settings", lambda c: {"grid_basis": "regional", "grid_region": "华东", "park_id": c.world.a.park_id}
+        ),
+        ctx,
+    ),
+    ("GET", f"{_EN}/factors"): lambda ctx: static_view("energy/factors", ctx),
+    ("GET", f"{_EN}/summary"): lambda ctx: park_view(ParkView("energy/summary", params={"year": 2025}), ctx),
+    ("GET", f"{_EN}/enterprises/{{ident}}/account"): lambda ctx: ident_view(
+        IdentView(
+            "energy/enterprises/{ident}/account", lambda c: c.world.a.enterprise_ids[0], frozenset({"enterprise"})
+        ),
+        ctx,
+    ),
+    ("GET", f"{_EN}/enterprises/{{ident}}/suggestions"): lambda ctx: ident_view(
+        IdentView(
+            "energy/enterprises/{ident}/suggestions", lambda c: c.world.a.enterprise_ids[0], frozenset({"enterprise"})
+        ),
+        ctx,
+    ),
+    ("GET", f"{_EN}/enterprises/{{ident}}/report"): lambda ctx: ident_view(
+        IdentView(
+            "energy/enterprises/{ident}/report",
+            lambda c: c.world.a.enterprise_ids[0],
+            frozenset({"enterprise"}),
+            {"year": 2025, "format": "xlsx"},
+        ),
+        ctx,
+    ),
+    ("GET", f"{_EN}/load-curve"): lambda ctx: park_view(
+        ParkView("energy/load-curve", readers=frozenset({"enterprise", "enterprise2"}), params=_EN_RANGE), ctx
+    ),
+    ("GET", f"{_EN}/tariff-split"): lambda ctx: park_view(
+        ParkView("energy/tariff-split", readers=frozenset({"enterprise", "enterprise2"}), params=_EN_RANGE), ctx
+    ),
+    ("GET", f"{_EN}/anomalies"): lambda ctx: park_view(
+        ParkView("energy/anomalies", readers=frozenset({"enterprise", "enterprise2"}), params={"year": 2025}), ctx
+    ),
+}
+for _res, _methods in ENERGY_RESOURCES:
+    _add_resource(ENERGY, _res, _methods)
+TABLE.update(ENERGY)
+
+
 # -- telemetry device state and live stream (digipark.telemetry.live_api) -----------------------------------------
 def check_device_states(ctx: Ctx) -> None:
     w = ctx.world
@@ -1967,6 +2155,536 @@ TABLE.update(
         ("GET", f"{API}/live/points"): check_live_points,
     }
 )
+
+
+# -- alarms (digipark.alarms) ------------------------------------------------------------------------------------
+_AL = f"{API}/alarms"
+
+
+def _al_rule_body(ctx: Ctx) -> dict[str, Any]:
+    """A rule on park A's enterprise-0 power point (so enterprise 0 reads it)."""
+    return {
+        "name": f"功率过高{_next(ctx, 'al_rule')}",
+        "severity": "major",
+        "conditions": [{"type": "threshold", "op": "above", "high": 500, "hysteresis": 10}],
+        "point_id": ctx.world.a.point_ids[1],
+    }
+
+
+def _al_alarm(ctx: Ctx, state: str = "raised") -> int:
+    """An alarm of enterprise 0's power point in park A, written as the rules engine writes it."""
+    from digipark.alarms.models import Alarm
+
+    response = ctx.as_a_admin("POST", f"{_AL}/rules", json=_al_rule_body(ctx))
+    assert response.status_code == 201, response.text
+    rule_id, point_id = int(response.json()["id"]), ctx.world.a.point_ids[1]
+    alarm = Alarm(
+        park_id=ctx.world.a.park_id,
+        enterprise_id=ctx.world.a.enterprise_ids[0],
+        open_key=f"{rule_id}:{point_id}",
+        rule_id=rule_id,
+        point_id=point_id,
+        severity="major",
+        state=state,
+        message="功率过高",
+        trigger_ts=1_767_225_600_000,
+        trigger_value=600.0,
+    )
+    ctx.db.add(alarm)
+    ctx.db.flush()
+    return alarm.id
+
+
+def check_live_alarms(ctx: Ctx) -> None:
+    """Only refusals are requested here (a granted stream never ends); tests/alarms streams."""
+    for park in ("a", "b"):
+        assert_problem(ctx.call("GET", f"{API}/live/alarms", "resident", park), 403)
+
+
+ALARMS_RESOURCES: list[tuple[Resource, str]] = [
+    (
+        Resource(
+            "alarms/rules",
+            _al_rule_body,
+            {"severity": "minor"},
+            readers=frozenset({"enterprise"}),
+            cross_creates=lambda ctx: [_al_rule_body(ctx), {**_al_rule_body(ctx), "park_id": ctx.world.a.park_id}],
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "alarms/contacts",
+            lambda ctx: {"name": f"值班员{_next(ctx, 'al_contact')}", "channel": "email", "address": "duty@park.cn"},
+            {"level": 1},
+            cross_creates=lambda ctx: [
+                {"name": "值班员", "channel": "email", "address": "duty@park.cn", "park_id": ctx.world.a.park_id}
+            ],
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "alarms",
+            lambda ctx: {},
+            None,
+            readers=frozenset({"enterprise"}),
+            make_fn=_al_alarm,
+        ),
+        "list get",
+    ),
+]
+ALARMS: dict[tuple[str, str], Exercise] = {
+    ("POST", f"{_AL}/{{ident}}/acknowledge"): lambda ctx: ident_action(
+        IdentAction(
+            "alarms/{ident}/acknowledge", _al_alarm, lambda c: {"comment": "在处理"}, writers=frozenset({"enterprise"})
+        ),
+        ctx,
+    ),
+    ("POST", f"{_AL}/{{ident}}/close"): lambda ctx: ident_action(
+        IdentAction(
+            "alarms/{ident}/close", lambda c: _al_alarm(c, "cleared"), lambda c: {}, writers=frozenset({"enterprise"})
+        ),
+        ctx,
+    ),
+    ("GET", f"{_AL}/stats"): lambda ctx: park_view(
+        ParkView("alarms/stats", readers=frozenset({"enterprise", "enterprise2"})), ctx
+    ),
+    ("GET", f"{API}/live/alarms"): check_live_alarms,
+}
+for _res, _methods in ALARMS_RESOURCES:
+    _add_resource(ALARMS, _res, _methods)
+TABLE.update(ALARMS)
+
+
+# -- environment (digipark.environment) ----------------------------------------------------------------------------
+_ENV = f"{API}/environment"
+
+
+def _env_batch_body(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "enterprise_id": ctx.world.a.enterprise_ids[0],
+        "code": f"HWB{_next(ctx, 'env_batch')}",
+        "category": "HW08",
+        "waste_code": "900-249-08",
+        "name": "废矿物油",
+        "quantity": 1,
+        "stored_on": "2025-01-01",
+    }
+
+
+def _env_batch(ctx: Ctx) -> int:
+    if "env_batch" not in ctx.cache:
+        response = ctx.as_a_admin("POST", f"{_ENV}/hazardous-batches", json=_env_batch_body(ctx))
+        assert response.status_code == 201, response.text
+        ctx.cache["env_batch"] = response.json()["id"]
+    return int(ctx.cache["env_batch"])
+
+
+def _env_manifest_body(ctx: Ctx) -> dict[str, Any]:
+    year = _evaluation_year()
+    return {
+        "batch_id": _env_batch(ctx),
+        "number": f"MF-TA-{_next(ctx, 'env_manifest')}",
+        "quantity": 0.01,
+        "carrier": "危运公司",
+        "receiver": "处置公司",
+        "receiver_licence": "JS-0001",
+        "shipped_on": f"{year}-01-02",
+    }
+
+
+def _env_outlet(ctx: Ctx) -> int:
+    if "env_outlet" not in ctx.cache:
+        body = {
+            "enterprise_id": ctx.world.a.enterprise_ids[0],
+            "code": f"DW{_next(ctx, 'env_outlet')}",
+            "name": "总排口",
+            "medium": "water",
+            "standard": "GB8978-1996-1",
+        }
+        response = ctx.as_a_admin("POST", f"{_ENV}/outlets", json=body)
+        assert response.status_code == 201, response.text
+        ctx.cache["env_outlet"] = response.json()["id"]
+    return int(ctx.cache["env_outlet"])
+
+
+def _env_waste_markers(ctx: Ctx) -> list[str]:
+    body = {
+        "enterprise_id": ctx.world.a.enterprise_ids[0],
+        "category": "SW59",
+        "month": f"{_evaluation_year()}-01-01",
+        "generated": 1,
+        "utilised": 1,
+        "notes": "台账标记TA",
+    }
+    response = ctx.as_a_admin("POST", f"{_ENV}/waste-entries", json=body)
+    assert response.status_code == 201, response.text
+    return ["台账标记TA"]
+
+
+def _env_manifest_markers(ctx: Ctx) -> list[str]:
+    body = _env_manifest_body(ctx)
+    response = ctx.as_a_admin("POST", f"{_ENV}/manifests", json=body)
+    assert response.status_code == 201, response.text
+    return [body["number"]]
+
+
+_ENV_OWN = frozenset({"enterprise"})
+ENVIRONMENT_RESOURCES: list[tuple[Resource, str]] = [
+    (
+        Resource(
+            "environment/outlets",
+            lambda ctx: {
+                "enterprise_id": ctx.world.a.enterprise_ids[0],
+                "code": f"DW{_next(ctx, 'env_outlet')}",
+                "name": "排口",
+                "medium": "water",
+                "standard": "GB8978-1996-1",
+            },
+            {"name": "被改名的排口"},
+            readers=_ENV_OWN,
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "environment/permits",
+            lambda ctx: {
+                "enterprise_id": ctx.world.a.enterprise_ids[0],
+                "permit_no": "91320500MA0001X001P",
+                "year": 2000 + _next(ctx, "env_permit"),
+                "factor": "cod",
+                "annual": 10,
+            },
+            {"annual": 20},
+            readers=_ENV_OWN,
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "environment/waste-entries",
+            lambda ctx: {
+                "enterprise_id": ctx.world.a.enterprise_ids[0],
+                "category": "SW07",
+                "month": f"{2000 + _next(ctx, 'env_waste')}-01-01",
+                "generated": 2,
+                "utilised": 1,
+                "stored": 1,
+            },
+            {"generated": 3, "utilised": 2},
+            readers=_ENV_OWN,
+            writers=_ENV_OWN,
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "environment/hazardous-batches",
+            _env_batch_body,
+            {"quantity": 2},
+            readers=_ENV_OWN,
+            writers=_ENV_OWN,
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "environment/manifests",
+            _env_manifest_body,
+            {"carrier": "另一家危运公司"},
+            readers=_ENV_OWN,
+            writers=_ENV_OWN,
+        ),
+        "list create get patch",
+    ),
+]
+ENVIRONMENT: dict[tuple[str, str], Exercise] = {
+    ("GET", f"{_ENV}/reference"): lambda ctx: static_view("environment/reference", ctx),
+    ("GET", f"{_ENV}/outlets/{{ident}}/averages"): lambda ctx: ident_view(
+        IdentView("environment/outlets/{ident}/averages", _env_outlet, _ENV_OWN), ctx
+    ),
+    ("GET", f"{_ENV}/outlets/{{ident}}/latest"): lambda ctx: ident_view(
+        IdentView("environment/outlets/{ident}/latest", _env_outlet, _ENV_OWN), ctx
+    ),
+    ("GET", f"{_ENV}/exceedances"): lambda ctx: park_view(
+        ParkView("environment/exceedances", readers=frozenset({"enterprise", "enterprise2", "resident"})), ctx
+    ),
+    ("POST", f"{_ENV}/exceedances/scan"): lambda ctx: park_action(
+        ParkAction(
+            "environment/exceedances/scan",
+            lambda c: {"park_id": c.world.a.park_id, "first": "2026-03-01", "last": "2026-03-01"},
+        ),
+        ctx,
+    ),
+    ("GET", f"{_ENV}/permit-usage"): lambda ctx: park_view(
+        ParkView("environment/permit-usage", readers=frozenset({"enterprise", "enterprise2", "resident"})), ctx
+    ),
+    ("GET", f"{_ENV}/waste-entries.{{fmt}}"): lambda ctx: export_view(
+        Export("environment/waste-entries.{fmt}", _env_waste_markers, _ENV_OWN), ctx
+    ),
+    ("GET", f"{_ENV}/manifests.{{fmt}}"): lambda ctx: export_view(
+        Export("environment/manifests.{fmt}", _env_manifest_markers, _ENV_OWN), ctx
+    ),
+    ("GET", f"{_ENV}/enterprises/{{ident}}/summary"): lambda ctx: ident_view(
+        IdentView("environment/enterprises/{ident}/summary", lambda c: c.world.a.enterprise_ids[0], _ENV_OWN), ctx
+    ),
+}
+for _res, _methods in ENVIRONMENT_RESOURCES:
+    _add_resource(ENVIRONMENT, _res, _methods)
+TABLE.update(ENVIRONMENT)
+
+
+# -- safety (digipark.safety) --------------------------------------------------------------------------------------
+_SF = f"{API}/safety"
+_SF_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+
+def _sf_point_body(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "enterprise_id": ctx.world.a.enterprise_ids[0],
+        "code": f"RP{_next(ctx, 'sf_point')}",
+        "name": "液氨储罐",
+        "responsible_person": "张工",
+        "method": "LEC",
+        "l_value": 3,
+        "e_value": 6,
+        "c_value": 15,
+    }
+
+
+def _sf_hazard_body(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "enterprise_id": ctx.world.a.enterprise_ids[0],
+        "code": f"HS{_next(ctx, 'sf_hazard')}",
+        "name": "液氯库",
+        "unit_kind": "storage",
+        "exposed_people": 60,
+        "substances": [{"name": "液氯", "quantity_t": 20}],
+    }
+
+
+def _sf_danger(ctx: Ctx, *, assigned: bool = False, rectified: bool = False) -> int:
+    body = {"enterprise_id": ctx.world.a.enterprise_ids[0], "title": f"消防通道堵塞{_next(ctx, 'sf_danger')}"}
+    response = ctx.as_a_admin("POST", f"{_SF}/hidden-dangers", json=body)
+    assert response.status_code == 201, response.text
+    ident = int(response.json()["id"])
+    if assigned or rectified:
+        step = ctx.as_a_admin(
+            "POST", f"{_SF}/hidden-dangers/{ident}/assign", json={"assignee": "物业", "deadline": "2099-01-01"}
+        )
+        assert step.status_code == 200, step.text
+    if rectified:
+        step = ctx.as_a_admin("POST", f"{_SF}/hidden-dangers/{ident}/rectify", json={"rectification": "已清理"})
+        assert step.status_code == 200, step.text
+    return ident
+
+
+def _sf_incident_body(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "enterprise_id": ctx.world.a.enterprise_ids[0],
+        "title": f"储罐区异味{_next(ctx, 'sf_incident')}",
+        "kind": "leak",
+        "building_id": ctx.world.a.building_id,
+    }
+
+
+def _sf_incident(ctx: Ctx) -> int:
+    response = ctx.as_a_admin("POST", f"{_SF}/incidents", json=_sf_incident_body(ctx))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _sf_incident_id(ctx: Ctx) -> int:
+    if "sf_incident_id" not in ctx.cache:
+        ctx.cache["sf_incident_id"] = _sf_incident(ctx)
+    return int(ctx.cache["sf_incident_id"])
+
+
+def _sf_task_body(ctx: Ctx) -> dict[str, Any]:
+    return {"title": "堵漏", "assignee": "园区消防队", "deadline": "2099-01-01T00:00:00+08:00"}
+
+
+def _sf_task(ctx: Ctx) -> int:
+    response = ctx.as_a_admin("POST", f"{_SF}/incidents/{_sf_incident(ctx)}/tasks", json=_sf_task_body(ctx))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _sf_photo(ctx: Ctx, ident: int, who: str = "park_admin", park: str = "a") -> Response:
+    return ctx.call(
+        "POST", f"{_SF}/incidents/{ident}/photos", who, park, files={"file": ("现场.png", _SF_PNG, "image/png")}
+    )
+
+
+def _sf_photo_id(ctx: Ctx) -> int:
+    if "sf_photo" not in ctx.cache:
+        response = _sf_photo(ctx, _sf_incident_id(ctx))
+        assert response.status_code == 201, response.text
+        ctx.cache["sf_photo"] = response.json()["id"]
+    return int(ctx.cache["sf_photo"])
+
+
+def check_sf_photo_upload(ctx: Ctx) -> None:
+    from digipark.safety.models import IncidentPhoto
+
+    ident = _sf_incident(ctx)
+    before = _count(ctx.db, IncidentPhoto)
+    for park, role in _attackers():
+        if park == "a" and role == "enterprise":
+            continue  # the owner may add photos to its own incident
+        assert_problem(_sf_photo(ctx, ident, role, park), *(_b_denial(role) if park == "b" else (403, 404)))
+    assert _count(ctx.db, IncidentPhoto) == before
+    assert _sf_photo(ctx, ident).status_code == 201
+    assert _sf_photo(ctx, ident, "enterprise").status_code == 201
+
+
+def check_sf_from_alarm(ctx: Ctx) -> None:
+    from digipark.safety.models import Incident
+
+    alarm = _al_alarm(ctx)
+    url = f"{_SF}/incidents/from-alarm"
+    before = _count(ctx.db, Incident)
+    for park, role in _attackers():
+        if park == "a" and role == "enterprise":
+            continue  # the alarm is enterprise 0's own: it may open an incident from it
+        response = ctx.call("POST", url, role, park, json={"alarm_id": alarm, "kind": "other"})
+        assert_problem(response, *(_b_denial(role) if park == "b" else (403, 404)))
+    assert _count(ctx.db, Incident) == before
+    response = ctx.as_a_admin("POST", url, json={"alarm_id": alarm})
+    assert response.status_code == 201 and response.json()["alarm_id"] == alarm, response.text
+    assert_problem(ctx.as_a_admin("POST", url, json={"alarm_id": alarm}), 409)  # one open incident per alarm
+
+
+def check_sf_evaluate(ctx: Ctx) -> None:
+    """A calculation on the caller's input: no park data in or out."""
+    body = {"exposed_people": 60, "substances": [{"name": "液氯", "quantity_t": 20}]}
+    for park, role in _attackers():
+        response = ctx.call("POST", f"{_SF}/hazard-sources/evaluate", role, park, json=body)
+        assert response.status_code == 200 and response.json()["r_value"] == 24, response.text
+        assert not any(marker in response.text for marker in _a_markers(ctx))
+
+
+_SF_OWN = frozenset({"enterprise"})
+SAFETY_RESOURCES: list[tuple[Resource, str]] = [
+    (
+        Resource("safety/risk-points", _sf_point_body, {"name": "改名"}, readers=_SF_OWN, writers=_SF_OWN),
+        "list create get patch delete",
+    ),
+    (
+        Resource("safety/hazard-sources", _sf_hazard_body, {"exposed_people": 120}, readers=_SF_OWN, writers=_SF_OWN),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "safety/hidden-dangers",
+            lambda ctx: {"enterprise_id": ctx.world.a.enterprise_ids[0], "title": f"隐患{_next(ctx, 'sf_danger')}"},
+            {"title": "改名"},
+            readers=_SF_OWN,
+            writers=_SF_OWN,
+        ),
+        "list create get patch",
+    ),
+    (
+        Resource(
+            "safety/plans",
+            lambda ctx: {
+                "enterprise_id": ctx.world.a.enterprise_ids[0],
+                "code": f"P{_next(ctx, 'sf_plan')}",
+                "title": "现场处置方案",
+                "plan_type": "onsite",
+            },
+            {"version": "2"},
+            readers=_SF_OWN,
+            writers=_SF_OWN,
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "safety/resources",
+            lambda ctx: {"kind": "team", "name": f"消防队{_next(ctx, 'sf_res')}", "zone_id": ctx.world.a.zone_id},
+            {"phone": "119"},
+            readers=NON_STAFF,
+            cross_creates=lambda ctx: [
+                {"kind": "team", "name": "消防队", "zone_id": ctx.world.a.zone_id},
+                {"kind": "team", "name": "消防队", "building_id": ctx.world.a.building_id},
+            ],
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource("safety/incidents", _sf_incident_body, None, readers=_SF_OWN, writers=_SF_OWN),
+        "list create get",
+    ),
+]
+SAFETY: dict[tuple[str, str], Exercise] = {
+    ("GET", f"{_SF}/reference"): lambda ctx: static_view("safety/reference", ctx),
+    ("POST", f"{_SF}/hazard-sources/evaluate"): check_sf_evaluate,
+    ("POST", f"{_SF}/hidden-dangers/{{ident}}/assign"): lambda ctx: ident_action(
+        IdentAction(
+            "safety/hidden-dangers/{ident}/assign",
+            _sf_danger,
+            lambda c: {"assignee": "物业", "deadline": "2099-01-01"},
+            writers=_SF_OWN,
+        ),
+        ctx,
+    ),
+    ("POST", f"{_SF}/hidden-dangers/{{ident}}/rectify"): lambda ctx: ident_action(
+        IdentAction(
+            "safety/hidden-dangers/{ident}/rectify",
+            lambda c: _sf_danger(c, assigned=True),
+            lambda c: {"rectification": "已清理"},
+            writers=_SF_OWN,
+        ),
+        ctx,
+    ),
+    ("POST", f"{_SF}/hidden-dangers/{{ident}}/verify"): lambda ctx: ident_action(
+        IdentAction(
+            "safety/hidden-dangers/{ident}/verify", lambda c: _sf_danger(c, rectified=True), lambda c: {"passed": True}
+        ),
+        ctx,
+    ),
+    ("GET", f"{_SF}/risk-picture"): lambda ctx: park_view(
+        ParkView("safety/risk-picture", readers=frozenset({"enterprise", "enterprise2"})), ctx
+    ),
+    ("POST", f"{_SF}/incidents/from-alarm"): check_sf_from_alarm,
+    ("GET", f"{_SF}/incidents/{{ident}}/timeline"): lambda ctx: ident_view(
+        IdentView("safety/incidents/{ident}/timeline", _sf_incident_id, _SF_OWN), ctx
+    ),
+    ("POST", f"{_SF}/incidents/{{ident}}/notes"): lambda ctx: ident_action(
+        IdentAction("safety/incidents/{ident}/notes", _sf_incident, lambda c: {"text": "现场已警戒"}, writers=_SF_OWN),
+        ctx,
+    ),
+    ("POST", f"{_SF}/incidents/{{ident}}/photos"): check_sf_photo_upload,
+    ("GET", f"{_SF}/photos/{{ident}}"): lambda ctx: ident_view(
+        IdentView("safety/photos/{ident}", _sf_photo_id, _SF_OWN), ctx
+    ),
+    ("POST", f"{_SF}/incidents/{{ident}}/tasks"): lambda ctx: ident_action(
+        IdentAction("safety/incidents/{ident}/tasks", _sf_incident, _sf_task_body), ctx
+    ),
+    ("POST", f"{_SF}/tasks/{{ident}}/status"): lambda ctx: ident_action(
+        IdentAction("safety/tasks/{ident}/status", _sf_task, lambda c: {"status": "done"}), ctx
+    ),
+    ("GET", f"{_SF}/incidents/{{ident}}/nearest-resources"): lambda ctx: ident_view(
+        IdentView("safety/incidents/{ident}/nearest-resources", _sf_incident_id, _SF_OWN), ctx
+    ),
+    ("POST", f"{_SF}/incidents/{{ident}}/close"): lambda ctx: ident_action(
+        IdentAction("safety/incidents/{ident}/close", _sf_incident, lambda c: {"summary": "处置完毕"}), ctx
+    ),
+    ("GET", f"{_SF}/incidents/{{ident}}/report.json"): lambda ctx: ident_view(
+        IdentView("safety/incidents/{ident}/report.json", _sf_incident_id, _SF_OWN), ctx
+    ),
+    # without a configured webhook the command's push is refused with 409 (past every tenancy check); the push to a
+    # live server is tested in tests/safety/test_service.py and test_emergency_flow.py
+    ("POST", f"{_SF}/incidents/{{ident}}/push"): lambda ctx: ident_action(
+        IdentAction("safety/incidents/{ident}/push", _sf_incident, None, ok=(409,)), ctx
+    ),
+}
+for _res, _methods in SAFETY_RESOURCES:
+    _add_resource(SAFETY, _res, _methods)
+TABLE.update(SAFETY)
 
 
 def api_routes(app: Any) -> set[tuple[str, str]]:

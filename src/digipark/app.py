@@ -64,6 +64,26 @@ def create_app() -> FastAPI:
 
     app.include_router(transformation_router)
     app.include_router(transformation_pages)
+    from digipark.environment.api import router as environment_router
+    from digipark.environment.pages import router as environment_pages
+
+    app.include_router(environment_router)
+    app.include_router(environment_pages)
+    from digipark.alarms.api import router as alarms_router
+    from digipark.alarms.pages import router as alarms_pages
+
+    app.include_router(alarms_router)
+    app.include_router(alarms_pages)
+    from digipark.energy.api import router as energy_router
+    from digipark.energy.pages import router as energy_pages
+
+    app.include_router(energy_router)
+    app.include_router(energy_pages)
+    from digipark.safety.api import router as safety_router
+    from digipark.safety.pages import router as safety_pages
+
+    app.include_router(safety_router)
+    app.include_router(safety_pages)
     web_pages.install(app)
 
     @app.middleware("http")

@@ -94,3 +94,52 @@ EVALUATION_PERMISSIONS: dict[Role, frozenset[str]] = {
 }
 for _role, _extra in EVALUATION_PERMISSIONS.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+
+# Safety and emergency (digipark.safety). Park staff keep the risk register, hazard sources, hidden dangers, plans
+# and resources of the whole park and command incidents (`emergency.command`); an enterprise keeps its own risk
+# points, hazard sources and hidden dangers (it may not verify its own rectification) and reports incidents of its
+# own (`safety.self_write`); reviewers read the park's safety picture (`safety.read`).
+SAFETY_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.PARK_ADMIN: frozenset({"safety.read", "safety.write", "emergency.command"}),
+    Role.OPERATOR: frozenset({"safety.read", "safety.write", "emergency.command"}),
+    Role.ENTERPRISE: frozenset({"safety.self_write"}),
+    Role.REVIEWER: frozenset({"safety.read"}),
+}
+for _role, _extra in SAFETY_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+
+# Alarms (digipark.alarms). Rules and notification contacts are the park's duty staff's to keep; staff and the
+# owning enterprise acknowledge and close alarms (an enterprise its own points' alarms only); reviewers read.
+ALARMS_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.PARK_ADMIN: frozenset({"alarm_rule.write", "alarm.handle", "alarm_contact.write"}),
+    Role.OPERATOR: frozenset({"alarm_rule.write", "alarm.handle", "alarm_contact.write"}),
+    Role.ENTERPRISE: frozenset({"alarm.handle"}),
+}
+for _role, _extra in ALARMS_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+
+# Energy and carbon (digipark.energy). Staff keep meters, tariffs and the accounting settings (`energy.write`),
+# enter and import monthly fuel entries and declarations for any enterprise; an enterprise enters and declares
+# its own (`energy.entry`, limited to itself by the scope) and reads only its own account; reviewers read the
+# park's figures (`energy.read`).
+ENERGY_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.PARK_ADMIN: frozenset({"energy.read", "energy.write", "energy.entry", "energy.import"}),
+    Role.OPERATOR: frozenset({"energy.read", "energy.write", "energy.entry", "energy.import"}),
+    Role.ENTERPRISE: frozenset({"energy.entry"}),
+    Role.REVIEWER: frozenset({"energy.read"}),
+}
+for _role, _extra in ENERGY_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+
+# Environment (digipark.environment): pollution outlets, their limits and alarm rules, permitted quantities and
+# exceedance scans are the park's to keep (`environment.write`); an enterprise reads its own outlets, permits and
+# exceedances (by the scope) and keeps its own solid waste ledger, hazardous waste batches and transfer manifests
+# (`waste.self_write`); staff may keep them for any enterprise (`waste.write`); reviewers read (`environment.read`).
+ENVIRONMENT_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.PARK_ADMIN: frozenset({"environment.read", "environment.write", "waste.write"}),
+    Role.OPERATOR: frozenset({"environment.read", "environment.write", "waste.write"}),
+    Role.ENTERPRISE: frozenset({"waste.self_write"}),
+    Role.REVIEWER: frozenset({"environment.read"}),
+}
+for _role, _extra in ENVIRONMENT_PERMISSIONS.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra

@@ -80,8 +80,30 @@ class Settings(BaseSettings):
         "bottom band (<= valid_max*band) rolled over (increment valid_max - previous + new); any other "
         "decrease is a reset (increment = new value)",
     )
+    alarms_smtp_host: str | None = Field(default=None, description="SMTP server for alarm e-mails (none: not sent)")
+    alarms_smtp_port: int = Field(default=25, ge=1, le=65535)
+    alarms_smtp_starttls: bool = Field(default=False, description="STARTTLS before logging in")
+    alarms_smtp_username: str | None = None
+    alarms_smtp_password: str | None = None
+    alarms_smtp_from: str = Field(default="digipark-alarms@localhost", description="sender of alarm e-mails")
+    alarms_webhook_secret: str = Field(
+        default="dev-insecure-change-me", description="HMAC-SHA256 key of alarm webhooks whose contact has none"
+    )
+    alarms_notify_timeout_s: float = Field(default=10.0, gt=0, description="SMTP and webhook timeout")
+    alarms_public_url: str = Field(default="http://127.0.0.1:8000", description="base of alarm links in messages")
     log_json: bool = True
     log_level: str = "INFO"
+    safety_command_webhook_url: str | None = Field(
+        default=None, description="regional emergency command webhook: closed incidents' reports are POSTed here"
+    )
+    safety_command_webhook_secret: str | None = Field(
+        default=None, description="signs report pushes (X-Digipark-Signature: sha256=<HMAC-SHA256 of the body>)"
+    )
+    safety_command_webhook_attempts: int = Field(default=3, ge=1, le=10, description="tries per report push")
+    safety_command_webhook_timeout_s: float = Field(default=5.0, gt=0, description="seconds per push attempt")
+    safety_command_webhook_backoff_s: float = Field(
+        default=0.5, ge=0, description="wait before the n-th retry: n × this many seconds"
+    )
 
 
 @lru_cache

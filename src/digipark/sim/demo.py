@@ -902,6 +902,7 @@ def build_demo_extras(
 ) -> dict[str, int]:
     """The demo park's transformation data (assessments, certificates, adoption, requests) and evaluation data
     (declared values, last year's signed assessment), in `session` (not committed)."""
+    from digipark.sim import energy_demo, environment_demo, safety_demo
     from digipark.sim.evaluation_demo import build_evaluation_demo
     from digipark.sim.transformation_demo import build_transformation_demo
 
@@ -912,6 +913,9 @@ def build_demo_extras(
     try:
         counts = build_transformation_demo(session, park_id=park_id, as_of=as_of, seed=seed, progress=progress)
         counts.update(build_evaluation_demo(session, park_id=park_id, as_of=as_of))
+        counts.update(energy_demo.build_energy_demo(session, park_id=park_id, as_of=as_of, seed=seed))
+        counts.update(environment_demo.build_environment_demo(session, park_id=park_id, as_of=as_of, seed=seed))
+        counts.update(safety_demo.build_safety_demo(session, park_id=park_id, as_of=as_of, seed=seed))
         return counts
     finally:
         audit.set_actor(session, previous)

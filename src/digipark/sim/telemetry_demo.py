@@ -643,9 +643,13 @@ class Backfill:
         return self.anchor - self.days * DAY_MS
 
 
-def _history_wanted(point: SimPoint) -> bool:
+def _history_wanted(device: SimDevice, point: SimPoint) -> bool:
     h = spec()["history"]
-    return point.state_class in set(h["state_classes"]) or point.quantity in set(h["quantities"])
+    return (
+        point.state_class in set(h["state_classes"])
+        or point.quantity in set(h["quantities"])
+        or device.kind in set(h.get("device_kinds", ()))
+    )
 
 
 _ROLLUP_COLUMNS = "point_id, bucket, count, bad_count, min, max, sum, first_ts, first_value, last_ts, last_value, delta"
@@ -947,7 +951,7 @@ def run_backfill(
     with transaction(write=True) as session:
         if devices is None:
             devices = load_devices(session, park_id=park_id, seed=seed)
-        history_points = [(d, p) for d in devices for p in d.points if _history_wanted(p)]
+        history_points = [(d, p) for d in devices for p in d.points if _history_wanted(d, p)]
         existing = _existing_history(session, [p.point_id for _, p in history_points])
         all_points = [(d, p) for d in devices for p in d.points]
         raw_existing = _existing_raw(session, [p.point_id for _, p in all_points], plan.raw_start, plan.now_ms)

@@ -6,7 +6,7 @@ Accepted shapes (every source; JSON parsed with orjson):
 - **ThingsBoard device API**: topic `v1/devices/me/telemetry`, MQTT username = device token, payload `{"key":
   value, ...}`, `{"ts": ..., "values": {...}}` or a list of either;
 - **ThingsBoard gateway API**: topic `v1/gateway/telemetry`, MQTT username = the gateway's own device token (or,
-  moved there by the Mosquitto plugin `deploy/mosquitto/digipark_topics.c`, `digipark/v1/{gateway token}/gateway/telemetry`),
+  moved there by the plugin `deploy/mosquitto/digipark_topics.c`, `digipark/v1/{gateway token}/gateway/telemetry`),
   payload `{"<device name>": [{"ts": ..., "values": {...}}, ...], ...}` (a single object instead of the list is
   accepted too). A gateway is a device of the registry; each *device name* is the `code` of a device in the
   gateway's park (Device.code is unique per park), so a gateway may report for any device of its own park and

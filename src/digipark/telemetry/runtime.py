@@ -110,6 +110,9 @@ async def run_ingest(
     if plan.worker or stream_settings is None:
         database_sink = DatabaseSink()
         sink = database_sink
+        from digipark.alarms.engine import start_rules_engine  # rules evaluate where readings are stored
+
+        stoppers.append(start_rules_engine().astop)
     else:
         sink = streams.JetStreamSink(js, stream_settings)
 

@@ -1,0 +1,183 @@
+"""REST API of alarms under /api/v1/alarms and the live alarm stream /api/v1/live/alarms (thin: parse, call the
+service, shape)."""
+
+# No `from __future__ import annotations`: FastAPI reads the route annotations at import time.
+
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from digipark.alarms import live, schemas, service
+from digipark.alarms.models import OPEN_STATES, Alarm, NotificationContact
+from digipark.auth.dependencies import CurrentScope, DbSession
+from digipark.auth.scope import Scope
+from digipark.core.errors import PermissionDenied
+from digipark.core.listing import ListQuery, Page
+
+router = APIRouter(prefix="/api/v1")
+RULES: list[str | Enum] = ["alarms: rules"]
+ALARMS: list[str | Enum] = ["alarms: alarms"]
+CONTACTS: list[str | Enum] = ["alarms: contacts"]
+
+Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ParkId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a park you may read; default: your own")]
+RuleQuery = Annotated[ListQuery, Depends(service.RULE_SPEC.dependency())]
+AlarmQuery = Annotated[ListQuery, Depends(service.ALARM_SPEC.dependency())]
+ContactQuery = Annotated[ListQuery, Depends(service.CONTACT_SPEC.dependency())]
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
+    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
+
+
+def _park(scope: Scope, park_id: int | None) -> int:
+    from digipark.web.shell import current_park_id
+
+    chosen = park_id if park_id is not None else current_park_id(scope)
+    if chosen is None:
+        raise PermissionDenied("you belong to no park")
+    return chosen
+
+
+def detail(db: Session, scope: Scope, alarm: Alarm) -> schemas.AlarmDetail:
+    base = schemas.AlarmRead.model_validate(alarm)
+    return schemas.AlarmDetail(
+        **base.model_dump(),
+        duration_s=service.duration_s(alarm),
+        events=[schemas.AlarmEventRead.model_validate(e) for e in service.events_of(db, scope=scope, alarm=alarm)],
+        deliveries=[
+            schemas.DeliveryRead.model_validate(d) for d in service.deliveries_of(db, scope=scope, alarm=alarm)
+        ],
+    )
+
+
+def contact(row: NotificationContact) -> schemas.ContactRead:
+    return schemas.ContactRead(
+        id=row.id,
+        park_id=row.park_id,
+        name=row.name,
+        channel=row.channel,
+        address=row.address,
+        has_secret=bool(row.secret),
+        min_severity=row.min_severity,
+        level=row.level,
+        enterprise_id=row.enterprise_id,
+        active=row.active,
+    )
+
+
+# -- rules -------------------------------------------------------------------------------------------------------
+@router.get("/alarms/rules", response_model=Page[schemas.RuleRead], tags=RULES)
+def list_rules(db: DbSession, scope: CurrentScope, query: RuleQuery) -> Any:
+    rows, total = service.list_rules(db, scope=scope, query=query)
+    return _page(rows, total, query)
+
+
+@router.post("/alarms/rules", response_model=schemas.RuleRead, status_code=201, tags=RULES)
+def create_rule(data: schemas.RuleCreate, db: DbSession, scope: CurrentScope) -> Any:
+    return service.create_rule(db, scope=scope, data=data)
+
+
+@router.get("/alarms/rules/{ident}", response_model=schemas.RuleRead, tags=RULES)
+def get_rule(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
+    return service.get_rule(db, scope=scope, ident=ident)
+
+
+@router.patch("/alarms/rules/{ident}", response_model=schemas.RuleRead, tags=RULES)
+def update_rule(ident: Ident, data: schemas.RuleUpdate, db: DbSession, scope: CurrentScope) -> Any:
+    return service.update_rule(db, scope=scope, ident=ident, data=data)
+
+
+@router.delete("/alarms/rules/{ident}", status_code=204, tags=RULES)
+def delete_rule(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
+    service.delete_rule(db, scope=scope, ident=ident)
+    return Response(status_code=204)
+
+
+# -- contacts ----------------------------------------------------------------------------------------------------
+@router.get("/alarms/contacts", response_model=Page[schemas.ContactRead], tags=CONTACTS)
+def list_contacts(db: DbSession, scope: CurrentScope, query: ContactQuery) -> Any:
+    rows, total = service.list_contacts(db, scope=scope, query=query)
+    return _page([contact(r) for r in rows], total, query)
+
+
+@router.post("/alarms/contacts", response_model=schemas.ContactRead, status_code=201, tags=CONTACTS)
+def create_contact(data: schemas.ContactCreate, db: DbSession, scope: CurrentScope) -> Any:
+    return contact(service.create_contact(db, scope=scope, data=data))
+
+
+@router.get("/alarms/contacts/{ident}", response_model=schemas.ContactRead, tags=CONTACTS)
+def get_contact(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
+    return contact(service.get_contact(db, scope=scope, ident=ident))
+
+
+@router.patch("/alarms/contacts/{ident}", response_model=schemas.ContactRead, tags=CONTACTS)
+def update_contact(ident: Ident, data: schemas.ContactUpdate, db: DbSession, scope: CurrentScope) -> Any:
+    return contact(service.update_contact(db, scope=scope, ident=ident, data=data))
+
+
+@router.delete("/alarms/contacts/{ident}", status_code=204, tags=CONTACTS)
+def delete_contact(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
+    service.delete_contact(db, scope=scope, ident=ident)
+    return Response(status_code=204)
+
+
+# -- alarms ------------------------------------------------------------------------------------------------------
+@router.get("/alarms/stats", response_model=schemas.AlarmStats, tags=ALARMS)
+def alarm_stats(db: DbSession, scope: CurrentScope, park_id: ParkId = None) -> Any:
+    """Active alarms by severity and area, unacknowledged, open, raised in 24 h, mean duration over 30 days."""
+    return service.stats(db, scope=scope, park_id=_park(scope, park_id))
+
+
+@router.get("/alarms", response_model=Page[schemas.AlarmRead], tags=ALARMS)
+def list_alarms(
+    db: DbSession,
+    scope: CurrentScope,
+    query: AlarmQuery,
+    active: Annotated[bool | None, Query(description="true: raised or acknowledged; false: the others")] = None,
+) -> Any:
+    rows, total = service.list(db, scope=scope, query=query, active=active)
+    return _page(rows, total, query)
+
+
+@router.get("/alarms/{ident}", response_model=schemas.AlarmDetail, tags=ALARMS)
+def get_alarm(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
+    return detail(db, scope, service.get(db, scope=scope, ident=ident))
+
+
+@router.post("/alarms/{ident}/acknowledge", response_model=schemas.AlarmDetail, tags=ALARMS)
+def acknowledge(ident: Ident, data: schemas.AlarmAction, db: DbSession, scope: CurrentScope) -> Any:
+    return detail(db, scope, service.acknowledge(db, scope=scope, ident=ident, comment=data.comment))
+
+
+@router.post("/alarms/{ident}/close", response_model=schemas.AlarmDetail, tags=ALARMS)
+def close(ident: Ident, data: schemas.AlarmAction, db: DbSession, scope: CurrentScope) -> Any:
+    return detail(db, scope, service.close(db, scope=scope, ident=ident, comment=data.comment))
+
+
+# -- live --------------------------------------------------------------------------------------------------------
+def open_alarm_stream(db: Session, scope: Scope) -> StreamingResponse:
+    """The open alarms the caller may read now, then every change (shared with the page route)."""
+    if not scope.is_staff and scope.enterprise_id is None:
+        raise PermissionDenied(f"role {scope.role.value} receives no alarms")
+    rows = db.scalars(
+        scope.readable(Alarm).where(Alarm.state.in_(sorted(OPEN_STATES))).order_by(Alarm.id.desc()).limit(200)
+    )
+    initial = [live.row_payload(a) for a in reversed(list(rows))]
+    sub = live.streams().subscribe(scope)
+    return StreamingResponse(live.alarm_stream(sub, initial), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+@router.get(
+    "/live/alarms",
+    tags=ALARMS,
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
+)
+def live_alarms(db: DbSession, scope: CurrentScope) -> StreamingResponse:
+    """Server-sent events (`event: alarm`) of the alarms the caller may read: the open ones first, then changes."""
+    return open_alarm_stream(db, scope)

@@ -1,0 +1,1 @@
+"""Energy monitoring and carbon accounting: the 能碳管理中心."""

@@ -1,0 +1,1 @@
+"""Environment: pollution monitoring (outlets, limits, averages, exceedances, permits) and the solid waste ledger."""
