@@ -68,6 +68,15 @@ DETAIL_LENGTH = 500  # DeadLetter.detail
 MAX_RAW_BYTES = 256 * 1024  # of an unreadable message kept in its dead letter
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class WriteOptions:
+    """How a batch's readings are written: `defer_coarse` (see `store.write_readings`); `before_write`, called
+    right before the readings are written, after parsing (the ingest sink orders concurrent batches with it)."""
+
+    defer_coarse: bool = False
+    before_write: Callable[[], None] | None = None
+
+
 class Writer(Protocol):
     def __call__(self, session: Session, rows: Sequence[ReadingRow], *, defer_coarse: bool = False) -> WriteResult: ...
 
@@ -343,6 +352,7 @@ class Ingestor:
         self.clock = clock
         self.cache = RegistryCache()
         self._lock = threading.Lock()
+        self._miss_lock = threading.Lock()
         self._last_refresh = -math.inf
         self._tried: dict[Any, float] = {}  # miss key -> when it was last looked up
         self._stale = True
@@ -384,11 +394,10 @@ class Ingestor:
         messages: Sequence[InboundMessage],
         *,
         force_refresh: bool = False,
-        defer_coarse: bool = False,
+        options: WriteOptions = WriteOptions(),
     ) -> IngestSummary:
-        """Parse, validate and store a batch; dead letters and counters in the same (caller's) transaction.
-        `defer_coarse`: see `store.write_readings`."""
-        batch = self.run(session, messages, force_refresh=force_refresh, count_traffic=True, defer_coarse=defer_coarse)
+        """Parse, validate and store a batch; dead letters and counters in the same (caller's) transaction."""
+        batch = self.run(session, messages, force_refresh=force_refresh, count_traffic=True, options=options)
         if batch.dead:
             store_dead_letters(session, batch.dead)
         return batch.summary
@@ -400,7 +409,7 @@ class Ingestor:
         *,
         force_refresh: bool = False,
         count_traffic: bool = True,
-        defer_coarse: bool = False,
+        options: WriteOptions = WriteOptions(),
     ) -> IngestBatch:
         """Everything `ingest` does except storing the dead letters, which the batch returns as drafts (replay
         updates its dead letters instead). With `count_traffic` False (a replay) the device counters get the
@@ -422,7 +431,7 @@ class Ingestor:
                     unknown_points.append((part, device, missing))
         if unknown_points:
             self._retry_points(session, batch, cache, unknown_points, force_refresh)
-        self._write(session, batch, cache, count_traffic, defer_coarse)
+        self._write(session, batch, cache, count_traffic, options)
         return batch
 
     def _read(
@@ -491,25 +500,28 @@ class Ingestor:
     ) -> list[_Part]:
         """Refresh the registry for the missing devices (rate-limited) and sort the misses again."""
         miss_keys = [(part.token, part.code) for part in misses]
-        if self._may_refresh(force, miss_keys):
-            tokens = {part.token for part in misses if part.token is not None}
-            codes = {
-                (part.gateway.park_id, part.code or "")
-                for part in misses
-                if part.gateway is not None and part.token in cache.by_token
-            }
-            ids = {device.id for part in misses if (device := self._device_of(cache, part)) is not None}
-            with self._lock:
-                cache.refresh(session, tokens=tokens, codes=codes, device_ids=ids)
-            # a gateway found only now: its sub-devices by code
-            late = {
-                (gw.park_id, part.code or "")
-                for part in misses
-                if part.fmt is Format.GATEWAY and part.token is not None and (gw := cache.by_token.get(part.token))
-            } - set(cache.by_code)
-            if late:
+        # one refresh at a time: a batch missing what a concurrent batch is looking up waits for it, then finds
+        # the device in the cache instead of dead-lettering it (the rate limit would skip its own lookup)
+        with self._miss_lock:
+            if self._may_refresh(force, miss_keys):
+                tokens = {part.token for part in misses if part.token is not None}
+                codes = {
+                    (part.gateway.park_id, part.code or "")
+                    for part in misses
+                    if part.gateway is not None and part.token in cache.by_token
+                }
+                ids = {device.id for part in misses if (device := self._device_of(cache, part)) is not None}
                 with self._lock:
-                    cache.refresh(session, tokens=set(), codes=late, device_ids=set())
+                    cache.refresh(session, tokens=tokens, codes=codes, device_ids=ids)
+                # a gateway found only now: its sub-devices by code
+                late = {
+                    (gw.park_id, part.code or "")
+                    for part in misses
+                    if part.fmt is Format.GATEWAY and part.token is not None and (gw := cache.by_token.get(part.token))
+                } - set(cache.by_code)
+                if late:
+                    with self._lock:
+                        cache.refresh(session, tokens=set(), codes=late, device_ids=set())
         resolved: list[_Part] = []
         for part in misses:
             message = batch.messages[part.message]
@@ -664,9 +676,12 @@ class Ingestor:
         force: bool,
     ) -> None:
         point_keys = [(device.id, key) for _p, device, missing in unknown for _ts, key, _raw in missing]
-        if self._may_refresh(force, point_keys):
-            with self._lock:
-                cache.refresh(session, tokens=set(), codes=set(), device_ids={device.id for _p, device, _m in unknown})
+        with self._miss_lock:
+            if self._may_refresh(force, point_keys):
+                with self._lock:
+                    cache.refresh(
+                        session, tokens=set(), codes=set(), device_ids={device.id for _p, device, _m in unknown}
+                    )
         for part, device, missing in unknown:
             fresh = cache.by_id.get(device.id)
             retry = fresh if fresh is not None and not fresh.disabled else None
@@ -702,13 +717,15 @@ class Ingestor:
         ]
 
     def _write(
-        self, session: Session, batch: IngestBatch, cache: RegistryCache, count_traffic: bool, defer_coarse: bool
+        self, session: Session, batch: IngestBatch, cache: RegistryCache, count_traffic: bool, options: WriteOptions
     ) -> None:
         self._forget_deleted(session, batch)
         summary = batch.summary
         stored_by_device: dict[int, int] = {}
         if batch.rows:
-            result = self.writer(session, batch.rows, defer_coarse=defer_coarse)
+            if options.before_write is not None:
+                options.before_write()
+            result = self.writer(session, batch.rows, defer_coarse=options.defer_coarse)
             summary.stored += result.stored
             summary.duplicates += result.duplicates
             point_device = cache.point_device

@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import inspect
+import itertools
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -292,28 +294,50 @@ class DatabaseSink:
         from digipark.core.db import get_engine
 
         self._ingestor = ingestor
-        # batches at a time, each in its own thread and transaction (PostgreSQL only: SQLite has one writer).
-        # 2 overlaps parsing/COPY of one batch with the server work of the other (drain 40k -> 55k dp/s), but
-        # stalled tests/telemetry/test_mqtt_ingest.py on PostgreSQL (not yet understood), so 1 by default.
-        concurrency = 1 if concurrency is None else concurrency
+        postgresql = get_engine().dialect.name == "postgresql"
+        # batches at a time, each in its own thread and transaction: on PostgreSQL 2, so that one batch is parsed
+        # and COPYed while the other waits on the server (the point locks order their writes); SQLite has one writer
+        concurrency = (2 if postgresql else 1) if concurrency is None else concurrency
         self.concurrency = concurrency
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="digipark-ingest")
         settings = get_settings()
         interval = settings.rollup_refresh_interval_s if refresh_interval_s is None else refresh_interval_s
         self.refresh_interval_s = interval
-        self.defer_coarse = interval > 0 and get_engine().dialect.name == "postgresql"
+        self.defer_coarse = interval > 0 and postgresql
         self.full_batch = settings.ingest_batch_size if full_batch is None else full_batch
         self._refreshed = time.monotonic()
         self._tail: asyncio.TimerHandle | None = None
+        # concurrent batches write in the order they were taken (a later batch overtaking an earlier one would
+        # make the earlier one's readings late data): batch n writes once batch n-1 has committed or failed
+        self._tickets = itertools.count()
+        self._turn = threading.Condition()
+        self._writing = 0  # the ticket whose turn it is
+        self._finished: set[int] = set()
 
-    def _ingest(self, messages: list[InboundMessage]) -> BatchResult:
+    def _wait_turn(self, ticket: int) -> None:
+        with self._turn:
+            self._turn.wait_for(lambda: self._writing >= ticket)
+
+    def _end_turn(self, ticket: int) -> None:
+        with self._turn:
+            self._finished.add(ticket)
+            while self._writing in self._finished:
+                self._finished.discard(self._writing)
+                self._writing += 1
+            self._turn.notify_all()
+
+    def _ingest(self, messages: list[InboundMessage], ticket: int) -> BatchResult:
         from digipark.core.db import transaction
-        from digipark.telemetry.ingest import get_ingestor
+        from digipark.telemetry.ingest import WriteOptions, get_ingestor
 
         # the process-wide Ingestor is replaced when the registry changes; ask for it on every batch
         ingestor = self._ingestor or get_ingestor()
-        with transaction(write=True) as session:
-            summary = ingestor.ingest(session, messages, defer_coarse=self.defer_coarse)
+        options = WriteOptions(defer_coarse=self.defer_coarse, before_write=lambda: self._wait_turn(ticket))
+        try:
+            with transaction(write=True) as session:
+                summary = ingestor.ingest(session, messages, options=options)
+        finally:
+            self._end_turn(ticket)
         if self.defer_coarse and (
             len(messages) < self.full_batch or time.monotonic() - self._refreshed >= self.refresh_interval_s
         ):
@@ -341,7 +365,7 @@ class DatabaseSink:
 
     async def __call__(self, messages: list[InboundMessage]) -> BatchResult:
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._executor, self._ingest, messages)
+        result = await loop.run_in_executor(self._executor, self._ingest, messages, next(self._tickets))
         if self.defer_coarse:  # a refresh one interval after the last batch, whatever it was
             if self._tail is not None:
                 self._tail.cancel()
