@@ -4,6 +4,7 @@ submissions and reminders, and who may do what."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -163,6 +164,35 @@ def test_lists_are_scoped(db: Session, world: World) -> None:
     assert total == 1 and rows[0].enterprise_id == a.enterprise_ids[1]
     assert statistics.list(db, scope=scope_of(a, Role.REVIEWER), query=ListQuery())[1] == 2
     assert statistics.list(db, scope=scope_of(a, Role.RESIDENT), query=ListQuery())[1] == 0
+
+
+def test_output_value_by_enterprise_month_is_one_scoped_read(db: Session, world: World) -> None:
+    a = world.a
+    first, second = a.enterprise_ids[0], a.enterprise_ids[1]
+    submit(db, a, first, "2025-01", 120)
+    submit(db, a, first, "2025-03", 80.5)
+    submit(db, a, second, "2025-03", 60)
+    submit(db, a, second, "2025-05", 999)  # after the range
+    submit(db, a, first, "2024-12", 999)  # before the range
+    submit(db, world.b, world.b.enterprise_ids[0], "2025-03", 10)  # another park
+    read = statistics.output_value_by_enterprise_month
+    # months named by any day in them; the end month is included
+    got = read(db, scope=admin(a), park_id=a.park_id, start=dt.date(2025, 1, 15), end=dt.date(2025, 4, 30))
+    assert got == {(first, month("2025-01")): 120.0, (first, month("2025-03")): 80.5, (second, month("2025-03")): 60.0}
+    one = read(
+        db, scope=admin(a), park_id=a.park_id, start=month("2025-01"), end=month("2025-12"), enterprise_id=second
+    )
+    assert one == {(second, month("2025-03")): 60.0, (second, month("2025-05")): 999.0}
+    # an enterprise reads only its own months, a resident none, another park's admin none of park A's
+    own = read(
+        db, scope=scope_of(a, Role.ENTERPRISE, second), park_id=a.park_id, start=month("2025-01"), end=month("2025-04")
+    )
+    assert own == {(second, month("2025-03")): 60.0}
+    assert (
+        read(db, scope=scope_of(a, Role.RESIDENT), park_id=a.park_id, start=month("2025-01"), end=month("2025-12"))
+        == {}
+    )
+    assert read(db, scope=admin(world.b), park_id=a.park_id, start=month("2025-01"), end=month("2025-12")) == {}
 
 
 # -- import ----------------------------------------------------------------------------------------------------

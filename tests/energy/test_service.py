@@ -206,3 +206,22 @@ def test_an_enterprise_sees_only_its_own(db: Session, world: World) -> None:
         db, scope=enterprise_scope(world), enterprise_id=world.a.enterprise_ids[0], year=2025
     )
     assert own.enterprise_id == world.a.enterprise_ids[0]
+
+
+def test_intensity_per_wan_yuan_reads_economy_through_its_service(db: Session, world: World) -> None:
+    from tests.economy.helpers import submit
+
+    scope = system_scope(world.a.park_id)
+    enterprise = world.a.enterprise_ids[0]
+    service.create_entry(
+        db,
+        scope=scope,
+        data=EntryCreate(enterprise_id=enterprise, carrier="bituminous", period="2025-01", quantity=100),
+    )
+    for period, output in (("2025-01", 120.0), ("2025-07", 80.0), ("2024-12", 999.0)):  # 2024 is not counted
+        submit(db, world.a, enterprise, period, output)
+    account = service.enterprise_account(db, scope=scope, enterprise_id=enterprise, year=2025)
+    assert account.output_value_wan_yuan == pytest.approx(200.0)
+    assert account.tco2_per_wan_yuan == pytest.approx(207.15 / 200, abs=1e-4)
+    park = service.park_summary(db, scope=scope, year=2025)
+    assert park.output_value_wan_yuan == pytest.approx(200.0)

@@ -1,5 +1,6 @@
-"""The environment demo on a freshly built demo park: outlets on every enterprise wastewater monitor, permits, a
-year of the waste ledger (balanced), manifests, one hazardous waste batch near its storage limit; deterministic."""
+"""The environment demo on a freshly built demo park: outlets on every enterprise wastewater and flue gas
+monitor, permits, a year of the waste ledger (balanced), manifests, one hazardous waste batch near its storage
+limit; deterministic."""
 
 from __future__ import annotations
 
@@ -44,13 +45,28 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[sessionm
 def test_demo_outlets_ledger_and_batches(demo_db: tuple[sessionmaker[Session], int]) -> None:
     factory, park_id = demo_db
     with factory() as db:
-        monitors = db.scalar(
-            select(func.count())
-            .select_from(Device)
-            .where(Device.park_id == park_id, Device.kind == "wastewater_monitor", Device.enterprise_id.is_not(None))
-        )
-        assert monitors and db.scalar(select(func.count()).select_from(Outlet)) == monitors
-        assert db.scalar(select(func.count()).select_from(OutletFactor)) == 4 * monitors
+
+        def monitors_of(kind: str) -> int:
+            return (
+                db.scalar(
+                    select(func.count())
+                    .select_from(Device)
+                    .where(Device.park_id == park_id, Device.kind == kind, Device.enterprise_id.is_not(None))
+                )
+                or 0
+            )
+
+        def outlets_of(medium: str) -> int:
+            return db.scalar(select(func.count()).select_from(Outlet).where(Outlet.medium == medium)) or 0
+
+        monitors, stacks = monitors_of("wastewater_monitor"), monitors_of("flue_gas_monitor")
+        # a water outlet per wastewater monitor, an air outlet (SO2, NOx, PM, O2, flow) per flue gas monitor
+        assert monitors and outlets_of("water") == monitors
+        assert 0 < stacks <= 12 and outlets_of("air") == stacks
+        assert db.scalar(select(func.count()).select_from(OutletFactor)) == 4 * monitors + 5 * stacks
+        air = [service.outlet_read(db, o) for o in db.scalars(select(Outlet).where(Outlet.medium == "air"))]
+        assert {o.standard for o in air} == {"GB13271-2014-T2-gas"}
+        assert all({f.factor for f in o.factors} == {"so2", "nox", "pm", "o2", "gas_flow"} for o in air)
         assert db.scalar(
             select(func.count()).select_from(OutletFactor).where(OutletFactor.alarm_rule_id.is_not(None))
         ) == sum(  # a rule for every factor the outlet's standard limits (三级 does not limit NH3-N)

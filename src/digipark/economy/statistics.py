@@ -20,7 +20,7 @@ import zoneinfo
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -118,6 +118,29 @@ def get_by_period(session: Session, *, scope: Scope, enterprise_id: int, period:
     )
     found: MonthlyStatistic | None = session.scalar(stmt)
     return found
+
+
+def output_value_by_enterprise_month(
+    session: Session,
+    *,
+    scope: Scope,
+    park_id: int,
+    start: dt.date,
+    end: dt.date,
+    enterprise_id: int | None = None,
+) -> dict[tuple[int, dt.date], float]:
+    """Output value (万元) per (enterprise, month) of the park's months `start`..`end` (inclusive, months named
+    by any day in them) that the caller may read: one aggregate query, no ORM rows (other domains' bulk read,
+    e.g. energy intensity of a park-year). A month without a submission is absent."""
+    first, last = start.replace(day=1), end.replace(day=1)
+    model = MonthlyStatistic
+    aggregate: Select[Any] = select(  # type: ignore[assignment]
+        model.enterprise_id, model.period, func.sum(model.output_value_wan_yuan)
+    ).group_by(model.enterprise_id, model.period)
+    stmt = scope.readable(model, aggregate).where(model.park_id == park_id, model.period >= first, model.period <= last)
+    if enterprise_id is not None:
+        stmt = stmt.where(model.enterprise_id == enterprise_id)
+    return {(int(e), period): float(v) for e, period, v in session.execute(stmt)}
 
 
 # -- writes ----------------------------------------------------------------------------------------------------

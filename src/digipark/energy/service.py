@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
@@ -31,10 +31,7 @@ from digipark.core.config import get_settings
 from digipark.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed, field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.core.spreadsheet import Column, FileTooLarge, ImportFailed, ImportReport, RowError, UnsupportedFile
-
-# Economy's monthly statistics are read as one scoped aggregate (economy.statistics' own rows): loading them
-# through statistics.all_rows as ORM objects took 1.7 s of the park-year's 2 s budget (bench/carbon.py).
-from digipark.economy.models import MonthlyStatistic
+from digipark.economy import statistics
 from digipark.energy import carbon, standard_coal, tariffs
 from digipark.energy.factors import NATIONAL, carriers, coal_table, default_tariff, factor_set
 from digipark.energy.models import (
@@ -1112,16 +1109,20 @@ def _pct(now: float, before: float | None) -> float | None:
 def _output_values(
     session: Session, scope: Scope, park_id: int, year: int, enterprise_id: int | None = None
 ) -> dict[int, float]:
-    """Output value (万元) of `year` per enterprise, from economy's monthly statistics (what the caller may read):
-    one aggregate over the statistics service's rows, read through the caller's scope."""
-    model = MonthlyStatistic
-    aggregate: Select[Any] = select(model.enterprise_id, func.sum(model.output_value_wan_yuan))  # type: ignore[assignment]
-    stmt = scope.readable(model, aggregate.group_by(model.enterprise_id)).where(
-        model.park_id == park_id, model.period >= dt.date(year, 1, 1), model.period <= dt.date(year, 12, 1)
+    """Output value (万元) of `year` per enterprise, from economy's monthly statistics (what the caller may read),
+    through the statistics service's bulk read (one scoped aggregate, no ORM rows)."""
+    months = statistics.output_value_by_enterprise_month(
+        session,
+        scope=scope,
+        park_id=park_id,
+        start=dt.date(year, 1, 1),
+        end=dt.date(year, 12, 1),
+        enterprise_id=enterprise_id,
     )
-    if enterprise_id is not None:
-        stmt = stmt.where(model.enterprise_id == enterprise_id)
-    return {int(e): float(v or 0.0) for e, v in session.execute(stmt)}
+    out: dict[int, float] = defaultdict(float)
+    for (ident, _), value in months.items():
+        out[ident] += value
+    return dict(out)
 
 
 def _line_read(line: carbon.Line) -> LineRead:

@@ -916,6 +916,9 @@ def build_demo_extras(
         counts.update(energy_demo.build_energy_demo(session, park_id=park_id, as_of=as_of, seed=seed))
         counts.update(environment_demo.build_environment_demo(session, park_id=park_id, as_of=as_of, seed=seed))
         counts.update(safety_demo.build_safety_demo(session, park_id=park_id, as_of=as_of, seed=seed))
+        from digipark.sim.alarms_demo import build_alarms_demo
+
+        counts.update(build_alarms_demo(session, park_id=park_id, as_of=as_of, seed=seed))
         return counts
     finally:
         audit.set_actor(session, previous)

@@ -1,11 +1,13 @@
 """The demo park's environment data: an online-monitored wastewater outlet on every wastewater monitor of an
 enterprise (COD, NH3-N, pH and flow linked to the monitor's points, with alarm rules at the standard's limits),
-permitted annual COD and NH3-N quantities, a year of monthly general industrial solid waste ledger entries for the
-industrial enterprises, hazardous waste batches with transfer manifests — one batch close to its storage limit.
+an air outlet on every flue gas monitor (SO2, NOx, PM, O2 and flow of a natural-gas boiler stack, GB 13271-2014
+表2 燃气锅炉), permitted annual COD, NH3-N, SO2 and NOx quantities, a year of monthly general industrial solid
+waste ledger entries for the industrial enterprises, hazardous waste batches with transfer manifests — one batch
+close to its storage limit — and an exceedance scan of the history window (`scheduler.scan_due`; in the served demo
+the telemetry history arrives later and the scanner of the ingest runtime catches up with it).
 
-The demo has no flue gas (stack) telemetry, so there are no air outlets. Synthetic: magnitudes are plausible for
-a park near Suzhou, not measurements. Deterministic from the seed (the near-limit batch is dated back from today so
-that it is near its limit whenever the demo is built)."""
+Synthetic: magnitudes are plausible for a park near Suzhou, not measurements. Deterministic from the seed (the
+near-limit batch is dated back from today so that it is near its limit whenever the demo is built)."""
 
 from __future__ import annotations
 
@@ -17,13 +19,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import system_scope
-from digipark.environment import service
+from digipark.environment import scheduler, service
 from digipark.environment.models import HazardousBatch, TransferManifest, WasteEntry
 from digipark.environment.schemas import FactorLink, OutletCreate, PermitQuotaCreate
 from digipark.registry.models import Device, Enterprise, Point
+from digipark.sim import telemetry_demo
 
 MONTHS = 12
 FACTOR_BY_POINT = {"cod_mgl": "cod", "nh3n_mgl": "nh3n", "ph": "ph", "flow_m3h": "water_flow"}
+AIR_FACTOR_BY_POINT = {"so2_mgm3": "so2", "nox_mgm3": "nox", "pm_mgm3": "pm", "o2_pct": "o2", "flow_m3h": "gas_flow"}
+# the demo's stacks are natural-gas boilers (their enterprises have gas meters); the limits are in
+# environment/data/pollution.yaml with their status
+AIR_STANDARD = "GB13271-2014-T2-gas"
+# permitted annual SO2 and NOx: the typical measured concentration (sim/data/telemetry_demo.yaml's flue gas model)
+# at 0.7 of a peak flow of 25 m³/h per employee, with 30 % headroom
+AIR_PERMITS = (("so2", 12.0), ("nox", 110.0))
+FLUE_M3H_PER_EMPLOYEE = 25.0
 # GB/T 4754 division -> (emission standard key, general waste categories, hazardous wastes (category, code, name))
 PROFILES: dict[str, tuple[str, tuple[str, ...], tuple[tuple[str, str, str], ...]]] = {
     "33": ("GB8978-1996-1", ("SW17", "SW59"), (("HW17", "336-064-17", "电镀污泥"), ("HW08", "900-249-08", "废矿物油"))),
@@ -106,6 +117,56 @@ def build_environment_demo(session: Session, *, park_id: int, as_of: dt.date, se
                     year=as_of.year,
                     factor=factor,
                     annual=round(annual_t, 4),
+                    valid_to=dt.date(as_of.year + 4, 12, 31),
+                ),
+            )
+            counts["permits"] += 1
+
+    # -- air outlets on the enterprises' flue gas monitors, and their SO2 and NOx permits --------------------------
+    stacks = session.scalars(
+        select(Device)
+        .where(Device.park_id == park_id, Device.kind == "flue_gas_monitor", Device.enterprise_id.is_not(None))
+        .order_by(Device.id)
+    ).all()
+    stack_points: dict[int, dict[str, int]] = defaultdict(dict)
+    for device_id, key, ident in session.execute(
+        select(Point.device_id, Point.key, Point.id).where(Point.device_id.in_([d.id for d in stacks]))
+    ):
+        stack_points[device_id][key] = ident
+    air_permitted: set[int] = set()
+    for n, device in enumerate(stacks, start=1):
+        enterprise = enterprises[device.enterprise_id or 0]
+        service.create_outlet(
+            session,
+            scope=scope,
+            data=OutletCreate(
+                enterprise_id=enterprise.id,
+                code=f"DA{n:03d}",
+                name=f"{device.name}排放口",
+                medium="air",
+                standard=AIR_STANDARD,
+                factors=[
+                    FactorLink(factor=factor, point_id=stack_points[device.id][key])
+                    for key, factor in AIR_FACTOR_BY_POINT.items()
+                    if key in stack_points[device.id]
+                ],
+            ),
+        )
+        counts["outlets"] += 1
+        if enterprise.id in air_permitted:
+            continue
+        air_permitted.add(enterprise.id)
+        flow_m3h = max(3000.0, float(enterprise.employees or 20) * FLUE_M3H_PER_EMPLOYEE) * 0.7
+        for factor, mg_m3 in AIR_PERMITS:
+            service.create_permit(
+                session,
+                scope=scope,
+                data=PermitQuotaCreate(
+                    enterprise_id=enterprise.id,
+                    permit_no=f"{enterprise.uscc}001P",
+                    year=as_of.year,
+                    factor=factor,
+                    annual=round(mg_m3 * flow_m3h * 8760 / 1e9 * 1.3, 4),
                     valid_to=dt.date(as_of.year + 4, 12, 31),
                 ),
             )
@@ -197,4 +258,10 @@ def build_environment_demo(session: Session, *, park_id: int, as_of: dt.date, se
     session.flush()
     counts["hazardous_batches"] = len(batches)
     counts["manifests"] = len(manifests)
+
+    # -- exceedances of the telemetry history window (whatever hour rollups are there already) ------------------
+    now = dt.datetime.now(dt.UTC)
+    history_days = int(telemetry_demo.spec()["history"]["days"])
+    results = scheduler.scan_due(session, now=now, first=today - dt.timedelta(days=history_days))
+    counts["exceedances"] = sum(r.created for r in results)
     return counts

@@ -10,7 +10,8 @@ twice. The model (sim/data/telemetry_demo.yaml):
   passing-weather waves). A meter's register is the integral of its consumption since a fixed epoch, so it only
   increases; its power / flow point is the derivative, sampled with noise.
 - indoor temperature and humidity follow the weather and the building's occupied hours; gas detectors, air
-  quality, wastewater, vibration and parking sensors have their own simple models.
+  quality, wastewater, flue gas (with occasional high episodes), vibration and parking sensors have their own
+  simple models.
 - faults: a device goes silent for a while (offline), a sample spikes, a sensor reads outside its range
   (stored with quality BAD), a sensor drifts slowly and is recalibrated.
 
@@ -270,6 +271,12 @@ def _size(kind: str, profile: str, enterprise: Enterprise | None, building_use: 
         return _between(s["gas"]["peak_m3h"], u)
     if kind == "steam_meter":
         return _between(s["steam"]["peak_th"], u)
+    if kind == "flue_gas_monitor":
+        gas = s["flue_gas"]
+        low, high = (float(v) for v in gas["peak_m3h"])
+        if employees is not None:
+            return min(high, max(low, employees * float(gas["m3h_per_employee"]) * (0.6 + 0.8 * u)))
+        return _between(gas["peak_m3h"], u)
     return 1.0
 
 
@@ -330,6 +337,7 @@ def load_devices(session: Session, *, park_id: int, seed: int = DEFAULT_SEED) ->
 
 
 _CONSUMPTION = {"electric_energy", "water_volume", "gas_volume", "steam_mass"}
+_FLUE = ("so2_mgm3", "nox_mgm3", "pm_mgm3", "o2_pct")  # flue gas monitor points modelled from spec()["flue_gas"]
 
 
 class SimModel:
@@ -368,6 +376,13 @@ class SimModel:
         self._drifts: dict[tuple[int, int], tuple[int, int, float] | None] = {}  # (point, cycle) -> start, end, rate
         self._registers: dict[int, float] = {}  # point -> register value at the epoch
         self._meter_salt = {m: _stable(m) & 0xFFFF for m in _CONSUMPTION}
+        g = s["flue_gas"]
+        self.flue = {k: (float(v["base"]), float(v["load"]), float(v["noise"])) for k, v in g.items() if k in _FLUE}
+        self.episode_window = int(float(g["episode"]["window_h"]) * HOUR_MS)
+        self.episode_share = float(g["episode"]["share"])
+        self.episode_hours = [float(v) for v in g["episode"]["hours"]]
+        self.episode_factor = [float(v) for v in g["episode"]["factor"]]
+        self._episodes: dict[tuple[int, int], tuple[int, int, str, float] | None] = {}  # (device, window) -> episode
 
     # -- time --------------------------------------------------------------------------------------------
     def local_day(self, t_ms: int) -> int:
@@ -471,6 +486,41 @@ class SimModel:
             return 0.0
         return drift[2] * (t_ms - drift[0])
 
+    def episode(self, device: SimDevice, t_ms: int) -> tuple[str, float] | None:
+        """The flue gas point running high at t and its factor (at most one episode per window), or None."""
+        window = t_ms // self.episode_window
+        key = (device.device_id, window)
+        if key not in self._episodes:
+            found = None
+            if _unit(device.seed, 20, window) < self.episode_share:
+                length = int(_between(self.episode_hours, _unit(device.seed, 21, window)) * HOUR_MS)
+                start = window * self.episode_window + int(
+                    _unit(device.seed, 22, window) * (self.episode_window - length)
+                )
+                pollutant = _FLUE[int(_unit(device.seed, 23, window) * 3)]
+                found = (
+                    start,
+                    start + length,
+                    pollutant,
+                    _between(self.episode_factor, _unit(device.seed, 24, window)),
+                )
+            self._episodes[key] = found
+        episode = self._episodes[key]
+        if episode is None or not episode[0] <= t_ms < episode[1]:
+            return None
+        return episode[2], episode[3]
+
+    def _flue_gas(self, device: SimDevice, point: SimPoint, t_ms: int, n: float) -> float:
+        load = self.load(device, t_ms)
+        if point.key == "flow_m3h":
+            return max(0.0, device.size * load * (1 + 0.05 * n))
+        base, per_load, noise = self.flue.get(point.key, (0.0, 0.0, 0.0))
+        value = max(0.0, base + per_load * load + noise * n)
+        episode = self.episode(device, t_ms)
+        if episode is not None and episode[0] == point.key:
+            value *= episode[1]
+        return value
+
     def _faulty(self, point: SimPoint, t_ms: int, value: float) -> float:
         second = t_ms // 1000
         if point.quantity in self.spike_quantities and _unit(point.seed, 10, second) < self.spike_share:
@@ -492,7 +542,9 @@ class SimModel:
             return round(start + self.consumed(device, q, t_ms), 3)
         n = _signed(point.seed, 2, t_ms // 1000)  # per-sample noise
         w = self.weather
-        if q == "electric_power":
+        if device.kind == "flue_gas_monitor":
+            value = self._flue_gas(device, point, t_ms, n)
+        elif q == "electric_power":
             value = self.rate(device, "electric_energy", t_ms) * (1 + self.sample_noise * n)
         elif q == "volume_flow_rate":
             value = max(0.0, self.rate(device, "water_volume", t_ms) * (1 + 0.06 * n))

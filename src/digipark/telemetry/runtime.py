@@ -113,6 +113,12 @@ async def run_ingest(
         from digipark.alarms.engine import start_rules_engine  # rules evaluate where readings are stored
 
         stoppers.append(start_rules_engine().astop)
+        from digipark.safety.automation import start_auto_incidents  # alarms a plan names open incidents
+
+        stoppers.append(start_auto_incidents().astop)  # after the engine's: it drains the last alarms first
+        from digipark.environment.scheduler import start_exceedance_scanner  # daily pollutant exceedance scan
+
+        stoppers.append(start_exceedance_scanner().astop)
     else:
         sink = streams.JetStreamSink(js, stream_settings)
 

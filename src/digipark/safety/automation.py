@@ -1,0 +1,227 @@
+"""Incidents that open by themselves: an active emergency plan with `auto_open_severity` opens an incident from
+every alarm raised at or above that severity in its area (a park plan: the whole park; an enterprise plan: that
+enterprise's alarms).
+
+The domains talk through events: this module subscribes to `alarms.events.AlarmRaised` (published after the alarm
+writer commits, in its thread) and hands each one to a thread of its own, so the alarm path never waits for it.
+Each incident is opened in its own transaction, audited as the system actor `safety-automation`, and never twice
+for one alarm (an alarm raised again, or one whose incident was closed, opens nothing new).
+
+`start_auto_incidents()` / `stop_auto_incidents()` run next to the rules engine (telemetry.runtime.run_ingest with
+a database sink), where alarms are raised. Tests call `open_for_alarm` in their own session, or build
+`AutoIncidents(sync=True)` and call `on_raised`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digipark.alarms.events import AlarmRaised
+from digipark.audit.service import Actor, set_actor
+from digipark.auth.scope import Scope, system_scope
+from digipark.core.events import bus
+from digipark.registry.models import Point
+from digipark.safety import alarm_link, service
+from digipark.safety.alarm_link import SEVERITIES
+from digipark.safety.models import EmergencyPlan, Incident
+from digipark.safety.schemas import IncidentFromAlarm
+
+log = logging.getLogger("digipark.safety.automation")
+
+ACTOR = Actor("safety-automation", role="system")
+KINDS = ("fire", "leak", "explosion", "poisoning", "injury", "other")
+
+
+@cache
+def settings() -> dict[str, Any]:
+    text = resources.files("digipark.safety").joinpath("data/auto_incident.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def rank(severity: str | None) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+
+
+def automation_scope(park_id: int) -> Scope:
+    return dataclasses.replace(system_scope(park_id), username=ACTOR.name)
+
+
+def plan_for(session: Session, *, park_id: int, enterprise_id: int | None, severity: str) -> EmergencyPlan | None:
+    """The active plan that opens an incident for an alarm of `severity` here: the enterprise's own first."""
+    plans = session.scalars(
+        select(EmergencyPlan)
+        .where(
+            EmergencyPlan.park_id == park_id,
+            EmergencyPlan.active.is_(True),
+            EmergencyPlan.auto_open_severity.is_not(None),
+        )
+        .order_by(EmergencyPlan.enterprise_id.is_(None), EmergencyPlan.id)
+    )
+    for plan in plans:
+        if plan.enterprise_id not in (None, enterprise_id):
+            continue
+        if 0 <= rank(plan.auto_open_severity) <= rank(severity):
+            return plan
+    return None
+
+
+def _kind(session: Session, point_id: int | None, plan: EmergencyPlan) -> str:
+    quantity = session.scalar(select(Point.quantity).where(Point.id == point_id)) if point_id is not None else None
+    kind = settings()["kind_by_quantity"].get(quantity) if quantity else None
+    if kind is None:
+        kind = next((k for k in plan.incident_kinds if k in KINDS), "other")
+    return str(kind)
+
+
+def open_for_alarm(
+    session: Session, *, alarm_id: int, park_id: int, enterprise_id: int | None, severity: str
+) -> Incident | None:
+    """Open the incident of a raised alarm when a plan says so; None when no plan asks for it or the alarm has had
+    an incident already. Does not commit."""
+    plan = plan_for(session, park_id=park_id, enterprise_id=enterprise_id, severity=severity)
+    if plan is None:
+        return None
+    if session.scalar(select(Incident.id).where(Incident.alarm_id == alarm_id).limit(1)) is not None:
+        return None
+    scope = automation_scope(park_id)
+    facts = alarm_link.get(session, scope=scope, ident=alarm_id)
+    if rank(facts.severity) < rank(plan.auto_open_severity):  # the event is older than the alarm's row
+        return None
+    data = IncidentFromAlarm.model_validate(
+        {"alarm_id": alarm_id, "kind": _kind(session, facts.point_id, plan), "plan_id": plan.id}
+    )
+    return service.create_incident_from_alarm(session, scope=scope, data=data)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    alarm_id: int
+    park_id: int
+    enterprise_id: int | None
+    severity: str
+
+
+class AutoIncidents:
+    """The subscriber: `on_raised` queues, a thread opens (or, with `sync`, opens in the calling thread)."""
+
+    def __init__(self, *, sync: bool = False) -> None:
+        self.sync = sync
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # one alarm at a time: never two incidents for one alarm
+        self.opened: list[int] = []
+
+    def on_raised(self, event: AlarmRaised) -> None:
+        if event.park_id is None or rank(event.severity) < 0:
+            return
+        job = _Job(event.alarm_id, event.park_id, event.enterprise_id, event.severity)
+        if self.sync:
+            self._handle(job)
+        else:
+            self._queue.put(job)
+
+    def _handle(self, job: _Job) -> None:
+        from digipark.core.db import transaction
+
+        with self._lock:
+            try:
+                with transaction(write=True) as session:
+                    set_actor(session, ACTOR)
+                    incident = open_for_alarm(
+                        session,
+                        alarm_id=job.alarm_id,
+                        park_id=job.park_id,
+                        enterprise_id=job.enterprise_id,
+                        severity=job.severity,
+                    )
+                    ident = incident.id if incident is not None else None
+                if ident is not None:
+                    self.opened.append(ident)
+                    log.info("safety: incident %s opened from alarm %s", ident, job.alarm_id)
+            except Exception:
+                log.exception("safety: opening an incident from alarm %s failed", job.alarm_id)
+
+    def _loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                self._handle(job)
+            finally:
+                self._queue.task_done()
+
+    def drain(self) -> None:
+        """Wait until every queued alarm is handled."""
+        if not self.sync:
+            self._queue.join()
+
+    def start(self) -> None:
+        bus.subscribe(AlarmRaised, self.on_raised)
+        if not self.sync:
+            self._thread = threading.Thread(target=self._loop, name="digipark-safety-auto-incidents", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        bus.unsubscribe(AlarmRaised, self.on_raised)
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# one subscriber per process, shared by whoever raises alarms in it
+# ---------------------------------------------------------------------------------------------------------------
+_running: AutoIncidents | None = None
+_users = 0
+_running_lock = threading.Lock()
+
+
+class AutoIncidentsHandle:
+    def __init__(self) -> None:
+        self._stopped = False
+
+    def stop(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            stop_auto_incidents()
+
+    async def astop(self) -> None:
+        self.stop()
+
+
+def start_auto_incidents() -> AutoIncidentsHandle:
+    """Subscribe this process to raised alarms (or join the running subscriber)."""
+    global _running, _users
+    with _running_lock:
+        if _running is None:
+            _running = AutoIncidents()
+            _running.start()
+        _users += 1
+    return AutoIncidentsHandle()
+
+
+def stop_auto_incidents() -> None:
+    global _running, _users
+    with _running_lock:
+        _users = max(0, _users - 1)
+        if _users or _running is None:
+            return
+        running, _running = _running, None
+    running.stop()
+
+
+def running_auto_incidents() -> AutoIncidents | None:
+    return _running
