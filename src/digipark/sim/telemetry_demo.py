@@ -1220,9 +1220,20 @@ class _Stop(Protocol):
 
 
 def _backfill_process(park_id: int, now_ms: int, progress: Any, stop: Any, database_url: str) -> None:
-    """The back-fill in its own process (spawned): the web process keeps its interpreter to itself."""
+    """The back-fill in its own process (spawned): the web process keeps its interpreter to itself. It stops
+    when the demo process ends, however it ends (a killed parent does not stop a daemon child by itself)."""
     import contextlib
+    import multiprocessing
     import os
+
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+
+        def stop_with_parent() -> None:
+            parent.join()
+            stop.set()
+
+        threading.Thread(target=stop_with_parent, name="digipark-backfill-parent", daemon=True).start()
 
     from digipark.core.db import make_engine, use_engine
 

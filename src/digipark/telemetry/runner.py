@@ -279,8 +279,8 @@ class DatabaseSink:
 
     On PostgreSQL (with `rollup_refresh_interval_s` > 0) batches defer their coarser rollups
     (`store.write_readings(defer_coarse=True)`) and the sink refreshes them (`rollups.refresh_pending`, its own
-    transaction): after a batch that was not full (the queue is drained: light load, so charts are current at
-    once), at least every interval under load, when no batch came for an interval, and on close."""
+    transaction) after a batch once `rollup_refresh_interval_s` has passed since the last refresh, one interval
+    after the last batch, and on close: coarse charts lag live data by about one interval."""
 
     def __init__(
         self,
@@ -288,7 +288,6 @@ class DatabaseSink:
         *,
         concurrency: int | None = None,
         refresh_interval_s: float | None = None,
-        full_batch: int | None = None,
     ) -> None:
         from digipark.core.config import get_settings
         from digipark.core.db import get_engine
@@ -300,11 +299,11 @@ class DatabaseSink:
         concurrency = (2 if postgresql else 1) if concurrency is None else concurrency
         self.concurrency = concurrency
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="digipark-ingest")
+        self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digipark-rollup-refresh")
         settings = get_settings()
         interval = settings.rollup_refresh_interval_s if refresh_interval_s is None else refresh_interval_s
         self.refresh_interval_s = interval
         self.defer_coarse = interval > 0 and postgresql
-        self.full_batch = settings.ingest_batch_size if full_batch is None else full_batch
         self._refreshed = time.monotonic()
         self._tail: asyncio.TimerHandle | None = None
         # concurrent batches write in the order they were taken (a later batch overtaking an earlier one would
@@ -338,10 +337,6 @@ class DatabaseSink:
                 summary = ingestor.ingest(session, messages, options=options)
         finally:
             self._end_turn(ticket)
-        if self.defer_coarse and (
-            len(messages) < self.full_batch or time.monotonic() - self._refreshed >= self.refresh_interval_s
-        ):
-            self.refresh()
         return BatchResult(
             messages=len(messages),
             stored=int(getattr(summary, "stored", 0)),
@@ -366,20 +361,24 @@ class DatabaseSink:
     async def __call__(self, messages: list[InboundMessage]) -> BatchResult:
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self._executor, self._ingest, messages, next(self._tickets))
-        if self.defer_coarse:  # a refresh one interval after the last batch, whatever it was
-            if self._tail is not None:
+        if self.defer_coarse:  # in a thread of its own: batches go on meanwhile
+            if time.monotonic() - self._refreshed >= self.refresh_interval_s:
+                self._refreshed = time.monotonic()
+                loop.run_in_executor(self._refresher, self.refresh)
+            if self._tail is not None:  # and one interval after the last batch, whatever it was
                 self._tail.cancel()
             self._tail = loop.call_later(
-                self.refresh_interval_s, lambda: loop.run_in_executor(self._executor, self.refresh)
+                self.refresh_interval_s, lambda: loop.run_in_executor(self._refresher, self.refresh)
             )
         return result
 
     def close(self) -> None:
         if self._tail is not None:
             self._tail.cancel()
-        if self.defer_coarse:
-            self._executor.submit(self.refresh)
         self._executor.shutdown(wait=True)
+        if self.defer_coarse:
+            self._refresher.submit(self.refresh)
+        self._refresher.shutdown(wait=True)
 
 
 class MqttSource:
