@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import math
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi import Path as PathParam
@@ -21,6 +22,7 @@ from digipark.alarms.api import open_alarm_stream
 from digipark.alarms.models import ACTIVE_STATES, AlarmRule, AlarmState
 from digipark.alarms.schemas import RuleCreate, RuleUpdate
 from digipark.auth.scope import Scope
+from digipark.core.config import get_settings
 from digipark.core.errors import DomainError, PermissionDenied, ValidationFailed
 from digipark.registry.models import Point
 from digipark.telemetry import query
@@ -70,9 +72,8 @@ add_nav(NavEntry("/alarms", N_("Alarms"), _can_see))
 def _local(ms: int | None) -> str:
     if ms is None:
         return "—"
-    from digipark.telemetry.pages import devices_zone
-
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).astimezone(devices_zone()).strftime("%Y-%m-%d %H:%M:%S")
+    zone = ZoneInfo(get_settings().timezone)
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _offset_ms() -> int:
