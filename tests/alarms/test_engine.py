@@ -3,13 +3,17 @@ explicit now): every rule type, hysteresis, duration, flapping, no-data, baselin
 
 from __future__ import annotations
 
+import orjson
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from digipark.alarms import baseline, rules
+from digipark.alarms.engine import RulesEngine
 from digipark.alarms.models import AlarmRuleState
-from digipark.telemetry.models import Rollup1h
+from digipark.registry.models import Device, Point
+from digipark.telemetry.ingest import InboundMessage, Ingestor
+from digipark.telemetry.models import Reading, Rollup1h
 from tests.alarms.helpers import T0, actions, alarms, engine, feed, gas_point, make_rule
 from tests.conftest import World
 
@@ -192,3 +196,53 @@ def test_bad_conditions_are_refused(conditions: list[dict[str, object]], field: 
     with pytest.raises(rules.ConditionError) as caught:
         rules.normalise_conditions(conditions)
     assert caught.value.field == field
+
+
+def _gas_message(db: Session, world: World, value: float, *, ts: int = T0, token: str | None = None) -> InboundMessage:
+    device = db.get(Device, world.a.device_ids[1])
+    key = db.scalar(select(Point.key).where(Point.id == gas_point(world)))
+    assert device is not None and key is not None
+    topic = f"digipark/v1/{token or device.token}/telemetry"
+    return InboundMessage("mqtt", topic, None, orjson.dumps({"ts": ts, "values": {key: value}}), T0)
+
+
+def test_readings_are_evaluated_as_they_arrive_before_they_are_stored(db: Session, world: World) -> None:
+    rule = make_rule(db, world, [{"type": "threshold", "op": "above", "high": 25, "hysteresis": 5}])
+    ingestor = Ingestor(clock=lambda: T0)
+    ingestor.cache.load(db)
+    e = RulesEngine(sync=True, clock=lambda: T0 / 1000, ingestor=ingestor)
+    e.load(db)
+    e.on_received(
+        [
+            _gas_message(db, world, 90, token="no-such-token"),  # not a device: nothing
+            _gas_message(db, world, 150, ts=T0 + 1),  # beyond the point's valid range: bad quality, no alarm
+            _gas_message(db, world, 90, ts=T0 + 10 * 60_000),  # ahead of the server clock: rejected when stored
+        ]
+    )
+    assert alarms(db, rule) == []
+    e.on_received([_gas_message(db, world, 30, ts=T0 + 2)])
+    [alarm] = alarms(db, rule)
+    assert alarm.state == "raised" and alarm.trigger_value == 30
+    assert db.scalar(select(func.count()).select_from(Reading).where(Reading.point_id == gas_point(world))) == 0
+    # the same reading once stored, and a late one, change nothing; a newer one clears the alarm
+    feed(e, gas_point(world), [(2, 30), (1, 10)])
+    [alarm] = alarms(db, rule)
+    assert alarm.state == "raised" and actions(db, alarm.id) == ["raised"]
+    feed(e, gas_point(world), [(3, 10)])
+    assert [a.state for a in alarms(db, rule)] == ["cleared"]
+
+
+def test_a_device_the_rules_do_not_watch_is_not_read_on_arrival(db: Session, world: World) -> None:
+    make_rule(db, world, [{"type": "threshold", "op": "above", "high": 25}])
+    ingestor = Ingestor(clock=lambda: T0)
+    ingestor.cache.load(db)
+    e = RulesEngine(sync=True, clock=lambda: T0 / 1000, ingestor=ingestor)
+    e.load(db)
+    assert e.devices == {world.a.device_ids[1]}
+    meter = db.get(Device, world.a.device_ids[0])
+    assert meter is not None
+    key = db.scalar(select(Point.key).where(Point.device_id == meter.id).limit(1))
+    body = orjson.dumps({str(key): 1})
+    message = InboundMessage("mqtt", f"digipark/v1/{meter.token}/telemetry", None, body, T0)
+    assert ingestor.readings_of([message], e.devices) == []
+    assert ingestor.readings_of([message], {meter.id}) != []

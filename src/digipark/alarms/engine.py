@@ -1,7 +1,8 @@
 """The rules engine: evaluates every incoming reading against a precompiled index of rules by point id, runs a
 timer for no-data, deferred flapping clears and escalation, and writes alarms only on transitions.
 
-Per reading (in the ingest thread, after its batch committed): one dict lookup by point id; for each rule on that
+Per reading (as it arrives, `on_received`; again once stored, `on_readings`, which passes over what it has seen):
+one dict lookup by point id; for each rule on that
 point, its conditions are evaluated in memory (rules.evaluate). No SQL. A transition (a condition starts or stops
 holding, an alarm is raised or cleared) is queued to the writer thread, which persists the rule state, writes the
 alarm and its history in one transaction (audited, actor "rules"), then sends notifications. State survives a
@@ -21,7 +22,7 @@ import queue
 import threading
 import time
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -36,6 +37,7 @@ from digipark.core.config import get_settings
 from digipark.core.events import bus
 from digipark.registry.models import Building, Device, Point
 from digipark.telemetry.events import ReadingsStored
+from digipark.telemetry.ingest import InboundMessage, Ingestor, get_ingestor
 from digipark.telemetry.models import PointLatest
 
 log = logging.getLogger("digipark.alarms.engine")
@@ -210,9 +212,12 @@ def rule_targets(session: Session, rule: AlarmRule) -> list[Target]:
 # the engine
 # ---------------------------------------------------------------------------------------------------------------
 class RulesEngine:
-    def __init__(self, *, sync: bool = False, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, *, sync: bool = False, clock: Callable[[], float] = time.time, ingestor: Ingestor | None = None
+    ) -> None:
         self.sync = sync
         self.clock = clock
+        self.ingestor = ingestor  # reads arriving messages (on_received); None: the process's
         self._lock = threading.RLock()
         self.by_point: dict[int, list[Source]] = {}
         # point -> (lo, hi): every rule of the point is a plain threshold at rest, so a value within [lo, hi]
@@ -221,6 +226,7 @@ class RulesEngine:
         self.timer_sources: list[Source] = []
         self.flapping: set[Source] = set()
         self.last_seen: dict[int, int] = {}  # point -> ms of its newest reading (points of no-data rules)
+        self.devices: frozenset[int] = frozenset()  # the devices of the points that rules watch
         self.started_ms = int(clock() * 1000)
         self.context = Context(baselines={}, offset_ms=local_offset_ms())
         self._signature: tuple[Any, ...] = ()
@@ -315,6 +321,10 @@ class RulesEngine:
                 self.by_point = by_point
                 self.quiet = {pid: band for pid, sources in by_point.items() if (band := quiet_band(sources))}
                 self.timer_sources = timer_sources
+                self.devices = frozenset(
+                    [s.target.device_id for sources in by_point.values() for s in sources]
+                    + [s.target.device_id for s in timer_sources]
+                )
                 self.flapping = {s for sources in by_point.values() for s in sources if s.flapping} | {
                     s for s in timer_sources if s.flapping
                 }
@@ -334,14 +344,27 @@ class RulesEngine:
         self.load()
 
     # -- the per-reading path ----------------------------------------------------------------------------------
+    def on_received(self, messages: Sequence[InboundMessage]) -> None:
+        """Readings as they arrive, before their batch is stored (the ingest runner's `on_receive`): an alarm does
+        not wait for the store. The readings of devices not yet in the ingestor's cache are evaluated after they
+        are stored (`on_readings`), which passes over those already seen here."""
+        devices = self.devices
+        if devices:
+            self.evaluate((self.ingestor or get_ingestor()).readings_of(messages, devices))
+
     def on_readings(self, event: ReadingsStored) -> None:
+        self.evaluate(event.readings)
+
+    def evaluate(self, readings: Iterable[tuple[int, int, float, int]]) -> None:
+        """Each reading against the rules of its point, in order; a reading not newer than the last one a rule
+        saw of its point changes nothing (late data, or a reading seen on arrival and again once stored)."""
         by_point = self.by_point
         changes: list[Change] = []
         ctx = self.context
         quiet = self.quiet
         with self._lock:
             watched = self.last_seen
-            for pid, ts, value, quality in event.readings:
+            for pid, ts, value, quality in readings:
                 if watched and pid in watched and ts > watched[pid]:
                     watched[pid] = ts
                 band = quiet.get(pid)
@@ -373,8 +396,8 @@ class RulesEngine:
             self.quiet[pid] = band
 
     def _evaluate(self, s: Source, pid: int, ts: int, value: float, ctx: Context, out: list[Change]) -> None:
-        if s.last_ts is not None and ts < s.last_ts:
-            return  # late data does not move the state back
+        if s.last_ts is not None and ts <= s.last_ts:
+            return
         s.last_ts = ts
         conds = s.conds
         before = [c.raw for c in conds]
@@ -616,6 +639,12 @@ class RulesEngineHandle:
 
     async def astop(self) -> None:
         self.stop()
+
+    def on_received(self, messages: list[InboundMessage]) -> None:
+        """The engine's look at messages as they arrive (see RulesEngine.on_received), while it runs."""
+        engine = _engine
+        if engine is not None and not self._stopped:
+            engine.on_received(messages)
 
 
 def start_rules_engine() -> RulesEngineHandle:

@@ -46,7 +46,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
 
 import orjson
@@ -333,6 +333,30 @@ def _keys(values: Iterable[str], limit: int = 10) -> str:
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
+def _checked(
+    device: _Device, entries: list[payloads.Entry], received_ms: int, limit: int, out: list[tuple[int, int, float, int]]
+) -> None:
+    """The values of known points of these entries that `Ingestor._values` would store, appended to `out`."""
+    points = device.points
+    for ts, values in entries:
+        if ts is None:
+            ts = received_ms
+        elif ts > limit:
+            continue
+        for key, raw in values.items():
+            point = points.get(key)
+            kind = type(raw)
+            if point is None or (kind is not float and kind is not int):
+                continue
+            try:
+                value = float(raw)
+            except OverflowError:
+                continue
+            if math.isfinite(value):
+                pid, low, high = point
+                out.append((pid, ts, value, 0 if low <= value <= high else 1))
+
+
 class Ingestor:
     """One per process (see `get_ingestor`); `ingest` is safe to call from several threads."""
 
@@ -386,6 +410,39 @@ class Ingestor:
             tried[key] = now
         self._last_refresh = now
         return True
+
+    # -- a look before storing -------------------------------------------------------------------------------------
+    def readings_of(
+        self, messages: Sequence[InboundMessage], device_ids: Container[int]
+    ) -> list[tuple[int, int, float, int]]:
+        """The readings (point id, ts ms, value, quality) these messages hold for the given devices, as `run`
+        would store them, read without a session, for consumers that act on a reading as it arrives (the rules
+        engine): only devices already in the cache and enabled; messages or values `run` would reject are
+        skipped here (`run` still dead-letters them); repeats of stored readings are not recognised."""
+        cache = self.cache
+        if cache.loaded_at is None:
+            return []
+        limit = self.clock() + self.max_future_skew_ms
+        by_token = cache.by_token
+        out: list[tuple[int, int, float, int]] = []
+        for message in messages:
+            try:
+                fmt, token = payloads.route(message.topic, message.username)
+                device = by_token.get(token) if token is not None else None
+                if device is None:
+                    continue
+                if fmt is Format.GATEWAY:
+                    if device.disabled:
+                        continue
+                    for part in payloads.parse_body(fmt, message.payload):
+                        child = cache.by_code.get((device.park_id, part.device_code or ""))
+                        if child is not None and child.id in device_ids and not child.disabled:
+                            _checked(child, part.entries, message.received_ms, limit, out)
+                elif device.id in device_ids and not device.disabled:
+                    _checked(device, payloads.entries_of(message.payload), message.received_ms, limit, out)
+            except PayloadError:
+                continue
+        return out
 
     # -- the batch -------------------------------------------------------------------------------------------------
     def ingest(

@@ -103,6 +103,8 @@ class IngestRunner:
         self._last_report = time.monotonic()
         self._reported = Metrics()
         self.on_batch: Callable[[list[InboundMessage], BatchResult], None] | None = None
+        # sees each message as it is submitted, before it is stored (the rules engine's `on_received`)
+        self.on_receive: Callable[[list[InboundMessage]], None] | None = None
 
     # -- sources
 
@@ -114,6 +116,11 @@ class IngestRunner:
         """Queue messages of one source with their ack tokens; False when over the limit (stop reading)."""
         if not messages:
             return True
+        if self.on_receive is not None:
+            try:
+                self.on_receive(messages)
+            except Exception:  # storing goes on whatever a consumer does
+                log.exception("%s: on_receive failed", self.name)
         self._chunks.append((source, messages, tokens))
         self._pending += len(messages)
         self.metrics.received += len(messages)

@@ -22,9 +22,12 @@ import socket
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digipark.telemetry.runner import BrokerSource, DatabaseSink, IngestRunner, MqttSource, Sink
+
+if TYPE_CHECKING:
+    from digipark.telemetry.ingest import InboundMessage
 
 log = logging.getLogger("digipark.telemetry.runtime")
 
@@ -103,6 +106,7 @@ async def run_ingest(
     stoppers: list[Callable[[], Awaitable[None]]] = []  # disconnect
     tasks: list[asyncio.Task[Any]] = []
     database_sink: DatabaseSink | None = None
+    on_receive: Callable[[list[InboundMessage]], None] | None = None
     stream_settings = streams.StreamSettings.from_settings(plan.stream_url) if plan.stream_url else None
     sink: Sink
     if stream_settings is not None:
@@ -112,7 +116,9 @@ async def run_ingest(
         sink = database_sink
         from digipark.alarms.engine import start_rules_engine  # rules evaluate where readings are stored
 
-        stoppers.append(start_rules_engine().astop)
+        rules = start_rules_engine()
+        stoppers.append(rules.astop)
+        on_receive = rules.on_received
         from digipark.safety.automation import start_auto_incidents  # alarms a plan names open incidents
 
         stoppers.append(start_auto_incidents().astop)  # after the engine's: it drains the last alarms first
@@ -124,6 +130,7 @@ async def run_ingest(
 
     max_pending = min(plan.max_pending, 2 * plan.batch_size) if plan.worker else plan.max_pending
     runner = IngestRunner(sink, batch_size=plan.batch_size, max_pending=max_pending, name="ingest")
+    runner.on_receive = on_receive
     runner_task = asyncio.create_task(runner.run(), name="digipark-ingest-runner")
     info = IngestInfo(mode="worker" if plan.worker else ("bridge" if stream_settings else "ingest"), runner=runner)
     info.stream_url = plan.stream_url
