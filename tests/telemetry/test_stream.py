@@ -5,6 +5,7 @@ middle of the stream and restarted loses nothing and stores nothing twice."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -20,7 +22,7 @@ from sqlalchemy import Engine, func, select
 
 from digipark.telemetry.models import Reading
 from digipark.telemetry.runtime import IngestPlan, start_plan
-from digipark.telemetry.stream import HEADER_RECEIVED, HEADER_TOPIC, StreamSettings
+from digipark.telemetry.stream import HEADER_RECEIVED, HEADER_TOPIC, StreamSettings, partition_of
 from tests.conftest import TEST_NATS_URL, service_unavailable, tcp_reachable
 from tests.telemetry.test_mqtt_ingest import Meter, count_readings, meters, publish_all, publisher, wait_for
 
@@ -36,7 +38,13 @@ def stream() -> Iterator[StreamSettings]:
         service_unavailable(f"NATS at {TEST_NATS_URL}")
     name = f"T{uuid.uuid4().hex[:10]}".upper()
     settings = StreamSettings(
-        url=TEST_NATS_URL, stream=name, subject=f"digipark.test.{name}", consumer=f"c{name}", ack_wait_s=2.0
+        url=TEST_NATS_URL,
+        stream=name,
+        subject=f"digipark.test.{name}",
+        consumer=f"c{name}",
+        ack_wait_s=2.0,
+        partitions=4,
+        lease_s=2.0,
     )
     yield settings
     asyncio.run(_delete(settings))
@@ -47,9 +55,9 @@ async def _delete(settings: StreamSettings) -> None:
 
     nc = await nats.connect(settings.url)
     try:
-        await nc.jetstream().delete_stream(settings.stream)
-    except Exception:
-        pass
+        for name in (settings.stream, f"KV_{settings.lease_bucket}"):
+            with contextlib.suppress(Exception):
+                await nc.jetstream().delete_stream(name)
     finally:
         await nc.close()
 
@@ -62,6 +70,8 @@ def _env(settings: StreamSettings) -> dict[str, str]:
         "DIGIPARK_STREAM_SUBJECT": settings.subject,
         "DIGIPARK_STREAM_CONSUMER": settings.consumer,
         "DIGIPARK_STREAM_ACK_WAIT_S": str(settings.ack_wait_s),
+        "DIGIPARK_STREAM_PARTITIONS": str(settings.partitions),
+        "DIGIPARK_STREAM_LEASE_S": str(settings.lease_s),
         "DIGIPARK_LOG_LEVEL": "WARNING",
     }
 
@@ -73,7 +83,11 @@ async def _publish_to_stream(settings: StreamSettings, messages: list[tuple[str,
     try:
         now = str(int(time.time() * 1000))
         futures = [
-            await js.publish_async(settings.subject, payload, headers={HEADER_TOPIC: topic, HEADER_RECEIVED: now})
+            await js.publish_async(
+                settings.partition_subject(partition_of(topic, None, settings.partitions)),
+                payload,
+                headers={HEADER_TOPIC: topic, HEADER_RECEIVED: now},
+            )
             for topic, payload in messages
         ]
         await asyncio.gather(*futures)
@@ -179,3 +193,70 @@ def test_the_bridge_moves_mqtt_messages_into_the_stream_before_acknowledging(
             runtime.stop()
     finally:
         get_settings.cache_clear()
+
+
+class _Runner:
+    """What a JetStreamSource needs of the ingest runner: it takes every message and acknowledges it at once."""
+
+    def __init__(self, taken: list[bytes]) -> None:
+        self.taken = taken
+        self.acks: set[asyncio.Task[None]] = set()
+
+    def has_room(self) -> bool:
+        return True
+
+    def submit_many(self, messages: list[Any], source: Any, tokens: list[Any]) -> bool:
+        self.taken.extend(m.payload for m in messages)
+        task = asyncio.create_task(source.ack(tokens))
+        self.acks.add(task)
+        task.add_done_callback(self.acks.discard)
+        return True
+
+    async def wait_idle(self) -> None:
+        while self.acks:
+            await asyncio.sleep(0.01)
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
+
+
+def test_workers_share_the_partitions_and_one_that_stops_hands_its_partitions_over(stream: StreamSettings) -> None:
+    from digipark.telemetry import stream as streams
+
+    async def scenario() -> tuple[list[set[int]], set[int], list[bytes]]:
+        nc, js = await streams.connect(stream)
+        taken: list[bytes] = []
+        sources = [
+            streams.JetStreamSource(_Runner(taken), nc, js, stream, fetch=50, expires_s=0.5, tick_s=0.2)  # type: ignore[arg-type]
+            for _ in range(2)
+        ]
+        tasks = [asyncio.create_task(s.run()) for s in sources]
+        try:
+            assert await _until(lambda: all(len(s.pullers) == 2 for s in sources)), [s.pullers for s in sources]
+            shared = [set(s.pullers) for s in sources]
+            messages = [(f"digipark/v1/tok-{i}/telemetry", b'{"n":%d}' % i) for i in range(200)]
+            await _publish_to_stream(stream, messages)
+            assert await _until(lambda: len(taken) == 200)
+            sources[0].stop()
+            await tasks[0]
+            assert await _until(lambda: len(sources[1].pullers) == stream.partitions)
+            await _publish_to_stream(stream, [(f"digipark/v1/tok-{i}/telemetry", b"{}") for i in range(40)])
+            assert await _until(lambda: len(taken) == 240)
+            return shared, set(sources[1].pullers), taken
+        finally:
+            for s in sources:
+                s.stop()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await nc.close()
+
+    shared, after, taken = asyncio.run(scenario())
+    assert shared[0].isdisjoint(shared[1]) and shared[0] | shared[1] == set(range(stream.partitions))
+    assert after == set(range(stream.partitions))
+    assert sorted(p for p in taken if p != b"{}") == sorted(b'{"n":%d}' % i for i in range(200))  # each once
+    assert asyncio.run(_stream_messages(stream)) == 0  # all acknowledged

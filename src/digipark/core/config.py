@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="seconds before JetStream redelivers a batch a worker did not acknowledge"
     )
     stream_max_ack_pending: int = Field(default=100_000, ge=1, description="unacknowledged messages per consumer")
+    stream_partitions: int = Field(
+        default=16, ge=1, le=1024, description="partitions of the stream (by device); workers share them out"
+    )
+    stream_lease_s: float = Field(
+        default=5.0, gt=0, description="seconds a worker's lease on a partition lasts unless renewed (every second)"
+    )
     secret_key: str = Field(default="dev-insecure-change-me", description="signs CSRF tokens")
     cookie_secure: bool | None = Field(
         default=None, description="force the Secure cookie flag; default: secure when served over HTTPS"

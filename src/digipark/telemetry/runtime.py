@@ -137,7 +137,7 @@ async def run_ingest(
     try:
         if plan.worker:
             assert stream_settings is not None
-            source = streams.JetStreamSource(runner, js, stream_settings, fetch=plan.batch_size)
+            source = streams.JetStreamSource(runner, nc, js, stream_settings, fetch=plan.batch_size)
             tasks.append(asyncio.create_task(source.run(), name="digipark-jetstream-fetch"))
             pausers.append(source.stop)
         else:
