@@ -347,8 +347,8 @@ class JetStreamSource:
                 self._revisions.pop(partition)
                 await self._drop(partition)
         extra = sorted(self._revisions)[fair:]
+        await asyncio.gather(*(self._drop(partition) for partition in extra))
         for partition in extra:
-            await self._drop(partition)
             with contextlib.suppress(Exception):
                 await kv.delete(f"partition.{partition}", last=self._revisions.pop(partition))
         free = [p for p in range(self.settings.partitions) if p not in held]
