@@ -90,8 +90,8 @@ def test_with_a_state_only_new_data_is_scanned_and_today_waits(db: Session, worl
 
 def test_the_scanner_thread_starts_and_stops() -> None:
     handle = scheduler.start_exceedance_scanner()
-    running = scheduler._running
+    running = scheduler.running_exceedance_scanner()
     assert running is not None and running._thread is not None and running._thread.is_alive()
     handle.stop()
     handle.stop()  # a second stop does nothing
-    assert scheduler._running is None and running._thread is None
+    assert scheduler.running_exceedance_scanner() is None and running._thread is None

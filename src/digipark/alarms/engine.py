@@ -8,9 +8,10 @@ holding, an alarm is raised or cleared) is queued to the writer thread, which pe
 alarm and its history in one transaction (audited, actor "rules"), then sends notifications. State survives a
 restart: it is read back from `alarm_rule_state` when the engine loads.
 
-`start_rules_engine()` / `stop_rules_engine()` are called where ingestion runs (telemetry.runtime.run_ingest with a
-database sink: `digipark demo`, `digipark ingest`, `digipark ingest --worker`). Tests build a `RulesEngine(sync=True)`
-and call `on_readings` / `tick` directly: transitions are then written in the calling thread.
+`start_rules_engine()` (stopped through the handle it returns, `core.background`) is called where ingestion runs
+(telemetry.runtime.run_ingest with a database sink: `digipark demo`, `digipark ingest`, `digipark ingest --worker`).
+Tests build a `RulesEngine(sync=True)` and call `on_readings` / `tick` directly: transitions are then written in the
+calling thread.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from digipark.alarms import rules as rule_logic
 from digipark.alarms.events import RulesChanged
 from digipark.alarms.models import Alarm, AlarmRule, AlarmRuleState
 from digipark.alarms.rules import CondState, Context
+from digipark.core.background import Handle, SharedService
 from digipark.core.config import get_settings
 from digipark.core.events import bus
 from digipark.registry.models import Building, Device, Point
@@ -617,56 +619,20 @@ class RulesEngine:
 # ---------------------------------------------------------------------------------------------------------------
 # one engine per process
 # ---------------------------------------------------------------------------------------------------------------
-_engine: RulesEngine | None = None
-_users = 0
-_engine_lock = threading.Lock()
+_engine: SharedService[RulesEngine] = SharedService(RulesEngine)
 
 
-class RulesEngineHandle:
-    """What `start_rules_engine` returns: `stop()` / `await astop()` end this user's share of the engine."""
-
-    def __init__(self) -> None:
-        self._stopped = False
-
-    @property
-    def engine(self) -> RulesEngine | None:
-        return _engine
-
-    def stop(self) -> None:
-        if not self._stopped:
-            self._stopped = True
-            stop_rules_engine()
-
-    async def astop(self) -> None:
-        self.stop()
-
-    def on_received(self, messages: list[InboundMessage]) -> None:
-        """The engine's look at messages as they arrive (see RulesEngine.on_received), while it runs."""
-        engine = _engine
-        if engine is not None and not self._stopped:
-            engine.on_received(messages)
-
-
-def start_rules_engine() -> RulesEngineHandle:
+def start_rules_engine() -> Handle[RulesEngine]:
     """Start the process's rules engine (or join the running one)."""
-    global _engine, _users
-    with _engine_lock:
-        if _engine is None:
-            _engine = RulesEngine()
-            _engine.start()
-        _users += 1
-    return RulesEngineHandle()
-
-
-def stop_rules_engine() -> None:
-    global _engine, _users
-    with _engine_lock:
-        _users = max(0, _users - 1)
-        if _users or _engine is None:
-            return
-        engine, _engine = _engine, None
-    engine.stop()
+    return _engine.acquire()
 
 
 def running_engine() -> RulesEngine | None:
-    return _engine
+    return _engine.running
+
+
+def on_received(messages: list[InboundMessage]) -> None:
+    """The running engine's look at messages as they arrive (see RulesEngine.on_received)."""
+    engine = _engine.running
+    if engine is not None:
+        engine.on_received(messages)

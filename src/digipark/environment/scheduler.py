@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from digipark.audit.service import Actor, set_actor
 from digipark.auth.scope import system_scope
+from digipark.core.background import Handle, SharedService
 from digipark.environment import pollution, service
 from digipark.environment.models import Outlet, OutletFactor
 from digipark.environment.schemas import ScanRequest, ScanResult
@@ -160,42 +161,13 @@ class ExceedanceScanner:
             self._thread = None
 
 
-_running: ExceedanceScanner | None = None
-_users = 0
-_running_lock = threading.Lock()
+_scanner: SharedService[ExceedanceScanner] = SharedService(ExceedanceScanner)
 
 
-class ExceedanceScannerHandle:
-    """What `start_exceedance_scanner` returns: `stop()` / `await astop()` end this user's share."""
-
-    def __init__(self) -> None:
-        self._stopped = False
-
-    def stop(self) -> None:
-        if not self._stopped:
-            self._stopped = True
-            stop_exceedance_scanner()
-
-    async def astop(self) -> None:
-        self.stop()
-
-
-def start_exceedance_scanner() -> ExceedanceScannerHandle:
+def start_exceedance_scanner() -> Handle[ExceedanceScanner]:
     """Start the process's exceedance scanner (or join the running one)."""
-    global _running, _users
-    with _running_lock:
-        if _running is None:
-            _running = ExceedanceScanner()
-            _running.start()
-        _users += 1
-    return ExceedanceScannerHandle()
+    return _scanner.acquire()
 
 
-def stop_exceedance_scanner() -> None:
-    global _running, _users
-    with _running_lock:
-        _users = max(0, _users - 1)
-        if _users or _running is None:
-            return
-        running, _running = _running, None
-    running.stop()
+def running_exceedance_scanner() -> ExceedanceScanner | None:
+    return _scanner.running

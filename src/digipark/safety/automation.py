@@ -7,9 +7,9 @@ writer commits, in its thread) and hands each one to a thread of its own, so the
 Each incident is opened in its own transaction, audited as the system actor `safety-automation`, and never twice
 for one alarm (an alarm raised again, or one whose incident was closed, opens nothing new).
 
-`start_auto_incidents()` / `stop_auto_incidents()` run next to the rules engine (telemetry.runtime.run_ingest with
-a database sink), where alarms are raised. Tests call `open_for_alarm` in their own session, or build
-`AutoIncidents(sync=True)` and call `on_raised`.
+`start_auto_incidents()` (stopped through the handle it returns, `core.background`) runs next to the rules engine
+(telemetry.runtime.run_ingest with a database sink), where alarms are raised. Tests call `open_for_alarm` in their
+own session, or build `AutoIncidents(sync=True)` and call `on_raised`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from digipark.alarms.events import AlarmRaised
 from digipark.audit.service import Actor, set_actor
 from digipark.auth.scope import Scope, system_scope
+from digipark.core.background import Handle, SharedService
 from digipark.core.events import bus
 from digipark.registry.models import Point
 from digipark.safety import alarm_link, service
@@ -184,44 +185,13 @@ class AutoIncidents:
 # ---------------------------------------------------------------------------------------------------------------
 # one subscriber per process, shared by whoever raises alarms in it
 # ---------------------------------------------------------------------------------------------------------------
-_running: AutoIncidents | None = None
-_users = 0
-_running_lock = threading.Lock()
+_subscriber: SharedService[AutoIncidents] = SharedService(AutoIncidents)
 
 
-class AutoIncidentsHandle:
-    def __init__(self) -> None:
-        self._stopped = False
-
-    def stop(self) -> None:
-        if not self._stopped:
-            self._stopped = True
-            stop_auto_incidents()
-
-    async def astop(self) -> None:
-        self.stop()
-
-
-def start_auto_incidents() -> AutoIncidentsHandle:
+def start_auto_incidents() -> Handle[AutoIncidents]:
     """Subscribe this process to raised alarms (or join the running subscriber)."""
-    global _running, _users
-    with _running_lock:
-        if _running is None:
-            _running = AutoIncidents()
-            _running.start()
-        _users += 1
-    return AutoIncidentsHandle()
-
-
-def stop_auto_incidents() -> None:
-    global _running, _users
-    with _running_lock:
-        _users = max(0, _users - 1)
-        if _users or _running is None:
-            return
-        running, _running = _running, None
-    running.stop()
+    return _subscriber.acquire()
 
 
 def running_auto_incidents() -> AutoIncidents | None:
-    return _running
+    return _subscriber.running

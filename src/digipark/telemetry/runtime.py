@@ -114,10 +114,9 @@ async def run_ingest(
     if plan.worker or stream_settings is None:
         database_sink = DatabaseSink()
         sink = database_sink
-        from digipark.alarms.engine import start_rules_engine  # rules evaluate where readings are stored
+        from digipark.alarms import engine as rules  # rules evaluate where readings arrive and are stored
 
-        rules = start_rules_engine()
-        stoppers.append(rules.astop)
+        stoppers.append(rules.start_rules_engine().astop)
         on_receive = rules.on_received
         from digipark.safety.automation import start_auto_incidents  # alarms a plan names open incidents
 
