@@ -11,7 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from digipark.alarms import live, schemas, service
-from digipark.alarms.models import OPEN_STATES, Alarm, NotificationContact
+from digipark.alarms.models import Alarm, NotificationContact
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.auth.scope import Scope
 from digipark.core.errors import PermissionDenied
@@ -27,7 +27,6 @@ ParkId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a park you
 RuleQuery = Annotated[ListQuery, Depends(service.RULE_SPEC.dependency())]
 AlarmQuery = Annotated[ListQuery, Depends(service.ALARM_SPEC.dependency())]
 ContactQuery = Annotated[ListQuery, Depends(service.CONTACT_SPEC.dependency())]
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
@@ -160,18 +159,6 @@ def close(ident: Ident, data: schemas.AlarmAction, db: DbSession, scope: Current
 
 
 # -- live --------------------------------------------------------------------------------------------------------
-def open_alarm_stream(db: Session, scope: Scope) -> StreamingResponse:
-    """The open alarms the caller may read now, then every change (shared with the page route)."""
-    if not scope.is_staff and scope.enterprise_id is None:
-        raise PermissionDenied(f"role {scope.role.value} receives no alarms")
-    rows = db.scalars(
-        scope.readable(Alarm).where(Alarm.state.in_(sorted(OPEN_STATES))).order_by(Alarm.id.desc()).limit(200)
-    )
-    initial = [live.row_payload(a) for a in reversed(list(rows))]
-    sub = live.streams().subscribe(scope)
-    return StreamingResponse(live.alarm_stream(sub, initial), media_type="text/event-stream", headers=SSE_HEADERS)
-
-
 @router.get(
     "/live/alarms",
     tags=ALARMS,
@@ -180,4 +167,4 @@ def open_alarm_stream(db: Session, scope: Scope) -> StreamingResponse:
 )
 def live_alarms(db: DbSession, scope: CurrentScope) -> StreamingResponse:
     """Server-sent events (`event: alarm`) of the alarms the caller may read: the open ones first, then changes."""
-    return open_alarm_stream(db, scope)
+    return live.open_stream(db, scope)

@@ -17,13 +17,16 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
+from fastapi.responses import StreamingResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from digipark.alarms.events import AlarmEvent
-from digipark.alarms.models import Alarm
+from digipark.alarms.models import OPEN_STATES, Alarm
 from digipark.alarms.service import may_read_alarm
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
+from digipark.core.errors import PermissionDenied
 from digipark.core.events import bus
 from digipark.telemetry import live as telemetry_live
 
@@ -172,3 +175,17 @@ async def alarm_stream(
                     yield telemetry_live.format_event(ALARM, data, int(data["id"]))
     finally:
         _streams.unsubscribe(sub)
+
+
+def open_stream(db: Session, scope: Scope) -> StreamingResponse:
+    """The SSE response of the API and the pages: the open alarms the caller may read now, then every change."""
+    if not scope.is_staff and scope.enterprise_id is None:
+        raise PermissionDenied(f"role {scope.role.value} receives no alarms")
+    rows = db.scalars(
+        scope.readable(Alarm).where(Alarm.state.in_(sorted(OPEN_STATES))).order_by(Alarm.id.desc()).limit(200)
+    )
+    initial = [row_payload(a) for a in reversed(list(rows))]
+    sub = _streams.subscribe(scope)
+    return StreamingResponse(
+        alarm_stream(sub, initial), media_type="text/event-stream", headers=telemetry_live.SSE_HEADERS
+    )

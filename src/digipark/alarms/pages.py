@@ -16,9 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from digipark.alarms import live, service
 from digipark.alarms import rules as rule_logic
-from digipark.alarms import service
-from digipark.alarms.api import open_alarm_stream
 from digipark.alarms.models import ACTIVE_STATES, AlarmRule, AlarmState
 from digipark.alarms.schemas import RuleCreate, RuleUpdate
 from digipark.auth.scope import Scope
@@ -139,7 +138,7 @@ def alarms_page(page: CurrentPage) -> HTMLResponse:
 
 @router.get("/alarms/live", name="alarms_live")
 def alarms_live(page: CurrentPage) -> StreamingResponse:
-    return open_alarm_stream(page.db, page.scope)
+    return live.open_stream(page.db, page.scope)
 
 
 # -- rules -----------------------------------------------------------------------------------------------------

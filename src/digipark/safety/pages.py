@@ -140,12 +140,10 @@ def _errors(exc: Exception) -> list[str]:
 
 def _attempt(page: Page, act: Callable[[], str], retry: Callable[[list[str], int], Response]) -> Response:
     """Run a write in a savepoint; on bad input undo it and show the page again with the reasons."""
-    nested = page.db.begin_nested()
     try:
-        target = act()
-        nested.commit()
+        with page.db.begin_nested():
+            target = act()
     except (ValidationError, DomainError) as exc:
-        nested.rollback()
         if isinstance(exc, PermissionDenied | NotFound):
             raise
         status = exc.status if isinstance(exc, DomainError) else 422

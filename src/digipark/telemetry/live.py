@@ -37,6 +37,7 @@ READINGS = "readings"
 HEARTBEAT_S = 15.0
 POLL_INTERVAL_S = 1.0
 RETRY_MS = 3000
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # of every event-stream response
 MAX_POINTS = 200
 
 Value = tuple[int, float, int]  # ts ms, value, quality

@@ -32,7 +32,6 @@ LIVE: list[str | Enum] = ["telemetry: live"]
 Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
 PointIds = Annotated[list[int], Query(alias="point_id", description="repeat for several points (at most 200)")]
 StateParam = Annotated[str | None, Query(max_length=20, description="online, partial, offline or no_data")]
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 @router.get("/telemetry/devices", response_model=Page[DeviceStatusRead], tags=DEVICES)
@@ -71,7 +70,7 @@ def open_stream(session: Session, scope: Scope, point_ids: list[int]) -> Streami
         )
     }
     sub = live.hub().subscribe(ids)
-    return StreamingResponse(live.event_stream(sub, initial), media_type="text/event-stream", headers=SSE_HEADERS)
+    return StreamingResponse(live.event_stream(sub, initial), media_type="text/event-stream", headers=live.SSE_HEADERS)
 
 
 @router.get(
