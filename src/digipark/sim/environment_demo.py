@@ -55,6 +55,23 @@ def _months(as_of: dt.date) -> list[dt.date]:
     return [dt.date(i // 12, i % 12 + 1, 1) for i in range(last - MONTHS + 1, last + 1)]
 
 
+def _monitors(session: Session, park_id: int, kind: str) -> tuple[list[Device], dict[int, dict[str, int]]]:
+    """The enterprises' monitors of this kind, and their point ids by device and key."""
+    devices = list(
+        session.scalars(
+            select(Device)
+            .where(Device.park_id == park_id, Device.kind == kind, Device.enterprise_id.is_not(None))
+            .order_by(Device.id)
+        )
+    )
+    points: dict[int, dict[str, int]] = defaultdict(dict)
+    for device_id, key, ident in session.execute(
+        select(Point.device_id, Point.key, Point.id).where(Point.device_id.in_([d.id for d in devices]))
+    ):
+        points[device_id][key] = ident
+    return devices, points
+
+
 def build_environment_demo(session: Session, *, park_id: int, as_of: dt.date, seed: int) -> dict[str, int]:
     """Write the demo park's environment data (not committed); returns counts."""
     rng = random.Random(f"{seed}:environment")
@@ -68,16 +85,7 @@ def build_environment_demo(session: Session, *, park_id: int, as_of: dt.date, se
     }
 
     # -- outlets on the enterprises' wastewater monitors, and their permits --------------------------------------
-    monitors = session.scalars(
-        select(Device)
-        .where(Device.park_id == park_id, Device.kind == "wastewater_monitor", Device.enterprise_id.is_not(None))
-        .order_by(Device.id)
-    ).all()
-    points: dict[int, dict[str, int]] = defaultdict(dict)
-    for device_id, key, ident in session.execute(
-        select(Point.device_id, Point.key, Point.id).where(Point.device_id.in_([d.id for d in monitors]))
-    ):
-        points[device_id][key] = ident
+    monitors, points = _monitors(session, park_id, "wastewater_monitor")
     permitted: set[int] = set()
     for n, device in enumerate(monitors, start=1):
         enterprise = enterprises[device.enterprise_id or 0]
@@ -123,16 +131,7 @@ def build_environment_demo(session: Session, *, park_id: int, as_of: dt.date, se
             counts["permits"] += 1
 
     # -- air outlets on the enterprises' flue gas monitors, and their SO2 and NOx permits --------------------------
-    stacks = session.scalars(
-        select(Device)
-        .where(Device.park_id == park_id, Device.kind == "flue_gas_monitor", Device.enterprise_id.is_not(None))
-        .order_by(Device.id)
-    ).all()
-    stack_points: dict[int, dict[str, int]] = defaultdict(dict)
-    for device_id, key, ident in session.execute(
-        select(Point.device_id, Point.key, Point.id).where(Point.device_id.in_([d.id for d in stacks]))
-    ):
-        stack_points[device_id][key] = ident
+    stacks, stack_points = _monitors(session, park_id, "flue_gas_monitor")
     air_permitted: set[int] = set()
     for n, device in enumerate(stacks, start=1):
         enterprise = enterprises[device.enterprise_id or 0]
