@@ -12,10 +12,44 @@ from digipark.alarms.engine import RulesEngine
 from digipark.alarms.models import Alarm, AlarmEvent
 from digipark.alarms.schemas import RuleCreate
 from digipark.auth.scope import system_scope
+from digipark.registry.models import Device, Point
 from digipark.telemetry.events import ReadingsStored
 from tests.conftest import World
 
 T0 = 1_767_225_600_000  # 2026-01-01 00:00 UTC
+
+
+def add_gas_detector(
+    session: Session, park_id: int, *, code: str, name: str, building_id: int | None = None
+) -> tuple[Device, Point]:
+    """A gas detector (token = its code in lower case) with a %LEL point, flushed in `session`."""
+    device = Device(
+        park_id=park_id,
+        code=code,
+        name=name,
+        kind="gas_detector",
+        token=code.lower(),
+        building_id=building_id,
+        status="active",
+    )
+    session.add(device)
+    session.flush()
+    point = Point(
+        park_id=park_id,
+        device_id=device.id,
+        key="lel_pct",
+        name="可燃气体浓度",
+        quantity="combustible_gas",
+        unit="%LEL",
+        device_class="gas_concentration",
+        state_class="measurement",
+        expected_interval_s=10,
+        valid_min=0,
+        valid_max=100,
+    )
+    session.add(point)
+    session.flush()
+    return device, point
 
 
 def gas_point(world: World) -> int:

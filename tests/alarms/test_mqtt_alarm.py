@@ -23,6 +23,7 @@ from digipark.registry.models import Device, Point
 from digipark.telemetry.models import PointLatest, Reading
 from digipark.telemetry.mqtt import BrokerAddress
 from digipark.telemetry.runtime import IngestPlan, start_plan
+from tests.alarms.helpers import add_gas_detector
 from tests.conftest import World
 from tests.telemetry.test_mqtt_ingest import close, forget_session, mqtt_url, publish_all, publisher, wait_for
 
@@ -32,25 +33,7 @@ def _detector(engine: Engine, park_id: int) -> tuple[int, int, str]:
     suffix = uuid.uuid4().hex[:12]
     with factory() as session, session.begin():
         set_actor(session, Actor("test-alarms"))
-        device = Device(
-            park_id=park_id, code=f"GX-{suffix}", name="可燃气体探测器", kind="gas_detector", token=f"gx-{suffix}"
-        )
-        session.add(device)
-        session.flush()
-        point = Point(
-            park_id=park_id,
-            device_id=device.id,
-            key="lel_pct",
-            name="可燃气体浓度",
-            quantity="combustible_gas",
-            unit="%LEL",
-            device_class="gas_concentration",
-            expected_interval_s=10,
-            valid_min=0,
-            valid_max=100,
-        )
-        session.add(point)
-        session.flush()
+        device, point = add_gas_detector(session, park_id, code=f"GX-{suffix}", name="可燃气体探测器")
         rule = service.create_rule(
             session,
             scope=system_scope(park_id),

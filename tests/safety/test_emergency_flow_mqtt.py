@@ -34,6 +34,7 @@ from digipark.safety.models import EmergencyPlan, EmergencyResource, Incident
 from digipark.telemetry.models import ROLLUP_TABLES, PointLatest, Reading
 from digipark.telemetry.mqtt import BrokerAddress
 from digipark.telemetry.runtime import IngestPlan, IngestRuntime, start_plan
+from tests.alarms.helpers import add_gas_detector
 from tests.conftest import ParkWorld, World, bearer
 from tests.telemetry.test_mqtt_ingest import close, forget_session, mqtt_url, publish_all, publisher, wait_for
 
@@ -58,33 +59,10 @@ class Made:
         suffix = uuid.uuid4().hex[:12]
         with self.factory() as session, session.begin():
             set_actor(session, Actor("test-safety"))
-            device = Device(
-                park_id=park.park_id,
-                code=f"GE-{suffix}",
-                name="储罐区可燃气体探测器",
-                kind="gas_detector",
-                token=f"ge-{suffix}",
-                building_id=park.building_id,
-                status="active",
+            device, point = add_gas_detector(
+                session, park.park_id, code=f"GE-{suffix}", name="储罐区可燃气体探测器", building_id=park.building_id
             )
-            session.add(device)
-            session.flush()
             self.device_ids.append(device.id)
-            point = Point(
-                park_id=park.park_id,
-                device_id=device.id,
-                key="lel_pct",
-                name="可燃气体浓度",
-                quantity="combustible_gas",
-                unit="%LEL",
-                device_class="gas_concentration",
-                state_class="measurement",
-                expected_interval_s=10,
-                valid_min=0,
-                valid_max=100,
-            )
-            session.add(point)
-            session.flush()
             rule = alarms.create_rule(
                 session,
                 scope=system_scope(park.park_id),
