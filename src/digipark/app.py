@@ -16,16 +16,13 @@ from digipark.core.broker import probe_mqtt
 from digipark.core.config import get_settings
 from digipark.core.db import get_engine
 from digipark.core.errors import install_problem_handlers
+from digipark.core.modules import resolve
 
 log = logging.getLogger("digipark.http")
 
 
 def create_app() -> FastAPI:
-    from digipark.audit.api import router as audit_router
-    from digipark.auth.api import router as auth_router
-    from digipark.economy.api import router as economy_router
-    from digipark.economy.chains_api import router as chains_router
-    from digipark.registry.api import router as registry_router
+    from digipark.modules import MODULES
     from digipark.web import pages as web_pages
 
     audit_service.install()
@@ -38,52 +35,12 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
-    app.include_router(auth_router)
-    from digipark.telemetry.api import router as telemetry_router
-
-    app.include_router(telemetry_router)  # before the registry: /points/latest must precede /points/{ident}
-    app.include_router(registry_router)
-    app.include_router(audit_router)
-    app.include_router(economy_router)
-    app.include_router(chains_router)
-    from digipark.evaluation.api import router as evaluation_router
-    from digipark.evaluation.pages import router as evaluation_pages
-
-    app.include_router(evaluation_router)
-    app.include_router(evaluation_pages)
-    from digipark.telemetry.ingest_api import router as telemetry_ingest_router
-
-    app.include_router(telemetry_ingest_router)
-    from digipark.telemetry.live_api import router as telemetry_live_router
-    from digipark.telemetry.pages import router as telemetry_pages
-
-    app.include_router(telemetry_live_router)
-    app.include_router(telemetry_pages)
-    from digipark.transformation.api import router as transformation_router
-    from digipark.transformation.pages import router as transformation_pages
-
-    app.include_router(transformation_router)
-    app.include_router(transformation_pages)
-    from digipark.environment.api import router as environment_router
-    from digipark.environment.pages import router as environment_pages
-
-    app.include_router(environment_router)
-    app.include_router(environment_pages)
-    from digipark.alarms.api import router as alarms_router
-    from digipark.alarms.pages import router as alarms_pages
-
-    app.include_router(alarms_router)
-    app.include_router(alarms_pages)
-    from digipark.energy.api import router as energy_router
-    from digipark.energy.pages import router as energy_pages
-
-    app.include_router(energy_router)
-    app.include_router(energy_pages)
-    from digipark.safety.api import router as safety_router
-    from digipark.safety.pages import router as safety_pages
-
-    app.include_router(safety_router)
-    app.include_router(safety_pages)
+    for module in MODULES:
+        for ref in module.routers:
+            app.include_router(resolve(ref))
+    for module in MODULES:
+        for ref in module.pages:
+            app.include_router(resolve(ref))
     web_pages.install(app)
 
     @app.middleware("http")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role
 from digipark.auth.scope import Scope
+from digipark.core import modules
 from digipark.core.errors import NotFound, PermissionDenied, ValidationFailed
 from digipark.core.listing import ListQuery
 from digipark.economy import archive, service
@@ -20,8 +21,10 @@ from digipark.registry.models import Enterprise
 from tests.conftest import World
 from tests.economy.helpers import admin, scope_of, series
 
-# sections whose modules do not provide them yet (energy and environment register their own when loaded)
-PLACEHOLDERS = ("digital_maturity", "safety", "approvals", "services")
+# sections the archive expects from modules that are not built yet
+PLACEHOLDERS = ("approvals", "services")
+# sections every installed module declares in its record
+FROM_MODULES = ("energy_carbon", "digital_maturity", "safety", "environment", "industry_chains")
 
 
 def section(found: EnterpriseArchive, key: str) -> Any:
@@ -56,7 +59,9 @@ def test_archive_gathers_every_section(db: Session, world: World) -> None:
         "products",
         "statistics",
     ]
-    assert set(PLACEHOLDERS) <= set(keys)
+    assert set(PLACEHOLDERS) <= set(keys) and set(FROM_MODULES) <= set(keys)
+    for key in FROM_MODULES:
+        assert section(found, key).available is True, key
     for key in PLACEHOLDERS:
         placeholder = section(found, key)
         assert placeholder.available is False and placeholder.data is None and placeholder.note
@@ -93,25 +98,48 @@ def test_an_enterprise_reads_only_its_own_archive(db: Session, world: World) -> 
 
 
 @pytest.fixture
-def restore_sections() -> Iterator[None]:
-    saved = dict(archive._SECTIONS)
+def extra_module() -> Iterator[None]:
+    """A module record, installed for one test, that declares two sections (one replacing energy's)."""
+    saved = modules.installed()
+    plugged = modules.Module(
+        name="plugged",
+        title="Plugged",
+        archive=(
+            modules.ArchiveSection("energy_carbon", "Energy and carbon", f"{__name__}:_energy", order=80),
+            modules.ArchiveSection("extra", "Extra", f"{__name__}:_extra", order=5),
+        ),
+    )
+    modules.install([*[m for m in saved if m.name != "energy"], plugged])
     yield
-    archive._SECTIONS.clear()
-    archive._SECTIONS.update(saved)
+    modules.install(saved)
 
 
-def test_a_module_plugs_its_section_in(db: Session, world: World, restore_sections: None) -> None:
-    def energy(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
-        return {"comprehensive_energy_tce": 12.5, "enterprise": enterprise.id}
+def _energy(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
+    return {"comprehensive_energy_tce": 12.5, "enterprise": enterprise.id}
 
-    archive.register_archive_section("energy_carbon", "Energy and carbon", energy, order=80)
-    archive.register_archive_section("extra", "Extra", lambda s, sc, e: archive.SectionResult(note="none"), order=5)
+
+def _extra(session: Session, scope: Scope, enterprise: Enterprise) -> modules.SectionResult:
+    return modules.SectionResult(note="none")
+
+
+def test_a_module_record_plugs_its_sections_in(db: Session, world: World, extra_module: None) -> None:
     found = archive.enterprise_archive(db, scope=admin(world.a), enterprise_id=world.a.enterprise_ids[0])
     assert found.sections[0].key == "extra" and found.sections[0].note == "none"
     energy_section = section(found, "energy_carbon")
     assert energy_section.available is True
     assert energy_section.data == {"comprehensive_energy_tce": 12.5, "enterprise": world.a.enterprise_ids[0]}
     assert [s.key for s in found.sections].count("energy_carbon") == 1
+
+
+def test_a_section_whose_module_is_not_installed_says_so(db: Session, world: World) -> None:
+    saved = modules.installed()
+    modules.install([m for m in saved if m.name != "safety"])
+    try:
+        found = archive.enterprise_archive(db, scope=admin(world.a), enterprise_id=world.a.enterprise_ids[0])
+    finally:
+        modules.install(saved)
+    safety = section(found, "safety")
+    assert safety.available is False and safety.note == "The safety module is not installed."
 
 
 # -- archive facts ---------------------------------------------------------------------------------------------

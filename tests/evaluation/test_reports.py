@@ -66,10 +66,10 @@ def found(db: Session) -> Iterator[Evaluation]:
         service.declare(
             db,
             scope=park.scope,
-            indicator="safety_risk_sensors",
+            indicator="compute_in_use",
             value=80,
-            note="风险点接入清单",
-            evidence_name="risk-points.xlsx",
+            note="算力使用企业清单",
+            evidence_name="compute.xlsx",
             evidence_type="application/octet-stream",
             evidence_content=b"PK",
         )
@@ -97,14 +97,15 @@ def test_excel_has_the_sheets_values_gaps_and_a_chart(found: Evaluation) -> None
     assert summary["园区"] == "评价测试园区EV" and summary["年度"] == 2025
     rows = {row[0]: row for row in book["指标"].iter_rows(min_row=2, values_only=True)}
     assert rows["S4.1"][2] == pytest.approx(100 / 3)
-    assert rows["S3.4"][2] == 80 and rows["S3.4"][5] == "已申报"
+    assert rows["S4.2"][2] == 80 and rows["S4.2"][5] == "已申报"
+    assert rows["S3.4"][5] != "已申报"  # computed from the safety module's records
     assert rows["S2.1"][2] is None and rows["S2.1"][5] == "无数据"
     assert len(book["指标"]._charts) == 1
     gaps = list(book["差距清单"].iter_rows(min_row=2, values_only=True))
     assert len(gaps) == len(found.gaps)
     assert any(g[1] == "renovation_coverage" and "企业E2" in str(g[3]) for g in gaps)
     declared = list(book["申报值"].iter_rows(min_row=2, values_only=True))
-    assert declared[0][0] == "S3.4" and declared[0][3] == "risk-points.xlsx"
+    assert declared[0][0] == "S4.2" and declared[0][3] == "compute.xlsx"
 
 
 def test_html_report_is_printable_and_marks_declared_values(found: Evaluation) -> None:

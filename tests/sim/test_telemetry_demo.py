@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from digipark.core import progress
 from digipark.sim import telemetry_demo as td
 from digipark.sim.telemetry_demo import Backfill, SimDevice, SimModel, SimPoint
 from digipark.telemetry.models import Reading, Rollup1d, Rollup1h, Rollup1mo, Rollup15m
@@ -211,18 +212,18 @@ def test_backfill_writes_history_and_raw_days_once(db: Session, world: World) ->
 def test_progress_is_shown_on_the_overview_panel(client: Any, db: Session, world: World) -> None:
     from tests.web.helpers import login, visible_text
 
-    td._progress.set("history", 50, 200)
+    progress.report(td.BACKFILL, "history", 50, 200)
     try:
         login(client, "TA-park_admin")
         panel = client.get("/telemetry/overview-panel?lang=en")
         text = visible_text(panel.text)
         assert "One year of history" in text and "25%" in text
         assert 'hx-trigger="every 2s"' in panel.text  # polls while it runs
-        td._progress.set("done", 1, 1)
+        progress.report(td.BACKFILL, "done", 1, 1)
         panel = client.get("/telemetry/overview-panel?lang=zh")
         assert "历史数据已补齐" in visible_text(panel.text) and "every 2s" not in panel.text
     finally:
-        td._progress.set("idle", 0, 0)
+        progress.report(td.BACKFILL, "idle", 0, 0)
     assert td.backfill_progress() == ("idle", 0, 0)
 
 

@@ -28,7 +28,7 @@ from digipark.telemetry import query
 from digipark.telemetry.status import now_ms
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
-from digipark.web.shell import CurrentPage, FormFields, NavEntry, add_nav
+from digipark.web.shell import CurrentPage, FormFields
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -63,9 +63,6 @@ KIND_LABELS = {
 
 def _can_see(scope: Scope) -> bool:
     return bool(scope.read_parks) and (scope.is_staff or scope.enterprise_id is not None)
-
-
-add_nav(NavEntry("/alarms", N_("Alarms"), _can_see))
 
 
 def _local(ms: int | None) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role
-from digipark.auth.permissions import ROLE_PERMISSIONS, STAFF_ROLES
+from digipark.auth.permissions import ROLE_PERMISSIONS, STAFF_ROLES, all_permissions
 from digipark.core.errors import NotFound, PermissionDenied
 from digipark.core.tenancy import Visibility
 
@@ -117,9 +117,6 @@ class Scope:
         )
 
 
-SYSTEM_SCOPE_PERMISSIONS = frozenset(p for perms in ROLE_PERMISSIONS.values() for p in perms)
-
-
 def system_scope(park_id: int) -> Scope:
     """A park-admin scope for jobs and the CLI acting on one park."""
     return Scope(
@@ -127,5 +124,5 @@ def system_scope(park_id: int) -> Scope:
         username="system",
         park_id=park_id,
         read_parks=frozenset({park_id}),
-        permissions=SYSTEM_SCOPE_PERMISSIONS,
+        permissions=all_permissions(),
     )

@@ -1,14 +1,10 @@
 """Enterprise digital archives (企业数字档案): one view of everything the platform knows about an enterprise.
 
-An archive is a list of sections, each produced by the module that owns the data through a provider registered
-with `register_archive_section(key, title_msgid, provider)`. A provider is called with the session, the
-caller's scope and the enterprise (already checked to be readable) and returns the section's data as a dict,
-or a `SectionResult` to say more (not available, a note). Sections of modules not built yet are registered
-here as unavailable placeholders; a module replaces its placeholder by registering the same key, at import
-time, without editing this file:
-
-    from digipark.economy.archive import register_archive_section
-    register_archive_section("energy_carbon", N_("Energy and carbon"), energy_section, order=80)
+An archive is a list of sections, each produced by the module that owns the data: every installed module record
+declares its sections (`Module.archive`: key, title msgid, provider, order). A provider is called with the session,
+the caller's scope and the enterprise (already checked to be readable) and returns the section's data as a dict,
+or a `SectionResult` to say more (not available, a note). Sections the guide expects from modules that are not
+installed (`EXPECTED`) are shown as unavailable, naming the module that would provide them.
 
 Titles and notes are untranslated msgids (English); pages translate them.
 """
@@ -26,10 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
+from digipark.core import modules
 from digipark.core.codes import CodeError, industry
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
-from digipark.economy import chains, monitoring
+from digipark.core.modules import SectionResult, resolve
+from digipark.economy import monitoring
 from digipark.economy.models import IntellectualProperty, Product, Qualification
 from digipark.economy.schemas import ArchiveSectionRead, EnterpriseArchive
 from digipark.registry import service as registry
@@ -39,13 +37,6 @@ from digipark.registry.models import Building, Enterprise, Floor
 def N_(message: str) -> str:
     """Mark a msgid for extraction; pages translate it."""
     return message
-
-
-@dataclasses.dataclass(frozen=True)
-class SectionResult:
-    data: dict[str, Any] | None = None
-    available: bool = True
-    note: str | None = None
 
 
 Provider = Callable[[Session, Scope, Enterprise], "dict[str, Any] | SectionResult"]
@@ -59,33 +50,44 @@ class ArchiveSection:
     order: int
 
 
-_SECTIONS: dict[str, ArchiveSection] = {}
+# key -> (title, order, the module that would provide it)
+EXPECTED: dict[str, tuple[str, int, str]] = {
+    "energy_carbon": (N_("Energy and carbon"), 80, N_("The energy and carbon module is not installed.")),
+    "digital_maturity": (
+        N_("Digital maturity"),
+        90,
+        N_("The digital transformation assessment module is not installed."),
+    ),
+    "safety": (N_("Safety record"), 100, N_("The safety module is not installed.")),
+    "approvals": (N_("Approvals"), 110, N_("The approvals module is not available yet.")),
+    "services": (N_("Services used"), 120, N_("The park services module is not available yet.")),
+}
 
 
-def register_archive_section(key: str, title_msgid: str, provider: Provider, *, order: int = 100) -> None:
-    """Add (or replace, by key) a section of every enterprise's archive."""
-    _SECTIONS[key] = ArchiveSection(key, title_msgid, provider, order)
-
-
-def archive_sections() -> list[ArchiveSection]:
-    return sorted(_SECTIONS.values(), key=lambda s: (s.order, s.key))
-
-
-def unavailable(note: str) -> Provider:
-    """A placeholder provider for a module that is not built yet."""
-
+def _unavailable(note: str) -> Provider:
     def provider(session: Session, scope: Scope, enterprise: Enterprise) -> SectionResult:
         return SectionResult(available=False, note=note)
 
     return provider
 
 
+def archive_sections() -> list[ArchiveSection]:
+    """The installed modules' sections, and the expected ones no installed module provides, in their order."""
+    sections = {
+        declared.key: ArchiveSection(declared.key, declared.title, resolve(declared.provider), declared.order)
+        for _, declared in modules.archive_sections()
+    }
+    for key, (title, order, note) in EXPECTED.items():
+        sections.setdefault(key, ArchiveSection(key, title, _unavailable(note), order))
+    return sorted(sections.values(), key=lambda s: (s.order, s.key))
+
+
 def _today() -> dt.date:
     return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
 
 
-# -- the sections this module provides -------------------------------------------------------------------------
-def _registration(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
+# -- the sections this module provides (economy.module) ------------------------------------------------------------
+def registration_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
     fields = (
         "name",
         "name_en",
@@ -101,7 +103,7 @@ def _registration(session: Session, scope: Scope, enterprise: Enterprise) -> dic
     return {field: getattr(enterprise, field) for field in fields}
 
 
-def _industry(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
+def industry_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
     data: dict[str, Any] = {
         "code": enterprise.industry_code,
         "above_scale": enterprise.above_scale,
@@ -123,7 +125,7 @@ def _industry(session: Session, scope: Scope, enterprise: Enterprise) -> dict[st
     return data
 
 
-def _premises(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
+def premises_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
     units = registry.enterprise_units(session, scope=scope, enterprise_id=enterprise.id)
     building_ids = sorted({u.building_id for u in units})
     floor_ids = sorted({u.floor_id for u in units})
@@ -174,7 +176,7 @@ def _status(valid_from: dt.date | None, valid_to: dt.date | None, today: dt.date
     return "valid"
 
 
-def _qualifications(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
+def qualifications_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
     today = _today()
     rows = session.scalars(
         scope.readable(Qualification)
@@ -197,7 +199,7 @@ def _qualifications(session: Session, scope: Scope, enterprise: Enterprise) -> d
     return {"items": items, "valid": sum(1 for i in items if i["status"] == "valid"), "as_of": today}
 
 
-def _intellectual_property(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
+def intellectual_property_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
     rows = [
         *session.scalars(
             scope.readable(IntellectualProperty)
@@ -213,7 +215,7 @@ def _intellectual_property(session: Session, scope: Scope, enterprise: Enterpris
     }
 
 
-def _products(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
+def products_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
     rows = session.scalars(scope.readable(Product).where(Product.enterprise_id == enterprise.id).order_by(Product.id))
     return {
         "items": [
@@ -229,45 +231,11 @@ def _products(session: Session, scope: Scope, enterprise: Enterprise) -> dict[st
     }
 
 
-def _statistics(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any] | SectionResult:
+def statistics_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any] | SectionResult:
     summary = monitoring.enterprise_summary(session, scope=scope, enterprise_id=enterprise.id)
     if summary is None:
         return SectionResult(data=None, available=True, note=N_("No monthly statistics submitted yet."))
     return dataclasses.asdict(summary)
-
-
-register_archive_section("registration", N_("Registration"), _registration, order=10)
-register_archive_section("industry", N_("Industry"), _industry, order=20)
-register_archive_section("premises", N_("Premises"), _premises, order=30)
-register_archive_section("qualifications", N_("Qualifications and honours"), _qualifications, order=40)
-register_archive_section("intellectual_property", N_("Patents and standards"), _intellectual_property, order=50)
-register_archive_section("products", N_("Key products"), _products, order=60)
-register_archive_section("statistics", N_("Monthly statistics"), _statistics, order=70)
-register_archive_section(
-    "industry_chains", N_("Industry chain segments and supply relations"), chains.archive_section, order=75
-)
-# modules not built yet: they register their own provider under the same key
-register_archive_section(
-    "energy_carbon",
-    N_("Energy and carbon"),
-    unavailable(N_("The energy and carbon module is not available yet.")),
-    order=80,
-)
-register_archive_section(
-    "digital_maturity",
-    N_("Digital maturity"),
-    unavailable(N_("The digital transformation assessment module is not available yet.")),
-    order=90,
-)
-register_archive_section(
-    "safety", N_("Safety record"), unavailable(N_("The safety module is not available yet.")), order=100
-)
-register_archive_section(
-    "approvals", N_("Approvals"), unavailable(N_("The approvals module is not available yet.")), order=110
-)
-register_archive_section(
-    "services", N_("Services used"), unavailable(N_("The park services module is not available yet.")), order=120
-)
 
 
 def enterprise_archive(session: Session, *, scope: Scope, enterprise_id: int) -> EnterpriseArchive:

@@ -21,7 +21,7 @@ from digipark.economy.models import ChainStage, LeadStage, SegmentStatus
 from digipark.web import forms
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
-from digipark.web.shell import CurrentPage, FormFields, NavEntry, Page, add_nav
+from digipark.web.shell import CurrentPage, FormFields, Page
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -54,10 +54,6 @@ def may_read_chains(scope: Scope) -> bool:
 
 def may_read_leads(scope: Scope) -> bool:
     return scope.can("lead.read") and bool(scope.read_parks)
-
-
-add_nav(NavEntry("/economy/chains", N_("Industry chains"), may_read_chains))
-add_nav(NavEntry("/economy/leads", N_("Investment leads"), may_read_leads))
 
 
 def _require(page: Page, permission: str) -> None:

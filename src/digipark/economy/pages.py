@@ -27,7 +27,7 @@ from digipark.web import forms, i18n
 from digipark.web.i18n import N_
 from digipark.web.labels import industry_name
 from digipark.web.overview import json_script
-from digipark.web.shell import CurrentPage, FormFields, NavEntry, Page, add_nav, kind_path
+from digipark.web.shell import CurrentPage, FormFields, Page, kind_path
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -94,9 +94,6 @@ FORM_NAMES = frozenset({"enterprise_id", "period", *FIGURES})
 
 def _visible(scope: Scope) -> bool:
     return scope.can("economy.read") or (scope.role == Role.ENTERPRISE and scope.can("statistics.submit"))
-
-
-add_nav(NavEntry("/economy", N_("Economy"), _visible))
 
 
 def _period_arg(page: Page, name: str = "period") -> dt.date | None:

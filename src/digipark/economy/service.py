@@ -3,7 +3,7 @@
 Other domains import from here (or `schemas`), never from the economy's models or api:
 - statistics: `submit`, `correct`, `missing_submissions`, `send_reminders` (economy.statistics)
 - monitoring: `dashboard`, `warnings`, `enterprise_summary`, `land_allocation` (economy.monitoring)
-- archives: `enterprise_archive`, `register_archive_section` (economy.archive)
+- archives: `enterprise_archive` (economy.archive; sections come from the module records)
 
 Qualifications, intellectual property and products ("archive facts") share one CRUD implementation driven by
 `FACTS`. Park staff (`archive.write`) maintain all three; an enterprise user maintains its own products
@@ -24,11 +24,8 @@ from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core.errors import field_error
 from digipark.core.listing import ListQuery, ListSpec
-from digipark.economy.archive import (
-    SectionResult,
-    enterprise_archive,
-    register_archive_section,
-)
+from digipark.core.modules import SectionResult
+from digipark.economy.archive import enterprise_archive
 from digipark.economy.models import IntellectualProperty, Product, Qualification
 from digipark.economy.monitoring import dashboard, enterprise_summary, land_allocation, warnings
 from digipark.economy.statistics import correct, missing_submissions, send_reminders, submit
@@ -48,7 +45,6 @@ __all__ = [
     "land_allocation",
     "list_facts",
     "missing_submissions",
-    "register_archive_section",
     "send_reminders",
     "submit",
     "update_fact",

@@ -14,7 +14,6 @@ from digipark.core.errors import NotFound
 from digipark.core.listing import ListQuery, Page
 from digipark.core.spreadsheet import XLSX_MEDIA_TYPE, ImportProblem, ImportReport
 from digipark.energy import (
-    archive,  # noqa: F401  (registers the energy_carbon archive section)
     report,
     schemas,
     service,

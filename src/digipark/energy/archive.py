@@ -1,4 +1,4 @@
-"""The `energy_carbon` section of every enterprise's digital archive (economy.archive), registered at import."""
+"""The `energy_carbon` section of every enterprise's digital archive (declared in energy.module)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.core.errors import DomainError
-from digipark.economy.archive import SectionResult, register_archive_section
+from digipark.core.modules import SectionResult
 from digipark.energy import service
 from digipark.registry.models import Enterprise
 from digipark.web.i18n import N_
@@ -30,6 +30,3 @@ def energy_section(session: Session, scope: Scope, enterprise: Enterprise) -> di
         "factor_version": account.factor_version,
         "link": f"/energy/enterprises/{enterprise.id}?year={year}",
     }
-
-
-register_archive_section("energy_carbon", N_("Energy and carbon"), energy_section, order=80)

@@ -25,7 +25,7 @@ from digipark.web import siteplan
 from digipark.web.i18n import N_
 from digipark.web.labels import industry_name
 from digipark.web.overview import json_script
-from digipark.web.shell import CurrentPage, NavEntry, Page, add_nav
+from digipark.web.shell import CurrentPage, Page
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -39,9 +39,6 @@ SUGGESTION_LABELS = {
 
 def _visible(scope: Scope) -> bool:
     return scope.can(service.READ) or (scope.role == Role.ENTERPRISE and scope.enterprise_id is not None)
-
-
-add_nav(NavEntry("/energy", N_("Energy and carbon"), _visible))
 
 
 def _year(page: Page) -> int:

@@ -21,7 +21,7 @@ from digipark.registry.models import Enterprise
 from digipark.telemetry.rollups import local_zone
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
-from digipark.web.shell import CurrentPage, NavEntry, Page, add_nav
+from digipark.web.shell import CurrentPage, Page
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -58,9 +58,6 @@ METHOD_LABELS = {
 
 def _visible(scope: Scope) -> bool:
     return scope.can(service.READ) or (scope.role == Role.ENTERPRISE and scope.can(service.WASTE_SELF))
-
-
-add_nav(NavEntry("/environment", N_("Environment monitoring"), _visible))
 
 
 def _all(query: ListQuery | None = None) -> ListQuery:

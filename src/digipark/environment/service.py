@@ -1240,7 +1240,7 @@ def enterprise_summary(session: Session, *, scope: Scope, enterprise_id: int, ye
     )
 
 
-def _archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
+def archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
     year = today().year
     s = enterprise_summary(session, scope=scope, enterprise_id=enterprise.id, year=year)
     return {
@@ -1269,12 +1269,3 @@ def _archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> 
         ],
         "warnings": s.warnings,
     }
-
-
-def _register_archive() -> None:
-    from digipark.economy.service import register_archive_section
-
-    register_archive_section("environment", N_("Environment: discharge and solid waste"), _archive_section, order=85)
-
-
-_register_archive()

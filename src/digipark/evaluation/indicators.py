@@ -1,9 +1,9 @@
 """The indicator system of the guide's four construction standards (data: data/indicators.yaml) and the
 functions that compute each indicator live from the platform's records.
 
-Each indicator names a `formula`; `FORMULAS` maps the formula key to a function taking an `IndicatorContext`
-and returning a `Computed`: the value, what it was computed from (numerator/denominator or parts), the
-drill-down rows behind it and the gaps (what to do, for which enterprise, building, industry or system).
+Each indicator names a `formula`; an installed module record declares its function (`Module.indicators`), which
+takes an `IndicatorContext` and returns a `Computed`: the value, what it was computed from (numerator/denominator
+or parts), the drill-down rows behind it and the gaps (what to do, for which enterprise, building, industry or system).
 A formula whose source is missing (a module not installed yet) raises `NoSource`; the indicator then takes a
 value the park declares with evidence, like the indicators whose formula is `declared`.
 
@@ -28,7 +28,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
+from digipark.core import modules
 from digipark.core.codes import CodeError, industry
+from digipark.core.modules import resolve
 from digipark.registry.models import Building, Device, Enterprise, LandParcel, Point
 
 PERCENT = "%"
@@ -82,6 +84,7 @@ class IndicatorDef:
     formula: str
     target: Target
     source: str
+    module: str | None = None  # the module whose records compute it (or would, for a declared one)
 
     @property
     def declared_only(self) -> bool:
@@ -133,6 +136,7 @@ def system() -> IndicatorSystem:
                 definition=str(i["definition"]),
                 definition_en=str(i["definition_en"]),
                 formula=str(i["formula"]),
+                module=i.get("module"),
                 target=Target(str(i["target"]["op"]), float(i["target"]["value"]), str(i["target"]["unit"])),
                 source=str(i["source"]),
             )
@@ -140,9 +144,6 @@ def system() -> IndicatorSystem:
         )
         standards.append(StandardDef(str(s["code"]), str(s["name"]), str(s["name_en"]), str(s["source"]), indicators))
     found = IndicatorSystem(dict(raw["meta"]), tuple(standards))
-    unknown = {i.formula for i in found.indicators} - set(FORMULAS) - {DECLARED}
-    if unknown:
-        raise RuntimeError(f"indicators.yaml names formulas without a function: {sorted(unknown)}")
     return found
 
 
@@ -188,7 +189,7 @@ class Computed:
     note: str | None = None  # e.g. the month the statistics are for
 
 
-def _share(numerator: int, denominator: int) -> float | None:
+def share(numerator: int, denominator: int) -> float | None:
     return None if denominator == 0 else 100.0 * numerator / denominator
 
 
@@ -335,7 +336,7 @@ def industrial_internet_coverage(ctx: IndicatorContext) -> Computed:
             )
     covered = sum(1 for r in rows if r["ok"])
     return Computed(
-        _share(covered, len(rows)),
+        share(covered, len(rows)),
         covered,
         len(rows),
         columns=["industry", "enterprises", "users", "user_names", "ok"],
@@ -366,7 +367,7 @@ def renovation_coverage(ctx: IndicatorContext) -> Computed:
             gaps.append(Gap("enterprise", e.name, action, e.id, {"lacks": lacks}))
     done = sum(1 for r in rows if r["ok"])
     return Computed(
-        _share(done, len(rows)),
+        share(done, len(rows)),
         done,
         len(rows),
         columns=["enterprise", "uscc", "industry", "basis", "lacks", "ok"],
@@ -390,7 +391,7 @@ def production_service_coverage(ctx: IndicatorContext) -> Computed:
             gaps.append(Gap("enterprise", e.name, "production_service", e.id))
     using_count = sum(1 for r in rows if r["ok"])
     return Computed(
-        _share(using_count, len(rows)),
+        share(using_count, len(rows)),
         using_count,
         len(rows),
         columns=["enterprise", "uscc", "industry", "services", "ok"],
@@ -536,7 +537,7 @@ def statistics_reporting(ctx: IndicatorContext) -> Computed:
         )
         gaps.append(Gap("enterprise", m.name, "report_statistics", m.enterprise_id, {"period": f"{period:%Y-%m}"}))
     return Computed(
-        _share(report.submitted, report.expected),
+        share(report.submitted, report.expected),
         report.submitted,
         report.expected,
         columns=["enterprise", "uscc", "last_period", "reminders", "ok"],
@@ -574,7 +575,7 @@ def energy_metered_online(ctx: IndicatorContext) -> Computed:
                 )
             )
     return Computed(
-        _share(online, total),
+        share(online, total),
         online,
         total,
         columns=["device", "enterprise", "points", "online", "ok"],
@@ -610,7 +611,7 @@ def double_gigabit(ctx: IndicatorContext) -> Computed:
             gaps.append(Gap("building", f"{b.code} {b.name}", action, b.id))
     covered = sum(1 for r in rows if r["ok"])
     return Computed(
-        _share(covered, len(rows)),
+        share(covered, len(rows)),
         covered,
         len(rows),
         columns=["building", "gigabit_fibre", "coverage_5g", "ok"],
@@ -619,12 +620,10 @@ def double_gigabit(ctx: IndicatorContext) -> Computed:
     )
 
 
-FORMULAS: dict[str, Callable[[IndicatorContext], Computed]] = {
-    "industrial_internet_coverage": industrial_internet_coverage,
-    "renovation_coverage": renovation_coverage,
-    "production_service_coverage": production_service_coverage,
-    "asset_management": asset_management,
-    "statistics_reporting": statistics_reporting,
-    "energy_metered_online": energy_metered_online,
-    "double_gigabit": double_gigabit,
-}
+def formula(definition: IndicatorDef) -> Callable[[IndicatorContext], Computed]:
+    """The function an installed module declares for the indicator's formula; NoSource when none does."""
+    found = modules.indicator_formulas().get(definition.formula)
+    if found is None:
+        raise NoSource(f"the {definition.module or definition.formula} module is not installed")
+    function: Callable[[IndicatorContext], Computed] = resolve(found[1])
+    return function

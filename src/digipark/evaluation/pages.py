@@ -17,9 +17,8 @@ from digipark.evaluation import report, service
 from digipark.evaluation.schemas import Evaluation
 from digipark.registry.models import Park
 from digipark.web import i18n
-from digipark.web.i18n import N_
 from digipark.web.overview import json_script
-from digipark.web.shell import CurrentPage, NavEntry, Page, add_nav
+from digipark.web.shell import CurrentPage, Page
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -29,9 +28,6 @@ ROWS_SHOWN = 500
 
 def _visible(scope: Scope) -> bool:
     return scope.can(service.READ)
-
-
-add_nav(NavEntry("/evaluation", N_("Evaluation"), _visible))
 
 
 def _int_arg(page: Page, name: str) -> int | None:

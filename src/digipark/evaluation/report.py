@@ -52,6 +52,8 @@ PART_LABELS = {
     "buildings_complete": N_("Buildings with complete records"),
     "parcels_complete": N_("Land parcels with complete records"),
     "points_online": N_("Monitoring points online"),
+    "units_monitored": N_("Risk points and major hazard sources with a sensor online"),
+    "drilled": N_("Emergency drill in the last 12 months"),
 }
 ACTION_LABELS = {
     "industrial_internet": N_("Bring an industrial-internet application to this industry (%(count)s enterprises)"),
@@ -65,6 +67,9 @@ ACTION_LABELS = {
     "gigabit_and_5g": N_("Provide gigabit fibre and 5G coverage"),
     "gigabit_fibre": N_("Provide gigabit fibre"),
     "coverage_5g": N_("Provide 5G coverage"),
+    "link_sensor": N_("Link a monitoring sensor to it"),
+    "sensor_offline": N_("Bring its sensors back online"),
+    "hold_drill": N_("Hold an emergency drill (none in the last 12 months)"),
     "declare": N_("No data source on the platform yet: build the system or declare the value with evidence"),
     "improve_declared": N_("The declared value is below the target: improve it and declare again"),
 }
@@ -75,6 +80,8 @@ KIND_LABELS = {
     "division": N_("Industry"),
     "device": N_("Device"),
     "system": N_("System"),
+    "risk_point": N_("Risk point"),
+    "hazard_source": N_("Major hazard source"),
 }
 SOURCE_LABELS = {"computed": N_("Computed live"), "declared": N_("Declared"), "none": N_("No data")}
 UNIT_LABELS = {"领域": N_("domains"), "家企业": N_("enterprises"), "个数据产品": N_("data products")}

@@ -170,7 +170,7 @@ def declarable(session: Session, scope: Scope, park_id: int, definition: ind.Ind
         return True
     ctx = ind.IndicatorContext(session=session, scope=scope, park_id=park_id, as_of=today())
     try:
-        ind.FORMULAS[definition.formula](ctx)
+        ind.formula(definition)(ctx)
     except ind.NoSource:
         return True
     return False
@@ -250,7 +250,7 @@ def _indicator(
         no_source = "no data source yet"
     else:
         try:
-            computed = ind.FORMULAS[definition.formula](ctx)
+            computed = ind.formula(definition)(ctx)
         except ind.NoSource as exc:
             no_source = str(exc)
     target = definition.target

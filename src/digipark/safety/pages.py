@@ -29,7 +29,7 @@ from digipark.safety import major_hazard, risk, schemas, service
 from digipark.safety.models import EmergencyResource
 from digipark.web import i18n, siteplan
 from digipark.web.i18n import N_
-from digipark.web.shell import TEMPLATE_DIR, CurrentPage, FormFields, NavEntry, Page, add_nav
+from digipark.web.shell import TEMPLATE_DIR, CurrentPage, FormFields, Page
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -95,9 +95,6 @@ LIVE_LIST = "alarms/_live_list.html"
 
 def _visible(scope: Scope) -> bool:
     return scope.can(service.READ) or (scope.role == Role.ENTERPRISE and scope.can(service.SELF_WRITE))
-
-
-add_nav(NavEntry("/safety", N_("Safety"), _visible))
 
 
 def _require(page: Page) -> int:

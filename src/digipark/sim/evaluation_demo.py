@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role
-from digipark.auth.scope import SYSTEM_SCOPE_PERMISSIONS, Scope
+from digipark.auth.permissions import all_permissions
+from digipark.auth.scope import Scope
 from digipark.evaluation import service
 from digipark.evaluation.models import IndicatorDeclaration
 
 # indicator -> (value, note); the values are the demo park's, chosen so that some indicators are met
 DEMO_DECLARATIONS: dict[str, tuple[float, str]] = {
     "public_service_domains": (2, "生产性服务（共享制造、数字金融）与政务服务（一网通办）已上线；生活服务平台建设中。"),
-    "safety_risk_sensors": (72.5, "已登记风险点 40 个，其中 29 个接入实时监测；2025 年 9 月开展危化品泄漏应急演练。"),
     "compute_in_use": (14, "园区智算中心（300P）2025 年签约使用企业 14 家，见运营月报。"),
     "data_sharing": (6, "园区可信数据空间上架数据产品 6 个（能耗、物流、设备运维等）。"),
     "security_grading": (58.0, "工业企业 62 家完成工业互联网安全分类分级备案 36 家。"),
@@ -39,7 +39,7 @@ def build_evaluation_demo(session: Session, *, park_id: int, as_of: dt.date | No
         username="admin",
         park_id=park_id,
         read_parks=frozenset({park_id}),
-        permissions=SYSTEM_SCOPE_PERMISSIONS,
+        permissions=all_permissions(),
     )
     for indicator, (value, note) in DEMO_DECLARATIONS.items():
         evidence = f"{indicator}\n{note}\n".encode()

@@ -46,6 +46,7 @@ import yaml
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from digipark.core import progress
 from digipark.core.config import get_settings
 from digipark.registry.models import Building, Device, DeviceStatus, Enterprise, Park, Point
 from digipark.telemetry.models import Quality, Reading, Rollup15m
@@ -69,6 +70,7 @@ M15_MS = 900_000
 _MASK52 = (1 << 52) - 1
 DEFAULT_SEED = 20_260_601  # the demo park's seed (sim.demo.DEMO_SEED)
 TOPIC = "digipark/v1/{token}/telemetry"
+BACKFILL = "demo_backfill"  # its name in core.progress
 BACKFILL_DELAY_S = 3.0  # the web answers first
 # Short transactions, each followed by a pause: SQLite has one writer, and web requests (a login writes its
 # session) and live ingestion wait for the lock at most `busy_timeout`; they must get their turn between chunks.
@@ -619,26 +621,9 @@ class SimModel:
 # progress shown on the overview page
 
 
-class _Progress:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._state: tuple[str, int, int] = ("idle", 0, 0)
-
-    def set(self, stage: str, done: int, total: int) -> None:
-        with self._lock:
-            self._state = (stage, done, total)
-
-    def get(self) -> tuple[str, int, int]:
-        with self._lock:
-            return self._state
-
-
-_progress = _Progress()
-
-
 def backfill_progress() -> tuple[str, int, int]:
     """(stage, done, total) of this process's back-fill: idle, checking, history, rollups, raw, done, failed."""
-    return _progress.get()
+    return progress.progress(BACKFILL)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -1294,8 +1279,8 @@ def start_demo_telemetry(*, host: str, port: int) -> Callable[[], None]:
                 stage, done, total = progress.get(timeout=1.0)
             except queue_module.Empty:
                 if not process.is_alive():
-                    if _progress.get()[0] not in ("done", "failed"):
-                        _progress.set("failed", 0, 0)
+                    if backfill_progress()[0] not in ("done", "failed"):
+                        progress.report(BACKFILL, "failed", 0, 0)
                     return
                 continue
             if stage == "report":
@@ -1304,7 +1289,7 @@ def start_demo_telemetry(*, host: str, port: int) -> Callable[[], None]:
                     extra={"seconds": round(time.time() - started, 1), "history_rows": done, "raw_readings": total},
                 )
                 return
-            _progress.set(stage, done, total)
+            progress.report(BACKFILL, stage, done, total)
 
     thread = threading.Thread(target=relay, name="digipark-demo-backfill", daemon=True)
     thread.start()

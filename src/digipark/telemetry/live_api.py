@@ -30,6 +30,7 @@ DEVICES: list[str | Enum] = ["telemetry: device state"]
 LIVE: list[str | Enum] = ["telemetry: live"]
 
 Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
+MAX_ID = 2**31 - 1
 PointIds = Annotated[list[int], Query(alias="point_id", description="repeat for several points (at most 200)")]
 StateParam = Annotated[str | None, Query(max_length=20, description="online, partial, offline or no_data")]
 
@@ -57,6 +58,8 @@ def open_stream(session: Session, scope: Scope, point_ids: list[int]) -> Streami
         raise field_error("point_id", "give at least one point id")
     if len(ids) > live.MAX_POINTS:
         raise field_error("point_id", f"at most {live.MAX_POINTS} points per stream", limit=live.MAX_POINTS)
+    if any(not 1 <= pid <= MAX_ID for pid in ids):
+        raise field_error("point_id", f"a point id is a whole number from 1 to {MAX_ID}")
     readable = devices.readable_points(session, scope=scope, point_ids=ids)
     missing = [pid for pid in ids if pid not in readable]
     if missing:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from digipark.auth.models import Role
 from digipark.auth.scope import Scope
+from digipark.core import progress as work_progress
 from digipark.core.config import get_settings
 from digipark.core.errors import PermissionDenied, ValidationFailed, field_error
 from digipark.registry.catalog import device_kinds
@@ -26,7 +27,7 @@ from digipark.telemetry.models import DeadLetterStatus, RejectReason
 from digipark.telemetry.status import now_ms
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
-from digipark.web.shell import CurrentPage, FormFields, NavEntry, Page, add_nav, kind_path
+from digipark.web.shell import CurrentPage, FormFields, Page, kind_path
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -72,9 +73,6 @@ def _can_monitor(scope: Scope) -> bool:
 
 def _can_dead_letters(scope: Scope) -> bool:
     return bool(scope.read_parks) and (scope.is_staff or scope.role == Role.ENTERPRISE)
-
-
-add_nav(NavEntry("/telemetry/devices", N_("Device monitoring"), _can_monitor))
 
 
 def _kind_name(page: Page, kind: str) -> str:
@@ -375,12 +373,10 @@ def discard_page(page: CurrentPage, form: FormFields, raw_ids: FormIds) -> Respo
 @router.get("/telemetry/overview-panel", response_class=HTMLResponse, name="telemetry_overview_panel")
 def overview_panel(page: CurrentPage) -> HTMLResponse:
     """Device states of the park and, while the demo back-fills its history, the progress (htmx polls this)."""
-    from digipark.sim.telemetry_demo import backfill_progress
-
     counts = None
     if page.park is not None and _can_monitor(page.scope):
         counts = devices.counts(page.db, scope=page.scope, park_id=page.park.id)
-    stage, done, total = backfill_progress()
+    stage, done, total = work_progress.progress("demo_backfill")  # reported by the demo (digipark.sim)
     running = stage not in ("idle", "done", "failed")
     progress = None
     if stage != "idle" and page.scope.is_staff:

@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from digipark.core import modules
+from digipark.core.modules import resolve
 from digipark.telemetry.runner import BrokerSource, DatabaseSink, IngestRunner, MqttSource, Sink
 
 if TYPE_CHECKING:
@@ -52,6 +54,17 @@ def port_is_free(host: str, port: int) -> bool:
                 return False
             raise
     return True
+
+
+def _fan_out(receivers: list[Callable[[list[InboundMessage]], None]]) -> Callable[[list[InboundMessage]], None]:
+    if len(receivers) == 1:
+        return receivers[0]
+
+    def receive(messages: list[InboundMessage]) -> None:
+        for receiver in receivers:
+            receiver(messages)
+
+    return receive
 
 
 @dataclass
@@ -114,16 +127,14 @@ async def run_ingest(
     if plan.worker or stream_settings is None:
         database_sink = DatabaseSink()
         sink = database_sink
-        from digipark.alarms import engine as rules  # rules evaluate where readings arrive and are stored
-
-        stoppers.append(rules.start_rules_engine().astop)
-        on_receive = rules.on_received
-        from digipark.safety.automation import start_auto_incidents  # alarms a plan names open incidents
-
-        stoppers.append(start_auto_incidents().astop)  # after the engine's: it drains the last alarms first
-        from digipark.environment.scheduler import start_exceedance_scanner  # daily pollutant exceedance scan
-
-        stoppers.append(start_exceedance_scanner().astop)
+        # the installed modules' consumers run where readings arrive and are stored (rules, automatic incidents,
+        # scheduled scans), stopped in the same order: a later consumer (automatic incidents) drains what an
+        # earlier one (the rules engine) produced last
+        for module in modules.installed():
+            for ref in module.background:
+                stoppers.append(resolve(ref)().astop)
+        receivers = [resolve(ref) for module in modules.installed() for ref in module.on_receive]
+        on_receive = _fan_out(receivers) if receivers else None
     else:
         sink = streams.JetStreamSink(js, stream_settings)
 

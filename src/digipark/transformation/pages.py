@@ -29,7 +29,7 @@ from digipark.web import i18n, siteplan
 from digipark.web.i18n import N_
 from digipark.web.labels import industry_name
 from digipark.web.overview import json_script
-from digipark.web.shell import CurrentPage, FormFields, NavEntry, Page, add_nav
+from digipark.web.shell import CurrentPage, FormFields, Page
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -103,9 +103,6 @@ SCENE_LEVEL_LABELS = {0: N_("Not applied"), 1: N_("Level 1"), 2: N_("Level 2"), 
 
 def _visible(scope: Scope) -> bool:
     return scope.can(service.READ) or (scope.role == Role.ENTERPRISE and scope.can(service.FILL))
-
-
-add_nav(NavEntry("/transformation", N_("Transformation"), _visible))
 
 
 def level_text(page: Page, level: int | None) -> str:

@@ -1,4 +1,5 @@
-"""The web pages: static files, front-end libraries, login, overview, every domain's pages, error pages."""
+"""The web shell's own pages: static files, front-end libraries, login, overview, error pages (each module's pages
+are mounted from its record)."""
 
 from __future__ import annotations
 
@@ -24,17 +25,10 @@ async def remember_language(request: Request, call_next: Callable[[Request], Awa
 
 
 def install(app: FastAPI) -> None:
-    from digipark.economy import chains_pages
-    from digipark.economy import pages as economy_pages
-    from digipark.registry import pages as registry_pages
-
     app.include_router(vendor.router)  # /static/vendor/* before the /static mount
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     app.include_router(overview.router)
-    app.include_router(registry_pages.router)
-    app.include_router(economy_pages.router)
-    app.include_router(chains_pages.router)
     errors.install(app)
     app.middleware("http")(remember_language)
     vendor.node_modules()

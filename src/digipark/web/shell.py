@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -19,7 +19,9 @@ from digipark.auth.dependencies import DbSession, current_user
 from digipark.auth.models import Role, User
 from digipark.auth.scope import Scope
 from digipark.auth.service import scope_for
+from digipark.core import modules
 from digipark.core.errors import PermissionDenied
+from digipark.core.modules import MenuEntry
 from digipark.core.tenancy import Visibility
 from digipark.registry import service as registry
 from digipark.registry.api import ROUTES
@@ -50,24 +52,13 @@ KIND_TITLES = {
     "device": (N_("Devices"), N_("Device")),
     "point": (N_("Points"), N_("Point")),
 }
-NAV_KINDS = ("zone", "building", "land_parcel", "enterprise", "device", "point")
 
 
-@dataclasses.dataclass(frozen=True)
-class NavEntry:
-    """A top-level navigation item a domain adds for its pages (label is an untranslated msgid)."""
-
-    href: str
-    label: str
-    visible: Callable[[Scope], bool]
-
-
-DOMAIN_NAV: list[NavEntry] = []
-
-
-def add_nav(entry: NavEntry) -> None:
-    if all(existing.href != entry.href for existing in DOMAIN_NAV):
-        DOMAIN_NAV.append(entry)
+def may_see(scope: Scope, entry: MenuEntry) -> bool:
+    """Whether a menu entry is shown: a park to act in, and one of its permissions (`*`: any logged-in user)."""
+    if not scope.read_parks:
+        return entry.href == "/"
+    return entry.permission == "*" or any(scope.can(p) for p in entry.permission.split("|"))
 
 
 def kind_path(kind: str) -> str:
@@ -211,19 +202,18 @@ class Page:
             raise PermissionDenied("the form's security token is missing or wrong; reload the page and try again")
 
     def nav(self) -> list[dict[str, Any]]:
+        """The installed modules' menu entries this scope may see, in their order."""
         path = self.request.url.path
-        items = [{"href": "/", "label": N_("Overview"), "active": path == "/"}]
-        for kind in NAV_KINDS:
-            if can_read(self.scope, kind):
-                href = kind_path(kind)
-                items.append(
-                    {"href": href, "label": KIND_TITLES[kind][0], "active": path == href or path.startswith(href + "/")}
-                )
-        for entry in DOMAIN_NAV:
-            if entry.visible(self.scope):
-                active = path == entry.href or path.startswith(entry.href + "/")
-                items.append({"href": entry.href, "label": entry.label, "active": active})
-        return items
+        entries = sorted((e for m in modules.installed() for e in m.menu), key=lambda e: (e.order, e.href))
+        return [
+            {
+                "href": entry.href,
+                "label": entry.label,
+                "active": path == entry.href or (entry.href != "/" and path.startswith(entry.href + "/")),
+            }
+            for entry in entries
+            if may_see(self.scope, entry)
+        ]
 
     def render(
         self, template: str, context: Mapping[str, Any] | None = None, *, status_code: int = 200

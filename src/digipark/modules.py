@@ -1,0 +1,37 @@
+"""Every module record, in the order their routers are mounted. Adding a domain: one folder with its `module.py`,
+and one line here. Importing this module installs the records (`digipark.core.modules.installed()`) and grants their
+permissions; the app, the CLI, `digipark.models` and the tests import it."""
+
+from digipark.alarms.module import MODULE as ALARMS
+from digipark.audit.module import MODULE as AUDIT
+from digipark.auth import permissions
+from digipark.auth.module import MODULE as AUTH
+from digipark.core import modules
+from digipark.economy.module import MODULE as ECONOMY
+from digipark.energy.module import MODULE as ENERGY
+from digipark.environment.module import MODULE as ENVIRONMENT
+from digipark.evaluation.module import MODULE as EVALUATION
+from digipark.registry.module import MODULE as REGISTRY
+from digipark.safety.module import MODULE as SAFETY
+from digipark.telemetry.module import MODULE as TELEMETRY
+from digipark.transformation.module import MODULE as TRANSFORMATION
+from digipark.web.module import MODULE as WEB
+
+MODULES: tuple[modules.Module, ...] = (
+    WEB,
+    AUTH,
+    TELEMETRY,  # before the registry: its /points/latest must precede the registry's /points/{ident}
+    REGISTRY,
+    AUDIT,
+    ECONOMY,
+    EVALUATION,
+    TRANSFORMATION,
+    ENVIRONMENT,
+    ALARMS,
+    ENERGY,
+    SAFETY,
+)
+
+modules.install(MODULES)
+for _module in MODULES:
+    permissions.grant(_module.permissions)

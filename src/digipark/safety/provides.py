@@ -1,0 +1,148 @@
+"""What the safety module offers other modules (declared in safety.module): the safety record section of an
+enterprise's archive and the guide's indicator S3.4 (安全应急管控数字化), computed from the risk register, the
+major hazard sources, their linked sensors and the drills.
+
+S3.4, the project's reading of the guide's sentence (data/indicators.yaml): the lowest of two shares —
+- monitored units: active risk points and major hazard sources with at least one linked telemetry point online now,
+  over all of them;
+- drilled: 100 % when the park (or an enterprise of it) held an emergency drill in the last 12 months, else 0 %.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digipark.auth.scope import Scope
+from digipark.core.db import utcnow
+from digipark.evaluation.provides import Computed, Gap, IndicatorContext, Part
+from digipark.registry.models import Enterprise
+from digipark.safety.models import DangerStatus, HazardSource, HiddenDanger, Incident, RiskPoint
+from digipark.safety.service import today
+from digipark.telemetry.provides import online_points
+
+DRILL_WINDOW_DAYS = 365  # "in the last 12 months"
+OPEN_DANGER = (DangerStatus.FOUND.value, DangerStatus.ASSIGNED.value)
+
+
+def _year_ago() -> dt.datetime:
+    return utcnow() - dt.timedelta(days=DRILL_WINDOW_DAYS)
+
+
+def archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
+    """The enterprise's safety record: risk points by level, hazard sources, open hidden dangers, incidents and
+    drills of the last 12 months (each read within the caller's scope)."""
+    levels = Counter(
+        session.scalars(
+            scope.readable(RiskPoint, select(RiskPoint.level)).where(
+                RiskPoint.enterprise_id == enterprise.id, RiskPoint.active.is_(True)
+            )
+        )
+    )
+    hazards = list(
+        session.scalars(
+            scope.readable(HazardSource, select(HazardSource.grade)).where(
+                HazardSource.enterprise_id == enterprise.id, HazardSource.is_major.is_(True)
+            )
+        )
+    )
+    open_dangers = session.scalar(
+        scope.readable(HiddenDanger, select(func.count(HiddenDanger.id))).where(
+            HiddenDanger.enterprise_id == enterprise.id, HiddenDanger.status.in_(OPEN_DANGER)
+        )
+    )
+    overdue = session.scalar(
+        scope.readable(HiddenDanger, select(func.count(HiddenDanger.id))).where(
+            HiddenDanger.enterprise_id == enterprise.id,
+            HiddenDanger.status.in_(OPEN_DANGER),
+            HiddenDanger.deadline < today(),
+        )
+    )
+    since = _year_ago()
+    incidents = Counter(
+        session.scalars(
+            scope.readable(Incident, select(Incident.drill)).where(
+                Incident.enterprise_id == enterprise.id, Incident.occurred_at >= since
+            )
+        )
+    )
+    return {
+        "risk_points": sum(levels.values()),
+        "risk_levels": {level: levels[level] for level in ("red", "orange", "yellow", "blue") if levels[level]},
+        "major_hazard_sources": len(hazards),
+        "major_hazard_grades": sorted(g for g in hazards if g is not None),
+        "open_hidden_dangers": open_dangers or 0,
+        "overdue_hidden_dangers": overdue or 0,
+        "incidents_12_months": incidents[False],
+        "drills_12_months": incidents[True],
+        "link": f"/safety?enterprise_id={enterprise.id}",
+    }
+
+
+def safety_risk_sensors(ctx: IndicatorContext) -> Computed:
+    """S3.4: the lowest of (risk points and major hazard sources with a linked sensor online) and (a drill held in
+    the last 12 months)."""
+    units: list[tuple[str, int, str, int | None, list[int]]] = [
+        ("risk_point", row.id, f"{row.code} {row.name}", row.enterprise_id, list(row.point_ids or []))
+        for row in ctx.session.scalars(
+            select(RiskPoint)
+            .where(RiskPoint.park_id == ctx.park_id, RiskPoint.active.is_(True))
+            .order_by(RiskPoint.code)
+        )
+    ]
+    units += [
+        ("hazard_source", row.id, f"{row.code} {row.name}", row.enterprise_id, list(row.point_ids or []))
+        for row in ctx.session.scalars(
+            select(HazardSource)
+            .where(HazardSource.park_id == ctx.park_id, HazardSource.is_major.is_(True))
+            .order_by(HazardSource.code)
+        )
+    ]
+    online = online_points(ctx.session, {p for unit in units for p in unit[4]}, now=ctx.now_ms)
+    rows: list[dict[str, Any]] = []
+    gaps: list[Gap] = []
+    for kind, ident, name, enterprise_id, point_ids in units:
+        live = sum(1 for p in point_ids if p in online)
+        ok = live > 0
+        rows.append(
+            {
+                "unit": name,
+                "kind": kind,
+                "enterprise_id": enterprise_id,
+                "sensors": len(point_ids),
+                "online": live,
+                "ok": ok,
+                "link": f"/safety/{'risk-points' if kind == 'risk_point' else 'hazard-sources'}/{ident}",
+            }
+        )
+        if not ok:
+            action = "link_sensor" if not point_ids else "sensor_offline"
+            gaps.append(Gap(kind, name, action, ident))
+    as_of = dt.datetime.combine(ctx.as_of, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    last_drill = ctx.session.scalar(
+        select(func.max(Incident.occurred_at)).where(
+            Incident.park_id == ctx.park_id,
+            Incident.drill.is_(True),
+            Incident.occurred_at <= as_of,
+            Incident.occurred_at >= as_of - dt.timedelta(days=DRILL_WINDOW_DAYS),
+        )
+    )
+    if last_drill is None:
+        gaps.append(Gap("system", "应急演练", "hold_drill", None, {"name_en": "Emergency drill"}))
+    monitored = sum(1 for r in rows if r["ok"])
+    parts = [Part("units_monitored", monitored, len(rows)), Part("drilled", 0 if last_drill is None else 1, 1)]
+    shares = [p.share for p in parts]
+    value = None if shares[0] is None else min(s for s in shares if s is not None)
+    return Computed(
+        value,
+        monitored,
+        len(rows),
+        parts=parts,
+        columns=["unit", "sensors", "online", "ok"],
+        rows=rows,
+        gaps=gaps,
+    )

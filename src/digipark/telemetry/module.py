@@ -1,0 +1,31 @@
+"""The telemetry module's record: device data in, stored, rolled up, queried and pushed live."""
+
+from digipark.auth.models import Role
+from digipark.core.modules import MenuEntry, Module
+
+_VIEW = frozenset({"telemetry.view"})
+_STAFF = _VIEW | {"telemetry.deadletters"}
+
+MODULE = Module(
+    name="telemetry",
+    title="Device monitoring",
+    models=("digipark.telemetry.models",),
+    # before the registry's: /points/latest must precede /points/{ident}
+    routers=(
+        "digipark.telemetry.api:router",
+        "digipark.telemetry.ingest_api:router",
+        "digipark.telemetry.live_api:router",
+    ),
+    pages=("digipark.telemetry.pages:router",),
+    menu=(MenuEntry("/telemetry/devices", "Device monitoring", "telemetry.view", order=320),),
+    # Device data follows the device's visibility (staff, and the owning enterprise for its own devices); replaying
+    # and discarding dead letters is the duty staff's.
+    permissions={
+        Role.PARK_ADMIN: _STAFF,
+        Role.OPERATOR: _STAFF,
+        Role.ENTERPRISE: _VIEW,
+        Role.REVIEWER: _VIEW,
+    },
+    catalog="telemetry",
+    provides="digipark.telemetry.provides",
+)

@@ -1,0 +1,43 @@
+"""The digital transformation module's record: assessments, certificates, adoption, catalogue, provider requests."""
+
+from digipark.auth.models import Role
+from digipark.core.modules import ArchiveSection, MenuEntry, Module
+
+_STAFF = frozenset(
+    {
+        "transformation.view",
+        "transformation.read",
+        "transformation.write",
+        "assessment.fill",
+        "assessment.review",
+        "catalogue.write",
+    }
+)
+
+MODULE = Module(
+    name="transformation",
+    title="Transformation",
+    models=("digipark.transformation.models",),
+    routers=("digipark.transformation.api:router",),
+    pages=("digipark.transformation.pages:router",),
+    menu=(MenuEntry("/transformation", "Transformation", "transformation.view", order=300),),
+    # An enterprise fills in its own assessment and keeps its own certificates, adoption records and provider
+    # requests; staff may fill in for an enterprise, review assessments, verify certificates, keep the catalogue
+    # and handle provider requests; reviewers read the park's picture.
+    permissions={
+        Role.PARK_ADMIN: _STAFF,
+        Role.OPERATOR: _STAFF,
+        Role.ENTERPRISE: frozenset({"transformation.view", "assessment.fill", "transformation.self_write"}),
+        Role.REVIEWER: frozenset({"transformation.view", "transformation.read"}),
+    },
+    catalog="transformation",
+    archive=(
+        ArchiveSection("digital_maturity", "Digital maturity", "digipark.transformation.provides:archive_section", 90),
+    ),
+    indicators={
+        "industrial_internet_coverage": "digipark.evaluation.indicators:industrial_internet_coverage",
+        "renovation_coverage": "digipark.evaluation.indicators:renovation_coverage",
+        "production_service_coverage": "digipark.evaluation.indicators:production_service_coverage",
+    },
+    provides="digipark.transformation.provides",
+)
