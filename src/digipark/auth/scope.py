@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role
 from digipark.auth.permissions import ROLE_PERMISSIONS, STAFF_ROLES, all_permissions
-from digipark.core.errors import NotFound, PermissionDenied
+from digipark.core.errors import NotFound, PermissionDenied, field_error
 from digipark.core.tenancy import Visibility
 
 M = TypeVar("M")
@@ -73,6 +73,47 @@ class Scope:
     def require(self, permission: str) -> None:
         if not self.can(permission):
             raise PermissionDenied(f"role {self.role.value} may not {permission}")
+
+    # -- which park / which enterprise a request acts for ---------------------------------------------------
+    def acting_park(self, requested: int | None = None) -> int:
+        """The park a read acts in: `requested` when this scope reads it (404 otherwise); else the user's own
+        park; else the only park it reads. A scope reading several parks and no own park must say which (422)."""
+        if requested is not None:
+            if requested not in self.read_parks:
+                raise NotFound(f"park {requested} not found")
+            return requested
+        if self.park_id is not None:
+            return self.park_id
+        if len(self.read_parks) == 1:
+            return next(iter(self.read_parks))
+        if not self.read_parks:
+            raise NotFound("no park to act in")
+        raise field_error("park_id", "required: you may read several parks; say which")
+
+    def acting_write_park(self, requested: int | None = None) -> int:
+        """The park a write acts in: `requested` or the user's own park; 403 where this scope may not write."""
+        park = requested if requested is not None else self.park_id
+        if park is None:
+            raise field_error("park_id", "required: the park this is for")
+        if park not in self.write_parks:
+            if park not in self.read_parks:
+                raise NotFound(f"park {park} not found")
+            raise PermissionDenied("you may not change data of this park")
+        return park
+
+    def acting_enterprise(self, requested: int | None = None) -> int | None:
+        """The enterprise a request acts for: an enterprise user always acts for its own (asking for another is
+        404); staff act for `requested` (None: the whole park)."""
+        if self.role == Role.ENTERPRISE:
+            if requested is not None and requested != self.enterprise_id:
+                raise NotFound(f"enterprise {requested} not found")
+            return self.enterprise_id
+        return requested
+
+    @property
+    def own_enterprise_only(self) -> bool:
+        """Whether this scope acts only for its own enterprise (an enterprise user)."""
+        return self.role == Role.ENTERPRISE
 
     # -- reads ---------------------------------------------------------------------------------------------
     def condition(self, model: type[Any]) -> ColumnElement[bool]:

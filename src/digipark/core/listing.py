@@ -30,6 +30,11 @@ class Page(BaseModel, Generic[T]):
     page_size: int
 
 
+def page_of(rows: Sequence[Any], total: int, query: ListQuery) -> dict[str, Any]:
+    """A list endpoint's answer (the shape of `Page`): the rows of one page, the total, the page asked for."""
+    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
+
+
 @dataclass
 class ListQuery:
     page: int = 1
