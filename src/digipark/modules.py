@@ -2,6 +2,7 @@
 and one line here. Importing this module installs the records (`digipark.core.modules.installed()`) and grants their
 permissions; the app, the CLI, `digipark.models` and the tests import it."""
 
+from digipark.accounts.module import MODULE as ACCOUNTS
 from digipark.alarms.module import MODULE as ALARMS
 from digipark.audit.module import MODULE as AUDIT
 from digipark.auth import permissions
@@ -20,9 +21,10 @@ from digipark.web.module import MODULE as WEB
 MODULES: tuple[modules.Module, ...] = (
     WEB,
     AUTH,
+    AUDIT,
+    ACCOUNTS,
     TELEMETRY,  # before the registry: its /points/latest must precede the registry's /points/{ident}
     REGISTRY,
-    AUDIT,
     ECONOMY,
     EVALUATION,
     TRANSFORMATION,

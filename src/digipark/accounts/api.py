@@ -1,4 +1,4 @@
-"""Accounts API: bearer tokens, the current user, and the park's users."""
+"""Accounts API: users, roles, enterprise links (park admins manage the users of their park)."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
