@@ -60,14 +60,6 @@ class SectionResult:
 
 
 @dataclasses.dataclass(frozen=True)
-class Subscription:
-    """`handler(event)` is called for every published event of the class `event` names."""
-
-    event: Ref
-    handler: Ref
-
-
-@dataclasses.dataclass(frozen=True)
 class Module:
     """Everything a domain declares once.
 
@@ -77,9 +69,9 @@ class Module:
     - `permissions`: role value -> the permissions this domain grants to that role.
     - `catalog`: the name of its message catalogue under `web/locales/<lang>/LC_MESSAGES/` (without `.po`).
     - `background`: functions starting a shared background service where readings are stored (ingest processes,
-      the demo); each returns a handle with `astop()`. Started in the order of the list, stopped in reverse.
+      the demo); each returns a handle with `astop()`; a service subscribes to the domain events it consumes
+      (e.g. safety's automatic incidents to `AlarmRaised`) when it starts. Started and stopped in list order.
     - `on_receive`: functions given each batch of telemetry messages as they arrive, before they are stored.
-    - `subscriptions`: domain-event handlers of this process.
     - `archive`: sections it adds to every enterprise's archive.
     - `indicators`: evaluation formula key -> function computing that indicator from this domain's records.
     - `provides`: the module of read functions other domains may call (its only door for them).
@@ -96,7 +88,6 @@ class Module:
     catalog: str | None = None
     background: tuple[Ref, ...] = ()
     on_receive: tuple[Ref, ...] = ()
-    subscriptions: tuple[Subscription, ...] = ()
     archive: tuple[ArchiveSection, ...] = ()
     indicators: Mapping[str, Ref] = dataclasses.field(default_factory=dict)
     provides: Ref | None = None
