@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from digipark.auth.models import Role
 from digipark.auth.permissions import ENTERPRISE_SELF_FIELDS
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digipark.core.listing import ListQuery
@@ -199,7 +198,7 @@ def may_create(page: Page, kind: Kind) -> bool:
 
 def self_service(page: Page, kind: Kind) -> bool:
     """An enterprise user editing its own enterprise: only ENTERPRISE_SELF_FIELDS."""
-    return kind.key == "enterprise" and page.scope.role == Role.ENTERPRISE
+    return kind.key == "enterprise" and page.scope.own_enterprise_only
 
 
 def may_edit(page: Page, kind: Kind, row: Any) -> bool:
@@ -527,7 +526,7 @@ def _form_page(
 def new_form(page: Page, kind: Kind) -> HTMLResponse:
     create_schema = ROUTES[kind.key][1]
     if create_schema is None or not may_create(page, kind):
-        raise PermissionDenied(f"role {page.scope.role.value} may not create {kind.key} records")
+        raise PermissionDenied(f"you may not create {kind.key} records")
     names = _form_names(page, kind, create_schema)
     prefill = {k: v for k, v in page.request.query_params.items() if k in names}
     fields = forms.fields_of(create_schema, names, FIELD_LABELS, prefill)
@@ -539,7 +538,7 @@ def create(page: Page, kind: Kind, form: dict[str, str]) -> Response:
     page.check_csrf(form)
     create_schema = ROUTES[kind.key][1]
     if create_schema is None or not may_create(page, kind):
-        raise PermissionDenied(f"role {page.scope.role.value} may not create {kind.key} records")
+        raise PermissionDenied(f"you may not create {kind.key} records")
     names = _form_names(page, kind, create_schema)
     fields = forms.fields_of(create_schema, names, FIELD_LABELS, {})
     _decorate(page, Refs(page), kind, fields, page.park.id if page.park else None)
@@ -572,7 +571,7 @@ def create(page: Page, kind: Kind, form: dict[str, str]) -> Response:
 def _editable_row(page: Page, kind: Kind, ident: int) -> Any:
     row = service.get(page.db, scope=page.scope, kind=kind, ident=ident)
     if not may_edit(page, kind, row):
-        raise PermissionDenied(f"role {page.scope.role.value} may not change this {kind.key}")
+        raise PermissionDenied(f"you may not change this {kind.key}")
     return row
 
 

@@ -73,7 +73,7 @@ def can_read(scope: Scope, kind: str) -> bool:
     visibility: Visibility = getattr(registry.KINDS[kind].model, "__visibility__", Visibility.STAFF)
     if visibility == Visibility.PARK or scope.is_staff:
         return True
-    return visibility == Visibility.ENTERPRISE and scope.role == Role.ENTERPRISE and scope.enterprise_id is not None
+    return visibility == Visibility.ENTERPRISE and scope.acting_enterprise() is not None
 
 
 @pass_context
