@@ -13,6 +13,7 @@ from digipark.alarms import service as alarms
 from digipark.alarms.schemas import RuleCreate
 from digipark.auth.models import User, UserPark
 from digipark.auth.scope import system_scope
+from digipark.registry.models import Zone
 from digipark.web.shell import PARK_COOKIE
 from tests.conftest import World
 from tests.web.helpers import login, visible_text
@@ -84,6 +85,44 @@ def test_reviewer_of_two_parks_switches_and_pages_act_in_the_chosen_park(
     assert _park_name(client.get("/").text) == "测试园区TA"
     english = client.get("/?lang=en").text
     assert 'aria-label="Park you act in"' in english
+
+
+def test_record_lists_of_a_user_of_two_parks_show_the_chosen_park(
+    client: TestClient, world: World, reviewer_of_two_parks: str
+) -> None:
+    token = login(client, reviewer_of_two_parks)
+    first = visible_text(client.get("/enterprises").text)
+    assert "TA企业0" in first and "TB企业0" not in first
+    _choose(client, token, world.b.park_id)
+    chosen = client.get("/enterprises").text
+    assert "TB企业0" in visible_text(chosen) and "TA企业0" not in visible_text(chosen)
+    assert f"/api/v1/enterprises.xlsx?park_id={world.b.park_id}" in chosen  # the download matches the list
+    asked = visible_text(client.get("/enterprises", params={"park_id": world.a.park_id}).text)
+    assert "TA企业0" in asked and "TB企业0" not in asked
+
+
+def test_records_are_added_to_the_chosen_park_and_only_where_the_user_may_write(
+    client: TestClient, world: World, db: Session
+) -> None:
+    admin = db.scalar(select(User).where(User.username == "TA-park_admin"))
+    assert admin is not None
+    db.add(UserPark(user_id=admin.id, park_id=world.b.park_id))  # reads park B, writes park A only
+    db.flush()
+    token = login(client, admin.username)
+    _choose(client, token, world.b.park_id)
+    assert 'href="/zones/new"' not in client.get("/zones").text
+    refused = client.post("/zones/new", data={"csrf_token": token, "code": "Z8", "name": "八区", "function": "office"})
+    assert refused.status_code == 403
+    assert db.scalar(select(Zone.id).where(Zone.code == "Z8")) is None
+    _choose(client, token, world.a.park_id)
+    assert 'href="/zones/new"' in client.get("/zones").text
+    created = client.post(
+        "/zones/new",
+        data={"csrf_token": token, "code": "Z8", "name": "八区", "function": "office"},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    assert db.scalar(select(Zone.park_id).where(Zone.code == "Z8")) == world.a.park_id
 
 
 def test_a_cookie_naming_a_park_the_user_does_not_read_is_ignored(client: TestClient, world: World) -> None:

@@ -193,7 +193,13 @@ def label(page: Page, field: str) -> str:
 
 # -- permissions --------------------------------------------------------------------------------------------
 def may_create(page: Page, kind: Kind) -> bool:
-    return kind.creatable and page.scope.can(f"{kind.key}.write") and bool(page.scope.write_parks)
+    """Whether the user may add a record of `kind` to the park the pages act in."""
+    return (
+        kind.creatable
+        and page.scope.can(f"{kind.key}.write")
+        and page.park is not None
+        and page.park.id in page.scope.write_parks
+    )
 
 
 def self_service(page: Page, kind: Kind) -> bool:
@@ -273,7 +279,10 @@ def _pages(current: int, last: int) -> list[int | None]:
 
 def list_page(page: Page, kind: Kind) -> HTMLResponse:
     raw = {k: v for k, v in page.request.query_params.items() if k != "lang"}
-    query = kind.list_spec.parse_query(raw)
+    asked = dict(raw)
+    if "park_id" in kind.list_spec.filters and not raw.get("park_id") and len(page.scope.read_parks) > 1 and page.park:
+        asked["park_id"] = str(page.park.id)  # a user of several parks lists the park chosen in the header
+    query = kind.list_spec.parse_query(asked)
     rows, total = service.list(page.db, scope=page.scope, kind=kind, query=query)
     refs = Refs(page)
     columns = COLUMNS[kind.key]
@@ -288,7 +297,7 @@ def list_page(page: Page, kind: Kind) -> HTMLResponse:
         headers.append(header)
     widgets, chips = _filter_widgets(page, kind, raw, refs)
     last_page = max(1, math.ceil(total / query.page_size))
-    export_params = urlencode({k: v for k, v in raw.items() if k not in ("page", "page_size") and v})
+    export_params = urlencode({k: v for k, v in asked.items() if k not in ("page", "page_size") and v})
     path = ROUTES[kind.key][0]
     exports = None
     if kind.key in EXCEL_KINDS:
@@ -550,6 +559,8 @@ def create(page: Page, kind: Kind, form: dict[str, str]) -> Response:
             errors[form_field.name] = forms.message(error, None, error, page.gettext)
         elif value is not None:
             values[form_field.name] = value
+    if page.park is not None and "park_id" in create_schema.model_fields:
+        values["park_id"] = page.park.id
     conflict = False
     if not errors:
         try:
