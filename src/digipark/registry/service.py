@@ -240,7 +240,7 @@ def create(session: Session, *, scope: Scope, kind: Kind, data: BaseModel) -> Ro
         if kind.key == "point":
             values["enterprise_id"] = enterprise_id
     else:
-        scope.require(f"{kind.key}.write")
+        scope.require(f"{kind.key}.write")  # a role that may not write is refused before being asked which park
         values["park_id"] = scope.acting_write_park(values.get("park_id"))
     park_id = values["park_id"]
     scope.authorize_write(f"{kind.key}.write", park_id=park_id, enterprise_id=values.get("enterprise_id"))
