@@ -10,7 +10,7 @@ from sqlalchemy import select
 from digipark.audit import service
 from digipark.audit.models import AuditEntry
 from digipark.auth.dependencies import CurrentScope, DbSession
-from digipark.core.listing import ListQuery, ListSpec, Page
+from digipark.core.listing import ListQuery, ListSpec, Page, page_of
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -56,7 +56,7 @@ def list_entries(
     scope.require("audit.read")
     stmt = select(AuditEntry).where(AuditEntry.park_id.in_(sorted(scope.read_parks)))
     rows, total = AUDIT_LIST.apply(db, stmt, query)
-    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
+    return page_of(rows, total, query)
 
 
 @router.get("/verify", response_model=VerifyRead)

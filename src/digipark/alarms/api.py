@@ -14,8 +14,7 @@ from digipark.alarms import live, schemas, service
 from digipark.alarms.models import Alarm, NotificationContact
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.auth.scope import Scope
-from digipark.core.errors import PermissionDenied
-from digipark.core.listing import ListQuery, Page
+from digipark.core.listing import ListQuery, Page, page_of
 
 router = APIRouter(prefix="/api/v1")
 RULES: list[str | Enum] = ["alarms: rules"]
@@ -27,19 +26,6 @@ ParkId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a park you
 RuleQuery = Annotated[ListQuery, Depends(service.RULE_SPEC.dependency())]
 AlarmQuery = Annotated[ListQuery, Depends(service.ALARM_SPEC.dependency())]
 ContactQuery = Annotated[ListQuery, Depends(service.CONTACT_SPEC.dependency())]
-
-
-def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
-    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
-
-
-def _park(scope: Scope, park_id: int | None) -> int:
-    from digipark.web.shell import current_park_id
-
-    chosen = park_id if park_id is not None else current_park_id(scope)
-    if chosen is None:
-        raise PermissionDenied("you belong to no park")
-    return chosen
 
 
 def detail(db: Session, scope: Scope, alarm: Alarm) -> schemas.AlarmDetail:
@@ -73,7 +59,7 @@ def contact(row: NotificationContact) -> schemas.ContactRead:
 @router.get("/alarms/rules", response_model=Page[schemas.RuleRead], tags=RULES)
 def list_rules(db: DbSession, scope: CurrentScope, query: RuleQuery) -> Any:
     rows, total = service.list_rules(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/alarms/rules", response_model=schemas.RuleRead, status_code=201, tags=RULES)
@@ -101,7 +87,7 @@ def delete_rule(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
 @router.get("/alarms/contacts", response_model=Page[schemas.ContactRead], tags=CONTACTS)
 def list_contacts(db: DbSession, scope: CurrentScope, query: ContactQuery) -> Any:
     rows, total = service.list_contacts(db, scope=scope, query=query)
-    return _page([contact(r) for r in rows], total, query)
+    return page_of([contact(r) for r in rows], total, query)
 
 
 @router.post("/alarms/contacts", response_model=schemas.ContactRead, status_code=201, tags=CONTACTS)
@@ -129,7 +115,7 @@ def delete_contact(ident: Ident, db: DbSession, scope: CurrentScope) -> Response
 @router.get("/alarms/stats", response_model=schemas.AlarmStats, tags=ALARMS)
 def alarm_stats(db: DbSession, scope: CurrentScope, park_id: ParkId = None) -> Any:
     """Active alarms by severity and area, unacknowledged, open, raised in 24 h, mean duration over 30 days."""
-    return service.stats(db, scope=scope, park_id=_park(scope, park_id))
+    return service.stats(db, scope=scope, park_id=park_id)
 
 
 @router.get("/alarms", response_model=Page[schemas.AlarmRead], tags=ALARMS)
@@ -140,7 +126,7 @@ def list_alarms(
     active: Annotated[bool | None, Query(description="true: raised or acknowledged; false: the others")] = None,
 ) -> Any:
     rows, total = service.list(db, scope=scope, query=query, active=active)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.get("/alarms/{ident}", response_model=schemas.AlarmDetail, tags=ALARMS)

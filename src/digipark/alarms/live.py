@@ -23,10 +23,9 @@ from sqlalchemy.orm import Session
 
 from digipark.alarms.events import AlarmEvent
 from digipark.alarms.models import OPEN_STATES, Alarm
-from digipark.alarms.service import may_read_alarm
+from digipark.alarms.service import VIEW, may_read_alarm
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
-from digipark.core.errors import PermissionDenied
 from digipark.core.events import bus
 from digipark.telemetry import live as telemetry_live
 
@@ -179,8 +178,7 @@ async def alarm_stream(
 
 def open_stream(db: Session, scope: Scope) -> StreamingResponse:
     """The SSE response of the API and the pages: the open alarms the caller may read now, then every change."""
-    if not scope.is_staff and scope.enterprise_id is None:
-        raise PermissionDenied(f"role {scope.role.value} receives no alarms")
+    scope.require(VIEW)
     rows = db.scalars(
         scope.readable(Alarm).where(Alarm.state.in_(sorted(OPEN_STATES))).order_by(Alarm.id.desc()).limit(200)
     )

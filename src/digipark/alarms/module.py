@@ -24,5 +24,5 @@ MODULE = Module(
     # the rules engine first: the automatic incidents (safety) drain its last alarms when stopping
     background=("digipark.alarms.engine:start_rules_engine",),
     on_receive=("digipark.alarms.engine:on_received",),
-    provides="digipark.alarms.service",
+    provides="digipark.alarms.provides",
 )

@@ -61,8 +61,11 @@ KIND_LABELS = {
 }
 
 
-def _can_see(scope: Scope) -> bool:
-    return bool(scope.read_parks) and (scope.is_staff or scope.enterprise_id is not None)
+def _require_view(scope: Scope) -> None:
+    """Alarm pages need a park to act in and the permission to read alarms."""
+    scope.require(service.VIEW)
+    if not scope.read_parks:
+        raise PermissionDenied("you belong to no park")
 
 
 def _local(ms: int | None) -> str:
@@ -93,8 +96,7 @@ def _labels(page: CurrentPage) -> str:
 # -- the list --------------------------------------------------------------------------------------------------
 @router.get("/alarms", response_class=HTMLResponse, name="alarms_list")
 def alarms_page(page: CurrentPage) -> HTMLResponse:
-    if not _can_see(page.scope):
-        raise PermissionDenied(f"role {page.scope.role.value} receives no alarms")
+    _require_view(page.scope)
     params = page.request.query_params
     show = params.get("show", "active")
     raw = {k: v for k, v in params.items() if k in ("page", "severity", "sort", "q") and v}
@@ -128,7 +130,6 @@ def alarms_page(page: CurrentPage) -> HTMLResponse:
             "severities": list(SEVERITY_LABELS.items()),
             "last_page": max(1, math.ceil(total / list_query.page_size)),
             "alarm_labels": _labels(page),
-            "staff": page.scope.is_staff,
         },
     )
 
@@ -209,8 +210,7 @@ def _rules_context(page: CurrentPage, form: dict[str, Any], errors: list[dict[st
 
 @router.get("/alarms/rules", response_class=HTMLResponse, name="alarms_rules")
 def rules_page(page: CurrentPage) -> HTMLResponse:
-    if not _can_see(page.scope):
-        raise PermissionDenied(f"role {page.scope.role.value} receives no alarms")
+    _require_view(page.scope)
     edit = page.request.query_params.get("edit")
     rule = None
     if edit and edit.isdigit():

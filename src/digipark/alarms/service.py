@@ -1,11 +1,6 @@
 """The alarm domain's service: rules (as data), alarms and their lifecycle, contacts, counts and statistics.
 
-For other domains (keyword-only after the session, through the caller's scope):
-- `get(session, scope=, ident=) -> Alarm` (NotFound outside the scope);
-- `active_counts(session, scope=, park_id=) -> list[AlarmCount]` (raised or acknowledged, by zone, building,
-  enterprise and severity);
-- `ensure_threshold_rule(session, scope=, park_id=, point_id=, key=, name=, above=, below=, severity=) -> int`
-  (create or update the rule identified by `key`, e.g. "outlet:12:cod").
+Other domains use what `alarms.provides` exports of it.
 
 Services never commit; events (`AlarmRaised`, `AlarmChanged`, `RulesChanged`) are published after the commit.
 """
@@ -21,7 +16,7 @@ from sqlalchemy.orm import Session
 
 import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
 from digipark.alarms import rules as rule_logic
-from digipark.alarms.events import AlarmChanged, AlarmEvent, AlarmRaised, RulesChanged
+from digipark.alarms.events import AlarmChanged, AlarmEvent, RulesChanged
 from digipark.alarms.models import (
     ACTIVE_STATES,
     Alarm,
@@ -41,14 +36,13 @@ from digipark.alarms.schemas import (
 )
 from digipark.auth.scope import Scope
 from digipark.core.db import utcnow
-from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
+from digipark.core.errors import Conflict, field_error
 from digipark.core.events import queue_event
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.registry.models import Building, Enterprise, Point, Zone
 
-__all__ = ["active_counts", "ensure_threshold_rule", "get"]
-
-# -- permissions (auth/permissions.py holds which role has which) --------------------------------------------------
+# -- permissions (alarms/module.py grants them to the roles) --------------------------------------------------------
+VIEW = "alarm.view"  # read alarms, rules and statistics
 RULE_WRITE = "alarm_rule.write"  # staff: rules
 HANDLE = "alarm.handle"  # acknowledge and close (an enterprise its own alarms)
 CONTACT_WRITE = "alarm_contact.write"  # staff: notification contacts
@@ -146,15 +140,6 @@ def emit(session: Session, alarm: Alarm, action: str, event_type: type[AlarmEven
 # ==================================================================================================================
 # rules
 # ==================================================================================================================
-def _park_of(scope: Scope, park_id: int | None) -> int:
-    park = park_id if park_id is not None else scope.park_id
-    if park is None:
-        raise field_error("park_id", "required: the park this is for")
-    if park not in scope.read_parks:
-        raise NotFound(f"park {park} not found")
-    return park
-
-
 def _conditions(raw: builtins.list[dict[str, Any]]) -> builtins.list[dict[str, Any]]:
     try:
         return rule_logic.normalise_conditions(raw)
@@ -213,7 +198,7 @@ def _key_free(session: Session, park_id: int, key: str | None, ident: int | None
 
 def create_rule(session: Session, *, scope: Scope, data: RuleCreate) -> AlarmRule:
     scope.require(RULE_WRITE)
-    park_id = _park_of(scope, data.park_id)
+    park_id = scope.acting_write_park(data.park_id)
     park_id, enterprise_id = _target(session, scope, data, park_id)
     scope.authorize_write(RULE_WRITE, park_id=park_id)
     conditions = _conditions(data.conditions)
@@ -407,8 +392,7 @@ def close(session: Session, *, scope: Scope, ident: int, comment: str | None = N
 
 def active_counts(session: Session, *, scope: Scope, park_id: int) -> builtins.list[AlarmCount]:
     """Raised or acknowledged alarms of the park the caller may read, by zone, building, enterprise, severity."""
-    if park_id not in scope.read_parks:
-        raise NotFound(f"park {park_id} not found")
+    park_id = scope.acting_park(park_id)
     rows = session.execute(
         select(Alarm.zone_id, Alarm.building_id, Alarm.enterprise_id, Alarm.severity, func.count(Alarm.id))
         .where(scope.condition(Alarm), Alarm.park_id == park_id, Alarm.state.in_(sorted(ACTIVE_STATES)))
@@ -418,9 +402,11 @@ def active_counts(session: Session, *, scope: Scope, park_id: int) -> builtins.l
     return [AlarmCount(zone_id=z, building_id=b, enterprise_id=e, severity=s, count=int(n)) for z, b, e, s, n in rows]
 
 
-def stats(session: Session, *, scope: Scope, park_id: int, now: dt.datetime | None = None) -> AlarmStats:
-    if not scope.is_staff and scope.enterprise_id is None:
-        raise PermissionDenied(f"role {scope.role.value} receives no alarms")
+def stats(session: Session, *, scope: Scope, park_id: int | None = None, now: dt.datetime | None = None) -> AlarmStats:
+    """Active alarms by severity and area, unacknowledged, open, raised in 24 h, mean duration over 30 days, in the
+    park the scope acts in (`park_id`, else its own)."""
+    scope.require(VIEW)
+    park_id = scope.acting_park(park_id)
     now = now or utcnow()
     counts = active_counts(session, scope=scope, park_id=park_id)
     base = select(func.count(Alarm.id)).where(scope.condition(Alarm), Alarm.park_id == park_id)
@@ -471,7 +457,7 @@ def _check_address(channel: str, address: str) -> None:
 
 def create_contact(session: Session, *, scope: Scope, data: ContactCreate) -> NotificationContact:
     scope.require(CONTACT_WRITE)
-    park_id = _park_of(scope, data.park_id)
+    park_id = scope.acting_write_park(data.park_id)
     scope.authorize_write(CONTACT_WRITE, park_id=park_id)
     _check_address(data.channel, data.address)
     if data.enterprise_id is not None:
@@ -511,11 +497,3 @@ def may_read_alarm(scope: Scope, park_id: int | None, enterprise_id: int | None)
     if scope.is_staff:
         return True
     return scope.enterprise_id is not None and enterprise_id == scope.enterprise_id
-
-
-def require_staff(scope: Scope) -> None:
-    if not scope.is_staff:
-        raise PermissionDenied(f"role {scope.role.value} may not do this")
-
-
-__all__ += ["AlarmChanged", "AlarmRaised"]

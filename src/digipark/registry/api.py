@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.errors import NotFound
-from digipark.core.listing import ListQuery, Page
+from digipark.core.listing import ListQuery, Page, page_of
 from digipark.registry import excel, schemas, service
 from digipark.registry.service import KINDS
 
@@ -39,7 +39,7 @@ def _register(key: str) -> None:
     @router.get(f"/{path}", response_model=Page[read_schema], operation_id=f"list_{key}", tags=tag)  # type: ignore[valid-type]
     def list_rows(db: DbSession, scope: CurrentScope, query: Annotated[ListQuery, Depends(list_params)]) -> Any:
         rows, total = service.list(db, scope=scope, kind=kind, query=query)
-        return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
+        return page_of(rows, total, query)
 
     @router.get(f"/{path}/{{ident}}", response_model=read_schema, operation_id=f"get_{key}", tags=tag)
     def get_row(ident: Annotated[int, IdPathParam], db: DbSession, scope: CurrentScope) -> Any:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from digipark.audit import service as audit
 from digipark.auth.scope import Scope
 from digipark.core import spreadsheet
-from digipark.core.errors import DomainError, NotFound, PermissionDenied
+from digipark.core.errors import DomainError, NotFound
 from digipark.core.listing import ListQuery
 from digipark.core.spreadsheet import (
     CSV_MEDIA_TYPE,
@@ -458,9 +458,7 @@ def import_or_raise(
     kind = service.kind_or_raise(kind_key)
     scope.require("registry.import")
     scope.require(f"{kind_key}.write")
-    if scope.park_id is None or scope.park_id not in scope.write_parks:
-        raise PermissionDenied("you may import only into your own park")
-    park_id = scope.park_id
+    park_id = scope.acting_write_park()
 
     columns, _, data_rows = spreadsheet.header_and_data(
         _load_rows(content), kind=kind_key, dry_run=dry_run, read=lambda n, values: _read_header(sheet, n, values)

@@ -17,7 +17,6 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 import digipark.audit.service  # registers the audit hook for every write below
-from digipark.auth.models import Role
 from digipark.auth.permissions import ENTERPRISE_SELF_FIELDS
 from digipark.auth.scope import Scope
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
@@ -241,7 +240,8 @@ def create(session: Session, *, scope: Scope, kind: Kind, data: BaseModel) -> Ro
         if kind.key == "point":
             values["enterprise_id"] = enterprise_id
     else:
-        values["park_id"] = values.get("park_id") or scope.park_id
+        scope.require(f"{kind.key}.write")  # a role that may not write is refused before being asked which park
+        values["park_id"] = scope.acting_write_park(values.get("park_id"))
     park_id = values["park_id"]
     scope.authorize_write(f"{kind.key}.write", park_id=park_id, enterprise_id=values.get("enterprise_id"))
     for field, model in kind.refs.items():
@@ -293,7 +293,7 @@ def update(session: Session, *, scope: Scope, kind: Kind, ident: int, data: Base
     for field, value in values.items():  # an explicit null may only clear an optional field
         if value is None and field in columns and not columns[field].nullable:
             raise field_error(field, "required: may not be set to null")
-    if kind.key == "enterprise" and scope.role == Role.ENTERPRISE:
+    if kind.key == "enterprise" and scope.own_enterprise_only:
         forbidden = sorted(set(values) - ENTERPRISE_SELF_FIELDS)
         if forbidden:
             raise PermissionDenied(f"an enterprise may not change {', '.join(forbidden)}; ask the park operator")

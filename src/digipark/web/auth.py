@@ -14,7 +14,7 @@ from digipark.auth.dependencies import SESSION_COOKIE, DbSession, current_user
 from digipark.auth.models import User
 from digipark.core.config import get_settings
 from digipark.web import i18n
-from digipark.web.shell import CSRF_FIELD, CurrentPage, FormFields, render
+from digipark.web.shell import CSRF_FIELD, PARK_COOKIE, CurrentPage, FormFields, render
 
 LOGIN_CSRF_COOKIE = "dp_csrf"
 
@@ -127,4 +127,5 @@ def logout(page: CurrentPage, form: FormFields) -> Response:
         )
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(PARK_COOKIE, path="/")
     return response

@@ -10,7 +10,6 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from digipark.auth.models import Role
 from digipark.core.listing import ListQuery
 from digipark.registry import service as registry
 from digipark.registry.service import KINDS
@@ -120,8 +119,9 @@ def overview_page(page: CurrentPage) -> HTMLResponse:
             {"label": N_("Points"), "value": figures.points, "href": kind_path("point")},
         ]
     own: dict[str, Any] | None = None
-    if page.scope.role == Role.ENTERPRISE and page.scope.enterprise_id is not None:
-        enterprise = registry.get(page.db, scope=page.scope, kind=KINDS["enterprise"], ident=page.scope.enterprise_id)
+    own_enterprise_id = page.scope.acting_enterprise()
+    if own_enterprise_id is not None:
+        enterprise = registry.get(page.db, scope=page.scope, kind=KINDS["enterprise"], ident=own_enterprise_id)
         units = registry.enterprise_units(page.db, scope=page.scope, enterprise_id=enterprise.id)
         own = {
             "enterprise": enterprise,

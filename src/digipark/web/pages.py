@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from digipark.web import auth, errors, i18n, overview, vendor
+from digipark.web import auth, errors, i18n, overview, park_switch, vendor
 
 STATIC_DIR = Path(__file__).parent / "static"
 LANG_COOKIE_DAYS = 365
@@ -28,6 +28,7 @@ def install(app: FastAPI) -> None:
     app.include_router(vendor.router)  # /static/vendor/* before the /static mount
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
+    app.include_router(park_switch.router)
     app.include_router(overview.router)
     errors.install(app)
     app.middleware("http")(remember_language)

@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from digipark.auth.models import Role
 from digipark.auth.permissions import ENTERPRISE_SELF_FIELDS
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digipark.core.listing import ListQuery
@@ -194,12 +193,18 @@ def label(page: Page, field: str) -> str:
 
 # -- permissions --------------------------------------------------------------------------------------------
 def may_create(page: Page, kind: Kind) -> bool:
-    return kind.creatable and page.scope.can(f"{kind.key}.write") and bool(page.scope.write_parks)
+    """Whether the user may add a record of `kind` to the park the pages act in."""
+    return (
+        kind.creatable
+        and page.scope.can(f"{kind.key}.write")
+        and page.park is not None
+        and page.park.id in page.scope.write_parks
+    )
 
 
 def self_service(page: Page, kind: Kind) -> bool:
     """An enterprise user editing its own enterprise: only ENTERPRISE_SELF_FIELDS."""
-    return kind.key == "enterprise" and page.scope.role == Role.ENTERPRISE
+    return kind.key == "enterprise" and page.scope.own_enterprise_only
 
 
 def may_edit(page: Page, kind: Kind, row: Any) -> bool:
@@ -274,7 +279,10 @@ def _pages(current: int, last: int) -> list[int | None]:
 
 def list_page(page: Page, kind: Kind) -> HTMLResponse:
     raw = {k: v for k, v in page.request.query_params.items() if k != "lang"}
-    query = kind.list_spec.parse_query(raw)
+    asked = dict(raw)
+    if "park_id" in kind.list_spec.filters and not raw.get("park_id") and len(page.scope.read_parks) > 1 and page.park:
+        asked["park_id"] = str(page.park.id)  # a user of several parks lists the park chosen in the header
+    query = kind.list_spec.parse_query(asked)
     rows, total = service.list(page.db, scope=page.scope, kind=kind, query=query)
     refs = Refs(page)
     columns = COLUMNS[kind.key]
@@ -289,7 +297,7 @@ def list_page(page: Page, kind: Kind) -> HTMLResponse:
         headers.append(header)
     widgets, chips = _filter_widgets(page, kind, raw, refs)
     last_page = max(1, math.ceil(total / query.page_size))
-    export_params = urlencode({k: v for k, v in raw.items() if k not in ("page", "page_size") and v})
+    export_params = urlencode({k: v for k, v in asked.items() if k not in ("page", "page_size") and v})
     path = ROUTES[kind.key][0]
     exports = None
     if kind.key in EXCEL_KINDS:
@@ -527,7 +535,7 @@ def _form_page(
 def new_form(page: Page, kind: Kind) -> HTMLResponse:
     create_schema = ROUTES[kind.key][1]
     if create_schema is None or not may_create(page, kind):
-        raise PermissionDenied(f"role {page.scope.role.value} may not create {kind.key} records")
+        raise PermissionDenied(f"you may not create {kind.key} records")
     names = _form_names(page, kind, create_schema)
     prefill = {k: v for k, v in page.request.query_params.items() if k in names}
     fields = forms.fields_of(create_schema, names, FIELD_LABELS, prefill)
@@ -539,7 +547,7 @@ def create(page: Page, kind: Kind, form: dict[str, str]) -> Response:
     page.check_csrf(form)
     create_schema = ROUTES[kind.key][1]
     if create_schema is None or not may_create(page, kind):
-        raise PermissionDenied(f"role {page.scope.role.value} may not create {kind.key} records")
+        raise PermissionDenied(f"you may not create {kind.key} records")
     names = _form_names(page, kind, create_schema)
     fields = forms.fields_of(create_schema, names, FIELD_LABELS, {})
     _decorate(page, Refs(page), kind, fields, page.park.id if page.park else None)
@@ -551,6 +559,8 @@ def create(page: Page, kind: Kind, form: dict[str, str]) -> Response:
             errors[form_field.name] = forms.message(error, None, error, page.gettext)
         elif value is not None:
             values[form_field.name] = value
+    if page.park is not None and "park_id" in create_schema.model_fields:
+        values["park_id"] = page.park.id
     conflict = False
     if not errors:
         try:
@@ -572,7 +582,7 @@ def create(page: Page, kind: Kind, form: dict[str, str]) -> Response:
 def _editable_row(page: Page, kind: Kind, ident: int) -> Any:
     row = service.get(page.db, scope=page.scope, kind=kind, ident=ident)
     if not may_edit(page, kind, row):
-        raise PermissionDenied(f"role {page.scope.role.value} may not change this {kind.key}")
+        raise PermissionDenied(f"you may not change this {kind.key}")
     return row
 
 

@@ -21,6 +21,7 @@ from digipark.auth.scope import Scope
 from digipark.auth.service import scope_for
 from digipark.core import modules
 from digipark.core.errors import PermissionDenied
+from digipark.core.listing import ListQuery
 from digipark.core.modules import MenuEntry
 from digipark.core.tenancy import Visibility
 from digipark.registry import service as registry
@@ -31,6 +32,7 @@ from digipark.web.i18n import N_
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
+PARK_COOKIE = "dp_park"  # the park chosen in the header's park switcher
 
 ROLE_LABELS = {
     Role.PARK_ADMIN.value: N_("Park administrator"),
@@ -73,7 +75,7 @@ def can_read(scope: Scope, kind: str) -> bool:
     visibility: Visibility = getattr(registry.KINDS[kind].model, "__visibility__", Visibility.STAFF)
     if visibility == Visibility.PARK or scope.is_staff:
         return True
-    return visibility == Visibility.ENTERPRISE and scope.role == Role.ENTERPRISE and scope.enterprise_id is not None
+    return visibility == Visibility.ENTERPRISE and scope.acting_enterprise() is not None
 
 
 @pass_context
@@ -164,9 +166,19 @@ def page_scope(request: Request, db: DbSession, user: Annotated[User, Depends(pa
 
 
 def current_park_id(scope: Scope) -> int | None:
+    """The pages' default park: the user's own, else the first it reads."""
     if scope.park_id is not None:
         return scope.park_id
     return min(scope.read_parks) if scope.read_parks else None
+
+
+def chosen_park_id(request: Request, scope: Scope) -> int | None:
+    """The park the pages act in: the one the park switcher's cookie names when the scope reads it, else the
+    default."""
+    raw = request.cookies.get(PARK_COOKIE, "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) in scope.read_parks:
+        return int(raw)
+    return current_park_id(scope)
 
 
 @dataclasses.dataclass
@@ -215,10 +227,17 @@ class Page:
             if may_see(self.scope, entry)
         ]
 
+    def park_choices(self) -> list[Park]:
+        """The parks the header's switcher offers: every park the scope reads, when it reads more than one."""
+        if len(self.scope.read_parks) < 2:
+            return []
+        return registry.all_rows(self.db, scope=self.scope, kind=registry.KINDS["park"], query=ListQuery(sort="id"))
+
     def render(
         self, template: str, context: Mapping[str, Any] | None = None, *, status_code: int = 200
     ) -> HTMLResponse:
         values = {
+            "park_choices": self.park_choices(),
             "user": self.user,
             "scope": self.scope,
             "park": self.park,
@@ -236,7 +255,7 @@ def page(
     user: Annotated[User, Depends(page_user)],
     scope: Annotated[Scope, Depends(page_scope)],
 ) -> Page:
-    park_id = current_park_id(scope)
+    park_id = chosen_park_id(request, scope)
     park = registry.get(db, scope=scope, kind=registry.KINDS["park"], ident=park_id) if park_id else None
     return Page(request=request, db=db, user=user, scope=scope, lang=request.state.lang, park=park)
 

@@ -58,9 +58,15 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
+  function autosubmit(select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  }
+
   function init() {
     var charts = document.querySelectorAll("#chart-industry[data-source]");
     for (var i = 0; i < charts.length; i++) industryChart(charts[i]);
+    var selects = document.querySelectorAll("select[data-autosubmit]");
+    for (var j = 0; j < selects.length; j++) autosubmit(selects[j]);
   }
 
   if (document.readyState === "complete") {
