@@ -18,7 +18,7 @@ twice. The model (sim/data/telemetry_demo.yaml):
 `start_demo_telemetry(host=, port=)` starts the live simulator (devices share a few MQTT connections and publish
 to their native topic `digipark/v1/{token}/telemetry`, every `live.max_period_s` at most) and, a few seconds
 later, the back-fill in background threads. The back-fill writes one year of history (readings every
-`history.step_s` kept as rollup_15m rows, inserted in bulk, then `rollups.refresh_coarser`) for the meters and
+`history.step_s` kept as rollup_15m rows, inserted in bulk, then `rollups_refresh.refresh_coarser`) for the meters and
 a few measured quantities, then the last `history.raw_days` of raw readings of every point through
 `store.write_readings`, in short transactions so live ingestion keeps going. `backfill_progress()` tells the
 overview page how far it is. A restart skips history that is there and fills only the gap since the last
@@ -972,7 +972,7 @@ def run_backfill(
     from digipark.audit import service as audit
     from digipark.audit.service import Actor
     from digipark.core.db import transaction
-    from digipark.telemetry import rollups, store
+    from digipark.telemetry import rollups_refresh, store
 
     started = time.perf_counter()
     report = BackfillReport()
@@ -1087,7 +1087,7 @@ def run_backfill(
             return report
         chunk = refreshed[i : i + REFRESH_POINTS_PER_CHUNK]
         with transaction(write=True) as session:
-            rollups.refresh_coarser(session, chunk, history_end - HOUR_MS, history_end + HOUR_MS)
+            rollups_refresh.refresh_coarser(session, chunk, history_end - HOUR_MS, history_end + HOUR_MS)
         time.sleep(PAUSE_BETWEEN_CHUNKS_S)
         tell("rollups", min(i + len(chunk), len(refreshed)), len(refreshed))
 

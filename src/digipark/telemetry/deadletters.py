@@ -37,8 +37,9 @@ from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, NotFound, PermissionDenied
 from digipark.core.listing import ListQuery, ListSpec, Page
 from digipark.registry.models import Device, Park
-from digipark.telemetry.ingest import InboundMessage, dead_letter_values, get_ingestor, store_dead_letters
+from digipark.telemetry.ingest import InboundMessage, get_ingestor
 from digipark.telemetry.ingest_schemas import DeadLetterRead, DeviceTrafficRead, ReplaySummary
+from digipark.telemetry.ingest_writes import dead_letter_values, store_dead_letters
 from digipark.telemetry.models import DeadLetter, DeadLetterStatus, DeviceRejection, DeviceTraffic
 
 WRITE_PERMISSION = "telemetry.deadletters"
