@@ -113,7 +113,7 @@ class LiveSimulator:
 
 
 def _demo_park_id(session: Session) -> int | None:
-    from digipark.sim.demo import demo_park_code
+    from digipark.sim.park_plan import demo_park_code
 
     return session.scalar(select(Park.id).where(Park.code == demo_park_code()))
 
