@@ -25,13 +25,13 @@ app = command_group(
 app.command()(serving.demo)
 app.command()(serving.serve)
 app.command()(ingest.ingest)
-app.add_typer(ingest.mqtt_app, name="mqtt")
-app.add_typer(migrations.db_app, name="db")
-app.add_typer(users.users_app, name="users")
 app.command("import")(registry.import_rows)
 app.command("export")(registry.export_rows)
-app.add_typer(audit.audit_app, name="audit")
 app.command("evaluate")(evaluation.evaluate)
+app.add_typer(migrations.db_app, name="db")
+app.add_typer(users.users_app, name="users")
+app.add_typer(audit.audit_app, name="audit")
+app.add_typer(ingest.mqtt_app, name="mqtt")
 
 
 def _version(value: bool) -> None:

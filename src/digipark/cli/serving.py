@@ -115,7 +115,7 @@ def demo(
     """Run the platform with a demo park (built on first start, reused after)."""
     from digipark.core import migrate
     from digipark.core.db import transaction
-    from digipark.sim.demo import build_demo, build_demo_extras, demo_exists, demo_extras_missing
+    from digipark.sim.demo import build_demo, build_demo_extras, demo_exists, demo_extras_missing, demo_parts
 
     sock = None if no_serve else listen(host, port)
     try:
@@ -159,7 +159,8 @@ def demo(
             if extras_missing:
                 with transaction(write=True) as db:
                     build_demo_extras(db, park_id=result.park_id)
-                console.print("demo transformation and evaluation data written")
+                written = dict.fromkeys(part.module for part in demo_parts() if part.after_start)
+                console.print(f"demo data of {', '.join(written)} written")
             stoppers.append(_start_demo_telemetry(console))
 
         threading.Thread(target=after_start, name="digipark-demo-start", daemon=True).start()

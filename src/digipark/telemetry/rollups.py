@@ -122,6 +122,15 @@ def buckets_between(resolution: Resolution, from_ms: int, to_ms: int) -> list[in
     return out
 
 
+def bucket_map(resolution: Resolution, buckets: Iterable[int]) -> tuple[list[int], list[int], list[int]]:
+    """(15 min buckets, their `resolution` buckets, those buckets' ends) as three arrays for SQL: the mapping is
+    the same for every point and a batch touches few distinct 15 min buckets, so it is computed here once."""
+    subs = sorted(set(buckets))
+    starts = [bucket_start(resolution, b) for b in subs]
+    ends_by_start = {start: bucket_end(resolution, start) for start in set(starts)}
+    return subs, starts, [ends_by_start[start] for start in starts]
+
+
 # --- statistics (reference implementation) --------------------------------------------------------------------
 
 

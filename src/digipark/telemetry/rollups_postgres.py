@@ -20,23 +20,12 @@ from digipark.telemetry.rollups import (
     REPLACE_ROLLUP_SQL,
     ROLLUP_COLUMNS_SQL,
     STAT_COLUMNS,
-    bucket_end,
-    bucket_start,
+    bucket_map,
     group_merge_clause,
     has_group_table,
     recompute_groups,
     rollup_table,
 )
-
-
-def bucket_map(resolution: Resolution, buckets: Iterable[int]) -> tuple[list[int], list[int], list[int]]:
-    """(15 min buckets, their `resolution` buckets, those buckets' ends) as three arrays for SQL: the mapping is
-    the same for every point and a batch touches few distinct 15 min buckets, so it is computed here once."""
-    subs = sorted(set(buckets))
-    starts = [bucket_start(resolution, b) for b in subs]
-    ends_by_start = {start: bucket_end(resolution, start) for start in set(starts)}
-    return subs, starts, [ends_by_start[start] for start in starts]
-
 
 _MAP_SQL = "unnest(CAST(:subs AS bigint[]), CAST(:starts AS bigint[]), CAST(:ends AS bigint[])) AS m(sub, start, stop)"
 
