@@ -114,8 +114,8 @@ DEMO_PARTS: tuple[DemoPart, ...] = (
     DemoPart("safety", "digipark.sim.safety_demo:build_safety_demo", after_start=True),
     DemoPart("alarms", "digipark.sim.alarms_demo:build_alarms_demo", after_start=True),
 )
-"""The domains' parts of the demo park, in the order they are written (a later part reads what an earlier one
-wrote: the evaluation reads transformation data, the alarm rules the safety register)."""
+"""The domains' parts of the demo park, in the order they are written (a later part may read what an earlier one
+wrote: the evaluation's signed assessment is computed from the statistics and transformation data)."""
 
 
 def demo_parts() -> tuple[DemoPart, ...]:

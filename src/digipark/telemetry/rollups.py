@@ -3,8 +3,8 @@
 Buckets: 15 min buckets are aligned on the epoch (every time zone's offset is a multiple of 15 min); hours,
 days and months begin at local boundaries of `settings.timezone` (Asia/Shanghai: midnight is 16:00 UTC).
 
-How a batch of new readings updates the rollups (telemetry.store calls `rollups_sqlite.apply_new_readings_python` or
-`rollups_postgres`):
+How a batch of new readings updates the rollups (telemetry.store runs it: `rollups_sqlite` in Python on SQLite,
+`rollups_postgres` set-based in SQL; `rollups_refresh` brings coarser levels up to date after the fact):
 - *In order* (the common case: every new reading of the point is newer than any stored one): the statistics of
   the new readings of each touched bucket are merged into the stored rows of all four levels (count and sum
   added, min/max widened, first/last moved, delta added). The delta's first increment starts from the last good
