@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from digipark.audit.models import AuditEntry
 from digipark.auth import service as auth_service
 from digipark.auth.models import Role, User
-from digipark.core import migrate
+from digipark.core import migrate, modules
 from digipark.core.codes import is_manufacturing, validate_industry_code, validate_uscc
 from digipark.core.db import make_engine
 from digipark.core.geo import bounds
+from digipark.core.modules import Module, resolve
 from digipark.registry.catalog import device_kinds
 from digipark.registry.models import Building, Device, Enterprise, LandParcel, Park, Point, Room, Zone
-from digipark.sim import demo
+from digipark.sim import demo, park_plan
 from digipark.sim.demo import DEMO_PASSWORD, DemoResult, build_demo, demo_exists
 
 Box = tuple[float, float, float, float]
@@ -246,6 +247,8 @@ def test_progress_is_reported_for_every_stage(fresh: FreshDemo) -> None:
     ]
     last = {stage: (done, total) for stage, done, total in fresh.stages}
     assert all(done == total > 0 for done, total in last.values())
+    labels = demo.stage_labels()  # the titles of `digipark demo`'s progress bars
+    assert set(stages) <= set(labels) and labels["transformation"] != "transformation"
     assert last["devices"][1] == fresh.result.counts["devices"]
 
 
@@ -255,7 +258,27 @@ def test_no_demo_in_an_empty_park_list(db: Session) -> None:
 
 def test_plan_depends_only_on_the_seed() -> None:
     def names(seed: int) -> list[tuple[str, str]]:
-        return [(e.name, e.uscc) for e in demo._plan(seed).enterprises]
+        return [(e.name, e.uscc) for e in park_plan.plan_park(seed).enterprises]
 
     assert names(7) == names(7)
     assert names(7) != names(8)
+
+
+def test_demo_parts_follow_the_list_then_builders_the_module_records_declare(monkeypatch: pytest.MonkeyPatch) -> None:
+    listed = demo.DEMO_PARTS[0].build
+    record = Module(name="extra", title="Extra", demo=(listed, "tests.sim.test_demo:_extra_part"))
+    monkeypatch.setattr(modules, "installed", lambda: [record])
+    parts = demo.demo_parts()
+    assert parts[: len(demo.DEMO_PARTS)] == demo.DEMO_PARTS
+    assert [p.build for p in parts[len(demo.DEMO_PARTS) :]] == ["tests.sim.test_demo:_extra_part"]
+    assert parts[-1].module == "extra" and parts[-1].after_start
+    assert [p.build for p in parts].count(listed) == 1
+
+
+def test_every_listed_demo_part_belongs_to_an_installed_module() -> None:
+    import digipark.modules  # noqa: F401  (installs the records)
+
+    names = {m.name for m in modules.installed()}
+    assert {part.module for part in demo.DEMO_PARTS} <= names
+    for part in demo.DEMO_PARTS:
+        assert callable(resolve(part.build)), part.build

@@ -13,8 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.core import progress
+from digipark.sim import telemetry_backfill as tb
 from digipark.sim import telemetry_demo as td
-from digipark.sim.telemetry_demo import Backfill, SimDevice, SimModel, SimPoint
+from digipark.sim import telemetry_model as tm
+from digipark.sim.telemetry_backfill import Backfill
+from digipark.sim.telemetry_model import SimDevice, SimModel, SimPoint
 from digipark.telemetry.models import Reading, Rollup1d, Rollup1h, Rollup1mo, Rollup15m
 from tests.conftest import World
 
@@ -34,7 +37,7 @@ def _point(
         interval_s=interval,
         valid_min=-50.0,
         valid_max=vmax,
-        seed=td._stable(f"test:{pid}:{key}"),
+        seed=tm._stable(f"test:{pid}:{key}"),
     )
 
 
@@ -47,7 +50,7 @@ def _device(ident: int, kind: str, profile: str, points: tuple[SimPoint, ...], s
         profile=profile,
         size=size,
         installed_ms=None,
-        seed=td._stable(f"test:D{ident}"),
+        seed=tm._stable(f"test:D{ident}"),
         points=points,
     )
 
@@ -176,11 +179,11 @@ def _between_runs(db: Session) -> None:
 
 
 def test_backfill_writes_history_and_raw_days_once(db: Session, world: World) -> None:
-    devices = td.load_devices(db, park_id=world.a.park_id)
+    devices = tm.load_devices(db, park_id=world.a.park_id)
     assert {d.kind for d in devices} == {"electricity_meter", "gas_detector"}
     plan = Backfill(now_ms=T, days=5, raw_days=1, step_s=3600, raw_step_s=900, raw_native_hours=0.25)
     stages: list[str] = []
-    report = td.run_backfill(
+    report = tb.run_backfill(
         park_id=world.a.park_id, plan=plan, devices=devices, progress=lambda s, d, t: stages.append(s)
     )
     assert stages[0] == "checking" and stages[-1] == "done" and {"raw", "history", "rollups"} <= set(stages)
@@ -198,13 +201,13 @@ def test_backfill_writes_history_and_raw_days_once(db: Session, world: World) ->
     assert db.scalar(select(func.count()).select_from(Reading).where(Reading.point_id == power)) > 96
     before = _counts(db, world.a.point_ids)
     _between_runs(db)
-    again = td.run_backfill(park_id=world.a.park_id, plan=plan, devices=devices)
+    again = tb.run_backfill(park_id=world.a.park_id, plan=plan, devices=devices)
     assert (again.history_rows, again.raw_readings, again.skipped_history) == (0, 0, 1)
     assert _counts(db, world.a.point_ids) == before
     # a restart a day later fills the gap only
     later = dataclasses.replace(plan, now_ms=T + DAY)
     _between_runs(db)
-    gap = td.run_backfill(park_id=world.a.park_id, plan=later, devices=devices)
+    gap = tb.run_backfill(park_id=world.a.park_id, plan=later, devices=devices)
     assert gap.history_rows == 0 and 0 < gap.raw_readings < report.raw_readings * 1.5
     assert db.scalar(select(func.max(Reading.ts)).where(Reading.point_id == power)) > T + DAY - HOUR
 
@@ -212,29 +215,29 @@ def test_backfill_writes_history_and_raw_days_once(db: Session, world: World) ->
 def test_progress_is_shown_on_the_overview_panel(client: Any, db: Session, world: World) -> None:
     from tests.web.helpers import login, visible_text
 
-    progress.report(td.BACKFILL, "history", 50, 200)
+    progress.report(tb.BACKFILL, "history", 50, 200)
     try:
         login(client, "TA-park_admin")
         panel = client.get("/telemetry/overview-panel?lang=en")
         text = visible_text(panel.text)
         assert "One year of history" in text and "25%" in text
         assert 'hx-trigger="every 2s"' in panel.text  # polls while it runs
-        progress.report(td.BACKFILL, "done", 1, 1)
+        progress.report(tb.BACKFILL, "done", 1, 1)
         panel = client.get("/telemetry/overview-panel?lang=zh")
         assert "历史数据已补齐" in visible_text(panel.text) and "every 2s" not in panel.text
     finally:
-        progress.report(td.BACKFILL, "idle", 0, 0)
-    assert td.backfill_progress() == ("idle", 0, 0)
+        progress.report(tb.BACKFILL, "idle", 0, 0)
+    assert tb.backfill_progress() == ("idle", 0, 0)
 
 
 def test_the_fast_meter_history_equals_the_general_one() -> None:
     model = SimModel()
     device = _meter(9)
     energy = device.points[0]
-    calendar = td._Calendar(model.offset_ms)
+    calendar = tb._Calendar(model.offset_ms)
     start, end = T - 70 * DAY, T - DAY
-    fast = td._meter_history(model, device, energy, start, end, HOUR, calendar)
-    general = td._history_rows(model, device, energy, start, end, HOUR, calendar)
+    fast = tb._meter_history(model, device, energy, start, end, HOUR, calendar)
+    general = tb._history_rows(model, device, energy, start, end, HOUR, calendar)
     assert [len(rows) for rows in fast] == [len(rows) for rows in general]
     assert len(fast[2]) == 70 and len(fast[3]) == 3  # the days (the first and last in part) and months
     for fast_rows, general_rows in zip(fast, general, strict=True):

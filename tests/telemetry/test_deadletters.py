@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.audit.models import AuditEntry
+from digipark.auth.models import Role
 from digipark.auth.scope import system_scope
 from digipark.core.errors import Conflict, NotFound, PermissionDenied
 from digipark.core.listing import ListQuery
@@ -95,6 +97,20 @@ def test_who_sees_which_dead_letters(client: TestClient, db: Session, world: Wor
         assert client.get(f"{API}/dead-letters/{own}", headers=bearer(a[who])).status_code == status, who
     assert client.get(f"{API}/dead-letters/{stray}", headers=bearer(a["operator"])).status_code == 404
     assert client.get(f"{API}/dead-letters/{own}", headers=bearer(b["park_admin"])).status_code == 404
+
+
+def test_unknown_devices_letters_follow_the_permission_not_the_role(db: Session, world: World) -> None:
+    stray = ingest(db, "nobody-has-this-token-either", {"power_kw": 1})
+    admin = system_scope(world.a.park_id)
+    without = dataclasses.replace(admin, permissions=admin.permissions - {deadletters.UNKNOWN_DEVICES_PERMISSION})
+    operator = dataclasses.replace(admin, role=Role.OPERATOR)  # an operator granted the permission
+    assert deadletters.get_dead_letter(db, scope=operator, ident=stray).id == stray
+    with pytest.raises(NotFound):
+        deadletters.get_dead_letter(db, scope=without, ident=stray)
+    with pytest.raises(NotFound):
+        deadletters.discard(db, scope=without, ids=[stray])
+    deadletters.discard(db, scope=operator, ids=[stray])
+    assert deadletters.get_dead_letter(db, scope=admin, ident=stray).status == "discarded"
 
 
 # -- replay ----------------------------------------------------------------------------------------------------------
@@ -225,8 +241,6 @@ def test_service_errors(db: Session, world: World) -> None:
 
 def dataclasses_replace_role(scope: deadletters.Scope) -> deadletters.Scope:
     """The same park's admin scope without the dead-letter permission."""
-    import dataclasses
-
     return dataclasses.replace(scope, permissions=scope.permissions - {deadletters.WRITE_PERMISSION})
 
 

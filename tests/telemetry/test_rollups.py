@@ -38,9 +38,8 @@ from digipark.telemetry.rollups import (
     combine,
     increment,
     rebuild_groups,
-    refresh_coarser,
-    refresh_pending,
 )
+from digipark.telemetry.rollups_refresh import refresh_coarser, refresh_pending
 from digipark.telemetry.store import ReadingRow, write_readings
 from tests.conftest import World
 
@@ -351,7 +350,7 @@ def test_group_sums_follow_in_order_late_and_refreshed_data(db: Session, world: 
 
 def test_deferred_coarse_rollups_equal_immediate_ones_after_refresh(db: Session, world: World) -> None:
     """PostgreSQL ingest defers the 1 h / 1 day / 1 month rollups and the group sums (store.write_readings with
-    defer_coarse): until rollups.refresh_pending runs only rollup_15m moves and the touched buckets are marked;
+    defer_coarse): until rollups_refresh.refresh_pending runs only rollup_15m moves and the touched buckets are marked;
     after it, every level equals what immediate maintenance gives for the same readings."""
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("deferred coarse rollups are PostgreSQL's")

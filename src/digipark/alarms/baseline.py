@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.alarms.rules import Baselines, hour_of_week
-from digipark.telemetry.models import Rollup1h
+from digipark.telemetry.provides import Rollup1h
 
 WEEK_MS = 7 * 24 * 3_600_000
 

@@ -38,9 +38,7 @@ from digipark.core.background import Handle, SharedService
 from digipark.core.config import get_settings
 from digipark.core.events import bus
 from digipark.registry.models import Building, Device, Point
-from digipark.telemetry.events import ReadingsStored
-from digipark.telemetry.ingest import InboundMessage, Ingestor, get_ingestor
-from digipark.telemetry.models import PointLatest
+from digipark.telemetry.provides import InboundMessage, Ingestor, PointLatest, ReadingsStored, get_ingestor
 
 log = logging.getLogger("digipark.alarms.engine")
 

@@ -27,7 +27,7 @@ from digipark.alarms.service import VIEW, may_read_alarm
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.events import bus
-from digipark.telemetry import live as telemetry_live
+from digipark.telemetry import provides as telemetry
 
 log = logging.getLogger("digipark.alarms.live")
 ALARM = "alarm"
@@ -75,7 +75,7 @@ def row_payload(alarm: Alarm) -> dict[str, Any]:
 class AlarmStreams:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._subs: dict[telemetry_live.Subscription, Scope] = {}
+        self._subs: dict[telemetry.Subscription, Scope] = {}
         self._installed = False
         self._poller: threading.Thread | None = None
         self._since: dt.datetime | None = None
@@ -98,19 +98,19 @@ class AlarmStreams:
             sub.offer(ALARM, int(data["id"]), data)
         return len(targets)
 
-    def subscribe(self, scope: Scope) -> telemetry_live.Subscription:
+    def subscribe(self, scope: Scope) -> telemetry.Subscription:
         self.install()
-        sub = telemetry_live.hub().subscribe([])
+        sub = telemetry.hub().subscribe([])
         with self._lock:
             self._subs[sub] = scope
         if get_settings().stream_url:
             self._ensure_poller()
         return sub
 
-    def unsubscribe(self, sub: telemetry_live.Subscription) -> None:
+    def unsubscribe(self, sub: telemetry.Subscription) -> None:
         with self._lock:
             self._subs.pop(sub, None)
-        telemetry_live.hub().unsubscribe(sub)
+        telemetry.hub().unsubscribe(sub)
 
     def subscriptions(self) -> int:
         with self._lock:
@@ -153,17 +153,17 @@ def streams() -> AlarmStreams:
 
 
 async def alarm_stream(
-    sub: telemetry_live.Subscription, initial: list[dict[str, Any]], *, heartbeat_s: float = telemetry_live.HEARTBEAT_S
+    sub: telemetry.Subscription, initial: list[dict[str, Any]], *, heartbeat_s: float = telemetry.HEARTBEAT_S
 ) -> AsyncIterator[str]:
     """The SSE body: the retry hint, the open alarms now, then alarm changes as they come, heartbeats between."""
     try:
         sub.bind()
-        yield f"retry: {telemetry_live.RETRY_MS}\n\n"
+        yield f"retry: {telemetry.RETRY_MS}\n\n"
         for data in initial:
-            yield telemetry_live.format_event(ALARM, data, int(data["id"]))
+            yield telemetry.format_event(ALARM, data, int(data["id"]))
         for event, data in sub.take():
             if event == ALARM:
-                yield telemetry_live.format_event(ALARM, data, int(data["id"]))
+                yield telemetry.format_event(ALARM, data, int(data["id"]))
         while not sub.closed:
             batch = await sub.next(heartbeat_s)
             if not batch:
@@ -171,7 +171,7 @@ async def alarm_stream(
                 continue
             for event, data in batch:
                 if event == ALARM:
-                    yield telemetry_live.format_event(ALARM, data, int(data["id"]))
+                    yield telemetry.format_event(ALARM, data, int(data["id"]))
     finally:
         _streams.unsubscribe(sub)
 
@@ -184,6 +184,4 @@ def open_stream(db: Session, scope: Scope) -> StreamingResponse:
     )
     initial = [row_payload(a) for a in reversed(list(rows))]
     sub = _streams.subscribe(scope)
-    return StreamingResponse(
-        alarm_stream(sub, initial), media_type="text/event-stream", headers=telemetry_live.SSE_HEADERS
-    )
+    return StreamingResponse(alarm_stream(sub, initial), media_type="text/event-stream", headers=telemetry.SSE_HEADERS)

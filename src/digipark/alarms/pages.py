@@ -24,8 +24,7 @@ from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.errors import DomainError, PermissionDenied, ValidationFailed
 from digipark.registry.models import Point
-from digipark.telemetry import query
-from digipark.telemetry.status import now_ms
+from digipark.telemetry.provides import now_ms, point_series
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, FormFields
@@ -297,7 +296,7 @@ def alarm_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
         start = alarm.trigger_ts - CHART_BEFORE_MS
         end = min(max(alarm.trigger_ts + CHART_AFTER_MS, start + 60_000), now_ms() + 60_000)
         try:
-            series = query.point_series(
+            series = point_series(
                 page.db, scope=page.scope, point_id=alarm.point_id, from_ms=start, to_ms=max(end, start + 1)
             )
         except DomainError:

@@ -23,7 +23,7 @@ from digipark.environment import scheduler, service
 from digipark.environment.models import HazardousBatch, TransferManifest, WasteEntry
 from digipark.environment.schemas import FactorLink, OutletCreate, PermitQuotaCreate
 from digipark.registry.models import Device, Enterprise, Point
-from digipark.sim import telemetry_demo
+from digipark.sim import telemetry_model
 
 MONTHS = 12
 FACTOR_BY_POINT = {"cod_mgl": "cod", "nh3n_mgl": "nh3n", "ph": "ph", "flow_m3h": "water_flow"}
@@ -260,7 +260,7 @@ def build_environment_demo(session: Session, *, park_id: int, as_of: dt.date, se
 
     # -- exceedances of the telemetry history window (whatever hour rollups are there already) ------------------
     now = dt.datetime.now(dt.UTC)
-    history_days = int(telemetry_demo.spec()["history"]["days"])
+    history_days = int(telemetry_model.spec()["history"]["days"])
     results = scheduler.scan_due(session, now=now, first=today - dt.timedelta(days=history_days))
     counts["exceedances"] = sum(r.created for r in results)
     return counts

@@ -3,7 +3,8 @@ generated evidence file each), and last year's signed assessment, so the demo's 
 partly met picture with a year-on-year comparison. Idempotent: a park with declarations is left alone.
 
 Called after the demo park, its statistics and its transformation data exist:
-`build_evaluation_demo(session, park_id=..., as_of=...)`.
+`build_evaluation_demo(session, park_id=..., as_of=...)`. Nothing in it is drawn at random: the `seed` every demo
+builder is given is not used.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ DEMO_DECLARATIONS: dict[str, tuple[float, str]] = {
 }
 
 
-def build_evaluation_demo(session: Session, *, park_id: int, as_of: dt.date | None = None) -> dict[str, int]:
+def build_evaluation_demo(
+    session: Session, *, park_id: int, as_of: dt.date | None = None, seed: int | None = None
+) -> dict[str, int]:
     existing = session.scalar(
         select(func.count()).select_from(IndicatorDeclaration).where(IndicatorDeclaration.park_id == park_id)
     )

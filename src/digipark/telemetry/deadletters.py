@@ -1,13 +1,15 @@
 """The dead-letter queue and device traffic: inspect, replay after fixing the registry, discard; counters.
 
-Who sees what (reads follow the device's visibility, `Device` being enterprise-scoped):
+Who sees what (reads need `telemetry.view` and follow the device's visibility, `Device` being enterprise-scoped):
 - park staff (admin, operator, reviewer) see the dead letters and traffic of the parks they read;
-- an enterprise user sees those of its own enterprise's devices only;
-- dead letters of unknown tokens belong to no park (park_id NULL): only park admins see them, since a
-  misconfigured device may be anyone's (a park admin of a multi-park deployment sees those of every park);
+- an enterprise user (`own_enterprise_only`) sees those of its own enterprise's devices only;
+- dead letters of unknown tokens belong to no park (park_id NULL): only `telemetry.unknown_devices` (park admins)
+  sees them, since a misconfigured device may be anyone's (a park admin of a multi-park deployment sees those of
+  every park);
 - residents see none.
-Replay and discard need `telemetry.deadletters` (park admins and operators) in the letter's park (park admins
-for letters without a park); both are audited per dead letter (`dead_letter_replayed`, `dead_letter_discarded`).
+Replay and discard need `telemetry.deadletters` (park admins and operators) in the letter's park
+(`telemetry.unknown_devices` for letters without a park); both are audited per dead letter
+(`dead_letter_replayed`, `dead_letter_discarded`).
 Only open letters may be replayed or discarded (409 otherwise).
 
 A replay re-runs the stored payload (only the values that were rejected, timestamps filled in) through the
@@ -30,18 +32,20 @@ from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from digipark.audit.service import record
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, NotFound, PermissionDenied
 from digipark.core.listing import ListQuery, ListSpec, Page
 from digipark.registry.models import Device, Park
-from digipark.telemetry.ingest import InboundMessage, dead_letter_values, get_ingestor, store_dead_letters
+from digipark.telemetry.ingest import InboundMessage, get_ingestor
 from digipark.telemetry.ingest_schemas import DeadLetterRead, DeviceTrafficRead, ReplaySummary
+from digipark.telemetry.ingest_writes import dead_letter_values, store_dead_letters
 from digipark.telemetry.models import DeadLetter, DeadLetterStatus, DeviceRejection, DeviceTraffic
 
+READ_PERMISSION = "telemetry.view"
 WRITE_PERMISSION = "telemetry.deadletters"
+UNKNOWN_DEVICES_PERMISSION = "telemetry.unknown_devices"  # dead letters of unknown tokens (no park)
 
 LIST_SPEC = ListSpec(
     filters={
@@ -106,13 +110,15 @@ def _aware(value: dt.datetime) -> dt.datetime:
 
 def visible(scope: Scope) -> ColumnElement[bool]:
     """The dead letters this scope may read (see the module docstring)."""
-    if scope.is_staff:
-        parks: ColumnElement[bool] = DeadLetter.park_id.in_(sorted(scope.read_parks))
-        return or_(parks, DeadLetter.park_id.is_(None)) if scope.role == Role.PARK_ADMIN else parks
-    if scope.role == Role.ENTERPRISE and scope.enterprise_id and scope.read_parks:
+    if not scope.can(READ_PERMISSION):
+        return false()
+    parks: ColumnElement[bool] = DeadLetter.park_id.in_(sorted(scope.read_parks))
+    if scope.own_enterprise_only:
+        if not (scope.enterprise_id and scope.read_parks):
+            return false()
         owned = select(Device.id).where(scope.condition(Device))
-        return DeadLetter.park_id.in_(sorted(scope.read_parks)) & DeadLetter.device_id.in_(owned)
-    return false()
+        return parks & DeadLetter.device_id.in_(owned)
+    return or_(parks, DeadLetter.park_id.is_(None)) if scope.can(UNKNOWN_DEVICES_PERMISSION) else parks
 
 
 def list_dead_letters(session: Session, *, scope: Scope, params: DeadLetterParams) -> Page[DeadLetterRead]:
@@ -151,7 +157,7 @@ def _for_write(session: Session, scope: Scope, ids: Sequence[int]) -> builtins.l
     scope.require(WRITE_PERMISSION)
     for letter in letters:
         if letter.park_id is None:
-            if scope.role != Role.PARK_ADMIN:
+            if not scope.can(UNKNOWN_DEVICES_PERMISSION):
                 raise PermissionDenied("only a park admin may handle dead letters of unknown devices")
         else:
             scope.authorize_write(WRITE_PERMISSION, park_id=letter.park_id)

@@ -19,20 +19,8 @@ Per value, in this order:
   (`WriteResult`).
 A message's rejected values are grouped by reason, one dead letter per (message, device, reason) holding only
 those values, their timestamps filled in (a value without ts took the receive time), in the message's own format,
-so a replay re-sends exactly them.
-
-Counters: per device and batch, `DeviceTraffic` (messages, readings stored, duplicates, bad_quality, rejected,
-last_seen_ms = newest receive time) and `DeviceRejection` (per reason) are incremented with one atomic upsert
-each (`INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`), rows in id order, so concurrent ingest
-workers neither lose counts nor deadlock. `rejected` counts dead-lettered values; a message rejected whole
-without readable values (malformed, bad timestamp, empty) counts 1. A gateway message counts as one message for
-the gateway and one for each device it reports for. `bad_quality` counts the out-of-range values sent (a
-repeated bad value counts again).
-
-Registry cache: token → device (id, park, enterprise, code, status), (park, code) → device, device → point key
-→ (point id, valid range), loaded whole on first use and again after `max_age_s` or a `RegistryChanged` event of
-this process; a miss (unknown token, code or key, disabled device) refreshes just the missing devices at most
-once per `refresh_interval_s`, so a device or point added to the registry starts working without a restart.
+so a replay re-sends exactly them. The per-device counters and the dead letters are written by
+`telemetry.ingest_writes`; devices and points are looked up in `telemetry.device_cache`.
 
 Hot path: per value one dict lookup, one type check, one range comparison and one `ReadingRow`; no ORM objects
 and no per-message SQL (bench figures in the lead's report: `ingest_cpu_us_per_message`).
@@ -41,7 +29,6 @@ and no per-message SQL (bench figures in the lead's report: `ingest_cpu_us_per_m
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 import math
 import threading
@@ -49,22 +36,26 @@ import time
 from collections.abc import Callable, Container, Iterable, Sequence
 from typing import Any, NamedTuple, Protocol
 
-import orjson
-from sqlalchemy import bindparam, case, cast, func, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from digipark.core.config import get_settings
-from digipark.registry.models import Device, DeviceStatus, Point
 from digipark.telemetry import payloads
-from digipark.telemetry.models import DeadLetter, DeadLetterStatus, DeviceRejection, DeviceTraffic, RejectReason
+from digipark.telemetry.device_cache import CachedDevice, RegistryCache
+from digipark.telemetry.ingest_writes import (
+    DETAIL_LENGTH,
+    DeadLetterDraft,
+    existing_devices,
+    rejection_conflict,
+    store_dead_letters,
+    traffic_conflict,
+    upsert,
+)
+from digipark.telemetry.models import DeviceRejection, DeviceTraffic, RejectReason
 from digipark.telemetry.payloads import Format, PayloadError
 from digipark.telemetry.store import ReadingRow, WriteResult, write_readings
 
 log = logging.getLogger("digipark.telemetry.ingest")
 
-DISABLED_STATUSES = frozenset({DeviceStatus.INACTIVE.value, DeviceStatus.RETIRED.value})
-DETAIL_LENGTH = 500  # DeadLetter.detail
 MAX_RAW_BYTES = 256 * 1024  # of an unreadable message kept in its dead letter
 
 
@@ -79,9 +70,6 @@ class WriteOptions:
 
 class Writer(Protocol):
     def __call__(self, session: Session, rows: Sequence[ReadingRow], *, defer_coarse: bool = False) -> WriteResult: ...
-
-
-PointInfo = tuple[int, float, float]  # point id, valid_min, valid_max (±inf when open)
 
 
 def future_skew_ms() -> int:
@@ -113,117 +101,6 @@ class IngestSummary:
     rejected_by_reason: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class DeadLetterDraft:
-    """A dead letter before it is stored; `message` is the index of its message in the batch."""
-
-    message: int
-    park_id: int | None
-    device_id: int | None
-    source: str
-    topic: str | None
-    token: str | None
-    payload: str
-    reason: str
-    detail: str
-    received_ms: int
-    count: int  # values it holds (1 for a message rejected whole without readable values)
-
-
-@dataclasses.dataclass(slots=True)
-class _Device:
-    id: int
-    token: str
-    park_id: int
-    enterprise_id: int | None
-    code: str
-    status: str
-    points: dict[str, PointInfo]
-
-    @property
-    def disabled(self) -> bool:
-        return self.status in DISABLED_STATUSES
-
-
-class RegistryCache:
-    """Devices and points as plain tuples; see the module docstring for when it reloads."""
-
-    def __init__(self) -> None:
-        self.by_token: dict[str, _Device] = {}
-        self.by_code: dict[tuple[int, str], _Device] = {}
-        self.by_id: dict[int, _Device] = {}
-        self.point_device: dict[int, int] = {}
-        self.loaded_at: float | None = None
-
-    def _point_rows(self, session: Session, device_ids: Iterable[int] | None) -> dict[int, dict[str, PointInfo]]:
-        stmt = select(Point.id, Point.device_id, Point.key, Point.valid_min, Point.valid_max)
-        if device_ids is not None:
-            stmt = stmt.where(Point.device_id.in_(sorted(device_ids)))
-        points: dict[int, dict[str, PointInfo]] = {}
-        for pid, device_id, key, low, high in session.execute(stmt):
-            points.setdefault(device_id, {})[key] = (
-                pid,
-                -math.inf if low is None else float(low),
-                math.inf if high is None else float(high),
-            )
-        return points
-
-    def _put(self, device: _Device) -> None:
-        old = self.by_id.get(device.id)
-        if old is not None:
-            self.by_token.pop(old.token, None)
-            self.by_code.pop((old.park_id, old.code), None)
-        self.by_id[device.id] = device
-        self.by_token[device.token] = device
-        self.by_code[(device.park_id, device.code)] = device
-        for pid, _low, _high in device.points.values():
-            self.point_device[pid] = device.id
-
-    def load(self, session: Session) -> None:
-        points = self._point_rows(session, None)
-        fresh = RegistryCache()
-        stmt = select(Device.id, Device.token, Device.park_id, Device.enterprise_id, Device.code, Device.status)
-        for ident, token, park_id, enterprise_id, code, status in session.execute(stmt):
-            fresh._put(_Device(ident, token, park_id, enterprise_id, code, status, points.get(ident, {})))
-        self.by_token, self.by_code, self.by_id = fresh.by_token, fresh.by_code, fresh.by_id
-        self.point_device = fresh.point_device
-        self.loaded_at = time.monotonic()
-
-    def refresh(
-        self,
-        session: Session,
-        *,
-        tokens: set[str],
-        codes: set[tuple[int, str]],
-        device_ids: set[int],
-    ) -> None:
-        """Reload these devices (by token, (park, code) or id) and their points."""
-        conditions = []
-        if tokens:
-            conditions.append(Device.token.in_(sorted(tokens)))
-        if codes:
-            conditions.append(Device.code.in_(sorted({code for _park, code in codes})))
-        if device_ids:
-            conditions.append(Device.id.in_(sorted(device_ids)))
-        if not conditions:
-            return
-        stmt = select(Device.id, Device.token, Device.park_id, Device.enterprise_id, Device.code, Device.status)
-        rows = [
-            row
-            for row in session.execute(stmt.where(or_(*conditions)))
-            if row[1] in tokens or (row[2], row[4]) in codes or row[0] in device_ids
-        ]
-        found = {row[0] for row in rows}
-        for gone in device_ids - found:  # deleted from the registry
-            old = self.by_id.pop(gone, None)
-            if old is not None:
-                self.by_token.pop(old.token, None)
-                self.by_code.pop((old.park_id, old.code), None)
-        points = self._point_rows(session, found)
-        for ident, token, park_id, enterprise_id, code, status in rows:
-            self._put(_Device(ident, token, park_id, enterprise_id, code, status, points.get(ident, {})))
-
-
 @dataclasses.dataclass(slots=True)
 class _Counters:
     messages: int = 0
@@ -242,7 +119,7 @@ class _Part:
     token: str | None
     code: str | None
     entries: list[payloads.Entry]
-    gateway: _Device | None = None
+    gateway: CachedDevice | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -259,12 +136,12 @@ class IngestBatch:
     summary: IngestSummary = dataclasses.field(default_factory=IngestSummary)
     gateway_messages: set[int] = dataclasses.field(default_factory=set)  # indexes counted for their gateway
 
-    def count_gateway_message(self, gateway: _Device, index: int) -> None:
+    def count_gateway_message(self, gateway: CachedDevice, index: int) -> None:
         if index not in self.gateway_messages:
             self.gateway_messages.add(index)
             self.counter(gateway, self.messages[index].received_ms).messages += 1
 
-    def counter(self, device: _Device, received_ms: int) -> _Counters:
+    def counter(self, device: CachedDevice, received_ms: int) -> _Counters:
         found = self.counters.get(device.id)
         if found is None:
             found = self.counters[device.id] = _Counters()
@@ -275,7 +152,7 @@ class IngestBatch:
     def reject(
         self,
         index: int,
-        device: _Device | None,
+        device: CachedDevice | None,
         reason: RejectReason,
         detail: str,
         payload: str,
@@ -334,7 +211,11 @@ def _keys(values: Iterable[str], limit: int = 10) -> str:
 
 
 def _checked(
-    device: _Device, entries: list[payloads.Entry], received_ms: int, limit: int, out: list[tuple[int, int, float, int]]
+    device: CachedDevice,
+    entries: list[payloads.Entry],
+    received_ms: int,
+    limit: int,
+    out: list[tuple[int, int, float, int]],
 ) -> None:
     """The values of known points of these entries that `Ingestor._values` would store, appended to `out`."""
     points = device.points
@@ -476,7 +357,7 @@ class Ingestor:
         batch = IngestBatch(messages, now, now + self.max_future_skew_ms)
         batch.summary.messages = len(messages)
         misses: list[_Part] = []
-        unknown_points: list[tuple[_Part, _Device, list[tuple[int, str, Any]]]] = []
+        unknown_points: list[tuple[_Part, CachedDevice, list[tuple[int, str, Any]]]] = []
         for index, message in enumerate(messages):
             self._read(batch, cache, index, message, misses, unknown_points)
         if misses:
@@ -498,7 +379,7 @@ class Ingestor:
         index: int,
         message: InboundMessage,
         misses: list[_Part],
-        unknown_points: list[tuple[_Part, _Device, list[tuple[int, str, Any]]]],
+        unknown_points: list[tuple[_Part, CachedDevice, list[tuple[int, str, Any]]]],
     ) -> None:
         """Parse one message and process the parts whose device is known and enabled; the others are misses."""
         try:
@@ -543,7 +424,7 @@ class Ingestor:
             batch.count_gateway_message(device, index)
 
     @staticmethod
-    def _device_of(cache: RegistryCache, part: _Part) -> _Device | None:
+    def _device_of(cache: RegistryCache, part: _Part) -> CachedDevice | None:
         if part.token is None:
             return None
         device = cache.by_token.get(part.token)
@@ -632,7 +513,7 @@ class Ingestor:
                 resolved.append(part)
         return resolved
 
-    def _values(self, batch: IngestBatch, device: _Device, part: _Part) -> list[tuple[int, str, Any]]:
+    def _values(self, batch: IngestBatch, device: CachedDevice, part: _Part) -> list[tuple[int, str, Any]]:
         """Check and queue the part's values; returns the values of unknown keys (ts, key, value)."""
         message = batch.messages[part.message]
         received = message.received_ms
@@ -698,7 +579,12 @@ class Ingestor:
         return missing
 
     def _reject_values(
-        self, batch: IngestBatch, device: _Device, part: _Part, reason: RejectReason, items: list[tuple[int, str, Any]]
+        self,
+        batch: IngestBatch,
+        device: CachedDevice,
+        part: _Part,
+        reason: RejectReason,
+        items: list[tuple[int, str, Any]],
     ) -> None:
         by_ts: dict[int, dict[str, Any]] = {}
         for ts, key, raw in items:
@@ -729,7 +615,7 @@ class Ingestor:
         session: Session,
         batch: IngestBatch,
         cache: RegistryCache,
-        unknown: list[tuple[_Part, _Device, list[tuple[int, str, Any]]]],
+        unknown: list[tuple[_Part, CachedDevice, list[tuple[int, str, Any]]]],
         force: bool,
     ) -> None:
         point_keys = [(device.id, key) for _p, device, missing in unknown for _ts, key, _raw in missing]
@@ -761,7 +647,7 @@ class Ingestor:
         touched |= {draft.device_id for draft in batch.dead if draft.device_id is not None}
         if not touched:
             return
-        gone = touched - _existing_devices(session, touched)
+        gone = touched - existing_devices(session, touched)
         if not gone:
             return
         log.info("devices %s were deleted from the registry; reloading it", sorted(gone))
@@ -811,7 +697,7 @@ class Ingestor:
                 }
             )
         if traffic:
-            _upsert(session, DeviceTraffic, _traffic_conflict, traffic)
+            upsert(session, DeviceTraffic, traffic_conflict, traffic)
         if count_traffic and batch.rejections:
             rejections = []
             for (device_id, reason), (count, last_ms) in sorted(batch.rejections.items()):
@@ -829,116 +715,7 @@ class Ingestor:
                     }
                 )
             if rejections:
-                _upsert(session, DeviceRejection, _rejection_conflict, rejections)
-
-
-def _traffic_conflict(stmt: Any) -> Any:
-    table = DeviceTraffic.__table__
-    new = stmt.excluded
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.device_id],
-        set_={
-            "park_id": new.park_id,
-            "enterprise_id": new.enterprise_id,
-            "messages": table.c.messages + new.messages,
-            "readings": table.c.readings + new.readings,
-            "duplicates": table.c.duplicates + new.duplicates,
-            "bad_quality": table.c.bad_quality + new.bad_quality,
-            "rejected": table.c.rejected + new.rejected,
-            "last_seen_ms": case(
-                (new.last_seen_ms.is_(None), table.c.last_seen_ms),
-                (table.c.last_seen_ms.is_(None), new.last_seen_ms),
-                (new.last_seen_ms > table.c.last_seen_ms, new.last_seen_ms),
-                else_=table.c.last_seen_ms,
-            ),
-        },
-    )
-
-
-def _rejection_conflict(stmt: Any) -> Any:
-    table = DeviceRejection.__table__
-    new = stmt.excluded
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.device_id, table.c.reason],
-        set_={
-            "park_id": new.park_id,
-            "enterprise_id": new.enterprise_id,
-            "count": table.c.count + new.count,
-            "last_ms": case(
-                (table.c.last_ms.is_(None), new.last_ms),
-                (new.last_ms > table.c.last_ms, new.last_ms),
-                else_=table.c.last_ms,
-            ),
-        },
-    )
-
-
-def _existing_devices(session: Session, ids: set[int]) -> set[int]:
-    """Which of these device ids exist, with one bound parameter however many (an IN list of thousands of
-    parameters costs more to build than to run, and SQLite limits their number)."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        sql = "SELECT id FROM device WHERE id = ANY(%(ids)s)"
-        rows = connection.exec_driver_sql(sql, {"ids": sorted(ids)})
-    else:
-        sql = "SELECT id FROM device WHERE id IN (SELECT value FROM json_each(?))"
-        rows = connection.exec_driver_sql(sql, (orjson.dumps(sorted(ids)).decode(),))
-    return {int(row[0]) for row in rows}
-
-
-_SQLITE_UPSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
-
-
-def _upsert(session: Session, model: Any, conflict: Callable[[Any], Any], rows: list[dict[str, Any]]) -> None:
-    """`INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n` of many rows (one per key) in one statement on
-    PostgreSQL (the rows as arrays, `SELECT unnest(...)`), as a prepared executemany on SQLite; either way
-    without SQLAlchemy's per-row parameter processing, which cost more than the upsert itself with thousands
-    of devices per batch."""
-    columns = tuple(rows[0])
-    dialect = session.get_bind().dialect
-    if dialect.name == "postgresql":
-        table = model.__table__
-        arrays = [cast(bindparam(name), postgresql.ARRAY(table.c[name].type)) for name in columns]
-        stmt = conflict(
-            postgresql.insert(model).from_select(
-                [table.c[name] for name in columns], select(*(func.unnest(a) for a in arrays))
-            )
-        )
-        session.connection().execute(stmt, {name: [row[name] for row in rows] for name in columns})
-        return
-    key = (model.__tablename__, columns)
-    prepared = _SQLITE_UPSERTS.get(key)
-    if prepared is None:
-        compiled = conflict(sqlite.insert(model)).compile(dialect=dialect, column_keys=list(columns))
-        prepared = _SQLITE_UPSERTS[key] = (str(compiled), tuple(compiled.positiontup or ()))
-    sql, order = prepared
-    session.connection().exec_driver_sql(sql, [tuple(row[name] for name in order) for row in rows])
-
-
-def _text(value: str, length: int | None = None) -> str:
-    """Text a database stores: PostgreSQL refuses NUL characters (they are never valid JSON outside strings,
-    and raw inside them, so replacing them changes no readable message)."""
-    value = value if length is None else value[:length]
-    return value.replace("\x00", "\ufffd") if "\x00" in value else value
-
-
-def dead_letter_values(draft: DeadLetterDraft) -> dict[str, Any]:
-    return {
-        "park_id": draft.park_id,
-        "device_id": draft.device_id,
-        "received_at": dt.datetime.fromtimestamp(draft.received_ms / 1000, dt.UTC),
-        "source": _text(draft.source, 20),
-        "topic": None if draft.topic is None else _text(draft.topic, 300),
-        "token": None if draft.token is None else _text(draft.token, 64),
-        "payload": _text(draft.payload),
-        "reason": draft.reason,
-        "detail": _text(draft.detail, DETAIL_LENGTH),
-        "status": DeadLetterStatus.OPEN.value,
-    }
-
-
-def store_dead_letters(session: Session, drafts: Sequence[DeadLetterDraft]) -> None:
-    session.connection().execute(insert(DeadLetter), [dead_letter_values(draft) for draft in drafts])
+                upsert(session, DeviceRejection, rejection_conflict, rejections)
 
 
 # -- the process's Ingestor ------------------------------------------------------------------------------------------

@@ -135,7 +135,7 @@ ROLLUP_TABLES: dict[Resolution, type[_RollupColumns]] = {
 
 class RollupPending(Base):
     """A 15 min bucket whose coarser rollups (1 h, 1 day, 1 month, group sums) still have to be recomputed:
-    written with the readings by deferred writes (PostgreSQL ingest), removed by `rollups.refresh_pending`."""
+    written with the readings by deferred writes (PostgreSQL ingest), removed by `rollups_refresh.refresh_pending`."""
 
     __tablename__ = "rollup_pending"
 

@@ -19,9 +19,9 @@ MODULE = Module(
     pages=("digipark.telemetry.pages:router",),
     menu=(MenuEntry("/telemetry/devices", "Device monitoring", "telemetry.view", order=320),),
     # Device data follows the device's visibility (staff, and the owning enterprise for its own devices); replaying
-    # and discarding dead letters is the duty staff's.
+    # and discarding dead letters is the duty staff's; dead letters of unknown devices (no park) are park admins'.
     permissions={
-        Role.PARK_ADMIN: _STAFF,
+        Role.PARK_ADMIN: _STAFF | {"telemetry.unknown_devices"},
         Role.OPERATOR: _STAFF,
         Role.ENTERPRISE: _VIEW,
         Role.REVIEWER: _VIEW,

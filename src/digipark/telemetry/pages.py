@@ -13,7 +13,6 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core import progress as work_progress
 from digipark.core.config import get_settings
@@ -65,14 +64,12 @@ STAGE_LABELS = {
 }
 
 
-def _can_monitor(scope: Scope) -> bool:
-    return bool(scope.read_parks) and (
-        scope.is_staff or (scope.role == Role.ENTERPRISE and scope.enterprise_id is not None)
-    )
-
-
 def _can_dead_letters(scope: Scope) -> bool:
-    return bool(scope.read_parks) and (scope.is_staff or scope.role == Role.ENTERPRISE)
+    return bool(scope.read_parks) and scope.can(deadletters.READ_PERMISSION)
+
+
+def _can_monitor(scope: Scope) -> bool:
+    return _can_dead_letters(scope) and not (scope.own_enterprise_only and scope.enterprise_id is None)
 
 
 def _kind_name(page: Page, kind: str) -> str:
@@ -177,7 +174,7 @@ def devices_page(page: CurrentPage) -> HTMLResponse:
             "buildings": building_choices,
             "building_id": list_query.filters.get("building_id", ""),
             "last_page": max(1, math.ceil(found.total / list_query.page_size)),
-            "staff": page.scope.is_staff,
+            "staff": not page.scope.own_enterprise_only,  # devices of several owners: show each one's
         },
     )
 

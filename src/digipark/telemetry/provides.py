@@ -1,4 +1,15 @@
-"""What telemetry offers other modules to read: which points are online (telemetry's online rule)."""
+"""Telemetry's one door for other modules: what they may read and hook into.
+
+- the newest reading of each point and the online rule: `PointLatest`, `online_points`, `online_condition`,
+  `online_share`, `now_ms`;
+- rollups of consumption and measurements: `Rollup15m`, `Rollup1h`, `Rollup1mo`, the cumulative state class
+  (`CUMULATIVE`) and the local zone buckets are cut in (`local_zone`);
+- one point's series, as the caller may read it: `point_series`;
+- readings as they arrive and once stored (a rules engine): `InboundMessage`, `Ingestor`, `get_ingestor`,
+  `ReadingsStored`;
+- the live event stream other modules' streams share: `Subscription`, `hub`, `format_event`, `HEARTBEAT_S`,
+  `RETRY_MS`, `SSE_HEADERS`.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +18,37 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipark.telemetry.models import PointLatest
+from digipark.telemetry.events import ReadingsStored
+from digipark.telemetry.ingest import InboundMessage, Ingestor, get_ingestor
+from digipark.telemetry.live import HEARTBEAT_S, RETRY_MS, SSE_HEADERS, Subscription, format_event, hub
+from digipark.telemetry.models import PointLatest, Rollup1h, Rollup1mo, Rollup15m
+from digipark.telemetry.query import point_series
+from digipark.telemetry.rollups import CUMULATIVE, local_zone
 from digipark.telemetry.status import now_ms, online_condition, online_share
 
-__all__ = ["now_ms", "online_condition", "online_points", "online_share"]
+__all__ = [
+    "CUMULATIVE",
+    "HEARTBEAT_S",
+    "RETRY_MS",
+    "SSE_HEADERS",
+    "InboundMessage",
+    "Ingestor",
+    "PointLatest",
+    "ReadingsStored",
+    "Rollup1h",
+    "Rollup1mo",
+    "Rollup15m",
+    "Subscription",
+    "format_event",
+    "get_ingestor",
+    "hub",
+    "local_zone",
+    "now_ms",
+    "online_condition",
+    "online_points",
+    "online_share",
+    "point_series",
+]
 
 
 def online_points(session: Session, point_ids: Collection[int], *, now: int | None = None) -> set[int]:

@@ -285,7 +285,7 @@ class DatabaseSink:
     thread (`concurrency` of them; the Ingestor is thread-safe).
 
     On PostgreSQL (with `rollup_refresh_interval_s` > 0) batches defer their coarser rollups
-    (`store.write_readings(defer_coarse=True)`) and the sink refreshes them (`rollups.refresh_pending`, its own
+    (`store.write_readings(defer_coarse=True)`) and the sink refreshes them (`rollups_refresh.refresh_pending`, its own
     transaction) after a batch once `rollup_refresh_interval_s` has passed since the last refresh, one interval
     after the last batch, and on close: coarse charts lag live data by about one interval."""
 
@@ -355,7 +355,7 @@ class DatabaseSink:
         """Refresh the deferred coarser rollups now; how many 15 min buckets it covered (errors are logged: the
         markers stay for the next refresh)."""
         from digipark.core.db import transaction
-        from digipark.telemetry.rollups import refresh_pending
+        from digipark.telemetry.rollups_refresh import refresh_pending
 
         self._refreshed = time.monotonic()
         try:

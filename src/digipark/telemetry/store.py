@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from digipark.core.events import queue_event
-from digipark.telemetry import rollups
+from digipark.telemetry import rollups, rollups_postgres, rollups_sqlite
 from digipark.telemetry.events import ReadingsStored
 from digipark.telemetry.models import Quality
 
@@ -56,7 +56,7 @@ def write_readings(session: Session, rows: Sequence[ReadingRow], *, defer_coarse
     included), point_latest, and queue a ReadingsStored event. Fast path: PostgreSQL COPY. Never commits.
 
     `defer_coarse` (PostgreSQL, in-order data): merge only rollup_15m now and mark the touched buckets in
-    `rollup_pending`; `rollups.refresh_pending` brings 1 h, 1 day, 1 month and the group sums up to date later
+    `rollup_pending`; `rollups_refresh.refresh_pending` brings 1 h, 1 day, 1 month and the group sums up to date later
     (the ingest sink runs it every `rollup_refresh_interval_s`), which saves most of a batch's rollup work."""
     if not rows:
         return WriteResult(0, 0, {})
@@ -83,7 +83,7 @@ CREATE TEMP TABLE IF NOT EXISTS _tel_pts (
     park_id integer, ent integer, quantity text, late boolean NOT NULL DEFAULT false
 ) ON COMMIT DELETE ROWS;
 """
-_PG_CLEAR = "DELETE FROM _tel_new; DELETE FROM _tel_pts; " + rollups.PG_TEMP_CLEAR
+_PG_CLEAR = "DELETE FROM _tel_new; DELETE FROM _tel_pts; " + rollups_postgres.PG_TEMP_CLEAR
 
 
 def partition_name(month_start_ms: int) -> str:
@@ -156,7 +156,7 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
     connection = session.connection()
     # created once per connection; emptied here too, not only at commit: an earlier batch of this transaction, or
     # of a savepoint-scoped session on the same connection (tests), may have left rows
-    connection.exec_driver_sql(_PG_TEMP + rollups.PG_TEMP_TABLES + _PG_CLEAR)
+    connection.exec_driver_sql(_PG_TEMP + rollups_postgres.PG_TEMP_TABLES + _PG_CLEAR)
     point_ids = sorted({row.point_id for row in rows})
     lo = min(row.ts for row in rows)
     hi = max(row.ts for row in rows)
@@ -243,9 +243,9 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
             "UPDATE _tel_pts SET late = true WHERE point_id = ANY(%(late)s::int[])", {"late": sorted(late)}
         )
     if len(late) < len(stored_by_point):
-        rollups.pg_merge_in_order(session, defer_coarse=defer_coarse)
+        rollups_postgres.pg_merge_in_order(session, defer_coarse=defer_coarse)
     if late:
-        rollups.pg_recompute_late(session)
+        rollups_postgres.pg_recompute_late(session)
     ordered = sorted(latest)
     connection.exec_driver_sql(
         """
@@ -284,7 +284,7 @@ def _insert_without_repeats(cursor: Any) -> list[tuple[int, int, float, int]]:
 
 def _write_generic(session: Session, rows: Sequence[ReadingRow]) -> _Written:
     """SQLite: INSERT OR IGNORE row by row on the DB-API cursor (a few microseconds each, and the row count says
-    whether the reading was new), rollups in Python (telemetry.rollups.apply_new_readings_python)."""
+    whether the reading was new), rollups in Python (telemetry.rollups_sqlite.apply_new_readings_python)."""
     facts = rollups.point_facts(session, {row.point_id for row in rows})
     cursor: Any = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     prior_latest: dict[int, int] = {}
@@ -314,7 +314,7 @@ def _write_generic(session: Session, rows: Sequence[ReadingRow]) -> _Written:
     for fresh in new_by_point.values():
         fresh.sort()
     late = {pid for pid, fresh in new_by_point.items() if pid in prior_latest and fresh[0][0] <= prior_latest[pid]}
-    rollups.apply_new_readings_python(session, new_by_point, facts, late)
+    rollups_sqlite.apply_new_readings_python(session, new_by_point, facts, late)
     latest: dict[int, tuple[int, float, int]] = {pid: fresh[-1] for pid, fresh in new_by_point.items()}
     cursor.executemany(
         "INSERT INTO point_latest (point_id, ts, value, quality) VALUES (?, ?, ?, ?) "

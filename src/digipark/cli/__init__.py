@@ -1,0 +1,68 @@
+"""The `digipark` command: demo, serve, ingest, mqtt, db, users, import, export, audit and evaluate.
+
+Every command answers a domain error, a bad argument or an unreachable database with one line on stderr
+("error: ...") and a non-zero exit code, never a traceback (`cli.errors`). Writes happen in one transaction with the
+audit actor ``cli:<os user>`` (`cli.options.writing`). One module per command group.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from digipark.cli import audit, evaluation, ingest, migrations, registry, serving, users
+from digipark.cli.errors import EXIT_USAGE, CommandGroup, describe_error
+from digipark.cli.options import command_group
+
+__all__ = ["app", "describe_error", "main"]
+
+app = command_group(
+    "digipark — unified digital platform of a high-standard digital industrial park (园区统一数字平台).",
+    cls=CommandGroup,
+)
+app.command()(serving.demo)
+app.command()(serving.serve)
+app.command()(ingest.ingest)
+app.command("import")(registry.import_rows)
+app.command("export")(registry.export_rows)
+app.command("evaluate")(evaluation.evaluate)
+app.add_typer(migrations.db_app, name="db")
+app.add_typer(users.users_app, name="users")
+app.add_typer(audit.audit_app, name="audit")
+app.add_typer(ingest.mqtt_app, name="mqtt")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from digipark import __version__
+
+        typer.echo(f"digipark {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """digipark — unified digital platform of a high-standard digital industrial park."""
+
+
+def main() -> None:
+    """Console entry point: configure logging from the settings, then run the command."""
+    from pydantic import ValidationError
+
+    from digipark.core.config import get_settings
+    from digipark.core.logs import configure
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        typer.echo(f"error: bad DIGIPARK_* setting: {describe_error(exc)}", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    configure(settings.log_level, json_lines=settings.log_json)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    app(prog_name="digipark")
