@@ -16,7 +16,7 @@ from digipark.auth.scope import Scope, system_scope
 from digipark.core.errors import NotFound, ValidationFailed
 from digipark.energy import service
 from digipark.energy.models import EnergyEntry
-from digipark.energy.schemas import DeclarationCreate, EntryCreate, MeterCreate, SettingsUpdate
+from digipark.energy.schemas import DeclarationCreate, EntryCreate, MeterCreate, MeterUpdate, SettingsUpdate
 from digipark.telemetry.store import ReadingRow, write_readings
 from tests.conftest import World
 
@@ -131,7 +131,7 @@ def test_virtual_meter_arithmetic(db: Session, world: World) -> None:
     # no cycle, no other carrier
     with pytest.raises(ValidationFailed):
         service.update_meter(
-            db, scope=scope, ident=rest.id, data=service.MeterUpdate(terms=[{"meter_id": twice.id, "sign": 1}])
+            db, scope=scope, ident=rest.id, data=MeterUpdate(terms=[{"meter_id": twice.id, "sign": 1}])
         )
     # only the enterprise-level meter counts in the account: 1000 kWh, not 1000 + 300 + 250 + 450
     account = service.enterprise_account(db, scope=scope, enterprise_id=world.a.enterprise_ids[0], year=2025)

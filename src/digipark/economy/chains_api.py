@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core import spreadsheet
 from digipark.core.errors import NotFound
-from digipark.core.listing import ListQuery, Page
+from digipark.core.listing import ListQuery, Page, page_of
 from digipark.economy import chains, leads, schemas
 from digipark.registry.service import FreeSpace
 
@@ -23,10 +23,6 @@ MappingQuery = Annotated[ListQuery, Depends(chains.MAPPING_LIST.dependency())]
 RelationQuery = Annotated[ListQuery, Depends(chains.RELATION_LIST.dependency())]
 CandidateQuery = Annotated[ListQuery, Depends(leads.CANDIDATE_LIST.dependency())]
 LeadQuery = Annotated[ListQuery, Depends(leads.LEAD_LIST.dependency())]
-
-
-def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
-    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
 
 
 # -- shaping the service's dataclasses ------------------------------------------------------------------------
@@ -140,7 +136,7 @@ def list_chain_templates(scope: CurrentScope) -> Any:
 @router.get("/chains", response_model=Page[schemas.IndustryChainRead], tags=CHAINS)
 def list_chains(db: DbSession, scope: CurrentScope, query: ChainQuery) -> Any:
     rows, total = chains.list_chains(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/chains", response_model=schemas.IndustryChainDetailRead, status_code=201, tags=CHAINS)
@@ -214,7 +210,7 @@ def confirm_suggestions(ident: Ident, data: schemas.SuggestionConfirm, db: DbSes
 @router.get("/enterprise-segments", response_model=Page[schemas.EnterpriseSegmentRead], tags=CHAINS)
 def list_mappings(db: DbSession, scope: CurrentScope, query: MappingQuery) -> Any:
     rows, total = chains.list_mappings(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/enterprise-segments", response_model=schemas.EnterpriseSegmentRead, status_code=201, tags=CHAINS)
@@ -231,7 +227,7 @@ def delete_mapping(ident: Ident, db: DbSession, scope: CurrentScope) -> Response
 @router.get("/supply-relations", response_model=Page[schemas.SupplyRelationRead], tags=CHAINS)
 def list_relations(db: DbSession, scope: CurrentScope, query: RelationQuery) -> Any:
     rows, total = chains.list_relations(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/supply-relations", response_model=schemas.SupplyRelationRead, status_code=201, tags=CHAINS)
@@ -259,7 +255,7 @@ def delete_relation(ident: Ident, db: DbSession, scope: CurrentScope) -> Respons
 @router.get("/candidates", response_model=Page[schemas.InvestmentCandidateRead], tags=LEADS)
 def list_candidates(db: DbSession, scope: CurrentScope, query: CandidateQuery) -> Any:
     rows, total = leads.list_candidates(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/candidates", response_model=schemas.InvestmentCandidateRead, status_code=201, tags=LEADS)
@@ -336,7 +332,7 @@ def candidate_score(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
 @router.get("/leads", response_model=Page[schemas.LeadRead], tags=LEADS)
 def list_leads(db: DbSession, scope: CurrentScope, query: LeadQuery) -> Any:
     rows, total = leads.list_leads(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/leads", response_model=schemas.LeadRead, status_code=201, tags=LEADS)

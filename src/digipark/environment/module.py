@@ -31,5 +31,5 @@ MODULE = Module(
             85,
         ),
     ),
-    provides="digipark.environment.service",
+    provides="digipark.environment.provides",
 )
