@@ -27,7 +27,7 @@ MODULE = Module(
         ArchiveSection(
             "environment",
             "Environment: discharge and solid waste",
-            "digipark.environment.service:archive_section",
+            "digipark.environment.provides:archive_section",
             85,
         ),
     ),

@@ -3,6 +3,6 @@ archive section."""
 
 from __future__ import annotations
 
-from digipark.environment.service import archive_section, enterprise_summary
+from digipark.environment.summary import archive_section, enterprise_summary
 
 __all__ = ["archive_section", "enterprise_summary"]
