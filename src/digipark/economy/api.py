@@ -16,7 +16,7 @@ from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core import spreadsheet
 from digipark.core.errors import NotFound, field_error
 from digipark.core.listing import ListQuery, Page, page_of
-from digipark.economy import archive, monitoring, schemas, service, statistics
+from digipark.economy import archive, dashboard_workbook, monitoring, schemas, service, statistics
 
 router = APIRouter(prefix="/api/v1/economy")
 STATISTICS: list[str | Enum] = ["economy: monthly statistics"]
@@ -150,7 +150,7 @@ def dashboard(db: DbSession, scope: CurrentScope, period: OptionalPeriod, park_i
 @router.get("/dashboard.xlsx", tags=MONITORING, responses={200: {"content": {spreadsheet.XLSX_MEDIA_TYPE: {}}}})
 def dashboard_xlsx(db: DbSession, scope: CurrentScope, period: OptionalPeriod, park_id: ParkId = None) -> Response:
     found = monitoring.dashboard(db, scope=scope, period=period, park_id=park_id)
-    content = monitoring.dashboard_xlsx(found)
+    content = dashboard_workbook.dashboard_xlsx(found)
     return _download(content, spreadsheet.XLSX_MEDIA_TYPE, f"economy-{found.period:%Y-%m}.xlsx")
 
 

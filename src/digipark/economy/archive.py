@@ -28,6 +28,7 @@ from digipark.core.config import get_settings
 from digipark.core.db import utcnow
 from digipark.core.modules import SectionResult, resolve
 from digipark.economy import monitoring
+from digipark.economy.land import land_allocation
 from digipark.economy.models import IntellectualProperty, Product, Qualification
 from digipark.economy.schemas import ArchiveSectionRead, EnterpriseArchive
 from digipark.registry import service as registry
@@ -137,9 +138,7 @@ def premises_section(session: Session, scope: Scope, enterprise: Enterprise) -> 
     floors = (
         {f.id: f for f in session.scalars(scope.readable(Floor).where(Floor.id.in_(floor_ids)))} if floor_ids else {}
     )
-    land = monitoring.land_allocation(session, park_id=enterprise.park_id, enterprise_id=enterprise.id).get(
-        enterprise.id
-    )
+    land = land_allocation(session, park_id=enterprise.park_id, enterprise_id=enterprise.id).get(enterprise.id)
     data: dict[str, Any] = {
         "units": [
             {

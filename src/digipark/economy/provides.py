@@ -4,7 +4,9 @@ value per enterprise and month), the park's economic monitoring and the enterpri
 from __future__ import annotations
 
 from digipark.economy.archive import enterprise_archive
-from digipark.economy.monitoring import dashboard, enterprise_summary, land_allocation, spring_festivals, warnings
+from digipark.economy.land import land_allocation
+from digipark.economy.monitoring import dashboard, enterprise_summary, warnings
+from digipark.economy.monitoring_query import spring_festivals
 from digipark.economy.statistics import (
     add_months,
     correct,

@@ -26,8 +26,9 @@ from digipark.core.errors import field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.core.modules import SectionResult
 from digipark.economy.archive import enterprise_archive
+from digipark.economy.land import land_allocation
 from digipark.economy.models import IntellectualProperty, Product, Qualification
-from digipark.economy.monitoring import dashboard, enterprise_summary, land_allocation, warnings
+from digipark.economy.monitoring import dashboard, enterprise_summary, warnings
 from digipark.economy.statistics import correct, missing_submissions, send_reminders, submit
 from digipark.registry.models import Enterprise
 

@@ -272,20 +272,13 @@ def expected_condition(period: dt.date) -> ColumnElement[bool]:
     )
 
 
-def _readable_park(scope: Scope, park_id: int | None) -> int:
-    park = park_id if park_id is not None else scope.park_id
-    if park is None or park not in scope.read_parks:
-        raise NotFound(f"park {park_id} not found")
-    return park
-
-
 def missing_submissions(
     session: Session, *, scope: Scope, period: dt.date, park_id: int | None = None
 ) -> MissingReport:
     """The enterprises that owe statistics for `period` and have not submitted, with their reminders."""
     if not scope.is_staff:
         raise PermissionDenied("only park staff see who has not submitted")
-    park = _readable_park(scope, park_id)
+    park = scope.acting_park(park_id)
     expected = [
         *session.scalars(
             scope.readable(Enterprise)
@@ -360,9 +353,7 @@ def send_reminders(
     Naming an enterprise that is not missing is a 422, so a reminder is never sent for a month submitted.
     """
     scope.require("statistics.remind")
-    park = _readable_park(scope, park_id)
-    if park not in scope.write_parks:
-        raise PermissionDenied("you may not send reminders in this park")
+    park = scope.acting_write_park(park_id)
     report = missing_submissions(session, scope=scope, period=period, park_id=park)
     missing = {m.enterprise_id for m in report.missing}
     targets = sorted(missing)
@@ -538,9 +529,7 @@ def import_or_raise(
     (422) listing every (row, column, reason), UnsupportedFile (415) / FileTooLarge (413), PermissionDenied.
     """
     scope.require("statistics.import")
-    park = park_id if park_id is not None else scope.park_id
-    if park is None or park not in scope.write_parks:
-        raise PermissionDenied("you may import only into your own park")
+    park = scope.acting_write_park(park_id)
     columns, header_row, data_rows = spreadsheet.header_and_data(
         spreadsheet.load_rows(content),
         kind="monthly_statistic",
