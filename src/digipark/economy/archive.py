@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import zoneinfo
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -24,10 +23,9 @@ from sqlalchemy.orm import Session
 from digipark.auth.scope import Scope
 from digipark.core import modules
 from digipark.core.codes import CodeError, industry
-from digipark.core.config import get_settings
 from digipark.core.db import utcnow
 from digipark.core.modules import SectionResult, resolve
-from digipark.economy import monitoring
+from digipark.economy import monitoring, statistics
 from digipark.economy.land import land_allocation
 from digipark.economy.models import IntellectualProperty, Product, Qualification
 from digipark.economy.schemas import ArchiveSectionRead, EnterpriseArchive
@@ -81,10 +79,6 @@ def archive_sections() -> list[ArchiveSection]:
     for key, (title, order, note) in EXPECTED.items():
         sections.setdefault(key, ArchiveSection(key, title, _unavailable(note), order))
     return sorted(sections.values(), key=lambda s: (s.order, s.key))
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
 
 
 # -- the sections this module provides (economy.module) ------------------------------------------------------------
@@ -176,7 +170,7 @@ def _status(valid_from: dt.date | None, valid_to: dt.date | None, today: dt.date
 
 
 def qualifications_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
-    today = _today()
+    on = statistics.today()
     rows = session.scalars(
         scope.readable(Qualification)
         .where(Qualification.enterprise_id == enterprise.id)
@@ -191,11 +185,11 @@ def qualifications_section(session: Session, scope: Scope, enterprise: Enterpris
             "certificate_no": q.certificate_no,
             "valid_from": q.valid_from,
             "valid_to": q.valid_to,
-            "status": _status(q.valid_from, q.valid_to, today),
+            "status": _status(q.valid_from, q.valid_to, on),
         }
         for q in rows
     ]
-    return {"items": items, "valid": sum(1 for i in items if i["status"] == "valid"), "as_of": today}
+    return {"items": items, "valid": sum(1 for i in items if i["status"] == "valid"), "as_of": on}
 
 
 def intellectual_property_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core import spreadsheet
 from digipark.core.errors import NotFound
 from digipark.core.listing import ListQuery, Page, page_of
-from digipark.economy import chains, leads, schemas
+from digipark.economy import candidate_sheets, chains, lead_scoring, leads, schemas
 from digipark.registry.service import FreeSpace
 
 router = APIRouter(prefix="/api/v1/economy")
@@ -71,7 +71,7 @@ def graph_body(graph: chains.ChainGraph) -> dict[str, Any]:
     }
 
 
-def score_body(score: leads.CandidateScore) -> dict[str, Any]:
+def score_body(score: lead_scoring.CandidateScore) -> dict[str, Any]:
     return {
         "candidate": score.candidate,
         "chain_id": score.chain_id,
@@ -273,7 +273,7 @@ def ranked_candidates(
 ) -> Any:
     """Candidates best score first; each score is the sum of its components, each with its points and reason
     (rules and weights: economy/data/lead_scoring.yaml)."""
-    return [score_body(s) for s in leads.ranked(db, scope=scope, chain_id=chain, park_id=park_id, limit=limit)]
+    return [score_body(s) for s in lead_scoring.ranked(db, scope=scope, chain_id=chain, park_id=park_id, limit=limit)]
 
 
 @router.get(
@@ -284,7 +284,7 @@ def ranked_candidates(
 def export_candidates(fmt: str, db: DbSession, scope: CurrentScope, query: CandidateQuery) -> Response:
     if fmt not in ("xlsx", "csv"):
         raise NotFound(f"no export format {fmt!r}; use xlsx or csv")
-    content, media_type = leads.export_candidates(db, scope=scope, query=query, fmt=fmt)
+    content, media_type = candidate_sheets.export_candidates(db, scope=scope, query=query, fmt=fmt)
     disposition = f'attachment; filename="candidates.{fmt}"'
     return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
@@ -304,7 +304,7 @@ def import_candidates(
 ) -> Any:
     """Add candidates from an .xlsx workbook or a CSV file (the export's columns): every row or none."""
     content = file.file.read(spreadsheet.MAX_IMPORT_BYTES + 1)
-    return leads.import_candidates(db, scope=scope, content=content, dry_run=dry_run)
+    return candidate_sheets.import_candidates(db, scope=scope, content=content, dry_run=dry_run)
 
 
 @router.get("/candidates/{ident}", response_model=schemas.InvestmentCandidateRead, tags=LEADS)

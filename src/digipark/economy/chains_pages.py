@@ -16,7 +16,7 @@ from digipark.core import spreadsheet
 from digipark.core.codes import region_name
 from digipark.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from digipark.core.listing import ListQuery
-from digipark.economy import chains, leads, schemas
+from digipark.economy import candidate_sheets, chains, lead_scoring, leads, schemas
 from digipark.economy.models import ChainStage, LeadStage, SegmentStatus
 from digipark.web import forms
 from digipark.web.i18n import N_
@@ -163,7 +163,7 @@ def chain_map(page: CurrentPage, ident: Ident) -> HTMLResponse:
     graph = chains.chain_graph(page.db, scope=page.scope, chain_id=ident)
     top: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if page.scope.can("lead.read"):
-        for score in leads.ranked(page.db, scope=page.scope, chain_id=graph.chain.id):
+        for score in lead_scoring.ranked(page.db, scope=page.scope, chain_id=graph.chain.id):
             if len(top[score.segment.id]) < TOP_CANDIDATES:
                 href = (
                     f"/economy/leads/{score.lead_id}" if score.lead_id else f"/economy/candidates#c{score.candidate.id}"
@@ -228,7 +228,7 @@ def chain_confirm_suggestions(page: CurrentPage, ident: Ident, form: FormFields)
 
 
 # -- leads -------------------------------------------------------------------------------------------------------
-def _score_view(page: Page, score: leads.CandidateScore) -> dict[str, Any]:
+def _score_view(page: Page, score: lead_scoring.CandidateScore) -> dict[str, Any]:
     return {
         "score": score.score,
         "status": score.segment_status.value,
@@ -407,7 +407,7 @@ def _candidates_page(
     park_id = _park_id(page)
     filters = {"park_id": park_id} if park_id is not None else {}
     chain_rows, _ = chains.list_chains(page.db, scope=page.scope, query=ListQuery(filters=filters, page_size=100))
-    scores = leads.ranked(page.db, scope=page.scope, chain_id=chain_id)
+    scores = lead_scoring.ranked(page.db, scope=page.scope, chain_id=chain_id)
     chain_names = {c.id: _name(page, c) for c in chain_rows}
     rows = [
         {
@@ -461,7 +461,7 @@ async def candidate_import(request: Request, page: CurrentPage) -> HTMLResponse:
     content = await upload.read(spreadsheet.MAX_IMPORT_BYTES + 1)
     try:
         with page.db.begin_nested():
-            report = leads.import_candidates(page.db, scope=page.scope, content=content)
+            report = candidate_sheets.import_candidates(page.db, scope=page.scope, content=content)
     except spreadsheet.ImportFailed as exc:
         return _candidates_page(page, import_errors=exc.errors, status_code=422)
     except (spreadsheet.UnsupportedFile, spreadsheet.FileTooLarge, ValidationFailed) as exc:

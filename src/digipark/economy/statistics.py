@@ -72,11 +72,14 @@ REVISION_SPEC_SORT = "-revision"
 
 
 # -- months ----------------------------------------------------------------------------------------------------
-def current_month(today: dt.date | None = None) -> dt.date:
-    """The first day of the current month in the platform's time zone (Asia/Shanghai by default)."""
-    if today is None:
-        today = dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
-    return today.replace(day=1)
+def today() -> dt.date:
+    """Today in the platform's time zone (Asia/Shanghai by default)."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
+
+
+def current_month(on: dt.date | None = None) -> dt.date:
+    """The first day of the current month (of `on`, if given) in the platform's time zone."""
+    return (on if on is not None else today()).replace(day=1)
 
 
 def add_months(period: dt.date, months: int) -> dt.date:
