@@ -154,7 +154,7 @@ def premises_section(session: Session, scope: Scope, enterprise: Enterprise) -> 
         "land_m2": land.m2 if land else 0.0,
         "land_mu": land.mu if land else 0.0,
     }
-    if scope.is_staff and land is not None:
+    if scope.can("economy.read") and land is not None:
         data["parcels"] = [
             {"id": ident, "code": code, "allocated_m2": m2, "share": share} for ident, code, m2, share in land.parcels
         ]

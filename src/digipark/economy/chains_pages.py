@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from digipark.auth.scope import Scope
 from digipark.core import spreadsheet
 from digipark.core.codes import region_name
-from digipark.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from digipark.core.errors import Conflict, DomainError, ValidationFailed
 from digipark.core.listing import ListQuery
 from digipark.economy import candidate_sheets, chains, lead_scoring, leads, schemas
 from digipark.economy.models import ChainStage, LeadStage, SegmentStatus
@@ -56,11 +56,6 @@ def may_read_leads(scope: Scope) -> bool:
     return scope.can("lead.read") and bool(scope.read_parks)
 
 
-def _require(page: Page, permission: str) -> None:
-    if not page.scope.can(permission):
-        raise PermissionDenied(f"role {page.scope.role.value} may not {permission}")
-
-
 def _name(page: Page, row: Any) -> str:
     english = getattr(row, "name_en", None)
     return str(english) if page.lang == "en" and english else str(row.name)
@@ -81,7 +76,7 @@ def _park_id(page: Page) -> int | None:
 # -- chains ------------------------------------------------------------------------------------------------------
 @router.get("/economy/chains", response_class=HTMLResponse)
 def chain_list(page: CurrentPage) -> HTMLResponse:
-    _require(page, "chain.read")
+    page.scope.require("chain.read")
     park_id = _park_id(page)
     filters = {"park_id": park_id} if park_id is not None else {}
     rows, _ = chains.list_chains(page.db, scope=page.scope, query=ListQuery(filters=filters, page_size=100))
@@ -249,7 +244,7 @@ def _score_view(page: Page, score: lead_scoring.CandidateScore) -> dict[str, Any
 
 @router.get("/economy/leads", response_class=HTMLResponse)
 def lead_board(page: CurrentPage) -> HTMLResponse:
-    _require(page, "lead.read")
+    page.scope.require("lead.read")
     columns = []
     for stage, cards in leads.board(page.db, scope=page.scope).items():
         columns.append(
@@ -281,7 +276,7 @@ def lead_create(page: CurrentPage, form: FormFields) -> Response:
     try:
         data = schemas.LeadCreate(
             candidate_id=int(form.get("candidate_id", "0") or 0),
-            owner_user_id=page.user.id if page.user.role in ("park_admin", "operator") else None,
+            owner_user_id=page.user.id if page.scope.can("lead.write") else None,
         )
     except (ValidationError, ValueError):
         raise ValidationFailed("candidate_id: not a candidate") from None
@@ -401,7 +396,7 @@ def lead_edit(page: CurrentPage, ident: Ident, form: FormFields) -> Response:
 def _candidates_page(
     page: Page, *, report: Any = None, import_errors: list[Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    _require(page, "lead.read")
+    page.scope.require("lead.read")
     raw_chain = page.request.query_params.get("chain", "")
     chain_id = int(raw_chain) if raw_chain.isdigit() and 0 < int(raw_chain) < 2**31 else None
     park_id = _park_id(page)
@@ -474,6 +469,6 @@ async def candidate_import(request: Request, page: CurrentPage) -> HTMLResponse:
 # -- free space ---------------------------------------------------------------------------------------------------
 @router.get("/economy/space", response_class=HTMLResponse)
 def space_page(page: CurrentPage) -> HTMLResponse:
-    _require(page, "lead.read")
+    page.scope.require("lead.read")
     space = leads.free_space(page.db, scope=page.scope, park_id=_park_id(page))
     return page.render("economy/space.html", {"tab": "space", "space": space})

@@ -381,6 +381,6 @@ def lead_counts(session: Session, *, scope: Scope) -> dict[str, int]:
 def free_space(session: Session, *, scope: Scope, park_id: int | None = None) -> registry.FreeSpace:
     """The park's vacant floor space and unbuilt land: registry data, for staff (reviewers included, who read the
     rooms and parcels anyway)."""
-    if not scope.is_staff:
+    if not scope.can("economy.read"):
         raise PermissionDenied("the park's free space is shown to park staff only")
     return registry.free_space(session, scope=scope, park_id=scope.acting_park(park_id), as_of=today())

@@ -20,7 +20,6 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core.errors import field_error
 from digipark.core.listing import ListQuery, ListSpec
@@ -88,7 +87,7 @@ FACTS: dict[str, FactKind] = {
 
 
 def _permission(scope: Scope, kind: FactKind) -> str:
-    if scope.role == Role.ENTERPRISE and kind.self_permission is not None:
+    if scope.own_enterprise_only and kind.self_permission is not None:
         return kind.self_permission
     return "archive.write"
 
@@ -105,9 +104,9 @@ def create_fact(session: Session, *, scope: Scope, kind: FactKind, data: BaseMod
     values = data.model_dump()
     enterprise_id = values.pop("enterprise_id", None)
     if enterprise_id is None:
-        if scope.role != Role.ENTERPRISE or scope.enterprise_id is None:
+        enterprise_id = scope.acting_enterprise()
+        if enterprise_id is None:
             raise field_error("enterprise_id", "required: the enterprise this belongs to")
-        enterprise_id = scope.enterprise_id
     enterprise = session.scalar(scope.readable(Enterprise).where(Enterprise.id == enterprise_id))
     if enterprise is None:
         raise field_error("enterprise_id", f"no enterprise {enterprise_id} visible to you")

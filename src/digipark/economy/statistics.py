@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 import digipark.audit.service  # registers the audit hook for every write below
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core import spreadsheet
 from digipark.core.config import get_settings
@@ -150,9 +149,8 @@ def output_value_by_enterprise_month(
 def reporting_enterprise(session: Session, scope: Scope, enterprise_id: int | None) -> Enterprise:
     """The enterprise a submission is for: the caller's own when not given; it must be visible."""
     if enterprise_id is None:
-        if scope.role == Role.ENTERPRISE and scope.enterprise_id is not None:
-            enterprise_id = scope.enterprise_id
-        else:
+        enterprise_id = scope.acting_enterprise()
+        if enterprise_id is None:
             raise field_error("enterprise_id", "required: the enterprise the figures are for")
     enterprise: Enterprise | None = session.scalar(scope.readable(Enterprise).where(Enterprise.id == enterprise_id))
     if enterprise is None:
@@ -279,7 +277,7 @@ def missing_submissions(
     session: Session, *, scope: Scope, period: dt.date, park_id: int | None = None
 ) -> MissingReport:
     """The enterprises that owe statistics for `period` and have not submitted, with their reminders."""
-    if not scope.is_staff:
+    if not scope.can("economy.read"):
         raise PermissionDenied("only park staff see who has not submitted")
     park = scope.acting_park(park_id)
     expected = [
