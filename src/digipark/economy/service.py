@@ -1,9 +1,5 @@
-"""The economy domain's service surface for other domains and the web layer, and the archive facts' CRUD.
-
-Other domains import from here (or `schemas`), never from the economy's models or api:
-- statistics: `submit`, `correct`, `missing_submissions`, `send_reminders` (economy.statistics)
-- monitoring: `dashboard`, `warnings`, `enterprise_summary`, `land_allocation` (economy.monitoring)
-- archives: `enterprise_archive` (economy.archive; sections come from the module records)
+"""The economy domain's archive facts' CRUD, and (for the api and pages) the statistics, monitoring and archive
+functions they call. Other domains import `digipark.economy.provides`, never this module.
 
 Qualifications, intellectual property and products ("archive facts") share one CRUD implementation driven by
 `FACTS`. Park staff (`archive.write`) maintain all three; an enterprise user maintains its own products

@@ -8,7 +8,6 @@ import zoneinfo
 
 from sqlalchemy.orm import Session
 
-import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.errors import field_error

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
 from digipark.auth.scope import Scope
 from digipark.environment import pollution
 from digipark.environment.common import today
