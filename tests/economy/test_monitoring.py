@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role
-from digipark.core.errors import NotFound, PermissionDenied
+from digipark.auth.scope import Scope
+from digipark.core.errors import NotFound, PermissionDenied, ValidationFailed
 from digipark.economy import monitoring, statistics
 from digipark.economy.land import land_allocation
 from digipark.economy.monitoring_query import spring_festival_month
@@ -262,3 +263,19 @@ def test_who_sees_the_dashboard(db: Session, world: World) -> None:
     with pytest.raises(NotFound):
         monitoring.dashboard(db, scope=admin(b), park_id=a.park_id)
     assert output(monitoring.dashboard(db, scope=admin(b), period=month("2025-03"))).month_total == 7
+
+
+def test_a_reviewer_of_several_parks_names_the_park(db: Session, world: World) -> None:
+    a, b = world.a, world.b
+    submit(db, b, b.enterprise_ids[0], "2025-03", 7)
+    reviewer = Scope.for_user(
+        role=Role.REVIEWER,
+        username="economy-test-auditor",
+        user_id=None,
+        park_id=None,
+        extra_parks=frozenset({a.park_id, b.park_id}),
+    )
+    with pytest.raises(ValidationFailed):  # two readable parks and no own one: no guess
+        monitoring.dashboard(db, scope=reviewer, period=month("2025-03"))
+    found = monitoring.dashboard(db, scope=reviewer, period=month("2025-03"), park_id=b.park_id)
+    assert output(found).month_total == 7

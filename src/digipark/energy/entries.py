@@ -222,7 +222,6 @@ def import_entries(
     """All-or-nothing import of monthly entries; the workbook is kept as each row's evidence."""
     scope.require(IMPORT)
     park = scope.acting_write_park(park_id)
-    scope.authorize_write(IMPORT, park_id=park)
     rows = spreadsheet.load_rows(content)
     if not rows:
         raise ImportFailed(
