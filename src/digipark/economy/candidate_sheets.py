@@ -21,13 +21,8 @@ from digipark.core.listing import ListQuery
 from digipark.core.spreadsheet import Column, ImportFailed, ImportReport, RowError
 from digipark.economy import schemas
 from digipark.economy.leads import CANDIDATE_LIST, create_candidate, normal_name
-from digipark.economy.models import (
-    ChainSegment,
-    IndustryChain,
-    InvestmentCandidate,
-)
+from digipark.economy.models import ChainSegment, IndustryChain, InvestmentCandidate
 
-# -- candidate import and export -----------------------------------------------------------------------------------
 CANDIDATE_SHEET = "招商对象 candidates"
 CANDIDATE_COLUMNS: tuple[Column, ...] = (
     Column("name", "企业名称", help="registered name of the company", aliases=("名称", "公司名称")),

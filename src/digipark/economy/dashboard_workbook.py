@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from digipark.core import spreadsheet
-from digipark.economy.schemas import (
-    Dashboard,
-)
+from digipark.economy.schemas import Dashboard
 
-# -- Excel -----------------------------------------------------------------------------------------------------
 FIGURE_TITLES = {
     "output_value_wan_yuan": "工业总产值（万元）",
     "sales_revenue_wan_yuan": "营业收入（万元）",

@@ -17,12 +17,9 @@ from digipark.economy.monitoring_query import (
     row_value,
     spring_festival_month,
 )
-from digipark.economy.schemas import (
-    WarningRead,
-)
+from digipark.economy.schemas import WarningRead
 
 
-# -- warnings --------------------------------------------------------------------------------------------------
 def _fmt(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 

@@ -13,7 +13,6 @@ from digipark.core.units import convert
 from digipark.registry.models import Building, LandParcel, Room
 
 
-# -- land ------------------------------------------------------------------------------------------------------
 @dataclasses.dataclass
 class LandShare:
     m2: float = 0.0

@@ -15,12 +15,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.economy import chains
-from digipark.economy.models import (
-    ChainSegment,
-    InvestmentCandidate,
-    Lead,
-    SegmentStatus,
-)
+from digipark.economy.models import ChainSegment, InvestmentCandidate, Lead, SegmentStatus
 from digipark.economy.statistics import today
 from digipark.registry import service as registry
 

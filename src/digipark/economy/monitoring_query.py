@@ -17,9 +17,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.economy.models import MonthlyStatistic
-from digipark.economy.schemas import (
-    Growth,
-)
+from digipark.economy.schemas import Growth
 from digipark.economy.statistics import add_months
 from digipark.registry.models import Enterprise
 

@@ -20,14 +20,7 @@ from digipark.energy import carbon, standard_coal
 from digipark.energy.common import READ, month_starts, readable_enterprise, today
 from digipark.energy.factors import carriers
 from digipark.energy.meters import get_meter
-from digipark.energy.models import (
-    CarbonDeclaration,
-    EnergyEntry,
-    EnergyMeter,
-    Flow,
-    MeterLevel,
-    MeterSource,
-)
+from digipark.energy.models import CarbonDeclaration, EnergyEntry, EnergyMeter, Flow, MeterLevel, MeterSource
 from digipark.energy.schemas import (
     CarrierFigure,
     EnterpriseAccount,
@@ -46,9 +39,6 @@ from digipark.telemetry.models import Rollup1mo
 RANKING = 20
 
 
-# ==================================================================================================================
-# Consumption and accounts
-# ==================================================================================================================
 @dataclasses.dataclass(frozen=True, slots=True)
 class MeterInfo:
     id: int

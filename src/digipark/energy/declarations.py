@@ -13,17 +13,9 @@ from digipark.core.errors import Conflict, field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.energy.common import ENTRY, enterprise_for, not_future
 from digipark.energy.factors import factor_set
-from digipark.energy.models import (
-    CarbonDeclaration,
-)
-from digipark.energy.schemas import (
-    DeclarationCreate,
-    DeclarationUpdate,
-)
+from digipark.energy.models import CarbonDeclaration
+from digipark.energy.schemas import DeclarationCreate, DeclarationUpdate
 
-# ==================================================================================================================
-# Declarations (process emissions, product output)
-# ==================================================================================================================
 DECLARATION_SPEC = ListSpec(
     filters={
         "park_id": CarbonDeclaration.park_id,

@@ -18,17 +18,8 @@ from digipark.core.spreadsheet import Column, FileTooLarge, ImportFailed, Import
 from digipark.energy.common import ENTRY, IMPORT, checked_carrier, enterprise_for, not_future
 from digipark.energy.factors import carriers
 from digipark.energy.meters import get_meter
-from digipark.energy.models import (
-    EnergyEntry,
-    EnergyMeter,
-    Flow,
-    MeterSource,
-)
-from digipark.energy.schemas import (
-    EntryCreate,
-    EntryUpdate,
-    parse_month,
-)
+from digipark.energy.models import EnergyEntry, EnergyMeter, Flow, MeterSource
+from digipark.energy.schemas import EntryCreate, EntryUpdate, parse_month
 from digipark.registry.models import Enterprise
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
@@ -42,9 +33,6 @@ EVIDENCE_TYPES: dict[str, tuple[bytes, ...] | None] = {
 }
 
 
-# ==================================================================================================================
-# Manual entries and their evidence
-# ==================================================================================================================
 ENTRY_SPEC = ListSpec(
     filters={
         "park_id": EnergyEntry.park_id,

@@ -16,20 +16,8 @@ from digipark.energy import tariffs
 from digipark.energy.accounts import year_data, zero_months
 from digipark.energy.common import READ, local_zone, month_starts, readable_enterprise, today
 from digipark.energy.factors import default_tariff
-from digipark.energy.models import (
-    EnergyMeter,
-    Flow,
-    MeterLevel,
-    MeterSource,
-)
-from digipark.energy.schemas import (
-    Anomaly,
-    BandFigure,
-    LoadCurve,
-    LoadPoint,
-    Suggestion,
-    TariffSplit,
-)
+from digipark.energy.models import EnergyMeter, Flow, MeterLevel, MeterSource
+from digipark.energy.schemas import Anomaly, BandFigure, LoadCurve, LoadPoint, Suggestion, TariffSplit
 from digipark.energy.settings import settings_read, tariff_for
 from digipark.telemetry.models import Rollup15m
 
@@ -38,9 +26,6 @@ MAX_SPLIT_DAYS = 366
 PROFILE_DAYS = 28  # the mean day of a load profile for the optimisation averages this many days
 
 
-# ==================================================================================================================
-# Load curves, peak/flat/valley, anomalies, suggestions
-# ==================================================================================================================
 def _electricity_points_condition(park_id: int, enterprise_id: int | None) -> Any:
     conditions = [
         EnergyMeter.park_id == park_id,

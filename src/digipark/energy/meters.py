@@ -15,22 +15,11 @@ from digipark.core.errors import Conflict, ValidationFailed, field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.energy.common import WRITE, checked_carrier, enterprise_for
 from digipark.energy.factors import carriers
-from digipark.energy.models import (
-    EnergyEntry,
-    EnergyMeter,
-    MeterLevel,
-    MeterSource,
-)
-from digipark.energy.schemas import (
-    MeterCreate,
-    MeterUpdate,
-)
+from digipark.energy.models import EnergyEntry, EnergyMeter, MeterLevel, MeterSource
+from digipark.energy.schemas import MeterCreate, MeterUpdate
 from digipark.registry.models import Building, Point, Zone
 from digipark.telemetry.rollups import CUMULATIVE
 
-# ==================================================================================================================
-# Meters
-# ==================================================================================================================
 METER_SPEC = ListSpec(
     filters={
         "park_id": EnergyMeter.park_id,

@@ -17,17 +17,8 @@ from digipark.core.listing import ListQuery, ListSpec
 from digipark.energy import tariffs
 from digipark.energy.common import WRITE
 from digipark.energy.factors import NATIONAL, carriers, coal_table, default_tariff, factor_set
-from digipark.energy.models import (
-    EnergySetting,
-    Tariff,
-)
-from digipark.energy.schemas import (
-    FactorInfo,
-    SettingsRead,
-    SettingsUpdate,
-    TariffCreate,
-    TariffUpdate,
-)
+from digipark.energy.models import EnergySetting, Tariff
+from digipark.energy.schemas import FactorInfo, SettingsRead, SettingsUpdate, TariffCreate, TariffUpdate
 
 
 # ==================================================================================================================

@@ -15,11 +15,7 @@ from digipark.core.errors import Conflict, field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.environment import waste
 from digipark.environment.common import enterprise_for, today, tonnes, waste_permission
-from digipark.environment.models import (
-    HazardousBatch,
-    ManifestStatus,
-    TransferManifest,
-)
+from digipark.environment.models import HazardousBatch, ManifestStatus, TransferManifest
 from digipark.environment.schemas import (
     HazardousBatchCreate,
     HazardousBatchRead,
@@ -37,9 +33,6 @@ MANIFEST_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-# ==================================================================================================================
-# Hazardous waste: batches in storage and transfer manifests
-# ==================================================================================================================
 BATCH_SPEC = ListSpec(
     filters={
         "park_id": HazardousBatch.park_id,

@@ -20,13 +20,7 @@ from digipark.core.errors import Conflict, field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.environment import pollution
 from digipark.environment.common import WRITE, enterprise_for
-from digipark.environment.models import (
-    Exceedance,
-    Medium,
-    Outlet,
-    OutletFactor,
-    Period,
-)
+from digipark.environment.models import Exceedance, Medium, Outlet, OutletFactor, Period
 from digipark.environment.schemas import (
     DayRead,
     FactorAverages,
@@ -48,9 +42,6 @@ MAX_SCAN_DAYS = 400
 ALARM_SEVERITY = "major"
 
 
-# ==================================================================================================================
-# Outlets
-# ==================================================================================================================
 OUTLET_SPEC = ListSpec(
     filters={
         "park_id": Outlet.park_id,

@@ -16,22 +16,11 @@ from digipark.core.errors import Conflict, field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.environment import pollution
 from digipark.environment.common import WRITE, enterprise_for, tonnes
-from digipark.environment.models import (
-    Outlet,
-    OutletFactor,
-    PermitQuota,
-)
+from digipark.environment.models import Outlet, OutletFactor, PermitQuota
 from digipark.environment.outlets import factors_of
-from digipark.environment.schemas import (
-    PermitQuotaCreate,
-    PermitQuotaUpdate,
-    PermitUsage,
-)
+from digipark.environment.schemas import PermitQuotaCreate, PermitQuotaUpdate, PermitUsage
 from digipark.registry.models import Point
 
-# ==================================================================================================================
-# Permits
-# ==================================================================================================================
 PERMIT_SPEC = ListSpec(
     filters={
         "park_id": PermitQuota.park_id,

@@ -12,23 +12,13 @@ from digipark.auth.scope import Scope
 from digipark.environment import pollution
 from digipark.environment.common import today
 from digipark.environment.hazardous import hazardous_totals
-from digipark.environment.models import (
-    Exceedance,
-    Outlet,
-    Period,
-    PermitQuota,
-)
+from digipark.environment.models import Exceedance, Outlet, Period, PermitQuota
 from digipark.environment.permits import usage_of
-from digipark.environment.schemas import (
-    EnvironmentSummary,
-)
+from digipark.environment.schemas import EnvironmentSummary
 from digipark.environment.waste_ledger import general_totals
 from digipark.registry.models import Enterprise
 
 
-# ==================================================================================================================
-# Summary (for the energy centre's enterprise page and the archive)
-# ==================================================================================================================
 def enterprise_summary(session: Session, *, scope: Scope, enterprise_id: int, year: int) -> EnvironmentSummary:
     """An enterprise's environment figures of a year: outlets, exceedances, permit use, waste (404 outside the
     caller's scope)."""

@@ -15,19 +15,9 @@ from digipark.core.errors import Conflict, ValidationFailed, field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.environment import pollution, waste
 from digipark.environment.common import enterprise_for, today, waste_permission
-from digipark.environment.models import (
-    WasteEntry,
-)
-from digipark.environment.schemas import (
-    GeneralWasteTotals,
-    WasteEntryCreate,
-    WasteEntryRead,
-    WasteEntryUpdate,
-)
+from digipark.environment.models import WasteEntry
+from digipark.environment.schemas import GeneralWasteTotals, WasteEntryCreate, WasteEntryRead, WasteEntryUpdate
 
-# ==================================================================================================================
-# General industrial solid waste ledger
-# ==================================================================================================================
 WASTE_SPEC = ListSpec(
     filters={
         "park_id": WasteEntry.park_id,
