@@ -15,7 +15,7 @@ from digipark.auth.models import Role, User
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digipark.core.listing import ListQuery
 from digipark.core.spreadsheet import ImportFailed
-from digipark.economy import leads
+from digipark.economy import candidate_sheets, lead_scoring, leads
 from digipark.economy.models import InvestmentCandidate, LeadStage
 from digipark.economy.schemas import InvestmentCandidateCreate, LeadCreate, LeadStageChange, LeadUpdate
 from tests.conftest import World, bearer
@@ -40,7 +40,7 @@ def _count(db: Session) -> int:
 
 def test_ranking_is_explained_and_hand_computed(db: Session, world: World) -> None:
     built = build_chain(db, world.a)
-    ranked = leads.ranked(db, scope=admin_scope(world.a), chain_id=built.chain.id)
+    ranked = lead_scoring.ranked(db, scope=admin_scope(world.a), chain_id=built.chain.id)
     assert [s.candidate.name for s in ranked] == ["空白电池包科技有限公司", "补链电芯有限公司", "强环节材料有限公司"]
     empty, weak, strong = ranked
 
@@ -206,7 +206,7 @@ def test_import_rejects_bad_files_whole_and_takes_good_ones(db: Session, world: 
         ],
     )
     with pytest.raises(ImportFailed) as failed:
-        leads.import_candidates(db, scope=scope, content=bad)
+        candidate_sheets.import_candidates(db, scope=scope, content=bad)
     errors = {(e["row"], e["column"]) for e in failed.value.errors}
     assert (3, "uscc") in errors
     assert (4, "segment_code") in errors
@@ -224,25 +224,25 @@ def test_import_rejects_bad_files_whole_and_takes_good_ones(db: Session, world: 
             ["无锡整车配套有限公司", None, "test", "整车", "medium", None, None, None],
         ],
     )
-    report = leads.import_candidates(db, scope=scope, content=good, dry_run=True)
+    report = candidate_sheets.import_candidates(db, scope=scope, content=good, dry_run=True)
     assert report.created == 2 and report.dry_run and _count(db) == before
-    report = leads.import_candidates(db, scope=scope, content=good)
+    report = candidate_sheets.import_candidates(db, scope=scope, content=good)
     assert report.created == 2 and _count(db) == before + 2
     imported = db.scalar(select(InvestmentCandidate).where(InvestmentCandidate.name == "无锡整车配套有限公司"))
     assert imported is not None and imported.segment_id == built.segments["veh"] and imported.size == "medium"
     with pytest.raises(ImportFailed):  # the same file again: every row is now a duplicate
-        leads.import_candidates(db, scope=scope, content=good)
+        candidate_sheets.import_candidates(db, scope=scope, content=good)
 
     # CSV, as Excel in China saves it (GB18030), and with a UTF-8 BOM
     text = "企业名称,产业链,产业链环节,企业规模\r\n苏州材料新秀有限公司,TEST,mat,小型\r\n"
     for encoding in ("gb18030", "utf-8-sig"):
         name = f"苏州材料新秀有限公司{encoding}"
-        report = leads.import_candidates(
+        report = candidate_sheets.import_candidates(
             db, scope=scope, content=text.replace("苏州材料新秀有限公司", name).encode(encoding)
         )
         assert report.created == 1
     with pytest.raises(ImportFailed) as missing:
-        leads.import_candidates(db, scope=scope, content="企业名称,企业规模\r\n某公司,大型\r\n".encode())
+        candidate_sheets.import_candidates(db, scope=scope, content="企业名称,企业规模\r\n某公司,大型\r\n".encode())
     assert {e["column"] for e in missing.value.errors} == {"chain_code", "segment_code"}
 
 
@@ -257,7 +257,7 @@ def test_candidates_and_leads_are_the_investment_teams(db: Session, world: World
         for call in (
             lambda s=scope: leads.list_candidates(db, scope=s, query=ListQuery()),
             lambda s=scope: leads.get_candidate(db, scope=s, ident=candidate.id),
-            lambda s=scope: leads.ranked(db, scope=s),
+            lambda s=scope: lead_scoring.ranked(db, scope=s),
             lambda s=scope: leads.get_lead(db, scope=s, ident=lead.id),
             lambda s=scope: leads.board(db, scope=s),
             lambda s=scope: leads.create_candidate(
@@ -268,7 +268,7 @@ def test_candidates_and_leads_are_the_investment_teams(db: Session, world: World
                 call()
     park_b = admin_scope(world.b)
     assert leads.list_candidates(db, scope=park_b, query=ListQuery())[1] == 0
-    assert leads.ranked(db, scope=park_b) == []
+    assert lead_scoring.ranked(db, scope=park_b) == []
     with pytest.raises(NotFound):
         leads.get_lead(db, scope=park_b, ident=lead.id)
     with pytest.raises(ValidationFailed):  # park A's segment is not one of park B's

@@ -8,9 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role
-from digipark.core.errors import NotFound, PermissionDenied
+from digipark.auth.scope import Scope
+from digipark.core.errors import NotFound, PermissionDenied, ValidationFailed
 from digipark.economy import monitoring, statistics
-from digipark.economy.schemas import Dashboard, MonthlyStatisticCorrect, WarningRead
+from digipark.economy.land import land_allocation
+from digipark.economy.monitoring_query import spring_festival_month
+from digipark.economy.schemas import Dashboard, FigureSummary, MonthlyStatisticCorrect, WarningRead
 from digipark.registry import schemas as registry_schemas
 from digipark.registry import service as registry
 from digipark.registry.models import LandParcel
@@ -18,7 +21,7 @@ from tests.conftest import World
 from tests.economy.helpers import admin, month, scope_of, series, submit
 
 
-def output(d: Dashboard) -> monitoring.FigureSummary:
+def output(d: Dashboard) -> FigureSummary:
     return next(f for f in d.figures if f.figure == "output_value_wan_yuan")
 
 
@@ -143,7 +146,7 @@ def test_per_mu_with_a_parcel_shared_by_two_enterprises(db: Session, world: Worl
     p1_area = db.scalar(select(LandParcel.area_m2).where(LandParcel.id == a.parcel_id))
     assert p1_area is not None
 
-    land = monitoring.land_allocation(db, park_id=a.park_id)
+    land = land_allocation(db, park_id=a.park_id)
     # e0: all of P1 (its only tenant) + 300/400 of the shared 6000 m²; e1: 100/400 of it
     assert land[e0].m2 == pytest.approx(p1_area + 4500)
     assert land[e1].m2 == pytest.approx(1500)
@@ -213,7 +216,7 @@ def test_no_electricity_warning_in_the_spring_festival_month(db: Session, world:
     for period in ("2025-11", "2025-12", "2026-01"):
         submit(db, world.a, e0, period, 100, electricity_kwh=10_000)
     submit(db, world.a, e0, "2026-02", 60, electricity_kwh=4000)  # the Spring Festival was on 17 February 2026
-    assert monitoring.spring_festival_month(2026) == month("2026-02")
+    assert spring_festival_month(2026) == month("2026-02")
     assert warnings_of(db, world, "2026-02", e0, "electricity_drop") == []
 
 
@@ -260,3 +263,19 @@ def test_who_sees_the_dashboard(db: Session, world: World) -> None:
     with pytest.raises(NotFound):
         monitoring.dashboard(db, scope=admin(b), park_id=a.park_id)
     assert output(monitoring.dashboard(db, scope=admin(b), period=month("2025-03"))).month_total == 7
+
+
+def test_a_reviewer_of_several_parks_names_the_park(db: Session, world: World) -> None:
+    a, b = world.a, world.b
+    submit(db, b, b.enterprise_ids[0], "2025-03", 7)
+    reviewer = Scope.for_user(
+        role=Role.REVIEWER,
+        username="economy-test-auditor",
+        user_id=None,
+        park_id=None,
+        extra_parks=frozenset({a.park_id, b.park_id}),
+    )
+    with pytest.raises(ValidationFailed):  # two readable parks and no own one: no guess
+        monitoring.dashboard(db, scope=reviewer, period=month("2025-03"))
+    found = monitoring.dashboard(db, scope=reviewer, period=month("2025-03"), park_id=b.park_id)
+    assert output(found).month_total == 7

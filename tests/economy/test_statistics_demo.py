@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from digipark.audit.models import AuditEntry
 from digipark.economy.models import MonthlyStatistic, Product
-from digipark.economy.monitoring import spring_festivals
+from digipark.economy.monitoring_query import spring_festivals
 from digipark.registry.models import Enterprise
 from digipark.sim.statistics_demo import generate_statistics
 from tests.conftest import World

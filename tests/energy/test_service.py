@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from digipark.auth.models import Role
 from digipark.auth.permissions import ROLE_PERMISSIONS
 from digipark.auth.scope import Scope, system_scope
-from digipark.core.errors import NotFound, ValidationFailed
+from digipark.core.errors import NotFound, PermissionDenied, ValidationFailed
 from digipark.energy import service
 from digipark.energy.models import EnergyEntry
-from digipark.energy.schemas import DeclarationCreate, EntryCreate, MeterCreate, SettingsUpdate
+from digipark.energy.schemas import DeclarationCreate, EntryCreate, MeterCreate, MeterUpdate, SettingsUpdate
 from digipark.telemetry.store import ReadingRow, write_readings
 from tests.conftest import World
 
@@ -131,7 +131,7 @@ def test_virtual_meter_arithmetic(db: Session, world: World) -> None:
     # no cycle, no other carrier
     with pytest.raises(ValidationFailed):
         service.update_meter(
-            db, scope=scope, ident=rest.id, data=service.MeterUpdate(terms=[{"meter_id": twice.id, "sign": 1}])
+            db, scope=scope, ident=rest.id, data=MeterUpdate(terms=[{"meter_id": twice.id, "sign": 1}])
         )
     # only the enterprise-level meter counts in the account: 1000 kWh, not 1000 + 300 + 250 + 450
     account = service.enterprise_account(db, scope=scope, enterprise_id=world.a.enterprise_ids[0], year=2025)
@@ -225,3 +225,26 @@ def test_intensity_per_wan_yuan_reads_economy_through_its_service(db: Session, w
     assert account.tco2_per_wan_yuan == pytest.approx(207.15 / 200, abs=1e-4)
     park = service.park_summary(db, scope=scope, year=2025)
     assert park.output_value_wan_yuan == pytest.approx(200.0)
+
+
+def test_a_scope_of_several_parks_names_the_park_and_writes_only_its_own(db: Session, world: World) -> None:
+    a, b = world.a.park_id, world.b.park_id
+    reviewer = Scope(
+        role=Role.REVIEWER,
+        username="auditor",
+        read_parks=frozenset({a, b}),
+        permissions=ROLE_PERMISSIONS[Role.REVIEWER],
+    )
+    with pytest.raises(ValidationFailed):  # no own park and two readable ones: no guess
+        service.park_summary(db, scope=reviewer, year=2025)
+    assert service.park_summary(db, scope=reviewer, park_id=b, year=2025).park_id == b
+    operator = Scope(
+        role=Role.OPERATOR,
+        username="op",
+        park_id=a,
+        read_parks=frozenset({a, b}),
+        permissions=ROLE_PERMISSIONS[Role.OPERATOR],
+    )
+    with pytest.raises(PermissionDenied):  # reads park b, may not change it
+        service.update_settings(db, scope=operator, data=SettingsUpdate(park_id=b, grid_basis="national"))
+    assert service.update_settings(db, scope=operator, data=SettingsUpdate(grid_basis="national")).park_id == a

@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.audit.models import AuditEntry
+from digipark.auth.models import Role
+from digipark.auth.scope import Scope
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digipark.environment import pollution, service
 from digipark.environment.models import Exceedance, Outlet
@@ -219,3 +221,21 @@ def test_outlets_are_tenant_scoped_and_keep_alarm_rules(db: Session, world: Worl
     assert {f.factor: f.limit_max for f in again.factors}["nh3n"] is None  # 三级: not regulated
     with pytest.raises(Conflict):
         _outlet(db, world, points)  # the code is taken
+
+
+def test_a_scan_acts_in_the_own_park_only(db: Session, world: World) -> None:
+    operator = Scope.for_user(
+        role=Role.OPERATOR,
+        username="env-test-op",
+        user_id=None,
+        park_id=world.a.park_id,
+        extra_parks=frozenset({world.b.park_id}),
+    )
+    with pytest.raises(PermissionDenied):  # reads park b, may not scan it
+        service.scan_exceedances(db, scope=operator, data=ScanRequest(park_id=world.b.park_id, first=DAY, last=DAY))
+    with pytest.raises(NotFound):  # park a's administrator does not see park b
+        service.scan_exceedances(
+            db, scope=admin(world.a), data=ScanRequest(park_id=world.b.park_id, first=DAY, last=DAY)
+        )
+    scanned = service.scan_exceedances(db, scope=operator, data=ScanRequest(first=DAY, last=DAY))
+    assert scanned.park_id == world.a.park_id

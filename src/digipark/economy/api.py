@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core import spreadsheet
 from digipark.core.errors import NotFound, field_error
-from digipark.core.listing import ListQuery, Page
-from digipark.economy import archive, monitoring, schemas, service, statistics
+from digipark.core.listing import ListQuery, Page, page_of
+from digipark.economy import archive, dashboard_workbook, monitoring, schemas, service, statistics
 
 router = APIRouter(prefix="/api/v1/economy")
 STATISTICS: list[str | Enum] = ["economy: monthly statistics"]
@@ -52,10 +52,6 @@ OptionalPeriod = Annotated[dt.date | None, Depends(period_param)]
 RequiredPeriod = Annotated[dt.date, Depends(required_period)]
 
 
-def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
-    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
-
-
 def _download(content: bytes, media_type: str, filename: str) -> Response:
     return Response(
         content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
@@ -66,7 +62,7 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
 @router.get("/statistics", response_model=Page[schemas.MonthlyStatisticRead], tags=STATISTICS)
 def list_statistics(db: DbSession, scope: CurrentScope, query: StatisticQuery) -> Any:
     rows, total = statistics.list(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/statistics", response_model=schemas.MonthlyStatisticRead, status_code=201, tags=STATISTICS)
@@ -154,7 +150,7 @@ def dashboard(db: DbSession, scope: CurrentScope, period: OptionalPeriod, park_i
 @router.get("/dashboard.xlsx", tags=MONITORING, responses={200: {"content": {spreadsheet.XLSX_MEDIA_TYPE: {}}}})
 def dashboard_xlsx(db: DbSession, scope: CurrentScope, period: OptionalPeriod, park_id: ParkId = None) -> Response:
     found = monitoring.dashboard(db, scope=scope, period=period, park_id=park_id)
-    content = monitoring.dashboard_xlsx(found)
+    content = dashboard_workbook.dashboard_xlsx(found)
     return _download(content, spreadsheet.XLSX_MEDIA_TYPE, f"economy-{found.period:%Y-%m}.xlsx")
 
 
@@ -194,7 +190,7 @@ def _register_fact(key: str) -> None:
     @router.get(f"/{path}", response_model=Page[read_schema], operation_id=f"list_{key}", tags=ARCHIVES)  # type: ignore[valid-type]
     def list_rows(db: DbSession, scope: CurrentScope, query: Annotated[ListQuery, Depends(list_params)]) -> Any:
         rows, total = service.list_facts(db, scope=scope, kind=kind, query=query)
-        return _page(rows, total, query)
+        return page_of(rows, total, query)
 
     @router.post(f"/{path}", response_model=read_schema, status_code=201, operation_id=f"create_{key}", tags=ARCHIVES)
     def create_row(data: create_schema, db: DbSession, scope: CurrentScope) -> Any:  # type: ignore[valid-type]

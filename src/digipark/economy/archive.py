@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import zoneinfo
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -24,10 +23,10 @@ from sqlalchemy.orm import Session
 from digipark.auth.scope import Scope
 from digipark.core import modules
 from digipark.core.codes import CodeError, industry
-from digipark.core.config import get_settings
 from digipark.core.db import utcnow
 from digipark.core.modules import SectionResult, resolve
-from digipark.economy import monitoring
+from digipark.economy import monitoring, statistics
+from digipark.economy.land import land_allocation
 from digipark.economy.models import IntellectualProperty, Product, Qualification
 from digipark.economy.schemas import ArchiveSectionRead, EnterpriseArchive
 from digipark.registry import service as registry
@@ -82,10 +81,6 @@ def archive_sections() -> list[ArchiveSection]:
     return sorted(sections.values(), key=lambda s: (s.order, s.key))
 
 
-def _today() -> dt.date:
-    return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
-
-
 # -- the sections this module provides (economy.module) ------------------------------------------------------------
 def registration_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
     fields = (
@@ -137,9 +132,7 @@ def premises_section(session: Session, scope: Scope, enterprise: Enterprise) -> 
     floors = (
         {f.id: f for f in session.scalars(scope.readable(Floor).where(Floor.id.in_(floor_ids)))} if floor_ids else {}
     )
-    land = monitoring.land_allocation(session, park_id=enterprise.park_id, enterprise_id=enterprise.id).get(
-        enterprise.id
-    )
+    land = land_allocation(session, park_id=enterprise.park_id, enterprise_id=enterprise.id).get(enterprise.id)
     data: dict[str, Any] = {
         "units": [
             {
@@ -161,7 +154,7 @@ def premises_section(session: Session, scope: Scope, enterprise: Enterprise) -> 
         "land_m2": land.m2 if land else 0.0,
         "land_mu": land.mu if land else 0.0,
     }
-    if scope.is_staff and land is not None:
+    if scope.can("economy.read") and land is not None:
         data["parcels"] = [
             {"id": ident, "code": code, "allocated_m2": m2, "share": share} for ident, code, m2, share in land.parcels
         ]
@@ -177,7 +170,7 @@ def _status(valid_from: dt.date | None, valid_to: dt.date | None, today: dt.date
 
 
 def qualifications_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
-    today = _today()
+    on = statistics.today()
     rows = session.scalars(
         scope.readable(Qualification)
         .where(Qualification.enterprise_id == enterprise.id)
@@ -192,11 +185,11 @@ def qualifications_section(session: Session, scope: Scope, enterprise: Enterpris
             "certificate_no": q.certificate_no,
             "valid_from": q.valid_from,
             "valid_to": q.valid_to,
-            "status": _status(q.valid_from, q.valid_to, today),
+            "status": _status(q.valid_from, q.valid_to, on),
         }
         for q in rows
     ]
-    return {"items": items, "valid": sum(1 for i in items if i["status"] == "valid"), "as_of": today}
+    return {"items": items, "valid": sum(1 for i in items if i["status"] == "valid"), "as_of": on}
 
 
 def intellectual_property_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:

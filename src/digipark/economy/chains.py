@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
-from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
+from digipark.core.errors import Conflict, NotFound, field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.economy import schemas
 from digipark.economy.models import (
@@ -155,12 +155,6 @@ RELATION_LIST = ListSpec(
 )
 
 
-def _write_park(scope: Scope) -> int:
-    if scope.park_id is None:
-        raise PermissionDenied("your account belongs to no park")
-    return scope.park_id
-
-
 def list_chains(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[IndustryChain], int]:
     return CHAIN_LIST.apply(session, scope.readable(IndustryChain), query)
 
@@ -177,8 +171,8 @@ def _check_chain_code(session: Session, park_id: int, code: str, ident: int | No
 
 
 def create_chain(session: Session, *, scope: Scope, data: schemas.IndustryChainCreate) -> IndustryChain:
-    park_id = _write_park(scope)
-    scope.authorize_write("chain.write", park_id=park_id)
+    scope.require("chain.write")
+    park_id = scope.acting_write_park()
     template = None
     if data.template is not None:
         template = templates().get(data.template)
@@ -517,8 +511,8 @@ def get_relation(session: Session, *, scope: Scope, ident: int) -> SupplyRelatio
 
 
 def create_relation(session: Session, *, scope: Scope, data: schemas.SupplyRelationCreate) -> SupplyRelation:
-    park_id = _write_park(scope)
-    scope.authorize_write("chain.write", park_id=park_id)
+    scope.require("chain.write")
+    park_id = scope.acting_write_park()
     _enterprise_of_park(session, scope, data.supplier_id, park_id, "supplier_id")
     _enterprise_of_park(session, scope, data.customer_id, park_id, "customer_id")
     exists = session.scalar(

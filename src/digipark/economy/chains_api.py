@@ -9,8 +9,8 @@ from fastapi.responses import Response
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core import spreadsheet
 from digipark.core.errors import NotFound
-from digipark.core.listing import ListQuery, Page
-from digipark.economy import chains, leads, schemas
+from digipark.core.listing import ListQuery, Page, page_of
+from digipark.economy import candidate_sheets, chains, lead_scoring, leads, schemas
 from digipark.registry.service import FreeSpace
 
 router = APIRouter(prefix="/api/v1/economy")
@@ -23,10 +23,6 @@ MappingQuery = Annotated[ListQuery, Depends(chains.MAPPING_LIST.dependency())]
 RelationQuery = Annotated[ListQuery, Depends(chains.RELATION_LIST.dependency())]
 CandidateQuery = Annotated[ListQuery, Depends(leads.CANDIDATE_LIST.dependency())]
 LeadQuery = Annotated[ListQuery, Depends(leads.LEAD_LIST.dependency())]
-
-
-def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
-    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
 
 
 # -- shaping the service's dataclasses ------------------------------------------------------------------------
@@ -75,7 +71,7 @@ def graph_body(graph: chains.ChainGraph) -> dict[str, Any]:
     }
 
 
-def score_body(score: leads.CandidateScore) -> dict[str, Any]:
+def score_body(score: lead_scoring.CandidateScore) -> dict[str, Any]:
     return {
         "candidate": score.candidate,
         "chain_id": score.chain_id,
@@ -140,7 +136,7 @@ def list_chain_templates(scope: CurrentScope) -> Any:
 @router.get("/chains", response_model=Page[schemas.IndustryChainRead], tags=CHAINS)
 def list_chains(db: DbSession, scope: CurrentScope, query: ChainQuery) -> Any:
     rows, total = chains.list_chains(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/chains", response_model=schemas.IndustryChainDetailRead, status_code=201, tags=CHAINS)
@@ -214,7 +210,7 @@ def confirm_suggestions(ident: Ident, data: schemas.SuggestionConfirm, db: DbSes
 @router.get("/enterprise-segments", response_model=Page[schemas.EnterpriseSegmentRead], tags=CHAINS)
 def list_mappings(db: DbSession, scope: CurrentScope, query: MappingQuery) -> Any:
     rows, total = chains.list_mappings(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/enterprise-segments", response_model=schemas.EnterpriseSegmentRead, status_code=201, tags=CHAINS)
@@ -231,7 +227,7 @@ def delete_mapping(ident: Ident, db: DbSession, scope: CurrentScope) -> Response
 @router.get("/supply-relations", response_model=Page[schemas.SupplyRelationRead], tags=CHAINS)
 def list_relations(db: DbSession, scope: CurrentScope, query: RelationQuery) -> Any:
     rows, total = chains.list_relations(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/supply-relations", response_model=schemas.SupplyRelationRead, status_code=201, tags=CHAINS)
@@ -259,7 +255,7 @@ def delete_relation(ident: Ident, db: DbSession, scope: CurrentScope) -> Respons
 @router.get("/candidates", response_model=Page[schemas.InvestmentCandidateRead], tags=LEADS)
 def list_candidates(db: DbSession, scope: CurrentScope, query: CandidateQuery) -> Any:
     rows, total = leads.list_candidates(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/candidates", response_model=schemas.InvestmentCandidateRead, status_code=201, tags=LEADS)
@@ -277,7 +273,7 @@ def ranked_candidates(
 ) -> Any:
     """Candidates best score first; each score is the sum of its components, each with its points and reason
     (rules and weights: economy/data/lead_scoring.yaml)."""
-    return [score_body(s) for s in leads.ranked(db, scope=scope, chain_id=chain, park_id=park_id, limit=limit)]
+    return [score_body(s) for s in lead_scoring.ranked(db, scope=scope, chain_id=chain, park_id=park_id, limit=limit)]
 
 
 @router.get(
@@ -288,7 +284,7 @@ def ranked_candidates(
 def export_candidates(fmt: str, db: DbSession, scope: CurrentScope, query: CandidateQuery) -> Response:
     if fmt not in ("xlsx", "csv"):
         raise NotFound(f"no export format {fmt!r}; use xlsx or csv")
-    content, media_type = leads.export_candidates(db, scope=scope, query=query, fmt=fmt)
+    content, media_type = candidate_sheets.export_candidates(db, scope=scope, query=query, fmt=fmt)
     disposition = f'attachment; filename="candidates.{fmt}"'
     return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
@@ -308,7 +304,7 @@ def import_candidates(
 ) -> Any:
     """Add candidates from an .xlsx workbook or a CSV file (the export's columns): every row or none."""
     content = file.file.read(spreadsheet.MAX_IMPORT_BYTES + 1)
-    return leads.import_candidates(db, scope=scope, content=content, dry_run=dry_run)
+    return candidate_sheets.import_candidates(db, scope=scope, content=content, dry_run=dry_run)
 
 
 @router.get("/candidates/{ident}", response_model=schemas.InvestmentCandidateRead, tags=LEADS)
@@ -336,7 +332,7 @@ def candidate_score(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
 @router.get("/leads", response_model=Page[schemas.LeadRead], tags=LEADS)
 def list_leads(db: DbSession, scope: CurrentScope, query: LeadQuery) -> Any:
     rows, total = leads.list_leads(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/leads", response_model=schemas.LeadRead, status_code=201, tags=LEADS)

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from digipark.auth.scope import Scope
 from digipark.core import spreadsheet
 from digipark.core.codes import region_name
-from digipark.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from digipark.core.errors import Conflict, DomainError, ValidationFailed
 from digipark.core.listing import ListQuery
-from digipark.economy import chains, leads, schemas
+from digipark.economy import candidate_sheets, chains, lead_scoring, leads, schemas
 from digipark.economy.models import ChainStage, LeadStage, SegmentStatus
 from digipark.web import forms
 from digipark.web.i18n import N_
@@ -56,11 +56,6 @@ def may_read_leads(scope: Scope) -> bool:
     return scope.can("lead.read") and bool(scope.read_parks)
 
 
-def _require(page: Page, permission: str) -> None:
-    if not page.scope.can(permission):
-        raise PermissionDenied(f"role {page.scope.role.value} may not {permission}")
-
-
 def _name(page: Page, row: Any) -> str:
     english = getattr(row, "name_en", None)
     return str(english) if page.lang == "en" and english else str(row.name)
@@ -81,7 +76,7 @@ def _park_id(page: Page) -> int | None:
 # -- chains ------------------------------------------------------------------------------------------------------
 @router.get("/economy/chains", response_class=HTMLResponse)
 def chain_list(page: CurrentPage) -> HTMLResponse:
-    _require(page, "chain.read")
+    page.scope.require("chain.read")
     park_id = _park_id(page)
     filters = {"park_id": park_id} if park_id is not None else {}
     rows, _ = chains.list_chains(page.db, scope=page.scope, query=ListQuery(filters=filters, page_size=100))
@@ -163,7 +158,7 @@ def chain_map(page: CurrentPage, ident: Ident) -> HTMLResponse:
     graph = chains.chain_graph(page.db, scope=page.scope, chain_id=ident)
     top: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if page.scope.can("lead.read"):
-        for score in leads.ranked(page.db, scope=page.scope, chain_id=graph.chain.id):
+        for score in lead_scoring.ranked(page.db, scope=page.scope, chain_id=graph.chain.id):
             if len(top[score.segment.id]) < TOP_CANDIDATES:
                 href = (
                     f"/economy/leads/{score.lead_id}" if score.lead_id else f"/economy/candidates#c{score.candidate.id}"
@@ -228,7 +223,7 @@ def chain_confirm_suggestions(page: CurrentPage, ident: Ident, form: FormFields)
 
 
 # -- leads -------------------------------------------------------------------------------------------------------
-def _score_view(page: Page, score: leads.CandidateScore) -> dict[str, Any]:
+def _score_view(page: Page, score: lead_scoring.CandidateScore) -> dict[str, Any]:
     return {
         "score": score.score,
         "status": score.segment_status.value,
@@ -249,7 +244,7 @@ def _score_view(page: Page, score: leads.CandidateScore) -> dict[str, Any]:
 
 @router.get("/economy/leads", response_class=HTMLResponse)
 def lead_board(page: CurrentPage) -> HTMLResponse:
-    _require(page, "lead.read")
+    page.scope.require("lead.read")
     columns = []
     for stage, cards in leads.board(page.db, scope=page.scope).items():
         columns.append(
@@ -281,7 +276,7 @@ def lead_create(page: CurrentPage, form: FormFields) -> Response:
     try:
         data = schemas.LeadCreate(
             candidate_id=int(form.get("candidate_id", "0") or 0),
-            owner_user_id=page.user.id if page.user.role in ("park_admin", "operator") else None,
+            owner_user_id=page.user.id if page.scope.can("lead.write") else None,
         )
     except (ValidationError, ValueError):
         raise ValidationFailed("candidate_id: not a candidate") from None
@@ -401,13 +396,13 @@ def lead_edit(page: CurrentPage, ident: Ident, form: FormFields) -> Response:
 def _candidates_page(
     page: Page, *, report: Any = None, import_errors: list[Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    _require(page, "lead.read")
+    page.scope.require("lead.read")
     raw_chain = page.request.query_params.get("chain", "")
     chain_id = int(raw_chain) if raw_chain.isdigit() and 0 < int(raw_chain) < 2**31 else None
     park_id = _park_id(page)
     filters = {"park_id": park_id} if park_id is not None else {}
     chain_rows, _ = chains.list_chains(page.db, scope=page.scope, query=ListQuery(filters=filters, page_size=100))
-    scores = leads.ranked(page.db, scope=page.scope, chain_id=chain_id)
+    scores = lead_scoring.ranked(page.db, scope=page.scope, chain_id=chain_id)
     chain_names = {c.id: _name(page, c) for c in chain_rows}
     rows = [
         {
@@ -461,7 +456,7 @@ async def candidate_import(request: Request, page: CurrentPage) -> HTMLResponse:
     content = await upload.read(spreadsheet.MAX_IMPORT_BYTES + 1)
     try:
         with page.db.begin_nested():
-            report = leads.import_candidates(page.db, scope=page.scope, content=content)
+            report = candidate_sheets.import_candidates(page.db, scope=page.scope, content=content)
     except spreadsheet.ImportFailed as exc:
         return _candidates_page(page, import_errors=exc.errors, status_code=422)
     except (spreadsheet.UnsupportedFile, spreadsheet.FileTooLarge, ValidationFailed) as exc:
@@ -474,6 +469,6 @@ async def candidate_import(request: Request, page: CurrentPage) -> HTMLResponse:
 # -- free space ---------------------------------------------------------------------------------------------------
 @router.get("/economy/space", response_class=HTMLResponse)
 def space_page(page: CurrentPage) -> HTMLResponse:
-    _require(page, "lead.read")
+    page.scope.require("lead.read")
     space = leads.free_space(page.db, scope=page.scope, park_id=_park_id(page))
     return page.render("economy/space.html", {"tab": "space", "space": space})

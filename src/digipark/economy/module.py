@@ -51,5 +51,5 @@ MODULE = Module(
         ),
     ),
     indicators={"statistics_reporting": "digipark.evaluation.indicators:statistics_reporting"},
-    provides="digipark.economy.service",
+    provides="digipark.economy.provides",
 )

@@ -13,8 +13,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from digipark.auth.models import Role
-from digipark.auth.scope import Scope
 from digipark.core import spreadsheet
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digipark.core.listing import ListQuery
@@ -92,10 +90,6 @@ LAND_ROWS_SHOWN = 30
 FORM_NAMES = frozenset({"enterprise_id", "period", *FIGURES})
 
 
-def _visible(scope: Scope) -> bool:
-    return scope.can("economy.read") or (scope.role == Role.ENTERPRISE and scope.can("statistics.submit"))
-
-
 def _period_arg(page: Page, name: str = "period") -> dt.date | None:
     raw = page.request.query_params.get(name, "").strip()
     if not raw:
@@ -136,9 +130,9 @@ def _industry(page: Page, code: str) -> str:
 def dashboard_page(page: CurrentPage) -> Response:
     scope = page.scope
     if not scope.can("economy.read"):
-        if scope.role == Role.ENTERPRISE and scope.can("statistics.submit"):
+        if scope.own_enterprise_only and scope.can("statistics.submit"):
             return RedirectResponse("/economy/statistics", status_code=303)
-        raise PermissionDenied(f"role {scope.role.value} may not read the park's economic figures")
+        scope.require("economy.read")
     if page.park is None:
         raise NotFound("your account is not assigned to a park")
     period = _period_arg(page)
@@ -297,10 +291,10 @@ def statistics_page(page: CurrentPage) -> HTMLResponse:
     missing = None
     default_missing = statistics.add_months(statistics.current_month(), -1)
     missing_period = period or default_missing
-    if page.scope.is_staff and page.park is not None:
+    if page.scope.can("economy.read") and page.park is not None:
         missing = statistics.missing_submissions(page.db, scope=page.scope, period=missing_period, park_id=page.park.id)
     reminders: list[dict[str, Any]] = []
-    if page.scope.role == Role.ENTERPRISE and page.scope.enterprise_id is not None:
+    if page.scope.own_enterprise_only and page.scope.enterprise_id is not None:
         reminders = [
             {
                 "period": _month_text(page, r.period),
@@ -375,7 +369,7 @@ def _figure_fields(values: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _form(page: Page, *, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> HTMLResponse:
-    own = page.scope.role == Role.ENTERPRISE
+    own = page.scope.own_enterprise_only
     own_name = None
     if own and page.scope.enterprise_id is not None:
         own_name = _names(page, [page.scope.enterprise_id]).get(page.scope.enterprise_id)
@@ -400,7 +394,7 @@ def _form(page: Page, *, values: dict[str, Any], errors: dict[str, str], status_
 @router.get("/economy/statistics/new", response_class=HTMLResponse, name="economy_statistics_new")
 def new_statistic(page: CurrentPage) -> HTMLResponse:
     if not _may_submit(page):
-        raise PermissionDenied(f"role {page.scope.role.value} may not submit statistics")
+        raise PermissionDenied("you may not submit statistics in this park")
     values: dict[str, Any] = {k: v for k, v in page.request.query_params.items() if k in ("enterprise_id", "period")}
     return _form(page, values=values, errors={})
 
@@ -413,7 +407,7 @@ def _parsed(form: dict[str, str], names: tuple[str, ...]) -> dict[str, Any]:
 def create_statistic(page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
     if not _may_submit(page):
-        raise PermissionDenied(f"role {page.scope.role.value} may not submit statistics")
+        raise PermissionDenied("you may not submit statistics in this park")
     values = _parsed(form, ("enterprise_id", "period", *FIGURES))
     errors: dict[str, str] = {}
     conflict = False

@@ -1,9 +1,5 @@
-"""The economy domain's service surface for other domains and the web layer, and the archive facts' CRUD.
-
-Other domains import from here (or `schemas`), never from the economy's models or api:
-- statistics: `submit`, `correct`, `missing_submissions`, `send_reminders` (economy.statistics)
-- monitoring: `dashboard`, `warnings`, `enterprise_summary`, `land_allocation` (economy.monitoring)
-- archives: `enterprise_archive` (economy.archive; sections come from the module records)
+"""The economy domain's archive facts' CRUD, and (for the api and pages) the statistics, monitoring and archive
+functions they call. Other domains import `digipark.economy.provides`, never this module.
 
 Qualifications, intellectual property and products ("archive facts") share one CRUD implementation driven by
 `FACTS`. Park staff (`archive.write`) maintain all three; an enterprise user maintains its own products
@@ -20,14 +16,14 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core.errors import field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.core.modules import SectionResult
 from digipark.economy.archive import enterprise_archive
+from digipark.economy.land import land_allocation
 from digipark.economy.models import IntellectualProperty, Product, Qualification
-from digipark.economy.monitoring import dashboard, enterprise_summary, land_allocation, warnings
+from digipark.economy.monitoring import dashboard, enterprise_summary, warnings
 from digipark.economy.statistics import correct, missing_submissions, send_reminders, submit
 from digipark.registry.models import Enterprise
 
@@ -87,7 +83,7 @@ FACTS: dict[str, FactKind] = {
 
 
 def _permission(scope: Scope, kind: FactKind) -> str:
-    if scope.role == Role.ENTERPRISE and kind.self_permission is not None:
+    if scope.own_enterprise_only and kind.self_permission is not None:
         return kind.self_permission
     return "archive.write"
 
@@ -104,9 +100,9 @@ def create_fact(session: Session, *, scope: Scope, kind: FactKind, data: BaseMod
     values = data.model_dump()
     enterprise_id = values.pop("enterprise_id", None)
     if enterprise_id is None:
-        if scope.role != Role.ENTERPRISE or scope.enterprise_id is None:
+        enterprise_id = scope.acting_enterprise()
+        if enterprise_id is None:
             raise field_error("enterprise_id", "required: the enterprise this belongs to")
-        enterprise_id = scope.enterprise_id
     enterprise = session.scalar(scope.readable(Enterprise).where(Enterprise.id == enterprise_id))
     if enterprise is None:
         raise field_error("enterprise_id", f"no enterprise {enterprise_id} visible to you")

@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 import digipark.audit.service  # registers the audit hook for every write below
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core import spreadsheet
 from digipark.core.config import get_settings
@@ -72,11 +71,14 @@ REVISION_SPEC_SORT = "-revision"
 
 
 # -- months ----------------------------------------------------------------------------------------------------
-def current_month(today: dt.date | None = None) -> dt.date:
-    """The first day of the current month in the platform's time zone (Asia/Shanghai by default)."""
-    if today is None:
-        today = dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
-    return today.replace(day=1)
+def today() -> dt.date:
+    """Today in the platform's time zone (Asia/Shanghai by default)."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
+
+
+def current_month(on: dt.date | None = None) -> dt.date:
+    """The first day of the current month (of `on`, if given) in the platform's time zone."""
+    return (on if on is not None else today()).replace(day=1)
 
 
 def add_months(period: dt.date, months: int) -> dt.date:
@@ -147,9 +149,8 @@ def output_value_by_enterprise_month(
 def reporting_enterprise(session: Session, scope: Scope, enterprise_id: int | None) -> Enterprise:
     """The enterprise a submission is for: the caller's own when not given; it must be visible."""
     if enterprise_id is None:
-        if scope.role == Role.ENTERPRISE and scope.enterprise_id is not None:
-            enterprise_id = scope.enterprise_id
-        else:
+        enterprise_id = scope.acting_enterprise()
+        if enterprise_id is None:
             raise field_error("enterprise_id", "required: the enterprise the figures are for")
     enterprise: Enterprise | None = session.scalar(scope.readable(Enterprise).where(Enterprise.id == enterprise_id))
     if enterprise is None:
@@ -272,20 +273,13 @@ def expected_condition(period: dt.date) -> ColumnElement[bool]:
     )
 
 
-def _readable_park(scope: Scope, park_id: int | None) -> int:
-    park = park_id if park_id is not None else scope.park_id
-    if park is None or park not in scope.read_parks:
-        raise NotFound(f"park {park_id} not found")
-    return park
-
-
 def missing_submissions(
     session: Session, *, scope: Scope, period: dt.date, park_id: int | None = None
 ) -> MissingReport:
     """The enterprises that owe statistics for `period` and have not submitted, with their reminders."""
-    if not scope.is_staff:
+    if not scope.can("economy.read"):
         raise PermissionDenied("only park staff see who has not submitted")
-    park = _readable_park(scope, park_id)
+    park = scope.acting_park(park_id)
     expected = [
         *session.scalars(
             scope.readable(Enterprise)
@@ -360,9 +354,7 @@ def send_reminders(
     Naming an enterprise that is not missing is a 422, so a reminder is never sent for a month submitted.
     """
     scope.require("statistics.remind")
-    park = _readable_park(scope, park_id)
-    if park not in scope.write_parks:
-        raise PermissionDenied("you may not send reminders in this park")
+    park = scope.acting_write_park(park_id)
     report = missing_submissions(session, scope=scope, period=period, park_id=park)
     missing = {m.enterprise_id for m in report.missing}
     targets = sorted(missing)
@@ -538,9 +530,7 @@ def import_or_raise(
     (422) listing every (row, column, reason), UnsupportedFile (415) / FileTooLarge (413), PermissionDenied.
     """
     scope.require("statistics.import")
-    park = park_id if park_id is not None else scope.park_id
-    if park is None or park not in scope.write_parks:
-        raise PermissionDenied("you may import only into your own park")
+    park = scope.acting_write_park(park_id)
     columns, header_row, data_rows = spreadsheet.header_and_data(
         spreadsheet.load_rows(content),
         kind="monthly_statistic",

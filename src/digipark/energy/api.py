@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.downloads import file_response
 from digipark.core.errors import NotFound
-from digipark.core.listing import ListQuery, Page
+from digipark.core.listing import ListQuery, Page, page_of
 from digipark.core.spreadsheet import XLSX_MEDIA_TYPE, ImportProblem, ImportReport
 from digipark.energy import (
     report,
@@ -39,15 +39,11 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
-    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
-
-
 # -- meters ------------------------------------------------------------------------------------------------------
 @router.get("/meters", response_model=Page[schemas.MeterRead], tags=METERS)
 def list_meters(db: DbSession, scope: CurrentScope, query: MeterQuery) -> Any:
     rows, total = service.list_meters(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/meters", response_model=schemas.MeterRead, status_code=201, tags=METERS)
@@ -82,7 +78,7 @@ def meter_consumption(
 @router.get("/entries", response_model=Page[schemas.EntryRead], tags=ENTRIES)
 def list_entries(db: DbSession, scope: CurrentScope, query: EntryQuery) -> Any:
     rows, total = service.list_entries(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/entries", response_model=schemas.EntryRead, status_code=201, tags=ENTRIES)
@@ -154,7 +150,7 @@ def download_evidence(ident: Ident, db: DbSession, scope: CurrentScope) -> Respo
 @router.get("/declarations", response_model=Page[schemas.DeclarationRead], tags=ENTRIES)
 def list_declarations(db: DbSession, scope: CurrentScope, query: DeclarationQuery) -> Any:
     rows, total = service.list_declarations(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/declarations", response_model=schemas.DeclarationRead, status_code=201, tags=ENTRIES)
@@ -182,7 +178,7 @@ def delete_declaration(ident: Ident, db: DbSession, scope: CurrentScope) -> Resp
 @router.get("/tariffs", response_model=Page[schemas.TariffRead], tags=TARIFFS)
 def list_tariffs(db: DbSession, scope: CurrentScope, query: TariffQuery) -> Any:
     rows, total = service.list_tariffs(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/tariffs", response_model=schemas.TariffRead, status_code=201, tags=TARIFFS)

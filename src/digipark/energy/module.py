@@ -24,5 +24,5 @@ MODULE = Module(
     catalog="energy",
     archive=(ArchiveSection("energy_carbon", "Energy and carbon", "digipark.energy.archive:energy_section", 80),),
     indicators={"energy_metered_online": "digipark.evaluation.indicators:energy_metered_online"},
-    provides="digipark.energy.service",
+    provides="digipark.energy.provides",
 )

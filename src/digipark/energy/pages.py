@@ -6,7 +6,6 @@ scope: an enterprise user is sent to its own page and sees nothing else."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections import defaultdict
 from typing import Annotated, Any
 
@@ -15,11 +14,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from digipark.auth.models import Role
-from digipark.auth.scope import Scope
-from digipark.core.errors import NotFound, PermissionDenied
+from digipark.core.errors import NotFound
 from digipark.energy import report, service
 from digipark.energy.carbon import CATEGORIES
+from digipark.environment import provides as environment
 from digipark.registry.models import Building, Room, Zone
 from digipark.web import siteplan
 from digipark.web.i18n import N_
@@ -35,10 +33,6 @@ SUGGESTION_LABELS = {
     "shift_to_valley": N_("Move the flexible load to valley hours"),
     "pv_self_consumption": N_("Use own PV instead of exporting it"),
 }
-
-
-def _visible(scope: Scope) -> bool:
-    return scope.can(service.READ) or (scope.role == Role.ENTERPRISE and scope.enterprise_id is not None)
 
 
 def _year(page: Page) -> int:
@@ -96,9 +90,9 @@ def _heat_plan(page: Page, park_id: int, figures: dict[int, tuple[float, float]]
 def centre_page(page: CurrentPage) -> Response:
     scope = page.scope
     if not scope.can(service.READ):
-        if scope.role == Role.ENTERPRISE and scope.enterprise_id is not None:
+        if scope.own_enterprise_only and scope.enterprise_id is not None:
             return RedirectResponse(f"/energy/enterprises/{scope.enterprise_id}", status_code=303)
-        raise PermissionDenied(f"role {scope.role.value} may not read the park's energy and carbon")
+        scope.require(service.READ)
     if page.park is None:
         raise NotFound("your account is not assigned to a park")
     park_id, year = page.park.id, _year(page)
@@ -198,28 +192,12 @@ def centre_page(page: CurrentPage) -> Response:
     )
 
 
-def environment_summary(page: Page, enterprise_id: int, year: int) -> Any:
-    """The environment domain's summary of the enterprise, when that domain exists (guarded: it is built in
-    parallel and may not be there yet)."""
-    try:
-        module = importlib.import_module("digipark.environment.service")
-    except ImportError:
-        return None
-    summary = getattr(module, "enterprise_summary", None)
-    if summary is None:
-        return None
-    try:
-        return summary(page.db, scope=page.scope, enterprise_id=enterprise_id, year=year)
-    except Exception:  # another domain's failure must not break this page
-        return None
-
-
 @router.get("/energy/enterprises/{ident}", response_class=HTMLResponse, name="energy_enterprise")
 def enterprise_page(page: CurrentPage, ident: Ident) -> Response:
     year = _year(page)
     account = service.enterprise_account(page.db, scope=page.scope, enterprise_id=ident, year=year)
     found = service.suggestions(page.db, scope=page.scope, enterprise_id=ident, year=year)
-    env = environment_summary(page, ident, year)
+    env = environment.enterprise_summary(page.db, scope=page.scope, enterprise_id=ident, year=year)
     chart = json_script(
         {
             "kind": "trend",

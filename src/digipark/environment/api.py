@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.downloads import file_response
-from digipark.core.listing import ListQuery, Page
+from digipark.core.listing import ListQuery, Page, page_of
 from digipark.environment import exports, pollution, schemas, service, waste
 
 router = APIRouter(prefix="/api/v1/environment")
@@ -29,10 +29,6 @@ PermitQuery = Annotated[ListQuery, Depends(service.PERMIT_SPEC.dependency())]
 WasteQuery = Annotated[ListQuery, Depends(service.WASTE_SPEC.dependency())]
 BatchQuery = Annotated[ListQuery, Depends(service.BATCH_SPEC.dependency())]
 ManifestQuery = Annotated[ListQuery, Depends(service.MANIFEST_SPEC.dependency())]
-
-
-def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
-    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
 
 
 # -- reference -------------------------------------------------------------------------------------------------
@@ -59,7 +55,7 @@ def reference(scope: CurrentScope) -> Any:
 def list_outlets(db: DbSession, scope: CurrentScope, query: OutletQuery) -> Any:
     rows, total = service.list_outlets(db, scope=scope, query=query)
     factors = service.factors_of(db, [r.id for r in rows])
-    return _page([service.outlet_read(db, r, factors[r.id]) for r in rows], total, query)
+    return page_of([service.outlet_read(db, r, factors[r.id]) for r in rows], total, query)
 
 
 @router.post("/outlets", response_model=schemas.OutletRead, status_code=201, tags=POLLUTION)
@@ -105,7 +101,7 @@ def outlet_latest(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
 @router.get("/exceedances", response_model=Page[schemas.ExceedanceRead], tags=POLLUTION)
 def list_exceedances(db: DbSession, scope: CurrentScope, query: ExceedanceQuery) -> Any:
     rows, total = service.list_exceedances(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/exceedances/scan", response_model=schemas.ScanResult, tags=POLLUTION)
@@ -117,7 +113,7 @@ def scan_exceedances(data: schemas.ScanRequest, db: DbSession, scope: CurrentSco
 @router.get("/permits", response_model=Page[schemas.PermitQuotaRead], tags=POLLUTION)
 def list_permits(db: DbSession, scope: CurrentScope, query: PermitQuery) -> Any:
     rows, total = service.list_permits(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/permits", response_model=schemas.PermitQuotaRead, status_code=201, tags=POLLUTION)
@@ -151,7 +147,7 @@ def permit_usage(db: DbSession, scope: CurrentScope, park_id: ParkId = None, yea
 @router.get("/waste-entries", response_model=Page[schemas.WasteEntryRead], tags=WASTE)
 def list_waste(db: DbSession, scope: CurrentScope, query: WasteQuery) -> Any:
     rows, total = service.list_waste(db, scope=scope, query=query)
-    return _page([service.waste_read(r) for r in rows], total, query)
+    return page_of([service.waste_read(r) for r in rows], total, query)
 
 
 @router.post("/waste-entries", response_model=schemas.WasteEntryRead, status_code=201, tags=WASTE)
@@ -185,7 +181,7 @@ def export_waste(fmt: Fmt, db: DbSession, scope: CurrentScope, year: YearQ = Non
 @router.get("/hazardous-batches", response_model=Page[schemas.HazardousBatchRead], tags=WASTE)
 def list_batches(db: DbSession, scope: CurrentScope, query: BatchQuery) -> Any:
     rows, total = service.list_batches(db, scope=scope, query=query)
-    return _page(service.batch_reads(db, rows), total, query)
+    return page_of(service.batch_reads(db, rows), total, query)
 
 
 @router.post("/hazardous-batches", response_model=schemas.HazardousBatchRead, status_code=201, tags=WASTE)
@@ -212,7 +208,7 @@ def delete_batch(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
 @router.get("/manifests", response_model=Page[schemas.ManifestRead], tags=WASTE)
 def list_manifests(db: DbSession, scope: CurrentScope, query: ManifestQuery) -> Any:
     rows, total = service.list_manifests(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/manifests", response_model=schemas.ManifestRead, status_code=201, tags=WASTE)

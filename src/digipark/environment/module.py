@@ -27,9 +27,9 @@ MODULE = Module(
         ArchiveSection(
             "environment",
             "Environment: discharge and solid waste",
-            "digipark.environment.service:archive_section",
+            "digipark.environment.provides:archive_section",
             85,
         ),
     ),
-    provides="digipark.environment.service",
+    provides="digipark.environment.provides",
 )

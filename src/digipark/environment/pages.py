@@ -13,8 +13,6 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from digipark.auth.models import Role
-from digipark.auth.scope import Scope
 from digipark.core.listing import ListQuery
 from digipark.environment import pollution, service, waste
 from digipark.registry.models import Enterprise
@@ -54,10 +52,6 @@ METHOD_LABELS = {
     "range": N_("range, not averaged"),
     "volume": N_("daily volume"),
 }
-
-
-def _visible(scope: Scope) -> bool:
-    return scope.can(service.READ) or (scope.role == Role.ENTERPRISE and scope.can(service.WASTE_SELF))
 
 
 def _all(query: ListQuery | None = None) -> ListQuery:

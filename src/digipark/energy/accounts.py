@@ -1,0 +1,521 @@
+"""Monthly consumption from the telemetry rollups (`rollup_1mo` delta of cumulative registers, never raw
+readings), standard coal on both bases, carbon accounts with their calculation, intensity per 万元 output value
+(economy's monthly statistics), year-on-year and month-on-month figures and rankings."""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digipark.auth.scope import Scope
+from digipark.core import units
+from digipark.economy import provides as economy
+from digipark.energy import carbon, standard_coal
+from digipark.energy.common import READ, month_starts, readable_enterprise, today
+from digipark.energy.factors import carriers
+from digipark.energy.meters import get_meter
+from digipark.energy.models import CarbonDeclaration, EnergyEntry, EnergyMeter, Flow, MeterLevel, MeterSource
+from digipark.energy.schemas import (
+    CarrierFigure,
+    EnterpriseAccount,
+    IndustryFigure,
+    LineRead,
+    MeterConsumption,
+    MonthFigure,
+    MonthValue,
+    ParkSummary,
+    RankItem,
+)
+from digipark.energy.settings import region_of
+from digipark.registry.models import Enterprise, Point
+from digipark.telemetry.models import Rollup1mo
+
+RANKING = 20
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MeterInfo:
+    id: int
+    enterprise_id: int | None
+    name: str
+    level: str
+    carrier: str
+    flow: str
+    source: str
+    point_id: int | None
+    terms: tuple[tuple[int, int], ...]
+    flexible_share: float
+
+
+@dataclasses.dataclass
+class YearData:
+    park_id: int
+    year: int
+    meters: dict[int, MeterInfo]
+    by_meter: dict[int, builtins.list[float]]  # 12 months in the meter's unit
+    activities: dict[int, dict[tuple[str, str], builtins.list[float]]]  # enterprise -> (carrier, flow) -> months
+    declared: dict[int, builtins.list[tuple[int, carbon.Declared]]]  # enterprise -> (month index, declared)
+    product_t: dict[int, float]
+
+
+def zero_months() -> builtins.list[float]:
+    return [0.0] * 12
+
+
+def _meters(session: Session, park_id: int) -> dict[int, MeterInfo]:
+    rows = session.execute(
+        select(
+            EnergyMeter.id,
+            EnergyMeter.enterprise_id,
+            EnergyMeter.name,
+            EnergyMeter.level,
+            EnergyMeter.carrier,
+            EnergyMeter.flow,
+            EnergyMeter.source,
+            EnergyMeter.point_id,
+            EnergyMeter.terms,
+            EnergyMeter.flexible_share,
+        ).where(EnergyMeter.park_id == park_id, EnergyMeter.active.is_(True))
+    )
+    return {
+        r.id: MeterInfo(
+            r.id,
+            r.enterprise_id,
+            r.name,
+            r.level,
+            r.carrier,
+            r.flow,
+            r.source,
+            r.point_id,
+            tuple((int(t["meter_id"]), int(t.get("sign", 1))) for t in (r.terms or [])),
+            float(r.flexible_share or 0.0),
+        )
+        for r in rows
+    }
+
+
+def _month_index(starts: builtins.list[int], bucket: int) -> int | None:
+    for index in range(12):
+        if starts[index] <= bucket < starts[index + 1]:
+            return index
+    return None
+
+
+def _point_factor(session: Session, meters: dict[int, MeterInfo]) -> dict[int, float]:
+    """Per telemetry meter: the factor from its point's unit to the carrier's canonical unit (1 when the same)."""
+    ids = {m.point_id for m in meters.values() if m.point_id is not None}
+    if not ids:
+        return {}
+    point_units = dict(session.execute(select(Point.id, Point.unit).where(Point.id.in_(ids))).all())
+    out: dict[int, float] = {}
+    for m in meters.values():
+        if m.point_id is None:
+            continue
+        unit = point_units.get(m.point_id)
+        target = carriers()[m.carrier].unit
+        out[m.id] = 1.0 if unit in (None, target) else units.convert(1.0, unit, target)
+    return out
+
+
+def year_data(session: Session, park_id: int, year: int, enterprise_id: int | None = None) -> YearData:
+    """Every meter's monthly consumption of `year` and every enterprise's monthly activity data (meters at the
+    enterprise level plus entries without a meter), from `rollup_1mo` delta sums and manual entries."""
+    starts = month_starts(year)
+    meters = _meters(session, park_id)
+    by_meter: dict[int, builtins.list[float]] = defaultdict(zero_months)
+    factors = _point_factor(session, meters)
+    r = Rollup1mo
+    stmt = (
+        select(EnergyMeter.id, r.bucket, r.delta)
+        .join(r, r.point_id == EnergyMeter.point_id)
+        .where(
+            EnergyMeter.park_id == park_id,
+            EnergyMeter.active.is_(True),
+            EnergyMeter.source == MeterSource.TELEMETRY.value,
+            r.bucket >= starts[0],
+            r.bucket < starts[12],
+        )
+    )
+    if enterprise_id is not None:
+        stmt = stmt.where(EnergyMeter.enterprise_id == enterprise_id)
+    for meter_id, bucket, delta in session.execute(stmt):
+        index = _month_index(starts, int(bucket))
+        if index is not None and delta is not None:
+            by_meter[meter_id][index] += float(delta) * factors.get(meter_id, 1.0)
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 1)
+    entries = (
+        select(
+            EnergyEntry.meter_id,
+            EnergyEntry.enterprise_id,
+            EnergyEntry.carrier,
+            EnergyEntry.flow,
+            EnergyEntry.period,
+            func.sum(EnergyEntry.quantity),
+        )
+        .where(EnergyEntry.park_id == park_id, EnergyEntry.period >= first, EnergyEntry.period <= last)
+        .group_by(
+            EnergyEntry.meter_id, EnergyEntry.enterprise_id, EnergyEntry.carrier, EnergyEntry.flow, EnergyEntry.period
+        )
+    )
+    if enterprise_id is not None:
+        entries = entries.where(EnergyEntry.enterprise_id == enterprise_id)
+    activities: dict[int, dict[tuple[str, str], builtins.list[float]]] = defaultdict(lambda: defaultdict(zero_months))
+    for entry_meter, owner, carrier_code, flow, period, quantity in session.execute(entries):
+        if entry_meter is not None:
+            by_meter[entry_meter][period.month - 1] += float(quantity or 0.0)
+        elif owner is not None:
+            activities[owner][(carrier_code, flow)][period.month - 1] += float(quantity or 0.0)
+    _resolve_virtual(meters, by_meter)
+    for meter in meters.values():
+        if meter.level != MeterLevel.ENTERPRISE.value or meter.enterprise_id is None:
+            continue
+        if enterprise_id is not None and meter.enterprise_id != enterprise_id:
+            continue
+        months = by_meter.get(meter.id)
+        if months is None:
+            continue
+        target = activities[meter.enterprise_id][(meter.carrier, meter.flow)]
+        for index in range(12):
+            target[index] += months[index]
+    declared: dict[int, builtins.list[tuple[int, carbon.Declared]]] = defaultdict(list)
+    product: dict[int, float] = defaultdict(float)
+    decl = select(
+        CarbonDeclaration.enterprise_id,
+        CarbonDeclaration.period,
+        CarbonDeclaration.process_material,
+        CarbonDeclaration.process_quantity_t,
+        CarbonDeclaration.process_tco2,
+        CarbonDeclaration.product_output_t,
+    ).where(CarbonDeclaration.park_id == park_id, CarbonDeclaration.period >= first, CarbonDeclaration.period <= last)
+    if enterprise_id is not None:
+        decl = decl.where(CarbonDeclaration.enterprise_id == enterprise_id)
+    for owner, period, material, quantity_t, tco2, output_t in session.execute(decl):
+        if owner is None:
+            continue
+        declared[owner].append((period.month - 1, carbon.Declared(material, quantity_t, tco2)))
+        product[owner] += float(output_t or 0.0)
+    return YearData(park_id, year, meters, dict(by_meter), activities, declared, product)
+
+
+def _resolve_virtual(meters: dict[int, MeterInfo], by_meter: dict[int, builtins.list[float]]) -> None:
+    """Fill in virtual meters: the signed sum of their terms, month by month (terms may be virtual too)."""
+    done: set[int] = set()
+
+    def value(ident: int, trail: frozenset[int]) -> builtins.list[float]:
+        meter = meters.get(ident)
+        if meter is None or meter.source != MeterSource.VIRTUAL.value or ident in done:
+            return by_meter.get(ident, zero_months())
+        if ident in trail:  # a cycle saved before validation existed: count nothing
+            return zero_months()
+        months = zero_months()
+        for term_id, sign in meter.terms:
+            for index, v in enumerate(value(term_id, trail | {ident})):
+                months[index] += sign * v
+        by_meter[ident] = months
+        done.add(ident)
+        return months
+
+    for ident, meter in meters.items():
+        if meter.source == MeterSource.VIRTUAL.value:
+            value(ident, frozenset())
+
+
+def meter_consumption(session: Session, *, scope: Scope, ident: int, year: int) -> MeterConsumption:
+    meter = get_meter(session, scope=scope, ident=ident)
+    data = year_data(session, meter.park_id, year)
+    months = data.by_meter.get(meter.id, zero_months())
+    return MeterConsumption(
+        meter_id=meter.id,
+        unit=meter.unit,
+        year=year,
+        months=[MonthValue(month=dt.date(year, i + 1, 1), quantity=v) for i, v in enumerate(months)],
+        total=sum(months),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitFactors:
+    """Per (carrier, flow): tce per unit on both bases, tCO2 per unit, and the sign in the consumption."""
+
+    year: int
+    region: str
+    tce_equivalent: dict[tuple[str, str], float]
+    tce_equal: dict[tuple[str, str], float]
+    tco2: dict[tuple[str, str], float]
+
+    @classmethod
+    def of(cls, year: int, region: str, keys: Iterable[tuple[str, str]]) -> UnitFactors:
+        eq: dict[tuple[str, str], float] = {}
+        ev: dict[tuple[str, str], float] = {}
+        co2: dict[tuple[str, str], float] = {}
+        for carrier_code, flow in set(keys):
+            sign = standard_coal.counts_in_consumption(carrier_code, flow)
+            figure = standard_coal.convert(carrier_code, 1.0, year)
+            eq[(carrier_code, flow)] = sign * figure.equivalent_tce
+            ev[(carrier_code, flow)] = sign * figure.equal_tce
+            line = carbon.activity_line(carbon.Activity(carrier_code, flow, 1.0), year, region)
+            co2[(carrier_code, flow)] = line.tco2 if line is not None else 0.0
+        return cls(year, region, eq, ev, co2)
+
+
+def _keys(data: YearData) -> set[tuple[str, str]]:
+    return {key for per in data.activities.values() for key in per}
+
+
+def _pct(now: float, before: float | None) -> float | None:
+    if before is None or abs(before) < 1e-9:
+        return None
+    return round((now - before) / abs(before) * 100, 2)
+
+
+def _output_values(
+    session: Session, scope: Scope, park_id: int, year: int, enterprise_id: int | None = None
+) -> dict[int, float]:
+    """Output value (万元) of `year` per enterprise, from economy's monthly statistics (what the caller may read),
+    through the statistics service's bulk read (one scoped aggregate, no ORM rows)."""
+    months = economy.output_value_by_enterprise_month(
+        session,
+        scope=scope,
+        park_id=park_id,
+        start=dt.date(year, 1, 1),
+        end=dt.date(year, 12, 1),
+        enterprise_id=enterprise_id,
+    )
+    out: dict[int, float] = defaultdict(float)
+    for (ident, _), value in months.items():
+        out[ident] += value
+    return dict(out)
+
+
+def _line_read(line: carbon.Line) -> LineRead:
+    return LineRead(**dataclasses.asdict(line))
+
+
+def _carrier_figures(sums: dict[tuple[str, str], float], year: int) -> builtins.list[CarrierFigure]:
+    out = []
+    for (carrier_code, flow), quantity in sorted(sums.items()):
+        figure = standard_coal.convert(carrier_code, quantity, year)
+        out.append(
+            CarrierFigure(
+                carrier=carrier_code,
+                flow=flow,
+                quantity=quantity,
+                unit=figure.unit,
+                tce_equivalent=figure.equivalent_tce,
+                tce_equal=figure.equal_tce,
+                factor_note=figure.factor_note,
+                status=figure.status,
+            )
+        )
+    return out
+
+
+def _months_of(
+    per: dict[tuple[str, str], builtins.list[float]],
+    uf: UnitFactors,
+    declared: builtins.list[tuple[int, carbon.Declared]],
+) -> tuple[builtins.list[float], builtins.list[float], builtins.list[float], builtins.list[float]]:
+    eq, ev, co2, kwh = zero_months(), zero_months(), zero_months(), zero_months()
+    for key, months in per.items():
+        for i, v in enumerate(months):
+            eq[i] += v * uf.tce_equivalent[key]
+            ev[i] += v * uf.tce_equal[key]
+            co2[i] += v * uf.tco2[key]
+            if key == ("electricity", Flow.PURCHASED.value):
+                kwh[i] += v
+    for index, d in declared:
+        co2[index] += sum(line.tco2 for line in carbon.process_lines(d))
+    return eq, ev, co2, kwh
+
+
+def enterprise_account(
+    session: Session, *, scope: Scope, enterprise_id: int, year: int | None = None
+) -> EnterpriseAccount:
+    """One enterprise's energy and carbon of `year`: carriers in tce (both bases), the carbon account with every
+    line's calculation, months with the previous year's, intensity, yoy and mom."""
+    enterprise = readable_enterprise(session, scope=scope, enterprise_id=enterprise_id)
+    year = year or today().year
+    region = region_of(session, enterprise.park_id)
+    now = year_data(session, enterprise.park_id, year, enterprise.id)
+    before = year_data(session, enterprise.park_id, year - 1, enterprise.id)
+    per = now.activities.get(enterprise.id, {})
+    per_before = before.activities.get(enterprise.id, {})
+    uf = UnitFactors.of(year, region, per.keys())
+    uf_before = UnitFactors.of(year - 1, region, per_before.keys())
+    eq, ev, co2, kwh = _months_of(per, uf, now.declared.get(enterprise.id, []))
+    eq0, _, co20, _ = _months_of(per_before, uf_before, before.declared.get(enterprise.id, []))
+    sums = {key: sum(months) for key, months in per.items()}
+    activities = [carbon.Activity(c, f, q) for (c, f), q in sums.items()]
+    acc = carbon.account(activities, year, region, [d for _, d in now.declared.get(enterprise.id, [])])
+    output = _output_values(session, scope, enterprise.park_id, year, enterprise.id).get(enterprise.id)
+    total_eq, total_ev, total_co2 = sum(eq), sum(ev), acc.total
+    last = max((i for i in range(12) if eq[i] or co2[i]), default=None)
+    mom = _pct(eq[last], eq[last - 1]) if last is not None and last > 0 else None
+    product = now.product_t.get(enterprise.id) or None
+    # year-on-year over the same months (a year in progress is compared with the same months before)
+    months_seen = range(last + 1) if last is not None else range(0)
+    same_before_eq = sum(eq0[i] for i in months_seen)
+    same_before_co2 = sum(co20[i] for i in months_seen)
+    return EnterpriseAccount(
+        enterprise_id=enterprise.id,
+        name=enterprise.name,
+        uscc=enterprise.uscc,
+        industry_code=enterprise.industry_code,
+        park_id=enterprise.park_id,
+        year=year,
+        factor_version=acc.version,
+        grid_region=region,
+        comprehensive_tce_equivalent=total_eq,
+        comprehensive_tce_equal=total_ev,
+        tco2=total_co2,
+        by_category=acc.by_category,
+        carriers=_carrier_figures(sums, year),
+        lines=[_line_read(line) for line in acc.lines],
+        months=[
+            MonthFigure(
+                month=i + 1,
+                tce_equivalent=eq[i],
+                tce_equal=ev[i],
+                tco2=co2[i],
+                electricity_kwh=kwh[i],
+                previous_tce_equivalent=eq0[i],
+                previous_tco2=co20[i],
+            )
+            for i in range(12)
+        ],
+        output_value_wan_yuan=output,
+        product_output_t=product,
+        tce_per_wan_yuan=total_eq / output if output else None,
+        tce_equal_per_wan_yuan=total_ev / output if output else None,
+        tco2_per_wan_yuan=total_co2 / output if output else None,
+        tco2_per_t_product=total_co2 / product if product else None,
+        yoy_tce_pct=_pct(total_eq, same_before_eq),
+        yoy_tco2_pct=_pct(total_co2, same_before_co2),
+        mom_tce_pct=mom,
+        last_month=last + 1 if last is not None else None,
+    )
+
+
+def _division(code: str) -> str:
+    return code[:2] if code else "—"
+
+
+def park_summary(session: Session, *, scope: Scope, park_id: int | None = None, year: int | None = None) -> ParkSummary:
+    """The park's energy and carbon of `year`: totals on both bases, by source and carrier, by industry, months
+    with the previous year's, enterprise ranking and intensity per 万元 output value."""
+    park = scope.acting_park(park_id)
+    scope.require(READ)
+    year = year or today().year
+    region = region_of(session, park)
+    now = year_data(session, park, year)
+    before = year_data(session, park, year - 1)
+    uf = UnitFactors.of(year, region, _keys(now))
+    uf0 = UnitFactors.of(year - 1, region, _keys(before))
+    enterprises = {e.id: e for e in session.scalars(scope.readable(Enterprise).where(Enterprise.park_id == park))}
+    outputs = _output_values(session, scope, park, year)
+    month_eq, month_ev, month_co2, month_kwh = zero_months(), zero_months(), zero_months(), zero_months()
+    totals: dict[tuple[str, str], float] = defaultdict(float)
+    ranking: list[RankItem] = []
+    industries: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for ident, per in now.activities.items():
+        enterprise = enterprises.get(ident)
+        if enterprise is None:
+            continue
+        eq, ev, co2, kwh = _months_of(per, uf, now.declared.get(ident, []))
+        for i in range(12):
+            month_eq[i] += eq[i]
+            month_ev[i] += ev[i]
+            month_co2[i] += co2[i]
+            month_kwh[i] += kwh[i]
+        for key, months in per.items():
+            totals[key] += sum(months)
+        output = outputs.get(ident)
+        ranking.append(
+            RankItem(
+                enterprise_id=ident,
+                name=enterprise.name,
+                industry_code=enterprise.industry_code,
+                tce_equivalent=sum(eq),
+                tce_equal=sum(ev),
+                tco2=sum(co2),
+                tce_per_wan_yuan=sum(eq) / output if output else None,
+            )
+        )
+        bucket = industries[_division(enterprise.industry_code)]
+        bucket[0] += 1
+        bucket[1] += sum(eq)
+        bucket[2] += sum(co2)
+    prev_eq, prev_co2 = zero_months(), zero_months()
+    for ident, per in before.activities.items():
+        if ident not in enterprises:
+            continue
+        eq, _, co2, _ = _months_of(per, uf0, before.declared.get(ident, []))
+        for i in range(12):
+            prev_eq[i] += eq[i]
+            prev_co2[i] += co2[i]
+    activities = [carbon.Activity(c, f, q) for (c, f), q in totals.items()]
+    declared = [d for ident, ds in now.declared.items() if ident in enterprises for _, d in ds]
+    acc = carbon.account(activities, year, region, declared)
+    total_eq, total_ev, total_co2 = sum(month_eq), sum(month_ev), sum(month_co2)
+    last = max((i for i in range(12) if month_eq[i] or month_co2[i]), default=-1)
+    same_eq = sum(prev_eq[: last + 1])
+    same_co2 = sum(prev_co2[: last + 1])
+    output_total = sum(outputs.get(i, 0.0) for i in enterprises) or None
+    ranking.sort(key=lambda r: -r.tce_equivalent)
+    return ParkSummary(
+        park_id=park,
+        year=year,
+        factor_version=acc.version,
+        grid_region=region,
+        enterprises=len(ranking),
+        tce_equivalent=total_eq,
+        tce_equal=total_ev,
+        tco2=total_co2,
+        previous_tce_equivalent=sum(prev_eq),
+        previous_tco2=sum(prev_co2),
+        yoy_tce_pct=_pct(total_eq, same_eq),
+        yoy_tco2_pct=_pct(total_co2, same_co2),
+        output_value_wan_yuan=output_total,
+        tce_per_wan_yuan=total_eq / output_total if output_total else None,
+        tco2_per_wan_yuan=total_co2 / output_total if output_total else None,
+        by_category=acc.by_category,
+        by_carrier=_carrier_figures(dict(totals), year),
+        by_industry=sorted(
+            (
+                IndustryFigure(division=d, enterprises=int(v[0]), tce_equivalent=v[1], tco2=v[2])
+                for d, v in industries.items()
+            ),
+            key=lambda i: -i.tce_equivalent,
+        ),
+        months=[
+            MonthFigure(
+                month=i + 1,
+                tce_equivalent=month_eq[i],
+                tce_equal=month_ev[i],
+                tco2=month_co2[i],
+                electricity_kwh=month_kwh[i],
+                previous_tce_equivalent=prev_eq[i],
+                previous_tco2=prev_co2[i],
+            )
+            for i in range(12)
+        ],
+        ranking=ranking[:RANKING],
+    )
+
+
+def enterprise_figures(session: Session, *, park_id: int, year: int) -> dict[int, tuple[float, float]]:
+    """(tce equivalent, tCO2) of `year` per enterprise of the park, for maps (plain park id; caller checks READ)."""
+    region = region_of(session, park_id)
+    now = year_data(session, park_id, year)
+    uf = UnitFactors.of(year, region, _keys(now))
+    out: dict[int, tuple[float, float]] = {}
+    for ident, per in now.activities.items():
+        eq, _, co2, _ = _months_of(per, uf, now.declared.get(ident, []))
+        out[ident] = (sum(eq), sum(co2))
+    return out

@@ -1,0 +1,182 @@
+"""Permitted annual discharge quantities and their use."""
+
+from __future__ import annotations
+
+import builtins
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
+from digipark.auth.scope import Scope
+from digipark.core.db import utcnow
+from digipark.core.errors import Conflict, field_error
+from digipark.core.listing import ListQuery, ListSpec
+from digipark.environment import pollution
+from digipark.environment.common import WRITE, enterprise_for, tonnes
+from digipark.environment.models import Outlet, OutletFactor, PermitQuota
+from digipark.environment.outlets import factors_of
+from digipark.environment.schemas import PermitQuotaCreate, PermitQuotaUpdate, PermitUsage
+from digipark.registry.models import Point
+
+PERMIT_SPEC = ListSpec(
+    filters={
+        "park_id": PermitQuota.park_id,
+        "enterprise_id": PermitQuota.enterprise_id,
+        "year": PermitQuota.year,
+        "factor": PermitQuota.factor,
+    },
+    search=(PermitQuota.permit_no,),
+    sort={
+        "id": PermitQuota.id,
+        "year": PermitQuota.year,
+        "enterprise_id": PermitQuota.enterprise_id,
+        "factor": PermitQuota.factor,
+    },
+    default_sort="-year,enterprise_id,factor",
+)
+
+
+def _permit_factor(factor: str) -> None:
+    if factor not in pollution.data().permit_factors:
+        raise field_error(
+            "factor", f"no permitted quantity for {factor!r}", known=list(pollution.data().permit_factors)
+        )
+
+
+def list_permits(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[PermitQuota], int]:
+    return PERMIT_SPEC.apply(session, scope.readable(PermitQuota), query)
+
+
+def get_permit(session: Session, *, scope: Scope, ident: int) -> PermitQuota:
+    return scope.get_or_404(session, PermitQuota, ident)
+
+
+def create_permit(session: Session, *, scope: Scope, data: PermitQuotaCreate) -> PermitQuota:
+    enterprise = enterprise_for(session, scope, data.enterprise_id)
+    scope.authorize_write(WRITE, park_id=enterprise.park_id, enterprise_id=enterprise.id)
+    _permit_factor(data.factor)
+    annual_t = tonnes(data.annual, data.unit)
+    taken = session.scalar(
+        select(PermitQuota.id).where(
+            PermitQuota.enterprise_id == enterprise.id, PermitQuota.year == data.year, PermitQuota.factor == data.factor
+        )
+    )
+    if taken is not None:
+        raise Conflict(
+            f"{enterprise.name} already has a permitted {data.factor} quantity for {data.year} (quota {taken})",
+            errors=[{"field": "factor", "reason": "already exists"}],
+        )
+    row = PermitQuota(
+        park_id=enterprise.park_id,
+        enterprise_id=enterprise.id,
+        permit_no=data.permit_no,
+        year=data.year,
+        factor=data.factor,
+        annual_t=annual_t,
+        valid_to=data.valid_to,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_permit(session: Session, *, scope: Scope, ident: int, data: PermitQuotaUpdate) -> PermitQuota:
+    row = get_permit(session, scope=scope, ident=ident)
+    scope.authorize_write_row(WRITE, row)
+    if data.annual is not None:
+        row.annual_t = tonnes(data.annual, data.unit)
+    if data.permit_no is not None:
+        row.permit_no = data.permit_no
+    if data.valid_to is not None:
+        row.valid_to = data.valid_to
+    session.flush()
+    return row
+
+
+def delete_permit(session: Session, *, scope: Scope, ident: int) -> None:
+    row = get_permit(session, scope=scope, ident=ident)
+    scope.authorize_write_row(WRITE, row)
+    session.delete(row)
+    session.flush()
+
+
+def discharged_t(
+    session: Session, outlets: Sequence[Outlet], factors: dict[int, list[OutletFactor]], factor: str, year: int
+) -> tuple[list[float], int]:
+    """Tonnes of `factor` discharged through the outlets in each month of the year (rollup_1h), and how many
+    outlets had both the factor and a flow to compute it."""
+    d = pollution.data()
+    months = [0.0] * 12
+    counted = 0
+    until = int(utcnow().timestamp() * 1000)
+    for outlet in outlets:
+        rows = {f.factor: f for f in factors.get(outlet.id, [])}
+        flow = next((f for k, f in rows.items() if d.factors[k].role == "flow"), None)
+        conc = rows.get(factor)
+        if flow is None or conc is None:
+            continue
+        points = {p.id: p for p in session.scalars(select(Point).where(Point.id.in_([flow.point_id, conc.point_id])))}
+        cp, qp = points[conc.point_id], points[flow.point_id]
+        rule = d.averaging[outlet.medium]
+        kg = pollution.mass_factor_kg(cp.unit) * pollution.unit_factor(qp.unit, "m³/h", field="point")
+        values = pollution.discharge_by_month(
+            session,
+            concentration_point=cp.id,
+            flow_point=qp.id,
+            year=year,
+            kg_per_unit=kg,
+            required_c=pollution.required_readings(cp.expected_interval_s, rule.hour_min_coverage),
+            required_q=pollution.required_readings(qp.expected_interval_s, rule.hour_min_coverage),
+            until_ms=until,
+        )
+        months = [a + b / 1000.0 for a, b in zip(months, values, strict=True)]
+        counted += 1
+    return months, counted
+
+
+def usage_of(session: Session, quotas: Sequence[PermitQuota]) -> list[PermitUsage]:
+    """Each quota against the discharge of its enterprise's outlets in its year."""
+    by_enterprise: dict[int, list[Outlet]] = defaultdict(list)
+    ids = sorted({q.enterprise_id for q in quotas})
+    outlets = [*session.scalars(select(Outlet).where(Outlet.enterprise_id.in_(ids)).order_by(Outlet.id))] if ids else []
+    for o in outlets:
+        by_enterprise[o.enterprise_id].append(o)
+    factors = factors_of(session, [o.id for o in outlets])
+    result = []
+    for q in quotas:
+        months, counted = discharged_t(session, by_enterprise[q.enterprise_id], factors, q.factor, q.year)
+        total = sum(months)
+        percent = total / q.annual_t * 100.0 if q.annual_t > 0 else None
+        level = pollution.permit_level(percent) if q.annual_t > 0 else ("exceeded" if total > 0 else "ok")
+        result.append(
+            PermitUsage(
+                quota_id=q.id,
+                enterprise_id=q.enterprise_id,
+                permit_no=q.permit_no,
+                year=q.year,
+                factor=q.factor,
+                permitted_t=q.annual_t,
+                discharged_t=total,
+                percent=percent,
+                level=level,
+                months_t=months,
+                outlets=counted,
+            )
+        )
+    return result
+
+
+def permit_usage(
+    session: Session, *, scope: Scope, year: int, park_id: int | None = None, enterprise_id: int | None = None
+) -> list[PermitUsage]:
+    """The permitted quantities of the year the caller may read (a park's, or one enterprise's) and their use."""
+    stmt = scope.readable(PermitQuota).where(PermitQuota.year == year)
+    if park_id is not None:
+        stmt = stmt.where(PermitQuota.park_id == scope.acting_park(park_id))
+    if enterprise_id is not None:
+        stmt = stmt.where(PermitQuota.enterprise_id == enterprise_id)
+    quotas = [*session.scalars(stmt.order_by(PermitQuota.enterprise_id, PermitQuota.factor))]
+    return usage_of(session, quotas)
