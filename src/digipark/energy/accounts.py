@@ -34,7 +34,7 @@ from digipark.energy.schemas import (
 )
 from digipark.energy.settings import region_of
 from digipark.registry.models import Enterprise, Point
-from digipark.telemetry.models import Rollup1mo
+from digipark.telemetry.provides import Rollup1mo
 
 RANKING = 20
 

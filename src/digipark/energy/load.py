@@ -19,7 +19,7 @@ from digipark.energy.factors import default_tariff
 from digipark.energy.models import EnergyMeter, Flow, MeterLevel, MeterSource
 from digipark.energy.schemas import Anomaly, BandFigure, LoadCurve, LoadPoint, Suggestion, TariffSplit
 from digipark.energy.settings import settings_read, tariff_for
-from digipark.telemetry.models import Rollup15m
+from digipark.telemetry.provides import Rollup15m
 
 MAX_CURVE_DAYS = 31
 MAX_SPLIT_DAYS = 366

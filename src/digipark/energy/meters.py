@@ -18,7 +18,7 @@ from digipark.energy.factors import carriers
 from digipark.energy.models import EnergyEntry, EnergyMeter, MeterLevel, MeterSource
 from digipark.energy.schemas import MeterCreate, MeterUpdate
 from digipark.registry.models import Building, Point, Zone
-from digipark.telemetry.rollups import CUMULATIVE
+from digipark.telemetry.provides import CUMULATIVE
 
 METER_SPEC = ListSpec(
     filters={

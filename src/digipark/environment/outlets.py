@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
-from digipark.alarms import service as alarms_service
+from digipark.alarms import provides as alarms
 from digipark.auth.scope import Scope
 from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, field_error
@@ -35,7 +35,7 @@ from digipark.environment.schemas import (
     ScanResult,
 )
 from digipark.registry.models import Point
-from digipark.telemetry.models import PointLatest
+from digipark.telemetry.provides import PointLatest
 
 MAX_AVERAGE_DAYS = 92
 MAX_SCAN_DAYS = 400
@@ -114,7 +114,7 @@ def _ensure_alarm_rule(
         return None
     k = pollution.unit_factor(limit.unit, point.unit, field="standard")
     return int(
-        alarms_service.ensure_threshold_rule(
+        alarms.ensure_threshold_rule(
             session,
             scope=scope,
             park_id=outlet.park_id,

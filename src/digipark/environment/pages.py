@@ -16,7 +16,7 @@ from sqlalchemy import select
 from digipark.core.listing import ListQuery
 from digipark.environment import pollution, service, waste
 from digipark.registry.models import Enterprise
-from digipark.telemetry.rollups import local_zone
+from digipark.telemetry.provides import local_zone
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, Page

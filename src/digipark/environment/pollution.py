@@ -33,8 +33,7 @@ from sqlalchemy.orm import Session
 
 from digipark.core.errors import field_error
 from digipark.core.units import registry
-from digipark.telemetry.models import Rollup1h
-from digipark.telemetry.rollups import local_zone
+from digipark.telemetry.provides import Rollup1h, local_zone
 
 HOUR_MS = 3_600_000
 PH_UNITS = frozenset({"pH", "ph", "无量纲", "dimensionless", "1", ""})

@@ -26,8 +26,7 @@ from digipark.core.background import Handle, SharedService
 from digipark.environment import pollution, service
 from digipark.environment.models import Outlet, OutletFactor
 from digipark.environment.schemas import ScanRequest, ScanResult
-from digipark.telemetry.models import Rollup1h
-from digipark.telemetry.rollups import local_zone
+from digipark.telemetry.provides import Rollup1h, local_zone
 
 log = logging.getLogger("digipark.environment.scheduler")
 
