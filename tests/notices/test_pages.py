@@ -34,11 +34,12 @@ def test_admin_writes_and_publishes_the_enterprise_reads_and_the_admin_sees_the_
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in draft and "<script>alert(1)" not in draft
     published = client.post(f"{url}/publish", data={"csrf_token": form_token(draft)}, follow_redirects=False)
     assert published.status_code == 303
+    ident = url.rsplit("/", 1)[1]
+    assert f'<tr class="notice-row" data-id="{ident}">' in client.get("/notices").text  # its writers read, unmarked
 
     client.cookies.clear()
     login(client, "TA-enterprise")
     listing = client.get("/notices").text
-    ident = url.rsplit("/", 1)[1]
     row = re.search(rf'<tr class="notice-row notice-unread" data-id="{ident}">', listing)
     assert row, "the new notice is marked unread"
     assert "新建" not in visible_text(listing) and "发布公告" not in visible_text(listing)  # no writing for readers

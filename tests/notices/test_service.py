@@ -126,8 +126,10 @@ def test_unread_lists_what_the_reader_has_not_opened(db: Session, world: World) 
     service.open_notice(db, scope=reader, ident=first.id)
     after = service.unread(db, scope=reader)
     assert first.id not in after and second.id in after
-    assert service.read_ids(db, scope=reader, ids=[first.id, second.id]) == {first.id}
+    assert service.unread_among(db, scope=reader, rows=[first, second, draft]) == {second.id}
     assert first.id in service.unread(db, scope=scope_of(db, "TA", "enterprise2"))  # receipts are per user
+    writer = scope_of(db, "TA", "operator")  # the writers leave no receipts: nothing is unread for them
+    assert service.unread(db, scope=writer) == [] and service.unread_among(db, scope=writer, rows=[second]) == set()
 
 
 def test_deleting_a_notice_removes_its_receipts(db: Session, world: World) -> None:

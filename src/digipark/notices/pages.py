@@ -60,11 +60,8 @@ def list_page(page: CurrentPage) -> HTMLResponse:
     query = service.NOTICES.list_spec.parse_query(raw)
     query.page_size = min(query.page_size, 100)
     rows, total = service.NOTICES.list(page.db, scope=page.scope, query=query)
-    opened = service.read_ids(page.db, scope=page.scope, ids=[r.id for r in rows])
-    items = [
-        {"notice": r, "unread": r.published_at is not None and r.id not in opened, "draft": r.published_at is None}
-        for r in rows
-    ]
+    unread = service.unread_among(page.db, scope=page.scope, rows=rows)
+    items = [{"notice": r, "unread": r.id in unread, "draft": r.published_at is None} for r in rows]
     return page.render(
         "notices/list.html",
         {

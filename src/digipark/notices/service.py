@@ -101,19 +101,18 @@ def mark_read(session: Session, *, scope: Scope, ident: int) -> NoticeReceipt | 
     a notice reached its readers: drafts, the staff who write notices, and callers without a user account (jobs)
     leave none."""
     row = NOTICES.get(session, scope=scope, ident=ident)
-    if row.published_at is None or scope.user_id is None or scope.can(WRITE):
+    reader = _reader_id(scope)
+    if row.published_at is None or reader is None:
         return None
-    existing = _receipt(session, row.id, scope.user_id)
+    existing = _receipt(session, row.id, reader)
     if existing is not None:
         return existing
-    receipt = NoticeReceipt(
-        park_id=row.park_id, notice_id=row.id, user_id=scope.user_id, enterprise_id=scope.enterprise_id
-    )
+    receipt = NoticeReceipt(park_id=row.park_id, notice_id=row.id, user_id=reader, enterprise_id=scope.enterprise_id)
     try:
         with session.begin_nested():
             session.add(receipt)
     except IntegrityError:  # the same user opened it at the same moment elsewhere
-        return _receipt(session, row.id, scope.user_id)
+        return _receipt(session, row.id, reader)
     return receipt
 
 
@@ -159,20 +158,29 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
-def read_ids(session: Session, *, scope: Scope, ids: builtins.list[int]) -> set[int]:
-    """Which of the notices `ids` the caller has opened."""
-    if scope.user_id is None or not ids:
+def _reader_id(scope: Scope) -> int | None:
+    """The user whose receipts count: none for the writers of notices and for jobs (they leave no receipts)."""
+    return None if scope.can(WRITE) else scope.user_id
+
+
+def unread_among(session: Session, *, scope: Scope, rows: builtins.list[Notice]) -> set[int]:
+    """Which of `rows` are published and not yet opened by the caller (none for writers)."""
+    reader = _reader_id(scope)
+    published = [r.id for r in rows if r.published_at is not None]
+    if reader is None or not published:
         return set()
-    stmt = select(NoticeReceipt.notice_id).where(
-        NoticeReceipt.user_id == scope.user_id, NoticeReceipt.notice_id.in_(ids)
+    opened = select(NoticeReceipt.notice_id).where(
+        NoticeReceipt.user_id == reader, NoticeReceipt.notice_id.in_(published)
     )
-    return set(session.scalars(stmt))
+    return set(published) - set(session.scalars(opened))
 
 
 def unread(session: Session, *, scope: Scope) -> builtins.list[int]:
-    """The published notices the caller may read and has not opened, newest first (for writers, who leave no
-    receipts: every published notice)."""
-    opened = select(NoticeReceipt.notice_id).where(NoticeReceipt.user_id == (scope.user_id or 0))
+    """The published notices the caller may read and has not opened, newest first (none for writers)."""
+    reader = _reader_id(scope)
+    if reader is None:
+        return []
+    opened = select(NoticeReceipt.notice_id).where(NoticeReceipt.user_id == reader)
     stmt = (
         NOTICES.readable(scope, select(Notice.id))
         .where(Notice.published_at.is_not(None), Notice.id.not_in(opened))
