@@ -76,8 +76,8 @@ def test_opening_a_notice_records_one_receipt_per_user(db: Session, world: World
     row = notice(db)
     first = service.mark_read(db, scope=scope_of(db, "TA", "enterprise"), ident=row.id)
     assert first is not None
-    again = service.open_notice(db, scope=scope_of(db, "TA", "enterprise"), ident=row.id)
-    assert again.id == row.id
+    again = service.mark_read(db, scope=scope_of(db, "TA", "enterprise"), ident=row.id)
+    assert again is not None and again.id == first.id
     count = db.scalar(select(func.count()).where(NoticeReceipt.notice_id == row.id))
     assert count == 1
     receipt = db.scalar(select(NoticeReceipt).where(NoticeReceipt.notice_id == row.id))
@@ -101,7 +101,7 @@ def test_drafts_and_the_writers_leave_no_receipt(db: Session, world: World) -> N
 def test_staff_see_how_many_and_which_enterprises_read_it(db: Session, world: World) -> None:
     row = notice(db)
     for account in ("enterprise", "enterprise2", "resident", "enterprise", "operator"):
-        service.open_notice(db, scope=scope_of(db, "TA", account), ident=row.id)
+        service.mark_read(db, scope=scope_of(db, "TA", account), ident=row.id)
     summary = service.receipts(db, scope=scope_of(db, "TA", "operator"), ident=row.id)
     assert summary.readers == 3 and summary.other_readers == 1
     assert {(e.enterprise_id, e.name, e.readers) for e in summary.enterprises} == {
@@ -123,7 +123,7 @@ def test_unread_lists_what_the_reader_has_not_opened(db: Session, world: World) 
     reader = scope_of(db, "TA", "enterprise")
     before = service.unread(db, scope=reader)
     assert {first.id, second.id} <= set(before) and not {draft.id, staff_only.id} & set(before)
-    service.open_notice(db, scope=reader, ident=first.id)
+    service.mark_read(db, scope=reader, ident=first.id)
     after = service.unread(db, scope=reader)
     assert first.id not in after and second.id in after
     assert service.unread_among(db, scope=reader, rows=[first, second, draft]) == {second.id}
@@ -134,6 +134,6 @@ def test_unread_lists_what_the_reader_has_not_opened(db: Session, world: World) 
 
 def test_deleting_a_notice_removes_its_receipts(db: Session, world: World) -> None:
     row = notice(db)
-    service.open_notice(db, scope=scope_of(db, "TA", "resident"), ident=row.id)
+    service.mark_read(db, scope=scope_of(db, "TA", "resident"), ident=row.id)
     service.NOTICES.delete(db, scope=scope_of(db, "TA", "park_admin"), ident=row.id)
     assert db.scalar(select(func.count()).where(NoticeReceipt.notice_id == row.id)) == 0

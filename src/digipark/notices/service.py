@@ -121,12 +121,6 @@ def _receipt(session: Session, notice_id: int, user_id: int) -> NoticeReceipt | 
     return session.scalar(stmt)
 
 
-def open_notice(session: Session, *, scope: Scope, ident: int) -> Notice:
-    """A notice as its reader opens it: the read receipt is recorded."""
-    mark_read(session, scope=scope, ident=ident)
-    return NOTICES.get(session, scope=scope, ident=ident)
-
-
 def receipts(session: Session, *, scope: Scope, ident: int) -> ReceiptSummary:
     """How many users have opened a notice, and which enterprises' users (writers only)."""
     row = NOTICES.get(session, scope=scope, ident=ident)
