@@ -40,6 +40,8 @@ class RecordType(Generic[M]):
     """A kind of record with plain create/read/update/delete.
 
     - `name`: singular, snake_case (`"notice"`): operation ids and messages.
+    - `write_permission`: the permission every write needs, or `scope -> permission` where it depends on the
+      caller (e.g. an enterprise writing its own rows under a narrower permission than staff).
     - `owner(session, scope, data)`: the (park, enterprise) a new row belongs to (default: `park_owner`).
     - `read_condition(scope)`: a further WHERE clause on top of the scope's tenancy (e.g. drafts only for staff).
     - `validate(session, scope, values, row)`: checks and completes the input values of a create (`row` None) or
@@ -54,12 +56,16 @@ class RecordType(Generic[M]):
     update_schema: type[BaseModel]
     read_schema: type[BaseModel]
     list_spec: ListSpec
-    write_permission: str
+    write_permission: str | Callable[[Scope], str]
     owner: Callable[[Session, Scope, BaseModel], Owner] = park_owner
     read_condition: Callable[[Scope], ColumnElement[bool]] | None = None
     validate: Callable[[Session, Scope, dict[str, Any], M | None], dict[str, Any]] | None = None
     before_create: Callable[[Session, Scope, M], None] | None = None
     before_delete: Callable[[Session, Scope, M], None] | None = None
+
+    def permission(self, scope: Scope) -> str:
+        """The permission a write by `scope` needs."""
+        return self.write_permission if isinstance(self.write_permission, str) else self.write_permission(scope)
 
     # -- reads ---------------------------------------------------------------------------------------------------
     def readable(self, scope: Scope, stmt: Select[Any] | None = None) -> Select[Any]:
@@ -80,9 +86,10 @@ class RecordType(Generic[M]):
 
     # -- writes --------------------------------------------------------------------------------------------------
     def create(self, session: Session, *, scope: Scope, data: BaseModel) -> M:
-        scope.require(self.write_permission)
+        permission = self.permission(scope)
+        scope.require(permission)
         park_id, enterprise_id = self.owner(session, scope, data)
-        scope.authorize_write(self.write_permission, park_id=park_id, enterprise_id=enterprise_id)
+        scope.authorize_write(permission, park_id=park_id, enterprise_id=enterprise_id)
         values = data.model_dump(exclude=set(OWNER_FIELDS))
         if self.validate is not None:
             values = self.validate(session, scope, values, None)
@@ -98,7 +105,7 @@ class RecordType(Generic[M]):
 
     def update(self, session: Session, *, scope: Scope, ident: int, data: BaseModel) -> M:
         row = self.get(session, scope=scope, ident=ident)
-        scope.authorize_write_row(self.write_permission, row)
+        scope.authorize_write_row(self.permission(scope), row)
         values = data.model_dump(exclude_unset=True, exclude=set(OWNER_FIELDS))
         self._refuse_nulls(values)
         if self.validate is not None:
@@ -110,7 +117,7 @@ class RecordType(Generic[M]):
 
     def delete(self, session: Session, *, scope: Scope, ident: int) -> None:
         row = self.get(session, scope=scope, ident=ident)
-        scope.authorize_write_row(self.write_permission, row)
+        scope.authorize_write_row(self.permission(scope), row)
         if self.before_delete is not None:
             self.before_delete(session, scope, row)
         session.delete(row)
