@@ -9,18 +9,26 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role
 from digipark.auth.scope import Scope
-from digipark.core.errors import NotFound, PermissionDenied
+from digipark.core.errors import NotFound, PermissionDenied, ValidationFailed, field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.crud import Owner, RecordType
+from digipark.registry.models import Enterprise
 from digipark.safety.models import EmergencyPlan
 from digipark.safety.schemas import PlanCreate, PlanRead, PlanUpdate
 from tests.conftest import ParkWorld, World
 
 
 def enterprise_owner(session: Session, scope: Scope, data: BaseModel) -> Owner:
-    """An enterprise user's own enterprise; staff name one (or none: the park's own plan)."""
-    requested = getattr(data, "enterprise_id", None)
-    return scope.acting_write_park(), scope.acting_enterprise(requested)
+    """An enterprise user's own enterprise; staff name one of the park's (or none: the park's own plan)."""
+    park_id = scope.acting_write_park()
+    enterprise_id = scope.acting_enterprise(getattr(data, "enterprise_id", None))
+    if enterprise_id is not None:
+        found = session.scalar(
+            scope.readable(Enterprise).where(Enterprise.id == enterprise_id, Enterprise.park_id == park_id)
+        )
+        if found is None:
+            raise field_error("enterprise_id", f"no enterprise {enterprise_id} in this park")
+    return park_id, enterprise_id
 
 
 PLANS: RecordType[EmergencyPlan] = RecordType(
@@ -68,6 +76,9 @@ def test_staff_write_for_any_enterprise_or_the_park_and_the_reviewer_for_none(db
     assert (
         PLANS.create(db, scope=admin, data=PlanCreate(code="P4", title="x", plan_type="special")).enterprise_id is None
     )
+    with pytest.raises(ValidationFailed):  # another park's enterprise
+        data = PlanCreate(enterprise_id=world.b.enterprise_ids[0], code="P5", title="x", plan_type="onsite")
+        PLANS.create(db, scope=admin, data=data)
     with pytest.raises(PermissionDenied):
         PLANS.delete(db, scope=scope(world.a, Role.REVIEWER), ident=for_enterprise.id)
     PLANS.delete(db, scope=admin, ident=for_enterprise.id)
