@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.audit.models import AuditEntry
 from tests.conftest import World, bearer
 
 URL = "/api/v1/notices"
@@ -78,3 +80,16 @@ def test_openapi_lists_the_routes_and_their_parameters(client: TestClient) -> No
     assert {f"{URL}/unread", f"{URL}/{{ident}}/publish", f"{URL}/{{ident}}/read", f"{URL}/{{ident}}/receipts"} <= set(
         paths
     )
+
+
+def test_every_write_is_audited_and_reads_are_not(client: TestClient, world: World, db: Session) -> None:
+    ident = _published(client, world)
+    client.post(f"{URL}/{ident}/read", headers=_as(world, "resident"))
+    client.delete(f"{URL}/{ident}", headers=_as(world, "park_admin"))
+    entries = db.execute(
+        select(AuditEntry.entity_type, AuditEntry.action, AuditEntry.actor)
+        .where(AuditEntry.entity_id == str(ident), AuditEntry.entity_type.like("notice%"))
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [(e.entity_type, e.action) for e in entries] == [("notice", a) for a in ("create", "update", "delete")]
+    assert {e.actor for e in entries} == {"TA-park_admin"}
