@@ -12,6 +12,7 @@ from digipark.economy.module import MODULE as ECONOMY
 from digipark.energy.module import MODULE as ENERGY
 from digipark.environment.module import MODULE as ENVIRONMENT
 from digipark.evaluation.module import MODULE as EVALUATION
+from digipark.notices.module import MODULE as NOTICES
 from digipark.registry.module import MODULE as REGISTRY
 from digipark.safety.module import MODULE as SAFETY
 from digipark.telemetry.module import MODULE as TELEMETRY
@@ -32,6 +33,7 @@ MODULES: tuple[modules.Module, ...] = (
     ALARMS,
     ENERGY,
     SAFETY,
+    NOTICES,
 )
 
 modules.install(MODULES)

@@ -1,0 +1,131 @@
+"""A plain record type, declared once, and the five service functions derived from it.
+
+Reads go through `scope.readable` (plus the type's own read condition); writes are authorised with
+`scope.authorize_write` (create: on the owner the type finds) or `scope.authorize_write_row` (update, delete).
+Nothing commits: each function flushes, and the request's (or job's) transaction commits. What differs between
+record types goes into the optional hooks; a type that needs more than these is not plain, and keeps its own
+functions.
+"""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import Session
+
+from digipark.auth.scope import Scope
+from digipark.core.errors import NotFound, field_error
+from digipark.core.listing import ListQuery, ListSpec
+
+M = TypeVar("M")
+
+Owner = tuple[int, int | None]
+"""(park_id, enterprise_id) of a new row; enterprise_id None for rows the park owns."""
+
+OWNER_FIELDS = frozenset({"park_id", "enterprise_id"})
+
+
+def park_owner(session: Session, scope: Scope, data: BaseModel) -> Owner:
+    """A row the park owns: in the park the input names (`park_id`, if the schema has it) or the caller's own."""
+    return scope.acting_write_park(getattr(data, "park_id", None)), None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RecordType(Generic[M]):
+    """A kind of record with plain create/read/update/delete.
+
+    - `name`: singular, snake_case (`"notice"`): operation ids and messages.
+    - `write_permission`: the permission every write needs, or `scope -> permission` where it depends on the
+      caller (e.g. an enterprise writing its own rows under a narrower permission than staff).
+    - `owner(session, scope, data)`: the (park, enterprise) a new row belongs to (default: `park_owner`).
+    - `read_condition(scope)`: a further WHERE clause on top of the scope's tenancy (e.g. drafts only for staff).
+    - `validate(session, scope, values, row)`: checks and completes the input values of a create (`row` None) or
+      an update (only the fields given); returns the values to store; raises `field_error` on bad input.
+    - `before_create(session, scope, row)`: fills derived fields of the new row before it is stored.
+    - `before_delete(session, scope, row)`: raises (e.g. `Conflict`) when the row may not be deleted.
+    """
+
+    name: str
+    model: type[M]
+    create_schema: type[BaseModel]
+    update_schema: type[BaseModel]
+    read_schema: type[BaseModel]
+    list_spec: ListSpec
+    write_permission: str | Callable[[Scope], str]
+    owner: Callable[[Session, Scope, BaseModel], Owner] = park_owner
+    read_condition: Callable[[Scope], ColumnElement[bool]] | None = None
+    validate: Callable[[Session, Scope, dict[str, Any], M | None], dict[str, Any]] | None = None
+    before_create: Callable[[Session, Scope, M], None] | None = None
+    before_delete: Callable[[Session, Scope, M], None] | None = None
+
+    def permission(self, scope: Scope) -> str:
+        """The permission a write by `scope` needs."""
+        return self.write_permission if isinstance(self.write_permission, str) else self.write_permission(scope)
+
+    # -- reads ---------------------------------------------------------------------------------------------------
+    def readable(self, scope: Scope, stmt: Select[Any] | None = None) -> Select[Any]:
+        """The rows of this type `scope` may read (a select to narrow further)."""
+        stmt = scope.readable(self.model, stmt)
+        return stmt if self.read_condition is None else stmt.where(self.read_condition(scope))
+
+    def list(self, session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[M], int]:
+        return self.list_spec.apply(session, self.readable(scope), query)
+
+    def get(self, session: Session, *, scope: Scope, ident: int) -> M:
+        """The row, or 404 when it does not exist or `scope` may not read it."""
+        primary_key = self.model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
+        row: M | None = session.scalar(self.readable(scope).where(primary_key == ident))
+        if row is None:
+            raise NotFound(f"{self.name} {ident} not found")
+        return row
+
+    # -- writes --------------------------------------------------------------------------------------------------
+    def create(self, session: Session, *, scope: Scope, data: BaseModel) -> M:
+        permission = self.permission(scope)
+        scope.require(permission)
+        park_id, enterprise_id = self.owner(session, scope, data)
+        scope.authorize_write(permission, park_id=park_id, enterprise_id=enterprise_id)
+        values = data.model_dump(exclude=set(OWNER_FIELDS))
+        if self.validate is not None:
+            values = self.validate(session, scope, values, None)
+        owner: dict[str, Any] = {"park_id": park_id}
+        if hasattr(self.model, "enterprise_id"):
+            owner["enterprise_id"] = enterprise_id
+        row = self.model(**owner, **values)
+        if self.before_create is not None:
+            self.before_create(session, scope, row)
+        session.add(row)
+        session.flush()
+        return row
+
+    def update(self, session: Session, *, scope: Scope, ident: int, data: BaseModel) -> M:
+        row = self.get(session, scope=scope, ident=ident)
+        scope.authorize_write_row(self.permission(scope), row)
+        values = data.model_dump(exclude_unset=True, exclude=set(OWNER_FIELDS))
+        self._refuse_nulls(values)
+        if self.validate is not None:
+            values = self.validate(session, scope, values, row)
+        for key, value in values.items():
+            setattr(row, key, value)
+        session.flush()
+        return row
+
+    def delete(self, session: Session, *, scope: Scope, ident: int) -> None:
+        row = self.get(session, scope=scope, ident=ident)
+        scope.authorize_write_row(self.permission(scope), row)
+        if self.before_delete is not None:
+            self.before_delete(session, scope, row)
+        session.delete(row)
+        session.flush()
+
+    def _refuse_nulls(self, values: dict[str, Any]) -> None:
+        """An update may not clear a field the table requires (422 with the field, not an integrity error)."""
+        columns = self.model.__table__.columns  # type: ignore[attr-defined]
+        for key, value in values.items():
+            if value is None and key in columns and not columns[key].nullable:
+                raise field_error(key, "may not be empty")

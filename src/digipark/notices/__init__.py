@@ -1,0 +1,1 @@
+"""Park notices (公告) with read receipts."""

@@ -1,0 +1,25 @@
+"""The park notices module's record."""
+
+from digipark.auth.models import Role
+from digipark.core.modules import MenuEntry, Module
+
+_READ = frozenset({"notices.view"})
+_WRITE = frozenset({"notices.view", "notices.write"})
+
+MODULE = Module(
+    name="notices",
+    title="Notices",
+    models=("digipark.notices.models",),
+    routers=("digipark.notices.api:router",),
+    pages=("digipark.notices.pages:router",),
+    menu=(MenuEntry("/notices", "Notices", "notices.view", order=150),),
+    # park staff write and publish; every member of the park reads the published notices meant for them
+    permissions={
+        Role.PARK_ADMIN: _WRITE,
+        Role.OPERATOR: _WRITE,
+        Role.ENTERPRISE: _READ,
+        Role.REVIEWER: _READ,
+        Role.RESIDENT: _READ,
+    },
+    catalog="notices",
+)
