@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.core import progress as work_progress
 from digipark.registry.models import Park
 from digipark.sim.telemetry_backfill import BACKFILL, Backfill, backfill_progress, run_backfill
 from digipark.sim.telemetry_model import DEFAULT_SEED, SimDevice, SimModel, load_devices, spec, unit_noise
@@ -175,11 +176,11 @@ def start_demo_telemetry(*, host: str, port: int) -> Callable[[], None]:
     simulator.start()
     context = multiprocessing.get_context("spawn")
     stop = context.Event()
-    progress: Any = context.Queue()
+    stages: Any = context.Queue()
     database_url = get_engine().url.render_as_string(hide_password=False)
     process = context.Process(
         target=_backfill_process,
-        args=(park_id, int(started * 1000), progress, stop, database_url),
+        args=(park_id, int(started * 1000), stages, stop, database_url),
         name="digipark-demo-backfill",
         daemon=True,
     )
@@ -190,11 +191,11 @@ def start_demo_telemetry(*, host: str, port: int) -> Callable[[], None]:
         process.start()
         while not stop.is_set():
             try:
-                stage, done, total = progress.get(timeout=1.0)
+                stage, done, total = stages.get(timeout=1.0)
             except queue_module.Empty:
                 if not process.is_alive():
                     if backfill_progress()[0] not in ("done", "failed"):
-                        progress.report(BACKFILL, "failed", 0, 0)
+                        work_progress.report(BACKFILL, "failed", 0, 0)
                     return
                 continue
             if stage == "report":
@@ -203,7 +204,7 @@ def start_demo_telemetry(*, host: str, port: int) -> Callable[[], None]:
                     extra={"seconds": round(time.time() - started, 1), "history_rows": done, "raw_readings": total},
                 )
                 return
-            progress.report(BACKFILL, stage, done, total)
+            work_progress.report(BACKFILL, stage, done, total)
 
     thread = threading.Thread(target=relay, name="digipark-demo-backfill", daemon=True)
     thread.start()
