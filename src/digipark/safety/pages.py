@@ -606,7 +606,7 @@ def _danger_page(page: Page, ident: int, errors: list[str] | None = None, status
         }
         for h in r.history
     ]
-    may_write = service._may_write(page.scope, r)
+    may_write = service.may_write(page.scope, r)
     actions = []
     if may_write and r.status in ("found", "assigned"):
         actions.append("assign")
@@ -901,7 +901,7 @@ def _incident_page(page: Page, ident: int, errors: list[str] | None = None, stat
             pushes=service.pushes(page.db, scope=page.scope, ident=r.id),
             teams=teams,
             command=page.scope.can(service.COMMAND) and r.park_id in page.scope.write_parks,
-            may_note=service._may_write(page.scope, r) or page.scope.can(service.COMMAND),
+            may_note=service.may_write(page.scope, r) or page.scope.can(service.COMMAND),
             errors=errors or [],
             max_mb=service.MAX_PHOTO_BYTES // (1024 * 1024),
         ),
