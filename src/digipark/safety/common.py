@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.errors import PermissionDenied, field_error
 from digipark.registry.models import Building, Enterprise, Point, Zone
 
 # -- permissions (auth/permissions.py holds which role has which) --------------------------------------------------
+VIEW = "safety.view"  # the safety pages and the risk picture (an enterprise: its own records in it)
 READ = "safety.read"  # the park's whole safety picture
 WRITE = "safety.write"  # staff: register, hazard sources, hidden dangers (verify too), plans, resources
 SELF_WRITE = "safety.self_write"  # an enterprise: its own risk points, hazard sources, hidden dangers, reports
@@ -43,8 +43,9 @@ def warning_data() -> dict[str, Any]:
 
 
 def writer_permission(scope: Scope) -> str:
-    """The permission a write of an enterprise-owned record needs: staff write any, an enterprise its own."""
-    return SELF_WRITE if scope.role == Role.ENTERPRISE else WRITE
+    """The permission a write of an enterprise-owned record needs: whoever may write any record of the park writes
+    with that, the others (an enterprise) only their own."""
+    return WRITE if scope.can(WRITE) else SELF_WRITE
 
 
 def may_write(scope: Scope, row: Any) -> bool:
@@ -60,18 +61,17 @@ def record_owner(
 ) -> tuple[int, int | None]:
     """(park_id, enterprise_id) of a new record: an enterprise user's own enterprise, or (staff) a visible
     enterprise of the park or none (the park's own)."""
-    if scope.role == Role.ENTERPRISE:
+    if scope.own_enterprise_only:
         if enterprise_id is not None and enterprise_id != scope.enterprise_id:
             raise PermissionDenied("an enterprise may record only its own data")
         enterprise_id = scope.enterprise_id
-    park = park_id if park_id is not None else scope.park_id
     if enterprise_id is not None:
         found: Enterprise | None = session.scalar(scope.readable(Enterprise).where(Enterprise.id == enterprise_id))
         if found is None:
             raise field_error("enterprise_id", f"no enterprise {enterprise_id} visible to you")
         park = found.park_id
-    if park is None:
-        raise field_error("park_id", "your account is not assigned to a park")
+    else:
+        park = scope.acting_write_park(park_id)
     scope.authorize_write(writer_permission(scope), park_id=park, enterprise_id=enterprise_id)
     return park, enterprise_id
 

@@ -113,9 +113,8 @@ def get_resource(session: Session, *, scope: Scope, ident: int) -> EmergencyReso
 def create_resource(
     session: Session, *, scope: Scope, data: ResourceCreate, park_id: int | None = None
 ) -> EmergencyResource:
-    park = park_id if park_id is not None else scope.park_id
+    park = scope.acting_write_park(park_id)
     scope.authorize_write(WRITE, park_id=park)
-    assert park is not None
     values = data.model_dump()
     values.update(checked_location(session, scope, park, values))
     if data.owner_enterprise_id is not None:

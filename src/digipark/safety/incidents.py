@@ -17,7 +17,6 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
@@ -216,7 +215,7 @@ def create_incident_from_alarm(session: Session, *, scope: Scope, data: Incident
     """Open an incident from an alarm the caller may read; one incident per alarm while it is not closed."""
     alarm = alarm_link.get(session, scope=scope, ident=data.alarm_id)
     scope.authorize_write(
-        COMMAND if scope.role != Role.ENTERPRISE else SELF_WRITE,
+        COMMAND if scope.can(COMMAND) else SELF_WRITE,
         park_id=alarm.park_id,
         enterprise_id=alarm.enterprise_id,
     )
@@ -266,7 +265,7 @@ def _not_closed(row: Incident) -> None:
 
 def _may_act(scope: Scope, row: Incident) -> None:
     """Notes and photos: the command, or the owning enterprise on its own incident."""
-    scope.authorize_write_row(COMMAND if scope.role != Role.ENTERPRISE else SELF_WRITE, row)
+    scope.authorize_write_row(COMMAND if scope.can(COMMAND) else SELF_WRITE, row)
 
 
 def add_note(session: Session, *, scope: Scope, ident: int, text: str) -> IncidentEvent:

@@ -17,8 +17,6 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from digipark.auth.models import Role
-from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
 from digipark.core.downloads import file_response
@@ -93,13 +91,8 @@ SECTIONS = [
 LIVE_LIST = "alarms/_live_list.html"
 
 
-def _visible(scope: Scope) -> bool:
-    return scope.can(service.READ) or (scope.role == Role.ENTERPRISE and scope.can(service.SELF_WRITE))
-
-
 def _require(page: Page) -> int:
-    if not _visible(page.scope):
-        raise PermissionDenied(f"role {page.scope.role.value} may not read the safety pages")
+    page.scope.require(service.VIEW)
     if page.park is None:
         raise NotFound("your account is not assigned to a park")
     return page.park.id
@@ -762,7 +755,7 @@ def _report_form(
     ]
     enterprises = (
         []
-        if page.scope.role == Role.ENTERPRISE
+        if page.scope.own_enterprise_only
         else [
             *page.db.scalars(
                 page.scope.readable(Enterprise).where(Enterprise.park_id == park_id).order_by(Enterprise.name)

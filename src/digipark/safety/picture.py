@@ -11,18 +11,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
-from digipark.core.errors import NotFound, PermissionDenied
 from digipark.registry.models import Building, Enterprise, Park, Zone
 from digipark.safety import alarm_link
-from digipark.safety.common import (
-    READ,
-    today,
-    warning_data,
-)
+from digipark.safety.common import VIEW, today, warning_data
 from digipark.safety.dangers import (
     OPEN_DANGER,
     UNVERIFIED_DANGER,
@@ -69,11 +63,8 @@ def risk_picture(
     """Per zone, building and enterprise (and the park as a whole): an index from active alarms by severity,
     open and overdue hidden dangers, major hazard grades, assessed risk points, open incidents and the recent
     trend, with its colour and the reasons behind it (weights: data/early_warning.yaml)."""
-    park = park_id if park_id is not None else scope.park_id
-    if park is None or park not in scope.read_parks:
-        raise NotFound(f"park {park} not found")
-    if not (scope.can(READ) or scope.role == Role.ENTERPRISE):
-        raise PermissionDenied(f"role {scope.role.value} may not read the park's risk picture")
+    park = scope.acting_park(park_id)
+    scope.require(VIEW)
     now = as_of or utcnow()
     on = now.astimezone(zoneinfo.ZoneInfo(get_settings().timezone)).date()
     w = warning_data()
