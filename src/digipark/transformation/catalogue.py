@@ -71,7 +71,7 @@ def get_catalogue_entry(session: Session, *, scope: Scope, ident: int) -> Catalo
 def create_catalogue_entry(
     session: Session, *, scope: Scope, data: CatalogueCreate, park_id: int | None = None
 ) -> CatalogueEntry:
-    park = park_id if park_id is not None else scope.park_id
+    park = scope.acting_write_park(park_id)
     scope.authorize_write(CATALOGUE_WRITE, park_id=park)
     _check_catalogue_codes(data.scenes, data.indicators)
     values = data.model_dump()

@@ -10,7 +10,6 @@ import zoneinfo
 from sqlalchemy.orm import Session
 
 import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.errors import field_error
@@ -21,6 +20,7 @@ from digipark.transformation.assessment import (
 )
 
 # -- permissions (auth/permissions.py holds which role has which) --------------------------------------------------
+VIEW = "transformation.view"  # the pages: an enterprise its own records and the catalogue
 READ = "transformation.read"  # park-wide views: the map, the review queue, every enterprise's records
 FILL = "assessment.fill"  # fill in and submit an assessment (an enterprise its own; staff on its behalf)
 REVIEW = "assessment.review"  # confirm or return a submitted assessment
@@ -51,9 +51,8 @@ def today() -> dt.date:
 def record_enterprise(session: Session, scope: Scope, enterprise_id: int | None) -> Enterprise:
     """The enterprise a record is for: the caller's own when not given; it must be visible."""
     if enterprise_id is None:
-        if scope.role == Role.ENTERPRISE and scope.enterprise_id is not None:
-            enterprise_id = scope.enterprise_id
-        else:
+        enterprise_id = scope.acting_enterprise()
+        if enterprise_id is None:
             raise field_error("enterprise_id", "required: the enterprise this is for")
     enterprise: Enterprise | None = session.scalar(scope.readable(Enterprise).where(Enterprise.id == enterprise_id))
     if enterprise is None:
@@ -91,7 +90,7 @@ def safe_file_name(filename: str) -> str:
 
 
 def writer_permission(scope: Scope) -> str:
-    return SELF_WRITE if scope.role == Role.ENTERPRISE else WRITE
+    return WRITE if scope.can(WRITE) else SELF_WRITE
 
 
 def checked_scenes(codes: builtins.list[str], field: str) -> builtins.list[str]:

@@ -16,8 +16,6 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from digipark.auth.models import Role
-from digipark.auth.scope import Scope
 from digipark.core.downloads import file_response
 from digipark.core.errors import DomainError, NotFound, PermissionDenied, field_error
 from digipark.core.listing import ListQuery
@@ -99,10 +97,6 @@ REQUEST_LABELS = {
 KIND_LABELS = {"product": N_("Product"), "service": N_("Service")}
 SECTIONS = ("D1", "D2", "D3", "scenes")
 SCENE_LEVEL_LABELS = {0: N_("Not applied"), 1: N_("Level 1"), 2: N_("Level 2"), 3: N_("Level 3"), 4: N_("Level 4")}
-
-
-def _visible(scope: Scope) -> bool:
-    return scope.can(service.READ) or (scope.role == Role.ENTERPRISE and scope.can(service.FILL))
 
 
 def level_text(page: Page, level: int | None) -> str:
@@ -223,9 +217,9 @@ def _level_plan(page: Page, park_id: int, levels: dict[int, int | None]) -> site
 def map_page(page: CurrentPage) -> Response:
     scope = page.scope
     if not scope.can(service.READ):
-        if scope.role == Role.ENTERPRISE and scope.enterprise_id is not None:
+        if scope.own_enterprise_only and scope.enterprise_id is not None:
             return RedirectResponse(f"/transformation/enterprises/{scope.enterprise_id}", status_code=303)
-        raise PermissionDenied(f"role {scope.role.value} may not read the park's transformation picture")
+        scope.require(service.READ)
     park_id = _require_park(page)
     year_arg = page.request.query_params.get("year", "").strip()
     year = int(year_arg) if year_arg.isdigit() and 2000 <= int(year_arg) <= 2100 else None
@@ -311,8 +305,7 @@ def map_page(page: CurrentPage) -> Response:
 
 @router.get("/transformation/review", response_class=HTMLResponse, name="transformation_review")
 def review_queue(page: CurrentPage) -> HTMLResponse:
-    if not page.scope.can(service.READ):
-        raise PermissionDenied(f"role {page.scope.role.value} may not review assessments")
+    page.scope.require(service.READ)
     park_id = _require_park(page)
     waiting, _ = service.list_assessments(
         page.db,
@@ -472,11 +465,9 @@ def _record_context(page: Page, enterprise: Enterprise) -> dict[str, Any]:
             }
             for r in requests
         ],
-        "may_write": _may(
-            page, enterprise, service.SELF_WRITE if page.scope.role == Role.ENTERPRISE else service.WRITE
-        ),
+        "may_write": _may(page, enterprise, service.writer_permission(page.scope)),
         "may_verify": _may(page, enterprise, service.WRITE),
-        "may_request": page.scope.role == Role.ENTERPRISE and _may(page, enterprise, service.SELF_WRITE),
+        "may_request": _may(page, enterprise, service.SELF_WRITE),  # only an enterprise requests a provider
         "today": today.isoformat(),
         "notice": _notice(page),
     }
@@ -492,8 +483,7 @@ def _record(
 
 @router.get("/transformation/enterprises/{ident}", response_class=HTMLResponse, name="transformation_enterprise")
 def enterprise_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
-    if not _visible(page.scope):
-        raise PermissionDenied(f"role {page.scope.role.value} may not read transformation records")
+    page.scope.require(service.VIEW)
     return _record(page, _enterprise(page, ident))
 
 
@@ -926,8 +916,7 @@ def review_page(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
 # ==================================================================================================================
 @router.get("/transformation/catalogue", response_class=HTMLResponse, name="transformation_catalogue")
 def catalogue_page(page: CurrentPage) -> HTMLResponse:
-    if not _visible(page.scope):
-        raise PermissionDenied(f"role {page.scope.role.value} may not read the catalogue")
+    page.scope.require(service.VIEW)
     q = questionnaire()
     rows, _total = service.list_catalogue(
         page.db, scope=page.scope, query=ListQuery(filters={"active": True}, page_size=500, sort="name")
@@ -935,7 +924,7 @@ def catalogue_page(page: CurrentPage) -> HTMLResponse:
     scene = page.request.query_params.get("scene", "")
     if scene in q.scene_by_code:
         rows = [r for r in rows if scene in r.scenes]
-    may_request = page.scope.role == Role.ENTERPRISE and page.scope.can(service.SELF_WRITE)
+    may_request = page.scope.can(service.SELF_WRITE)  # only an enterprise requests a provider
     return page.render(
         "transformation/catalogue.html",
         {
@@ -977,8 +966,7 @@ def create_request_page(page: CurrentPage, form: FormFields) -> Response:
 
 @router.get("/transformation/requests", response_class=HTMLResponse, name="transformation_requests")
 def requests_page(page: CurrentPage) -> HTMLResponse:
-    if not _visible(page.scope):
-        raise PermissionDenied(f"role {page.scope.role.value} may not read provider requests")
+    page.scope.require(service.VIEW)
     rows, _total = service.list_requests(page.db, scope=page.scope, query=ListQuery(page_size=500))
     entries = {e.id: e for e in service.list_catalogue(page.db, scope=page.scope, query=ListQuery(page_size=500))[0]}
     names = _names(page, {r.enterprise_id for r in rows})

@@ -9,7 +9,6 @@ from collections import defaultdict
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
-from digipark.core.errors import NotFound
 from digipark.registry.models import Enterprise
 from digipark.transformation import renovation
 from digipark.transformation.assessment import (
@@ -42,9 +41,7 @@ def park_summary(
     """Every enterprise of the park with its assessment of `year` (default: this year), level and renovation;
     counts per level and per industry division (GB/T 4754)."""
     scope.require(READ)
-    park = park_id if park_id is not None else scope.park_id
-    if park is None or park not in scope.read_parks:
-        raise NotFound(f"park {park} not found")
+    park = scope.acting_park(park_id)
     as_of = as_of or today()
     year = year or as_of.year
     enterprises = [
