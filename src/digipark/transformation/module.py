@@ -35,9 +35,9 @@ MODULE = Module(
         ArchiveSection("digital_maturity", "Digital maturity", "digipark.transformation.provides:archive_section", 90),
     ),
     indicators={
-        "industrial_internet_coverage": "digipark.evaluation.indicators:industrial_internet_coverage",
-        "renovation_coverage": "digipark.evaluation.indicators:renovation_coverage",
-        "production_service_coverage": "digipark.evaluation.indicators:production_service_coverage",
+        "industrial_internet_coverage": "digipark.transformation.indicators:industrial_internet_coverage",
+        "renovation_coverage": "digipark.transformation.indicators:renovation_coverage",
+        "production_service_coverage": "digipark.transformation.indicators:production_service_coverage",
     },
     provides="digipark.transformation.provides",
 )
