@@ -19,7 +19,12 @@ MODULE = Module(
     title="Transformation",
     models=("digipark.transformation.models",),
     routers=("digipark.transformation.api:router",),
-    pages=("digipark.transformation.pages:router",),
+    pages=(
+        "digipark.transformation.pages:router",
+        "digipark.transformation.record_pages:router",
+        "digipark.transformation.questionnaire_pages:router",
+        "digipark.transformation.catalogue_pages:router",
+    ),
     menu=(MenuEntry("/transformation", "Transformation", "transformation.view", order=300),),
     # An enterprise fills in its own assessment and keeps its own certificates, adoption records and provider
     # requests; staff may fill in for an enterprise, review assessments, verify certificates, keep the catalogue
