@@ -187,7 +187,7 @@ def declare(
 ) -> IndicatorDeclaration:
     """Declare a value for an indicator the platform cannot compute, with the evidence it rests on."""
     scope.require(DECLARE)
-    park = readable_park(session, scope, park_id)
+    park = readable_park(session, scope, scope.acting_write_park(park_id))
     scope.authorize_write(DECLARE, park_id=park.id)
     definition = ind.system().indicator(indicator)
     if definition is None:
@@ -418,7 +418,7 @@ def sign(
 ) -> EvaluationSnapshot:
     """Freeze the evaluation of `year` as it stands now, signed by the caller; one per park and year."""
     scope.require(SIGN)
-    park = readable_park(session, scope, park_id)
+    park = readable_park(session, scope, scope.acting_write_park(park_id))
     scope.authorize_write(SIGN, park_id=park.id)
     as_of = as_of_year(year)
     existing = session.scalar(
