@@ -220,3 +220,22 @@ def test_a_reviewer_of_several_parks_compares_them(db: Session, frozen: None) ->
         service.compare(db, scope=only_first, park_ids=[first.park_id, second.park_id], year=2025)
     with pytest.raises(NotFound):
         service.evaluate(db, scope=only_first, park_id=second.park_id)
+
+
+def test_a_reviewer_of_several_parks_says_which_park_to_evaluate(db: Session, frozen: None) -> None:
+    """The acting park is never guessed: without a park of its own and with several to read, the caller names one."""
+    first, second = build(db, "EVA", 1), build(db, "EVB", 2)
+    reviewer = Scope.for_user(
+        role=Role.REVIEWER,
+        username="province",
+        user_id=None,
+        park_id=None,
+        extra_parks=frozenset({first.park_id, second.park_id}),
+    )
+    with pytest.raises(ValidationFailed):
+        service.evaluate(db, scope=reviewer, now_ms=NOW_MS)
+    assert service.evaluate(db, scope=reviewer, park_id=second.park_id, now_ms=NOW_MS).park_id == second.park_id
+    alone = Scope.for_user(
+        role=Role.REVIEWER, username="city", user_id=None, park_id=None, extra_parks=frozenset({first.park_id})
+    )
+    assert service.evaluate(db, scope=alone, now_ms=NOW_MS).park_id == first.park_id

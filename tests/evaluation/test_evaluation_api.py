@@ -10,6 +10,8 @@ import openpyxl
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from digipark.auth import service as auth_service
+from digipark.auth.models import Role
 from digipark.evaluation.models import EvaluationSnapshot
 from tests.conftest import World, bearer
 from tests.web.helpers import form_token, login, visible_text
@@ -149,3 +151,30 @@ def test_enterprise_users_get_no_evaluation_page(client: TestClient, world: Worl
     login(client, "TA-enterprise")
     assert client.get("/evaluation").status_code == 403
     assert 'href="/evaluation"' not in client.get("/").text
+
+
+def test_a_reviewer_of_several_parks_names_the_park_and_the_page_picks_one(
+    client: TestClient, world: World, db: Session
+) -> None:
+    """The API does not guess which of several parks to evaluate (422); the page shows its current park with the
+    park picker, and any park the picker offers."""
+    reviewer = auth_service.create(
+        db,
+        username="province-reviewer",
+        password=world.password,
+        role=Role.REVIEWER,
+        park_id=None,
+        extra_park_ids=(world.a.park_id, world.b.park_id),
+    )
+    raw, _ = auth_service.create_api_token(db, user=reviewer, name="test")
+    headers = bearer(raw)
+    assert client.get(API, headers=headers).status_code == 422
+    for park in (world.a, world.b):
+        found = client.get(API, headers=headers, params={"park_id": park.park_id})
+        assert found.status_code == 200 and found.json()["park_id"] == park.park_id
+    login(client, "province-reviewer")
+    page = client.get("/evaluation")
+    assert page.status_code == 200, page.text
+    assert f'value="{world.b.park_id}"' in page.text  # the picker offers the other park
+    chosen = client.get("/evaluation", params={"park_id": world.b.park_id})
+    assert chosen.status_code == 200 and f"park_id={world.b.park_id}" in chosen.text

@@ -182,3 +182,19 @@ def test_target_operators() -> None:
     exactly = indicators.Target("==", 3, "领域")
     assert exactly.met(3) and not exactly.met(2) and exactly.progress(2) == pytest.approx(2 / 3)
     assert not at_least.met(None) and at_least.progress(None) == 0.0
+
+
+def test_each_formula_is_declared_by_the_domain_that_owns_its_data() -> None:
+    owners = {key: module.name for key, (module, _ref) in modules.indicator_formulas().items()}
+    assert owners == {
+        "industrial_internet_coverage": "transformation",
+        "renovation_coverage": "transformation",
+        "production_service_coverage": "transformation",
+        "statistics_reporting": "economy",
+        "energy_metered_online": "energy",
+        "safety_risk_sensors": "safety",
+        "asset_management": "evaluation",
+        "double_gigabit": "evaluation",
+    }
+    for module, ref in modules.indicator_formulas().values():
+        assert ref.startswith(f"digipark.{module.name}."), ref

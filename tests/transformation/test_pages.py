@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from digipark.core.listing import ListQuery
 from digipark.transformation import service
 from digipark.transformation.schemas import AssessmentCreate, AssessmentUpdate, CatalogueCreate
 from tests.conftest import World
@@ -158,7 +159,7 @@ def test_an_enterprise_requests_a_provider_from_the_catalogue(
     page = client.get("/transformation/catalogue")
     assert "演示轻量MES" in page.text and "演示条目" in page.text
     token = form_token(page.text)
-    entry = service.list_catalogue(db, scope=own(world.a), query=service.ListQuery())[0][0]
+    entry = service.list_catalogue(db, scope=own(world.a), query=ListQuery())[0][0]
     response = client.post(
         "/transformation/requests",
         data={"csrf_token": token, "entry_id": str(entry.id), "message": "请联系", "back": "/transformation/catalogue"},

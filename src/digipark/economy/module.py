@@ -50,6 +50,6 @@ MODULE = Module(
             75,
         ),
     ),
-    indicators={"statistics_reporting": "digipark.evaluation.indicators:statistics_reporting"},
+    indicators={"statistics_reporting": "digipark.economy.indicators:statistics_reporting"},
     provides="digipark.economy.provides",
 )

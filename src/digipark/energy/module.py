@@ -23,6 +23,6 @@ MODULE = Module(
     },
     catalog="energy",
     archive=(ArchiveSection("energy_carbon", "Energy and carbon", "digipark.energy.archive:energy_section", 80),),
-    indicators={"energy_metered_online": "digipark.evaluation.indicators:energy_metered_online"},
+    indicators={"energy_metered_online": "digipark.energy.indicators:energy_metered_online"},
     provides="digipark.energy.provides",
 )

@@ -7,24 +7,24 @@ or parts), the drill-down rows behind it and the gaps (what to do, for which ent
 A formula whose source is missing (a module not installed yet) raises `NoSource`; the indicator then takes a
 value the park declares with evidence, like the indicators whose formula is `declared`.
 
-Inputs come from other domains' services only: the transformation service (renovation status and adoption of
-digital tools per enterprise), economy statistics (who reported which month) and telemetry status (online
-points); registry rows (enterprises, buildings, parcels, devices, points) are read directly.
+A formula lives with the domain that owns its data (transformation, economy, energy and safety compute theirs
+from their own records through `digipark.evaluation.provides`); this module keeps the indicator system, the context,
+the `formula()` lookup, the helpers formulas share and the two formulas read from the registry's rows (S3 asset
+management, S4 double gigabit; the registry sits below the domains and does not import the evaluation). Online
+points come from telemetry's provides.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from types import ModuleType
 from typing import Any
 
 import yaml
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
@@ -32,6 +32,7 @@ from digipark.core import modules
 from digipark.core.codes import CodeError, industry
 from digipark.core.modules import resolve
 from digipark.registry.models import Building, Device, Enterprise, LandParcel, Point
+from digipark.telemetry.provides import online_points, online_share
 
 PERCENT = "%"
 DECLARED = "declared"
@@ -230,33 +231,8 @@ class IndicatorContext:
     def above_scale(self) -> list[Enterprise]:
         return [e for e in self.industrial() if e.above_scale]
 
-    def renovation(self) -> Mapping[int, Any]:
-        service = transformation("renovation status")
-        result: Mapping[int, Any] = self.cached(
-            "renovation", lambda: service.renovation_status(self.session, park_id=self.park_id, as_of=self.as_of)
-        )
-        return result
 
-    def adoption(self) -> Mapping[int, Any]:
-        service = transformation("adoption of digital tools")
-        result: Mapping[int, Any] = self.cached(
-            "adoption", lambda: service.adoption(self.session, park_id=self.park_id, as_of=self.as_of)
-        )
-        return result
-
-
-TRANSFORMATION_MODULE = "digipark.transformation.service"
-
-
-def transformation(what: str) -> ModuleType:
-    """The transformation domain's service module; NoSource while that module is not installed."""
-    try:
-        return importlib.import_module(TRANSFORMATION_MODULE)
-    except ImportError:
-        raise NoSource(f"the transformation module ({what}) is not installed yet") from None
-
-
-def _division(code: str) -> tuple[str, str, str | None]:
+def division(code: str) -> tuple[str, str, str | None]:
     """(division code, Chinese name, English name) of an industry code; unknown codes stand for themselves."""
     try:
         found = industry(code[:2])
@@ -265,26 +241,8 @@ def _division(code: str) -> tuple[str, str, str | None]:
     return found.code, found.name_zh, found.name_en
 
 
-def _flag(value: Any) -> bool:
-    """An adoption field as yes/no: booleans, counts and lists alike (robots: a count; services: a list)."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value > 0
-    return bool(value)
-
-
-def _lacks(status: Any) -> list[str]:
-    lacks = getattr(status, "lacks", None)
-    if lacks is None:
-        return []
-    if isinstance(lacks, str):
-        return [lacks] if lacks else []
-    return [str(item) for item in lacks]
-
-
-def _enterprise_row(e: Enterprise) -> dict[str, Any]:
-    code, name_zh, name_en = _division(e.industry_code)
+def enterprise_row(e: Enterprise) -> dict[str, Any]:
+    code, name_zh, name_en = division(e.industry_code)
     return {
         "enterprise_id": e.id,
         "enterprise": e.name,
@@ -295,138 +253,30 @@ def _enterprise_row(e: Enterprise) -> dict[str, Any]:
     }
 
 
-# -- S1 ------------------------------------------------------------------------------------------------------------
-def industrial_internet_coverage(ctx: IndicatorContext) -> Computed:
-    """Divisions (大类) present among the industrial enterprises; covered when one of them uses industrial
-    internet (the transformation service's adoption record)."""
-    adoption = ctx.adoption()
-    divisions: dict[str, dict[str, Any]] = {}
-    for e in ctx.industrial():
-        code, name_zh, name_en = _division(e.industry_code)
-        row = divisions.setdefault(
-            code,
-            {
-                "division": code,
-                "industry": f"{code} {name_zh}",
-                "industry_en": f"{code} {name_en or name_zh}",
-                "enterprises": 0,
-                "users": 0,
-                "user_names": [],
-            },
-        )
-        row["enterprises"] += 1
-        if _flag(getattr(adoption.get(e.id), "industrial_internet", False)):
-            row["users"] += 1
-            row["user_names"].append(e.name)
-    rows = []
-    gaps = []
-    for code in sorted(divisions):
-        row = divisions[code]
-        row["ok"] = row["users"] > 0
-        row["user_names"] = "、".join(row["user_names"][:5])
-        rows.append(row)
-        if not row["ok"]:
-            gaps.append(
-                Gap(
-                    "division",
-                    row["industry"],
-                    "industrial_internet",
-                    params={"count": row["enterprises"], "industry_en": row["industry_en"]},
-                )
-            )
-    covered = sum(1 for r in rows if r["ok"])
-    return Computed(
-        share(covered, len(rows)),
-        covered,
-        len(rows),
-        columns=["industry", "enterprises", "users", "user_names", "ok"],
-        rows=rows,
-        gaps=gaps,
-    )
-
-
-def renovation_coverage(ctx: IndicatorContext) -> Computed:
-    """规上 industrial enterprises digitally renovated under the transformation domain's configured rule."""
-    status = ctx.renovation()
-    rows = []
-    gaps = []
-    for e in ctx.above_scale():
-        found = status.get(e.id)
-        renovated = bool(getattr(found, "renovated", False))
-        lacks = _lacks(found) if found is not None and not renovated else []  # msgids, translated when shown
-        row = {
-            **_enterprise_row(e),
-            "basis": str(getattr(found, "basis", "") or "") if renovated else "",
-            "lacks": lacks,
-            "no_record": found is None,
-            "ok": renovated,
-        }
-        rows.append(row)
-        if not renovated:
-            action = "assess" if found is None else "renovate"
-            gaps.append(Gap("enterprise", e.name, action, e.id, {"lacks": lacks}))
-    done = sum(1 for r in rows if r["ok"])
-    return Computed(
-        share(done, len(rows)),
-        done,
-        len(rows),
-        columns=["enterprise", "uscc", "industry", "basis", "lacks", "ok"],
-        rows=rows,
-        gaps=gaps,
-    )
-
-
-# -- S2 ------------------------------------------------------------------------------------------------------------
-def production_service_coverage(ctx: IndicatorContext) -> Computed:
-    """规上 industrial enterprises using at least one digital production service."""
-    adoption = ctx.adoption()
-    rows = []
-    gaps = []
-    for e in ctx.above_scale():
-        services = getattr(adoption.get(e.id), "digital_production_services", None)
-        using = _flag(services)
-        shown = "、".join(str(s) for s in services) if isinstance(services, list | tuple | set) else ""
-        rows.append({**_enterprise_row(e), "services": shown, "ok": using})
-        if not using:
-            gaps.append(Gap("enterprise", e.name, "production_service", e.id))
-    using_count = sum(1 for r in rows if r["ok"])
-    return Computed(
-        share(using_count, len(rows)),
-        using_count,
-        len(rows),
-        columns=["enterprise", "uscc", "industry", "services", "ok"],
-        rows=rows,
-        gaps=gaps,
-    )
-
-
 # -- S3 ------------------------------------------------------------------------------------------------------------
 BUILDING_RECORD_FIELDS = ("parcel_id", "gross_floor_area_m2", "year_built", "footprint")
 PARCEL_RECORD_FIELDS = ("land_use", "owner")
 
 
-def _online_points(ctx: IndicatorContext, quantity: str | None) -> tuple[int, int]:
-    from digipark.telemetry.status import online_share
-
+def online_points_of(ctx: IndicatorContext, quantity: str | None) -> tuple[int, int]:
+    """(online, all) points of the park measuring `quantity` (all: None), by telemetry's online rule."""
     return online_share(ctx.session, park_id=ctx.park_id, quantity=quantity, now=ctx.now_ms)
 
 
-def _point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str, Any]]:
+def point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str, Any]]:
     """Per device: its points of `quantity` (all: None) and how many are online (telemetry's online rule)."""
-    from digipark.telemetry.models import PointLatest  # the shared contract of issue 4 (newest reading)
-    from digipark.telemetry.status import online_condition
-
     stmt = (
-        select(Device.id, Device.code, Device.name, Device.enterprise_id, Point.id, PointLatest.point_id)
+        select(Device.id, Device.code, Device.name, Device.enterprise_id, Point.id)
         .join(Point, Point.device_id == Device.id)
-        .outerjoin(PointLatest, and_(PointLatest.point_id == Point.id, online_condition(ctx.now_ms)))
         .where(Point.park_id == ctx.park_id)
         .order_by(Device.code, Point.id)
     )
     if quantity is not None:
         stmt = stmt.where(Point.quantity == quantity)
+    points = ctx.session.execute(stmt).all()
+    online_now = online_points(ctx.session, [point_id for *_, point_id in points], now=ctx.now_ms)
     devices: dict[int, dict[str, Any]] = {}
-    for device_id, code, name, enterprise_id, _point_id, online in ctx.session.execute(stmt):
+    for device_id, code, name, enterprise_id, point_id in points:
         row = devices.setdefault(
             device_id,
             {
@@ -439,7 +289,7 @@ def _point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str,
             },
         )
         row["points"] += 1
-        row["online"] += 1 if online is not None else 0
+        row["online"] += 1 if point_id in online_now else 0
     for row in devices.values():
         row["ok"] = row["online"] == row["points"]
     return list(devices.values())
@@ -487,8 +337,8 @@ def asset_management(ctx: IndicatorContext) -> Computed:
             gaps.append(Gap("parcel", p.code, "complete_parcel", p.id, {"fields": missing}))
         else:
             complete_parcels += 1
-    online, total = _online_points(ctx, None)
-    for device in _point_states(ctx, None):
+    online, total = online_points_of(ctx, None)
+    for device in point_states(ctx, None):
         if not device["ok"]:
             gaps.append(
                 Gap(
@@ -509,76 +359,6 @@ def asset_management(ctx: IndicatorContext) -> Computed:
         min(shares) if shares else None,
         parts=parts,
         columns=["asset", "name", "missing", "ok"],
-        rows=rows,
-        gaps=gaps,
-    )
-
-
-def statistics_reporting(ctx: IndicatorContext) -> Computed:
-    """Enterprises that owe last month's statistics (economy's rule) and submitted them."""
-    from digipark.economy import service as economy
-    from digipark.economy.statistics import add_months
-
-    period = add_months(ctx.as_of.replace(day=1), -1)
-    report = economy.missing_submissions(ctx.session, scope=ctx.scope, period=period, park_id=ctx.park_id)
-    rows = []
-    gaps = []
-    for m in report.missing:
-        rows.append(
-            {
-                "enterprise_id": m.enterprise_id,
-                "enterprise": m.name,
-                "uscc": m.uscc,
-                "last_period": m.last_period.strftime("%Y-%m") if m.last_period else "",
-                "reminders": m.reminders,
-                "ok": False,
-                "link": f"/enterprises/{m.enterprise_id}",
-            }
-        )
-        gaps.append(Gap("enterprise", m.name, "report_statistics", m.enterprise_id, {"period": f"{period:%Y-%m}"}))
-    return Computed(
-        share(report.submitted, report.expected),
-        report.submitted,
-        report.expected,
-        columns=["enterprise", "uscc", "last_period", "reminders", "ok"],
-        rows=rows,
-        gaps=gaps,
-        note=f"{period:%Y-%m}",
-    )
-
-
-ENERGY_QUANTITY = "electric_energy"
-
-
-def energy_metered_online(ctx: IndicatorContext) -> Computed:
-    """Electric-energy metering points online (telemetry's online share)."""
-    online, total = _online_points(ctx, ENERGY_QUANTITY)
-    names = {
-        ident: name
-        for ident, name in ctx.session.execute(
-            select(Enterprise.id, Enterprise.name).where(Enterprise.park_id == ctx.park_id)
-        )
-    }
-    rows = []
-    gaps = []
-    for device in _point_states(ctx, ENERGY_QUANTITY):
-        device["enterprise"] = names.get(device["enterprise_id"], "") if device["enterprise_id"] else ""
-        rows.append(device)
-        if not device["ok"]:
-            gaps.append(
-                Gap(
-                    "device",
-                    device["device"],
-                    "bring_online",
-                    device["device_id"],
-                    {"offline": device["points"] - device["online"], "points": device["points"]},
-                )
-            )
-    return Computed(
-        share(online, total),
-        online,
-        total,
-        columns=["device", "enterprise", "points", "online", "ok"],
         rows=rows,
         gaps=gaps,
     )

@@ -49,6 +49,15 @@ def _parks(page: Page) -> list[Park]:
     return [p for p in (page.db.get(Park, i) for i in ids) if p is not None]
 
 
+def _park_arg(page: Page) -> int | None:
+    """The park asked for, else the page's current park (the first of the picker for a scope without a park of
+    its own)."""
+    asked = _int_arg(page, "park_id")
+    if asked is None and page.park is not None:
+        return page.park.id
+    return asked
+
+
 def _query(park_id: int, year: int | None) -> str:
     return f"park_id={park_id}" + (f"&year={year}" if year is not None else "")
 
@@ -83,7 +92,7 @@ def _context(page: Page, found: Evaluation, year_arg: int | None) -> dict[str, A
 
 @router.get("/evaluation", response_class=HTMLResponse, name="evaluation")
 def evaluation_page(page: CurrentPage) -> HTMLResponse:
-    park_id, year = _int_arg(page, "park_id"), _int_arg(page, "year")
+    park_id, year = _park_arg(page), _int_arg(page, "year")
     found = service.for_year(page.db, scope=page.scope, park_id=park_id, year=year)
     snapshots = service.list_snapshots(page.db, scope=page.scope, park_id=found.park_id)
     can_sign = page.scope.can(service.SIGN) and found.park_id in page.scope.write_parks
@@ -140,7 +149,7 @@ def _indicator_context(
     page: Page, key: str, *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None
 ) -> dict[str, Any]:
     definition = service.indicator_or_404(key)
-    park_id, year = _int_arg(page, "park_id"), _int_arg(page, "year")
+    park_id, year = _park_arg(page), _int_arg(page, "year")
     found = service.for_year(page.db, scope=page.scope, park_id=park_id, year=year)
     result = found.indicator(key)
     if result is None:
@@ -213,7 +222,8 @@ def declare_page(
 ) -> Response:
     fields, file = uploaded
     page.check_csrf(fields)
-    park_id = _int_arg(page, "park_id")
+    asked_park = _int_arg(page, "park_id")
+    park_id = _park_arg(page)
     errors: dict[str, str] = {}
     raw = fields.get("value", "").strip().replace(",", "")
     try:
@@ -241,7 +251,7 @@ def declare_page(
     if errors:
         context = _indicator_context(page, key, errors=errors, values=fields)
         return page.render("evaluation/indicator.html", context, status_code=422)
-    suffix = f"?park_id={park_id}&declared=1" if park_id else "?declared=1"
+    suffix = f"?park_id={asked_park}&declared=1" if asked_park else "?declared=1"
     return RedirectResponse(f"/evaluation/indicators/{key}{suffix}", status_code=303)
 
 
@@ -288,8 +298,7 @@ def compare_page(page: CurrentPage) -> HTMLResponse:
                     ],
                 }
             )
-    home = page.park.id if page.park is not None else None
-    years = service.year_on_year(page.db, scope=page.scope, park_id=_int_arg(page, "park_id") or home)
+    years = service.year_on_year(page.db, scope=page.scope, park_id=_park_arg(page))
     year_rows = []
     for s in system.standards:
         for i in s.indicators:

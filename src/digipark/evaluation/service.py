@@ -107,13 +107,10 @@ def today() -> dt.date:
 
 
 def readable_park(session: Session, scope: Scope, park_id: int | None) -> Park:
-    """The park to evaluate: `park_id` or the caller's own; 403 without the permission, 404 outside the scope."""
+    """The park to evaluate (the scope's acting park): `park_id` or the caller's own; 403 without the permission,
+    404 outside the scope, 422 when a scope reading several parks does not say which."""
     scope.require(READ)
-    park = park_id if park_id is not None else scope.park_id
-    if park is None and scope.read_parks:
-        park = min(scope.read_parks)
-    if park is None or park not in scope.read_parks:
-        raise NotFound(f"park {park_id} not found")
+    park = scope.acting_park(park_id)
     found = session.get(Park, park)
     if found is None:
         raise NotFound(f"park {park_id} not found")
@@ -190,7 +187,7 @@ def declare(
 ) -> IndicatorDeclaration:
     """Declare a value for an indicator the platform cannot compute, with the evidence it rests on."""
     scope.require(DECLARE)
-    park = readable_park(session, scope, park_id)
+    park = readable_park(session, scope, scope.acting_write_park(park_id))
     scope.authorize_write(DECLARE, park_id=park.id)
     definition = ind.system().indicator(indicator)
     if definition is None:
@@ -421,7 +418,7 @@ def sign(
 ) -> EvaluationSnapshot:
     """Freeze the evaluation of `year` as it stands now, signed by the caller; one per park and year."""
     scope.require(SIGN)
-    park = readable_park(session, scope, park_id)
+    park = readable_park(session, scope, scope.acting_write_park(park_id))
     scope.authorize_write(SIGN, park_id=park.id)
     as_of = as_of_year(year)
     existing = session.scalar(

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.downloads import file_response
-from digipark.core.listing import ListQuery, Page
+from digipark.core.listing import ListQuery, Page, page_of
 from digipark.safety import major_hazard, risk, schemas, service
 
 router = APIRouter(prefix="/api/v1/safety")
@@ -35,10 +35,6 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
-    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
-
-
 # -- reference tables ----------------------------------------------------------------------------------------------
 @router.get("/reference", tags=REGISTER)
 def reference(scope: CurrentScope) -> dict[str, Any]:
@@ -55,7 +51,7 @@ def reference(scope: CurrentScope) -> dict[str, Any]:
 @router.get("/risk-points", response_model=Page[schemas.RiskPointRead], tags=REGISTER)
 def list_risk_points(db: DbSession, scope: CurrentScope, query: RiskPointQuery) -> Any:
     rows, total = service.list_risk_points(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/risk-points", response_model=schemas.RiskPointRead, status_code=201, tags=REGISTER)
@@ -108,7 +104,7 @@ def evaluate(data: schemas.Evaluate, scope: CurrentScope) -> Any:
 @router.get("/hazard-sources", response_model=Page[schemas.HazardSourceRead], tags=REGISTER)
 def list_hazard_sources(db: DbSession, scope: CurrentScope, query: HazardQuery) -> Any:
     rows, total = service.list_hazard_sources(db, scope=scope, query=query)
-    return _page([hazard(r) for r in rows], total, query)
+    return page_of([hazard(r) for r in rows], total, query)
 
 
 @router.post("/hazard-sources", response_model=schemas.HazardSourceRead, status_code=201, tags=REGISTER)
@@ -147,7 +143,7 @@ def list_hidden_dangers(
     overdue: Annotated[bool | None, Query(description="only those past (true) or not past (false) deadline")] = None,
 ) -> Any:
     rows, total = service.list_hidden_dangers(db, scope=scope, query=query, overdue=overdue)
-    return _page([danger(r) for r in rows], total, query)
+    return page_of([danger(r) for r in rows], total, query)
 
 
 @router.post("/hidden-dangers", response_model=schemas.HiddenDangerRead, status_code=201, tags=DANGERS)
@@ -190,7 +186,7 @@ def risk_picture(db: DbSession, scope: CurrentScope, park_id: ParkId = None) -> 
 @router.get("/plans", response_model=Page[schemas.PlanRead], tags=EMERGENCY)
 def list_plans(db: DbSession, scope: CurrentScope, query: PlanQuery) -> Any:
     rows, total = service.list_plans(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/plans", response_model=schemas.PlanRead, status_code=201, tags=EMERGENCY)
@@ -218,7 +214,7 @@ def delete_plan(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
 @router.get("/resources", response_model=Page[schemas.ResourceRead], tags=EMERGENCY)
 def list_resources(db: DbSession, scope: CurrentScope, query: ResourceQuery) -> Any:
     rows, total = service.list_resources(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/resources", response_model=schemas.ResourceRead, status_code=201, tags=EMERGENCY)
@@ -256,7 +252,7 @@ def incident_detail(db: Any, scope: Any, row: Any) -> schemas.IncidentDetail:
 @router.get("/incidents", response_model=Page[schemas.IncidentRead], tags=INCIDENTS)
 def list_incidents(db: DbSession, scope: CurrentScope, query: IncidentQuery) -> Any:
     rows, total = service.list_incidents(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/incidents", response_model=schemas.IncidentDetail, status_code=201, tags=INCIDENTS)

@@ -10,7 +10,13 @@ MODULE = Module(
     title="Safety",
     models=("digipark.safety.models",),
     routers=("digipark.safety.api:router",),
-    pages=("digipark.safety.pages:router",),
+    pages=(
+        "digipark.safety.pages:router",
+        "digipark.safety.register_pages:router",
+        "digipark.safety.danger_pages:router",
+        "digipark.safety.incident_pages:router",
+        "digipark.safety.emergency_pages:router",
+    ),
     menu=(MenuEntry("/safety", "Safety", "safety.view", order=420),),
     # Park staff keep the register, hazard sources, hidden dangers, plans and resources of the whole park and command
     # incidents; an enterprise keeps its own risk points, hazard sources and hidden dangers (it may not verify its own

@@ -21,8 +21,8 @@ from digipark.auth.scope import Scope
 from digipark.core.db import utcnow
 from digipark.evaluation.provides import Computed, Gap, IndicatorContext, Part
 from digipark.registry.models import Enterprise
+from digipark.safety.common import today
 from digipark.safety.models import DangerStatus, HazardSource, HiddenDanger, Incident, RiskPoint
-from digipark.safety.service import today
 from digipark.telemetry.provides import online_points
 
 DRILL_WINDOW_DAYS = 365  # "in the last 12 months"

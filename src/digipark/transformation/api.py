@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.downloads import file_response
 from digipark.core.errors import NotFound
-from digipark.core.listing import ListQuery, Page
+from digipark.core.listing import ListQuery, Page, page_of
 from digipark.transformation import renovation, schemas, service
 from digipark.transformation.assessment import questionnaire
 
@@ -33,10 +33,6 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "file too large"},
     415: {"description": "file type not accepted, or the content does not match it"},
 }
-
-
-def _page(rows: list[Any], total: int, query: ListQuery) -> dict[str, Any]:
-    return {"items": rows, "total": total, "page": query.page, "page_size": query.page_size}
 
 
 def _read(file: UploadFile) -> bytes:
@@ -61,7 +57,7 @@ def get_questionnaire(scope: CurrentScope) -> Any:
 @router.get("/assessments", response_model=Page[schemas.AssessmentRead], tags=ASSESSMENTS)
 def list_assessments(db: DbSession, scope: CurrentScope, query: AssessmentQuery) -> Any:
     rows, total = service.list_assessments(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/assessments", response_model=schemas.AssessmentDetail, status_code=201, tags=ASSESSMENTS)
@@ -146,7 +142,7 @@ def certificate(row: Any) -> schemas.CertificateRead:
 @router.get("/certificates", response_model=Page[schemas.CertificateRead], tags=RECORDS)
 def list_certificates(db: DbSession, scope: CurrentScope, query: CertificateQuery) -> Any:
     rows, total = service.list_certificates(db, scope=scope, query=query)
-    return _page([certificate(r) for r in rows], total, query)
+    return page_of([certificate(r) for r in rows], total, query)
 
 
 @router.post("/certificates", response_model=schemas.CertificateRead, status_code=201, tags=RECORDS)
@@ -204,7 +200,7 @@ def download_certificate_file(ident: Ident, db: DbSession, scope: CurrentScope) 
 @router.get("/adoption", response_model=Page[schemas.AdoptionRead], tags=RECORDS)
 def list_adoption(db: DbSession, scope: CurrentScope, query: AdoptionQuery) -> Any:
     rows, total = service.list_adoption(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/adoption", response_model=schemas.AdoptionRead, status_code=201, tags=RECORDS)
@@ -232,7 +228,7 @@ def delete_adoption(ident: Ident, db: DbSession, scope: CurrentScope) -> Respons
 @router.get("/catalogue", response_model=Page[schemas.CatalogueRead], tags=CATALOGUE)
 def list_catalogue(db: DbSession, scope: CurrentScope, query: CatalogueQuery) -> Any:
     rows, total = service.list_catalogue(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/catalogue", response_model=schemas.CatalogueRead, status_code=201, tags=CATALOGUE)
@@ -280,7 +276,7 @@ def recommendations(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
 @router.get("/provider-requests", response_model=Page[schemas.ProviderRequestRead], tags=CATALOGUE)
 def list_requests(db: DbSession, scope: CurrentScope, query: RequestQuery) -> Any:
     rows, total = service.list_requests(db, scope=scope, query=query)
-    return _page(rows, total, query)
+    return page_of(rows, total, query)
 
 
 @router.post("/provider-requests", response_model=schemas.ProviderRequestRead, status_code=201, tags=CATALOGUE)

@@ -19,7 +19,12 @@ MODULE = Module(
     title="Transformation",
     models=("digipark.transformation.models",),
     routers=("digipark.transformation.api:router",),
-    pages=("digipark.transformation.pages:router",),
+    pages=(
+        "digipark.transformation.pages:router",
+        "digipark.transformation.record_pages:router",
+        "digipark.transformation.questionnaire_pages:router",
+        "digipark.transformation.catalogue_pages:router",
+    ),
     menu=(MenuEntry("/transformation", "Transformation", "transformation.view", order=300),),
     # An enterprise fills in its own assessment and keeps its own certificates, adoption records and provider
     # requests; staff may fill in for an enterprise, review assessments, verify certificates, keep the catalogue
@@ -35,9 +40,9 @@ MODULE = Module(
         ArchiveSection("digital_maturity", "Digital maturity", "digipark.transformation.provides:archive_section", 90),
     ),
     indicators={
-        "industrial_internet_coverage": "digipark.evaluation.indicators:industrial_internet_coverage",
-        "renovation_coverage": "digipark.evaluation.indicators:renovation_coverage",
-        "production_service_coverage": "digipark.evaluation.indicators:production_service_coverage",
+        "industrial_internet_coverage": "digipark.transformation.indicators:industrial_internet_coverage",
+        "renovation_coverage": "digipark.transformation.indicators:renovation_coverage",
+        "production_service_coverage": "digipark.transformation.indicators:production_service_coverage",
     },
     provides="digipark.transformation.provides",
 )

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from digipark.auth.scope import Scope
 from digipark.registry.models import Enterprise
 from digipark.transformation import renovation
+from digipark.transformation.common import today
+from digipark.transformation.facts import renovation_facts
 from digipark.transformation.models import Assessment, MaturityCertificate
-from digipark.transformation.service import renovation_facts, today
 
 
 def archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:

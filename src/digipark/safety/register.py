@@ -1,0 +1,228 @@
+"""The risk register (risk points assessed by LEC, LS or a grid) and the major hazard sources (GB 18218-2018).
+
+Everything takes `(session, *, scope, ...)`, reads through the scope and never commits."""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from digipark.auth.scope import Scope
+from digipark.core.errors import field_error
+from digipark.core.listing import ListQuery, ListSpec
+from digipark.safety import major_hazard, risk
+from digipark.safety.common import (
+    LOCATION_FIELDS,
+    checked_location,
+    checked_points,
+    record_owner,
+    refuse_null,
+    writer_permission,
+)
+from digipark.safety.models import (
+    HazardSource,
+    RiskPoint,
+)
+from digipark.safety.schemas import (
+    HazardSourceCreate,
+    HazardSourceUpdate,
+    RiskPointCreate,
+    RiskPointUpdate,
+    SubstanceIn,
+)
+
+RISK_POINT_SPEC = ListSpec(
+    filters={
+        "park_id": RiskPoint.park_id,
+        "enterprise_id": RiskPoint.enterprise_id,
+        "zone_id": RiskPoint.zone_id,
+        "building_id": RiskPoint.building_id,
+        "level": RiskPoint.level,
+        "method": RiskPoint.method,
+        "active": RiskPoint.active,
+    },
+    search=[RiskPoint.code, RiskPoint.name, RiskPoint.responsible_person, RiskPoint.category],
+    sort={"id": RiskPoint.id, "code": RiskPoint.code, "score": RiskPoint.score, "name": RiskPoint.name},
+    default_sort="-score,code",
+)
+
+
+def _assess(method: str, values: dict[str, Any]) -> risk.Assessment:
+    try:
+        return risk.assess(
+            method, l=values.get("l_value"), e=values.get("e_value"), c=values.get("c_value"), s=values.get("s_value")
+        )
+    except risk.RiskInputError as exc:
+        raise field_error(f"{exc.field}_value" if exc.field in "lecs" else exc.field, exc.reason) from None
+
+
+def list_risk_points(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[RiskPoint], int]:
+    return RISK_POINT_SPEC.apply(session, scope.readable(RiskPoint), query)
+
+
+def get_risk_point(session: Session, *, scope: Scope, ident: int) -> RiskPoint:
+    return scope.get_or_404(session, RiskPoint, ident)
+
+
+def create_risk_point(session: Session, *, scope: Scope, data: RiskPointCreate) -> RiskPoint:
+    park_id, enterprise_id = record_owner(session, scope, data.enterprise_id)
+    values = data.model_dump(exclude={"enterprise_id"})
+    method = data.method.value
+    if method == "LEC":
+        values["s_value"] = None
+    else:
+        values["e_value"] = values["c_value"] = None
+    found = _assess(method, values)
+    values.update(checked_location(session, scope, park_id, values))
+    values["point_ids"] = checked_points(session, scope, park_id, enterprise_id, data.point_ids)
+    values["method"] = method
+    row = RiskPoint(park_id=park_id, enterprise_id=enterprise_id, score=found.score, level=found.level, **values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_risk_point(session: Session, *, scope: Scope, ident: int, data: RiskPointUpdate) -> RiskPoint:
+    row = get_risk_point(session, scope=scope, ident=ident)
+    scope.authorize_write_row(writer_permission(scope), row)
+    values = data.model_dump(exclude_unset=True)
+    refuse_null(values, ("code", "name", "responsible_person", "hazards", "controls", "method", "l_value", "active"))
+    if "method" in values:
+        values["method"] = values["method"].value
+    merged = {k: getattr(row, k) for k in ("method", "l_value", "e_value", "c_value", "s_value")} | {
+        k: v for k, v in values.items() if k in ("method", "l_value", "e_value", "c_value", "s_value")
+    }
+    if merged["method"] == "LEC":
+        merged["s_value"] = None
+    else:
+        merged["e_value"] = merged["c_value"] = None
+    found = _assess(merged["method"], merged)
+    location = checked_location(
+        session, scope, row.park_id, {**{k: getattr(row, k) for k in LOCATION_FIELDS}, **values}
+    )
+    if "point_ids" in values:
+        values["point_ids"] = checked_points(session, scope, row.park_id, row.enterprise_id, values["point_ids"])
+    for key, value in {**values, **merged, **location}.items():
+        setattr(row, key, value)
+    row.score, row.level = found.score, found.level
+    session.flush()
+    return row
+
+
+def delete_risk_point(session: Session, *, scope: Scope, ident: int) -> None:
+    row = get_risk_point(session, scope=scope, ident=ident)
+    scope.authorize_write_row(writer_permission(scope), row)
+    session.delete(row)
+    session.flush()
+
+
+HAZARD_SPEC = ListSpec(
+    filters={
+        "park_id": HazardSource.park_id,
+        "enterprise_id": HazardSource.enterprise_id,
+        "zone_id": HazardSource.zone_id,
+        "is_major": HazardSource.is_major,
+        "grade": HazardSource.grade,
+        "unit_kind": HazardSource.unit_kind,
+    },
+    search=[HazardSource.code, HazardSource.name],
+    sort={
+        "id": HazardSource.id,
+        "code": HazardSource.code,
+        "r_value": HazardSource.r_value,
+        "grade": HazardSource.grade,
+    },
+    default_sort="grade,-r_value,code",
+)
+
+
+def evaluate(substances: Sequence[SubstanceIn], exposed_people: int) -> major_hazard.Identification:
+    """GB 18218 identification and grading of one unit (no record written)."""
+    try:
+        return major_hazard.identify(
+            [major_hazard.SubstanceInput(s.name, s.quantity_t, s.cas, tuple(s.categories)) for s in substances],
+            exposed_people,
+        )
+    except major_hazard.HazardInputError as exc:
+        raise field_error(exc.field, exc.reason) from None
+
+
+def _substance_rows(
+    substances: Sequence[SubstanceIn], found: major_hazard.Identification
+) -> builtins.list[dict[str, Any]]:
+    return [
+        {**dataclasses.asdict(result), "categories": list(given.categories)}
+        for given, result in zip(substances, found.substances, strict=True)
+    ]
+
+
+def _apply_identification(row: HazardSource, found: major_hazard.Identification) -> None:
+    row.s_value = found.s
+    row.is_major = found.major
+    row.alpha = found.alpha
+    row.r_value = found.r
+    row.grade = found.grade
+
+
+def list_hazard_sources(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[HazardSource], int]:
+    return HAZARD_SPEC.apply(session, scope.readable(HazardSource), query)
+
+
+def get_hazard_source(session: Session, *, scope: Scope, ident: int) -> HazardSource:
+    return scope.get_or_404(session, HazardSource, ident)
+
+
+def create_hazard_source(session: Session, *, scope: Scope, data: HazardSourceCreate) -> HazardSource:
+    park_id, enterprise_id = record_owner(session, scope, data.enterprise_id)
+    found = evaluate(data.substances, data.exposed_people)
+    values = data.model_dump(exclude={"enterprise_id", "substances"})
+    values.update(checked_location(session, scope, park_id, values))
+    values["point_ids"] = checked_points(session, scope, park_id, enterprise_id, data.point_ids)
+    row = HazardSource(
+        park_id=park_id, enterprise_id=enterprise_id, substances=_substance_rows(data.substances, found), **values
+    )
+    _apply_identification(row, found)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_hazard_source(session: Session, *, scope: Scope, ident: int, data: HazardSourceUpdate) -> HazardSource:
+    row = get_hazard_source(session, scope=scope, ident=ident)
+    scope.authorize_write_row(writer_permission(scope), row)
+    values = data.model_dump(exclude_unset=True)
+    refuse_null(values, ("code", "name", "unit_kind", "exposed_people", "substances", "point_ids"))
+    substances = data.substances if data.substances is not None else [SubstanceIn(**_input(s)) for s in row.substances]
+    found = evaluate(substances, values.get("exposed_people", row.exposed_people))
+    location = checked_location(
+        session, scope, row.park_id, {**{k: getattr(row, k) for k in LOCATION_FIELDS}, **values}
+    )
+    if "point_ids" in values:
+        values["point_ids"] = checked_points(session, scope, row.park_id, row.enterprise_id, values["point_ids"])
+    values.pop("substances", None)
+    for key, value in {**values, **location}.items():
+        setattr(row, key, value)
+    row.substances = _substance_rows(substances, found)
+    _apply_identification(row, found)
+    session.flush()
+    return row
+
+
+def _input(stored: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": stored["name"],
+        "cas": stored.get("cas"),
+        "quantity_t": stored["quantity_t"],
+        "categories": stored.get("categories") or [],
+    }
+
+
+def delete_hazard_source(session: Session, *, scope: Scope, ident: int) -> None:
+    row = get_hazard_source(session, scope=scope, ident=ident)
+    scope.authorize_write_row(writer_permission(scope), row)
+    session.delete(row)
+    session.flush()
