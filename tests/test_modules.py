@@ -94,7 +94,8 @@ def test_menu_entries_lead_to_pages_someone_may_see(module: Module, app_instance
 def test_every_declared_permission_is_granted_to_its_role(module: Module) -> None:
     for role, permissions in module.permissions.items():
         assert permissions, (module.name, role)
-        assert permissions <= ROLE_PERMISSIONS[Role(role)], (module.name, role, permissions - ROLE_PERMISSIONS[role])
+        missing = permissions - ROLE_PERMISSIONS[Role(role)]
+        assert not missing, (module.name, role, missing)
 
 
 def test_every_archive_section_is_in_an_enterprise_archive(client: TestClient, world: World) -> None:
