@@ -1,11 +1,18 @@
-"""Cross-tenant denial on every API endpoint.
+"""Cross-tenant denial on every API endpoint and every web page the module records declare.
 
-`TABLE` says, for every method + path under /api/v1, how it is exercised. `test_every_api_route_is_exercised`
-fails when the application has a route the table does not cover (add it) or the table names a route that
-no longer exists. Each exercise attacks park A's rows (those owned by enterprise 0 where the kind has an
-owner) as park B's users and as park A's users of other roles, checks the answer (404 when the row is outside
-the caller's scope, 403 when it is visible but the action not allowed), checks the row is unchanged, and
-checks the positive path (park A's admin succeeds) so a denial is not just a broken endpoint.
+The routes come from the records (`digipark.modules.MODULES`: each record's `routers` and `pages`), so a domain
+added to the list is covered, or fails here by name. `TABLE` says, for every method + path of the records' API
+routers, how it is exercised: a route without an exercise fails its own test, and a table entry the records no
+longer declare fails `test_the_records_routes_are_the_apps_and_the_table_names_no_other`. Each exercise attacks
+park A's rows (those owned by enterprise 0 where the kind has an owner) as park B's users and as park A's users of
+other roles, checks the answer (404 when the row is outside the caller's scope, 403 when it is visible but the
+action not allowed), checks the row is unchanged, and checks the positive path (park A's admin succeeds) so a
+denial is not just a broken endpoint.
+
+Pages: `PAGE_OBJECTS` says how to make park A's row for every page route with a parameter; park B's users (and
+park A's other enterprise, for an enterprise's own rows) get 404, 403 or the login page, never the page. Every
+list page shows park B's users and park A's other enterprise none of enterprise 0's rows; live streams refuse
+another tenant's points; no page is shown without a login.
 """
 
 from __future__ import annotations
@@ -13,11 +20,14 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import re
+import typing
 from collections.abc import Callable
 from typing import Any
 
 import openpyxl
 import pytest
+from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -27,7 +37,9 @@ from sqlalchemy.orm import Session
 from digipark.auth import service as auth_service
 from digipark.auth.models import ApiToken, Role, User
 from digipark.core.codes import make_uscc
+from digipark.core.modules import resolve
 from digipark.economy.models import InvestmentCandidate, MonthlyStatistic
+from digipark.modules import MODULES
 from digipark.registry.models import Building, Device, Enterprise, Floor, LandParcel, Park, Point, Room, Zone
 from tests.conftest import ParkWorld, World, bearer
 
@@ -2744,27 +2756,58 @@ _add_resource(
 TABLE.update(NOTICES)
 
 
-def api_routes(app: Any) -> set[tuple[str, str]]:
-    routes: set[tuple[str, str]] = set()
-    for context in iter_route_contexts(app.routes):
-        path = context.path or ""
-        if isinstance(context.original_route, APIRoute) and path.startswith(API + "/"):
-            routes.update((method, path) for method in context.methods or ())
-    return routes
+# -- the route table comes from the module records --------------------------------------------------------------
+def record_routes(part: str) -> set[tuple[str, str]]:
+    """(method, path) of every route of the records' `routers` or `pages`."""
+    return {
+        (method, context.path)
+        for module in MODULES
+        for ref in getattr(module, part)
+        for context in iter_route_contexts(resolve(ref).routes)
+        for method in context.methods or ()
+    }
 
 
-def test_every_api_route_is_exercised(app_instance: Any) -> None:
-    routes = api_routes(app_instance)
-    assert len(routes) > 40
-    missing = sorted(routes - set(TABLE))
-    assert not missing, f"API routes without a tenancy exercise in tests/test_tenancy.py TABLE: {missing}"
-    stale = sorted(set(TABLE) - routes)
-    assert not stale, f"TABLE names routes the application no longer has: {stale}"
+API_ROUTES = record_routes("routers")
+PAGE_ROUTES = record_routes("pages")
 
 
-@pytest.mark.parametrize("route", sorted(TABLE), ids=lambda r: f"{r[0]} {r[1]}" if isinstance(r, tuple) else r)
+def _route_id(route: Any) -> str:
+    return f"{route[0]} {route[1]}" if isinstance(route, tuple) else str(route)
+
+
+def mounted_routes(app: Any) -> dict[tuple[str, str], Any]:
+    """(method, path) of every route the app serves -> the route object it serves it with."""
+    return {
+        (method, context.path or ""): context.original_route
+        for context in iter_route_contexts(app.routes)
+        for method in context.methods or ()
+    }
+
+
+def test_the_records_routes_are_the_apps_and_the_table_names_no_other(app_instance: Any) -> None:
+    mounted = mounted_routes(app_instance)
+    record_objects = {
+        id(context.original_route)
+        for module in MODULES
+        for ref in (*module.routers, *module.pages)
+        for context in iter_route_contexts(resolve(ref).routes)
+    }
+    assert len(API_ROUTES) > 40 and len(PAGE_ROUTES) > 40
+    assert set(mounted) >= API_ROUTES | PAGE_ROUTES
+    assert all(id(mounted[route]) in record_objects for route in API_ROUTES | PAGE_ROUTES)
+    # every API route the app serves comes from a record, so the table below is every API route
+    api = {route for route, original in mounted.items() if isinstance(original, APIRoute) and route[1].startswith(API)}
+    assert api == API_ROUTES, sorted(api ^ API_ROUTES)
+    stale = sorted(set(TABLE) - API_ROUTES)
+    assert not stale, f"TABLE names routes the records no longer declare: {stale}"
+
+
+@pytest.mark.parametrize("route", sorted(API_ROUTES), ids=_route_id)
 def test_cross_tenant(route: tuple[str, str], client: TestClient, world: World, db: Session) -> None:
-    TABLE[route](Ctx(client, world, db))
+    exercise = TABLE.get(route)
+    assert exercise is not None, f"{_route_id(route)} has no tenancy exercise: add it to TABLE in tests/test_tenancy.py"
+    exercise(Ctx(client, world, db))
 
 
 def _concrete(path: str, world: World) -> str:
@@ -2773,9 +2816,7 @@ def _concrete(path: str, world: World) -> str:
     return path.replace("{ident}", str(ident)).replace("{fmt}", "csv")
 
 
-@pytest.mark.parametrize(
-    "route", sorted(set(TABLE) - PUBLIC_ROUTES), ids=lambda r: f"{r[0]} {r[1]}" if isinstance(r, tuple) else r
-)
+@pytest.mark.parametrize("route", sorted(API_ROUTES - PUBLIC_ROUTES), ids=_route_id)
 @pytest.mark.parametrize("auth", ["none", "bad-token", "bad-cookie"])
 def test_unauthenticated_is_401(
     route: tuple[str, str], auth: str, client: TestClient, world: World, db: Session
@@ -2849,3 +2890,202 @@ def test_reviewer_sees_only_the_parks_it_is_given(client: TestClient, world: Wor
     listed = client.get(f"{API}/enterprises", headers=bearer(raw), params={"page_size": 500}).json()
     assert {item["park_id"] for item in listed["items"]} == {world.b.park_id}
     assert_problem(client.get(f"{API}/enterprises/{world.a.enterprise_ids[0]}", headers=bearer(raw)), 404)
+
+
+# -- web pages (every record's `pages` routers) ------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class PageObject:
+    """How to get a row of park A for a page route with a parameter. `private`: the row is enterprise 0's (or the
+    park staff's), so park A's other enterprise may not see it either; otherwise it is visible park-wide.
+    `every_park`: the parameter names no row (an indicator key): each park's users see their own park's page."""
+
+    ident: Callable[[Ctx], int | str]
+    private: bool = True
+    every_park: bool = False
+
+
+def _made(path: str) -> Callable[[Ctx], int]:
+    """A row park A's admin creates through the `Resource` of `path` (owned by enterprise 0 where owned)."""
+    resources = [
+        *ECONOMY_RESOURCES,
+        *TRANSFORMATION_RESOURCES,
+        *ENERGY_RESOURCES,
+        *ALARMS_RESOURCES,
+        *ENVIRONMENT_RESOURCES,
+        *SAFETY_RESOURCES,
+    ]
+    resource = next(res for res, _ in resources if res.path == path)
+    return lambda ctx: int(resource.make(ctx))
+
+
+PAGE_OBJECTS: dict[str, PageObject] = {
+    "/telemetry/devices/{ident}": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
+    **{
+        f"/{spec.path}{suffix}": PageObject(
+            lambda ctx, spec=spec: spec.row(ctx.world.a), private="enterprise2" not in spec.readers
+        )
+        for spec in KINDS
+        for suffix in ("/{ident}", "/{ident}/edit")
+    },
+    "/enterprises/{ident}/archive": PageObject(lambda ctx: ctx.world.a.enterprise_ids[0]),
+    "/economy/statistics/{ident}": PageObject(_statistic_id),
+    "/economy/chains/{ident}": PageObject(lambda ctx: _chain(ctx)["id"], private=False),
+    "/economy/leads/{ident}": PageObject(_lead_id),
+    "/evaluation/snapshots/{ident}": PageObject(_evaluation_snapshot_id),
+    "/evaluation/indicators/{key}": PageObject(lambda ctx: "statistics_reporting", private=False, every_park=True),
+    "/transformation/enterprises/{ident}": PageObject(lambda ctx: ctx.world.a.enterprise_ids[0]),
+    "/transformation/certificates/{ident}/file": PageObject(_tf_certificate_id),
+    "/transformation/assessments/{ident}": PageObject(_tf_assessment_id),
+    "/transformation/evidence/{ident}": PageObject(_tf_evidence_id),
+    "/environment/outlets/{ident}": PageObject(_env_outlet),
+    "/alarms/{ident}": PageObject(_al_alarm),
+    "/energy/enterprises/{ident}": PageObject(lambda ctx: ctx.world.a.enterprise_ids[0]),
+    "/safety/risk-points/{ident}": PageObject(_made("safety/risk-points")),
+    "/safety/hazard-sources/{ident}": PageObject(_made("safety/hazard-sources")),
+    "/safety/hidden-dangers/{ident}": PageObject(_sf_danger),
+    "/safety/incidents/{ident}": PageObject(_sf_incident_id),
+    "/safety/incidents/{ident}/report": PageObject(_sf_incident_id),
+    "/safety/photos/{ident}": PageObject(_sf_photo_id),
+    "/safety/plans/{ident}": PageObject(_made("safety/plans")),
+}
+
+
+def _streams(path: str) -> bool:
+    """Whether the page route at `path` answers with an endless stream (server-sent events)."""
+    for module in MODULES:
+        for ref in module.pages:
+            for context in iter_route_contexts(resolve(ref).routes):
+                if context.path == path and isinstance(context.original_route, APIRoute):
+                    returns = typing.get_type_hints(context.original_route.endpoint).get("return")
+                    return isinstance(returns, type) and issubclass(returns, StreamingResponse)
+    return False
+
+
+def check_live_points_page(ctx: Ctx) -> None:
+    """Only refusals (a granted stream never ends): no other tenant's points, whoever asks."""
+    meter_point = ctx.world.a.point_ids[0]
+    for park, role in [("b", role) for role in B_ROLES] + [("a", "enterprise2")]:
+        response = ctx.call("GET", "/telemetry/live", role, park, params={"point_id": [meter_point]})
+        assert _page_denied(response) or response.status_code == 422, (park, role, response.status_code)
+
+
+def check_live_alarms_page(ctx: Ctx) -> None:
+    for park in ("a", "b"):
+        response = ctx.call("GET", "/alarms/live", "resident", park, follow_redirects=False)
+        assert _page_denied(response), (park, response.status_code)
+
+
+STREAM_PAGES: dict[str, Exercise] = {"/telemetry/live": check_live_points_page, "/alarms/live": check_live_alarms_page}
+GET_PAGES = sorted(path for method, path in PAGE_ROUTES if method == "GET")
+OBJECT_PAGES = [path for path in GET_PAGES if "{" in path]
+LIST_PAGES = [path for path in GET_PAGES if "{" not in path and not _streams(path)]
+
+
+def _page_denied(response: Response) -> bool:
+    """Not found, forbidden, or sent to the login page: never the page."""
+    if response.status_code in (301, 302, 303, 307):
+        return response.headers.get("location", "").split("?")[0].endswith("/login")
+    return response.status_code in (403, 404)
+
+
+def _enterprise_markers(db: Session, enterprise_id: int) -> list[str]:
+    row = db.execute(select(Enterprise.name, Enterprise.uscc).where(Enterprise.id == enterprise_id)).one()
+    return list(row)
+
+
+def test_every_page_route_with_a_parameter_has_an_object(app_instance: Any) -> None:
+    missing = sorted(set(OBJECT_PAGES) - set(PAGE_OBJECTS))
+    assert not missing, f"page routes without a PageObject in tests/test_tenancy.py: {missing}"
+    stale = sorted(set(PAGE_OBJECTS) - set(OBJECT_PAGES))
+    assert not stale, f"PAGE_OBJECTS names pages the records no longer declare: {stale}"
+
+
+@pytest.mark.parametrize("path", sorted(path for path in GET_PAGES if _streams(path)))
+def test_live_page_streams_nothing_of_another_tenant(path: str, client: TestClient, world: World, db: Session) -> None:
+    exercise = STREAM_PAGES.get(path)
+    assert exercise is not None, f"{path} streams: add its refusals to STREAM_PAGES in tests/test_tenancy.py"
+    exercise(Ctx(client, world, db))
+
+
+@pytest.mark.parametrize("path", OBJECT_PAGES)
+def test_object_page_of_another_tenant_is_denied(path: str, client: TestClient, world: World, db: Session) -> None:
+    obj = PAGE_OBJECTS.get(path)
+    assert obj is not None, f"{path} has no PageObject in tests/test_tenancy.py"
+    ctx = Ctx(client, world, db)
+    url = re.sub(r"\{[a-z_]+\}", str(obj.ident(ctx)), path)
+    own = ctx.as_a_admin("GET", url, follow_redirects=False)
+    # the object and its page are real (a snapshot's page sends to its park's evaluation)
+    assert own.status_code == 200 or (own.status_code == 303 and not _page_denied(own)), (url, own.status_code)
+    if obj.every_park:
+        assert any(marker in own.text for marker in _a_markers(ctx)), url  # else the marker check proves nothing
+    markers = _enterprise_markers(db, world.a.enterprise_ids[0])
+    attackers = [("b", role) for role in B_ROLES]
+    if obj.private:
+        attackers.append(("a", "enterprise2"))
+    for park, role in attackers:
+        response = ctx.call("GET", url, role, park, follow_redirects=False)
+        if obj.every_park and response.status_code == 200:
+            assert not [m for m in _a_markers(ctx) if m in response.text], (url, park, role)
+            continue
+        assert _page_denied(response), (url, park, role, response.status_code, response.text[:500])
+        assert not [marker for marker in markers if marker in response.text], (url, park, role)
+
+
+# list pages that list rows of enterprise 0 to park A's admin (so that their absence for others proves something)
+ROW_LISTS = frozenset(
+    {
+        "/devices",
+        "/enterprises",
+        "/rooms",
+        "/economy/statistics",
+        "/environment",
+        "/safety/hidden-dangers",
+        "/safety/incidents",
+        "/safety/risk-points",
+        "/safety/hazard-sources",
+        "/safety/plans",
+        "/telemetry/devices",
+        "/transformation/review",
+    }
+)
+
+
+def _enterprise_0_rows(ctx: Ctx) -> list[str]:
+    """Make a row of enterprise 0 of park A in every domain; the text that only those rows (and it) show."""
+    for make in (_sf_incident, _sf_danger, _made("safety/risk-points"), _made("safety/hazard-sources")):
+        make(ctx)
+    for make in (_made("safety/plans"), _env_outlet, _al_alarm, _statistic_id, _tf_assessment_id, _en_meter_id):
+        make(ctx)
+    rows = ["储罐区异味1", "消防通道堵塞1", "液氨储罐", "液氯库"]  # incident, hidden danger, risk point, hazard source
+    return [*_enterprise_markers(ctx.db, ctx.world.a.enterprise_ids[0]), *rows]
+
+
+@pytest.mark.parametrize("path", LIST_PAGES)
+def test_list_page_shows_no_row_of_another_tenant(path: str, client: TestClient, world: World, db: Session) -> None:
+    """Park A's enterprise 0 has a row of every kind; park B's users and park A's other enterprise see none of it."""
+    ctx = Ctx(client, world, db)
+    enterprise_0 = _enterprise_0_rows(ctx)
+    park_a = [*_a_markers(ctx), str(db.scalar(select(Park.name).where(Park.id == world.a.park_id))), *enterprise_0]
+    own = ctx.as_a_admin("GET", path, follow_redirects=False)
+    assert own.status_code == 200, (path, own.status_code)
+    if path in ROW_LISTS:
+        assert any(marker in own.text for marker in enterprise_0), path
+    for park, role in [("b", role) for role in B_ROLES] + [("a", "enterprise2")]:
+        response = ctx.call("GET", path, role, park, follow_redirects=False)
+        if _page_denied(response):
+            continue
+        # a page an enterprise has no overview of sends it on to its own (its enterprise's) page
+        assert response.status_code in (200, 303), (path, park, role, response.status_code, response.text[:500])
+        shown = [marker for marker in (park_a if park == "b" else enterprise_0) if marker in response.text]
+        assert not shown, (path, park, role, shown)
+        if response.status_code == 303:
+            target = ctx.call("GET", response.headers["location"], role, park, follow_redirects=False)
+            assert not [marker for marker in (park_a if park == "b" else enterprise_0) if marker in target.text]
+
+
+@pytest.mark.parametrize("route", sorted(PAGE_ROUTES), ids=_route_id)
+def test_page_without_a_login_is_never_shown(route: tuple[str, str], client: TestClient, world: World) -> None:
+    method, path = route
+    url = re.sub(r"\{[a-z_]+\}", "1", path)
+    response = client.request(method, url, follow_redirects=False)
+    assert _page_denied(response) or response.status_code == 401, (route, response.status_code)
