@@ -3,8 +3,8 @@ commit (default: the last commit before the module records, 070ee38), so that be
 run:
 
 - `largest_source_file_lines`: lines of the longest .py file under src/digipark (migrations aside), target ≤ 800;
-- `role_checks_outside_auth`: comparisons involving a role (`x.role == …`, `… in (Role.A, Role.B)`, `Role.X != …`)
-  in src/digipark outside auth/ — role decisions belong in permissions — target ≤ 10;
+- `role_checks_outside_auth`: comparisons involving a user's role (`scope.role == …`, `… in (Role.A, Role.B)`,
+  `User.role == …`) in src/digipark outside auth/ — role decisions belong in permissions — target ≤ 10;
 - `import_contract_broken`: contracts of [tool.importlinter] that `lint-imports` reports broken, target 0;
 - `package_cycles`: groups of digipark's top-level packages that import each other in a cycle, target 0;
 - `crud_functions_handwritten`: top-level functions named list_*/get_*/create_*/update_*/delete_* under
@@ -40,11 +40,15 @@ def sources(tree: Path) -> Iterator[Path]:
 
 
 def _mentions_role(node: ast.AST) -> bool:
+    """A user's role: `Role.X`, or the `role` of a scope or a user (`scope.role`, `page.scope.role`, `User.role`) —
+    not other fields named role (a pollutant factor's, a chain segment's)."""
     for child in ast.walk(node):
-        if isinstance(child, ast.Attribute) and child.attr == "role":
-            return True
         if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and child.value.id == "Role":
             return True
+        if isinstance(child, ast.Attribute) and child.attr == "role":
+            owner = ast.unparse(child.value).rsplit(".", 1)[-1].lower()
+            if owner.endswith(("scope", "user")):
+                return True
     return False
 
 

@@ -127,19 +127,17 @@ def test_every_computed_indicator_is_declared_by_the_record_it_names() -> None:
 
 @pytest.fixture
 def installed_without() -> Iterator[Any]:
-    """Install the records but one (`remove(name)`), as the app's list and as the installed records; restore after."""
+    """Install the records but one (`remove(name)`); restore after."""
 
     def remove(name: str) -> tuple[Module, ...]:
         kept = tuple(m for m in MODULES if m.name != name)
         assert len(kept) == len(MODULES) - 1, name
         modules.install(kept)
-        records.MODULES = kept  # what create_app mounts
         return kept
 
     try:
         yield remove
     finally:
-        records.MODULES = MODULES
         modules.install(MODULES)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from digipark import __version__
 from digipark.audit import service as audit_service
+from digipark.core import modules
 from digipark.core.broker import probe_mqtt
 from digipark.core.config import get_settings
 from digipark.core.db import get_engine
@@ -22,7 +23,7 @@ log = logging.getLogger("digipark.http")
 
 
 def create_app() -> FastAPI:
-    from digipark.modules import MODULES
+    import digipark.modules  # noqa: F401  (installs the module records)
     from digipark.web import pages as web_pages
 
     audit_service.install()
@@ -35,10 +36,10 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_problem_handlers(app)
-    for module in MODULES:
+    for module in modules.installed():
         for ref in module.routers:
             app.include_router(resolve(ref))
-    for module in MODULES:
+    for module in modules.installed():
         for ref in module.pages:
             app.include_router(resolve(ref))
     web_pages.install(app)

@@ -4,7 +4,10 @@ from digipark.auth.models import Role
 from digipark.core.modules import MenuEntry, Module
 
 _READ = frozenset({"notices.view"})
-_WRITE = frozenset({"notices.view", "notices.write"})
+# which audiences' notices a role reads besides everyone's
+_FOR_ENTERPRISES = frozenset({"notices.audience.enterprises"})
+_FOR_STAFF = _FOR_ENTERPRISES | {"notices.audience.staff"}
+_WRITE = _READ | _FOR_STAFF | {"notices.write"}
 
 MODULE = Module(
     name="notices",
@@ -17,8 +20,8 @@ MODULE = Module(
     permissions={
         Role.PARK_ADMIN: _WRITE,
         Role.OPERATOR: _WRITE,
-        Role.ENTERPRISE: _READ,
-        Role.REVIEWER: _READ,
+        Role.ENTERPRISE: _READ | _FOR_ENTERPRISES,
+        Role.REVIEWER: _READ | _FOR_STAFF,
         Role.RESIDENT: _READ,
     },
     catalog="notices",

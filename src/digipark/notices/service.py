@@ -12,7 +12,6 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
@@ -35,10 +34,10 @@ def audiences(scope: Scope) -> builtins.list[Audience]:
     """The audiences whose published notices `scope` reads: everyone's, enterprises' for enterprise users, staff's
     for park staff and reviewers."""
     found = [Audience.EVERYONE]
-    if scope.role == Role.ENTERPRISE:
+    if scope.can("notices.audience.enterprises"):
         found.append(Audience.ENTERPRISES)
-    if scope.is_staff:
-        found += [Audience.ENTERPRISES, Audience.STAFF]
+    if scope.can("notices.audience.staff"):
+        found.append(Audience.STAFF)
     return found
 
 

@@ -1,5 +1,5 @@
-"""What safety reads of the alarms domain, only through its public service contract:
-`alarms.service.get(session, *, scope, ident)` and `alarms.service.active_counts(session, *, scope, park_id)`."""
+"""What safety reads of the alarms domain, only through its provides module:
+`alarms.provides.get(session, *, scope, ident)` and `alarms.provides.active_counts(session, *, scope, park_id)`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from digipark.alarms import service as alarms
+from digipark.alarms import provides as alarms
 from digipark.auth.scope import Scope
 
 SEVERITIES = ("info", "minor", "major", "critical")

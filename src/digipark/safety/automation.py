@@ -2,7 +2,7 @@
 every alarm raised at or above that severity in its area (a park plan: the whole park; an enterprise plan: that
 enterprise's alarms).
 
-The domains talk through events: this module subscribes to `alarms.events.AlarmRaised` (published after the alarm
+The domains talk through events: this module subscribes to `alarms.provides.AlarmRaised` (published after the alarm
 writer commits, in its thread) and hands each one to a thread of its own, so the alarm path never waits for it.
 Each incident is opened in its own transaction, audited as the system actor `safety-automation`, and never twice
 for one alarm (an alarm raised again, or one whose incident was closed, opens nothing new).
@@ -26,7 +26,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipark.alarms.events import AlarmRaised
+from digipark.alarms.provides import AlarmRaised
 from digipark.audit.service import Actor, set_actor
 from digipark.auth.scope import Scope, system_scope
 from digipark.core.background import Handle, SharedService
