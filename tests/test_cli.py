@@ -317,3 +317,14 @@ def test_python_dash_m_runs_the_command(tmp_path: Path) -> None:
         [sys.executable, "-m", "digipark", "--version"], capture_output=True, text=True, timeout=60
     )
     assert version.returncode == 0 and version.stdout.startswith("digipark ")
+
+
+def test_modules_lists_every_record_with_what_it_declares() -> None:
+    from digipark.modules import MODULES
+
+    result = runner.invoke(cli.app, ["modules", "--markdown"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("| `")]
+    assert [line.split("`")[1] for line in lines] == [m.name for m in MODULES]
+    safety = next(line for line in lines if line.startswith("| `safety`"))
+    assert "/safety" in safety and "safety_risk_sensors" in safety and "digipark.safety.provides" in safety

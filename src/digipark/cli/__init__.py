@@ -1,4 +1,4 @@
-"""The `digipark` command: demo, serve, ingest, mqtt, db, users, import, export, audit and evaluate.
+"""The `digipark` command: demo, serve, ingest, mqtt, db, users, import, export, audit, evaluate and modules.
 
 Every command answers a domain error, a bad argument or an unreachable database with one line on stderr
 ("error: ...") and a non-zero exit code, never a traceback (`cli.errors`). Writes happen in one transaction with the
@@ -14,6 +14,7 @@ import typer
 
 from digipark.cli import audit, evaluation, ingest, migrations, registry, serving, users
 from digipark.cli.errors import EXIT_USAGE, CommandGroup, describe_error
+from digipark.cli.modules import modules
 from digipark.cli.options import command_group
 
 __all__ = ["app", "describe_error", "main"]
@@ -28,6 +29,7 @@ app.command()(ingest.ingest)
 app.command("import")(registry.import_rows)
 app.command("export")(registry.export_rows)
 app.command("evaluate")(evaluation.evaluate)
+app.command("modules")(modules)
 app.add_typer(migrations.db_app, name="db")
 app.add_typer(users.users_app, name="users")
 app.add_typer(audit.audit_app, name="audit")

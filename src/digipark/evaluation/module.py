@@ -18,6 +18,7 @@ MODULE = Module(
         Role.REVIEWER: frozenset({"evaluation.read"}),
     },
     catalog="evaluation",
+    provides="digipark.evaluation.provides",
     indicators={
         "asset_management": "digipark.evaluation.indicators:asset_management",
         "double_gigabit": "digipark.evaluation.indicators:double_gigabit",
