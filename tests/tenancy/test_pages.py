@@ -1,0 +1,111 @@
+"""Web pages (every record's `pages`) of another tenant's row, and pages without a login.
+
+`PAGE_OBJECTS` says how to make park A's row for every page route with a parameter; park B's users (and park A's
+other enterprise, for an enterprise's own rows) get 404, 403 or the login page, never the page. No page is shown
+without a login.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.conftest import World
+from tests.tenancy.api_alarms import al_alarm
+from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
+from tests.tenancy.api_environment import env_outlet
+from tests.tenancy.api_evaluation import evaluation_snapshot_id
+from tests.tenancy.api_registry import KINDS
+from tests.tenancy.api_safety import sf_danger, sf_incident_id, sf_photo_id
+from tests.tenancy.api_transformation import tf_assessment_id, tf_certificate_id, tf_evidence_id
+from tests.tenancy.helpers import B_ROLES, Ctx, enterprise_markers, page_denied, park_a_markers
+from tests.tenancy.records import OBJECT_PAGES, PAGE_ROUTES, route_id
+from tests.tenancy.table import made_by
+
+
+@dataclasses.dataclass(frozen=True)
+class PageObject:
+    """How to get a row of park A for a page route with a parameter. `private`: the row is enterprise 0's (or the
+    park staff's), so park A's other enterprise may not see it either; otherwise it is visible park-wide.
+    `every_park`: the parameter names no row (an indicator key): each park's users see their own park's page."""
+
+    ident: Callable[[Ctx], int | str]
+    private: bool = True
+    every_park: bool = False
+
+
+PAGE_OBJECTS: dict[str, PageObject] = {
+    "/telemetry/devices/{ident}": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
+    **{
+        f"/{spec.path}{suffix}": PageObject(
+            lambda ctx, spec=spec: spec.row(ctx.world.a), private="enterprise2" not in spec.readers
+        )
+        for spec in KINDS
+        for suffix in ("/{ident}", "/{ident}/edit")
+    },
+    "/enterprises/{ident}/archive": PageObject(lambda ctx: ctx.world.a.enterprise_ids[0]),
+    "/economy/statistics/{ident}": PageObject(statistic_id),
+    "/economy/chains/{ident}": PageObject(lambda ctx: economy_chain(ctx)["id"], private=False),
+    "/economy/leads/{ident}": PageObject(lead_id),
+    "/evaluation/snapshots/{ident}": PageObject(evaluation_snapshot_id),
+    "/evaluation/indicators/{key}": PageObject(lambda ctx: "statistics_reporting", private=False, every_park=True),
+    "/transformation/enterprises/{ident}": PageObject(lambda ctx: ctx.world.a.enterprise_ids[0]),
+    "/transformation/certificates/{ident}/file": PageObject(tf_certificate_id),
+    "/transformation/assessments/{ident}": PageObject(tf_assessment_id),
+    "/transformation/evidence/{ident}": PageObject(tf_evidence_id),
+    "/environment/outlets/{ident}": PageObject(env_outlet),
+    "/alarms/{ident}": PageObject(al_alarm),
+    "/energy/enterprises/{ident}": PageObject(lambda ctx: ctx.world.a.enterprise_ids[0]),
+    "/safety/risk-points/{ident}": PageObject(made_by("safety/risk-points")),
+    "/safety/hazard-sources/{ident}": PageObject(made_by("safety/hazard-sources")),
+    "/safety/hidden-dangers/{ident}": PageObject(sf_danger),
+    "/safety/incidents/{ident}": PageObject(sf_incident_id),
+    "/safety/incidents/{ident}/report": PageObject(sf_incident_id),
+    "/safety/photos/{ident}": PageObject(sf_photo_id),
+    "/safety/plans/{ident}": PageObject(made_by("safety/plans")),
+}
+
+
+def test_every_page_route_with_a_parameter_has_an_object(app_instance: Any) -> None:
+    missing = sorted(set(OBJECT_PAGES) - set(PAGE_OBJECTS))
+    assert not missing, f"page routes without a PageObject in tests/tenancy/test_pages.py: {missing}"
+    stale = sorted(set(PAGE_OBJECTS) - set(OBJECT_PAGES))
+    assert not stale, f"PAGE_OBJECTS names pages the records no longer declare: {stale}"
+
+
+@pytest.mark.parametrize("path", OBJECT_PAGES)
+def test_object_page_of_another_tenant_is_denied(path: str, client: TestClient, world: World, db: Session) -> None:
+    obj = PAGE_OBJECTS.get(path)
+    assert obj is not None, f"{path} has no PageObject in tests/tenancy/test_pages.py"
+    ctx = Ctx(client, world, db)
+    url = re.sub(r"\{[a-z_]+\}", str(obj.ident(ctx)), path)
+    own = ctx.as_a_admin("GET", url, follow_redirects=False)
+    # the object and its page are real (a snapshot's page sends to its park's evaluation)
+    assert own.status_code == 200 or (own.status_code == 303 and not page_denied(own)), (url, own.status_code)
+    if obj.every_park:
+        assert any(marker in own.text for marker in park_a_markers(ctx)), url  # else the marker check proves nothing
+    markers = enterprise_markers(db, world.a.enterprise_ids[0])
+    attackers = [("b", role) for role in B_ROLES]
+    if obj.private:
+        attackers.append(("a", "enterprise2"))
+    for park, role in attackers:
+        response = ctx.call("GET", url, role, park, follow_redirects=False)
+        if obj.every_park and response.status_code == 200:
+            assert not [m for m in park_a_markers(ctx) if m in response.text], (url, park, role)
+            continue
+        assert page_denied(response), (url, park, role, response.status_code, response.text[:500])
+        assert not [marker for marker in markers if marker in response.text], (url, park, role)
+
+
+@pytest.mark.parametrize("route", sorted(PAGE_ROUTES), ids=route_id)
+def test_page_without_a_login_is_never_shown(route: tuple[str, str], client: TestClient, world: World) -> None:
+    method, path = route
+    url = re.sub(r"\{[a-z_]+\}", "1", path)
+    response = client.request(method, url, follow_redirects=False)
+    assert page_denied(response) or response.status_code == 401, (route, response.status_code)
