@@ -10,25 +10,25 @@ from tests.tenancy.helpers import A_READ_ONLY_ROLES, API, NON_STAFF, Ctx, Exerci
 _NT = f"{API}/notices"
 
 
-def _nt_body(ctx: Ctx) -> dict[str, Any]:
+def nt_body(ctx: Ctx) -> dict[str, Any]:
     return {"title": f"停电通知{next_number(ctx, 'nt')}", "body": "明日二区停电。", "category": "outage"}
 
 
-def _nt_draft(ctx: Ctx) -> int:
-    response = ctx.as_a_admin("POST", _NT, json=_nt_body(ctx))
+def nt_draft(ctx: Ctx) -> int:
+    response = ctx.as_a_admin("POST", _NT, json=nt_body(ctx))
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 
 
-def _nt_published(ctx: Ctx) -> int:
-    ident = _nt_draft(ctx)
+def nt_published(ctx: Ctx) -> int:
+    ident = nt_draft(ctx)
     response = ctx.as_a_admin("POST", f"{_NT}/{ident}/publish")
     assert response.status_code == 200, response.text
     return ident
 
 
 def check_nt_unread(ctx: Ctx) -> None:
-    ident = _nt_published(ctx)
+    ident = nt_published(ctx)
     for park, role in all_attackers():
         response = ctx.call("GET", f"{_NT}/unread", role, park)
         assert response.status_code == 200, response.text
@@ -38,25 +38,25 @@ def check_nt_unread(ctx: Ctx) -> None:
 NOTICES: dict[tuple[str, str], Exercise] = {
     ("GET", f"{_NT}/unread"): check_nt_unread,
     ("POST", f"{_NT}/{{ident}}/publish"): lambda ctx: ident_action(
-        IdentAction("notices/{ident}/publish", _nt_draft, None), ctx
+        IdentAction("notices/{ident}/publish", nt_draft, None), ctx
     ),
     # every reader leaves its own receipt: only other parks are refused
     ("POST", f"{_NT}/{{ident}}/read"): lambda ctx: ident_action(
-        IdentAction("notices/{ident}/read", _nt_published, None, writers=frozenset(A_READ_ONLY_ROLES)), ctx
+        IdentAction("notices/{ident}/read", nt_published, None, writers=frozenset(A_READ_ONLY_ROLES)), ctx
     ),
     ("GET", f"{_NT}/{{ident}}/receipts"): lambda ctx: ident_view(
-        IdentView("notices/{ident}/receipts", _nt_published, reviewer_reads=False), ctx
+        IdentView("notices/{ident}/receipts", nt_published, reviewer_reads=False), ctx
     ),
 }
 add_resource(
     NOTICES,
     Resource(
         "notices",
-        _nt_body,
+        nt_body,
         {"title": "改名"},
         readers=NON_STAFF,
-        make_fn=_nt_published,
-        cross_creates=lambda ctx: [{**_nt_body(ctx), "park_id": ctx.world.a.park_id}],
+        make_fn=nt_published,
+        cross_creates=lambda ctx: [{**nt_body(ctx), "park_id": ctx.world.a.park_id}],
     ),
     "list create get patch delete",
 )

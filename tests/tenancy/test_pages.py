@@ -21,6 +21,7 @@ from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id
+from tests.tenancy.api_notices import nt_published
 from tests.tenancy.api_registry import KINDS
 from tests.tenancy.api_safety import sf_danger, sf_incident_id, sf_photo_id
 from tests.tenancy.api_transformation import tf_assessment_id, tf_certificate_id, tf_evidence_id
@@ -69,6 +70,9 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     "/safety/incidents/{ident}/report": PageObject(sf_incident_id),
     "/safety/photos/{ident}": PageObject(sf_photo_id),
     "/safety/plans/{ident}": PageObject(made_by("safety/plans")),
+    # a notice for everyone in park A: readable park-wide, editable by its staff only
+    "/notices/{ident}": PageObject(nt_published, private=False),
+    "/notices/{ident}/edit": PageObject(nt_published, private=False),
 }
 
 
