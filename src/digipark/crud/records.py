@@ -149,7 +149,7 @@ class RecordType(Generic[M]):
         columns = self.model.__table__.columns  # type: ignore[attr-defined]
         for key, value in values.items():
             if value is None and key in columns and not columns[key].nullable:
-                raise field_error(key, "may not be empty")
+                raise field_error(key, "required: may not be set to null")
 
     def _check_refs_and_unique(
         self, session: Session, scope: Scope, park_id: int, values: dict[str, Any], row: M | None
