@@ -23,8 +23,7 @@ from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_err
 from digipark.core.events import DomainEvent, queue_event
 from digipark.core.geo import polygon_area_m2
 from digipark.core.listing import ListQuery, ListSpec
-from digipark.crud import Owner, RecordType, park_owner
-from digipark.crud.records import park_of
+from digipark.crud import Owner, RecordType, park_of, park_owner
 from digipark.registry import schemas
 from digipark.registry.catalog import device_kind
 from digipark.registry.models import Building, Device, Enterprise, Floor, LandParcel, Park, Point, Room, Zone

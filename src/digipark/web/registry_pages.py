@@ -208,9 +208,8 @@ def self_service(page: Page, kind: Kind) -> bool:
 
 
 def may_edit(page: Page, kind: Kind, row: Any) -> bool:
-    permission = "enterprise.self_update" if self_service(page, kind) else f"{kind.name}.write"
     try:
-        page.scope.authorize_write_row(permission, row)
+        page.scope.authorize_write_row(kind.permission(page.scope), row)
     except PermissionDenied:
         return False
     return True
