@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
-from digipark.core.errors import NotFound, field_error
+from digipark.core.errors import Conflict, NotFound, field_error
 from digipark.core.listing import ListQuery, ListSpec
 
 M = TypeVar("M")
@@ -48,6 +48,13 @@ class RecordType(Generic[M]):
       an update (only the fields given); returns the values to store; raises `field_error` on bad input.
     - `before_create(session, scope, row)`: fills derived fields of the new row before it is stored.
     - `before_delete(session, scope, row)`: raises (e.g. `Conflict`) when the row may not be deleted.
+    - `after_create(session, scope, row, data)`, `after_update(session, scope, row, values)`,
+      `after_delete(session, scope, row)`: follow-ups of a write once it is flushed (events, dependent rows).
+    - `owner_fields`: the input fields naming the owner, which `owner` decides on create and an update never
+      changes (default: park and enterprise; a type whose enterprise is a plain, changeable field leaves it out).
+    - `refs`: reference fields (`{"zone_id": Zone}`) that must name a row of the new or updated row's park that
+      the caller can read (422 on the field otherwise).
+    - `unique`: fields whose value must be unique within a park (409 on the field, before the database says so).
     """
 
     name: str
@@ -62,6 +69,12 @@ class RecordType(Generic[M]):
     validate: Callable[[Session, Scope, dict[str, Any], M | None], dict[str, Any]] | None = None
     before_create: Callable[[Session, Scope, M], None] | None = None
     before_delete: Callable[[Session, Scope, M], None] | None = None
+    after_create: Callable[[Session, Scope, M, BaseModel], None] | None = None
+    after_update: Callable[[Session, Scope, M, dict[str, Any]], None] | None = None
+    after_delete: Callable[[Session, Scope, M], None] | None = None
+    owner_fields: frozenset[str] = OWNER_FIELDS
+    refs: Mapping[str, type[Any]] = dataclasses.field(default_factory=dict)
+    unique: tuple[str, ...] = ()
 
     def permission(self, scope: Scope) -> str:
         """The permission a write by `scope` needs."""
@@ -90,29 +103,35 @@ class RecordType(Generic[M]):
         scope.require(permission)
         park_id, enterprise_id = self.owner(session, scope, data)
         scope.authorize_write(permission, park_id=park_id, enterprise_id=enterprise_id)
-        values = data.model_dump(exclude=set(OWNER_FIELDS))
+        values = data.model_dump(exclude=set(self.owner_fields))
+        self._check_refs_and_unique(session, scope, park_id, values, None)
         if self.validate is not None:
             values = self.validate(session, scope, values, None)
         owner: dict[str, Any] = {"park_id": park_id}
         if hasattr(self.model, "enterprise_id"):
             owner["enterprise_id"] = enterprise_id
-        row = self.model(**owner, **values)
+        row = self.model(**{**values, **owner})
         if self.before_create is not None:
             self.before_create(session, scope, row)
         session.add(row)
         session.flush()
+        if self.after_create is not None:
+            self.after_create(session, scope, row, data)
         return row
 
     def update(self, session: Session, *, scope: Scope, ident: int, data: BaseModel) -> M:
         row = self.get(session, scope=scope, ident=ident)
         scope.authorize_write_row(self.permission(scope), row)
-        values = data.model_dump(exclude_unset=True, exclude=set(OWNER_FIELDS))
+        values = data.model_dump(exclude_unset=True, exclude=set(self.owner_fields))
         self._refuse_nulls(values)
+        self._check_refs_and_unique(session, scope, park_of(row), values, row)
         if self.validate is not None:
             values = self.validate(session, scope, values, row)
         for key, value in values.items():
             setattr(row, key, value)
         session.flush()
+        if self.after_update is not None:
+            self.after_update(session, scope, row, values)
         return row
 
     def delete(self, session: Session, *, scope: Scope, ident: int) -> None:
@@ -122,10 +141,40 @@ class RecordType(Generic[M]):
             self.before_delete(session, scope, row)
         session.delete(row)
         session.flush()
+        if self.after_delete is not None:
+            self.after_delete(session, scope, row)
 
     def _refuse_nulls(self, values: dict[str, Any]) -> None:
         """An update may not clear a field the table requires (422 with the field, not an integrity error)."""
         columns = self.model.__table__.columns  # type: ignore[attr-defined]
         for key, value in values.items():
             if value is None and key in columns and not columns[key].nullable:
-                raise field_error(key, "may not be empty")
+                raise field_error(key, "required: may not be set to null")
+
+    def _check_refs_and_unique(
+        self, session: Session, scope: Scope, park_id: int, values: dict[str, Any], row: M | None
+    ) -> None:
+        for field, target_model in self.refs.items():
+            ident = values.get(field)
+            if ident is None:
+                continue
+            target = session.scalar(scope.readable(target_model).where(target_model.id == ident))
+            if target is None or park_of(target) != park_id:
+                raise field_error(field, f"no {target_model.__tablename__} {ident} in this park")
+        model: Any = self.model
+        for field in self.unique:
+            if values.get(field) is None:
+                continue
+            stmt = select(model.id).where(model.park_id == park_id, getattr(model, field) == values[field])
+            if row is not None:
+                stmt = stmt.where(model.id != cast(Any, row).id)
+            if session.scalar(stmt) is not None:
+                raise Conflict(
+                    f"{self.name} with {field} {values[field]!r} already exists in this park",
+                    errors=[{"field": field, "reason": "already exists"}],
+                )
+
+
+def park_of(row: Any) -> int:
+    """The park a row belongs to (a park row is its own)."""
+    return getattr(row, getattr(type(row), "__park_column__", "park_id"))  # type: ignore[no-any-return]

@@ -1,4 +1,5 @@
-"""Registry REST API: the same list/get/create/update/delete, export and import for every kind."""
+"""Registry REST API: the derived list/get/create/update/delete of every kind (`digipark.crud.routes`), its
+Excel export and import, device tokens and an enterprise's units."""
 
 from enum import Enum
 from typing import Annotated, Any
@@ -9,61 +10,46 @@ from pydantic import BaseModel
 
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.errors import NotFound
-from digipark.core.listing import ListQuery, Page, page_of
+from digipark.core.listing import ListQuery
+from digipark.crud.routes import OPERATIONS, add_routes
 from digipark.registry import excel, schemas, service
 from digipark.registry.service import KINDS
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 
+PATHS = {
+    "park": "parks",
+    "zone": "zones",
+    "land_parcel": "land-parcels",
+    "building": "buildings",
+    "floor": "floors",
+    "room": "rooms",
+    "enterprise": "enterprises",
+    "device": "devices",
+    "point": "points",
+}
+
+# path, create schema (None: the API does not create the kind), update schema and read schema of every kind
 ROUTES: dict[str, tuple[str, type[BaseModel] | None, type[BaseModel], type[BaseModel]]] = {
-    "park": ("parks", None, schemas.ParkUpdate, schemas.ParkRead),
-    "zone": ("zones", schemas.ZoneCreate, schemas.ZoneUpdate, schemas.ZoneRead),
-    "land_parcel": ("land-parcels", schemas.LandParcelCreate, schemas.LandParcelUpdate, schemas.LandParcelRead),
-    "building": ("buildings", schemas.BuildingCreate, schemas.BuildingUpdate, schemas.BuildingRead),
-    "floor": ("floors", schemas.FloorCreate, schemas.FloorUpdate, schemas.FloorRead),
-    "room": ("rooms", schemas.RoomCreate, schemas.RoomUpdate, schemas.RoomRead),
-    "enterprise": ("enterprises", schemas.EnterpriseCreate, schemas.EnterpriseUpdate, schemas.EnterpriseRead),
-    "device": ("devices", schemas.DeviceCreate, schemas.DeviceUpdate, schemas.DeviceRead),
-    "point": ("points", schemas.PointCreate, schemas.PointUpdate, schemas.PointRead),
+    key: (
+        path,
+        KINDS[key].create_schema if service.creatable(KINDS[key]) else None,
+        KINDS[key].update_schema,
+        KINDS[key].read_schema,
+    )
+    for key, path in PATHS.items()
 }
 
 IdPathParam = Path(ge=1, le=2**31 - 1)
 
 
 def _register(key: str) -> None:
-    path, create_schema, update_schema, read_schema = ROUTES[key]
+    path = PATHS[key]
     kind = KINDS[key]
     list_params = kind.list_spec.dependency()
     tag: list[str | Enum] = [f"registry: {path}"]
-
-    @router.get(f"/{path}", response_model=Page[read_schema], operation_id=f"list_{key}", tags=tag)  # type: ignore[valid-type]
-    def list_rows(db: DbSession, scope: CurrentScope, query: Annotated[ListQuery, Depends(list_params)]) -> Any:
-        rows, total = service.list(db, scope=scope, kind=kind, query=query)
-        return page_of(rows, total, query)
-
-    @router.get(f"/{path}/{{ident}}", response_model=read_schema, operation_id=f"get_{key}", tags=tag)
-    def get_row(ident: Annotated[int, IdPathParam], db: DbSession, scope: CurrentScope) -> Any:
-        return service.get(db, scope=scope, kind=kind, ident=ident)
-
-    if create_schema is not None:
-
-        @router.post(f"/{path}", response_model=read_schema, status_code=201, operation_id=f"create_{key}", tags=tag)
-        def create_row(data: create_schema, db: DbSession, scope: CurrentScope) -> Any:  # type: ignore[valid-type]
-            return service.create(db, scope=scope, kind=kind, data=data)
-
-        @router.delete(f"/{path}/{{ident}}", status_code=204, operation_id=f"delete_{key}", tags=tag)
-        def delete_row(ident: Annotated[int, IdPathParam], db: DbSession, scope: CurrentScope) -> Response:
-            service.delete(db, scope=scope, kind=kind, ident=ident)
-            return Response(status_code=204)
-
-    @router.patch(f"/{path}/{{ident}}", response_model=read_schema, operation_id=f"update_{key}", tags=tag)
-    def update_row(
-        ident: Annotated[int, IdPathParam],
-        data: update_schema,  # type: ignore[valid-type]
-        db: DbSession,
-        scope: CurrentScope,
-    ) -> Any:
-        return service.update(db, scope=scope, kind=kind, ident=ident, data=data)
+    operations = OPERATIONS if service.creatable(kind) else ("list", "get", "update")
+    add_routes(router, kind, f"/{path}", tags=tag, operations=operations)
 
     if key in excel.EXCEL_KINDS:
 

@@ -1,7 +1,7 @@
 """Registry behaviour: list, get, create, update and delete of every kind of registry row, within a scope.
 
-The kinds share one implementation driven by `KINDS`; what differs per kind (owner taken from a parent,
-derived fields, catalogue points) is in the small hooks below.
+Each kind is a derived record type (`digipark.crud.RecordType`) in `KINDS`; what differs per kind (owner taken
+from a parent, derived fields, catalogue points, rows still in use) is in the small hooks below.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_err
 from digipark.core.events import DomainEvent, queue_event
 from digipark.core.geo import polygon_area_m2
 from digipark.core.listing import ListQuery, ListSpec
+from digipark.crud import Owner, RecordType, park_of, park_owner
+from digipark.registry import schemas
 from digipark.registry.catalog import device_kind
 from digipark.registry.models import Building, Device, Enterprise, Floor, LandParcel, Park, Point, Room, Zone
 
@@ -36,18 +38,27 @@ class RegistryChanged(DomainEvent):
     row_id: int
 
 
-@dataclasses.dataclass(frozen=True)
-class Kind:
-    key: str
-    model: type[Any]
-    list_spec: ListSpec
-    # reference fields that must point at a row of the same park, visible to the caller
-    refs: dict[str, type[Any]] = dataclasses.field(default_factory=dict)
-    # the field naming the parent row whose park (and enterprise) the new row inherits
-    parent: tuple[str, type[Any]] | None = None
-    # fields whose value must be unique within a park, checked up front for a clear error
-    unique: tuple[str, ...] = ()
-    creatable: bool = True
+Kind = RecordType[Any]
+"""A kind of registry row: a derived record type (`digipark.crud`)."""
+
+# Kinds whose rows the platform operator creates and deletes (CLI, demo); the API only reads and updates them.
+OPERATOR_KINDS = frozenset({"park"})
+
+# Rows that a database cascade would delete, or SET NULL would silently unlink, without an audit entry:
+# deleting their parent is refused (409) until they are removed or moved.
+DEPENDENTS: dict[str, tuple[tuple[type[Any], str], ...]] = {
+    "zone": ((LandParcel, "zone_id"), (Building, "zone_id")),
+    "land_parcel": ((Building, "parcel_id"),),
+    "building": ((Floor, "building_id"), (Room, "building_id"), (Device, "building_id")),
+    "floor": ((Room, "floor_id"),),
+    "room": ((Device, "room_id"),),
+    "enterprise": ((Room, "enterprise_id"), (Device, "enterprise_id"), (Point, "enterprise_id")),
+}
+
+
+def creatable(kind: Kind) -> bool:
+    """Whether rows of `kind` are created (and deleted) through the API."""
+    return kind.name not in OPERATOR_KINDS
 
 
 def _spec(model: type[Any], filters: tuple[str, ...], search: tuple[str, ...], sort: tuple[str, ...]) -> ListSpec:
@@ -58,19 +69,205 @@ def _spec(model: type[Any], filters: tuple[str, ...], search: tuple[str, ...], s
     )
 
 
+# -- owners of new rows --------------------------------------------------------------------------------------------
+def _operator_only(session: Session, scope: Scope, data: BaseModel) -> Owner:
+    raise PermissionDenied("park records are created by the platform operator (CLI)")
+
+
+def _park_and_enterprise(session: Session, scope: Scope, data: BaseModel) -> Owner:
+    """The park the input names (or the caller's), and the enterprise the input names."""
+    return scope.acting_write_park(getattr(data, "park_id", None)), getattr(data, "enterprise_id", None)
+
+
+def _enterprise_owner(session: Session, scope: Scope, data: BaseModel) -> Owner:
+    scope.require("enterprise.write")  # enterprises update themselves; only the park registers one
+    return park_owner(session, scope, data)
+
+
+def _parent(session: Session, scope: Scope, field: str, model: type[Any], ident: int) -> Any:
+    parent = session.scalar(scope.readable(model).where(model.id == ident))
+    if parent is None:
+        raise field_error(field, f"no {model.__tablename__} {ident} visible to you")
+    return parent
+
+
+def _floor_owner(session: Session, scope: Scope, data: BaseModel) -> Owner:
+    level: int = data.level  # type: ignore[attr-defined]
+    building = _parent(session, scope, "building_id", Building, data.building_id)  # type: ignore[attr-defined]
+    if not -10 <= level <= building.floors or level == 0:
+        raise field_error("level", f"building {building.code} has floors 1..{building.floors} (and basements -1..-10)")
+    return building.park_id, None
+
+
+def _room_owner(session: Session, scope: Scope, data: BaseModel) -> Owner:
+    floor = _parent(session, scope, "floor_id", Floor, data.floor_id)  # type: ignore[attr-defined]
+    return floor.park_id, data.enterprise_id  # type: ignore[attr-defined]
+
+
+def _point_owner(session: Session, scope: Scope, data: BaseModel) -> Owner:
+    device = _parent(session, scope, "device_id", Device, data.device_id)  # type: ignore[attr-defined]
+    return device.park_id, device.enterprise_id
+
+
+# -- checks and derived values ------------------------------------------------------------------------------------
+RANGES = (("lease_start", "lease_end"), ("lease_from", "lease_to"), ("valid_min", "valid_max"))
+
+
+def _ordered_ranges(session: Session, scope: Scope, values: dict[str, Any], row: Any) -> dict[str, Any]:
+    """An update may not leave a range's end below its start (a create's schema checks its own input)."""
+    if row is not None:
+        for start, end in RANGES:
+            low = values[start] if start in values else getattr(row, start, None)
+            high = values[end] if end in values else getattr(row, end, None)
+            if low is not None and high is not None and high < low:
+                raise field_error(end, f"must not be below {start}")
+    return values
+
+
+def _area_from_geometry(session: Session, scope: Scope, values: dict[str, Any], row: Any) -> dict[str, Any]:
+    if values.get("geometry") and not values.get("area_m2"):
+        values["area_m2"] = round(polygon_area_m2(values["geometry"]), 1)
+    return _ordered_ranges(session, scope, values, row)
+
+
+def _parcel_area(session: Session, scope: Scope, values: dict[str, Any], row: Any) -> dict[str, Any]:
+    values = _area_from_geometry(session, scope, values, row)
+    if "area_m2" in values and values["area_m2"] is None:
+        raise field_error("area_m2", "give area_m2 or a geometry to compute it from")
+    return values
+
+
+def _enterprise_fields(session: Session, scope: Scope, values: dict[str, Any], row: Any) -> dict[str, Any]:
+    if row is not None and scope.own_enterprise_only:
+        forbidden = sorted(set(values) - ENTERPRISE_SELF_FIELDS)
+        if forbidden:
+            raise PermissionDenied(f"an enterprise may not change {', '.join(forbidden)}; ask the park operator")
+    return values
+
+
+def _device_defaults(session: Session, scope: Scope, values: dict[str, Any], row: Any) -> dict[str, Any]:
+    if row is None:
+        values.pop("create_points", None)
+        catalogue = device_kind(values["kind"])
+        assert catalogue is not None  # validated by the schema
+        values["protocol"] = values.get("protocol") or catalogue.protocol
+        values["token"] = secrets.token_urlsafe(24)
+    return _ordered_ranges(session, scope, values, row)
+
+
+def _room_in_floors_building(session: Session, scope: Scope, row: Room) -> None:
+    row.building_id = session.get_one(Floor, row.floor_id).building_id
+
+
+def _enterprise_permission(scope: Scope) -> str:
+    return "enterprise.self_update" if scope.own_enterprise_only else "enterprise.write"
+
+
+# -- follow-ups of writes -----------------------------------------------------------------------------------------
+def _created(session: Session, scope: Scope, row: Any, data: BaseModel) -> None:
+    queue_event(session, RegistryChanged(park_id=park_of(row), kind=row.__tablename__, action="create", row_id=row.id))
+
+
+def _updated(session: Session, scope: Scope, row: Any, values: dict[str, Any]) -> None:
+    queue_event(session, RegistryChanged(park_id=park_of(row), kind=row.__tablename__, action="update", row_id=row.id))
+
+
+def _deleted(session: Session, scope: Scope, row: Any) -> None:
+    queue_event(session, RegistryChanged(park_id=park_of(row), kind=row.__tablename__, action="delete", row_id=row.id))
+
+
+def _device_created(session: Session, scope: Scope, row: Device, data: BaseModel) -> None:
+    if getattr(data, "create_points", False):
+        _create_catalogue_points(session, row)
+    _created(session, scope, row, data)
+
+
+def _device_updated(session: Session, scope: Scope, row: Device, values: dict[str, Any]) -> None:
+    if "enterprise_id" in values:
+        for point in session.scalars(select(Point).where(Point.device_id == row.id)):  # through the ORM: audited
+            point.enterprise_id = row.enterprise_id
+        session.flush()
+    _updated(session, scope, row, values)
+
+
+def _refuse_if_in_use(session: Session, scope: Scope, row: Any) -> None:
+    used_by: builtins.list[str] = []
+    for model, column in DEPENDENTS.get(row.__tablename__, ()):
+        n = session.scalar(select(func.count()).select_from(model).where(getattr(model, column) == row.id)) or 0
+        if n:
+            used_by.append(f"{n} {model.__tablename__}")
+    if used_by:
+        raise Conflict(
+            f"{row.__tablename__} {row.id} is still used by {', '.join(used_by)}; remove or move them first",
+            errors=[{"field": "id", "reason": f"in use by {', '.join(used_by)}"}],
+        )
+
+
+def _park_kept(session: Session, scope: Scope, row: Park) -> None:
+    raise PermissionDenied("park records cannot be deleted through the API")
+
+
+def _enterprise_deletable(session: Session, scope: Scope, row: Enterprise) -> None:
+    scope.authorize_write_row("enterprise.write", row)  # an enterprise may update itself, never delete itself
+    _refuse_if_in_use(session, scope, row)
+
+
+def _device_deletable(session: Session, scope: Scope, row: Device) -> None:
+    _refuse_if_in_use(session, scope, row)
+    for point in session.scalars(select(Point).where(Point.device_id == row.id)):
+        session.delete(point)
+    session.flush()  # points first: the unit of work does not know they depend on the device
+
+
+def _kind(
+    name: str,
+    model: type[Any],
+    schemas_: tuple[type[BaseModel], type[BaseModel], type[BaseModel]],
+    list_spec: ListSpec,
+    **hooks: Any,
+) -> Kind:
+    create_schema, update_schema, read_schema = schemas_
+    hooks.setdefault("write_permission", f"{name}.write")
+    hooks.setdefault("validate", _ordered_ranges)
+    hooks.setdefault("before_delete", _refuse_if_in_use)
+    hooks.setdefault("after_create", _created)
+    hooks.setdefault("after_update", _updated)
+    return RecordType(
+        name=name,
+        model=model,
+        create_schema=create_schema,
+        update_schema=update_schema,
+        read_schema=read_schema,
+        list_spec=list_spec,
+        after_delete=_deleted,
+        owner_fields=frozenset({"park_id"}),
+        **hooks,
+    )
+
+
 KINDS: dict[str, Kind] = {
-    kind.key: kind
+    kind.name: kind
     for kind in (
-        Kind("park", Park, _spec(Park, ("code", "region_code"), ("name", "code"), ("code", "name")), creatable=False),
-        Kind(
+        _kind(
+            "park",
+            Park,
+            (schemas.ParkUpdate, schemas.ParkUpdate, schemas.ParkRead),  # no create schema: see OPERATOR_KINDS
+            _spec(Park, ("code", "region_code"), ("name", "code"), ("code", "name")),
+            owner=_operator_only,
+            before_delete=_park_kept,
+        ),
+        _kind(
             "zone",
             Zone,
+            (schemas.ZoneCreate, schemas.ZoneUpdate, schemas.ZoneRead),
             _spec(Zone, ("park_id", "code", "function"), ("name", "code"), ("code", "name")),
             unique=("code",),
+            validate=_area_from_geometry,
         ),
-        Kind(
+        _kind(
             "land_parcel",
             LandParcel,
+            (schemas.LandParcelCreate, schemas.LandParcelUpdate, schemas.LandParcelRead),
             _spec(
                 LandParcel,
                 ("park_id", "zone_id", "code", "land_use"),
@@ -79,10 +276,12 @@ KINDS: dict[str, Kind] = {
             ),
             refs={"zone_id": Zone},
             unique=("code",),
+            validate=_parcel_area,
         ),
-        Kind(
+        _kind(
             "building",
             Building,
+            (schemas.BuildingCreate, schemas.BuildingUpdate, schemas.BuildingRead),
             _spec(
                 Building,
                 ("park_id", "zone_id", "parcel_id", "code", "use", "gigabit_fibre", "coverage_5g"),
@@ -92,15 +291,17 @@ KINDS: dict[str, Kind] = {
             refs={"zone_id": Zone, "parcel_id": LandParcel},
             unique=("code",),
         ),
-        Kind(
+        _kind(
             "floor",
             Floor,
+            (schemas.FloorCreate, schemas.FloorUpdate, schemas.FloorRead),
             _spec(Floor, ("park_id", "building_id", "level"), ("name",), ("level",)),
-            parent=("building_id", Building),
+            owner=_floor_owner,
         ),
-        Kind(
+        _kind(
             "room",
             Room,
+            (schemas.RoomCreate, schemas.RoomUpdate, schemas.RoomRead),
             _spec(
                 Room,
                 ("park_id", "building_id", "floor_id", "enterprise_id", "use"),
@@ -108,11 +309,13 @@ KINDS: dict[str, Kind] = {
                 ("code", "area_m2", "lease_to"),
             ),
             refs={"enterprise_id": Enterprise},
-            parent=("floor_id", Floor),
+            owner=_room_owner,
+            before_create=_room_in_floors_building,
         ),
-        Kind(
+        _kind(
             "enterprise",
             Enterprise,
+            (schemas.EnterpriseCreate, schemas.EnterpriseUpdate, schemas.EnterpriseRead),
             _spec(
                 Enterprise,
                 ("park_id", "uscc", "industry_code", "above_scale", "industrial", "status"),
@@ -120,10 +323,15 @@ KINDS: dict[str, Kind] = {
                 ("name", "industry_code", "employees", "registered_capital_wan_yuan", "established_on"),
             ),
             unique=("uscc",),
+            write_permission=_enterprise_permission,
+            owner=_enterprise_owner,
+            validate=_enterprise_fields,
+            before_delete=_enterprise_deletable,
         ),
-        Kind(
+        _kind(
             "device",
             Device,
+            (schemas.DeviceCreate, schemas.DeviceUpdate, schemas.DeviceRead),
             _spec(
                 Device,
                 ("park_id", "enterprise_id", "building_id", "kind", "status", "protocol", "code"),
@@ -132,17 +340,23 @@ KINDS: dict[str, Kind] = {
             ),
             refs={"enterprise_id": Enterprise, "building_id": Building, "room_id": Room},
             unique=("code",),
+            owner=_park_and_enterprise,
+            validate=_device_defaults,
+            before_delete=_device_deletable,
+            after_create=_device_created,
+            after_update=_device_updated,
         ),
-        Kind(
+        _kind(
             "point",
             Point,
+            (schemas.PointCreate, schemas.PointUpdate, schemas.PointRead),
             _spec(
                 Point,
                 ("park_id", "enterprise_id", "device_id", "key", "quantity", "device_class"),
                 ("name", "key"),
                 ("key", "quantity", "device_id"),
             ),
-            parent=("device_id", Device),
+            owner=_point_owner,
         ),
     )
 }
@@ -175,95 +389,33 @@ def kind_or_raise(key: str) -> Kind:
         raise NotFound(f"unknown registry kind {key!r}") from None
 
 
+# The generic operations by kind, for callers that choose the kind at run time (pages, Excel, other domains).
 def list(session: Session, *, scope: Scope, kind: Kind, query: ListQuery) -> tuple[builtins.list[Row], int]:
-    return kind.list_spec.apply(session, scope.readable(kind.model), query)
+    return kind.list(session, scope=scope, query=query)
 
 
 def all_rows(session: Session, *, scope: Scope, kind: Kind, query: ListQuery) -> builtins.list[Row]:
-    return kind.list_spec.all_rows(session, scope.readable(kind.model), query)
+    return kind.list_spec.all_rows(session, kind.readable(scope), query)
 
 
 def get(session: Session, *, scope: Scope, kind: Kind, ident: int) -> Row:
-    return scope.get_or_404(session, kind.model, ident)
-
-
-def _visible_ref(session: Session, scope: Scope, field: str, model: type[Any], ident: int, park_id: int) -> Row:
-    row = session.scalar(scope.readable(model).where(model.id == ident))
-    owner_park = getattr(row, getattr(model, "__park_column__", "park_id"), None) if row is not None else None
-    if row is None or owner_park != park_id:
-        raise field_error(field, f"no {model.__tablename__} {ident} in this park")
-    return row
-
-
-def _check_unique(session: Session, kind: Kind, park_id: int, values: dict[str, Any], ident: int | None) -> None:
-    for field in kind.unique:
-        if field not in values or values[field] is None:
-            continue
-        stmt = select(kind.model.id).where(kind.model.park_id == park_id, getattr(kind.model, field) == values[field])
-        if ident is not None:
-            stmt = stmt.where(kind.model.id != ident)
-        if session.scalar(stmt) is not None:
-            raise Conflict(
-                f"{kind.key} with {field} {values[field]!r} already exists in this park",
-                errors=[{"field": field, "reason": "already exists"}],
-            )
-
-
-def _derive(kind: Kind, values: dict[str, Any]) -> None:
-    geometry_field = {"zone": "geometry", "land_parcel": "geometry", "building": "footprint"}.get(kind.key)
-    if geometry_field and values.get(geometry_field) and not values.get("area_m2") and kind.key != "building":
-        values["area_m2"] = round(polygon_area_m2(values[geometry_field]), 1)
-    if kind.key == "land_parcel" and values.get("area_m2") is None and "area_m2" in values:
-        raise field_error("area_m2", "give area_m2 or a geometry to compute it from")
-
-
-def _owner_from_parent(session: Session, scope: Scope, kind: Kind, values: dict[str, Any]) -> tuple[int, int | None]:
-    assert kind.parent is not None
-    field, model = kind.parent
-    parent = session.scalar(scope.readable(model).where(model.id == values[field]))
-    if parent is None:
-        raise field_error(field, f"no {model.__tablename__} {values[field]} visible to you")
-    if kind.key == "floor" and (not -10 <= values["level"] <= parent.floors or values["level"] == 0):
-        raise field_error("level", f"building {parent.code} has floors 1..{parent.floors} (and basements -1..-10)")
-    if kind.key == "room":
-        values["building_id"] = parent.building_id
-    return parent.park_id, getattr(parent, "enterprise_id", None)
+    return kind.get(session, scope=scope, ident=ident)
 
 
 def create(session: Session, *, scope: Scope, kind: Kind, data: BaseModel) -> Row:
-    if not kind.creatable:
-        raise PermissionDenied(f"{kind.key} records are created by the platform operator (CLI)")
-    values = data.model_dump(exclude={"create_points"})
-    if kind.parent is not None:
-        park_id, enterprise_id = _owner_from_parent(session, scope, kind, values)
-        values["park_id"] = park_id
-        if kind.key == "point":
-            values["enterprise_id"] = enterprise_id
-    else:
-        scope.require(f"{kind.key}.write")  # a role that may not write is refused before being asked which park
-        values["park_id"] = scope.acting_write_park(values.get("park_id"))
-    park_id = values["park_id"]
-    scope.authorize_write(f"{kind.key}.write", park_id=park_id, enterprise_id=values.get("enterprise_id"))
-    for field, model in kind.refs.items():
-        if values.get(field) is not None:
-            _visible_ref(session, scope, field, model, values[field], park_id)
-    _check_unique(session, kind, park_id, values, None)
-    _derive(kind, values)
-    if kind.key == "device":
-        catalogue = device_kind(values["kind"])
-        assert catalogue is not None  # validated by the schema
-        values["protocol"] = values.get("protocol") or catalogue.protocol
-        values["token"] = secrets.token_urlsafe(24)
-    row = kind.model(**values)
-    session.add(row)
-    session.flush()
-    if kind.key == "device" and getattr(data, "create_points", False):
-        _create_catalogue_points(session, row)
-    queue_event(session, RegistryChanged(park_id=park_id, kind=kind.key, action="create", row_id=row.id))
-    return row
+    return kind.create(session, scope=scope, data=data)
+
+
+def update(session: Session, *, scope: Scope, kind: Kind, ident: int, data: BaseModel) -> Row:
+    return kind.update(session, scope=scope, ident=ident, data=data)
+
+
+def delete(session: Session, *, scope: Scope, kind: Kind, ident: int) -> None:
+    kind.delete(session, scope=scope, ident=ident)
 
 
 def _create_catalogue_points(session: Session, device: Device) -> None:
+
     catalogue = device_kind(device.kind)
     assert catalogue is not None
     for description in catalogue.points:
@@ -284,81 +436,6 @@ def _create_catalogue_points(session: Session, device: Device) -> None:
             )
         )
     session.flush()
-
-
-def update(session: Session, *, scope: Scope, kind: Kind, ident: int, data: BaseModel) -> Row:
-    row = get(session, scope=scope, kind=kind, ident=ident)
-    values = data.model_dump(exclude_unset=True)
-    columns = kind.model.__table__.columns
-    for field, value in values.items():  # an explicit null may only clear an optional field
-        if value is None and field in columns and not columns[field].nullable:
-            raise field_error(field, "required: may not be set to null")
-    if kind.key == "enterprise" and scope.own_enterprise_only:
-        forbidden = sorted(set(values) - ENTERPRISE_SELF_FIELDS)
-        if forbidden:
-            raise PermissionDenied(f"an enterprise may not change {', '.join(forbidden)}; ask the park operator")
-        scope.authorize_write_row("enterprise.self_update", row)
-    else:
-        scope.authorize_write_row(f"{kind.key}.write", row)
-    park_id = row.park_id if kind.key != "park" else row.id
-    for field, model in kind.refs.items():
-        if values.get(field) is not None:
-            _visible_ref(session, scope, field, model, values[field], park_id)
-    _check_unique(session, kind, park_id, values, row.id)
-    merged = {**{c: getattr(row, c) for c in values}, **values}
-    _derive(kind, merged)
-    for field, value in merged.items():
-        setattr(row, field, value)
-    for start, end in (("lease_start", "lease_end"), ("lease_from", "lease_to"), ("valid_min", "valid_max")):
-        low, high = getattr(row, start, None), getattr(row, end, None)
-        if low is not None and high is not None and high < low:
-            raise field_error(end, f"must not be below {start}")
-    if kind.key == "device" and "enterprise_id" in values:
-        for point in session.scalars(select(Point).where(Point.device_id == row.id)):  # through the ORM: audited
-            point.enterprise_id = row.enterprise_id
-    session.flush()
-    queue_event(session, RegistryChanged(park_id=park_id, kind=kind.key, action="update", row_id=row.id))
-    return row
-
-
-# Rows that a database cascade would delete, or SET NULL would silently unlink, without an audit entry:
-# deleting their parent is refused (409) until they are removed or moved.
-DEPENDENTS: dict[str, tuple[tuple[type[Any], str], ...]] = {
-    "zone": ((LandParcel, "zone_id"), (Building, "zone_id")),
-    "land_parcel": ((Building, "parcel_id"),),
-    "building": ((Floor, "building_id"), (Room, "building_id"), (Device, "building_id")),
-    "floor": ((Room, "floor_id"),),
-    "room": ((Device, "room_id"),),
-    "enterprise": ((Room, "enterprise_id"), (Device, "enterprise_id"), (Point, "enterprise_id")),
-}
-
-
-def _refuse_if_in_use(session: Session, kind: Kind, row: Row) -> None:
-    used_by: builtins.list[str] = []
-    for model, column in DEPENDENTS.get(kind.key, ()):
-        n = session.scalar(select(func.count()).select_from(model).where(getattr(model, column) == row.id)) or 0
-        if n:
-            used_by.append(f"{n} {model.__tablename__}")
-    if used_by:
-        raise Conflict(
-            f"{kind.key} {row.id} is still used by {', '.join(used_by)}; remove or move them first",
-            errors=[{"field": "id", "reason": f"in use by {', '.join(used_by)}"}],
-        )
-
-
-def delete(session: Session, *, scope: Scope, kind: Kind, ident: int) -> None:
-    if not kind.creatable:
-        raise PermissionDenied(f"{kind.key} records cannot be deleted through the API")
-    row = get(session, scope=scope, kind=kind, ident=ident)
-    scope.authorize_write_row(f"{kind.key}.write", row)
-    _refuse_if_in_use(session, kind, row)
-    if kind.key == "device":
-        for point in session.scalars(select(Point).where(Point.device_id == row.id)):
-            session.delete(point)
-        session.flush()  # points first: the unit of work does not know they depend on the device
-    session.delete(row)
-    session.flush()
-    queue_event(session, RegistryChanged(park_id=row.park_id, kind=kind.key, action="delete", row_id=ident))
 
 
 def device_token(session: Session, *, scope: Scope, ident: int) -> str:

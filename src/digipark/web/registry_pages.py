@@ -195,8 +195,8 @@ def label(page: Page, field: str) -> str:
 def may_create(page: Page, kind: Kind) -> bool:
     """Whether the user may add a record of `kind` to the park the pages act in."""
     return (
-        kind.creatable
-        and page.scope.can(f"{kind.key}.write")
+        service.creatable(kind)
+        and page.scope.can(f"{kind.name}.write")
         and page.park is not None
         and page.park.id in page.scope.write_parks
     )
@@ -204,13 +204,12 @@ def may_create(page: Page, kind: Kind) -> bool:
 
 def self_service(page: Page, kind: Kind) -> bool:
     """An enterprise user editing its own enterprise: only ENTERPRISE_SELF_FIELDS."""
-    return kind.key == "enterprise" and page.scope.own_enterprise_only
+    return kind.name == "enterprise" and page.scope.own_enterprise_only
 
 
 def may_edit(page: Page, kind: Kind, row: Any) -> bool:
-    permission = "enterprise.self_update" if self_service(page, kind) else f"{kind.key}.write"
     try:
-        page.scope.authorize_write_row(permission, row)
+        page.scope.authorize_write_row(kind.permission(page.scope), row)
     except PermissionDenied:
         return False
     return True
@@ -241,11 +240,11 @@ def _filter_widgets(
         widget: dict[str, Any] = {"name": name, "label": label(page, name), "value": value, "choices": []}
         if _python_type(column) is bool:
             widget["choices"] = [Choice("true", page.gettext("Yes")), Choice("false", page.gettext("No"))]
-        elif name == "kind" and kind.key == "device":
+        elif name == "kind" and kind.name == "device":
             widget["choices"] = _device_kind_choices(page)
-        elif (kind.key, name) in VALUE_LABELS:
-            widget["choices"] = _value_choices(page, kind.key, name)
-            if value and value not in VALUE_LABELS[(kind.key, name)]:
+        elif (kind.name, name) in VALUE_LABELS:
+            widget["choices"] = _value_choices(page, kind.name, name)
+            if value and value not in VALUE_LABELS[(kind.name, name)]:
                 widget["choices"].append(Choice(value, value))
         widgets.append(widget)
     return widgets, chips
@@ -285,7 +284,7 @@ def list_page(page: Page, kind: Kind) -> HTMLResponse:
     query = kind.list_spec.parse_query(asked)
     rows, total = service.list(page.db, scope=page.scope, kind=kind, query=query)
     refs = Refs(page)
-    columns = COLUMNS[kind.key]
+    columns = COLUMNS[kind.name]
     sortable = kind.list_spec.sort_fields()
     sort = query.sort or ""
     headers = []
@@ -298,19 +297,19 @@ def list_page(page: Page, kind: Kind) -> HTMLResponse:
     widgets, chips = _filter_widgets(page, kind, raw, refs)
     last_page = max(1, math.ceil(total / query.page_size))
     export_params = urlencode({k: v for k, v in asked.items() if k not in ("page", "page_size") and v})
-    path = ROUTES[kind.key][0]
+    path = ROUTES[kind.name][0]
     exports = None
-    if kind.key in EXCEL_KINDS:
+    if kind.name in EXCEL_KINDS:
         suffix = f"?{export_params}" if export_params else ""
         exports = {"xlsx": f"/api/v1/{path}.xlsx{suffix}", "csv": f"/api/v1/{path}.csv{suffix}"}
     return page.render(
         "registry/list.html",
         {
-            "kind": kind.key,
-            "title": KIND_TITLES[kind.key][0],
-            "path": kind_path(kind.key),
+            "kind": kind.name,
+            "title": KIND_TITLES[kind.name][0],
+            "path": kind_path(kind.name),
             "headers": headers,
-            "rows": table(page, refs, kind.key, rows, columns),
+            "rows": table(page, refs, kind.name, rows, columns),
             "total": total,
             "query": query,
             "q": raw.get("q", ""),
@@ -414,9 +413,9 @@ def _related(page: Page, refs: Refs, kind: str, row: Any) -> list[dict[str, Any]
 def detail_page(page: Page, kind: Kind, ident: int) -> HTMLResponse:
     row = service.get(page.db, scope=page.scope, kind=kind, ident=ident)
     refs = Refs(page)
-    read_schema = ROUTES[kind.key][3]
+    read_schema = ROUTES[kind.name][3]
     fields = [
-        {"label": label(page, name), "name": name, **value_cell(page, refs, kind.key, name, getattr(row, name))}
+        {"label": label(page, name), "name": name, **value_cell(page, refs, kind.name, name, getattr(row, name))}
         for name in read_schema.model_fields
         if name not in HIDDEN_DETAIL_FIELDS
     ]
@@ -428,15 +427,15 @@ def detail_page(page: Page, kind: Kind, ident: int) -> HTMLResponse:
     return page.render(
         "registry/detail.html",
         {
-            "kind": kind.key,
-            "kind_title": KIND_TITLES[kind.key][1],
-            "list_title": KIND_TITLES[kind.key][0],
-            "path": kind_path(kind.key),
+            "kind": kind.name,
+            "kind_title": KIND_TITLES[kind.name][1],
+            "list_title": KIND_TITLES[kind.name][0],
+            "path": kind_path(kind.name),
             "row": row,
-            "title": row_title(kind.key, row),
+            "title": row_title(kind.name, row),
             "fields": fields,
-            "related": _related(page, refs, kind.key, row),
-            "plan": _mini_plan(page, refs, kind.key, row),
+            "related": _related(page, refs, kind.name, row),
+            "plan": _mini_plan(page, refs, kind.name, row),
             "can_edit": may_edit(page, kind, row),
             "notice": notice,
             "created_at": i18n.local_time(row.created_at),
@@ -475,14 +474,14 @@ def _decorate(page: Page, refs: Refs, kind: Kind, fields: list[FormField], park_
             if choices is not None:
                 form_field.widget = "select"
                 form_field.choices = choices
-        elif name == "kind" and kind.key == "device":
+        elif name == "kind" and kind.name == "device":
             form_field.widget = "select"
             form_field.choices = _device_kind_choices(page)
-        elif (kind.key, name) in CLOSED_VALUES:
+        elif (kind.name, name) in CLOSED_VALUES:
             form_field.widget = "select"
-            form_field.choices = _value_choices(page, kind.key, name)
-        elif (kind.key, name) in VALUE_LABELS:
-            form_field.suggestions = _value_choices(page, kind.key, name)
+            form_field.choices = _value_choices(page, kind.name, name)
+        elif (kind.name, name) in VALUE_LABELS:
+            form_field.suggestions = _value_choices(page, kind.name, name)
         elif name == "industry_code":
             from digipark.core.codes import industries
 
@@ -512,16 +511,16 @@ def _form_page(
         form_field.error = errors.get(form_field.name)
     known = {f.name for f in fields}
     general = [text for name, text in errors.items() if name not in known]
-    path = kind_path(kind.key)
+    path = kind_path(kind.name)
     return page.render(
         "registry/form.html",
         {
-            "kind": kind.key,
-            "kind_title": KIND_TITLES[kind.key][1],
-            "list_title": KIND_TITLES[kind.key][0],
+            "kind": kind.name,
+            "kind_title": KIND_TITLES[kind.name][1],
+            "list_title": KIND_TITLES[kind.name][0],
             "path": path,
             "row": row,
-            "title": row_title(kind.key, row) if row is not None else None,
+            "title": row_title(kind.name, row) if row is not None else None,
             "fields": fields,
             "general_errors": general,
             "action": f"{path}/{row.id}/edit" if row is not None else f"{path}/new",
@@ -533,9 +532,9 @@ def _form_page(
 
 
 def new_form(page: Page, kind: Kind) -> HTMLResponse:
-    create_schema = ROUTES[kind.key][1]
+    create_schema = ROUTES[kind.name][1]
     if create_schema is None or not may_create(page, kind):
-        raise PermissionDenied(f"you may not create {kind.key} records")
+        raise PermissionDenied(f"you may not create {kind.name} records")
     names = _form_names(page, kind, create_schema)
     prefill = {k: v for k, v in page.request.query_params.items() if k in names}
     fields = forms.fields_of(create_schema, names, FIELD_LABELS, prefill)
@@ -545,9 +544,9 @@ def new_form(page: Page, kind: Kind) -> HTMLResponse:
 
 def create(page: Page, kind: Kind, form: dict[str, str]) -> Response:
     page.check_csrf(form)
-    create_schema = ROUTES[kind.key][1]
+    create_schema = ROUTES[kind.name][1]
     if create_schema is None or not may_create(page, kind):
-        raise PermissionDenied(f"you may not create {kind.key} records")
+        raise PermissionDenied(f"you may not create {kind.name} records")
     names = _form_names(page, kind, create_schema)
     fields = forms.fields_of(create_schema, names, FIELD_LABELS, {})
     _decorate(page, Refs(page), kind, fields, page.park.id if page.park else None)
@@ -574,7 +573,7 @@ def create(page: Page, kind: Kind, form: dict[str, str]) -> Response:
         except IntegrityError:
             errors, conflict = {forms.GENERAL: page.gettext("The change conflicts with existing data.")}, True
         else:
-            return RedirectResponse(f"{kind_path(kind.key)}/{row.id}?created=1", status_code=303)
+            return RedirectResponse(f"{kind_path(kind.name)}/{row.id}?created=1", status_code=303)
     forms.refill(fields, form)
     return _form_page(page, kind, fields=fields, row=None, errors=errors, status_code=409 if conflict else 422)
 
@@ -582,16 +581,16 @@ def create(page: Page, kind: Kind, form: dict[str, str]) -> Response:
 def _editable_row(page: Page, kind: Kind, ident: int) -> Any:
     row = service.get(page.db, scope=page.scope, kind=kind, ident=ident)
     if not may_edit(page, kind, row):
-        raise PermissionDenied(f"you may not change this {kind.key}")
+        raise PermissionDenied(f"you may not change this {kind.name}")
     return row
 
 
 def edit_form(page: Page, kind: Kind, ident: int) -> HTMLResponse:
     row = _editable_row(page, kind, ident)
-    update_schema = ROUTES[kind.key][2]
+    update_schema = ROUTES[kind.name][2]
     names = _form_names(page, kind, update_schema)
     fields = forms.fields_of(update_schema, names, FIELD_LABELS, {n: getattr(row, n) for n in names})
-    _decorate(page, Refs(page), kind, fields, row.id if kind.key == "park" else row.park_id)
+    _decorate(page, Refs(page), kind, fields, row.id if kind.name == "park" else row.park_id)
     return _form_page(page, kind, fields=fields, row=row)
 
 
@@ -599,7 +598,7 @@ def _changes(
     kind: Kind, row: Any, fields: list[FormField], form: dict[str, str], page: Page
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The posted values that differ from the stored ones, and per-field errors."""
-    update_schema = ROUTES[kind.key][2]
+    update_schema = ROUTES[kind.name][2]
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for form_field in fields:
@@ -628,10 +627,10 @@ def _changes(
 def update(page: Page, kind: Kind, ident: int, form: dict[str, str]) -> Response:
     page.check_csrf(form)
     row = _editable_row(page, kind, ident)
-    update_schema = ROUTES[kind.key][2]
+    update_schema = ROUTES[kind.name][2]
     names = _form_names(page, kind, update_schema)
     fields = forms.fields_of(update_schema, names, FIELD_LABELS, {})
-    _decorate(page, Refs(page), kind, fields, row.id if kind.key == "park" else row.park_id)
+    _decorate(page, Refs(page), kind, fields, row.id if kind.name == "park" else row.park_id)
     changed, errors = _changes(kind, row, fields, form, page)
     conflict = False
     if not errors and changed:
@@ -646,7 +645,7 @@ def update(page: Page, kind: Kind, ident: int, form: dict[str, str]) -> Response
         except IntegrityError:
             errors, conflict = {forms.GENERAL: page.gettext("The change conflicts with existing data.")}, True
     if not errors:
-        return RedirectResponse(f"{kind_path(kind.key)}/{ident}?saved=1", status_code=303)
+        return RedirectResponse(f"{kind_path(kind.name)}/{ident}?saved=1", status_code=303)
     forms.refill(fields, form)
     return _form_page(page, kind, fields=fields, row=row, errors=errors, status_code=409 if conflict else 422)
 
