@@ -11,10 +11,11 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from digipark.alarms import live, schemas, service
-from digipark.alarms.models import Alarm, NotificationContact
+from digipark.alarms.models import Alarm
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.auth.scope import Scope
 from digipark.core.listing import ListQuery, Page, page_of
+from digipark.crud.routes import add_routes
 
 router = APIRouter(prefix="/api/v1")
 RULES: list[str | Enum] = ["alarms: rules"]
@@ -25,7 +26,6 @@ Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ParkId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a park you may read; default: your own")]
 RuleQuery = Annotated[ListQuery, Depends(service.RULE_SPEC.dependency())]
 AlarmQuery = Annotated[ListQuery, Depends(service.ALARM_SPEC.dependency())]
-ContactQuery = Annotated[ListQuery, Depends(service.CONTACT_SPEC.dependency())]
 
 
 def detail(db: Session, scope: Scope, alarm: Alarm) -> schemas.AlarmDetail:
@@ -37,21 +37,6 @@ def detail(db: Session, scope: Scope, alarm: Alarm) -> schemas.AlarmDetail:
         deliveries=[
             schemas.DeliveryRead.model_validate(d) for d in service.deliveries_of(db, scope=scope, alarm=alarm)
         ],
-    )
-
-
-def contact(row: NotificationContact) -> schemas.ContactRead:
-    return schemas.ContactRead(
-        id=row.id,
-        park_id=row.park_id,
-        name=row.name,
-        channel=row.channel,
-        address=row.address,
-        has_secret=bool(row.secret),
-        min_severity=row.min_severity,
-        level=row.level,
-        enterprise_id=row.enterprise_id,
-        active=row.active,
     )
 
 
@@ -84,31 +69,7 @@ def delete_rule(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
 
 
 # -- contacts ----------------------------------------------------------------------------------------------------
-@router.get("/alarms/contacts", response_model=Page[schemas.ContactRead], tags=CONTACTS)
-def list_contacts(db: DbSession, scope: CurrentScope, query: ContactQuery) -> Any:
-    rows, total = service.list_contacts(db, scope=scope, query=query)
-    return page_of([contact(r) for r in rows], total, query)
-
-
-@router.post("/alarms/contacts", response_model=schemas.ContactRead, status_code=201, tags=CONTACTS)
-def create_contact(data: schemas.ContactCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return contact(service.create_contact(db, scope=scope, data=data))
-
-
-@router.get("/alarms/contacts/{ident}", response_model=schemas.ContactRead, tags=CONTACTS)
-def get_contact(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return contact(service.get_contact(db, scope=scope, ident=ident))
-
-
-@router.patch("/alarms/contacts/{ident}", response_model=schemas.ContactRead, tags=CONTACTS)
-def update_contact(ident: Ident, data: schemas.ContactUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return contact(service.update_contact(db, scope=scope, ident=ident, data=data))
-
-
-@router.delete("/alarms/contacts/{ident}", status_code=204, tags=CONTACTS)
-def delete_contact(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_contact(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+add_routes(router, service.CONTACTS, "/alarms/contacts", tags=CONTACTS)
 
 
 # -- alarms ------------------------------------------------------------------------------------------------------

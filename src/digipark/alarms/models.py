@@ -150,6 +150,11 @@ class NotificationContact(Audited, TimestampMixin, ParkScoped, Base):
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
+    @property
+    def has_secret(self) -> bool:
+        """Whether a webhook secret is set (what the API shows instead of the secret)."""
+        return bool(self.secret)
+
 
 class NotificationDelivery(Audited, ParkScoped, Base):
     """One notification sent (or tried) to one contact about one alarm."""

@@ -13,7 +13,8 @@ from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.downloads import file_response
 from digipark.core.errors import NotFound
 from digipark.core.listing import ListQuery, Page, page_of
-from digipark.transformation import renovation, schemas, service
+from digipark.crud.routes import add_routes
+from digipark.transformation import schemas, service
 from digipark.transformation.assessment import questionnaire
 
 router = APIRouter(prefix="/api/v1/transformation")
@@ -25,9 +26,6 @@ PARK: list[str | Enum] = ["transformation: the park"]
 Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ParkId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a park you may read; default: your own")]
 AssessmentQuery = Annotated[ListQuery, Depends(service.ASSESSMENT_SPEC.dependency())]
-CertificateQuery = Annotated[ListQuery, Depends(service.CERTIFICATE_SPEC.dependency())]
-AdoptionQuery = Annotated[ListQuery, Depends(service.ADOPTION_SPEC.dependency())]
-CatalogueQuery = Annotated[ListQuery, Depends(service.CATALOGUE_SPEC.dependency())]
 RequestQuery = Annotated[ListQuery, Depends(service.REQUEST_SPEC.dependency())]
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "file too large"},
@@ -133,42 +131,12 @@ def delete_evidence(ident: Ident, db: DbSession, scope: CurrentScope) -> Respons
 
 
 # -- certificates ----------------------------------------------------------------------------------------------
-def certificate(row: Any) -> schemas.CertificateRead:
-    read = schemas.CertificateRead.model_validate(row)
-    read.level_name = renovation.scales()[row.scale].level_name(row.level)
-    return read
-
-
-@router.get("/certificates", response_model=Page[schemas.CertificateRead], tags=RECORDS)
-def list_certificates(db: DbSession, scope: CurrentScope, query: CertificateQuery) -> Any:
-    rows, total = service.list_certificates(db, scope=scope, query=query)
-    return page_of([certificate(r) for r in rows], total, query)
-
-
-@router.post("/certificates", response_model=schemas.CertificateRead, status_code=201, tags=RECORDS)
-def create_certificate(data: schemas.CertificateCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return certificate(service.create_certificate(db, scope=scope, data=data))
-
-
-@router.get("/certificates/{ident}", response_model=schemas.CertificateRead, tags=RECORDS)
-def get_certificate(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return certificate(service.get_certificate(db, scope=scope, ident=ident))
-
-
-@router.patch("/certificates/{ident}", response_model=schemas.CertificateRead, tags=RECORDS)
-def update_certificate(ident: Ident, data: schemas.CertificateUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return certificate(service.update_certificate(db, scope=scope, ident=ident, data=data))
-
-
-@router.delete("/certificates/{ident}", status_code=204, tags=RECORDS)
-def delete_certificate(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_certificate(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+add_routes(router, service.CERTIFICATES, "/certificates", tags=RECORDS)
 
 
 @router.post("/certificates/{ident}/verify", response_model=schemas.CertificateRead, tags=RECORDS)
 def verify_certificate(ident: Ident, data: schemas.CertificateVerify, db: DbSession, scope: CurrentScope) -> Any:
-    return certificate(service.verify_certificate(db, scope=scope, ident=ident, verified=data.verified))
+    return service.verify_certificate(db, scope=scope, ident=ident, verified=data.verified)
 
 
 @router.post(
@@ -177,7 +145,7 @@ def verify_certificate(ident: Ident, data: schemas.CertificateVerify, db: DbSess
 def attach_certificate_file(
     ident: Ident, db: DbSession, scope: CurrentScope, file: Annotated[UploadFile, File()]
 ) -> Any:
-    row = service.attach_certificate_file(
+    return service.attach_certificate_file(
         db,
         scope=scope,
         ident=ident,
@@ -185,7 +153,6 @@ def attach_certificate_file(
         content_type=file.content_type or "",
         content=_read(file),
     )
-    return certificate(row)
 
 
 @router.get("/certificates/{ident}/file", tags=RECORDS, responses={200: {"content": {"application/octet-stream": {}}}})
@@ -197,59 +164,11 @@ def download_certificate_file(ident: Ident, db: DbSession, scope: CurrentScope) 
 
 
 # -- adoption records ------------------------------------------------------------------------------------------
-@router.get("/adoption", response_model=Page[schemas.AdoptionRead], tags=RECORDS)
-def list_adoption(db: DbSession, scope: CurrentScope, query: AdoptionQuery) -> Any:
-    rows, total = service.list_adoption(db, scope=scope, query=query)
-    return page_of(rows, total, query)
-
-
-@router.post("/adoption", response_model=schemas.AdoptionRead, status_code=201, tags=RECORDS)
-def create_adoption(data: schemas.AdoptionCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.create_adoption(db, scope=scope, data=data)
-
-
-@router.get("/adoption/{ident}", response_model=schemas.AdoptionRead, tags=RECORDS)
-def get_adoption(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return service.get_adoption(db, scope=scope, ident=ident)
-
-
-@router.patch("/adoption/{ident}", response_model=schemas.AdoptionRead, tags=RECORDS)
-def update_adoption(ident: Ident, data: schemas.AdoptionUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.update_adoption(db, scope=scope, ident=ident, data=data)
-
-
-@router.delete("/adoption/{ident}", status_code=204, tags=RECORDS)
-def delete_adoption(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_adoption(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+add_routes(router, service.ADOPTIONS, "/adoption", tags=RECORDS)
 
 
 # -- catalogue, recommendations, provider requests -------------------------------------------------------------
-@router.get("/catalogue", response_model=Page[schemas.CatalogueRead], tags=CATALOGUE)
-def list_catalogue(db: DbSession, scope: CurrentScope, query: CatalogueQuery) -> Any:
-    rows, total = service.list_catalogue(db, scope=scope, query=query)
-    return page_of(rows, total, query)
-
-
-@router.post("/catalogue", response_model=schemas.CatalogueRead, status_code=201, tags=CATALOGUE)
-def create_catalogue_entry(data: schemas.CatalogueCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.create_catalogue_entry(db, scope=scope, data=data)
-
-
-@router.get("/catalogue/{ident}", response_model=schemas.CatalogueRead, tags=CATALOGUE)
-def get_catalogue_entry(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return service.get_catalogue_entry(db, scope=scope, ident=ident)
-
-
-@router.patch("/catalogue/{ident}", response_model=schemas.CatalogueRead, tags=CATALOGUE)
-def update_catalogue_entry(ident: Ident, data: schemas.CatalogueUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.update_catalogue_entry(db, scope=scope, ident=ident, data=data)
-
-
-@router.delete("/catalogue/{ident}", status_code=204, tags=CATALOGUE)
-def delete_catalogue_entry(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_catalogue_entry(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+add_routes(router, service.CATALOGUE, "/catalogue", tags=CATALOGUE)
 
 
 @router.get("/enterprises/{ident}/recommendations", response_model=schemas.RecommendationsRead, tags=CATALOGUE)

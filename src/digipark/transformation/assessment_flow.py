@@ -16,6 +16,7 @@ from digipark.auth.scope import Scope
 from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, ValidationFailed, field_error
 from digipark.core.listing import ListQuery, ListSpec
+from digipark.core.uploads import check_upload, safe_filename
 from digipark.transformation.assessment import (
     AnswerError,
     AssessmentResult,
@@ -25,12 +26,11 @@ from digipark.transformation.assessment import (
     validate_answers,
 )
 from digipark.transformation.common import (
+    EVIDENCE_UPLOAD,
     FILL,
     MAX_EVIDENCE_FILES,
     REVIEW,
-    checked_file_type,
     record_enterprise,
-    safe_file_name,
     today,
 )
 from digipark.transformation.models import (
@@ -246,7 +246,7 @@ def add_evidence(
     q = questionnaire()
     if question and question not in q.questions and question not in q.scene_by_code:
         raise field_error("question", f"no question or scene {question!r}")
-    declared = checked_file_type(filename, content_type, content)
+    declared = check_upload(EVIDENCE_UPLOAD, filename=filename, content_type=content_type, content=content)
     count = len([*session.scalars(select(AssessmentEvidence.id).where(AssessmentEvidence.assessment_id == row.id))])
     if count >= MAX_EVIDENCE_FILES:
         raise Conflict(f"an assessment holds at most {MAX_EVIDENCE_FILES} evidence files")
@@ -255,7 +255,7 @@ def add_evidence(
         enterprise_id=row.enterprise_id,
         assessment_id=row.id,
         question=question or None,
-        filename=safe_file_name(filename),
+        filename=safe_filename(filename),
         content_type=declared,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),

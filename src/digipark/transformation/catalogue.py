@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.core.errors import Conflict, field_error
-from digipark.core.listing import ListQuery, ListSpec
+from digipark.core.listing import ListSpec
+from digipark.crud import RecordType
 from digipark.registry.models import Enterprise
 from digipark.transformation.assessment import (
     Questionnaire,
@@ -25,6 +26,7 @@ from digipark.transformation.assessment_flow import (
 from digipark.transformation.common import (
     CATALOGUE_WRITE,
     checked_scenes,
+    plain_values,
 )
 from digipark.transformation.models import (
     AssessmentStatus,
@@ -33,77 +35,55 @@ from digipark.transformation.models import (
 )
 from digipark.transformation.schemas import (
     CatalogueCreate,
+    CatalogueRead,
     CatalogueUpdate,
 )
 
-CATALOGUE_SPEC = ListSpec(
-    filters={
-        "park_id": CatalogueEntry.park_id,
-        "kind": CatalogueEntry.kind,
-        "demo": CatalogueEntry.demo,
-        "active": CatalogueEntry.active,
-    },
-    search=[CatalogueEntry.name, CatalogueEntry.provider, CatalogueEntry.description],
-    sort={"id": CatalogueEntry.id, "name": CatalogueEntry.name, "provider": CatalogueEntry.provider},
-    default_sort="name",
-)
 RECOMMENDATIONS = 6
 
 
-def _check_catalogue_codes(scenes: builtins.list[str] | None, indicators: builtins.list[str] | None) -> None:
-    if scenes is not None:
-        checked_scenes(scenes, "scenes")
-    if indicators is not None:
+def _checked_entry(
+    session: Session, scope: Scope, values: dict[str, Any], row: CatalogueEntry | None
+) -> dict[str, Any]:
+    """The scene and indicator codes an entry addresses must be the questionnaire's."""
+    if values.get("scenes") is not None:
+        checked_scenes(values["scenes"], "scenes")
+    if values.get("indicators") is not None:
         known = {i.code for i in questionnaire().indicators}
-        for code in indicators:
+        for code in values["indicators"]:
             if code not in known:
                 raise field_error("indicators", f"no indicator {code!r}; indicators are {', '.join(sorted(known))}")
+    return plain_values(values)
 
 
-def list_catalogue(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[CatalogueEntry], int]:
-    return CATALOGUE_SPEC.apply(session, scope.readable(CatalogueEntry), query)
-
-
-def get_catalogue_entry(session: Session, *, scope: Scope, ident: int) -> CatalogueEntry:
-    return scope.get_or_404(session, CatalogueEntry, ident)
-
-
-def create_catalogue_entry(
-    session: Session, *, scope: Scope, data: CatalogueCreate, park_id: int | None = None
-) -> CatalogueEntry:
-    park = scope.acting_write_park(park_id)
-    scope.authorize_write(CATALOGUE_WRITE, park_id=park)
-    _check_catalogue_codes(data.scenes, data.indicators)
-    values = data.model_dump()
-    values["kind"] = data.kind.value
-    row = CatalogueEntry(park_id=park, **values)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def update_catalogue_entry(session: Session, *, scope: Scope, ident: int, data: CatalogueUpdate) -> CatalogueEntry:
-    row = get_catalogue_entry(session, scope=scope, ident=ident)
-    scope.authorize_write(CATALOGUE_WRITE, park_id=row.park_id)
-    values = data.model_dump(exclude_unset=True)
-    for field in ("kind", "name", "provider", "scenes", "indicators", "demo", "active"):
-        if field in values and values[field] is None:
-            raise field_error(field, "required: may not be set to null")
-    _check_catalogue_codes(values.get("scenes"), values.get("indicators"))
-    for field, value in values.items():
-        setattr(row, field, value.value if hasattr(value, "value") else value)
-    session.flush()
-    return row
-
-
-def delete_catalogue_entry(session: Session, *, scope: Scope, ident: int) -> None:
-    row = get_catalogue_entry(session, scope=scope, ident=ident)
-    scope.authorize_write(CATALOGUE_WRITE, park_id=row.park_id)
+def _unrequested(session: Session, scope: Scope, row: CatalogueEntry) -> None:
     used = session.scalar(select(ProviderRequest.id).where(ProviderRequest.entry_id == row.id).limit(1))
     if used is not None:
         raise Conflict("the entry has provider requests; set it inactive instead")
-    session.delete(row)
-    session.flush()
+
+
+CATALOGUE: RecordType[CatalogueEntry] = RecordType(
+    name="digital_catalogue_entry",
+    model=CatalogueEntry,
+    create_schema=CatalogueCreate,
+    update_schema=CatalogueUpdate,
+    read_schema=CatalogueRead,
+    list_spec=ListSpec(
+        filters={
+            "park_id": CatalogueEntry.park_id,
+            "kind": CatalogueEntry.kind,
+            "demo": CatalogueEntry.demo,
+            "active": CatalogueEntry.active,
+        },
+        search=[CatalogueEntry.name, CatalogueEntry.provider, CatalogueEntry.description],
+        sort={"id": CatalogueEntry.id, "name": CatalogueEntry.name, "provider": CatalogueEntry.provider},
+        default_sort="name",
+    ),
+    write_permission=CATALOGUE_WRITE,
+    validate=_checked_entry,
+    before_delete=_unrequested,
+)
+"""The park's catalogue: its staff keep the entries (in their own park), every member of the park reads them."""
 
 
 @dataclasses.dataclass(frozen=True)

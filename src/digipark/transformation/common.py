@@ -1,19 +1,24 @@
-"""What the transformation services share: the permissions, today's date, the enterprise a record is for, the
-write permission of an enterprise's own records, the checks of uploaded files and of scene codes."""
+"""What the transformation services share: the permissions, today's date, the enterprise a record is for (and
+owns), the write permission of an enterprise's own records, input values as the columns store them, what an
+evidence file may be, the check of scene codes."""
 
 from __future__ import annotations
 
 import builtins
 import datetime as dt
+import enum
 import zoneinfo
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.errors import field_error
-from digipark.core.spreadsheet import FileTooLarge, UnsupportedFile
+from digipark.core.uploads import JPEG, PDF, PNG, TEXT, ZIP_OFFICE, UploadRule
+from digipark.crud import Owner
 from digipark.registry.models import Enterprise
 from digipark.transformation.assessment import (
     questionnaire,
@@ -31,16 +36,20 @@ CATALOGUE_WRITE = "catalogue.write"
 # -- evidence files ------------------------------------------------------------------------------------------------
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 MAX_EVIDENCE_FILES = 30
-# declared content type -> what its first bytes must be (None: plain text, checked as UTF-8)
-EVIDENCE_TYPES: dict[str, tuple[bytes, ...] | None] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
-    "text/plain": None,
-    "text/csv": None,
-}
+EVIDENCE_UPLOAD = UploadRule(
+    types={
+        "application/pdf": PDF,
+        "image/png": PNG,
+        "image/jpeg": JPEG,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ZIP_OFFICE,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ZIP_OFFICE,
+        "text/plain": TEXT,
+        "text/csv": TEXT,
+    },
+    max_bytes=MAX_EVIDENCE_BYTES,
+    accepted_names="PDF, PNG, JPEG, Word (.docx), Excel (.xlsx) or plain text",
+)
+"""Evidence of an assessment and a certificate's file."""
 
 
 def today() -> dt.date:
@@ -60,33 +69,15 @@ def record_enterprise(session: Session, scope: Scope, enterprise_id: int | None)
     return enterprise
 
 
-def checked_file_type(filename: str, content_type: str, content: bytes, field: str = "file") -> str:
-    if len(content) > MAX_EVIDENCE_BYTES:
-        raise FileTooLarge(f"the file is larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB")
-    if not content:
-        raise field_error(field, "the file is empty")
-    if not filename.strip():
-        raise field_error(field, "the file has no name")
-    declared = (content_type or "").split(";")[0].strip().lower()
-    if declared not in EVIDENCE_TYPES:
-        raise UnsupportedFile(
-            f"files of type {declared or 'unknown'} are not accepted; use PDF, PNG, JPEG, Word (.docx), "
-            "Excel (.xlsx) or plain text"
-        )
-    signatures = EVIDENCE_TYPES[declared]
-    if signatures is None:
-        try:
-            content.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UnsupportedFile(f"the file is not the {declared} it claims to be") from None
-    elif not any(content.startswith(sig) for sig in signatures):
-        raise UnsupportedFile(f"the file is not the {declared} it claims to be")
-    return declared
+def enterprise_owner(session: Session, scope: Scope, data: BaseModel) -> Owner:
+    """A record owned by the enterprise its input names (`enterprise_id`), or the caller's own."""
+    enterprise = record_enterprise(session, scope, getattr(data, "enterprise_id", None))
+    return enterprise.park_id, enterprise.id
 
 
-def safe_file_name(filename: str) -> str:
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')[:200] or "file"
+def plain_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The input values as the columns store them: an enum member as its value."""
+    return {key: value.value if isinstance(value, enum.Enum) else value for key, value in values.items()}
 
 
 def writer_permission(scope: Scope) -> str:

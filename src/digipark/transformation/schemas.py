@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from digipark.transformation import renovation
 from digipark.transformation.models import (
     AdoptionKind,
     AssessmentStatus,
@@ -248,6 +249,12 @@ class CertificateRead(Read):
     file_size: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @model_validator(mode="after")
+    def _name_the_level(self) -> CertificateRead:
+        if self.level_name is None:
+            self.level_name = renovation.scales()[self.scale.value].level_name(self.level)
+        return self
 
 
 class CertificateVerify(Strict):

@@ -35,22 +35,17 @@ from digipark.transformation.assessment_flow import (
     submit_assessment,
 )
 from digipark.transformation.catalogue import (
-    CATALOGUE_SPEC,
+    CATALOGUE,
     RECOMMENDATIONS,
     RecommendationItem,
     Recommendations,
-    create_catalogue_entry,
-    delete_catalogue_entry,
-    get_catalogue_entry,
-    list_catalogue,
     recommend,
     recommendations,
-    update_catalogue_entry,
     weak_scenes,
 )
 from digipark.transformation.common import (
     CATALOGUE_WRITE,
-    EVIDENCE_TYPES,
+    EVIDENCE_UPLOAD,
     FILL,
     MAX_EVIDENCE_BYTES,
     MAX_EVIDENCE_FILES,
@@ -59,10 +54,8 @@ from digipark.transformation.common import (
     SELF_WRITE,
     VIEW,
     WRITE,
-    checked_file_type,
     checked_scenes,
     record_enterprise,
-    safe_file_name,
     today,
     writer_permission,
 )
@@ -89,30 +82,32 @@ from digipark.transformation.provider_requests import (
     list_requests,
 )
 from digipark.transformation.records import (
-    ADOPTION_SPEC,
-    CERTIFICATE_SPEC,
+    ADOPTIONS,
+    CERTIFICATES,
     attach_certificate_file,
-    create_adoption,
-    create_certificate,
-    delete_adoption,
-    delete_certificate,
-    get_adoption,
-    get_certificate,
-    list_adoption,
-    list_certificates,
-    update_adoption,
-    update_certificate,
     verify_certificate,
 )
 
+# the derived functions under the names their callers (pages, the demo builder, tests) use
+list_certificates = CERTIFICATES.list
+get_certificate = CERTIFICATES.get
+create_certificate = CERTIFICATES.create
+delete_certificate = CERTIFICATES.delete
+list_adoption = ADOPTIONS.list
+get_adoption = ADOPTIONS.get
+create_adoption = ADOPTIONS.create
+delete_adoption = ADOPTIONS.delete
+list_catalogue = CATALOGUE.list
+create_catalogue_entry = CATALOGUE.create
+
 __all__ = [
-    "ADOPTION_SPEC",
+    "ADOPTIONS",
     "ASSESSMENT_SPEC",
-    "CATALOGUE_SPEC",
+    "CATALOGUE",
     "CATALOGUE_WRITE",
-    "CERTIFICATE_SPEC",
+    "CERTIFICATES",
     "EDITABLE",
-    "EVIDENCE_TYPES",
+    "EVIDENCE_UPLOAD",
     "FILL",
     "MAX_EVIDENCE_BYTES",
     "MAX_EVIDENCE_FILES",
@@ -137,7 +132,6 @@ __all__ = [
     "assessment_revisions",
     "attach_certificate_file",
     "change_request_status",
-    "checked_file_type",
     "checked_scenes",
     "create_adoption",
     "create_assessment",
@@ -145,7 +139,6 @@ __all__ = [
     "create_certificate",
     "create_request",
     "delete_adoption",
-    "delete_catalogue_entry",
     "delete_certificate",
     "delete_evidence",
     "enterprise_assessments",
@@ -153,7 +146,6 @@ __all__ = [
     "get_adoption",
     "get_assessment",
     "get_assessment_by_year",
-    "get_catalogue_entry",
     "get_certificate",
     "get_evidence",
     "get_request",
@@ -173,15 +165,11 @@ __all__ = [
     "renovation_status",
     "result_of",
     "review_assessment",
-    "safe_file_name",
     "save_draft",
     "score_answers",
     "submit_assessment",
     "summary_for_enterprise_ids",
     "today",
-    "update_adoption",
-    "update_catalogue_entry",
-    "update_certificate",
     "verify_certificate",
     "weak_scenes",
     "writer_permission",
