@@ -14,13 +14,16 @@ from sqlalchemy.orm import Session
 from digipark.auth.scope import Scope
 from digipark.core.errors import field_error
 from digipark.core.listing import ListQuery, ListSpec
+from digipark.crud import RecordType
 from digipark.safety import major_hazard, risk
 from digipark.safety.common import (
     LOCATION_FIELDS,
     checked_location,
     checked_points,
+    enterprise_record_owner,
     record_owner,
     refuse_null,
+    relocated,
     writer_permission,
 )
 from digipark.safety.models import (
@@ -31,6 +34,7 @@ from digipark.safety.schemas import (
     HazardSourceCreate,
     HazardSourceUpdate,
     RiskPointCreate,
+    RiskPointRead,
     RiskPointUpdate,
     SubstanceIn,
 )
@@ -60,64 +64,47 @@ def _assess(method: str, values: dict[str, Any]) -> risk.Assessment:
         raise field_error(f"{exc.field}_value" if exc.field in "lecs" else exc.field, exc.reason) from None
 
 
-def list_risk_points(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[RiskPoint], int]:
-    return RISK_POINT_SPEC.apply(session, scope.readable(RiskPoint), query)
+ASSESSED = ("method", "l_value", "e_value", "c_value", "s_value")
 
 
-def get_risk_point(session: Session, *, scope: Scope, ident: int) -> RiskPoint:
-    return scope.get_or_404(session, RiskPoint, ident)
-
-
-def create_risk_point(session: Session, *, scope: Scope, data: RiskPointCreate) -> RiskPoint:
-    park_id, enterprise_id = record_owner(session, scope, data.enterprise_id)
-    values = data.model_dump(exclude={"enterprise_id"})
-    method = data.method.value
-    if method == "LEC":
-        values["s_value"] = None
-    else:
-        values["e_value"] = values["c_value"] = None
-    found = _assess(method, values)
-    values.update(checked_location(session, scope, park_id, values))
-    values["point_ids"] = checked_points(session, scope, park_id, enterprise_id, data.point_ids)
-    values["method"] = method
-    row = RiskPoint(park_id=park_id, enterprise_id=enterprise_id, score=found.score, level=found.level, **values)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def update_risk_point(session: Session, *, scope: Scope, ident: int, data: RiskPointUpdate) -> RiskPoint:
-    row = get_risk_point(session, scope=scope, ident=ident)
-    scope.authorize_write_row(writer_permission(scope), row)
-    values = data.model_dump(exclude_unset=True)
-    refuse_null(values, ("code", "name", "responsible_person", "hazards", "controls", "method", "l_value", "active"))
+def _risk_point_values(session: Session, scope: Scope, values: dict[str, Any], row: RiskPoint | None) -> dict[str, Any]:
+    """The assessment (score, level) of the new or changed factors; an update's location and sensors checked
+    against the stored row (a new point's once it has its owner: `_check_new_risk_point`)."""
     if "method" in values:
         values["method"] = values["method"].value
-    merged = {k: getattr(row, k) for k in ("method", "l_value", "e_value", "c_value", "s_value")} | {
-        k: v for k, v in values.items() if k in ("method", "l_value", "e_value", "c_value", "s_value")
-    }
+    current = {} if row is None else {k: getattr(row, k) for k in ASSESSED}
+    merged = current | {k: v for k, v in values.items() if k in ASSESSED}
     if merged["method"] == "LEC":
         merged["s_value"] = None
     else:
         merged["e_value"] = merged["c_value"] = None
     found = _assess(merged["method"], merged)
-    location = checked_location(
-        session, scope, row.park_id, {**{k: getattr(row, k) for k in LOCATION_FIELDS}, **values}
-    )
-    if "point_ids" in values:
-        values["point_ids"] = checked_points(session, scope, row.park_id, row.enterprise_id, values["point_ids"])
-    for key, value in {**values, **merged, **location}.items():
+    values = {**values, **merged, "score": found.score, "level": found.level}
+    if row is not None:
+        values.update(relocated(session, scope, row, values))
+        if "point_ids" in values:
+            values["point_ids"] = checked_points(session, scope, row.park_id, row.enterprise_id, values["point_ids"])
+    return values
+
+
+def _check_new_risk_point(session: Session, scope: Scope, row: RiskPoint) -> None:
+    for key, value in relocated(session, scope, row, {}).items():
         setattr(row, key, value)
-    row.score, row.level = found.score, found.level
-    session.flush()
-    return row
+    row.point_ids = checked_points(session, scope, row.park_id, row.enterprise_id, row.point_ids)
 
 
-def delete_risk_point(session: Session, *, scope: Scope, ident: int) -> None:
-    row = get_risk_point(session, scope=scope, ident=ident)
-    scope.authorize_write_row(writer_permission(scope), row)
-    session.delete(row)
-    session.flush()
+RISK_POINTS: RecordType[RiskPoint] = RecordType(
+    name="safety_risk_point",
+    model=RiskPoint,
+    create_schema=RiskPointCreate,
+    update_schema=RiskPointUpdate,
+    read_schema=RiskPointRead,
+    list_spec=RISK_POINT_SPEC,
+    write_permission=writer_permission,
+    owner=enterprise_record_owner,
+    validate=_risk_point_values,
+    before_create=_check_new_risk_point,
+)
 
 
 HAZARD_SPEC = ListSpec(

@@ -38,17 +38,9 @@ from digipark.safety.dangers import (
 )
 from digipark.safety.emergency import (
     PLAN_SPEC,
+    PLANS,
     RESOURCE_SPEC,
-    create_plan,
-    create_resource,
-    delete_plan,
-    delete_resource,
-    get_plan,
-    get_resource,
-    list_plans,
-    list_resources,
-    update_plan,
-    update_resource,
+    RESOURCES,
 )
 from digipark.safety.incidents import (
     INCIDENT_SPEC,
@@ -84,18 +76,31 @@ from digipark.safety.picture import (
 from digipark.safety.register import (
     HAZARD_SPEC,
     RISK_POINT_SPEC,
+    RISK_POINTS,
     create_hazard_source,
-    create_risk_point,
     delete_hazard_source,
-    delete_risk_point,
     evaluate,
     get_hazard_source,
-    get_risk_point,
     list_hazard_sources,
-    list_risk_points,
     update_hazard_source,
-    update_risk_point,
 )
+
+# The derived functions of the plain record types, under the names their callers use.
+list_risk_points = RISK_POINTS.list
+get_risk_point = RISK_POINTS.get
+create_risk_point = RISK_POINTS.create
+update_risk_point = RISK_POINTS.update
+delete_risk_point = RISK_POINTS.delete
+list_plans = PLANS.list
+get_plan = PLANS.get
+create_plan = PLANS.create
+update_plan = PLANS.update
+delete_plan = PLANS.delete
+list_resources = RESOURCES.list
+get_resource = RESOURCES.get
+create_resource = RESOURCES.create
+update_resource = RESOURCES.update
+delete_resource = RESOURCES.delete
 
 __all__ = [
     "COMMAND",
@@ -106,10 +111,13 @@ __all__ = [
     "MAX_PHOTOS",
     "MAX_PHOTO_BYTES",
     "OPEN_DANGER",
+    "PLANS",
     "PLAN_SPEC",
     "READ",
     "REPORT_SCHEMA",
+    "RESOURCES",
     "RESOURCE_SPEC",
+    "RISK_POINTS",
     "RISK_POINT_SPEC",
     "SELF_WRITE",
     "UNVERIFIED_DANGER",
