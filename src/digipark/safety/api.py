@@ -24,7 +24,6 @@ WARNING: list[str | Enum] = ["safety: early warning"]
 
 Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ParkId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a park you may read; default: your own")]
-HazardQuery = Annotated[ListQuery, Depends(service.HAZARD_SPEC.dependency())]
 DangerQuery = Annotated[ListQuery, Depends(service.DANGER_SPEC.dependency())]
 IncidentQuery = Annotated[ListQuery, Depends(service.INCIDENT_SPEC.dependency())]
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -50,12 +49,6 @@ add_routes(router, service.RISK_POINTS, "/risk-points", tags=REGISTER)
 
 
 # -- major hazard sources ------------------------------------------------------------------------------------------
-def hazard(row: Any) -> schemas.HazardSourceRead:
-    read = schemas.HazardSourceRead.model_validate(row)
-    read.grade_name = major_hazard.GRADE_NAMES.get(row.grade) if row.grade else None
-    return read
-
-
 @router.post("/hazard-sources/evaluate", response_model=schemas.EvaluationRead, tags=REGISTER)
 def evaluate(data: schemas.Evaluate, scope: CurrentScope) -> Any:
     """GB 18218-2018 identification and grading of a unit without recording it."""
@@ -75,31 +68,7 @@ def evaluate(data: schemas.Evaluate, scope: CurrentScope) -> Any:
     )
 
 
-@router.get("/hazard-sources", response_model=Page[schemas.HazardSourceRead], tags=REGISTER)
-def list_hazard_sources(db: DbSession, scope: CurrentScope, query: HazardQuery) -> Any:
-    rows, total = service.list_hazard_sources(db, scope=scope, query=query)
-    return page_of([hazard(r) for r in rows], total, query)
-
-
-@router.post("/hazard-sources", response_model=schemas.HazardSourceRead, status_code=201, tags=REGISTER)
-def create_hazard_source(data: schemas.HazardSourceCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return hazard(service.create_hazard_source(db, scope=scope, data=data))
-
-
-@router.get("/hazard-sources/{ident}", response_model=schemas.HazardSourceRead, tags=REGISTER)
-def get_hazard_source(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return hazard(service.get_hazard_source(db, scope=scope, ident=ident))
-
-
-@router.patch("/hazard-sources/{ident}", response_model=schemas.HazardSourceRead, tags=REGISTER)
-def update_hazard_source(ident: Ident, data: schemas.HazardSourceUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return hazard(service.update_hazard_source(db, scope=scope, ident=ident, data=data))
-
-
-@router.delete("/hazard-sources/{ident}", status_code=204, tags=REGISTER)
-def delete_hazard_source(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_hazard_source(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+add_routes(router, service.HAZARD_SOURCES, "/hazard-sources", tags=REGISTER)
 
 
 # -- hidden dangers ------------------------------------------------------------------------------------------------

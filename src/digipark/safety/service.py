@@ -74,15 +74,11 @@ from digipark.safety.picture import (
     risk_picture,
 )
 from digipark.safety.register import (
+    HAZARD_SOURCES,
     HAZARD_SPEC,
     RISK_POINT_SPEC,
     RISK_POINTS,
-    create_hazard_source,
-    delete_hazard_source,
     evaluate,
-    get_hazard_source,
-    list_hazard_sources,
-    update_hazard_source,
 )
 
 # The derived functions of the plain record types, under the names their callers use.
@@ -91,6 +87,11 @@ get_risk_point = RISK_POINTS.get
 create_risk_point = RISK_POINTS.create
 update_risk_point = RISK_POINTS.update
 delete_risk_point = RISK_POINTS.delete
+list_hazard_sources = HAZARD_SOURCES.list
+get_hazard_source = HAZARD_SOURCES.get
+create_hazard_source = HAZARD_SOURCES.create
+update_hazard_source = HAZARD_SOURCES.update
+delete_hazard_source = HAZARD_SOURCES.delete
 list_plans = PLANS.list
 get_plan = PLANS.get
 create_plan = PLANS.create
@@ -105,6 +106,7 @@ delete_resource = RESOURCES.delete
 __all__ = [
     "COMMAND",
     "DANGER_SPEC",
+    "HAZARD_SOURCES",
     "HAZARD_SPEC",
     "INCIDENT_SPEC",
     "LOCATION_FIELDS",
