@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.downloads import file_response
 from digipark.core.listing import ListQuery, Page, page_of
+from digipark.crud.routes import add_routes
 from digipark.safety import major_hazard, risk, schemas, service
 
 router = APIRouter(prefix="/api/v1/safety")
@@ -23,11 +24,7 @@ WARNING: list[str | Enum] = ["safety: early warning"]
 
 Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ParkId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a park you may read; default: your own")]
-RiskPointQuery = Annotated[ListQuery, Depends(service.RISK_POINT_SPEC.dependency())]
-HazardQuery = Annotated[ListQuery, Depends(service.HAZARD_SPEC.dependency())]
 DangerQuery = Annotated[ListQuery, Depends(service.DANGER_SPEC.dependency())]
-PlanQuery = Annotated[ListQuery, Depends(service.PLAN_SPEC.dependency())]
-ResourceQuery = Annotated[ListQuery, Depends(service.RESOURCE_SPEC.dependency())]
 IncidentQuery = Annotated[ListQuery, Depends(service.INCIDENT_SPEC.dependency())]
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "file too large"},
@@ -48,40 +45,10 @@ def reference(scope: CurrentScope) -> dict[str, Any]:
 
 
 # -- risk points ---------------------------------------------------------------------------------------------------
-@router.get("/risk-points", response_model=Page[schemas.RiskPointRead], tags=REGISTER)
-def list_risk_points(db: DbSession, scope: CurrentScope, query: RiskPointQuery) -> Any:
-    rows, total = service.list_risk_points(db, scope=scope, query=query)
-    return page_of(rows, total, query)
-
-
-@router.post("/risk-points", response_model=schemas.RiskPointRead, status_code=201, tags=REGISTER)
-def create_risk_point(data: schemas.RiskPointCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.create_risk_point(db, scope=scope, data=data)
-
-
-@router.get("/risk-points/{ident}", response_model=schemas.RiskPointRead, tags=REGISTER)
-def get_risk_point(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return service.get_risk_point(db, scope=scope, ident=ident)
-
-
-@router.patch("/risk-points/{ident}", response_model=schemas.RiskPointRead, tags=REGISTER)
-def update_risk_point(ident: Ident, data: schemas.RiskPointUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.update_risk_point(db, scope=scope, ident=ident, data=data)
-
-
-@router.delete("/risk-points/{ident}", status_code=204, tags=REGISTER)
-def delete_risk_point(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_risk_point(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+add_routes(router, service.RISK_POINTS, "/risk-points", tags=REGISTER)
 
 
 # -- major hazard sources ------------------------------------------------------------------------------------------
-def hazard(row: Any) -> schemas.HazardSourceRead:
-    read = schemas.HazardSourceRead.model_validate(row)
-    read.grade_name = major_hazard.GRADE_NAMES.get(row.grade) if row.grade else None
-    return read
-
-
 @router.post("/hazard-sources/evaluate", response_model=schemas.EvaluationRead, tags=REGISTER)
 def evaluate(data: schemas.Evaluate, scope: CurrentScope) -> Any:
     """GB 18218-2018 identification and grading of a unit without recording it."""
@@ -101,31 +68,7 @@ def evaluate(data: schemas.Evaluate, scope: CurrentScope) -> Any:
     )
 
 
-@router.get("/hazard-sources", response_model=Page[schemas.HazardSourceRead], tags=REGISTER)
-def list_hazard_sources(db: DbSession, scope: CurrentScope, query: HazardQuery) -> Any:
-    rows, total = service.list_hazard_sources(db, scope=scope, query=query)
-    return page_of([hazard(r) for r in rows], total, query)
-
-
-@router.post("/hazard-sources", response_model=schemas.HazardSourceRead, status_code=201, tags=REGISTER)
-def create_hazard_source(data: schemas.HazardSourceCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return hazard(service.create_hazard_source(db, scope=scope, data=data))
-
-
-@router.get("/hazard-sources/{ident}", response_model=schemas.HazardSourceRead, tags=REGISTER)
-def get_hazard_source(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return hazard(service.get_hazard_source(db, scope=scope, ident=ident))
-
-
-@router.patch("/hazard-sources/{ident}", response_model=schemas.HazardSourceRead, tags=REGISTER)
-def update_hazard_source(ident: Ident, data: schemas.HazardSourceUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return hazard(service.update_hazard_source(db, scope=scope, ident=ident, data=data))
-
-
-@router.delete("/hazard-sources/{ident}", status_code=204, tags=REGISTER)
-def delete_hazard_source(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_hazard_source(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+add_routes(router, service.HAZARD_SOURCES, "/hazard-sources", tags=REGISTER)
 
 
 # -- hidden dangers ------------------------------------------------------------------------------------------------
@@ -182,60 +125,9 @@ def risk_picture(db: DbSession, scope: CurrentScope, park_id: ParkId = None) -> 
     return service.risk_picture(db, scope=scope, park_id=park_id)
 
 
-# -- plans ---------------------------------------------------------------------------------------------------------
-@router.get("/plans", response_model=Page[schemas.PlanRead], tags=EMERGENCY)
-def list_plans(db: DbSession, scope: CurrentScope, query: PlanQuery) -> Any:
-    rows, total = service.list_plans(db, scope=scope, query=query)
-    return page_of(rows, total, query)
-
-
-@router.post("/plans", response_model=schemas.PlanRead, status_code=201, tags=EMERGENCY)
-def create_plan(data: schemas.PlanCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.create_plan(db, scope=scope, data=data)
-
-
-@router.get("/plans/{ident}", response_model=schemas.PlanRead, tags=EMERGENCY)
-def get_plan(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return service.get_plan(db, scope=scope, ident=ident)
-
-
-@router.patch("/plans/{ident}", response_model=schemas.PlanRead, tags=EMERGENCY)
-def update_plan(ident: Ident, data: schemas.PlanUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.update_plan(db, scope=scope, ident=ident, data=data)
-
-
-@router.delete("/plans/{ident}", status_code=204, tags=EMERGENCY)
-def delete_plan(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_plan(db, scope=scope, ident=ident)
-    return Response(status_code=204)
-
-
-# -- resources -----------------------------------------------------------------------------------------------------
-@router.get("/resources", response_model=Page[schemas.ResourceRead], tags=EMERGENCY)
-def list_resources(db: DbSession, scope: CurrentScope, query: ResourceQuery) -> Any:
-    rows, total = service.list_resources(db, scope=scope, query=query)
-    return page_of(rows, total, query)
-
-
-@router.post("/resources", response_model=schemas.ResourceRead, status_code=201, tags=EMERGENCY)
-def create_resource(data: schemas.ResourceCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.create_resource(db, scope=scope, data=data)
-
-
-@router.get("/resources/{ident}", response_model=schemas.ResourceRead, tags=EMERGENCY)
-def get_resource(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return service.get_resource(db, scope=scope, ident=ident)
-
-
-@router.patch("/resources/{ident}", response_model=schemas.ResourceRead, tags=EMERGENCY)
-def update_resource(ident: Ident, data: schemas.ResourceUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.update_resource(db, scope=scope, ident=ident, data=data)
-
-
-@router.delete("/resources/{ident}", status_code=204, tags=EMERGENCY)
-def delete_resource(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_resource(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+# -- plans and resources -------------------------------------------------------------------------------------------
+add_routes(router, service.PLANS, "/plans", tags=EMERGENCY)
+add_routes(router, service.RESOURCES, "/resources", tags=EMERGENCY)
 
 
 # -- incidents -----------------------------------------------------------------------------------------------------

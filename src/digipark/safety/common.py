@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -76,6 +77,11 @@ def record_owner(
     return park, enterprise_id
 
 
+def enterprise_record_owner(session: Session, scope: Scope, data: BaseModel) -> tuple[int, int | None]:
+    """`record_owner` of a new record whose input may name its enterprise (a `RecordType`'s owner hook)."""
+    return record_owner(session, scope, getattr(data, "enterprise_id", None))
+
+
 LOCATION_FIELDS = ("zone_id", "building_id", "lon", "lat", "location")
 
 
@@ -99,6 +105,12 @@ def checked_location(session: Session, scope: Scope, park_id: int, values: dict[
     if ("lon" in out) != ("lat" in out) or (out.get("lon") is None) != (out.get("lat") is None):
         raise field_error("lon", "give both lon and lat, or neither")
     return out
+
+
+def relocated(session: Session, scope: Scope, row: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The checked location of a stored or new `row` once `values` (an update's fields) are applied."""
+    current = {k: getattr(row, k) for k in LOCATION_FIELDS}
+    return checked_location(session, scope, row.park_id, {**current, **values})
 
 
 def checked_points(

@@ -12,11 +12,11 @@ from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, field_error
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.safety.common import (
-    LOCATION_FIELDS,
     WRITE,
     checked_location,
     record_owner,
     refuse_null,
+    relocated,
     today,
     writer_permission,
 )
@@ -135,9 +135,7 @@ def update_hidden_danger(session: Session, *, scope: Scope, ident: int, data: Hi
         values["grade"] = values["grade"].value
     if "risk_point_id" in values:
         _risk_point_of(session, scope, row.park_id, row.enterprise_id, values["risk_point_id"])
-    location = checked_location(
-        session, scope, row.park_id, {**{k: getattr(row, k) for k in LOCATION_FIELDS}, **values}
-    )
+    location = relocated(session, scope, row, values)
     for key, value in {**values, **location}.items():
         setattr(row, key, value)
     session.flush()

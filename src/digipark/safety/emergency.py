@@ -1,8 +1,8 @@
-"""Emergency plans and emergency resources (teams, stores, shelters) of a park."""
+"""Emergency plans and emergency resources (teams, stores, shelters) of a park: plain record types (`PLANS`,
+`RESOURCES`) with their checks as hooks."""
 
 from __future__ import annotations
 
-import builtins
 from typing import Any
 
 from sqlalchemy import select
@@ -10,14 +10,13 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.core.errors import Conflict, field_error
-from digipark.core.listing import ListQuery, ListSpec
+from digipark.core.listing import ListSpec
+from digipark.crud import RecordType
 from digipark.registry.models import Enterprise
 from digipark.safety.common import (
-    LOCATION_FIELDS,
     WRITE,
-    checked_location,
-    record_owner,
-    refuse_null,
+    enterprise_record_owner,
+    relocated,
     writer_permission,
 )
 from digipark.safety.models import (
@@ -28,8 +27,10 @@ from digipark.safety.models import (
 )
 from digipark.safety.schemas import (
     PlanCreate,
+    PlanRead,
     PlanUpdate,
     ResourceCreate,
+    ResourceRead,
     ResourceUpdate,
 )
 
@@ -57,97 +58,70 @@ RESOURCE_SPEC = ListSpec(
 )
 
 
-def _plan_values(values: dict[str, Any]) -> dict[str, Any]:
+def _plan_values(session: Session, scope: Scope, values: dict[str, Any], row: EmergencyPlan | None) -> dict[str, Any]:
     levels = values.get("levels")
     if levels is not None and len({lv["level"] for lv in levels}) != len(levels):
         raise field_error("levels", "each response level at most once")
     return values
 
 
-def list_plans(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[EmergencyPlan], int]:
-    return PLAN_SPEC.apply(session, scope.readable(EmergencyPlan), query)
-
-
-def get_plan(session: Session, *, scope: Scope, ident: int) -> EmergencyPlan:
-    return scope.get_or_404(session, EmergencyPlan, ident)
-
-
-def create_plan(session: Session, *, scope: Scope, data: PlanCreate) -> EmergencyPlan:
-    park_id, enterprise_id = record_owner(session, scope, data.enterprise_id)
-    values = _plan_values(data.model_dump(exclude={"enterprise_id"}))
-    row = EmergencyPlan(park_id=park_id, enterprise_id=enterprise_id, **values)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def update_plan(session: Session, *, scope: Scope, ident: int, data: PlanUpdate) -> EmergencyPlan:
-    row = get_plan(session, scope=scope, ident=ident)
-    scope.authorize_write_row(writer_permission(scope), row)
-    values = _plan_values(data.model_dump(exclude_unset=True))
-    refuse_null(values, ("code", "title", "plan_type", "incident_kinds", "levels", "roles", "steps", "active"))
-    for key, value in values.items():
-        setattr(row, key, value)
-    session.flush()
-    return row
-
-
-def delete_plan(session: Session, *, scope: Scope, ident: int) -> None:
-    row = get_plan(session, scope=scope, ident=ident)
-    scope.authorize_write_row(writer_permission(scope), row)
+def _plan_not_followed(session: Session, scope: Scope, row: EmergencyPlan) -> None:
     used = session.scalar(select(Incident.id).where(Incident.plan_id == row.id).limit(1))
     if used is not None:
         raise Conflict("incidents followed this plan; set it inactive instead")
-    session.delete(row)
-    session.flush()
 
 
-def list_resources(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[EmergencyResource], int]:
-    return RESOURCE_SPEC.apply(session, scope.readable(EmergencyResource), query)
+PLANS: RecordType[EmergencyPlan] = RecordType(
+    name="safety_emergency_plan",
+    model=EmergencyPlan,
+    create_schema=PlanCreate,
+    update_schema=PlanUpdate,
+    read_schema=PlanRead,
+    list_spec=PLAN_SPEC,
+    write_permission=writer_permission,
+    owner=enterprise_record_owner,
+    validate=_plan_values,
+    before_delete=_plan_not_followed,
+)
 
 
-def get_resource(session: Session, *, scope: Scope, ident: int) -> EmergencyResource:
-    return scope.get_or_404(session, EmergencyResource, ident)
+def _resource_values(
+    session: Session, scope: Scope, values: dict[str, Any], row: EmergencyResource | None
+) -> dict[str, Any]:
+    """An update's location is checked against the stored one; a new resource's once it has its park."""
+    if row is None:
+        return values
+    return {**values, **relocated(session, scope, row, values)}
 
 
-def create_resource(
-    session: Session, *, scope: Scope, data: ResourceCreate, park_id: int | None = None
-) -> EmergencyResource:
-    park = scope.acting_write_park(park_id)
-    scope.authorize_write(WRITE, park_id=park)
-    values = data.model_dump()
-    values.update(checked_location(session, scope, park, values))
-    if data.owner_enterprise_id is not None:
+def _check_new_resource(session: Session, scope: Scope, row: EmergencyResource) -> None:
+    for key, value in relocated(session, scope, row, {}).items():
+        setattr(row, key, value)
+    if row.owner_enterprise_id is not None:
         owner = session.scalar(
-            scope.readable(Enterprise).where(Enterprise.id == data.owner_enterprise_id, Enterprise.park_id == park)
+            scope.readable(Enterprise).where(
+                Enterprise.id == row.owner_enterprise_id, Enterprise.park_id == row.park_id
+            )
         )
         if owner is None:
-            raise field_error("owner_enterprise_id", f"no enterprise {data.owner_enterprise_id} in this park")
-    row = EmergencyResource(park_id=park, **values)
-    session.add(row)
-    session.flush()
-    return row
+            raise field_error("owner_enterprise_id", f"no enterprise {row.owner_enterprise_id} in this park")
 
 
-def update_resource(session: Session, *, scope: Scope, ident: int, data: ResourceUpdate) -> EmergencyResource:
-    row = get_resource(session, scope=scope, ident=ident)
-    scope.authorize_write(WRITE, park_id=row.park_id)
-    values = data.model_dump(exclude_unset=True)
-    refuse_null(values, ("name", "available"))
-    location = checked_location(
-        session, scope, row.park_id, {**{k: getattr(row, k) for k in LOCATION_FIELDS}, **values}
-    )
-    for key, value in {**values, **location}.items():
-        setattr(row, key, value)
-    session.flush()
-    return row
-
-
-def delete_resource(session: Session, *, scope: Scope, ident: int) -> None:
-    row = get_resource(session, scope=scope, ident=ident)
-    scope.authorize_write(WRITE, park_id=row.park_id)
+def _team_without_tasks(session: Session, scope: Scope, row: EmergencyResource) -> None:
     used = session.scalar(select(IncidentTask.id).where(IncidentTask.team_id == row.id).limit(1))
     if used is not None:
         raise Conflict("the team has incident tasks; set it unavailable instead")
-    session.delete(row)
-    session.flush()
+
+
+RESOURCES: RecordType[EmergencyResource] = RecordType(
+    name="safety_emergency_resource",
+    model=EmergencyResource,
+    create_schema=ResourceCreate,
+    update_schema=ResourceUpdate,
+    read_schema=ResourceRead,
+    list_spec=RESOURCE_SPEC,
+    write_permission=WRITE,
+    validate=_resource_values,
+    before_create=_check_new_resource,
+    before_delete=_team_without_tasks,
+)

@@ -18,11 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
+from digipark.core import uploads
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, field_error
 from digipark.core.listing import ListQuery, ListSpec
-from digipark.core.spreadsheet import FileTooLarge, UnsupportedFile
+from digipark.core.uploads import UploadRule, check_upload, safe_filename
 from digipark.registry.models import Building, Device, Enterprise, Park, Point, Zone
 from digipark.safety import alarm_link
 from digipark.safety.common import (
@@ -58,11 +59,12 @@ from digipark.safety.schemas import (
 # -- incident photos -----------------------------------------------------------------------------------------------
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTOS = 20
-PHOTO_TYPES: dict[str, tuple[bytes, ...]] = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/webp": (b"RIFF",),  # and "WEBP" at offset 8, checked below
-}
+PHOTO_UPLOAD = UploadRule(
+    types={"image/jpeg": uploads.JPEG, "image/png": uploads.PNG, "image/webp": uploads.webp},
+    max_bytes=MAX_PHOTO_BYTES,
+    accepted_names="JPEG, PNG or WebP",
+    what="photo",
+)
 
 REPORT_SCHEMA = "https://digipark.dev/schemas/safety/incident-report-1.json"
 
@@ -284,34 +286,13 @@ def timeline(session: Session, *, scope: Scope, ident: int) -> builtins.list[Inc
 
 
 # -- photos --------------------------------------------------------------------------------------------------------
-def _check_photo(filename: str, content_type: str, content: bytes) -> str:
-    if len(content) > MAX_PHOTO_BYTES:
-        raise FileTooLarge(f"the photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MB")
-    if not content:
-        raise field_error("file", "the file is empty")
-    declared = (content_type or "").split(";")[0].strip().lower()
-    if declared not in PHOTO_TYPES:
-        raise UnsupportedFile(f"files of type {declared or 'unknown'} are not accepted; use JPEG, PNG or WebP")
-    ok = any(content.startswith(sig) for sig in PHOTO_TYPES[declared])
-    if declared == "image/webp":
-        ok = ok and content[8:12] == b"WEBP"
-    if not ok:
-        raise UnsupportedFile(f"the file is not the {declared} it claims to be")
-    return declared
-
-
-def _safe_name(filename: str) -> str:
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')[:200] or "photo"
-
-
 def add_photo(
     session: Session, *, scope: Scope, ident: int, filename: str, content_type: str, content: bytes
 ) -> IncidentPhoto:
     row = get_incident(session, scope=scope, ident=ident)
     _may_act(scope, row)
     _not_closed(row)
-    declared = _check_photo(filename, content_type, content)
+    declared = check_upload(PHOTO_UPLOAD, filename=filename, content_type=content_type, content=content)
     count = session.scalar(select(func.count()).select_from(IncidentPhoto).where(IncidentPhoto.incident_id == row.id))
     if (count or 0) >= MAX_PHOTOS:
         raise Conflict(f"an incident holds at most {MAX_PHOTOS} photos")
@@ -319,7 +300,7 @@ def add_photo(
         park_id=row.park_id,
         enterprise_id=row.enterprise_id,
         incident_id=row.id,
-        filename=_safe_name(filename),
+        filename=safe_filename(filename, "photo"),
         content_type=declared,
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),

@@ -1,10 +1,8 @@
-"""The risk register (risk points assessed by LEC, LS or a grid) and the major hazard sources (GB 18218-2018).
-
-Everything takes `(session, *, scope, ...)`, reads through the scope and never commits."""
+"""The risk register (risk points assessed by LEC, LS or a grid) and the major hazard sources (GB 18218-2018):
+plain record types (`RISK_POINTS`, `HAZARD_SOURCES`) whose assessment, location and sensor checks are hooks."""
 
 from __future__ import annotations
 
-import builtins
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
@@ -13,14 +11,13 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.core.errors import field_error
-from digipark.core.listing import ListQuery, ListSpec
+from digipark.core.listing import ListSpec
+from digipark.crud import RecordType
 from digipark.safety import major_hazard, risk
 from digipark.safety.common import (
-    LOCATION_FIELDS,
-    checked_location,
     checked_points,
-    record_owner,
-    refuse_null,
+    enterprise_record_owner,
+    relocated,
     writer_permission,
 )
 from digipark.safety.models import (
@@ -29,8 +26,10 @@ from digipark.safety.models import (
 )
 from digipark.safety.schemas import (
     HazardSourceCreate,
+    HazardSourceRead,
     HazardSourceUpdate,
     RiskPointCreate,
+    RiskPointRead,
     RiskPointUpdate,
     SubstanceIn,
 )
@@ -60,64 +59,48 @@ def _assess(method: str, values: dict[str, Any]) -> risk.Assessment:
         raise field_error(f"{exc.field}_value" if exc.field in "lecs" else exc.field, exc.reason) from None
 
 
-def list_risk_points(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[RiskPoint], int]:
-    return RISK_POINT_SPEC.apply(session, scope.readable(RiskPoint), query)
+ASSESSED = ("method", "l_value", "e_value", "c_value", "s_value")
 
 
-def get_risk_point(session: Session, *, scope: Scope, ident: int) -> RiskPoint:
-    return scope.get_or_404(session, RiskPoint, ident)
-
-
-def create_risk_point(session: Session, *, scope: Scope, data: RiskPointCreate) -> RiskPoint:
-    park_id, enterprise_id = record_owner(session, scope, data.enterprise_id)
-    values = data.model_dump(exclude={"enterprise_id"})
-    method = data.method.value
-    if method == "LEC":
-        values["s_value"] = None
-    else:
-        values["e_value"] = values["c_value"] = None
-    found = _assess(method, values)
-    values.update(checked_location(session, scope, park_id, values))
-    values["point_ids"] = checked_points(session, scope, park_id, enterprise_id, data.point_ids)
-    values["method"] = method
-    row = RiskPoint(park_id=park_id, enterprise_id=enterprise_id, score=found.score, level=found.level, **values)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def update_risk_point(session: Session, *, scope: Scope, ident: int, data: RiskPointUpdate) -> RiskPoint:
-    row = get_risk_point(session, scope=scope, ident=ident)
-    scope.authorize_write_row(writer_permission(scope), row)
-    values = data.model_dump(exclude_unset=True)
-    refuse_null(values, ("code", "name", "responsible_person", "hazards", "controls", "method", "l_value", "active"))
+def _risk_point_values(session: Session, scope: Scope, values: dict[str, Any], row: RiskPoint | None) -> dict[str, Any]:
+    """The assessment (score, level) of the new or changed factors; an update's location and sensors checked
+    against the stored row (a new point's once it has its owner: `_check_new_located`)."""
     if "method" in values:
         values["method"] = values["method"].value
-    merged = {k: getattr(row, k) for k in ("method", "l_value", "e_value", "c_value", "s_value")} | {
-        k: v for k, v in values.items() if k in ("method", "l_value", "e_value", "c_value", "s_value")
-    }
+    current = {} if row is None else {k: getattr(row, k) for k in ASSESSED}
+    merged = current | {k: v for k, v in values.items() if k in ASSESSED}
     if merged["method"] == "LEC":
         merged["s_value"] = None
     else:
         merged["e_value"] = merged["c_value"] = None
     found = _assess(merged["method"], merged)
-    location = checked_location(
-        session, scope, row.park_id, {**{k: getattr(row, k) for k in LOCATION_FIELDS}, **values}
-    )
-    if "point_ids" in values:
-        values["point_ids"] = checked_points(session, scope, row.park_id, row.enterprise_id, values["point_ids"])
-    for key, value in {**values, **merged, **location}.items():
+    values = {**values, **merged, "score": found.score, "level": found.level}
+    if row is not None:
+        values.update(relocated(session, scope, row, values))
+        if "point_ids" in values:
+            values["point_ids"] = checked_points(session, scope, row.park_id, row.enterprise_id, values["point_ids"])
+    return values
+
+
+def _check_new_located(session: Session, scope: Scope, row: RiskPoint | HazardSource) -> None:
+    """A new risk point's or hazard source's location and sensors, checked once it has its owner."""
+    for key, value in relocated(session, scope, row, {}).items():
         setattr(row, key, value)
-    row.score, row.level = found.score, found.level
-    session.flush()
-    return row
+    row.point_ids = checked_points(session, scope, row.park_id, row.enterprise_id, row.point_ids)
 
 
-def delete_risk_point(session: Session, *, scope: Scope, ident: int) -> None:
-    row = get_risk_point(session, scope=scope, ident=ident)
-    scope.authorize_write_row(writer_permission(scope), row)
-    session.delete(row)
-    session.flush()
+RISK_POINTS: RecordType[RiskPoint] = RecordType(
+    name="safety_risk_point",
+    model=RiskPoint,
+    create_schema=RiskPointCreate,
+    update_schema=RiskPointUpdate,
+    read_schema=RiskPointRead,
+    list_spec=RISK_POINT_SPEC,
+    write_permission=writer_permission,
+    owner=enterprise_record_owner,
+    validate=_risk_point_values,
+    before_create=_check_new_located,
+)
 
 
 HAZARD_SPEC = ListSpec(
@@ -151,65 +134,39 @@ def evaluate(substances: Sequence[SubstanceIn], exposed_people: int) -> major_ha
         raise field_error(exc.field, exc.reason) from None
 
 
-def _substance_rows(
-    substances: Sequence[SubstanceIn], found: major_hazard.Identification
-) -> builtins.list[dict[str, Any]]:
+def _substance_rows(substances: Sequence[SubstanceIn], found: major_hazard.Identification) -> list[dict[str, Any]]:
     return [
         {**dataclasses.asdict(result), "categories": list(given.categories)}
         for given, result in zip(substances, found.substances, strict=True)
     ]
 
 
-def _apply_identification(row: HazardSource, found: major_hazard.Identification) -> None:
-    row.s_value = found.s
-    row.is_major = found.major
-    row.alpha = found.alpha
-    row.r_value = found.r
-    row.grade = found.grade
+def _identified(substances: Sequence[SubstanceIn], exposed_people: int) -> dict[str, Any]:
+    """The stored substances and the GB 18218 identification of a unit."""
+    found = evaluate(substances, exposed_people)
+    return {
+        "substances": _substance_rows(substances, found),
+        "s_value": found.s,
+        "is_major": found.major,
+        "alpha": found.alpha,
+        "r_value": found.r,
+        "grade": found.grade,
+    }
 
 
-def list_hazard_sources(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[HazardSource], int]:
-    return HAZARD_SPEC.apply(session, scope.readable(HazardSource), query)
-
-
-def get_hazard_source(session: Session, *, scope: Scope, ident: int) -> HazardSource:
-    return scope.get_or_404(session, HazardSource, ident)
-
-
-def create_hazard_source(session: Session, *, scope: Scope, data: HazardSourceCreate) -> HazardSource:
-    park_id, enterprise_id = record_owner(session, scope, data.enterprise_id)
-    found = evaluate(data.substances, data.exposed_people)
-    values = data.model_dump(exclude={"enterprise_id", "substances"})
-    values.update(checked_location(session, scope, park_id, values))
-    values["point_ids"] = checked_points(session, scope, park_id, enterprise_id, data.point_ids)
-    row = HazardSource(
-        park_id=park_id, enterprise_id=enterprise_id, substances=_substance_rows(data.substances, found), **values
-    )
-    _apply_identification(row, found)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def update_hazard_source(session: Session, *, scope: Scope, ident: int, data: HazardSourceUpdate) -> HazardSource:
-    row = get_hazard_source(session, scope=scope, ident=ident)
-    scope.authorize_write_row(writer_permission(scope), row)
-    values = data.model_dump(exclude_unset=True)
-    refuse_null(values, ("code", "name", "unit_kind", "exposed_people", "substances", "point_ids"))
-    substances = data.substances if data.substances is not None else [SubstanceIn(**_input(s)) for s in row.substances]
-    found = evaluate(substances, values.get("exposed_people", row.exposed_people))
-    location = checked_location(
-        session, scope, row.park_id, {**{k: getattr(row, k) for k in LOCATION_FIELDS}, **values}
-    )
-    if "point_ids" in values:
-        values["point_ids"] = checked_points(session, scope, row.park_id, row.enterprise_id, values["point_ids"])
-    values.pop("substances", None)
-    for key, value in {**values, **location}.items():
-        setattr(row, key, value)
-    row.substances = _substance_rows(substances, found)
-    _apply_identification(row, found)
-    session.flush()
-    return row
+def _hazard_source_values(
+    session: Session, scope: Scope, values: dict[str, Any], row: HazardSource | None
+) -> dict[str, Any]:
+    """The identification of the new or changed unit; an update's location and sensors checked against the stored
+    row (a new source's once it has its owner: `_check_new_located`)."""
+    inputs = values["substances"] if row is None or "substances" in values else [_input(s) for s in row.substances]
+    exposed_people = values["exposed_people"] if row is None or "exposed_people" in values else row.exposed_people
+    values = {**values, **_identified([SubstanceIn(**s) for s in inputs], exposed_people)}
+    if row is not None:
+        values.update(relocated(session, scope, row, values))
+        if "point_ids" in values:
+            values["point_ids"] = checked_points(session, scope, row.park_id, row.enterprise_id, values["point_ids"])
+    return values
 
 
 def _input(stored: dict[str, Any]) -> dict[str, Any]:
@@ -221,8 +178,15 @@ def _input(stored: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def delete_hazard_source(session: Session, *, scope: Scope, ident: int) -> None:
-    row = get_hazard_source(session, scope=scope, ident=ident)
-    scope.authorize_write_row(writer_permission(scope), row)
-    session.delete(row)
-    session.flush()
+HAZARD_SOURCES: RecordType[HazardSource] = RecordType(
+    name="safety_hazard_source",
+    model=HazardSource,
+    create_schema=HazardSourceCreate,
+    update_schema=HazardSourceUpdate,
+    read_schema=HazardSourceRead,
+    list_spec=HAZARD_SPEC,
+    write_permission=writer_permission,
+    owner=enterprise_record_owner,
+    validate=_hazard_source_values,
+    before_create=_check_new_located,
+)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from digipark.safety import major_hazard
 from digipark.safety.models import DangerGrade, RiskMethod, TaskStatus
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -174,6 +175,11 @@ class HazardSourceRead(LocationRead):
     grade_name: str | None = None
     responsible_person: str | None
     point_ids: list[int]
+
+    @model_validator(mode="after")
+    def _name_grade(self) -> HazardSourceRead:
+        self.grade_name = major_hazard.GRADE_NAMES.get(self.grade) if self.grade else None
+        return self
 
 
 class Evaluate(Strict):

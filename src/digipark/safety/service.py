@@ -38,17 +38,9 @@ from digipark.safety.dangers import (
 )
 from digipark.safety.emergency import (
     PLAN_SPEC,
+    PLANS,
     RESOURCE_SPEC,
-    create_plan,
-    create_resource,
-    delete_plan,
-    delete_resource,
-    get_plan,
-    get_resource,
-    list_plans,
-    list_resources,
-    update_plan,
-    update_resource,
+    RESOURCES,
 )
 from digipark.safety.incidents import (
     INCIDENT_SPEC,
@@ -82,34 +74,52 @@ from digipark.safety.picture import (
     risk_picture,
 )
 from digipark.safety.register import (
+    HAZARD_SOURCES,
     HAZARD_SPEC,
     RISK_POINT_SPEC,
-    create_hazard_source,
-    create_risk_point,
-    delete_hazard_source,
-    delete_risk_point,
+    RISK_POINTS,
     evaluate,
-    get_hazard_source,
-    get_risk_point,
-    list_hazard_sources,
-    list_risk_points,
-    update_hazard_source,
-    update_risk_point,
 )
+
+# The derived functions of the plain record types, under the names their callers use.
+list_risk_points = RISK_POINTS.list
+get_risk_point = RISK_POINTS.get
+create_risk_point = RISK_POINTS.create
+update_risk_point = RISK_POINTS.update
+delete_risk_point = RISK_POINTS.delete
+list_hazard_sources = HAZARD_SOURCES.list
+get_hazard_source = HAZARD_SOURCES.get
+create_hazard_source = HAZARD_SOURCES.create
+update_hazard_source = HAZARD_SOURCES.update
+delete_hazard_source = HAZARD_SOURCES.delete
+list_plans = PLANS.list
+get_plan = PLANS.get
+create_plan = PLANS.create
+update_plan = PLANS.update
+delete_plan = PLANS.delete
+list_resources = RESOURCES.list
+get_resource = RESOURCES.get
+create_resource = RESOURCES.create
+update_resource = RESOURCES.update
+delete_resource = RESOURCES.delete
 
 __all__ = [
     "COMMAND",
     "DANGER_SPEC",
+    "HAZARD_SOURCES",
     "HAZARD_SPEC",
     "INCIDENT_SPEC",
     "LOCATION_FIELDS",
     "MAX_PHOTOS",
     "MAX_PHOTO_BYTES",
     "OPEN_DANGER",
+    "PLANS",
     "PLAN_SPEC",
     "READ",
     "REPORT_SCHEMA",
+    "RESOURCES",
     "RESOURCE_SPEC",
+    "RISK_POINTS",
     "RISK_POINT_SPEC",
     "SELF_WRITE",
     "UNVERIFIED_DANGER",
