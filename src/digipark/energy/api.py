@@ -13,11 +13,8 @@ from digipark.core.downloads import file_response
 from digipark.core.errors import NotFound
 from digipark.core.listing import ListQuery, Page, page_of
 from digipark.core.spreadsheet import XLSX_MEDIA_TYPE, ImportProblem, ImportReport
-from digipark.energy import (
-    report,
-    schemas,
-    service,
-)
+from digipark.crud.routes import add_routes
+from digipark.energy import report, schemas, service
 
 router = APIRouter(prefix="/api/v1/energy")
 METERS: list[str | Enum] = ["energy: meters"]
@@ -31,8 +28,6 @@ EnterpriseId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="one 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="default: this year")]
 MeterQuery = Annotated[ListQuery, Depends(service.METER_SPEC.dependency())]
 EntryQuery = Annotated[ListQuery, Depends(service.ENTRY_SPEC.dependency())]
-DeclarationQuery = Annotated[ListQuery, Depends(service.DECLARATION_SPEC.dependency())]
-TariffQuery = Annotated[ListQuery, Depends(service.TARIFF_SPEC.dependency())]
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "file too large"},
     415: {"description": "file type not accepted, or the content does not match it"},
@@ -147,59 +142,11 @@ def download_evidence(ident: Ident, db: DbSession, scope: CurrentScope) -> Respo
 
 
 # -- declarations --------------------------------------------------------------------------------------------------
-@router.get("/declarations", response_model=Page[schemas.DeclarationRead], tags=ENTRIES)
-def list_declarations(db: DbSession, scope: CurrentScope, query: DeclarationQuery) -> Any:
-    rows, total = service.list_declarations(db, scope=scope, query=query)
-    return page_of(rows, total, query)
-
-
-@router.post("/declarations", response_model=schemas.DeclarationRead, status_code=201, tags=ENTRIES)
-def create_declaration(data: schemas.DeclarationCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.create_declaration(db, scope=scope, data=data)
-
-
-@router.get("/declarations/{ident}", response_model=schemas.DeclarationRead, tags=ENTRIES)
-def get_declaration(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return service.get_declaration(db, scope=scope, ident=ident)
-
-
-@router.patch("/declarations/{ident}", response_model=schemas.DeclarationRead, tags=ENTRIES)
-def update_declaration(ident: Ident, data: schemas.DeclarationUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.update_declaration(db, scope=scope, ident=ident, data=data)
-
-
-@router.delete("/declarations/{ident}", status_code=204, tags=ENTRIES)
-def delete_declaration(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_declaration(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+add_routes(router, service.DECLARATIONS, "/declarations", tags=ENTRIES)
 
 
 # -- tariffs and settings ------------------------------------------------------------------------------------------
-@router.get("/tariffs", response_model=Page[schemas.TariffRead], tags=TARIFFS)
-def list_tariffs(db: DbSession, scope: CurrentScope, query: TariffQuery) -> Any:
-    rows, total = service.list_tariffs(db, scope=scope, query=query)
-    return page_of(rows, total, query)
-
-
-@router.post("/tariffs", response_model=schemas.TariffRead, status_code=201, tags=TARIFFS)
-def create_tariff(data: schemas.TariffCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.create_tariff(db, scope=scope, data=data)
-
-
-@router.get("/tariffs/{ident}", response_model=schemas.TariffRead, tags=TARIFFS)
-def get_tariff(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return service.get_tariff(db, scope=scope, ident=ident)
-
-
-@router.patch("/tariffs/{ident}", response_model=schemas.TariffRead, tags=TARIFFS)
-def update_tariff(ident: Ident, data: schemas.TariffUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.update_tariff(db, scope=scope, ident=ident, data=data)
-
-
-@router.delete("/tariffs/{ident}", status_code=204, tags=TARIFFS)
-def delete_tariff(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_tariff(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+add_routes(router, service.TARIFFS, "/tariffs", tags=TARIFFS)
 
 
 @router.get("/settings", response_model=schemas.SettingsRead, tags=TARIFFS)

@@ -1,40 +1,30 @@
-"""Declarations for the carbon account: process emissions and product output."""
+"""Declarations for the carbon account: process emissions and product output. Their plain create/read/update/delete
+is derived (`DECLARATIONS`); what differs is below."""
 
 from __future__ import annotations
 
-import builtins
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
 from digipark.auth.scope import Scope
 from digipark.core.errors import Conflict, field_error
-from digipark.core.listing import ListQuery, ListSpec
+from digipark.core.listing import ListSpec
+from digipark.crud import Owner, RecordType
 from digipark.energy.common import ENTRY, enterprise_for, not_future
 from digipark.energy.factors import factor_set
 from digipark.energy.models import CarbonDeclaration
-from digipark.energy.schemas import DeclarationCreate, DeclarationUpdate
-
-DECLARATION_SPEC = ListSpec(
-    filters={
-        "park_id": CarbonDeclaration.park_id,
-        "enterprise_id": CarbonDeclaration.enterprise_id,
-        "period": CarbonDeclaration.period,
-    },
-    sort={"id": CarbonDeclaration.id, "period": CarbonDeclaration.period},
-    default_sort="-period,id",
-)
+from digipark.energy.schemas import DeclarationCreate, DeclarationRead, DeclarationUpdate
+from digipark.registry.models import Enterprise
 
 
-def list_declarations(
-    session: Session, *, scope: Scope, query: ListQuery
-) -> tuple[builtins.list[CarbonDeclaration], int]:
-    return DECLARATION_SPEC.apply(session, scope.readable(CarbonDeclaration), query)
-
-
-def get_declaration(session: Session, *, scope: Scope, ident: int) -> CarbonDeclaration:
-    return scope.get_or_404(session, CarbonDeclaration, ident)
+def _declaring_enterprise(session: Session, scope: Scope, data: BaseModel) -> Owner:
+    """The enterprise the input names (an enterprise user: its own), in its park."""
+    enterprise = enterprise_for(session, scope, getattr(data, "enterprise_id", None))
+    return enterprise.park_id, enterprise.id
 
 
 def _check_material(material: str | None, quantity: float | None) -> None:
@@ -46,53 +36,50 @@ def _check_material(material: str | None, quantity: float | None) -> None:
         raise field_error("process_quantity_t", "give the material and its quantity together")
 
 
-def create_declaration(session: Session, *, scope: Scope, data: DeclarationCreate) -> CarbonDeclaration:
-    enterprise = enterprise_for(session, scope, data.enterprise_id)
-    scope.authorize_write(ENTRY, park_id=enterprise.park_id, enterprise_id=enterprise.id)
-    not_future(data.period)
-    _check_material(data.process_material, data.process_quantity_t)
+def _checked_declaration(
+    session: Session, scope: Scope, values: dict[str, Any], row: CarbonDeclaration | None
+) -> dict[str, Any]:
+    """A past or current month; a known process material given with its quantity (an update's missing half taken
+    from the row). The caller becomes the declarant."""
+    if row is None:
+        not_future(values["period"])
+    material = values.get("process_material", row.process_material if row else None)
+    quantity = values.get("process_quantity_t", row.process_quantity_t if row else None)
+    _check_material(material, quantity)
+    return {**values, "declared_by": scope.username}
+
+
+def _one_declaration_per_month(session: Session, scope: Scope, row: CarbonDeclaration) -> None:
     existing = session.scalar(
         select(CarbonDeclaration.id).where(
-            CarbonDeclaration.enterprise_id == enterprise.id, CarbonDeclaration.period == data.period
+            CarbonDeclaration.enterprise_id == row.enterprise_id, CarbonDeclaration.period == row.period
         )
     )
     if existing is not None:
+        name = session.scalar(select(Enterprise.name).where(Enterprise.id == row.enterprise_id))
         raise Conflict(
-            f"{enterprise.name} already declared {data.period:%Y-%m} (declaration {existing})",
+            f"{name} already declared {row.period:%Y-%m} (declaration {existing})",
             errors=[{"field": "period", "reason": "already exists", "declaration_id": existing}],
         )
-    row = CarbonDeclaration(
-        park_id=enterprise.park_id,
-        enterprise_id=enterprise.id,
-        period=data.period,
-        process_material=data.process_material,
-        process_quantity_t=data.process_quantity_t,
-        process_tco2=data.process_tco2,
-        product_output_t=data.product_output_t,
-        note=data.note,
-        declared_by=scope.username,
-    )
-    session.add(row)
-    session.flush()
-    return row
 
 
-def update_declaration(session: Session, *, scope: Scope, ident: int, data: DeclarationUpdate) -> CarbonDeclaration:
-    row = get_declaration(session, scope=scope, ident=ident)
-    scope.authorize_write_row(ENTRY, row)
-    given = data.model_dump(exclude_unset=True)
-    material = given.get("process_material", row.process_material)
-    quantity = given.get("process_quantity_t", row.process_quantity_t)
-    _check_material(material, quantity)
-    for key, value in given.items():
-        setattr(row, key, value)
-    row.declared_by = scope.username
-    session.flush()
-    return row
-
-
-def delete_declaration(session: Session, *, scope: Scope, ident: int) -> None:
-    row = get_declaration(session, scope=scope, ident=ident)
-    scope.authorize_write_row(ENTRY, row)
-    session.delete(row)
-    session.flush()
+DECLARATIONS: RecordType[CarbonDeclaration] = RecordType(
+    name="carbon_declaration",
+    model=CarbonDeclaration,
+    create_schema=DeclarationCreate,
+    update_schema=DeclarationUpdate,
+    read_schema=DeclarationRead,
+    list_spec=ListSpec(
+        filters={
+            "park_id": CarbonDeclaration.park_id,
+            "enterprise_id": CarbonDeclaration.enterprise_id,
+            "period": CarbonDeclaration.period,
+        },
+        sort={"id": CarbonDeclaration.id, "period": CarbonDeclaration.period},
+        default_sort="-period,id",
+    ),
+    write_permission=ENTRY,
+    owner=_declaring_enterprise,
+    validate=_checked_declaration,
+    before_create=_one_declaration_per_month,
+)

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
 from digipark.auth.scope import Scope
-from digipark.core import spreadsheet, units
+from digipark.core import spreadsheet, units, uploads
 from digipark.core.errors import DomainError, field_error
 from digipark.core.listing import ListQuery, ListSpec
-from digipark.core.spreadsheet import Column, FileTooLarge, ImportFailed, ImportReport, RowError, UnsupportedFile
+from digipark.core.spreadsheet import Column, ImportFailed, ImportReport, RowError
+from digipark.core.uploads import UploadRule, check_upload, safe_filename
 from digipark.energy.common import ENTRY, IMPORT, checked_carrier, enterprise_for, not_future
 from digipark.energy.factors import carriers
 from digipark.energy.meters import get_meter
@@ -23,14 +24,18 @@ from digipark.energy.schemas import EntryCreate, EntryUpdate, parse_month
 from digipark.registry.models import Enterprise
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
-EVIDENCE_TYPES: dict[str, tuple[bytes, ...] | None] = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
-    "text/plain": None,
-    "text/csv": None,
-}
+EVIDENCE = UploadRule(
+    types={
+        "application/pdf": uploads.PDF,
+        "image/png": uploads.PNG,
+        "image/jpeg": uploads.JPEG,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": uploads.ZIP_OFFICE,
+        "text/plain": uploads.TEXT,
+        "text/csv": uploads.TEXT,
+    },
+    max_bytes=MAX_EVIDENCE_BYTES,
+    accepted_names="PDF, PNG, JPEG, Excel or text",
+)
 
 
 ENTRY_SPEC = ListSpec(
@@ -125,41 +130,13 @@ def delete_entry(session: Session, *, scope: Scope, ident: int) -> None:
     session.flush()
 
 
-def _check_file(filename: str, content_type: str, content: bytes) -> str:
-    if len(content) > MAX_EVIDENCE_BYTES:
-        raise FileTooLarge(f"the file is larger than {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB")
-    if not content:
-        raise field_error("file", "the file is empty")
-    if not filename.strip():
-        raise field_error("file", "the file has no name")
-    declared = (content_type or "").split(";")[0].strip().lower()
-    if declared not in EVIDENCE_TYPES:
-        raise UnsupportedFile(
-            f"files of type {declared or 'unknown'} are not accepted; use PDF, PNG, JPEG, Excel or text"
-        )
-    signatures = EVIDENCE_TYPES[declared]
-    if signatures is None:
-        try:
-            content.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UnsupportedFile(f"the file is not the {declared} it claims to be") from None
-    elif not any(content.startswith(sig) for sig in signatures):
-        raise UnsupportedFile(f"the file is not the {declared} it claims to be")
-    return declared
-
-
-def _safe_name(filename: str) -> str:
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    return "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')[:200] or "file"
-
-
 def attach_evidence(
     session: Session, *, scope: Scope, ident: int, filename: str, content_type: str, content: bytes
 ) -> EnergyEntry:
     row = get_entry(session, scope=scope, ident=ident)
     scope.authorize_write_row(ENTRY, row)
-    row.evidence_type = _check_file(filename, content_type, content)
-    row.evidence_name = _safe_name(filename)
+    row.evidence_type = check_upload(EVIDENCE, filename=filename, content_type=content_type, content=content)
+    row.evidence_name = safe_filename(filename)
     row.evidence_size = len(content)
     row.evidence_sha256 = hashlib.sha256(content).hexdigest()
     row.evidence = content
@@ -276,7 +253,7 @@ def import_entries(
                 entered_quantity=float(raw),
                 entered_unit=unit or carriers()[carrier].unit,
                 note=(str(cells["note"])[:500] if cells.get("note") else None),
-                evidence_name=_safe_name(filename or "import.xlsx"),
+                evidence_name=safe_filename(filename or "import.xlsx"),
                 evidence_type=spreadsheet.XLSX_MEDIA_TYPE,
                 evidence_size=len(content),
                 evidence_sha256=hashlib.sha256(content).hexdigest(),

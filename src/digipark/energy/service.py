@@ -11,14 +11,7 @@ from __future__ import annotations
 
 from digipark.energy.accounts import enterprise_account, enterprise_figures, meter_consumption, park_summary
 from digipark.energy.common import READ, WRITE, local_zone, today
-from digipark.energy.declarations import (
-    DECLARATION_SPEC,
-    create_declaration,
-    delete_declaration,
-    get_declaration,
-    list_declarations,
-    update_declaration,
-)
+from digipark.energy.declarations import DECLARATIONS
 from digipark.energy.entries import (
     ENTRY_SPEC,
     MAX_EVIDENCE_BYTES,
@@ -33,49 +26,34 @@ from digipark.energy.entries import (
 )
 from digipark.energy.load import anomalies, load_curve, suggestions, tariff_split
 from digipark.energy.meters import METER_SPEC, create_meter, delete_meter, get_meter, list_meters, update_meter
-from digipark.energy.settings import (
-    TARIFF_SPEC,
-    create_tariff,
-    delete_tariff,
-    factor_info,
-    get_settings_read,
-    get_tariff,
-    list_tariffs,
-    update_settings,
-    update_tariff,
-)
+from digipark.energy.settings import TARIFFS, factor_info, get_settings_read, update_settings
+
+create_declaration = DECLARATIONS.create  # the name the tests call
 
 __all__ = [
-    "DECLARATION_SPEC",
+    "DECLARATIONS",
     "ENTRY_SPEC",
     "MAX_EVIDENCE_BYTES",
     "METER_SPEC",
     "READ",
-    "TARIFF_SPEC",
+    "TARIFFS",
     "WRITE",
     "anomalies",
     "attach_evidence",
     "create_declaration",
     "create_entry",
     "create_meter",
-    "create_tariff",
-    "delete_declaration",
     "delete_entry",
     "delete_meter",
-    "delete_tariff",
     "enterprise_account",
     "enterprise_figures",
     "factor_info",
-    "get_declaration",
     "get_entry",
     "get_meter",
     "get_settings_read",
-    "get_tariff",
     "import_entries",
-    "list_declarations",
     "list_entries",
     "list_meters",
-    "list_tariffs",
     "load_curve",
     "local_zone",
     "meter_consumption",
@@ -84,9 +62,7 @@ __all__ = [
     "tariff_split",
     "template_xlsx",
     "today",
-    "update_declaration",
     "update_entry",
     "update_meter",
     "update_settings",
-    "update_tariff",
 ]

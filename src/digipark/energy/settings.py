@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 import digipark.audit.service  # noqa: F401  (registers the audit hook for every write below)
 from digipark.auth.scope import Scope
 from digipark.core.errors import Conflict, field_error
-from digipark.core.listing import ListQuery, ListSpec
+from digipark.core.listing import ListSpec
+from digipark.crud import RecordType
 from digipark.energy import tariffs
 from digipark.energy.common import WRITE
 from digipark.energy.factors import NATIONAL, carriers, coal_table, default_tariff, factor_set
 from digipark.energy.models import EnergySetting, Tariff
-from digipark.energy.schemas import FactorInfo, SettingsRead, SettingsUpdate, TariffCreate, TariffUpdate
+from digipark.energy.schemas import FactorInfo, SettingsRead, SettingsUpdate, TariffCreate, TariffRead, TariffUpdate
 
 
 # ==================================================================================================================
@@ -101,64 +102,40 @@ def factor_info() -> FactorInfo:
 # ==================================================================================================================
 # Tariffs
 # ==================================================================================================================
-TARIFF_SPEC = ListSpec(
-    filters={"park_id": Tariff.park_id, "valid_from": Tariff.valid_from},
-    sort={"id": Tariff.id, "valid_from": Tariff.valid_from},
-    default_sort="-valid_from",
-)
-
-
-def list_tariffs(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[Tariff], int]:
-    return TARIFF_SPEC.apply(session, scope.readable(Tariff), query)
-
-
-def get_tariff(session: Session, *, scope: Scope, ident: int) -> Tariff:
-    return scope.get_or_404(session, Tariff, ident)
-
-
-def _check_tariff(periods: builtins.list[dict[str, Any]], prices: dict[str, float]) -> None:
+def _checked_tariff(session: Session, scope: Scope, values: dict[str, Any], row: Tariff | None) -> dict[str, Any]:
+    """The periods must cover the day once and every band used must have a price (checked together, the stored
+    half standing in for the one an update leaves out)."""
+    if "prices" in values:
+        values["prices"] = {str(k): float(v) for k, v in values["prices"].items()}
+    periods = values["periods"] if "periods" in values or row is None else row.periods
+    prices = values["prices"] if "prices" in values or row is None else row.prices
     tariffs.minute_bands(periods)
     tariffs.check_prices(periods, prices)
+    return values
 
 
-def create_tariff(session: Session, *, scope: Scope, data: TariffCreate) -> Tariff:
-    scope.require(WRITE)
-    park_id = scope.acting_write_park(data.park_id)
-    periods = [p.model_dump() for p in data.periods]
-    prices = {str(k): float(v) for k, v in data.prices.items()}
-    _check_tariff(periods, prices)
-    if session.scalar(select(Tariff.id).where(Tariff.park_id == park_id, Tariff.valid_from == data.valid_from)):
+def _one_tariff_per_day(session: Session, scope: Scope, row: Tariff) -> None:
+    if session.scalar(select(Tariff.id).where(Tariff.park_id == row.park_id, Tariff.valid_from == row.valid_from)):
         raise Conflict(
-            f"a tariff from {data.valid_from} exists", errors=[{"field": "valid_from", "reason": "already exists"}]
+            f"a tariff from {row.valid_from} exists", errors=[{"field": "valid_from", "reason": "already exists"}]
         )
-    row = Tariff(
-        park_id=park_id, name=data.name, valid_from=data.valid_from, periods=periods, prices=prices, source=data.source
-    )
-    session.add(row)
-    session.flush()
-    return row
 
 
-def update_tariff(session: Session, *, scope: Scope, ident: int, data: TariffUpdate) -> Tariff:
-    row = get_tariff(session, scope=scope, ident=ident)
-    scope.authorize_write_row(WRITE, row)
-    periods = [p.model_dump() for p in data.periods] if data.periods is not None else row.periods
-    prices = {str(k): float(v) for k, v in data.prices.items()} if data.prices is not None else row.prices
-    _check_tariff(periods, prices)
-    row.periods, row.prices = periods, prices
-    if data.name is not None:
-        row.name = data.name
-    if "source" in data.model_fields_set:
-        row.source = data.source
-    session.flush()
-    return row
-
-
-def delete_tariff(session: Session, *, scope: Scope, ident: int) -> None:
-    row = get_tariff(session, scope=scope, ident=ident)
-    scope.authorize_write_row(WRITE, row)
-    session.delete(row)
-    session.flush()
+TARIFFS: RecordType[Tariff] = RecordType(
+    name="energy_tariff",
+    model=Tariff,
+    create_schema=TariffCreate,
+    update_schema=TariffUpdate,
+    read_schema=TariffRead,
+    list_spec=ListSpec(
+        filters={"park_id": Tariff.park_id, "valid_from": Tariff.valid_from},
+        sort={"id": Tariff.id, "valid_from": Tariff.valid_from},
+        default_sort="-valid_from",
+    ),
+    write_permission=WRITE,
+    validate=_checked_tariff,
+    before_create=_one_tariff_per_day,
+)
 
 
 @dataclasses.dataclass(frozen=True)

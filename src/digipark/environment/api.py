@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.downloads import file_response
 from digipark.core.listing import ListQuery, Page, page_of
+from digipark.crud.routes import add_routes
 from digipark.environment import exports, pollution, schemas, service, waste
 
 router = APIRouter(prefix="/api/v1/environment")
@@ -25,7 +26,6 @@ YearQ = Annotated[int | None, Query(ge=2000, le=2100, description="default: this
 Fmt = Annotated[Literal["xlsx", "csv"], Path()]
 OutletQuery = Annotated[ListQuery, Depends(service.OUTLET_SPEC.dependency())]
 ExceedanceQuery = Annotated[ListQuery, Depends(service.EXCEEDANCE_SPEC.dependency())]
-PermitQuery = Annotated[ListQuery, Depends(service.PERMIT_SPEC.dependency())]
 WasteQuery = Annotated[ListQuery, Depends(service.WASTE_SPEC.dependency())]
 BatchQuery = Annotated[ListQuery, Depends(service.BATCH_SPEC.dependency())]
 ManifestQuery = Annotated[ListQuery, Depends(service.MANIFEST_SPEC.dependency())]
@@ -110,31 +110,7 @@ def scan_exceedances(data: schemas.ScanRequest, db: DbSession, scope: CurrentSco
 
 
 # -- permits ---------------------------------------------------------------------------------------------------
-@router.get("/permits", response_model=Page[schemas.PermitQuotaRead], tags=POLLUTION)
-def list_permits(db: DbSession, scope: CurrentScope, query: PermitQuery) -> Any:
-    rows, total = service.list_permits(db, scope=scope, query=query)
-    return page_of(rows, total, query)
-
-
-@router.post("/permits", response_model=schemas.PermitQuotaRead, status_code=201, tags=POLLUTION)
-def create_permit(data: schemas.PermitQuotaCreate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.create_permit(db, scope=scope, data=data)
-
-
-@router.get("/permits/{ident}", response_model=schemas.PermitQuotaRead, tags=POLLUTION)
-def get_permit(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
-    return service.get_permit(db, scope=scope, ident=ident)
-
-
-@router.patch("/permits/{ident}", response_model=schemas.PermitQuotaRead, tags=POLLUTION)
-def update_permit(ident: Ident, data: schemas.PermitQuotaUpdate, db: DbSession, scope: CurrentScope) -> Any:
-    return service.update_permit(db, scope=scope, ident=ident, data=data)
-
-
-@router.delete("/permits/{ident}", status_code=204, tags=POLLUTION)
-def delete_permit(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    service.delete_permit(db, scope=scope, ident=ident)
-    return Response(status_code=204)
+add_routes(router, service.PERMITS, "/permits", tags=POLLUTION)
 
 
 @router.get("/permit-usage", response_model=list[schemas.PermitUsage], tags=POLLUTION)

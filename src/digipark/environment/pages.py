@@ -1,7 +1,7 @@
 """Environment pages: pollution monitoring (outlets with live values and daily averages against the limits,
 exceedances, permit use), an outlet's hourly and daily values, the solid waste ledger and hazardous waste with
 its transfer manifests. Every read goes through the environment service and the caller's scope: an enterprise
-user sees its own outlets and ledgers only."""
+user sees its own outlets and ledgers only; a user of several parks sees the park chosen in the header."""
 
 from __future__ import annotations
 
@@ -54,8 +54,13 @@ METHOD_LABELS = {
 }
 
 
-def _all(query: ListQuery | None = None) -> ListQuery:
-    return query or ListQuery(page=1, page_size=500)
+def _in_park(page: Page) -> dict[str, Any]:
+    """The list filter of the park the page acts in (the header's switcher chooses it for a user of several)."""
+    return {"park_id": page.park.id} if page.park is not None else {}
+
+
+def _all(page: Page) -> ListQuery:
+    return ListQuery(page=1, page_size=500, filters=_in_park(page))
 
 
 def _names(page: Page, ids: set[int]) -> dict[int, str]:
@@ -113,7 +118,7 @@ def _tabs(page: Page, active: str) -> list[dict[str, Any]]:
 def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
     d = pollution.data()
     year = year or service.today().year
-    outlets, _ = service.list_outlets(page.db, scope=page.scope, query=_all())
+    outlets, _ = service.list_outlets(page.db, scope=page.scope, query=_all(page))
     factors = service.factors_of(page.db, [o.id for o in outlets])
     last = service.today()
     first = last - dt.timedelta(days=DAYS_SHOWN - 1)
@@ -166,7 +171,7 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
         )
     day_heads = [f"{first + dt.timedelta(days=i):%m-%d}" for i in range(DAYS_SHOWN)]
     exceedances, total_exceedances = service.list_exceedances(
-        page.db, scope=page.scope, query=ListQuery(page=1, page_size=20, sort="-bucket,id")
+        page.db, scope=page.scope, query=ListQuery(page=1, page_size=20, sort="-bucket,id", filters=_in_park(page))
     )
     outlet_codes = {o.id: o.code for o in outlets}
     exceedance_rows = [
@@ -181,7 +186,9 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
         }
         for e in exceedances
     ]
-    usage = service.permit_usage(page.db, scope=page.scope, year=year)
+    usage = service.permit_usage(
+        page.db, scope=page.scope, year=year, park_id=page.park.id if page.park is not None else None
+    )
     usage_names = _names(page, {u.enterprise_id for u in usage})
     usage_rows = [
         {
@@ -321,7 +328,9 @@ def waste_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
     year = year or service.today().year
     w = waste.data()
     rows, _ = service.list_waste(
-        page.db, scope=page.scope, query=ListQuery(page=1, page_size=500, sort="enterprise_id,month")
+        page.db,
+        scope=page.scope,
+        query=ListQuery(page=1, page_size=500, sort="enterprise_id,month", filters=_in_park(page)),
     )
     rows = [r for r in rows if r.month.year == year]
     names = _names(page, {r.enterprise_id for r in rows})
@@ -378,9 +387,9 @@ def waste_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
 def hazardous_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
     year = year or service.today().year
     w = waste.data()
-    batches, _ = service.list_batches(page.db, scope=page.scope, query=_all())
+    batches, _ = service.list_batches(page.db, scope=page.scope, query=_all(page))
     reads = service.batch_reads(page.db, batches)
-    manifests, _ = service.list_manifests(page.db, scope=page.scope, query=_all())
+    manifests, _ = service.list_manifests(page.db, scope=page.scope, query=_all(page))
     manifests = [m for m in manifests if m.shipped_on.year == year]
     names = _names(page, {b.enterprise_id for b in reads} | {m.enterprise_id for m in manifests})
     codes = {b.id: b.code for b in reads}

@@ -1,11 +1,13 @@
-"""Permitted annual discharge quantities and their use."""
+"""Permitted annual discharge quantities and their use. Their plain create/read/update/delete is derived
+(`PERMITS`)."""
 
 from __future__ import annotations
 
-import builtins
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,30 +15,19 @@ import digipark.audit.service  # noqa: F401  (registers the audit hook for every
 from digipark.auth.scope import Scope
 from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, field_error
-from digipark.core.listing import ListQuery, ListSpec
+from digipark.core.listing import ListSpec
+from digipark.crud import Owner, RecordType
 from digipark.environment import pollution
 from digipark.environment.common import WRITE, enterprise_for, tonnes
 from digipark.environment.models import Outlet, OutletFactor, PermitQuota
 from digipark.environment.outlets import factors_of
-from digipark.environment.schemas import PermitQuotaCreate, PermitQuotaUpdate, PermitUsage
-from digipark.registry.models import Point
+from digipark.environment.schemas import PermitQuotaCreate, PermitQuotaRead, PermitQuotaUpdate, PermitUsage
+from digipark.registry.models import Enterprise, Point
 
-PERMIT_SPEC = ListSpec(
-    filters={
-        "park_id": PermitQuota.park_id,
-        "enterprise_id": PermitQuota.enterprise_id,
-        "year": PermitQuota.year,
-        "factor": PermitQuota.factor,
-    },
-    search=(PermitQuota.permit_no,),
-    sort={
-        "id": PermitQuota.id,
-        "year": PermitQuota.year,
-        "enterprise_id": PermitQuota.enterprise_id,
-        "factor": PermitQuota.factor,
-    },
-    default_sort="-year,enterprise_id,factor",
-)
+
+def _permitted_enterprise(session: Session, scope: Scope, data: BaseModel) -> Owner:
+    enterprise = enterprise_for(session, scope, getattr(data, "enterprise_id", None))
+    return enterprise.park_id, enterprise.id
 
 
 def _permit_factor(factor: str) -> None:
@@ -46,61 +37,60 @@ def _permit_factor(factor: str) -> None:
         )
 
 
-def list_permits(session: Session, *, scope: Scope, query: ListQuery) -> tuple[builtins.list[PermitQuota], int]:
-    return PERMIT_SPEC.apply(session, scope.readable(PermitQuota), query)
+def _checked_permit(session: Session, scope: Scope, values: dict[str, Any], row: PermitQuota | None) -> dict[str, Any]:
+    """A factor with a permitted quantity; the quantity given in any mass unit is stored in t. An update's null
+    quantity or expiry leaves the stored one."""
+    if row is None:
+        _permit_factor(values["factor"])
+    annual, unit = values.pop("annual", None), values.pop("unit", "t")
+    if annual is not None:
+        values["annual_t"] = tonnes(annual, unit)
+    return values if row is None else {key: value for key, value in values.items() if value is not None}
 
 
-def get_permit(session: Session, *, scope: Scope, ident: int) -> PermitQuota:
-    return scope.get_or_404(session, PermitQuota, ident)
-
-
-def create_permit(session: Session, *, scope: Scope, data: PermitQuotaCreate) -> PermitQuota:
-    enterprise = enterprise_for(session, scope, data.enterprise_id)
-    scope.authorize_write(WRITE, park_id=enterprise.park_id, enterprise_id=enterprise.id)
-    _permit_factor(data.factor)
-    annual_t = tonnes(data.annual, data.unit)
+def _one_quota_per_factor_and_year(session: Session, scope: Scope, row: PermitQuota) -> None:
     taken = session.scalar(
         select(PermitQuota.id).where(
-            PermitQuota.enterprise_id == enterprise.id, PermitQuota.year == data.year, PermitQuota.factor == data.factor
+            PermitQuota.enterprise_id == row.enterprise_id,
+            PermitQuota.year == row.year,
+            PermitQuota.factor == row.factor,
         )
     )
     if taken is not None:
+        name = session.scalar(select(Enterprise.name).where(Enterprise.id == row.enterprise_id))
         raise Conflict(
-            f"{enterprise.name} already has a permitted {data.factor} quantity for {data.year} (quota {taken})",
+            f"{name} already has a permitted {row.factor} quantity for {row.year} (quota {taken})",
             errors=[{"field": "factor", "reason": "already exists"}],
         )
-    row = PermitQuota(
-        park_id=enterprise.park_id,
-        enterprise_id=enterprise.id,
-        permit_no=data.permit_no,
-        year=data.year,
-        factor=data.factor,
-        annual_t=annual_t,
-        valid_to=data.valid_to,
-    )
-    session.add(row)
-    session.flush()
-    return row
 
 
-def update_permit(session: Session, *, scope: Scope, ident: int, data: PermitQuotaUpdate) -> PermitQuota:
-    row = get_permit(session, scope=scope, ident=ident)
-    scope.authorize_write_row(WRITE, row)
-    if data.annual is not None:
-        row.annual_t = tonnes(data.annual, data.unit)
-    if data.permit_no is not None:
-        row.permit_no = data.permit_no
-    if data.valid_to is not None:
-        row.valid_to = data.valid_to
-    session.flush()
-    return row
-
-
-def delete_permit(session: Session, *, scope: Scope, ident: int) -> None:
-    row = get_permit(session, scope=scope, ident=ident)
-    scope.authorize_write_row(WRITE, row)
-    session.delete(row)
-    session.flush()
+PERMITS: RecordType[PermitQuota] = RecordType(
+    name="env_permit_quota",
+    model=PermitQuota,
+    create_schema=PermitQuotaCreate,
+    update_schema=PermitQuotaUpdate,
+    read_schema=PermitQuotaRead,
+    list_spec=ListSpec(
+        filters={
+            "park_id": PermitQuota.park_id,
+            "enterprise_id": PermitQuota.enterprise_id,
+            "year": PermitQuota.year,
+            "factor": PermitQuota.factor,
+        },
+        search=(PermitQuota.permit_no,),
+        sort={
+            "id": PermitQuota.id,
+            "year": PermitQuota.year,
+            "enterprise_id": PermitQuota.enterprise_id,
+            "factor": PermitQuota.factor,
+        },
+        default_sort="-year,enterprise_id,factor",
+    ),
+    write_permission=WRITE,
+    owner=_permitted_enterprise,
+    validate=_checked_permit,
+    before_create=_one_quota_per_factor_and_year,
+)
 
 
 def discharged_t(
