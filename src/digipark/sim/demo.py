@@ -3,7 +3,8 @@
 The park, its layout and its industries are described in ``sim/data/demo_park.yaml``, the words its names
 are made of in ``sim/data/names.yaml``. Generation first plans everything in memory from a seeded random
 generator (same seed, same park), then writes it through the registry and account services, so every row
-is validated and audited like any other write.
+is validated and audited like any other write. Then each domain's part: the builders its module record declares
+(`Module.demo`, in `<domain>/demo.py`), in `WRITE_ORDER`.
 """
 
 from __future__ import annotations
@@ -412,8 +413,8 @@ def demo_extras_missing(session: Session, *, park_id: int) -> bool:
 def build_demo_extras(
     session: Session, *, park_id: int, progress: Progress | None = None, seed: int = DEMO_SEED
 ) -> dict[str, int]:
-    """The demo park's parts written after start (transformation, evaluation, energy, environment, safety and
-    alarms data), in `session` (not committed)."""
+    """The demo park's parts written after start (those of every module not in `BEFORE_START`), in `session` (not
+    committed)."""
     audit.install()
     previous = audit.get_actor(session)
     audit.set_actor(session, DEMO_ACTOR)
