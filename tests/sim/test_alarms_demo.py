@@ -1,4 +1,4 @@
-"""The demo's alarm rules and contacts (sim.alarms_demo): targets by device class within zones, narrowed where a
+"""The demo's alarm rules and contacts (alarms.demo): targets by device class within zones, narrowed where a
 zone or building mixes device kinds; limits from alarms/data/rules.yaml; idempotent."""
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.alarms.demo import build_alarms_demo
 from digipark.alarms.models import AlarmRule, NotificationContact
 from digipark.audit.service import Actor, set_actor
 from digipark.auth.scope import system_scope
 from digipark.registry import schemas
 from digipark.registry import service as registry
 from digipark.registry.models import Point
-from digipark.sim.alarms_demo import build_alarms_demo
 from tests.conftest import World
 
 AS_OF = dt.date(2026, 1, 1)

@@ -22,7 +22,7 @@ from digipark.core.geo import bounds
 from digipark.core.modules import Module, resolve
 from digipark.registry.catalog import device_kinds
 from digipark.registry.models import Building, Device, Enterprise, LandParcel, Park, Point, Room, Zone
-from digipark.sim import demo, park_plan
+from digipark.sim import demo, park_plan, telemetry_model
 from digipark.sim.demo import DEMO_PASSWORD, DemoResult, build_demo, demo_exists
 
 Box = tuple[float, float, float, float]
@@ -264,21 +264,60 @@ def test_plan_depends_only_on_the_seed() -> None:
     assert names(7) != names(8)
 
 
-def test_demo_parts_follow_the_list_then_builders_the_module_records_declare(monkeypatch: pytest.MonkeyPatch) -> None:
-    listed = demo.DEMO_PARTS[0].build
-    record = Module(name="extra", title="Extra", demo=(listed, "tests.sim.test_demo:_extra_part"))
-    monkeypatch.setattr(modules, "installed", lambda: [record])
+def _installed() -> list[Module]:
+    return modules.installed()  # installed by importing digipark.sim.demo
+
+
+def test_demo_parts_are_the_records_builders_in_the_write_order() -> None:
+    declared = {ref for record in _installed() for ref in record.demo}
     parts = demo.demo_parts()
-    assert parts[: len(demo.DEMO_PARTS)] == demo.DEMO_PARTS
-    assert [p.build for p in parts[len(demo.DEMO_PARTS) :]] == ["tests.sim.test_demo:_extra_part"]
-    assert parts[-1].module == "extra" and parts[-1].after_start
-    assert [p.build for p in parts].count(listed) == 1
-
-
-def test_every_listed_demo_part_belongs_to_an_installed_module() -> None:
-    import digipark.modules  # noqa: F401  (installs the records)
-
-    names = {m.name for m in modules.installed()}
-    assert {part.module for part in demo.DEMO_PARTS} <= names
-    for part in demo.DEMO_PARTS:
+    assert [(p.module, p.build, p.stage, p.after_start) for p in parts] == [
+        ("economy", "digipark.economy.demo_chains:build_chains_demo", "chains", False),
+        ("economy", "digipark.economy.demo_statistics:generate_statistics", "statistics", False),
+        ("transformation", "digipark.transformation.demo:build_transformation_demo", "transformation", True),
+        ("evaluation", "digipark.evaluation.demo:build_evaluation_demo", None, True),
+        ("energy", "digipark.energy.demo:build_energy_demo", None, True),
+        ("environment", "digipark.environment.demo:build_environment_demo", None, True),
+        ("safety", "digipark.safety.demo:build_safety_demo", None, True),
+        ("alarms", "digipark.alarms.demo:build_alarms_demo", None, True),
+    ]
+    assert {p.build for p in parts} == declared
+    for part in parts:
         assert callable(resolve(part.build)), part.build
+        assert part.build.split(".")[1] == part.module  # a domain's builder lives in its own package
+
+
+def test_a_module_not_in_the_write_order_follows_in_the_records_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = [
+        Module(name="late", title="Late", demo=("tests.sim.test_demo:_late",)),
+        Module(name="alarms", title="Alarms", demo=("a:alarms",)),
+        Module(name="extra", title="Extra", demo=("tests.sim.test_demo:_extra", "tests.sim.test_demo:_extra_2")),
+        Module(name="economy", title="Economy", demo=("e:chains", "e:statistics")),
+        Module(name="plain", title="Plain"),
+    ]
+    monkeypatch.setattr(modules, "installed", lambda: records)
+    parts = demo.demo_parts()
+    assert [p.build for p in parts] == [
+        "e:chains",
+        "e:statistics",
+        "a:alarms",
+        "tests.sim.test_demo:_late",
+        "tests.sim.test_demo:_extra",
+        "tests.sim.test_demo:_extra_2",
+    ]
+    assert [p.after_start for p in parts] == [False, False, True, True, True, True]
+    assert parts[-1].module == "extra" and parts[-1].stage is None and parts[-1].arguments is None
+
+
+def test_the_demos_own_settings_name_declared_builders() -> None:
+    declared = {ref for record in _installed() for ref in record.demo}
+    assert set(demo.PROGRESS_STAGES) <= declared
+    assert set(demo.ARGUMENTS) <= declared
+    assert set(demo.WRITE_ORDER) <= {record.name for record in _installed() if record.demo}
+    assert set(demo.WRITE_ORDER) >= demo.BEFORE_START
+
+
+def test_the_environment_demo_scans_the_telemetry_history_the_simulator_writes() -> None:
+    (part,) = [p for p in demo.demo_parts() if p.module == "environment"]
+    assert part.arguments is not None
+    assert part.arguments() == {"history_days": int(telemetry_model.spec()["history"]["days"])}

@@ -25,4 +25,5 @@ MODULE = Module(
     background=("digipark.alarms.engine:start_rules_engine",),
     on_receive=("digipark.alarms.engine:on_received",),
     provides="digipark.alarms.provides",
+    demo=("digipark.alarms.demo:build_alarms_demo",),
 )

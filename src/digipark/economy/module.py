@@ -52,4 +52,5 @@ MODULE = Module(
     ),
     indicators={"statistics_reporting": "digipark.economy.indicators:statistics_reporting"},
     provides="digipark.economy.provides",
+    demo=("digipark.economy.demo_chains:build_chains_demo", "digipark.economy.demo_statistics:generate_statistics"),
 )

@@ -25,4 +25,5 @@ MODULE = Module(
     archive=(ArchiveSection("energy_carbon", "Energy and carbon", "digipark.energy.archive:energy_section", 80),),
     indicators={"energy_metered_online": "digipark.energy.indicators:energy_metered_online"},
     provides="digipark.energy.provides",
+    demo=("digipark.energy.demo:build_energy_demo",),
 )

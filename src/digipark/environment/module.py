@@ -32,4 +32,5 @@ MODULE = Module(
         ),
     ),
     provides="digipark.environment.provides",
+    demo=("digipark.environment.demo:build_environment_demo",),
 )

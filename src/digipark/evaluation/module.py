@@ -23,4 +23,5 @@ MODULE = Module(
         "asset_management": "digipark.evaluation.indicators:asset_management",
         "double_gigabit": "digipark.evaluation.indicators:double_gigabit",
     },
+    demo=("digipark.evaluation.demo:build_evaluation_demo",),
 )

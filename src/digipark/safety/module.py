@@ -32,4 +32,5 @@ MODULE = Module(
     archive=(ArchiveSection("safety", "Safety record", "digipark.safety.provides:archive_section", 100),),
     indicators={"safety_risk_sensors": "digipark.safety.provides:safety_risk_sensors"},
     provides="digipark.safety.provides",
+    demo=("digipark.safety.demo:build_safety_demo",),
 )

@@ -3,7 +3,8 @@
 The park, its layout and its industries are described in ``sim/data/demo_park.yaml``, the words its names
 are made of in ``sim/data/names.yaml``. Generation first plans everything in memory from a seeded random
 generator (same seed, same park), then writes it through the registry and account services, so every row
-is validated and audited like any other write.
+is validated and audited like any other write. Then each domain's part: the builders its module record declares
+(`Module.demo`, in `<domain>/demo.py`), in `WRITE_ORDER`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import digipark.modules  # noqa: F401  (installs the module records, whose builders the demo writes)
 from digipark.audit import service as audit
 from digipark.audit.service import Actor
 from digipark.auth import service as auth_service
@@ -26,14 +28,14 @@ from digipark.core.modules import Ref, resolve
 from digipark.registry import schemas
 from digipark.registry import service as registry
 from digipark.registry.catalog import device_kinds
-from digipark.sim import layout
+from digipark.sim import layout, telemetry_model
 from digipark.sim.layout import Frame, Rect
 from digipark.sim.park_plan import ParkPlan, demo_data, demo_park_code, plan_park
 
 __all__ = [
-    "DEMO_PARTS",
     "DEMO_PASSWORD",
     "DEMO_SEED",
+    "WRITE_ORDER",
     "DemoPart",
     "DemoResult",
     "Progress",
@@ -60,22 +62,24 @@ class DemoResult:
 
 
 # ----------------------------------------------------------------------------------------------------------
-# the domains' parts, after the registry's
+# the domains' parts, after the registry's: builders the installed module records declare (`Module.demo`)
 
 
 @dataclasses.dataclass(frozen=True)
 class DemoPart:
-    """One domain's part of the demo park.
+    """One domain's part of the demo park: a builder its module record declares.
 
     `build(session, *, park_id, as_of, seed)` writes it in the session (not committed) and returns counts; a part
     with a progress `stage` is also given `progress=` and reports under that stage (`label`: the title of its
-    progress bar). `after_start`: written by `build_demo_extras` (the served demo writes it after it answers)."""
+    progress bar); `arguments()` gives it further keyword arguments only the demo knows. `after_start`: written by
+    `build_demo_extras` (the served demo writes it after it answers)."""
 
-    module: str  # the name of the module record it belongs to
+    module: str  # the name of the module record declaring it
     build: Ref
     stage: str | None = None
     label: str = ""
-    after_start: bool = False
+    after_start: bool = True
+    arguments: Callable[[], dict[str, Any]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,36 +102,57 @@ REGISTRY_STAGES = {
 }
 """The progress stages of the registry's part (the park itself), with their titles."""
 
-DEMO_PARTS: tuple[DemoPart, ...] = (
-    DemoPart("economy", "digipark.sim.chains_demo:build_chains_demo", "chains", "industry chains, leads"),
-    DemoPart("economy", "digipark.sim.statistics_demo:generate_statistics", "statistics", "monthly statistics"),
-    DemoPart(
-        "transformation",
-        "digipark.sim.transformation_demo:build_transformation_demo",
+WRITE_ORDER: tuple[str, ...] = (
+    "economy",
+    "transformation",
+    "evaluation",
+    "energy",
+    "environment",
+    "safety",
+    "alarms",
+)
+"""The modules whose demo parts are written in this order, each module's in the order its record declares them; a
+module not listed follows, in the records' order. A later part may read what an earlier one wrote (the evaluation's
+signed assessment is computed from the statistics and transformation data), and the order fixes the demo's ids and
+audit chain."""
+
+BEFORE_START = frozenset({"economy"})
+"""The modules whose parts the served demo writes before it answers; every other module's part comes after."""
+
+PROGRESS_STAGES: dict[Ref, tuple[str, str]] = {
+    "digipark.economy.demo_chains:build_chains_demo": ("chains", "industry chains, leads"),
+    "digipark.economy.demo_statistics:generate_statistics": ("statistics", "monthly statistics"),
+    "digipark.transformation.demo:build_transformation_demo": (
         "transformation",
         "digital-maturity assessments, transformation records",
-        after_start=True,
     ),
-    DemoPart("evaluation", "digipark.sim.evaluation_demo:build_evaluation_demo", after_start=True),
-    DemoPart("energy", "digipark.sim.energy_demo:build_energy_demo", after_start=True),
-    DemoPart("environment", "digipark.sim.environment_demo:build_environment_demo", after_start=True),
-    DemoPart("safety", "digipark.sim.safety_demo:build_safety_demo", after_start=True),
-    DemoPart("alarms", "digipark.sim.alarms_demo:build_alarms_demo", after_start=True),
-)
-"""The domains' parts of the demo park, in the order they are written (a later part may read what an earlier one
-wrote: the evaluation's signed assessment is computed from the statistics and transformation data)."""
+}
+"""The builders that report progress: their stage and the title of its progress bar."""
+
+
+def _telemetry_history() -> dict[str, Any]:
+    return {"history_days": int(telemetry_model.spec()["history"]["days"])}
+
+
+ARGUMENTS: dict[Ref, Callable[[], dict[str, Any]]] = {
+    # the exceedance scan covers the history the demo's telemetry simulator writes
+    "digipark.environment.demo:build_environment_demo": _telemetry_history,
+}
+"""Further keyword arguments of a builder, from what only the demo knows."""
 
 
 def demo_parts() -> tuple[DemoPart, ...]:
-    """`DEMO_PARTS`, then any builder an installed module record declares (`Module.demo`) that the list lacks."""
-    listed = {part.build for part in DEMO_PARTS}
-    declared = tuple(
-        DemoPart(module.name, ref, after_start=True)
-        for module in modules.installed()
-        for ref in module.demo
-        if ref not in listed
-    )
-    return DEMO_PARTS + declared
+    """The builders every installed module record declares, in `WRITE_ORDER`."""
+    records = modules.installed()
+    rank = {name: position for position, name in enumerate(WRITE_ORDER)}
+    ordered = sorted(records, key=lambda record: rank.get(record.name, len(WRITE_ORDER)))
+    parts: list[DemoPart] = []
+    for record in ordered:
+        for ref in record.demo:
+            stage, label = PROGRESS_STAGES.get(ref, (None, ""))
+            after_start = record.name not in BEFORE_START
+            parts.append(DemoPart(record.name, ref, stage, label, after_start, ARGUMENTS.get(ref)))
+    return tuple(parts)
 
 
 def stage_labels() -> dict[str, str]:
@@ -147,6 +172,8 @@ def _build_parts(session: Session, context: DemoContext, *, after_start: bool) -
         arguments: dict[str, Any] = {"park_id": context.park_id, "as_of": context.as_of, "seed": context.seed}
         if part.stage is not None:
             arguments["progress"] = context.progress
+        if part.arguments is not None:
+            arguments.update(part.arguments())
         counts.update(resolve(part.build)(session, **arguments))
     return counts
 
@@ -385,8 +412,8 @@ def demo_extras_missing(session: Session, *, park_id: int) -> bool:
 def build_demo_extras(
     session: Session, *, park_id: int, progress: Progress | None = None, seed: int = DEMO_SEED
 ) -> dict[str, int]:
-    """The demo park's parts written after start (transformation, evaluation, energy, environment, safety and
-    alarms data), in `session` (not committed)."""
+    """The demo park's parts written after start (those of every module not in `BEFORE_START`), in `session` (not
+    committed)."""
     audit.install()
     previous = audit.get_actor(session)
     audit.set_actor(session, DEMO_ACTOR)

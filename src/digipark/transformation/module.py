@@ -45,4 +45,5 @@ MODULE = Module(
         "production_service_coverage": "digipark.transformation.indicators:production_service_coverage",
     },
     provides="digipark.transformation.provides",
+    demo=("digipark.transformation.demo:build_transformation_demo",),
 )

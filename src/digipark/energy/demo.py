@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from digipark.energy.factors import default_tariff
 from digipark.energy.models import CarbonDeclaration, EnergyEntry, EnergyMeter, Tariff
 from digipark.registry.models import Device, Enterprise, Point
-from digipark.telemetry.rollups import CUMULATIVE
+from digipark.telemetry.provides import CUMULATIVE
 
 Progress = Callable[[str, int, int], None]
 ACTOR = "demo"

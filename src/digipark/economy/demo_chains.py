@@ -1,6 +1,6 @@
 """The demo park's industry chains and investment register: every chain template of economy/data/chains.yaml,
 the demo enterprises mapped to segments by industry code, local supply relations along the chains' edges,
-fictional candidate companies around the Yangtze River Delta (sim/data/chains_demo.yaml) and leads in every
+fictional candidate companies around the Yangtze River Delta (economy/data/demo_chains.yaml) and leads in every
 stage of the pipeline, owned by the demo administrator and operator. Written through the economy services, so
 every row is validated and audited; deterministic for a seed."""
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from digipark.auth.models import Role, User
 from digipark.auth.scope import Scope, system_scope
 from digipark.core.codes import make_uscc
-from digipark.economy import chains, leads
+from digipark.economy import chains, lead_scoring, leads
 from digipark.economy.models import CompanySize, LeadStage, SegmentStatus
 from digipark.economy.schemas import (
     IndustryChainCreate,
@@ -37,10 +37,10 @@ _BODY_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 @cache
 def _data() -> dict[str, Any]:
-    text = resources.files("digipark.sim").joinpath("data", "chains_demo.yaml").read_text(encoding="utf-8")
+    text = resources.files("digipark.economy").joinpath("data", "demo_chains.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     if not isinstance(raw, dict):
-        raise RuntimeError("malformed sim/data/chains_demo.yaml")
+        raise RuntimeError("malformed economy/data/demo_chains.yaml")
     return raw
 
 
@@ -159,7 +159,7 @@ def build_chains_demo(
 
     # leads of the best-ranked candidates, in every stage, owned by the administrator and the operator
     owners = [_scope_of(session, park_id, Role.PARK_ADMIN), _scope_of(session, park_id, Role.OPERATOR)]
-    ranked = leads.ranked(session, scope=scope)
+    ranked = lead_scoring.ranked(session, scope=scope)
     for index, (score, stage_name) in enumerate(zip(ranked, data["lead_stages"], strict=False)):
         owner = owners[index % 2]
         stage = LeadStage(stage_name)

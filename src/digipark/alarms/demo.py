@@ -1,4 +1,4 @@
-"""The demo park's alarm rules and notification contacts (data: sim/data/alarms_demo.yaml), made through the alarms
+"""The demo park's alarm rules and notification contacts (data: alarms/data/demo.yaml), made through the alarms
 service so they are checked and audited like any other. Idempotent: a park that has its demo rules gets nothing.
 
 Each rule targets a device class (and quantity) of one device kind in the smallest areas that hold no other kind's
@@ -28,7 +28,7 @@ from digipark.registry.models import Building, Device, Point, Zone
 
 @cache
 def spec() -> dict[str, Any]:
-    text = resources.files("digipark.sim").joinpath("data/alarms_demo.yaml").read_text(encoding="utf-8")
+    text = resources.files("digipark.alarms").joinpath("data/demo.yaml").read_text(encoding="utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
     return data
 
