@@ -40,10 +40,10 @@ from digipark.economy.models import MonthlyStatistic
 from digipark.evaluation import service as evaluation
 from digipark.registry import service as registry
 from digipark.registry.models import Building, Device, Enterprise, LandParcel, Park, Point, Zone
-from digipark.sim.transformation_demo import demo_answers
 from digipark.telemetry.models import PointLatest
 from digipark.telemetry.status import now_ms
 from digipark.transformation.assessment import questionnaire, score_answers
+from digipark.transformation.demo import demo_answers
 from digipark.transformation.models import AdoptionRecord, Assessment, MaturityCertificate
 
 PARK_CODE = "BENCH-EVAL"

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.audit.models import AuditEntry
+from digipark.economy.demo_statistics import generate_statistics
 from digipark.economy.models import MonthlyStatistic, Product
 from digipark.economy.monitoring_query import spring_festivals
 from digipark.registry.models import Enterprise
-from digipark.sim.statistics_demo import generate_statistics
 from tests.conftest import World
 
 AS_OF = dt.date(2026, 10, 31)

@@ -16,6 +16,7 @@ from digipark.auth.scope import system_scope
 from digipark.core import migrate
 from digipark.core.db import make_engine
 from digipark.environment import service, waste
+from digipark.environment.demo import build_environment_demo
 from digipark.environment.models import (
     HazardousBatch,
     Outlet,
@@ -26,7 +27,6 @@ from digipark.environment.models import (
 )
 from digipark.registry.models import Device
 from digipark.sim.demo import DEMO_SEED, build_demo
-from digipark.sim.environment_demo import build_environment_demo
 
 
 @pytest.fixture(scope="module")

@@ -28,9 +28,6 @@ from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_err
 from digipark.core.listing import ListQuery, ListSpec
 from digipark.economy import schemas
 from digipark.economy.lead_scoring import CandidateScore, Ranking, lead_ids
-
-# the ranking's old home: digipark.sim.chains_demo still calls it from here
-from digipark.economy.lead_scoring import ranked as ranked
 from digipark.economy.models import ChainSegment, CompanySize, InvestmentCandidate, Lead, LeadEvent, LeadStage
 from digipark.economy.statistics import today as today
 from digipark.registry import service as registry

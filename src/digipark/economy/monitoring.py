@@ -62,9 +62,6 @@ from digipark.economy.monitoring_query import (
     row_value,
     warning_rules,
 )
-
-# the old home of the Spring Festival dates: digipark.sim.statistics_demo still imports them from here
-from digipark.economy.monitoring_query import spring_festivals as spring_festivals
 from digipark.economy.schemas import (
     BreakdownRow,
     Dashboard,
