@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+import digipark.modules  # noqa: F401  (installs the module records: workers start their background services)
 from digipark.cli import audit, evaluation, ingest, migrations, registry, serving, users
 from digipark.cli.errors import EXIT_USAGE, CommandGroup, describe_error
 from digipark.cli.modules import modules

@@ -107,8 +107,10 @@ def install(modules: tuple[Module, ...] | list[Module]) -> None:
 
 
 def installed() -> list[Module]:
-    """The installed records, in their order (empty until `digipark.modules` is imported: the app, the CLI and
-    `digipark.models` import it)."""
+    """The installed records, in their order. `digipark.modules` installs them on import (the app, the CLI,
+    `digipark.models` and the demo import it); asking before that is a programming error, not an empty platform."""
+    if not _installed:
+        raise RuntimeError("no module records installed: import digipark.modules first")
     return list(_installed)
 
 
