@@ -164,3 +164,11 @@ def test_removing_a_record_removes_its_routes_and_menu(installed_without: Any, w
         archive = client.get(f"/api/v1/economy/enterprises/{world.a.enterprise_ids[0]}/archive", headers=headers)
         assert archive.status_code == 200, archive.text
         assert "safety" not in {s["key"] for s in archive.json()["sections"] if s["available"]}
+
+
+@pytest.mark.parametrize("module", [m for m in MODULES if m.catalog], ids=_ids)
+def test_a_declared_catalogue_exists_in_both_languages(module: Module) -> None:
+    from digipark.web.i18n import catalog_files
+
+    for lang in ("zh", "en"):
+        assert f"{module.catalog}.po" in {path.name for path in catalog_files(lang)}, (module.name, lang)
