@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from digipark.core.errors import Conflict, NotFound, PermissionDenied
 from digipark.core.listing import ListQuery
 from digipark.notices import service
-from digipark.notices.models import NoticeReceipt
+from digipark.notices.demo import build_notices_demo
+from digipark.notices.models import Notice, NoticeReceipt
 from digipark.notices.schemas import NoticeCreate, NoticeUpdate
 from tests.conftest import World
 from tests.notices.helpers import notice, scope_of
@@ -137,3 +138,13 @@ def test_deleting_a_notice_removes_its_receipts(db: Session, world: World) -> No
     service.mark_read(db, scope=scope_of(db, "TA", "resident"), ident=row.id)
     service.NOTICES.delete(db, scope=scope_of(db, "TA", "park_admin"), ident=row.id)
     assert db.scalar(select(func.count()).where(NoticeReceipt.notice_id == row.id)) == 0
+
+
+def test_the_demo_notices_are_published_pinned_targeted_and_one_draft(db: Session, world: World) -> None:
+    park_id = world.a.park_id
+    counts = build_notices_demo(db, park_id=park_id, as_of=dt.date(2026, 10, 31), seed=1)
+    assert counts == {"notices": 6}
+    rows = db.scalars(select(Notice).where(Notice.park_id == park_id)).all()
+    assert sum(r.pinned for r in rows) == 1 and sum(r.published_at is None for r in rows) == 1
+    assert {r.audience for r in rows} == {"everyone", "enterprises", "staff"}
+    assert build_notices_demo(db, park_id=park_id, as_of=dt.date(2026, 10, 31), seed=1) == {"notices": 0}

@@ -38,6 +38,8 @@ COLUMN_LABELS = {
     "building": N_("Building"),
     "gigabit_fibre": N_("Gigabit fibre"),
     "coverage_5g": N_("5G"),
+    "unit": N_("Risk point or hazard source"),
+    "sensors": N_("Linked sensors"),
 }
 ASSET_LABELS = {"building": N_("Building"), "parcel": N_("Land parcel")}
 FIELD_LABELS = {

@@ -25,4 +25,5 @@ MODULE = Module(
         Role.RESIDENT: _READ,
     },
     catalog="notices",
+    demo=("digipark.notices.demo:build_notices_demo",),
 )
