@@ -45,10 +45,14 @@ def test_files_give_each_device_its_own_topic(tmp_path: Path) -> None:
     assert set(users) == {"digipark", "tok-a", "tok-b", "tok-gw"}
     assert verify_mosquitto_hash("tok-a", users["tok-a"]) and verify_mosquitto_hash("pw", users["digipark"])
     acl = result.acl_file.read_text()
-    assert "user tok-a\ntopic write digipark/v1/tok-a/telemetry\ntopic write v1/devices/me/telemetry\n\n" in acl
+    assert (
+        "user tok-a\ntopic write digipark/v1/tok-a/telemetry\ntopic write v1/devices/me/telemetry\n"
+        "topic read digipark/v1/tok-a/downlink/#\n\n"
+    ) in acl
     assert (
         "user tok-gw\ntopic write digipark/v1/tok-gw/telemetry\ntopic write v1/devices/me/telemetry\n"
         "topic write v1/gateway/telemetry\ntopic write digipark/v1/tok-gw/gateway/telemetry\n"
+        "topic read digipark/v1/tok-gw/downlink/#\n\n"
     ) in acl
     assert (
         "user digipark\ntopic read digipark/v1/+/telemetry\ntopic read digipark/v1/+/gateway/telemetry\n"

@@ -15,16 +15,26 @@ import pytest
 
 from digipark.telemetry import mqtt
 from digipark.telemetry.broker import EmbeddedBroker, is_telemetry_topic
+from digipark.telemetry.broker_access import BrokerAccess, DeviceIdentity
 from digipark.telemetry.mqtt import MqttSubscriber, parse_packets, topic_matches
+
+
+SERVICE = ("svc", "svc-password")
+DEVICES = {"tok-1": DeviceIdentity(1, gateway=False), "tok-9": DeviceIdentity(9, gateway=False)}
+
+
+def static_access() -> BrokerAccess:
+    """The broker's rules over a fixed set of device tokens (no database)."""
+    return BrokerAccess(service_user=SERVICE[0], service_password=SERVICE[1], lookup_device=DEVICES.get)
 
 
 class BrokerThread:
     """An EmbeddedBroker in a thread of its own; telemetry publishes are recorded, acked on request."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_packet_bytes: int | None = None) -> None:
         self.received: list[tuple[str, str | None, bytes, Any]] = []
         self.loop = asyncio.new_event_loop()
-        self.broker = EmbeddedBroker(self._on_telemetry)
+        self.broker = EmbeddedBroker(self._on_telemetry, access=static_access(), max_packet_bytes=max_packet_bytes)
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
     def _on_telemetry(
@@ -58,7 +68,7 @@ def wait_for(condition: Any, timeout: float = 10.0) -> bool:
     return bool(condition())
 
 
-def raw_client(port: int, *, keepalive: int = 60, username: str | None = None) -> socket.socket:
+def raw_client(port: int, *, keepalive: int = 60, username: str | None = "tok-1") -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     sock.sendall(mqtt.connect_packet(f"raw-{uuid.uuid4().hex[:6]}", keepalive=keepalive, username=username))
     assert sock.recv(4) == b"\x20\x02\x00\x00"
@@ -85,6 +95,7 @@ def test_subscribers_with_wildcards_see_publishes_and_other_topics_are_acked_at_
     with BrokerThread() as broker:
         got: list[tuple[str, bytes]] = []
         watcher = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="watcher")
+        watcher.username_pw_set(*SERVICE)
         watcher.on_message = lambda c, u, m: got.append((m.topic, m.payload))
         watcher.connect("127.0.0.1", broker.broker.port)
         watcher.loop_start()
@@ -94,6 +105,7 @@ def test_subscribers_with_wildcards_see_publishes_and_other_topics_are_acked_at_
         assert subscribed.wait(5)
 
         device = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="device")
+        device.username_pw_set(*SERVICE)  # a service account may publish anywhere
         device.connect("127.0.0.1", broker.broker.port)
         device.loop_start()
         info = device.publish("other/a/b", b"x", qos=1)

@@ -41,7 +41,7 @@ class Meter:
     points: dict[str, int]
 
 
-def make_meter(engine: Engine, park_id: int, keys: tuple[str, ...] = KEYS) -> Meter:
+def make_meter(engine: Engine, park_id: int, keys: tuple[str, ...] = KEYS, *, protocol: str = "mqtt") -> Meter:
     """A committed device with points (unique code and token), for pipeline tests that commit."""
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     suffix = uuid.uuid4().hex[:12]
@@ -54,6 +54,7 @@ def make_meter(engine: Engine, park_id: int, keys: tuple[str, ...] = KEYS) -> Me
             kind="electricity_meter",
             token=f"tx-{suffix}",
             status="active",
+            protocol=protocol,
         )
         session.add(device)
         session.flush()
@@ -99,8 +100,8 @@ def remove_meters(engine: Engine, meters: list[Meter]) -> None:
 def meters(engine: Engine, world: World) -> Iterator[Callable[..., Meter]]:
     made: list[Meter] = []
 
-    def make(keys: tuple[str, ...] = KEYS) -> Meter:
-        meter = make_meter(engine, world.a.park_id, keys)
+    def make(keys: tuple[str, ...] = KEYS, *, protocol: str = "mqtt") -> Meter:
+        meter = make_meter(engine, world.a.park_id, keys, protocol=protocol)
         made.append(meter)
         return meter
 
@@ -139,10 +140,12 @@ def mqtt_url() -> str:
     return TEST_MQTT_URL
 
 
-def publisher(host: str, port: int, *, username: str | None = None, client_id: str = "") -> paho.Client:
+def publisher(
+    host: str, port: int, *, username: str | None = None, password: str | None = None, client_id: str = ""
+) -> paho.Client:
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id or f"tx-pub-{uuid.uuid4().hex[:8]}")
     if username is not None:
-        client.username_pw_set(username)
+        client.username_pw_set(username, password)
     client.connect(host, port, keepalive=30)
     client.loop_start()
     return client
@@ -257,7 +260,7 @@ def test_thingsboard_format_through_the_embedded_broker_is_acknowledged_after_co
 def test_gateway_format_through_the_embedded_broker_is_stored_per_device(
     engine: Engine, meters: Callable[..., Meter]
 ) -> None:
-    gateway = meters(("power_kw",))
+    gateway = meters(("power_kw",), protocol="gateway")
     first, second = meters(("power_kw",)), meters(("power_kw",))
     runtime = start(IngestPlan(listen=("127.0.0.1", 0), batch_size=10))
     try:
@@ -281,7 +284,7 @@ def test_a_repeated_message_is_stored_once(engine: Engine, meters: Callable[...,
     runtime = start(IngestPlan(listen=("127.0.0.1", 0), batch_size=10))
     try:
         assert runtime.port
-        client = publisher("127.0.0.1", runtime.port)
+        client = publisher("127.0.0.1", runtime.port, username=meter.token)
         now = int(time.time() * 1000)
         topic = f"digipark/v1/{meter.token}/telemetry"
         message = (topic, {"ts": now, "values": {"power_kw": 5.0}})

@@ -172,6 +172,7 @@ def test_the_bridge_moves_mqtt_messages_into_the_stream_before_acknowledging(
     for key, value in _env(stream).items():
         if key.startswith("DIGIPARK_STREAM"):
             monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DIGIPARK_MQTT_SERVICE_PASSWORD", "bridge-test-password")
     from digipark.core.config import get_settings
 
     get_settings.cache_clear()
@@ -179,7 +180,8 @@ def test_the_bridge_moves_mqtt_messages_into_the_stream_before_acknowledging(
         runtime = start_plan(IngestPlan(listen=("127.0.0.1", 0), stream_url=stream.url, batch_size=20))
         try:
             assert runtime.port and runtime.info.mode == "bridge"
-            client = publisher("127.0.0.1", runtime.port, username="tb-token")
+            # the broker's service account may publish to any topic (a device only to its own)
+            client = publisher("127.0.0.1", runtime.port, username="digipark", password="bridge-test-password")
             publish_all(
                 client,
                 [("digipark/v1/abc/telemetry", {"ts": 1, "values": {"a": i}}) for i in range(30)]

@@ -90,23 +90,27 @@ def mqtt_acl(
     ] = None,
     gateway_token: Annotated[
         list[str] | None,
-        typer.Option("--gateway-token", help="Token of a gateway that may also publish to v1/gateway/telemetry."),
+        typer.Option(
+            "--gateway-token",
+            help="Token of a gateway that may also publish to v1/gateway/telemetry (devices whose protocol is "
+            "'gateway' may already).",
+        ),
     ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Write a Mosquitto password file and ACL: each device (user name and password = its token) may publish
-    only to digipark/v1/<token>/telemetry; the platform user may subscribe."""
-    from digipark.telemetry.acl import device_tokens, write_acl_files
+    only to its own topics and subscribe only to its downlink topics; the platform user may subscribe."""
+    from digipark.telemetry.acl import device_credentials, write_acl_files
 
     with writing(database) as db:
         park_id = park_by_code(db, park).id if park else None
-        tokens = device_tokens(db, park_id=park_id)
+        credentials = device_credentials(db, park_id=park_id)
     result = write_acl_files(
         out,
-        tokens,
+        [token for token, _gateway in credentials],
         platform_user=platform_user,
         platform_password=platform_password,
-        gateway_tokens=gateway_token or (),
+        gateway_tokens=[*(token for token, gateway in credentials if gateway), *(gateway_token or ())],
     )
     typer.echo(f"wrote {result.password_file} and {result.acl_file}: {result.devices} devices")
     if result.skipped:

@@ -191,12 +191,17 @@ def _start_demo_telemetry(console: Console) -> Callable[[], None]:
     except ImportError as exc:
         console.print(f"live telemetry simulator not available ({exc}); ingest only")
     else:
+        credentials = None
         if host is None or port is None:
             from digipark.telemetry.mqtt import BrokerAddress
 
             address = BrokerAddress.parse(runtime.info.mqtt_url or "")
             host, port = address.host, address.port
-        stop_simulator = start_demo_telemetry(host=host, port=port)
+        else:  # the embedded broker: the simulator publishes for every device as its service account
+            from digipark.telemetry.broker_access import service_credentials
+
+            credentials = service_credentials()
+        stop_simulator = start_demo_telemetry(host=host, port=port, credentials=credentials)
 
     def stop() -> None:
         if stop_simulator is not None:

@@ -26,6 +26,25 @@ class Settings(BaseSettings):
         default="127.0.0.1:1883",
         description="where the embedded MQTT broker listens when no external broker is configured (demo)",
     )
+    mqtt_service_user: str = Field(
+        default="digipark",
+        description="service account of the embedded MQTT broker: may subscribe with wildcards and publish for any "
+        "device (the platform's own clients, the demo simulator)",
+    )
+    mqtt_service_password: str | None = Field(
+        default=None,
+        description="its password; unset: a random one per process, known only to this process's own clients",
+    )
+    mqtt_max_packet_bytes: int = Field(
+        default=262_144, ge=1024, description="the embedded MQTT broker closes a client sending a larger packet"
+    )
+    deadletter_retention_days: int = Field(default=30, ge=1, description="dead letters older than this are purged")
+    deadletter_per_source_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="dead letters stored per source (device, or sender address) and minute; beyond it one summary "
+        "row counts the rest",
+    )
     ingest_batch_size: int = Field(default=5000, ge=1, description="most messages stored in one transaction")
     ingest_max_pending: int = Field(
         default=50_000, ge=1, description="messages waiting to be stored before ingest stops reading (back-pressure)"

@@ -38,11 +38,19 @@ class LiveSimulator:
     """Publishes every device's readings over MQTT at its (compressed) interval, from a few connections."""
 
     def __init__(
-        self, devices: Sequence[SimDevice], *, host: str, port: int, seed: int = DEFAULT_SEED, connections: int = 0
+        self,
+        devices: Sequence[SimDevice],
+        *,
+        host: str,
+        port: int,
+        seed: int = DEFAULT_SEED,
+        connections: int = 0,
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         s = spec()["live"]
         self.devices = list(devices)
         self.host, self.port = host, port
+        self.credentials = credentials  # the broker's service account: publishes for every device
         self.model = SimModel(seed)
         self.qos = int(s["qos"])
         self.connections = connections or int(s["connections"])
@@ -61,6 +69,8 @@ class LiveSimulator:
                 client_id=f"digipark-demo-sim-{i}",
                 protocol=mqtt.MQTTv311,
             )
+            if self.credentials is not None:
+                client.username_pw_set(*self.credentials)
             client.max_inflight_messages_set(200)
             client.reconnect_delay_set(min_delay=1, max_delay=10)
             client.connect_async(self.host, self.port, keepalive=30)
@@ -153,8 +163,11 @@ def _backfill_process(park_id: int, now_ms: int, progress: Any, stop: Any, datab
         progress.put(("failed", 0, 0))
 
 
-def start_demo_telemetry(*, host: str, port: int) -> Callable[[], None]:
-    """Start the live simulator (publishing over MQTT to host:port) and the history back-fill in background
+def start_demo_telemetry(
+    *, host: str, port: int, credentials: tuple[str, str] | None = None
+) -> Callable[[], None]:
+    """Start the live simulator (publishing over MQTT to host:port, as `credentials` (user, password) when given)
+    and the history back-fill in background
     threads; return a function that stops both. `backfill_progress()` -> (stage, done, total) for the web.
 
     The back-fill itself runs in a child process (at a lower priority) that a background thread starts a few
@@ -172,7 +185,7 @@ def start_demo_telemetry(*, host: str, port: int) -> Callable[[], None]:
         log.warning("demo telemetry: no demo park with devices in the database; nothing to simulate")
         return lambda: None
     started = time.time()
-    simulator = LiveSimulator(devices, host=host, port=port)
+    simulator = LiveSimulator(devices, host=host, port=port, credentials=credentials)
     simulator.start()
     context = multiprocessing.get_context("spawn")
     stop = context.Event()

@@ -3,9 +3,11 @@
 Each device connects with its token as user name *and* password and may write only
 `digipark/v1/<its token>/telemetry` and ThingsBoard's `v1/devices/me/telemetry` (which the Mosquitto plugin
 `deploy/mosquitto/digipark_topics.c` moves to the former: without the plugin the platform cannot tell who sent
-it); gateways named with `gateway_tokens` may also write `v1/gateway/telemetry` (moved by the plugin to
-`digipark/v1/<its token>/gateway/telemetry`, which they may write too);
-the platform's own user may read (subscribe to) the telemetry topics. Passwords are hashed the way
+it); gateways (devices whose protocol is `gateway`, and those named with `gateway_tokens`) may also write
+`v1/gateway/telemetry` (moved by the plugin to `digipark/v1/<its token>/gateway/telemetry`, which they may write
+too); a device may read only its own downlink topics `digipark/v1/<its token>/downlink/#`;
+the platform's own user may read (subscribe to) the telemetry topics. The embedded broker applies the same
+rules (`device_publish_topics`, `telemetry.broker_access`). Passwords are hashed the way
 `mosquitto_passwd` does since Mosquitto 2.0: `$7$<iterations>$<base64 salt>$<base64 PBKDF2-HMAC-SHA512>`, with
 101 iterations and a 12-byte salt (its defaults). Use the files with
 
@@ -35,6 +37,8 @@ PBKDF2_ITERATIONS = 101
 SALT_BYTES = 12
 PASSWORD_FILE = "digipark.passwd"
 ACL_FILE = "digipark.acl"
+GATEWAY_PROTOCOL = "gateway"  # Device.protocol of a ThingsBoard-format gateway
+DEVICE_DOWNLINK_PREFIX = "digipark/v1/{token}/downlink/"
 # A token must be usable as a user name (no ':'), in a topic level (no '/', '+', '#') and as one word.
 _SAFE_TOKEN = re.compile(r"^[^\s:/+#\x00]{1,64}$")
 
@@ -62,6 +66,16 @@ def gateway_topic(token: str) -> str:
     return f"digipark/v1/{token}/gateway/telemetry"
 
 
+def device_publish_topics(token: str, *, gateway: bool) -> tuple[str, ...]:
+    """The topics a device may publish to."""
+    own = (device_topic(token), THINGSBOARD_TOPIC)
+    return (*own, GATEWAY_TOPIC, gateway_topic(token)) if gateway else own
+
+
+def device_downlink_filter(token: str) -> str:
+    return DEVICE_DOWNLINK_PREFIX.format(token=token) + "#"
+
+
 @dataclass
 class AclResult:
     password_file: Path
@@ -74,12 +88,19 @@ class AclResult:
 
 def device_tokens(session: Session, *, park_id: int | None = None) -> list[str]:
     """Tokens of the devices allowed to publish: every device that is not retired, optionally of one park."""
+    return [token for token, _gateway in device_credentials(session, park_id=park_id)]
+
+
+def device_credentials(session: Session, *, park_id: int | None = None) -> list[tuple[str, bool]]:
+    """(token, is a gateway) of every device that is not retired, optionally of one park."""
     from digipark.registry.models import Device, DeviceStatus
 
-    query = select(Device.token).where(Device.status != DeviceStatus.RETIRED.value).order_by(Device.id)
+    query = (
+        select(Device.token, Device.protocol).where(Device.status != DeviceStatus.RETIRED.value).order_by(Device.id)
+    )
     if park_id is not None:
         query = query.where(Device.park_id == park_id)
-    return [token for token in session.scalars(query) if token]
+    return [(token, protocol == GATEWAY_PROTOCOL) for token, protocol in session.execute(query) if token]
 
 
 def write_acl_files(
@@ -108,11 +129,8 @@ def write_acl_files(
     for token in usable:
         passwd_lines.append(f"{token}:{mosquitto_hash(token)}")
         acl_lines.append(f"user {token}")
-        acl_lines.append(f"topic write {device_topic(token)}")
-        acl_lines.append(f"topic write {THINGSBOARD_TOPIC}")
-        if token in gateways:
-            acl_lines.append(f"topic write {GATEWAY_TOPIC}")
-            acl_lines.append(f"topic write {gateway_topic(token)}")
+        acl_lines.extend(f"topic write {topic}" for topic in device_publish_topics(token, gateway=token in gateways))
+        acl_lines.append(f"topic read {device_downlink_filter(token)}")
         acl_lines.append("")
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """A minimal embedded MQTT 3.1.1 broker (asyncio), used when no external broker is configured.
 
-It speaks what devices and `mosquitto_pub`/`mosquitto_sub` need: CONNECT (the user name is the device token),
+It speaks what devices and `mosquitto_pub`/`mosquitto_sub` need: CONNECT (the user name is the device token, or
+a service account's name with its password; who may connect, publish and subscribe: `telemetry.broker_access`),
 PUBLISH at QoS 0 and 1, PUBACK, SUBSCRIBE/SUBACK with `+` and `#`, UNSUBSCRIBE, PINGREQ, DISCONNECT and the
 keep-alive timeout. Sessions are not kept across connections (a clean session is granted to everyone).
 
@@ -9,7 +10,9 @@ together with the publisher's user name — the one way ThingsBoard-format devic
 user name = token) can be identified: an external broker does not tell its subscribers who published. A QoS 1
 publish to a telemetry topic is acknowledged (PUBACK) only when the ingest runner says its batch is committed
 (`ack(tokens)`), so a publisher that gets its PUBACK knows the reading is stored. Publishes are also passed on,
-at QoS 0, to matching subscribers, so `mosquitto_sub -t '#'` can watch the traffic.
+at QoS 0, to matching subscribers, so a service account's `mosquitto_sub -t '#'` can watch the traffic. A refused
+publish is acknowledged (as Mosquitto does for MQTT 3.1.1 clients) and dropped; a refused subscription gets the
+SUBACK failure code 0x80; a packet larger than `max_packet_bytes` closes the connection before it is read.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from digipark.telemetry.broker_access import BrokerAccess, Principal, Refusal
 from digipark.telemetry.mqtt import (
     CONNECT,
     DISCONNECT,
@@ -36,6 +40,7 @@ from digipark.telemetry.mqtt import (
     THINGSBOARD_TOPIC,
     UNSUBACK,
     UNSUBSCRIBE,
+    PacketTooLarge,
     ProtocolError,
     packet,
     parse_packets,
@@ -49,8 +54,11 @@ log = logging.getLogger("digipark.telemetry.broker")
 # The telemetry publishes of one read from a client: (topics, username, payloads, ack tokens, received_ms);
 # returns False when the receiver is full (the broker then stops reading that client).
 OnTelemetry = Callable[[list[str], str | None, list[bytes], list[Any], int], bool]
-# (username, topic) -> may this client publish there?
-Authorize = Callable[[str | None, str], bool]
+
+CONNACK_ACCEPTED = b"\x20\x02\x00\x00"
+CONNACK_IDENTIFIER_REJECTED = b"\x20\x02\x00\x02"
+CONNACK_BAD_CREDENTIALS = b"\x20\x02\x00\x04"
+CONNACK_NOT_AUTHORISED = b"\x20\x02\x00\x05"
 
 
 def is_telemetry_topic(topic: str) -> bool:
@@ -78,6 +86,7 @@ class _Client(asyncio.Protocol):
         self.buf = bytearray()
         self.client_id = ""
         self.username: str | None = None
+        self.principal: Principal | None = None
         self.connected = False
         self.keepalive = 0
         self.last_seen = time.monotonic()
@@ -106,7 +115,11 @@ class _Client(asyncio.Protocol):
         buf = self.buf
         buf += data
         try:
-            used = parse_packets(buf, self._packet)
+            used = parse_packets(buf, self._packet, self.broker.max_packet_bytes)
+        except PacketTooLarge as exc:
+            self.broker.access.refuse(Refusal.PACKET_SIZE, self._who(), str(exc))
+            self.abort()
+            return
         except Exception as exc:
             log.info("closing MQTT client %s (%s): %s", self.client_id or "?", self.peer, exc)
             self.abort()
@@ -127,6 +140,9 @@ class _Client(asyncio.Protocol):
     def write(self, data: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
+
+    def _who(self) -> str:
+        return f"client {self.client_id or '?'} ({self.peer})"
 
     def abort(self) -> None:
         if self.transport is not None:
@@ -177,12 +193,18 @@ class _Client(asyncio.Protocol):
         if flags & 0x40:
             length = (body[pos] << 8) | body[pos + 1]
             password = bytes(body[pos + 2 : pos + 2 + length])
-        if not self.broker.authenticate(self.username, password):
-            self.write(b"\x20\x02\x00\x05")  # not authorised
+        access = self.broker.access
+        self.principal = access.authenticate(self.username, password)
+        if self.principal is None:
+            access.refuse(Refusal.CONNECT, self._who(), "anonymous" if not self.username else "bad user name or password")
+            self.write(CONNACK_NOT_AUTHORISED if not self.username else CONNACK_BAD_CREDENTIALS)
             raise ProtocolError("not authorised")
-        self.broker.take_over(self)
+        if not self.broker.take_over(self):
+            access.refuse(Refusal.CLIENT_ID, self._who(), "the client id is connected under another user name")
+            self.write(CONNACK_IDENTIFIER_REJECTED)
+            raise ProtocolError("client id taken by another user")
         self.connected = True
-        self.write(b"\x20\x02\x00\x00")
+        self.write(CONNACK_ACCEPTED)
 
     def _publish(self, first: int, body: memoryview) -> None:
         qos = (first >> 1) & 0x03
@@ -198,9 +220,15 @@ class _Client(asyncio.Protocol):
         if qos == 2:
             raise ProtocolError("QoS 2 is not supported")
         broker = self.broker
+        assert self.principal is not None  # connected
+        if not broker.access.may_publish(self.principal, topic):
+            broker.access.refuse(Refusal.PUBLISH, f"{self._who()} as {self.principal.kind.value}", "not its topic")
+            if qos:
+                self.write(struct.pack("!BBH", 0x40, 2, pid))
+            return
         if broker.subscribers:
             broker.fan_out(topic, payload)
-        if is_telemetry_topic(topic) and broker.may_publish(self.username, topic):
+        if is_telemetry_topic(topic):
             self._topics.append(topic)
             self._payloads.append(payload)
             self._tokens.append((self, pid) if qos else None)
@@ -215,6 +243,11 @@ class _Client(asyncio.Protocol):
             pattern, pos = _read_string(body, pos)
             pos += 1  # requested QoS: we deliver at QoS 0
             if not pattern or ("#" in pattern and not pattern.endswith("#")):
+                granted.append(0x80)
+                continue
+            assert self.principal is not None  # connected
+            if not self.broker.access.may_subscribe(self.principal, pattern):
+                self.broker.access.refuse(Refusal.SUBSCRIBE, self._who(), f"filter {pattern!r}")
                 granted.append(0x80)
                 continue
             self.subscriptions[pattern] = 0
@@ -240,12 +273,14 @@ class EmbeddedBroker:
         self,
         on_telemetry: OnTelemetry,
         *,
-        authenticate: Callable[[str | None, bytes | None], bool] | None = None,
-        authorize: Authorize | None = None,
+        access: BrokerAccess | None = None,
+        max_packet_bytes: int | None = None,
     ) -> None:
+        from digipark.core.config import get_settings
+
         self.on_telemetry = on_telemetry
-        self._authenticate = authenticate
-        self._authorize = authorize
+        self.access = access if access is not None else BrokerAccess.from_settings()
+        self.max_packet_bytes = max_packet_bytes or get_settings().mqtt_max_packet_bytes
         self.clients: set[_Client] = set()
         self.subscribers: set[_Client] = set()
         self.paused: set[_Client] = set()
@@ -254,20 +289,18 @@ class EmbeddedBroker:
         self.port = 0
         self._reaper: asyncio.Task[None] | None = None
 
-    def authenticate(self, username: str | None, password: bytes | None) -> bool:
-        return True if self._authenticate is None else self._authenticate(username, password)
-
-    def may_publish(self, username: str | None, topic: str) -> bool:
-        """A device may publish only to its own topic when an authorize callback is given."""
-        return True if self._authorize is None else self._authorize(username, topic)
-
-    def take_over(self, client: _Client) -> None:
-        """A new connection with a client id already connected replaces the old one (MQTT 3.1.4-2)."""
+    def take_over(self, client: _Client) -> bool:
+        """A new connection with a client id already connected replaces the old one (MQTT 3.1.4-2) when both are
+        the same user; returns False (refuse the new one) when the id is connected under another user name, so
+        that nobody can disconnect another's device by taking its client id."""
         if not client.client_id:
-            return
-        for other in list(self.clients):
-            if other is not client and other.connected and other.client_id == client.client_id:
-                other.abort()
+            return True
+        same = [o for o in self.clients if o is not client and o.connected and o.client_id == client.client_id]
+        if any(other.username != client.username for other in same):
+            return False
+        for other in same:
+            other.abort()
+        return True
 
     def unsubscribe_all(self, client: _Client) -> None:
         self.subscribers.discard(client)

@@ -126,8 +126,16 @@ def puback_packets(packet_ids: Sequence[int]) -> bytes:
     return struct.pack(f"!{len(packet_ids)}I", *[0x40020000 | pid for pid in packet_ids])
 
 
-def parse_packets(buf: bytearray, handle: Callable[[int, memoryview], None]) -> int:
-    """Call handle(first byte, body) for each complete packet at the start of buf; return the bytes used."""
+class PacketTooLarge(ProtocolError):
+    """A packet announces a remaining length beyond the receiver's limit."""
+
+
+def parse_packets(
+    buf: bytearray, handle: Callable[[int, memoryview], None], max_length: int = MAX_PACKET
+) -> int:
+    """Call handle(first byte, body) for each complete packet at the start of buf; return the bytes used. A packet
+    announcing more than max_length bytes raises PacketTooLarge as soon as its length is read (nothing of it is
+    kept)."""
     pos = 0
     size = len(buf)
     view = memoryview(buf)
@@ -150,6 +158,8 @@ def parse_packets(buf: bytearray, handle: Callable[[int, memoryview], None]) -> 
                     shift += 7
                     if shift > 21:
                         raise ProtocolError("malformed remaining length")
+            if length > max_length:
+                raise PacketTooLarge(f"packet of {length} bytes, the limit is {max_length}")
             end = pos + head + length
             if end > size:
                 return pos

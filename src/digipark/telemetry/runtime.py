@@ -29,6 +29,7 @@ from digipark.core.modules import resolve
 from digipark.telemetry.runner import BrokerSource, DatabaseSink, IngestRunner, MqttSource, Sink
 
 if TYPE_CHECKING:
+    from digipark.telemetry.broker_access import BrokerAccess
     from digipark.telemetry.ingest import InboundMessage
 
 log = logging.getLogger("digipark.telemetry.runtime")
@@ -91,6 +92,7 @@ class IngestInfo:
     listen: tuple[str, int] | None = None
     stream_url: str | None = None
     runner: IngestRunner | None = field(default=None, repr=False)
+    broker_access: BrokerAccess | None = field(default=None, repr=False)  # the embedded broker's (refusals)
 
     def describe(self) -> str:
         parts = [self.mode]
@@ -159,6 +161,7 @@ async def run_ingest(
                 broker = BrokerSource(runner)
                 await broker.start(host, port)
                 info.listen = (broker.broker.host, broker.broker.port)
+                info.broker_access = broker.broker.access
                 pausers.append(broker.pause)
                 stoppers.append(broker.stop)
             if plan.mqtt_url:
