@@ -42,8 +42,11 @@ from digipark.core.config import get_settings
 from digipark.telemetry import payloads
 from digipark.telemetry.device_cache import CachedDevice, RegistryCache
 from digipark.telemetry.ingest_writes import (
+    DEAD_LETTER_PAYLOAD_BYTES,
     DETAIL_LENGTH,
     DeadLetterDraft,
+    DeadLetterLimiter,
+    cut_payload,
     existing_devices,
     rejection_conflict,
     store_dead_letters,
@@ -56,7 +59,7 @@ from digipark.telemetry.store import ReadingRow, WriteResult, write_readings
 
 log = logging.getLogger("digipark.telemetry.ingest")
 
-MAX_RAW_BYTES = 256 * 1024  # of an unreadable message kept in its dead letter
+MAX_RAW_BYTES = DEAD_LETTER_PAYLOAD_BYTES  # of an unreadable message kept in its dead letter
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,6 +92,19 @@ class InboundMessage(NamedTuple):
     username: str | None
     payload: bytes
     received_ms: int
+    origin: str | None = None  # the sender's address where known (HTTP): whose dead-letter rate limit
+
+
+def source_key(message: InboundMessage, device: CachedDevice | None, token: str | None) -> str:
+    """Whose dead-letter rate limit a rejection counts against: the device, else the sender (address, MQTT user
+    name), else the token it claimed."""
+    if device is not None:
+        return f"device:{device.id}"
+    if message.origin:
+        return f"{message.source}:address:{message.origin}"
+    if message.username:
+        return f"{message.source}:user:{message.username}"
+    return f"{message.source}:token:{token or ''}"
 
 
 @dataclasses.dataclass(slots=True)
@@ -161,6 +177,7 @@ class IngestBatch:
         token: str | None = None,
     ) -> None:
         message = self.messages[index]
+        claimed = device.token if device is not None and token is None else token
         self.dead.append(
             DeadLetterDraft(
                 message=index,
@@ -168,32 +185,32 @@ class IngestBatch:
                 device_id=device.id if device is not None else None,
                 source=message.source,
                 topic=message.topic,
-                token=device.token if device is not None and token is None else token,
+                token=claimed,
                 payload=payload,
                 reason=reason.value,
                 detail=detail[:DETAIL_LENGTH],
                 received_ms=message.received_ms,
                 count=count,
+                source_key=source_key(message, device, claimed),
             )
         )
         summary = self.summary
         summary.rejected += count
         summary.rejected_by_reason[reason.value] = summary.rejected_by_reason.get(reason.value, 0) + count
-        if device is not None:
-            self.counter(device, message.received_ms).rejected += count
+        if device is not None:  # one rejection per dead letter, however many values it holds
+            self.counter(device, message.received_ms).rejected += 1
             key = (device.id, reason.value)
             found = self.rejections.get(key)
             if found is None:
-                self.rejections[key] = [count, message.received_ms]
+                self.rejections[key] = [1, message.received_ms]
             else:
-                found[0] += count
+                found[0] += 1
                 found[1] = max(found[1], message.received_ms)
 
 
 def _raw_text(payload: bytes) -> str:
     """An unreadable message as text for its dead letter, cut at MAX_RAW_BYTES."""
-    text = payload[:MAX_RAW_BYTES].decode("utf-8", errors="replace")
-    return text if len(payload) <= MAX_RAW_BYTES else text + f"... ({len(payload)} bytes, cut)"
+    return cut_payload(payload[:MAX_RAW_BYTES].decode("utf-8", errors="replace"), len(payload))
 
 
 def _count_values(entries: list[payloads.Entry]) -> int:
@@ -249,8 +266,10 @@ class Ingestor:
         refresh_interval_s: float = 1.0,
         max_age_s: float = 60.0,
         clock: Callable[[], int] = now_ms,
+        dead_letter_limiter: DeadLetterLimiter | None = None,
     ) -> None:
         self.writer: Writer = writer if writer is not None else write_readings
+        self.dead_letter_limiter = dead_letter_limiter if dead_letter_limiter is not None else DeadLetterLimiter()
         self.max_future_skew_ms = future_skew_ms() if max_future_skew_ms is None else max_future_skew_ms
         self.refresh_interval_s = refresh_interval_s
         self.max_age_s = max_age_s
@@ -337,7 +356,7 @@ class Ingestor:
         """Parse, validate and store a batch; dead letters and counters in the same (caller's) transaction."""
         batch = self.run(session, messages, force_refresh=force_refresh, count_traffic=True, options=options)
         if batch.dead:
-            store_dead_letters(session, batch.dead)
+            store_dead_letters(session, batch.dead, self.dead_letter_limiter)
         return batch.summary
 
     def run(

@@ -96,7 +96,10 @@ def _problem(request: Request, error: DomainError, summary: IngestResult) -> JSO
     },
 )
 def post_telemetry(token: Token, request: Request, db: DbSession, body: Annotated[bytes, Depends(read_body)]) -> Any:
-    message = InboundMessage(source="http", topic=None, username=token, payload=body, received_ms=now_ms())
+    origin = request.client.host if request.client is not None else None
+    message = InboundMessage(
+        source="http", topic=None, username=token, payload=body, received_ms=now_ms(), origin=origin
+    )
     summary = IngestResult.model_validate(get_ingestor().ingest(db, [message]))
     reasons = summary.rejected_by_reason
     if RejectReason.UNKNOWN_TOKEN.value in reasons:

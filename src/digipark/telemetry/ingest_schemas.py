@@ -35,6 +35,8 @@ class DeadLetterRead(Read):
     topic: str | None
     token: str | None
     payload: str
+    value_count: int
+    messages: int
     reason: str
     detail: str
     status: str

@@ -6,24 +6,42 @@ each (`INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`), rows in id ord
 workers neither lose counts nor deadlock. `rejected` counts dead-lettered values; a message rejected whole
 without readable values (malformed, bad timestamp, empty) counts 1. A gateway message counts as one message for
 the gateway and one for each device it reports for. `bad_quality` counts the out-of-range values sent (a
-repeated bad value counts again).
+repeated bad value counts again). Rejections are counted per dead letter (a message, or one device's share of a
+gateway message, per reason), however many values it holds: the dead letter keeps that number (`value_count`).
+
+Dead letters: every payload is cut at DEAD_LETTER_PAYLOAD_BYTES whatever the reason; a source (a known device, else
+the sender's address, user name or token) gets at most `settings.deadletter_per_source_per_minute` rows a minute,
+the rest of that minute go into one summary row per source whose `messages` counts them (`DeadLetterLimiter`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, case, cast, func, insert, select
+from sqlalchemy import bindparam, case, cast, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from digipark.telemetry.models import DeadLetter, DeadLetterStatus, DeviceRejection, DeviceTraffic
 
 DETAIL_LENGTH = 500  # DeadLetter.detail
+DEAD_LETTER_PAYLOAD_BYTES = 256 * 1024  # the most of a payload a dead letter keeps, whatever the reason
+WINDOW_MS = 60_000  # the rate limit's window
+
+
+def cut_payload(text: str, size: int | None = None) -> str:
+    """Text cut to DEAD_LETTER_PAYLOAD_BYTES of UTF-8, saying so; `size`: the original's bytes when `text` is
+    already a part of it."""
+    data = text.encode("utf-8", errors="replace")
+    total = len(data) if size is None else size
+    if total <= DEAD_LETTER_PAYLOAD_BYTES:
+        return text
+    return data[:DEAD_LETTER_PAYLOAD_BYTES].decode("utf-8", errors="ignore") + f"... ({total} bytes, cut)"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -41,6 +59,7 @@ class DeadLetterDraft:
     detail: str
     received_ms: int
     count: int  # values it holds (1 for a message rejected whole without readable values)
+    source_key: str = ""  # whose rate limit it counts against (see DeadLetterLimiter)
 
 
 def traffic_conflict(stmt: Any) -> Any:
@@ -141,12 +160,91 @@ def dead_letter_values(draft: DeadLetterDraft) -> dict[str, Any]:
         "source": _text(draft.source, 20),
         "topic": None if draft.topic is None else _text(draft.topic, 300),
         "token": None if draft.token is None else _text(draft.token, 64),
-        "payload": _text(draft.payload),
+        "payload": _text(cut_payload(draft.payload)),
+        "value_count": draft.count,
+        "messages": 1,
         "reason": draft.reason,
         "detail": _text(draft.detail, DETAIL_LENGTH),
         "status": DeadLetterStatus.OPEN.value,
     }
 
 
-def store_dead_letters(session: Session, drafts: Sequence[DeadLetterDraft]) -> None:
-    session.connection().execute(insert(DeadLetter), [dead_letter_values(draft) for draft in drafts])
+@dataclasses.dataclass(slots=True)
+class _Window:
+    start_ms: int
+    stored: int = 0
+    summary_id: int | None = None
+
+
+class DeadLetterLimiter:
+    """At most `per_minute` dead letters per source and minute in this process; the rest of the minute go into one
+    summary row per source (the first of them, its `messages` counting all). Thread-safe."""
+
+    def __init__(self, per_minute: int | None = None, *, max_sources: int = 100_000) -> None:
+        self._per_minute = per_minute
+        self._max_sources = max_sources
+        self._windows: dict[str, _Window] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def per_minute(self) -> int:
+        if self._per_minute is not None:
+            return self._per_minute
+        from digipark.core.config import get_settings
+
+        return get_settings().deadletter_per_source_per_minute
+
+    def split(
+        self, drafts: Sequence[DeadLetterDraft]
+    ) -> tuple[list[DeadLetterDraft], dict[str, tuple[_Window, list[DeadLetterDraft]]]]:
+        """(drafts to store one by one, per source: its window and the drafts beyond its limit)."""
+        limit = self.per_minute
+        kept: list[DeadLetterDraft] = []
+        over: dict[str, tuple[_Window, list[DeadLetterDraft]]] = {}
+        with self._lock:
+            if len(self._windows) > self._max_sources:
+                self._windows.clear()
+            for draft in drafts:
+                start = draft.received_ms - draft.received_ms % WINDOW_MS
+                window = self._windows.get(draft.source_key)
+                if window is None or window.start_ms != start:
+                    window = self._windows[draft.source_key] = _Window(start)
+                if window.stored < limit:
+                    window.stored += 1
+                    kept.append(draft)
+                else:
+                    over.setdefault(draft.source_key, (window, []))[1].append(draft)
+        return kept, over
+
+
+def _summary_detail(first: DeadLetterDraft, limit: int) -> str:
+    note = f" [beyond {limit} a minute from this source: this row stands for `messages` of them, the first kept]"
+    return first.detail[: DETAIL_LENGTH - len(note)] + note
+
+
+def store_dead_letters(
+    session: Session, drafts: Sequence[DeadLetterDraft], limiter: DeadLetterLimiter | None = None
+) -> None:
+    if limiter is None:
+        session.connection().execute(insert(DeadLetter), [dead_letter_values(draft) for draft in drafts])
+        return
+    kept, over = limiter.split(drafts)
+    if kept:
+        session.connection().execute(insert(DeadLetter), [dead_letter_values(draft) for draft in kept])
+    limit = limiter.per_minute
+    for window, beyond in over.values():
+        first = beyond[0]
+        if window.summary_id is not None:
+            table = DeadLetter.__table__
+            changed = session.connection().execute(
+                update(DeadLetter)
+                .where(table.c.id == window.summary_id)
+                .values(messages=table.c.messages + len(beyond))
+            )
+            if changed.rowcount:  # else the row went with a rolled-back batch, or was purged: a new one
+                continue
+        values = dead_letter_values(first)
+        values["messages"] = len(beyond)
+        values["detail"] = _text(_summary_detail(first, limit), DETAIL_LENGTH)
+        inserted = session.connection().execute(insert(DeadLetter).values(values).returning(DeadLetter.id))
+        window.summary_id = int(inserted.scalar_one())

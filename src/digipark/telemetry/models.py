@@ -194,7 +194,10 @@ class DeadLetter(ParkScoped, Base):
     view through park_id NULL (see telemetry.deadletters)."""
 
     __tablename__ = "dead_letter"
-    __table_args__ = (Index("ix_dead_letter_park_id_status_id", "park_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_dead_letter_park_id_status_id", "park_id", "status", "id"),
+        Index("ix_dead_letter_received_at", "received_at"),  # retention (0014)
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     park_id: Mapped[int | None] = mapped_column(  # type: ignore[assignment]
@@ -206,6 +209,10 @@ class DeadLetter(ParkScoped, Base):
     topic: Mapped[str | None] = mapped_column(String(300))
     token: Mapped[str | None] = mapped_column(String(64), index=True)
     payload: Mapped[str] = mapped_column(Text, doc="the message, or only its rejected values, as JSON text")
+    value_count: Mapped[int] = mapped_column(Integer, default=1, doc="values it holds (1: a message rejected whole)")
+    messages: Mapped[int] = mapped_column(
+        Integer, default=1, doc="messages it stands for: more than 1 for a source's summary beyond its rate limit"
+    )
     reason: Mapped[str] = mapped_column(String(30), index=True)
     detail: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default=DeadLetterStatus.OPEN.value)

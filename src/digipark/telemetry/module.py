@@ -26,6 +26,8 @@ MODULE = Module(
         Role.ENTERPRISE: _VIEW,
         Role.REVIEWER: _VIEW,
     },
+    # dead letters past their retention are purged where readings are stored (ingest processes, the demo)
+    background=("digipark.telemetry.retention:start_dead_letter_purge",),
     catalog="telemetry",
     provides="digipark.telemetry.provides",
 )

@@ -3,18 +3,31 @@
 On PostgreSQL whole monthly partitions of `reading` whose end lies before the limit are dropped (cheap, no
 dead rows); the partition holding the limit is kept whole until it has entirely expired. On SQLite the old
 rows are deleted. `purge_raw` is what the scheduler and the CLI call, in their own transaction.
+
+Dead letters older than `settings.deadletter_retention_days` (30 by default), whatever their status, are deleted
+by `purge_dead_letters`, which `DeadLetterPurge` (a background service of the ingest processes, declared in the
+telemetry record) runs every PURGE_EVERY_S.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import threading
+
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
+from digipark.core.background import Handle, SharedService
 from digipark.core.config import get_settings
-from digipark.telemetry.models import Reading
+from digipark.telemetry.models import DeadLetter, Reading
 from digipark.telemetry.status import now_ms as current_ms
 
 DAY_MS = 86_400_000
+PURGE_FIRST_AFTER_S = 60.0
+PURGE_EVERY_S = 3600.0
+
+log = logging.getLogger("digipark.telemetry.retention")
 
 
 def cutoff_ms(*, now_ms: int | None = None, days: int | None = None) -> int:
@@ -55,3 +68,57 @@ def purge_raw(session: Session, *, now_ms: int | None = None, days: int | None =
         return removed
     result = session.execute(delete(Reading).where(Reading.ts < limit))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def purge_dead_letters(session: Session, *, now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Delete the dead letters received more than the retention period ago; returns how many."""
+    days = get_settings().deadletter_retention_days if days is None else days
+    limit = (dt.datetime.now(dt.UTC) if now is None else now) - dt.timedelta(days=days)
+    result = session.execute(delete(DeadLetter).where(DeadLetter.received_at < limit))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class DeadLetterPurge:
+    """A daemon thread running `purge_dead_letters` every `every_s` (first after `first_after_s`), each run in
+    its own write transaction."""
+
+    def __init__(self, *, first_after_s: float = PURGE_FIRST_AFTER_S, every_s: float = PURGE_EVERY_S) -> None:
+        self.first_after_s, self.every_s = first_after_s, every_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        from digipark.core.db import transaction
+
+        with transaction(write=True) as session:
+            removed = purge_dead_letters(session)
+        if removed:
+            log.info("telemetry: %d dead letters past their retention removed", removed)
+        return removed
+
+    def _loop(self) -> None:
+        wait = self.first_after_s
+        while not self._stop.wait(wait):
+            wait = self.every_s
+            try:
+                self.run_once()
+            except Exception:  # not reachable now: next time
+                log.exception("telemetry: dead-letter purge failed")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="digipark-dead-letter-purge", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+
+_purge: SharedService[DeadLetterPurge] = SharedService(DeadLetterPurge)
+
+
+def start_dead_letter_purge() -> Handle[DeadLetterPurge]:
+    """Start the process's dead-letter purge (or join the running one)."""
+    return _purge.acquire()
