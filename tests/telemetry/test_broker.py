@@ -18,7 +18,6 @@ from digipark.telemetry.broker import EmbeddedBroker, is_telemetry_topic
 from digipark.telemetry.broker_access import BrokerAccess, DeviceIdentity
 from digipark.telemetry.mqtt import MqttSubscriber, parse_packets, topic_matches
 
-
 SERVICE = ("svc", "svc-password")
 DEVICES = {"tok-1": DeviceIdentity(1, gateway=False), "tok-9": DeviceIdentity(9, gateway=False)}
 

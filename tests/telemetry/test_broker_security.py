@@ -137,9 +137,7 @@ def test_a_device_cannot_publish_as_another_and_nothing_of_it_is_stored(
     assert access_of(runtime).refusals["publish"] == 2
 
 
-def test_a_device_may_subscribe_only_to_its_own_downlink(
-    runtime: IngestRuntime, meters: Callable[..., Meter]
-) -> None:
+def test_a_device_may_subscribe_only_to_its_own_downlink(runtime: IngestRuntime, meters: Callable[..., Meter]) -> None:
     assert runtime.port
     device = meters(("power_kw",))
     refused = [
@@ -190,7 +188,7 @@ def test_an_oversize_packet_closes_the_connection_and_nothing_is_stored(
     body = orjson.dumps(reading(int(time.time() * 1000), 1.0))
     padded = body[:-1] + b"," + b'"pad":"' + b"x" * limit + b'"}'
     packet = mqtt.publish_packet(f"digipark/v1/{meter.token}/telemetry", padded, qos=1, packet_id=1)
-    with pytest.raises((ConnectionError, BrokenPipeError)):  # noqa: PT012 - the close may come mid-send
+    with pytest.raises((ConnectionError, BrokenPipeError)):
         sock.sendall(packet)
         if sock.recv(4) == b"":
             raise ConnectionResetError("closed")

@@ -1,4 +1,5 @@
-"""`digipark ingest` (ingestion as its own process) and `digipark mqtt acl` (broker credentials for devices)."""
+"""`digipark ingest` (ingestion as its own process), `digipark mqtt acl` (broker credentials for devices) and
+`digipark mqtt rotate-token` (a device's new token)."""
 
 from __future__ import annotations
 
@@ -117,3 +118,27 @@ def mqtt_acl(
         typer.echo(f"skipped {len(result.skipped)} tokens that cannot be MQTT user names", err=True)
     if platform_password is None:
         typer.echo(f"platform: DIGIPARK_MQTT_URL=mqtt://{platform_user}:{result.platform_password}@<broker host>:1883")
+
+
+@mqtt_app.command("rotate-token")
+def rotate_token(
+    device_code: Annotated[str, typer.Argument(help="The device's code in its park.")],
+    park: Annotated[str, typer.Option("--park", help="Code of the device's park.")],
+    database: DatabaseOption = None,
+) -> None:
+    """Give a device a new token (printed once; the old one stops working at once) — audited."""
+    from sqlalchemy import select
+
+    from digipark.auth.scope import system_scope
+    from digipark.core.errors import NotFound
+    from digipark.registry.models import Device
+    from digipark.registry.service import rotate_device_token
+
+    with writing(database) as db:
+        park_id = park_by_code(db, park).id
+        device_id = db.scalar(select(Device.id).where(Device.park_id == park_id, Device.code == device_code))
+        if device_id is None:
+            raise NotFound(f"no device {device_code!r} in park {park!r}")
+        token = rotate_device_token(db, scope=system_scope(park_id), ident=device_id)
+    typer.echo(f"new token of {device_code}: {token}")
+    typer.echo("it is shown only now; the device must use it from now on", err=True)

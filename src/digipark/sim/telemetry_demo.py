@@ -163,9 +163,7 @@ def _backfill_process(park_id: int, now_ms: int, progress: Any, stop: Any, datab
         progress.put(("failed", 0, 0))
 
 
-def start_demo_telemetry(
-    *, host: str, port: int, credentials: tuple[str, str] | None = None
-) -> Callable[[], None]:
+def start_demo_telemetry(*, host: str, port: int, credentials: tuple[str, str] | None = None) -> Callable[[], None]:
     """Start the live simulator (publishing over MQTT to host:port, as `credentials` (user, password) when given)
     and the history back-fill in background
     threads; return a function that stops both. `backfill_progress()` -> (stage, done, total) for the web.

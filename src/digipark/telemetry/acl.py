@@ -95,9 +95,7 @@ def device_credentials(session: Session, *, park_id: int | None = None) -> list[
     """(token, is a gateway) of every device that is not retired, optionally of one park."""
     from digipark.registry.models import Device, DeviceStatus
 
-    query = (
-        select(Device.token, Device.protocol).where(Device.status != DeviceStatus.RETIRED.value).order_by(Device.id)
-    )
+    query = select(Device.token, Device.protocol).where(Device.status != DeviceStatus.RETIRED.value).order_by(Device.id)
     if park_id is not None:
         query = query.where(Device.park_id == park_id)
     return [(token, protocol == GATEWAY_PROTOCOL) for token, protocol in session.execute(query) if token]

@@ -196,7 +196,8 @@ class _Client(asyncio.Protocol):
         access = self.broker.access
         self.principal = access.authenticate(self.username, password)
         if self.principal is None:
-            access.refuse(Refusal.CONNECT, self._who(), "anonymous" if not self.username else "bad user name or password")
+            reason = "anonymous" if not self.username else "bad user name or password"
+            access.refuse(Refusal.CONNECT, self._who(), reason)
             self.write(CONNACK_NOT_AUTHORISED if not self.username else CONNACK_BAD_CREDENTIALS)
             raise ProtocolError("not authorised")
         if not self.broker.take_over(self):

@@ -90,9 +90,7 @@ def database_device_lookup(token: str) -> DeviceIdentity | None:
     from digipark.telemetry.acl import GATEWAY_PROTOCOL
 
     with transaction() as session:
-        row = session.execute(
-            select(Device.id, Device.status, Device.protocol).where(Device.token == token)
-        ).first()
+        row = session.execute(select(Device.id, Device.status, Device.protocol).where(Device.token == token)).first()
     if row is None or row[1] == DeviceStatus.RETIRED.value:
         return None
     return DeviceIdentity(int(row[0]), row[2] == GATEWAY_PROTOCOL)

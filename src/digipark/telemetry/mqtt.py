@@ -130,9 +130,7 @@ class PacketTooLarge(ProtocolError):
     """A packet announces a remaining length beyond the receiver's limit."""
 
 
-def parse_packets(
-    buf: bytearray, handle: Callable[[int, memoryview], None], max_length: int = MAX_PACKET
-) -> int:
+def parse_packets(buf: bytearray, handle: Callable[[int, memoryview], None], max_length: int = MAX_PACKET) -> int:
     """Call handle(first byte, body) for each complete packet at the start of buf; return the bytes used. A packet
     announcing more than max_length bytes raises PacketTooLarge as soon as its length is read (nothing of it is
     kept)."""

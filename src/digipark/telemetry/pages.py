@@ -19,6 +19,7 @@ from digipark.core.config import get_settings
 from digipark.core.errors import PermissionDenied, ValidationFailed, field_error
 from digipark.registry.catalog import device_kinds
 from digipark.registry.models import Building, Enterprise
+from digipark.registry.service import rotate_device_token
 from digipark.telemetry import deadletters, devices, query
 from digipark.telemetry.devices import DeviceState
 from digipark.telemetry.live_api import open_stream
@@ -31,6 +32,7 @@ from digipark.web.shell import CurrentPage, FormFields, Page, kind_path
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 CHART_HOURS = 24
+ROTATE_PERMISSION = "device.write"  # what registry.service.rotate_device_token checks
 PAGE_SIZE = 50
 
 STATE_LABELS = {
@@ -259,8 +261,22 @@ def device_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
             "building": building.get(detail.building_id) if detail.building_id else None,
             "registry_href": f"{kind_path('device')}/{detail.id}",
             "dead_letters_href": f"/telemetry/dead-letters?device_id={detail.id}",
+            "can_rotate": _may_rotate(page, detail.park_id),
         },
     )
+
+
+def _may_rotate(page: Page, park_id: int) -> bool:
+    return page.scope.can(ROTATE_PERMISSION) and park_id in page.scope.write_parks
+
+
+@router.post("/telemetry/devices/{ident}/token", response_class=HTMLResponse, name="telemetry_device_token")
+def rotate_token_page(ident: Ident, page: CurrentPage, form: FormFields) -> HTMLResponse:
+    """A new token for the device, shown once on the page this answers (never in a URL); audited."""
+    page.check_csrf(form)
+    detail = devices.get(page.db, scope=page.scope, device_id=ident)
+    token = rotate_device_token(page.db, scope=page.scope, ident=ident)
+    return page.render("telemetry/device_token.html", {"d": detail, "token": token})
 
 
 # -- live stream under the web session ----------------------------------------------------------------------------
