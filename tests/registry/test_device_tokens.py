@@ -50,7 +50,7 @@ def rotation_audits(session: Session, device_id: int) -> int:
             select(AuditEntry.id).where(
                 AuditEntry.action == "device_token_rotated",
                 AuditEntry.entity_type == "device",
-                AuditEntry.entity_id == device_id,
+                AuditEntry.entity_id == str(device_id),
             )
         ).all()
     )

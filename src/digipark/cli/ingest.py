@@ -62,11 +62,20 @@ def ingest(
         raise field_error("--worker", "a worker consumes the stream: set DIGIPARK_STREAM_URL=nats://host:port")
     if not worker and not plan.mqtt_url and listen_at is None:
         raise field_error("--listen", "nothing to ingest from: set DIGIPARK_MQTT_URL or give --listen HOST:PORT")
-    if worker or not stream:
+    if worker or not stream or listen_at is not None:  # the embedded broker looks device tokens up there
         use_database(database_url(database))
 
     def ready(info: IngestInfo) -> None:
         typer.echo(f"digipark ingest: {info.describe()}  (Ctrl+C to stop)")
+        if info.listen is not None:
+            user = settings.mqtt_service_user
+            if settings.mqtt_service_password:
+                typer.echo(f"embedded broker: devices log in with their token; service account {user!r}")
+            else:
+                typer.echo(
+                    "embedded broker: devices log in with their token; no service account can log in from outside "
+                    "(set DIGIPARK_MQTT_SERVICE_PASSWORD to subscribe)"
+                )
 
     async def main() -> None:
         stop = asyncio.Event()
