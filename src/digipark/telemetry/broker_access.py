@@ -42,7 +42,7 @@ class Principal:
 
     kind: PrincipalKind
     name: str
-    gateway: bool = False
+    publish_topics: frozenset[str] = frozenset()  # a device's own topics (worked out once, at CONNECT)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -142,13 +142,12 @@ class BrokerAccess:
         identity = self._lookup_device(username)
         if identity is None:
             return None
-        return Principal(PrincipalKind.DEVICE, username, gateway=identity.gateway)
+        topics = frozenset(device_publish_topics(username, gateway=identity.gateway))
+        return Principal(PrincipalKind.DEVICE, username, topics)
 
     @staticmethod
     def may_publish(principal: Principal, topic: str) -> bool:
-        if principal.kind is PrincipalKind.SERVICE:
-            return True
-        return topic in device_publish_topics(principal.name, gateway=principal.gateway)
+        return principal.kind is PrincipalKind.SERVICE or topic in principal.publish_topics
 
     @staticmethod
     def may_subscribe(principal: Principal, pattern: str) -> bool:

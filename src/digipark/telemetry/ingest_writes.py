@@ -3,11 +3,11 @@
 Counters: per device and batch, `DeviceTraffic` (messages, readings stored, duplicates, bad_quality, rejected,
 last_seen_ms = newest receive time) and `DeviceRejection` (per reason) are incremented with one atomic upsert
 each (`INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`), rows in id order, so concurrent ingest
-workers neither lose counts nor deadlock. `rejected` counts dead-lettered values; a message rejected whole
-without readable values (malformed, bad timestamp, empty) counts 1. A gateway message counts as one message for
-the gateway and one for each device it reports for. `bad_quality` counts the out-of-range values sent (a
-repeated bad value counts again). Rejections are counted per dead letter (a message, or one device's share of a
-gateway message, per reason), however many values it holds: the dead letter keeps that number (`value_count`).
+workers neither lose counts nor deadlock. `rejected` and the per-reason counts count dead letters (a message, or
+one device's share of a gateway message, per reason), however many values each holds: the dead letter keeps that
+number (`value_count`; 1 for a message rejected whole without readable values). A gateway message counts as one
+message for the gateway and one for each device it reports for. `bad_quality` counts the out-of-range values sent
+(a repeated bad value counts again).
 
 Dead letters: every payload is cut at DEAD_LETTER_PAYLOAD_BYTES whatever the reason; a source (a known device, else
 the sender's address, user name or token) gets at most `settings.deadletter_per_source_per_minute` rows a minute,

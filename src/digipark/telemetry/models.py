@@ -166,7 +166,7 @@ class DeviceTraffic(EnterpriseScoped, Base):
     readings: Mapped[int] = mapped_column(BigInteger, default=0, doc="new readings stored")
     duplicates: Mapped[int] = mapped_column(BigInteger, default=0, doc="repeats of a stored (point, ts)")
     bad_quality: Mapped[int] = mapped_column(BigInteger, default=0, doc="stored with quality BAD")
-    rejected: Mapped[int] = mapped_column(BigInteger, default=0, doc="values or messages dead-lettered")
+    rejected: Mapped[int] = mapped_column(BigInteger, default=0, doc="dead letters (one per message and reason)")
 
 
 class DeviceRejection(EnterpriseScoped, Base):
