@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import orjson
+from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,7 @@ from digipark.telemetry.ingest_writes import DEAD_LETTER_PAYLOAD_BYTES, DeadLett
 from digipark.telemetry.models import DeadLetter
 from digipark.telemetry.retention import purge_dead_letters
 from tests.telemetry.test_ingest import NOW, TS, ingestor, letters, message, meter, native, rejections, traffic
+from tests.web.helpers import login
 
 __all__ = ["ingestor", "meter"]
 
@@ -105,3 +107,12 @@ def test_dead_letters_past_the_retention_period_are_purged(db: Session) -> None:
 def test_the_purge_runs_as_a_background_service_of_the_ingest() -> None:
     declared = [ref for module in installed() for ref in module.background]
     assert "digipark.telemetry.retention:start_dead_letter_purge" in declared
+
+
+def test_the_dead_letter_page_says_what_a_summary_row_stands_for(client: TestClient, db: Session) -> None:
+    ingestor = Ingestor(clock=lambda: NOW, refresh_interval_s=0.0, dead_letter_limiter=DeadLetterLimiter(1))
+    ingestor.ingest(db, [http(f"page-flood-{i}", b'{"a": 1}', origin="203.0.113.9") for i in range(4)])
+    login(client, "TA-park_admin")
+    page = client.get("/telemetry/dead-letters?lang=en&page_size=200&reason=unknown_token")
+    assert page.status_code == 200
+    assert "One row for 3 messages of this source beyond its rate limit" in page.text

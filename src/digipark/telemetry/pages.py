@@ -329,6 +329,7 @@ def dead_letters_page(page: CurrentPage) -> HTMLResponse:
                     "reason_code": d.reason,
                     "detail": d.detail,
                     "payload": d.payload,
+                    "messages": d.messages,
                     "status": LETTER_STATUS_LABELS.get(d.status, d.status),
                     "open": d.status == DeadLetterStatus.OPEN.value,
                     "resolved_by": d.resolved_by,
