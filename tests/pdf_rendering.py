@@ -1,6 +1,6 @@
 """What a reader of a PDF sees, asked of poppler (pdffonts, pdftotext, pdftoppm): the fonts and whether they are
 embedded, the text, and how much ink a region of the first page carries. Tests skip when poppler is missing
-(`apt-get install poppler-utils`; ./dev test installs it)."""
+(`apt-get install poppler-utils`; ./dev test installs it), or fail under DIGIPARK_REQUIRE_SERVICES=1."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
+from tests.conftest import service_unavailable
 
 POPPLER_TOOLS = ("pdffonts", "pdftotext", "pdftoppm")
 
@@ -19,7 +19,7 @@ POPPLER_TOOLS = ("pdffonts", "pdftotext", "pdftoppm")
 def require_poppler() -> None:
     missing = [tool for tool in POPPLER_TOOLS if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"poppler-utils not installed ({', '.join(missing)} missing): apt-get install poppler-utils")
+        service_unavailable(f"poppler-utils ({', '.join(missing)}): apt-get install poppler-utils")
 
 
 @dataclasses.dataclass(frozen=True)
