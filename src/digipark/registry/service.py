@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 import digipark.audit.service  # registers the audit hook for every write below
 from digipark.auth.permissions import ENTERPRISE_SELF_FIELDS
 from digipark.auth.scope import Scope
-from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from digipark.core import units
+from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from digipark.core.events import DomainEvent, queue_event
 from digipark.core.geo import polygon_area_m2
 from digipark.core.listing import ListQuery, ListSpec
