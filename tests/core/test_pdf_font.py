@@ -81,3 +81,26 @@ def test_pdf_embeds_its_font_and_draws_its_chinese_text(client: TestClient, worl
     # Drawn with no system font to fall back on, a 15-pt title of a dozen hanzi leaves about a thousand dark
     # pixels at 72 dpi; the same report naming STSong-Light (not embedded) leaves none.
     assert title_band > 400, title_band
+
+
+def test_the_font_draws_every_character_the_platform_prints() -> None:
+    """Every character of the catalogues, data files and templates, and GB 2312, has a glyph; a
+    character added later without rebuilding the font (tools/make_pdf_font.py) fails here, not as a blank."""
+    from reportlab.pdfbase import pdfmetrics
+
+    pdf_font.register()
+    mapped = set(pdfmetrics.getFont(pdf_font.FONT).face.charToGlyph)
+    texts = [
+        path.read_text(encoding="utf-8")
+        for suffix in ("po", "yaml", "json", "html")
+        for path in PACKAGE.rglob(f"*.{suffix}")
+    ]
+    printed = {ord(c) for text in texts for c in text if c.isprintable() and not c.isspace()}
+    assert not sorted(chr(c) for c in printed - mapped)
+    gb2312 = {
+        ord(character)
+        for high in range(0xA1, 0xF8)
+        for low in range(0xA1, 0xFF)
+        for character in bytes((high, low)).decode("gb2312", errors="ignore")
+    }
+    assert len(gb2312) > 7400 and not sorted(chr(c) for c in gb2312 - mapped)
