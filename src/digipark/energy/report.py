@@ -110,7 +110,7 @@ def sections(account: EnterpriseAccount, lang: str) -> list[tuple[str, list[str]
                 t("Source"),
                 t("Fuel or energy"),
                 t("Activity data"),
-                t("Factor"),
+                t("Emission factor"),
                 t("Calculation"),
                 t("Source of the factor"),
                 "tCO2",
