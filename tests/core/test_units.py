@@ -86,3 +86,44 @@ def test_known_units(unit: str) -> None:
 @given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False))
 def test_round_trip(value: float) -> None:
     assert convert(convert(value, "MWh", "kWh"), "kWh", "MWh") == pytest.approx(value, rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("value", "source", "target", "expected"),
+    [
+        (2.5, "万Nm³", "m³", 25_000),
+        (2.5, "万m³", "m³", 25_000),
+        (2.5, "万立方米", "m³", 25_000),
+        (2.5, "万标准立方米", "m³", 25_000),
+        (2.5, "10^4 m3", "m³", 25_000),
+        (2.5, "10⁴ m³", "m³", 25_000),
+        (2.5, "10**4 Nm3", "m³", 25_000),
+        (2.5, "1e4 m3", "m³", 25_000),
+        (1.2, "万千瓦时", "kWh", 12_000),
+        (1.2, "万kWh", "MWh", 12),
+        (1.2, "亿千瓦时", "万千瓦时", 12_000),
+        (3, "万吨", "t", 30_000),
+        (3, "吨标准煤", "tce", 3),
+        (3, "万吨标准煤", "tce", 30_000),
+        (3, "千克标准煤", "kgce", 3),
+        (45_000, "kWh", "万千瓦时", 4.5),
+        (15, "亩", "m**2", 10_000),
+    ],
+)
+def test_units_of_chinese_energy_statistics(value: float, source: str, target: str, expected: float) -> None:
+    assert convert(value, source, target) == pytest.approx(expected)
+    assert is_known_unit(source)
+
+
+@pytest.mark.parametrize("unit", ["万", "亿", "10^4", "10^4 bogus", "万bogus", "万万kWh", "10^", "1e4"])
+def test_a_count_without_a_known_unit_is_unknown(unit: str) -> None:
+    assert not is_known_unit(unit)
+    with pytest.raises(ValidationFailed) as excinfo:
+        convert(1, unit, "m³")
+    assert excinfo.value.errors == [{"field": "unit", "reason": f"unknown unit {unit!r}"}]
+
+
+def test_a_count_does_not_make_a_dimension_fit() -> None:
+    with pytest.raises(ValidationFailed) as excinfo:
+        convert(1, "万吨标准煤", "t")
+    assert excinfo.value.errors[0]["reason"] == "cannot convert 万吨标准煤 to t"

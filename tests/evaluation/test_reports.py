@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import io
-import re
-import zlib
 from collections.abc import Iterator
 
 import openpyxl
@@ -18,45 +14,13 @@ from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.evaluation import report, service
 from digipark.evaluation.schemas import Evaluation
+from tests import pdf_rendering
 from tests.evaluation.helpers import NOW, build
-
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\n?endstream", re.S)
-_LITERAL = re.compile(rb"\((?:[^()\\]|\\.)*\)\s*Tj", re.S)
-
-
-def _unescape(literal: bytes) -> bytes:
-    out = bytearray()
-    i = 0
-    while i < len(literal):
-        char = literal[i]
-        if char == 0x5C and i + 1 < len(literal):  # backslash
-            following = literal[i + 1 : i + 4]
-            octal = re.match(rb"[0-7]{1,3}", following)
-            if octal:
-                out.append(int(octal.group(), 8) & 0xFF)
-                i += 1 + len(octal.group())
-                continue
-            out.append({ord("n"): 10, ord("r"): 13, ord("t"): 9}.get(literal[i + 1], literal[i + 1]))
-            i += 2
-            continue
-        out.append(char)
-        i += 1
-    return bytes(out)
 
 
 def pdf_text(content: bytes) -> str:
-    """The text shown on the pages: strings of text operators, CID (UCS-2) strings decoded as UTF-16-BE."""
-    texts = []
-    for raw in _STREAM.findall(content):
-        if raw.rstrip().endswith(b"~>"):  # reportlab's /ASCII85Decode /FlateDecode
-            raw = base64.a85decode(raw.strip(), adobe=True)
-        with contextlib.suppress(zlib.error):
-            raw = zlib.decompress(raw)
-        for literal in _LITERAL.findall(raw):
-            data = _unescape(literal[1 : literal.rindex(b")")])
-            decoded = data.decode("utf-16-be", errors="ignore") if len(data) % 2 == 0 else ""
-            texts.append(decoded if decoded.isprintable() else data.decode("latin-1"))
-    return "".join(texts)
+    """The text shown on the pages, as poppler extracts it (the embedded font maps its glyphs back to Unicode)."""
+    return pdf_rendering.text(content)
 
 
 @pytest.fixture

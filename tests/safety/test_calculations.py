@@ -81,9 +81,9 @@ def test_bad_input_names_the_field() -> None:
     with pytest.raises(mh.HazardInputError) as caught:
         mh.identify([S("二甲苯", 10)], exposed_people=0)
     assert caught.value.field == "substances.0.categories"
-    with pytest.raises(mh.HazardInputError) as caught:
-        mh.identify([S("甲醇", 10)], exposed_people=0)  # in table 1 but not table 3: β needs a category
-    assert caught.value.field == "substances.0.categories"
+    with pytest.raises(mh.HazardInputError) as caught:  # a major unit is graded by R: β of 甲醇 needs a category
+        mh.identify([S("氨", 5), S("甲醇", 600)], exposed_people=0)
+    assert caught.value.field == "substances.1.categories"
     with pytest.raises(mh.HazardInputError):
         mh.identify([S("氨", 1, categories=("X9",))], exposed_people=0)
     with pytest.raises(mh.HazardInputError):
@@ -137,3 +137,17 @@ def test_scale_values_are_checked() -> None:
         risk.ls(6, 1)
     with pytest.raises(risk.RiskInputError):
         risk.lec(6, None, 15)
+
+
+def test_a_unit_below_the_threshold_needs_no_category_for_beta() -> None:
+    # 甲醇 10 t: in table 1 (no. 65, Q 500 t), not in table 3; q/Q = 0.02, with 氨 2 t (Q 10 t, table 3 β 2) 0.2:
+    # S = 0.22 < 1, not a major hazard source, so R and β are never used and no hazard category is asked for
+    found = mh.identify([S("甲醇", 10), S("氨", 2)], exposed_people=50)
+    assert not found.major and found.s == pytest.approx(0.22)
+    assert found.r is None and found.grade is None and found.weighted_sum is None
+    methanol, ammonia = found.substances
+    assert methanol.critical_t == 500 and methanol.beta is None and methanol.beta_source is None
+    assert ammonia.beta == 2 and ammonia.beta_source == "table3"
+    # the same unit with the category given: β from table 4 and Σ β q/Q as before
+    given = mh.identify([S("甲醇", 10, categories=("W5.3",)), S("氨", 2)], exposed_people=50)
+    assert given.substances[0].beta == 1 and given.weighted_sum == pytest.approx(1 * 0.02 + 2 * 0.2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import pint
@@ -51,19 +52,73 @@ _ALIASES = {
 }
 
 
-def parse_unit(unit: str) -> pint.Unit:
+# Units in words, as Chinese statistics forms write them (国家统计局 能源统计报表: 万千瓦时, 万立方米, 吨标准煤).
+_WORDS = {
+    "千瓦时": "kWh",
+    "千瓦·时": "kWh",
+    "兆瓦时": "MWh",
+    "标准立方米": "m**3",
+    "标立方米": "m**3",
+    "立方米": "m**3",
+    "吨标准煤": "tce",
+    "吨标煤": "tce",
+    "千克标准煤": "kgce",
+    "吨": "t",
+    "千克": "kg",
+    "公斤": "kg",
+    "吉焦": "GJ",
+    "平方米": "m**2",
+}
+# A count written before a unit: 万 (ten thousand) and 亿 (a hundred million) of Chinese numerals, or a power of
+# ten ("10^4 m3", "10⁴ m³", "10**4 m3", "1e4 m3").
+_NUMERALS = {"万": 10_000, "亿": 100_000_000}
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_POWER_OF_TEN = re.compile(
+    r"^(?:10\s*(?:\^|\*\*)\s*([0-9]{1,2})|10([⁰¹²³⁴⁵⁶⁷⁸⁹]{1,2})|1e([0-9]{1,2}))\s*[*·×]?\s*(?=\S)"
+)
+
+
+def _unit(text: str) -> pint.Unit:
+    text = text.strip()
+    spelled = _WORDS.get(text, text)
+    return registry().Unit(_ALIASES.get(spelled, spelled))
+
+
+def parse_scaled_unit(unit: str) -> tuple[float, pint.Unit]:
+    """`unit` as (count, unit): "万Nm³" is (10000, m³), "10^4 m3" too, "kWh" is (1, kWh); unknown: 422 on `unit`."""
     try:
-        return registry().Unit(_ALIASES.get(unit, unit))
-    except Exception as exc:  # pint's parser also raises TokenError, ZeroDivisionError, AssertionError ...
+        return 1.0, _unit(unit)
+    except Exception:  # pint's parser also raises TokenError, ZeroDivisionError, AssertionError ...
+        pass
+    text = unit.strip()
+    count: float | None = None
+    if text[:1] in _NUMERALS and len(text) > 1:
+        count, text = _NUMERALS[text[:1]], text[1:]
+    elif power := _POWER_OF_TEN.match(text):
+        digits = next(group for group in power.groups() if group)
+        count, text = 10.0 ** int(digits.translate(_SUPERSCRIPTS)), text[power.end() :]
+    if count is not None:
+        try:
+            return count, _unit(text)
+        except Exception:
+            pass
+    raise field_error("unit", f"unknown unit {unit!r}")
+
+
+def parse_unit(unit: str) -> pint.Unit:
+    """`unit` as a pint unit without a count ("万m³" is not one: see `parse_scaled_unit`)."""
+    try:
+        return _unit(unit)
+    except Exception as exc:
         raise field_error("unit", f"unknown unit {unit!r}") from exc
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
-    """Convert value between units; a dimension mismatch is a field error, not a crash."""
+    """Convert value between units, counts included ("万kWh"); a dimension mismatch is a field error, not a crash."""
     ureg = registry()
-    source, target = parse_unit(from_unit), parse_unit(to_unit)
+    (source_count, source), (target_count, target) = parse_scaled_unit(from_unit), parse_scaled_unit(to_unit)
     try:
-        return float(ureg.Quantity(value, source).to(target).magnitude)
+        return float(ureg.Quantity(value * source_count, source).to(target).magnitude) / target_count
     except pint.errors.DimensionalityError as exc:
         raise field_error("unit", f"cannot convert {from_unit} to {to_unit}") from exc
 
@@ -76,7 +131,7 @@ def to_canonical(value: float, unit: str, quantity: str) -> float:
 
 def is_known_unit(unit: str) -> bool:
     try:
-        parse_unit(unit)
+        parse_scaled_unit(unit)
     except Exception:
         return False
     return True

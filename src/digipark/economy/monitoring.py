@@ -403,16 +403,42 @@ def warnings(
 class EnterpriseSummary:
     period: dt.date
     months: list[dict[str, Any]]  # the last twelve months: period and figures (None: not submitted)
-    ytd: dict[str, float]
+    ytd: dict[str, float]  # flows summed over the submitted months Jan..M; stocks (employees) averaged over them
     ytd_last_year: dict[str, float]
     ytd_yoy_percent: dict[str, float | None]  # null unless every month of both years was submitted
     ytd_complete: bool
+    month: dict[str, float | None]  # the figures of month M (None: not submitted)
+    yoy_base: dt.date  # M − 12, the base of 当月同比
+    yoy_available: bool  # both M and M − 12 submitted
+    yoy_percent: dict[str, float | None]  # 当月同比 = M / (M − 12) − 1; null when unavailable or the base ≤ 0
+    mom_base: dt.date  # M − 1, the base of 环比
+    mom_available: bool
+    mom_percent: dict[str, float | None]  # 环比 = M / (M − 1) − 1
+
+
+def _ytd(statistics: list[MonthlyStatistic | None]) -> dict[str, float]:
+    """Year to date: a flow is the sum of the submitted months, a stock (employees) their average."""
+    submitted = [s for s in statistics if s is not None]
+    totals = {f: float(sum(getattr(s, f) for s in submitted)) for f in FIGURES}
+    return {f: (totals[f] / len(submitted) if f in STOCK_FIGURES and submitted else totals[f]) for f in FIGURES}
+
+
+def _month_growth(
+    current: MonthlyStatistic | None, base: MonthlyStatistic | None
+) -> tuple[bool, dict[str, float | None]]:
+    available = current is not None and base is not None
+    percent: dict[str, float | None] = {}
+    for f in FIGURES:
+        value, before = (getattr(current, f), getattr(base, f)) if available else (None, None)
+        percent[f] = (value / before - 1) * 100 if value is not None and before is not None and before > 0 else None
+    return available, percent
 
 
 def enterprise_summary(
     session: Session, *, scope: Scope, enterprise_id: int, period: dt.date | None = None
 ) -> EnterpriseSummary | None:
-    """One enterprise's last twelve months and its year-to-date growth (the archive's statistics section)."""
+    """One enterprise's last twelve months, its month-on-month (环比) and year-on-year (当月同比) growth of month M
+    and its year-to-date growth (the archive's statistics section)."""
     enterprise = scope.get_or_404(session, Enterprise, enterprise_id)
     if period is None:
         period = session.scalar(
@@ -440,7 +466,23 @@ def enterprise_summary(
     this_year = [by_period.get(dt.date(period.year, m, 1)) for m in range(1, period.month + 1)]
     last_year = [by_period.get(dt.date(period.year - 1, m, 1)) for m in range(1, period.month + 1)]
     complete = all(s is not None for s in (*this_year, *last_year))
-    ytd = {f: float(sum(getattr(s, f) for s in this_year if s is not None)) for f in FIGURES}
-    pytd = {f: float(sum(getattr(s, f) for s in last_year if s is not None)) for f in FIGURES}
+    ytd, pytd = _ytd(this_year), _ytd(last_year)
     percent = {f: ((ytd[f] / pytd[f] - 1) * 100 if complete and pytd[f] > 0 else None) for f in FIGURES}
-    return EnterpriseSummary(period, months, ytd, pytd, percent, complete)
+    current = by_period.get(period)
+    yoy_available, yoy = _month_growth(current, by_period.get(window.last_year))
+    mom_available, mom = _month_growth(current, by_period.get(window.back(1)))
+    return EnterpriseSummary(
+        period=period,
+        months=months,
+        ytd=ytd,
+        ytd_last_year=pytd,
+        ytd_yoy_percent=percent,
+        ytd_complete=complete,
+        month={f: (getattr(current, f) if current is not None else None) for f in FIGURES},
+        yoy_base=window.last_year,
+        yoy_available=yoy_available,
+        yoy_percent=yoy,
+        mom_base=window.back(1),
+        mom_available=mom_available,
+        mom_percent=mom,
+    )

@@ -596,6 +596,24 @@ def _archive_view(page: Page, section: schemas.ArchiveSectionRead) -> dict[str, 
             for f in ("output_value_wan_yuan", "sales_revenue_wan_yuan", "tax_paid_wan_yuan", "electricity_kwh")
         ]
         view["period_text"] = _month_text(page, data.get("period"))
+        view["month_growth"] = [
+            {
+                "label": SHORT_LABELS[f],
+                "value": data["month"][f],
+                "yoy": _percent(data["yoy_percent"][f]),
+                "mom": _percent(data["mom_percent"][f]),
+                "digits": 0 if f in ("electricity_kwh", "employees") else 1,
+            }
+            for f in ("output_value_wan_yuan", "tax_paid_wan_yuan", "electricity_kwh", "employees")
+        ]
+        view["growth_missing"] = [
+            page.gettext(message, month=_month_text(page, data[base]))
+            for available, base, message in (
+                ("yoy_available", "yoy_base", N_("Year on year of the month unavailable: %(month)s was not submitted")),
+                ("mom_available", "mom_base", N_("Month on month unavailable: %(month)s was not submitted")),
+            )
+            if not data[available]
+        ]
         view["chart"] = json_script(
             {
                 "kind": "trend",

@@ -1,7 +1,7 @@
 """An enterprise's greenhouse-gas report in the layout of the national reporting template (企业温室气体排放报告,
 after GB/T 32150-2015 and the sector guides' 报告格式模板): 1 reporting entity, 2 emissions summary by source,
 3 activity data and factors (every line's calculation), 4 energy consumption in standard coal (both electricity
-bases), 5 intensity — as PDF (reportlab, the built-in CID font STSong-Light) and Excel (openpyxl)."""
+bases), 5 intensity — as PDF (reportlab, the embedded CJK font of core.pdf_font) and Excel (openpyxl)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from digipark.core import pdf_font
 from digipark.energy.factors import carriers
 from digipark.energy.schemas import EnterpriseAccount
 from digipark.web import i18n
 from digipark.web.i18n import N_
 
 Translate = Callable[[str], str]
-PDF_FONT = "STSong-Light"
+PDF_FONT = pdf_font.FONT
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 CATEGORY_LABELS = {
@@ -109,7 +110,7 @@ def sections(account: EnterpriseAccount, lang: str) -> list[tuple[str, list[str]
                 t("Source"),
                 t("Fuel or energy"),
                 t("Activity data"),
-                t("Factor"),
+                t("Emission factor"),
                 t("Calculation"),
                 t("Source of the factor"),
                 "tCO2",
@@ -141,12 +142,9 @@ def to_pdf(account: EnterpriseAccount, lang: str) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    pdf_font.register()
     body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=8, leading=10.5, wordWrap="CJK")
     h1 = ParagraphStyle("h1", parent=body, fontSize=15, leading=20, spaceAfter=4)
     h2 = ParagraphStyle("h2", parent=body, fontSize=11, leading=15, spaceBefore=8, spaceAfter=4)
@@ -187,7 +185,7 @@ def to_pdf(account: EnterpriseAccount, lang: str) -> bytes:
         author="digipark",
         subject=account.name,
     )
-    doc.build(story)
+    doc.build(story, canvasmaker=pdf_font.canvas_maker())
     return buffer.getvalue()
 
 

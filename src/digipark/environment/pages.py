@@ -38,7 +38,7 @@ STORAGE_LABELS = {
     "ok": N_("In time"),
     "due_soon": N_("Storage limit near"),
     "overdue": N_("Stored beyond the limit"),
-    "cleared": N_("Cleared"),
+    "cleared": N_("Hauled away"),  # not "Cleared": that msgid is the alarm state (已恢复)
 }
 MANIFEST_LABELS = {
     "created": N_("Filled in"),

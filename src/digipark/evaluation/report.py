@@ -1,6 +1,6 @@
 """The evaluation as people read it: labels of columns, gaps and states (gettext msgids), a language-specific
 presentation shared by the web pages and the reports, and the report files — HTML (printable, ECharts),
-PDF (reportlab, the built-in CID font STSong-Light for Chinese, reportlab graphics bars) and Excel (openpyxl,
+PDF (reportlab, the embedded CJK font of core.pdf_font for Chinese, reportlab graphics bars) and Excel (openpyxl,
 with a bar chart)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+from digipark.core import pdf_font
 from digipark.evaluation.schemas import Evaluation, GapRead, IndicatorResult
 from digipark.web import i18n
 from digipark.web.i18n import N_
@@ -316,7 +317,7 @@ def to_html(found: Evaluation, lang: str) -> str:
 
 
 # -- PDF -----------------------------------------------------------------------------------------------------------
-PDF_FONT = "STSong-Light"
+PDF_FONT = pdf_font.FONT
 GAPS_IN_PDF = 200
 
 
@@ -327,12 +328,9 @@ def to_pdf(found: Evaluation, lang: str) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    pdf_font.register()
     t = translator(lang)
     shown = present(found, lang)
     head = heading(found, lang)
@@ -379,6 +377,7 @@ def to_pdf(found: Evaluation, lang: str) -> bytes:
     labels = [i["code"] for i in shown["indicators"]]
     values = [i["progress"] for i in shown["indicators"]]
     drawing = Drawing(170 * mm, 8 * mm + 6 * mm * len(values))
+    drawing.initialFontName = PDF_FONT  # a drawing starts in Helvetica otherwise, a font the PDF does not carry
     chart = HorizontalBarChart()
     chart.x, chart.y = 18 * mm, 4 * mm
     chart.width, chart.height = 140 * mm, 6 * mm * len(values)
@@ -452,7 +451,7 @@ def to_pdf(found: Evaluation, lang: str) -> bytes:
         author="digipark",
         subject=head["title"],
     )
-    doc.build(story)
+    doc.build(story, canvasmaker=pdf_font.canvas_maker())
     return buffer.getvalue()
 
 

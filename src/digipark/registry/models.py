@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from digipark.core.db import Base, TimestampMixin
 from digipark.core.tenancy import Audited, EnterpriseScoped, ParkScoped, Visibility
+from digipark.core.units import convert
+
+MU_DIGITS = 4  # an area in 亩 to 0.0001 亩 (0.07 m²)
 
 GeoJSON = dict[str, Any]
 
@@ -69,6 +72,11 @@ class LandParcel(Audited, TimestampMixin, ParkScoped, Base):
     owner: Mapped[str | None] = mapped_column(String(200))
     lease_start: Mapped[dt.date | None] = mapped_column(Date)
     lease_end: Mapped[dt.date | None] = mapped_column(Date)
+
+    @property
+    def area_mu(self) -> float | None:
+        """The area in 亩 (市亩, defined in `core/units.py`), to 4 decimals as forms show it."""
+        return round(convert(self.area_m2, "m**2", "mu"), MU_DIGITS) if self.area_m2 is not None else None
 
 
 class Building(Audited, TimestampMixin, ParkScoped, Base):

@@ -134,6 +134,7 @@ class LandParcelCreate(Strict):
     code: Code
     geometry: Polygon = None
     area_m2: Area | None = None
+    area_mu: Area | None = Field(None, description="the area in 亩 instead of area_m2 (1 亩 = 10000/15 m²)")
     land_use: str = Field(min_length=1, max_length=40)
     owner: str | None = Field(None, max_length=200)
     lease_start: dt.date | None = None
@@ -150,6 +151,7 @@ class LandParcelUpdate(Strict):
     code: Code | None = None
     geometry: Polygon = None
     area_m2: Area | None = None
+    area_mu: Area | None = Field(None, description="the area in 亩 instead of area_m2 (1 亩 = 10000/15 m²)")
     land_use: str | None = Field(None, min_length=1, max_length=40)
     owner: str | None = Field(None, max_length=200)
     lease_start: dt.date | None = None
@@ -162,6 +164,7 @@ class LandParcelRead(Read):
     code: str
     geometry: dict[str, Any] | None
     area_m2: float
+    area_mu: float | None = None
     land_use: str
     owner: str | None
     lease_start: dt.date | None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 import digipark.audit.service  # registers the audit hook for every write below
 from digipark.auth.permissions import ENTERPRISE_SELF_FIELDS
 from digipark.auth.scope import Scope
+from digipark.core import units
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from digipark.core.events import DomainEvent, queue_event
 from digipark.core.geo import polygon_area_m2
@@ -131,6 +132,12 @@ def _area_from_geometry(session: Session, scope: Scope, values: dict[str, Any], 
 
 
 def _parcel_area(session: Session, scope: Scope, values: dict[str, Any], row: Any) -> dict[str, Any]:
+    """The area in m², from `area_mu` (亩) when it is given that way, else from the geometry when not given."""
+    area_mu = values.pop("area_mu", None)
+    if area_mu is not None:
+        if values.get("area_m2") is not None:
+            raise field_error("area_mu", "give the area in m² or in 亩, not both")
+        values["area_m2"] = units.convert(area_mu, "mu", "m**2")
     values = _area_from_geometry(session, scope, values, row)
     if "area_m2" in values and values["area_m2"] is None:
         raise field_error("area_m2", "give area_m2 or a geometry to compute it from")

@@ -29,7 +29,7 @@ class SubstanceInput:
     name: str
     quantity_t: float
     cas: str | None = None
-    categories: Sequence[str] = ()  # table 2 symbols (J1 … W11); required when not in table 1, or for β
+    categories: Sequence[str] = ()  # table 2 symbols (J1 … W11); required when not in table 1, or for β of R
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +40,8 @@ class SubstanceResult:
     table1_seq: int | None  # the row of table 1, or None when Q came from table 2
     category: str | None  # the table 2 symbol Q or β came from
     critical_t: float  # Q
-    beta: float
-    beta_source: str  # "table3" | "table4"
+    beta: float | None  # None: not in table 3 and no category given, which only a unit below S = 1 may leave out
+    beta_source: str | None  # "table3" | "table4" | None
     ratio: float  # q/Q
 
 
@@ -52,7 +52,7 @@ class Identification:
     major: bool  # S ≥ 1
     exposed_people: int
     alpha: float
-    weighted_sum: float  # Σ β q/Q
+    weighted_sum: float | None  # Σ β q/Q, when every β is known (always for a major hazard source)
     r: float | None  # α Σ β q/Q, for a major hazard source
     grade: int | None  # 1–4 (一级–四级) for a major hazard source
 
@@ -172,16 +172,14 @@ def _substance(index: int, item: SubstanceInput) -> SubstanceResult:
         critical = float(known[category]["critical_t"])
         seq = None
     beta = beta_table3(item.name, item.cas)
-    source = "table3"
-    if beta is None:
+    source: str | None = "table3"
+    if beta is None and (category is not None or item.categories):
         if category is None:
-            if not item.categories:
-                raise HazardInputError(
-                    f"{field}.categories", "not in table 3: give its hazard category (table 2) to find β (table 4)"
-                )
             category = max(item.categories, key=lambda c: betas[c])
         beta = betas[category]
         source = "table4"
+    elif beta is None:
+        source = None  # β is needed only for R (4.3): `identify` asks for the category when the unit is major
     return SubstanceResult(
         name=str(row["name"]) if row is not None and _norm(str(row["name"])) == _norm(item.name) else item.name,
         cas=item.cas or (str(row["cas"]) if row is not None and isinstance(row.get("cas"), str) else None),
@@ -202,9 +200,16 @@ def identify(substances: Sequence[SubstanceInput], exposed_people: int) -> Ident
     results = [_substance(i, s) for i, s in enumerate(substances)]
     s = round(sum(r.ratio for r in results), PRECISION)
     a = alpha(exposed_people)
-    weighted = round(sum(r.beta * r.ratio for r in results), PRECISION)
     major = s >= float(tables()["identification"]["threshold"])
-    r_value = round(a * weighted, PRECISION) if major else None
+    unknown_beta = [index for index, r in enumerate(results) if r.beta is None]
+    if major and unknown_beta:
+        raise HazardInputError(
+            f"substances.{unknown_beta[0]}.categories",
+            "a major hazard source (S ≥ 1) is graded by R: this substance is not in table 3, "
+            "give its hazard category (table 2) to find β (table 4)",
+        )
+    weighted = None if unknown_beta else round(sum((r.beta or 0.0) * r.ratio for r in results), PRECISION)
+    r_value = round(a * weighted, PRECISION) if major and weighted is not None else None
     return Identification(
         substances=results,
         s=s,

@@ -145,8 +145,8 @@ def hazard_source_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
                 f"{s['quantity_t']:g}",
                 f"{s['critical_t']:g}",
                 f"GB 18218 表1 #{s['table1_seq']}" if s.get("table1_seq") else f"表2 {s.get('category')}",
-                f"{s['beta']:g}",
-                "表3" if s["beta_source"] == "table3" else f"表4 {s.get('category')}",
+                f"{s['beta']:g}" if s.get("beta") is not None else "—",
+                {"table3": "表3", "table4": f"表4 {s.get('category')}"}.get(s.get("beta_source") or "", "—"),
                 f"{s['ratio']:.4g}",
             ]
             for s in r.substances

@@ -127,8 +127,8 @@ class SubstanceRead(Read):
     table1_seq: int | None
     category: str | None
     critical_t: float
-    beta: float
-    beta_source: str
+    beta: float | None  # None: not in table 3, no category given, and the unit is not major (β is only for R)
+    beta_source: str | None
     ratio: float
 
 
@@ -192,7 +192,7 @@ class EvaluationRead(BaseModel):
     s_value: float
     is_major: bool
     alpha: float
-    weighted_sum: float
+    weighted_sum: float | None
     r_value: float | None
     grade: int | None
     grade_name: str | None

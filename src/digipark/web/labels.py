@@ -23,6 +23,7 @@ FIELD_LABELS = {
     "level": N_("Level"),
     "leading_industries": N_("Leading industries"),
     "area_m2": N_("Area (m²)"),
+    "area_mu": N_("Area (mu, 亩)"),
     "centre_lon": N_("Centre longitude"),
     "centre_lat": N_("Centre latitude"),
     "boundary": N_("Boundary (GeoJSON)"),
