@@ -18,6 +18,7 @@ from digipark.safety.module import MODULE as SAFETY
 from digipark.telemetry.module import MODULE as TELEMETRY
 from digipark.transformation.module import MODULE as TRANSFORMATION
 from digipark.web.module import MODULE as WEB
+from digipark.workorders.module import MODULE as WORKORDERS
 
 MODULES: tuple[modules.Module, ...] = (
     WEB,
@@ -34,6 +35,7 @@ MODULES: tuple[modules.Module, ...] = (
     ENERGY,
     SAFETY,
     NOTICES,
+    WORKORDERS,
 )
 
 modules.install(MODULES)
