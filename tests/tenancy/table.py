@@ -19,6 +19,7 @@ from tests.tenancy.api_registry import REGISTRY
 from tests.tenancy.api_safety import SAFETY, SAFETY_RESOURCES
 from tests.tenancy.api_telemetry import TELEMETRY
 from tests.tenancy.api_transformation import TRANSFORMATION, TRANSFORMATION_RESOURCES
+from tests.tenancy.api_workorders import WORKORDERS
 from tests.tenancy.exercises import Resource
 from tests.tenancy.helpers import API, Ctx, Exercise
 
@@ -35,6 +36,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "evaluation": EVALUATION,
     "transformation": TRANSFORMATION,
     "notices": NOTICES,
+    "workorders": WORKORDERS,
 }
 
 

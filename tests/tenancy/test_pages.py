@@ -25,6 +25,7 @@ from tests.tenancy.api_notices import nt_published
 from tests.tenancy.api_registry import KINDS
 from tests.tenancy.api_safety import sf_danger, sf_incident_id, sf_photo_id
 from tests.tenancy.api_transformation import tf_assessment_id, tf_certificate_id, tf_evidence_id
+from tests.tenancy.api_workorders import wo_order, wo_photo
 from tests.tenancy.helpers import B_ROLES, Ctx, enterprise_markers, page_denied, park_a_markers
 from tests.tenancy.records import OBJECT_PAGES, PAGE_ROUTES, route_id
 from tests.tenancy.table import made_by
@@ -73,6 +74,9 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     # a notice for everyone in park A: readable park-wide, editable by its staff only
     "/notices/{ident}": PageObject(nt_published, private=False),
     "/notices/{ident}/edit": PageObject(nt_published, private=False),
+    # enterprise 0's work order and its photo
+    "/workorders/{ident}": PageObject(wo_order),
+    "/workorders/photos/{ident}": PageObject(wo_photo),
 }
 
 
