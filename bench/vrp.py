@@ -49,7 +49,7 @@ def main() -> None:
 
     problem = park_problem()
     started = time.perf_counter()
-    first = solve(problem, time_limit_s=0.001)  # the construction only: the first complete plan
+    first = solve(problem, time_limit_s=args.budget, solution_limit=1)  # the construction only: the first plan
     first_s = time.perf_counter() - started
     started = time.perf_counter()
     plan = solve(problem, time_limit_s=args.budget)

@@ -170,7 +170,13 @@ def _nodes(problem: Problem) -> tuple[list[_Node], list[tuple[int, int]], list[i
     return nodes, pairs, plain
 
 
-def solve(problem: Problem, *, time_limit_s: float = 5.0, first_solution: str = "LOCAL_CHEAPEST_INSERTION") -> Plan:
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float = 5.0,
+    first_solution: str = "LOCAL_CHEAPEST_INSERTION",
+    solution_limit: int | None = None,
+) -> Plan:
     """Plan the routes: every vehicle leaves its depot and returns to it, carries at most its capacity, drives at
     most its range, only on roads it may use, arriving within each stop's time window (waiting when early).
     Tasks that cannot be served are left unassigned rather than failing the plan."""
@@ -251,6 +257,8 @@ def solve(problem: Problem, *, time_limit_s: float = 5.0, first_solution: str = 
     parameters.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
     parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     parameters.time_limit.FromMilliseconds(int(time_limit_s * 1000))
+    if solution_limit is not None:
+        parameters.solution_limit = solution_limit
     solution = routing.SolveWithParameters(parameters)
     if solution is None:
         return Plan((), tuple(t.ident for t in problem.tasks), 0.0)
