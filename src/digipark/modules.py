@@ -12,6 +12,7 @@ from digipark.economy.module import MODULE as ECONOMY
 from digipark.energy.module import MODULE as ENERGY
 from digipark.environment.module import MODULE as ENVIRONMENT
 from digipark.evaluation.module import MODULE as EVALUATION
+from digipark.living.module import MODULE as LIVING
 from digipark.notices.module import MODULE as NOTICES
 from digipark.registry.module import MODULE as REGISTRY
 from digipark.safety.module import MODULE as SAFETY
@@ -36,6 +37,7 @@ MODULES: tuple[modules.Module, ...] = (
     SAFETY,
     NOTICES,
     WORKORDERS,
+    LIVING,
 )
 
 modules.install(MODULES)

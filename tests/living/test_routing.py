@@ -5,6 +5,7 @@ may use, range), and the Solomon files parse."""
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def _dijkstra(graph: RoadGraph, source: int, restricted_ok: bool) -> dict[int, f
         if d > best[node]:
             continue
         for edge in graph.edges:
-            if edge.restricted and not restricted_ok or node not in (edge.a, edge.b):
+            if (edge.restricted and not restricted_ok) or node not in (edge.a, edge.b):
                 continue
             other = edge.b if node == edge.a else edge.a
             if d + edge.length_m < best.get(other, math.inf):
@@ -39,14 +40,20 @@ def check_plan(problem: Problem, plan: Plan, graph: RoadGraph, places: list[int]
     for route in plan.routes:
         vehicle = vehicles[route.vehicle]
         visits = route.visits
-        assert visits[0].place == vehicle.depot and visits[-1].place == vehicle.depot, "a route starts and ends at its depot"
+        assert visits[0].place == vehicle.depot and visits[-1].place == vehicle.depot, (
+            "a route starts and ends at its depot"
+        )
         clock, load, driven = 0.0, 0, 0.0
-        loaded_at_depot = sum(tasks[v.task].load for v in visits if v.task and v.kind == "dropoff" and tasks[v.task].pickup is None)
+        loaded_at_depot = sum(
+            tasks[v.task].load for v in visits if v.task and v.kind == "dropoff" and tasks[v.task].pickup is None
+        )
         if not any(t.pickup is not None for t in problem.tasks):
             load = loaded_at_depot  # plain deliveries leave the depot loaded
         assert load <= vehicle.capacity, "loaded beyond capacity at the depot"
-        for previous, visit in zip(visits, visits[1:], strict=False):
-            leg = _dijkstra(graph, places[previous.place], vehicle.may_use_restricted).get(places[visit.place], math.inf)
+        for previous, visit in itertools.pairwise(visits):
+            leg = _dijkstra(graph, places[previous.place], vehicle.may_use_restricted).get(
+                places[visit.place], math.inf
+            )
             assert leg < math.inf, f"{vehicle.ident} cannot reach place {visit.place} on roads it may use"
             driven += leg
             service = tasks[previous.task].service_s if previous.task else 0
@@ -70,7 +77,11 @@ def check_plan(problem: Problem, plan: Plan, graph: RoadGraph, places: list[int]
             assert ident not in seen
             continue
         stops = seen.get(ident, [])
-        expected = ["pickup", "dropoff"] if task.pickup is not None or any(t.pickup is not None for t in problem.tasks) else ["dropoff"]
+        expected = (
+            ["pickup", "dropoff"]
+            if task.pickup is not None or any(t.pickup is not None for t in problem.tasks)
+            else ["dropoff"]
+        )
         assert [s.split(":")[1] for s in stops] == expected, f"{ident} served as {stops}"
         assert len({s.split(":")[0] for s in stops}) == 1, f"{ident} changes vehicle"
 
@@ -94,7 +105,9 @@ GRAPH = RoadGraph(
 )
 
 
-def park_problem(tasks: tuple[Task, ...], vehicles: tuple[Vehicle, ...], horizon: int = 4 * 3600) -> tuple[Problem, list[int]]:
+def park_problem(
+    tasks: tuple[Task, ...], vehicles: tuple[Vehicle, ...], horizon: int = 4 * 3600
+) -> tuple[Problem, list[int]]:
     places = list(GRAPH.nodes)  # place i is road node i
     open_roads, _ = GRAPH.matrix(places, restricted_ok=False)
     all_roads, _ = GRAPH.matrix(places, restricted_ok=True)

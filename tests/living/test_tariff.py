@@ -35,7 +35,10 @@ def test_the_daily_cap() -> None:
 def test_across_midnight_each_local_day_is_charged_up_to_its_cap() -> None:
     # 22:00 to 01:30 the next day: 2 hours on the first day, 1.5 (2 started) on the second
     fee = parking_fee(TARIFF, at(2, 22), at(3, 1, 30))
-    assert [(d.day.day, d.hours_charged, d.fee_yuan) for d in fee.days] == [(2, 2, Decimal("10.00")), (3, 2, Decimal("10.00"))]
+    assert [(d.day.day, d.hours_charged, d.fee_yuan) for d in fee.days] == [
+        (2, 2, Decimal("10.00")),
+        (3, 2, Decimal("10.00")),
+    ]
     assert fee.total_yuan == Decimal("20.00")
     # 10:00 to 18:00 the next day: a capped day, then another capped day
     long_stay = parking_fee(TARIFF, at(2, 10), at(3, 18))

@@ -70,7 +70,9 @@ def test_the_location_must_be_of_the_park(db: Session, world: World) -> None:
 def test_residents_see_only_their_own_orders(db: Session, world: World) -> None:
     mine = service.report(db, scope=scope_of(db, "TA", "resident"), data=WorkOrderCreate(title="我的报修")).id
     theirs = service.report(db, scope=other_resident(db, world), data=WorkOrderCreate(title="邻居的报修")).id
-    of_enterprise = service.report(db, scope=scope_of(db, "TA", "enterprise"), data=WorkOrderCreate(title="企业报修")).id
+    of_enterprise = service.report(
+        db, scope=scope_of(db, "TA", "enterprise"), data=WorkOrderCreate(title="企业报修")
+    ).id
     assert {mine, theirs, of_enterprise} <= _visible(db, "operator")
     assert {mine, theirs, of_enterprise} <= _visible(db, "reviewer")
     assert _visible(db, "resident") & {mine, theirs, of_enterprise} == {mine}
@@ -90,13 +92,24 @@ def test_the_team_works_it_and_the_reporter_rates_it(db: Session, world: World) 
     operator = scope_of(db, "TA", "operator")
     row = service.report(db, scope=resident, data=WorkOrderCreate(title="门锁坏了"))
     service.add_photo(
-        db, scope=resident, ident=row.id, stage=PhotoStage.REPORT, filename="a.png", content_type="image/png", content=png()
+        db,
+        scope=resident,
+        ident=row.id,
+        stage=PhotoStage.REPORT,
+        filename="a.png",
+        content_type="image/png",
+        content=png(),
     )
     with pytest.raises(PermissionDenied):  # a resident does not dispatch or complete
         service.assign(db, scope=resident, ident=row.id, team_id=team)
     with pytest.raises(PermissionDenied):
         service.add_photo(
-            db, scope=resident, ident=row.id, stage=PhotoStage.COMPLETION, filename="b.png", content_type="image/png",
+            db,
+            scope=resident,
+            ident=row.id,
+            stage=PhotoStage.COMPLETION,
+            filename="b.png",
+            content_type="image/png",
             content=png(),
         )
     with pytest.raises(ValidationFailed):  # no rule and no team named
@@ -106,7 +119,12 @@ def test_the_team_works_it_and_the_reporter_rates_it(db: Session, world: World) 
         service.rate(db, scope=resident, ident=row.id, rating=5, comment=None)
     service.start(db, scope=operator, ident=row.id)
     service.add_photo(
-        db, scope=operator, ident=row.id, stage=PhotoStage.COMPLETION, filename="b.png", content_type="image/png",
+        db,
+        scope=operator,
+        ident=row.id,
+        stage=PhotoStage.COMPLETION,
+        filename="b.png",
+        content_type="image/png",
         content=png(),
     )
     service.complete(db, scope=operator, ident=row.id, note="已更换锁芯")
@@ -125,7 +143,12 @@ def test_a_photo_must_be_an_image(db: Session) -> None:
     row = service.report(db, scope=resident, data=WorkOrderCreate(title="x"))
     with pytest.raises(Exception) as failure:
         service.add_photo(
-            db, scope=resident, ident=row.id, stage=PhotoStage.REPORT, filename="a.png", content_type="image/png",
+            db,
+            scope=resident,
+            ident=row.id,
+            stage=PhotoStage.REPORT,
+            filename="a.png",
+            content_type="image/png",
             content=b"not an image",
         )
     assert getattr(failure.value, "status", None) in (415, 422)
@@ -168,13 +191,18 @@ def test_sla_escalation_with_frozen_time(db: Session) -> None:
 def test_other_domains_open_orders_through_provides(db: Session, world: World) -> None:
     operator = scope_of(db, "TA", "operator")
     data = provides.WorkOrderCreate(
-        title="风机振动超限", category="maintenance", origin_kind="asset", origin_ref="asset:42",
+        title="风机振动超限",
+        category="maintenance",
+        origin_kind="asset",
+        origin_ref="asset:42",
         building_id=world.a.building_id,
     )
     opened = provides.open_order(db, scope=operator, data=data)
     assert (opened.origin_kind, opened.origin_ref) == ("asset", "asset:42")
     assert provides.read_order(db, scope=operator, ident=opened.id).id == opened.id
-    assert opened.id in [o.id for o in provides.open_orders_by_room(db, scope=operator, building_id=world.a.building_id)[0]]
+    assert opened.id in [
+        o.id for o in provides.open_orders_by_room(db, scope=operator, building_id=world.a.building_id)[0]
+    ]
     since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     before = provides.count_reported(db, park_id=world.a.park_id, since=since)
     service.report(db, scope=scope_of(db, "TA", "resident"), data=WorkOrderCreate(title="x"))

@@ -191,7 +191,7 @@ def solve(
 
     def metres(profile: str, i: int, j: int) -> int:
         d = problem.distances[profile][nodes[i].place][nodes[j].place]
-        return INFINITE if d >= INFINITE else int(round(d * scale))
+        return INFINITE if d >= INFINITE else round(d * scale)
 
     distance_callbacks: list[int] = []
     time_callbacks: list[int] = []
@@ -205,7 +205,8 @@ def solve(
             d = metres(v.profile, i, j)
             if d >= INFINITE:
                 return INFINITE
-            return int(round(nodes[i].service_s * scale + d / v.speed_mps))
+            seconds: int = round(nodes[i].service_s * scale + d / v.speed_mps)
+            return seconds
 
         distance_callbacks.append(routing.RegisterTransitCallback(distance))
         time_callbacks.append(routing.RegisterTransitCallback(travel))
@@ -224,19 +225,18 @@ def solve(
     time_dimension = routing.GetDimensionOrDie("Time")
 
     def demand(index: int) -> int:
-        return nodes[manager.IndexToNode(index)].demand
+        found: int = nodes[manager.IndexToNode(index)].demand
+        return found
 
     demand_callback = routing.RegisterUnaryTransitCallback(demand)
-    routing.AddDimensionWithVehicleCapacity(
-        demand_callback, 0, [v.capacity for v in problem.vehicles], True, "Load"
-    )
+    routing.AddDimensionWithVehicleCapacity(demand_callback, 0, [v.capacity for v in problem.vehicles], True, "Load")
 
     for i, node in enumerate(nodes):
         if node.kind == "depot":
             continue
         index = manager.NodeToIndex(i)
         time_dimension.CumulVar(index).SetRange(node.window[0] * scale, node.window[1] * scale)
-    for k, vehicle in enumerate(problem.vehicles):
+    for k in range(len(problem.vehicles)):
         time_dimension.CumulVar(routing.Start(k)).SetRange(0, horizon)
         time_dimension.CumulVar(routing.End(k)).SetRange(0, horizon)
         routing.AddVariableMinimizedByFinalizer(time_dimension.CumulVar(routing.End(k)))
@@ -265,7 +265,9 @@ def solve(
     return _plan(problem, nodes, manager, routing, solution, time_dimension)
 
 
-def _plan(problem: Problem, nodes: list[_Node], manager: object, routing: object, solution: object, time_dim: object) -> Plan:
+def _plan(
+    problem: Problem, nodes: list[_Node], manager: object, routing: object, solution: object, time_dim: object
+) -> Plan:
     routes: list[Route] = []
     served: set[str] = set()
     total = 0.0

@@ -52,7 +52,9 @@ def build_workorders_demo(session: Session, *, park_id: int, as_of: dt.date, see
     buildings = [*session.scalars(select(Building).where(Building.park_id == park_id).order_by(Building.code))]
     reporters = [
         *session.scalars(
-            select(User).where(User.park_id == park_id, User.role.in_([Role.RESIDENT, Role.ENTERPRISE])).order_by(User.id)
+            select(User)
+            .where(User.park_id == park_id, User.role.in_([Role.RESIDENT, Role.ENTERPRISE]))
+            .order_by(User.id)
         )
     ]
     noon = dt.datetime.combine(as_of, dt.time(4, 0), tzinfo=dt.UTC)  # 12:00 in Shanghai

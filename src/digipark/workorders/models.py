@@ -93,9 +93,7 @@ class WorkOrder(Audited, TimestampMixin, ParkScoped, Base):
     description: Mapped[str | None] = mapped_column(Text)
     origin_kind: Mapped[str] = mapped_column(String(20), default=OriginKind.PERSON.value)
     origin_ref: Mapped[str | None] = mapped_column(String(80))
-    reporter_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
-    )
+    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"), index=True)
     reporter_name: Mapped[str | None] = mapped_column(String(80))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id", ondelete="SET NULL"), index=True)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id", ondelete="SET NULL"), index=True)

@@ -44,7 +44,12 @@ STATES = {
     "closed": N_("Closed"),
     "cancelled": N_("Cancelled"),
 }
-ORIGINS = {"person": N_("Reported by a person"), "alarm": N_("Alarm"), "plan": N_("Maintenance plan"), "asset": N_("Asset")}
+ORIGINS = {
+    "person": N_("Reported by a person"),
+    "alarm": N_("Alarm"),
+    "plan": N_("Maintenance plan"),
+    "asset": N_("Asset"),
+}
 ESCALATIONS = {"0": N_("On time"), "1": N_("Overdue: team lead notified"), "2": N_("Overdue: park management notified")}
 
 
@@ -151,9 +156,7 @@ def _errors(exc: ValidationError | DomainError) -> dict[str, str]:
     return {"": exc.detail}
 
 
-def _attempt(
-    page: Page, act: Callable[[], str], retry: Callable[[dict[str, str], int], HTMLResponse]
-) -> Response:
+def _attempt(page: Page, act: Callable[[], str], retry: Callable[[dict[str, str], int], HTMLResponse]) -> Response:
     try:
         with page.db.begin_nested():
             target = act()
@@ -268,7 +271,9 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
             rating = _optional_id(fields.get("rating"))
             if rating is None or not 1 <= rating <= 5:
                 raise field_error("rating", "choose 1 to 5 stars")
-            service.rate(db, scope=scope, ident=ident, rating=rating, comment=(fields.get("comment") or "")[:200] or None)
+            service.rate(
+                db, scope=scope, ident=ident, rating=rating, comment=(fields.get("comment") or "")[:200] or None
+            )
         else:
             raise field_error("action", "unknown step")
         return f"/workorders/{ident}?saved=1"

@@ -53,10 +53,14 @@ def count_reported(
     session: Session, *, park_id: int, since: dt.datetime, categories: tuple[str, ...] | None = None
 ) -> int:
     """How many orders people of the park reported online since `since` (a system count, for indicators)."""
-    stmt = select(func.count()).select_from(WorkOrder).where(
-        WorkOrder.park_id == park_id,
-        WorkOrder.reported_at >= since,
-        WorkOrder.origin_kind == OriginKind.PERSON.value,
+    stmt = (
+        select(func.count())
+        .select_from(WorkOrder)
+        .where(
+            WorkOrder.park_id == park_id,
+            WorkOrder.reported_at >= since,
+            WorkOrder.origin_kind == OriginKind.PERSON.value,
+        )
     )
     if categories is not None:
         stmt = stmt.where(WorkOrder.category.in_(categories))

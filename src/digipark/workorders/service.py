@@ -219,7 +219,7 @@ def dispatch_team(session: Session, row: WorkOrder) -> WorkTeam | None:
     """The team the park's rules give an order: a rule for its category in its building before one for the
     category anywhere; then the lowest rank."""
     conditions = [DispatchRule.park_id == row.park_id, DispatchRule.category == row.category]
-    building = DispatchRule.building_id.is_(None)
+    building: ColumnElement[bool] = DispatchRule.building_id.is_(None)
     if row.building_id is not None:
         building = or_(building, DispatchRule.building_id == row.building_id)
     rule = session.scalar(
