@@ -32,7 +32,7 @@ BILL_SPEC = ListSpec(
         "kind": Bill.kind,
         "status": Bill.status,
     },
-    sort={"id": Bill.id, "month": Bill.month, "amount_yuan": Bill.amount_yuan},
+    sort={"id": Bill.id, "month": Bill.month, "enterprise_id": Bill.enterprise_id, "amount_yuan": Bill.amount_yuan},
     default_sort="-month,enterprise_id,id",
 )
 
