@@ -14,6 +14,7 @@ from tests.tenancy.api_economy import ECONOMY, ECONOMY_RESOURCES
 from tests.tenancy.api_energy import ENERGY, ENERGY_RESOURCES
 from tests.tenancy.api_environment import ENVIRONMENT, ENVIRONMENT_RESOURCES
 from tests.tenancy.api_evaluation import EVALUATION
+from tests.tenancy.api_living import LIVING
 from tests.tenancy.api_notices import NOTICES
 from tests.tenancy.api_registry import REGISTRY
 from tests.tenancy.api_safety import SAFETY, SAFETY_RESOURCES
@@ -37,6 +38,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "transformation": TRANSFORMATION,
     "notices": NOTICES,
     "workorders": WORKORDERS,
+    "living": LIVING,
 }
 
 

@@ -21,6 +21,7 @@ from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id
+from tests.tenancy.api_living import lv_pass
 from tests.tenancy.api_notices import nt_published
 from tests.tenancy.api_registry import KINDS
 from tests.tenancy.api_safety import sf_danger, sf_incident_id, sf_photo_id
@@ -77,6 +78,9 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     # enterprise 0's work order and its photo
     "/workorders/{ident}": PageObject(wo_order),
     "/workorders/photos/{ident}": PageObject(wo_photo),
+    # a visitor pass park A's admin issued: its host and park A's staff only
+    "/living/passes/{ident}": PageObject(lv_pass),
+    "/living/passes/{ident}/qr.svg": PageObject(lv_pass),
 }
 
 

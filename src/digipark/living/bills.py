@@ -49,6 +49,7 @@ def _kwh(session: Session, park_id: int, enterprise_id: int, month: dt.date) -> 
 
 def run_billing(session: Session, *, scope: Scope, data: BillingRun) -> BillingResult:
     """Bill every leased room of the park for the month (a bill already made is kept: skipped)."""
+    scope.require(MANAGE)
     park_id = scope.acting_write_park(data.park_id)
     scope.authorize_write(MANAGE, park_id=park_id)
     month = data.month.replace(day=1)
