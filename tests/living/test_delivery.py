@@ -27,7 +27,11 @@ def _network(db: Session) -> dict[str, int]:
     for a, b, restricted in (("DEPOT", "A", False), ("A", "B", False), ("B", "C", True)):
         delivery.EDGES.create(db, scope=admin, data=EdgeCreate(a_id=ids[a], b_id=ids[b], restricted=restricted))
     delivery.VEHICLES.create(
-        db, scope=admin, data=VehicleCreate(code="VAN", kind="van", capacity=10, speed_mps=5, range_m=50_000, depot_node_id=ids["DEPOT"])
+        db,
+        scope=admin,
+        data=VehicleCreate(
+            code="VAN", kind="van", capacity=10, speed_mps=5, range_m=50_000, depot_node_id=ids["DEPOT"]
+        ),
     )
     return ids
 
@@ -49,7 +53,9 @@ def test_a_new_order_replans_and_keeps_to_allowed_roads(db: Session) -> None:
     delivery.VEHICLES.create(
         db,
         scope=scope_of(db, "TA", "park_admin"),
-        data=VehicleCreate(code="BOT", kind="robot", capacity=2, speed_mps=1.5, range_m=5_000, depot_node_id=ids["DEPOT"]),
+        data=VehicleCreate(
+            code="BOT", kind="robot", capacity=2, speed_mps=1.5, range_m=5_000, depot_node_id=ids["DEPOT"]
+        ),
     )
     _order(db, "enterprise", ids["A"])
     db.refresh(behind)
@@ -73,10 +79,16 @@ def test_progress_and_who_reads_deliveries(db: Session, world: World) -> None:
     assert mine.id not in {r.id for r in rows}
     with pytest.raises(PermissionDenied):
         delivery.progress(db, scope=scope_of(db, "TA", "resident"), data=Progress(vehicle="VAN", delivered=[mine.id]))
-    delivery.progress(db, scope=scope_of(db, "TA", "operator"), data=Progress(vehicle="VAN", node="B", battery_pct=80, delivered=[mine.id]))
+    delivery.progress(
+        db,
+        scope=scope_of(db, "TA", "operator"),
+        data=Progress(vehicle="VAN", node="B", battery_pct=80, delivered=[mine.id]),
+    )
     assert mine.state == DeliveryState.DELIVERED.value
     with pytest.raises(ValidationFailed):  # not on that vehicle
-        delivery.progress(db, scope=scope_of(db, "TA", "operator"), data=Progress(vehicle="VAN", delivered=[mine.id + 1000]))
+        delivery.progress(
+            db, scope=scope_of(db, "TA", "operator"), data=Progress(vehicle="VAN", delivered=[mine.id + 1000])
+        )
 
 
 def test_living_service_in_use(db: Session, world: World) -> None:

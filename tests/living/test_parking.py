@@ -42,7 +42,9 @@ def test_occupancy_follows_the_sensors_and_guidance_picks_the_nearest_free(db: S
     assert parking.guidance(db, scope=resident, lon=120.600, lat=31.300)[0].car_park_id == far.id
 
 
-def _plate(db: Session, car_park_id: int, direction: str, at: dt.datetime, plate: str = "苏E8888A") -> tuple[str, Decimal | None]:
+def _plate(
+    db: Session, car_park_id: int, direction: str, at: dt.datetime, plate: str = "苏E8888A"
+) -> tuple[str, Decimal | None]:
     event = GateEvent(gate="p-gate", direction=direction, plate=plate, car_park_id=car_park_id, at=at)  # type: ignore[arg-type]
     answer = service.gate_event(db, scope=scope_of(db, "TA", "operator"), event=event)
     return answer.decision.value, answer.fee_yuan
@@ -55,7 +57,12 @@ def test_a_visitor_car_is_charged_across_midnight(db: Session, world: World) -> 
         create_pass(
             db,
             scope=scope_of(db, "TA", "resident"),
-            data=PassCreate(visitor_name="夜班访客", plate="苏E8888A", valid_from=entered, valid_until=entered + dt.timedelta(hours=8)),
+            data=PassCreate(
+                visitor_name="夜班访客",
+                plate="苏E8888A",
+                valid_from=entered,
+                valid_until=entered + dt.timedelta(hours=8),
+            ),
         )
     assert _plate(db, lot.id, "in", entered) == ("allowed", None)
     decision, fee = _plate(db, lot.id, "out", entered + dt.timedelta(hours=3, minutes=30))
@@ -69,13 +76,17 @@ def test_a_monthly_permit_parks_free(db: Session, world: World) -> None:
     parking.PERMITS.create(
         db,
         scope=scope_of(db, "TA", "operator"),
-        data=PermitCreate(plate="苏E7777B", car_park_id=lot.id, first_day=dt.date(2026, 5, 1), last_day=dt.date(2026, 5, 31)),
+        data=PermitCreate(
+            plate="苏E7777B", car_park_id=lot.id, first_day=dt.date(2026, 5, 1), last_day=dt.date(2026, 5, 31)
+        ),
     )
     with time_machine.travel(entered - dt.timedelta(hours=1), tick=False):
         create_pass(
             db,
             scope=scope_of(db, "TA", "resident"),
-            data=PassCreate(visitor_name="月卡车", plate="苏E7777B", valid_from=entered, valid_until=entered + dt.timedelta(days=2)),
+            data=PassCreate(
+                visitor_name="月卡车", plate="苏E7777B", valid_from=entered, valid_until=entered + dt.timedelta(days=2)
+            ),
         )
     _plate(db, lot.id, "in", entered, "苏E7777B")
     assert _plate(db, lot.id, "out", entered + dt.timedelta(hours=10), "苏E7777B") == ("allowed", Decimal("0.00"))
@@ -85,7 +96,9 @@ def test_a_monthly_permit_parks_free(db: Session, world: World) -> None:
         create_pass(
             db,
             scope=scope_of(db, "TA", "resident"),
-            data=PassCreate(visitor_name="月卡车", plate="苏E7777B", valid_from=late, valid_until=late + dt.timedelta(days=1)),
+            data=PassCreate(
+                visitor_name="月卡车", plate="苏E7777B", valid_from=late, valid_until=late + dt.timedelta(days=1)
+            ),
         )
     _plate(db, lot.id, "in", late, "苏E7777B")
     assert _plate(db, lot.id, "out", late + dt.timedelta(hours=14), "苏E7777B") == ("allowed", Decimal("30.00"))
