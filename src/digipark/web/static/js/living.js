@@ -1,4 +1,4 @@
-// Car-park page: refresh the occupancy every two seconds and find the nearest car park with a free space.
+// Car-park page: refresh the occupancy twice a second and find the nearest car park with a free space.
 (function () {
   "use strict";
   const table = document.getElementById("occupancy");
@@ -31,7 +31,7 @@
       // the next refresh tries again
     }
   }
-  setInterval(refresh, 2000);
+  setInterval(refresh, 500);
 
   const button = document.getElementById("find-nearest");
   const out = document.getElementById("guidance");
