@@ -85,7 +85,7 @@ def test_resident_reports_a_repair_with_a_photo_and_the_team_closes_it(server: s
 
             resident.goto(order_url)
             resident.click("#rate-form button[type='submit']")
-            expect(resident.locator("#wo-state")).to_have_text("已关闭")
+            expect(resident.locator("#wo-state")).to_have_text("已评价关闭")
             expect(resident.locator("#wo-rating")).to_contain_text("★★★★★")
         finally:
             browser.close()

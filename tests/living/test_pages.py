@@ -94,3 +94,27 @@ def test_pages_in_both_languages(client: TestClient, world: World, db: Session) 
         for english in ("Living services", "Parking", "Invite a visitor", "Delivery map", "Free spaces"):
             assert english not in zh, (url, english)
         assert "Unified Park Platform" in en
+
+
+def test_the_building_view(client: TestClient, world: World, db: Session) -> None:
+    from digipark.workorders.schemas import WorkOrderCreate
+    from digipark.workorders.service import report
+    from tests.living.helpers import scope_of
+
+    report(
+        db,
+        scope=scope_of(db, "TA", "operator"),
+        data=WorkOrderCreate(title="灯不亮", building_id=world.a.building_id, room_id=world.a.room_id),
+    )
+    login(client, "TA-operator")
+    page = client.get(f"/living/buildings/{world.a.building_id}")
+    assert page.status_code == 200
+    assert (
+        f'data-room="{world.a.room_id}"' in page.text and "灯不亮" in page.text and 'class="room-orders"' in page.text
+    )
+    assert "TA企业0" in page.text  # the tenant, for staff
+    client.cookies.clear()
+    login(client, "TA-resident")
+    page = client.get(f"/living/buildings/{world.a.building_id}")
+    assert page.status_code == 200 and "TA企业0" not in page.text and "灯不亮" not in page.text
+    assert client.get(f"/living/buildings/{world.b.building_id}").status_code == 404

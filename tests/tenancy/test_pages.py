@@ -81,6 +81,8 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     # a visitor pass park A's admin issued: its host and park A's staff only
     "/living/passes/{ident}": PageObject(lv_pass),
     "/living/passes/{ident}/qr.svg": PageObject(lv_pass),
+    # park A's building: every member of park A sees its plan (tenant names as each may read them)
+    "/living/buildings/{ident}": PageObject(lambda ctx: ctx.world.a.building_id, private=False),
 }
 
 

@@ -16,9 +16,10 @@ from sqlalchemy import select
 from digipark.core.config import get_settings
 from digipark.core.errors import DomainError, NotFound, PermissionDenied
 from digipark.core.listing import ListQuery
-from digipark.living import delivery, parking, visitors
+from digipark.living import buildings, delivery, parking, visitors
 from digipark.living.models import DeliveryVehicle, RoadNode
 from digipark.living.schemas import PassCreate
+from digipark.registry.models import Building
 from digipark.web.i18n import N_
 from digipark.web.shell import CurrentPage, FormFields, Page
 
@@ -71,6 +72,11 @@ def overview(page: CurrentPage) -> HTMLResponse:
             "may_invite": page.scope.can(visitors.INVITE),
             "may_report": page.scope.can("workorders.report"),
             "pass_states": PASS_STATES,
+            "buildings": [
+                *page.db.scalars(
+                    page.scope.readable(Building).where(Building.park_id == park_id).order_by(Building.code).limit(50)
+                )
+            ],
         },
     )
 
@@ -246,3 +252,10 @@ def deliveries_page(page: CurrentPage) -> HTMLResponse:
             "nodes": nodes,
         },
     )
+
+
+# -- building view -----------------------------------------------------------------------------------------------
+@router.get("/living/buildings/{ident}", response_class=HTMLResponse, name="living_building")
+def building_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
+    _member(page)
+    return page.render("living/building.html", buildings.building_view(page.db, scope=page.scope, ident=ident))

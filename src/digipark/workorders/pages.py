@@ -41,7 +41,7 @@ STATES = {
     "assigned": N_("Dispatched"),
     "in_progress": N_("In progress"),
     "done": N_("Done, awaiting rating"),
-    "closed": N_("Closed"),
+    "closed": N_("Rated and closed"),
     "cancelled": N_("Cancelled"),
 }
 ORIGINS = {
