@@ -180,7 +180,57 @@ def check_sessions_list(ctx: Ctx) -> None:
         assert (ident in seen) == (park == "a" and role == "reviewer"), (park, role)
 
 
+def lv_security_event(ctx: Ctx) -> int:
+    import base64
+
+    from tests.workorders.helpers import png
+
+    body = {"kind": "intrusion", "source": "CAM-1", "snapshot_base64": base64.b64encode(png()).decode()}
+    return _made(ctx, "security-events", body)
+
+
+def check_security_events_list(ctx: Ctx) -> None:
+    ident = lv_security_event(ctx)
+    for park, role in [("b", r) for r in B_ROLES] + [("a", r) for r in A_READ_ONLY_ROLES]:
+        response = ctx.call("GET", f"{_LV}/security-events", role, park, params={"page_size": 500})
+        if response.status_code == 403:
+            continue
+        assert response.status_code == 200, response.text
+        assert ident not in {item["id"] for item in items_of(response.json())}, (park, role)
+
+
+def check_security_events_create(ctx: Ctx) -> None:
+    body = {"kind": "smoke", "source": "CAM-2", "building_id": ctx.world.a.building_id}
+    for park, role in all_attackers():
+        expected = (422,) if park == "b" and role in ("park_admin", "operator") else (403,)
+        assert_problem(ctx.call("POST", f"{_LV}/security-events", role, park, json=body), *expected)
+    assert ctx.as_a_admin("POST", f"{_LV}/security-events", json=body).status_code == 201
+
+
+def lv_patrol_route(ctx: Ctx) -> int:
+    return _made(ctx, "patrol-routes", patrol_body(ctx))
+
+
+def patrol_body(ctx: Ctx) -> dict[str, Any]:
+    return {"name": f"巡更{next_number(ctx, 'lvr')}", "checkpoints": [{"code": "C1", "name": "东门"}]}
+
+
 LIVING: dict[tuple[str, str], Exercise] = {
+    ("GET", f"{_LV}/security-events"): check_security_events_list,
+    ("POST", f"{_LV}/security-events"): check_security_events_create,
+    ("GET", f"{_LV}/security-events/{{ident}}"): lambda ctx: ident_view(
+        IdentView("living/security-events/{ident}", lv_security_event, reviewer_reads=False), ctx
+    ),
+    ("GET", f"{_LV}/security-events/{{ident}}/snapshot"): lambda ctx: ident_view(
+        IdentView("living/security-events/{ident}/snapshot", lv_security_event, reviewer_reads=False), ctx
+    ),
+    ("POST", f"{_LV}/patrol-records"): lambda ctx: park_action(
+        ParkAction("living/patrol-records", lambda c: {"route_id": lv_patrol_route(c), "checkpoint": "C1"}, ok=(201,)),
+        ctx,
+    ),
+    ("GET", f"{_LV}/patrol-routes/{{ident}}/status"): lambda ctx: ident_view(
+        IdentView("living/patrol-routes/{ident}/status", lv_patrol_route), ctx
+    ),
     ("POST", f"{_LV}/passes/{{ident}}/revoke"): lambda ctx: ident_action(
         IdentAction("living/passes/{ident}/revoke", lv_pass, None), ctx
     ),
@@ -333,6 +383,16 @@ add_resource(
                 "depot_node_id": lv_nodes(ctx)[0],
             }
         ],
+    ),
+    "list create get patch delete",
+)
+add_resource(
+    LIVING,
+    Resource(
+        "living/patrol-routes",
+        patrol_body,
+        {"every_minutes": 60},
+        cross_creates=lambda ctx: [{**patrol_body(ctx), "park_id": ctx.world.a.park_id}],
     ),
     "list create get patch delete",
 )

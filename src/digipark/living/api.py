@@ -13,19 +13,21 @@ from fastapi.responses import Response
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.listing import ListQuery, Page, page_of
 from digipark.crud.routes import add_routes
-from digipark.living import bills, delivery, parking, schemas, service, visitors
+from digipark.living import bills, delivery, parking, schemas, security, service, visitors
 
 router = APIRouter(prefix="/api/v1/living")
 VISITORS: list[str | Enum] = ["living: visitors and access"]
 PARKING: list[str | Enum] = ["living: parking"]
 BILLS: list[str | Enum] = ["living: bills"]
 DELIVERY: list[str | Enum] = ["living: deliveries"]
+SECURITY: list[str | Enum] = ["living: security"]
 Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
 ParkId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="a park you may read; default: your own")]
 PassQuery = Annotated[ListQuery, Depends(visitors.PASS_SPEC.dependency())]
 SessionQuery = Annotated[ListQuery, Depends(parking.SESSION_SPEC.dependency())]
 BillQuery = Annotated[ListQuery, Depends(bills.BILL_SPEC.dependency())]
 DeliveryQuery = Annotated[ListQuery, Depends(delivery.DELIVERY_SPEC.dependency())]
+EventQuery = Annotated[ListQuery, Depends(security.EVENT_SPEC.dependency())]
 
 
 # -- visitors ----------------------------------------------------------------------------------------------------
@@ -168,3 +170,47 @@ def cancel_delivery(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
 add_routes(router, delivery.NODES, "/road-nodes", tags=DELIVERY)
 add_routes(router, delivery.EDGES, "/road-edges", tags=DELIVERY)
 add_routes(router, delivery.VEHICLES, "/vehicles", tags=DELIVERY)
+
+
+# -- security ----------------------------------------------------------------------------------------------------
+@router.get("/security-events", response_model=Page[schemas.SecurityEventRead], tags=SECURITY)
+def list_security_events(db: DbSession, scope: CurrentScope, query: EventQuery) -> Any:
+    rows, total = security.list_events(db, scope=scope, query=query)
+    return page_of(rows, total, query)
+
+
+@router.post("/security-events", response_model=schemas.SecurityEventRead, status_code=201, tags=SECURITY)
+def report_security_event(data: schemas.SecurityEventCreate, db: DbSession, scope: CurrentScope) -> Any:
+    """An NVR's, a gate's or a person's security event with its snapshot; opens a security work order."""
+    return security.report_event(db, scope=scope, data=data)
+
+
+@router.get("/security-events/{ident}", response_model=schemas.SecurityEventRead, tags=SECURITY)
+def get_security_event(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
+    return security.get_event(db, scope=scope, ident=ident)
+
+
+@router.get(
+    "/security-events/{ident}/snapshot",
+    tags=SECURITY,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}}}},
+)
+def security_snapshot(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
+    content, media_type = security.snapshot_of(db, scope=scope, ident=ident)
+    return Response(content, media_type=media_type)
+
+
+@router.post("/patrol-records", status_code=201, tags=SECURITY)
+def scan_checkpoint(data: schemas.PatrolScan, db: DbSession, scope: CurrentScope) -> dict[str, Any]:
+    """A guard scanned a checkpoint."""
+    record = security.scan(db, scope=scope, data=data)
+    return {"id": record.id, "route_id": record.route_id, "checkpoint": record.checkpoint, "at": record.at}
+
+
+@router.get("/patrol-routes/{ident}/status", response_model=schemas.PatrolStatus, tags=SECURITY)
+def patrol_status(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
+    """The route's current round: checkpoints visited and still missing."""
+    return security.status(db, scope=scope, ident=ident)
+
+
+add_routes(router, security.ROUTES, "/patrol-routes", tags=SECURITY)

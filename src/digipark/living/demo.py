@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role, User
+from digipark.auth.scope import system_scope
+from digipark.living import security
 from digipark.living.delivery import replan_park
 from digipark.living.models import (
     CarPark,
@@ -30,6 +32,7 @@ from digipark.living.models import (
     VisitorPass,
 )
 from digipark.living.parking import metres_between
+from digipark.living.schemas import Checkpoint, PatrolRouteCreate, SecurityEventCreate
 from digipark.registry.models import Building, Device, Point
 
 # car parks' tariffs (park policy): free minutes, yuan per started hour, cap per day, monthly permit
@@ -229,9 +232,39 @@ def build_living_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
             deliveries += 1
         session.flush()
         replan_park(session, park_id=park_id, now=now, budget_s=1.0)
+    _security(session, park_id, nodes, morning)
     return {
         "car_parks": len(car_parks),
         "road_nodes": len(nodes),
         "deliveries": deliveries,
         "visitor_passes": len(VISITORS),
     }
+
+
+def _security(session: Session, park_id: int, nodes: list[RoadNode], morning: dt.datetime) -> None:
+    """A night patrol along the first buildings and two camera events of the morning (each opens a security work
+    order through the work-order mechanism)."""
+    scope = system_scope(park_id)
+    checkpoints = [
+        Checkpoint(code=f"C{n}", name=(node.name or node.code)[:200]) for n, node in enumerate(nodes[1:7], start=1)
+    ]
+    if checkpoints:
+        security.ROUTES.create(
+            session,
+            scope=scope,
+            data=PatrolRouteCreate(name="夜间巡更路线", checkpoints=checkpoints, every_minutes=120),
+        )
+    for kind, source, hours, location in (
+        ("loitering", "CAM-N03", 0.5, "北门外"),
+        ("helmet", "CAM-W12", 2.0, "西区施工现场"),
+    ):
+        security.report_event(
+            session,
+            scope=scope,
+            data=SecurityEventCreate(
+                kind=kind,
+                source=source,
+                at=morning + dt.timedelta(hours=hours),
+                location=location,
+            ),
+        )

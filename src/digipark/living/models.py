@@ -8,7 +8,7 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, LargeBinary, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digipark.core.db import Base, TimestampMixin
@@ -282,3 +282,59 @@ class DeliveryPlan(ParkScoped, Base):
     unassigned: Mapped[list[int]] = mapped_column(JSON)
     distance_m: Mapped[float] = mapped_column(Float)
     solve_ms: Mapped[int] = mapped_column(Integer)
+
+
+# -- security ----------------------------------------------------------------------------------------------------
+class SecurityKind(enum.StrEnum):
+    INTRUSION = "intrusion"  # 区域入侵
+    LOITERING = "loitering"  # 徘徊
+    SMOKE = "smoke"  # 烟火
+    HELMET = "helmet"  # 未戴安全帽
+    FORCED_DOOR = "forced_door"  # 门禁强开
+    OTHER = "other"
+
+
+class SecurityEvent(Audited, TimestampMixin, ParkScoped, Base):
+    """An event of camera analytics (an NVR), an access-control gate, or a person, with its snapshot; each opens a
+    security work order for the security team."""
+
+    __tablename__ = "security_event"
+    __visibility__ = Visibility.STAFF
+    __audit_exclude__ = frozenset({"snapshot"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(40), doc="camera or gate code, or who reported it")
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id", ondelete="SET NULL"))
+    location: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(500))
+    snapshot: Mapped[bytes | None] = mapped_column(LargeBinary)
+    snapshot_type: Mapped[str | None] = mapped_column(String(40))
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_order.id", ondelete="SET NULL"))
+
+
+class PatrolRoute(Audited, TimestampMixin, ParkScoped, Base):
+    """A guards' round: its checkpoints in order (codes and names) and how often it is walked."""
+
+    __tablename__ = "patrol_route"
+    __visibility__ = Visibility.STAFF
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    checkpoints: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    every_minutes: Mapped[int] = mapped_column(Integer, default=120)
+
+
+class PatrolRecord(ParkScoped, Base):
+    """A guard reached a checkpoint (scanned its tag). Not audited: the record is the event."""
+
+    __tablename__ = "patrol_record"
+    __visibility__ = Visibility.STAFF
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    route_id: Mapped[int] = mapped_column(ForeignKey("patrol_route.id", ondelete="CASCADE"), index=True)
+    checkpoint: Mapped[str] = mapped_column(String(20))
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    guard: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(String(200))

@@ -16,6 +16,7 @@ from digipark.living.models import (
     DeliveryState,
     Direction,
     PassState,
+    SecurityKind,
     VehicleKind,
 )
 
@@ -395,3 +396,70 @@ class PlanRead(Read):
     unassigned: list[int]
     distance_m: float
     solve_ms: int
+
+
+# -- security ----------------------------------------------------------------------------------------------------
+class SecurityEventCreate(Strict):
+    kind: SecurityKind
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    at: dt.datetime | None = None
+    building_id: Id | None = None
+    location: Short | None = None
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    snapshot_base64: Annotated[str, StringConstraints(max_length=7_000_000)] | None = Field(
+        None, description="the camera's snapshot, JPEG or PNG, base64"
+    )
+
+
+class SecurityEventRead(Read):
+    id: int
+    park_id: int
+    kind: SecurityKind
+    source: str
+    at: dt.datetime
+    building_id: int | None
+    location: str | None
+    note: str | None
+    snapshot_type: str | None
+    work_order_id: int | None
+
+
+class Checkpoint(Strict):
+    code: Code
+    name: Short
+
+
+class PatrolRouteCreate(Strict):
+    name: Name
+    checkpoints: list[Checkpoint] = Field(min_length=1, max_length=100)
+    every_minutes: Annotated[int, Field(ge=5, le=1440)] = 120
+    park_id: Id | None = None
+
+
+class PatrolRouteUpdate(Strict):
+    name: Name | None = None
+    checkpoints: list[Checkpoint] | None = Field(None, min_length=1, max_length=100)
+    every_minutes: Annotated[int, Field(ge=5, le=1440)] | None = None
+
+
+class PatrolRouteRead(Read):
+    id: int
+    park_id: int
+    name: str
+    checkpoints: list[dict[str, Any]]
+    every_minutes: int
+
+
+class PatrolScan(Strict):
+    route_id: Id
+    checkpoint: Code
+    at: dt.datetime | None = None
+    note: Short | None = None
+
+
+class PatrolStatus(BaseModel):
+    route_id: int
+    round_started: dt.datetime
+    visited: list[str]
+    missing: list[str]
+    last_scan: dt.datetime | None

@@ -1,6 +1,6 @@
 """work orders and living services: work orders with their teams, dispatch rules and photos; visitor passes,
 gate events and the blacklist; car parks, sensor-fed spaces, permits and parking sessions; bills of units; the
-park's road graph, delivery vehicles, deliveries and plans
+park's road graph, delivery vehicles, deliveries and plans; security events, patrol routes and patrol records
 
 Revision ID: 0020
 Revises: 0013
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision: str = "0020"
 down_revision: str | None = "0013"
@@ -78,6 +79,23 @@ def upgrade() -> None:
     with op.batch_alter_table("delivery_plan", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_delivery_plan_made_at"), ["made_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_delivery_plan_park_id"), ["park_id"], unique=False)
+
+    op.create_table(
+        "patrol_route",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("checkpoints", sa.JSON(), nullable=False),
+        sa.Column("every_minutes", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("park_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["park_id"], ["park.id"], name=op.f("fk_patrol_route_park_id_park"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_patrol_route")),
+    )
+    with op.batch_alter_table("patrol_route", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_patrol_route_park_id"), ["park_id"], unique=False)
 
     op.create_table(
         "road_node",
@@ -170,6 +188,28 @@ def upgrade() -> None:
     with op.batch_alter_table("parking_permit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_parking_permit_park_id"), ["park_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_parking_permit_plate"), ["plate"], unique=False)
+
+    op.create_table(
+        "patrol_record",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("route_id", sa.Integer(), nullable=False),
+        sa.Column("checkpoint", sa.String(length=20), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("guard", sa.String(length=80), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=True),
+        sa.Column("park_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["park_id"], ["park.id"], name=op.f("fk_patrol_record_park_id_park"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["route_id"], ["patrol_route.id"], name=op.f("fk_patrol_record_route_id_patrol_route"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_patrol_record")),
+    )
+    with op.batch_alter_table("patrol_record", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_patrol_record_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_patrol_record_park_id"), ["park_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_patrol_record_route_id"), ["route_id"], unique=False)
 
     op.create_table(
         "road_edge",
@@ -475,6 +515,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_work_order_team_id"), ["team_id"], unique=False)
 
     op.create_table(
+        "security_event",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("source", sa.String(length=40), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("building_id", sa.Integer(), nullable=True),
+        sa.Column("location", sa.String(length=200), nullable=True),
+        sa.Column("note", sa.String(length=500), nullable=True),
+        sa.Column("snapshot", sa.LargeBinary(), nullable=True),
+        sa.Column("snapshot_type", sa.String(length=40), nullable=True),
+        sa.Column("work_order_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("park_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["building_id"], ["building.id"], name=op.f("fk_security_event_building_id_building"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["park_id"], ["park.id"], name=op.f("fk_security_event_park_id_park"), ondelete="RESTRICT"
+        ),
+        sa.ForeignKeyConstraint(
+            ["work_order_id"],
+            ["work_order.id"],
+            name=op.f("fk_security_event_work_order_id_work_order"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_security_event")),
+    )
+    with op.batch_alter_table("security_event", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_security_event_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_security_event_park_id"), ["park_id"], unique=False)
+
+    op.create_table(
         "work_order_photo",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=False),
@@ -537,6 +610,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_work_order_photo_order_id"))
 
     op.drop_table("work_order_photo")
+    with op.batch_alter_table("security_event", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_security_event_park_id"))
+        batch_op.drop_index(batch_op.f("ix_security_event_at"))
+
+    op.drop_table("security_event")
     with op.batch_alter_table("work_order", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_work_order_team_id"))
         batch_op.drop_index(batch_op.f("ix_work_order_state"))
@@ -590,6 +668,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_road_edge_a_id"))
 
     op.drop_table("road_edge")
+    with op.batch_alter_table("patrol_record", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_patrol_record_route_id"))
+        batch_op.drop_index(batch_op.f("ix_patrol_record_park_id"))
+        batch_op.drop_index(batch_op.f("ix_patrol_record_at"))
+
+    op.drop_table("patrol_record")
     with op.batch_alter_table("parking_permit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_parking_permit_plate"))
         batch_op.drop_index(batch_op.f("ix_parking_permit_park_id"))
@@ -607,6 +691,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_road_node_park_id"))
 
     op.drop_table("road_node")
+    with op.batch_alter_table("patrol_route", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_patrol_route_park_id"))
+
+    op.drop_table("patrol_route")
     with op.batch_alter_table("delivery_plan", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_delivery_plan_park_id"))
         batch_op.drop_index(batch_op.f("ix_delivery_plan_made_at"))
