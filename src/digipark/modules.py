@@ -12,12 +12,14 @@ from digipark.economy.module import MODULE as ECONOMY
 from digipark.energy.module import MODULE as ENERGY
 from digipark.environment.module import MODULE as ENVIRONMENT
 from digipark.evaluation.module import MODULE as EVALUATION
+from digipark.living.module import MODULE as LIVING
 from digipark.notices.module import MODULE as NOTICES
 from digipark.registry.module import MODULE as REGISTRY
 from digipark.safety.module import MODULE as SAFETY
 from digipark.telemetry.module import MODULE as TELEMETRY
 from digipark.transformation.module import MODULE as TRANSFORMATION
 from digipark.web.module import MODULE as WEB
+from digipark.workorders.module import MODULE as WORKORDERS
 
 MODULES: tuple[modules.Module, ...] = (
     WEB,
@@ -34,6 +36,8 @@ MODULES: tuple[modules.Module, ...] = (
     ENERGY,
     SAFETY,
     NOTICES,
+    WORKORDERS,
+    LIVING,
 )
 
 modules.install(MODULES)

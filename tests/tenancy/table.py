@@ -14,11 +14,13 @@ from tests.tenancy.api_economy import ECONOMY, ECONOMY_RESOURCES
 from tests.tenancy.api_energy import ENERGY, ENERGY_RESOURCES
 from tests.tenancy.api_environment import ENVIRONMENT, ENVIRONMENT_RESOURCES
 from tests.tenancy.api_evaluation import EVALUATION
+from tests.tenancy.api_living import LIVING
 from tests.tenancy.api_notices import NOTICES
 from tests.tenancy.api_registry import REGISTRY
 from tests.tenancy.api_safety import SAFETY, SAFETY_RESOURCES
 from tests.tenancy.api_telemetry import TELEMETRY
 from tests.tenancy.api_transformation import TRANSFORMATION, TRANSFORMATION_RESOURCES
+from tests.tenancy.api_workorders import WORKORDERS
 from tests.tenancy.exercises import Resource
 from tests.tenancy.helpers import API, Ctx, Exercise
 
@@ -35,6 +37,8 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "evaluation": EVALUATION,
     "transformation": TRANSFORMATION,
     "notices": NOTICES,
+    "workorders": WORKORDERS,
+    "living": LIVING,
 }
 
 

@@ -21,10 +21,12 @@ from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id
+from tests.tenancy.api_living import lv_pass
 from tests.tenancy.api_notices import nt_published
 from tests.tenancy.api_registry import KINDS
 from tests.tenancy.api_safety import sf_danger, sf_incident_id, sf_photo_id
 from tests.tenancy.api_transformation import tf_assessment_id, tf_certificate_id, tf_evidence_id
+from tests.tenancy.api_workorders import wo_order, wo_photo
 from tests.tenancy.helpers import B_ROLES, Ctx, enterprise_markers, page_denied, park_a_markers
 from tests.tenancy.records import OBJECT_PAGES, PAGE_ROUTES, route_id
 from tests.tenancy.table import made_by
@@ -73,6 +75,14 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     # a notice for everyone in park A: readable park-wide, editable by its staff only
     "/notices/{ident}": PageObject(nt_published, private=False),
     "/notices/{ident}/edit": PageObject(nt_published, private=False),
+    # enterprise 0's work order and its photo
+    "/workorders/{ident}": PageObject(wo_order),
+    "/workorders/photos/{ident}": PageObject(wo_photo),
+    # a visitor pass park A's admin issued: its host and park A's staff only
+    "/living/passes/{ident}": PageObject(lv_pass),
+    "/living/passes/{ident}/qr.svg": PageObject(lv_pass),
+    # park A's building: every member of park A sees its plan (tenant names as each may read them)
+    "/living/buildings/{ident}": PageObject(lambda ctx: ctx.world.a.building_id, private=False),
 }
 
 

@@ -1,0 +1,1 @@
+"""Work orders: one mechanism for property repairs, cleaning, complaints and equipment maintenance."""

@@ -1,0 +1,67 @@
+"""What other domains may use of work orders (their only door): open an order (from an alarm, a maintenance plan,
+an asset or for a person) and read orders and how many were handled."""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digipark.auth.scope import Scope
+from digipark.workorders.models import Category, OriginKind, Priority, State, WorkOrder
+from digipark.workorders.schemas import WorkOrderCreate, WorkOrderRead
+from digipark.workorders.service import get_order, readable, report
+
+__all__ = [
+    "Category",
+    "OriginKind",
+    "Priority",
+    "State",
+    "WorkOrderCreate",
+    "WorkOrderRead",
+    "count_reported",
+    "open_order",
+    "open_orders_by_room",
+    "read_order",
+]
+
+
+def open_order(session: Session, *, scope: Scope, data: WorkOrderCreate) -> WorkOrderRead:
+    """Open a work order (dispatched by the park's rules). Not committed."""
+    return WorkOrderRead.model_validate(report(session, scope=scope, data=data))
+
+
+def read_order(session: Session, *, scope: Scope, ident: int) -> WorkOrderRead:
+    return WorkOrderRead.model_validate(get_order(session, scope=scope, ident=ident))
+
+
+def open_orders_by_room(session: Session, *, scope: Scope, building_id: int) -> dict[int, builtins.list[WorkOrderRead]]:
+    """The open orders the caller reads in a building, by room (orders without a room under 0)."""
+    stmt = readable(scope).where(
+        WorkOrder.building_id == building_id,
+        WorkOrder.state.in_([State.OPEN.value, State.ASSIGNED.value, State.IN_PROGRESS.value]),
+    )
+    found: dict[int, builtins.list[WorkOrderRead]] = {}
+    for row in session.scalars(stmt.order_by(WorkOrder.reported_at)):
+        found.setdefault(row.room_id or 0, []).append(WorkOrderRead.model_validate(row))
+    return found
+
+
+def count_reported(
+    session: Session, *, park_id: int, since: dt.datetime, categories: tuple[str, ...] | None = None
+) -> int:
+    """How many orders people of the park reported online since `since` (a system count, for indicators)."""
+    stmt = (
+        select(func.count())
+        .select_from(WorkOrder)
+        .where(
+            WorkOrder.park_id == park_id,
+            WorkOrder.reported_at >= since,
+            WorkOrder.origin_kind == OriginKind.PERSON.value,
+        )
+    )
+    if categories is not None:
+        stmt = stmt.where(WorkOrder.category.in_(categories))
+    return int(session.scalar(stmt) or 0)

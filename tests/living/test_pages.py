@@ -1,0 +1,120 @@
+"""Living pages: the overview by role, a resident invites a visitor and sees the QR code, bad input re-renders the
+form, the car-park page, the delivery map with routes; both languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digipark.living.models import VisitorPass
+from tests.conftest import World
+from tests.living.helpers import car_park
+from tests.living.test_delivery import _network, _order
+from tests.web.helpers import form_token, login, visible_text
+
+
+def _local(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_resident_invites_a_visitor(client: TestClient, world: World, db: Session) -> None:
+    login(client, "TA-resident")
+    overview = client.get("/living")
+    assert overview.status_code == 200 and 'id="invite-visitor"' in overview.text
+    assert 'id="lv-in-park"' not in overview.text  # staff only
+    token = form_token(client.get("/living/passes/new").text)
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    response = client.post(
+        "/living/passes/new",
+        data={
+            "csrf_token": token,
+            "visitor_name": "王芳",
+            "visitor_phone": "13900139002",
+            "valid_from": _local(start),
+            "valid_until": _local(start + dt.timedelta(hours=3)),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    match = re.match(r"/living/passes/(\d+)", response.headers["location"])
+    assert match
+    ident = int(match.group(1))
+    row = db.get(VisitorPass, ident)
+    assert row is not None and row.visitor_name == "王芳"
+    assert abs((row.valid_from.replace(tzinfo=dt.UTC) - start).total_seconds()) < 60  # the form's time is Shanghai's
+    page = client.get(f"/living/passes/{ident}")
+    assert "王芳" in page.text and f"/living/passes/{ident}/qr.svg" in page.text
+    qr = client.get(f"/living/passes/{ident}/qr.svg")
+    assert qr.headers["content-type"].startswith("image/svg+xml") and b"<svg" in qr.content
+
+
+def test_bad_pass_input_shows_the_form_again(client: TestClient, db: Session) -> None:
+    login(client, "TA-resident")
+    token = form_token(client.get("/living/passes/new").text)
+    before = db.scalar(select(VisitorPass.id).order_by(VisitorPass.id.desc()).limit(1))
+    response = client.post(
+        "/living/passes/new",
+        data={
+            "csrf_token": token,
+            "visitor_name": "",
+            "valid_from": "2026-05-04T10:00",
+            "valid_until": "2026-05-04T09:00",
+        },
+    )
+    assert response.status_code == 422 and 'id="pass-form"' in response.text and "has-error" in response.text
+    assert db.scalar(select(VisitorPass.id).order_by(VisitorPass.id.desc()).limit(1)) == before
+
+
+def test_parking_and_delivery_pages(client: TestClient, world: World, db: Session) -> None:
+    car_park(db, world)
+    ids = _network(db)
+    _order(db, "resident", ids["B"])
+    login(client, "TA-operator")
+    parking_page = client.get("/living/parking")
+    assert parking_page.status_code == 200 and "停车场P9" in parking_page.text
+    deliveries = client.get("/living/deliveries")
+    assert deliveries.status_code == 200
+    assert deliveries.text.count('class="route"') == 1 and "VAN" in deliveries.text
+    client.cookies.clear()
+    login(client, "TA-resident")
+    assert client.get("/living/deliveries").status_code in (403, 404)
+
+
+def test_pages_in_both_languages(client: TestClient, world: World, db: Session) -> None:
+    car_park(db, world)
+    login(client, "TA-operator")
+    for url in ("/living", "/living/parking", "/living/passes/new", "/living/deliveries"):
+        zh = visible_text(client.get(url, params={"lang": "zh"}).text)
+        en = visible_text(client.get(url, params={"lang": "en"}).text)
+        assert "生活服务" in zh or "停车" in zh or "访客" in zh or "配送" in zh, url
+        for english in ("Living services", "Parking", "Invite a visitor", "Delivery map", "Free spaces"):
+            assert english not in zh, (url, english)
+        assert "Unified Park Platform" in en
+
+
+def test_the_building_view(client: TestClient, world: World, db: Session) -> None:
+    from digipark.workorders.schemas import WorkOrderCreate
+    from digipark.workorders.service import report
+    from tests.living.helpers import scope_of
+
+    report(
+        db,
+        scope=scope_of(db, "TA", "operator"),
+        data=WorkOrderCreate(title="灯不亮", building_id=world.a.building_id, room_id=world.a.room_id),
+    )
+    login(client, "TA-operator")
+    page = client.get(f"/living/buildings/{world.a.building_id}")
+    assert page.status_code == 200
+    assert (
+        f'data-room="{world.a.room_id}"' in page.text and "灯不亮" in page.text and 'class="room-orders"' in page.text
+    )
+    assert "TA企业0" in page.text  # the tenant, for staff
+    client.cookies.clear()
+    login(client, "TA-resident")
+    page = client.get(f"/living/buildings/{world.a.building_id}")
+    assert page.status_code == 200 and "TA企业0" not in page.text and "灯不亮" not in page.text
+    assert client.get(f"/living/buildings/{world.b.building_id}").status_code == 404
