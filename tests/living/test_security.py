@@ -9,7 +9,9 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
+from digipark.alarms import service as alarms
 from digipark.core.errors import DomainError, PermissionDenied, ValidationFailed
+from digipark.core.listing import ListQuery
 from digipark.living import security
 from digipark.living.schemas import Checkpoint, PatrolRouteCreate, PatrolScan, SecurityEventCreate
 from digipark.workorders import service as workorders
@@ -39,6 +41,9 @@ def test_a_camera_event_opens_a_security_work_order(db: Session, world: World) -
     order = workorders.get_order(db, scope=nvr, ident=row.work_order_id or 0)
     assert (order.category, order.priority, order.origin_kind) == ("security", "urgent", "alarm")
     assert order.origin_ref == f"security-event:{row.id}" and order.team_id == team and order.state == "assigned"
+    raised = alarms.list(db, scope=nvr, query=ListQuery(filters={"building_id": world.a.building_id}))[0]
+    assert [(a.message, a.severity, a.state) for a in raised] == [("Security: intrusion", "critical", "raised")]
+    assert f"#{row.id}" in (raised[0].comment or "")  # the alarm leads to the event and its snapshot
     with pytest.raises(DomainError) as refused:  # a snapshot must be an image
         security.report_event(
             db,

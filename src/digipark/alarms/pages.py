@@ -341,7 +341,7 @@ def alarm_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
             "chart": chart,
             "can_ack": handle
             and (alarm.state == AlarmState.RAISED.value or (alarm.state == "cleared" and not alarm.acknowledged_at)),
-            "can_close": handle and alarm.state == AlarmState.CLEARED.value,
+            "can_close": handle and service.closable(page.db, alarm),
             "active": alarm.state in ACTIVE_STATES,
         },
     )

@@ -47,6 +47,7 @@ from digipark.registry.models import Building, Enterprise, Point, Zone
 # -- permissions (alarms/module.py grants them to the roles) --------------------------------------------------------
 VIEW = "alarm.view"  # read alarms, rules and statistics
 RULE_WRITE = "alarm_rule.write"  # staff: rules
+EXTERNAL_KIND = "external"  # rules naming the alarms other modules raise (alarms/external.py)
 HANDLE = "alarm.handle"  # acknowledge and close (an enterprise its own alarms)
 CONTACT_WRITE = "alarm_contact.write"  # staff: notification contacts
 
@@ -229,6 +230,8 @@ def create_rule(session: Session, *, scope: Scope, data: RuleCreate) -> AlarmRul
 def update_rule(session: Session, *, scope: Scope, ident: int, data: RuleUpdate) -> AlarmRule:
     rule = get_rule(session, scope=scope, ident=ident)
     scope.authorize_write(RULE_WRITE, park_id=rule.park_id)
+    if rule.kind == EXTERNAL_KIND:
+        raise Conflict(f"rule {rule.id} names alarms raised by another module; it has no conditions to edit")
     changes = data.model_dump(exclude_unset=True)
     for field in ("name", "severity", "enabled", "escalate_after_s", "flap_window_s", "flap_max"):
         if field in changes and changes[field] is None:
@@ -364,12 +367,20 @@ def acknowledge(session: Session, *, scope: Scope, ident: int, comment: str | No
     return alarm
 
 
+def closable(session: Session, alarm: Alarm) -> bool:
+    """A cleared alarm; or an open one raised by another module (it never clears by itself)."""
+    if alarm.state == AlarmState.CLEARED.value:
+        return True
+    rule = session.get(AlarmRule, alarm.rule_id)
+    return alarm.state in ACTIVE_STATES and rule is not None and rule.kind == EXTERNAL_KIND
+
+
 def close(session: Session, *, scope: Scope, ident: int, comment: str | None = None) -> Alarm:
-    """Done: cleared → closed (an alarm whose condition still holds cannot be closed)."""
+    """Done: cleared → closed (an alarm whose condition still holds cannot be closed; an external one can)."""
     comment = _comment(comment)
     alarm = get(session, scope=scope, ident=ident)
     scope.authorize_write_row(HANDLE, alarm)
-    if alarm.state != AlarmState.CLEARED.value:
+    if not closable(session, alarm):
         raise Conflict(f"alarm {alarm.id} is {alarm.state}; only a cleared alarm can be closed")
     now = utcnow()
     alarm.state = AlarmState.CLOSED.value

@@ -1,6 +1,7 @@
 """Security (智能安防): events of camera analytics and access control (intrusion, loitering, smoke and fire, no
-helmet, a forced door) reported by NVRs and gates over HTTP, or by a person, with a snapshot image; each opens a
-security work order (dispatched to the security team by the park's rules) through the work-order mechanism. Patrol
+helmet, a forced door) reported by NVRs and gates over HTTP, or by a person, with a snapshot image; each raises an
+alarm (alarms.provides.raise_external) and opens a security work order (dispatched to the security team by the
+park's rules) through the work-order mechanism. Patrol
 routes with checkpoints; guards scan checkpoints, and a route's current round shows which are still missing."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.alarms import provides as alarms
 from digipark.auth.scope import Scope
 from digipark.core.db import utcnow
 from digipark.core.errors import NotFound, field_error
@@ -30,6 +32,7 @@ from digipark.living.schemas import (
 )
 from digipark.living.visitors import GATE
 from digipark.registry.models import Building
+from digipark.web.i18n import N_
 from digipark.workorders.provides import WorkOrderCreate, open_order
 
 SNAPSHOT = UploadRule(
@@ -46,6 +49,15 @@ TITLES = {
     "helmet": ("未戴安全帽", "normal"),
     "forced_door": ("门禁强开告警", "urgent"),
     "other": ("安防事件", "normal"),
+}
+# the alarm each kind raises: its title (translated where the alarm is shown) and severity
+ALARMS = {
+    "intrusion": (N_("Security: intrusion"), "critical"),
+    "loitering": (N_("Security: loitering"), "minor"),
+    "smoke": (N_("Security: smoke or fire"), "critical"),
+    "helmet": (N_("Security: no safety helmet"), "minor"),
+    "forced_door": (N_("Security: door forced open"), "major"),
+    "other": (N_("Security event"), "minor"),
 }
 
 EVENT_SPEC = ListSpec(
@@ -114,6 +126,19 @@ def report_event(session: Session, *, scope: Scope, data: SecurityEventCreate) -
         ),
     )
     row.work_order_id = order.id
+    alarm_title, severity = ALARMS[data.kind.value]
+    where = " · ".join(p for p in (data.location, data.note) if p)
+    alarms.raise_external(
+        session,
+        park_id=park_id,
+        source_kind=f"security:{data.kind.value}",
+        source_ref=data.source,
+        severity=severity,
+        title_key=alarm_title,
+        detail=f"{data.source}{' · ' + where if where else ''} · #{row.id} /living/security/{row.id}",
+        building_id=data.building_id,
+        at=row.at,
+    )
     session.flush()
     return row
 
