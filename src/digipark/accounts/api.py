@@ -27,16 +27,14 @@ from digipark.registry.models import Enterprise
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
-# one answer for an unknown name, a wrong password, a wrong second factor and a locked account: none tells which
+# one answer for an unknown name, a wrong password, a wrong second factor, a locked and a deactivated account
 LOGIN_REFUSED = "wrong username or password (or code), or the account is locked for a while after failed logins"
 
 
 def login_failure_response(request: Request, result: service.LoginResult) -> JSONResponse:
     """A failed login is answered, not raised, so its counter and audit entry are committed."""
     error: DomainError
-    if result.error == "inactive":
-        error = PermissionDenied("this account is deactivated")
-    elif result.error == "expired":
+    if result.error == "expired":  # said only to whoever gave the right temporary password
         error = NotAuthenticated("the temporary password has expired; ask your administrator for a new one")
     else:
         error = NotAuthenticated(LOGIN_REFUSED)

@@ -1,6 +1,6 @@
-"""The accounts module's record: the REST API and pages of users, their tokens and sign-in (second factor, single
-sign-on), and the REST API of the audit log (auth and audit themselves sit below the registry and have no routes).
-The enterprise administrator's permission (`user.manage_enterprise`) is not a role's: `auth.service.scope_for` adds
+"""The accounts module's record: the REST API and pages of users and their tokens, and the REST API of the audit log
+(auth and audit sit below the registry and have no routes; the sign-in pages, second factor and single sign-on, are
+the web shell's: `digipark.web.signin`). The enterprise administrator's permission (`user.manage_enterprise`) is not a role's: `auth.service.scope_for` adds
 it for an enterprise user flagged as its enterprise's administrator."""
 
 from digipark.auth.models import Role
@@ -12,7 +12,7 @@ MODULE = Module(
     name="accounts",
     title="Accounts",
     routers=("digipark.accounts.api:router", "digipark.accounts.audit_api:router"),
-    pages=("digipark.accounts.pages:router", "digipark.accounts.signin_pages:router"),
+    pages=("digipark.accounts.pages:router",),
     menu=(
         MenuEntry("/accounts", "Accounts", "user.manage|user.manage_enterprise", order=900),
         MenuEntry("/account", "My account", "*", order=910),

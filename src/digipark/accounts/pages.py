@@ -18,8 +18,8 @@ from digipark.auth.models import Role, User
 from digipark.auth.schemas import UserUpdate
 from digipark.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from digipark.registry.models import Enterprise
-from digipark.web.auth import password_problem
 from digipark.web.i18n import N_
+from digipark.web.login_flow import password_problem
 from digipark.web.shell import ROLE_LABELS, CurrentPage, FormFields, Page
 
 router = APIRouter(include_in_schema=False)

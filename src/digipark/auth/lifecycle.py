@@ -152,7 +152,7 @@ def list_tokens(session: Session, *, scope: Scope, user_id: int | None = None) -
         stmt = stmt.where(ApiToken.user_id == scope.user_id)
     else:
         stmt = stmt.where(ApiToken.user_id == get_user(session, scope=scope, user_id=user_id).id)
-    return [(token, user) for token, user in session.execute(stmt).tuples()]
+    return [(token, user) for token, user in session.execute(stmt).all()]
 
 
 def revoke_token(session: Session, *, scope: Scope, token_id: int) -> ApiToken:

@@ -1,41 +1,29 @@
 """Login and logout pages. The login form is protected by a double-submit CSRF cookie. After the password come,
 where they apply, the change of a temporary password (on the login form's CSRF cookie) and the second factor (on a
-session that admits only the second-factor pages until it is confirmed: `digipark.accounts.signin_pages`)."""
+session that admits only the second-factor pages until it is confirmed: `digipark.web.signin`)."""
 
 from __future__ import annotations
 
 import secrets
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from digipark.audit import service as audit
-from digipark.auth import second_factor, service
+from digipark.auth import service
 from digipark.auth.config import get_auth_settings
 from digipark.auth.dependencies import SESSION_COOKIE, DbSession, current_user
 from digipark.auth.models import User
-from digipark.core.config import get_settings
 from digipark.core.errors import ValidationFailed
-from digipark.web import i18n
+from digipark.web import i18n, signin
+from digipark.web.login_flow import LOGIN_CSRF_COOKIE, password_problem, safe_next, secure_cookies, signed_in
 from digipark.web.shell import CSRF_FIELD, PARK_COOKIE, CurrentPage, FormFields, render
 
-LOGIN_CSRF_COOKIE = "dp_csrf"
-
 router = APIRouter(include_in_schema=False)
+router.include_router(signin.router)
 
-
-def safe_next(value: str | None) -> str:
-    """Only local paths: '/x' but not '//host' or '/\\host' (both leave the site in browsers)."""
-    if not value or not value.startswith("/") or value.startswith(("//", "/\\")) or any(ch in value for ch in "\r\n\t"):
-        return "/"
-    return value
-
-
-def secure_cookies(request: Request) -> bool:
-    return request.url.scheme == "https" or get_settings().cookie_secure is True
+__all__ = ["password_problem", "router", "safe_next", "secure_cookies"]
 
 
 def _login_form(
@@ -128,27 +116,6 @@ def _refused(
     return _login_form(request, lang=lang, next_path=next_path, username=username, error=error, status_code=401)
 
 
-def signed_in(request: Request, db: Session, user: User, next_path: str, *, pending: bool | None = None) -> Response:
-    """Start the browser session of a user whose password (or single sign-on) was accepted. Where a second factor
-    is set up or the role requires one, the session first admits only the second-factor page."""
-    if pending is None:
-        pending = second_factor.enabled(user) or second_factor.required_for(user)
-    raw, _web_session = service.create_web_session(db, user=user, pending_second_factor=pending)
-    target = "/login/second-factor?next=" + quote(next_path, safe="/") if pending else next_path
-    response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        raw,
-        httponly=True,
-        samesite="lax",
-        path="/",
-        secure=secure_cookies(request),
-        max_age=get_settings().session_hours * 3600,
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
-    return response
-
-
 @router.post("/login/password", response_class=HTMLResponse)
 def login_with_new_password(request: Request, db: DbSession, form: FormFields) -> Response:
     """The login of an account with a temporary password: the temporary password once more and a new one."""
@@ -192,20 +159,6 @@ def login_with_new_password(request: Request, db: DbSession, form: FormFields) -
             status_code=422,
         )
     return signed_in(request, db, result.user, next_path)
-
-
-def password_problem(lang: str, exc: ValidationFailed) -> str:
-    """The translated reason a new password was refused by the password policy."""
-    gettext = i18n.translations(lang).gettext
-    code = exc.errors[0].get("code") if exc.errors else None
-    if code == "too_short":
-        return gettext("The password is too short: at least %(length)s characters.") % {
-            "length": get_auth_settings().password_min_length
-        }
-    return gettext(
-        "The password is too easy to guess (a common password, a word, a name, a pattern or a repetition). "
-        "Use a longer phrase of unrelated words."
-    )
 
 
 @router.post("/logout")

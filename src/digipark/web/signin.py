@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from digipark.accounts import sso
 from digipark.audit import service as audit
 from digipark.auth import oidc, second_factor, service
 from digipark.auth.config import get_auth_settings
@@ -25,9 +24,9 @@ from digipark.auth.models import User, WebSession
 from digipark.core.config import get_settings
 from digipark.core.db import transaction, utcnow
 from digipark.core.errors import DomainError, ValidationFailed
-from digipark.web import i18n
-from digipark.web.auth import safe_next, secure_cookies, signed_in
+from digipark.web import i18n, sso
 from digipark.web.i18n import N_
+from digipark.web.login_flow import safe_next, secure_cookies, signed_in
 from digipark.web.shell import CSRF_FIELD, FormFields, render
 
 router = APIRouter(include_in_schema=False)
