@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pyotp
@@ -39,6 +40,11 @@ def enrol_from_own_page(client: TestClient, username: str) -> tuple[str, list[st
     codes = RECOVERY.findall(done.text)
     assert len(codes) == get_auth_settings().totp_recovery_codes
     return secret, codes
+
+
+def next_code(secret: str) -> str:
+    """The code of the next time step (accepted: it lies in the window, after the step the enrolment used)."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
 
 
 def password_step(client: TestClient, username: str, password: str) -> str:
@@ -77,8 +83,12 @@ def test_enrolment_then_login_with_code_wrong_code_and_recovery_code(
     assert blocked.status_code == 303 and blocked.headers["location"].startswith("/login")
     assert code_step(client, "123456" if pyotp.TOTP(secret).now() != "123456" else "654321") == 422
     assert client.get("/", follow_redirects=False).status_code == 303
-    assert code_step(client, pyotp.TOTP(secret).now()) == 303
+    code = next_code(secret)
+    assert code_step(client, code) == 303
     assert client.get("/").status_code == 200
+    # the same code does not work twice
+    password_step(client, "TA-operator", world.password)
+    assert code_step(client, code) == 422
     # a recovery code works once
     password_step(client, "TA-operator", world.password)
     assert code_step(client, codes[0]) == 303
@@ -93,7 +103,17 @@ def test_api_token_needs_the_code(client: TestClient, world: World, db: Session)
     unknown = problem(token_for(client, "nobody-at-all", world.password), 401)
     assert without["detail"] == unknown["detail"]
     problem(token_for(client, "TA-operator", world.password, otp="000000"), 401)
-    assert token_for(client, "TA-operator", world.password, otp=pyotp.TOTP(secret).now()).status_code == 200
+    code = next_code(secret)
+    assert token_for(client, "TA-operator", world.password, otp=code).status_code == 200
+    problem(token_for(client, "TA-operator", world.password, otp=code), 401)  # used up
+
+
+def test_wrong_codes_lock_the_account(client: TestClient, world: World, db: Session) -> None:
+    secret, _codes = enrol_from_own_page(client, "TA-operator")
+    for _attempt in range(5):
+        problem(token_for(client, "TA-operator", world.password, otp="000000"), 401)
+    assert user(db, "TA-operator").locked_until is not None
+    problem(token_for(client, "TA-operator", world.password, otp=next_code(secret)), 401)
 
 
 @pytest.fixture

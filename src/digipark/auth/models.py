@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digipark.core.db import Base, TimestampMixin
@@ -22,7 +22,7 @@ class Role(enum.StrEnum):
 
 class User(Audited, TimestampMixin, Base):
     __tablename__ = "app_user"
-    __audit_exclude__ = frozenset({"password_hash", "totp_secret"})
+    __audit_exclude__ = frozenset({"password_hash", "totp_secret", "totp_last_step"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -42,6 +42,7 @@ class User(Audited, TimestampMixin, Base):
     enterprise_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[dt.datetime | None] = mapped_column()
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # the last time step used: no code works twice
 
     @property
     def second_factor(self) -> bool:

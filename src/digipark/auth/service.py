@@ -170,7 +170,8 @@ def authenticate(session: Session, *, username: str, password: str) -> LoginResu
         return LoginResult(None, "expired")
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hasher().hash(password)
-    user.failed_logins = 0
+    if user.totp_enabled_at is None:  # with a second factor, failures count on until its code is right
+        user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     audit.record(session, action="login", entity_type="app_user", entity_id=user.id, park_id=user.park_id)

@@ -5,7 +5,6 @@ its second factor and admits nothing else (`digipark.auth.service.resolve_web_se
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -16,7 +15,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from digipark.audit import service as audit
 from digipark.auth import oidc, second_factor, service
 from digipark.auth.config import get_auth_settings
 from digipark.auth.dependencies import SESSION_COOKIE, DbSession
@@ -108,12 +106,7 @@ def second_factor_check(request: Request, db: DbSession, form: FormFields) -> Re
         web_session.pending_second_factor = False
         user.failed_logins = 0
         return RedirectResponse(next_path, status_code=303)
-    user.failed_logins += 1
-    if user.failed_logins >= get_settings().login_max_failures:
-        user.failed_logins = 0
-        user.locked_until = utcnow() + dt.timedelta(minutes=get_settings().login_lock_minutes)
-        service.end_all_web_sessions(db, user=user)
-        audit.record(db, action="account_locked", entity_type="app_user", entity_id=user.id, park_id=user.park_id)
+    if user.locked_until is not None and user.locked_until > utcnow():  # too many wrong codes: start again
         return RedirectResponse("/login", status_code=303)
     return _form(
         request,

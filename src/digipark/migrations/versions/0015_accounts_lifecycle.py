@@ -58,6 +58,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("enterprise_admin", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
 
     with op.batch_alter_table("web_session", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pending_second_factor", sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -68,6 +69,7 @@ def downgrade() -> None:
         batch_op.drop_column("pending_second_factor")
 
     with op.batch_alter_table("app_user", schema=None) as batch_op:
+        batch_op.drop_column("totp_last_step")
         batch_op.drop_column("totp_enabled_at")
         batch_op.drop_column("totp_secret")
         batch_op.drop_column("enterprise_admin")
