@@ -11,7 +11,7 @@ from digipark.audit.models import AuditEntry
 from digipark.auth.models import ApiToken, WebSession
 from tests.accounts.helpers import API, STRONG, field_of, make_enterprise_admin, problem, token_for, user
 from tests.conftest import World, bearer
-from tests.web.helpers import login
+from tests.web.helpers import form_token, login, visible_text
 
 
 def audited(db: Session, action: str, entity_id: int) -> bool:
@@ -60,6 +60,16 @@ def test_deactivated_account_is_refused_on_every_path(client: TestClient, world:
     unknown = problem(token_for(client, "nobody-at-all", world.password), 401)
     assert refused["detail"] == unknown["detail"]
     assert audited(db, "user_deactivated", target.id)
+    # the login page too: the same answer as for an unknown name, and no session
+    client.cookies.clear()
+    csrf = form_token(client.get("/login").text)
+    page = client.post(
+        "/login",
+        data={"username": "TA-operator", "password": world.password, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert page.status_code == 401 and "dp_session" not in client.cookies
+    assert "用户名或密码错误，或账户因多次登录失败已被暂时锁定。" in visible_text(page.text)
     # activated again: it logs in; the revoked token stays revoked
     assert (
         admin.post(f"{API}/users/{target.id}/activate", headers=bearer(world.a.tokens["park_admin"])).status_code == 200
