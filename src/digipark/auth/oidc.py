@@ -12,7 +12,6 @@ import secrets
 from typing import Any
 
 import httpx
-from authlib.integrations.httpx_client import OAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -83,7 +82,10 @@ def discovery(issuer: str) -> dict[str, Any]:
     return document
 
 
-def _client(settings: AuthSettings, redirect_uri: str) -> OAuth2Client:
+def _client(settings: AuthSettings, redirect_uri: str) -> Any:
+    # imported here: Authlib's httpx integration warns at import, and only single sign-on needs it
+    from authlib.integrations.httpx_client import OAuth2Client
+
     return OAuth2Client(
         client_id=settings.oidc_client_id,
         client_secret=settings.oidc_client_secret,
