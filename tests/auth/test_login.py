@@ -96,10 +96,12 @@ def test_lockout_after_max_failures_is_audited_and_committed(client: TestClient,
     for attempt in range(1, settings.login_max_failures):
         assert_problem(login(client, "login-tester", f"wrong-{attempt}"), 401)
     before = dt.datetime.now(dt.UTC)
-    body = assert_problem(login(client, "login-tester", "wrong-last"), 423)
-    assert str(body["type"]).endswith("/account-locked")
-    # even the right password is refused while locked
-    assert_problem(login(client, "login-tester", PASSWORD), 423)
+    unknown = assert_problem(login(client, "nobody-at-all", "wrong-last"), 401)
+    body = assert_problem(login(client, "login-tester", "wrong-last"), 401)
+    # the lock is not revealed: a locked account and an unknown name are answered alike
+    assert body == {**unknown, "instance": body["instance"]}
+    # even the right password is refused while locked, with the same answer
+    assert assert_problem(login(client, "login-tester", PASSWORD), 401)["detail"] == unknown["detail"]
 
     failures = committed_entries("login_failed", user.id)
     assert len(failures) == settings.login_max_failures
@@ -117,7 +119,7 @@ def test_lockout_after_max_failures_is_audited_and_committed(client: TestClient,
 def test_lock_expires(client: TestClient, db: Session, user: User) -> None:
     for attempt in range(get_settings().login_max_failures):
         login(client, "login-tester", f"wrong-{attempt}")
-    assert_problem(login(client, "login-tester", PASSWORD), 423)
+    assert_problem(login(client, "login-tester", PASSWORD), 401)
     # shift time: the lock ended a minute ago
     db.execute(
         update(User).where(User.id == user.id).values(locked_until=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))

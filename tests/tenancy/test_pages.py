@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
+from tests.tenancy.api_auth import user_id
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id
@@ -73,6 +74,7 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     "/safety/photos/{ident}": PageObject(sf_photo_id),
     "/safety/plans/{ident}": PageObject(made_by("safety/plans")),
     # a notice for everyone in park A: readable park-wide, editable by its staff only
+    "/accounts/{ident}": PageObject(lambda ctx: user_id(ctx, "TA-enterprise")),
     "/notices/{ident}": PageObject(nt_published, private=False),
     "/notices/{ident}/edit": PageObject(nt_published, private=False),
     # enterprise 0's work order and its photo

@@ -12,6 +12,10 @@ from digipark.auth.models import Role
 STAFF_ROLES = frozenset({Role.PARK_ADMIN, Role.OPERATOR, Role.REVIEWER})
 WRITING_ROLES = frozenset({Role.PARK_ADMIN, Role.OPERATOR, Role.ENTERPRISE})
 
+# Held by an enterprise user flagged as its enterprise's administrator (not by a role): manage that enterprise's
+# accounts.
+ENTERPRISE_ADMIN = "user.manage_enterprise"
+
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {role: frozenset() for role in Role}
 
 
