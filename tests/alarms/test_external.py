@@ -38,7 +38,12 @@ def test_an_external_event_raises_an_alarm_once_per_open_source(db: Session, wor
     assert first == again and other != first
     admin = scope_of(db, "TA", "park_admin")
     alarm = service.get(db, scope=admin, ident=first)
-    assert (alarm.state, alarm.severity, alarm.occurrences, alarm.building_id) == ("raised", "critical", 2, world.a.building_id)
+    assert (alarm.state, alarm.severity, alarm.occurrences, alarm.building_id) == (
+        "raised",
+        "critical",
+        2,
+        world.a.building_id,
+    )
     history = [(e.action, e.comment) for e in service.events_of(db, scope=admin, alarm=alarm)]
     assert history == [("raised", "北门"), ("raised_again", "北门又一次")]
     rule = db.get(AlarmRule, alarm.rule_id)

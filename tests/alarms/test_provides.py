@@ -16,7 +16,13 @@ from tests.conftest import World, bearer
 def test_the_record_provides_what_safety_and_environment_use() -> None:
     assert MODULE.provides == "digipark.alarms.provides"
     provides = resolve(MODULE.provides)
-    assert sorted(provides.__all__) == ["AlarmRaised", "active_counts", "ensure_threshold_rule", "get", "raise_external"]
+    assert sorted(provides.__all__) == [
+        "AlarmRaised",
+        "active_counts",
+        "ensure_threshold_rule",
+        "get",
+        "raise_external",
+    ]
     assert provides.get is service.get
     assert provides.active_counts is service.active_counts
     assert provides.ensure_threshold_rule is service.ensure_threshold_rule

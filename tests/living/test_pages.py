@@ -118,3 +118,25 @@ def test_the_building_view(client: TestClient, world: World, db: Session) -> Non
     page = client.get(f"/living/buildings/{world.a.building_id}")
     assert page.status_code == 200 and "TA企业0" not in page.text and "灯不亮" not in page.text
     assert client.get(f"/living/buildings/{world.b.building_id}").status_code == 404
+
+
+def test_the_site_plan_links_each_building_view(client: TestClient, world: World) -> None:
+    login(client, "TA-resident")
+    overview = client.get("/", params={"lang": "zh"}).text
+    views = re.search(r'<ul class="legend" id="building-views".*?</ul>', overview, re.S)
+    assert views is not None and "楼宇视图" in views.group(0)
+    assert re.findall(r'href="(/living/buildings/\d+)"', views.group(0)) == [f"/living/buildings/{world.a.building_id}"]
+    assert client.get(f"/living/buildings/{world.a.building_id}").status_code == 200
+
+
+def test_no_building_view_links_without_the_living_module(client: TestClient, world: World) -> None:
+    from digipark.core import modules
+
+    everything = modules.installed()
+    modules.install([m for m in everything if m.name != "living"])
+    try:
+        login(client, "TA-resident")
+        overview = client.get("/").text
+        assert 'id="site-plan"' in overview and 'id="building-views"' not in overview
+    finally:
+        modules.install(everything)

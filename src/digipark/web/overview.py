@@ -62,6 +62,7 @@ def park_site_plan(
             title=f"{b.name} ({b.code}) · {page.label(BUILDING_USES, b.use)} · "
             + page.gettext("%(n)s floors", n=b.floors),
             href=f"{kind_path('building')}/{b.id}",
+            label=b.name,
         )
         for b in buildings
         if b.footprint
