@@ -140,3 +140,91 @@ def test_no_building_view_links_without_the_living_module(client: TestClient, wo
         assert 'id="site-plan"' in overview and 'id="building-views"' not in overview
     finally:
         modules.install(everything)
+
+
+def test_security_desk_and_event_pages(client: TestClient, world: World, db: Session) -> None:
+    import base64
+
+    from digipark.living import security
+    from digipark.living.schemas import Checkpoint, PatrolRouteCreate, PatrolScan, SecurityEventCreate
+    from tests.living.helpers import scope_of
+    from tests.workorders.helpers import png
+
+    operator = scope_of(db, "TA", "operator")
+    event = security.report_event(
+        db,
+        scope=operator,
+        data=SecurityEventCreate(
+            kind="smoke", source="CAM-33", location="仓库北", snapshot_base64=base64.b64encode(png()).decode()
+        ),
+    )
+    route = security.ROUTES.create(
+        db,
+        scope=operator,
+        data=PatrolRouteCreate(
+            name="夜巡路线",
+            every_minutes=60,
+            checkpoints=[Checkpoint(code="K1", name="东门"), Checkpoint(code="K2", name="库房")],
+        ),
+    )
+    security.scan(db, scope=operator, data=PatrolScan(route_id=route.id, checkpoint="K1"))
+    db.commit()
+    login(client, "TA-operator")
+    desk = client.get("/living/security", params={"lang": "zh"})
+    assert desk.status_code == 200
+    row = re.search(rf'<tr data-event="{event.id}">.*?</tr>', desk.text, re.S)
+    assert row is not None and "烟火" in row.group(0) and "CAM-33" in row.group(0)
+    assert f'href="/workorders/{event.work_order_id}"' in row.group(0)
+    patrol = re.search(rf'<tr data-route="{route.id}">.*?</tr>', desk.text, re.S)
+    assert patrol is not None
+    assert re.search(r'class="lv-missing"><strong>K2</strong>', patrol.group(0)) and ">K1<" in patrol.group(0)
+    detail = client.get(f"/living/security/{event.id}", params={"lang": "en"})
+    assert detail.status_code == 200 and "Smoke or fire" in detail.text and 'id="lv-snapshot"' in detail.text
+    image = client.get(f"/living/security/{event.id}/snapshot")
+    assert image.status_code == 200 and image.content == png() and image.headers["content-type"] == "image/png"
+    client.cookies.clear()
+    login(client, "TA-resident")
+    assert client.get("/living/security").status_code == 403
+    assert client.get(f"/living/security/{event.id}/snapshot").status_code in (403, 404)
+
+
+def test_bills_pages_own_and_mark_paid(client: TestClient, world: World, db: Session) -> None:
+    from decimal import Decimal
+
+    from digipark.living import bills
+    from digipark.living.models import Bill
+    from digipark.living.schemas import BillingRun
+    from tests.living.helpers import scope_of
+
+    made = bills.run_billing(
+        db,
+        scope=scope_of(db, "TA", "park_admin"),
+        data=BillingRun(
+            month=dt.date(2026, 3, 1),
+            rent_yuan_per_m2=Decimal("50"),
+            property_fee_yuan_per_m2=Decimal("5"),
+            electricity_yuan_per_kwh=Decimal("0.8"),
+        ),
+    )
+    db.commit()
+    assert made.created > 0
+    rent = db.scalars(select(Bill).where(Bill.kind == "rent", Bill.park_id == world.a.park_id)).first()
+    assert rent is not None and rent.status == "unpaid"
+    login(client, "TA-enterprise")
+    own = client.get("/living/bills", params={"lang": "zh"})
+    assert own.status_code == 200 and f'data-bill="{rent.id}"' in own.text and "租金" in own.text
+    assert f"/living/bills/{rent.id}/paid" not in own.text  # an enterprise reads, staff record payments
+    client.cookies.clear()
+    login(client, "TA-enterprise2")
+    assert f'data-bill="{rent.id}"' not in client.get("/living/bills").text  # another tenant's bill
+    client.cookies.clear()
+    token = login(client, "TA-operator")
+    staff = client.get("/living/bills", params={"status": "unpaid", "lang": "en"})
+    assert f'action="/living/bills/{rent.id}/paid"' in staff.text and "Mark paid" in staff.text
+    done = client.post(f"/living/bills/{rent.id}/paid", data={"csrf_token": token}, follow_redirects=False)
+    assert done.status_code == 303
+    db.expire_all()
+    assert db.get(Bill, rent.id).status == "paid"  # type: ignore[union-attr]
+    assert f'data-bill="{rent.id}"' not in client.get("/living/bills", params={"status": "unpaid"}).text
+    refused = client.post(f"/living/bills/{rent.id}/paid", data={"csrf_token": token}, follow_redirects=False)
+    assert refused.status_code == 409  # paid already: nothing changes

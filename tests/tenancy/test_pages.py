@@ -22,7 +22,7 @@ from tests.tenancy.api_auth import user_id
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id
-from tests.tenancy.api_living import lv_pass
+from tests.tenancy.api_living import lv_pass, lv_security_event
 from tests.tenancy.api_notices import nt_published
 from tests.tenancy.api_registry import KINDS
 from tests.tenancy.api_safety import sf_danger, sf_incident_id, sf_photo_id
@@ -85,6 +85,9 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     "/living/passes/{ident}/qr.svg": PageObject(lv_pass),
     # park A's building: every member of park A sees its plan (tenant names as each may read them)
     "/living/buildings/{ident}": PageObject(lambda ctx: ctx.world.a.building_id, private=False),
+    # a security event with its snapshot: park A's staff only
+    "/living/security/{ident}": PageObject(lv_security_event),
+    "/living/security/{ident}/snapshot": PageObject(lv_security_event),
 }
 
 

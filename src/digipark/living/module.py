@@ -11,7 +11,7 @@ MODULE = Module(
     title="Living services",
     models=("digipark.living.models",),
     routers=("digipark.living.api:router",),
-    pages=("digipark.living.pages:router",),
+    pages=("digipark.living.pages:router", "digipark.living.staff_pages:router"),
     menu=(MenuEntry("/living", "Living services", "living.view", order=165),),
     permissions={
         Role.PARK_ADMIN: _STAFF,

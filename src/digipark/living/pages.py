@@ -71,6 +71,7 @@ def overview(page: CurrentPage) -> HTMLResponse:
             "staff": staff,
             "may_invite": page.scope.can(visitors.INVITE),
             "may_report": page.scope.can("workorders.report"),
+            "may_see_bills": page.scope.can("living.bills.view"),
             "pass_states": PASS_STATES,
             "buildings": [
                 *page.db.scalars(
