@@ -25,7 +25,19 @@ def check_live_alarms_page(ctx: Ctx) -> None:
         assert page_denied(response), (park, response.status_code)
 
 
-STREAM_PAGES: dict[str, Exercise] = {"/telemetry/live": check_live_points_page, "/alarms/live": check_live_alarms_page}
+def check_live_parking_page(ctx: Ctx) -> None:
+    """The stream is of the caller's own park (the page's park, never a parameter): no login, no stream; another
+    park's scope is refused in tests/living/test_live.py (a granted stream never ends)."""
+    ctx.client.cookies.clear()
+    response = ctx.client.get("/living/parking/live", follow_redirects=False)
+    assert page_denied(response) or response.status_code == 401, response.status_code
+
+
+STREAM_PAGES: dict[str, Exercise] = {
+    "/telemetry/live": check_live_points_page,
+    "/alarms/live": check_live_alarms_page,
+    "/living/parking/live": check_live_parking_page,
+}
 
 
 @pytest.mark.parametrize("path", sorted(path for path in GET_PAGES if is_stream_page(path)))

@@ -1,4 +1,4 @@
-"""Living-service pages for security and bills: the security desk (events with their snapshots, alarms and work
+"""Living-service pages for security and bills, and the car-park page's live stream: the security desk (events with their snapshots, alarms and work
 orders; patrol rounds with the checkpoints still missing) for staff, and bills of units (an enterprise its own,
 staff all of the park's, and they record payments)."""
 
@@ -8,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
 from digipark.core.errors import NotFound
 from digipark.core.listing import ListQuery
-from digipark.living import bills, security, visitors
+from digipark.living import bills, live, security, visitors
 from digipark.living.models import BillKind, BillStatus, SecurityKind
 from digipark.registry.models import Building, Enterprise, Room
 from digipark.web.i18n import N_
@@ -125,3 +125,9 @@ def bill_paid(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
     bills.mark_paid(page.db, scope=page.scope, ident=ident)
     return RedirectResponse("/living/bills?saved=1", status_code=303)
+
+
+@router.get("/living/parking/live", name="living_parking_live")
+def parking_live(page: CurrentPage) -> StreamingResponse:
+    """The car-park page's occupancy as server-sent events (`event: occupancy`, the list of the park's car parks)."""
+    return live.open_stream(page.db, page.scope, _park(page))

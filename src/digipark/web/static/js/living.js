@@ -1,4 +1,5 @@
-// Car-park page: refresh the occupancy twice a second and find the nearest car park with a free space.
+// Car-park page: the occupancy live (server-sent events from /living/parking/live; polling without EventSource)
+// finds the nearest car park with a free space.
 (function () {
   "use strict";
   const table = document.getElementById("occupancy");
@@ -14,24 +15,39 @@
     target.textContent = String(value);
   }
 
+  function show(items) {
+    for (const item of items) {
+      const row = table.querySelector('tr[data-car-park="' + Number(item.car_park_id) + '"]');
+      if (!row) continue;
+      setText(row, ".occ-occupied", Number(item.occupied));
+      setText(row, ".occ-reserved", Number(item.reserved));
+      setText(row, ".occ-free", Number(item.free));
+      const bar = row.querySelector(".lv-occ-bar span");
+      if (bar && item.capacity) bar.style.width = Math.round((100 * item.occupied) / item.capacity) + "%";
+    }
+  }
+
   async function refresh() {
     try {
       const response = await fetch("/api/v1/living/occupancy", { credentials: "same-origin" });
-      if (!response.ok) return;
-      for (const item of await response.json()) {
-        const row = table.querySelector('tr[data-car-park="' + Number(item.car_park_id) + '"]');
-        if (!row) continue;
-        setText(row, ".occ-occupied", Number(item.occupied));
-        setText(row, ".occ-reserved", Number(item.reserved));
-        setText(row, ".occ-free", Number(item.free));
-        const bar = row.querySelector(".lv-occ-bar span");
-        if (bar && item.capacity) bar.style.width = Math.round((100 * item.occupied) / item.capacity) + "%";
-      }
+      if (response.ok) show(await response.json());
     } catch (error) {
       // the next refresh tries again
     }
   }
-  setInterval(refresh, 500);
+  if (window.EventSource) {
+    // pushed by the server as soon as a sensor's reading is stored (the browser reconnects by itself)
+    const source = new EventSource("/living/parking/live");
+    source.addEventListener("occupancy", function (event) {
+      try {
+        show(JSON.parse(event.data));
+      } catch (error) {
+        // a broken message: the next one replaces it
+      }
+    });
+  } else {
+    setInterval(refresh, 2000);
+  }
 
   const button = document.getElementById("find-nearest");
   const out = document.getElementById("guidance");
