@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.alarms import rules as rule_logic
-from digipark.alarms.events import AlarmRaised
+from digipark.alarms.events import AlarmRaised, RulesChanged
 from digipark.alarms.models import Alarm, AlarmRule, AlarmState
 from digipark.alarms.service import EXTERNAL_KIND, add_event, emit
 from digipark.core.db import utcnow
 from digipark.core.errors import field_error
+from digipark.core.events import queue_event
 from digipark.registry.models import Building
 
 EXTERNAL = EXTERNAL_KIND
@@ -113,4 +114,6 @@ def raise_external(
     session.flush()
     add_event(session, alarm, "raised", EXTERNAL, comment=detail[:2000] if detail else None, at=when)
     emit(session, alarm, "raised", AlarmRaised)
+    # the rules engine looks for alarms to escalate only once it knows one may exist (it checks when rules change)
+    queue_event(session, RulesChanged(park_id=park_id, rule_ids=(rule.id,)))
     return alarm

@@ -242,8 +242,8 @@ def build_living_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
 
 
 def _security(session: Session, park_id: int, nodes: list[RoadNode], morning: dt.datetime) -> None:
-    """A night patrol along the first buildings and two camera events of the morning (each opens a security work
-    order through the work-order mechanism)."""
+    """A night patrol along the first buildings and two camera events of the morning (each raises an alarm and
+    opens a security work order through the work-order mechanism)."""
     scope = system_scope(park_id)
     checkpoints = [
         Checkpoint(code=f"C{n}", name=(node.name or node.code)[:200]) for n, node in enumerate(nodes[1:7], start=1)

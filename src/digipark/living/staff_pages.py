@@ -1,6 +1,6 @@
-"""Living-service pages for security and bills, and the car-park page's live stream: the security desk (events with their snapshots, alarms and work
-orders; patrol rounds with the checkpoints still missing) for staff, and bills of units (an enterprise its own,
-staff all of the park's, and they record payments)."""
+"""Living-service pages for security and bills, and the car-park page's live stream: the security desk (events
+with their snapshots and work orders; patrol rounds with the checkpoints still missing) for staff, and bills of
+units (an enterprise its own, staff all of the park's, and they record payments)."""
 
 from __future__ import annotations
 
