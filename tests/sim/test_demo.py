@@ -281,6 +281,8 @@ def test_demo_parts_are_the_records_builders_in_the_write_order() -> None:
         ("safety", "digipark.safety.demo:build_safety_demo", None, True),
         ("alarms", "digipark.alarms.demo:build_alarms_demo", None, True),
         ("notices", "digipark.notices.demo:build_notices_demo", None, True),
+        ("workorders", "digipark.workorders.demo:build_workorders_demo", None, True),
+        ("living", "digipark.living.demo:build_living_demo", None, True),
     ]
     assert {p.build for p in parts} == declared
     for part in parts:
