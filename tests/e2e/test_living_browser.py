@@ -131,3 +131,39 @@ def test_the_delivery_map_shows_routes(server: str) -> None:  # noqa: F811
         finally:
             browser.close()
     assert not errors, errors
+
+
+def test_the_car_park_page_is_live_by_server_sent_events(server: str) -> None:  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    requests: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = _log_in(browser, server, "resident", "/living/parking", "停车", errors, PHONE)
+            page.on("request", lambda request: requests.append(request.url))
+            rows = page.locator("#occupancy tbody tr[data-car-park]")
+            assert rows.count() >= 1  # the demo's car parks
+            # the stream's first message fills the table; no polling of the occupancy API
+            first = page.evaluate(
+                """async () => {
+                  const response = await fetch('/living/parking/live');
+                  const reader = response.body.getReader();
+                  let text = '';
+                  while (!text.includes('event: occupancy')) {
+                    const part = await reader.read();
+                    if (part.done) break;
+                    text += new TextDecoder().decode(part.value);
+                  }
+                  reader.cancel();
+                  return [response.headers.get('content-type'), text];
+                }"""
+            )
+            assert first[0].startswith("text/event-stream") and "event: occupancy" in first[1]
+            page.wait_for_timeout(2500)
+            assert not [u for u in requests if "/api/v1/living/occupancy" in u], requests
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+        finally:
+            browser.close()
+    assert not errors, errors
