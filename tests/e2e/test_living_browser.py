@@ -163,7 +163,8 @@ def test_the_car_park_page_is_live_by_server_sent_events(server: str) -> None:  
             assert first[0].startswith("text/event-stream") and "event: occupancy" in first[1]
             page.wait_for_timeout(2500)
             assert not [u for u in requests if "/api/v1/living/occupancy" in u], requests
-            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"] + 1
+            wrap = "document.getElementById('occupancy').closest('.table-wrap').clientWidth"
+            assert page.evaluate(wrap) <= PHONE["width"]  # the table scrolls inside its frame on a phone
         finally:
             browser.close()
     assert not errors, errors
