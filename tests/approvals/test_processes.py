@@ -113,9 +113,7 @@ def test_an_upgrade_leaves_running_instances_on_their_version(db: Session, world
     v1 = definitions.newest(db, scope=admin, key="certificate_request")
     assert v1 is not None
     # version 2 adds an office sign-off after the review
-    bpmn = v1.bpmn_xml.replace(
-        'targetRef="approved" name="通过"', 'targetRef="office_sign" name="通过"'
-    ).replace(
+    bpmn = v1.bpmn_xml.replace('targetRef="approved" name="通过"', 'targetRef="office_sign" name="通过"').replace(
         '<bpmn:endEvent id="approved"',
         '<bpmn:userTask id="office_sign" name="主任签发"><bpmn:outgoing>flow_office_sign_approved</bpmn:outgoing>'
         "</bpmn:userTask>"

@@ -100,7 +100,7 @@ def newest(
     session: Session, *, scope: Scope, key: str, park_id: int | None = None, required: bool = True
 ) -> ApprovalDefinition | None:
     park = scope.acting_park(park_id)
-    row = session.scalar(
+    row: ApprovalDefinition | None = session.scalar(
         scope.readable(ApprovalDefinition)
         .where(ApprovalDefinition.park_id == park, ApprovalDefinition.key == key, ApprovalDefinition.active.is_(True))
         .order_by(ApprovalDefinition.version.desc())

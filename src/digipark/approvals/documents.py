@@ -70,8 +70,10 @@ def list_documents(session: Session, *, scope: Scope, instance: ApprovalInstance
 
 
 def get_document(session: Session, *, scope: Scope, instance: ApprovalInstance, ident: int) -> ApprovalDocument:
-    row = session.scalar(
-        scope.readable(ApprovalDocument).where(ApprovalDocument.id == ident, ApprovalDocument.instance_id == instance.id)
+    row: ApprovalDocument | None = session.scalar(
+        scope.readable(ApprovalDocument).where(
+            ApprovalDocument.id == ident, ApprovalDocument.instance_id == instance.id
+        )
     )
     if row is None:
         raise NotFound(f"approval_document {ident} not found")
@@ -79,7 +81,7 @@ def get_document(session: Session, *, scope: Scope, instance: ApprovalInstance, 
 
 
 def decision_document(session: Session, *, scope: Scope, instance: ApprovalInstance) -> ApprovalDocument:
-    row = session.scalar(
+    row: ApprovalDocument | None = session.scalar(
         scope.readable(ApprovalDocument).where(
             ApprovalDocument.instance_id == instance.id, ApprovalDocument.kind == "decision"
         )

@@ -86,11 +86,12 @@ def start(definition: ParsedDefinition, data: dict[str, Any]) -> BpmnWorkflow:
 
 
 def load(serialised: str) -> BpmnWorkflow:
-    return SERIALIZER.deserialize_json(serialised)  # type: ignore[no-any-return]
+    workflow: BpmnWorkflow = SERIALIZER.deserialize_json(serialised)
+    return workflow
 
 
 def dump(workflow: BpmnWorkflow) -> str:
-    return SERIALIZER.serialize_json(workflow)  # type: ignore[no-any-return]
+    return str(SERIALIZER.serialize_json(workflow))
 
 
 def waiting(workflow: BpmnWorkflow) -> list[UserTask]:

@@ -108,9 +108,7 @@ def render(process: Process) -> str:
                 out.append(f"        <spiffworkflow:calledDecisionId>{node.decision}</spiffworkflow:calledDecisionId>")
             if node.properties:
                 out.append("        <spiffworkflow:properties>")
-                out.extend(
-                    f'          <spiffworkflow:property name="{k}" value="{v}" />' for k, v in node.properties
-                )
+                out.extend(f'          <spiffworkflow:property name="{k}" value="{v}" />' for k, v in node.properties)
                 out.append("        </spiffworkflow:properties>")
             out.append("      </bpmn:extensionElements>")
         out.extend(f"      <bpmn:incoming>{flow_ids[f]}</bpmn:incoming>" for f in process.flows if f.target == node.id)
@@ -154,7 +152,9 @@ def render(process: Process) -> str:
             low = max(sy + sh, ty + th) + 15
             points = [(sx + sw // 2, sy + sh), (sx + sw // 2, low), (tx + tw // 2, low), (tx + tw // 2, ty + th)]
         waypoints = "".join(f'<di:waypoint x="{px}" y="{py}" />' for px, py in points)
-        out.append(f'      <bpmndi:BPMNEdge id="{flow_ids[f]}_di" bpmnElement="{flow_ids[f]}">{waypoints}</bpmndi:BPMNEdge>')
+        out.append(
+            f'      <bpmndi:BPMNEdge id="{flow_ids[f]}_di" bpmnElement="{flow_ids[f]}">{waypoints}</bpmndi:BPMNEdge>'
+        )
     out.append("    </bpmndi:BPMNPlane>")
     out.append("  </bpmndi:BPMNDiagram>")
     out.append("</bpmn:definitions>")
@@ -183,7 +183,10 @@ def _single_review_chain(
             Flow(gateway, fix, decided(task, "return"), "退回补正"),
             Flow(fix, task),
         ]
-    nodes += [Node("approved", "endEvent", "办结", steps[-1][2]), Node("rejected", "endEvent", "不予办理", steps[-1][2])]
+    nodes += [
+        Node("approved", "endEvent", "办结", steps[-1][2]),
+        Node("rejected", "endEvent", "不予办理", steps[-1][2]),
+    ]
     return Process(process_id, name, lanes, tuple(nodes), tuple(flows))
 
 
@@ -212,8 +215,11 @@ CERTIFICATE_REQUEST = _single_review_chain(
 def _construction_precheck() -> Process:
     """Fire, environment and safety review in parallel; any rejection ends it, any return sends it back for one
     correction and all three review again; then the park office signs off."""
-    departments = (("fire_review", "消防审查", "fire"), ("environment_review", "环保审查", "environment"))
-    departments += (("safety_review", "安全审查", "safety"),)
+    departments = (
+        ("fire_review", "消防审查", "fire"),
+        ("environment_review", "环保审查", "environment"),
+        ("safety_review", "安全审查", "safety"),
+    )
     nodes = [
         Node("start", "startEvent", "提交申请", "applicant"),
         Node("fork", "parallelGateway", "分送各部门", "park_office"),
@@ -246,7 +252,13 @@ def _construction_precheck() -> Process:
         Flow("office_gateway", "office_correction", decided("office_approval", "return"), "退回补正"),
         Flow("office_correction", "office_approval"),
     ]
-    lanes = (APPLICANT, ("fire", "消防"), ("environment", "生态环境"), ("safety", "应急管理"), ("park_office", "管委会办公室"))
+    lanes = (
+        APPLICANT,
+        ("fire", "消防"),
+        ("environment", "生态环境"),
+        ("safety", "应急管理"),
+        ("park_office", "管委会办公室"),
+    )
     return Process("construction_precheck", "施工图联合预审（消防、环保、安全）", lanes, tuple(nodes), tuple(flows))
 
 
@@ -256,14 +268,20 @@ def _policy_subsidy() -> Process:
     chain = _single_review_chain(
         "policy_subsidy",
         "惠企政策申报与兑现",
-        (("economy_review", "经发部门审核", "economic_development", 5), ("finance_review", "财政部门复核兑现", "finance", 5)),
+        (
+            ("economy_review", "经发部门审核", "economic_development", 5),
+            ("finance_review", "财政部门复核兑现", "finance", 5),
+        ),
         (APPLICANT, ("economic_development", "经济发展局"), ("finance", "财政局")),
     )
     nodes = list(chain.nodes)
-    nodes.insert(1, Node("eligibility", "businessRuleTask", "政策资格判定", "economic_development", decision="subsidy_eligibility"))
+    nodes.insert(
+        1,
+        Node("eligibility", "businessRuleTask", "政策资格判定", "economic_development", decision="subsidy_eligibility"),
+    )
     nodes.insert(2, Node("eligibility_gateway", "exclusiveGateway", "是否符合条件", "economic_development"))
     nodes.append(Node("ineligible", "endEvent", "不符合申报条件", "economic_development"))
-    flows = [f for f in chain.flows if not (f.source == "start")]
+    flows = [f for f in chain.flows if f.source != "start"]
     flows = [
         Flow("start", "eligibility"),
         Flow("eligibility", "eligibility_gateway"),

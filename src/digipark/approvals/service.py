@@ -141,7 +141,9 @@ def list_instances(
         stmt = stmt.where(ApprovalInstance.state == state)
     if key:
         stmt = stmt.where(ApprovalInstance.process_key == key)
-    return list(session.scalars(stmt.order_by(ApprovalInstance.submitted_at.desc(), ApprovalInstance.id.desc()).limit(limit)))
+    return list(
+        session.scalars(stmt.order_by(ApprovalInstance.submitted_at.desc(), ApprovalInstance.id.desc()).limit(limit))
+    )
 
 
 def steps(session: Session, *, scope: Scope, instance: ApprovalInstance) -> builtins.list[ApprovalTask]:
@@ -166,9 +168,8 @@ def list_tasks(
 
 def get_task(session: Session, *, scope: Scope, ident: int) -> ApprovalTask:
     scope.require(VIEW)
-    row = session.scalar(
-        scope.readable(ApprovalTask).where(ApprovalTask.id == ident, task_condition(session, scope))
-    )
+    stmt = scope.readable(ApprovalTask).where(ApprovalTask.id == ident, task_condition(session, scope))
+    row: ApprovalTask | None = session.scalar(stmt)
     if row is None:
         raise NotFound(f"approval_task {ident} not found")
     return row

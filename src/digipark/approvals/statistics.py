@@ -44,13 +44,17 @@ def _hours(start: dt.datetime, end: dt.datetime) -> float:
     return (end - start).total_seconds() / 3600
 
 
-def summary(session: Session, *, scope: Scope, since: dt.datetime | None = None) -> dict[str, Any]:
+def summary(
+    session: Session, *, scope: Scope, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> dict[str, Any]:
     """The park's approval figures (staff with `approvals.statistics`)."""
     scope.require(STATISTICS)
     park = scope.acting_park()
     stmt = scope.readable(ApprovalInstance).where(ApprovalInstance.park_id == park)
     if since is not None:
         stmt = stmt.where(ApprovalInstance.submitted_at >= since)
+    if until is not None:
+        stmt = stmt.where(ApprovalInstance.submitted_at < until)
     instances = session.scalars(stmt).all()
     ids = [i.id for i in instances]
     tasks = (
@@ -85,9 +89,13 @@ def summary(session: Session, *, scope: Scope, since: dt.datetime | None = None)
             granted[i.process_key] += i.amount_wan_yuan
             if i.enterprise_id is not None:
                 by_enterprise[i.enterprise_id] += i.amount_wan_yuan
-    names = dict(
-        session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(list(by_enterprise)))).all()
-    ) if by_enterprise else {}
+    names = (
+        dict(
+            session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(list(by_enterprise)))).all()
+        )
+        if by_enterprise
+        else {}
+    )
     return {
         "park_id": park,
         "volumes": {k: dict(v) | {"total": sum(v.values())} for k, v in sorted(volumes.items())},
