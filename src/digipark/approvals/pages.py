@@ -17,6 +17,7 @@ from digipark.approvals import definitions, documents, forms, service, statistic
 from digipark.approvals.models import ApprovalInstance
 from digipark.auth.models import Role
 from digipark.core.errors import DomainError, NotFound, PermissionDenied
+from digipark.core.spreadsheet import FileTooLarge, UnsupportedFile
 from digipark.web import vendor
 from digipark.web.i18n import N_
 from digipark.web.shell import CurrentPage, FormFields, Page
@@ -59,6 +60,8 @@ def _viewer(page: Page) -> None:
 def _errors(exc: DomainError) -> dict[str, str]:
     if isinstance(exc, PermissionDenied | NotFound):
         raise exc
+    if isinstance(exc, UnsupportedFile | FileTooLarge):
+        return {"documents": exc.detail}
     if exc.errors:
         return {str(e.get("field") or ""): str(e.get("reason")) for e in exc.errors}
     return {"": exc.detail}
@@ -170,7 +173,7 @@ def apply(key: Key, page: CurrentPage, uploaded: Uploaded) -> Response:
                     content=content,
                 )
     except DomainError as exc:
-        return _form_page(page, key, fields, _errors(exc) or {"documents": exc.detail}, status_code=exc.status)
+        return _form_page(page, key, fields, _errors(exc), status_code=exc.status)
     return RedirectResponse(f"/approvals/applications/{instance.id}?submitted=1", status_code=303)
 
 
