@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.tenancy.api_alarms import ALARMS, ALARMS_RESOURCES
+from tests.tenancy.api_approvals import APPROVALS
 from tests.tenancy.api_audit import AUDIT
 from tests.tenancy.api_auth import AUTH
 from tests.tenancy.api_economy import ECONOMY, ECONOMY_RESOURCES
@@ -35,6 +36,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "evaluation": EVALUATION,
     "transformation": TRANSFORMATION,
     "notices": NOTICES,
+    "approvals": APPROVALS,
 }
 
 

@@ -20,6 +20,7 @@ from digipark.core.uploads import JPEG, PDF, PNG, ZIP_OFFICE, UploadRule, check_
 
 PDF_FONT = "STSong-Light"  # reportlab's built-in CID font, as the other reports of the platform
 APPLY = "approvals.apply"
+VIEW = "approvals.view"
 UPLOADS = UploadRule(
     types={
         "application/pdf": PDF,
@@ -69,15 +70,9 @@ def list_documents(session: Session, *, scope: Scope, instance: ApprovalInstance
     return list(session.scalars(stmt.order_by(ApprovalDocument.id)))
 
 
-def get_document(session: Session, *, scope: Scope, instance: ApprovalInstance, ident: int) -> ApprovalDocument:
-    row: ApprovalDocument | None = session.scalar(
-        scope.readable(ApprovalDocument).where(
-            ApprovalDocument.id == ident, ApprovalDocument.instance_id == instance.id
-        )
-    )
-    if row is None:
-        raise NotFound(f"approval_document {ident} not found")
-    return row
+def get(session: Session, *, scope: Scope, ident: int) -> ApprovalDocument:
+    scope.require(VIEW)
+    return scope.get_or_404(session, ApprovalDocument, ident)
 
 
 def decision_document(session: Session, *, scope: Scope, instance: ApprovalInstance) -> ApprovalDocument:

@@ -112,10 +112,12 @@ def _form_page(
 ) -> HTMLResponse:
     definition = definitions.newest(page.db, scope=page.scope, key=key)
     assert definition is not None
-    enterprise = page.scope.enterprise_id
-    if enterprise is None:
-        raise PermissionDenied("applications are made by an enterprise's users")
-    platform = service.prefilled(page.db, scope=page.scope, definition=definition, enterprise_id=enterprise)
+    enterprise = page.scope.enterprise_id  # staff see the form as a preview, without an enterprise's data
+    platform = (
+        service.prefilled(page.db, scope=page.scope, definition=definition, enterprise_id=enterprise)
+        if enterprise is not None
+        else {}
+    )
     return page.render(
         "approvals/apply.html",
         {
@@ -125,6 +127,7 @@ def _form_page(
             "platform": platform,
             "values": values,
             "errors": errors or {},
+            "preview": enterprise is None,
         },
         status_code=status_code,
     )
@@ -133,7 +136,6 @@ def _form_page(
 @router.get("/approvals/apply/{key}", response_class=HTMLResponse, name="approvals_apply")
 def apply_page(key: Key, page: CurrentPage) -> HTMLResponse:
     _viewer(page)
-    page.scope.require(service.APPLY)
     return _form_page(page, key, {})
 
 
@@ -220,11 +222,10 @@ def decision_pdf(ident: Ident, page: CurrentPage) -> Response:
     return Response(document.content, media_type="application/pdf", headers=headers)
 
 
-@router.get("/approvals/applications/{ident}/documents/{document}", name="approvals_document")
-def document_download(ident: Ident, document: Ident, page: CurrentPage) -> Response:
+@router.get("/approvals/documents/{ident}", name="approvals_document")
+def document_download(ident: Ident, page: CurrentPage) -> Response:
     _viewer(page)
-    instance = service.get_instance(page.db, scope=page.scope, ident=ident)
-    row = documents.get_document(page.db, scope=page.scope, instance=instance, ident=document)
+    row = documents.get(page.db, scope=page.scope, ident=ident)
     headers = {"Content-Disposition": f'attachment; filename="document-{row.id}"'}
     return Response(row.content, media_type=row.content_type, headers=headers)
 
