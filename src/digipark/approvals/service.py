@@ -44,12 +44,12 @@ def departments_of(session: Session, scope: Scope) -> set[str]:
     return set(session.scalars(select(DepartmentMember.department).where(DepartmentMember.user_id == scope.user_id)))
 
 
-def task_condition(session: Session, scope: Scope) -> ColumnElement[bool]:
+def task_condition(session: Session, scope: Scope, departments: set[str] | None = None) -> ColumnElement[bool]:
     """On top of tenancy: managers read every task of their park, an enterprise its own applications' tasks, a
-    handler only its departments' tasks."""
+    handler only its departments' tasks (`departments`: the caller's, when known)."""
     if scope.can(MANAGE) or scope.role == Role.ENTERPRISE:
         return true()
-    mine = departments_of(session, scope)
+    mine = departments_of(session, scope) if departments is None else departments
     return ApprovalTask.department.in_(sorted(mine)) if mine else false()
 
 
@@ -166,9 +166,10 @@ def list_tasks(
     return list(session.scalars(stmt.order_by(ApprovalTask.due_at, ApprovalTask.id).limit(limit)))
 
 
-def get_task(session: Session, *, scope: Scope, ident: int) -> ApprovalTask:
+def get_task(session: Session, *, scope: Scope, ident: int, departments: set[str] | None = None) -> ApprovalTask:
     scope.require(VIEW)
-    stmt = scope.readable(ApprovalTask).where(ApprovalTask.id == ident, task_condition(session, scope))
+    condition = task_condition(session, scope, departments)
+    stmt = scope.readable(ApprovalTask).where(ApprovalTask.id == ident, condition)
     row: ApprovalTask | None = session.scalar(stmt)
     if row is None:
         raise NotFound(f"approval_task {ident} not found")
@@ -178,11 +179,12 @@ def get_task(session: Session, *, scope: Scope, ident: int) -> ApprovalTask:
 # -- handling -----------------------------------------------------------------------------------------------------
 def _handleable(session: Session, scope: Scope, ident: int) -> ApprovalTask:
     """A review task the caller may handle: one of its departments' (or any, for a manager who may write)."""
-    task = get_task(session, scope=scope, ident=ident)
+    mine = departments_of(session, scope)
+    task = get_task(session, scope=scope, ident=ident, departments=mine)
     if task.department == engine.APPLICANT_LANE:
         raise PermissionDenied("the applicant corrects its own application")
     manager = scope.can(MANAGE) and task.park_id in scope.write_parks
-    if not manager and task.department not in departments_of(session, scope):
+    if not manager and task.department not in mine:
         raise PermissionDenied("the task belongs to another department")
     if task.state not in (TaskState.OPEN.value, TaskState.CLAIMED.value):
         raise Conflict(f"task {ident} is already done")
@@ -270,18 +272,19 @@ def _complete(
 
 def _sync(session: Session, instance: ApprovalInstance, workflow: Any, *, now: dt.datetime | None = None) -> None:
     """Task rows for the user tasks now waiting; tasks no longer waiting are cancelled; a finished workflow ends
-    the instance with the end event it reached."""
+    the instance with the end event it reached. One flush at the end (each flush appends to the audit chain)."""
     now = now or utcnow()
     waiting = {t.spiff_id: t for t in engine.waiting(workflow)}
-    rows = session.scalars(
-        select(ApprovalTask).where(
-            ApprovalTask.instance_id == instance.id,
-            ApprovalTask.state.in_([TaskState.OPEN.value, TaskState.CLAIMED.value]),
-        )
-    ).all()
+    with session.no_autoflush:
+        rows = session.scalars(
+            select(ApprovalTask).where(
+                ApprovalTask.instance_id == instance.id,
+                ApprovalTask.state.in_([TaskState.OPEN.value, TaskState.CLAIMED.value]),
+            )
+        ).all()
     known = {r.spiff_task_id for r in rows}
-    for row in rows:
-        if row.spiff_task_id not in waiting:
+    for row in rows:  # rows read before this transaction's changes were flushed: the task just done is among them
+        if row.state in (TaskState.OPEN.value, TaskState.CLAIMED.value) and row.spiff_task_id not in waiting:
             row.state = TaskState.CANCELLED.value
             row.completed_at = now
     calendar = china()
@@ -302,13 +305,11 @@ def _sync(session: Session, instance: ApprovalInstance, workflow: Any, *, now: d
                 due_at=calendar.deadline(now, user_task.deadline_working_days),
             )
         )
-    end = engine.ended_at(workflow)
     if workflow.is_completed():
-        instance.state = ENDS.get(end or "", InstanceState.APPROVED).value
+        instance.state = ENDS.get(engine.ended_at(workflow) or "", InstanceState.APPROVED).value
         instance.completed_at = now
         if instance.state == InstanceState.APPROVED.value:
             instance.amount_wan_yuan = granted_amount(engine.data(workflow))
-        session.flush()
         documents.issue_decision(session, instance)
     session.flush()
 
