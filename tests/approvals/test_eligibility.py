@@ -56,16 +56,16 @@ def subsidy(db: Session, account: str) -> ApprovalInstance:
     return apply(db, "policy_subsidy", account=account)
 
 
-def test_an_above_scale_manufacturer_with_level_two_and_enough_tax_is_eligible(db: Session, world: World) -> None:
+def test_an_above_scale_manufacturer_below_level_two_with_enough_tax_is_eligible(db: Session, world: World) -> None:
     install(db)
-    platform_data(db, world.a.enterprise_ids[0], level=2, tax_per_month=5)  # 60 万元 a year, 规上
+    platform_data(db, world.a.enterprise_ids[0], level=1, tax_per_month=5)  # 60 万元 a year, 规上
     instance = subsidy(db, "enterprise")
     assert instance.platform_data == {
         "enterprise_name": "TA企业0",
         "uscc": instance.platform_data["uscc"],
         "industry_section": "C",
         "above_scale": True,
-        "digital_level": 2,
+        "digital_level": 1,
         "tax_paid_wan_yuan": 60.0,
     }
     assert [t.department for t in open_tasks(db, instance)] == ["economic_development"]
@@ -76,20 +76,21 @@ def test_an_above_scale_manufacturer_with_level_two_and_enough_tax_is_eligible(d
 
 
 @pytest.mark.parametrize(
-    ("level", "tax_per_month", "eligible"),
-    [(2, 1.0, True), (1, 5.0, False), (3, 0.5, False)],  # 规下: level ≥ 2 and ≥ 10 万元 a year
+    ("level", "tax_per_month", "cap"),
+    # 规下: renovation (below level 2) from 10 万元 tax a year, capped at 30; level 3 and above a reward of 50
+    [(1, 1.0, 30), (0, 0.9, 30), (1, 0.5, None), (2, 5.0, None), (3, 0.1, 50)],
 )
-def test_a_smaller_manufacturer_needs_level_two_and_ten_thousand_yuan_tax(
-    db: Session, world: World, level: int, tax_per_month: float, eligible: bool
+def test_a_smaller_manufacturer_by_level_and_tax(
+    db: Session, world: World, level: int, tax_per_month: float, cap: int | None
 ) -> None:
     install(db)
     platform_data(db, world.a.enterprise_ids[1], level=level, tax_per_month=tax_per_month)
     instance = subsidy(db, "enterprise2")
-    if eligible:
+    if cap is not None:
         assert instance.state == InstanceState.RUNNING.value
         reviewer = join(db, "reviewer", "economic_development", "finance")
         decide_all(db, reviewer, instance)
-        assert instance.amount_wan_yuan == 30  # requested 60, capped at 30 for 规下
+        assert instance.amount_wan_yuan == cap  # requested 60, capped
     else:
         assert instance.state == InstanceState.INELIGIBLE.value and not open_tasks(db, instance)
         assert instance.decision_sha256 is not None

@@ -1,5 +1,5 @@
 """The demo park's one-stop services (declared in approvals.module): the five standard processes installed, the
-park's reviewer in every department and its operator in the park office, and a handful of applications of the first
+park's reviewer in every department and its operator in the park office and finance, and a handful of applications of the first
 enterprises in various states — waiting for review, returned for correction, approved, rejected, a subsidy granted
 and one found ineligible — spread over the weeks before the demo's day."""
 
@@ -76,7 +76,7 @@ def build_approvals_demo(session: Session, *, park_id: int, as_of: dt.date, seed
         select(User.id, User.role).where(User.park_id == park_id, User.role.in_([Role.REVIEWER, Role.OPERATOR]))
     ).all()
     for user_id, role in staff:
-        for department in DEPARTMENTS if role == Role.REVIEWER else ("park_office",):
+        for department in DEPARTMENTS if role == Role.REVIEWER else ("park_office", "finance"):
             service.assign(session, scope=admin, user_id=user_id, department=department)
     enterprises = list(
         session.scalars(select(Enterprise.id).where(Enterprise.park_id == park_id).order_by(Enterprise.id).limit(4))
