@@ -147,3 +147,15 @@ def test_statistics_and_the_provider(db: Session, world: World) -> None:
     assert figures["on_time_rate"] == 1.0
     with pytest.raises(PermissionDenied):
         statistics.summary(db, scope=scope_of(db, "TA", "enterprise"))
+
+
+def test_the_enterprise_archive_shows_its_applications(db: Session, world: World) -> None:
+    from digipark.economy.provides import enterprise_archive
+
+    install(db)
+    mine = apply(db, "certificate_request")
+    apply(db, "certificate_request", account="enterprise2")
+    archive = enterprise_archive(db, scope=scope_of(db, "TA", "enterprise"), enterprise_id=world.a.enterprise_ids[0])
+    (section,) = [s for s in archive.sections if s.key == "approvals"]
+    assert section.available and section.data is not None
+    assert [a["id"] for a in section.data["applications"]] == [mine.id]
