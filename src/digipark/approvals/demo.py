@@ -1,7 +1,7 @@
 """The demo park's one-stop services (declared in approvals.module): the five standard processes installed, the
-park's reviewer in every department and its operator in the park office and finance, and a handful of applications of the first
-enterprises in various states — waiting for review, returned for correction, approved, rejected, a subsidy granted
-and one found ineligible — spread over the weeks before the demo's day."""
+park's reviewer in every department and its operator in the park office and finance, and a handful of applications
+of the first enterprises in various states — waiting for review, returned for correction, approved, rejected,
+subsidies decided by the eligibility table — spread over the weeks before the demo's day."""
 
 from __future__ import annotations
 

@@ -28,10 +28,16 @@ class Field:
 def check_schema(schema: dict[str, Any]) -> None:
     try:
         Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise field_error("form_schema", f"not a JSON Schema: {exc.message}") from exc
-    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+    except (jsonschema.SchemaError, TypeError, ValueError) as exc:
+        raise field_error("form_schema", f"not a JSON Schema: {getattr(exc, 'message', exc)}") from exc
+    properties = schema.get("properties")
+    if schema.get("type") != "object" or not isinstance(properties, dict) or not properties:
         raise field_error("form_schema", "a form is an object schema with properties")
+    for name, prop in properties.items():
+        if not isinstance(prop, dict) or prop.get("type", "string") not in ("string", "number", "integer", "boolean"):
+            raise field_error("form_schema", f"property {name!r}: a string, number, integer or boolean field")
+        if "x-platform" in prop and not isinstance(prop["x-platform"], str):
+            raise field_error("form_schema", f"property {name!r}: x-platform names a platform fact")
 
 
 def fields(schema: dict[str, Any], lang: str = "zh") -> list[Field]:
