@@ -14,29 +14,46 @@ from digipark.economy import provides as economy
 from digipark.registry.models import Enterprise
 from digipark.transformation import provides as transformation
 
+SOURCES = ("enterprise", "transformation", "economy")
 
-def enterprise_facts(session: Session, *, scope: Scope, enterprise_id: int) -> dict[str, Any]:
-    """Every fact a form or a decision table may name (`source.field`), for an enterprise the caller reads."""
+
+def enterprise_facts(
+    session: Session, *, scope: Scope, enterprise_id: int, sources: frozenset[str] = frozenset(SOURCES)
+) -> dict[str, Any]:
+    """The facts a form or a decision table may name (`source.field`) for an enterprise the caller reads, from
+    the `sources` asked for (the registry's are always there)."""
     enterprise = scope.get_or_404(session, Enterprise, enterprise_id)
     try:
         section = industry(enterprise.industry_code).section
     except CodeError:
         section = None
-    summary = economy.enterprise_summary(session, scope=scope, enterprise_id=enterprise.id)
-    tax = None
-    if summary is not None:
-        paid = [m["tax_paid_wan_yuan"] for m in summary.months if m.get("tax_paid_wan_yuan") is not None]
-        tax = round(float(sum(paid)), 2) if paid else None
-    maturity = transformation.archive_section(session, scope, enterprise)
-    return {
+    found: dict[str, Any] = {
         "enterprise.name": enterprise.name,
         "enterprise.uscc": enterprise.uscc,
         "enterprise.industry_code": enterprise.industry_code,
         "enterprise.industry_section": section,
         "enterprise.above_scale": bool(enterprise.above_scale),
-        "transformation.digital_level": maturity.get("assessment_level") or 0,
-        "economy.tax_paid_wan_yuan": tax or 0.0,
     }
+    if "transformation" in sources:
+        maturity = transformation.archive_section(session, scope, enterprise)
+        found["transformation.digital_level"] = maturity.get("assessment_level") or 0
+    if "economy" in sources:
+        summary = economy.enterprise_summary(session, scope=scope, enterprise_id=enterprise.id)
+        paid = (
+            [m["tax_paid_wan_yuan"] for m in summary.months if m.get("tax_paid_wan_yuan") is not None]
+            if summary
+            else []
+        )
+        found["economy.tax_paid_wan_yuan"] = round(float(sum(paid)), 2) if paid else 0.0
+    return found
+
+
+def sources_of(schema: dict[str, Any], decides: bool) -> frozenset[str]:
+    """Which sources a definition reads: those its form names, and every one when a decision table decides."""
+    if decides:
+        return frozenset(SOURCES)
+    named = (prop.get("x-platform", "") for prop in schema["properties"].values())
+    return frozenset(name.split(".", 1)[0] for name in named if name)
 
 
 def prefill(schema: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:

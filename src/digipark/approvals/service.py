@@ -77,7 +77,8 @@ def assign(session: Session, *, scope: Scope, user_id: int, department: str) -> 
 
 # -- applying -----------------------------------------------------------------------------------------------------
 def prefilled(session: Session, *, scope: Scope, definition: ApprovalDefinition, enterprise_id: int) -> dict[str, Any]:
-    known = facts.enterprise_facts(session, scope=scope, enterprise_id=enterprise_id)
+    sources = facts.sources_of(definition.form_schema, bool(definition.dmn_xml))
+    known = facts.enterprise_facts(session, scope=scope, enterprise_id=enterprise_id, sources=sources)
     return facts.prefill(definition.form_schema, known)
 
 
@@ -100,7 +101,8 @@ def apply(
     scope.authorize_write(APPLY, park_id=park, enterprise_id=enterprise)
     definition = definitions.newest(session, scope=scope, key=key, park_id=park)
     assert definition is not None
-    known = facts.enterprise_facts(session, scope=scope, enterprise_id=enterprise)
+    sources = facts.sources_of(definition.form_schema, bool(definition.dmn_xml))
+    known = facts.enterprise_facts(session, scope=scope, enterprise_id=enterprise, sources=sources)
     platform = facts.prefill(definition.form_schema, known)
     entered = forms.validate(definition.form_schema, form, platform)
     process = definitions.parsed(definition)
