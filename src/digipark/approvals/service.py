@@ -38,10 +38,14 @@ REASON_MAX = 2000
 
 # -- who handles what ---------------------------------------------------------------------------------------------
 def departments_of(session: Session, scope: Scope) -> set[str]:
-    """The departments whose tasks the caller handles (park admins: every department of their park)."""
-    if scope.user_id is None or not scope.can(HANDLE):
+    """The departments of its own park whose tasks the caller handles (its memberships; managers handle every
+    department's tasks without being members, see `task_condition`)."""
+    if scope.user_id is None or scope.park_id is None or not scope.can(HANDLE):
         return set()
-    return set(session.scalars(select(DepartmentMember.department).where(DepartmentMember.user_id == scope.user_id)))
+    stmt = select(DepartmentMember.department).where(
+        DepartmentMember.user_id == scope.user_id, DepartmentMember.park_id == scope.park_id
+    )
+    return set(session.scalars(stmt))
 
 
 def task_condition(session: Session, scope: Scope, departments: set[str] | None = None) -> ColumnElement[bool]:
@@ -50,7 +54,9 @@ def task_condition(session: Session, scope: Scope, departments: set[str] | None 
     if scope.can(MANAGE) or scope.role == Role.ENTERPRISE:
         return true()
     mine = departments_of(session, scope) if departments is None else departments
-    return ApprovalTask.department.in_(sorted(mine)) if mine else false()
+    if not mine or scope.park_id is None:
+        return false()
+    return (ApprovalTask.park_id == scope.park_id) & ApprovalTask.department.in_(sorted(mine))
 
 
 def assign(session: Session, *, scope: Scope, user_id: int, department: str) -> DepartmentMember:
