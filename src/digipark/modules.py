@@ -4,6 +4,7 @@ permissions; the app, the CLI, `digipark.models` and the tests import it."""
 
 from digipark.accounts.module import MODULE as ACCOUNTS
 from digipark.alarms.module import MODULE as ALARMS
+from digipark.approvals.module import MODULE as APPROVALS
 from digipark.audit.module import MODULE as AUDIT
 from digipark.auth import permissions
 from digipark.auth.module import MODULE as AUTH
@@ -38,6 +39,7 @@ MODULES: tuple[modules.Module, ...] = (
     NOTICES,
     WORKORDERS,
     LIVING,
+    APPROVALS,
 )
 
 modules.install(MODULES)

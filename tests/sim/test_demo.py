@@ -281,6 +281,7 @@ def test_demo_parts_are_the_records_builders_in_the_write_order() -> None:
         ("safety", "digipark.safety.demo:build_safety_demo", None, True),
         ("alarms", "digipark.alarms.demo:build_alarms_demo", None, True),
         ("notices", "digipark.notices.demo:build_notices_demo", None, True),
+        ("approvals", "digipark.approvals.demo:build_approvals_demo", None, True),
     ]
     assert {p.build for p in parts} == declared
     for part in parts:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.tenancy.api_alarms import ALARMS, ALARMS_RESOURCES
+from tests.tenancy.api_approvals import APPROVALS
 from tests.tenancy.api_audit import AUDIT
 from tests.tenancy.api_auth import AUTH
 from tests.tenancy.api_economy import ECONOMY, ECONOMY_RESOURCES
@@ -39,6 +40,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "notices": NOTICES,
     "workorders": WORKORDERS,
     "living": LIVING,
+    "approvals": APPROVALS,
 }
 
 

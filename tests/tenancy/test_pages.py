@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_auth import user_id
+from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished, ap_process_key
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id
@@ -85,6 +86,11 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     "/living/passes/{ident}/qr.svg": PageObject(lv_pass),
     # park A's building: every member of park A sees its plan (tenant names as each may read them)
     "/living/buildings/{ident}": PageObject(lambda ctx: ctx.world.a.building_id, private=False),
+    # a process of park A (its form, park-wide); enterprise 0's application, its decision and its document
+    "/approvals/apply/{key}": PageObject(ap_process_key, private=False),
+    "/approvals/applications/{ident}": PageObject(ap_application),
+    "/approvals/applications/{ident}/decision.pdf": PageObject(ap_finished),
+    "/approvals/documents/{ident}": PageObject(ap_document),
 }
 
 
