@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from digipark.approvals.models import ApprovalDocument, ApprovalInstance, ApprovalTask, InstanceState, TaskState
 from digipark.audit.service import record
 from digipark.auth.scope import Scope
+from digipark.core import pdf_font
 from digipark.core.config import get_settings
 from digipark.core.errors import Conflict, NotFound
 from digipark.core.uploads import JPEG, PDF, PNG, ZIP_OFFICE, UploadRule, check_upload, safe_filename
 
-PDF_FONT = "STSong-Light"  # reportlab's built-in CID font, as the other reports of the platform
+PDF_FONT = pdf_font.FONT  # embedded, so every viewer draws the Chinese text
 APPLY = "approvals.apply"
 VIEW = "approvals.view"
 UPLOADS = UploadRule(
@@ -126,12 +127,9 @@ def decision_pdf(instance: ApprovalInstance, tasks: list[ApprovalTask]) -> bytes
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
+    pdf_font.register()
     body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=10, leading=14, wordWrap="CJK")
     h1 = ParagraphStyle("h1", parent=body, fontSize=16, leading=22, spaceAfter=6)
     zone = zoneinfo.ZoneInfo(get_settings().timezone)
@@ -189,5 +187,5 @@ def decision_pdf(instance: ApprovalInstance, tasks: list[ApprovalTask]) -> bytes
         author="digipark",
         subject=instance.title,
     )
-    doc.build(story)
+    doc.build(story, canvasmaker=pdf_font.canvas_maker())
     return buffer.getvalue()
