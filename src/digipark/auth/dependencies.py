@@ -1,7 +1,7 @@
 """FastAPI dependencies: the request-scoped transaction and the caller's scope."""
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -18,9 +18,26 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+_WRITES_MARK = "__digipark_writes__"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., object])
+
+
+def writes(endpoint: Endpoint) -> Endpoint:
+    """Declare that a GET route writes (an export's audit entry, a read receipt): its request's transaction is a
+    writing one from the start. Put it under the route decorator."""
+    setattr(endpoint, _WRITES_MARK, True)
+    return endpoint
+
+
+def request_writes(request: Request) -> bool:
+    """Whether the request's unit of work writes: every unsafe method, and the routes marked `writes`."""
+    return request.method not in SAFE_METHODS or bool(getattr(request.scope.get("endpoint"), _WRITES_MARK, False))
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed before the response is sent, rolled back on error."""
-    with transaction(write=request.method not in SAFE_METHODS) as db:
+    """One transaction per request: committed before the response is sent, rolled back on error. A request that
+    writes takes the write lock when it begins (a GET that writes says so with `writes`)."""
+    with transaction(write=request_writes(request), name=f"{request.method} {request.url.path}") as db:
         yield db
 
 
