@@ -58,9 +58,7 @@ def writes_in_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return found
 
 
-def test_a_reading_transaction_that_writes_is_reported(
-    db: Session, world: World, writes_in_reads: list[str]
-) -> None:
+def test_a_reading_transaction_that_writes_is_reported(db: Session, world: World, writes_in_reads: list[str]) -> None:
     from digipark.registry.models import Zone
 
     with core_db.transaction(name="the probe") as session:

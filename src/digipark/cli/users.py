@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from digipark.auth.models import Role
-from digipark.cli.options import DatabaseOption, ParkOption, command_group, make_console, park_by_code, writing
+from digipark.cli.options import (
+    DatabaseOption,
+    ParkOption,
+    command_group,
+    make_console,
+    park_by_code,
+    reading,
+    writing,
+)
 
 users_app = command_group("User accounts.")
 
@@ -85,7 +93,7 @@ def users_list(
     from digipark.auth.models import User
     from digipark.registry.models import Enterprise, Park
 
-    with writing(database) as db:
+    with reading(database) as db:
         stmt = (
             select(User, Park.code, Enterprise.name)
             .outerjoin(Park, Park.id == User.park_id)
