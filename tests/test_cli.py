@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -328,3 +329,25 @@ def test_modules_lists_every_record_with_what_it_declares() -> None:
     assert [line.split("`")[1] for line in lines] == [m.name for m in MODULES]
     safety = next(line for line in lines if line.startswith("| `safety`"))
     assert "/safety" in safety and "safety_risk_sensors" in safety and "digipark.safety.provides" in safety
+
+
+def test_users_create_while_another_connection_keeps_writing(database: str, tmp_path: Path) -> None:
+    """The command takes the write lock when it begins: it waits for the other writer instead of failing with
+    `database is locked` (a reading transaction that starts writing cannot wait)."""
+    from tests.core.contention import Writer
+
+    assert run("db", "upgrade").exit_code == 0
+    seed_park(database)
+    path = tmp_path / "cli.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE load_probe (n INTEGER)")
+    results = []
+    with Writer(path) as writer:
+        for n in range(5):
+            args = ("users", "create", "--username", f"op{n}", "--role", "operator", "--park", "P1")
+            results.append(run(*args, "--password", "correct-horse-9"))
+        written_meanwhile = writer.commits
+    assert [r.exit_code for r in results] == [0] * 5, [r.output for r in results]
+    assert written_meanwhile > 5
+    listed = run("users", "list", "--park", "P1")
+    assert all(f"op{n}" in listed.stdout for n in range(5))
