@@ -138,6 +138,13 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = "the database is busy with other writes; nothing was changed, try again shortly"
         return respond(request, ServiceBusy(detail).problem(), {"Retry-After": str(retry_after)})
 
+    @app.exception_handler(OverflowError)
+    async def overflow_error(request: Request, exc: OverflowError) -> JSONResponse:
+        # a number beyond what the database stores (SQLite: 64 bits) that a schema let through: the schemas bound
+        # every integer (core.bounds), this is the net under them
+        log.warning("number out of range on %s %s: %s", request.method, request.url.path, exc)
+        return respond(request, ValidationFailed("a number is out of the range the database can store").problem())
+
     @app.exception_handler(DatabaseBusy)
     async def database_busy(request: Request, exc: DatabaseBusy) -> JSONResponse:
         return busy(request, exc)
