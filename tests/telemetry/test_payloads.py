@@ -54,7 +54,7 @@ def test_a_values_object_without_ts_is_refused_not_stored_at_receipt(topic: str 
     ],
 )
 def test_a_message_without_any_value_is_malformed_so_it_is_counted(topic: str | None, body: bytes) -> None:
-    with pytest.raises(MalformedPayload, match="empty|names no device") as refused:
+    with pytest.raises(MalformedPayload, match=r"empty|names no device") as refused:
         parse(topic, "tok", body)
     assert refused.value.reason is RejectReason.MALFORMED
 
