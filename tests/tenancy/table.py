@@ -15,6 +15,7 @@ from tests.tenancy.api_energy import ENERGY, ENERGY_RESOURCES
 from tests.tenancy.api_environment import ENVIRONMENT, ENVIRONMENT_RESOURCES
 from tests.tenancy.api_evaluation import EVALUATION
 from tests.tenancy.api_notices import NOTICES
+from tests.tenancy.api_platform import PLATFORM
 from tests.tenancy.api_registry import REGISTRY
 from tests.tenancy.api_safety import SAFETY, SAFETY_RESOURCES
 from tests.tenancy.api_telemetry import TELEMETRY
@@ -35,6 +36,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "evaluation": EVALUATION,
     "transformation": TRANSFORMATION,
     "notices": NOTICES,
+    "platform": PLATFORM,
 }
 
 

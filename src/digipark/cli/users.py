@@ -35,6 +35,9 @@ def users_create(
     ] = None,
     display_name: Annotated[str | None, typer.Option("--display-name", help="Name shown in the UI.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="E-mail address.")] = None,
+    platform_admin: Annotated[
+        bool, typer.Option("--platform-admin", help="May also create and edit every park (/platform/parks).")
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Create a user account."""
@@ -78,7 +81,9 @@ def users_create(
             enterprise_id=enterprise_id,
             extra_park_ids=extra_ids,
         )
-        also = f", also reading {', '.join(c for c in extra_codes if c != park)}" if extra_ids else ""
+        user.is_platform_admin = platform_admin
+        also = " as a platform administrator" if platform_admin else ""
+        also += f", also reading {', '.join(c for c in extra_codes if c != park)}" if extra_ids else ""
         typer.echo(f"created user {user.username!r} ({role.value}) in park {home.code}{also}")
 
 
