@@ -351,3 +351,45 @@ def test_users_create_while_another_connection_keeps_writing(database: str, tmp_
     assert written_meanwhile > 5
     listed = run("users", "list", "--park", "P1")
     assert all(f"op{n}" in listed.stdout for n in range(5))
+
+
+def test_parks_create_update_list_and_a_platform_admin(database: str) -> None:
+    assert run("db", "upgrade").exit_code == 0
+    created = run("parks", "create", "--code", "NEW1", "--name", "新园区", "--region", "320507", "--industry", "3973")
+    assert created.exit_code == 0, created.output
+    assert "created park NEW1" in created.stdout
+    assert "already exists" in one_error_line(
+        run("parks", "create", "--code", "NEW1", "--name", "x", "--region", "320507")
+    )
+    assert "region_code" in one_error_line(run("parks", "create", "--code", "NEW2", "--name", "x", "--region", "12"))
+    updated = run("parks", "update", "--park", "NEW1", "--name", "改名园区", "--level", "provincial")
+    assert updated.exit_code == 0, updated.output
+    assert "unknown park" in one_error_line(run("parks", "update", "--park", "NOPE", "--name", "x"))
+    assert "at least one" in one_error_line(run("parks", "update", "--park", "NEW1"))
+    listed = run("parks", "list")
+    assert listed.exit_code == 0 and "改名园区" in listed.stdout and "provincial" in listed.stdout
+    made = run(
+        "users",
+        "create",
+        "--username",
+        "padmin",
+        "--role",
+        "park_admin",
+        "--park",
+        "NEW1",
+        "--password",
+        "correct-horse-9",
+        "--platform-admin",
+    )
+    assert made.exit_code == 0 and "platform administrator" in made.stdout, made.output
+    engine = make_engine(database)
+    try:
+        with Session(engine) as db:
+            from digipark.audit.models import AuditEntry
+            from digipark.auth.models import User
+
+            assert db.scalar(select(User.is_platform_admin).where(User.username == "padmin")) is True
+            actions = set(db.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "park")))
+            assert {"create", "update"} <= actions  # the CLI's park writes are audited
+    finally:
+        engine.dispose()
