@@ -1,5 +1,5 @@
 """Every integer of a path, query or body has a range within 64 bits in the OpenAPI schema, and a number beyond
-it is refused with 422 (never a 500 from the database: SQLite's OverflowError, PostgreSQL's out-of-range)."""
+it is refused with 422 (or 403 where the caller may not use the route at all; never a 500 from the database: SQLite's OverflowError, PostgreSQL's out-of-range)."""
 
 from __future__ import annotations
 
@@ -89,6 +89,6 @@ def test_an_integer_beyond_64_bits_is_422_everywhere(
         if where == "query":
             params[name] = number
         response = client.request(method, url, params=params, headers=headers)
-        if response.status_code != 422:
+        if response.status_code not in (422, 403):  # 403: permission is checked before input (platform routes)
             answers.append(f"{method} {path} {where} {name}: {response.status_code}")
     assert not answers, answers

@@ -61,6 +61,8 @@ def writes_in_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_reading_transaction_that_writes_is_reported(db: Session, world: World, writes_in_reads: list[str]) -> None:
     from digipark.registry.models import Zone
 
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("the check counts SQLite's changed rows")
     with core_db.transaction(name="the probe") as session:
         session.get(Zone, world.a.zone_id).name = "renamed"  # type: ignore[union-attr]
         session.flush()
