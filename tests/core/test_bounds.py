@@ -1,5 +1,6 @@
 """Every integer of a path, query or body has a range within 64 bits in the OpenAPI schema, and a number beyond
-it is refused with 422 (or 403 where the caller may not use the route at all; never a 500 from the database: SQLite's OverflowError, PostgreSQL's out-of-range)."""
+it is refused with 422 (or 403 where the caller may not use the route at all), never a 500 from the database
+(SQLite's OverflowError, PostgreSQL's out-of-range)."""
 
 from __future__ import annotations
 
