@@ -369,7 +369,7 @@ class _Writer:
         account_specs = demo_data("demo_park.yaml")["accounts"]
         for done, a in enumerate(account_specs, start=1):
             role = Role(str(a["role"]))
-            auth_service.create(
+            user = auth_service.create(
                 session,
                 username=str(a["username"]),
                 password=DEMO_PASSWORD,
@@ -378,6 +378,7 @@ class _Writer:
                 park_id=park.id,
                 enterprise_id=enterprise_ids[0] if role == Role.ENTERPRISE else None,
             )
+            user.is_platform_admin = bool(a.get("platform_admin", False))
             accounts.append((role.value, str(a["username"]), DEMO_PASSWORD))
             self.report("accounts", done, len(account_specs))
         counts["accounts"] = len(accounts)
