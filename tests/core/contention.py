@@ -80,7 +80,7 @@ class Writer(threading.Thread):
     """Another connection that writes in a loop: takes the write lock, inserts, holds it `hold_s`, commits, pauses
     `gap_s` — like ingestion committing batch after batch. `commits` counts its transactions."""
 
-    def __init__(self, path: Path, *, hold_s: float = 0.01, gap_s: float = 0.002) -> None:
+    def __init__(self, path: Path, *, hold_s: float = 0.01, gap_s: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.path, self.hold_s, self.gap_s = path, hold_s, gap_s
         self.stop = threading.Event()
