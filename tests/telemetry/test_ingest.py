@@ -343,11 +343,23 @@ def test_counters_accumulate_across_batches(db: Session, ingestor: Ingestor, met
 
 
 def test_an_empty_batch_and_empty_messages(db: Session, ingestor: Ingestor, meter: tuple[int, str]) -> None:
+    """A message without any value is not silently dropped: it is dead-lettered as malformed and counted."""
     device_id, token = meter
     assert ingestor.ingest(db, []) == IngestSummary()
     summary = ingestor.ingest(db, [message(native(token), {"ts": TS, "values": {}}), message(native(token), [])])
-    assert (summary.messages, summary.stored, summary.rejected) == (2, 0, 0)
-    assert traffic(db, device_id)["messages"] == 2
+    assert (summary.messages, summary.stored, summary.rejected) == (2, 0, 2)
+    assert summary.rejected_by_reason == {"malformed": 2}
+    assert traffic(db, device_id)["messages"] == 2 and traffic(db, device_id)["rejected"] == 2
+
+
+def test_a_values_object_without_ts_is_dead_lettered(db: Session, ingestor: Ingestor, meter: tuple[int, str]) -> None:
+    """Not stored at the time of receipt: the device is told (dead letter, counted); the flat shape is the way to
+    send readings for the time of receipt."""
+    device_id, token = meter
+    summary = ingestor.ingest(db, [message(native(token), {"values": {"power_kw": 1}})])
+    assert (summary.stored, summary.rejected, summary.rejected_by_reason) == (0, 1, {"bad_timestamp": 1})
+    assert traffic(db, device_id)["rejected"] == 1
+    assert ingestor.ingest(db, [message(native(token), {"power_kw": 2})]).stored == 1
 
 
 # -- the registry cache ------------------------------------------------------------------------------------------

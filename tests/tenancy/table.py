@@ -17,6 +17,7 @@ from tests.tenancy.api_environment import ENVIRONMENT, ENVIRONMENT_RESOURCES
 from tests.tenancy.api_evaluation import EVALUATION
 from tests.tenancy.api_living import LIVING
 from tests.tenancy.api_notices import NOTICES
+from tests.tenancy.api_platform import PLATFORM
 from tests.tenancy.api_registry import REGISTRY
 from tests.tenancy.api_safety import SAFETY, SAFETY_RESOURCES
 from tests.tenancy.api_telemetry import TELEMETRY
@@ -41,6 +42,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "workorders": WORKORDERS,
     "living": LIVING,
     "approvals": APPROVALS,
+    "platform": PLATFORM,
 }
 
 

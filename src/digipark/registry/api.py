@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Path, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from digipark.auth.dependencies import CurrentScope, DbSession
+from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.core.errors import NotFound
 from digipark.core.listing import ListQuery
 from digipark.crud.routes import OPERATIONS, add_routes
@@ -59,6 +59,7 @@ def _register(key: str) -> None:
             tags=tag,
             responses={200: {"content": {excel.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}},
         )
+        @writes  # the export is audited
         def export_rows(
             fmt: str, db: DbSession, scope: CurrentScope, query: Annotated[ListQuery, Depends(list_params)]
         ) -> Response:

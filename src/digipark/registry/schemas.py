@@ -83,6 +83,25 @@ class ParkUpdate(Strict):
     boundary: Polygon = None
 
 
+class ParkCreate(Strict):
+    """A new park, made by a platform administrator (`registry.parks`)."""
+
+    code: Code
+    name: Name
+    region_code: RegionCode
+    name_en: Name | None = None
+    address: str | None = Field(None, max_length=300)
+    level: str | None = Field(None, max_length=40)
+    leading_industries: list[IndustryCode] = Field(default_factory=list, max_length=50)
+    boundary: Polygon = None
+
+
+class ParkPlatformUpdate(ParkUpdate):
+    """What a platform administrator may change of any park: a park admin's fields and the region."""
+
+    region_code: RegionCode | None = None
+
+
 class ParkRead(Read):
     code: str
     name: str

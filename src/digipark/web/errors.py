@@ -29,6 +29,7 @@ TITLES = {
     422: N_("Invalid input"),
     423: N_("Locked"),
     500: N_("Something went wrong"),
+    503: N_("Busy, please try again"),
 }
 EXPLANATIONS = {
     403: N_("Your role may not do this here."),
@@ -36,6 +37,7 @@ EXPLANATIONS = {
     409: N_("The change conflicts with existing data."),
     422: N_("Some of the input is not valid."),
     500: N_("An unexpected error occurred; it has been logged."),
+    503: N_("The platform is busy with other changes; nothing was changed. Please try again in a moment."),
 }
 
 
@@ -82,7 +84,10 @@ def _page_aware(api_handler: Handler) -> Callable[[Request, Exception], Awaitabl
             problem: dict[str, Any] = json.loads(bytes(response.body))
         except ValueError:
             problem = {}
-        return error_page(request, response.status_code, problem.get("detail"))
+        page = error_page(request, response.status_code, problem.get("detail"))
+        if "retry-after" in response.headers:
+            page.headers["Retry-After"] = response.headers["retry-after"]
+        return page
 
     return handle
 
