@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
-from tests.tenancy.api_auth import user_id
 from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished, ap_process_key
+from tests.tenancy.api_auth import user_id
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from digipark.approvals import definitions, documents, schemas, service, statistics, upward
 from digipark.auth.dependencies import CurrentScope, DbSession
+from digipark.core.bounds import INT32_MAX
 
 router = APIRouter(prefix="/api/v1/approvals")
 TAGS: list[str | Enum] = ["approvals"]
@@ -21,7 +22,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/definitions", response_model=list[schemas.DefinitionRead], tags=TAGS)
-def list_definitions(db: DbSession, scope: CurrentScope, park_id: Annotated[int | None, Query(ge=1)] = None) -> Any:
+def list_definitions(
+    db: DbSession, scope: CurrentScope, park_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None
+) -> Any:
     """The newest active version of each process of the park."""
     scope.require(service.VIEW)
     return definitions.current(db, scope=scope, park_id=park_id)
