@@ -15,6 +15,7 @@ from digipark.evaluation.module import MODULE as EVALUATION
 from digipark.notices.module import MODULE as NOTICES
 from digipark.registry.module import MODULE as REGISTRY
 from digipark.safety.module import MODULE as SAFETY
+from digipark.services.module import MODULE as SERVICES
 from digipark.telemetry.module import MODULE as TELEMETRY
 from digipark.transformation.module import MODULE as TRANSFORMATION
 from digipark.web.module import MODULE as WEB
@@ -34,6 +35,7 @@ MODULES: tuple[modules.Module, ...] = (
     ENERGY,
     SAFETY,
     NOTICES,
+    SERVICES,
 )
 
 modules.install(MODULES)
