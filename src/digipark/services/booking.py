@@ -272,13 +272,13 @@ def cancel(session: Session, *, scope: Scope, ident: int) -> Booking:
     row = get_booking(session, scope=scope, ident=ident)
     offering = session.get(ServiceOffering, row.offering_id)
     assert offering is not None
-    is_provider = _is_provider(scope, row)
-    if not is_provider:
+    provider = is_provider(scope, row)
+    if not provider:
         scope.authorize_write_row(write_permission(scope), row)
     if row.status not in (BookingStatus.REQUESTED, BookingStatus.APPROVED):
         raise Conflict(f"booking {ident} is {row.status}; only requested or approved bookings can be cancelled")
     deadline = row.starts_at - dt.timedelta(hours=offering.cancel_hours)
-    if not is_provider and row.status == BookingStatus.APPROVED and utcnow() > deadline:
+    if not provider and row.status == BookingStatus.APPROVED and utcnow() > deadline:
         raise Conflict(f"cancel at least {offering.cancel_hours} hours before the start; ask the provider")
     row.status = BookingStatus.CANCELLED.value
     row.note = f"cancelled by {scope.username}"
@@ -287,7 +287,7 @@ def cancel(session: Session, *, scope: Scope, ident: int) -> Booking:
     return row
 
 
-def _is_provider(scope: Scope, row: Booking) -> bool:
+def is_provider(scope: Scope, row: Booking) -> bool:
     try:
         authorize_provider(scope, row.park_id, row.provider_enterprise_id)
     except PermissionDenied:
