@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
+from digipark.auth.models import Role
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digipark.core.listing import ListQuery
 from digipark.services import booking
 from digipark.services.schemas import BookingCreate, MaintenanceCreate
 from tests.conftest import World
-from digipark.auth.models import Role
 from tests.services.helpers import admin, at, enterprise, machine, new_enterprise, scope
 
 

@@ -17,6 +17,7 @@ from tests.tenancy.api_evaluation import EVALUATION
 from tests.tenancy.api_notices import NOTICES
 from tests.tenancy.api_registry import REGISTRY
 from tests.tenancy.api_safety import SAFETY, SAFETY_RESOURCES
+from tests.tenancy.api_services import SERVICES, SERVICES_RESOURCES
 from tests.tenancy.api_telemetry import TELEMETRY
 from tests.tenancy.api_transformation import TRANSFORMATION, TRANSFORMATION_RESOURCES
 from tests.tenancy.exercises import Resource
@@ -35,6 +36,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "evaluation": EVALUATION,
     "transformation": TRANSFORMATION,
     "notices": NOTICES,
+    "services": SERVICES,
 }
 
 
@@ -61,6 +63,7 @@ RESOURCES: list[tuple[Resource, str]] = [
     *ALARMS_RESOURCES,
     *ENVIRONMENT_RESOURCES,
     *SAFETY_RESOURCES,
+    *SERVICES_RESOURCES,
 ]
 
 

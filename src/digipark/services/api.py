@@ -14,6 +14,7 @@ from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.listing import ListQuery, Page, page_of
 from digipark.crud.routes import add_routes
 from digipark.services import booking, catalogue, finance, logistics, purchasing, schemas, supply_chain
+from digipark.services.common import WRITE, today
 
 router = APIRouter(prefix="/api/v1/services")
 TAGS: list[str | Enum] = ["services"]
@@ -26,9 +27,10 @@ ApplicationList = Annotated[ListQuery, Depends(finance.APPLICATION_LIST.dependen
 
 # -- catalogue -------------------------------------------------------------------------------------------------------
 @router.post("/offerings/import-transformation", response_model=list[schemas.OfferingRead], tags=TAGS)
-def import_transformation(db: DbSession, scope: CurrentScope, park_id: OptionalId = None) -> Any:
+def import_transformation(data: schemas.ParkTarget, db: DbSession, scope: CurrentScope) -> Any:
     """List the transformation catalogue's services not yet in the service catalogue (staff)."""
-    return catalogue.import_transformation_services(db, scope=scope, park_id=scope.acting_write_park(park_id))
+    scope.require(WRITE)
+    return catalogue.import_transformation_services(db, scope=scope, park_id=scope.acting_write_park(data.park_id))
 
 
 add_routes(router, catalogue.OFFERINGS, "/offerings", tags=TAGS)
@@ -43,8 +45,6 @@ def calendar(
     days: Annotated[int, Query(ge=1, le=31)] = 1,
 ) -> Any:
     """Free units of each slot of a bookable service, from `day` (default today) for `days` days."""
-    from digipark.services.common import today
-
     return booking.calendar(db, scope=scope, offering_id=ident, day=day or today(), days=days)
 
 
@@ -142,7 +142,7 @@ add_routes(router, purchasing.LISTINGS, "/listings", tags=TAGS)
 @router.post("/rounds", response_model=list[schemas.RoundRead], status_code=201, tags=TAGS)
 def aggregate(data: schemas.AggregateRequest, db: DbSession, scope: CurrentScope) -> Any:
     """Aggregate the open demands of a category and month into rounds, one per item (staff)."""
-    return purchasing.aggregate(db, scope=scope, category=data.category, period=data.period)
+    return purchasing.aggregate(db, scope=scope, category=data.category, period=data.period, park_id=data.park_id)
 
 
 add_routes(router, purchasing.ROUNDS, "/rounds", tags=TAGS, operations=("list", "get"))

@@ -392,6 +392,7 @@ def calendar(
     session: Session, *, scope: Scope, offering_id: int, day: dt.date, days: int = 1
 ) -> builtins.list[CalendarSlot]:
     """Each slot of `days` local days from `day`: how many units are free, and whether maintenance holds it."""
+    scope.require(VIEW)
     offering = OFFERINGS.get(session, scope=scope, ident=offering_id)
     if not offering.bookable:
         raise Conflict(f"service {offering_id} has no calendar")
@@ -427,6 +428,7 @@ def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
 
 def statement(session: Session, *, scope: Scope, enterprise_id: int | None, month: dt.date) -> Statement:
     """An enterprise's bill of a month: its usage per service (an enterprise user: its own)."""
+    scope.require(VIEW)
     enterprise = scope.acting_enterprise(enterprise_id)
     if enterprise is None:
         raise field_error("enterprise_id", "required: the enterprise billed")
@@ -469,6 +471,9 @@ def utilisation(
 ) -> builtins.list[Utilisation]:
     """Per bookable service of the park: hours booked (approved or used) of the hours its units were available
     between the local days `since` and `until` (inclusive), maintenance excluded."""
+    scope.require(VIEW)
+    if until < since or (until - since).days > 366:
+        raise field_error("until", "from since, at most a year on")
     park = scope.acting_park(park_id)
     start = dt.datetime.combine(since, dt.time(), zone()).astimezone(dt.UTC)
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), zone()).astimezone(dt.UTC)

@@ -18,7 +18,7 @@ from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, field_error
 from digipark.core.listing import ListSpec
 from digipark.crud import RecordType, park_owner
-from digipark.services.common import WRITE, required_enterprise_owner, viewers, write_permission
+from digipark.services.common import VIEW, WRITE, park_enterprise, required_enterprise_owner, viewers, write_permission
 from digipark.services.models import (
     DemandStatus,
     PurchaseDemand,
@@ -150,10 +150,13 @@ def _key(item: str) -> str:
     return " ".join(item.split()).casefold()
 
 
-def aggregate(session: Session, *, scope: Scope, category: str, period: dt.date) -> builtins.list[PurchaseRound]:
+def aggregate(
+    session: Session, *, scope: Scope, category: str, period: dt.date, park_id: int | None = None
+) -> builtins.list[PurchaseRound]:
     """Gather the park's open demands of `category` in the month of `period` into one round per item and unit
     (items compared without case and extra spaces); the RFQ goes out to the category's suppliers."""
-    park_id = scope.acting_write_park()
+    scope.require(WRITE)
+    park_id = scope.acting_write_park(park_id)
     scope.authorize_write(WRITE, park_id=park_id)
     month = period.replace(day=1)
     demands = session.scalars(
@@ -284,7 +287,10 @@ def deliver(session: Session, *, scope: Scope, demand_id: int, delivered_quantit
 def savings(session: Session, *, scope: Scope, enterprise_id: int | None = None) -> builtins.list[Savings]:
     """Per enterprise (an enterprise user: its own): what its awarded demands cost and would have cost at its own
     last prices (demands without a last price count at the awarded price: no saving claimed)."""
+    scope.require(VIEW)
     own = scope.acting_enterprise(enterprise_id)
+    if own is not None:
+        park_enterprise(session, scope, scope.acting_park(), own, "enterprise_id")
     stmt = DEMANDS.readable(scope).where(
         PurchaseDemand.status.in_([DemandStatus.AWARDED.value, DemandStatus.DELIVERED.value])
     )

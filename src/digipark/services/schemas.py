@@ -251,6 +251,13 @@ class AggregateRequest(BaseModel):
 
     category: PurchaseCategory
     period: dt.date
+    park_id: Id | None = None
+
+
+class ParkTarget(BaseModel):
+    model_config = _FORBID
+
+    park_id: Id | None = None
 
 
 class RoundRead(BaseModel):

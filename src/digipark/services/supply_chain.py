@@ -20,6 +20,7 @@ from digipark.services.common import (
     READ_ALL,
     VIEW,
     any_park_enterprise,
+    park_enterprise,
     required_enterprise_owner,
     today,
     two_party,
@@ -212,9 +213,11 @@ def match(session: Session, *, scope: Scope, post_id: int, limit: int = 20) -> b
 def shortages(session: Session, *, scope: Scope, lead_enterprise_id: int | None = None) -> builtins.list[Shortage]:
     """For a lead enterprise (an enterprise user: itself): the shared months from now on where a supplier's
     forecast orders exceed its capacity plus stock, biggest shortage first."""
+    scope.require(VIEW)
     lead = scope.acting_enterprise(lead_enterprise_id)
     if lead is None:
         raise field_error("lead_enterprise_id", "required: the lead enterprise")
+    park_enterprise(session, scope, scope.acting_park(), lead, "lead_enterprise_id")
     stmt = SHARES.readable(scope).where(
         SupplierShare.lead_enterprise_id == lead,
         SupplierShare.shared.is_(True),
