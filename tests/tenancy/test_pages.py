@@ -24,6 +24,7 @@ from tests.tenancy.api_evaluation import evaluation_snapshot_id
 from tests.tenancy.api_notices import nt_published
 from tests.tenancy.api_registry import KINDS
 from tests.tenancy.api_safety import sf_danger, sf_incident_id, sf_photo_id
+from tests.tenancy.api_services import sv_machine
 from tests.tenancy.api_transformation import tf_assessment_id, tf_certificate_id, tf_evidence_id
 from tests.tenancy.helpers import B_ROLES, Ctx, enterprise_markers, page_denied, park_a_markers
 from tests.tenancy.records import OBJECT_PAGES, PAGE_ROUTES, route_id
@@ -73,6 +74,8 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     # a notice for everyone in park A: readable park-wide, editable by its staff only
     "/notices/{ident}": PageObject(nt_published, private=False),
     "/notices/{ident}/edit": PageObject(nt_published, private=False),
+    # a service of the park's catalogue: every member of park A browses it
+    "/services/offerings/{ident}": PageObject(sv_machine, private=False),
 }
 
 
