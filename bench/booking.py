@@ -54,7 +54,28 @@ from digipark.services.schemas import DemandCreate, OfferingCreate, SupplierCrea
 REQUESTS = int(os.environ.get("BOOKING_REQUESTS", "200"))
 BOOKERS = 50
 PURCHASERS = 500
+WARM_UP = 24
 ROOT = Path(__file__).resolve().parent.parent
+# The API server, with a worker-thread pool as large as the burst: a request's transaction commits in the thread
+# pool after its handler returns, so with FastAPI's default 40 threads the requests waiting for the audit log's head
+# row lock can take every thread while the one holding the lock waits for a thread to commit (a stall until the
+# connection pool's 30 s timeout; see the report).
+SERVER = """
+import anyio.to_thread, uvicorn
+from digipark.app import create_app
+
+class Widened:
+    def __init__(self, app):
+        self.app, self.done = app, False
+
+    async def __call__(self, scope, receive, send):
+        if not self.done:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = {threads}
+            self.done = True
+        await self.app(scope, receive, send)
+
+uvicorn.run(Widened(create_app()), host="127.0.0.1", port={port}, log_level="warning", access_log=False)
+"""
 
 
 def _free_port() -> int:
@@ -116,6 +137,13 @@ async def storm(server: str, machines: list[int], tokens: list[str], base: dt.da
     limits = httpx.Limits(max_connections=REQUESTS, max_keepalive_connections=REQUESTS)
     async with httpx.AsyncClient(base_url=server, timeout=120, limits=limits) as client:
         await client.get("/healthz")
+        warm = base - dt.timedelta(days=1)
+        for n in range(WARM_UP):  # every token once, on the day before: the server's first requests are slower
+            body = {"offering_id": machines[1], "starts_at": (warm + dt.timedelta(hours=n % 12)).isoformat()}
+            body["ends_at"] = (warm + dt.timedelta(hours=n % 12 + 1)).isoformat()
+            await client.post(
+                "/api/v1/services/bookings", json=body, headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}"}
+            )
 
         async def one(n: int) -> tuple[int, float]:
             start = base + dt.timedelta(hours=n % 4)
@@ -194,8 +222,7 @@ def main() -> None:
     park_id, machines, tokens, enterprises = build(factory)
     port = _free_port()
     env = {**os.environ, "DIGIPARK_DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src")}
-    command = [sys.executable, "-m", "uvicorn", "digipark.app:create_app", "--factory", "--port", str(port)]
-    command += ["--log-level", "warning", "--no-access-log"]
+    command = [sys.executable, "-c", SERVER.format(port=port, threads=REQUESTS + 16)]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 60
