@@ -1,0 +1,67 @@
+"""Service pages: the catalogue and its search, booking a machine from its page (bad input re-renders the form
+with the reason and books nothing), the provider approving on the bookings page, both languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digipark.services.models import Booking
+from tests.conftest import World
+from tests.services.helpers import at, machine
+from tests.web.helpers import form_token, login, visible_text
+
+
+def test_an_enterprise_books_from_the_page_and_the_park_approves(client: TestClient, world: World, db: Session) -> None:
+    one = machine(db, world.a)
+    db.commit()
+    login(client, "TA-enterprise")
+    catalogue = client.get("/services", params={"q": one.name, "lang": "zh"})
+    assert (
+        catalogue.status_code == 200 and one.name in catalogue.text and "共享制造设备" in visible_text(catalogue.text)
+    )
+    page = client.get(f"/services/offerings/{one.id}")
+    assert page.status_code == 200 and 'id="calendar"' in page.text
+    token = form_token(page.text)
+    day = at(4, 0).date().isoformat()
+    bad = client.post(
+        f"/services/offerings/{one.id}/book", data={"csrf_token": token, "day": day, "start": "10:00", "end": "09:00"}
+    )
+    assert bad.status_code == 422 and "field-error" in bad.text
+    count = db.scalar(select(func.count()).select_from(Booking).where(Booking.offering_id == one.id))
+    assert count == 0
+    done = client.post(
+        f"/services/offerings/{one.id}/book",
+        data={"csrf_token": token, "day": day, "start": "09:00", "end": "11:00", "purpose": "试制"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    mine = client.get("/services/bookings", params={"lang": "zh"})
+    row = db.scalar(select(Booking).where(Booking.offering_id == one.id))
+    assert row is not None and row.starts_at == at(4, 9).astimezone(dt.UTC)
+    own_row = mine.text.split(f'data-id="{row.id}"')[1].split("</tr>")[0]
+    assert "已申请" in visible_text(own_row)
+    assert "approve" not in own_row  # the booker may not approve its own request
+
+    client.cookies.clear()
+    login(client, "TA-park_admin")
+    staff = client.get("/services/bookings")
+    token = form_token(staff.text)
+    approved = client.post(
+        f"/services/bookings/{row.id}/decide", data={"csrf_token": token, "approve": "1"}, follow_redirects=False
+    )
+    assert approved.status_code == 303
+    db.refresh(row)
+    assert row.status == "approved"
+    english = client.get("/services/bookings", params={"lang": "en"})
+    assert "Approved" in visible_text(english.text)
+
+
+def test_another_parks_enterprise_does_not_book(client: TestClient, world: World, db: Session) -> None:
+    one = machine(db, world.a)
+    db.commit()
+    login(client, "TB-enterprise")
+    assert client.get(f"/services/offerings/{one.id}").status_code == 404
