@@ -1,6 +1,6 @@
 """Production-service coverage (S2.2, declared in services.module): which of the park's 规上 industrial enterprises
-used at least one production service in the twelve months to the evaluation day — a booking approved or used, a
-usage record, a group purchase awarded, a finance application, a shipment handled by the park, or a
+used at least one production service in the twelve months to the evaluation day — a booking approved or taking place
+in them, a usage record, a group purchase awarded, a finance application, a shipment handled by the park, or a
 digital-transformation service (read through transformation's provides)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from digipark.evaluation.provides import Computed, Gap, IndicatorContext, enterprise_row, share
@@ -55,8 +55,10 @@ def services_used(session: Session, *, park_id: int, since: dt.date, as_of: dt.d
         .where(
             Booking.park_id == park_id,
             Booking.status.in_([s.value for s in USED]),
-            Booking.starts_at >= start,
-            Booking.starts_at < end,
+            or_(
+                and_(Booking.starts_at >= start, Booking.starts_at < end),
+                and_(Booking.decided_at >= start, Booking.decided_at < end),
+            ),
         )
     )
     usage = session.execute(
