@@ -18,7 +18,7 @@ from digipark.registry import service as registry
 from digipark.registry.models import Point
 from digipark.services import booking as services_booking
 from digipark.services import catalogue as services_catalogue
-from digipark.services.schemas import BookingCreate, OfferingCreate
+from digipark.services.schemas import BookingCreate, OfferingCreate, UsageCreate
 from digipark.telemetry.models import PointLatest
 from digipark.transformation import schemas as ts
 from digipark.transformation import service as transformation
@@ -36,7 +36,7 @@ AS_OF = dt.date(2025, 6, 15)
 #      基础级, verified) -> 2 of 3 = 66.67 %; E2 lacks a renovation.
 # S2.2 above-scale that used a production service in the 12 months to 2025-06-15: E1 (a digital production service
 #      on its transformation adoption record), E3 (a shared machine booked and approved for 2025-03-10); E2's
-#      booking was declined and its other one is from 2024-05 (outside the window) -> 2 of 3 = 66.67 %.
+#      booking was declined and its usage is from 2024-05 (outside the window) -> 2 of 3 = 66.67 %.
 # S3.1 buildings with complete records: B1 of B1-B3 (33.33 %); parcels: P1 of P1-P2 (50 %); points online:
 #      M1 all 4, M2 only power_kw -> 5 of 8 (62.5 %); the indicator takes the lowest: 33.33 %.
 # S3.2 enterprises owing May 2025 statistics: E1-E5 (the service company E6 owes none); submitted E1, E2, E4 ->
@@ -68,11 +68,7 @@ def _service_bookings(db: Session, scope: Scope, enterprises: dict[str, int]) ->
         ),
     )
     shanghai = dt.timezone(dt.timedelta(hours=8))
-    for name, day, approve in (
-        ("E3", dt.date(2025, 3, 10), True),
-        ("E2", dt.date(2025, 3, 11), False),
-        ("E2", dt.date(2024, 5, 6), True),
-    ):
+    for name, day, approve in (("E3", dt.date(2025, 3, 10), True), ("E2", dt.date(2025, 3, 11), False)):
         start = dt.datetime.combine(day, dt.time(9), shanghai)
         row = services_booking.create_booking(
             db,
@@ -85,6 +81,13 @@ def _service_bookings(db: Session, scope: Scope, enterprises: dict[str, int]) ->
             ),
         )
         services_booking.decide(db, scope=scope, ident=row.id, approve=approve)
+    services_booking.record_usage(  # E2's use of the machine a year and more before: outside the window
+        db,
+        scope=scope,
+        data=UsageCreate(
+            offering_id=machine.id, enterprise_id=enterprises["E2"], used_on=dt.date(2024, 5, 6), quantity=4
+        ),
+    )
 
 
 @dataclasses.dataclass
