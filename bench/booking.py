@@ -48,7 +48,7 @@ from digipark.registry import schemas as rs
 from digipark.registry import service as registry
 from digipark.services import catalogue, purchasing
 from digipark.services.common import zone
-from digipark.services.models import Booking, HOLDING
+from digipark.services.models import HOLDING, Booking
 from digipark.services.schemas import DemandCreate, OfferingCreate, SupplierCreate
 
 REQUESTS = int(os.environ.get("BOOKING_REQUESTS", "200"))
@@ -205,7 +205,9 @@ def group_purchase(factory: sessionmaker, park_id: int, enterprises: list[int]) 
         rounds = purchasing.aggregate(db, scope=scope, category="steel", period=month)
         for round_row in rounds:
             for i, supplier in enumerate(suppliers):
-                purchasing.add_quote(db, scope=scope, round_id=round_row.id, supplier_id=supplier, unit_price_yuan=3900 + 20 * i)
+                purchasing.add_quote(
+                    db, scope=scope, round_id=round_row.id, supplier_id=supplier, unit_price_yuan=3900 + 20 * i
+                )
             purchasing.award(db, scope=scope, round_id=round_row.id)
         db.flush()
         elapsed = time.perf_counter() - began
