@@ -65,3 +65,26 @@ def test_another_parks_enterprise_does_not_book(client: TestClient, world: World
     db.commit()
     login(client, "TB-enterprise")
     assert client.get(f"/services/offerings/{one.id}").status_code == 404
+
+
+def test_the_enterprise_archive_page_shows_the_services_used(client: TestClient, world: World, db: Session) -> None:
+    from digipark.services import booking as service_booking
+    from digipark.services.schemas import UsageCreate
+    from tests.services.helpers import admin
+
+    lab = machine(
+        db, world.a, bookable=False, kind="testing", price_unit="sample", unit_price_yuan=650, name="材料理化检测"
+    )
+    service_booking.record_usage(
+        db,
+        scope=admin(world.a),
+        data=UsageCreate(
+            offering_id=lab.id, enterprise_id=world.a.enterprise_ids[0], used_on=dt.date.today(), quantity=2
+        ),
+    )
+    db.commit()
+    login(client, "TA-enterprise")
+    page = client.get(f"/enterprises/{world.a.enterprise_ids[0]}/archive", params={"lang": "zh"})
+    assert page.status_code == 200
+    section = page.text.split('id="s-services"')[1].split("</section>")[0]
+    assert "材料理化检测" in section and "1,300.00" in section and "检验检测认证" in visible_text(section)
