@@ -129,3 +129,25 @@ def test_an_enterprise_reads_its_own_bookings_and_those_to_it(db: Session, world
         b.park_id == world.b.park_id
         for b in booking.list_bookings(db, scope=enterprise(world.b, 0), query=ListQuery(page_size=500))[0]
     )
+
+
+def test_a_service_delivered_between_enterprises_makes_them_partners(db: Session, world: World) -> None:
+    from digipark.services import provides
+
+    provider, customer = world.a.enterprise_ids
+    offered = machine(db, world.a, provider=provider)
+    start = at(-3, 9)
+    row = booking.create_booking(
+        db,
+        scope=admin(world.a),
+        data=BookingCreate(
+            offering_id=offered.id, starts_at=start, ends_at=start + dt.timedelta(hours=2), enterprise_id=customer
+        ),
+    )
+    booking.decide(db, scope=enterprise(world.a, 0), ident=row.id, approve=True)
+    graph = provides.partner_relations(db, scope=admin(world.a), park_id=world.a.park_id)
+    assert all(r["goods"] != offered.name for r in graph)  # not before the service is delivered
+    booking.check_in(db, scope=enterprise(world.a, 0), ident=row.id)
+    booking.check_out(db, scope=enterprise(world.a, 0), ident=row.id)
+    graph = provides.partner_relations(db, scope=enterprise(world.a, 1), park_id=world.a.park_id)
+    assert {"supplier_id": provider, "customer_id": customer, "goods": offered.name, "source": "platform"} in graph

@@ -39,7 +39,9 @@ from digipark.services.models import (
     BookingSlot,
     BookingStatus,
     MaintenanceWindow,
+    PartnerRelation,
     PriceUnit,
+    RelationSource,
     ServiceOffering,
     ServiceUsage,
 )
@@ -343,8 +345,34 @@ def check_out(session: Session, *, scope: Scope, ident: int, at: dt.datetime | N
             amount_yuan=round(quantity * (offering.unit_price_yuan or 0.0), 2),
         )
     )
+    _platform_relation(session, offering, row)
     session.flush()
     return row
+
+
+def _platform_relation(session: Session, offering: ServiceOffering, row: Booking) -> None:
+    """A service one park enterprise delivered to another through the platform makes them supplier and customer."""
+    supplier, customer = offering.enterprise_id, row.enterprise_id
+    if supplier is None or customer is None or supplier == customer:
+        return
+    goods = offering.name[:200]
+    known = session.scalar(
+        select(PartnerRelation.id).where(
+            PartnerRelation.enterprise_id == supplier,
+            PartnerRelation.customer_enterprise_id == customer,
+            PartnerRelation.goods == goods,
+        )
+    )
+    if known is None:
+        session.add(
+            PartnerRelation(
+                park_id=row.park_id,
+                enterprise_id=supplier,
+                customer_enterprise_id=customer,
+                goods=goods,
+                source=RelationSource.PLATFORM.value,
+            )
+        )
 
 
 def _booked_quantity(offering: ServiceOffering, length: dt.timedelta) -> float:

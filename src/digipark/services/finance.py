@@ -16,12 +16,16 @@ from digipark.auth.scope import Scope, system_scope
 from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from digipark.core.listing import ListQuery, ListSpec
+from digipark.economy import provides as economy
+from digipark.energy import provides as energy
 from digipark.registry.models import Enterprise
+from digipark.safety import provides as safety
 from digipark.services.booking import authorize_provider
 from digipark.services.catalogue import OFFERINGS
 from digipark.services.common import READ_ALL, VIEW, park_enterprise, today, write_permission
 from digipark.services.models import ApplicationStatus, FinanceApplication, ServiceKind
 from digipark.services.schemas import ApplicationCreate
+from digipark.transformation import provides as transformation
 
 DECISIONS: dict[str, frozenset[str]] = {
     ApplicationStatus.SUBMITTED.value: frozenset({"reviewing", "approved", "rejected"}),
@@ -75,7 +79,7 @@ def apply(session: Session, *, scope: Scope, data: ApplicationCreate) -> Finance
     scope.require(permission)
     try:
         offering = OFFERINGS.get(session, scope=scope, ident=data.offering_id)
-    except Exception:
+    except NotFound:
         raise field_error("offering_id", f"no service {data.offering_id}") from None
     if offering.kind != ServiceKind.FINANCE or not offering.active:
         raise field_error("offering_id", "not an active finance product")
@@ -143,11 +147,6 @@ def decide(session: Session, *, scope: Scope, ident: int, status: str, note: str
 
 def credit_profile(session: Session, *, park_id: int, enterprise_id: int) -> dict[str, Any]:
     """The enterprise's platform data as a credit profile, read through each domain's provides."""
-    from digipark.economy import provides as economy
-    from digipark.energy import provides as energy
-    from digipark.safety import provides as safety
-    from digipark.transformation import provides as transformation
-
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None or enterprise.park_id != park_id:
         raise field_error("enterprise_id", f"no enterprise {enterprise_id} in this park")

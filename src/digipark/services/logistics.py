@@ -13,6 +13,7 @@ from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, field_error
 from digipark.core.listing import ListSpec
 from digipark.crud import RecordType
+from digipark.services.booking import readable_bookings
 from digipark.services.common import WRITE, required_enterprise_owner, write_permission
 from digipark.services.models import Booking, Shipment, ShipmentStatus
 from digipark.services.schemas import ShipmentCreate, ShipmentRead, ShipmentUpdate
@@ -30,8 +31,6 @@ NEXT: dict[str, frozenset[str]] = {
 def _validate(session: Session, scope: Scope, values: dict[str, Any], row: Shipment | None) -> dict[str, Any]:
     booking_id = values.get("dock_booking_id")
     if booking_id is not None:
-        from digipark.services.booking import readable_bookings
-
         booking = session.scalar(readable_bookings(scope).where(Booking.id == booking_id))
         if booking is None:
             raise field_error("dock_booking_id", f"no booking {booking_id}")

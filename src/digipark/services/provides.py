@@ -10,15 +10,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
+from digipark.core.listing import ListQuery
 from digipark.registry.models import Enterprise
 from digipark.services.booking import booking_read_condition, usage_read_condition
 from digipark.services.common import today
 from digipark.services.coverage import services_used, window_start
 from digipark.services.finance import list_applications
-from digipark.services.models import Booking, DemandStatus, PurchaseDemand, ServiceOffering, ServiceUsage
+from digipark.services.models import (
+    Booking,
+    DemandStatus,
+    PartnerRelation,
+    PurchaseDemand,
+    ServiceOffering,
+    ServiceUsage,
+)
 from digipark.services.purchasing import DEMANDS, savings
+from digipark.services.supply_chain import RELATIONS
 
-__all__ = ["archive_section", "production_service_in_use", "services_used"]
+__all__ = ["archive_section", "partner_relations", "production_service_in_use", "services_used"]
 
 
 def production_service_in_use(session: Session, park_id: int, since: dt.date) -> bool:
@@ -62,8 +71,6 @@ def archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> d
         )
     )
     saved = [s for s in savings(session, scope=scope) if s.enterprise_id == enterprise.id]
-    from digipark.core.listing import ListQuery
-
     applications, _ = list_applications(
         session, scope=scope, query=ListQuery(filters={"enterprise_id": enterprise.id}, page_size=20)
     )
@@ -88,3 +95,20 @@ def archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> d
         ],
         "link": "/services",
     }
+
+
+def partner_relations(session: Session, *, scope: Scope, park_id: int) -> list[dict[str, Any]]:
+    """The park's supplier -> customer relations between its enterprises that the caller may read (declared, or
+    made by services delivered through the platform): the local supply-chain graph a chain map can show."""
+    rows = session.scalars(
+        RELATIONS.readable(scope).where(PartnerRelation.park_id == park_id).order_by(PartnerRelation.id)
+    )
+    return [
+        {
+            "supplier_id": r.enterprise_id,
+            "customer_id": r.customer_enterprise_id,
+            "goods": r.goods,
+            "source": r.source,
+        }
+        for r in rows
+    ]
