@@ -88,3 +88,32 @@ def test_the_enterprise_archive_page_shows_the_services_used(client: TestClient,
     assert page.status_code == 200
     section = page.text.split('id="s-services"')[1].split("</section>")[0]
     assert "材料理化检测" in section and "1,300.00" in section and "检验检测认证" in visible_text(section)
+
+
+def test_the_demand_board_shows_posts_and_the_matches_of_own_needs(
+    client: TestClient, world: World, db: Session
+) -> None:
+    from digipark.services import supply_chain
+    from digipark.services.schemas import PostCreate
+    from tests.services.helpers import enterprise, new_enterprise, scope
+
+    maker = new_enterprise(db, world.a, "精密铸造厂", "3391", serial=70)
+    supply_chain.POSTS.create(
+        db,
+        scope=scope(world.a, enterprise(world.a, 0).role, maker),
+        data=PostCreate(kind="capacity", title="压铸产能", products=["压铸"], quantity=9000, unit="件"),
+    )
+    need = supply_chain.POSTS.create(
+        db,
+        scope=enterprise(world.a, 0),
+        data=PostCreate(kind="need", title="求购压铸端盖", products=["压铸"], quantity=500, unit="件"),
+    )
+    db.commit()
+    login(client, "TA-enterprise")
+    page = client.get("/services/board", params={"lang": "zh"})
+    assert page.status_code == 200
+    row = page.text.split(f'data-id="{need.id}"')[1].split("</tr>")[0]
+    assert "精密铸造厂" in row and "需求" in visible_text(row)
+    client.cookies.clear()
+    login(client, "TB-enterprise")
+    assert "求购压铸端盖" not in client.get("/services/board").text

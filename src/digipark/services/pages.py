@@ -11,10 +11,12 @@ from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from digipark.core.errors import DomainError, NotFound, PermissionDenied
 from digipark.core.listing import ListQuery
-from digipark.services import booking
+from digipark.registry.models import Enterprise
+from digipark.services import booking, purchasing, supply_chain
 from digipark.services.catalogue import OFFERINGS
 from digipark.services.common import USE, VIEW, WRITE, today, zone
 from digipark.services.schemas import BookingCreate
@@ -52,6 +54,12 @@ STATUSES = {
     "checked_in": N_("Checked in"),
     "completed": N_("Completed"),
 }
+POST_KINDS = {
+    "need": N_("Need"),
+    "capacity": N_("Capacity offered"),
+    "scenario": N_("Open scenario"),
+    "capability": N_("Shared capability"),
+}
 CALENDAR_DAYS = 7
 
 
@@ -73,6 +81,30 @@ def catalogue_page(page: CurrentPage) -> HTMLResponse:
     return page.render(
         "services/catalogue.html",
         {"rows": rows, "total": total, "query": query, "kinds": KINDS, "price_units": PRICE_UNITS},
+    )
+
+
+@router.get("/services/board", response_class=HTMLResponse, name="service_board")
+def board_page(page: CurrentPage) -> HTMLResponse:
+    """The demand board (needs, capacity offers, lead enterprises' scenarios and capabilities), the matches of
+    the caller's own needs, and the joint-selling listings."""
+    _reader(page)
+    open_posts = ListQuery(page_size=200, filters={"open": True}, sort="-id")
+    posts = supply_chain.POSTS.list(page.db, scope=page.scope, query=open_posts)[0]
+    own = page.scope.enterprise_id
+    matches = {
+        p.id: supply_chain.match(page.db, scope=page.scope, post_id=p.id, limit=5)
+        for p in posts
+        if p.kind == "need" and (own is None or p.enterprise_id == own)
+    }
+    listings = purchasing.LISTINGS.list(
+        page.db, scope=page.scope, query=ListQuery(page_size=200, filters={"active": True})
+    )[0]
+    ids = {p.enterprise_id for p in posts} | {x.enterprise_id for x in listings}
+    names = dict(page.db.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids - {None}))).all())
+    return page.render(
+        "services/board.html",
+        {"posts": posts, "post_kinds": POST_KINDS, "matches": matches, "listings": listings, "names": names},
     )
 
 
