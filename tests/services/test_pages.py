@@ -117,3 +117,36 @@ def test_the_demand_board_shows_posts_and_the_matches_of_own_needs(
     client.cookies.clear()
     login(client, "TB-enterprise")
     assert "求购压铸端盖" not in client.get("/services/board").text
+
+
+def test_an_enterprise_consents_on_its_account_page(client: TestClient, world: World, db: Session) -> None:
+    from digipark.services import catalogue, finance
+    from digipark.services.schemas import ApplicationCreate, OfferingCreate
+    from tests.services.helpers import admin, enterprise
+
+    loan = catalogue.OFFERINGS.create(
+        db, scope=admin(world.a), data=OfferingCreate(kind="finance", name="科技贷", provider_name="苏州银行")
+    )
+    row = finance.apply(
+        db,
+        scope=enterprise(world.a, 0),
+        data=ApplicationCreate(offering_id=loan.id, amount_wan_yuan=300, term_months=12, purpose="设备更新"),
+    )
+    db.commit()
+    login(client, "TA-park_admin")
+    staff = client.get("/services/account", params={"lang": "zh"})
+    assert "未共享" in visible_text(staff.text.split(f'data-id="{row.id}"')[1].split("</tr>")[0])
+    assert "consent" not in staff.text.split(f'data-id="{row.id}"')[1].split("</tr>")[0]
+    client.cookies.clear()
+    login(client, "TA-enterprise")
+    page = client.get("/services/account", params={"month": "2026-01"})
+    assert page.status_code == 200 and 'id="statement"' in page.text
+    done = client.post(
+        f"/services/applications/{row.id}/consent", data={"csrf_token": form_token(page.text)}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    db.refresh(row)
+    assert row.consent_at is not None and row.profile is not None
+    assert client.get(f"/api/v1/services/applications/{row.id}/profile", params={"format": "pdf"}).content.startswith(
+        b"%PDF"
+    )

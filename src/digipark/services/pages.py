@@ -16,7 +16,7 @@ from sqlalchemy import select
 from digipark.core.errors import DomainError, NotFound, PermissionDenied
 from digipark.core.listing import ListQuery
 from digipark.registry.models import Enterprise
-from digipark.services import booking, purchasing, supply_chain
+from digipark.services import booking, finance, purchasing, supply_chain
 from digipark.services.catalogue import OFFERINGS
 from digipark.services.common import USE, VIEW, WRITE, today, zone
 from digipark.services.schemas import BookingCreate
@@ -59,6 +59,13 @@ POST_KINDS = {
     "capacity": N_("Capacity offered"),
     "scenario": N_("Open scenario"),
     "capability": N_("Shared capability"),
+}
+APPLICATION_STATUSES = {
+    "submitted": N_("Submitted"),
+    "reviewing": N_("Under review"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "withdrawn": N_("Withdrawn"),
 }
 CALENDAR_DAYS = 7
 
@@ -106,6 +113,50 @@ def board_page(page: CurrentPage) -> HTMLResponse:
         "services/board.html",
         {"posts": posts, "post_kinds": POST_KINDS, "matches": matches, "listings": listings, "names": names},
     )
+
+
+@router.get("/services/account", response_class=HTMLResponse, name="service_account")
+def account_page(page: CurrentPage) -> HTMLResponse:
+    """An enterprise's month: its statement, its group-purchase savings and its finance applications (consent to
+    share the credit profile here). Staff see the park's applications and savings."""
+    _reader(page)
+    month = _month(page)
+    bill = None
+    if page.scope.enterprise_id is not None:
+        bill = booking.statement(page.db, scope=page.scope, enterprise_id=None, month=month)
+    saved = purchasing.savings(page.db, scope=page.scope)
+    applications = finance.list_applications(page.db, scope=page.scope, query=ListQuery(page_size=100, sort="-id"))[0]
+    ids = {s.enterprise_id for s in saved} | {a.enterprise_id for a in applications}
+    names = dict(page.db.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids - {None}))).all())
+    return page.render(
+        "services/account.html",
+        {
+            "month": month,
+            "bill": bill,
+            "price_units": PRICE_UNITS,
+            "savings": saved,
+            "applications": applications,
+            "names": names,
+            "application_statuses": APPLICATION_STATUSES,
+            "may_consent": page.scope.own_enterprise_only,
+            "saved": page.request.query_params.get("saved") == "1",
+        },
+    )
+
+
+def _month(page: Page) -> dt.date:
+    try:
+        return dt.date.fromisoformat(page.request.query_params.get("month", "") + "-01")
+    except ValueError:
+        return today().replace(day=1)
+
+
+@router.post("/services/applications/{ident}/consent")
+def consent(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
+    _reader(page)
+    page.check_csrf(form)
+    finance.consent(page.db, scope=page.scope, ident=ident)
+    return RedirectResponse("/services/account?saved=1", status_code=303)
 
 
 @router.get("/services/offerings/{ident}", response_class=HTMLResponse, name="service_offering")
