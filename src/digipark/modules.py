@@ -17,6 +17,7 @@ from digipark.living.module import MODULE as LIVING
 from digipark.notices.module import MODULE as NOTICES
 from digipark.registry.module import MODULE as REGISTRY
 from digipark.safety.module import MODULE as SAFETY
+from digipark.services.module import MODULE as SERVICES
 from digipark.telemetry.module import MODULE as TELEMETRY
 from digipark.transformation.module import MODULE as TRANSFORMATION
 from digipark.web.module import MODULE as WEB
@@ -40,6 +41,7 @@ MODULES: tuple[modules.Module, ...] = (
     WORKORDERS,
     LIVING,
     APPROVALS,
+    SERVICES,
 )
 
 modules.install(MODULES)

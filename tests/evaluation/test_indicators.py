@@ -189,7 +189,7 @@ def test_each_formula_is_declared_by_the_domain_that_owns_its_data() -> None:
     assert owners == {
         "industrial_internet_coverage": "transformation",
         "renovation_coverage": "transformation",
-        "production_service_coverage": "transformation",
+        "production_service_coverage": "services",
         "statistics_reporting": "economy",
         "energy_metered_online": "energy",
         "safety_risk_sensors": "safety",

@@ -20,6 +20,7 @@ from tests.tenancy.api_notices import NOTICES
 from tests.tenancy.api_platform import PLATFORM
 from tests.tenancy.api_registry import REGISTRY
 from tests.tenancy.api_safety import SAFETY, SAFETY_RESOURCES
+from tests.tenancy.api_services import SERVICES, SERVICES_RESOURCES
 from tests.tenancy.api_telemetry import TELEMETRY
 from tests.tenancy.api_transformation import TRANSFORMATION, TRANSFORMATION_RESOURCES
 from tests.tenancy.api_workorders import WORKORDERS
@@ -43,6 +44,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "living": LIVING,
     "approvals": APPROVALS,
     "platform": PLATFORM,
+    "services": SERVICES,
 }
 
 
@@ -69,6 +71,7 @@ RESOURCES: list[tuple[Resource, str]] = [
     *ALARMS_RESOURCES,
     *ENVIRONMENT_RESOURCES,
     *SAFETY_RESOURCES,
+    *SERVICES_RESOURCES,
 ]
 
 
