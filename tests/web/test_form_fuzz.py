@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 import digipark.web
 from digipark.app import create_app
 from tests.conftest import World
+from tests.tenancy.api_transformation import _tf_request_id
 from tests.tenancy.helpers import Ctx
-from tests.tenancy.test_pages import PAGE_OBJECTS
+from tests.tenancy.table import made_by
+from tests.tenancy.test_pages import PAGE_OBJECTS, PageObject
 from tests.web.helpers import login
 
 TEMPLATES = Path(digipark.web.__file__).parent / "templates"
@@ -69,6 +71,11 @@ def _schemas(base: type[Any]) -> list[type[Any]]:
     return found
 
 
+# rows for the POST routes whose parameter no page of PAGE_OBJECTS shows
+POST_OBJECTS = {
+    "/transformation/adoption/": PageObject(made_by("transformation/adoption")),
+    "/transformation/requests/": PageObject(_tf_request_id),
+}
 ROUTES = form_post_routes()
 FIELDS = field_names()
 HUGE = "9" * 40
@@ -94,15 +101,21 @@ ACTIONS = (  # real actions of the safety pages and a garbage one
 )
 
 
+def _object_for(path: str) -> PageObject | None:
+    """How to make the row a POST route with a parameter acts on: the object of the page it belongs to."""
+    objects = {**PAGE_OBJECTS, **{prefix + "{ident}": obj for prefix, obj in POST_OBJECTS.items()}}
+    for page_path, obj in sorted(objects.items(), key=lambda item: -len(item[0])):
+        if path.startswith(page_path.split("{")[0]) and page_path.count("{") == 1:
+            return obj
+    return None
+
+
 def _urls(ctx: Ctx, path: str) -> tuple[list[str], list[str]]:
-    """(URLs naming a real row of park A where one is known, URLs with garbage identifiers)."""
+    """(URLs naming a real row of park A, URLs with garbage identifiers)."""
     if "{" not in path:
         return [path], []
-    real: list[str] = []
-    for page_path, obj in sorted(PAGE_OBJECTS.items(), key=lambda item: -len(item[0])):
-        if path.startswith(page_path.split("{")[0]) and page_path.count("{") == 1:
-            real.append(_fill(path, str(obj.ident(ctx))))
-            break
+    obj = _object_for(path)
+    real = [_fill(path, str(obj.ident(ctx)))] if obj is not None else []
     if "{action}" in path:
         real = [url.rsplit("/", 1)[0] + "/" + action for url in real for action in ACTIONS]
     return real, [_fill(path, "1"), _fill(path, HUGE), _fill(path, "abc")]
@@ -162,4 +175,5 @@ def test_form_post_never_fails_and_checks_permission_first(
 
 def test_the_routes_are_read_from_the_app() -> None:
     assert len(ROUTES) >= 40
+    assert not [path for path in ROUTES if "{" in path and _object_for(path) is None], "routes without a real row"
     assert "/transformation/requests/{ident}/status" in ROUTES and "/economy/chains/new" in ROUTES
