@@ -49,8 +49,7 @@ def _add_entries(db: Session, world: World, prefix: str, n: int) -> list[int]:
 def _allow_tampering(db: Session) -> None:
     """Drop the append-only guard inside the test transaction (rolled back with it)."""
     if db.connection().dialect.name == "postgresql":
-        db.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_no_update"))
-        db.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_no_delete"))
+        db.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_no_update"))  # update and delete
     else:
         db.execute(text("DROP TRIGGER audit_entry_no_update"))
         db.execute(text("DROP TRIGGER audit_entry_no_delete"))
