@@ -77,3 +77,27 @@ def test_the_same_posts_are_forbidden_before_validation(
         response = client.post(url, data={"csrf_token": csrf, **form}, follow_redirects=False)
         assert response.status_code == 403, (url, form, response.status_code)
         assert _count(db, table) == before
+
+
+def test_a_schema_refusing_input_inside_a_handler_is_422_not_500(db: Session) -> None:
+    from pydantic import BaseModel
+
+    from digipark.app import create_app
+
+    class Body(BaseModel):
+        year: int
+
+    def build() -> None:
+        Body.model_validate({"year": "abc"})
+
+    app = create_app()
+    app.add_api_route("/api/v1/test-schema", build)
+    app.add_api_route("/test-schema", build)
+    with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as client:
+        api = client.get("/api/v1/test-schema")
+        assert api.status_code == 422
+        assert api.headers["content-type"].startswith("application/problem+json")
+        assert api.json()["errors"][0]["field"] == "year"
+        page = client.get("/test-schema")
+        assert page.status_code == 422
+        assert page.headers["content-type"].startswith("text/html")
