@@ -221,8 +221,7 @@ def create_assessment_page(ident: Ident, page: CurrentPage, form: FormFields) ->
 async def create_certificate_page(ident: Ident, page: CurrentPage, request: Request) -> Response:
     fields, upload = await multipart_form(request)
     page.check_csrf(fields)
-    if not (page.scope.can(service.WRITE) or page.scope.can(service.SELF_WRITE)):  # before the input
-        raise PermissionDenied(f"role {page.scope.role.value} may not record certificates")
+    page.scope.require(service.WRITE if page.scope.can(service.WRITE) else service.SELF_WRITE)  # before the input
     enterprise = enterprise_or_404(page, ident)
     content = await upload.read(service.MAX_EVIDENCE_BYTES + 1) if upload else None
 
