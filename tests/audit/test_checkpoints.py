@@ -188,6 +188,10 @@ def test_key_from_a_file_and_too_short_keys(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(settings, "audit_checkpoint_key", "short")
     with pytest.raises(ValidationFailed):
         checkpoints.signing_key()
+    worker = checkpoints.Checkpointer(first_after_s=3600, every_s=3600)
+    worker.start()  # a bad key is logged, it does not stop the process that runs the checkpointer
+    assert worker._thread is None
+    worker.stop()
 
 
 @pytest.fixture

@@ -260,7 +260,12 @@ class Checkpointer:
     def start(self) -> None:
         if self.every_s <= 0:
             return
-        if signing_key() is None:
+        try:
+            key = signing_key()
+        except (ValidationFailed, OSError) as exc:
+            log.error("audit: checkpoint key unusable, the audit chain is not checkpointed: %s", exc)
+            return
+        if key is None:
             log.warning("audit: no checkpoint key configured, the audit chain is not checkpointed")
             return
         self._thread = threading.Thread(target=self._loop, name="digipark-audit-checkpoint", daemon=True)

@@ -108,7 +108,8 @@ def _invalid_input(domain_handler: Handler) -> Handler:
     """A schema built from a form inside a handler and refused: bad input (422), never an unexpected error."""
 
     async def handle(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ValidationError)
+        if not isinstance(exc, ValidationError):
+            raise exc
         errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['reason']}".removeprefix(": ") for e in errors)
         response = domain_handler(request, ValidationFailed(detail, errors=errors))
