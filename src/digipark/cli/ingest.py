@@ -90,7 +90,7 @@ def ingest(
 
 @mqtt_app.command("acl")
 def mqtt_acl(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write digipark.passwd, digipark.acl and digipark.devices into.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the files into.")],
     park: Annotated[str | None, typer.Option("--park", help="Only the devices of this park.")] = None,
     platform_user: Annotated[
         str, typer.Option("--platform-user", help="User name the platform subscribes with.")

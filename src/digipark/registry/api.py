@@ -23,6 +23,7 @@ class TokenShownOnce(DomainError):
     status = 410
     title = "Device token no longer shown"
 
+
 PATHS = {
     "park": "parks",
     "zone": "zones",

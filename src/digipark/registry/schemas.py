@@ -379,7 +379,7 @@ class DeviceRead(Read):
     token: str | None = Field(
         None,
         validation_alias="issued_token",
-        description="the device token, only in the answer that creates the device (it is stored hashed and never shown again)",
+        description="the device token: only in the answer that creates the device (stored hashed, never shown again)",
     )
 
 

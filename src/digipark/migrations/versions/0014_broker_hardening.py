@@ -23,7 +23,9 @@ depends_on: str | Sequence[str] | None = None
 NATIVE_PREFIX = "digipark/v1/"
 HINT_LENGTH = 4  # registry.device_tokens.HINT_LENGTH at the time of this revision
 
-device = sa.table("device", sa.column("id", sa.Integer), sa.column("token", sa.String), sa.column("token_hash", sa.String))
+device = sa.table(
+    "device", sa.column("id", sa.Integer), sa.column("token", sa.String), sa.column("token_hash", sa.String)
+)
 dead_letter = sa.table(
     "dead_letter",
     sa.column("id", sa.Integer),
