@@ -104,7 +104,8 @@ for _key in ROUTES:
     status_code=410,
     responses={410: {"description": "device tokens are stored hashed: shown once at creation or rotation"}},
 )
-def get_device_token(ident: Annotated[int, IdPathParam], scope: CurrentScope) -> Any:
+def get_device_token(ident: Annotated[int, IdPathParam], db: DbSession, scope: CurrentScope) -> Any:
+    service.authorize_device_token(db, scope=scope, ident=ident)  # who may rotate it learns it is not shown
     raise TokenShownOnce(
         "a device token is stored hashed and shown only once, when it is issued; "
         f"rotate it (POST /api/v1/devices/{ident}/token) to get a new one"

@@ -439,9 +439,15 @@ def _create_catalogue_points(session: Session, device: Device) -> None:
     session.flush()
 
 
-def rotate_device_token(session: Session, *, scope: Scope, ident: int) -> str:
+def authorize_device_token(session: Session, *, scope: Scope, ident: int) -> Device:
+    """The device, if the scope may issue its token."""
     device = get(session, scope=scope, kind=KINDS["device"], ident=ident)
     scope.authorize_write_row("device.write", device)
+    return device  # type: ignore[no-any-return]
+
+
+def rotate_device_token(session: Session, *, scope: Scope, ident: int) -> str:
+    device = authorize_device_token(session, scope=scope, ident=ident)
     token = new_device_token()
     device.token_hash = token_digest(token)
     session.flush()

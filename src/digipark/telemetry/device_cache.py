@@ -1,9 +1,10 @@
 """The ingest's registry cache.
 
 Registry cache: token digest (`Device.token_hash`) → device (id, park, enterprise, code, status), (park, code) →
-device, device → point key → (point id, valid range), loaded whole on first use and again after `max_age_s` or a `RegistryChanged` event of
-this process; a miss (unknown token, code or key, disabled device) refreshes just the missing devices at most
-once per `refresh_interval_s`, so a device or point added to the registry starts working without a restart.
+device, device → point key → (point id, valid range), loaded whole on first use and again after `max_age_s` or a
+`RegistryChanged` event of this process; a miss (unknown token, code or key, disabled device) refreshes just the
+missing devices at most once per `refresh_interval_s`, so a device or point added to the registry starts working
+without a restart.
 """
 
 from __future__ import annotations
