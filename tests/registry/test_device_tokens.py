@@ -153,8 +153,8 @@ def test_a_token_is_shown_once_at_creation_and_never_again(client: TestClient, d
 
 
 def test_the_database_holds_no_plain_token(client: TestClient, db: Session, world: World) -> None:
-    """Every column of devices, dead letters and the audit log, after devices were created, rotated and sent unknown and bad
-    messages with their tokens (native topic, ThingsBoard user name, HTTP path): no token appears."""
+    """Every column of devices, dead letters and the audit log, after devices were created, rotated and sent
+    unknown and bad messages with their tokens (native topic, ThingsBoard user name, HTTP path): no token appears."""
     headers = bearer(world.a.tokens["park_admin"])
     body = {"code": "PLAIN-1", "name": "电表", "kind": "electricity_meter", "building_id": world.a.building_id}
     created = client.post("/api/v1/devices", json=body, headers=headers).json()
