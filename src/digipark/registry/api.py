@@ -79,6 +79,7 @@ def _register(key: str) -> None:
         @router.post(
             f"/{path}/import",
             response_model=excel.ImportReport,
+            response_model_exclude_none=True,  # device_tokens: only where devices were created
             operation_id=f"import_{key}",
             tags=tag,
             responses={
