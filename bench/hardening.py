@@ -67,9 +67,11 @@ class Platform:
 
 
 def _meter(session: Any, park_id: int, code: str) -> Meter:
+    from digipark.registry.device_tokens import token_digest
     from digipark.registry.models import Device, Point
 
-    device = Device(park_id=park_id, code=code, name=code, kind="electricity_meter", token=f"bench-{uuid.uuid4().hex}")
+    token = f"bench-{uuid.uuid4().hex}"
+    device = Device(park_id=park_id, code=code, name=code, kind="electricity_meter", token_hash=token_digest(token))
     session.add(device)
     session.flush()
     point = Point(
@@ -85,7 +87,7 @@ def _meter(session: Any, park_id: int, code: str) -> Meter:
     )
     session.add(point)
     session.flush()
-    return Meter(device.id, device.code, device.token, point.id)
+    return Meter(device.id, device.code, token, point.id)
 
 
 def prepare(directory: Path) -> Platform:

@@ -36,6 +36,7 @@ from digipark.core.db import make_engine
 from digipark.registry import schemas
 from digipark.registry import service as registry
 from digipark.registry.models import Point
+from tests.device_tokens import issue_token
 
 # Property tests (hypothesis, schemathesis) see the same examples on every machine and every run: a fixed seed per
 # test, no deadline and no health check that depends on the machine's speed. Failing examples are kept in
@@ -225,6 +226,8 @@ def _build_park(db: Session, code: str, region: str, serial: int, password: str)
             data=schemas.DeviceCreate(code="G1", name="园区气体探测器", kind="gas_detector", building_id=building.id),
         ),
     ]
+    for device in devices:  # tokens the tests can know (tests.device_tokens): the database keeps their digests
+        issue_token(db, device.id)
     points = [
         pid for d in devices for pid in db.scalars(select(Point.id).where(Point.device_id == d.id).order_by(Point.id))
     ]

@@ -398,6 +398,11 @@ class DeviceRead(Read):
     lat: float | None
     installed_on: dt.date | None
     status: str
+    token: str | None = Field(
+        None,
+        validation_alias="issued_token",
+        description="the device token: only in the answer that creates the device (stored hashed, never shown again)",
+    )
 
 
 class DeviceTokenRead(BaseModel):

@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from digipark.registry.device_tokens import token_hint
 from digipark.telemetry.models import RejectReason
 
 NATIVE_PREFIX = "digipark/v1/"
@@ -47,7 +48,7 @@ TB_GATEWAY_TOPIC = "v1/gateway/telemetry"
 
 MIN_TS_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 MAX_TS_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-MAX_TOKEN_LENGTH = 64  # Device.token
+MAX_TOKEN_LENGTH = 64  # a presented token longer than any issued one is no token
 
 # (ts or None for "now" (the flat shape), {point key: value as JSON gave it}, never empty)
 Entry = tuple[int | None, dict[str, Any]]
@@ -94,6 +95,14 @@ class ParsedMessage:
     devices: list[DeviceMessage]
 
 
+def masked_topic(topic: str) -> str:
+    """A topic as a dead letter keeps it: a native topic's token level cut to its first characters."""
+    if not topic.startswith(NATIVE_PREFIX):
+        return topic
+    token, separator, rest = topic[len(NATIVE_PREFIX) :].partition("/")
+    return NATIVE_PREFIX + token_hint(token) + separator + rest
+
+
 def route(topic: str | None, username: str | None) -> tuple[Format, str | None]:
     """The format and the authenticating token of a message; raises MalformedPayload for an unknown topic."""
     if topic is not None and topic.startswith(NATIVE_PREFIX) and topic.endswith(GATEWAY_SUFFIX):
@@ -104,7 +113,7 @@ def route(topic: str | None, username: str | None) -> tuple[Format, str | None]:
         token = topic[len(NATIVE_PREFIX) : len(topic) - len(NATIVE_SUFFIX)]
         if token and "/" not in token and len(token) <= MAX_TOKEN_LENGTH:
             return Format.NATIVE, token
-        raise MalformedPayload(f"topic {topic[:100]!r} does not name a device token")
+        raise MalformedPayload(f"topic {masked_topic(topic)[:100]!r} does not name a device token")
     if topic is None:
         return Format.HTTP, username or None
     if topic == TB_DEVICE_TOPIC:
