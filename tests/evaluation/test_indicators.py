@@ -195,7 +195,7 @@ def test_each_formula_is_declared_by_the_domain_that_owns_its_data() -> None:
         "safety_risk_sensors": "safety",
         "asset_management": "evaluation",
         "double_gigabit": "evaluation",
-        "public_service_domains": "evaluation",
+        "public_service_domains": "living",
     }
     for module, ref in modules.indicator_formulas().values():
         assert ref.startswith(f"digipark.{module.name}."), ref

@@ -22,7 +22,6 @@ MODULE = Module(
     indicators={
         "asset_management": "digipark.evaluation.indicators:asset_management",
         "double_gigabit": "digipark.evaluation.indicators:double_gigabit",
-        "public_service_domains": "digipark.evaluation.public_services:public_service_domains",
     },
     demo=("digipark.evaluation.demo:build_evaluation_demo",),
 )

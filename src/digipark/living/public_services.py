@@ -1,13 +1,13 @@
 """Indicator S2.1, the domains with a digital public service in use: production services (the services module),
-living services (the living module) and government services (the approvals module), each read through its
-provider over the 90 days before the evaluation's date."""
+living services (this module) and government services (the approvals module), each read through its provider over
+the 90 days before the evaluation's date. The living module declares it; it reads the other two domains' providers."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from digipark.approvals.provides import counts as government_counts
-from digipark.evaluation.indicators import Computed, Gap, IndicatorContext
+from digipark.evaluation.provides import Computed, Gap, IndicatorContext
 from digipark.living.provides import online_service_counts
 from digipark.services.provides import production_service_in_use
 
