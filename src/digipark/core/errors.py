@@ -93,6 +93,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from digipark.core.db import RETRY_AFTER_S, DatabaseBusy, is_database_locked
@@ -147,6 +148,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DatabaseBusy)
     async def database_busy(request: Request, exc: DatabaseBusy) -> JSONResponse:
+        return busy(request, exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # every connection of the pool stayed busy longer than the pool waits: as busy as a locked database
         return busy(request, exc)
 
     @app.exception_handler(OperationalError)
