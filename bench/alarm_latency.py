@@ -62,6 +62,7 @@ def prepare(url: str) -> tuple[list[int], int, list[int]]:
     from digipark.alarms.models import Alarm, AlarmRule
     from digipark.audit.service import Actor, set_actor
     from digipark.core.db import make_engine
+    from digipark.registry.device_tokens import token_digest
     from digipark.registry.models import Device, Park, Point
 
     points, probe = ingest_bench.prepare_database(url)
@@ -75,10 +76,14 @@ def prepare(url: str) -> tuple[list[int], int, list[int]]:
         gas: list[int] = []
         for i in range(DETECTORS):
             token = DETECTOR_TOKEN.format(i)
-            device = session.scalar(select(Device).where(Device.token == token))
+            device = session.scalar(select(Device).where(Device.token_hash == token_digest(token)))
             if device is None:
                 device = Device(
-                    park_id=park.id, code=f"GAS{i:02d}", name=f"气体探测器{i}", kind="gas_detector", token=token
+                    park_id=park.id,
+                    code=f"GAS{i:02d}",
+                    name=f"气体探测器{i}",
+                    kind="gas_detector",
+                    token_hash=token_digest(token),
                 )
                 session.add(device)
                 session.flush()

@@ -6,7 +6,9 @@ Figures:
   refused, so no token in a topic reaches it);
 - `broker_foreign_publish_stored`: readings stored for another park's meter when an authenticated device publishes
   to that meter's native topic and, as if it were a gateway, to `v1/gateway/telemetry` naming it (expected 0);
-  the same device's publishes to its own topic are stored (`own_stored`, the control).
+  the same device's publishes to its own topic are stored (`own_stored`, the control);
+- `export_5xx_under_ingest` and `login_5xx_at_first_start`: requests that write while the SQLite demo writes on its
+  own (`bench/hardening_load.py`, run after the broker figures; `--broker-only` skips them).
 
 Method: a fresh SQLite database (migrated) with two parks and one meter each, the ingest pipeline of `digipark
 ingest --listen` (`telemetry.runtime.start_plan`, the embedded broker on a free port) in this process, paho-mqtt
@@ -67,9 +69,11 @@ class Platform:
 
 
 def _meter(session: Any, park_id: int, code: str) -> Meter:
+    from digipark.registry.device_tokens import token_digest
     from digipark.registry.models import Device, Point
 
-    device = Device(park_id=park_id, code=code, name=code, kind="electricity_meter", token=f"bench-{uuid.uuid4().hex}")
+    token = f"bench-{uuid.uuid4().hex}"
+    device = Device(park_id=park_id, code=code, name=code, kind="electricity_meter", token_hash=token_digest(token))
     session.add(device)
     session.flush()
     point = Point(
@@ -85,7 +89,7 @@ def _meter(session: Any, park_id: int, code: str) -> Meter:
     )
     session.add(point)
     session.flush()
-    return Meter(device.id, device.code, device.token, point.id)
+    return Meter(device.id, device.code, token, point.id)
 
 
 def prepare(directory: Path) -> Platform:
@@ -206,6 +210,7 @@ def broker_foreign_publish_stored(platform: Platform, messages: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=200, help="messages per attempt")
+    parser.add_argument("--broker-only", action="store_true", help="skip the demo's export and login figures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="digipark-bench-hardening-") as directory:
         progress("preparing a database and the ingest with its embedded broker")
@@ -215,6 +220,10 @@ def main() -> None:
             broker_foreign_publish_stored(platform, args.messages)
         finally:
             platform.runtime.stop()
+    if not args.broker_only:
+        import hardening_load
+
+        hardening_load.main()
 
 
 if __name__ == "__main__":

@@ -356,6 +356,7 @@ def prepare_database(url: str) -> tuple[list[int], int]:
     from digipark.core.db import make_engine, utcnow
     from digipark.registry import service as registry
     from digipark.registry.catalog import device_kind
+    from digipark.registry.device_tokens import token_digest
     from digipark.registry.models import Device, Park, Point
 
     migrate.upgrade(url)
@@ -379,20 +380,20 @@ def prepare_database(url: str) -> tuple[list[int], int]:
                         "kind": "electricity_meter",
                         "protocol": "mqtt",
                         "status": "active",
-                        "token": token,
+                        "token_hash": token_digest(token),
                         "created_at": now,
                         "updated_at": now,
                     }
                     for i, token in enumerate(tokens)
                 ],
             )
-            ids = dict(session.execute(select(Device.token, Device.id).where(Device.park_id == park.id)).all())
+            ids = dict(session.execute(select(Device.token_hash, Device.id).where(Device.park_id == park.id)).all())
             session.execute(
                 insert(Point),
                 [
                     {
                         "park_id": park.id,
-                        "device_id": ids[token],
+                        "device_id": ids[token_digest(token)],
                         "key": key,
                         "name": key,
                         "quantity": specs[key].quantity,
@@ -410,14 +411,14 @@ def prepare_database(url: str) -> tuple[list[int], int]:
                 ],
             )
         rows = session.execute(
-            select(Device.token, Point.key, Point.id)
+            select(Device.token_hash, Point.key, Point.id)
             .join(Point, Point.device_id == Device.id)
             .where(Device.park_id == park.id)
         ).all()
     engine.dispose()
     by = {(token, key): pid for token, key, pid in rows}
-    points = [by[(token_of(i), key)] for i in range(DEVICES) for key in KEYS]
-    return points, by[(PROBE_TOKEN, "power_kw")]
+    points = [by[(token_digest(token_of(i)), key)] for i in range(DEVICES) for key in KEYS]
+    return points, by[(token_digest(PROBE_TOKEN), "power_kw")]
 
 
 def truncate_telemetry(url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -328,3 +329,67 @@ def test_modules_lists_every_record_with_what_it_declares() -> None:
     assert [line.split("`")[1] for line in lines] == [m.name for m in MODULES]
     safety = next(line for line in lines if line.startswith("| `safety`"))
     assert "/safety" in safety and "safety_risk_sensors" in safety and "digipark.safety.provides" in safety
+
+
+def test_users_create_while_another_connection_keeps_writing(database: str, tmp_path: Path) -> None:
+    """The command takes the write lock when it begins: it waits for the other writer instead of failing with
+    `database is locked` (a reading transaction that starts writing cannot wait)."""
+    from tests.core.contention import Writer
+
+    assert run("db", "upgrade").exit_code == 0
+    seed_park(database)
+    path = tmp_path / "cli.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE load_probe (n INTEGER)")
+    results = []
+    with Writer(path) as writer:
+        for n in range(5):
+            args = ("users", "create", "--username", f"op{n}", "--role", "operator", "--park", "P1")
+            results.append(run(*args, "--password", "correct-horse-9"))
+        written_meanwhile = writer.commits
+    assert [r.exit_code for r in results] == [0] * 5, [r.output for r in results]
+    assert written_meanwhile > 5
+    listed = run("users", "list", "--park", "P1")
+    assert all(f"op{n}" in listed.stdout for n in range(5))
+
+
+def test_parks_create_update_list_and_a_platform_admin(database: str) -> None:
+    assert run("db", "upgrade").exit_code == 0
+    created = run("parks", "create", "--code", "NEW1", "--name", "新园区", "--region", "320507", "--industry", "3973")
+    assert created.exit_code == 0, created.output
+    assert "created park NEW1" in created.stdout
+    assert "already exists" in one_error_line(
+        run("parks", "create", "--code", "NEW1", "--name", "x", "--region", "320507")
+    )
+    assert "region_code" in one_error_line(run("parks", "create", "--code", "NEW2", "--name", "x", "--region", "12"))
+    updated = run("parks", "update", "--park", "NEW1", "--name", "改名园区", "--level", "provincial")
+    assert updated.exit_code == 0, updated.output
+    assert "unknown park" in one_error_line(run("parks", "update", "--park", "NOPE", "--name", "x"))
+    assert "at least one" in one_error_line(run("parks", "update", "--park", "NEW1"))
+    listed = run("parks", "list")
+    assert listed.exit_code == 0 and "改名园区" in listed.stdout and "provincial" in listed.stdout
+    made = run(
+        "users",
+        "create",
+        "--username",
+        "padmin",
+        "--role",
+        "park_admin",
+        "--park",
+        "NEW1",
+        "--password",
+        "correct-horse-9",
+        "--platform-admin",
+    )
+    assert made.exit_code == 0 and "platform administrator" in made.stdout, made.output
+    engine = make_engine(database)
+    try:
+        with Session(engine) as db:
+            from digipark.audit.models import AuditEntry
+            from digipark.auth.models import User
+
+            assert db.scalar(select(User.is_platform_admin).where(User.username == "padmin")) is True
+            actions = set(db.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "park")))
+            assert {"create", "update"} <= actions  # the CLI's park writes are audited
+    finally:
+        engine.dispose()

@@ -4,6 +4,7 @@ permissions; the app, the CLI, `digipark.models` and the tests import it."""
 
 from digipark.accounts.module import MODULE as ACCOUNTS
 from digipark.alarms.module import MODULE as ALARMS
+from digipark.approvals.module import MODULE as APPROVALS
 from digipark.audit.module import MODULE as AUDIT
 from digipark.auth import permissions
 from digipark.auth.module import MODULE as AUTH
@@ -16,6 +17,7 @@ from digipark.living.module import MODULE as LIVING
 from digipark.notices.module import MODULE as NOTICES
 from digipark.registry.module import MODULE as REGISTRY
 from digipark.safety.module import MODULE as SAFETY
+from digipark.services.module import MODULE as SERVICES
 from digipark.telemetry.module import MODULE as TELEMETRY
 from digipark.transformation.module import MODULE as TRANSFORMATION
 from digipark.web.module import MODULE as WEB
@@ -38,6 +40,8 @@ MODULES: tuple[modules.Module, ...] = (
     NOTICES,
     WORKORDERS,
     LIVING,
+    APPROVALS,
+    SERVICES,
 )
 
 modules.install(MODULES)

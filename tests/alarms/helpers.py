@@ -12,6 +12,7 @@ from digipark.alarms.engine import RulesEngine
 from digipark.alarms.models import Alarm, AlarmEvent
 from digipark.alarms.schemas import RuleCreate
 from digipark.auth.scope import system_scope
+from digipark.registry.device_tokens import token_digest
 from digipark.registry.models import Device, Point
 from digipark.telemetry.events import ReadingsStored
 from tests.conftest import World
@@ -28,7 +29,7 @@ def add_gas_detector(
         code=code,
         name=name,
         kind="gas_detector",
-        token=code.lower(),
+        token_hash=token_digest(code.lower()),
         building_id=building_id,
         status="active",
     )

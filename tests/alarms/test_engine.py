@@ -16,6 +16,7 @@ from digipark.telemetry.ingest import InboundMessage, Ingestor
 from digipark.telemetry.models import Reading, Rollup1h
 from tests.alarms.helpers import T0, actions, alarms, engine, feed, gas_point, make_rule
 from tests.conftest import World
+from tests.device_tokens import issue_token
 
 S = 1000  # ms
 
@@ -202,7 +203,7 @@ def _gas_message(db: Session, world: World, value: float, *, ts: int = T0, token
     device = db.get(Device, world.a.device_ids[1])
     key = db.scalar(select(Point.key).where(Point.id == gas_point(world)))
     assert device is not None and key is not None
-    topic = f"digipark/v1/{token or device.token}/telemetry"
+    topic = f"digipark/v1/{token or issue_token(db, device.id)}/telemetry"
     return InboundMessage("mqtt", topic, None, orjson.dumps({"ts": ts, "values": {key: value}}), T0)
 
 
@@ -243,6 +244,6 @@ def test_a_device_the_rules_do_not_watch_is_not_read_on_arrival(db: Session, wor
     assert meter is not None
     key = db.scalar(select(Point.key).where(Point.device_id == meter.id).limit(1))
     body = orjson.dumps({str(key): 1})
-    message = InboundMessage("mqtt", f"digipark/v1/{meter.token}/telemetry", None, body, T0)
+    message = InboundMessage("mqtt", f"digipark/v1/{issue_token(db, meter.id)}/telemetry", None, body, T0)
     assert ingestor.readings_of([message], e.devices) == []
     assert ingestor.readings_of([message], {meter.id}) != []

@@ -44,7 +44,7 @@ def _detector(engine: Engine, park_id: int) -> tuple[int, int, str]:
                 point_id=point.id,
             ),
         )
-        return device.id, rule.id, device.token
+        return device.id, rule.id, device.code.lower()  # its token (tests.alarms.helpers.add_gas_detector)
 
 
 def _cleanup(engine: Engine, device_id: int, rule_id: int) -> None:

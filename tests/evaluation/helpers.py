@@ -16,6 +16,9 @@ from digipark.economy.schemas import MonthlyStatisticCreate
 from digipark.registry import schemas as rs
 from digipark.registry import service as registry
 from digipark.registry.models import Point
+from digipark.services import booking as services_booking
+from digipark.services import catalogue as services_catalogue
+from digipark.services.schemas import BookingCreate, OfferingCreate, UsageCreate
 from digipark.telemetry.models import PointLatest
 from digipark.transformation import schemas as ts
 from digipark.transformation import service as transformation
@@ -31,7 +34,9 @@ AS_OF = dt.date(2025, 6, 15)
 #      industrial internet used in 33 (E1) and 13 (E4) -> 2 of 4 = 50 %; uncovered: 26, 34.
 # S1.2 above-scale industrial: E1, E2, E3; renovated: E1 (GB/T 39116 level 2, verified), E3 (smart factory
 #      基础级, verified) -> 2 of 3 = 66.67 %; E2 lacks a renovation.
-# S2.2 above-scale using a digital production service: E1, E3 -> 2 of 3 = 66.67 %.
+# S2.2 above-scale that used a production service in the 12 months to 2025-06-15: E1 (a digital production service
+#      on its transformation adoption record), E3 (a shared machine booked and approved for 2025-03-10); E2's
+#      booking was declined and its usage is from 2024-05 (outside the window) -> 2 of 3 = 66.67 %.
 # S3.1 buildings with complete records: B1 of B1-B3 (33.33 %); parcels: P1 of P1-P2 (50 %); points online:
 #      M1 all 4, M2 only power_kw -> 5 of 8 (62.5 %); the indicator takes the lowest: 33.33 %.
 # S3.2 enterprises owing May 2025 statistics: E1-E5 (the service company E6 owes none); submitted E1, E2, E4 ->
@@ -47,6 +52,42 @@ EXPECTED = {
     "energy_metered_online": 50.0,
     "double_gigabit": 100 / 3,
 }
+
+
+def _service_bookings(db: Session, scope: Scope, enterprises: dict[str, int]) -> None:
+    machine = services_catalogue.OFFERINGS.create(
+        db,
+        scope=scope,
+        data=OfferingCreate(
+            kind="shared_equipment",
+            name="共享五轴加工中心",
+            provider_name="园区共享制造中心",
+            unit_price_yuan=180,
+            price_unit="hour",
+            bookable=True,
+        ),
+    )
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    for name, day, approve in (("E3", dt.date(2025, 3, 10), True), ("E2", dt.date(2025, 3, 11), False)):
+        start = dt.datetime.combine(day, dt.time(9), shanghai)
+        row = services_booking.create_booking(
+            db,
+            scope=scope,
+            data=BookingCreate(
+                offering_id=machine.id,
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=4),
+                enterprise_id=enterprises[name],
+            ),
+        )
+        services_booking.decide(db, scope=scope, ident=row.id, approve=approve)
+    services_booking.record_usage(  # E2's use of the machine a year and more before: outside the window
+        db,
+        scope=scope,
+        data=UsageCreate(
+            offering_id=machine.id, enterprise_id=enterprises["E2"], used_on=dt.date(2024, 5, 6), quantity=4
+        ),
+    )
 
 
 @dataclasses.dataclass
@@ -166,7 +207,6 @@ def build(db: Session, code: str = "EV", serial: int = 1) -> SmallPark:
     for name, kind in (
         ("E1", "industrial_internet"),
         ("E1", "digital_production_service"),
-        ("E3", "digital_production_service"),
         ("E4", "industrial_internet"),
     ):
         transformation.create_adoption(
@@ -176,6 +216,7 @@ def build(db: Session, code: str = "EV", serial: int = 1) -> SmallPark:
                 enterprise_id=enterprises[name], kind=kind, name=f"{name}-{kind}", started_on=dt.date(2024, 1, 1)
             ),
         )
+    _service_bookings(db, scope, enterprises)
     # statistics for May 2025
     for name in ("E1", "E2", "E4"):
         statistics.submit(

@@ -114,7 +114,7 @@ def test_double_gigabit_lists_what_each_building_lacks(db: Session, park: SmallP
 
 def test_indicators_without_a_source_say_so_and_count_as_not_met(db: Session, park: SmallPark) -> None:
     found = _evaluate(db, park)
-    for key in ("public_service_domains", "compute_in_use", "data_sharing", "security_grading"):
+    for key in ("compute_in_use", "data_sharing", "security_grading"):
         result = found.indicator(key)
         assert result is not None
         assert result.value_source == "none" and result.value is None and not result.met, key
@@ -189,12 +189,35 @@ def test_each_formula_is_declared_by_the_domain_that_owns_its_data() -> None:
     assert owners == {
         "industrial_internet_coverage": "transformation",
         "renovation_coverage": "transformation",
-        "production_service_coverage": "transformation",
+        "production_service_coverage": "services",
         "statistics_reporting": "economy",
         "energy_metered_online": "energy",
         "safety_risk_sensors": "safety",
         "asset_management": "evaluation",
         "double_gigabit": "evaluation",
+        "public_service_domains": "living",
     }
     for module, ref in modules.indicator_formulas().values():
         assert ref.startswith(f"digipark.{module.name}."), ref
+
+
+def test_public_service_domains_count_the_domains_used_online_in_90_days(db: Session, park: SmallPark) -> None:
+    """S2.1: production services used (E3's booking of the park's machine, approved on the evaluation day), no
+    living and no government service yet; a repair reported online brings the living domain in."""
+    from digipark.workorders import provides as workorders
+    from digipark.workorders.schemas import WorkOrderCreate
+
+    before = _evaluate(db, park).indicator("public_service_domains")
+    assert before is not None and before.value_source == "computed"
+    assert {r["domain_en"]: r["ok"] for r in before.rows} == {
+        "Production services": True,
+        "Living services": False,
+        "Government services": False,
+    }
+    assert before.value == 1 and not before.met
+    assert sorted(g.subject for g in before.gaps) == ["政务服务", "生活服务"]
+
+    workorders.open_order(db, scope=park.scope, data=WorkOrderCreate(title="3号楼电梯异响", location="3号楼"))
+    after = _evaluate(db, park).indicator("public_service_domains")
+    assert after is not None and after.value == 2
+    assert [g.subject for g in after.gaps] == ["政务服务"]

@@ -63,7 +63,8 @@ def test_excel_has_the_sheets_values_gaps_and_a_chart(found: Evaluation) -> None
     assert rows["S4.1"][2] == pytest.approx(100 / 3)
     assert rows["S4.2"][2] == 80 and rows["S4.2"][5] == "已申报"
     assert rows["S3.4"][5] != "已申报"  # computed from the safety module's records
-    assert rows["S2.1"][2] is None and rows["S2.1"][5] == "无数据"
+    assert rows["S2.1"][2] == 1 and rows["S2.1"][5] == "平台实时计算"  # production services only, from the records
+    assert rows["S4.3"][2] is None and rows["S4.3"][5] == "无数据"
     assert len(book["指标"]._charts) == 1
     gaps = list(book["差距清单"].iter_rows(min_row=2, values_only=True))
     assert len(gaps) == len(found.gaps)

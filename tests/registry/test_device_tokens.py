@@ -1,5 +1,5 @@
-"""Device tokens are rotatable from the API, the CLI and the device page, audited, and the embedded broker refuses
-the old token at once (issue 14 item 1)."""
+"""Device tokens are stored hashed, shown once (in the answer that creates or rotates them), rotatable from the
+API, the CLI and the device page, audited, and the embedded broker refuses the old token at once (issue 14 item 1)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -18,11 +18,14 @@ from digipark.audit.models import AuditEntry
 from digipark.audit.service import Actor, set_actor
 from digipark.auth.scope import system_scope
 from digipark.cli import app
+from digipark.registry.device_tokens import token_digest
 from digipark.registry.models import Device
 from digipark.registry.service import rotate_device_token
 from digipark.telemetry import mqtt
+from digipark.telemetry.ingest import InboundMessage, Ingestor, now_ms
 from digipark.telemetry.runtime import IngestPlan, IngestRuntime, start_plan
-from tests.conftest import World
+from tests.conftest import World, bearer
+from tests.device_tokens import issue_token
 from tests.telemetry.test_mqtt_ingest import Meter, meters
 from tests.web.helpers import form_token, login
 
@@ -90,7 +93,7 @@ def test_the_cli_rotates_a_token_prints_it_once_and_audits_it(
     printed = re.search(r"new token of \S+: (\S+)", result.output)
     assert printed is not None and printed.group(1) != meter.token
     with sessionmaker(bind=engine)() as session:
-        assert session.scalar(select(Device.token).where(Device.id == meter.id)) == printed.group(1)
+        assert session.scalar(select(Device.token_hash).where(Device.id == meter.id)) == token_digest(printed.group(1))
         assert rotation_audits(session, meter.id) == audits + 1
     unknown = CliRunner().invoke(app, ["mqtt", "rotate-token", "NO-SUCH", "--park", "TA", "--database", database_url])
     assert unknown.exit_code != 0
@@ -100,7 +103,7 @@ def test_the_device_page_rotates_for_staff_and_shows_the_token_once(
     client: TestClient, db: Session, world: World
 ) -> None:
     device_id = world.a.device_ids[0]
-    old = db.scalar(select(Device.token).where(Device.id == device_id))
+    old = issue_token(db, device_id)
     audits = rotation_audits(db, device_id)
     login(client, "TA-operator")
     page = client.get(f"/telemetry/devices/{device_id}")
@@ -109,8 +112,10 @@ def test_the_device_page_rotates_for_staff_and_shows_the_token_once(
     answer = client.post(f"/telemetry/devices/{device_id}/token", data={"csrf_token": form_token(page.text)})
     assert answer.status_code == 200
     db.expire_all()
-    new = db.scalar(select(Device.token).where(Device.id == device_id))
-    assert new is not None and new != old and new in answer.text
+    shown = re.search(r'id="device-token">([^<]+)<', answer.text)
+    assert shown is not None
+    new = shown.group(1)
+    assert new != old and db.scalar(select(Device.token_hash).where(Device.id == device_id)) == token_digest(new)
     assert new not in client.get(f"/telemetry/devices/{device_id}").text  # shown once
     assert rotation_audits(db, device_id) == audits + 1
 
@@ -119,11 +124,59 @@ def test_the_device_page_offers_no_rotation_to_an_enterprise_and_refuses_it(
     client: TestClient, db: Session, world: World
 ) -> None:
     device_id = world.a.device_ids[0]
-    old = db.scalar(select(Device.token).where(Device.id == device_id))
+    old = db.scalar(select(Device.token_hash).where(Device.id == device_id))
     login(client, "TA-enterprise")
     page = client.get(f"/telemetry/devices/{device_id}")
     assert page.status_code == 200 and f"/telemetry/devices/{device_id}/token" not in page.text
     answer = client.post(f"/telemetry/devices/{device_id}/token", data={"csrf_token": form_token(page.text)})
     assert answer.status_code == 403
     db.expire_all()
-    assert db.scalar(select(Device.token).where(Device.id == device_id)) == old
+    assert db.scalar(select(Device.token_hash).where(Device.id == device_id)) == old
+
+
+def test_a_token_is_shown_once_at_creation_and_never_again(client: TestClient, db: Session, world: World) -> None:
+    headers = bearer(world.a.tokens["park_admin"])
+    body = {"code": "ONCE-1", "name": "电表", "kind": "electricity_meter", "building_id": world.a.building_id}
+    created = client.post("/api/v1/devices", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    device_id, token = created.json()["id"], created.json()["token"]
+    assert token and db.scalar(select(Device.token_hash).where(Device.id == device_id)) == token_digest(token)
+    read = client.get(f"/api/v1/devices/{device_id}", headers=headers)
+    assert read.status_code == 200 and read.json()["token"] is None and token not in read.text
+    listed = client.get("/api/v1/devices", headers=headers, params={"page_size": 500})
+    assert listed.status_code == 200 and token not in listed.text
+    gone = client.get(f"/api/v1/devices/{device_id}/token", headers=headers)
+    assert gone.status_code == 410 and token not in gone.text
+    assert gone.headers["content-type"].startswith("application/problem+json")
+    rotated = client.post(f"/api/v1/devices/{device_id}/token", headers=headers)
+    assert rotated.status_code == 200 and rotated.json()["token"] not in (None, token)
+
+
+def test_the_database_holds_no_plain_token(client: TestClient, db: Session, world: World) -> None:
+    """Every column of devices, dead letters and the audit log, after devices were created, rotated and sent
+    unknown and bad messages with their tokens (native topic, ThingsBoard user name, HTTP path): no token appears."""
+    headers = bearer(world.a.tokens["park_admin"])
+    body = {"code": "PLAIN-1", "name": "电表", "kind": "electricity_meter", "building_id": world.a.building_id}
+    created = client.post("/api/v1/devices", json=body, headers=headers).json()
+    rotated = client.post(f"/api/v1/devices/{created['id']}/token", headers=headers).json()["token"]
+    tokens = [created["token"], rotated, issue_token(db, world.a.device_ids[0]), "unknown-token-of-nobody"]
+    ingestor = Ingestor(refresh_interval_s=0.0)
+    messages = [
+        InboundMessage("mqtt", f"digipark/v1/{tokens[1]}/telemetry", None, b'{"values": {"nope": 1}}', now_ms()),
+        InboundMessage("mqtt", f"digipark/v1/{tokens[2]}/telemetry", None, b"{not json", now_ms()),
+        InboundMessage("mqtt", "v1/devices/me/telemetry", tokens[2], b'{"nope": 2}', now_ms()),
+        InboundMessage("http", None, tokens[3], b'{"values": {"x": 1}}', now_ms()),
+        InboundMessage("mqtt", f"digipark/v1/{tokens[3]}/extra/telemetry", None, b"{}", now_ms()),
+    ]
+    summary = ingestor.ingest(db, messages)
+    assert summary.rejected >= 5
+    db.flush()
+    seen: list[str] = []
+    for table in ("device", "dead_letter", "audit_entry"):
+        for row in db.execute(text(f"SELECT * FROM {table}")):
+            seen.extend(str(value) for value in row)
+    stored = "\n".join(seen)
+    assert token_digest(tokens[1]) in stored  # the digests are there
+    for token in tokens:
+        assert token not in stored, token
+    assert tokens[3][:4] + "…" in stored  # a dead letter shows the first characters of the token it claimed

@@ -23,6 +23,7 @@ from digipark.core.errors import PermissionDenied, ValidationFailed
 from digipark.core.listing import ListQuery
 from digipark.registry import excel
 from digipark.registry import service as registry
+from digipark.registry.device_tokens import token_digest
 from digipark.registry.models import Building, Device, Enterprise, Point
 from tests.conftest import World, bearer
 
@@ -371,8 +372,9 @@ def test_service_import_devices_and_points(db: Session, world: World) -> None:
     )
     report = excel.import_or_raise(db, scope=scope, kind_key="device", content=devices)
     assert (report.created, report.updated, report.rows) == (2, 1, 3)
+    assert set(report.device_tokens) == {"W1", "T1"}  # the created devices' tokens, shown in this answer only
     w1 = db.scalar(select(Device).where(Device.code == "W1", Device.park_id == world.a.park_id))
-    assert w1 is not None
+    assert w1 is not None and w1.token_hash == token_digest(report.device_tokens["W1"])
     assert w1.enterprise_id == world.a.enterprise_ids[0] and w1.building_id == world.a.building_id
     assert w1.installed_on == dt.date(2023, 3, 15) and w1.protocol == "cjt188"
     m1 = db.get(Device, world.a.device_ids[0])

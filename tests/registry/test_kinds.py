@@ -82,7 +82,7 @@ def test_catalogue_points_follow_their_device(db: Session, world: World) -> None
     data = schemas.DeviceCreate(code="EM-K", name="电表", kind="electricity_meter", building_id=world.a.building_id)
     device = service.create(db, scope=admin, kind=KINDS["device"], data=data)
     points = list(db.scalars(select(Point).where(Point.device_id == device.id)))
-    assert points and device.token and device.protocol
+    assert points and device.issued_token and device.token_hash and device.protocol
     tenant = world.a.enterprise_ids[1]
     service.update(
         db, scope=admin, kind=KINDS["device"], ident=device.id, data=schemas.DeviceUpdate(enterprise_id=tenant)

@@ -69,7 +69,7 @@ class Made:
                 data=RuleCreate(name="可燃气体一级报警", severity=severity, conditions=[RULE], point_id=point.id),
             )
             self.rule_ids.append(rule.id)
-            return device.token, rule.id
+            return device.code.lower(), rule.id  # its token (tests.alarms.helpers.add_gas_detector)
 
     def cleanup(self) -> None:
         with self.factory() as session, session.begin():

@@ -283,6 +283,8 @@ def test_demo_parts_are_the_records_builders_in_the_write_order() -> None:
         ("notices", "digipark.notices.demo:build_notices_demo", None, True),
         ("workorders", "digipark.workorders.demo:build_workorders_demo", None, True),
         ("living", "digipark.living.demo:build_living_demo", None, True),
+        ("approvals", "digipark.approvals.demo:build_approvals_demo", None, True),
+        ("services", "digipark.services.demo:build_services_demo", None, True),
     ]
     assert {p.build for p in parts} == declared
     for part in parts:

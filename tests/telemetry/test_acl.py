@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from digipark.cli import app
+from digipark.registry.device_tokens import token_digest
 from digipark.telemetry.acl import mosquitto_hash, verify_mosquitto_hash, write_acl_files
 from tests.conftest import World, service_unavailable
 
@@ -36,29 +37,27 @@ def test_the_hash_is_the_one_mosquitto_passwd_writes() -> None:
     assert mosquitto_hash("secret") != mosquitto_hash("secret")  # a new salt each time
 
 
-def test_files_give_each_device_its_own_topic(tmp_path: Path) -> None:
+def test_files_hold_the_platform_user_and_only_digests_of_device_tokens(tmp_path: Path) -> None:
+    digests = {token: token_digest(token) for token in ("tok-a", "tok-b", "tok-gw")}
     result = write_acl_files(
-        tmp_path, ["tok-a", "tok-b", "bad/token"], platform_password="pw", gateway_tokens=["tok-gw"]
+        tmp_path, [digests["tok-a"], digests["tok-b"]], platform_password="pw", gateway_digests=[digests["tok-gw"]]
     )
-    assert result.devices == 3 and result.skipped == ["bad/token"]
+    assert result.devices == 3
     users = dict(line.split(":", 1) for line in result.password_file.read_text().splitlines())
-    assert set(users) == {"digipark", "tok-a", "tok-b", "tok-gw"}
-    assert verify_mosquitto_hash("tok-a", users["tok-a"]) and verify_mosquitto_hash("pw", users["digipark"])
+    assert set(users) == {"digipark"} and verify_mosquitto_hash("pw", users["digipark"])
     acl = result.acl_file.read_text()
-    assert (
-        "user tok-a\ntopic write digipark/v1/tok-a/telemetry\ntopic write v1/devices/me/telemetry\n"
-        "topic read digipark/v1/tok-a/downlink/#\n\n"
-    ) in acl
-    assert (
-        "user tok-gw\ntopic write digipark/v1/tok-gw/telemetry\ntopic write v1/devices/me/telemetry\n"
-        "topic write v1/gateway/telemetry\ntopic write digipark/v1/tok-gw/gateway/telemetry\n"
-        "topic read digipark/v1/tok-gw/downlink/#\n\n"
-    ) in acl
     assert (
         "user digipark\ntopic read digipark/v1/+/telemetry\ntopic read digipark/v1/+/gateway/telemetry\n"
         "topic read v1/gateway/telemetry\n"
     ) in acl
-    assert oct(result.password_file.stat().st_mode & 0o777) == "0o600"
+    devices = result.devices_file.read_text()
+    lines = [line for line in devices.splitlines() if not line.startswith("#")]
+    assert lines == [f"{digests['tok-a']} device", f"{digests['tok-b']} device", f"{digests['tok-gw']} gateway"]
+    for path in (result.password_file, result.acl_file, result.devices_file):
+        assert "tok-" not in path.read_text()  # no token in any file
+        assert oct(path.stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(ValueError, match="not a token digest"):
+        write_acl_files(tmp_path, ["tok-a"])
 
 
 def _free_port() -> int:
@@ -92,7 +91,7 @@ def mosquitto_with(folder: Path, passwd: Path, acl: Path, extra: Sequence[str] =
         proc.wait(10)
 
 
-def _client(port: int, user: str, password: str) -> tuple[paho.Client, int]:
+def connected_client(port: int, user: str, password: str | None) -> tuple[paho.Client, int]:
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"acl-{user}")
     client.username_pw_set(user, password)
     codes: list[int] = []
@@ -107,35 +106,6 @@ def _client(port: int, user: str, password: str) -> tuple[paho.Client, int]:
     client.loop_start()
     assert connected.wait(5)
     return client, codes[0]
-
-
-def test_mosquitto_enforces_the_written_acl(tmp_path: Path) -> None:
-    result = write_acl_files(tmp_path, ["tok-a", "tok-b"], platform_password="platform-pw")
-    with mosquitto_with(tmp_path, result.password_file, result.acl_file) as port:
-        got: list[str] = []
-        subscribed = threading.Event()
-        platform, code = _client(port, "digipark", "platform-pw")
-        assert code == 0
-        platform.on_message = lambda c, u, m: got.append(m.topic)
-        platform.on_subscribe = lambda *a: subscribed.set()
-        platform.subscribe("digipark/v1/+/telemetry", qos=1)
-        assert subscribed.wait(5)
-
-        device, code = _client(port, "tok-a", "tok-a")
-        assert code == 0
-        for topic in ("digipark/v1/tok-b/telemetry", "digipark/v1/tok-a/telemetry"):  # denied, then allowed
-            device.publish(topic, b'{"ts":1,"values":{"p":1}}', qos=1).wait_for_publish(5)
-        deadline = time.monotonic() + 10
-        while not got and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.2)
-        assert got == ["digipark/v1/tok-a/telemetry"]
-
-        intruder, code = _client(port, "tok-a", "wrong")
-        assert code != 0  # bad user name or password
-        for client in (platform, device, intruder):
-            client.disconnect()
-            client.loop_stop()
 
 
 def test_cli_writes_the_files_for_the_parks_devices(database_url: str, world: World, tmp_path: Path) -> None:
@@ -155,13 +125,12 @@ def test_cli_writes_the_files_for_the_parks_devices(database_url: str, world: Wo
 
     engine = make_engine(database_url)
     with Session(engine) as session:
-        tokens_a = set(session.scalars(select(Device.token).where(Device.park_id == world.a.park_id)))
-        tokens_b = set(session.scalars(select(Device.token).where(Device.park_id == world.b.park_id)))
+        digests_a = set(session.scalars(select(Device.token_hash).where(Device.park_id == world.a.park_id)))
+        digests_b = set(session.scalars(select(Device.token_hash).where(Device.park_id == world.b.park_id)))
     engine.dispose()
-    assert tokens_a and tokens_a <= set(users)
-    assert not tokens_b & set(users)
-    for token in tokens_a:
-        assert f"user {token}\ntopic write digipark/v1/{token}/telemetry\n" in acl
+    assert users == ["digipark"] and "user digipark\n" in acl
+    listed = {line.split()[0] for line in (out / "digipark.devices").read_text().splitlines() if line[:1] != "#"}
+    assert digests_a and listed == digests_a and not digests_b & listed
 
 
 def test_cli_ingest_explains_a_missing_source() -> None:

@@ -67,7 +67,7 @@ def test_beyond_its_rate_limit_a_source_gets_one_summary_row(db: Session) -> Non
     ingestor = Ingestor(clock=lambda: NOW, refresh_interval_s=0.0, dead_letter_limiter=DeadLetterLimiter(5))
     flood = [http(f"unknown-{i}", b'{"a": 1}', origin="203.0.113.7") for i in range(20)]
     ingestor.ingest(db, flood)
-    rows = list(db.scalars(select(DeadLetter).where(DeadLetter.token.like("unknown-%")).order_by(DeadLetter.id)))
+    rows = list(db.scalars(select(DeadLetter).where(DeadLetter.token.like("unkn%")).order_by(DeadLetter.id)))
     assert len(rows) == 6
     assert [row.messages for row in rows] == [1, 1, 1, 1, 1, 15]
     assert "beyond 5 a minute" in rows[-1].detail
@@ -75,7 +75,7 @@ def test_beyond_its_rate_limit_a_source_gets_one_summary_row(db: Session) -> Non
     ingestor.ingest(db, [http(f"unknown-{i}", b'{"a": 1}', origin="203.0.113.7") for i in range(20, 30)])
     db.refresh(rows[-1])
     assert rows[-1].messages == 25
-    count = select(func.count()).select_from(DeadLetter).where(DeadLetter.token.like("unknown-%"))
+    count = select(func.count()).select_from(DeadLetter).where(DeadLetter.token.like("unkn%"))
     assert db.scalar(count) == 6
     # another sender has its own allowance; the next minute starts afresh
     ingestor.ingest(db, [http("unknown-other", b'{"a": 1}', origin="198.51.100.1")])

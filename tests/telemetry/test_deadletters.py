@@ -16,6 +16,7 @@ from digipark.auth.models import Role
 from digipark.auth.scope import system_scope
 from digipark.core.errors import Conflict, NotFound, PermissionDenied
 from digipark.core.listing import ListQuery
+from digipark.registry.device_tokens import token_digest
 from digipark.registry.models import Device
 from digipark.telemetry import deadletters
 from digipark.telemetry.deadletters import DeadLetterParams
@@ -165,7 +166,7 @@ def test_replay_of_an_unknown_token_once_the_device_exists(db: Session, world: W
     letter_id = ingest(db, "token-registered-later", {"lel_pct": 4})
     detector = db.get(Device, world.a.device_ids[1])
     assert detector is not None
-    detector.token = "token-registered-later"
+    detector.token_hash = token_digest("token-registered-later")
     db.flush()
     admin = system_scope(world.a.park_id)
     summary = deadletters.replay(db, scope=admin, ids=[letter_id])
@@ -252,7 +253,7 @@ def test_http_unknown_token_letter_replays(client: TestClient, db: Session, worl
     (letter,) = letters(db, token="early-bird")
     detector = db.get(Device, world.a.device_ids[1])
     assert detector is not None
-    detector.token = "early-bird"
+    detector.token_hash = token_digest("early-bird")
     db.flush()
     response = client.post(
         f"{API}/dead-letters/replay", headers=bearer(world.a.tokens["park_admin"]), json={"ids": [letter.id]}

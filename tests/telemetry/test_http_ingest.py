@@ -129,7 +129,7 @@ def test_disabled_device_through_http(client: TestClient, db: Session, world: Wo
     assert device is not None
     device.status = "retired"
     db.flush()
-    result = post(client, device.token, {"lel_pct": 1})
+    result = post(client, token_of(db, device_id), {"lel_pct": 1})
     assert result["rejected_by_reason"] == {"device_disabled": 1} and result["stored"] == 0
 
 

@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from digipark.auth.scope import system_scope
 from digipark.registry import schemas
 from digipark.registry import service as registry
+from digipark.registry.device_tokens import token_digest
 from digipark.registry.models import Device, Point
 from digipark.telemetry import payloads
 from digipark.telemetry.ingest import InboundMessage, Ingestor, IngestSummary
 from digipark.telemetry.models import DeadLetter, DeviceRejection, DeviceTraffic, Quality, Reading
 from tests.conftest import World
+from tests.device_tokens import issue_token
 
 NOW = 1_760_000_000_000  # the server clock of these tests (ms)
 TS = NOW - 60_000
@@ -38,9 +40,7 @@ def message(topic: str | None, body: Any, *, username: str | None = None, receiv
 
 
 def token_of(db: Session, device_id: int) -> str:
-    token = db.scalar(select(Device.token).where(Device.id == device_id))
-    assert token is not None
-    return token
+    return issue_token(db, device_id)
 
 
 def point_of(db: Session, device_id: int, key: str) -> int:
@@ -75,7 +75,10 @@ def rejections(db: Session, device_id: int) -> dict[str, int]:
 def letters(db: Session, **where: Any) -> list[DeadLetter]:
     stmt = select(DeadLetter).order_by(DeadLetter.id)
     for key, value in where.items():
-        stmt = stmt.where(getattr(DeadLetter, key) == value)
+        if key == "token":  # a dead letter keeps the digest of the token it claimed
+            stmt = stmt.where(DeadLetter.token_hash == token_digest(value))
+        else:
+            stmt = stmt.where(getattr(DeadLetter, key) == value)
     return list(db.scalars(stmt))
 
 
@@ -103,7 +106,8 @@ def make_gateway(db: Session, world: World, code: str = "GW1") -> tuple[int, str
         data=schemas.DeviceCreate(code=code, name="网关", kind="temp_humidity", create_points=False),
     )
     db.flush()
-    return gateway.id, gateway.token
+    assert gateway.issued_token is not None  # the token is in the creation's answer only
+    return gateway.id, gateway.issued_token
 
 
 # -- formats -----------------------------------------------------------------------------------------------------
@@ -167,7 +171,11 @@ def test_gateway_reports_for_devices_of_its_park(db: Session, world: World, inge
     assert traffic(db, gateway_id)["messages"] == 1 and traffic(db, gateway_id)["rejected"] == 1
     assert rejections(db, gateway_id) == {"unknown_token": 1}
     (letter,) = letters(db, device_id=gateway_id)
-    assert letter.park_id == world.a.park_id and letter.token == gateway_token and "NOPE" in letter.detail
+    assert (
+        letter.park_id == world.a.park_id
+        and letter.token_hash == token_digest(gateway_token)
+        and "NOPE" in letter.detail
+    )
     assert entries_of(letter) == [("NOPE", [(TS, {"x": 1})])]
 
 
@@ -293,7 +301,7 @@ def test_unreadable_messages(db: Session, ingestor: Ingestor, meter: tuple[int, 
     summary = ingestor.ingest(db, [message(native(token), body)])
     assert (summary.rejected, summary.rejected_by_reason) == (1, {reason: 1})
     (letter,) = letters(db, device_id=device_id)
-    assert letter.reason == reason and letter.payload == body.decode() and letter.token == token
+    assert letter.reason == reason and letter.payload == body.decode() and letter.token_hash == token_digest(token)
     assert traffic(db, device_id)["messages"] == 1 and rejections(db, device_id) == {reason: 1}
 
 
@@ -343,11 +351,23 @@ def test_counters_accumulate_across_batches(db: Session, ingestor: Ingestor, met
 
 
 def test_an_empty_batch_and_empty_messages(db: Session, ingestor: Ingestor, meter: tuple[int, str]) -> None:
+    """A message without any value is not silently dropped: it is dead-lettered as malformed and counted."""
     device_id, token = meter
     assert ingestor.ingest(db, []) == IngestSummary()
     summary = ingestor.ingest(db, [message(native(token), {"ts": TS, "values": {}}), message(native(token), [])])
-    assert (summary.messages, summary.stored, summary.rejected) == (2, 0, 0)
-    assert traffic(db, device_id)["messages"] == 2
+    assert (summary.messages, summary.stored, summary.rejected) == (2, 0, 2)
+    assert summary.rejected_by_reason == {"malformed": 2}
+    assert traffic(db, device_id)["messages"] == 2 and traffic(db, device_id)["rejected"] == 2
+
+
+def test_a_values_object_without_ts_is_dead_lettered(db: Session, ingestor: Ingestor, meter: tuple[int, str]) -> None:
+    """Not stored at the time of receipt: the device is told (dead letter, counted); the flat shape is the way to
+    send readings for the time of receipt."""
+    device_id, token = meter
+    summary = ingestor.ingest(db, [message(native(token), {"values": {"power_kw": 1}})])
+    assert (summary.stored, summary.rejected, summary.rejected_by_reason) == (0, 1, {"bad_timestamp": 1})
+    assert traffic(db, device_id)["rejected"] == 1
+    assert ingestor.ingest(db, [message(native(token), {"power_kw": 2})]).stored == 1
 
 
 # -- the registry cache ------------------------------------------------------------------------------------------
@@ -418,7 +438,13 @@ def committed_device(engine: Engine, world: World) -> Iterator[tuple[int, str]]:
     with engine.begin() as conn:
         device_id = conn.execute(
             insert(Device)
-            .values(park_id=world.a.park_id, code="RACE1", name="race", kind="gas_detector", token="race-token")
+            .values(
+                park_id=world.a.park_id,
+                code="RACE1",
+                name="race",
+                kind="gas_detector",
+                token_hash=token_digest("race-token"),
+            )
             .returning(Device.id)
         ).scalar_one()
         conn.execute(

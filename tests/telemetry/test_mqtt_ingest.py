@@ -17,6 +17,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import sessionmaker
 
 from digipark.audit.service import Actor, set_actor
+from digipark.registry.device_tokens import token_digest
 from digipark.registry.models import Device, Point
 from digipark.telemetry.models import (
     ROLLUP_TABLES,
@@ -52,7 +53,7 @@ def make_meter(engine: Engine, park_id: int, keys: tuple[str, ...] = KEYS, *, pr
             code=f"TX-{suffix}",
             name=f"transport test {suffix}",
             kind="electricity_meter",
-            token=f"tx-{suffix}",
+            token_hash=token_digest(f"tx-{suffix}"),
             status="active",
             protocol=protocol,
         )
@@ -76,7 +77,7 @@ def make_meter(engine: Engine, park_id: int, keys: tuple[str, ...] = KEYS, *, pr
             session.add(point)
             session.flush()
             points[key] = point.id
-        return Meter(device.id, device.code, device.token, points)
+        return Meter(device.id, device.code, f"tx-{suffix}", points)
 
 
 def remove_meters(engine: Engine, meters: list[Meter]) -> None:
@@ -91,7 +92,7 @@ def remove_meters(engine: Engine, meters: list[Meter]) -> None:
         for counters in (DeviceTraffic, DeviceRejection):
             session.execute(delete(counters).where(counters.device_id.in_(ids)))
         session.execute(delete(DeadLetter).where(DeadLetter.device_id.in_(ids)))
-        session.execute(delete(DeadLetter).where(DeadLetter.token.in_([m.token for m in meters])))
+        session.execute(delete(DeadLetter).where(DeadLetter.token_hash.in_([token_digest(m.token) for m in meters])))
         for device in session.scalars(select(Device).where(Device.id.in_(ids))):
             session.delete(device)
 

@@ -26,10 +26,37 @@ def test_native_object() -> None:
     ]
 
 
-def test_native_list_and_missing_ts() -> None:
-    body = [{"ts": TS, "values": {"a": 1}}, {"values": {"a": 2}}, {"ts": TS + 1000, "values": {}}]
+def test_native_list_and_the_flat_shape_for_the_time_of_receipt() -> None:
+    body = [{"ts": TS, "values": {"a": 1}}, {"a": 2}, {"ts": TS + 1000, "values": {"b": 3}}]
     message = parse(NATIVE, None, orjson.dumps(body))
-    assert message.devices[0].entries == [(TS, {"a": 1}), (None, {"a": 2}), (TS + 1000, {})]
+    assert message.devices[0].entries == [(TS, {"a": 1}), (None, {"a": 2}), (TS + 1000, {"b": 3})]
+
+
+@pytest.mark.parametrize("topic", [NATIVE, None, payloads.TB_DEVICE_TOPIC])
+def test_a_values_object_without_ts_is_refused_not_stored_at_receipt(topic: str | None) -> None:
+    for body in ({"values": {"a": 2}}, [{"ts": TS, "values": {"a": 1}}, {"values": {"a": 2}}]):
+        with pytest.raises(BadTimestamp, match='"ts" is missing') as refused:
+            parse(topic, "tok", orjson.dumps(body))
+        assert refused.value.reason is RejectReason.BAD_TIMESTAMP
+
+
+@pytest.mark.parametrize(
+    ("topic", "body"),
+    [
+        (NATIVE, b'{"ts": 1760000000000, "values": {}}'),
+        (NATIVE, b"{}"),
+        (NATIVE, b"[]"),
+        (None, b'[{"ts": 1760000000000, "values": {"a": 1}}, {"ts": 1760000001000, "values": {}}]'),
+        (payloads.TB_DEVICE_TOPIC, b"{}"),
+        (payloads.TB_GATEWAY_TOPIC, b"{}"),
+        (payloads.TB_GATEWAY_TOPIC, b'{"M1": []}'),
+        (payloads.TB_GATEWAY_TOPIC, b'{"M1": {"ts": 1760000000000, "values": {}}}'),
+    ],
+)
+def test_a_message_without_any_value_is_malformed_so_it_is_counted(topic: str | None, body: bytes) -> None:
+    with pytest.raises(MalformedPayload, match=r"empty|names no device") as refused:
+        parse(topic, "tok", body)
+    assert refused.value.reason is RejectReason.MALFORMED
 
 
 def test_thingsboard_device_api_shapes() -> None:
@@ -43,8 +70,8 @@ def test_thingsboard_device_api_shapes() -> None:
 
 
 def test_thingsboard_without_username_has_no_token() -> None:
-    assert parse(payloads.TB_DEVICE_TOPIC, None, b"{}").token is None
-    assert parse(payloads.TB_DEVICE_TOPIC, "", b"{}").token is None
+    assert parse(payloads.TB_DEVICE_TOPIC, None, b'{"t": 1}').token is None
+    assert parse(payloads.TB_DEVICE_TOPIC, "", b'{"t": 1}').token is None
 
 
 def test_gateway_shape() -> None:
@@ -64,7 +91,7 @@ def test_http_body_is_native() -> None:
 
 
 def test_integral_float_timestamp_is_accepted() -> None:
-    assert parse(NATIVE, None, b'{"ts": 1.76e12, "values": {}}').devices[0].entries == [(TS, {})]
+    assert parse(NATIVE, None, b'{"ts": 1.76e12, "values": {"a": 1}}').devices[0].entries == [(TS, {"a": 1})]
 
 
 @pytest.mark.parametrize(
@@ -160,7 +187,7 @@ def test_arbitrary_json_raises_only_payload_errors(topic: str | None, data: obje
         for device in message.devices:
             for ts, values in device.entries:
                 assert ts is None or payloads.MIN_TS_MS <= ts <= payloads.MAX_TS_MS
-                assert isinstance(values, dict)
+                assert isinstance(values, dict) and values
 
 
 @settings(max_examples=200, deadline=None)
@@ -168,8 +195,9 @@ def test_arbitrary_json_raises_only_payload_errors(topic: str | None, data: obje
     entries=st.lists(
         st.tuples(
             st.integers(payloads.MIN_TS_MS, payloads.MAX_TS_MS),
-            st.dictionaries(st.text(max_size=8), st.floats(allow_nan=False) | st.integers(-(2**63), 2**63)),
+            st.dictionaries(st.text(max_size=8), st.floats(allow_nan=False) | st.integers(-(2**63), 2**63), min_size=1),
         ),
+        min_size=1,
         max_size=5,
     )
 )

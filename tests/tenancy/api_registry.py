@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.core.codes import make_uscc
+from digipark.registry.device_tokens import token_digest
 from digipark.registry.models import Building, Device, Enterprise, Floor, LandParcel, Park, Point, Room, Zone
 from tests.conftest import ParkWorld, World
 from tests.tenancy.helpers import (
@@ -443,24 +444,25 @@ def _cross_imports(spec: KindSpec, ctx: Ctx) -> list[tuple[list[str], list[list[
 
 
 def check_device_token(method: str, ctx: Ctx) -> None:
+    """Only the device's writers: GET answers them 410 (the token is stored hashed), POST rotates it."""
     w, db = ctx.world, ctx.db
     device_id = w.a.device_ids[0]
     url = f"{API}/devices/{device_id}/token"
-    token = db.scalar(select(Device.token).where(Device.id == device_id))
-    assert token is not None
+    digest = db.scalar(select(Device.token_hash).where(Device.id == device_id))
+    assert digest is not None
     spec = KIND_BY_PATH["devices"]
     for park, role in all_attackers():
         response = ctx.call(method, url, role, park)
         assert_problem(response, _expected_denial(spec, park, role))
-        assert token not in response.text
-    assert db.scalar(select(Device.token).where(Device.id == device_id)) == token
+    assert db.scalar(select(Device.token_hash).where(Device.id == device_id)) == digest
     response = ctx.as_a_admin(method, url)
-    assert response.status_code == 200, response.text
     if method == "GET":
-        assert response.json()["token"] == token
+        assert response.status_code == 410, response.text
     else:
-        assert response.json()["token"] != token
-        assert db.scalar(select(Device.token).where(Device.id == device_id)) == response.json()["token"]
+        assert response.status_code == 200, response.text
+        token = response.json()["token"]
+        assert token_digest(token) != digest
+        assert db.scalar(select(Device.token_hash).where(Device.id == device_id)) == token_digest(token)
 
 
 def check_units(ctx: Ctx) -> None:

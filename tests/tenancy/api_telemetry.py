@@ -6,17 +6,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from digipark.registry.models import Device, Point
+from digipark.registry.models import Point
 from tests.conftest import bearer
+from tests.device_tokens import issue_token
 from tests.tenancy.exercises import IdentView, ident_view
 from tests.tenancy.helpers import API, B_ROLES, Ctx, Exercise, all_attackers, assert_problem, items_of
 
 
 # -- telemetry ingestion, dead letters, device traffic (digipark.telemetry.ingest_api) ---------------------------
 def _device_token(ctx: Ctx, device_id: int) -> str:
-    token = ctx.db.scalar(select(Device.token).where(Device.id == device_id))
-    assert token is not None
-    return token
+    return issue_token(ctx.db, device_id)
 
 
 def _dead_letter(ctx: Ctx, index: int = 0) -> int:

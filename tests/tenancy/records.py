@@ -52,5 +52,7 @@ def is_stream_page(path: str) -> bool:
 
 
 GET_PAGES = sorted(path for method, path in PAGE_ROUTES if method == "GET")
-OBJECT_PAGES = [path for path in GET_PAGES if "{" in path]
-LIST_PAGES = [path for path in GET_PAGES if "{" not in path and not is_stream_page(path)]
+PLATFORM_PAGES = [path for path in GET_PAGES if path.startswith("/platform/")]
+"""Pages of the platform administrator: no park's user sees them (tests/tenancy/test_platform_pages.py)."""
+OBJECT_PAGES = [path for path in GET_PAGES if "{" in path and path not in PLATFORM_PAGES]
+LIST_PAGES = [path for path in GET_PAGES if "{" not in path and not is_stream_page(path) and path not in PLATFORM_PAGES]

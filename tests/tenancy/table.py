@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.tenancy.api_alarms import ALARMS, ALARMS_RESOURCES
+from tests.tenancy.api_approvals import APPROVALS
 from tests.tenancy.api_audit import AUDIT
 from tests.tenancy.api_auth import AUTH
 from tests.tenancy.api_economy import ECONOMY, ECONOMY_RESOURCES
@@ -16,8 +17,10 @@ from tests.tenancy.api_environment import ENVIRONMENT, ENVIRONMENT_RESOURCES
 from tests.tenancy.api_evaluation import EVALUATION
 from tests.tenancy.api_living import LIVING
 from tests.tenancy.api_notices import NOTICES
+from tests.tenancy.api_platform import PLATFORM
 from tests.tenancy.api_registry import REGISTRY
 from tests.tenancy.api_safety import SAFETY, SAFETY_RESOURCES
+from tests.tenancy.api_services import SERVICES, SERVICES_RESOURCES
 from tests.tenancy.api_telemetry import TELEMETRY
 from tests.tenancy.api_transformation import TRANSFORMATION, TRANSFORMATION_RESOURCES
 from tests.tenancy.api_workorders import WORKORDERS
@@ -39,6 +42,9 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "notices": NOTICES,
     "workorders": WORKORDERS,
     "living": LIVING,
+    "approvals": APPROVALS,
+    "platform": PLATFORM,
+    "services": SERVICES,
 }
 
 
@@ -65,6 +71,7 @@ RESOURCES: list[tuple[Resource, str]] = [
     *ALARMS_RESOURCES,
     *ENVIRONMENT_RESOURCES,
     *SAFETY_RESOURCES,
+    *SERVICES_RESOURCES,
 ]
 
 

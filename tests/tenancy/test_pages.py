@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
+from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished, ap_process_key
 from tests.tenancy.api_auth import user_id
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
@@ -26,6 +27,7 @@ from tests.tenancy.api_living import lv_pass, lv_security_event
 from tests.tenancy.api_notices import nt_published
 from tests.tenancy.api_registry import KINDS
 from tests.tenancy.api_safety import sf_danger, sf_incident_id, sf_photo_id
+from tests.tenancy.api_services import sv_machine
 from tests.tenancy.api_transformation import tf_assessment_id, tf_certificate_id, tf_evidence_id
 from tests.tenancy.api_workorders import wo_order, wo_photo
 from tests.tenancy.helpers import B_ROLES, Ctx, enterprise_markers, page_denied, park_a_markers
@@ -85,6 +87,13 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     "/living/passes/{ident}/qr.svg": PageObject(lv_pass),
     # park A's building: every member of park A sees its plan (tenant names as each may read them)
     "/living/buildings/{ident}": PageObject(lambda ctx: ctx.world.a.building_id, private=False),
+    # a process of park A (its form, park-wide); enterprise 0's application, its decision and its document
+    "/approvals/apply/{key}": PageObject(ap_process_key, private=False),
+    "/approvals/applications/{ident}": PageObject(ap_application),
+    "/approvals/applications/{ident}/decision.pdf": PageObject(ap_finished),
+    "/approvals/documents/{ident}": PageObject(ap_document),
+    # a service of the park's catalogue: every member of park A browses it
+    "/services/offerings/{ident}": PageObject(sv_machine, private=False),
     # a security event with its snapshot: park A's staff only
     "/living/security/{ident}": PageObject(lv_security_event),
     "/living/security/{ident}/snapshot": PageObject(lv_security_event),

@@ -225,6 +225,7 @@ def _int(value: str | None) -> int | None:
 @router.post("/alarms/rules", name="alarms_rules_save")
 def save_rule(page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
+    page.scope.require(service.RULE_WRITE)  # before the input is looked at
     ident = _int(form.get("id"))
     try:
         conditions = json.loads(form.get("conditions") or "[]")
@@ -350,6 +351,7 @@ def alarm_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
 @router.post("/alarms/{ident}/acknowledge", name="alarms_acknowledge")
 def acknowledge_page(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
+    page.scope.require(service.HANDLE)
     service.acknowledge(page.db, scope=page.scope, ident=ident, comment=(form.get("comment") or None))
     return RedirectResponse(f"/alarms/{ident}", status_code=303)
 
@@ -357,5 +359,6 @@ def acknowledge_page(ident: Ident, page: CurrentPage, form: FormFields) -> Respo
 @router.post("/alarms/{ident}/close", name="alarms_close")
 def close_page(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
+    page.scope.require(service.HANDLE)
     service.close(page.db, scope=page.scope, ident=ident, comment=(form.get("comment") or None))
     return RedirectResponse(f"/alarms/{ident}", status_code=303)

@@ -2,4 +2,9 @@
 
 from digipark.core.modules import Module
 
-MODULE = Module(name="audit", title="Audit log", models=("digipark.audit.models",))
+MODULE = Module(
+    name="audit",
+    title="Audit log",
+    models=("digipark.audit.models",),
+    background=("digipark.audit.checkpoints:start_checkpointer",),
+)

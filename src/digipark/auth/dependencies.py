@@ -1,15 +1,16 @@
 """FastAPI dependencies: the request-scoped transaction and the caller's scope."""
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from sqlalchemy.orm import Session
 
 from digipark.audit.service import Actor, set_actor
 from digipark.auth import service
 from digipark.auth.models import User
 from digipark.auth.scope import Scope
+from digipark.auth.token_use import note_token_use, note_token_use_later, token_use_to_note
 from digipark.core.db import transaction
 from digipark.core.errors import NotAuthenticated, PermissionDenied
 
@@ -18,9 +19,26 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+_WRITES_MARK = "__digipark_writes__"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., object])
+
+
+def writes(endpoint: Endpoint) -> Endpoint:
+    """Declare that a GET route writes (an export's audit entry, a read receipt): its request's transaction is a
+    writing one from the start. Put it under the route decorator."""
+    setattr(endpoint, _WRITES_MARK, True)
+    return endpoint
+
+
+def request_writes(request: Request) -> bool:
+    """Whether the request's unit of work writes: every unsafe method, and the routes marked `writes`."""
+    return request.method not in SAFE_METHODS or bool(getattr(request.scope.get("endpoint"), _WRITES_MARK, False))
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed before the response is sent, rolled back on error."""
-    with transaction(write=request.method not in SAFE_METHODS) as db:
+    """One transaction per request: committed before the response is sent, rolled back on error. A request that
+    writes takes the write lock when it begins (a GET that writes says so with `writes`)."""
+    with transaction(write=request_writes(request), name=f"{request.method} {request.url.path}") as db:
         yield db
 
 
@@ -33,8 +51,9 @@ def _bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def current_user(request: Request, db: DbSession) -> User | None:
-    """The authenticated user, or None. Cookie-authenticated unsafe API calls must echo the CSRF token."""
+def current_user(request: Request, db: DbSession, after_response: BackgroundTasks) -> User | None:
+    """The authenticated user, or None. Cookie-authenticated unsafe API calls must echo the CSRF token. A bearer
+    token's use is noted (`auth.token_use`): in the request's transaction if it writes, else after the response."""
     if hasattr(request.state, "user"):
         return request.state.user  # type: ignore[no-any-return]
     user: User | None = None
@@ -43,6 +62,11 @@ def current_user(request: Request, db: DbSession) -> User | None:
         user = service.resolve_api_token(db, raw=raw_token)
         if user is None:
             raise NotAuthenticated("the bearer token is invalid, expired or revoked")
+        token_id = token_use_to_note(db, token_hash=service.sha256(raw_token))
+        if token_id is not None and request_writes(request):
+            note_token_use(db, token_id=token_id)
+        elif token_id is not None:
+            after_response.add_task(note_token_use_later, token_id)
     elif raw_session := request.cookies.get(SESSION_COOKIE):
         found = service.resolve_web_session(db, raw=raw_session)
         if found is not None:

@@ -1,4 +1,4 @@
-"""The `digipark` command: demo, serve, ingest, mqtt, db, users, import, export, audit, evaluate and modules.
+"""The `digipark` command: demo, serve, ingest, mqtt, db, users, parks, import, export, audit, evaluate and modules.
 
 Every command answers a domain error, a bad argument or an unreachable database with one line on stderr
 ("error: ...") and a non-zero exit code, never a traceback (`cli.errors`). Writes happen in one transaction with the
@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 import digipark.modules  # noqa: F401  (installs the module records: workers start their background services)
-from digipark.cli import audit, evaluation, ingest, migrations, registry, serving, users
+from digipark.cli import audit, evaluation, ingest, migrations, parks, registry, serving, users
 from digipark.cli.errors import EXIT_USAGE, CommandGroup, describe_error
 from digipark.cli.modules import modules
 from digipark.cli.options import command_group
@@ -33,6 +33,7 @@ app.command("evaluate")(evaluation.evaluate)
 app.command("modules")(modules)
 app.add_typer(migrations.db_app, name="db")
 app.add_typer(users.users_app, name="users")
+app.add_typer(parks.parks_app, name="parks")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(ingest.mqtt_app, name="mqtt")
 

@@ -25,8 +25,11 @@ def describe_error(exc: BaseException) -> str:
     from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
     from digipark.core.codes import CodeError
+    from digipark.core.db import DatabaseBusy
     from digipark.core.errors import DomainError
 
+    if isinstance(exc, DatabaseBusy):
+        return one_line(f"{exc.detail} (another process holds the database's write lock)")
     if isinstance(exc, DomainError):
         return one_line(exc.detail)
     if isinstance(exc, CodeError):

@@ -90,7 +90,7 @@ def ingest(
 
 @mqtt_app.command("acl")
 def mqtt_acl(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write digipark.passwd and digipark.acl into.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the files into.")],
     park: Annotated[str | None, typer.Option("--park", help="Only the devices of this park.")] = None,
     platform_user: Annotated[
         str, typer.Option("--platform-user", help="User name the platform subscribes with.")
@@ -108,8 +108,10 @@ def mqtt_acl(
     ] = None,
     database: DatabaseOption = None,
 ) -> None:
-    """Write a Mosquitto password file and ACL: each device (user name and password = its token) may publish
-    only to its own topics and subscribe only to its downlink topics; the platform user may subscribe."""
+    """Write the Mosquitto files: the devices file of token digests for the plugin digipark_topics (each device,
+    user name = its token, may publish only to its own topics and subscribe only to its downlink topics) and
+    the password file and ACL of the platform user, which may subscribe."""
+    from digipark.registry.device_tokens import token_digest
     from digipark.telemetry.acl import device_credentials, write_acl_files
 
     with writing(database) as db:
@@ -117,14 +119,15 @@ def mqtt_acl(
         credentials = device_credentials(db, park_id=park_id)
     result = write_acl_files(
         out,
-        [token for token, _gateway in credentials],
+        [digest for digest, _gateway in credentials],
         platform_user=platform_user,
         platform_password=platform_password,
-        gateway_tokens=[*(token for token, gateway in credentials if gateway), *(gateway_token or ())],
+        gateway_digests=[
+            *(digest for digest, gateway in credentials if gateway),
+            *(token_digest(token) for token in gateway_token or ()),
+        ],
     )
-    typer.echo(f"wrote {result.password_file} and {result.acl_file}: {result.devices} devices")
-    if result.skipped:
-        typer.echo(f"skipped {len(result.skipped)} tokens that cannot be MQTT user names", err=True)
+    typer.echo(f"wrote {result.password_file}, {result.acl_file} and {result.devices_file}: {result.devices} devices")
     if platform_password is None:
         typer.echo(f"platform: DIGIPARK_MQTT_URL=mqtt://{platform_user}:{result.platform_password}@<broker host>:1883")
 

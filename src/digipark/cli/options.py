@@ -86,13 +86,24 @@ def use_database(url: str, *, export_env: bool = False) -> None:
 
 @contextlib.contextmanager
 def writing(database: str | None) -> Iterator[Session]:
-    """A transaction on the chosen database, audited as the OS user running the command."""
+    """A writing transaction on the chosen database (it takes SQLite's write lock when it begins, so it waits
+    for a running server's writes instead of failing), audited as the OS user running the command."""
     from digipark.audit.service import set_actor
     from digipark.core.db import transaction
 
     use_database(database_url(database))
-    with transaction() as db:
+    with transaction(write=True, name="digipark command") as db:
         set_actor(db, cli_actor())
+        yield db
+
+
+@contextlib.contextmanager
+def reading(database: str | None) -> Iterator[Session]:
+    """A reading transaction on the chosen database, for commands that change nothing."""
+    from digipark.core.db import transaction
+
+    use_database(database_url(database))
+    with transaction(name="digipark command") as db:
         yield db
 
 

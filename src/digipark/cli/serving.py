@@ -115,7 +115,13 @@ def demo(
     """Run the platform with a demo park (built on first start, reused after)."""
     from digipark.core import migrate
     from digipark.core.db import transaction
-    from digipark.sim.demo import build_demo, build_demo_extras, demo_exists, demo_extras_missing, demo_parts
+    from digipark.sim.demo import (
+        build_demo,
+        build_demo_extras_in_parts,
+        demo_exists,
+        demo_extras_missing,
+        demo_parts,
+    )
 
     sock = None if no_serve else listen(host, port)
     try:
@@ -125,17 +131,17 @@ def demo(
             _reset_database(database)
         migrate.upgrade(database)
         use_database(database, export_env=True)
-        with transaction() as db:
+        with transaction(name="demo check") as db:
             result = demo_exists(db)
-            if result is None:
-                console.print(f"building the demo park in {shown_url(database)} ...")
-                with _progress_bar(console) as progress:
-                    # served: answer first, then write the transformation and evaluation data in the background
-                    result = build_demo(db, progress=progress, extras=no_serve)
+        if result is None:
+            console.print(f"building the demo park in {shown_url(database)} ...")
+            with transaction(write=True, name="demo park") as db, _progress_bar(console) as progress:
+                # served: answer first, then write the transformation and evaluation data in the background
+                result = build_demo(db, progress=progress, extras=False)
+        with transaction(name="demo check") as db:
             extras_missing = demo_extras_missing(db, park_id=result.park_id)
         if no_serve and extras_missing:
-            with transaction(write=True) as db:
-                build_demo_extras(db, park_id=result.park_id)
+            build_demo_extras_in_parts(park_id=result.park_id)
             extras_missing = False
         counts = result.counts
         if result.created:
@@ -157,8 +163,7 @@ def demo(
 
         def after_start() -> None:
             if extras_missing:
-                with transaction(write=True) as db:
-                    build_demo_extras(db, park_id=result.park_id)
+                build_demo_extras_in_parts(park_id=result.park_id)
                 written = dict.fromkeys(part.module for part in demo_parts() if part.after_start)
                 console.print(f"demo data of {', '.join(written)} written")
             stoppers.append(_start_demo_telemetry(console))

@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from digipark.auth.models import Role
-from digipark.cli.options import DatabaseOption, ParkOption, command_group, make_console, park_by_code, writing
+from digipark.cli.options import (
+    DatabaseOption,
+    ParkOption,
+    command_group,
+    make_console,
+    park_by_code,
+    reading,
+    writing,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -33,6 +41,9 @@ def users_create(
     ] = None,
     display_name: Annotated[str | None, typer.Option("--display-name", help="Name shown in the UI.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="E-mail address.")] = None,
+    platform_admin: Annotated[
+        bool, typer.Option("--platform-admin", help="May also create and edit every park (/platform/parks).")
+    ] = False,
     database: DatabaseOption = None,
 ) -> None:
     """Create a user account."""
@@ -76,7 +87,9 @@ def users_create(
             enterprise_id=enterprise_id,
             extra_park_ids=extra_ids,
         )
-        also = f", also reading {', '.join(c for c in extra_codes if c != park)}" if extra_ids else ""
+        user.is_platform_admin = platform_admin
+        also = " as a platform administrator" if platform_admin else ""
+        also += f", also reading {', '.join(c for c in extra_codes if c != park)}" if extra_ids else ""
         typer.echo(f"created user {user.username!r} ({role.value}) in park {home.code}{also}")
 
 
@@ -91,7 +104,7 @@ def users_list(
     from digipark.auth.models import User
     from digipark.registry.models import Enterprise, Park
 
-    with writing(database) as db:
+    with reading(database) as db:
         stmt = (
             select(User, Park.code, Enterprise.name)
             .outerjoin(Park, Park.id == User.park_id)

@@ -72,6 +72,19 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = Field(
         default=None, description="force the Secure cookie flag; default: secure when served over HTTPS"
     )
+    trust_forwarded_proto: bool = Field(
+        default=False,
+        description="believe X-Forwarded-Proto from any client (behind a TLS proxy): HSTS when it says https",
+    )
+    audit_checkpoint_key: str | None = Field(
+        default=None, description="secret signing audit checkpoints (HMAC-SHA256); keep it out of the database"
+    )
+    audit_checkpoint_key_file: Path | None = Field(
+        default=None, description="file holding that secret (used when audit_checkpoint_key is not set)"
+    )
+    audit_checkpoint_interval_s: float = Field(
+        default=3600.0, ge=0, description="seconds between signed audit checkpoints in the background (0: none)"
+    )
     session_hours: int = 12
     login_max_failures: int = 5
     login_lock_minutes: int = 15

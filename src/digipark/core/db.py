@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -58,22 +61,52 @@ class TimestampMixin:
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the sqlite3 module, control transactions, so SAVEPOINTs work.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+log = logging.getLogger("digipark.db")
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+"""How long SQLite waits for the write lock (and a locked table) before it answers `database is locked`."""
+LOCK_RETRY_DELAYS_S = (0.1, 0.3, 0.9)
+"""Back-off between further attempts to take SQLite's write lock after a wait of `busy_timeout` failed."""
+RETRY_AFTER_S = 2
+"""What a request refused for a busy database tells its client to wait (`Retry-After`)."""
 
 
-def make_engine(url: str) -> Engine:
+class DatabaseBusy(Exception):
+    """The database stayed locked by another writer longer than we wait: answered 503 with Retry-After."""
+
+    def __init__(self, detail: str = "the database is busy with other writes; try again shortly") -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after_s = RETRY_AFTER_S
+
+
+def is_database_locked(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite's `database is locked` / `database table is locked` (SQLITE_BUSY, SQLITE_LOCKED)."""
+    if isinstance(exc, DatabaseBusy):
+        return True
+    orig = getattr(exc, "orig", exc) if isinstance(exc, OperationalError) else exc
+    return type(orig).__name__ == "OperationalError" and "is locked" in str(orig)
+
+
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, control transactions, so SAVEPOINTs work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return on_connect
+
+
+def make_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     url = normalise_database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_busy_timeout_ms))
         event.listen(
             engine,
             "begin",
@@ -114,22 +147,59 @@ def new_session() -> Session:
 _sqlite_immediate: ContextVar[bool] = ContextVar("digipark_sqlite_immediate", default=False)
 
 
+def _begin_writing(db: Session) -> None:
+    """Begin `db`'s transaction now, in this thread, holding SQLite's write lock (BEGIN IMMEDIATE). SQLite waits
+    `busy_timeout` for it; a wait that fails is tried again after a back-off, then the database is busy."""
+    for delay in (*LOCK_RETRY_DELAYS_S, None):
+        token = _sqlite_immediate.set(True)
+        try:
+            db.connection()
+            return
+        except OperationalError as exc:
+            if not is_database_locked(exc):
+                raise
+            db.rollback()
+            if delay is None:
+                raise DatabaseBusy() from exc
+            log.info("database locked; taking the write lock again in %.1f s", delay)
+            time.sleep(delay)
+        finally:
+            _sqlite_immediate.reset(token)
+
+
+def report_write_in_read(what: str) -> None:
+    """Called when a unit of work declared as reading wrote (tests replace it to fail). On SQLite such a unit
+    fails with `database is locked` as soon as another connection writes: it must say `write=True`."""
+    log.warning("a reading transaction wrote: %s; declare it a writing one", what)
+
+
+def _sqlite_changes(db: Session) -> int | None:
+    """Rows this session's SQLite connection has changed since it opened (None on other databases)."""
+    connection = db.connection()
+    if connection.dialect.name != "sqlite":
+        return None
+    dbapi = connection.connection.dbapi_connection
+    return int(getattr(dbapi, "total_changes", 0))
+
+
 @contextmanager
-def transaction(session: Session | None = None, *, write: bool = False) -> Iterator[Session]:
+def transaction(session: Session | None = None, *, write: bool = False, name: str | None = None) -> Iterator[Session]:
     """One unit of work: commits at the end, rolls back on error, then publishes queued events. `write`: the
-    unit will write (on SQLite it takes the write lock at once)."""
+    unit will write (on SQLite it takes the write lock at once, waiting for it with back-off, else
+    `DatabaseBusy`). A reading unit that writes anyway is reported (`report_write_in_read`, with `name`)."""
     from digipark.core.events import discard_pending, publish_pending
 
     own = session is None
     db = session if session is not None else new_session()
+    changes_at_begin: int | None = None
     try:
         if write and own:
-            token = _sqlite_immediate.set(True)
-            try:
-                db.connection()  # begins now, in this thread, while the flag is set
-            finally:
-                _sqlite_immediate.reset(token)
+            _begin_writing(db)
+        elif own:
+            changes_at_begin = _sqlite_changes(db)
         yield db
+        if changes_at_begin is not None and _sqlite_changes(db) != changes_at_begin:
+            report_write_in_read(name or "a unit of work")
         db.commit()
         publish_pending(db)
     except BaseException:

@@ -67,6 +67,14 @@ class Conflict(DomainError):
     title = "Conflict with existing data"
 
 
+class ServiceBusy(DomainError):
+    """The database stayed locked by other writes (SQLite has one writer): try again after `Retry-After`."""
+
+    type_slug = "busy"
+    status = 503
+    title = "Busy, try again shortly"
+
+
 class AccountLocked(DomainError):
     type_slug = "account-locked"
     status = 423
@@ -84,8 +92,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
-    from sqlalchemy.exc import DataError, IntegrityError
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
     from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from digipark.core.db import RETRY_AFTER_S, DatabaseBusy, is_database_locked
 
     log = logging.getLogger("digipark.errors")
 
@@ -122,6 +133,36 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.info("data error: %s", exc.orig)
         return respond(request, ValidationFailed("a value cannot be stored or compared by the database").problem())
 
+    def busy(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        retry_after = exc.retry_after_s if isinstance(exc, DatabaseBusy) else RETRY_AFTER_S
+        detail = "the database is busy with other writes; nothing was changed, try again shortly"
+        return respond(request, ServiceBusy(detail).problem(), {"Retry-After": str(retry_after)})
+
+    @app.exception_handler(OverflowError)
+    async def overflow_error(request: Request, exc: OverflowError) -> JSONResponse:
+        # a number beyond what the database stores (SQLite: 64 bits) that a schema let through: the schemas bound
+        # every integer (core.bounds), this is the net under them
+        log.warning("number out of range on %s %s: %s", request.method, request.url.path, exc)
+        return respond(request, ValidationFailed("a number is out of the range the database can store").problem())
+
+    @app.exception_handler(DatabaseBusy)
+    async def database_busy(request: Request, exc: DatabaseBusy) -> JSONResponse:
+        return busy(request, exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # every connection of the pool stayed busy longer than the pool waits: as busy as a locked database
+        return busy(request, exc)
+
+    @app.exception_handler(OperationalError)
+    async def operational_error(request: Request, exc: OperationalError) -> JSONResponse:
+        # a handled error, not the catch-all below: that one re-raises and the server drops the connection
+        if is_database_locked(exc):
+            return busy(request, exc)
+        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        return respond(request, _internal_error())
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = {404: "not-found", 405: "method-not-allowed", 401: "not-authenticated", 403: "forbidden"}.get(
@@ -138,10 +179,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        body = {
-            "type": PROBLEM_BASE + "internal-error",
-            "title": "Internal error",
-            "status": 500,
-            "detail": "an unexpected error occurred; it has been logged",
-        }
-        return respond(request, body)
+        return respond(request, _internal_error())
+
+
+def _internal_error() -> dict[str, Any]:
+    return {
+        "type": PROBLEM_BASE + "internal-error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "an unexpected error occurred; it has been logged",
+    }

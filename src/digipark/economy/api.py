@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from digipark.auth.dependencies import CurrentScope, DbSession
+from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.core import spreadsheet
 from digipark.core.errors import NotFound, field_error
 from digipark.core.listing import ListQuery, Page, page_of
@@ -75,6 +75,7 @@ def submit_statistic(data: schemas.MonthlyStatisticCreate, db: DbSession, scope:
     tags=STATISTICS,
     responses={200: {"content": {spreadsheet.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}},
 )
+@writes  # the export is audited
 def export_statistics(fmt: str, db: DbSession, scope: CurrentScope, query: StatisticQuery) -> Response:
     if fmt not in ("xlsx", "csv"):
         raise NotFound(f"no export format {fmt!r}; use xlsx or csv")

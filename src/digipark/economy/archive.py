@@ -58,7 +58,6 @@ EXPECTED: dict[str, tuple[str, int, str]] = {
         N_("The digital transformation assessment module is not installed."),
     ),
     "safety": (N_("Safety record"), 100, N_("The safety module is not installed.")),
-    "approvals": (N_("Approvals"), 110, N_("The approvals module is not available yet.")),
     "services": (N_("Services used"), 120, N_("The park services module is not available yet.")),
 }
 

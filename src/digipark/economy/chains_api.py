@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
 from fastapi.responses import Response
 
-from digipark.auth.dependencies import CurrentScope, DbSession
+from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.core import spreadsheet
 from digipark.core.errors import NotFound
 from digipark.core.listing import ListQuery, Page, page_of
@@ -281,6 +281,7 @@ def ranked_candidates(
     tags=LEADS,
     responses={200: {"content": {spreadsheet.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}},
 )
+@writes  # the export is audited
 def export_candidates(fmt: str, db: DbSession, scope: CurrentScope, query: CandidateQuery) -> Response:
     if fmt not in ("xlsx", "csv"):
         raise NotFound(f"no export format {fmt!r}; use xlsx or csv")

@@ -76,6 +76,10 @@ def _park_id(page: Page) -> int | None:
 # -- chains ------------------------------------------------------------------------------------------------------
 @router.get("/economy/chains", response_class=HTMLResponse)
 def chain_list(page: CurrentPage) -> HTMLResponse:
+    return _chain_list(page)
+
+
+def _chain_list(page: Page, errors: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
     page.scope.require("chain.read")
     park_id = _park_id(page)
     filters = {"park_id": park_id} if park_id is not None else {}
@@ -105,14 +109,25 @@ def chain_list(page: CurrentPage) -> HTMLResponse:
     can_write = page.scope.can("chain.write") and bool(page.scope.write_parks)
     return page.render(
         "economy/chains.html",
-        {"cards": cards, "templates": templates if can_write else [], "status_labels": STATUS_LABELS},
+        {
+            "cards": cards,
+            "templates": templates if can_write else [],
+            "status_labels": STATUS_LABELS,
+            "errors": errors or {},
+        },
+        status_code=status_code,
     )
 
 
 @router.post("/economy/chains/new")
 def chain_create(page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
-    data = schemas.IndustryChainCreate(template=form.get("template") or None)
+    page.scope.require("chain.write")  # before the input is looked at
+    template = form.get("template", "").strip()
+    if template not in chains.templates():
+        message = forms.CHOOSE_AN_OPTION if template else forms.FIELD_REQUIRED
+        return _chain_list(page, {"template": page.gettext(message)}, status_code=422)
+    data = schemas.IndustryChainCreate(template=template)
     chain = chains.create_chain(page.db, scope=page.scope, data=data)
     return RedirectResponse(f"/economy/chains/{chain.id}", status_code=303)
 
@@ -273,6 +288,7 @@ def lead_board(page: CurrentPage) -> HTMLResponse:
 @router.post("/economy/leads/new")
 def lead_create(page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
+    page.scope.require("lead.write")  # before the input is looked at
     try:
         data = schemas.LeadCreate(
             candidate_id=int(form.get("candidate_id", "0") or 0),

@@ -347,6 +347,7 @@ def statistics_page(page: CurrentPage) -> HTMLResponse:
 @router.post("/economy/statistics/reminders", name="economy_send_reminders")
 def send_reminders_page(page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
+    page.scope.require("statistics.remind")  # before the input is looked at
     try:
         period = schemas.parse_period(form.get("period", ""))
     except ValueError as exc:

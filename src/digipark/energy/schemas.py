@@ -104,6 +104,9 @@ class EntryCreate(BaseModel):
 
 
 class EntryUpdate(BaseModel):
+    # a field that may not change here (enterprise_id, period, …) is refused with 422, not silently ignored
+    model_config = ConfigDict(extra="forbid")
+
     quantity: Quantity | None = None
     unit: Annotated[str, Field(min_length=1, max_length=20)] | None = None
     note: Annotated[str, Field(max_length=500)] | None = None
@@ -146,6 +149,9 @@ class DeclarationCreate(BaseModel):
 
 
 class DeclarationUpdate(BaseModel):
+    # a field that may not change here (enterprise_id, period, …) is refused with 422, not silently ignored
+    model_config = ConfigDict(extra="forbid")
+
     process_material: Annotated[str, Field(max_length=30)] | None = None
     process_quantity_t: Quantity | None = None
     process_tco2: Quantity | None = None

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
 
 from digipark.auth.dependencies import CurrentScope, DbSession
+from digipark.core.bounds import RowId
 from digipark.core.config import get_settings
 from digipark.core.downloads import file_response
 from digipark.core.errors import NotFound, field_error
@@ -115,7 +116,7 @@ def compare(
     db: DbSession,
     scope: CurrentScope,
     park_ids: Annotated[
-        list[int] | None, Query(description="parks to compare; default: every park you may read")
+        list[RowId] | None, Query(description="parks to compare; default: every park you may read")
     ] = None,
     year: Year = None,
 ) -> Any:

@@ -22,7 +22,6 @@ from digipark.evaluation.models import IndicatorDeclaration
 
 # indicator -> (value, note); the values are the demo park's, chosen so that some indicators are met
 DEMO_DECLARATIONS: dict[str, tuple[float, str]] = {
-    "public_service_domains": (2, "生产性服务（共享制造、数字金融）与政务服务（一网通办）已上线；生活服务平台建设中。"),
     "compute_in_use": (14, "园区智算中心（300P）2025 年签约使用企业 14 家，见运营月报。"),
     "data_sharing": (6, "园区可信数据空间上架数据产品 6 个（能耗、物流、设备运维等）。"),
     "security_grading": (58.0, "工业企业 62 家完成工业互联网安全分类分级备案 36 家。"),

@@ -136,6 +136,7 @@ async def sign_page(page: CurrentPage, request: Request) -> Response:
     form = await request.form()
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     page.check_csrf(fields)
+    page.scope.require(service.SIGN)  # before the input is looked at
     try:
         year = int(fields.get("year", ""))
         park_id = int(fields["park_id"]) if fields.get("park_id") else None

@@ -41,6 +41,7 @@ COLUMN_LABELS = {
     "coverage_5g": N_("5G"),
     "unit": N_("Risk point or hazard source"),
     "sensors": N_("Linked sensors"),
+    "domain": N_("Service domain"),
 }
 ASSET_LABELS = {"building": N_("Building"), "parcel": N_("Land parcel")}
 FIELD_LABELS = {
@@ -73,6 +74,7 @@ ACTION_LABELS = {
     "link_sensor": N_("Link a monitoring sensor to it"),
     "sensor_offline": N_("Bring its sensors back online"),
     "hold_drill": N_("Hold an emergency drill (none in the last 12 months)"),
+    "public_service": N_("No service of this domain was used online in the last 90 days"),
     "declare": N_("No data source on the platform yet: build the system or declare the value with evidence"),
     "improve_declared": N_("The declared value is below the target: improve it and declare again"),
 }
@@ -142,8 +144,8 @@ def gap_subject(gap: GapRead, lang: str) -> str:
 def cell_text(column: str, value: Any, row: dict[str, Any], lang: str, t: Translate) -> str:
     if column == "ok" or isinstance(value, bool):
         return t(N_("Yes")) if value else t(N_("No"))
-    if column == "industry" and lang == "en" and row.get("industry_en"):
-        return str(row["industry_en"])
+    if lang == "en" and row.get(f"{column}_en"):
+        return str(row[f"{column}_en"])
     if column == "asset":
         return t(ASSET_LABELS.get(str(value), str(value)))
     if isinstance(value, list):

@@ -22,5 +22,6 @@ MODULE = Module(
     },
     catalog="living",
     provides="digipark.living.provides",
+    indicators={"public_service_domains": "digipark.living.public_services:public_service_domains"},
     demo=("digipark.living.demo:build_living_demo",),
 )

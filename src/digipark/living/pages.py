@@ -30,7 +30,7 @@ PASS_STATES = {
     "not_yet": N_("Not yet valid"),
     "valid": N_("Valid"),
     "expired": N_("Expired"),
-    "revoked": N_("Pass revoked"),
+    "revoked": N_("Revoked"),
 }
 VEHICLE_KINDS = {"van": N_("Van"), "unmanned": N_("Unmanned vehicle"), "robot": N_("Delivery robot")}
 DELIVERY_STATES = {

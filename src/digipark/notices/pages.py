@@ -12,7 +12,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from digipark.core.db import transaction
+from digipark.auth.dependencies import writes
 from digipark.core.errors import DomainError, NotFound, PermissionDenied
 from digipark.notices import service
 from digipark.notices.models import Notice
@@ -96,10 +96,11 @@ def create(page: CurrentPage, form: FormFields) -> Response:
 
 
 @router.get("/notices/{ident}", response_class=HTMLResponse, name="notice")
+@writes  # opening a notice records its read receipt
 def detail_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
     _reader(page)
     row = service.NOTICES.get(page.db, scope=page.scope, ident=ident)
-    _leave_receipt(page, ident)
+    service.mark_read(page.db, scope=page.scope, ident=ident)
     may_write = page.scope.can(service.WRITE)
     receipts = service.receipts(page.db, scope=page.scope, ident=ident) if may_write else None
     return page.render(
@@ -114,13 +115,6 @@ def detail_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
             "saved": page.request.query_params.get("saved") == "1",
         },
     )
-
-
-def _leave_receipt(page: Page, ident: int) -> None:
-    """Opening a notice records the read receipt in a unit of work of its own: the page's transaction is a reading
-    one (on SQLite a read transaction that starts writing fails while another process writes)."""
-    with transaction(write=True) as db:
-        service.mark_read(db, scope=page.scope, ident=ident)
 
 
 @router.get("/notices/{ident}/edit", response_class=HTMLResponse, name="notice_edit")

@@ -8,14 +8,21 @@ from fastapi import APIRouter, Depends, File, Path, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from digipark.auth.dependencies import CurrentScope, DbSession
-from digipark.core.errors import NotFound
+from digipark.auth.dependencies import CurrentScope, DbSession, writes
+from digipark.core.errors import DomainError, NotFound
 from digipark.core.listing import ListQuery
 from digipark.crud.routes import OPERATIONS, add_routes
 from digipark.registry import excel, schemas, service
 from digipark.registry.service import KINDS
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
+
+
+class TokenShownOnce(DomainError):
+    type_slug = "device-token-shown-once"
+    status = 410
+    title = "Device token no longer shown"
+
 
 PATHS = {
     "park": "parks",
@@ -59,6 +66,7 @@ def _register(key: str) -> None:
             tags=tag,
             responses={200: {"content": {excel.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}},
         )
+        @writes  # the export is audited
         def export_rows(
             fmt: str, db: DbSession, scope: CurrentScope, query: Annotated[ListQuery, Depends(list_params)]
         ) -> Response:
@@ -72,6 +80,7 @@ def _register(key: str) -> None:
         @router.post(
             f"/{path}/import",
             response_model=excel.ImportReport,
+            response_model_exclude_none=True,  # device_tokens: only where devices were created
             operation_id=f"import_{key}",
             tags=tag,
             responses={
@@ -91,9 +100,18 @@ for _key in ROUTES:
     _register(_key)
 
 
-@router.get("/devices/{ident}/token", response_model=schemas.DeviceTokenRead, tags=["registry: devices"])
+@router.get(
+    "/devices/{ident}/token",
+    tags=["registry: devices"],
+    status_code=410,
+    responses={410: {"description": "device tokens are stored hashed: shown once at creation or rotation"}},
+)
 def get_device_token(ident: Annotated[int, IdPathParam], db: DbSession, scope: CurrentScope) -> Any:
-    return {"device_id": ident, "token": service.device_token(db, scope=scope, ident=ident)}
+    service.authorize_device_token(db, scope=scope, ident=ident)  # who may rotate it learns it is not shown
+    raise TokenShownOnce(
+        "a device token is stored hashed and shown only once, when it is issued; "
+        f"rotate it (POST /api/v1/devices/{ident}/token) to get a new one"
+    )
 
 
 @router.post("/devices/{ident}/token", response_model=schemas.DeviceTokenRead, tags=["registry: devices"])

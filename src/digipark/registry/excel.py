@@ -16,7 +16,7 @@ import logging
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -38,7 +38,6 @@ from digipark.core.spreadsheet import (
     FileTooLarge,
     ImportFailed,
     ImportProblem,
-    ImportReport,
     Ref,
     RowError,
     UnsupportedFile,
@@ -56,6 +55,15 @@ from digipark.core.spreadsheet import load_rows as _load_rows
 from digipark.core.spreadsheet import text as _text
 from digipark.registry import schemas, service
 from digipark.registry.models import Building, Device, Enterprise, LandParcel, Point, Zone
+
+
+class ImportReport(spreadsheet.ImportReport):
+    device_tokens: dict[str, str] | None = Field(
+        None,
+        description="devices: code → token of each device the import created, shown only in this answer (stored "
+        "hashed); absent for other kinds and dry runs",
+    )
+
 
 __all__ = [
     "CSV_MEDIA_TYPE",
@@ -473,6 +481,7 @@ def import_or_raise(
         savepoint.rollback()  # also drops the events its rows queued (core.events)
 
     created = updated = 0
+    issued: dict[str, str] = {}
     savepoint = session.begin_nested()
     current = planned[0].row
     try:
@@ -480,8 +489,10 @@ def import_or_raise(
             current = item.row
             try:
                 if item.existing_id is None:
-                    service.create(session, scope=scope, kind=kind, data=item.data)
+                    row = service.create(session, scope=scope, kind=kind, data=item.data)
                     created += 1
+                    if isinstance(row, Device) and row.issued_token is not None:
+                        issued[row.code] = row.issued_token
                 else:
                     service.update(session, scope=scope, kind=kind, ident=item.existing_id, data=item.data)
                     updated += 1
@@ -514,7 +525,14 @@ def import_or_raise(
             park_id=park_id,
             after={"created": created, "updated": updated, "file_rows": len(data_rows)},
         )
-    return ImportReport(kind=kind_key, rows=len(data_rows), created=created, updated=updated, dry_run=dry_run)
+    return ImportReport(
+        kind=kind_key,
+        rows=len(data_rows),
+        created=created,
+        updated=updated,
+        dry_run=dry_run,
+        device_tokens=None if dry_run or kind_key != "device" else issued,
+    )
 
 
 # -- export --------------------------------------------------------------------------------------------------

@@ -152,7 +152,8 @@ class Enterprise(Audited, TimestampMixin, ParkScoped, Base):
 class Device(Audited, TimestampMixin, EnterpriseScoped, Base):
     __tablename__ = "device"
     __table_args__ = (UniqueConstraint("park_id", "code"),)
-    __audit_exclude__ = frozenset({"token"})
+    __audit_exclude__ = frozenset({"token_hash"})
+    __allow_unmapped__ = True  # issued_token below is no column
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60))
@@ -168,7 +169,9 @@ class Device(Audited, TimestampMixin, EnterpriseScoped, Base):
     lat: Mapped[float | None] = mapped_column(Float)
     installed_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=DeviceStatus.ACTIVE.value, index=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, doc="SHA-256 hex digest of the device token")
+    # the plain token issued to this instance in this request, for the answer that shows it once; never stored
+    issued_token: str | None = None
 
 
 class Point(Audited, TimestampMixin, EnterpriseScoped, Base):

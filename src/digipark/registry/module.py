@@ -11,8 +11,8 @@ MODULE = Module(
     name="registry",
     title="Registry",
     models=("digipark.registry.models",),
-    routers=("digipark.registry.api:router",),
-    pages=("digipark.web.registry_pages:router",),
+    routers=("digipark.registry.api:router", "digipark.registry.parks_api:router"),
+    pages=("digipark.web.registry_pages:router", "digipark.web.platform_parks:router"),
     # zones and buildings are public within the park; land parcels are the staff's; enterprises, devices and points
     # are the staff's and, for its own rows, the enterprise's (the scope decides which rows)
     menu=(

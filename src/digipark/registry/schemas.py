@@ -83,6 +83,25 @@ class ParkUpdate(Strict):
     boundary: Polygon = None
 
 
+class ParkCreate(Strict):
+    """A new park, made by a platform administrator (`registry.parks`)."""
+
+    code: Code
+    name: Name
+    region_code: RegionCode
+    name_en: Name | None = None
+    address: str | None = Field(None, max_length=300)
+    level: str | None = Field(None, max_length=40)
+    leading_industries: list[IndustryCode] = Field(default_factory=list, max_length=50)
+    boundary: Polygon = None
+
+
+class ParkPlatformUpdate(ParkUpdate):
+    """What a platform administrator may change of any park: a park admin's fields and the region."""
+
+    region_code: RegionCode | None = None
+
+
 class ParkRead(Read):
     code: str
     name: str
@@ -379,6 +398,11 @@ class DeviceRead(Read):
     lat: float | None
     installed_on: dt.date | None
     status: str
+    token: str | None = Field(
+        None,
+        validation_alias="issued_token",
+        description="the device token: only in the answer that creates the device (stored hashed, never shown again)",
+    )
 
 
 class DeviceTokenRead(BaseModel):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import datetime as dt
-import secrets
 from typing import Any
 
 from pydantic import BaseModel
@@ -27,6 +26,7 @@ from digipark.core.listing import ListQuery, ListSpec
 from digipark.crud import Owner, RecordType, park_of, park_owner
 from digipark.registry import schemas
 from digipark.registry.catalog import device_kind
+from digipark.registry.device_tokens import new_device_token, token_digest
 from digipark.registry.models import Building, Device, Enterprise, Floor, LandParcel, Park, Point, Room, Zone
 
 Row = Any
@@ -158,7 +158,8 @@ def _device_defaults(session: Session, scope: Scope, values: dict[str, Any], row
         catalogue = device_kind(values["kind"])
         assert catalogue is not None  # validated by the schema
         values["protocol"] = values.get("protocol") or catalogue.protocol
-        values["token"] = secrets.token_urlsafe(24)
+        values["issued_token"] = token = new_device_token()
+        values["token_hash"] = token_digest(token)
     return _ordered_ranges(session, scope, values, row)
 
 
@@ -445,18 +446,19 @@ def _create_catalogue_points(session: Session, device: Device) -> None:
     session.flush()
 
 
-def device_token(session: Session, *, scope: Scope, ident: int) -> str:
+def authorize_device_token(session: Session, *, scope: Scope, ident: int) -> Device:
+    """The device, if the scope may issue its token."""
     device = get(session, scope=scope, kind=KINDS["device"], ident=ident)
     scope.authorize_write_row("device.write", device)
-    return device.token  # type: ignore[no-any-return]
+    return device  # type: ignore[no-any-return]
 
 
 def rotate_device_token(session: Session, *, scope: Scope, ident: int) -> str:
-    device = get(session, scope=scope, kind=KINDS["device"], ident=ident)
-    scope.authorize_write_row("device.write", device)
-    device.token = secrets.token_urlsafe(24)
+    device = authorize_device_token(session, scope=scope, ident=ident)
+    token = new_device_token()
+    device.token_hash = token_digest(token)
     session.flush()
-    # the token column is excluded from the row's audit; record that it changed, never its value
+    # the token's digest is excluded from the row's audit; record that it changed, never its value
     digipark.audit.service.record(
         session,
         action="device_token_rotated",
@@ -465,7 +467,7 @@ def rotate_device_token(session: Session, *, scope: Scope, ident: int) -> str:
         park_id=device.park_id,
         enterprise_id=device.enterprise_id,
     )
-    return device.token  # type: ignore[no-any-return]
+    return token
 
 
 def enterprise_units(session: Session, *, scope: Scope, enterprise_id: int) -> builtins.list[Room]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +33,8 @@ from digipark.registry.catalog import device_kinds
 from digipark.sim import layout, telemetry_model
 from digipark.sim.layout import Frame, Rect
 from digipark.sim.park_plan import ParkPlan, demo_data, demo_park_code, plan_park
+
+log = logging.getLogger("digipark.demo")
 
 __all__ = [
     "DEMO_PASSWORD",
@@ -164,17 +168,21 @@ def _as_of() -> dt.date:
     return dt.date.fromisoformat(str(demo_data("demo_park.yaml")["park"]["as_of"]))
 
 
+def _build_part(session: Session, part: DemoPart, context: DemoContext) -> dict[str, int]:
+    arguments: dict[str, Any] = {"park_id": context.park_id, "as_of": context.as_of, "seed": context.seed}
+    if part.stage is not None:
+        arguments["progress"] = context.progress
+    if part.arguments is not None:
+        arguments.update(part.arguments())
+    counts: dict[str, int] = resolve(part.build)(session, **arguments)
+    return counts
+
+
 def _build_parts(session: Session, context: DemoContext, *, after_start: bool) -> dict[str, int]:
     counts: dict[str, int] = {}
     for part in demo_parts():
-        if part.after_start != after_start:
-            continue
-        arguments: dict[str, Any] = {"park_id": context.park_id, "as_of": context.as_of, "seed": context.seed}
-        if part.stage is not None:
-            arguments["progress"] = context.progress
-        if part.arguments is not None:
-            arguments.update(part.arguments())
-        counts.update(resolve(part.build)(session, **arguments))
+        if part.after_start == after_start:
+            counts.update(_build_part(session, part, context))
     return counts
 
 
@@ -361,7 +369,7 @@ class _Writer:
         account_specs = demo_data("demo_park.yaml")["accounts"]
         for done, a in enumerate(account_specs, start=1):
             role = Role(str(a["role"]))
-            auth_service.create(
+            user = auth_service.create(
                 session,
                 username=str(a["username"]),
                 password=DEMO_PASSWORD,
@@ -370,6 +378,7 @@ class _Writer:
                 park_id=park.id,
                 enterprise_id=enterprise_ids[0] if role == Role.ENTERPRISE else None,
             )
+            user.is_platform_admin = bool(a.get("platform_admin", False))
             accounts.append((role.value, str(a["username"]), DEMO_PASSWORD))
             self.report("accounts", done, len(account_specs))
         counts["accounts"] = len(accounts)
@@ -421,6 +430,24 @@ def build_demo_extras(
         return _build_parts(session, DemoContext(park_id, _as_of(), seed, progress), after_start=True)
     finally:
         audit.set_actor(session, previous)
+
+
+def build_demo_extras_in_parts(*, park_id: int, seed: int = DEMO_SEED) -> dict[str, int]:
+    """`build_demo_extras`, each part in a short writing transaction of its own and committed, so the served
+    demo's requests (a login writes) wait for one part at most, not for all of them."""
+    from digipark.core.db import transaction
+
+    counts: dict[str, int] = {}
+    context = DemoContext(park_id, _as_of(), seed)
+    for part in demo_parts():
+        if not part.after_start:
+            continue
+        started = time.perf_counter()
+        with transaction(write=True, name=f"demo part {part.build}") as session:
+            audit.set_actor(session, DEMO_ACTOR)
+            counts.update(_build_part(session, part, context))
+        log.info("demo part %s written in %.2f s", part.build, time.perf_counter() - started)
+    return counts
 
 
 def demo_exists(session: Session) -> DemoResult | None:

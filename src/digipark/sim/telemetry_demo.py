@@ -8,6 +8,7 @@ later, the back-fill in background threads.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import logging
 import threading
@@ -16,11 +17,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from digipark.audit.service import record
 from digipark.core import progress as work_progress
-from digipark.registry.models import Park
+from digipark.registry.device_tokens import new_device_token, token_digest
+from digipark.registry.models import Device, Park
 from digipark.sim.telemetry_backfill import BACKFILL, Backfill, backfill_progress, run_backfill
 from digipark.sim.telemetry_model import DEFAULT_SEED, SimDevice, SimModel, load_devices, spec, unit_noise
 
@@ -163,6 +166,23 @@ def _backfill_process(park_id: int, now_ms: int, progress: Any, stop: Any, datab
         progress.put(("failed", 0, 0))
 
 
+def issue_demo_tokens(session: Session, park_id: int, devices: Sequence[SimDevice]) -> list[SimDevice]:
+    """New tokens for the simulated devices, kept in this process only; the database gets their digests (one
+    statement and one audit entry). The demo re-issues them at every start, so no plain token is ever stored."""
+    issued = [dataclasses.replace(device, token=new_device_token()) for device in devices]
+    if issued:
+        session.execute(update(Device), [{"id": d.device_id, "token_hash": token_digest(d.token)} for d in issued])
+        record(
+            session,
+            action="demo_device_tokens_issued",
+            entity_type="park",
+            entity_id=park_id,
+            park_id=park_id,
+            after={"devices": len(issued)},
+        )
+    return issued
+
+
 def start_demo_telemetry(*, host: str, port: int, credentials: tuple[str, str] | None = None) -> Callable[[], None]:
     """Start the live simulator (publishing over MQTT to host:port, as `credentials` (user, password) when given)
     and the history back-fill in background
@@ -174,11 +194,13 @@ def start_demo_telemetry(*, host: str, port: int, credentials: tuple[str, str] |
     import multiprocessing
     import queue as queue_module
 
-    from digipark.core.db import get_engine, new_session
+    from digipark.core.db import get_engine, transaction
 
-    with new_session() as session:
+    with transaction(write=True) as session:  # one short write: the simulated devices' tokens
         park_id = _demo_park_id(session)
         devices = load_devices(session, park_id=park_id) if park_id is not None else []
+        if park_id is not None:
+            devices = issue_demo_tokens(session, park_id, devices)
     if park_id is None or not devices:
         log.warning("demo telemetry: no demo park with devices in the database; nothing to simulate")
         return lambda: None

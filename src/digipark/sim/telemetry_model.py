@@ -191,7 +191,7 @@ class SimPoint:
 class SimDevice:
     device_id: int
     code: str
-    token: str
+    token: str  # issued by the demo when it starts (`telemetry_demo.issue_demo_tokens`); "" until then
     kind: str
     profile: str
     size: float  # peak consumption of its main meter (kW, m³/h, t/h), by enterprise size or building use
@@ -285,7 +285,7 @@ def load_devices(session: Session, *, park_id: int, seed: int = DEFAULT_SEED) ->
             SimDevice(
                 device_id=device.id,
                 code=device.code,
-                token=device.token,
+                token="",
                 kind=device.kind,
                 profile=profile,
                 size=_size(device.kind, profile, enterprise, building_use, device_seed),

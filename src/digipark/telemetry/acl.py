@@ -1,19 +1,27 @@
-"""Mosquitto password and ACL files so that each device may publish only to its own topic.
+"""Mosquitto files so that each device may publish only to its own topics: `digipark mqtt acl`.
 
-Each device connects with its token as user name *and* password and may write only
+Devices connect with their token as user name (and as password, or none) and may write only
 `digipark/v1/<its token>/telemetry` and ThingsBoard's `v1/devices/me/telemetry` (which the Mosquitto plugin
 `deploy/mosquitto/digipark_topics.c` moves to the former: without the plugin the platform cannot tell who sent
 it); gateways (devices whose protocol is `gateway`, and those named with `gateway_tokens`) may also write
 `v1/gateway/telemetry` (moved by the plugin to `digipark/v1/<its token>/gateway/telemetry`, which they may write
-too); a device may read only its own downlink topics `digipark/v1/<its token>/downlink/#`;
-the platform's own user may read (subscribe to) the telemetry topics. The embedded broker applies the same
-rules (`device_publish_topics`, `telemetry.broker_access`). Passwords are hashed the way
-`mosquitto_passwd` does since Mosquitto 2.0: `$7$<iterations>$<base64 salt>$<base64 PBKDF2-HMAC-SHA512>`, with
-101 iterations and a 12-byte salt (its defaults). Use the files with
+too); a device may read only its own downlink topics `digipark/v1/<its token>/downlink/#`.
 
+The platform keeps only the SHA-256 digests of device tokens, so the device rules are applied by the plugin: it
+reads `digipark.devices` (one line per device: `<digest> device|gateway`), authenticates a client whose user
+name hashes to a digest of the file and checks its topics against the user name it presented. The password and
+ACL files hold only the platform's own user, which may read (subscribe to) the telemetry topics. The embedded
+broker applies the same rules (`device_publish_topics`, `telemetry.broker_access`). The platform's password is
+hashed the way `mosquitto_passwd` does since Mosquitto 2.0: `$7$<iterations>$<base64 salt>$<base64
+PBKDF2-HMAC-SHA512>`, with 101 iterations and a 12-byte salt (its defaults). Use the files with
+
+    plugin /usr/local/lib/digipark_topics.so
+    plugin_opt_devices_file /etc/mosquitto/digipark.devices
     password_file /etc/mosquitto/digipark.passwd
     acl_file /etc/mosquitto/digipark.acl
     allow_anonymous false
+
+and send Mosquitto SIGHUP after writing them again (the plugin reads the devices file again on reload).
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import os
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
@@ -37,10 +45,12 @@ PBKDF2_ITERATIONS = 101
 SALT_BYTES = 12
 PASSWORD_FILE = "digipark.passwd"
 ACL_FILE = "digipark.acl"
+DEVICES_FILE = "digipark.devices"
 GATEWAY_PROTOCOL = "gateway"  # Device.protocol of a ThingsBoard-format gateway
 DEVICE_DOWNLINK_PREFIX = "digipark/v1/{token}/downlink/"
-# A token must be usable as a user name (no ':'), in a topic level (no '/', '+', '#') and as one word.
-_SAFE_TOKEN = re.compile(r"^[^\s:/+#\x00]{1,64}$")
+# The platform's user name must be usable as a user name (no ':'), in a topic level (no '/', '+', '#') and as a word.
+_SAFE_USER = re.compile(r"^[^\s:/+#\x00]{1,64}$")
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
 def mosquitto_hash(password: str, *, salt: bytes | None = None, iterations: int = PBKDF2_ITERATIONS) -> str:
@@ -80,63 +90,58 @@ def device_downlink_filter(token: str) -> str:
 class AclResult:
     password_file: Path
     acl_file: Path
+    devices_file: Path
     devices: int
     platform_user: str
     platform_password: str
-    skipped: list[str] = field(default_factory=list)  # tokens that cannot be MQTT user names
-
-
-def device_tokens(session: Session, *, park_id: int | None = None) -> list[str]:
-    """Tokens of the devices allowed to publish: every device that is not retired, optionally of one park."""
-    return [token for token, _gateway in device_credentials(session, park_id=park_id)]
 
 
 def device_credentials(session: Session, *, park_id: int | None = None) -> list[tuple[str, bool]]:
-    """(token, is a gateway) of every device that is not retired, optionally of one park."""
+    """(token digest, is a gateway) of every device that is not retired, optionally of one park."""
     from digipark.registry.models import Device, DeviceStatus
 
-    query = select(Device.token, Device.protocol).where(Device.status != DeviceStatus.RETIRED.value).order_by(Device.id)
+    query = select(Device.token_hash, Device.protocol).where(Device.status != DeviceStatus.RETIRED.value)
     if park_id is not None:
         query = query.where(Device.park_id == park_id)
-    return [(token, protocol == GATEWAY_PROTOCOL) for token, protocol in session.execute(query) if token]
+    rows = session.execute(query.order_by(Device.id))
+    return [(digest, protocol == GATEWAY_PROTOCOL) for digest, protocol in rows if digest]
 
 
 def write_acl_files(
     out_dir: Path,
-    tokens: Sequence[str],
+    device_digests: Sequence[str],
     *,
     platform_user: str = "digipark",
     platform_password: str | None = None,
-    gateway_tokens: Sequence[str] = (),
+    gateway_digests: Sequence[str] = (),
 ) -> AclResult:
-    """Write `digipark.passwd` and `digipark.acl` into out_dir (created if needed; files are mode 0600)."""
-    if not _SAFE_TOKEN.match(platform_user):
+    """Write `digipark.passwd`, `digipark.acl` and `digipark.devices` into out_dir (created if needed; files are
+    mode 0600). `device_digests` and `gateway_digests` are token digests (`registry.device_tokens.token_digest`)."""
+    if not _SAFE_USER.match(platform_user):
         raise ValueError(f"platform user {platform_user!r} cannot be an MQTT user name")
+    bad = [d for d in [*device_digests, *gateway_digests] if not _DIGEST.match(d)]
+    if bad:
+        raise ValueError(f"not a token digest: {bad[0][:70]!r}")
     password = platform_password or secrets.token_urlsafe(18)
-    gateways = set(gateway_tokens)
-    usable = [t for t in dict.fromkeys([*tokens, *gateway_tokens]) if _SAFE_TOKEN.match(t) and t != platform_user]
-    skipped = [t for t in dict.fromkeys(tokens) if not _SAFE_TOKEN.match(t)]
+    gateways = set(gateway_digests)
+    digests = list(dict.fromkeys([*device_digests, *gateway_digests]))
 
     passwd_lines = [f"{platform_user}:{mosquitto_hash(password)}"]
     acl_lines = [
-        "# digipark: written by `digipark mqtt acl`; devices publish only to their own topic.",
+        "# digipark: written by `digipark mqtt acl`; the plugin digipark_topics applies the devices' rules.",
         f"user {platform_user}",
         *(f"topic read {topic}" for topic in PLATFORM_TOPICS),
-        "",
     ]
-    for token in usable:
-        passwd_lines.append(f"{token}:{mosquitto_hash(token)}")
-        acl_lines.append(f"user {token}")
-        acl_lines.extend(f"topic write {topic}" for topic in device_publish_topics(token, gateway=token in gateways))
-        acl_lines.append(f"topic read {device_downlink_filter(token)}")
-        acl_lines.append("")
-
+    device_lines = [
+        "# digipark: SHA-256 digests of device tokens, written by `digipark mqtt acl`, read by digipark_topics.",
+        *(f"{digest} {'gateway' if digest in gateways else 'device'}" for digest in digests),
+    ]
     out_dir.mkdir(parents=True, exist_ok=True)
-    passwd_path, acl_path = out_dir / PASSWORD_FILE, out_dir / ACL_FILE
-    for path, lines in ((passwd_path, passwd_lines), (acl_path, acl_lines)):
+    paths = (out_dir / PASSWORD_FILE, out_dir / ACL_FILE, out_dir / DEVICES_FILE)
+    for path, lines in zip(paths, (passwd_lines, acl_lines, device_lines), strict=True):
         tmp = path.with_suffix(path.suffix + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
         os.replace(tmp, path)
-    return AclResult(passwd_path, acl_path, len(usable), platform_user, password, skipped)
+    return AclResult(*paths, len(digests), platform_user, password)

@@ -82,15 +82,18 @@ def service_credentials() -> tuple[str, str]:
 
 
 def database_device_lookup(token: str) -> DeviceIdentity | None:
-    """The device holding this token, unless it is retired (one indexed query, in a read transaction)."""
+    """The device holding this token (found by its digest), unless it is retired (one indexed query, in a read
+    transaction)."""
     from sqlalchemy import select
 
     from digipark.core.db import transaction
+    from digipark.registry.device_tokens import token_digest
     from digipark.registry.models import Device, DeviceStatus
     from digipark.telemetry.acl import GATEWAY_PROTOCOL
 
     with transaction() as session:
-        row = session.execute(select(Device.id, Device.status, Device.protocol).where(Device.token == token)).first()
+        stmt = select(Device.id, Device.status, Device.protocol).where(Device.token_hash == token_digest(token))
+        row = session.execute(stmt).first()
     if row is None or row[1] == DeviceStatus.RETIRED.value:
         return None
     return DeviceIdentity(int(row[0]), row[2] == GATEWAY_PROTOCOL)

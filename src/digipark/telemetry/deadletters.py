@@ -180,6 +180,7 @@ def replay(session: Session, *, scope: Scope, ids: Sequence[int]) -> ReplaySumma
             username=letter.token,
             payload=letter.payload.encode("utf-8"),
             received_ms=_epoch_ms(letter.received_at),
+            token_hash=letter.token_hash,
         )
         for letter in letters
     ]

@@ -1,9 +1,10 @@
 """The ingest's registry cache.
 
-Registry cache: token → device (id, park, enterprise, code, status), (park, code) → device, device → point key
-→ (point id, valid range), loaded whole on first use and again after `max_age_s` or a `RegistryChanged` event of
-this process; a miss (unknown token, code or key, disabled device) refreshes just the missing devices at most
-once per `refresh_interval_s`, so a device or point added to the registry starts working without a restart.
+Registry cache: token digest (`Device.token_hash`) → device (id, park, enterprise, code, status), (park, code) →
+device, device → point key → (point id, valid range), loaded whole on first use and again after `max_age_s` or a
+`RegistryChanged` event of this process; a miss (unknown token, code or key, disabled device) refreshes just the
+missing devices at most once per `refresh_interval_s`, so a device or point added to the registry starts working
+without a restart.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ PointInfo = tuple[int, float, float]  # point id, valid_min, valid_max (±inf wh
 @dataclasses.dataclass(slots=True)
 class CachedDevice:
     id: int
-    token: str
+    token_hash: str
     park_id: int
     enterprise_id: int | None
     code: str
@@ -64,10 +65,10 @@ class RegistryCache:
     def _put(self, device: CachedDevice) -> None:
         old = self.by_id.get(device.id)
         if old is not None:
-            self.by_token.pop(old.token, None)
+            self.by_token.pop(old.token_hash, None)
             self.by_code.pop((old.park_id, old.code), None)
         self.by_id[device.id] = device
-        self.by_token[device.token] = device
+        self.by_token[device.token_hash] = device
         self.by_code[(device.park_id, device.code)] = device
         for pid, _low, _high in device.points.values():
             self.point_device[pid] = device.id
@@ -75,7 +76,7 @@ class RegistryCache:
     def load(self, session: Session) -> None:
         points = self._point_rows(session, None)
         fresh = RegistryCache()
-        stmt = select(Device.id, Device.token, Device.park_id, Device.enterprise_id, Device.code, Device.status)
+        stmt = select(Device.id, Device.token_hash, Device.park_id, Device.enterprise_id, Device.code, Device.status)
         for ident, token, park_id, enterprise_id, code, status in session.execute(stmt):
             fresh._put(CachedDevice(ident, token, park_id, enterprise_id, code, status, points.get(ident, {})))
         self.by_token, self.by_code, self.by_id = fresh.by_token, fresh.by_code, fresh.by_id
@@ -90,17 +91,17 @@ class RegistryCache:
         codes: set[tuple[int, str]],
         device_ids: set[int],
     ) -> None:
-        """Reload these devices (by token, (park, code) or id) and their points."""
+        """Reload these devices (by token digest, (park, code) or id) and their points."""
         conditions = []
         if tokens:
-            conditions.append(Device.token.in_(sorted(tokens)))
+            conditions.append(Device.token_hash.in_(sorted(tokens)))
         if codes:
             conditions.append(Device.code.in_(sorted({code for _park, code in codes})))
         if device_ids:
             conditions.append(Device.id.in_(sorted(device_ids)))
         if not conditions:
             return
-        stmt = select(Device.id, Device.token, Device.park_id, Device.enterprise_id, Device.code, Device.status)
+        stmt = select(Device.id, Device.token_hash, Device.park_id, Device.enterprise_id, Device.code, Device.status)
         rows = [
             row
             for row in session.execute(stmt.where(or_(*conditions)))
@@ -110,7 +111,7 @@ class RegistryCache:
         for gone in device_ids - found:  # deleted from the registry
             old = self.by_id.pop(gone, None)
             if old is not None:
-                self.by_token.pop(old.token, None)
+                self.by_token.pop(old.token_hash, None)
                 self.by_code.pop((old.park_id, old.code), None)
         points = self._point_rows(session, found)
         for ident, token, park_id, enterprise_id, code, status in rows:

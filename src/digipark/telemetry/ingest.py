@@ -39,6 +39,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy.orm import Session
 
 from digipark.core.config import get_settings
+from digipark.registry.device_tokens import token_digest, token_hint
 from digipark.telemetry import payloads
 from digipark.telemetry.device_cache import CachedDevice, RegistryCache
 from digipark.telemetry.ingest_writes import (
@@ -93,6 +94,23 @@ class InboundMessage(NamedTuple):
     payload: bytes
     received_ms: int
     origin: str | None = None  # the sender's address where known (HTTP): whose dead-letter rate limit
+    token_hash: str | None = None  # a replayed dead letter: the digest of the token it claimed (kept, not the token)
+
+
+def token_key(message: InboundMessage, token: str | None) -> str | None:
+    """What the registry cache knows a device by: the digest of the token the message presents."""
+    if message.token_hash is not None:
+        return message.token_hash
+    return None if token is None else token_digest(token)
+
+
+def presented_hint(message: InboundMessage) -> str | None:
+    """The first characters of the token a message presents, for its dead letter (never the whole token)."""
+    try:
+        _fmt, token = payloads.route(message.topic, message.username)
+    except PayloadError:
+        token = message.username
+    return None if token is None else token_hint(token)
 
 
 def source_key(message: InboundMessage, device: CachedDevice | None, token: str | None) -> str:
@@ -132,7 +150,7 @@ class _Part:
 
     message: int
     fmt: Format
-    token: str | None
+    token: str | None  # the digest of the token it presents (see token_key)
     code: str | None
     entries: list[payloads.Entry]
     gateway: CachedDevice | None = None
@@ -177,7 +195,7 @@ class IngestBatch:
         token: str | None = None,
     ) -> None:
         message = self.messages[index]
-        claimed = device.token if device is not None and token is None else token
+        claimed = device.token_hash if device is not None and token is None else token
         self.dead.append(
             DeadLetterDraft(
                 message=index,
@@ -185,7 +203,8 @@ class IngestBatch:
                 device_id=device.id if device is not None else None,
                 source=message.source,
                 topic=message.topic,
-                token=claimed,
+                token=presented_hint(message),
+                token_hash=claimed,
                 payload=payload,
                 reason=reason.value,
                 detail=detail[:DETAIL_LENGTH],
@@ -328,7 +347,8 @@ class Ingestor:
         for message in messages:
             try:
                 fmt, token = payloads.route(message.topic, message.username)
-                device = by_token.get(token) if token is not None else None
+                key = token_key(message, token)
+                device = by_token.get(key) if key is not None else None
                 if device is None:
                     continue
                 if fmt is Format.GATEWAY:
@@ -405,8 +425,9 @@ class Ingestor:
             fmt, token = payloads.route(message.topic, message.username)
         except PayloadError as exc:
             raw = _raw_text(message.payload)
-            batch.reject(index, None, exc.reason, exc.detail, raw, 1, token=message.username)
+            batch.reject(index, None, exc.reason, exc.detail, raw, 1, token=token_key(message, message.username))
             return
+        token = token_key(message, token)
         device = cache.by_token.get(token) if token is not None else None
         try:
             if fmt is Format.GATEWAY:

@@ -27,7 +27,9 @@ from sqlalchemy import bindparam, case, cast, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from digipark.registry.device_tokens import token_hint
 from digipark.telemetry.models import DeadLetter, DeadLetterStatus, DeviceRejection, DeviceTraffic
+from digipark.telemetry.payloads import masked_topic
 
 DETAIL_LENGTH = 500  # DeadLetter.detail
 DEAD_LETTER_PAYLOAD_BYTES = 256 * 1024  # the most of a payload a dead letter keeps, whatever the reason
@@ -53,13 +55,14 @@ class DeadLetterDraft:
     device_id: int | None
     source: str
     topic: str | None
-    token: str | None
+    token: str | None  # only the first characters of the token presented (device_tokens.token_hint)
     payload: str
     reason: str
     detail: str
     received_ms: int
     count: int  # values it holds (1 for a message rejected whole without readable values)
     source_key: str = ""  # whose rate limit it counts against (see DeadLetterLimiter)
+    token_hash: str | None = None  # the digest of the token presented: what a replay finds the device by
 
 
 def traffic_conflict(stmt: Any) -> Any:
@@ -158,8 +161,9 @@ def dead_letter_values(draft: DeadLetterDraft) -> dict[str, Any]:
         "device_id": draft.device_id,
         "received_at": dt.datetime.fromtimestamp(draft.received_ms / 1000, dt.UTC),
         "source": _text(draft.source, 20),
-        "topic": None if draft.topic is None else _text(draft.topic, 300),
-        "token": None if draft.token is None else _text(draft.token, 64),
+        "topic": None if draft.topic is None else _text(masked_topic(draft.topic), 300),
+        "token": None if draft.token is None else _text(token_hint(draft.token), 64),
+        "token_hash": draft.token_hash,
         "payload": _text(cut_payload(draft.payload)),
         "value_count": draft.count,
         "messages": 1,

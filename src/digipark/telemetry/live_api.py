@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.auth.scope import Scope
+from digipark.core.bounds import RowId
 from digipark.core.errors import NotFound, field_error
 from digipark.core.listing import ListQuery, Page
 from digipark.telemetry import devices, live
@@ -31,7 +32,7 @@ LIVE: list[str | Enum] = ["telemetry: live"]
 
 Ident = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MAX_ID = 2**31 - 1
-PointIds = Annotated[list[int], Query(alias="point_id", description="repeat for several points (at most 200)")]
+PointIds = Annotated[list[RowId], Query(alias="point_id", description="repeat for several points (at most 200)")]
 StateParam = Annotated[str | None, Query(max_length=20, description="online, partial, offline or no_data")]
 
 

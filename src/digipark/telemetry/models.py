@@ -207,7 +207,8 @@ class DeadLetter(ParkScoped, Base):
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     source: Mapped[str] = mapped_column(String(20), doc="mqtt | http | replay")
     topic: Mapped[str | None] = mapped_column(String(300))
-    token: Mapped[str | None] = mapped_column(String(64), index=True)
+    token: Mapped[str | None] = mapped_column(String(64), index=True, doc="the first characters of the token")
+    token_hash: Mapped[str | None] = mapped_column(String(64), doc="SHA-256 digest of the token presented")
     payload: Mapped[str] = mapped_column(Text, doc="the message, or only its rejected values, as JSON text")
     value_count: Mapped[int] = mapped_column(Integer, default=1, doc="values it holds (1: a message rejected whole)")
     messages: Mapped[int] = mapped_column(

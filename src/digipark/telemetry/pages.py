@@ -25,6 +25,7 @@ from digipark.telemetry.devices import DeviceState
 from digipark.telemetry.live_api import open_stream
 from digipark.telemetry.models import DeadLetterStatus, RejectReason
 from digipark.telemetry.status import now_ms
+from digipark.web.forms import MAX_ROW_ID
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, FormFields, Page, kind_path
@@ -354,6 +355,8 @@ def _ids(raw_ids: list[str]) -> list[int]:
         ids = sorted({int(v) for v in raw_ids})
     except ValueError:
         raise field_error("ids", "dead-letter ids are integers") from None
+    if any(not 1 <= i <= MAX_ROW_ID for i in ids):
+        raise field_error("ids", "no such dead letter")
     if not ids:
         raise ValidationFailed("choose at least one dead letter", errors=[{"field": "ids", "reason": "empty"}])
     return ids
@@ -370,6 +373,7 @@ FormIds = Annotated[list[str], Depends(_form_ids)]
 @router.post("/telemetry/dead-letters/replay", name="telemetry_dead_letters_replay")
 def replay_page(page: CurrentPage, form: FormFields, raw_ids: FormIds) -> Response:
     page.check_csrf(form)
+    page.scope.require(deadletters.WRITE_PERMISSION)  # before the input is looked at
     summary = deadletters.replay(page.db, scope=page.scope, ids=_ids(raw_ids))
     return RedirectResponse(
         f"/telemetry/dead-letters?replayed={summary.replayed}&open={summary.still_open}", status_code=303
@@ -379,6 +383,7 @@ def replay_page(page: CurrentPage, form: FormFields, raw_ids: FormIds) -> Respon
 @router.post("/telemetry/dead-letters/discard", name="telemetry_dead_letters_discard")
 def discard_page(page: CurrentPage, form: FormFields, raw_ids: FormIds) -> Response:
     page.check_csrf(form)
+    page.scope.require(deadletters.WRITE_PERMISSION)  # before the input is looked at
     n = deadletters.discard(page.db, scope=page.scope, ids=_ids(raw_ids))
     return RedirectResponse(f"/telemetry/dead-letters?discarded={n}", status_code=303)
 

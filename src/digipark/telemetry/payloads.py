@@ -12,9 +12,12 @@ Accepted shapes (every source; JSON parsed with orjson):
   gateway's park (Device.code is unique per park), so a gateway may report for any device of its own park and
   never for another park's;
 - **HTTP** (`POST /api/v1/devices/{token}/telemetry`, or topic None with username = token): the native body.
-The flat ThingsBoard shape `{"key": value}` is accepted on every topic. An object with a `ts` or a `values` member
-is read as the `{"ts", "values"}` shape and must have no other member. A missing `ts` means "now": the Ingestor
-uses the server's receive time.
+The flat ThingsBoard shape `{"key": value}` is accepted on every topic and means "now": the Ingestor uses the
+server's receive time (the shape for a device without a clock). An object with a `ts` or a `values` member is read as
+the `{"ts", "values"}` shape, must have no other member, and must carry its `ts` (as in ThingsBoard): without it the
+message raises `BadTimestamp` and is dead-lettered, never stored at the time of receipt unannounced. A message that
+carries no value at all (`{"values": {}}`, `{}`, `[]`, a gateway device with no entries) raises `MalformedPayload`,
+so it is dead-lettered and counted instead of leaving no trace.
 
 Timestamps are integers of epoch milliseconds (an integral float such as 1.7e12 is accepted); anything else, or a
 time before 2000-01-01 (typically seconds sent instead of milliseconds) or after 9999, raises `BadTimestamp`. Any
@@ -34,6 +37,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from digipark.registry.device_tokens import token_hint
 from digipark.telemetry.models import RejectReason
 
 NATIVE_PREFIX = "digipark/v1/"
@@ -44,9 +48,9 @@ TB_GATEWAY_TOPIC = "v1/gateway/telemetry"
 
 MIN_TS_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 MAX_TS_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
-MAX_TOKEN_LENGTH = 64  # Device.token
+MAX_TOKEN_LENGTH = 64  # a presented token longer than any issued one is no token
 
-# (ts or None for "now", {point key: value as JSON gave it})
+# (ts or None for "now" (the flat shape), {point key: value as JSON gave it}, never empty)
 Entry = tuple[int | None, dict[str, Any]]
 
 
@@ -91,6 +95,14 @@ class ParsedMessage:
     devices: list[DeviceMessage]
 
 
+def masked_topic(topic: str) -> str:
+    """A topic as a dead letter keeps it: a native topic's token level cut to its first characters."""
+    if not topic.startswith(NATIVE_PREFIX):
+        return topic
+    token, separator, rest = topic[len(NATIVE_PREFIX) :].partition("/")
+    return NATIVE_PREFIX + token_hint(token) + separator + rest
+
+
 def route(topic: str | None, username: str | None) -> tuple[Format, str | None]:
     """The format and the authenticating token of a message; raises MalformedPayload for an unknown topic."""
     if topic is not None and topic.startswith(NATIVE_PREFIX) and topic.endswith(GATEWAY_SUFFIX):
@@ -101,7 +113,7 @@ def route(topic: str | None, username: str | None) -> tuple[Format, str | None]:
         token = topic[len(NATIVE_PREFIX) : len(topic) - len(NATIVE_SUFFIX)]
         if token and "/" not in token and len(token) <= MAX_TOKEN_LENGTH:
             return Format.NATIVE, token
-        raise MalformedPayload(f"topic {topic[:100]!r} does not name a device token")
+        raise MalformedPayload(f"topic {masked_topic(topic)[:100]!r} does not name a device token")
     if topic is None:
         return Format.HTTP, username or None
     if topic == TB_DEVICE_TOPIC:
@@ -157,8 +169,16 @@ def _entry(obj: dict[str, Any]) -> Entry:
         if len(obj) > 2 or (len(obj) == 2 and "ts" not in obj):
             extra = sorted(k for k in obj if k not in ("ts", "values"))
             raise MalformedPayload(f'unexpected members {extra[:5]} beside "ts" and "values"')
-        raw_ts = obj.get("ts")
-        return (None if raw_ts is None and "ts" not in obj else parse_ts(raw_ts)), values
+        if "ts" not in obj:
+            raise BadTimestamp(
+                '"ts" is missing: a {"ts", "values"} object carries its time (epoch ms); '
+                'send {"<point key>": <number>} for the time of receipt'
+            )
+        if not values:
+            raise MalformedPayload('"values" is empty: a message must carry at least one value')
+        return parse_ts(obj["ts"]), values
+    if not obj:
+        raise MalformedPayload("the object is empty: a message must carry at least one value")
     return None, obj
 
 
@@ -166,6 +186,8 @@ def _entries(data: Any) -> list[Entry]:
     if type(data) is dict:
         return [_entry(data)]
     if type(data) is list:
+        if not data:
+            raise MalformedPayload("the list is empty: a message must carry at least one value")
         entries: list[Entry] = []
         for item in data:
             if type(item) is not dict:
@@ -186,6 +208,8 @@ def parse_body(fmt: Format, payload: bytes) -> list[DeviceMessage]:
         return [DeviceMessage(None, _entries(data))]
     if type(data) is not dict:
         raise MalformedPayload('a gateway payload is an object {"<device name>": [{"ts": ..., "values": {...}}]}')
+    if not data:
+        raise MalformedPayload("the gateway payload names no device: a message must carry at least one value")
     return [DeviceMessage(name, _entries(part)) for name, part in data.items()]
 
 

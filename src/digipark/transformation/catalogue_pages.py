@@ -6,6 +6,7 @@ import datetime as dt
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from digipark.core.errors import field_error
 from digipark.core.listing import ListQuery
@@ -20,8 +21,8 @@ from digipark.transformation.page_parts import (
     notice_of,
     scene_name,
 )
-from digipark.web import i18n
-from digipark.web.shell import CurrentPage, FormFields
+from digipark.web import forms, i18n
+from digipark.web.shell import CurrentPage, FormFields, Page
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,6 +67,7 @@ def catalogue_page(page: CurrentPage) -> HTMLResponse:
 @router.post("/transformation/requests", name="transformation_request_create")
 def create_request_page(page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
+    page.scope.require(service.WRITE if page.scope.can(service.WRITE) else service.SELF_WRITE)  # before the input
     entry = form.get("entry_id", "")
     if not entry.isdigit() or not 1 <= int(entry) < 2**31:
         raise field_error("entry_id", "choose a catalogue entry")
@@ -78,6 +80,11 @@ def create_request_page(page: CurrentPage, form: FormFields) -> Response:
 
 @router.get("/transformation/requests", response_class=HTMLResponse, name="transformation_requests")
 def requests_page(page: CurrentPage) -> HTMLResponse:
+    return _requests(page)
+
+
+def _requests(page: Page, errors: dict[int, dict[str, str]] | None = None, status_code: int = 200) -> HTMLResponse:
+    """The requests; `errors`: request id -> field -> message, shown beside that request's status form."""
     page.scope.require(service.VIEW)
     rows, _total = service.list_requests(page.db, scope=page.scope, query=ListQuery(page_size=500))
     entries = {e.id: e for e in service.list_catalogue(page.db, scope=page.scope, query=ListQuery(page_size=500))[0]}
@@ -98,6 +105,7 @@ def requests_page(page: CurrentPage) -> HTMLResponse:
                     "message": r.message,
                     "note": r.note,
                     "created_at": i18n.local_time(r.created_at),
+                    "errors": (errors or {}).get(r.id, {}),
                     "next": [
                         {"value": s, "label": page.label(REQUEST_LABELS, s)}
                         for s in sorted(service.REQUEST_TRANSITIONS[r.status], key=list(REQUEST_LABELS).index)
@@ -117,12 +125,18 @@ def requests_page(page: CurrentPage) -> HTMLResponse:
             "may_handle": may_handle,
             "notice": notice_of(page),
         },
+        status_code=status_code,
     )
 
 
 @router.post("/transformation/requests/{ident}/status", name="transformation_request_status")
 def request_status_page(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
-    data = schemas.ProviderRequestStatusChange(status=form.get("status", ""), note=form.get("note") or None)
+    page.scope.require(service.WRITE)  # before the input is looked at
+    try:
+        data = schemas.ProviderRequestStatusChange(status=form.get("status", ""), note=form.get("note") or None)
+    except ValidationError as exc:
+        errors = forms.validation_errors(exc, page.gettext)
+        return _requests(page, {ident: errors}, status_code=422)
     service.change_request_status(page.db, scope=page.scope, ident=ident, data=data)
     return RedirectResponse("/transformation/requests?done=updated", status_code=303)

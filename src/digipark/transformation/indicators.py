@@ -1,6 +1,6 @@
 """The guide's indicators computed from the transformation domain's records (declared in transformation.module):
 S1.1 industrial internet coverage of the industry divisions, S1.2 digital renovation of the 规上 industrial
-enterprises and S2.x digital production services — from the adoption records and the renovation rule
+enterprises — from the adoption records and the renovation rule
 (data/maturity_levels.yaml)."""
 
 from __future__ import annotations
@@ -122,29 +122,6 @@ def renovation_coverage(ctx: IndicatorContext) -> Computed:
         done,
         len(rows),
         columns=["enterprise", "uscc", "industry", "basis", "lacks", "ok"],
-        rows=rows,
-        gaps=gaps,
-    )
-
-
-def production_service_coverage(ctx: IndicatorContext) -> Computed:
-    """规上 industrial enterprises using at least one digital production service."""
-    adoption = _adoption(ctx)
-    rows = []
-    gaps = []
-    for e in ctx.above_scale():
-        services = getattr(adoption.get(e.id), "digital_production_services", None)
-        using = _flag(services)
-        shown = "、".join(str(s) for s in services) if isinstance(services, list | tuple | set) else ""
-        rows.append({**enterprise_row(e), "services": shown, "ok": using})
-        if not using:
-            gaps.append(Gap("enterprise", e.name, "production_service", e.id))
-    using_count = sum(1 for r in rows if r["ok"])
-    return Computed(
-        share(using_count, len(rows)),
-        using_count,
-        len(rows),
-        columns=["enterprise", "uscc", "industry", "services", "ok"],
         rows=rows,
         gaps=gaps,
     )

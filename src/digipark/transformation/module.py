@@ -42,7 +42,6 @@ MODULE = Module(
     indicators={
         "industrial_internet_coverage": "digipark.transformation.indicators:industrial_internet_coverage",
         "renovation_coverage": "digipark.transformation.indicators:renovation_coverage",
-        "production_service_coverage": "digipark.transformation.indicators:production_service_coverage",
     },
     provides="digipark.transformation.provides",
     demo=("digipark.transformation.demo:build_transformation_demo",),

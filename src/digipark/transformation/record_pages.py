@@ -34,7 +34,7 @@ from digipark.transformation.page_parts import (
     problem_texts,
     scene_name,
 )
-from digipark.web import i18n
+from digipark.web import forms, i18n
 from digipark.web.labels import industry_name
 from digipark.web.shell import CurrentPage, FormFields, Page
 
@@ -163,10 +163,16 @@ def _record_context(page: Page, enterprise: Enterprise) -> dict[str, Any]:
 
 
 def _record(
-    page: Page, enterprise: Enterprise, errors: list[str] | None = None, status_code: int = 200
+    page: Page,
+    enterprise: Enterprise,
+    errors: list[str] | None = None,
+    status_code: int = 200,
+    field_errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    """The record page; `errors` above the forms, `field_errors` (field -> message) beside their fields."""
     context = _record_context(page, enterprise)
     context["errors"] = errors or []
+    context["field_errors"] = field_errors or {}
     return page.render("transformation/enterprise.html", context, status_code=status_code)
 
 
@@ -182,8 +188,9 @@ def _attempt(page: Page, enterprise: Enterprise, action: Any, done: str, anchor:
         action()
     except ValidationError as exc:
         page.db.rollback()
-        messages = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}".strip(": ") for e in exc.errors()]
-        return _record(page, enterprise_or_404(page, enterprise.id), messages, status_code=422)
+        by_field = forms.validation_errors(exc, page.gettext)
+        general = [by_field.pop(forms.GENERAL)] if forms.GENERAL in by_field else []
+        return _record(page, enterprise_or_404(page, enterprise.id), general, 422, by_field)
     except DomainError as exc:
         if isinstance(exc, PermissionDenied | NotFound):
             raise
@@ -195,14 +202,13 @@ def _attempt(page: Page, enterprise: Enterprise, action: Any, done: str, anchor:
 @router.post("/transformation/enterprises/{ident}/assessments", name="transformation_assessment_create")
 def create_assessment_page(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
+    page.scope.require(service.FILL)  # before the input is looked at
     enterprise = enterprise_or_404(page, ident)
     created: dict[str, int] = {}
 
     def act() -> None:
-        year = int(form.get("year", "0") or 0)
-        row = service.create_assessment(
-            page.db, scope=page.scope, data=schemas.AssessmentCreate(enterprise_id=enterprise.id, year=year)
-        )
+        data = schemas.AssessmentCreate.model_validate({"enterprise_id": enterprise.id, "year": form.get("year")})
+        row = service.create_assessment(page.db, scope=page.scope, data=data)
         created["id"] = row.id
 
     response = _attempt(page, enterprise, act, "created")
@@ -215,18 +221,21 @@ def create_assessment_page(ident: Ident, page: CurrentPage, form: FormFields) ->
 async def create_certificate_page(ident: Ident, page: CurrentPage, request: Request) -> Response:
     fields, upload = await multipart_form(request)
     page.check_csrf(fields)
+    page.scope.require(service.WRITE if page.scope.can(service.WRITE) else service.SELF_WRITE)  # before the input
     enterprise = enterprise_or_404(page, ident)
     content = await upload.read(service.MAX_EVIDENCE_BYTES + 1) if upload else None
 
     def act() -> None:
-        data = schemas.CertificateCreate(
-            enterprise_id=enterprise.id,
-            scale=fields.get("scale", ""),
-            level=int(fields.get("level", "0") or 0),
-            certificate_no=fields.get("certificate_no", ""),
-            issuer=fields.get("issuer", ""),
-            issued_on=fields.get("issued_on", ""),
-            valid_to=fields.get("valid_to") or None,
+        data = schemas.CertificateCreate.model_validate(
+            {
+                "enterprise_id": enterprise.id,
+                "scale": fields.get("scale", ""),
+                "level": fields.get("level") or None,
+                "certificate_no": fields.get("certificate_no", ""),
+                "issuer": fields.get("issuer", ""),
+                "issued_on": fields.get("issued_on", ""),
+                "valid_to": fields.get("valid_to") or None,
+            }
         )
         row = service.create_certificate(page.db, scope=page.scope, data=data)
         if upload is not None and content is not None:

@@ -10,10 +10,12 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import WebSocketRequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 
-from digipark.web import i18n
+from digipark.core.errors import DomainError, ValidationFailed
+from digipark.web import i18n, security_headers
 from digipark.web.i18n import N_
 from digipark.web.shell import LoginRequired, render
 
@@ -29,6 +31,7 @@ TITLES = {
     422: N_("Invalid input"),
     423: N_("Locked"),
     500: N_("Something went wrong"),
+    503: N_("Busy, please try again"),
 }
 EXPLANATIONS = {
     403: N_("Your role may not do this here."),
@@ -36,6 +39,7 @@ EXPLANATIONS = {
     409: N_("The change conflicts with existing data."),
     422: N_("Some of the input is not valid."),
     500: N_("An unexpected error occurred; it has been logged."),
+    503: N_("The platform is busy with other changes; nothing was changed. Please try again in a moment."),
 }
 
 
@@ -82,7 +86,10 @@ def _page_aware(api_handler: Handler) -> Callable[[Request, Exception], Awaitabl
             problem: dict[str, Any] = json.loads(bytes(response.body))
         except ValueError:
             problem = {}
-        return error_page(request, response.status_code, problem.get("detail"))
+        page = error_page(request, response.status_code, problem.get("detail"))
+        if "retry-after" in response.headers:
+            page.headers["Retry-After"] = response.headers["retry-after"]
+        return page
 
     return handle
 
@@ -91,9 +98,37 @@ async def _login_required(request: Request, exc: Exception) -> Response:
     return login_redirect(request)
 
 
+def _with_security_headers(handler: Callable[[Request, Exception], Awaitable[Response]]) -> Handler:
+    """The handler of unexpected errors answers outside every middleware: it adds the headers itself."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        security_headers.add_to(response.headers, request.scope)
+        return response
+
+    return handle
+
+
+def _invalid_input(domain_handler: Handler) -> Handler:
+    """A schema built from a form inside a handler and refused: bad input (422), never an unexpected error."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, ValidationError):
+            raise exc
+        errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['field']}: {e['reason']}".removeprefix(": ") for e in errors)
+        response = domain_handler(request, ValidationFailed(detail, errors=errors))
+        return await response if isinstance(response, Awaitable) else response
+
+    return handle
+
+
 def install(app: FastAPI) -> None:
     """Wrap the problem+json handlers already registered (core.errors.install_problem_handlers)."""
     for key, handler in list(app.exception_handlers.items()):
-        if key is not WebSocketRequestValidationError:
+        if key is Exception or key == 500:
+            app.add_exception_handler(key, _with_security_headers(_page_aware(handler)))
+        elif key is not WebSocketRequestValidationError:
             app.add_exception_handler(key, _page_aware(handler))
+    app.add_exception_handler(ValidationError, _invalid_input(app.exception_handlers[DomainError]))
     app.add_exception_handler(LoginRequired, _login_required)

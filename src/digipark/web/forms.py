@@ -143,23 +143,28 @@ def refill(fields: list[FormField], raw: Mapping[str, str]) -> None:
             form_field.value = raw.get(form_field.name, "")
 
 
+MAX_ROW_ID = 2**63 - 1  # the largest identifier both databases store; beyond it nothing is found
+FIELD_REQUIRED = N_("This field is required.")
+CHOOSE_AN_OPTION = N_("Choose one of the options.")
+WHOLE_NUMBER = N_("Enter a whole number.")
+
 _MESSAGES: dict[str, str] = {
-    "missing": N_("This field is required."),
+    "missing": FIELD_REQUIRED,
     "json_invalid": N_("Not valid JSON."),
-    "int_parsing": N_("Enter a whole number."),
-    "int_from_float": N_("Enter a whole number."),
+    "int_parsing": WHOLE_NUMBER,
+    "int_from_float": WHOLE_NUMBER,
     "float_parsing": N_("Enter a number."),
     "bool_parsing": N_("Choose yes or no."),
     "date_parsing": N_("Enter a date as YYYY-MM-DD."),
     "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
-    "string_too_short": N_("This field is required."),
+    "string_too_short": FIELD_REQUIRED,
     "string_too_long": N_("Too long: at most %(max_length)s characters."),
     "string_pattern_mismatch": N_("The format is not valid."),
     "greater_than": N_("Must be greater than %(gt)s."),
     "greater_than_equal": N_("Must be at least %(ge)s."),
     "less_than": N_("Must be less than %(lt)s."),
     "less_than_equal": N_("Must be at most %(le)s."),
-    "enum": N_("Choose one of the options."),
+    "enum": CHOOSE_AN_OPTION,
     "extra_forbidden": N_("This field may not be changed here."),
     "finite_number": N_("Enter a finite number."),
     "list_type": N_("Enter a list separated by commas."),

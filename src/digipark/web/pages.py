@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 
-from digipark.web import auth, errors, i18n, overview, park_switch, vendor
+from digipark.web import auth, errors, i18n, overview, park_switch, security_headers, vendor
 
 STATIC_DIR = Path(__file__).parent / "static"
 LANG_COOKIE_DAYS = 365
@@ -32,4 +32,5 @@ def install(app: FastAPI) -> None:
     app.include_router(overview.router)
     errors.install(app)
     app.middleware("http")(remember_language)
+    app.add_middleware(security_headers.SecurityHeadersMiddleware)
     vendor.node_modules()

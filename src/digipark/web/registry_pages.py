@@ -79,7 +79,7 @@ REF_KINDS = {
     "device_id": "device",
 }
 GEOMETRY_FIELDS = ("boundary", "geometry", "footprint")
-HIDDEN_DETAIL_FIELDS = frozenset({"id", "park_id", "created_at", "updated_at"})
+HIDDEN_DETAIL_FIELDS = frozenset({"id", "park_id", "created_at", "updated_at", "token"})  # token: shown once
 RELATED_LIMIT = 100
 MAX_CHOICES = 500
 # related lists on a record's page: (kind shown, filter field)

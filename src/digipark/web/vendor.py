@@ -22,6 +22,9 @@ log = logging.getLogger("digipark.web")
 VENDOR_FILES = {
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
     "echarts.min.js": "echarts/dist/echarts.min.js",
+    "bpmn-viewer.js": "bpmn-js/dist/bpmn-viewer.production.min.js",
+    "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
+    "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
 }
 
 router = APIRouter(include_in_schema=False)
@@ -69,4 +72,5 @@ def serve_vendor(name: str) -> Response:
     path = vendor_file(name)
     if path is None:
         raise NotFound(f"vendor file {name!r} is not installed")
-    return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+    media_type = "text/css" if name.endswith(".css") else "text/javascript"
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})

@@ -3,7 +3,7 @@ gate events and the blacklist; car parks, sensor-fed spaces, permits and parking
 park's road graph, delivery vehicles, deliveries and plans; security events, patrol routes and patrol records
 
 Revision ID: 0020
-Revises: 0015
+Revises: 0019
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0015"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,6 +2,8 @@
 (function () {
   "use strict";
 
+  var escapeHtml = window.digipark.escapeHtml;
+
   function readJson(id) {
     var node = document.getElementById(id);
     if (!node) return null;
@@ -22,7 +24,7 @@
     chart.setOption({
       animationDuration: 400,
       grid: { left: 8, right: 36, top: 8, bottom: 8, containLabel: true },
-      tooltip: { trigger: "item", formatter: function (p) { return p.name + ": " + p.value; } },
+      tooltip: { trigger: "item", formatter: function (p) { return escapeHtml(p.name) + ": " + escapeHtml(p.value); } },
       xAxis: {
         type: "value",
         minInterval: 1,
@@ -62,11 +64,17 @@
     select.addEventListener("change", function () { select.form.submit(); });
   }
 
+  function printButton(button) {
+    button.addEventListener("click", function () { window.print(); });
+  }
+
   function init() {
     var charts = document.querySelectorAll("#chart-industry[data-source]");
     for (var i = 0; i < charts.length; i++) industryChart(charts[i]);
     var selects = document.querySelectorAll("select[data-autosubmit]");
     for (var j = 0; j < selects.length; j++) autosubmit(selects[j]);
+    var prints = document.querySelectorAll("button[data-print]");
+    for (var k = 0; k < prints.length; k++) printButton(prints[k]);
   }
 
   if (document.readyState === "complete") {

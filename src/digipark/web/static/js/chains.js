@@ -3,6 +3,8 @@
 (function () {
   "use strict";
 
+  var escapeHtml = window.digipark.escapeHtml;
+
   var COLOURS = { strong: "#16a34a", weak: "#d97706", empty: "#dc2626" };
   var STATUSES = ["strong", "weak", "empty"];
 
@@ -92,9 +94,13 @@
           color: empty ? "#b91c1c" : "#fff",
           fontSize: 13,
           lineHeight: 17,
-          formatter: n.name + "\n" + n.status_label + " · " + n.count
+          formatter: function () { return n.name + "\n" + n.status_label + " · " + n.count; }
         },
-        tooltip: { formatter: n.name + "<br>" + n.status_label + ": " + n.reason }
+        tooltip: {
+          formatter: function () {
+            return escapeHtml(n.name) + "<br>" + escapeHtml(n.status_label) + ": " + escapeHtml(n.reason);
+          }
+        }
       };
     });
     chart.setOption({

@@ -3,6 +3,8 @@
 (function () {
   "use strict";
 
+  var escapeHtml = window.digipark.escapeHtml;
+
   function readJson(id) {
     var node = document.getElementById(id);
     if (!node) return null;
@@ -24,7 +26,7 @@
 
   function pie(d) {
     return {
-      tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+      tooltip: { trigger: "item", formatter: function (p) { return escapeHtml(p.name) + ": " + escapeHtml(p.value) + " (" + escapeHtml(p.percent) + "%)"; } },
       legend: { bottom: 0, type: "scroll" },
       series: [{ type: "pie", radius: ["35%", "65%"], center: ["50%", "45%"], data: d.data }]
     };

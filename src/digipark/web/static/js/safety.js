@@ -23,7 +23,9 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         ["incident-board", "kpi-overdue"].forEach(function (id) {
           var fresh = doc.getElementById(id), old = document.getElementById(id);
-          if (fresh && old) old.innerHTML = fresh.innerHTML;
+          if (!fresh || !old) return;
+          var nodes = Array.prototype.map.call(fresh.childNodes, function (n) { return document.importNode(n, true); });
+          old.replaceChildren.apply(old, nodes);
         });
       });
     }, 30000);

@@ -1,0 +1,168 @@
+"""Benchmark: 1,000 concurrent applications of the construction pre-check (three departments reviewing in
+parallel, then the park office) advancing through every step on PostgreSQL: figures `approval_instances_per_s`
+(target ≥ 100 completed per second) and `approval_step_p95_ms` (target < 200 ms).
+
+Runs in a database of its own (`test_approvals` on the test server, or DIGIPARK_BENCH_DATABASE_URL), migrated to
+head; the first run makes a park with 50 enterprises, a reviewer in the four departments and the bundled
+processes. Each run submits INSTANCES applications, then decides every open review (fire, environment, safety, then
+the park office) until all are approved — every submission and every decision in its own write transaction (as a
+request would), WORKERS at a time, interleaved across the applications. A step's time is one such transaction: the
+application (or the task) read through the scope, the workflow deserialised, run and serialised, the task rows, the
+audit log, and for the last step the decision PDF. `approval_instances_per_s` is INSTANCES / wall time from the first
+submission to the last approval.
+
+    PYTHONPATH=src .venv/bin/python bench/approvals.py [instances] [workers]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+os.environ.setdefault("DIGIPARK_LOG_LEVEL", "WARNING")
+
+from _common import bench_database_url, emit, percentile, progress
+from sqlalchemy import select
+
+import digipark.modules  # noqa: F401  (installs the module records and their permissions)
+from digipark.approvals import definitions, service
+from digipark.approvals.models import ApprovalInstance, ApprovalTask, InstanceState
+from digipark.audit.service import Actor, set_actor
+from digipark.auth import service as auth_service
+from digipark.auth.models import Role, User
+from digipark.auth.scope import Scope, system_scope
+from digipark.core import db as core_db
+from digipark.core import migrate
+from digipark.core.codes import make_uscc
+from digipark.core.db import make_engine, transaction
+from digipark.registry import schemas
+from digipark.registry import service as registry
+from digipark.registry.models import Enterprise, Park
+
+PARK_CODE = "BENCH-APPR"
+ENTERPRISES = 50
+INSTANCES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000
+WORKERS = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+FORM = {"project_name": "基准厂房", "building_area_m2": 5000, "fire_category": "丙"}
+DEPARTMENTS = ("fire", "environment", "safety", "park_office")
+
+
+def _setup() -> tuple[int, list[int], int]:
+    with transaction(write=True) as session:
+        set_actor(session, Actor("bench"))
+        park = session.scalar(select(Park).where(Park.code == PARK_CODE))
+        if park is None:
+            park = registry.create_park(session, code=PARK_CODE, name="审批基准园区", region_code="320500")
+            scope = system_scope(park.id)
+            for i in range(ENTERPRISES):
+                registry.create(
+                    session,
+                    scope=scope,
+                    kind=registry.KINDS["enterprise"],
+                    data=schemas.EnterpriseCreate(
+                        name=f"基准企业{i}",
+                        uscc=make_uscc("9", "1", "320500", f"B{i:07d}"),
+                        industry_code="3311",
+                        industrial=True,
+                    ),
+                )
+            reviewer = auth_service.create(
+                session,
+                username="bench-approvals-reviewer",
+                password="bench-pass-123",
+                role=Role.REVIEWER,
+                park_id=park.id,
+            )
+            definitions.install_bundled(session, scope=scope, park_id=park.id)
+            for department in DEPARTMENTS:
+                service.assign(session, scope=scope, user_id=reviewer.id, department=department)
+        enterprises = list(
+            session.scalars(select(Enterprise.id).where(Enterprise.park_id == park.id).order_by(Enterprise.id))
+        )
+        reviewer_id = session.scalar(select(User.id).where(User.username == "bench-approvals-reviewer"))
+        assert reviewer_id is not None
+        return park.id, enterprises, reviewer_id
+
+
+def _timed(fn: Any, *args: Any) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = fn(*args)
+    return (time.perf_counter() - started) * 1000, result
+
+
+def main() -> None:
+    url = bench_database_url("test_approvals")
+    migrate.upgrade(url)
+    core_db.use_engine(make_engine(url))
+    park_id, enterprises, reviewer_id = _setup()
+    reviewer = Scope.for_user(
+        role=Role.REVIEWER, username="bench-approvals-reviewer", user_id=reviewer_id, park_id=park_id
+    )
+
+    def submit(i: int) -> int:
+        enterprise = enterprises[i % len(enterprises)]
+        scope = Scope.for_user(
+            role=Role.ENTERPRISE,
+            username=f"bench-{enterprise}",
+            user_id=None,
+            park_id=park_id,
+            enterprise_id=enterprise,
+        )
+        with transaction(write=True) as session:
+            set_actor(session, Actor(scope.username, role="enterprise"))
+            return service.apply(session, scope=scope, key="construction_precheck", form=FORM).id
+
+    def decide(task_id: int) -> None:
+        with transaction(write=True) as session:
+            set_actor(session, Actor(reviewer.username, role="reviewer"))
+            service.decide(session, scope=reviewer, ident=task_id, decision="approve")
+
+    def open_reviews(ids: list[int]) -> list[int]:
+        with transaction() as session:
+            rows = session.execute(
+                select(ApprovalTask.id, ApprovalTask.instance_id)
+                .where(ApprovalTask.instance_id.in_(ids), ApprovalTask.state.in_(["open", "claimed"]))
+                .order_by(ApprovalTask.id)
+            ).all()
+        by_instance: dict[int, list[int]] = {}
+        for task_id, instance_id in rows:
+            by_instance.setdefault(instance_id, []).append(task_id)
+        # interleave the applications: one task of each, then the next of each
+        interleaved: list[int] = []
+        depth = max((len(v) for v in by_instance.values()), default=0)
+        for level in range(depth):
+            interleaved += [tasks[level] for tasks in by_instance.values() if level < len(tasks)]
+        return interleaved
+
+    progress(f"approvals: {INSTANCES} applications, {WORKERS} at a time")
+    latencies: list[float] = []
+    started = time.perf_counter()
+    with ThreadPoolExecutor(WORKERS) as pool:
+        submitted = list(pool.map(lambda i: _timed(submit, i), range(INSTANCES)))
+        latencies += [ms for ms, _ in submitted]
+        ids = [ident for _, ident in submitted]
+        rounds = 0
+        while tasks := open_reviews(ids):
+            rounds += 1
+            latencies += [ms for ms, _ in pool.map(lambda t: _timed(decide, t), tasks)]
+    elapsed = time.perf_counter() - started
+    with transaction() as session:
+        states = session.scalars(select(ApprovalInstance.state).where(ApprovalInstance.id.in_(ids))).all()
+    approved = sum(1 for s in states if s == InstanceState.APPROVED.value)
+    assert approved == INSTANCES, f"{approved} of {INSTANCES} approved"
+    context = {
+        "instances": INSTANCES,
+        "workers": WORKERS,
+        "steps": len(latencies),
+        "rounds": rounds,
+        "database": "postgresql",
+    }
+    emit("approval_instances_per_s", INSTANCES / elapsed, "1/s", **context)
+    emit("approval_step_p95_ms", percentile(latencies, 0.95), "ms", **context)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""The BPMN engine: SpiffWorkflow parses a definition's BPMN (and DMN tables), runs an instance to its next user
+tasks, and serialises it. Parsed specs are cached per definition version: a version never changes once stored."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from digipark.core.errors import ValidationFailed, field_error
+
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+APPLICANT_LANE = "applicant"
+DECISION_SUFFIX = "_decision"
+UNLANED_DEPARTMENT = "park_office"  # a user task outside every lane is the park office's
+
+
+@dataclasses.dataclass(frozen=True)
+class UserTask:
+    """A user task waiting for someone: the BPMN task id, its name, its lane (the department) and its properties."""
+
+    spiff_id: str
+    step: str
+    title: str
+    department: str
+    kind: str  # review | correction
+    deadline_working_days: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ParsedDefinition:
+    key: str
+    name: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    steps: tuple[tuple[str, str, str], ...]  # (task id, name, lane) of every user task, in document order
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = ()) -> ParsedDefinition:
+    """Parse a definition; 422 (field `bpmn_xml`) when it is not a single executable process Spiff can run."""
+    parser = SpiffBpmnParser()
+    try:
+        parser.add_bpmn_str(bpmn_xml.encode("utf-8"))
+        for table in dmn_xml:
+            parser.add_dmn_str(table.encode("utf-8"))
+        keys = parser.get_process_ids()
+        if len(keys) != 1:
+            raise field_error("bpmn_xml", f"expected one executable process, found {len(keys)}")
+        key = keys[0]
+        spec = parser.get_spec(key)
+        subprocess_specs = parser.get_subprocess_specs(key)
+    except ValidationFailed:
+        raise
+    except Exception as exc:  # untrusted XML: whatever the parser trips over is the input's fault, not a 500
+        raise field_error("bpmn_xml", f"not a runnable BPMN process: {type(exc).__name__}: {exc}"[:500]) from exc
+    steps = tuple(
+        (name, task_spec.bpmn_name or name, task_spec.lane or "")
+        for name, task_spec in spec.task_specs.items()
+        if task_spec.__class__.__name__ == "UserTask"
+    )
+    return ParsedDefinition(key, spec.description or key, spec, subprocess_specs, steps)
+
+
+@functools.lru_cache(maxsize=256)
+def parsed(definition_id: int, bpmn_xml: str, dmn_xml: tuple[str, ...]) -> ParsedDefinition:
+    return parse(bpmn_xml, dmn_xml)
+
+
+def start(definition: ParsedDefinition, data: dict[str, Any]) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs)
+    workflow.task_tree.data.update(data)
+    workflow.do_engine_steps()
+    return workflow
+
+
+def load(serialised: str) -> BpmnWorkflow:
+    workflow: BpmnWorkflow = SERIALIZER.deserialize_json(serialised)
+    return workflow
+
+
+def dump(workflow: BpmnWorkflow) -> str:
+    return str(SERIALIZER.serialize_json(workflow))
+
+
+def waiting(workflow: BpmnWorkflow) -> list[UserTask]:
+    """The user tasks ready to be done, in a stable order."""
+    found = []
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        properties = task.task_spec.extensions.get("properties", {})
+        found.append(
+            UserTask(
+                spiff_id=str(task.id),
+                step=task.task_spec.name,
+                title=task.task_spec.bpmn_name or task.task_spec.name,
+                department=task.task_spec.lane or UNLANED_DEPARTMENT,
+                kind=properties.get("kind", "review"),
+                deadline_working_days=int(properties.get("deadline_working_days", "5")),
+            )
+        )
+    return sorted(found, key=lambda t: (t.step, t.spiff_id))
+
+
+def _ready(workflow: BpmnWorkflow, spiff_id: str) -> Task:
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        if str(task.id) == spiff_id:
+            return task
+    raise LookupError(spiff_id)
+
+
+def complete(workflow: BpmnWorkflow, spiff_id: str, data: dict[str, Any], *, new_round: bool = False) -> None:
+    """Complete a ready user task with `data` and run the engine to the next waiting tasks. `new_round`: the
+    reviews start again (a correction): the earlier decisions are dropped, so that a parallel join merges only the
+    new ones (a branch's stale copy of another department's decision would otherwise win the merge)."""
+    task = _ready(workflow, spiff_id)
+    if new_round:
+        for key in [k for k in task.data if k.endswith(DECISION_SUFFIX)]:
+            del task.data[key]
+    task.data.update(data)
+    task.run()
+    workflow.do_engine_steps()
+
+
+def decision_key(step: str) -> str:
+    """The process variable a review's decision goes to (the gateways' conditions read it)."""
+    return f"{step}{DECISION_SUFFIX}"
+
+
+def ended_at(workflow: BpmnWorkflow) -> str | None:
+    """The id of the end event a completed workflow reached (None while it runs)."""
+    if not workflow.is_completed():
+        return None
+    ends = [
+        t.task_spec.name
+        for t in workflow.get_tasks(state=TaskState.COMPLETED)
+        if t.task_spec.__class__.__name__ == "EndEvent" and t.task_spec.name != "End"
+    ]
+    return ends[-1] if ends else None
+
+
+def data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    return dict(workflow.data)
+
+
+def active_steps(workflow: BpmnWorkflow) -> list[str]:
+    """The BPMN ids where the instance stands now (for the diagram)."""
+    return sorted({t.task_spec.name for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)})

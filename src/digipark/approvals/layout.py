@@ -1,0 +1,300 @@
+"""Writes the demo processes' BPMN 2.0 files (with their diagram, so that bpmn-js draws them) from a short
+description: lanes (the departments), nodes and flows. Run `python -m digipark.approvals.layout` after changing a
+description; the .bpmn files under `processes/` are what the platform loads and what a park edits in a modeller."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+PROCESSES = Path(__file__).with_name("processes")
+W, H, GAP_X, LANE_H, LANE_LABEL = 110, 70, 60, 130, 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Node:
+    id: str
+    kind: str  # startEvent, endEvent, userTask, exclusiveGateway, parallelGateway, businessRuleTask
+    name: str
+    lane: str
+    properties: tuple[tuple[str, str], ...] = ()
+    decision: str | None = None  # a businessRuleTask's DMN decision id
+
+
+@dataclasses.dataclass(frozen=True)
+class Flow:
+    source: str
+    target: str
+    condition: str | None = None
+    name: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Process:
+    id: str
+    name: str
+    lanes: tuple[tuple[str, str], ...]  # (department key, display name)
+    nodes: tuple[Node, ...]
+    flows: tuple[Flow, ...]
+
+
+def review(node_id: str, name: str, lane: str, days: int) -> Node:
+    """A reviewer's user task: the reviewer approves, rejects with a reason, or returns it for correction."""
+    return Node(node_id, "userTask", name, lane, (("kind", "review"), ("deadline_working_days", str(days))))
+
+
+def correction(node_id: str, days: int = 10) -> Node:
+    return Node(
+        node_id, "userTask", "补正材料", "applicant", (("kind", "correction"), ("deadline_working_days", str(days)))
+    )
+
+
+def decided(task: str, value: str) -> str:
+    return f'{task}_decision == "{value}"'
+
+
+def _columns(process: Process) -> dict[str, int]:
+    """Column of each node: its longest distance from the start along forward flows (flows back are skipped)."""
+    order = {n.id: i for i, n in enumerate(process.nodes)}
+    column = {process.nodes[0].id: 0}
+    for _ in process.nodes:
+        for f in process.flows:
+            if order[f.target] > order[f.source] and f.source in column:
+                column[f.target] = max(column.get(f.target, 0), column[f.source] + 1)
+    return column
+
+
+def render(process: Process) -> str:
+    column = _columns(process)
+    lanes = [key for key, _ in process.lanes]
+    in_cell: dict[tuple[int, str], int] = {}
+    bounds: dict[str, tuple[int, int, int, int]] = {}
+    for node in process.nodes:
+        cell = (column[node.id], node.lane)
+        index = in_cell.get(cell, 0)
+        in_cell[cell] = index + 1
+        w, h = (W, H) if node.kind.endswith("Task") else ((50, 50) if "Gateway" in node.kind else (36, 36))
+        cx = LANE_LABEL + 60 + column[node.id] * (W + GAP_X) + W // 2
+        cy = lanes.index(node.lane) * LANE_H + LANE_H // 2 + index * 20
+        bounds[node.id] = (cx - w // 2, cy - h // 2, w, h)
+    width = LANE_LABEL + 120 + (max(column.values()) + 1) * (W + GAP_X)
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
+        'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
+        f'id="{process.id}_definitions" targetNamespace="https://digipark.example/approvals">',
+        f'  <bpmn:collaboration id="{process.id}_collaboration">',
+        f'    <bpmn:participant id="{process.id}_participant" name={quoteattr(process.name)} '
+        f'processRef="{process.id}" />',
+        "  </bpmn:collaboration>",
+        f'  <bpmn:process id="{process.id}" name={quoteattr(process.name)} isExecutable="true">',
+        f'    <bpmn:laneSet id="{process.id}_lanes">',
+    ]
+    for key, name in process.lanes:
+        out.append(f'      <bpmn:lane id="lane_{key}" name="{key}">')
+        out.append(f"        <bpmn:documentation>{name}</bpmn:documentation>")
+        out.extend(f"        <bpmn:flowNodeRef>{n.id}</bpmn:flowNodeRef>" for n in process.nodes if n.lane == key)
+        out.append("      </bpmn:lane>")
+    out.append("    </bpmn:laneSet>")
+    flow_ids = {f: f"flow_{f.source}_{f.target}" for f in process.flows}
+    for node in process.nodes:
+        out.append(f'    <bpmn:{node.kind} id="{node.id}" name={quoteattr(node.name)}>')
+        if node.properties or node.decision:
+            out.append("      <bpmn:extensionElements>")
+            if node.decision:
+                out.append(f"        <spiffworkflow:calledDecisionId>{node.decision}</spiffworkflow:calledDecisionId>")
+            if node.properties:
+                out.append("        <spiffworkflow:properties>")
+                out.extend(f'          <spiffworkflow:property name="{k}" value="{v}" />' for k, v in node.properties)
+                out.append("        </spiffworkflow:properties>")
+            out.append("      </bpmn:extensionElements>")
+        out.extend(f"      <bpmn:incoming>{flow_ids[f]}</bpmn:incoming>" for f in process.flows if f.target == node.id)
+        out.extend(f"      <bpmn:outgoing>{flow_ids[f]}</bpmn:outgoing>" for f in process.flows if f.source == node.id)
+        out.append(f"    </bpmn:{node.kind}>")
+    for f in process.flows:
+        name = f" name={quoteattr(f.name)}" if f.name else ""
+        head = f'    <bpmn:sequenceFlow id="{flow_ids[f]}" sourceRef="{f.source}" targetRef="{f.target}"{name}'
+        if f.condition is None:
+            out.append(head + " />")
+        else:
+            out.append(head + ">")
+            out.append(f"      <bpmn:conditionExpression>{_escape(f.condition)}</bpmn:conditionExpression>")
+            out.append("    </bpmn:sequenceFlow>")
+    out.append("  </bpmn:process>")
+    out.append(f'  <bpmndi:BPMNDiagram id="{process.id}_diagram">')
+    out.append(f'    <bpmndi:BPMNPlane id="{process.id}_plane" bpmnElement="{process.id}_collaboration">')
+    out.append(
+        f'      <bpmndi:BPMNShape id="{process.id}_participant_di" bpmnElement="{process.id}_participant" '
+        f'isHorizontal="true"><dc:Bounds x="0" y="0" width="{width}" height="{len(lanes) * LANE_H}" />'
+        "</bpmndi:BPMNShape>"
+    )
+    for i, key in enumerate(lanes):
+        out.append(
+            f'      <bpmndi:BPMNShape id="lane_{key}_di" bpmnElement="lane_{key}" isHorizontal="true">'
+            f'<dc:Bounds x="{LANE_LABEL}" y="{i * LANE_H}" width="{width - LANE_LABEL}" height="{LANE_H}" />'
+            "</bpmndi:BPMNShape>"
+        )
+    for node in process.nodes:
+        x, y, w, h = bounds[node.id]
+        out.append(
+            f'      <bpmndi:BPMNShape id="{node.id}_di" bpmnElement="{node.id}">'
+            f'<dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}" /></bpmndi:BPMNShape>'
+        )
+    for f in process.flows:
+        sx, sy, sw, sh = bounds[f.source]
+        tx, ty, tw, th = bounds[f.target]
+        if tx > sx:
+            points = [(sx + sw, sy + sh // 2), (tx, ty + th // 2)]
+        else:  # back to an earlier node: go below both
+            low = max(sy + sh, ty + th) + 15
+            points = [(sx + sw // 2, sy + sh), (sx + sw // 2, low), (tx + tw // 2, low), (tx + tw // 2, ty + th)]
+        waypoints = "".join(f'<di:waypoint x="{px}" y="{py}" />' for px, py in points)
+        out.append(
+            f'      <bpmndi:BPMNEdge id="{flow_ids[f]}_di" bpmnElement="{flow_ids[f]}">{waypoints}</bpmndi:BPMNEdge>'
+        )
+    out.append("    </bpmndi:BPMNPlane>")
+    out.append("  </bpmndi:BPMNDiagram>")
+    out.append("</bpmn:definitions>")
+    return "\n".join(out) + "\n"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _single_review_chain(
+    process_id: str, name: str, steps: tuple[tuple[str, str, str, int], ...], lanes: tuple[tuple[str, str], ...]
+) -> Process:
+    """Reviews one after another; each may approve (next), reject (end), or return it for correction (the applicant
+    corrects, the same review again)."""
+    nodes: list[Node] = [Node("start", "startEvent", "提交申请", "applicant")]
+    flows: list[Flow] = [Flow("start", steps[0][0])]
+    for index, (task, title, lane, days) in enumerate(steps):
+        gateway, fix = f"{task}_gateway", f"{task}_correction"
+        following = steps[index + 1][0] if index + 1 < len(steps) else "approved"
+        nodes += [review(task, title, lane, days), Node(gateway, "exclusiveGateway", "审查结论", lane), correction(fix)]
+        flows += [
+            Flow(task, gateway),
+            Flow(gateway, following, decided(task, "approve"), "通过"),
+            Flow(gateway, "rejected", decided(task, "reject"), "不予受理"),
+            Flow(gateway, fix, decided(task, "return"), "退回补正"),
+            Flow(fix, task),
+        ]
+    nodes += [
+        Node("approved", "endEvent", "办结", steps[-1][2]),
+        Node("rejected", "endEvent", "不予办理", steps[-1][2]),
+    ]
+    return Process(process_id, name, lanes, tuple(nodes), tuple(flows))
+
+
+APPLICANT = ("applicant", "申请企业")
+
+ENTERPRISE_ENTRY = _single_review_chain(
+    "enterprise_entry",
+    "企业入驻",
+    (("investment_review", "招商部门初审", "investment", 5), ("office_approval", "管委会审批", "park_office", 3)),
+    (APPLICANT, ("investment", "招商服务部"), ("park_office", "管委会办公室")),
+)
+PROJECT_FILING = _single_review_chain(
+    "project_filing",
+    "项目备案",
+    (("filing_review", "经发部门备案审查", "economic_development", 5),),
+    (APPLICANT, ("economic_development", "经济发展局")),
+)
+CERTIFICATE_REQUEST = _single_review_chain(
+    "certificate_request",
+    "证明开具",
+    (("certificate_review", "证明审核", "park_office", 3),),
+    (APPLICANT, ("park_office", "管委会办公室")),
+)
+
+
+def _construction_precheck() -> Process:
+    """Fire, environment and safety review in parallel; any rejection ends it, any return sends it back for one
+    correction and all three review again; then the park office signs off."""
+    departments = (
+        ("fire_review", "消防审查", "fire"),
+        ("environment_review", "环保审查", "environment"),
+        ("safety_review", "安全审查", "safety"),
+    )
+    nodes = [
+        Node("start", "startEvent", "提交申请", "applicant"),
+        Node("fork", "parallelGateway", "分送各部门", "park_office"),
+    ]
+    nodes += [review(task, title, lane, 10) for task, title, lane in departments]
+    nodes += [
+        Node("join", "parallelGateway", "汇总意见", "park_office"),
+        Node("outcome", "exclusiveGateway", "联合审查结论", "park_office"),
+        correction("precheck_correction"),
+        review("office_approval", "管委会出具预审意见", "park_office", 3),
+        Node("office_gateway", "exclusiveGateway", "审批结论", "park_office"),
+        correction("office_correction"),
+        Node("approved", "endEvent", "办结", "park_office"),
+        Node("rejected", "endEvent", "不予办理", "park_office"),
+    ]
+    tasks = [t for t, _, _ in departments]
+    any_reject = " or ".join(decided(t, "reject") for t in tasks)
+    any_return = f"not ({any_reject}) and (" + " or ".join(decided(t, "return") for t in tasks) + ")"
+    flows = [Flow("start", "fork")]
+    flows += [Flow("fork", t) for t in tasks] + [Flow(t, "join") for t in tasks]
+    flows += [
+        Flow("join", "outcome"),
+        Flow("outcome", "rejected", any_reject, "不予受理"),
+        Flow("outcome", "precheck_correction", any_return, "退回补正"),
+        Flow("outcome", "office_approval", " and ".join(decided(t, "approve") for t in tasks), "通过"),
+        Flow("precheck_correction", "fork"),
+        Flow("office_approval", "office_gateway"),
+        Flow("office_gateway", "approved", decided("office_approval", "approve"), "通过"),
+        Flow("office_gateway", "rejected", decided("office_approval", "reject"), "不予受理"),
+        Flow("office_gateway", "office_correction", decided("office_approval", "return"), "退回补正"),
+        Flow("office_correction", "office_approval"),
+    ]
+    lanes = (
+        APPLICANT,
+        ("fire", "消防"),
+        ("environment", "生态环境"),
+        ("safety", "应急管理"),
+        ("park_office", "管委会办公室"),
+    )
+    return Process("construction_precheck", "施工图联合预审（消防、环保、安全）", lanes, tuple(nodes), tuple(flows))
+
+
+def _policy_subsidy() -> Process:
+    """The eligibility table decides first (over platform data); an ineligible application ends at once; an eligible
+    one is reviewed by economic development, then finance confirms the amount."""
+    chain = _single_review_chain(
+        "policy_subsidy",
+        "惠企政策申报与兑现",
+        (
+            ("economy_review", "经发部门审核", "economic_development", 5),
+            ("finance_review", "财政部门复核兑现", "finance", 5),
+        ),
+        (APPLICANT, ("economic_development", "经济发展局"), ("finance", "财政局")),
+    )
+    nodes = list(chain.nodes)
+    nodes.insert(
+        1,
+        Node("eligibility", "businessRuleTask", "政策资格判定", "economic_development", decision="subsidy_eligibility"),
+    )
+    nodes.insert(2, Node("eligibility_gateway", "exclusiveGateway", "是否符合条件", "economic_development"))
+    nodes.append(Node("ineligible", "endEvent", "不符合申报条件", "economic_development"))
+    flows = [f for f in chain.flows if f.source != "start"]
+    flows = [
+        Flow("start", "eligibility"),
+        Flow("eligibility", "eligibility_gateway"),
+        Flow("eligibility_gateway", "economy_review", "eligible == True", "符合"),
+        Flow("eligibility_gateway", "ineligible", "eligible != True", "不符合"),
+        *flows,
+    ]
+    return dataclasses.replace(chain, nodes=tuple(nodes), flows=tuple(flows))
+
+
+DEMO = (ENTERPRISE_ENTRY, PROJECT_FILING, _construction_precheck(), _policy_subsidy(), CERTIFICATE_REQUEST)
+
+
+if __name__ == "__main__":
+    for described in DEMO:
+        (PROCESSES / f"{described.id}.bpmn").write_text(render(described), encoding="utf-8")

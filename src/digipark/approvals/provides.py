@@ -1,0 +1,67 @@
+"""What the approvals domain offers other domains (declared in approvals.module): whether the park handles
+government services online (indicator S2.1), their counts, and the enterprise archive's approvals section."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from digipark.approvals.models import ApprovalInstance, InstanceState
+from digipark.auth.scope import Scope
+from digipark.registry.models import Enterprise
+
+
+def government_service_in_use(session: Session, park_id: int, since: dt.datetime) -> bool:
+    """Whether the park received an application online since `since`."""
+    return bool(counts(session, park_id, since)["submitted"])
+
+
+def counts(session: Session, park_id: int, since: dt.datetime) -> dict[str, int]:
+    """Applications of the park submitted since `since`: how many, how many finished and approved, how many
+    enterprises applied."""
+    rows = session.execute(
+        select(ApprovalInstance.state, func.count(), func.count(func.distinct(ApprovalInstance.enterprise_id)))
+        .where(ApprovalInstance.park_id == park_id, ApprovalInstance.submitted_at >= since)
+        .group_by(ApprovalInstance.state)
+    ).all()
+    by_state = {state: n for state, n, _ in rows}
+    enterprises = session.scalar(
+        select(func.count(func.distinct(ApprovalInstance.enterprise_id))).where(
+            ApprovalInstance.park_id == park_id, ApprovalInstance.submitted_at >= since
+        )
+    )
+    return {
+        "submitted": sum(by_state.values()),
+        "running": by_state.get(InstanceState.RUNNING.value, 0),
+        "completed": sum(n for s, n in by_state.items() if s != InstanceState.RUNNING.value),
+        "approved": by_state.get(InstanceState.APPROVED.value, 0),
+        "enterprises": int(enterprises or 0),
+    }
+
+
+def archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> dict[str, Any]:
+    """The enterprise's applications the caller may read: newest first, with their state and amounts granted."""
+    rows = session.scalars(
+        scope.readable(ApprovalInstance)
+        .where(ApprovalInstance.enterprise_id == enterprise.id)
+        .order_by(ApprovalInstance.submitted_at.desc(), ApprovalInstance.id.desc())
+        .limit(50)
+    ).all()
+    return {
+        "applications": [
+            {
+                "id": r.id,
+                "process": r.process_key,
+                "title": r.title,
+                "state": r.state,
+                "submitted_at": r.submitted_at,
+                "completed_at": r.completed_at,
+                "amount_wan_yuan": r.amount_wan_yuan,
+            }
+            for r in rows
+        ],
+        "granted_wan_yuan": round(sum(r.amount_wan_yuan or 0.0 for r in rows), 2),
+    }

@@ -1,0 +1,1 @@
+"""Production services and supply-chain collaboration (the record: `digipark.services.module`)."""
