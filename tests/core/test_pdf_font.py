@@ -60,11 +60,22 @@ def _approval_decision_pdf(client: TestClient, world: World) -> tuple[bytes, str
     return decision_pdf(instance, [task]), "办理决定书"
 
 
+def _credit_profile_pdf(client: TestClient, world: World) -> tuple[bytes, str]:
+    from digipark.services.finance import profile_pdf
+
+    profile = {
+        "enterprise": {"name": "测试企业", "uscc": "91320500MA1X000001"},
+        "statistics": {"营业收入": "1,200 万元"},
+    }
+    return profile_pdf(profile), "信用画像"
+
+
 # module of the builder -> (how the test gets its PDF, the top margin of its first page in points)
 BUILDERS: dict[str, tuple[Callable[[TestClient, World], tuple[bytes, str]], float]] = {
     "digipark.evaluation.report": (_evaluation_pdf, 16 * MM),
     "digipark.energy.report": (_energy_pdf, 14 * MM),
     "digipark.approvals.documents": (_approval_decision_pdf, 16 * MM),
+    "digipark.services.finance": (_credit_profile_pdf, 42.0),
 }
 
 

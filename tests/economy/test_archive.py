@@ -22,9 +22,17 @@ from tests.conftest import World
 from tests.economy.helpers import admin, scope_of, series
 
 # sections the archive expects from modules that are not built yet
-PLACEHOLDERS = ("services",)
+PLACEHOLDERS: tuple[str, ...] = ()
 # sections every installed module declares in its record
-FROM_MODULES = ("energy_carbon", "digital_maturity", "safety", "environment", "industry_chains", "approvals")
+FROM_MODULES = (
+    "energy_carbon",
+    "digital_maturity",
+    "safety",
+    "environment",
+    "industry_chains",
+    "approvals",
+    "services",
+)
 
 
 def section(found: EnterpriseArchive, key: str) -> Any:

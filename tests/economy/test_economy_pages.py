@@ -52,7 +52,8 @@ def test_pages_render_for_the_park(client: TestClient, world: World, history: No
             assert english not in dashboard
     archive = visible_text(client.get(f"/enterprises/{world.a.enterprise_ids[0]}/archive?lang={lang}").text)
     assert ("能源与碳排放" if lang == "zh" else "Energy and carbon") in archive
-    assert ("暂不可用" if lang == "zh" else "Not available") in archive
+    assert ("使用的园区服务" if lang == "zh" else "Services used") in archive
+    assert "granted_wan_yuan" not in archive  # every section's data shown with its label, not its key
     detail = client.get(f"/enterprises/{world.a.enterprise_ids[0]}?lang={lang}").text
     assert f"/enterprises/{world.a.enterprise_ids[0]}/archive" in detail
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope, system_scope
+from digipark.core import pdf_font
 from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from digipark.core.listing import ListQuery, ListSpec
@@ -198,20 +199,17 @@ def _plain(value: Any) -> Any:
 
 
 def profile_pdf(profile: dict[str, Any]) -> bytes:
-    """The credit profile as a one-page PDF (CJK text in the built-in STSong-Light font)."""
+    """The credit profile as a one-page PDF (CJK text in the platform's embedded font)."""
     from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
 
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    font = pdf_font.register()
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf = pdf_font.canvas_maker()(buffer, pagesize=A4)
     _width, height = A4
     y = height - 60
-    pdf.setFont("STSong-Light", 16)
+    pdf.setFont(font, 16)
     pdf.drawString(50, y, f"信用画像 Credit profile · {profile['enterprise']['name']}")
-    pdf.setFont("STSong-Light", 10)
+    pdf.setFont(font, 10)
     for section, content in profile.items():
         y -= 24
         pdf.drawString(50, y, str(section))
@@ -221,7 +219,7 @@ def profile_pdf(profile: dict[str, Any]) -> bytes:
             y -= 14
             if y < 60:
                 pdf.showPage()
-                pdf.setFont("STSong-Light", 10)
+                pdf.setFont(font, 10)
                 y = height - 60
             pdf.drawString(70, y, text[:110])
     pdf.showPage()
