@@ -132,7 +132,7 @@ def test_admin_and_enterprise_admin_manage_accounts(server: str) -> None:  # noq
             row = boss.locator("tr.token-row").first
             expect(row.locator(".badge")).to_have_text("有效")
             row.locator("button").click()
-            expect(boss.locator(".alert-ok")).to_have_text("令牌已吊销。")
+            expect(boss.locator(".alert-ok")).to_have_text("令牌已撤销。")
             expect(boss.locator("tr.token-row").first.locator(".badge")).to_have_text("已撤销")
             status, _ = api(server, "GET", "/api/v1/auth/me", token=colleague_token)
             assert status == 401
