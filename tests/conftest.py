@@ -54,7 +54,15 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("digipark")
 
 
+# Tests whose subject does not depend on the database engine (who may call which route, what every form answers to
+# garbage, the import contract): CI runs them once, on PostgreSQL, and the second pass on SQLite leaves them out.
+ENGINE_NEUTRAL = ("tests/tenancy/", "tests/web/test_form_fuzz.py", "tests/test_import_contract.py")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(ENGINE_NEUTRAL):
+            item.add_marker(pytest.mark.engine_neutral)
     if HYPOTHESIS_RANDOM or config.getoption("hypothesis_seed", None) is not None:
         return
     for item in items:
