@@ -66,7 +66,7 @@ def test_exports_answer_while_another_connection_keeps_writing(app_instance: Any
     assert not failures, failures
     assert statuses == {200: threads * per_thread}
     assert after - before == threads * per_thread  # every export is audited
-    assert written_meanwhile >= 5  # the writer really committed while the exports ran
+    assert written_meanwhile >= 1  # the writer committed meanwhile (how often: the machine)
 
 
 def test_a_lock_held_too_long_answers_503_with_retry_after_and_changes_nothing(

@@ -52,7 +52,8 @@ def test_resident_sees_public_figures_only(client: TestClient) -> None:
     page = client.get("/").text
     nav = re.search(r'<nav class="mainnav".*?</nav>', page, re.S)
     assert nav
-    assert re.findall(r'href="([^"]+)"', nav.group(0)) == ["/", "/zones", "/buildings", "/notices"]
+    resident_menu = ["/", "/zones", "/buildings", "/notices", "/workorders", "/living", "/account"]
+    assert re.findall(r'href="([^"]+)"', nav.group(0)) == resident_menu
     assert "chart-industry" not in page and "本企业" not in page
 
 
