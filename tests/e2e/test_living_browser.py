@@ -69,7 +69,7 @@ def test_resident_reports_a_repair_with_a_photo_and_the_team_closes_it(server: s
             resident.click("#report-form button[type='submit']")
             expect(resident.locator("h1")).to_have_text(title)
             expect(resident.locator("img.wo-photo-report")).to_have_count(1)
-            assert resident.evaluate("document.querySelector('img.wo-photo-report').naturalWidth") == 8
+            expect(resident.locator("img.wo-photo-report")).to_have_js_property("naturalWidth", 8)  # loaded, decoded
             order_url = resident.url.split("?")[0]
 
             team = _log_in(browser, server, "operator", "/workorders", "工单", errors)
@@ -109,6 +109,7 @@ def test_resident_creates_a_visitor_pass(server: str) -> None:  # noqa: F811
             qr = page.locator("#pass-qr")
             expect(qr).to_be_visible()
             page.wait_for_function("document.getElementById('pass-qr').complete")
+            expect(page.locator("#pass-qr")).to_have_js_property("complete", True)
             assert page.evaluate("document.getElementById('pass-qr').naturalWidth") > 0
         finally:
             browser.close()
