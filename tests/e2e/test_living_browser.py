@@ -108,7 +108,6 @@ def test_resident_creates_a_visitor_pass(server: str) -> None:  # noqa: F811
             expect(page.locator("#pass-state")).to_have_text("有效")
             qr = page.locator("#pass-qr")
             expect(qr).to_be_visible()
-            page.wait_for_function("document.getElementById('pass-qr').complete")
             expect(page.locator("#pass-qr")).to_have_js_property("complete", True)
             assert page.evaluate("document.getElementById('pass-qr').naturalWidth") > 0
         finally:
