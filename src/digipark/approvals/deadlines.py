@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-import threading
 import zoneinfo
 
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from digipark.approvals.models import ApprovalTask, TaskState
 from digipark.audit.service import Actor, record, set_actor
 from digipark.core.background import Handle, SharedService
 from digipark.core.config import get_settings
+from digipark.core.periodic import PeriodicThread
 
 log = logging.getLogger("digipark.approvals.deadlines")
 ACTOR = Actor("approval-deadlines", role="system")
@@ -83,13 +83,13 @@ def overdue_working_days(task: ApprovalTask, now: dt.datetime) -> int:
     return china().working_days_between(task.due_at.astimezone(zone).date(), end)
 
 
-class DeadlineScanner:
+class DeadlineScanner(PeriodicThread):
     """A daemon thread running `sweep` every EVERY_S seconds, each run in its own write transaction."""
 
+    thread_name, failure, logger = "digipark-approval-deadlines", "approvals: deadline sweep failed", log
+
     def __init__(self, *, first_after_s: float = FIRST_RUN_AFTER_S, every_s: float = EVERY_S) -> None:
-        self.first_after_s, self.every_s = first_after_s, every_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(first_after_s=first_after_s, every_s=every_s)
 
     def run_once(self) -> SweepResult:
         from digipark.core.db import transaction
@@ -100,25 +100,6 @@ class DeadlineScanner:
         if result.reminded or result.escalated:
             log.info("approvals: %d reminded, %d escalated", len(result.reminded), len(result.escalated))
         return result
-
-    def _loop(self) -> None:
-        wait = self.first_after_s
-        while not self._stop.wait(wait):
-            wait = self.every_s
-            try:
-                self.run_once()
-            except Exception:  # a database without the approvals tables, or not reachable: next time
-                log.exception("approvals: deadline sweep failed")
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="digipark-approval-deadlines", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
 
 _scanner: SharedService[DeadlineScanner] = SharedService(DeadlineScanner)

@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +31,7 @@ from digipark.core.background import Handle, SharedService
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
 from digipark.core.errors import ValidationFailed
+from digipark.core.periodic import PeriodicThread
 
 log = logging.getLogger("digipark.audit.checkpoints")
 
@@ -224,14 +224,14 @@ def verify(session: Session, *, key: bytes, checkpoint: Checkpoint | None = None
     return CheckpointResult(True, chain.checked, against)
 
 
-class Checkpointer:
+class Checkpointer(PeriodicThread):
     """A daemon thread signing the chain head every `audit_checkpoint_interval_s` when it moved (with a key)."""
 
+    thread_name, failure, logger = "digipark-audit-checkpoint", "audit: checkpoint failed", log
+
     def __init__(self, *, first_after_s: float = FIRST_RUN_AFTER_S, every_s: float | None = None) -> None:
-        self.first_after_s = first_after_s
-        self.every_s = get_settings().audit_checkpoint_interval_s if every_s is None else every_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        interval = get_settings().audit_checkpoint_interval_s if every_s is None else every_s
+        super().__init__(first_after_s=first_after_s, every_s=interval)
 
     def run_once(self) -> Checkpoint | None:
         from digipark.core.db import transaction
@@ -248,15 +248,6 @@ class Checkpointer:
         log.info("audit: checkpoint signed at entry %d", checkpoint.last_id)
         return checkpoint
 
-    def _loop(self) -> None:
-        wait = self.first_after_s
-        while not self._stop.wait(wait):
-            wait = self.every_s
-            try:
-                self.run_once()
-            except Exception:  # the database not reachable, or the key file unreadable: next time
-                log.exception("audit: checkpoint failed")
-
     def start(self) -> None:
         if self.every_s <= 0:
             return
@@ -268,14 +259,7 @@ class Checkpointer:
         if key is None:
             log.warning("audit: no checkpoint key configured, the audit chain is not checkpointed")
             return
-        self._thread = threading.Thread(target=self._loop, name="digipark-audit-checkpoint", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        super().start()
 
 
 _checkpointer: SharedService[Checkpointer] = SharedService(Checkpointer)

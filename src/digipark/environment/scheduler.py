@@ -15,7 +15,6 @@ import bisect
 import dataclasses
 import datetime as dt
 import logging
-import threading
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from digipark.audit.service import Actor, set_actor
 from digipark.auth.scope import system_scope
 from digipark.core.background import Handle, SharedService
+from digipark.core.periodic import PeriodicThread
 from digipark.environment import pollution, service
 from digipark.environment.models import Outlet, OutletFactor
 from digipark.environment.schemas import ScanRequest, ScanResult
@@ -119,15 +119,15 @@ def scan_due(
 
 
 # -- the timer ------------------------------------------------------------------------------------------------
-class ExceedanceScanner:
+class ExceedanceScanner(PeriodicThread):
     """A daemon thread running `scan_due` every EVERY_S seconds (first after FIRST_RUN_AFTER_S), each run in
     its own write transaction."""
 
+    thread_name, failure, logger = "digipark-exceedance-scan", "environment: exceedance scan failed", log
+
     def __init__(self, *, first_after_s: float = FIRST_RUN_AFTER_S, every_s: float = EVERY_S) -> None:
-        self.first_after_s, self.every_s = first_after_s, every_s
+        super().__init__(first_after_s=first_after_s, every_s=every_s)
         self.state = ScanState()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> list[ScanResult]:
         from digipark.core.db import transaction
@@ -139,25 +139,6 @@ class ExceedanceScanner:
         if created:
             log.info("environment: %d exceedance(s) recorded in %d scan(s)", created, len(results))
         return results
-
-    def _loop(self) -> None:
-        wait = self.first_after_s
-        while not self._stop.wait(wait):
-            wait = self.every_s
-            try:
-                self.run_once()
-            except Exception:  # a database without the environment tables, or not reachable: next time
-                log.exception("environment: exceedance scan failed")
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="digipark-exceedance-scan", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
 
 _scanner: SharedService[ExceedanceScanner] = SharedService(ExceedanceScanner)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 
 from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from digipark.core.background import Handle, SharedService
 from digipark.core.config import get_settings
+from digipark.core.periodic import PeriodicThread
 from digipark.telemetry.models import DeadLetter, Reading
 from digipark.telemetry.status import now_ms as current_ms
 
@@ -78,14 +78,14 @@ def purge_dead_letters(session: Session, *, now: dt.datetime | None = None, days
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-class DeadLetterPurge:
+class DeadLetterPurge(PeriodicThread):
+    thread_name, failure, logger = "digipark-dead-letter-purge", "telemetry: dead-letter purge failed", log
+
     """A daemon thread running `purge_dead_letters` every `every_s` (first after `first_after_s`), each run in
     its own write transaction."""
 
     def __init__(self, *, first_after_s: float = PURGE_FIRST_AFTER_S, every_s: float = PURGE_EVERY_S) -> None:
-        self.first_after_s, self.every_s = first_after_s, every_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(first_after_s=first_after_s, every_s=every_s)
 
     def run_once(self) -> int:
         from digipark.core.db import transaction
@@ -95,25 +95,6 @@ class DeadLetterPurge:
         if removed:
             log.info("telemetry: %d dead letters past their retention removed", removed)
         return removed
-
-    def _loop(self) -> None:
-        wait = self.first_after_s
-        while not self._stop.wait(wait):
-            wait = self.every_s
-            try:
-                self.run_once()
-            except Exception:  # not reachable now: next time
-                log.exception("telemetry: dead-letter purge failed")
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="digipark-dead-letter-purge", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
 
 _purge: SharedService[DeadLetterPurge] = SharedService(DeadLetterPurge)

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 from digipark.audit.service import Actor, set_actor
 from digipark.core.background import Handle, SharedService
+from digipark.core.periodic import PeriodicThread
 from digipark.workorders import service
 
 log = logging.getLogger("digipark.workorders.scheduler")
@@ -17,11 +17,11 @@ FIRST_RUN_AFTER_S = 30.0
 EVERY_S = 60.0
 
 
-class SlaTimer:
+class SlaTimer(PeriodicThread):
+    thread_name, failure, logger = "digipark-workorder-sla", "workorders: SLA escalation failed", log
+
     def __init__(self, *, first_after_s: float = FIRST_RUN_AFTER_S, every_s: float = EVERY_S) -> None:
-        self.first_after_s, self.every_s = first_after_s, every_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(first_after_s=first_after_s, every_s=every_s)
 
     def run_once(self) -> int:
         from digipark.core.db import transaction
@@ -29,25 +29,6 @@ class SlaTimer:
         with transaction(write=True) as session:
             set_actor(session, ACTOR)
             return len(service.escalate_overdue(session))
-
-    def _loop(self) -> None:
-        wait = self.first_after_s
-        while not self._stop.wait(wait):
-            wait = self.every_s
-            try:
-                self.run_once()
-            except Exception:  # a database without the work-order tables, or not reachable: next time
-                log.exception("workorders: SLA escalation failed")
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="digipark-workorder-sla", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
 
 _timer: SharedService[SlaTimer] = SharedService(SlaTimer)
