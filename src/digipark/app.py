@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -13,11 +14,13 @@ from sqlalchemy import text
 from digipark import __version__
 from digipark.audit import service as audit_service
 from digipark.core import modules
+from digipark.core import progress as work_progress
 from digipark.core.broker import probe_mqtt
 from digipark.core.config import get_settings
 from digipark.core.db import get_engine
 from digipark.core.errors import install_problem_handlers
 from digipark.core.modules import resolve
+from digipark.core.progress import DEMO_EXTRAS
 
 log = logging.getLogger("digipark.http")
 
@@ -78,8 +81,10 @@ def create_app() -> FastAPI:
         else:
             checks["broker"] = "not configured (embedded)"
         ready = all(v == "ok" or v.startswith("not configured") for v in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
-        )
+        body: dict[str, Any] = {"status": "ready" if ready else "not ready", "checks": checks}
+        writing = work_progress.running(DEMO_EXTRAS)  # the served demo answers while it writes the rest of its data
+        if writing is not None:
+            body["demo"] = f"writing {writing[0]} ({writing[1] + 1} of {writing[2]})"
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return app

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401  (the demo server fixture)
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, server, wait_for_demo_data  # noqa: F401  (server: the fixture)
 
 pytestmark = pytest.mark.e2e
 LOGIN_ATTEMPTS = 6
@@ -21,6 +21,7 @@ def test_enterprise_applies_for_a_subsidy_two_reviewers_approve_applicant_downlo
     from playwright.sync_api import Browser, Page, expect, sync_playwright
 
     errors: list[str] = []
+    wait_for_demo_data(server)  # the processes are installed by the demo's part written after it answers
 
     def log_in(browser: Browser, username: str) -> Page:
         page = browser.new_context(locale="zh-CN", accept_downloads=True).new_page()

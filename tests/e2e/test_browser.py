@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -39,6 +40,20 @@ def _ready(url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+def wait_for_demo_data(url: str, timeout_s: float = START_TIMEOUT_S) -> None:
+    """Wait until the served demo has written the data it writes after it answers (approvals, services, living...)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/readyz", timeout=5) as response:
+                if "demo" not in json.load(response):
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"the demo did not finish writing its data in {timeout_s} s")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import zlib
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401  (the demo server fixture)
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, server, wait_for_demo_data  # noqa: F401  (server: the fixture)
 
 pytestmark = pytest.mark.e2e
 LOGIN_ATTEMPTS = 6
@@ -31,6 +31,7 @@ def _png() -> bytes:
 def _log_in(browser, url: str, username: str, target: str, heading: str, errors: list[str], viewport=None):  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
+    wait_for_demo_data(url)  # the living services' demo data is written after the demo answers
     page = browser.new_context(locale="zh-CN", viewport=viewport).new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     for _attempt in range(LOGIN_ATTEMPTS):

@@ -26,7 +26,9 @@ from digipark.auth import service as auth_service
 from digipark.auth.models import Role, User
 from digipark.auth.scope import system_scope
 from digipark.core import modules
+from digipark.core import progress as work_progress
 from digipark.core.modules import Ref, resolve
+from digipark.core.progress import DEMO_EXTRAS
 from digipark.registry import schemas
 from digipark.registry import service as registry
 from digipark.registry.catalog import device_kinds
@@ -439,14 +441,15 @@ def build_demo_extras_in_parts(*, park_id: int, seed: int = DEMO_SEED) -> dict[s
 
     counts: dict[str, int] = {}
     context = DemoContext(park_id, _as_of(), seed)
-    for part in demo_parts():
-        if not part.after_start:
-            continue
+    parts = [part for part in demo_parts() if part.after_start]
+    for done, part in enumerate(parts):
+        work_progress.report(DEMO_EXTRAS, part.module, done, len(parts))
         started = time.perf_counter()
         with transaction(write=True, name=f"demo part {part.build}") as session:
             audit.set_actor(session, DEMO_ACTOR)
             counts.update(_build_part(session, part, context))
         log.info("demo part %s written in %.2f s", part.build, time.perf_counter() - started)
+    work_progress.report(DEMO_EXTRAS, "done", len(parts), len(parts))
     return counts
 
 

@@ -20,9 +20,11 @@ from digipark.auth.models import Role, User
 from digipark.auth.scope import Scope
 from digipark.auth.service import scope_for
 from digipark.core import modules
+from digipark.core import progress as work_progress
 from digipark.core.errors import PermissionDenied
 from digipark.core.listing import ListQuery
 from digipark.core.modules import MenuEntry
+from digipark.core.progress import DEMO_EXTRAS
 from digipark.core.tenancy import Visibility
 from digipark.registry import service as registry
 from digipark.registry.api import ROUTES
@@ -142,10 +144,21 @@ def render(
         "has_echarts": vendor.available("echarts.min.js"),
         "user": None,
         "nav": [],
+        "demo_writing": _demo_writing(),
         **context,
     }
     html = templates.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
+
+
+def _demo_writing() -> dict[str, Any] | None:
+    """The served demo still writing the data it writes after it answers (some pages are empty until it is done)."""
+    running = work_progress.running(DEMO_EXTRAS)
+    if running is None:
+        return None
+    module, done, total = running
+    titles = {record.name: record.title for record in modules.installed()}
+    return {"title": titles.get(module, module), "done": done, "total": total}
 
 
 class LoginRequired(Exception):
