@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -326,3 +327,22 @@ def test_the_environment_demo_scans_the_telemetry_history_the_simulator_writes()
     (part,) = [p for p in demo.demo_parts() if p.module == "environment"]
     assert part.arguments is not None
     assert part.arguments() == {"history_days": int(telemetry_model.spec()["history"]["days"])}
+
+
+def test_the_demos_live_state_is_valid_on_the_day_it_is_looked_at(fresh: FreshDemo) -> None:
+    """Visitor passes and parking permits are live state: some passes valid now, permits covering today (not the
+    demo's statistics day, which lies weeks behind)."""
+    from digipark.living.models import ParkingPermit, VisitorPass
+
+    now = dt.datetime.now(dt.UTC)
+    with fresh.factory() as db:
+        passes = db.scalars(select(VisitorPass).where(VisitorPass.park_id == fresh.result.park_id)).all()
+        valid = [p for p in passes if _aware(p.valid_from) <= now < _aware(p.valid_until)]
+        later = [p for p in passes if _aware(p.valid_from) > now]
+        assert valid and later
+        permits = db.scalars(select(ParkingPermit).where(ParkingPermit.park_id == fresh.result.park_id)).all()
+        assert permits and all(p.first_day <= now.date() <= p.last_day for p in permits)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)

@@ -158,9 +158,12 @@ def build_living_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
     users = [*session.scalars(select(User).where(User.park_id == park_id).order_by(User.id))]
     hosts = [u for u in users if u.role in (Role.RESIDENT, Role.ENTERPRISE)] or users
     morning = dt.datetime.combine(as_of, dt.time(1, 0), tzinfo=dt.UTC)  # 09:00 in Shanghai
+    # passes and permits are live state: valid around the real day a newcomer looks, not the demo's statistics day
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    today = max(as_of, now.date())
     for n, (name, phone, plate, purpose) in enumerate(VISITORS):
         host = hosts[n % len(hosts)] if hosts else None
-        start = morning + dt.timedelta(hours=2 * n)
+        start = now + dt.timedelta(hours=2 * n - 3)  # two valid now, two expected later today
         session.add(
             VisitorPass(
                 park_id=park_id,
@@ -184,8 +187,8 @@ def build_living_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
                 park_id=park_id,
                 plate=f"苏E·{rng.randint(10000, 99999)}",
                 car_park_id=car_parks[n % len(car_parks)].id if car_parks else None,
-                first_day=as_of.replace(day=1),
-                last_day=(as_of.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1),
+                first_day=today.replace(day=1),
+                last_day=(today.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1),
                 holder="园区企业员工月卡",
             )
         )
@@ -208,7 +211,6 @@ def build_living_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
                 )
             )
         session.flush()
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         kinds = (DeliveryKind.PARCEL, DeliveryKind.MEAL, DeliveryKind.MATERIAL)
         for n in range(14):
             wanted = kinds[n % 3]
