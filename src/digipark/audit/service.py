@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import insert, inspect, select, update
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from digipark.audit.models import AuditEntry, AuditHead
 from digipark.core.db import utcnow
@@ -83,6 +85,79 @@ def _hashed_fields(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (_jsonable(row[k]) if k == "ts" else row[k]) for k in _HASHED_COLUMNS}
 
 
+_PENDING_KEY = "digipark.audit_pending"
+
+
+@dataclasses.dataclass
+class _Pending:
+    """Entries of a transaction not yet chained, each with the (nested) transaction that recorded it."""
+
+    rows: list[tuple[SessionTransaction, dict[str, Any]]] = dataclasses.field(default_factory=list)
+
+
+def _pending(session: Session) -> _Pending:
+    pending = session.info.get(_PENDING_KEY)
+    if not isinstance(pending, _Pending):
+        pending = session.info[_PENDING_KEY] = _Pending()
+    return pending
+
+
+def _defer(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Entries are chained when the transaction commits (or when it reads the log first): the chain head's row lock
+    is then held from that moment to the commit, not for the whole transaction, so writers do not queue behind a
+    long request."""
+    if rows:
+        session.connection()  # begins the session's transaction if nothing else did yet
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        assert transaction is not None
+        _pending(session).rows.extend((transaction, row) for row in rows)
+
+
+def _chain_pending(session: Session) -> None:
+    pending = session.info.get(_PENDING_KEY)
+    if isinstance(pending, _Pending) and pending.rows:
+        rows = [row for _transaction, row in pending.rows]
+        pending.rows.clear()
+        _append(session, rows)
+
+
+def _within(transaction: SessionTransaction, ended: SessionTransaction) -> bool:
+    current: SessionTransaction | None = transaction
+    while current is not None:
+        if current is ended:
+            return True
+        current = current.parent
+    return False
+
+
+def _before_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:  # a savepoint released: its entries stay with the transaction
+        return
+    session.flush()  # the commit's own flush comes after this hook: its entries must be chained too
+    _chain_pending(session)
+
+
+def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rolled-back transaction or savepoint takes its unchained entries with it."""
+    pending = session.info.get(_PENDING_KEY)
+    if isinstance(pending, _Pending) and pending.rows:
+        pending.rows[:] = [(t, row) for t, row in pending.rows if not _within(t, previous_transaction)]
+
+
+_LOG_TABLES = frozenset({AuditEntry.__tablename__, AuditHead.__tablename__})
+
+
+def _before_reading_the_log(state: ORMExecuteState) -> None:
+    pending = state.session.info.get(_PENDING_KEY)
+    if (
+        isinstance(pending, _Pending)
+        and pending.rows
+        and isinstance(state.statement, ClauseElement)
+        and any(getattr(table, "name", None) in _LOG_TABLES for table in find_tables(state.statement))
+    ):
+        _chain_pending(state.session)
+
+
 def _append(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -141,7 +216,7 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Append an entry that is not a row change (login, lockout, export, import)."""
-    _append(session, [_row(session, action, entity_type, entity_id, park_id, enterprise_id, before, after)])
+    _defer(session, [_row(session, action, entity_type, entity_id, park_id, enterprise_id, before, after)])
 
 
 def _columns(obj: Audited) -> Iterator[str]:
@@ -194,14 +269,21 @@ def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:
     for obj in session.deleted:
         if isinstance(obj, Audited):
             rows.append(_row(session, "delete", *_entity(obj), *_owner(obj), _snapshot(obj), None))
-    _append(session, rows)
+    _defer(session, rows)
 
 
 def install(session_class: type[Session] = Session) -> None:
     from sqlalchemy import event
 
-    if not event.contains(session_class, "after_flush", _after_flush):
-        event.listen(session_class, "after_flush", _after_flush)
+    hooks = (
+        ("after_flush", _after_flush),
+        ("before_commit", _before_commit),
+        ("after_soft_rollback", _after_soft_rollback),
+        ("do_orm_execute", _before_reading_the_log),
+    )
+    for name, hook in hooks:
+        if not event.contains(session_class, name, hook):
+            event.listen(session_class, name, hook)
 
 
 @dataclasses.dataclass
