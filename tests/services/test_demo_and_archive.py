@@ -22,6 +22,7 @@ def test_the_demo_has_a_year_of_service_use(db: Session, world: World) -> None:
         new_enterprise(db, world.a, f"演示工业企业{i}", "3311", serial=40 + i)
     as_of = today()
     counts = demo.build_services_demo(db, park_id=world.a.park_id, as_of=as_of, seed=7)
+    counts |= demo.build_services_bookings_demo(db, park_id=world.a.park_id, as_of=as_of, seed=7)
     assert counts["service_bookings"] > 200 and counts["service_usage"] > 20 and counts["group_purchases"] > 20
     first, last = db.execute(
         select(func.min(ServiceUsage.used_on), func.max(ServiceUsage.used_on)).where(
@@ -36,6 +37,9 @@ def test_the_demo_has_a_year_of_service_use(db: Session, world: World) -> None:
     assert 0 < len(set(used) & set(above)) <= len(above)
     assert provides.production_service_in_use(db, world.a.park_id, as_of - dt.timedelta(days=30))
     assert demo.build_services_demo(db, park_id=world.a.park_id, as_of=as_of, seed=7) == {"services": 0}
+    assert demo.build_services_bookings_demo(db, park_id=world.a.park_id, as_of=as_of, seed=7) == {
+        "service_bookings": 0
+    }
 
 
 def test_the_archive_shows_the_services_an_enterprise_used(db: Session, world: World) -> None:

@@ -27,5 +27,5 @@ MODULE = Module(
     archive=(ArchiveSection("services", "Services used", "digipark.services.provides:archive_section", 120),),
     indicators={"production_service_coverage": "digipark.services.coverage:production_service_coverage"},
     provides="digipark.services.provides",
-    demo=("digipark.services.demo:build_services_demo",),
+    demo=("digipark.services.demo:build_services_demo", "digipark.services.demo:build_services_bookings_demo"),
 )
