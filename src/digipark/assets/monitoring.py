@@ -63,7 +63,8 @@ def _series(rows: Sequence[ConditionDay]) -> tuple[builtins.list[float], builtin
 # -- models --------------------------------------------------------------------------------------------------------
 def latest_model(session: Session, *, scope: Scope, class_id: int) -> PredictionModel | None:
     stmt = scope.readable(PredictionModel).where(PredictionModel.class_id == class_id)
-    return session.scalar(stmt.order_by(PredictionModel.version.desc()).limit(1))
+    found: PredictionModel | None = session.scalar(stmt.order_by(PredictionModel.version.desc()).limit(1))
+    return found
 
 
 def models_of(session: Session, *, scope: Scope, class_id: int) -> builtins.list[PredictionModel]:
@@ -152,14 +153,15 @@ def predict(session: Session, *, scope: Scope, asset: Asset, on: dt.date) -> Pre
 
 def latest_prediction(session: Session, *, scope: Scope, asset_id: int) -> Prediction | None:
     stmt = scope.readable(Prediction).where(Prediction.asset_id == asset_id)
-    return session.scalar(stmt.order_by(Prediction.made_on.desc(), Prediction.id.desc()).limit(1))
+    found: Prediction | None = session.scalar(stmt.order_by(Prediction.made_on.desc(), Prediction.id.desc()).limit(1))
+    return found
 
 
 def latest_predictions(session: Session, *, scope: Scope, park_id: int) -> dict[int, Prediction]:
     """The newest prediction of each asset of the park, by asset."""
     newest = (
-        scope.readable(Prediction, select(Prediction.asset_id, func.max(Prediction.id).label("last")))
-        .where(Prediction.park_id == park_id)
+        select(Prediction.asset_id, func.max(Prediction.id).label("last"))
+        .where(scope.condition(Prediction), Prediction.park_id == park_id)
         .group_by(Prediction.asset_id)
         .subquery()
     )

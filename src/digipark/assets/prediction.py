@@ -2,7 +2,9 @@
 
 Bearing and gear wear makes vibration grow roughly exponentially once a defect has started, so ln(RMS) is fitted
 with a straight line over the last `window_days`; where the line reaches the ln of the failure threshold (the
-ISO 10816-3 C/D boundary of the class's machine group) is the predicted failure day. The uncertainty band comes
+ISO 10816-3 C/D boundary of the class's machine group) is the predicted failure day. The fit starts at the
+degradation's onset (the last day the RMS was within `onset_z` robust sigmas of the asset's own baseline) when there
+are enough days after it, so that healthy days do not flatten the trend. The uncertainty band comes
 from the slope's standard error (slope +- 1.96 se). No trend (slope not significantly above zero) means no RUL.
 Health is where today's level sits between the asset's own healthy baseline (100) and the threshold (0); the
 anomaly score is the robust z-score of today's RMS against that baseline.
@@ -27,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "z_alarm": 6.0,  # an RMS this many robust sigmas above the baseline is an anomaly
     "min_t": 3.0,  # the slope must be this many standard errors above zero to count as a trend
     "max_rul_days": 730,
+    "onset_z": 3.0,  # a day under this robust z-score is still at the baseline
+    "min_points": 7,
 }
 WINDOWS = (30, 45, 60, 90)
 Z95 = 1.96
@@ -55,9 +59,14 @@ def outlook(days: Sequence[float], rms: Sequence[float], *, threshold: float, pa
     base: Baseline | None = baseline(base_values) if len(base_values) >= 5 else None
     today = days[-1]
     recent = [(d, v) for d, v in zip(days, rms, strict=True) if d > today - p["window_days"] and v > 0]
+    if base is not None and base.scale > 0:
+        # fit from the degradation's onset: after the last day the asset was still at its own baseline
+        at_base = [i for i, (_, v) in enumerate(recent) if robust_z(v, base) < p["onset_z"]]
+        if at_base and len(recent) - at_base[-1] - 1 >= p["min_points"]:
+            recent = recent[at_base[-1] :]
     current = rms[-1]
     slope = rul = low = high = None
-    if len(recent) >= 5:
+    if len(recent) >= p["min_points"]:
         fit = trend([d for d, _ in recent], [math.log(v) for _, v in recent])
         current = math.exp(fit.intercept + fit.slope * today)
         slope = fit.slope

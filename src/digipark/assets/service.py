@@ -145,7 +145,12 @@ def _validate(session: Session, scope: Scope, values: dict[str, Any], row: Asset
 def _record_first_state(session: Session, scope: Scope, row: Asset, data: Any) -> None:
     session.add(
         LifecycleChange(
-            park_id=row.park_id, asset_id=row.id, from_state=None, to_state=row.state, on=today(), by=scope.username
+            park_id=row.park_id,
+            asset_id=row.id,
+            from_state=None,
+            to_state=row.state,
+            on=row.in_service_on or row.acquired_on or today(),
+            by=scope.username,
         )
     )
 
@@ -207,7 +212,7 @@ def change_state(session: Session, *, scope: Scope, ident: int, data: StateChang
 
 def history(session: Session, *, scope: Scope, asset: Asset) -> builtins.list[LifecycleChange]:
     stmt = scope.readable(LifecycleChange).where(LifecycleChange.asset_id == asset.id)
-    return list(session.scalars(stmt.order_by(LifecycleChange.on, LifecycleChange.id)))
+    return list(session.scalars(stmt.order_by(LifecycleChange.id)))
 
 
 def schedule(asset: Asset) -> builtins.list[depreciation.Month]:
