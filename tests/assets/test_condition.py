@@ -95,3 +95,13 @@ def test_training_picks_the_window_that_backtests_best() -> None:
     assert params["window_days"] in prediction.WINDOWS
     assert params["backtest_failures"] == 1 and params["backtest_mae_days"] is not None
     assert prediction.train([], threshold=4.5)["window_days"] == prediction.DEFAULTS["window_days"]
+
+
+def test_batch_features_equal_the_single_ones() -> None:
+    rows = np.stack([np.sin(2 * np.pi * 50 * T), np.random.default_rng(1).normal(0, 1, T.size), np.zeros(T.size)])
+    for row, batch in zip(rows[:2], condition.batch_features(rows)[:2], strict=True):
+        single = condition.features(row)
+        assert (batch.rms, batch.peak, batch.crest_factor, batch.kurtosis) == pytest.approx(
+            (single.rms, single.peak, single.crest_factor, single.kurtosis)
+        )
+    assert condition.batch_features(rows)[2] == condition.Features(0.0, 0.0, 0.0, 0.0)

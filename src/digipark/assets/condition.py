@@ -33,6 +33,21 @@ def features(signal: ArrayLike) -> Features:
     return Features(rms, peak, peak / rms if rms > 0 else 0.0, kurt)
 
 
+def batch_features(signals: ArrayLike) -> list[Features]:
+    """`features` of each row of a 2-D array of bursts, computed at once."""
+    x = np.asarray(signals, dtype=float)
+    if x.ndim != 2 or x.shape[1] < 2:
+        raise ValueError("give rows of at least two samples")
+    rms = np.sqrt(np.mean(x * x, axis=1))
+    peak = np.max(np.abs(x), axis=1)
+    centred = x - x.mean(axis=1, keepdims=True)
+    var = np.mean(centred * centred, axis=1)
+    safe_var = np.where(var > 0, var, 1.0)
+    kurt = np.where(var > 0, np.mean(centred**4, axis=1) / (safe_var * safe_var), 0.0)
+    crest = np.where(rms > 0, peak / np.where(rms > 0, rms, 1.0), 0.0)
+    return [Features(float(r), float(p), float(c), float(k)) for r, p, c, k in zip(rms, peak, crest, kurt, strict=True)]
+
+
 def band_energies(signal: ArrayLike, *, fs: float, bands: Sequence[tuple[float, float]]) -> list[float]:
     """The mean-square energy of the signal in each frequency band [low, high) Hz (Parseval: the bands covering
     0..fs/2 sum to the mean square of the signal)."""
