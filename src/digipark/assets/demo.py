@@ -182,7 +182,8 @@ def build_assets_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
     assets: dict[str, Asset] = {}
     for spec in SPECS:
         klass: AssetClass = classes[spec.klass]
-        place = (buildings.get(spec.building_use) or [None])[0]
+        in_use = buildings.get(spec.building_use)
+        place = in_use[0] if in_use else None
         since = today - dt.timedelta(days=round(spec.years_in_service * 365))
         asset = Asset(
             park_id=park_id,
