@@ -4,7 +4,8 @@ Bearing and gear wear makes vibration grow roughly exponentially once a defect h
 with a straight line over the last `window_days`; where the line reaches the ln of the failure threshold (the
 ISO 10816-3 C/D boundary of the class's machine group) is the predicted failure day. The fit starts at the
 degradation's onset (the last day the RMS was within `onset_z` robust sigmas of the asset's own baseline) when there
-are enough days after it, so that healthy days do not flatten the trend. The uncertainty band comes
+are enough days after it, so that healthy days do not flatten the trend; with fewer (or while the RMS is still at
+its baseline) there is no RUL yet — too early to tell a trend from noise. The uncertainty band comes
 from the slope's standard error (slope +- 1.96 se). No trend (slope not significantly above zero) means no RUL.
 Health is where today's level sits between the asset's own healthy baseline (100) and the threshold (0); the
 anomaly score is the robust z-score of today's RMS against that baseline.
@@ -62,8 +63,9 @@ def outlook(days: Sequence[float], rms: Sequence[float], *, threshold: float, pa
     if base is not None and base.scale > 0:
         # fit from the degradation's onset: after the last day the asset was still at its own baseline
         at_base = [i for i, (_, v) in enumerate(recent) if robust_z(v, base) < p["onset_z"]]
-        if at_base and len(recent) - at_base[-1] - 1 >= p["min_points"]:
-            recent = recent[at_base[-1] :]
+        if at_base:
+            # too few days since the onset (or none: still at the baseline) is too early to tell a trend
+            recent = recent[at_base[-1] :] if len(recent) - at_base[-1] - 1 >= p["min_points"] else []
     current = rms[-1]
     slope = rul = low = high = None
     if len(recent) >= p["min_points"]:
