@@ -101,3 +101,13 @@ def test_an_enterprise_sees_its_own_assets_without_the_parks_predictions(
         client.post(f"/assets/{own.id}", data={"csrf_token": form_token(page.text), "action": "order"}).status_code
         == 404
     )
+
+
+def test_the_enterprise_archive_lists_its_assets(client: TestClient, world: World, db: Session) -> None:
+    own = _degrading_pump(db, world, "PG-A", enterprise_id=world.a.enterprise_ids[0])
+    login(client, "TA-operator")
+    page = client.get(f"/enterprises/{world.a.enterprise_ids[0]}/archive")
+    assert page.status_code == 200 and 'id="assets-owned"' in page.text and own.code in page.text
+    assert "100,000.00" in visible_text(page.text)  # its purchase value
+    other = client.get(f"/enterprises/{world.a.enterprise_ids[1]}/archive")
+    assert own.code not in other.text and "暂无登记资产" in visible_text(other.text)

@@ -25,12 +25,12 @@ router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 STATES = {
-    "planned": N_("Planned"),
+    "planned": N_("Planned purchase"),
     "acquired": N_("Acquired"),
     "in_service": N_("In service"),
     "under_maintenance": N_("Under maintenance"),
     "retired": N_("Retired"),
-    "disposed": N_("Disposed"),
+    "disposed": N_("Disposed of"),
 }
 METHODS = {
     "straight_line": N_("Straight-line"),

@@ -15,18 +15,26 @@ __all__ = ["archive_section"]
 
 
 def archive_section(session: Session, scope: Scope, enterprise: Any) -> dict[str, Any]:
-    """The enterprise's registered assets the caller may read: how many, by state, and their purchase and net
-    book values."""
+    """The enterprise's registered assets the caller may read: each with its state, purchase and net book values,
+    and the totals."""
     if not scope.can(VIEW):
-        return {"count": 0, "purchase_value": 0.0, "net_book_value": 0.0, "by_state": {}}
-    rows = list(session.scalars(scope.readable(Asset).where(Asset.enterprise_id == enterprise.id)))
+        return {"count": 0, "purchase_value": 0.0, "net_book_value": 0.0, "assets": []}
+    rows = list(session.scalars(scope.readable(Asset).where(Asset.enterprise_id == enterprise.id).order_by(Asset.code)))
     on = today()
-    by_state: dict[str, int] = {}
-    for row in rows:
-        by_state[row.state] = by_state.get(row.state, 0) + 1
+    assets = [
+        {
+            "id": r.id,
+            "code": r.code,
+            "name": r.name,
+            "state": r.state,
+            "purchase_value": r.purchase_value,
+            "net_book_value": round(net_book_value(r, on), 2),
+        }
+        for r in rows
+    ]
     return {
-        "count": len(rows),
-        "purchase_value": round(sum(r.purchase_value for r in rows), 2),
-        "net_book_value": round(sum(net_book_value(r, on) for r in rows), 2),
-        "by_state": by_state,
+        "count": len(assets),
+        "purchase_value": round(sum(a["purchase_value"] for a in assets), 2),
+        "net_book_value": round(sum(a["net_book_value"] for a in assets), 2),
+        "assets": assets,
     }
