@@ -189,3 +189,26 @@ def test_predictions_flag_the_failure_and_are_evaluated_when_it_is_recorded(db: 
     assert after is not None and after.model_id == newer.id
     with pytest.raises(NotFound):  # enterprises do not read the park's predictions
         monitoring.open_recommended_order(db, scope=scope_of(db, "TA", "enterprise"), prediction_id=last.id)
+
+
+def test_the_maintenance_day_opens_due_plans_retrains_stale_models_and_predicts_once(db: Session, world: World) -> None:
+    from digipark.assets.scheduler import RETRAIN_DAYS, maintenance_day
+
+    admin = scope_of(db, "TA", "park_admin")
+    asset = _asset(db, world)
+    start = dt.date(2026, 1, 1)
+    _history(db, asset, start, 60, onset=1000, rate=0.0)
+    service.create_plan(
+        db,
+        scope=admin,
+        asset_id=asset.id,
+        data=PlanCreate(name="月度保养", kind="calendar", every_days=30, last_done_on=dt.date(2026, 1, 15)),
+    )
+    day = start + dt.timedelta(days=59)
+    first = maintenance_day(db, park_id=world.a.park_id, on=day)
+    assert first == {"orders": 1, "retrained": 1, "predicted": 1}
+    assert maintenance_day(db, park_id=world.a.park_id, on=day) == {"orders": 0, "retrained": 0, "predicted": 0}
+    later = maintenance_day(db, park_id=world.a.park_id, on=day + dt.timedelta(days=RETRAIN_DAYS))
+    assert later["retrained"] == 1 and later["predicted"] == 1
+    versions = [m.version for m in monitoring.models_of(db, scope=admin, class_id=asset.class_id)]
+    assert versions == [2, 1]

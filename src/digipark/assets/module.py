@@ -21,7 +21,7 @@ MODULE = Module(
         Role.REVIEWER: _VIEW,
     },
     catalog="assets",
-    background=("digipark.assets.alarm_orders:start_alarm_orders",),
+    background=("digipark.assets.alarm_orders:start_alarm_orders", "digipark.assets.scheduler:start_maintenance_day"),
     archive=(ArchiveSection("assets", "Assets", "digipark.assets.provides:archive_section", 130),),
     provides="digipark.assets.provides",
     demo=("digipark.assets.demo:build_assets_demo",),
