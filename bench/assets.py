@@ -10,8 +10,9 @@ Figures:
   200 histories simulated from the documented degradation model (ln RMS flat at a healthy level with 4 % noise,
   then growing linearly — exponential growth of the vibration — from a random onset at a random rate until the
   ISO 10816-3 group 2 rigid C/D limit of 4.5 mm/s); `rul_issued_pct`: the share of those weekly asks that gave
-  a RUL (none while the onset is too recent to tell a trend from noise). Not a public data set: no package of the registries ships
-  C-MAPSS or a bearing run-to-failure set (rul-datasets downloads them at run time, which this machine cannot).
+  a RUL (none while the onset is too recent to tell a trend from noise). Not a public data set: no package of the
+  registries ships C-MAPSS or a bearing run-to-failure set (rul-datasets downloads them at run time, which this
+  machine cannot).
 - `assets_demo_s`: the demo's assets part (22 assets, a year of features of 12 machines from synthetic bursts,
   predictions, a recorded failure) on SQLite in a fresh database.
 
