@@ -5,6 +5,7 @@ permissions; the app, the CLI, `digipark.models` and the tests import it."""
 from digipark.accounts.module import MODULE as ACCOUNTS
 from digipark.alarms.module import MODULE as ALARMS
 from digipark.approvals.module import MODULE as APPROVALS
+from digipark.assets.module import MODULE as ASSETS
 from digipark.audit.module import MODULE as AUDIT
 from digipark.auth import permissions
 from digipark.auth.module import MODULE as AUTH
@@ -42,6 +43,7 @@ MODULES: tuple[modules.Module, ...] = (
     LIVING,
     APPROVALS,
     SERVICES,
+    ASSETS,
 )
 
 modules.install(MODULES)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished, ap_process_key
+from tests.tenancy.api_assets import as_asset
 from tests.tenancy.api_auth import user_id
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
@@ -48,6 +49,7 @@ class PageObject:
 
 PAGE_OBJECTS: dict[str, PageObject] = {
     "/telemetry/devices/{ident}": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
+    "/assets/{ident}": PageObject(as_asset),
     **{
         f"/{spec.path}{suffix}": PageObject(
             lambda ctx, spec=spec: spec.row(ctx.world.a), private="enterprise2" not in spec.readers

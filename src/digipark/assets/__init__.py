@@ -1,0 +1,2 @@
+"""Assets: the park's asset register, lifecycle, depreciation, maintenance plans, condition monitoring and
+prediction (record: `digipark.assets.module`)."""

@@ -1,0 +1,214 @@
+"""Asset tables: classes (data), the register, lifecycle changes, maintenance plans, daily condition features,
+prediction models (versioned), predictions and recorded failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from digipark.core.db import Base, TimestampMixin
+from digipark.core.tenancy import Audited, EnterpriseScoped, ParkScoped, Visibility
+
+
+class LifecycleState(enum.StrEnum):
+    PLANNED = "planned"
+    ACQUIRED = "acquired"
+    IN_SERVICE = "in_service"
+    UNDER_MAINTENANCE = "under_maintenance"
+    RETIRED = "retired"
+    DISPOSED = "disposed"
+
+
+# state -> the states it may change to
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    LifecycleState.PLANNED: (LifecycleState.ACQUIRED, LifecycleState.DISPOSED),
+    LifecycleState.ACQUIRED: (LifecycleState.IN_SERVICE, LifecycleState.DISPOSED),
+    LifecycleState.IN_SERVICE: (LifecycleState.UNDER_MAINTENANCE, LifecycleState.RETIRED),
+    LifecycleState.UNDER_MAINTENANCE: (LifecycleState.IN_SERVICE, LifecycleState.RETIRED),
+    LifecycleState.RETIRED: (LifecycleState.DISPOSED,),
+    LifecycleState.DISPOSED: (),
+}
+
+
+class DepreciationMethod(enum.StrEnum):
+    STRAIGHT_LINE = "straight_line"  # 年限平均法
+    DOUBLE_DECLINING = "double_declining"  # 双倍余额递减法
+    SUM_OF_YEARS = "sum_of_years"  # 年数总和法
+
+
+class PlanKind(enum.StrEnum):
+    CALENDAR = "calendar"
+    USAGE = "usage"  # run hours from a telemetry counter
+
+
+class AssetClass(Audited, TimestampMixin, ParkScoped, Base):
+    """A kind of asset, as data: default useful life and depreciation, condition indicators, maintenance
+    templates."""
+
+    __tablename__ = "asset_class"
+    __visibility__ = Visibility.PARK
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), doc="buildings, machinery, tools, vehicles, electronics")
+    useful_life_years: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(20), default=DepreciationMethod.STRAIGHT_LINE.value)
+    salvage_rate: Mapped[float] = mapped_column(Float, default=0.05)
+    rotating: Mapped[bool] = mapped_column(Boolean, default=False)
+    vibration_group: Mapped[str | None] = mapped_column(String(40))
+    temperature_limit_c: Mapped[float | None] = mapped_column(Float)
+    templates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class Asset(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """One asset of the park (enterprise_id None) or of an enterprise."""
+
+    __tablename__ = "asset"
+    __visibility__ = Visibility.ENTERPRISE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("asset_class.id", ondelete="RESTRICT"), index=True)
+    code: Mapped[str] = mapped_column(String(60), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str | None] = mapped_column(String(100))
+    supplier: Mapped[str | None] = mapped_column(String(100))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id", ondelete="SET NULL"), index=True)
+    location: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default=LifecycleState.PLANNED.value, index=True)
+    acquired_on: Mapped[dt.date | None] = mapped_column(Date)
+    in_service_on: Mapped[dt.date | None] = mapped_column(Date)
+    warranty_until: Mapped[dt.date | None] = mapped_column(Date)
+    purchase_value: Mapped[float] = mapped_column(Float, default=0.0, doc="yuan")
+    salvage_value: Mapped[float] = mapped_column(Float, default=0.0, doc="yuan")
+    useful_life_months: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(20))
+    run_hours_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
+    vibration_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
+    temperature_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
+
+
+class LifecycleChange(Audited, ParkScoped, Base):
+    """One change of an asset's lifecycle state."""
+
+    __tablename__ = "asset_lifecycle_change"
+    __visibility__ = Visibility.STAFF
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    on: Mapped[dt.date] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class MaintenancePlan(Audited, TimestampMixin, ParkScoped, Base):
+    """A preventive plan of one asset: every `every_days` (calendar) or every `every_run_hours` (usage)."""
+
+    __tablename__ = "asset_maintenance_plan"
+    __visibility__ = Visibility.STAFF
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    every_days: Mapped[int | None] = mapped_column(Integer)
+    every_run_hours: Mapped[float | None] = mapped_column(Float)
+    last_done_on: Mapped[dt.date | None] = mapped_column(Date)
+    last_done_run_hours: Mapped[float | None] = mapped_column(Float)
+    last_order_id: Mapped[int | None] = mapped_column(Integer, doc="the work order the plan opened last")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ConditionDay(ParkScoped, Base):
+    """Condition features of one asset on one day, computed from its vibration bursts and temperature readings
+    (measurement data like readings: not audited)."""
+
+    __tablename__ = "asset_condition_day"
+    __table_args__ = (UniqueConstraint("asset_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    vib_rms: Mapped[float | None] = mapped_column(Float, doc="mm/s")
+    vib_peak: Mapped[float | None] = mapped_column(Float, doc="mm/s")
+    crest_factor: Mapped[float | None] = mapped_column(Float)
+    kurtosis: Mapped[float | None] = mapped_column(Float)
+    temperature_c: Mapped[float | None] = mapped_column(Float)
+    run_hours: Mapped[float | None] = mapped_column(Float, doc="hours run that day")
+
+
+class PredictionModel(Audited, TimestampMixin, ParkScoped, Base):
+    """One version of the prediction model of an asset class: its method, fitted parameters and, once truth
+    has arrived, its evaluation."""
+
+    __tablename__ = "asset_prediction_model"
+    __visibility__ = Visibility.STAFF
+    __table_args__ = (UniqueConstraint("class_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("asset_class.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    trained_on: Mapped[dt.date] = mapped_column(Date)
+    evaluated: Mapped[int] = mapped_column(Integer, default=0, doc="predictions evaluated against a failure")
+    mae_days: Mapped[float | None] = mapped_column(Float)
+    flagged_before_failure: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Prediction(Audited, ParkScoped, Base):
+    """A prediction of one asset made on `made_on` by one model version; evaluated when the failure is recorded."""
+
+    __tablename__ = "asset_prediction"
+    __visibility__ = Visibility.STAFF
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("asset_prediction_model.id", ondelete="CASCADE"), index=True)
+    made_on: Mapped[dt.date] = mapped_column(Date)
+    health: Mapped[float] = mapped_column(Float, doc="0 (at the threshold) .. 100 (at the healthy baseline)")
+    anomaly_z: Mapped[float | None] = mapped_column(Float, doc="robust z-score of the RMS against the baseline")
+    current_rms: Mapped[float | None] = mapped_column(Float)
+    threshold_rms: Mapped[float | None] = mapped_column(Float)
+    slope_per_day: Mapped[float | None] = mapped_column(Float, doc="growth rate of ln(RMS) per day")
+    rul_days: Mapped[float | None] = mapped_column(Float)
+    rul_low_days: Mapped[float | None] = mapped_column(Float)
+    rul_high_days: Mapped[float | None] = mapped_column(Float)
+    failure_on: Mapped[dt.date | None] = mapped_column(Date, doc="predicted day the threshold is crossed")
+    recommend: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    order_id: Mapped[int | None] = mapped_column(Integer, doc="the work order opened from the recommendation")
+    actual_failure_on: Mapped[dt.date | None] = mapped_column(Date)
+    error_days: Mapped[float | None] = mapped_column(Float, doc="predicted minus actual failure day")
+
+
+class Failure(Audited, TimestampMixin, ParkScoped, Base):
+    """A failure of an asset: the truth its predictions are evaluated against."""
+
+    __tablename__ = "asset_failure"
+    __visibility__ = Visibility.STAFF
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    failed_on: Mapped[dt.date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(500))
+
+
+class AlarmOrder(Audited, ParkScoped, Base):
+    """The work order a condition alarm opened for an asset (one per alarm)."""
+
+    __tablename__ = "asset_alarm_order"
+    __visibility__ = Visibility.STAFF
+    __table_args__ = (UniqueConstraint("alarm_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alarm_id: Mapped[int] = mapped_column(Integer)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(Integer)

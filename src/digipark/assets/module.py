@@ -1,0 +1,28 @@
+"""The assets module's record: the asset register, lifecycle and depreciation, maintenance plans (work orders
+through workorders.provides), condition monitoring and prediction."""
+
+from digipark.auth.models import Role
+from digipark.core.modules import ArchiveSection, MenuEntry, Module
+
+_VIEW = frozenset({"assets.view"})
+_STAFF = _VIEW | {"assets.write"}
+
+MODULE = Module(
+    name="assets",
+    title="Assets",
+    models=("digipark.assets.models",),
+    routers=("digipark.assets.api:router",),
+    pages=("digipark.assets.pages:router",),
+    menu=(MenuEntry("/assets", "Assets", "assets.view", order=170),),
+    permissions={
+        Role.PARK_ADMIN: _STAFF,
+        Role.OPERATOR: _STAFF,
+        Role.ENTERPRISE: _VIEW,
+        Role.REVIEWER: _VIEW,
+    },
+    catalog="assets",
+    background=("digipark.assets.alarm_orders:start_alarm_orders", "digipark.assets.scheduler:start_maintenance_day"),
+    archive=(ArchiveSection("assets", "Assets", "digipark.assets.provides:archive_section", 130),),
+    provides="digipark.assets.provides",
+    demo=("digipark.assets.demo:build_assets_demo",),
+)

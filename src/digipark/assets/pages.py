@@ -1,0 +1,197 @@
+"""Asset pages: the register (with each machine's health and outlook), and an asset's page — its data, net book
+value and depreciation, lifecycle, maintenance plans, condition chart, the newest prediction and the work order it
+recommends (staff open it with one click)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from digipark.assets import depreciation, monitoring, service
+from digipark.assets.models import TRANSITIONS, AssetClass, LifecycleState, PredictionModel
+from digipark.assets.schemas import StateChange
+from digipark.core.errors import DomainError, NotFound
+from digipark.core.listing import ListQuery
+from digipark.registry.models import Building
+from digipark.web.i18n import N_
+from digipark.web.overview import json_script
+from digipark.web.shell import CurrentPage, Page
+from digipark.workorders.provides import read_order
+
+router = APIRouter(include_in_schema=False)
+Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+
+STATES = {
+    "planned": N_("Planned purchase"),
+    "acquired": N_("Acquired"),
+    "in_service": N_("In service"),
+    "under_maintenance": N_("Under maintenance"),
+    "retired": N_("Retired"),
+    "disposed": N_("Disposed of"),
+}
+METHODS = {
+    "straight_line": N_("Straight-line"),
+    "double_declining": N_("Double-declining balance"),
+    "sum_of_years": N_("Sum of the years' digits"),
+}
+REASONS = {
+    "rul": N_("The vibration trend reaches the ISO 10816-3 C/D limit within the planning horizon"),
+    "limit": N_("The vibration is over the ISO 10816-3 C/D limit"),
+    "anomaly": N_("The vibration is far above the machine's own healthy baseline"),
+}
+KINDS = {"calendar": N_("By calendar"), "usage": N_("By run hours")}
+ORDER_STATES = {
+    "open": N_("Open"),
+    "assigned": N_("Dispatched"),
+    "in_progress": N_("In progress"),
+    "done": N_("Done, awaiting rating"),
+    "closed": N_("Rated and closed"),
+    "cancelled": N_("Cancelled"),
+}
+
+
+def _member(page: Page) -> int:
+    page.scope.require(service.VIEW)
+    if page.park is None:
+        raise NotFound("your account is not assigned to a park")
+    return int(page.park.id)
+
+
+@router.get("/assets", response_class=HTMLResponse, name="assets")
+def list_page(page: CurrentPage) -> HTMLResponse:
+    park_id = _member(page)
+    raw = dict(page.request.query_params)
+    raw.pop("lang", None)
+    query: ListQuery = service.ASSETS.list_spec.parse_query(raw)
+    query.page_size = min(query.page_size, 100)
+    rows, total = service.ASSETS.list(page.db, scope=page.scope, query=query)
+    today = service.today()
+    classes = {c.id: c for c in service.list_classes(page.db, scope=page.scope, park_id=park_id)}
+    outlook = monitoring.latest_predictions(page.db, scope=page.scope, park_id=park_id)
+    flagged = sorted((p for p in outlook.values() if p.recommend), key=lambda p: p.rul_days or 0.0)
+    return page.render(
+        "assets/list.html",
+        {
+            "rows": rows,
+            "total": total,
+            "query": query,
+            "classes": classes,
+            "outlook": outlook,
+            "flagged": flagged,
+            "names": {r.id: r.name for r in rows},
+            "nbv": {r.id: service.net_book_value(r, today) for r in rows},
+            "states": STATES,
+            "reasons": REASONS,
+        },
+    )
+
+
+def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
+    asset = service.ASSETS.get(page.db, scope=page.scope, ident=ident)
+    today = service.today()
+    klass = page.db.get(AssetClass, asset.class_id)
+    building = page.db.get(Building, asset.building_id) if asset.building_id else None
+    months = service.schedule(asset)
+    staff = page.scope.can(service.WRITE) and asset.park_id in page.scope.write_parks
+    latest = monitoring.latest_prediction(page.db, scope=page.scope, asset_id=asset.id)
+    model = page.db.get(PredictionModel, latest.model_id) if latest is not None else None
+    order = None
+    if latest is not None and latest.order_id is not None:
+        try:
+            order = read_order(page.db, scope=page.scope, ident=latest.order_id)
+        except NotFound:
+            order = None
+    days = monitoring.condition_days(page.db, scope=page.scope, asset=asset, until=today)
+    chart = None
+    if days:
+        chart = json_script(
+            {
+                "days": [d.day.isoformat() for d in days],
+                "rms": [round(d.vib_rms or 0, 3) for d in days],
+                "kurtosis": [round(d.kurtosis or 0, 2) for d in days],
+                "threshold": service.failure_threshold(klass) if klass is not None else None,
+                "labels": {
+                    "rms": page.gettext("Vibration RMS (mm/s)"),
+                    "kurtosis": page.gettext("Kurtosis"),
+                    "threshold": page.gettext("ISO 10816-3 C/D limit"),
+                },
+            }
+        )
+    plans = service.plans_of(page.db, scope=page.scope, asset=asset)
+    return page.render(
+        "assets/detail.html",
+        {
+            "asset": asset,
+            "klass": klass,
+            "building": building,
+            "nbv": service.net_book_value(asset, today),
+            "years": [
+                (n + 1, amount, months[min(len(months), (n + 1) * 12) - 1].net_book_value)
+                for n, amount in enumerate(depreciation.yearly_totals(months))
+            ],
+            "first_month": months[0].month if months else None,
+            "history": service.history(page.db, scope=page.scope, asset=asset),
+            "plans": [(p, service.next_due(p, asset)) for p in plans],
+            "prediction": latest,
+            "model": model,
+            "order": order,
+            "recent": days[-1] if days else None,
+            "chart": chart,
+            "staff": staff,
+            "next_states": list(TRANSITIONS[LifecycleState(asset.state)]) if staff else [],
+            "failures": monitoring.failures_of(page.db, scope=page.scope, asset=asset),
+            "errors": errors or {},
+            "saved": page.request.query_params.get("saved") == "1",
+            "states": STATES,
+            "methods": METHODS,
+            "reasons": REASONS,
+            "kinds": KINDS,
+            "order_states": ORDER_STATES,
+            "threshold": service.failure_threshold(klass) if klass is not None else None,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/assets/{ident}", response_class=HTMLResponse, name="asset")
+def detail_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
+    _member(page)
+    return _detail(page, ident)
+
+
+@router.post("/assets/{ident}", name="asset_step")
+async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
+    """One step on an asset, named by the form's `action`: `order` (open the recommended work order) or `state`
+    (a lifecycle change)."""
+    _member(page)
+    form = await request.form()
+    fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+    page.check_csrf(fields)
+    action = fields.get("action", "")
+    try:
+        with page.db.begin_nested():
+            if action == "order":
+                latest = monitoring.latest_prediction(page.db, scope=page.scope, asset_id=ident)
+                if latest is None:
+                    raise NotFound(f"asset {ident} has no prediction")
+                order_id = monitoring.open_recommended_order(page.db, scope=page.scope, prediction_id=latest.id)
+                target = f"/workorders/{order_id}"
+            elif action == "state":
+                on = fields.get("on") or None
+                data = StateChange.model_validate(
+                    {"state": fields.get("state", ""), "on": on, "note": fields.get("note") or None}
+                )
+                service.change_state(page.db, scope=page.scope, ident=ident, data=data)
+                target = f"/assets/{ident}?saved=1"
+            else:
+                return _detail(page, ident, {"action": page.gettext("Unknown step.")}, 422)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        return _detail(page, ident, {"": exc.detail}, exc.status)
+    except ValueError as exc:  # pydantic's ValidationError
+        return _detail(page, ident, {"state": str(exc).splitlines()[0]}, 422)
+    return RedirectResponse(target, status_code=303)

@@ -1,0 +1,125 @@
+"""Input and output of assets, lifecycle changes, plans, predictions and failures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from digipark.assets.models import DepreciationMethod, LifecycleState, PlanKind
+
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Yuan = Annotated[float, Field(ge=0, le=1e12)]
+Day = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2200, 12, 31))]
+
+
+class AssetCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    class_id: Id
+    code: Code
+    name: Name
+    model: Short | None = None
+    supplier: Short | None = None
+    building_id: Id | None = None
+    location: Name | None = None
+    state: LifecycleState = LifecycleState.PLANNED
+    acquired_on: Day | None = None
+    in_service_on: Day | None = None
+    warranty_until: Day | None = None
+    purchase_value: Yuan = 0.0
+    salvage_value: Yuan | None = Field(None, description="default: the class's salvage rate of the purchase value")
+    useful_life_months: Annotated[int, Field(ge=1, le=1200)] | None = Field(None, description="default: the class's")
+    method: DepreciationMethod | None = Field(None, description="default: the class's")
+    run_hours_point_id: Id | None = None
+    vibration_point_id: Id | None = None
+    temperature_point_id: Id | None = None
+    enterprise_id: Id | None = Field(None, description="the enterprise owning it; none: the park")
+    park_id: Id | None = None
+
+
+class AssetUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code | None = None
+    name: Name | None = None
+    model: Short | None = None
+    supplier: Short | None = None
+    building_id: Id | None = None
+    location: Name | None = None
+    acquired_on: Day | None = None
+    in_service_on: Day | None = None
+    warranty_until: Day | None = None
+    purchase_value: Yuan | None = None
+    salvage_value: Yuan | None = None
+    useful_life_months: Annotated[int, Field(ge=1, le=1200)] | None = None
+    method: DepreciationMethod | None = None
+    run_hours_point_id: Id | None = None
+    vibration_point_id: Id | None = None
+    temperature_point_id: Id | None = None
+
+
+class AssetRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    park_id: int
+    enterprise_id: int | None
+    class_id: int
+    code: str
+    name: str
+    model: str | None
+    supplier: str | None
+    building_id: int | None
+    location: str | None
+    state: LifecycleState
+    acquired_on: dt.date | None
+    in_service_on: dt.date | None
+    warranty_until: dt.date | None
+    purchase_value: float
+    salvage_value: float
+    useful_life_months: int
+    method: DepreciationMethod
+    run_hours_point_id: int | None
+    vibration_point_id: int | None
+    temperature_point_id: int | None
+
+
+class StateChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: LifecycleState
+    on: Day | None = None
+    note: Note | None = None
+
+
+class PlanCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    kind: PlanKind
+    every_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    every_run_hours: Annotated[float, Field(gt=0, le=1e6)] | None = None
+    last_done_on: Day | None = None
+    last_done_run_hours: Annotated[float, Field(ge=0, le=1e9)] | None = None
+
+
+class FailureCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    failed_on: Day
+    description: Note
+
+
+class MonthRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    month: dt.date
+    depreciation: float
+    accumulated: float
+    net_book_value: float
