@@ -287,6 +287,7 @@ def test_demo_parts_are_the_records_builders_in_the_write_order() -> None:
         ("approvals", "digipark.approvals.demo:build_approvals_demo", None, True),
         ("services", "digipark.services.demo:build_services_demo", None, True),
         ("services", "digipark.services.demo:build_services_bookings_demo", None, True),
+        ("assets", "digipark.assets.demo:build_assets_demo", None, True),
     ]
     assert {p.build for p in parts} == declared
     for part in parts:

@@ -1,7 +1,7 @@
 """assets: asset classes, the asset register with lifecycle changes, maintenance plans, daily condition features,
 versioned prediction models, predictions, failures, and the work orders condition alarms opened
 
-Revision ID: 0021_assets
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-06
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0021_assets"
+revision: str = "0021"
 down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
