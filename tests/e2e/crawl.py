@@ -28,7 +28,7 @@ OVERFLOW_JS = """() => {
   const vw = document.documentElement.clientWidth;
   const clippedByScrollBox = (el) => {
     for (let p = el.parentElement; p && p !== document.body && p !== document.documentElement; p = p.parentElement) {
-      if (getComputedStyle(p).overflowX !== 'visible') return p.getBoundingClientRect().right <= vw + 1;
+      if (getComputedStyle(p).overflowX !== 'visible' && p.getBoundingClientRect().right <= vw + 1) return true;
     }
     return false;
   };
@@ -63,6 +63,10 @@ HEADER_JS = """() => {
   const problems = [];
   const barHeight = bar.getBoundingClientRect().height;
   if (barHeight > 64) problems.push('header ' + Math.round(barHeight) + ' px high');
+  for (const el of bar.querySelectorAll(':scope > *, .topbar-right > *')) {
+    const height = el.getBoundingClientRect().height;
+    if (height > 44) problems.push((el.className || el.tagName) + ' ' + Math.round(height) + ' px high');
+  }
   for (const el of bar.querySelectorAll('a, span, summary, button, select, div')) {
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
