@@ -54,9 +54,20 @@ def _get(url: str) -> dict[str, object] | None:
 def start_demo(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "digipark", "demo", "--port", str(port), "--database", f"sqlite:///{folder}/demo.db"]
+    command = [
+        sys.executable,
+        "-m",
+        "digipark",
+        "demo",
+        "--port",
+        str(port),
+        "--database",
+        f"sqlite:///{folder}/demo.db",
+    ]
     log = (folder / "server.log").open("wb")
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "DIGIPARK_LOG_LEVEL": "WARNING"}, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, "DIGIPARK_LOG_LEVEL": "WARNING"}, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:  # answering, and the parts written after start written
         ready = _get(url + "/readyz")
@@ -90,7 +101,11 @@ def measure(url: str) -> None:
     server = [v.server_ms for v in desktop if v.server_ms is not None]
     words = Counter(w for v in desktop if v.lang == "zh" for w in v.untranslated)
     overflowing = sorted(
-        {f"{v.role} {v.lang} {v.path}" for v in visits if v.viewport == "phone" and any("wider" in p for p in v.problems)}
+        {
+            f"{v.role} {v.lang} {v.path}"
+            for v in visits
+            if v.viewport == "phone" and any("wider" in p for p in v.problems)
+        }
     )
     conditions = {
         "roles": list(ROLES),
@@ -101,9 +116,24 @@ def measure(url: str) -> None:
         "crawl_s": round(time.monotonic() - started),
     }
     figures = [
-        {"figure": "pages_slowest_load_ms", "value": round(slowest.load_ms or 0), "unit": "ms", "page": f"{slowest.role} {slowest.lang} {slowest.path}"},
-        {"figure": "pages_p95_server_ms", "value": round(percentile(server, 95)), "unit": "ms", "median_ms": round(percentile(server, 50))},
-        {"figure": "pages_untranslated_strings", "value": sum(words.values()), "unit": "words", "most_frequent": [w for w, _ in words.most_common(15)]},
+        {
+            "figure": "pages_slowest_load_ms",
+            "value": round(slowest.load_ms or 0),
+            "unit": "ms",
+            "page": f"{slowest.role} {slowest.lang} {slowest.path}",
+        },
+        {
+            "figure": "pages_p95_server_ms",
+            "value": round(percentile(server, 95)),
+            "unit": "ms",
+            "median_ms": round(percentile(server, 50)),
+        },
+        {
+            "figure": "pages_untranslated_strings",
+            "value": sum(words.values()),
+            "unit": "words",
+            "most_frequent": [w for w, _ in words.most_common(15)],
+        },
         {"figure": "pages_overflowing_at_390px", "value": len(overflowing), "unit": "pages", "which": overflowing[:10]},
     ]
     for figure in figures:

@@ -4,6 +4,7 @@ sideways on a phone, English words on a Chinese page. Used by tests/e2e/test_pag
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -53,7 +54,8 @@ OVERFLOW_JS = """() => {
     seen.add(el);
     if (!nested) offenders.push(describe(el));
   }
-  return {scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth, offenders: offenders.slice(0, 6)};
+  const scrollWidth = document.documentElement.scrollWidth;
+  return {scrollWidth: scrollWidth, width: window.innerWidth, offenders: offenders.slice(0, 6)};
 }"""
 
 # The header in one line: the bar keeps its height and no text of it spans two lines.
@@ -70,9 +72,12 @@ HEADER_JS = """() => {
   for (const el of bar.querySelectorAll('a, span, summary, button, select, div')) {
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue;
-    if (!el.childNodes.length || Array.from(el.childNodes).every(n => n.nodeType !== 3 || !n.textContent.trim())) continue;
-    const line = parseFloat(getComputedStyle(el).lineHeight) || parseFloat(getComputedStyle(el).fontSize) * 1.5;
-    if (r.height > line * 1.6 + 12) problems.push((el.className || el.tagName) + ' wraps: ' + el.textContent.trim().slice(0, 20));
+    const texts = Array.from(el.childNodes).filter(n => n.nodeType === 3 && n.textContent.trim());
+    if (!texts.length) continue;
+    const style = getComputedStyle(el);
+    const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;
+    const name = el.className || el.tagName;
+    if (r.height > line * 1.6 + 12) problems.push(name + ' wraps: ' + el.textContent.trim().slice(0, 20));
   }
   return {ok: problems.length === 0, why: problems.join('; ')};
 }"""
@@ -84,7 +89,7 @@ TIMING_JS = """() => {
   return {server: nav.responseStart - nav.requestStart, load: nav.loadEventEnd - nav.startTime};
 }"""
 
-VISIBLE_TEXT_JS = "() => document.querySelector('main') ? document.querySelector('main').innerText : document.body.innerText"
+VISIBLE_TEXT_JS = "() => (document.querySelector('main') || document.body).innerText"
 
 
 def allowed_words() -> set[str]:
@@ -133,10 +138,8 @@ def menu_paths(page: Any) -> list[str]:
 
 def _settle(page: Any) -> None:
     """Wait for the panels a page loads after it loads (htmx `hx-trigger="load"`), a few seconds at most."""
-    try:
+    with contextlib.suppress(Exception):  # a panel still loading is judged as it is
         page.wait_for_selector('[hx-trigger="load"]', state="detached", timeout=5000)
-    except Exception:  # noqa: BLE001 - a panel still loading is judged as it is
-        pass
 
 
 def visit(page: Any, url: str, path: str, *, role: str, lang: str, viewport: str, allowed: set[str]) -> Visit:

@@ -25,9 +25,7 @@ def test_every_menu_page_of_every_role_answers_fits_and_logs_no_error(server: st
         try:
             for visit in crawl.crawl(browser, server):
                 pages_per_role.setdefault(visit.role, set()).add(visit.path)
-                failures.extend(
-                    f"{visit.role} {visit.lang} {visit.viewport} {visit.path}: {p}" for p in visit.problems
-                )
+                failures.extend(f"{visit.role} {visit.lang} {visit.viewport} {visit.path}: {p}" for p in visit.problems)
         finally:
             browser.close()
     assert set(pages_per_role) == set(crawl.ROLES)
