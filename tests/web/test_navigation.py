@@ -40,7 +40,7 @@ def test_the_menu_is_grouped_by_section_in_both_languages(client: TestClient) ->
     foundation = menu.split("园区底座", 1)[1].split("navsection-title", 1)[0]
     assert re.findall(r'href="([^"]+)"', foundation)[:2] == ["/zones", "/buildings"]
     english = _menu(client.get("/?lang=en").text)
-    assert "Park foundation" in english and "Energy, carbon and environment" in english
+    assert "Park foundation" in english and "Energy and environment" in english
 
 
 def test_error_pages_keep_the_menu_and_the_logout(client: TestClient) -> None:
