@@ -46,6 +46,11 @@ def test_phone_menu_button_theme_choice_and_error_page_in_the_layout(server: str
             page.click("button[data-navtoggle]")
             expect(menu).to_be_visible()
             expect(page.locator("button[data-navtoggle]")).to_have_attribute("aria-expanded", "true")
+            box = menu.bounding_box()
+            assert box is not None and box["y"] >= page.locator("header.topbar").bounding_box()["height"] - 1  # type: ignore[index]
+            page.click("button[data-navtoggle]")  # the button stays reachable above the open menu, and closes it
+            expect(menu).to_be_hidden()
+            page.click("button[data-navtoggle]")
             page.click("nav.mainnav a[href='/alarms']")
             page.wait_for_url(server + "/alarms")
             expect(menu).to_be_hidden()
