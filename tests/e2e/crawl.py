@@ -162,13 +162,12 @@ def visit(page: Any, url: str, path: str, *, role: str, lang: str, viewport: str
                 f"wider than the phone ({overflow['scrollWidth']} > {overflow['width']} px): "
                 + ", ".join(overflow["offenders"])
             )
-    else:
-        header = page.evaluate(HEADER_JS)
-        if not header["ok"]:
-            result.problems.append("header: " + header["why"])
+    header = page.evaluate(HEADER_JS)  # one line on the phone too
+    if not header["ok"]:
+        result.problems.append("header: " + header["why"])
     if lang == "zh":
         result.untranslated = untranslated_words(page.evaluate(VISIBLE_TEXT_JS), allowed)
-    result.problems.extend(f"script error: {e}" for e in errors)
+    result.problems.extend(f"error: {e}" for e in errors if "the server responded with a status" not in e)
     return result
 
 
@@ -182,6 +181,12 @@ def _watch(page: Any) -> None:
     page.on(
         "console",
         lambda message: page.digipark_errors.append(message.text) if message.type == "error" else None,
+    )
+    page.on(  # a panel, script or style the page loads and the server refuses
+        "response",
+        lambda response: (
+            page.digipark_errors.append(f"{response.status} on {response.url}") if response.status >= 400 else None
+        ),
     )
 
 
