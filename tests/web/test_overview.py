@@ -52,7 +52,7 @@ def test_resident_sees_public_figures_only(client: TestClient) -> None:
     page = client.get("/").text
     nav = re.search(r'<nav class="mainnav".*?</nav>', page, re.S)
     assert nav
-    resident_menu = ["/", "/zones", "/buildings", "/notices", "/workorders", "/living", "/account"]
+    resident_menu = ["/", "/zones", "/buildings", "/workorders", "/notices", "/living", "/account"]  # by section
     assert re.findall(r'href="([^"]+)"', nav.group(0)) == resident_menu
     assert "chart-industry" not in page and "本企业" not in page
 

@@ -4,7 +4,7 @@ the web shell's: `digipark.web.signin`). The enterprise administrator's permissi
 not a role's: `auth.service.scope_for` adds it for an enterprise user flagged as its enterprise's administrator."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import MenuEntry, Module
+from digipark.core.modules import SYSTEM, MenuEntry, Module
 
 _AUDIT = frozenset({"audit.read"})
 
@@ -14,8 +14,8 @@ MODULE = Module(
     routers=("digipark.accounts.api:router", "digipark.accounts.audit_api:router"),
     pages=("digipark.accounts.pages:router",),
     menu=(
-        MenuEntry("/accounts", "Accounts", "user.manage|user.manage_enterprise", order=900),
-        MenuEntry("/account", "My account", "*", order=910),
+        MenuEntry("/accounts", "Accounts", "user.manage|user.manage_enterprise", order=900, section=SYSTEM),
+        MenuEntry("/account", "My account", "*", order=910, section=SYSTEM),
     ),
     catalog="accounts",
     permissions={

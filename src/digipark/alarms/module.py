@@ -1,7 +1,7 @@
 """The alarms module's record: rules, their evaluation on arriving readings, the alarm lifecycle, notifications."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import MenuEntry, Module
+from digipark.core.modules import OPERATIONS, MenuEntry, Module
 
 _STAFF = frozenset({"alarm.view", "alarm_rule.write", "alarm.handle", "alarm_contact.write"})
 
@@ -11,7 +11,7 @@ MODULE = Module(
     models=("digipark.alarms.models",),
     routers=("digipark.alarms.api:router",),
     pages=("digipark.alarms.pages:router",),
-    menu=(MenuEntry("/alarms", "Alarms", "alarm.view", order=330),),
+    menu=(MenuEntry("/alarms", "Alarms", "alarm.view", order=330, section=OPERATIONS),),
     # Rules and contacts are the duty staff's to keep; staff and the owning enterprise acknowledge and close alarms
     # (an enterprise its own points' alarms only); reviewers read.
     permissions={

@@ -1,7 +1,7 @@
 """The approvals module's record: one-stop government services as BPMN processes."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import ArchiveSection, MenuEntry, Module
+from digipark.core.modules import SERVICES, ArchiveSection, MenuEntry, Module
 
 _VIEW = frozenset({"approvals.view"})
 _HANDLE = _VIEW | {"approvals.handle", "approvals.statistics"}
@@ -12,7 +12,7 @@ MODULE = Module(
     models=("digipark.approvals.models",),
     routers=("digipark.approvals.api:router",),
     pages=("digipark.approvals.pages:router",),
-    menu=(MenuEntry("/approvals", "One-stop services", "approvals.view", order=240),),
+    menu=(MenuEntry("/approvals", "One-stop services", "approvals.view", order=240, section=SERVICES),),
     # An enterprise applies and corrects its own applications; reviewers (and operators) handle the tasks of the
     # departments they belong to; park admins manage the definitions and the departments, see every task, report
     # upward.

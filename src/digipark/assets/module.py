@@ -2,7 +2,7 @@
 through workorders.provides), condition monitoring and prediction."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import ArchiveSection, MenuEntry, Module
+from digipark.core.modules import OPERATIONS, ArchiveSection, MenuEntry, Module
 
 _VIEW = frozenset({"assets.view"})
 _STAFF = _VIEW | {"assets.write"}
@@ -13,7 +13,7 @@ MODULE = Module(
     models=("digipark.assets.models",),
     routers=("digipark.assets.api:router",),
     pages=("digipark.assets.pages:router",),
-    menu=(MenuEntry("/assets", "Assets", "assets.view", order=170),),
+    menu=(MenuEntry("/assets", "Assets", "assets.view", order=170, section=OPERATIONS),),
     permissions={
         Role.PARK_ADMIN: _STAFF,
         Role.OPERATOR: _STAFF,

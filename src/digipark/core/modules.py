@@ -26,9 +26,40 @@ def resolve(ref: Ref) -> Any:
     return getattr(module, attribute) if attribute else module
 
 
+def N_(message: str) -> str:
+    """Mark a msgid for extraction (translated where it is shown, in the web catalogue `messages`)."""
+    return message
+
+
+@dataclasses.dataclass(frozen=True)
+class MenuSection:
+    """A group of the navigation (label: untranslated msgid; sections are shown by `order`). A domain picks one of
+    the sections below for each of its entries, or declares its own."""
+
+    key: str
+    label: str
+    order: int
+
+
+HOME = MenuSection("home", "", 0)
+"""Entries shown above every section, without a heading (the overview)."""
+FOUNDATION = MenuSection("foundation", N_("Park foundation"), 100)
+OPERATIONS = MenuSection("operations", N_("Operations monitoring"), 200)
+SAFETY = MenuSection("safety", N_("Safety and emergency"), 300)
+ENERGY_ENVIRONMENT = MenuSection("energy", N_("Energy and environment"), 400)
+ECONOMY = MenuSection("economy", N_("Industry and economy"), 500)
+SERVICES = MenuSection("services", N_("Enterprise services"), 600)
+COMMUNITY = MenuSection("community", N_("Park life"), 650)
+EVALUATION = MenuSection("evaluation", N_("Evaluation"), 700)
+SYSTEM = MenuSection("system", N_("System"), 800)
+MORE = MenuSection("more", N_("More"), 900)
+"""Where an entry that names no section is shown."""
+
+
 @dataclasses.dataclass(frozen=True)
 class MenuEntry:
-    """A top-level navigation item: shown to a scope that has `permission` (label: untranslated msgid).
+    """A top-level navigation item: shown to a scope that has `permission` (label: untranslated msgid), under
+    `section` (a group of the navigation; entries naming none are shown under "More").
 
     `permission` may name several permissions separated by `|`: any of them shows the entry; `"*"` shows it to
     every logged-in user with a park."""
@@ -37,6 +68,7 @@ class MenuEntry:
     label: str
     permission: str
     order: int = 100
+    section: MenuSection = MORE
 
 
 @dataclasses.dataclass(frozen=True)

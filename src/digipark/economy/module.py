@@ -2,7 +2,7 @@
 investment leads."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import ArchiveSection, MenuEntry, Module
+from digipark.core.modules import ECONOMY, ArchiveSection, MenuEntry, Module
 
 _STAFF_ECONOMY = frozenset(
     {"economy.view", "statistics.submit", "statistics.import", "statistics.remind", "economy.read", "archive.write"}
@@ -21,9 +21,9 @@ MODULE = Module(
     routers=("digipark.economy.api:router", "digipark.economy.chains_api:router"),
     pages=("digipark.economy.pages:router", "digipark.economy.chains_pages:router"),
     menu=(
-        MenuEntry("/economy", "Economy", "economy.view", order=200),
-        MenuEntry("/economy/chains", "Industry chains", "chain.read", order=210),
-        MenuEntry("/economy/leads", "Investment leads", "lead.read", order=220),
+        MenuEntry("/economy", "Economy", "economy.view", order=200, section=ECONOMY),
+        MenuEntry("/economy/chains", "Industry chains", "chain.read", order=210, section=ECONOMY),
+        MenuEntry("/economy/leads", "Investment leads", "lead.read", order=220, section=ECONOMY),
     ),
     # An enterprise submits and corrects its own statistics and keeps its own key products; staff submit for any
     # enterprise, import, chase missing submissions and keep qualifications and intellectual property; reviewers

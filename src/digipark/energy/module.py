@@ -1,7 +1,7 @@
 """The energy-carbon centre's record (能碳管理中心)."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import ArchiveSection, MenuEntry, Module
+from digipark.core.modules import ENERGY_ENVIRONMENT, ArchiveSection, MenuEntry, Module
 
 _STAFF = frozenset({"energy.view", "energy.read", "energy.write", "energy.entry", "energy.import"})
 
@@ -11,7 +11,7 @@ MODULE = Module(
     models=("digipark.energy.models",),
     routers=("digipark.energy.api:router",),
     pages=("digipark.energy.pages:router",),
-    menu=(MenuEntry("/energy", "Energy and carbon", "energy.view", order=400),),
+    menu=(MenuEntry("/energy", "Energy and carbon", "energy.view", order=400, section=ENERGY_ENVIRONMENT),),
     # Staff keep meters, tariffs and the accounting settings, enter and import monthly fuel entries and declarations
     # for any enterprise; an enterprise enters and declares its own (`energy.entry`, limited to itself by the
     # scope) and reads only its own account; reviewers read the park's figures.

@@ -1,7 +1,7 @@
 """The environment module's record: pollution monitoring and the solid waste ledger."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import ArchiveSection, MenuEntry, Module
+from digipark.core.modules import ENERGY_ENVIRONMENT, ArchiveSection, MenuEntry, Module
 
 _STAFF = frozenset({"environment.view", "environment.read", "environment.write", "waste.write"})
 
@@ -11,7 +11,9 @@ MODULE = Module(
     models=("digipark.environment.models",),
     routers=("digipark.environment.api:router",),
     pages=("digipark.environment.pages:router",),
-    menu=(MenuEntry("/environment", "Environment monitoring", "environment.view", order=410),),
+    menu=(
+        MenuEntry("/environment", "Environment monitoring", "environment.view", order=410, section=ENERGY_ENVIRONMENT),
+    ),
     # Outlets, limits, permitted quantities and exceedance scans are the park's to keep; an enterprise reads its own
     # outlets, permits and exceedances (by the scope) and keeps its own solid and hazardous waste records; staff may
     # keep them for any enterprise; reviewers read.

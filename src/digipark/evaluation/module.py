@@ -1,7 +1,7 @@
 """The guide's evaluation: the four construction standards as indicators, annual assessments, reports."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import MenuEntry, Module
+from digipark.core.modules import EVALUATION, MenuEntry, Module
 
 MODULE = Module(
     name="evaluation",
@@ -9,7 +9,7 @@ MODULE = Module(
     models=("digipark.evaluation.models",),
     routers=("digipark.evaluation.api:router",),
     pages=("digipark.evaluation.pages:router",),
-    menu=(MenuEntry("/evaluation", "Evaluation", "evaluation.read", order=500),),
+    menu=(MenuEntry("/evaluation", "Evaluation", "evaluation.read", order=500, section=EVALUATION),),
     # Staff and reviewers read it (it names enterprises' gaps, so enterprise users and residents do not); staff
     # declare values for indicators without a platform source; only the park admin signs the annual assessment.
     permissions={

@@ -1,7 +1,7 @@
 """The living services module's record: visitors and access, smart parking, bills of units, deliveries."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import MenuEntry, Module
+from digipark.core.modules import COMMUNITY, MenuEntry, Module
 
 _MEMBER = frozenset({"living.view", "living.invite", "living.deliver"})
 _STAFF = _MEMBER | {"living.gate", "living.manage", "living.bills.view"}
@@ -12,7 +12,7 @@ MODULE = Module(
     models=("digipark.living.models",),
     routers=("digipark.living.api:router",),
     pages=("digipark.living.pages:router", "digipark.living.staff_pages:router"),
-    menu=(MenuEntry("/living", "Living services", "living.view", order=165),),
+    menu=(MenuEntry("/living", "Living services", "living.view", order=165, section=COMMUNITY),),
     permissions={
         Role.PARK_ADMIN: _STAFF,
         Role.OPERATOR: _STAFF,

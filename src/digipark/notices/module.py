@@ -1,7 +1,7 @@
 """The park notices module's record."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import MenuEntry, Module
+from digipark.core.modules import COMMUNITY, MenuEntry, Module
 
 _READ = frozenset({"notices.view"})
 # which audiences' notices a role reads besides everyone's
@@ -15,7 +15,7 @@ MODULE = Module(
     models=("digipark.notices.models",),
     routers=("digipark.notices.api:router",),
     pages=("digipark.notices.pages:router",),
-    menu=(MenuEntry("/notices", "Notices", "notices.view", order=150),),
+    menu=(MenuEntry("/notices", "Notices", "notices.view", order=150, section=COMMUNITY),),
     # park staff write and publish; every member of the park reads the published notices meant for them
     permissions={
         Role.PARK_ADMIN: _WRITE,

@@ -2,7 +2,7 @@
 digital-twin skeleton). Its pages are the platform's record pages (`digipark.web.registry_pages`)."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import MenuEntry, Module
+from digipark.core.modules import FOUNDATION, MenuEntry, Module
 
 KINDS = ("park", "zone", "land_parcel", "building", "floor", "room", "enterprise", "device", "point")
 _STAFF_READ = frozenset({"registry.view", "land_parcel.read", "registry.export"})
@@ -16,12 +16,12 @@ MODULE = Module(
     # zones and buildings are public within the park; land parcels are the staff's; enterprises, devices and points
     # are the staff's and, for its own rows, the enterprise's (the scope decides which rows)
     menu=(
-        MenuEntry("/zones", "Zones", "*", order=10),
-        MenuEntry("/buildings", "Buildings", "*", order=20),
-        MenuEntry("/land-parcels", "Land parcels", "land_parcel.read", order=30),
-        MenuEntry("/enterprises", "Enterprises", "registry.view", order=40),
-        MenuEntry("/devices", "Devices", "registry.view", order=50),
-        MenuEntry("/points", "Points", "registry.view", order=60),
+        MenuEntry("/zones", "Zones", "*", order=10, section=FOUNDATION),
+        MenuEntry("/buildings", "Buildings", "*", order=20, section=FOUNDATION),
+        MenuEntry("/land-parcels", "Land parcels", "land_parcel.read", order=30, section=FOUNDATION),
+        MenuEntry("/enterprises", "Enterprises", "registry.view", order=40, section=FOUNDATION),
+        MenuEntry("/devices", "Devices", "registry.view", order=50, section=FOUNDATION),
+        MenuEntry("/points", "Points", "registry.view", order=60, section=FOUNDATION),
     ),
     permissions={
         Role.PARK_ADMIN: _STAFF_READ

@@ -1,7 +1,7 @@
 """The safety and emergency module's record."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import ArchiveSection, MenuEntry, Module
+from digipark.core.modules import SAFETY, ArchiveSection, MenuEntry, Module
 
 _STAFF = frozenset({"safety.view", "safety.read", "safety.write", "emergency.command"})
 
@@ -17,7 +17,7 @@ MODULE = Module(
         "digipark.safety.incident_pages:router",
         "digipark.safety.emergency_pages:router",
     ),
-    menu=(MenuEntry("/safety", "Safety", "safety.view", order=420),),
+    menu=(MenuEntry("/safety", "Safety", "safety.view", order=420, section=SAFETY),),
     # Park staff keep the register, hazard sources, hidden dangers, plans and resources of the whole park and command
     # incidents; an enterprise keeps its own risk points, hazard sources and hidden dangers (it may not verify its own
     # rectification) and reports incidents of its own; reviewers read the park's safety picture.

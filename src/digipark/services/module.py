@@ -2,7 +2,7 @@
 purchasing and joint selling, supply-chain collaboration, logistics and finance, and the coverage indicator S2.2."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import ArchiveSection, MenuEntry, Module
+from digipark.core.modules import SERVICES, ArchiveSection, MenuEntry, Module
 
 _VIEW = frozenset({"services.view"})
 # staff keep the catalogue, decide the park's own services, run group purchases and read every request
@@ -16,7 +16,7 @@ MODULE = Module(
     models=("digipark.services.models",),
     routers=("digipark.services.api:router",),
     pages=("digipark.services.pages:router",),
-    menu=(MenuEntry("/services", "Services", "services.view", order=320),),
+    menu=(MenuEntry("/services", "Services", "services.view", order=320, section=SERVICES),),
     permissions={
         Role.PARK_ADMIN: _STAFF,
         Role.OPERATOR: _STAFF,

@@ -1,7 +1,7 @@
 """The telemetry module's record: device data in, stored, rolled up, queried and pushed live."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import MenuEntry, Module
+from digipark.core.modules import OPERATIONS, MenuEntry, Module
 
 _VIEW = frozenset({"telemetry.view"})
 _STAFF = _VIEW | {"telemetry.deadletters"}
@@ -17,7 +17,7 @@ MODULE = Module(
         "digipark.telemetry.live_api:router",
     ),
     pages=("digipark.telemetry.pages:router",),
-    menu=(MenuEntry("/telemetry/devices", "Device monitoring", "telemetry.view", order=320),),
+    menu=(MenuEntry("/telemetry/devices", "Device monitoring", "telemetry.view", order=320, section=OPERATIONS),),
     # Device data follows the device's visibility (staff, and the owning enterprise for its own devices); replaying
     # and discarding dead letters is the duty staff's; dead letters of unknown devices (no park) are park admins'.
     permissions={

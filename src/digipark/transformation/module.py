@@ -1,7 +1,7 @@
 """The digital transformation module's record: assessments, certificates, adoption, catalogue, provider requests."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import ArchiveSection, MenuEntry, Module
+from digipark.core.modules import ECONOMY, ArchiveSection, MenuEntry, Module
 
 _STAFF = frozenset(
     {
@@ -25,7 +25,7 @@ MODULE = Module(
         "digipark.transformation.questionnaire_pages:router",
         "digipark.transformation.catalogue_pages:router",
     ),
-    menu=(MenuEntry("/transformation", "Transformation", "transformation.view", order=300),),
+    menu=(MenuEntry("/transformation", "Transformation", "transformation.view", order=300, section=ECONOMY),),
     # An enterprise fills in its own assessment and keeps its own certificates, adoption records and provider
     # requests; staff may fill in for an enterprise, review assessments, verify certificates, keep the catalogue
     # and handle provider requests; reviewers read the park's picture.

@@ -201,5 +201,10 @@ def review_queue(page: CurrentPage) -> HTMLResponse:
 
     return page.render(
         "transformation/review.html",
-        {"waiting": [row(r) for r in waiting], "recent": [row(r) for r in recent], "notice": notice_of(page)},
+        {
+            "waiting": [row(r) for r in waiting],
+            "recent": [row(r) for r in recent],
+            "notice": notice_of(page),
+            "may_review": page.scope.can(service.REVIEW),
+        },
     )

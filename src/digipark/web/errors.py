@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from digipark.core.errors import DomainError, ValidationFailed
 from digipark.web import i18n, security_headers
 from digipark.web.i18n import N_
-from digipark.web.shell import LoginRequired, render
+from digipark.web.shell import LoginRequired, error_shell, render
 
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
@@ -66,6 +66,7 @@ def error_page(request: Request, status: int, detail: str | None) -> Response:
             "title": title,
             "explanation": EXPLANATIONS.get(status),
             "detail": detail if status < 500 else None,
+            **error_shell(request),
         },
         lang=lang,
         status_code=status,

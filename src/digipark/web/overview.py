@@ -137,6 +137,19 @@ def overview_page(page: CurrentPage) -> HTMLResponse:
         chart = json_script(
             {"series": industry_series(page, figures.by_industry), "label": page.gettext("Enterprises")}
         )
+    for card in cards:  # a figure links only to a list the scope may open
+        kind = next(
+            (
+                k
+                for k in ("zone", "building", "enterprise", "device", "point")
+                if card.get("href", "").startswith(kind_path(k))
+            ),
+            None,
+        )
+        if kind is not None and not can_read(page.scope, kind):
+            card.pop("href")
+    # what a non-staff user can use besides the park's map (notices, living services, work orders ...)
+    services = [] if staff else [e for e in page.nav() if e["section"].key not in ("home", "foundation", "system")]
     plan, legend, zones = park_site_plan(page, park_id)
     return page.render(
         "overview.html",
@@ -148,5 +161,6 @@ def overview_page(page: CurrentPage) -> HTMLResponse:
             "plan": plan,
             "legend": legend,
             "zones": zones,
+            "services": services,
         },
     )

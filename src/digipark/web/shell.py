@@ -15,15 +15,17 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 from sqlalchemy.orm import Session
 
-from digipark.auth.dependencies import DbSession, current_user
+from digipark.auth import service as auth_service
+from digipark.auth.dependencies import SESSION_COOKIE, DbSession, current_user
 from digipark.auth.models import Role, User
 from digipark.auth.scope import Scope
 from digipark.auth.service import scope_for
 from digipark.core import modules
 from digipark.core import progress as work_progress
+from digipark.core.db import transaction
 from digipark.core.errors import PermissionDenied
 from digipark.core.listing import ListQuery
-from digipark.core.modules import MenuEntry
+from digipark.core.modules import MenuEntry, MenuSection
 from digipark.core.progress import DEMO_EXTRAS
 from digipark.core.tenancy import Visibility
 from digipark.registry import service as registry
@@ -35,6 +37,9 @@ from digipark.web.i18n import N_
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
 PARK_COOKIE = "dp_park"  # the park chosen in the header's park switcher
+THEME_COOKIE = "dp_theme"  # the colour theme chosen in the header's user menu
+THEMES = ("system", "light", "dark")
+THEME_LABELS = {"system": N_("System theme"), "light": N_("Light"), "dark": N_("Dark")}
 
 ROLE_LABELS = {
     Role.PARK_ADMIN.value: N_("Park administrator"),
@@ -63,6 +68,37 @@ def may_see(scope: Scope, entry: MenuEntry) -> bool:
     if not scope.read_parks:
         return entry.href == "/"
     return entry.permission == "*" or any(scope.can(p) for p in entry.permission.split("|"))
+
+
+def nav_entries(scope: Scope, path: str) -> list[dict[str, Any]]:
+    """The installed modules' menu entries `scope` may see, by section, then by their order; each names its
+    section (`section`: the MenuSection)."""
+    entries = sorted(
+        (e for m in modules.installed() for e in m.menu),
+        key=lambda e: (e.section.order, e.section.key, e.order, e.href),
+    )
+    return [
+        {
+            "href": entry.href,
+            "label": entry.label,
+            "section": entry.section,
+            "active": path == entry.href or (entry.href != "/" and path.startswith(entry.href + "/")),
+        }
+        for entry in entries
+        if may_see(scope, entry)
+    ]
+
+
+def nav_sections(nav: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The menu entries grouped by their section, in order (`label` "" for the entries above every section)."""
+    sections: list[dict[str, Any]] = []
+    for item in nav:
+        section: MenuSection = item["section"]
+        if not sections or sections[-1]["key"] != section.key:
+            sections.append({"key": section.key, "label": section.label, "entries": [], "active": False})
+        sections[-1]["entries"].append(item)
+        sections[-1]["active"] = sections[-1]["active"] or item["active"]
+    return sections
 
 
 def kind_path(kind: str) -> str:
@@ -120,10 +156,19 @@ def _environment() -> Environment:
     env.filters["localtime"] = i18n.local_time
     env.globals["url_with"] = _url_with
     env.globals["kind_path"] = kind_path
+    env.globals["nav_sections"] = nav_sections
     return env
 
 
 templates = _environment()
+
+
+def chosen_theme(request: Request) -> str:
+    """`?theme=`, else the dp_theme cookie, else "system" (the browser's prefers-color-scheme)."""
+    for candidate in (request.query_params.get("theme"), request.cookies.get(THEME_COOKIE)):
+        if candidate in THEMES:
+            return str(candidate)
+    return "system"
 
 
 def render(
@@ -144,6 +189,8 @@ def render(
         "has_echarts": vendor.available("echarts.min.js"),
         "user": None,
         "nav": [],
+        "theme": chosen_theme(request),
+        "themes": [(key, THEME_LABELS[key]) for key in THEMES],
         "demo_writing": _demo_writing(),
         **context,
     }
@@ -169,7 +216,44 @@ def page_user(request: Request, user: Annotated[User | None, Depends(current_use
     if user is None:
         raise LoginRequired()
     request.state.lang = i18n.choose(request, user.language)  # for error pages, rendered after a rollback
+    request.state.shell_user = shell_user(user)
     return user
+
+
+def shell_user(user: User) -> dict[str, str]:
+    """What the header shows of the user, copied while its row is loaded (error pages render after a rollback)."""
+    return {
+        "display_name": user.display_name,
+        "username": user.username,
+        "role_label": ROLE_LABELS.get(user.role, user.role),
+    }
+
+
+def error_shell(request: Request) -> dict[str, Any]:
+    """The header and menu of an error page: those of the logged-in user when the request got that far (a page's
+    dependencies ran), else looked up from the session cookie (an unknown address); {} for nobody."""
+    user = getattr(request.state, "shell_user", None)
+    scope = getattr(request.state, "scope", None)
+    if user is None or scope is None:
+        raw = request.cookies.get(SESSION_COOKIE)
+        if not raw:
+            return {}
+        try:
+            with transaction(name="error page shell") as db:
+                found = auth_service.resolve_web_session(db, raw=raw)
+                if found is None:
+                    return {}
+                user = shell_user(found[0])
+                scope = scope_for(db, found[0])
+                request.state.csrf_token = found[1].csrf_token
+        except Exception:  # an error page is shown even when the database is what failed
+            return {}
+    return {
+        "user": user,
+        "role_label": user["role_label"],
+        "csrf_token": str(getattr(request.state, "csrf_token", "")),
+        "nav": nav_entries(scope, request.url.path),
+    }
 
 
 def page_scope(request: Request, db: DbSession, user: Annotated[User, Depends(page_user)]) -> Scope:
@@ -228,17 +312,7 @@ class Page:
 
     def nav(self) -> list[dict[str, Any]]:
         """The installed modules' menu entries this scope may see, in their order."""
-        path = self.request.url.path
-        entries = sorted((e for m in modules.installed() for e in m.menu), key=lambda e: (e.order, e.href))
-        return [
-            {
-                "href": entry.href,
-                "label": entry.label,
-                "active": path == entry.href or (entry.href != "/" and path.startswith(entry.href + "/")),
-            }
-            for entry in entries
-            if may_see(self.scope, entry)
-        ]
+        return nav_entries(self.scope, self.request.url.path)
 
     def park_choices(self) -> list[Park]:
         """The parks the header's switcher offers: every park the scope reads, when it reads more than one."""

@@ -2,7 +2,7 @@
 maintenance (assets)."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import MenuEntry, Module
+from digipark.core.modules import OPERATIONS, MenuEntry, Module
 
 _MEMBER = frozenset({"workorders.view", "workorders.report"})
 _STAFF = _MEMBER | {"workorders.handle", "workorders.manage"}
@@ -13,7 +13,7 @@ MODULE = Module(
     models=("digipark.workorders.models",),
     routers=("digipark.workorders.api:router",),
     pages=("digipark.workorders.pages:router",),
-    menu=(MenuEntry("/workorders", "Work orders", "workorders.view", order=160),),
+    menu=(MenuEntry("/workorders", "Work orders", "workorders.view", order=160, section=OPERATIONS),),
     permissions={
         Role.PARK_ADMIN: _STAFF,
         Role.OPERATOR: _STAFF,
