@@ -146,3 +146,8 @@ def safety_risk_sensors(ctx: IndicatorContext) -> Computed:
         rows=rows,
         gaps=gaps,
     )
+
+
+def get_incident(session: Session, *, scope: Scope, ident: int) -> Incident:
+    """One incident as the caller may read it (NotFound otherwise) — the devices module links commands to it."""
+    return scope.get_or_404(session, Incident, ident)
