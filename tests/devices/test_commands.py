@@ -76,21 +76,35 @@ def test_parameters_are_checked_against_the_kind_and_a_key_is_used_once(db: Sess
     valve, _ = add_device(db, world.a.park_id, "shutoff_valve")
     scope = staff(world, "op-a")
     with pytest.raises(ValidationFailed):
-        commands.create(db, scope=scope, device_id=valve.id, name="set_position", params={"position_pct": 120}, reason="x")
+        commands.create(
+            db, scope=scope, device_id=valve.id, name="set_position", params={"position_pct": 120}, reason="x"
+        )
     with pytest.raises(ValidationFailed):
         commands.create(db, scope=scope, device_id=valve.id, name="explode", params={}, reason="x")
     first = commands.create(
-        db, scope=scope, device_id=valve.id, name="set_position", params={"position_pct": "40"}, reason="检修",
+        db,
+        scope=scope,
+        device_id=valve.id,
+        name="set_position",
+        params={"position_pct": "40"},
+        reason="检修",
         idempotency_key="k1",
     )
     again = commands.create(
-        db, scope=scope, device_id=valve.id, name="set_position", params={"position_pct": 40}, reason="检修",
+        db,
+        scope=scope,
+        device_id=valve.id,
+        name="set_position",
+        params={"position_pct": 40},
+        reason="检修",
         idempotency_key="k1",
     )
     assert again.id == first.id and first.params == {"position_pct": 40.0} and first.state == "queued"
     assert first.requested_by == "op-a" and first.reason == "检修"
     with pytest.raises(Conflict):
-        commands.create(db, scope=scope, device_id=valve.id, name="close_valve", params={}, reason="x", idempotency_key="k1")
+        commands.create(
+            db, scope=scope, device_id=valve.id, name="close_valve", params={}, reason="x", idempotency_key="k1"
+        )
 
 
 def test_a_safety_command_names_its_incident_and_needs_a_second_person(db: Session, world: World) -> None:
@@ -124,8 +138,14 @@ def test_another_parks_or_enterprises_device_cannot_be_commanded(db: Session, wo
     set_actor(db, Actor("t"))
     valve, _ = add_device(db, world.b.park_id, "shutoff_valve")
     with pytest.raises(Exception) as caught:
-        commands.create(db, scope=staff(world, "op-a"), device_id=valve.id, name="set_position",
-                        params={"position_pct": 1}, reason="x")
+        commands.create(
+            db,
+            scope=staff(world, "op-a"),
+            device_id=valve.id,
+            name="set_position",
+            params={"position_pct": 1},
+            reason="x",
+        )
     assert type(caught.value).__name__ in ("NotFound", "PermissionDenied")
 
 
@@ -134,8 +154,13 @@ def test_an_unanswered_command_expires_after_its_attempts(db: Session, world: Wo
     valve, _ = add_device(db, world.a.park_id, "shutoff_valve")
     start = utcnow()
     command = commands.create(
-        db, scope=staff(world, "op-a"), device_id=valve.id, name="set_position", params={"position_pct": 5},
-        reason="x", now=start,
+        db,
+        scope=staff(world, "op-a"),
+        device_id=valve.id,
+        name="set_position",
+        params={"position_pct": 5},
+        reason="x",
+        now=start,
     )
     sent_at = start
     while True:  # sent, not answered, sent again until the attempts are used up
@@ -181,7 +206,9 @@ def broker(engine: Engine, world: World) -> Iterator[tuple[IngestRuntime, Comman
     runtime.stop()
 
 
-def device_client(port: int, token: str, pattern: str, on_message: Callable[[paho.Client, paho.MQTTMessage], None]) -> paho.Client:
+def device_client(
+    port: int, token: str, pattern: str, on_message: Callable[[paho.Client, paho.MQTTMessage], None]
+) -> paho.Client:
     subscribed = threading.Event()
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"dev-{uuid.uuid4().hex[:8]}")
     client.username_pw_set(token)
@@ -199,7 +226,13 @@ def send(engine: Engine, world: World, device_id: int, name: str, params: dict[s
     with factory() as session, session.begin():
         set_actor(session, Actor("op-a"))
         command = commands.create(
-            session, scope=staff(world, "op-a"), device_id=device_id, name=name, params=params, reason="测试", **kw  # type: ignore[arg-type]
+            session,
+            scope=staff(world, "op-a"),
+            device_id=device_id,
+            name=name,
+            params=params,
+            reason="测试",
+            **kw,  # type: ignore[arg-type]
         )
         return command.id
 
@@ -222,7 +255,10 @@ def wait_state(engine: Engine, ident: int, states: set[str], timeout: float = 15
 
 
 def test_a_native_device_gets_its_command_and_its_answers_move_the_state(
-    engine: Engine, world: World, broker: tuple[IngestRuntime, CommandDispatcher], committed: Callable[..., tuple[Device, str]]
+    engine: Engine,
+    world: World,
+    broker: tuple[IngestRuntime, CommandDispatcher],
+    committed: Callable[..., tuple[Device, str]],
 ) -> None:
     runtime, _dispatcher = broker
     assert runtime.port
@@ -245,12 +281,24 @@ def test_a_native_device_gets_its_command_and_its_answers_move_the_state(
         client.loop_stop()
     assert row.state == "succeeded" and row.result == {"position_pct": 30}
     assert row.delivered_at is not None and row.attempts == 1
-    assert got == [(f"digipark/v1/{token}/downlink/command/{ident}",
-                    {"id": ident, "name": "set_position", "params": {"position_pct": 30}, "expires_ms": got[0][1]["expires_ms"]})]
+    assert got == [
+        (
+            f"digipark/v1/{token}/downlink/command/{ident}",
+            {
+                "id": ident,
+                "name": "set_position",
+                "params": {"position_pct": 30},
+                "expires_ms": got[0][1]["expires_ms"],
+            },
+        )
+    ]
 
 
 def test_a_thingsboard_device_gets_an_rpc_request_and_its_response_fails_or_succeeds_the_command(
-    engine: Engine, world: World, broker: tuple[IngestRuntime, CommandDispatcher], committed: Callable[..., tuple[Device, str]]
+    engine: Engine,
+    world: World,
+    broker: tuple[IngestRuntime, CommandDispatcher],
+    committed: Callable[..., tuple[Device, str]],
 ) -> None:
     runtime, _dispatcher = broker
     assert runtime.port
@@ -267,7 +315,9 @@ def test_a_thingsboard_device_gets_an_rpc_request_and_its_response_fails_or_succ
         client.publish(f"v1/devices/me/rpc/response/{request_id}", orjson.dumps(outcome), qos=1)
 
     client = device_client(runtime.port, token, "v1/devices/me/rpc/request/+", answer)
-    snoop = device_client(runtime.port, other_token, "v1/devices/me/rpc/request/+", lambda c, m: seen_by_other.append(m.topic))
+    snoop = device_client(
+        runtime.port, other_token, "v1/devices/me/rpc/request/+", lambda c, m: seen_by_other.append(m.topic)
+    )
     try:
         ok = send(engine, world, detector.id, "self_test", {})
         bad = send(engine, world, detector.id, "silence_buzzer", {})
@@ -287,12 +337,19 @@ def test_a_thingsboard_device_gets_an_rpc_request_and_its_response_fails_or_succ
 
 
 def test_a_command_to_a_device_that_never_answers_expires(
-    engine: Engine, world: World, broker: tuple[IngestRuntime, CommandDispatcher], committed: Callable[..., tuple[Device, str]]
+    engine: Engine,
+    world: World,
+    broker: tuple[IngestRuntime, CommandDispatcher],
+    committed: Callable[..., tuple[Device, str]],
 ) -> None:
     valve, _token = committed("shutoff_valve")  # not connected
     spec_timeout = 120
     ident = send(
-        engine, world, valve.id, "set_position", {"position_pct": 10},
+        engine,
+        world,
+        valve.id,
+        "set_position",
+        {"position_pct": 10},
         now=utcnow() - dt.timedelta(seconds=spec_timeout - 1),
     )
     row = wait_state(engine, ident, {"expired", "succeeded", "failed"})
