@@ -303,7 +303,7 @@ def test_a_thingsboard_device_gets_an_rpc_request_and_its_response_fails_or_succ
     runtime, _dispatcher = broker
     assert runtime.port
     detector, token = committed("gas_detector", protocol="thingsboard")
-    other, other_token = committed("gas_detector", protocol="thingsboard")
+    _other, other_token = committed("gas_detector", protocol="thingsboard")
     seen_by_other: list[str] = []
     requests: list[tuple[str, dict[str, object]]] = []
 

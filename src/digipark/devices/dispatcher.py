@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
 
 from digipark.audit.service import Actor, set_actor
 from digipark.core.db import transaction, utcnow
@@ -61,7 +62,7 @@ class CommandDispatcher:
         self._thread: threading.Thread | None = None
         self.sent = 0
         self.answered = 0
-        client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"digipark-commands-{uuid.uuid4().hex[:8]}")
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"digipark-commands-{uuid.uuid4().hex[:8]}")
         client.username_pw_set(username, password)
         client.on_connect = self._on_connect
         client.on_subscribe = lambda *a: self._subscribed.set()

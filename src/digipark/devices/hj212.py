@@ -79,8 +79,9 @@ def split_frames(buffer: bytearray) -> tuple[list[bytes | FrameError], int]:
             junk = bytes(buffer[pos:size]).strip()
             if len(junk) > max_len:  # garbage without a header: drop it, keep a record
                 out.append(FrameError("no ## header", junk))
+            if not junk or len(junk) > max_len:
                 pos = size
-            return out, (pos if start < 0 and not junk else pos)
+            return out, pos
         if start > pos and bytes(buffer[pos:start]).strip():
             out.append(FrameError("bytes before the ## header", bytes(buffer[pos:start])))
         head = start + 2 + digits

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from digipark.telemetry.events import ReadingsStored
 from digipark.telemetry.ingest import InboundMessage, Ingestor, get_ingestor
-from digipark.telemetry.live import HEARTBEAT_S, RETRY_MS, SSE_HEADERS, Subscription, format_event, hub
 from digipark.telemetry.ingest_writes import DETAIL_LENGTH, DeadLetterDraft, cut_payload, store_dead_letters
+from digipark.telemetry.live import HEARTBEAT_S, RETRY_MS, SSE_HEADERS, Subscription, format_event, hub
 from digipark.telemetry.models import PointLatest, RejectReason, Rollup1h, Rollup1mo, Rollup15m
 from digipark.telemetry.query import point_series
 from digipark.telemetry.rollups import CUMULATIVE, local_zone
