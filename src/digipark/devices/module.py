@@ -13,7 +13,7 @@ MODULE = Module(
     models=("digipark.devices.models",),
     routers=("digipark.devices.api:router",),
     pages=("digipark.devices.pages:router",),
-    menu=(MenuEntry("/devices/commands", "Device commands", "devices.view", order=325),),
+    menu=(MenuEntry("/device-commands", "Device commands", "devices.view", order=325),),
     # staff send commands and confirm safety commands (a second person); an enterprise commands its own devices
     # (its safety commands wait for the park's confirmation); reviewers read the history
     permissions={

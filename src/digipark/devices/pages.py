@@ -110,7 +110,7 @@ def _render(
     )
 
 
-@router.get("/devices/commands", response_class=HTMLResponse, name="device_commands")
+@router.get("/device-commands", response_class=HTMLResponse, name="device_commands")
 def history_page(page: CurrentPage) -> HTMLResponse:
     """All commands you may read; with `incident_id`, that incident's commands and the form to send one."""
     _viewer(page)
@@ -131,7 +131,7 @@ def device_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
     return _render(page, rows=rows, devices=[device], device=device)
 
 
-@router.post("/devices/commands/send", response_class=HTMLResponse)
+@router.post("/device-commands/send", response_class=HTMLResponse)
 def send(page: CurrentPage, form: FormFields) -> Response:
     """Send the form's command (from a device's page or an incident's)."""
     _viewer(page)
@@ -181,16 +181,20 @@ def send(page: CurrentPage, form: FormFields) -> Response:
             errors=errors,
             status_code=exc.status,
         )
-    target = f"/devices/commands?incident_id={incident_id}" if incident_id else f"/devices/{device.id}/commands"
+    target = f"/device-commands?incident_id={incident_id}" if incident_id else f"/devices/{device.id}/commands"
     return RedirectResponse(target, status_code=303)
 
 
-@router.post("/devices/commands/{ident}/confirm")
+@router.post("/device-commands/{ident}/confirm")
 def confirm(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
     """The second person's confirmation (approve=1) or refusal (approve=0) of a safety command."""
     _viewer(page)
     page.check_csrf(form)
     command = commands.confirm(page.db, scope=page.scope, ident=ident, approve=str(form.get("approve", "1")) == "1")
     back = str(form.get("back", ""))
-    target = back if back.startswith("/devices/") and "//" not in back else f"/devices/{command.device_id}/commands"
+    target = (
+        back
+        if back.startswith(("/devices/", "/device-commands")) and "//" not in back
+        else f"/devices/{command.device_id}/commands"
+    )
     return RedirectResponse(target, status_code=303)
