@@ -191,11 +191,11 @@ class ModbusConnector:
             raise ConnectionError(f"no register map {target.profile!r}")
         client = self._client(target.host, target.port)
         try:
-            if not client.connected and not client.connect():
+            if not client.connected and not client.connect():  # type: ignore[no-untyped-call]
                 raise ConnectionError(f"cannot connect to {target.host}:{target.port}")
             values = read_map(client, target.unit, register_map.registers)
         except Exception as exc:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
             raise ConnectionError(str(exc) or type(exc).__name__) from exc
         self.health.registers += sum(SIZES[r.type] for r in register_map.registers)
         return values
@@ -257,13 +257,13 @@ class ModbusConnector:
         value = write.value if write.param is None else round(float((command.params or {})[write.param]) * write.scale)
         client = self._client(target.host, target.port)
         try:
-            if not client.connected and not client.connect():
+            if not client.connected and not client.connect():  # type: ignore[no-untyped-call]
                 raise ConnectionError(f"cannot connect to {target.host}:{target.port}")
             answer = client.write_register(write.address, int(value or 0), device_id=target.unit)
             if answer.isError():
                 raise ConnectionError(f"exception answer: {answer}")
         except Exception as exc:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
             command.error = str(exc)[:500]  # sent again on the next round, until its attempts are used up
             return
         command.state = CommandState.SUCCEEDED.value
@@ -273,7 +273,7 @@ class ModbusConnector:
 
     def close(self) -> None:
         for client in self.clients.values():
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]
 
 
 class ModbusPoller:
