@@ -17,12 +17,12 @@ from digipark.auth.scope import Scope, system_scope
 from digipark.devices import commands
 from digipark.devices.modbus import ModbusConnector, Register, decode, encode, register_maps
 from digipark.devices.models import DeviceBinding, DeviceCommand
+from digipark.devices.simulators import ModbusSimulator, free_port, holding_values
 from digipark.registry import schemas as registry_schemas
 from digipark.registry import service as registry
 from digipark.registry.models import Device, Point
 from digipark.telemetry.models import Reading
 from tests.conftest import World
-from tests.devices.modbus_sim import ModbusSimulator, free_port, holding_values
 
 VALUES = {"energy_kwh": 123456.78, "power_kw": -42.5, "voltage_v": 231.4, "power_factor": -0.87}
 
