@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,16 +41,24 @@ _TABLE: list[int] = []
 
 
 def crc16(data: bytes) -> int:
-    """HJ 212's CRC16 of a data segment (see data/hj212.yaml: crc)."""
+    """HJ 212's CRC16 of a data segment (see data/hj212.yaml: crc). Per byte the register becomes
+    `(reg >> 8) ^ byte` followed by 8 reflected rounds of the polynomial; that value is below 256, so the 8 rounds
+    are one table lookup: `reg = table[(reg >> 8) ^ byte]`."""
     if not _TABLE:
         _TABLE.extend(_crc_table())
     table = _TABLE
-    reg = int(facts()["crc"]["init"])
+    reg = _INIT[0] if _INIT else _init()
     for byte in data:
-        # reg = (reg >> 8) ^ byte, then 8 reflected rounds: the table gives the 8 rounds of the low byte
-        reg = (reg >> 8) ^ byte
-        reg = (reg >> 8) ^ table[reg & 0xFF]
+        reg = table[(reg >> 8) ^ byte]
     return reg
+
+
+_INIT: list[int] = []
+
+
+def _init() -> int:
+    _INIT.append(int(facts()["crc"]["init"]))
+    return _INIT[0]
 
 
 class FrameError(ValueError):
@@ -155,10 +163,26 @@ def parse_segment(data: bytes) -> Segment:
     )
 
 
+@lru_cache(maxsize=4096)
 def data_time_ms(text: str) -> int:
-    """DataTime (yyyyMMddHHmmss, the collector's local time) as epoch ms."""
-    moment = dt.datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=SHANGHAI)
+    """DataTime (yyyyMMddHHmmss, the collector's local time) as epoch ms (frames of one moment share it)."""
+    if len(text) < 14 or not text[:14].isdigit():
+        raise ValueError(text)
+    moment = dt.datetime(
+        int(text[0:4]),
+        int(text[4:6]),
+        int(text[6:8]),
+        int(text[8:10]),
+        int(text[10:12]),
+        int(text[12:14]),
+        tzinfo=SHANGHAI,
+    )
     return int(moment.timestamp() * 1000)
+
+
+@cache
+def _stored_flags() -> frozenset[str]:
+    return frozenset(facts()["stored_flags"])
 
 
 @dataclasses.dataclass(slots=True)
@@ -177,7 +201,7 @@ def readings_of(segment: Segment, kind: str) -> Values | None:
         return None
     field = str(spec["value_field"])
     mapping: dict[str, Any] = facts()["points"].get(kind, {})
-    stored_flags = set(facts()["stored_flags"])
+    stored_flags = _stored_flags()
     ts: int | None = None
     raw: dict[str, dict[str, str]] = {}
     for group in segment.cp.split(";"):
