@@ -23,4 +23,5 @@ MODULE = Module(
         Role.REVIEWER: _VIEW,
     },
     catalog="devices",
+    demo=("digipark.devices.demo:build_devices_demo",),
 )

@@ -54,6 +54,17 @@ class ModbusSimulator:
                 time.sleep(0.05)
         raise TimeoutError("the Modbus simulator did not start")
 
+    def set_words(self, words: list[int], address: int = 0) -> None:
+        """Change holding registers from address on (a meter's values moving)."""
+        from pymodbus.client import ModbusTcpClient
+
+        client = ModbusTcpClient("127.0.0.1", port=self.port, timeout=3)
+        try:
+            client.connect()  # type: ignore[no-untyped-call]
+            client.write_registers(address, words, device_id=1)
+        finally:
+            client.close()  # type: ignore[no-untyped-call]
+
     def stop(self) -> None:
         if self.server is not None:
             asyncio.run_coroutine_threadsafe(self.server.shutdown(), self.loop).result(10)  # type: ignore[no-untyped-call]
