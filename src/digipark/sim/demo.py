@@ -116,7 +116,6 @@ WRITE_ORDER: tuple[str, ...] = (
     "environment",
     "safety",
     "alarms",
-    "devices",
 )
 """The modules whose demo parts are written in this order, each module's in the order its record declares them; a
 module not listed follows, in the records' order. A later part may read what an earlier one wrote (the evaluation's
