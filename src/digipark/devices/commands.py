@@ -202,6 +202,19 @@ def due(session: Session, *, now: dt.datetime, channels: Sequence[str], limit: i
     return list(session.scalars(stmt))
 
 
+def work_waiting(session: Session, *, now: dt.datetime, channels: Sequence[str]) -> bool:
+    """Whether a command is due on these channels or an open command is past its timeout (a read: the dispatcher
+    opens a writing transaction only then)."""
+    due_now = select(DeviceCommand.id).where(
+        DeviceCommand.channel.in_(channels),
+        DeviceCommand.state.in_((CommandState.QUEUED.value, CommandState.SENT.value)),
+        DeviceCommand.next_attempt_at <= now,
+        DeviceCommand.attempts < DeviceCommand.max_attempts,
+    )
+    overdue = select(DeviceCommand.id).where(DeviceCommand.state.in_(OPEN_STATES), DeviceCommand.expires_at <= now)
+    return session.scalar(due_now.limit(1)) is not None or session.scalar(overdue.limit(1)) is not None
+
+
 def mark_sent(command: DeviceCommand, *, now: dt.datetime) -> None:
     command.attempts += 1
     if command.state == CommandState.QUEUED.value:

@@ -4,9 +4,10 @@ It connects to the embedded broker as a service account and publishes on the pla
 downlink (`digipark/d/<token digest>/downlink/command/<id>` for native devices, `.../rpc/request/<id>` for
 ThingsBoard-format ones); the broker delivers them under the device's own names (see
 `telemetry.broker_access`). Answers come back on `digipark/d/<digest>/reply/<id>` and `.../rpc/response/<id>`.
-One thread does the database work: answers first, then due commands (queued, or sent without an answer for
-`retry_after_s`: sent again, up to `max_attempts`), then expiry. A command is marked sent and committed before it
-is published, so an answer never finds it still queued.
+One thread does the database work, in a writing transaction only when there is work (answers, due or overdue
+commands: looked at in a reading one every `interval_s`): answers first, then due commands (queued, or sent
+without an answer for `retry_after_s`: sent again, up to `max_attempts`), then expiry. A command is marked sent
+and committed before it is published, so an answer never finds it still queued.
 """
 
 from __future__ import annotations
@@ -111,6 +112,10 @@ class CommandDispatcher:
         while self.answers:
             answers.append(self.answers.popleft())
         outgoing: list[tuple[str, bytes]] = []
+        if not answers:
+            with transaction(name="command dispatch check") as session:
+                if not commands.work_waiting(session, now=now, channels=CHANNELS):
+                    return
         with transaction(write=True, name="command dispatch") as session:
             set_actor(session, ACTOR)
             for topic, payload, at in answers:
