@@ -10,6 +10,7 @@ from digipark.audit.module import MODULE as AUDIT
 from digipark.auth import permissions
 from digipark.auth.module import MODULE as AUTH
 from digipark.core import modules
+from digipark.devices.module import MODULE as DEVICES
 from digipark.economy.module import MODULE as ECONOMY
 from digipark.energy.module import MODULE as ENERGY
 from digipark.environment.module import MODULE as ENVIRONMENT
@@ -38,6 +39,7 @@ MODULES: tuple[modules.Module, ...] = (
     ENVIRONMENT,
     ENERGY,
     SAFETY,
+    DEVICES,
     NOTICES,
     WORKORDERS,
     LIVING,

@@ -12,6 +12,7 @@ from tests.tenancy.api_approvals import APPROVALS
 from tests.tenancy.api_assets import ASSETS
 from tests.tenancy.api_audit import AUDIT
 from tests.tenancy.api_auth import AUTH
+from tests.tenancy.api_devices import DEVICES
 from tests.tenancy.api_economy import ECONOMY, ECONOMY_RESOURCES
 from tests.tenancy.api_energy import ENERGY, ENERGY_RESOURCES
 from tests.tenancy.api_environment import ENVIRONMENT, ENVIRONMENT_RESOURCES
@@ -47,6 +48,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "platform": PLATFORM,
     "services": SERVICES,
     "assets": ASSETS,
+    "devices": DEVICES,
 }
 
 
@@ -64,6 +66,8 @@ TABLE = _merged(DOMAIN_TABLES)
 PUBLIC_ROUTES = {
     ("POST", f"{API}/auth/token"),
     ("POST", f"{API}/devices/{{token}}/telemetry"),  # the device token in the path authenticates
+    ("POST", f"{API}/devices/{{token}}/commands"),  # the same: a device fetches its commands
+    ("POST", f"{API}/devices/{{token}}/commands/{{ident}}/answer"),
 }
 
 RESOURCES: list[tuple[Resource, str]] = [

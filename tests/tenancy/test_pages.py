@@ -50,6 +50,7 @@ class PageObject:
 PAGE_OBJECTS: dict[str, PageObject] = {
     "/telemetry/devices/{ident}": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
     "/assets/{ident}": PageObject(as_asset),
+    "/devices/{ident}/commands": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
     **{
         f"/{spec.path}{suffix}": PageObject(
             lambda ctx, spec=spec: spec.row(ctx.world.a), private="enterprise2" not in spec.readers

@@ -142,9 +142,9 @@ class NotificationContact(Audited, TimestampMixin, ParkScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    channel: Mapped[str] = mapped_column(String(20), doc="email | webhook")
+    channel: Mapped[str] = mapped_column(String(20), doc="email | webhook | dingtalk | wecom | feishu")
     address: Mapped[str] = mapped_column(String(500), doc="e-mail address or https URL")
-    secret: Mapped[str | None] = mapped_column(String(200), doc="webhook HMAC key")
+    secret: Mapped[str | None] = mapped_column(String(200), doc="webhook HMAC key, or the robot's signing secret")
     min_severity: Mapped[str] = mapped_column(String(10), default=Severity.MINOR.value)
     level: Mapped[int] = mapped_column(Integer, default=0)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"))

@@ -1,4 +1,5 @@
-"""Notifications of alarms: e-mail over SMTP and signed webhooks, to the contacts of an escalation level, and
+"""Notifications of alarms: e-mail over SMTP, signed webhooks and chat robots (钉钉, 企业微信, 飞书:
+`alarms.robots`), to the contacts of an escalation level, and
 escalation to the next level when an alarm stays unacknowledged past its rule's `escalate_after_s`.
 
 Webhook body: JSON (`alarm_payload`), header `X-Digipark-Signature: sha256=<hex HMAC-SHA256 of the body>` keyed with
@@ -29,6 +30,7 @@ from digipark.alarms.models import (
     NotificationContact,
     NotificationDelivery,
 )
+from digipark.alarms.robots import ROBOT_CHANNELS, send_robot
 from digipark.alarms.rules import severity_names
 from digipark.audit.service import Actor, set_actor
 from digipark.core.config import get_settings
@@ -122,6 +124,18 @@ def _deliver(contact: NotificationContact, alarm: Alarm, reason: str, level: int
             subject = f"[digipark {labels.get(alarm.severity, alarm.severity)}] {alarm.message}"[:200]
             lines = [f"{k}: {v}" for k, v in payload.items()]
             send_email(contact.address, subject, "\n".join(lines))
+        elif contact.channel in ROBOT_CHANNELS:
+            labels = severity_names("zh")
+            text = "\n".join(
+                [
+                    f"【园区告警·{labels.get(alarm.severity, alarm.severity)}】{alarm.message}",
+                    f"告警编号 {alarm.id}，升级级别 {level}，{reason}",
+                    str(payload["url"]),
+                ]
+            )
+            send_robot(
+                contact.channel, contact.address, text, contact.secret, timeout=get_settings().alarms_notify_timeout_s
+            )
         else:
             body = orjson.dumps(payload)
             send_webhook(contact.address, body, contact.secret or get_settings().alarms_webhook_secret)

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 import digipark.modules  # noqa: F401  (installs the module records: workers start their background services)
-from digipark.cli import audit, evaluation, ingest, migrations, parks, registry, serving, users
+from digipark.cli import audit, connect, evaluation, ingest, migrations, parks, registry, serving, users
 from digipark.cli.errors import EXIT_USAGE, CommandGroup, describe_error
 from digipark.cli.modules import modules
 from digipark.cli.options import command_group
@@ -36,6 +36,7 @@ app.add_typer(users.users_app, name="users")
 app.add_typer(parks.parks_app, name="parks")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(ingest.mqtt_app, name="mqtt")
+app.add_typer(connect.connect_app, name="connect")
 
 
 def _version(value: bool) -> None:

@@ -207,8 +207,19 @@ def _start_demo_telemetry(console: Console) -> Callable[[], None]:
 
             credentials = service_credentials()
         stop_simulator = start_demo_telemetry(host=host, port=port, credentials=credentials)
+    stop_devices: Callable[[], None] | None = None
+    try:  # the demo's HJ 212 monitor, Modbus meter and shut-off valve, as their protocols
+        from digipark.devices.demo import start_demo_devices
+        from digipark.telemetry.broker_access import service_credentials as demo_credentials
+
+        embedded = (runtime.host, runtime.port) if runtime.host is not None and runtime.port is not None else None
+        stop_devices = start_demo_devices(broker=embedded, credentials=demo_credentials() if embedded else None)
+    except Exception as exc:  # the demo serves without them
+        console.print(f"demo devices not started ({exc})")
 
     def stop() -> None:
+        if stop_devices is not None:
+            stop_devices()
         if stop_simulator is not None:
             stop_simulator()
         runtime.stop()

@@ -146,3 +146,14 @@ def safety_risk_sensors(ctx: IndicatorContext) -> Computed:
         rows=rows,
         gaps=gaps,
     )
+
+
+def get_incident(session: Session, *, scope: Scope, ident: int) -> Incident:
+    """One incident as the caller may read it (NotFound otherwise) — the devices module links commands to it."""
+    return scope.get_or_404(session, Incident, ident)
+
+
+def first_incident(session: Session, *, park_id: int) -> Incident | None:
+    """The park's first incident that is not a drill (the devices demo links its valve command to it)."""
+    stmt = select(Incident).where(Incident.park_id == park_id, Incident.drill.is_(False)).order_by(Incident.id)
+    return session.scalar(stmt)

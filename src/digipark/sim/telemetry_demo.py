@@ -201,6 +201,11 @@ def start_demo_telemetry(*, host: str, port: int, credentials: tuple[str, str] |
         devices = load_devices(session, park_id=park_id) if park_id is not None else []
         if park_id is not None:
             devices = issue_demo_tokens(session, park_id, devices)
+        # devices the demo runs as their own protocols (HJ 212, Modbus: digipark.devices.demo) are not sent as JSON
+        from digipark.devices.models import DeviceBinding
+
+        bound = set(session.scalars(select(DeviceBinding.device_id).where(DeviceBinding.active.is_(True))))
+        devices = [d for d in devices if d.device_id not in bound]
     if park_id is None or not devices:
         log.warning("demo telemetry: no demo park with devices in the database; nothing to simulate")
         return lambda: None

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from digipark.telemetry.broker_access import BrokerAccess, Principal, Refusal
+from digipark.telemetry.broker_access import BrokerAccess, Principal, Refusal, platform_filter, uplink_topic
 from digipark.telemetry.mqtt import (
     CONNECT,
     DISCONNECT,
@@ -91,6 +91,7 @@ class _Client(asyncio.Protocol):
         self.keepalive = 0
         self.last_seen = time.monotonic()
         self.subscriptions: dict[str, int] = {}
+        self.views: dict[str, tuple[str, str]] = {}  # a renamed subscription: (platform prefix, device's prefix)
         self.paused = False
         self.peer = ""
         self._topics: list[str] = []
@@ -227,6 +228,13 @@ class _Client(asyncio.Protocol):
             if qos:
                 self.write(struct.pack("!BBH", 0x40, 2, pid))
             return
+        reply = uplink_topic(self.principal, topic)
+        if reply is not None:  # a device's answer to a command, under the platform's name for it
+            if broker.subscribers:
+                broker.fan_out(reply, payload)
+            if qos:
+                self.write(struct.pack("!BBH", 0x40, 2, pid))
+            return
         if broker.subscribers:
             broker.fan_out(topic, payload)
         if is_telemetry_topic(topic):
@@ -251,7 +259,10 @@ class _Client(asyncio.Protocol):
                 self.broker.access.refuse(Refusal.SUBSCRIBE, self._who(), f"filter {pattern!r}")
                 granted.append(0x80)
                 continue
-            self.subscriptions[pattern] = 0
+            internal, view = platform_filter(self.principal, pattern)
+            self.subscriptions[internal] = 0
+            if view is not None:
+                self.views[internal] = view
             self.broker.subscribers.add(self)
             granted.append(0)
         self.write(packet(SUBACK << 4, struct.pack("!H", pid) + bytes(granted)))
@@ -261,7 +272,10 @@ class _Client(asyncio.Protocol):
         pos = 2
         while pos < len(body):
             pattern, pos = _read_string(body, pos)
+            if self.principal is not None:
+                pattern = platform_filter(self.principal, pattern)[0]
             self.subscriptions.pop(pattern, None)
+            self.views.pop(pattern, None)
         if not self.subscriptions:
             self.broker.subscribers.discard(self)
         self.write(packet(UNSUBACK << 4, struct.pack("!H", pid)))
@@ -310,10 +324,16 @@ class EmbeddedBroker:
     def fan_out(self, topic: str, payload: bytes) -> None:
         data: bytes | None = None
         for client in list(self.subscribers):
-            if any(topic_matches(pattern, topic) for pattern in client.subscriptions):
-                if data is None:
-                    data = publish_packet(topic, payload, qos=0)
-                client.write(data)
+            matched = next((pattern for pattern in client.subscriptions if topic_matches(pattern, topic)), None)
+            if matched is None:
+                continue
+            view = client.views.get(matched)
+            if view is not None:  # a device's own name for its downlink topic
+                client.write(publish_packet(view[1] + topic[len(view[0]) :], payload, qos=0))
+                continue
+            if data is None:
+                data = publish_packet(topic, payload, qos=0)
+            client.write(data)
 
     def ack(self, tokens: list[Any]) -> None:
         """PUBACK the committed QoS 1 publishes, one write per client (gone clients are skipped)."""

@@ -6,9 +6,17 @@ Mosquitto (`telemetry.acl`), applied by the broker itself.
   (`DIGIPARK_MQTT_SERVICE_PASSWORD`; unset: a random one per process, known only to this process's own clients).
   Anonymous clients, unknown user names, wrong passwords and retired devices are refused.
 - PUBLISH: a device only to its own topics (`acl.device_publish_topics`); a service account anywhere.
-- SUBSCRIBE: a device only to its own downlink topics `digipark/v1/<its token>/downlink/...`; wildcards above them
-  and every other filter only for service accounts. A token therefore reaches only its device and the service
-  accounts: no third party can subscribe to a topic that carries it.
+- SUBSCRIBE: a device only to its own downlink topics `digipark/v1/<its token>/downlink/...` and to ThingsBoard's
+  `v1/devices/me/rpc/request/+`; wildcards above them and every other filter only for service accounts. A token
+  therefore reaches only its device and the service accounts: no third party can subscribe to a topic that
+  carries it.
+- DOWNLINK (commands): the platform knows a device only by its token's digest, so it publishes to
+  `digipark/d/<digest>/downlink/...` and `digipark/d/<digest>/rpc/request/<id>`; the broker delivers these to the
+  device under the names the device subscribed to (`digipark/v1/<token>/downlink/...`,
+  `v1/devices/me/rpc/request/<id>`), and a device's replies (`digipark/v1/<token>/reply/<id>`,
+  `v1/devices/me/rpc/response/<id>`) reach the service accounts as `digipark/d/<digest>/reply/<id>` and
+  `digipark/d/<digest>/rpc/response/<id>` (`device_views`, `uplink_topic`). Only the embedded broker does this
+  mapping; the Mosquitto plugin does not (yet).
 Refusals are counted per kind (`refusals`) and logged, at most one line per kind and second.
 """
 
@@ -24,7 +32,13 @@ import threading
 import time
 from collections.abc import Callable
 
+from digipark.registry.device_tokens import token_digest
 from digipark.telemetry.acl import DEVICE_DOWNLINK_PREFIX, device_publish_topics
+
+PLATFORM_DOWNLINK_ROOT = "digipark/d/"  # digipark/d/<token digest>/...: the platform's side of a device's downlink
+DEVICE_REPLY_PREFIX = "digipark/v1/{token}/reply/"
+TB_RPC_REQUEST = "v1/devices/me/rpc/request/"
+TB_RPC_RESPONSE = "v1/devices/me/rpc/response/"
 
 log = logging.getLogger("digipark.telemetry.broker")
 
@@ -43,6 +57,7 @@ class Principal:
     kind: PrincipalKind
     name: str
     publish_topics: frozenset[str] = frozenset()  # a device's own topics (worked out once, at CONNECT)
+    digest: str = ""  # a device's token digest: its name on the platform's downlink topics
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -146,15 +161,53 @@ class BrokerAccess:
         if identity is None:
             return None
         topics = frozenset(device_publish_topics(username, gateway=identity.gateway))
-        return Principal(PrincipalKind.DEVICE, username, topics)
+        return Principal(PrincipalKind.DEVICE, username, topics, token_digest(username))
 
     @staticmethod
     def may_publish(principal: Principal, topic: str) -> bool:
-        return principal.kind is PrincipalKind.SERVICE or topic in principal.publish_topics
+        return (
+            principal.kind is PrincipalKind.SERVICE
+            or topic in principal.publish_topics
+            or uplink_topic(principal, topic) is not None
+        )
 
     @staticmethod
     def may_subscribe(principal: Principal, pattern: str) -> bool:
         if principal.kind is PrincipalKind.SERVICE:
             return True
+        if pattern == TB_RPC_REQUEST + "+":
+            return True
         prefix = DEVICE_DOWNLINK_PREFIX.format(token=principal.name)
         return (pattern == prefix.rstrip("/") or pattern.startswith(prefix)) and "+" not in pattern[: len(prefix)]
+
+
+def device_views(principal: Principal) -> tuple[tuple[str, str], ...]:
+    """(the device's own topic prefix, the platform's topic prefix) of a device's downlink topics."""
+    if principal.kind is not PrincipalKind.DEVICE:
+        return ()
+    platform = PLATFORM_DOWNLINK_ROOT + principal.digest
+    return (
+        (DEVICE_DOWNLINK_PREFIX.format(token=principal.name), platform + "/downlink/"),
+        (TB_RPC_REQUEST, platform + "/rpc/request/"),
+    )
+
+
+def platform_filter(principal: Principal, pattern: str) -> tuple[str, tuple[str, str] | None]:
+    """The filter the broker matches a device's subscription with, and the view that renames what it delivers."""
+    for own, platform in device_views(principal):
+        if pattern.startswith(own) or pattern == own.rstrip("/"):
+            return platform + pattern[len(own) :], (platform, own)
+    return pattern, None
+
+
+def uplink_topic(principal: Principal, topic: str) -> str | None:
+    """A device's reply topic as the platform reads it (None: not a reply topic of this device)."""
+    if principal.kind is not PrincipalKind.DEVICE:
+        return None
+    native = DEVICE_REPLY_PREFIX.format(token=principal.name)
+    for own, suffix in ((native, "/reply/"), (TB_RPC_RESPONSE, "/rpc/response/")):
+        if topic.startswith(own):
+            rest = topic[len(own) :]
+            if rest and "/" not in rest and "+" not in rest and "#" not in rest:
+                return PLATFORM_DOWNLINK_ROOT + principal.digest + suffix + rest
+    return None

@@ -7,6 +7,8 @@
 - one point's series, as the caller may read it: `point_series`;
 - readings as they arrive and once stored (a rules engine): `InboundMessage`, `Ingestor`, `get_ingestor`,
   `ReadingsStored`;
+- dead letters of connectors that read a field protocol and reject a frame before it becomes a message
+  (`dead_letter`, `RejectReason`);
 - the live event stream other modules' streams share: `Subscription`, `hub`, `format_event`, `HEARTBEAT_S`,
   `RETRY_MS`, `SSE_HEADERS`.
 """
@@ -20,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from digipark.telemetry.events import ReadingsStored
 from digipark.telemetry.ingest import InboundMessage, Ingestor, get_ingestor
+from digipark.telemetry.ingest_writes import DETAIL_LENGTH, DeadLetterDraft, cut_payload, store_dead_letters
 from digipark.telemetry.live import HEARTBEAT_S, RETRY_MS, SSE_HEADERS, Subscription, format_event, hub
-from digipark.telemetry.models import PointLatest, Rollup1h, Rollup1mo, Rollup15m
+from digipark.telemetry.models import PointLatest, RejectReason, Rollup1h, Rollup1mo, Rollup15m
 from digipark.telemetry.query import point_series
 from digipark.telemetry.rollups import CUMULATIVE, local_zone
 from digipark.telemetry.status import now_ms, online_condition, online_share
@@ -35,10 +38,12 @@ __all__ = [
     "Ingestor",
     "PointLatest",
     "ReadingsStored",
+    "RejectReason",
     "Rollup1h",
     "Rollup1mo",
     "Rollup15m",
     "Subscription",
+    "dead_letter",
     "format_event",
     "get_ingestor",
     "hub",
@@ -57,3 +62,36 @@ def online_points(session: Session, point_ids: Collection[int], *, now: int | No
         return set()
     stmt = select(PointLatest.point_id).where(PointLatest.point_id.in_(sorted(point_ids)), online_condition(now))
     return set(session.scalars(stmt))
+
+
+def dead_letter(
+    session: Session,
+    *,
+    source: str,
+    payload: str,
+    reason: RejectReason,
+    detail: str,
+    received_ms: int,
+    origin: str,
+    park_id: int | None = None,
+    device_id: int | None = None,
+) -> None:
+    """Keep a frame a connector (HJ 212, Modbus) could not turn into readings, with its reason, as a dead letter
+    (rate-limited per `origin` as the ingest's own are)."""
+    from digipark.telemetry.ingest import get_ingestor
+
+    draft = DeadLetterDraft(
+        message=0,
+        park_id=park_id,
+        device_id=device_id,
+        source=source,
+        topic=None,
+        token=None,
+        payload=cut_payload(payload, len(payload.encode("utf-8"))),
+        reason=reason.value,
+        detail=detail[:DETAIL_LENGTH],
+        received_ms=received_ms,
+        count=1,
+        source_key=f"device:{device_id}" if device_id is not None else f"{source}:address:{origin}",
+    )
+    store_dead_letters(session, [draft], get_ingestor().dead_letter_limiter)

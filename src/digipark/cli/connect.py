@@ -1,0 +1,129 @@
+"""`digipark connect …`: the field-protocol connectors and the command dispatcher as processes of their own, and
+`digipark connect bind` (which connector reaches which device)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from digipark.cli.options import DatabaseOption, command_group, database_url, park_by_code, use_database, writing
+
+connect_app = command_group("Field-protocol connectors (HJ 212, Modbus TCP) and the command dispatcher.")
+
+
+def _wait() -> None:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+
+
+@connect_app.command("hj212")
+def hj212(
+    listen: Annotated[str, typer.Option("--listen", metavar="HOST:PORT", help="Where data collectors connect.")] = (
+        "0.0.0.0:8212"
+    ),
+    database: DatabaseOption = None,
+) -> None:
+    """Accept HJ 212-2017 data collectors (数采仪): frames checked, authenticated by MN and PW, stored."""
+    from digipark.devices.hj212_server import Hj212Thread
+    from digipark.telemetry.runtime import parse_listen
+
+    use_database(database_url(database))
+    host, port = parse_listen(listen)
+    server = Hj212Thread(host, port).start()
+    typer.echo(f"digipark connect hj212: listening on {host}:{server.port}  (Ctrl+C to stop)")
+    try:
+        _wait()
+    finally:
+        server.stop()
+
+
+@connect_app.command("modbus")
+def modbus(
+    every: Annotated[float, typer.Option("--every", min=0.1, help="Seconds between polling rounds.")] = 10.0,
+    database: DatabaseOption = None,
+) -> None:
+    """Poll the devices bound to Modbus TCP servers and write their commands."""
+    from digipark.devices.modbus import ModbusPoller
+
+    use_database(database_url(database))
+    poller = ModbusPoller(every_s=every).start()
+    typer.echo(f"digipark connect modbus: polling every {every:g} s  (Ctrl+C to stop)")
+    try:
+        _wait()
+    finally:
+        poller.stop()
+
+
+@connect_app.command("commands")
+def commands(
+    broker: Annotated[str, typer.Option("--broker", metavar="HOST:PORT", help="The embedded broker.")] = (
+        "127.0.0.1:1883"
+    ),
+    database: DatabaseOption = None,
+) -> None:
+    """Send queued commands to devices over MQTT and read their answers (service account of
+    DIGIPARK_MQTT_SERVICE_USER / DIGIPARK_MQTT_SERVICE_PASSWORD)."""
+    from digipark.devices.dispatcher import CommandDispatcher
+    from digipark.telemetry.broker_access import service_credentials
+    from digipark.telemetry.runtime import parse_listen
+
+    use_database(database_url(database))
+    host, port = parse_listen(broker)
+    user, password = service_credentials()
+    dispatcher = CommandDispatcher(host, port, username=user, password=password).start()
+    typer.echo(f"digipark connect commands: dispatching through {host}:{port}  (Ctrl+C to stop)")
+    try:
+        _wait()
+    finally:
+        dispatcher.stop()
+
+
+@connect_app.command("bind")
+def bind(
+    park: Annotated[str, typer.Option("--park", help="Code of the park.")],
+    device: Annotated[str, typer.Option("--device", help="Code of the device.")],
+    protocol: Annotated[str, typer.Option("--protocol", help="hj212 | modbus")],
+    address: Annotated[str, typer.Option("--address", help="HJ 212: the MN; Modbus: host:port")],
+    secret: Annotated[str | None, typer.Option("--secret", help="HJ 212: the PW (kept as its digest)")] = None,
+    unit: Annotated[int, typer.Option("--unit", min=0, max=247, help="Modbus unit id")] = 1,
+    profile: Annotated[str | None, typer.Option("--profile", help="Modbus: the register map")] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Bind a device to a connector (an HJ 212 MN and PW, or a Modbus server, unit and register map)."""
+    from sqlalchemy import select
+
+    from digipark.core.errors import field_error
+    from digipark.devices.hj212_server import pw_digest
+    from digipark.devices.modbus import register_maps
+    from digipark.devices.models import BindingProtocol, DeviceBinding
+    from digipark.registry.models import Device
+
+    if protocol not in {p.value for p in BindingProtocol}:
+        raise field_error("--protocol", "hj212 or modbus")
+    if protocol == "hj212" and not secret:
+        raise field_error("--secret", "an HJ 212 station needs its PW")
+    if protocol == "modbus" and profile not in register_maps():
+        raise field_error("--profile", f"one of {', '.join(sorted(register_maps()))}")
+    with writing(database) as db:
+        park_id = park_by_code(db, park).id
+        row = db.scalar(select(Device).where(Device.park_id == park_id, Device.code == device))
+        if row is None:
+            raise field_error("--device", "no device with this code in the park")
+        db.add(
+            DeviceBinding(
+                park_id=park_id,
+                enterprise_id=row.enterprise_id,
+                device_id=row.id,
+                protocol=protocol,
+                address=address,
+                unit_id=unit if protocol == "modbus" else 0,
+                secret_hash=pw_digest(secret) if secret else None,
+                profile=profile,
+            )
+        )
+    typer.echo(f"bound {device} to {protocol} {address}")

@@ -1,0 +1,147 @@
+"""The command dispatcher: sends queued commands to devices over MQTT and reads their answers.
+
+It connects to the embedded broker as a service account and publishes on the platform's names of a device's
+downlink (`digipark/d/<token digest>/downlink/command/<id>` for native devices, `.../rpc/request/<id>` for
+ThingsBoard-format ones); the broker delivers them under the device's own names (see
+`telemetry.broker_access`). Answers come back on `digipark/d/<digest>/reply/<id>` and `.../rpc/response/<id>`.
+One thread does the database work, in a writing transaction only when there is work (answers, due or overdue
+commands: looked at in a reading one every `interval_s`): answers first, then due commands (queued, or sent
+without an answer for `retry_after_s`: sent again, up to `max_attempts`), then expiry. A command is marked sent
+and committed before it is published, so an answer never finds it still queued.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import logging
+import threading
+import uuid
+from typing import Any
+
+import orjson
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from digipark.audit.service import Actor, set_actor
+from digipark.core.db import transaction, utcnow
+from digipark.devices import commands
+from digipark.devices.models import Channel, DeviceCommand
+from digipark.registry.models import Device
+
+log = logging.getLogger("digipark.devices.dispatcher")
+
+ROOT = "digipark/d/"
+ACTOR = Actor("command-dispatcher")
+CHANNELS = (Channel.MQTT.value, Channel.THINGSBOARD.value)
+
+
+def downlink_topic(command: DeviceCommand, digest: str) -> str:
+    if command.channel == Channel.THINGSBOARD.value:
+        return f"{ROOT}{digest}/rpc/request/{command.id}"
+    return f"{ROOT}{digest}/downlink/command/{command.id}"
+
+
+def parse_answer_topic(topic: str) -> tuple[str, int, bool] | None:
+    """(token digest, command id, is a ThingsBoard response) of an answer topic."""
+    parts = topic.split("/")
+    if len(parts) == 5 and parts[:2] == ["digipark", "d"] and parts[3] == "reply" and parts[4].isdigit():
+        return parts[2], int(parts[4]), False
+    if len(parts) == 6 and parts[:2] == ["digipark", "d"] and parts[3:5] == ["rpc", "response"] and parts[5].isdigit():
+        return parts[2], int(parts[5]), True
+    return None
+
+
+class CommandDispatcher:
+    def __init__(self, host: str, port: int, *, username: str, password: str, interval_s: float = 0.05) -> None:
+        self.host, self.port = host, port
+        self.interval_s = interval_s
+        self.answers: collections.deque[tuple[str, bytes, dt.datetime]] = collections.deque()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._subscribed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.sent = 0
+        self.answered = 0
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"digipark-commands-{uuid.uuid4().hex[:8]}")
+        client.username_pw_set(username, password)
+        client.on_connect = self._on_connect
+        client.on_subscribe = lambda *a: self._subscribed.set()
+        client.on_message = self._on_message
+        self.client = client
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any = None) -> None:
+        client.subscribe([(f"{ROOT}+/reply/+", 1), (f"{ROOT}+/rpc/response/+", 1)])
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        self.answers.append((message.topic, bytes(message.payload), utcnow()))
+        self._wake.set()
+
+    def start(self, timeout: float = 10.0) -> CommandDispatcher:
+        self.client.connect(self.host, self.port)
+        self.client.loop_start()
+        if not self._subscribed.wait(timeout):
+            raise TimeoutError("the command dispatcher could not subscribe to the answers")
+        self._thread = threading.Thread(target=self._loop, name="digipark-command-dispatcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("devices: command dispatch failed")
+
+    def run_once(self, now: dt.datetime | None = None) -> None:
+        now = now or utcnow()
+        answers = []
+        while self.answers:
+            answers.append(self.answers.popleft())
+        outgoing: list[tuple[str, bytes]] = []
+        if not answers:
+            with transaction(name="command dispatch check") as session:
+                if not commands.work_waiting(session, now=now, channels=CHANNELS):
+                    return
+        with transaction(write=True, name="command dispatch") as session:
+            set_actor(session, ACTOR)
+            for topic, payload, at in answers:
+                parsed = parse_answer_topic(topic)
+                if parsed is None:
+                    continue
+                digest, ident, thingsboard = parsed
+                command = commands.command_of_device(session, token_hash=digest, ident=ident)
+                if command is None:
+                    log.info("devices: an answer to command %d that is not the device's", ident)
+                    continue
+                try:
+                    answer = orjson.loads(payload) if payload else {}
+                except orjson.JSONDecodeError:
+                    answer = {"error": "unreadable answer"} if thingsboard else None
+                if commands.apply_answer(command, answer, thingsboard=thingsboard, now=at):
+                    self.answered += 1
+            for command in commands.due(session, now=now, channels=CHANNELS):
+                device = session.get(Device, command.device_id)
+                if device is None:
+                    continue
+                commands.mark_sent(command, now=now)
+                body = commands.rpc_body(command) if command.channel == Channel.THINGSBOARD.value else None
+                body = body or commands.request_body(command)
+                outgoing.append((downlink_topic(command, device.token_hash), orjson.dumps(body)))
+            commands.expire(session, now=now)
+        for topic, payload in outgoing:
+            self.client.publish(topic, payload, qos=1)
+            self.sent += 1

@@ -1,0 +1,261 @@
+"""The HJ 212 connector: a TCP server that data collectors (数采仪) connect to (`digipark connect hj212`).
+
+Each frame is checked (length, CRC: `devices.hj212`) and authenticated: its MN must be bound to a device
+(`DeviceBinding`, protocol hj212) and its PW must match the binding's (kept as a SHA-256 digest). Data uploads (CN
+2011, 2051, 2061, 2031) become native messages of the device and go through the same ingest path as MQTT and HTTP
+(same checks, dead letters, rollups); the frames read in one pass over a connection are one batch, committed before
+the answers (CN 9014, when the frame's Flag asks for one) are written back, so an answered frame is stored. A
+collector that gets no answer sends the frame again (HJ 212's retransmission): the repeat is stored once (same
+point and time) and answered again. A frame with a bad length or CRC, an unknown MN or a wrong PW is kept as a dead
+letter with its reason and not answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+import threading
+import time
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+
+from digipark.audit.service import Actor, set_actor
+from digipark.core.db import transaction
+from digipark.devices import hj212
+from digipark.devices.models import BindingProtocol, DeviceBinding
+from digipark.registry.models import Device, DeviceStatus
+from digipark.telemetry import provides as telemetry
+
+log = logging.getLogger("digipark.devices.hj212")
+SOURCE = "hj212"
+CACHE_S = 5.0
+
+
+def pw_digest(pw: str) -> str:
+    return hashlib.sha256(pw.encode("utf-8")).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Station:
+    device_id: int
+    park_id: int
+    kind: str
+    token_hash: str
+    secret_hash: str | None
+    active: bool
+
+
+@dataclasses.dataclass(slots=True)
+class Stats:
+    frames: int = 0
+    stored: int = 0
+    answered: int = 0
+    dead_letters: int = 0
+    flagged: int = 0
+    by_reason: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+class Stations:
+    """MN → station, reloaded at most every CACHE_S (a station bound a moment ago is looked up at once)."""
+
+    def __init__(self) -> None:
+        self._by_mn: dict[str, Station] = {}
+        self._loaded = -1e9
+        self._lock = threading.Lock()
+
+    def get(self, session: Any, mn: str) -> Station | None:
+        now = time.monotonic()
+        found = self._by_mn.get(mn)
+        if found is not None and now - self._loaded < CACHE_S:
+            return found
+        with self._lock:
+            if now - self._loaded >= CACHE_S or (found is None and now - self._loaded >= 0.5):
+                rows = session.execute(
+                    select(DeviceBinding, Device)
+                    .join(Device, Device.id == DeviceBinding.device_id)
+                    .where(DeviceBinding.protocol == BindingProtocol.HJ212.value)
+                ).all()
+                self._by_mn = {
+                    b.address: Station(
+                        d.id,
+                        d.park_id,
+                        d.kind,
+                        d.token_hash,
+                        b.secret_hash,
+                        b.active and d.status != DeviceStatus.RETIRED.value,
+                    )
+                    for b, d in rows
+                }
+                self._loaded = now
+        return self._by_mn.get(mn)
+
+
+class Hj212Connector:
+    """Turns frames into ingest messages and dead letters; `handle(chunks)` runs in a worker thread."""
+
+    def __init__(self) -> None:
+        self.stations = Stations()
+        self.stats = Stats()
+
+    def _reject(self, session: Any, frame: bytes, reason: Any, detail: str, peer: str, station: Station | None) -> None:
+        self.stats.dead_letters += 1
+        self.stats.by_reason[detail.split(":")[0]] = self.stats.by_reason.get(detail.split(":")[0], 0) + 1
+        telemetry.dead_letter(
+            session,
+            source=SOURCE,
+            payload=frame.decode("ascii", errors="replace"),
+            reason=reason,
+            detail=f"HJ 212: {detail}",
+            received_ms=int(time.time() * 1000),
+            origin=peer,
+            park_id=station.park_id if station else None,
+            device_id=station.device_id if station else None,
+        )
+
+    def handle(self, items: list[bytes | hj212.FrameError], peer: str) -> list[bytes]:
+        """Ingest one pass of frames (one transaction); returns the answers to write back after the commit."""
+        answers: list[bytes] = []
+        messages: list[Any] = []
+        now = int(time.time() * 1000)
+        malformed = telemetry.RejectReason.MALFORMED
+        unknown = telemetry.RejectReason.UNKNOWN_TOKEN
+        with transaction(write=True, name="hj212 frames") as session:
+            set_actor(session, Actor(f"hj212 {peer}"))
+            for item in items:
+                self.stats.frames += 1
+                if isinstance(item, hj212.FrameError):
+                    self._reject(session, item.frame, malformed, item.detail, peer, None)
+                    continue
+                try:
+                    segment = hj212.parse_segment(item)
+                except hj212.FrameError as exc:
+                    self._reject(session, item, malformed, exc.detail, peer, None)
+                    continue
+                station = self.stations.get(session, segment.mn)
+                if station is None or not station.active:
+                    self._reject(session, item, unknown, f"unknown MN {segment.mn[:30]!r}", peer, None)
+                    continue
+                if station.secret_hash is None or pw_digest(segment.pw) != station.secret_hash:
+                    self._reject(session, item, unknown, f"wrong PW for MN {segment.mn[:30]!r}", peer, station)
+                    continue
+                try:
+                    values = hj212.readings_of(segment, station.kind)
+                except hj212.FrameError as exc:
+                    self._reject(session, item, malformed, exc.detail, peer, station)
+                    continue
+                if values is not None:
+                    self.stats.flagged += values.flagged
+                    if values.unknown:
+                        codes = ", ".join(sorted(values.unknown)[:10])
+                        self._reject(
+                            session, item, telemetry.RejectReason.UNKNOWN_POINT, f"no point for {codes}", peer, station
+                        )
+                    if values.values:
+                        body = orjson.dumps({"ts": values.ts, "values": values.values})
+                        messages.append(
+                            telemetry.InboundMessage(SOURCE, None, None, body, now, peer, station.token_hash)
+                        )
+                if segment.wants_answer:
+                    answers.append(hj212.data_answer(segment))
+            if messages:
+                summary = telemetry.get_ingestor().ingest(session, messages)
+                self.stats.stored += summary.stored
+        self.stats.answered += len(answers)
+        return answers
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, server: Hj212Server) -> None:
+        self.server = server
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.busy = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) > self.server.max_buffer:
+            log.info("HJ 212 client %s: buffer over %d bytes, closing", self.peer, self.server.max_buffer)
+            assert self.transport is not None
+            self.transport.abort()
+            return
+        if not self.busy:
+            self._drain()
+
+    def _drain(self) -> None:
+        items, used = hj212.split_frames(self.buffer)
+        if not items:
+            return
+        del self.buffer[:used]
+        self.busy = True
+        assert self.transport is not None
+        self.transport.pause_reading()
+        task = asyncio.get_running_loop().run_in_executor(None, self.server.connector.handle, items, self.peer)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[list[bytes]]) -> None:
+        self.busy = False
+        if self.transport is None or self.transport.is_closing():
+            return
+        if task.exception() is not None:
+            log.error("HJ 212 frames of %s failed: %s", self.peer, task.exception())
+        else:
+            for answer in task.result():
+                self.transport.write(answer)
+        self.transport.resume_reading()
+        self._drain()
+
+
+class Hj212Server:
+    def __init__(self, connector: Hj212Connector | None = None, *, max_buffer: int = 1 << 20) -> None:
+        self.connector = connector or Hj212Connector()
+        self.max_buffer = max_buffer
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> Hj212Server:
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(lambda: _Protocol(self), host, port, reuse_address=True)
+        self.port = int(self.server.sockets[0].getsockname()[1])
+        log.info("HJ 212 connector listening on %s:%d", host, self.port)
+        return self
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+class Hj212Thread:
+    """An Hj212Server on an event loop of its own thread (tests, the demo, `digipark connect hj212`)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host, self.requested = host, port
+        self.loop = asyncio.new_event_loop()
+        self.server = Hj212Server()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="digipark-hj212", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def start(self) -> Hj212Thread:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(self.host, self.requested), self.loop).result(10)
+        return self
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()

@@ -1,0 +1,81 @@
+"""Input and output of the devices module's API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from digipark.core.bounds import RowId
+
+
+class CommandCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: RowId
+    name: str = Field(min_length=1, max_length=60)
+    params: dict[str, Any] = Field(default_factory=dict, max_length=20)
+    reason: str = Field(min_length=1, max_length=500, description="why (kept with who asked, in the audit log)")
+    incident_id: RowId | None = None
+    alarm_id: RowId | None = None
+    idempotency_key: str | None = Field(None, min_length=1, max_length=80)
+
+
+class CommandConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool = True
+
+
+class CommandRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    park_id: int
+    enterprise_id: int | None
+    device_id: int
+    name: str
+    params: dict[str, Any]
+    channel: str
+    state: str
+    reason: str
+    requested_by: str
+    safety: bool
+    confirmed_by: str | None
+    incident_id: int | None
+    alarm_id: int | None
+    idempotency_key: str | None
+    attempts: int
+    max_attempts: int
+    expires_at: dt.datetime
+    sent_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    result: dict[str, Any] | None
+    error: str | None
+    created_at: dt.datetime
+
+
+class DeviceCommandOut(BaseModel):
+    """A command as an HTTP long-poll device receives it."""
+
+    id: int
+    name: str
+    params: dict[str, Any]
+    expires_ms: int
+
+
+class CommandAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: str = Field(pattern="^(delivered|succeeded|failed)$")
+    result: dict[str, Any] | None = None
+    error: str | None = Field(None, max_length=500)
+
+
+class AnswerResult(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    state: str

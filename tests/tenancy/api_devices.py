@@ -1,0 +1,90 @@
+"""Device commands (digipark.devices): requests, the second person's confirmation, the device side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.device_tokens import issue_token
+from tests.tenancy.exercises import IdentAction, IdentView, ident_action, ident_view
+from tests.tenancy.helpers import API, Ctx, Exercise, all_attackers, assert_problem, b_denial, next_number
+
+_CM = f"{API}/commands"
+
+
+def cm_body(ctx: Ctx) -> dict[str, Any]:
+    """A command to park A's gas detector (the park's own device)."""
+    return {
+        "device_id": ctx.world.a.device_ids[1],
+        "name": "self_test",
+        "params": {},
+        "reason": f"巡检{next_number(ctx, 'cm')}",
+    }
+
+
+def cm_command(ctx: Ctx) -> int:
+    response = ctx.as_a_admin("POST", _CM, json=cm_body(ctx))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def cm_own_command(ctx: Ctx) -> int:
+    """A command to enterprise 0's meter, by park A's admin: readable by enterprise 0, not by enterprise 2."""
+    body = {"device_id": ctx.world.a.device_ids[0], "name": "read_now", "params": {}, "reason": "抄表"}
+    response = ctx.as_a_admin("POST", _CM, json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def check_cm_create(ctx: Ctx) -> None:
+    for park, role in all_attackers():
+        response = ctx.call("POST", _CM, role, park, json=cm_body(ctx))
+        assert_problem(response, *(b_denial(role) if park == "b" else (403, 404)))
+    assert ctx.as_a_admin("POST", _CM, json=cm_body(ctx)).status_code == 201
+    own = {"device_id": ctx.world.a.device_ids[0], "name": "read_now", "params": {}, "reason": "抄表"}
+    assert ctx.call("POST", _CM, "enterprise", "a", json=own).status_code == 201  # its own meter
+    assert_problem(ctx.call("POST", _CM, "enterprise2", "a", json=own), 403, 404)
+
+
+def check_cm_list(ctx: Ctx) -> None:
+    ident = cm_own_command(ctx)
+    for park, role in [("b", r) for r in ("park_admin", "operator", "reviewer", "enterprise")] + [("a", "enterprise2")]:
+        response = ctx.call("GET", _CM, role, park)
+        assert response.status_code == 200, response.text
+        assert ident not in [row["id"] for row in response.json()], (park, role)
+    for role in ("park_admin", "operator", "reviewer", "enterprise"):
+        response = ctx.call("GET", _CM, role, "a")
+        assert ident in [row["id"] for row in response.json()], role
+
+
+def check_device_poll(ctx: Ctx) -> None:
+    """The device token in the path is the only credential: a user's token is none, an unknown token is 404."""
+    w = ctx.world
+    assert_problem(ctx.client.post(f"{API}/devices/no-such-token/commands"), 404)
+    assert_problem(ctx.client.post(f"{API}/devices/{w.a.tokens['park_admin']}/commands"), 404)
+    response = ctx.client.post(f"{API}/devices/{issue_token(ctx.db, w.a.device_ids[1])}/commands")
+    assert response.status_code == 200 and isinstance(response.json(), list)
+
+
+def check_device_answer(ctx: Ctx) -> None:
+    """A device answers only its own commands: another device's token is 404."""
+    ident = cm_command(ctx)  # to the gas detector
+    other = issue_token(ctx.db, ctx.world.a.device_ids[0])
+    body = {"state": "succeeded"}
+    assert_problem(ctx.client.post(f"{API}/devices/{other}/commands/{ident}/answer", json=body), 404)
+    foreign = issue_token(ctx.db, ctx.world.b.device_ids[1])
+    assert_problem(ctx.client.post(f"{API}/devices/{foreign}/commands/{ident}/answer", json=body), 404)
+
+
+DEVICES: dict[tuple[str, str], Exercise] = {
+    ("POST", _CM): check_cm_create,
+    ("GET", _CM): check_cm_list,
+    ("GET", f"{_CM}/{{ident}}"): lambda ctx: ident_view(
+        IdentView("commands/{ident}", cm_own_command, readers=frozenset({"operator", "enterprise"})), ctx
+    ),
+    # not a safety command: nothing to confirm (409) for the staff of park A, refused for everyone else
+    ("POST", f"{_CM}/{{ident}}/confirm"): lambda ctx: ident_action(
+        IdentAction("commands/{ident}/confirm", cm_command, lambda ctx: {"approve": True}, ok=(409,)), ctx
+    ),
+    ("POST", f"{API}/devices/{{token}}/commands"): check_device_poll,
+    ("POST", f"{API}/devices/{{token}}/commands/{{ident}}/answer"): check_device_answer,
+}
