@@ -6,6 +6,7 @@ from digipark.accounts.module import MODULE as ACCOUNTS
 from digipark.alarms.module import MODULE as ALARMS
 from digipark.approvals.module import MODULE as APPROVALS
 from digipark.audit.module import MODULE as AUDIT
+from digipark.automation.module import MODULE as AUTOMATION
 from digipark.auth import permissions
 from digipark.auth.module import MODULE as AUTH
 from digipark.core import modules
@@ -42,6 +43,7 @@ MODULES: tuple[modules.Module, ...] = (
     LIVING,
     APPROVALS,
     SERVICES,
+    AUTOMATION,
 )
 
 modules.install(MODULES)
