@@ -16,8 +16,9 @@ Conditions (`conditions`, optional): `{"match": "all" | "any", "items": [{"point
 "value"}]}` over the newest value of each point when the trigger fires.
 
 Action kinds (`actions[].kind`): `work_order` (opened through the work-order module), `raise_alarm` (through the
-alarm module), `notify` (a roster or channel, kept in the firing log), `device_command` (no command path exists
-yet: the intended command is kept in the firing log as `recorded`), `scene` (the actions of a named scene).
+alarm module), `notify` (a roster or channel, kept in the firing log), `device_command` (a point, or a building's
+lighting or HVAC; no command path exists yet: the intended command is kept in the firing log as `recorded`),
+`scene` (the actions of a named scene).
 
 Loops: each action emits a signal (an alarm of a severity, an event, a write to a point) and each trigger listens
 to signals; a rule whose actions, directly or through other enabled rules, reach its own trigger is refused.
@@ -41,6 +42,7 @@ DAYS = ("every", "working", "non_working", "weekend")
 SEVERITIES = ("info", "minor", "major", "critical")
 EVENTS = ("work_order_opened", "alarm_cleared", "booking_made", "visitor_arrived")
 COMMANDS = ("on", "off", "set")
+SYSTEMS = ("lighting", "hvac", "other")  # what a building-wide command switches
 MAX_ACTIONS = 20
 DAY_MS = 86_400_000
 
@@ -184,15 +186,21 @@ def normalise_actions(raw: Any, *, allow_scene: bool = True) -> list[dict[str, A
                 {"kind": kind, "to": _text(item, "to", field, limit=120), "text": _text(item, "text", field, limit=500)}
             )
         elif kind == "device_command":
-            _only(item, {"kind", "point_id", "command", "value", "label"}, field)
+            _only(item, {"kind", "point_id", "building_id", "system", "command", "value", "label"}, field)
             command = _choice(item, "command", field, COMMANDS)
             value = item.get("value")
             if command == "set" and (isinstance(value, bool) or not isinstance(value, int | float)):
                 raise field_error(f"{field}.value", "a set command needs a number")
+            point_id = _int(item, "point_id", field, required=False)
+            building_id = _int(item, "building_id", field, required=False)
+            if point_id is None and building_id is None:
+                raise field_error(f"{field}.point_id", "name a point, or a building and its system")
             out.append(
                 {
                     "kind": kind,
-                    "point_id": _int(item, "point_id", field),
+                    "point_id": point_id,
+                    "building_id": building_id,
+                    "system": _choice(item, "system", field, SYSTEMS, "other"),
                     "command": command,
                     "value": float(value) if command == "set" and value is not None else None,
                     "label": _text(item, "label", field, default="—", limit=200),
@@ -221,7 +229,7 @@ def action_signals(
             found.add(("alarm", action["severity"]))
         elif kind == "work_order":
             found.add(("event", "work_order_opened"))
-        elif kind == "device_command":
+        elif kind == "device_command" and action.get("point_id") is not None:
             found.add(("point", action["point_id"]))
         elif kind == "scene":
             found |= action_signals(scenes.get(action["scene_id"], ()), {})
