@@ -6,9 +6,9 @@ from digipark.accounts.module import MODULE as ACCOUNTS
 from digipark.alarms.module import MODULE as ALARMS
 from digipark.approvals.module import MODULE as APPROVALS
 from digipark.audit.module import MODULE as AUDIT
-from digipark.automation.module import MODULE as AUTOMATION
 from digipark.auth import permissions
 from digipark.auth.module import MODULE as AUTH
+from digipark.automation.module import MODULE as AUTOMATION
 from digipark.core import modules
 from digipark.economy.module import MODULE as ECONOMY
 from digipark.energy.module import MODULE as ENERGY

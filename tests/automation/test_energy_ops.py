@@ -91,7 +91,12 @@ def test_sankey_totals_balance_to_the_park_meters() -> None:
         sankey.MeterNode(8, 7, "食堂", "natural_gas", "purchased", "building"),
     ]
     use = {1: 1000.0, 2: 600.0, 3: 300.0, 4: 400.0, 5: 250.0, 6: 80.0, 7: 50.0, 8: 50.0}
-    labels = {"source:purchased": "外购", "source:generated": "自发", "carrier:electricity": "电", "carrier:natural_gas": "天然气"}
+    labels = {
+        "source:purchased": "外购",
+        "source:generated": "自发",
+        "carrier:electricity": "电",
+        "carrier:natural_gas": "天然气",
+    }
     diagram = sankey.build(meters, use, labels)
     assert all(abs(v) < 1e-9 for v in diagram.balance().values())
     assert diagram.sources_total == {"electricity": 1080.0, "natural_gas": 50.0}

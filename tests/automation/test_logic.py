@@ -38,14 +38,24 @@ OFF = {"kind": "device_command", "point_id": 9, "command": "off", "label": "3F l
 
 
 def test_reading_trigger_fires_when_the_condition_starts_to_hold_not_on_every_reading() -> None:
-    ev = evaluator(rule(1, {"kind": "reading", "point_id": 5, "conditions": [{"type": "threshold", "op": "above", "high": 30}]}, [NOTE]))
+    ev = evaluator(
+        rule(
+            1,
+            {"kind": "reading", "point_id": 5, "conditions": [{"type": "threshold", "op": "above", "high": 30}]},
+            [NOTE],
+        )
+    )
     fired = [f.ts for v, ts in ((25, 1), (31, 2), (35, 3), (28, 4), (32, 5)) for f in ev.reading(5, ts, v)]
     assert fired == [2, 5]
     assert ev.reading(6, 6, 99.0) == []  # another point
 
 
 def test_reading_trigger_uses_the_alarm_conditions_duration() -> None:
-    trigger = {"kind": "reading", "point_id": 5, "conditions": [{"type": "duration", "op": "above", "high": 30, "for_s": 60}]}
+    trigger = {
+        "kind": "reading",
+        "point_id": 5,
+        "conditions": [{"type": "duration", "op": "above", "high": 30, "for_s": 60}],
+    }
     ev = evaluator(rule(1, trigger, [NOTE]))
     assert ev.reading(5, 0, 31) == [] and ev.reading(5, 30_000, 31) == []
     assert [f.ts for f in ev.reading(5, 60_000, 31)] == [60_000]
@@ -77,7 +87,10 @@ def test_alarm_trigger_listens_from_its_minimum_severity_and_building() -> None:
 
 
 def test_event_trigger_and_conditions_over_other_points() -> None:
-    conditions = {"match": "all", "items": [{"point_id": 7, "op": "below", "value": 10}, {"point_id": 8, "op": "above", "value": 0}]}
+    conditions = {
+        "match": "all",
+        "items": [{"point_id": 7, "op": "below", "value": 10}, {"point_id": 8, "op": "above", "value": 0}],
+    }
     ev = evaluator(rule(1, {"kind": "event", "event": "work_order_opened"}, [NOTE], conditions))
     assert ev.event(1, "work_order_opened") == []  # no values yet
     ev.reading(7, 2, 5.0)
@@ -118,7 +131,9 @@ def test_each_action_kind_is_checked() -> None:
 
 def test_a_scene_expands_into_its_actions() -> None:
     scene = [OFF, {**OFF, "point_id": 10, "label": "3F HVAC"}]
-    ev = evaluator(rule(1, {"kind": "schedule", "at": "19:30"}, [{"kind": "scene", "scene_id": 4}, NOTE]), scenes={4: scene})
+    ev = evaluator(
+        rule(1, {"kind": "schedule", "at": "19:30"}, [{"kind": "scene", "scene_id": 4}, NOTE]), scenes={4: scene}
+    )
     ev.clock(ms(2026, 10, 30, 0, 0))
     (fired,) = ev.clock(ms(2026, 10, 31, 0, 0))
     assert [(a["kind"], a.get("point_id"), a.get("scene_id")) for a in fired.actions] == [
@@ -129,17 +144,33 @@ def test_a_scene_expands_into_its_actions() -> None:
 
 
 def test_a_rule_whose_action_triggers_itself_is_refused() -> None:
-    raises_major = rule(1, {"kind": "alarm_raised", "min_severity": "minor"}, [{"kind": "raise_alarm", "title": "x", "severity": "major"}])
+    raises_major = rule(
+        1,
+        {"kind": "alarm_raised", "min_severity": "minor"},
+        [{"kind": "raise_alarm", "title": "x", "severity": "major"}],
+    )
     assert logic.find_loop(raises_major, [], {}) == ["rule 1"]
-    below = rule(2, {"kind": "alarm_raised", "min_severity": "critical"}, [{"kind": "raise_alarm", "title": "x", "severity": "minor"}])
+    below = rule(
+        2,
+        {"kind": "alarm_raised", "min_severity": "critical"},
+        [{"kind": "raise_alarm", "title": "x", "severity": "minor"}],
+    )
     assert logic.find_loop(below, [], {}) is None
-    own_point = rule(3, {"kind": "reading", "point_id": 9, "conditions": [{"type": "threshold", "op": "above", "high": 1}]}, [OFF])
+    own_point = rule(
+        3, {"kind": "reading", "point_id": 9, "conditions": [{"type": "threshold", "op": "above", "high": 1}]}, [OFF]
+    )
     assert logic.find_loop(own_point, [], {}) == ["rule 3"]
     # through a scene
-    via_scene = rule(4, {"kind": "reading", "point_id": 9, "conditions": [{"type": "threshold", "op": "above", "high": 1}]}, [{"kind": "scene", "scene_id": 1}])
+    via_scene = rule(
+        4,
+        {"kind": "reading", "point_id": 9, "conditions": [{"type": "threshold", "op": "above", "high": 1}]},
+        [{"kind": "scene", "scene_id": 1}],
+    )
     assert logic.find_loop(via_scene, [], {1: [OFF]}) == ["rule 4"]
     # through another rule: an order opens an alarm, the alarm opens an order
-    a = rule(5, {"kind": "event", "event": "work_order_opened"}, [{"kind": "raise_alarm", "title": "x", "severity": "minor"}])
+    a = rule(
+        5, {"kind": "event", "event": "work_order_opened"}, [{"kind": "raise_alarm", "title": "x", "severity": "minor"}]
+    )
     b = rule(6, {"kind": "alarm_raised", "min_severity": "info"}, [{"kind": "work_order", "title": "y"}])
     assert logic.find_loop(a, [b], {}) == ["rule 5", "rule 6"]
     assert logic.find_loop(a, [], {}) is None
@@ -152,13 +183,19 @@ def history() -> list[logic.HistoryItem]:
         ts = start + i * 900_000
         value = 20 + 15 * ((i % 96) in range(40, 60)) + (i % 7)
         items.append(logic.HistoryItem(ts, "reading", point_id=5, value=float(value)))
-    items.append(logic.HistoryItem(start + 3 * 86_400_000 + 5, "alarm", severity="major", building_id=None, alarm_id=77))
+    items.append(
+        logic.HistoryItem(start + 3 * 86_400_000 + 5, "alarm", severity="major", building_id=None, alarm_id=77)
+    )
     return items
 
 
 def test_dry_run_equals_what_firing_would_have_done() -> None:
     rules = [
-        rule(1, {"kind": "reading", "point_id": 5, "conditions": [{"type": "threshold", "op": "above", "high": 33}]}, [NOTE]),
+        rule(
+            1,
+            {"kind": "reading", "point_id": 5, "conditions": [{"type": "threshold", "op": "above", "high": 33}]},
+            [NOTE],
+        ),
         rule(2, {"kind": "schedule", "at": "19:00", "days": "every"}, [{"kind": "scene", "scene_id": 1}]),
         rule(3, {"kind": "alarm_raised", "min_severity": "minor"}, [{"kind": "work_order", "title": "查看"}]),
     ]
