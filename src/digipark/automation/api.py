@@ -88,7 +88,7 @@ add_routes(router, ops.PLANS, "/energy-ops/plans", tags=OPS_TAGS)
 add_routes(router, ops.REPLACEMENTS, "/energy-ops/meter-replacements", tags=OPS_TAGS)
 
 
-@router.put("/energy-ops/billing-setting", tags=OPS_TAGS)
+@router.post("/energy-ops/billing-setting", tags=OPS_TAGS)
 def put_setting(data: BillingSettingWrite, db: DbSession, scope: CurrentScope) -> Any:
     """The park's shared-area meter and how its cost is apportioned (by area or by consumption)."""
     row = ops.save_setting(db, scope=scope, data=data)

@@ -112,6 +112,7 @@ def setting(session: Session, park_id: int) -> BillingSetting:
 
 
 def save_setting(session: Session, *, scope: Scope, data: BillingSettingWrite) -> BillingSetting:
+    scope.require(WRITE)
     park_id = scope.acting_write_park(None)
     scope.authorize_write(WRITE, park_id=park_id, enterprise_id=None)
     if data.shared_meter_id is not None and not any(
