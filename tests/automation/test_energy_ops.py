@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digipark.automation import billing, forecast, plans, sankey
+from digipark.energy.provides import minute_bands
 
 ZONE = ZoneInfo("Asia/Shanghai")
 # valley 22:00–06:00 across midnight, flat 06–08 and 12–18, peak 08–12 and 18–22
@@ -39,6 +40,9 @@ def test_a_bill_line_across_midnight_and_a_meter_replaced_mid_month() -> None:
     assert line.amount == pytest.approx({"peak": 24.0, "flat": 4.2, "valley": 15.6})
     assert line.total_amount == pytest.approx(43.8)
     assert (line.start_reading, line.end_reading) == (100.0, 2.0)
+    parts = billing.intervals(SAMPLES_A, REPLACED)
+    slow = billing._band_split_slow(parts, minute_bands(PERIODS), dict.fromkeys(line.kwh, 0.0), ZONE)
+    assert slow == pytest.approx(line.kwh)  # the minute-by-minute spread agrees with the vectorised one
     without = billing.meter_line(1, "A", SAMPLES_A, PERIODS, PRICES, ZONE)
     assert without.total_kwh == pytest.approx(24 + 7 + 52 - 6 - 175)  # the register's drop read as consumption
 

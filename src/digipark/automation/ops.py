@@ -340,11 +340,23 @@ def park_daily(session: Session, *, scope: Scope, until: dt.date, days: int = 56
     return totals
 
 
+_FORECASTS: dict[tuple[float, ...], forecast.Forecast] = {}
+MAX_CACHED = 64
+
+
 def energy_forecast(series: builtins.list[float], season: int = 7, horizon: int = 7) -> forecast.Forecast | None:
-    """The forecast of the series after its leading zero days (no data yet), with a backtest over its last two
-    seasons; None when too short."""
+    """The forecast of the series after its leading zero days (no data yet), with a backtest over its last
+    season (each origin is one Holt-Winters fit); None when too short. Kept per series: a day's page is computed
+    once."""
     start = next((i for i, v in enumerate(series) if v > 0), len(series))
     usable = series[start:]
     if len(usable) < 4 * season:
         return None
-    return forecast.forecast(usable, season, horizon, min_train=len(usable) - 2 * season)
+    key = (float(season), float(horizon), *usable)
+    found = _FORECASTS.get(key)
+    if found is None:
+        found = forecast.forecast(usable, season, horizon, min_train=len(usable) - season)
+        if len(_FORECASTS) >= MAX_CACHED:
+            _FORECASTS.clear()
+        _FORECASTS[key] = found
+    return found
