@@ -119,6 +119,9 @@ def save_setting(session: Session, *, scope: Scope, data: BillingSettingWrite) -
         m["id"] == data.shared_meter_id for m in meter_tree(session, park_id=park_id)
     ):
         raise field_error("shared_meter_id", "no such meter in this park")
+    for key in data.areas:
+        if not key.isdigit() or not 1 <= int(key) <= 2**31 - 1:
+            raise field_error("areas", f"keys are enterprise ids, not {key[:40]!r}")
     row = session.scalar(select(BillingSetting).where(BillingSetting.park_id == park_id))
     if row is None:
         row = BillingSetting(park_id=park_id)
@@ -172,6 +175,8 @@ def month_bills(
 ) -> builtins.list[BillRead]:
     """The month's electricity bills of the park's enterprises (or of one; an enterprise: its own)."""
     only = _allowed_enterprise(scope, enterprise_id)
+    if not 2000 <= month.year <= 2100:
+        raise field_error("month", "a month of the years 2000 to 2100")
     park_id = scope.acting_park(None)
     from_ms, to_ms = month_range(month)
     config = setting(session, park_id)
@@ -218,7 +223,7 @@ def month_bills(
     by_enterprise: dict[int, builtins.list[billing.MeterLine]] = defaultdict(list)
     for meter in tenant_meters:
         by_enterprise[meter["enterprise_id"]].append(line(meter))
-    areas = {int(k): float(v) for k, v in (config.areas or {}).items()}
+    areas = {int(k): float(v) for k, v in (config.areas or {}).items() if str(k).isdigit()}
     made = billing.bills(month, by_enterprise, line(shared_meter) if shared_meter else None, config.method, areas)
     names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.park_id == park_id)).all())
     return [
