@@ -214,3 +214,18 @@ def test_dry_run_equals_what_firing_would_have_done() -> None:
     assert sorted(f.key() for f in dry) == sorted(f.key() for f in fired)
     assert {f.rule_id for f in dry} == {1, 2, 3}
     assert sum(f.rule_id == 2 for f in dry) == 7
+
+
+def test_the_engine_takes_good_readings_and_raised_alarms_into_its_inbox() -> None:
+    from digipark.alarms.provides import AlarmRaised
+    from digipark.automation.engine import AutomationEngine
+    from digipark.telemetry.provides import ReadingsStored
+
+    engine = AutomationEngine()
+    engine.on_readings(ReadingsStored(latest={}, readings=((5, 1000, 31.0, 0), (5, 2000, 9e9, 1))))
+    engine.on_alarm(
+        AlarmRaised(alarm_id=3, rule_id=1, severity="major", state="raised", building_id=2, trigger_ts=3000)
+    )
+    items = [engine.inbox.get_nowait() for _ in range(engine.inbox.qsize())]
+    assert [(i.kind, i.ts) for i in items] == [("reading", 1000), ("alarm", 3000)]
+    assert items[1].severity == "major" and items[1].building_id == 2

@@ -92,7 +92,9 @@ class AutomationEngine(PeriodicThread):
         self.inbox: queue.SimpleQueue[logic.HistoryItem] = queue.SimpleQueue()
 
     def on_readings(self, event: ReadingsStored) -> None:
-        for point_id, ts, value, _quality in event.readings:
+        for point_id, ts, value, quality in event.readings:
+            if quality:  # BAD: outside the instrument's range, not evaluated (as alarm rules)
+                continue
             self.inbox.put(logic.HistoryItem(ts, "reading", point_id=point_id, value=value))
 
     def on_alarm(self, event: AlarmRaised) -> None:
