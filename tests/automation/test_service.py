@@ -5,15 +5,17 @@ meters' hourly registers (time of use, a replacement, shared areas)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.alarms.provides import raise_external
 from digipark.auth.scope import Scope, system_scope
-from digipark.automation import logic, ops, service
+from digipark.automation import exports, logic, ops, service
 from digipark.automation.engine import Runner
 from digipark.automation.models import AutomationFiring, BillingSetting, MeterReplacement
 from digipark.automation.schemas import PlanCreate, RuleCreate, RuleUpdate, SceneCreate
@@ -245,6 +247,12 @@ def test_a_bill_from_the_hourly_registers_with_a_replacement_and_shared_areas(db
     assert (line.old_final, line.new_initial) == (133.0, 0.0)
     assert mine.shared_amount == pytest.approx(18.0) and mine.total_amount == pytest.approx(30.6)
     assert bills[a.enterprise_ids[1]].total_amount == pytest.approx(24.0 + 12.0)
+    sheet = load_workbook(io.BytesIO(exports.bills_xlsx(list(bills.values()), "zh"))).active
+    rows = [[c for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][:4] == ["企业", "计量表", "起始读数", "结束读数"]
+    totals = {r[0]: r[-1] for r in rows if r[1] == "合计"}
+    assert sorted(totals.values()) == pytest.approx(sorted([30.6, 36.0]))
+    assert any(str(r[1]).startswith("公摊区域 60.00") for r in rows)
     # an enterprise sees its own bill only
     theirs = ops.month_bills(db, scope=scope_of(db, "TA", "enterprise"), month=dt.date(2021, 3, 1))
     assert [b.enterprise_id for b in theirs] == [a.enterprise_ids[0]]

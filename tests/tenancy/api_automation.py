@@ -92,6 +92,9 @@ AUTOMATION: dict[tuple[str, str], Exercise] = {
     ("GET", f"{_EO}/bills"): lambda ctx: park_view(
         ParkView("energy-ops/bills", readers=ENTERPRISES, params={"month": "2026-09-01"}, takes_park_id=False), ctx
     ),
+    ("GET", f"{_EO}/bills.xlsx"): lambda ctx: park_view(
+        ParkView("energy-ops/bills.xlsx", readers=ENTERPRISES, params={"month": "2026-09-01"}, takes_park_id=False), ctx
+    ),
     ("POST", f"{_EO}/billing-setting"): lambda ctx: park_action(
         ParkAction(
             "energy-ops/billing-setting", lambda ctx: {"shared_meter_id": en_meter_id(ctx), "method": "consumption"}

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
 from digipark.auth.dependencies import CurrentScope, DbSession
-from digipark.automation import ops, service
+from digipark.automation import exports, ops, service
 from digipark.automation.schemas import BillingSettingWrite, BillRead, DryRunRead, FiringRead, ProgressRead, RuleRead
+from digipark.core.downloads import file_response
+from digipark.core.spreadsheet import XLSX_MEDIA_TYPE
 from digipark.crud.routes import add_routes
 
 router = APIRouter(prefix="/api/v1")
@@ -93,6 +96,18 @@ def put_setting(data: BillingSettingWrite, db: DbSession, scope: CurrentScope) -
     """The park's shared-area meter and how its cost is apportioned (by area or by consumption)."""
     row = ops.save_setting(db, scope=scope, data=data)
     return {"park_id": row.park_id, "shared_meter_id": row.shared_meter_id, "method": row.method, "areas": row.areas}
+
+
+@router.get("/energy-ops/bills.xlsx", tags=OPS_TAGS, responses={200: {"content": {XLSX_MEDIA_TYPE: {}}}})
+def bills_xlsx(
+    db: DbSession,
+    scope: CurrentScope,
+    month: Annotated[dt.date, Query(description="any day of the month")],
+    lang: Annotated[Literal["zh", "en"], Query()] = "zh",
+) -> Response:
+    """The month's bills as an Excel workbook (an enterprise: its own)."""
+    bills = ops.month_bills(db, scope=scope, month=month)
+    return file_response(exports.bills_xlsx(bills, lang), XLSX_MEDIA_TYPE, f"bills-{month:%Y-%m}.xlsx")
 
 
 @router.get("/energy-ops/bills", response_model=list[BillRead], tags=OPS_TAGS)
