@@ -9,6 +9,7 @@ from digipark.assets.module import MODULE as ASSETS
 from digipark.audit.module import MODULE as AUDIT
 from digipark.auth import permissions
 from digipark.auth.module import MODULE as AUTH
+from digipark.automation.module import MODULE as AUTOMATION
 from digipark.core import modules
 from digipark.devices.module import MODULE as DEVICES
 from digipark.economy.module import MODULE as ECONOMY
@@ -46,6 +47,7 @@ MODULES: tuple[modules.Module, ...] = (
     APPROVALS,
     SERVICES,
     ASSETS,
+    AUTOMATION,
 )
 
 modules.install(MODULES)

@@ -21,6 +21,7 @@ from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished, ap_process_key
 from tests.tenancy.api_assets import as_asset
 from tests.tenancy.api_auth import user_id
+from tests.tenancy.api_automation import au_rule
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id
@@ -100,6 +101,8 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     # a security event with its snapshot: park A's staff only
     "/living/security/{ident}": PageObject(lv_security_event),
     "/living/security/{ident}/snapshot": PageObject(lv_security_event),
+    # an automation rule of park A: its staff (and reviewers) only
+    "/automation/rules/{ident}": PageObject(au_rule),
 }
 
 

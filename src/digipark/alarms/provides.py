@@ -8,11 +8,48 @@ through the caller's scope:
   create or update the threshold rule identified by `key` — environment's outlet limits;
 - `raise_external(session, park_id=, source_kind=, source_ref=, severity=, title_key=, detail=, building_id=,
   enterprise_id=, at=) -> Alarm`: an alarm from an event another module received (living's security events);
-- `AlarmRaised`: the event published after an alarm is raised — safety's automatic incidents subscribe to it.
+- `AlarmRaised`: the event published after an alarm is raised — safety's automatic incidents subscribe to it;
+- the rule conditions' checks and evaluation (`normalise_conditions`, `evaluate_condition`, `CondState`,
+  `ConditionContext`, `ConditionError`) — automation's reading triggers use the same conditions as alarm rules;
+- `raised_between(session, park_id=, since=, until=)`: (raised at, severity, building, alarm id) of the park's
+  alarms raised in a period — automation's dry-run over history.
 """
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from digipark.alarms.events import AlarmRaised
 from digipark.alarms.external import raise_external
+from digipark.alarms.models import Alarm
+from digipark.alarms.rules import ConditionError, CondState, normalise_conditions
+from digipark.alarms.rules import Context as ConditionContext
+from digipark.alarms.rules import evaluate as evaluate_condition
 from digipark.alarms.service import active_counts, ensure_threshold_rule, get
 
-__all__ = ["AlarmRaised", "active_counts", "ensure_threshold_rule", "get", "raise_external"]
+__all__ = [
+    "AlarmRaised",
+    "CondState",
+    "ConditionContext",
+    "ConditionError",
+    "active_counts",
+    "ensure_threshold_rule",
+    "evaluate_condition",
+    "get",
+    "normalise_conditions",
+    "raise_external",
+    "raised_between",
+]
+
+
+def raised_between(
+    session: Session, *, park_id: int, since: dt.datetime, until: dt.datetime
+) -> list[tuple[dt.datetime, str, int | None, int]]:
+    """(raised at, severity, building id, alarm id) of the park's alarms raised in [since, until], oldest first."""
+    rows = session.execute(
+        select(Alarm.raised_at, Alarm.severity, Alarm.building_id, Alarm.id)
+        .where(Alarm.park_id == park_id, Alarm.raised_at >= since, Alarm.raised_at <= until)
+        .order_by(Alarm.raised_at, Alarm.id)
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]

@@ -1,5 +1,6 @@
 """What the approvals domain offers other domains (declared in approvals.module): whether the park handles
-government services online (indicator S2.1), their counts, and the enterprise archive's approvals section."""
+government services online (indicator S2.1), their counts, the enterprise archive's approvals section, and the
+Chinese working calendar (`working_calendar()`, with 调休 days) — automation's schedules on working days."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from digipark.approvals.calendar import WorkingCalendar, china
 from digipark.approvals.models import ApprovalInstance, InstanceState
 from digipark.auth.scope import Scope
 from digipark.registry.models import Enterprise
@@ -65,3 +67,8 @@ def archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> d
         ],
         "granted_wan_yuan": round(sum(r.amount_wan_yuan or 0.0 for r in rows), 2),
     }
+
+
+def working_calendar() -> WorkingCalendar:
+    """China's working calendar (weekends, public holidays, the weekend days worked instead)."""
+    return china()

@@ -1,0 +1,142 @@
+"""The live automation engine: one `Runner` per process keeps an `Evaluator` per park over its enabled rules
+(reloaded when rules change), takes readings as they are stored and alarms as they are raised, advances the clock
+for the schedules, and carries out what fires (service.fire: actions done, each firing logged with its inputs).
+
+`start_automation()` (the module record's background service) runs it in a thread of its own: every TICK_S it
+drains what arrived and advances the clock, in one write transaction. Tests call `Runner.process` directly."""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digipark.alarms.provides import AlarmRaised
+from digipark.audit.service import Actor, set_actor
+from digipark.automation import logic, service
+from digipark.automation.models import AutomationFiring, AutomationRule
+from digipark.core.background import Handle, SharedService
+from digipark.core.events import bus
+from digipark.core.periodic import PeriodicThread
+from digipark.telemetry.provides import ReadingsStored, now_ms
+
+log = logging.getLogger("digipark.automation.engine")
+ACTOR = Actor("automation", role="system")
+TICK_S = 1.0
+
+
+class Runner:
+    """Evaluators of every park with enabled rules; `process` feeds them and fires what they return."""
+
+    def __init__(self) -> None:
+        self.evaluators: dict[int, logic.Evaluator] = {}
+        self.signature: dict[int, tuple[Any, ...]] = {}
+
+    def load(self, session: Session) -> None:
+        """(Re)build a park's evaluator when its enabled rules or scenes changed; keep the state otherwise."""
+        rules: dict[int, list[AutomationRule]] = {}
+        for rule in session.scalars(select(AutomationRule).where(AutomationRule.enabled).order_by(AutomationRule.id)):
+            rules.setdefault(rule.park_id, []).append(rule)
+        for park_id in list(self.evaluators):
+            if park_id not in rules:
+                del self.evaluators[park_id], self.signature[park_id]
+        for park_id, park_rules in rules.items():
+            scenes = service.scenes_of(session, park_id)
+            signature = (
+                tuple((r.id, repr(r.trigger), repr(r.conditions), repr(r.actions)) for r in park_rules),
+                repr(sorted(scenes.items())),
+            )
+            if self.signature.get(park_id) != signature:
+                previous = self.evaluators.get(park_id)
+                evaluator = service.evaluator_for(session, park_id, park_rules)
+                if previous is not None:
+                    evaluator.clock_ms = previous.clock_ms
+                    evaluator.latest = previous.latest
+                self.evaluators[park_id], self.signature[park_id] = evaluator, signature
+
+    def evaluate(self, items: Iterable[logic.HistoryItem], *, now: int | None = None) -> dict[int, list[logic.Firing]]:
+        """Feed what arrived (in time order) to every park's evaluator and advance the clocks to `now`: what
+        fires, by park. In memory only."""
+        ordered = sorted(items, key=lambda i: i.ts)
+        found: dict[int, list[logic.Firing]] = {}
+        for park, evaluator in sorted(self.evaluators.items()):
+            if evaluator.clock_ms is None:
+                evaluator.clock(ordered[0].ts - 1 if ordered else (now or now_ms()))
+            fired = logic.feed(evaluator, ordered)
+            if now is not None:
+                fired.extend(evaluator.clock(now))
+            if fired:
+                found[park] = fired
+        return found
+
+    def process(
+        self, session: Session, items: Iterable[logic.HistoryItem], *, now: int | None = None
+    ) -> list[AutomationFiring]:
+        """Evaluate and fire (actions carried out, firings logged) in the caller's transaction."""
+        rows: list[AutomationFiring] = []
+        for park, fired in self.evaluate(items, now=now).items():
+            rows.extend(service.fire(session, park, fired))
+        return rows
+
+
+class AutomationEngine(PeriodicThread):
+    thread_name, failure, logger = "digipark-automation", "automation: a run failed", log
+
+    def __init__(self) -> None:
+        super().__init__(first_after_s=TICK_S, every_s=TICK_S)
+        self.runner = Runner()
+        self.inbox: queue.SimpleQueue[logic.HistoryItem] = queue.SimpleQueue()
+
+    def on_readings(self, event: ReadingsStored) -> None:
+        for point_id, ts, value, quality in event.readings:
+            if quality:  # BAD: outside the instrument's range, not evaluated (as alarm rules)
+                continue
+            self.inbox.put(logic.HistoryItem(ts, "reading", point_id=point_id, value=value))
+
+    def on_alarm(self, event: AlarmRaised) -> None:
+        ts = event.trigger_ts or int(event.occurred_at.timestamp() * 1000)
+        self.inbox.put(
+            logic.HistoryItem(
+                ts, "alarm", severity=event.severity, building_id=event.building_id, alarm_id=event.alarm_id
+            )
+        )
+
+    def start(self) -> None:
+        bus.subscribe(ReadingsStored, self.on_readings)
+        bus.subscribe(AlarmRaised, self.on_alarm)
+        super().start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        bus.unsubscribe(ReadingsStored, self.on_readings)
+        bus.unsubscribe(AlarmRaised, self.on_alarm)
+        super().stop(timeout)
+
+    def run_once(self) -> int:
+        from digipark.core.db import transaction
+
+        items: list[logic.HistoryItem] = []
+        while True:
+            try:
+                items.append(self.inbox.get_nowait())
+            except queue.Empty:
+                break
+        with transaction() as session:
+            self.runner.load(session)
+        found = self.runner.evaluate(items, now=now_ms())
+        if not found:
+            return 0
+        with transaction(write=True) as session:
+            set_actor(session, ACTOR)
+            return sum(len(service.fire(session, park, fired)) for park, fired in found.items())
+
+
+_engine: SharedService[AutomationEngine] = SharedService(AutomationEngine)
+
+
+def start_automation() -> Handle[AutomationEngine]:
+    """Start the process's automation engine (or join the running one)."""
+    return _engine.acquire()

@@ -1,0 +1,343 @@
+"""Automation and energy-operations pages: the rules with their firing log; a scene built on a form (e.g. "after
+hours": lights and HVAC of chosen buildings off at a time of working days), saved with its schedule as a disabled
+rule; a rule's page with its dry-run over the last week and the enable/disable buttons; the month's bills and the
+plans' progress (an enterprise sees its own); the Sankey of energy flows; the forecast with its backtest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from digipark.automation import logic, ops, service
+from digipark.automation.schemas import RuleCreate, SceneCreate
+from digipark.core.errors import DomainError, NotFound, field_error
+from digipark.core.listing import ListQuery
+from digipark.registry.models import Building
+from digipark.web.i18n import N_
+from digipark.web.overview import json_script
+from digipark.web.shell import CurrentPage, FormFields, Page
+
+router = APIRouter(include_in_schema=False)
+Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+
+TRIGGERS = {
+    "reading": N_("A reading"),
+    "schedule": N_("A time of day"),
+    "alarm_raised": N_("An alarm raised"),
+    "event": N_("An event"),
+}
+ACTIONS = {
+    "work_order": N_("Open a work order"),
+    "raise_alarm": N_("Raise an alarm"),
+    "notify": N_("Notify"),
+    "device_command": N_("Device command"),
+    "scene": N_("Scene"),
+}
+DAYS = {
+    "every": N_("Every day"),
+    "working": N_("Working days"),
+    "non_working": N_("Days off"),
+    "weekend": N_("Weekends"),
+}
+SYSTEMS = {"lighting": N_("Lighting"), "hvac": N_("Air conditioning"), "other": N_("Other")}
+COMMANDS = {"on": N_("On"), "off": N_("Off"), "set": N_("Set")}
+STATUSES = {"done": N_("Done"), "recorded": N_("Recorded (no command path yet)")}
+BANDS = {"sharp": N_("Sharp peak"), "peak": N_("Peak"), "flat": N_("Flat"), "valley": N_("Valley")}
+WARNINGS = {
+    "approaching": N_("80 % of the quota used"),
+    "near": N_("90 % of the quota used"),
+    "reached": N_("Quota reached"),
+    "ahead": N_("Running ahead of plan"),
+    "projected": N_("On course to exceed the quota"),
+}
+METHODS = {"area": N_("By floor area"), "consumption": N_("By consumption")}
+
+
+def _require(page: Page, permission: str) -> None:
+    page.scope.require(permission)
+    if page.park is None:
+        raise NotFound("your account is not assigned to a park")
+
+
+def _local(ts: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts / 1000, service.zone())
+
+
+def _describe(page: Page, action: dict[str, Any]) -> str:
+    kind = action["kind"]
+    text = page.label(ACTIONS, kind)
+    if kind == "device_command":
+        what = action.get("label") or ""
+        if action.get("system") and action.get("building_id"):
+            what = f"{what} · {page.label(SYSTEMS, action['system'])}"
+        return f"{text}: {what} → {page.label(COMMANDS, action['command'])}"
+    if kind in ("work_order", "raise_alarm"):
+        return f"{text}: {action['title']}"
+    if kind == "notify":
+        return f"{text}: {action['to']} — {action['text']}"
+    return f"{text} #{action.get('scene_id')}"
+
+
+def _trigger_text(page: Page, trigger: dict[str, Any]) -> str:
+    kind = trigger["kind"]
+    text = page.label(TRIGGERS, kind)
+    if kind == "schedule":
+        return f"{text}: {trigger['at']} · {page.label(DAYS, trigger['days'])}"
+    if kind == "reading":
+        return f"{text}: #{trigger['point_id']}"
+    if kind == "alarm_raised":
+        return f"{text} ≥ {trigger['min_severity']}"
+    return f"{text}: {trigger['event']}"
+
+
+@router.get("/automation", response_class=HTMLResponse, name="automation")
+def index(page: CurrentPage) -> HTMLResponse:
+    _require(page, service.VIEW)
+    rules, _ = service.RULES.list(page.db, scope=page.scope, query=ListQuery(page_size=200))
+    scenes, _ = service.SCENES.list(page.db, scope=page.scope, query=ListQuery(page_size=200))
+    names = {r.id: r.name for r in rules}
+    log = [
+        {
+            "at": _local(f.ts),
+            "rule": names.get(f.rule_id, f.rule_id),
+            "rule_id": f.rule_id,
+            "actions": [_describe(page, a) for a in f.actions],
+            "statuses": [page.label(STATUSES, a.get("status")) for a in f.actions],
+        }
+        for f in service.firings(page.db, scope=page.scope, limit=30)
+    ]
+    return page.render(
+        "automation/index.html",
+        {
+            "rules": [{"rule": r, "trigger": _trigger_text(page, r.trigger)} for r in rules],
+            "scenes": [{"scene": s, "actions": [_describe(page, a) for a in s.actions]} for s in scenes],
+            "log": log,
+            "may_write": page.scope.can(service.WRITE),
+        },
+    )
+
+
+def _buildings(page: Page) -> list[Building]:
+    assert page.park is not None
+    stmt = page.scope.readable(Building).where(Building.park_id == page.park.id).order_by(Building.code).limit(60)
+    return list(page.db.scalars(stmt))
+
+
+def _scene_form(
+    page: Page, values: dict[str, Any], errors: dict[str, str] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    return page.render(
+        "automation/scene_form.html",
+        {"values": values, "errors": errors or {}, "buildings": _buildings(page), "days": DAYS, "systems": SYSTEMS},
+        status_code=status_code,
+    )
+
+
+@router.get("/automation/scenes/new", response_class=HTMLResponse, name="automation_scene_new")
+def scene_new(page: CurrentPage) -> HTMLResponse:
+    _require(page, service.WRITE)
+    return _scene_form(page, {"name": "", "at": "19:00", "days": "working", "notify": ""})
+
+
+@router.post("/automation/scenes/new", response_class=HTMLResponse)
+def scene_create(page: CurrentPage, form: FormFields) -> Response:
+    """The scene (its actions) and a disabled rule that runs it at the chosen time."""
+    _require(page, service.WRITE)
+    page.check_csrf(form)
+    buildings = {b.id: b for b in _buildings(page)}
+    actions: list[dict[str, Any]] = []
+    for key in sorted(form):
+        if not key.startswith("off-"):
+            continue
+        _, building, system = key.split("-", 2)
+        if building.isdigit() and int(building) in buildings and system in SYSTEMS:
+            label = buildings[int(building)].name
+            actions.append(
+                {
+                    "kind": "device_command",
+                    "building_id": int(building),
+                    "system": system,
+                    "command": "off",
+                    "label": label,
+                }
+            )
+    if form.get("notify", "").strip():
+        actions.append(
+            {"kind": "notify", "to": form.get("notify_to", "").strip() or "值班室", "text": form["notify"].strip()}
+        )
+    name = form.get("name", "").strip()
+    try:
+        with page.db.begin_nested():
+            if not actions:
+                raise field_error("actions", "choose at least one action")
+            scene = service.SCENES.create(
+                page.db, scope=page.scope, data=SceneCreate(name=name or "—", actions=actions)
+            )
+            rule = service.RULES.create(
+                page.db,
+                scope=page.scope,
+                data=RuleCreate(
+                    name=name or "—",
+                    trigger={"kind": "schedule", "at": form.get("at", ""), "days": form.get("days", "every")},
+                    actions=[{"kind": "scene", "scene_id": scene.id}],
+                    scene_id=scene.id,
+                ),
+            )
+    except DomainError as exc:
+        errors = (
+            {str(e.get("field") or ""): str(e.get("reason")) for e in exc.errors} if exc.errors else {"": exc.detail}
+        )
+        return _scene_form(page, dict(form), errors, status_code=exc.status)
+    except ValidationError as exc:
+        errors = {str(e["loc"][0]) if e["loc"] else "": e["msg"] for e in exc.errors()}
+        return _scene_form(page, dict(form), errors, status_code=422)
+    return RedirectResponse(f"/automation/rules/{rule.id}?saved=1", status_code=303)
+
+
+@router.get("/automation/rules/{ident}", response_class=HTMLResponse, name="automation_rule")
+def rule_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
+    _require(page, service.VIEW)
+    rule = service.RULES.get(page.db, scope=page.scope, ident=ident)
+    params = page.request.query_params
+    dry: dict[str, Any] | None = None
+    if params.get("dry_run") == "1":
+        _rule, from_ms, to_ms, found = service.dry_run_rule(page.db, scope=page.scope, ident=ident)
+        dry = {
+            "from": _local(from_ms),
+            "to": _local(to_ms),
+            "firings": [{"at": _local(f.ts), "actions": [_describe(page, a) for a in f.actions]} for f in found],
+        }
+    scene_actions = service.scenes_of(page.db, rule.park_id)
+    return page.render(
+        "automation/rule.html",
+        {
+            "rule": rule,
+            "trigger": _trigger_text(page, rule.trigger),
+            "actions": [_describe(page, a) for a in rule.actions],
+            "expanded": [_describe(page, a) for a in logic.expand(rule.actions, scene_actions)],
+            "dry": dry,
+            "log": [
+                {"at": _local(f.ts), "actions": [_describe(page, a) for a in f.actions], "inputs": f.inputs}
+                for f in service.firings(page.db, scope=page.scope, rule_id=ident, limit=20)
+            ],
+            "may_write": page.scope.can(service.WRITE),
+            "saved": params.get("saved") == "1",
+            "error": params.get("error") or "",
+        },
+    )
+
+
+@router.post("/automation/rules/{ident}/enable")
+def rule_enable(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
+    _require(page, service.WRITE)
+    page.check_csrf(form)
+    enabled = form.get("enabled") == "1"
+    try:
+        with page.db.begin_nested():
+            service.set_enabled(page.db, scope=page.scope, ident=ident, enabled=enabled)
+    except DomainError as exc:
+        if exc.status not in (409, 422):
+            raise
+        return RedirectResponse(f"/automation/rules/{ident}?error=loop", status_code=303)
+    return RedirectResponse(f"/automation/rules/{ident}?saved=1", status_code=303)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def _month(text: str | None) -> dt.date:
+    if text:
+        try:
+            return dt.date.fromisoformat(f"{text}-01" if len(text) == 7 else text).replace(day=1)
+        except ValueError:
+            pass
+    today = dt.datetime.now(service.zone()).date()
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)  # last month: the one being billed
+
+
+@router.get("/energy-ops", response_class=HTMLResponse, name="energy_ops")
+def energy_ops(page: CurrentPage) -> HTMLResponse:
+    _require(page, ops.VIEW)
+    month = _month(page.request.query_params.get("month"))
+    bills = ops.month_bills(page.db, scope=page.scope, month=month)
+    today = dt.datetime.now(service.zone()).date()
+    progress = ops.plan_progress(page.db, scope=page.scope, year=today.year, months=today.month)
+    names = (
+        dict(page.db.execute(select(Building.id, Building.name).where(Building.park_id == page.park.id)).all())
+        if page.park
+        else {}
+    )
+    return page.render(
+        "automation/energy_ops.html",
+        {
+            "month": month,
+            "bills": bills,
+            "bands": BANDS,
+            "methods": METHODS,
+            "progress": [
+                {
+                    "p": p,
+                    "warnings": [page.label(WARNINGS, w) for w in p.warnings],
+                    "building": names.get(p.plan.building_id or 0),
+                }
+                for p in progress
+            ],
+            "enterprise_names": {b.enterprise_id: b.enterprise_name for b in bills},
+            "staff": page.scope.can(ops.READ),
+            "year": today.year,
+        },
+    )
+
+
+SANKEY_LABELS = {
+    "source:purchased": N_("Purchased"),
+    "source:generated": N_("Own generation"),
+    "losses": N_("Unmetered use and losses"),
+    "difference": N_("Metering difference"),
+}
+
+
+@router.get("/energy-ops/sankey", response_class=HTMLResponse, name="energy_ops_sankey")
+def sankey_page(page: CurrentPage) -> HTMLResponse:
+    _require(page, ops.READ)
+    today = dt.datetime.now(service.zone()).date()
+    given = page.request.query_params.get("year") or ""
+    year = min(max(int(given), 2000), 2100) if given.isdigit() and len(given) == 4 else today.year
+    labels = {key: page.gettext(text) for key, text in SANKEY_LABELS.items()}
+    for carrier, text in (
+        ("electricity", N_("Electricity")),
+        ("natural_gas", N_("Natural gas")),
+        ("water", N_("Water")),
+        ("steam", N_("Steam")),
+    ):
+        labels[f"carrier:{carrier}"] = page.gettext(text)
+    diagram = ops.park_sankey(page.db, scope=page.scope, year=year, labels=labels)
+    data = {
+        "nodes": [{"name": n} for n in diagram.nodes],
+        "links": [
+            {"source": link.source, "target": link.target, "value": round(link.value, 3)} for link in diagram.links
+        ],
+    }
+    return page.render(
+        "automation/sankey.html",
+        {
+            "year": year,
+            "diagram": diagram,
+            "data": json_script(data),
+            "links": sorted(diagram.links, key=lambda link: -link.value)[:40],
+        },
+    )
+
+
+@router.get("/energy-ops/forecast", response_class=HTMLResponse, name="energy_ops_forecast")
+def forecast_page(page: CurrentPage) -> HTMLResponse:
+    _require(page, ops.READ)
+    today = dt.datetime.now(service.zone()).date()
+    series = ops.park_daily(page.db, scope=page.scope, until=today)
+    result = ops.energy_forecast(series)
+    days = [today + dt.timedelta(days=i) for i in range(7)]
+    return page.render("automation/forecast.html", {"result": result, "days": days, "history": series[-14:]})
