@@ -106,6 +106,8 @@ def _authorize_provider(scope: Scope, park_id: int, provider: int | None) -> Non
     """The provider acts: the enterprise's own users for its product, park staff for the park's."""
     if provider is None and scope.role == Role.ENTERPRISE:
         raise PermissionDenied("the park's products are decided by park staff")
+    if provider is not None and (scope.role != Role.ENTERPRISE or scope.enterprise_id != provider):
+        raise PermissionDenied("only the providing enterprise decides over its data")
     scope.authorize_write(PUBLISH, park_id=park_id, enterprise_id=provider)
 
 
