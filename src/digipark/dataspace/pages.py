@@ -37,13 +37,13 @@ SOURCE_LABELS = {"energy_monthly": N_("Monthly energy and carbon"), "dataset": N
 STATE_LABELS = {
     "requested": N_("Requested"),
     "agreed": N_("Agreed"),
-    "rejected": N_("Rejected"),
+    "rejected": N_("Declined"),
     "revoked": N_("Revoked"),
 }
 LEDGER_LABELS = {
     "requested": N_("Requested"),
     "agreed": N_("Agreed"),
-    "rejected": N_("Rejected"),
+    "rejected": N_("Declined"),
     "revoked": N_("Revoked"),
     "access": N_("Download"),
     "refused": N_("Refused"),
@@ -177,13 +177,13 @@ def create_product(page: CurrentPage, form: FormFields) -> Response:
             data = ProductCreate(
                 title=form.get("title", ""),
                 description=form.get("description", ""),
-                source=form.get("source", ""),  # type: ignore[arg-type]
-                dataset_id=_int(form.get("dataset_id")),  # type: ignore[arg-type]
-                year=_int(form.get("year")),  # type: ignore[arg-type]
+                source=form.get("source", ""),
+                dataset_id=_int(form.get("dataset_id")),
+                year=_int(form.get("year")),
                 columns=[c.strip() for c in form.get("columns", "").split(",") if c.strip()],
                 purposes=_checked(form, "p_"),
-                max_accesses=form.get("max_accesses") or 1,  # type: ignore[arg-type]
-                max_days=form.get("max_days") or 1,  # type: ignore[arg-type]
+                max_accesses=form.get("max_accesses") or 1,
+                max_days=form.get("max_days") or 1,
             )
             row = service.create_product(page.db, scope=page.scope, data=data)
     except (ValidationError, DomainError) as exc:
@@ -225,8 +225,8 @@ def request_product(ident: Ident, page: CurrentPage, form: FormFields) -> Respon
         with page.db.begin_nested():
             data = ContractRequest(
                 purposes=_checked(form, "p_"),
-                days=form.get("days") or 0,  # type: ignore[arg-type]
-                max_accesses=form.get("max_accesses") or 0,  # type: ignore[arg-type]
+                days=form.get("days") or 0,
+                max_accesses=form.get("max_accesses") or 0,
             )
             row = service.request_contract(page.db, scope=page.scope, product_id=ident, data=data)
     except (ValidationError, DomainError) as exc:
@@ -379,7 +379,7 @@ def register_identifier(page: CurrentPage, form: FormFields) -> Response:
         with page.db.begin_nested():
             data = IdentifierCreate(
                 handle=form.get("handle", ""),
-                kind=form.get("kind", ""),  # type: ignore[arg-type]
+                kind=form.get("kind", ""),
                 name=form.get("name", ""),
                 target_url=form.get("target_url") or None,
             )

@@ -333,4 +333,5 @@ def enterprise_names(session: Session, ids: set[int | None]) -> dict[int, str]:
     wanted = sorted(i for i in ids if i is not None)
     if not wanted:
         return {}
-    return dict(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted))).tuples())
+    rows = session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted)))
+    return {int(ident): str(name) for ident, name in rows}
