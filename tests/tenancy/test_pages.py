@@ -20,6 +20,7 @@ from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished, ap_process_key
 from tests.tenancy.api_auth import user_id
+from tests.tenancy.api_dataspace import ds_product, ds_requested
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id
@@ -97,6 +98,9 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     # a security event with its snapshot: park A's staff only
     "/living/security/{ident}": PageObject(lv_security_event),
     "/living/security/{ident}/snapshot": PageObject(lv_security_event),
+    # a data product is offered park-wide; a contract is read by staff and its parties only (enterprise 0 here)
+    "/dataspace/products/{ident}": PageObject(ds_product, private=False),
+    "/dataspace/contracts/{ident}": PageObject(ds_requested),
 }
 
 
