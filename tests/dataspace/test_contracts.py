@@ -193,3 +193,19 @@ def test_sharing_figures(db: Session, world: World) -> None:
     assert after["products"] == before["products"] + 1
     assert after["contracts"] == before["contracts"] + 1
     assert after["enterprises"] >= 2
+
+
+def test_archive_section_shows_what_the_caller_may_read(db: Session, world: World) -> None:
+    from digipark.dataspace.provides import archive_section
+    from digipark.registry.models import Enterprise
+
+    product = dataset_product(db)
+    contract(db, product)
+    provider = db.get(Enterprise, world.a.enterprise_ids[0])
+    consumer = db.get(Enterprise, world.a.enterprise_ids[1])
+    assert provider is not None and consumer is not None
+    staff = archive_section(db, scope_of(db, "park_admin"), provider)
+    assert product.id in [p["id"] for p in staff["products"]] and staff["provided"]["agreed"] >= 1
+    assert archive_section(db, scope_of(db, "enterprise2"), consumer)["consumed"]["agreed"] >= 1
+    other_park = archive_section(db, scope_of(db, "park_admin", "TB"), provider)
+    assert other_park["products"] == [] and other_park["provided"] == {}

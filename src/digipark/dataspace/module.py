@@ -3,7 +3,7 @@ connector on every access, the contract ledger, datasets with cleaning rules and
 identifiers."""
 
 from digipark.auth.models import Role
-from digipark.core.modules import MenuEntry, Module
+from digipark.core.modules import ArchiveSection, MenuEntry, Module
 
 _VIEW = frozenset({"dataspace.view"})
 _STAFF = _VIEW | {"dataspace.publish", "dataspace.manage", "dataspace.identify"}
@@ -23,6 +23,7 @@ MODULE = Module(
         Role.REVIEWER: _VIEW,
     },
     catalog="dataspace",
+    archive=(ArchiveSection("dataspace", "Data space", "digipark.dataspace.provides:archive_section", 130),),
     provides="digipark.dataspace.provides",
     demo=("digipark.dataspace.demo:build_dataspace_demo",),
 )
