@@ -29,10 +29,11 @@ def test_required_rule_refuses_missing_values() -> None:
 
 
 def test_range_rule_refuses_values_outside_the_bounds() -> None:
-    rows = [{"v": -1.0}, {"v": 0.0}, {"v": 50.0}, {"v": 50.5}, {"v": None}]
+    rows = [{"v": -1.0}, {"v": 0.0}, {"v": 50}, {"v": 50.5}, {"v": None}, {"v": True}, {"v": "7"}]
     result = cleaning.run(rows, [{"rule": "range", "column": "v", "min": 0, "max": 50}])
-    assert [r["v"] for r in result.rows] == [0.0, 50.0, None]
-    assert [r["reasons"][0] for r in result.rejected] == ["v: below 0", "v: above 50"]
+    assert [r["v"] for r in result.rows] == [0.0, 50, None]
+    reasons = [r["reasons"][0] for r in result.rejected]
+    assert reasons == ["v: below 0", "v: above 50", "v: not a number", "v: not a number"]
 
 
 def test_dedup_rule_keeps_the_first_of_each_key() -> None:

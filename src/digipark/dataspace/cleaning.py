@@ -29,6 +29,8 @@ Row = dict[str, Any]
 RULES = ("type", "required", "range", "dedup", "unit", "gap_fill")
 TYPES = ("number", "integer", "date", "text")
 FILL_METHODS = ("linear", "previous")
+_INFINITE = (float("inf"), float("-inf"))
+_NUMBERS = (int, float)  # exactly: a bool is no number here
 
 
 class RuleError(ValueError):
@@ -100,19 +102,25 @@ def _per_row(rows: list[Row], rule: dict[str, Any], check: Callable[[Row], str |
 
 def _type(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
     column, kind = rule["column"], rule["type"]
-
-    def check(row: Row) -> str | None:
+    reason = f"{column}: not a {kind}"
+    kept: list[Row] = []
+    append, rejected = kept.append, result.rejected
+    for row in rows:
         value = row.get(column)
-        if _empty(value):
+        if value is None or (value.__class__ is str and not value.strip()):
             row[column] = None
-            return None
+            append(row)
+            continue
+        if kind == "number" and value.__class__ is float and value == value and value not in _INFINITE:
+            append(row)  # already a finite number: nothing to parse
+            continue
         try:
             row[column] = _parse(kind, value)
         except (TypeError, ValueError):
-            return f"{column}: not a {kind}"
-        return None
-
-    return _per_row(rows, rule, check, result)
+            rejected.append({"row": row, "reasons": [reason], "rule": "type"})
+            continue
+        append(row)
+    return kept
 
 
 def _required(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
@@ -122,20 +130,24 @@ def _required(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row
 
 def _range(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
     column, low, high = rule["column"], rule.get("min"), rule.get("max")
-
-    def check(row: Row) -> str | None:
+    kept: list[Row] = []
+    append, rejected = kept.append, result.rejected
+    for row in rows:
         value = row.get(column)
         if value is None:
-            return None
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            return f"{column}: not a number"
-        if low is not None and value < low:
-            return f"{column}: below {low}"
-        if high is not None and value > high:
-            return f"{column}: above {high}"
-        return None
-
-    return _per_row(rows, rule, check, result)
+            append(row)
+            continue
+        if value.__class__ not in _NUMBERS:
+            reason = f"{column}: not a number"
+        elif low is not None and value < low:
+            reason = f"{column}: below {low}"
+        elif high is not None and value > high:
+            reason = f"{column}: above {high}"
+        else:
+            append(row)
+            continue
+        rejected.append({"row": row, "reasons": [reason], "rule": "range"})
+    return kept
 
 
 def _dedup(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
