@@ -401,6 +401,8 @@ def register_identifier(page: CurrentPage, form: FormFields) -> Response:
 @writes  # a resolution is counted
 def resolve_page(page: CurrentPage, handle: Annotated[str, Query(max_length=255)] = "") -> HTMLResponse:
     _member(page)
+    if not handle.strip():
+        return _identifiers_page(page)
     try:
         with page.db.begin_nested():
             resolved = identifiers.resolve(page.db, scope=page.scope, handle=handle.strip())
