@@ -215,7 +215,38 @@ def check_statistics(ctx: Ctx) -> None:
     assert ctx.as_a_admin("GET", url).json()["registered"] >= 1
 
 
+def check_keys(ctx: Ctx) -> None:
+    ident = ds_agreed(ctx)
+    url = f"{_DS}/contracts/{ident}/keys"
+    body = {"purposes": ["research"], "daily_quota": 5}
+    for park, role in all_attackers():
+        if park == "a" and role == "enterprise":
+            continue
+        assert_problem(ctx.call("POST", url, role, park, json=body), *(b_denial(role) if park == "b" else (403, 404)))
+    assert_problem(ctx.as_a_admin("POST", url, json=body), 403)  # staff are not the consumer
+    assert ctx.call("POST", url, "enterprise", json=body).status_code == 201
+
+
+def check_connector(ctx: Ctx) -> None:
+    """A login is no key: every user without the contract's key is refused, whoever they are."""
+    ident = ds_agreed(ctx)
+    made = ctx.call("POST", f"{_DS}/contracts/{ident}/keys", "enterprise", json={"purposes": ["research"]})
+    assert made.status_code == 201, made.text
+    url = f"{_DS}/connector/{ident}"
+    for park, role in [*all_attackers(), ("a", "park_admin"), ("a", "enterprise")]:
+        response = ctx.call("GET", url, role, park, params={"purpose": "research"})
+        assert_problem(response, 401)
+        assert "机密行" not in response.text
+    other = ds_agreed(ctx)
+    key = {"X-Api-Key": made.json()["key"]}
+    assert_problem(ctx.client.get(f"{_DS}/connector/{other}", params={"purpose": "research"}, headers=key), 403)
+    got = ctx.client.get(url, params={"purpose": "research"}, headers=key)
+    assert got.status_code == 200 and "机密行" in got.text
+
+
 DATASPACE: dict[tuple[str, str], Exercise] = {
+    ("POST", f"{_DS}/contracts/{{ident}}/keys"): check_keys,
+    ("GET", f"{_DS}/connector/{{ident}}"): check_connector,
     ("GET", f"{_DS}/catalog"): check_catalog,
     ("GET", f"{_DS}/products"): check_products,
     ("POST", f"{_DS}/products"): check_create_product,

@@ -7,12 +7,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.core.errors import PROBLEM_MEDIA_TYPE
-from digipark.dataspace import datasets, identifiers, ledger, schemas, service
+from digipark.dataspace import datasets, identifiers, keys, ledger, schemas, service
 from digipark.dataspace.catalog import dcat_catalog
 
 router = APIRouter(prefix="/api/v1/dataspace")
@@ -92,7 +92,10 @@ def revoke(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
 def access(ident: Ident, data: schemas.AccessRequest, db: DbSession, scope: CurrentScope, request: Request) -> Any:
     """Download the product's data through the connector, checked against the agreed policy. A refusal is a 403
     problem, and it is written to the ledger (the request's transaction commits)."""
-    result = service.access(db, scope=scope, ident=ident, purpose=data.purpose)
+    return _answer(service.access(db, scope=scope, ident=ident, purpose=data.purpose), ident, request)
+
+
+def _answer(result: service.Access, ident: int, request: Request) -> Any:
     if not result.decision.allowed:
         problem = service.PolicyDenied(result.decision.reason).problem(instance=request.url.path)
         return JSONResponse(problem, status_code=403, media_type=PROBLEM_MEDIA_TYPE)
@@ -105,6 +108,36 @@ def access(ident: Ident, data: schemas.AccessRequest, db: DbSession, scope: Curr
         delete_after_use=result.terms.delete_after_use,
         no_onward_transfer=result.terms.no_onward_transfer,
     )
+
+
+@router.post("/contracts/{ident}/keys", response_model=schemas.KeyCreated, status_code=201, tags=TAGS)
+def create_key(ident: Ident, data: schemas.KeyCreate, db: DbSession, scope: CurrentScope) -> Any:
+    """A connector key for your systems' downloads of this contract (the consumer): scoped to the contract and the
+    purposes named, metered against a daily quota. The key is shown once."""
+    raw, row = keys.create(
+        db, scope=scope, contract_id=ident, purposes=list(data.purposes), daily_quota=data.daily_quota
+    )
+    return {"id": row.id, "key": raw, "hint": row.hint, "purposes": row.purposes, "daily_quota": row.daily_quota}
+
+
+@router.get(
+    "/connector/{ident}",
+    response_model=schemas.AccessRead,
+    tags=TAGS,
+    responses={401: {}, 403: {"description": "outside the key's scope or refused by the usage policy"}, 429: {}},
+)
+@writes  # a download is counted and written to the ledger
+def connector_download(
+    ident: Ident,
+    db: DbSession,
+    request: Request,
+    purpose: Annotated[str, Query(max_length=40)] = "",
+    x_api_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Any:
+    """A machine download of a contract's data with a connector key (header X-Api-Key) instead of a login: the
+    key's scope and daily quota, then the contract's policy, are checked."""
+    _key, scope = keys.admit(db, raw=x_api_key, contract_id=ident, purpose=purpose)
+    return _answer(service.access(db, scope=scope, ident=ident, purpose=purpose), ident, request)
 
 
 @router.get("/contracts/{ident}/ledger", response_model=schemas.LedgerRead, tags=TAGS)

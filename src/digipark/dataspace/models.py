@@ -141,3 +141,23 @@ class Identifier(Audited, TimestampMixin, EnterpriseScoped, Base):
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"), index=True)
     target_url: Mapped[str | None] = mapped_column(String(500))
     resolutions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ConnectorKey(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A consumer's API key for machine downloads of one contract (its scope: that contract and the purposes
+    named), with a daily quota; only its SHA-256 is stored. `enterprise_id`: the consumer."""
+
+    __tablename__ = "ds_connector_key"
+    __visibility__ = Visibility.ENTERPRISE
+    __audit_exclude__ = frozenset({"key_hash", "used_today", "used_on"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("ds_contract.id", ondelete="RESTRICT"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(12), doc="the key's first characters, to tell keys apart")
+    purposes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    daily_quota: Mapped[int] = mapped_column(Integer)
+    used_today: Mapped[int] = mapped_column(Integer, default=0)
+    used_on: Mapped[dt.date | None] = mapped_column()
+    revoked: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(80))

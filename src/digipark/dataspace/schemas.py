@@ -179,3 +179,18 @@ class IdentifierRead(BaseModel):
     device_id: int | None
     target_url: str | None
     resolutions: int
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purposes: Annotated[list[PurposeCode], Field(min_length=1, max_length=len(PURPOSES))]
+    daily_quota: Annotated[int, Field(ge=1, le=100_000)] = 100
+
+
+class KeyCreated(BaseModel):
+    id: int
+    key: str
+    hint: str
+    purposes: list[str]
+    daily_quota: int

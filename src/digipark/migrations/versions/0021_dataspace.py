@@ -187,8 +187,53 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_ds_identifier_park_id"), ["park_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ds_identifier_prefix"), ["prefix"], unique=False)
 
+    op.create_table(
+        "ds_connector_key",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("contract_id", sa.Integer(), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("hint", sa.String(length=12), nullable=False),
+        sa.Column("purposes", sa.JSON(), nullable=False),
+        sa.Column("daily_quota", sa.Integer(), nullable=False),
+        sa.Column("used_today", sa.Integer(), nullable=False),
+        sa.Column("used_on", sa.Date(), nullable=True),
+        sa.Column("revoked", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=80), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=True),
+        sa.Column("park_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["contract_id"],
+            ["ds_contract.id"],
+            name=op.f("fk_ds_connector_key_contract_id_ds_contract"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprise.id"],
+            name=op.f("fk_ds_connector_key_enterprise_id_enterprise"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["park_id"], ["park.id"], name=op.f("fk_ds_connector_key_park_id_park"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ds_connector_key")),
+        sa.UniqueConstraint("key_hash", name=op.f("uq_ds_connector_key_key_hash")),
+    )
+    with op.batch_alter_table("ds_connector_key", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ds_connector_key_contract_id"), ["contract_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ds_connector_key_enterprise_id"), ["enterprise_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ds_connector_key_park_id"), ["park_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("ds_connector_key", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ds_connector_key_park_id"))
+        batch_op.drop_index(batch_op.f("ix_ds_connector_key_enterprise_id"))
+        batch_op.drop_index(batch_op.f("ix_ds_connector_key_contract_id"))
+
+    op.drop_table("ds_connector_key")
     with op.batch_alter_table("ds_identifier", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ds_identifier_prefix"))
         batch_op.drop_index(batch_op.f("ix_ds_identifier_park_id"))
