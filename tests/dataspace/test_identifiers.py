@@ -85,3 +85,38 @@ def test_registration_is_checked(db: Session, world: World) -> None:
     with pytest.raises(PermissionDenied):
         register("reviewer", handle="88.131.20261/X-3")
     assert owner.enterprise_id is not None
+
+
+def _sheet(rows: list[list[object]]) -> bytes:
+    from tests.tenancy.helpers import xlsx
+
+    return xlsx(["标识", "类别", "名称", "企业自有系统", "属性"], rows)
+
+
+def test_bulk_registration_from_excel_is_all_or_nothing(db: Session, world: World) -> None:
+    from digipark.core.spreadsheet import ImportFailed
+
+    owner = scope_of(db, "enterprise")
+    bad = _sheet(
+        [
+            ["88.131.7/B-1", "批次", "第1批", "https://mes.example.com", "数量=10; 颜色=蓝"],
+            ["88.131.7/B-1", "批次", "重复", None, None],
+            ["88.1.7/B-2", "批次", "格式错", None, None],
+            ["88.131.7/B-3", "卡车", "类别错", None, "无等号"],
+        ]
+    )
+    with pytest.raises(ImportFailed) as failed:
+        identifiers.import_workbook(db, scope=owner, content=bad)
+    reasons = {(e["row"], e["column"]) for e in failed.value.errors}
+    assert reasons == {(3, "handle"), (4, "handle"), (5, "kind"), (5, "attributes")}
+    assert not identifiers.is_valid("88.1.7/B-2")
+    good = _sheet(
+        [["88.131.7/B-1", "批次", "第1批", None, "数量=10; 颜色=蓝"], ["88.131.7/E-1", "equipment", "机床", None, None]]
+    )
+    assert identifiers.import_workbook(db, scope=owner, content=good, dry_run=True).created == 0
+    report = identifiers.import_workbook(db, scope=owner, content=good)
+    assert report.created == 2
+    found = identifiers.resolve(db, scope=owner, handle="88.131.7/B-1")
+    assert found["attributes"] == {"数量": "10", "颜色": "蓝"} and found["kind"] == "batch"
+    with pytest.raises(PermissionDenied):
+        identifiers.import_workbook(db, scope=scope_of(db, "reviewer"), content=good)

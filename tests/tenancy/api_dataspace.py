@@ -17,6 +17,7 @@ from tests.tenancy.helpers import (
     b_denial,
     items_of,
     next_number,
+    xlsx,
 )
 
 _DS = f"{API}/dataspace"
@@ -244,7 +245,25 @@ def check_connector(ctx: Ctx) -> None:
     assert got.status_code == 200 and "机密行" in got.text
 
 
+def check_import(ctx: Ctx) -> None:
+    """Bulk registration: reviewers and residents may not; each park registers into its own; nothing of park A's
+    is named by a sheet (identifiers are new rows), so park B's import never lands in park A."""
+    n = next_number(ctx, "dsx")
+    files = {"file": ("ids.xlsx", xlsx(["标识", "类别", "名称"], [[f"88.131.9/X-{n}", "产品", "件"]]))}
+    for role in ("reviewer", "resident"):
+        assert_problem(ctx.call("POST", f"{_DS}/identifiers/import", role, files=files), 403)
+    for park, role in (("a", "enterprise"), ("b", "park_admin")):
+        n = next_number(ctx, "dsx")
+        sheet = {"file": ("ids.xlsx", xlsx(["标识", "类别", "名称"], [[f"88.131.9/{park}-{n}", "产品", "件"]]))}
+        response = ctx.call("POST", f"{_DS}/identifiers/import", role, park, files=sheet)
+        assert response.status_code == 200 and response.json()["created"] == 1, response.text
+    b_handles = {i["handle"] for i in items_of(ctx.call("GET", f"{_DS}/identifiers", "park_admin", "b").json())}
+    a_handles = {i["handle"] for i in items_of(ctx.as_a_admin("GET", f"{_DS}/identifiers").json())}
+    assert not b_handles & a_handles
+
+
 DATASPACE: dict[tuple[str, str], Exercise] = {
+    ("POST", f"{_DS}/identifiers/import"): check_import,
     ("POST", f"{_DS}/contracts/{{ident}}/keys"): check_keys,
     ("GET", f"{_DS}/connector/{{ident}}"): check_connector,
     ("GET", f"{_DS}/catalog"): check_catalog,

@@ -7,11 +7,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, File, Header, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.core.errors import PROBLEM_MEDIA_TYPE
+from digipark.core.spreadsheet import ImportProblem, ImportReport
 from digipark.dataspace import datasets, identifiers, keys, ledger, schemas, service
 from digipark.dataspace.catalog import dcat_catalog
 
@@ -202,6 +203,21 @@ def register_identifier(data: schemas.IdentifierCreate, db: DbSession, scope: Cu
         target_url=data.target_url,
         enterprise_id=data.enterprise_id,
     )
+
+
+@router.post(
+    "/identifiers/import",
+    response_model=ImportReport,
+    tags=TAGS,
+    responses={422: {"model": ImportProblem, "description": "bad rows; nothing was imported"}},
+)
+def import_identifiers(
+    db: DbSession, scope: CurrentScope, file: Annotated[UploadFile, File()], dry_run: bool = False
+) -> Any:
+    """Register identifiers in bulk from an Excel sheet, all or nothing (columns 标识, 类别, 名称, 企业自有系统,
+    属性 as key=value; key=value)."""
+    content = file.file.read(20 * 1024 * 1024 + 1)
+    return identifiers.import_workbook(db, scope=scope, content=content, dry_run=dry_run)
 
 
 @router.get("/identifiers/resolve", tags=TAGS)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
+from digipark.core import spreadsheet
 from digipark.core.errors import NotFound, field_error
 from digipark.dataspace.models import Identifier
 from digipark.dataspace.policy import vocabulary
@@ -159,3 +160,91 @@ def statistics(session: Session, *, scope: Scope) -> dict[str, Any]:
         "resolutions": sum(v["resolutions"] for v in by_kind.values()),
         "by_kind": by_kind,
     }
+
+
+# -- bulk registration from Excel ------------------------------------------------------------------------------
+IMPORT_COLUMNS = (
+    spreadsheet.Column("handle", "标识", help="88.xxx.yyy/suffix"),
+    spreadsheet.Column(
+        "kind",
+        "类别",
+        choices=(("product", "产品"), ("batch", "批次"), ("equipment", "设备")),
+        help="product/batch/equipment",
+    ),
+    spreadsheet.Column("name", "名称"),
+    spreadsheet.Column("target_url", "企业自有系统", help="https://..."),
+    spreadsheet.Column("attributes", "属性", help="key=value; key=value"),
+)
+KINDS = ("product", "batch", "equipment")
+
+
+def _attributes(text: str | None) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{part.strip()!r} is not key=value")
+        found[key.strip()[:60]] = value.strip()[:200]
+    return found
+
+
+def import_workbook(
+    session: Session, *, scope: Scope, content: bytes, dry_run: bool = False
+) -> spreadsheet.ImportReport:
+    """Register every identifier of the first sheet for the caller's enterprise (staff: the park), all or nothing:
+    any bad row (format, kind, a handle already registered or given twice) fails the import with every reason."""
+    scope.require(REGISTER)
+    park_id = scope.acting_write_park()
+    owner = scope.acting_enterprise(None)
+    scope.authorize_write(REGISTER, park_id=park_id, enterprise_id=owner)
+    rows = spreadsheet.load_rows(content)
+    columns, _header, data = spreadsheet.header_and_data(
+        rows,
+        kind="identifier",
+        dry_run=dry_run,
+        read=lambda number, values: spreadsheet.read_header(
+            IMPORT_COLUMNS, number, values, required=("handle", "kind", "name")
+        ),
+    )
+    errors: list[spreadsheet.RowError] = []
+    seen: set[str] = set()
+    parsed: list[dict[str, Any]] = []
+    for number, values in data:
+        cells = {c.key: spreadsheet.convert(c, v) for c, v in zip(columns, values, strict=False) if c is not None}
+        handle = (spreadsheet.text(cells.get("handle")) or "").strip()
+        problems: list[tuple[str, str]] = []
+        try:
+            parse(handle)
+        except ValueError as exc:
+            problems.append(("handle", str(exc)))
+        if handle in seen:
+            problems.append(("handle", "given twice in the file"))
+        elif handle and session.scalar(select(Identifier.id).where(Identifier.handle == handle)) is not None:
+            problems.append(("handle", "already registered"))
+        seen.add(handle)
+        kind = spreadsheet.text(cells.get("kind"))
+        if kind not in KINDS:
+            problems.append(("kind", f"one of {', '.join(KINDS)}"))
+        name = (spreadsheet.text(cells.get("name")) or "").strip()
+        if not name or len(name) > 200:
+            problems.append(("name", "required, at most 200 characters"))
+        target = spreadsheet.text(cells.get("target_url"))
+        if target and not re.match(r"^https?://\S+$", target):
+            problems.append(("target_url", "an http(s) address"))
+        try:
+            attributes = _attributes(spreadsheet.text(cells.get("attributes")))
+        except ValueError as exc:
+            problems.append(("attributes", str(exc)))
+            attributes = {}
+        errors.extend(spreadsheet.RowError(row=number, column=c, reason=r) for c, r in problems)
+        parsed.append({"handle": handle, "kind": kind, "name": name, "target_url": target, "attributes": attributes})
+    if errors:
+        raise spreadsheet.ImportFailed(kind="identifier", rows=len(data), errors=errors, dry_run=dry_run)
+    if not dry_run:
+        for item in parsed:
+            register(session, scope=scope, enterprise_id=owner, **item)
+    return spreadsheet.ImportReport(
+        kind="identifier", rows=len(data), created=0 if dry_run else len(parsed), dry_run=dry_run
+    )
