@@ -11,6 +11,7 @@ from digipark.auth import permissions
 from digipark.auth.module import MODULE as AUTH
 from digipark.automation.module import MODULE as AUTOMATION
 from digipark.core import modules
+from digipark.dataspace.module import MODULE as DATASPACE
 from digipark.devices.module import MODULE as DEVICES
 from digipark.economy.module import MODULE as ECONOMY
 from digipark.energy.module import MODULE as ENERGY
@@ -48,6 +49,7 @@ MODULES: tuple[modules.Module, ...] = (
     SERVICES,
     ASSETS,
     AUTOMATION,
+    DATASPACE,
 )
 
 modules.install(MODULES)

@@ -1,0 +1,163 @@
+"""Tables of the data space: datasets (cleaned, with lineage), data products, contracts, the contract ledger,
+industrial internet identifiers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from digipark.core.db import Base, TimestampMixin, utcnow
+from digipark.core.tenancy import Audited, EnterpriseScoped, ParkScoped, Visibility
+
+
+class Source(enum.StrEnum):
+    ENERGY_MONTHLY = "energy_monthly"  # the provider's monthly energy and carbon (read through energy's provides)
+    DATASET = "dataset"  # a cleaned dataset of the provider
+
+
+class ContractState(enum.StrEnum):
+    REQUESTED = "requested"
+    AGREED = "agreed"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+
+
+class LedgerKind(enum.StrEnum):
+    REQUESTED = "requested"
+    AGREED = "agreed"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    ACCESS = "access"
+    REFUSED = "refused"
+
+
+class IdentifierKind(enum.StrEnum):
+    PRODUCT = "product"
+    BATCH = "batch"
+    EQUIPMENT = "equipment"
+
+
+class Dataset(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A versioned table of rows of an enterprise (or of the park): what a cleaning job kept, the rows it rejected
+    with their reasons, and where it came from (`derived_from`: dataset ids; `job`: the rules applied)."""
+
+    __tablename__ = "ds_dataset"
+    __visibility__ = Visibility.ENTERPRISE
+    __audit_exclude__ = frozenset({"rows", "rejected"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    columns: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    rows: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    rejected: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    derived_from: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    job: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DataProduct(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """An offer in the park's catalogue: which data (source, columns), by whom (enterprise_id, None: the park),
+    and the policy a consumer may ask for. Every member of the park sees the offer, never the data."""
+
+    __tablename__ = "ds_product"
+    __visibility__ = Visibility.PARK
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(30))
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("ds_dataset.id", ondelete="RESTRICT"), index=True)
+    year: Mapped[int | None] = mapped_column(Integer, doc="energy_monthly: the year it covers")
+    columns: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="the columns it shares (column filter)")
+    purposes: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="purposes a consumer may name")
+    max_accesses: Mapped[int] = mapped_column(Integer, doc="largest download count a contract may grant")
+    max_days: Mapped[int] = mapped_column(Integer, doc="longest period a contract may run")
+    active: Mapped[bool] = mapped_column(default=True)
+    published_by: Mapped[str] = mapped_column(String(80))
+
+
+class Contract(Audited, TimestampMixin, ParkScoped, Base):
+    """A consumer's request for a product and, once the provider agrees, the agreement: `policy` is its ODRL
+    document (the terms enforced on every access); `accesses` counts the downloads it allowed. Read by staff,
+    the provider and the consumer (`service.contract_condition`)."""
+
+    __tablename__ = "ds_contract"
+    __visibility__ = Visibility.PARK
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("ds_product.id", ondelete="RESTRICT"), index=True)
+    provider_enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True
+    )
+    consumer_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True)
+    state: Mapped[str] = mapped_column(String(12), default=ContractState.REQUESTED.value)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    days: Mapped[int] = mapped_column(Integer, doc="the period asked for; it starts when the provider agrees")
+    accesses: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str] = mapped_column(String(80))
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[dt.datetime | None] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class LedgerEntry(ParkScoped, Base):
+    """One event of a contract in its hash chain: `hash` = SHA-256 of the entry's canonical JSON with the previous
+    entry's hash. Append-only; `ledger.verify` recomputes the chain. Not audited: the ledger is its own record."""
+
+    __tablename__ = "ds_ledger"
+    __table_args__ = (UniqueConstraint("contract_id", "seq"),)
+    __visibility__ = Visibility.PARK
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("ds_contract.id", ondelete="RESTRICT"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Identifier(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """An industrial internet identifier (`88.xxx.yyy/suffix`) registered for a product, batch or equipment, with
+    its attributes; it resolves to its record, to a device of the registry, or to the owner's system."""
+
+    __tablename__ = "ds_identifier"
+    __visibility__ = Visibility.PARK
+    __audit_exclude__ = frozenset({"resolutions"})  # a resolution is counted, not a change of the record
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(255), unique=True)
+    prefix: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"), index=True)
+    target_url: Mapped[str | None] = mapped_column(String(500))
+    resolutions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ConnectorKey(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A consumer's API key for machine downloads of one contract (its scope: that contract and the purposes
+    named), with a daily quota; only its SHA-256 is stored. `enterprise_id`: the consumer."""
+
+    __tablename__ = "ds_connector_key"
+    __visibility__ = Visibility.ENTERPRISE
+    __audit_exclude__ = frozenset({"key_hash", "used_today", "used_on"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("ds_contract.id", ondelete="RESTRICT"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(12), doc="the key's first characters, to tell keys apart")
+    purposes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    daily_quota: Mapped[int] = mapped_column(Integer)
+    used_today: Mapped[int] = mapped_column(Integer, default=0)
+    used_on: Mapped[dt.date | None] = mapped_column()
+    revoked: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str] = mapped_column(String(80))
