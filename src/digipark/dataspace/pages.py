@@ -46,7 +46,7 @@ LEDGER_LABELS = {
     "rejected": N_("Declined"),
     "revoked": N_("Revoked"),
     "access": N_("Download"),
-    "refused": N_("Refused"),
+    "refused": N_("Access refused"),
 }
 KIND_LABELS = {"product": N_("Product"), "batch": N_("Batch"), "equipment": N_("Equipment")}
 REASONS = {
