@@ -16,7 +16,7 @@ from digipark.core.listing import ListQuery
 from digipark.services import booking, purchasing, supply_chain
 from digipark.services.common import today
 from digipark.services.models import PurchaseDemand, PurchaseQuote, PurchaseRound, Shipment, SupplierShare
-from digipark.services.schemas import BookingCreate, DemandCreate, PostCreate
+from digipark.services.schemas import BookingCreate, DemandCreate, PostCreate, RelationCreate
 from tests.conftest import World
 from tests.services.helpers import at, enterprise, machine, new_enterprise, scope
 from tests.web.helpers import form_token, login, visible_text
@@ -158,6 +158,10 @@ def test_a_lead_enterprise_sees_shortages_its_supplier_consented_to_share(
 ) -> None:
     lead, supplier = world.a.enterprise_ids
     month = _next_month()
+    supply_chain.RELATIONS.create(
+        db, scope=enterprise(world.a, 1), data=RelationCreate(customer_enterprise_id=lead, goods="电机端盖")
+    )
+    db.commit()
     login(client, "TA-enterprise2")  # the supplier
     page = client.get("/services/supply-chain")
     assert page.status_code == 200 and 'id="share-form"' in page.text

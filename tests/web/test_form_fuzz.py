@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 import digipark.web
 from digipark.app import create_app
 from tests.conftest import World
+from tests.tenancy.api_services import sv_awarded_demand
 from tests.tenancy.api_transformation import _tf_request_id
 from tests.tenancy.helpers import Ctx
 from tests.tenancy.table import made_by
@@ -103,6 +104,9 @@ def _schemas(base: type[Any]) -> list[type[Any]]:
 POST_OBJECTS = {
     "/transformation/adoption/": PageObject(made_by("transformation/adoption")),
     "/transformation/requests/": PageObject(_tf_request_id),
+    "/services/logistics/shipments/": PageObject(made_by("services/shipments")),
+    "/services/supply-chain/shares/": PageObject(made_by("services/shares")),
+    "/services/purchasing/demands/": PageObject(sv_awarded_demand),
 }
 ROUTES = form_post_routes()
 FIELDS = field_names()

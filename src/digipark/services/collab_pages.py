@@ -52,16 +52,14 @@ def _names(page: Page, ids: set[int | None]) -> dict[int, str]:
     return dict(page.db.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted))).all())
 
 
-def _park_enterprises(page: Page) -> list[tuple[int, str]]:
-    """The park's active enterprises other than the caller's (the lead enterprises a supplier may share with)."""
-    if page.park is None:
-        return []
-    rows = page.db.execute(
-        select(Enterprise.id, Enterprise.name)
-        .where(Enterprise.park_id == page.park.id, Enterprise.status == "active")
-        .order_by(Enterprise.name)
-    ).all()
-    return [(i, n) for i, n in rows if i != page.scope.enterprise_id]
+def _customers(page: Page, own: int, shares: list[SupplierShare]) -> list[tuple[int, str]]:
+    """The lead enterprises a supplier may share with: its customers (declared or platform relations) and those it
+    already shares with."""
+    relations = supply_chain.RELATIONS.list(
+        page.db, scope=page.scope, query=ListQuery(page_size=500, filters={"enterprise_id": own})
+    )[0]
+    ids = {r.customer_enterprise_id for r in relations} | {s.lead_enterprise_id for s in shares}
+    return sorted(_names(page, set(ids) - {own}).items(), key=lambda kv: (kv[1], kv[0]))
 
 
 def _int(raw: str | None) -> int | None:
@@ -118,7 +116,7 @@ def _supply_chain(
             "published": published,
             "post_kinds": POST_KINDS,
             "names": names,
-            "partners": _park_enterprises(page) if own is not None else [],
+            "partners": _customers(page, own, mine) if own is not None else [],
             "may_write": own is not None and scope.can(USE),
             "values": values,
             "errors": errors,
