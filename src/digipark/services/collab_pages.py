@@ -7,6 +7,7 @@ bays (bookable logistics services). Reads and writes go through the services' fu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter
@@ -45,7 +46,7 @@ GATE_EVENTS = {
 DOCK_DAYS = 3
 
 
-def _names(page: Page, ids: set[int | None]) -> dict[int, str]:
+def _names(page: Page, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
@@ -59,7 +60,7 @@ def _customers(page: Page, own: int, shares: list[SupplierShare]) -> list[tuple[
         page.db, scope=page.scope, query=ListQuery(page_size=500, filters={"enterprise_id": own})
     )[0]
     ids = {r.customer_enterprise_id for r in relations} | {s.lead_enterprise_id for s in shares}
-    return sorted(_names(page, set(ids) - {own}).items(), key=lambda kv: (kv[1], kv[0]))
+    return sorted(_names(page, ids - {own}).items(), key=lambda kv: (kv[1], kv[0]))
 
 
 def _int(raw: str | None) -> int | None:

@@ -35,7 +35,7 @@ CATEGORIES = {
     "other": N_("Other"),
 }
 DEMAND_STATUSES = {
-    "open": N_("Open"),
+    "open": N_("Awaiting aggregation"),
     "aggregated": N_("In a round"),
     "awarded": N_("Awarded"),
     "delivered": N_("Delivered"),
