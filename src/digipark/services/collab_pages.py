@@ -63,6 +63,14 @@ def _customers(page: Page, own: int, shares: list[SupplierShare]) -> list[tuple[
     return sorted(_names(page, ids - {own}).items(), key=lambda kv: (kv[1], kv[0]))
 
 
+def _local(at: object) -> str:
+    """A gate event's time (stored as UTC ISO text) in the park's time zone."""
+    try:
+        return dt.datetime.fromisoformat(str(at)).astimezone(zone()).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(at)
+
+
 def _int(raw: str | None) -> int | None:
     return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
 
@@ -277,7 +285,8 @@ def _logistics(page: Page, values: dict[str, str], errors: dict[str, str], *, st
                     "status": page.label(SHIPMENT_STATUSES, s.status),
                     "next": [(k, page.label(GATE_EVENTS, k)) for k in sorted(logistics.NEXT.get(s.status, ()))],
                     "events": [
-                        {**e, "label": page.label(GATE_EVENTS, str(e.get("kind")))} for e in (s.gate_events or [])
+                        {**e, "label": page.label(GATE_EVENTS, str(e.get("kind"))), "local": _local(e.get("at"))}
+                        for e in (s.gate_events or [])
                     ],
                 }
                 for s in shipments
