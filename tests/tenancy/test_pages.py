@@ -30,7 +30,7 @@ from tests.tenancy.api_living import lv_pass, lv_security_event
 from tests.tenancy.api_notices import nt_published
 from tests.tenancy.api_registry import KINDS
 from tests.tenancy.api_safety import sf_danger, sf_incident_id, sf_photo_id
-from tests.tenancy.api_services import sv_machine
+from tests.tenancy.api_services import sv_machine, sv_round
 from tests.tenancy.api_transformation import tf_assessment_id, tf_certificate_id, tf_evidence_id
 from tests.tenancy.api_workorders import wo_order, wo_photo
 from tests.tenancy.helpers import B_ROLES, Ctx, enterprise_markers, page_denied, park_a_markers
@@ -99,6 +99,8 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     "/approvals/documents/{ident}": PageObject(ap_document),
     # a service of the park's catalogue: every member of park A browses it
     "/services/offerings/{ident}": PageObject(sv_machine, private=False),
+    # a group-purchase round of park A: park-wide (each enterprise sees only its own part of the split)
+    "/services/purchasing/rounds/{ident}": PageObject(sv_round, private=False),
     # a security event with its snapshot: park A's staff only
     "/living/security/{ident}": PageObject(lv_security_event),
     "/living/security/{ident}/snapshot": PageObject(lv_security_event),

@@ -20,6 +20,7 @@ import digipark.web
 from digipark.app import create_app
 from tests.conftest import World
 from tests.tenancy.api_devices import cm_command
+from tests.tenancy.api_services import sv_awarded_demand
 from tests.tenancy.api_transformation import _tf_request_id
 from tests.tenancy.helpers import Ctx
 from tests.tenancy.table import made_by
@@ -105,6 +106,9 @@ POST_OBJECTS = {
     "/transformation/adoption/": PageObject(made_by("transformation/adoption")),
     "/transformation/requests/": PageObject(_tf_request_id),
     "/device-commands/": PageObject(cm_command),
+    "/services/logistics/shipments/": PageObject(made_by("services/shipments")),
+    "/services/supply-chain/shares/": PageObject(made_by("services/shares")),
+    "/services/purchasing/demands/": PageObject(sv_awarded_demand),
 }
 ROUTES = form_post_routes()
 FIELDS = field_names()

@@ -18,15 +18,18 @@ from digipark.auth.scope import system_scope
 from digipark.core.errors import Conflict
 from digipark.core.listing import ListQuery
 from digipark.registry.models import Enterprise
-from digipark.services import booking, catalogue, finance, purchasing, supply_chain
-from digipark.services.common import zone
+from digipark.services import booking, catalogue, finance, logistics, purchasing, supply_chain
+from digipark.services.common import today, zone
 from digipark.services.models import Booking, FinanceApplication, ServiceOffering
 from digipark.services.schemas import (
     BookingCreate,
     DemandCreate,
+    GateEventCreate,
     OfferingCreate,
     PostCreate,
+    RelationCreate,
     ShareCreate,
+    ShipmentCreate,
     SupplierCreate,
     UsageCreate,
 )
@@ -102,6 +105,8 @@ def build_services_demo(session: Session, *, park_id: int, as_of: dt.date, seed:
     counts["group_purchases"] = _purchases(session, scope, rng, enterprises, as_of)
     counts["finance_applications"] = _finance(session, scope, rng, loan, users)
     counts["board_posts"] = _board(session, scope, rng, enterprises, as_of)
+    counts["open_demands"] = _open_demands(session, scope, rng, enterprises)
+    counts["shipments"] = _shipments(session, scope, rng, users)
     return counts
 
 
@@ -140,6 +145,72 @@ def build_services_bookings_demo(session: Session, *, park_id: int, as_of: dt.da
     if not users or not offerings:
         return {"service_bookings": 0}
     return {"service_bookings": _bookings(session, system_scope(park_id), rng, offerings, users, as_of)}
+
+
+def _open_demands(session: Session, scope: Any, rng: random.Random, enterprises: list[Enterprise]) -> int:
+    """Next month's packaging demands not yet gathered into a round (what the staff's aggregation shows)."""
+    period = (today().replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    buyers = rng.sample(enterprises, k=min(len(enterprises), 5))
+    for enterprise in buyers:
+        purchasing.DEMANDS.create(
+            session,
+            scope=scope,
+            data=DemandCreate(
+                category="packaging",
+                item="五层瓦楞纸箱 600×400×400",
+                quantity=rng.randint(20, 120) * 100,
+                unit="个",
+                period=period,
+                last_unit_price_yuan=round(6.8 * rng.uniform(0.99, 1.08), 2),
+                enterprise_id=enterprise.id,
+            ),
+        )
+    return len(buyers)
+
+
+SHIPMENTS = (  # direction, goods, consignee, carrier, plate, weight (t), days from today, hour, gate events
+    (
+        "out",
+        "伺服电机 120 台",
+        "上海电气集团采购部",
+        "德邦物流",
+        "苏E3K512",
+        3.6,
+        -1,
+        10,
+        ("arrived", "loading", "departed"),
+    ),
+    ("in", "Q235B 热轧卷板", "本企业仓库", "沙钢物流", "苏B7G208", 28.0, -1, 14, ("arrived", "departed")),
+    ("in", "五层瓦楞纸箱", "本企业仓库", "合兴包装", "苏E9M061", 2.2, 0, 9, ("arrived",)),
+    ("out", "注塑外壳 8000 件", "宁波某家电厂", "顺丰快运", "苏E5Q733", 4.1, 0, 15, ()),
+    ("out", "传动轴 1500 件", "常州某减速机厂", "园区物流公司", "苏E2H419", 6.5, 1, 9, ()),
+    ("in", "ABS 颗粒", "本企业仓库", "中通快运", "浙B8L320", 12.0, 1, 13, ()),
+)
+
+
+def _shipments(session: Session, scope: Any, rng: random.Random, users: list[Enterprise]) -> int:
+    """Shipments of yesterday, today and tomorrow (dated from the real day, since the gate is live state)."""
+    for direction, goods, consignee, carrier, plate, weight, days, hour, events in SHIPMENTS:
+        shipper = rng.choice(users)
+        day = today() + dt.timedelta(days=days)
+        row = logistics.SHIPMENTS.create(
+            session,
+            scope=scope,
+            data=ShipmentCreate(
+                direction=direction,
+                consignee=consignee,
+                carrier=carrier,
+                plate=plate,
+                goods=goods,
+                weight_t=weight,
+                expected_at=dt.datetime.combine(day, dt.time(hour), zone()),
+                enterprise_id=shipper.id,
+            ),
+        )
+        for kind in events:
+            data = GateEventCreate(kind=kind, gate="2" if direction == "in" else "1")
+            logistics.gate_event(session, scope=scope, ident=row.id, kind=data.kind, gate=data.gate)
+    return len(SHIPMENTS)
 
 
 def _bookings(
@@ -343,9 +414,17 @@ def _board(session: Session, scope: Any, rng: random.Random, enterprises: list[E
                 enterprise_id=enterprise.id,
             ),
         )
+    start = max(as_of, today()).replace(day=1)  # shortages ahead are live: from the real month on
     for n, supplier in enumerate(others[:3]):
+        supply_chain.RELATIONS.create(
+            session,
+            scope=scope,
+            data=RelationCreate(
+                customer_enterprise_id=lead.id, goods=("电机端盖", "塑料外壳", "传动轴")[n], enterprise_id=supplier.id
+            ),
+        )
         for months_ahead in range(3):
-            period = (as_of.replace(day=1) + dt.timedelta(days=32 * months_ahead)).replace(day=1)
+            period = (start + dt.timedelta(days=32 * months_ahead)).replace(day=1)
             forecast = rng.randint(800, 1500)
             supply_chain.SHARES.create(
                 session,

@@ -15,7 +15,11 @@ MODULE = Module(
     title="Services",
     models=("digipark.services.models",),
     routers=("digipark.services.api:router",),
-    pages=("digipark.services.pages:router",),
+    pages=(
+        "digipark.services.pages:router",
+        "digipark.services.purchase_pages:router",
+        "digipark.services.collab_pages:router",
+    ),
     menu=(MenuEntry("/services", "Services", "services.view", order=320, section=SERVICES),),
     permissions={
         Role.PARK_ADMIN: _STAFF,

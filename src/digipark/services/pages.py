@@ -100,7 +100,14 @@ def board_page(page: CurrentPage) -> HTMLResponse:
     posts = supply_chain.POSTS.list(page.db, scope=page.scope, query=open_posts)[0]
     own = page.scope.enterprise_id
     matches = {
-        p.id: supply_chain.match(page.db, scope=page.scope, post_id=p.id, limit=5)
+        p.id: [
+            {
+                "name": m.name,
+                "score": m.score,
+                "reasons": [page.gettext(r.message, **r.params) for r in m.reason_codes],
+            }
+            for m in supply_chain.match(page.db, scope=page.scope, post_id=p.id, limit=5)
+        ]
         for p in posts
         if p.kind == "need" and (own is None or p.enterprise_id == own)
     }

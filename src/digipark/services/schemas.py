@@ -442,14 +442,26 @@ class PostRead(BaseModel):
     open: bool
 
 
+class MatchReason(BaseModel):
+    """One reason of a match: a msgid and its parameters (the pages translate it)."""
+
+    message: str
+    params: dict[str, str] = {}
+
+    def text(self) -> str:
+        """The reason in English."""
+        return self.message % self.params if self.params else self.message
+
+
 class Match(BaseModel):
-    """A park enterprise able to meet a need, and why."""
+    """A park enterprise able to meet a need, and why (`reasons` in English, `reason_codes` to translate)."""
 
     enterprise_id: int
     name: str
     industry_code: str
     score: int
     reasons: list[str]
+    reason_codes: list[MatchReason] = []
     offer_ids: list[int]
 
 

@@ -30,6 +30,7 @@ from digipark.services.common import (
 from digipark.services.models import BoardPost, PartnerRelation, PostKind, SalesListing, SupplierShare
 from digipark.services.schemas import (
     Match,
+    MatchReason,
     PostCreate,
     PostRead,
     PostUpdate,
@@ -41,6 +42,13 @@ from digipark.services.schemas import (
     ShareUpdate,
     Shortage,
 )
+from digipark.web.i18n import N_
+
+# why an enterprise matches a need: msgids with parameters, translated where they are shown
+INDUSTRY_REASON = N_("industry %(code)s")
+CAPACITY_REASON = N_("capacity offer: %(products)s")
+ENOUGH_REASON = N_("enough capacity")
+LISTED_REASON = N_("product listed: %(products)s")
 
 
 def _relation_validate(
@@ -154,13 +162,14 @@ def match(session: Session, *, scope: Scope, post_id: int, limit: int = 20) -> b
         raise field_error("post_id", "only a need is matched")
     keywords = [k.casefold() for k in post.products]
     scores: dict[int, int] = {}
-    reasons: dict[int, list[str]] = {}
+    reasons: dict[int, list[MatchReason]] = {}
     offers: dict[int, list[int]] = {}
 
-    def add(enterprise_id: int | None, points: int, reason: str) -> None:
+    def add(enterprise_id: int | None, points: int, message: str, **params: str) -> None:
         if enterprise_id is None or enterprise_id == post.enterprise_id:
             return
         scores[enterprise_id] = scores.get(enterprise_id, 0) + points
+        reason = MatchReason(message=message, params=params)
         if reason not in reasons.setdefault(enterprise_id, []):
             reasons[enterprise_id].append(reason)
 
@@ -172,7 +181,7 @@ def match(session: Session, *, scope: Scope, post_id: int, limit: int = 20) -> b
     }
     for e in enterprises.values():
         if any(e.industry_code.startswith(code) for code in post.industry_codes):
-            add(e.id, 3, f"industry {e.industry_code}")
+            add(e.id, 3, INDUSTRY_REASON, code=e.industry_code)
     capacity = session.scalars(
         select(BoardPost).where(
             BoardPost.park_id == post.park_id, BoardPost.kind == PostKind.CAPACITY.value, BoardPost.open.is_(True)
@@ -183,9 +192,9 @@ def match(session: Session, *, scope: Scope, post_id: int, limit: int = 20) -> b
         hits = [k for k in keywords if k in text]
         if not hits:
             continue
-        add(offer.enterprise_id, 2 * len(hits), "capacity offer: " + "、".join(hits))
+        add(offer.enterprise_id, 2 * len(hits), CAPACITY_REASON, products="、".join(hits))
         if post.quantity is not None and offer.quantity is not None and offer.quantity >= post.quantity:
-            add(offer.enterprise_id, 1, "enough capacity")
+            add(offer.enterprise_id, 1, ENOUGH_REASON)
         if offer.enterprise_id is not None:
             offers.setdefault(offer.enterprise_id, []).append(offer.id)
     listings = session.scalars(
@@ -195,7 +204,7 @@ def match(session: Session, *, scope: Scope, post_id: int, limit: int = 20) -> b
         text = f"{listing.product} {listing.description or ''}".casefold()
         hits = [k for k in keywords if k in text]
         if hits:
-            add(listing.enterprise_id, 1, "product listed: " + "、".join(hits))
+            add(listing.enterprise_id, 1, LISTED_REASON, products="、".join(hits))
     ranked = sorted((e for e in scores if e in enterprises), key=lambda e: (-scores[e], enterprises[e].name, e))
     return [
         Match(
@@ -203,7 +212,8 @@ def match(session: Session, *, scope: Scope, post_id: int, limit: int = 20) -> b
             name=enterprises[e].name,
             industry_code=enterprises[e].industry_code,
             score=scores[e],
-            reasons=reasons[e],
+            reasons=[r.text() for r in reasons[e]],
+            reason_codes=reasons[e],
             offer_ids=offers.get(e, []),
         )
         for e in ranked[:limit]
