@@ -13,15 +13,21 @@ from digipark.core.modules import resolve
 from tests.conftest import World, bearer
 
 
-def test_the_record_provides_what_safety_and_environment_use() -> None:
+def test_the_record_provides_what_safety_environment_and_automation_use() -> None:
     assert MODULE.provides == "digipark.alarms.provides"
     provides = resolve(MODULE.provides)
     assert sorted(provides.__all__) == [
         "AlarmRaised",
+        "CondState",
+        "ConditionContext",
+        "ConditionError",
         "active_counts",
         "ensure_threshold_rule",
+        "evaluate_condition",
         "get",
+        "normalise_conditions",
         "raise_external",
+        "raised_between",
     ]
     assert provides.get is service.get
     assert provides.active_counts is service.active_counts

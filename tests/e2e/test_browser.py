@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,14 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from digipark.web import vendor
-from tests.conftest import service_unavailable
+from tests.e2e import conftest
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = conftest.CHROMIUM
+ROOT = conftest.ROOT
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = Path("/tmp/digipark-e2e-overview.png")
 START_TIMEOUT_S = 240
 USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
@@ -56,26 +57,18 @@ def wait_for_demo_data(url: str, timeout_s: float = START_TIMEOUT_S) -> None:
     pytest.fail(f"the demo did not finish writing its data in {timeout_s} s")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        service_unavailable(f"Chromium at {CHROMIUM} (apt-get install chromium)")
-    if vendor.node_modules() is None:
-        service_unavailable("front-end libraries in node_modules (npm install)")
-    folder = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def serve_demo(folder: Path, demo_database: Path) -> Iterator[str]:
+    """Serve a copy of the session's demo park (tests/e2e/conftest.py) from `folder`; yields its URL."""
+    database = folder / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        source = demo_database.with_name(demo_database.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, database.with_name(database.name + suffix))
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = folder / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "digipark",
-        "demo",
-        "--port",
-        str(port),
-        "--database",
-        f"sqlite:///{folder / 'demo.db'}",
-    ]
+    command = [sys.executable, "-m", "digipark", "demo", "--port", str(port), "--database", f"sqlite:///{database}"]
     env = {**os.environ, "DIGIPARK_LOG_LEVEL": "WARNING"}
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -95,6 +88,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[str]:
+    with serve_demo(tmp_path_factory.mktemp("e2e"), demo_database) as url:
+        yield url
 
 
 def test_admin_logs_in_sees_the_overview_and_opens_an_enterprise(server: str) -> None:

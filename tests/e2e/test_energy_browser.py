@@ -4,18 +4,12 @@ Debian's Chromium, driven by Playwright, against the demo built and served by th
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from digipark.web import vendor
-from tests.conftest import service_unavailable
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, START_TIMEOUT_S, _free_port, _ready
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, serve_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -23,39 +17,9 @@ SCREENSHOT = Path("/tmp/digipark-e2e-energy.png")
 
 
 @pytest.fixture(scope="module")
-def energy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The demo (with its energy meters, fuel entries and declarations), built first, then served."""
-    if not CHROMIUM.exists():
-        service_unavailable(f"Chromium at {CHROMIUM} (apt-get install chromium)")
-    if vendor.node_modules() is None:
-        service_unavailable("front-end libraries in node_modules (npm install)")
-    folder = tmp_path_factory.mktemp("e2e-energy")
-    database = f"sqlite:///{folder / 'demo.db'}"
-    env = {**os.environ, "DIGIPARK_LOG_LEVEL": "WARNING"}
-    build = [sys.executable, "-m", "digipark", "demo", "--no-serve", "--database", database]
-    subprocess.run(build, cwd=ROOT, env=env, check=True, capture_output=True, timeout=START_TIMEOUT_S)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = folder / "server.log"
-    command = [sys.executable, "-m", "digipark", "demo", "--port", str(port), "--database", database]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _ready(url):
-            if process.poll() is not None:
-                pytest.fail(f"the demo server exited with {process.returncode}:\n{log_path.read_text()[-4000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the demo server did not start in {START_TIMEOUT_S} s:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.5)
+def energy_server(tmp_path_factory: pytest.TempPathFactory, demo_database: Path) -> Iterator[str]:
+    with serve_demo(tmp_path_factory.mktemp("e2e-energy"), demo_database) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 def test_admin_opens_the_centre_sees_the_charts_and_downloads_a_report(energy_server: str, tmp_path: Path) -> None:

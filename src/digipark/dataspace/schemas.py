@@ -18,6 +18,10 @@ PURPOSES = ("energy_benchmarking", "carbon_accounting", "supply_chain", "mainten
 PurposeCode = Annotated[str, StringConstraints(pattern="^(" + "|".join(PURPOSES) + ")$")]
 
 
+JsonSafeInt = Annotated[int, Field(ge=-(2**53), le=2**53)]
+"""An integer every JSON reader holds exactly (an identifier's attribute values are read by other systems)."""
+
+
 class ProductCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -159,7 +163,7 @@ class IdentifierCreate(BaseModel):
     handle: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
     kind: IdentifierKind
     name: Text200
-    attributes: Annotated[dict[str, str | int | float | bool | None], Field(max_length=50)] = {}
+    attributes: Annotated[dict[str, str | JsonSafeInt | float | bool | None], Field(max_length=50)] = {}
     device_id: Ident | None = None
     target_url: Annotated[str, StringConstraints(max_length=500, pattern=r"^https?://\S+$")] | None = None
     enterprise_id: Ident | None = None

@@ -16,7 +16,7 @@
     var rms = { name: data.labels.rms, type: "line", showSymbol: false, data: data.rms, yAxisIndex: 0 };
     if (data.threshold !== null) {
       rms.markLine = { symbol: "none", lineStyle: { type: "dashed", color: "#f87171" },
-                       label: { formatter: data.labels.threshold }, data: [{ yAxis: data.threshold }] };
+                       label: { formatter: "{b}" }, data: [{ yAxis: data.threshold, name: data.labels.threshold }] };
     }
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
     chart.setOption({
