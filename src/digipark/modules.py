@@ -9,6 +9,7 @@ from digipark.audit.module import MODULE as AUDIT
 from digipark.auth import permissions
 from digipark.auth.module import MODULE as AUTH
 from digipark.core import modules
+from digipark.cybersec.module import MODULE as CYBERSEC
 from digipark.economy.module import MODULE as ECONOMY
 from digipark.energy.module import MODULE as ENERGY
 from digipark.environment.module import MODULE as ENVIRONMENT
@@ -42,6 +43,7 @@ MODULES: tuple[modules.Module, ...] = (
     LIVING,
     APPROVALS,
     SERVICES,
+    CYBERSEC,
 )
 
 modules.install(MODULES)
