@@ -9,7 +9,11 @@ from tests.conftest import ParkWorld
 
 def scope(park: ParkWorld, role: Role, enterprise: int | None = None) -> Scope:
     return Scope.for_user(
-        role=role, username=f"cyber-{role.value}-{enterprise}", user_id=None, park_id=park.park_id, enterprise_id=enterprise
+        role=role,
+        username=f"cyber-{role.value}-{enterprise}",
+        user_id=None,
+        park_id=park.park_id,
+        enterprise_id=enterprise,
     )
 
 

@@ -39,7 +39,9 @@ def test_brute_force_failures_from_different_sources_do_not_add_up() -> None:
 
 
 def test_brute_force_of_platform_logins_is_keyed_by_user_name() -> None:
-    events = [Event(1000 + i, "auth_failure", "digipark", None, None, None, "admin") for i in range(int(BF["threshold"]))]
+    events = [
+        Event(1000 + i, "auth_failure", "digipark", None, None, None, "admin") for i in range(int(BF["threshold"]))
+    ]
     c = Correlator()
     found = [m for e in events for m in c.feed(e)]
     assert [(m.rule, m.key) for m in found] == [("brute_force", "user:admin")]

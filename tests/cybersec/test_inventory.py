@@ -57,7 +57,13 @@ def test_coverage_by_building_comes_from_the_inventory(db: Session, park: SmallP
     by = {r.building_id: r for r in rows}
     assert source == "inventory"
     b1, b2, b3 = (by[park.buildings[k]] for k in ("B1", "B2", "B3"))
-    assert (b1.gigabit_fibre, b1.fibre_10g, b1.coverage_5g, b1.coverage_5g_a, b1.floors_5g) == (True, True, True, True, [1, 2])
+    assert (b1.gigabit_fibre, b1.fibre_10g, b1.coverage_5g, b1.coverage_5g_a, b1.floors_5g) == (
+        True,
+        True,
+        True,
+        True,
+        [1, 2],
+    )
     assert (b2.gigabit_fibre, b2.coverage_5g, b2.double_gigabit) == (True, False, False)
     assert (b3.gigabit_fibre, b3.coverage_5g) == (False, False)
     value, gaps = _s41(db, park)

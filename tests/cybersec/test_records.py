@@ -47,7 +47,10 @@ def test_the_checklist_is_the_requirement_areas_of_the_protection_level(db: Sess
     assert set(row.checklist) == level1  # type: ignore[attr-defined]
     assert row.checklist["physical_environment"] == "met"  # type: ignore[attr-defined]
     updated = security.GRADINGS.update(
-        db, scope=enterprise(world.a, 0), ident=row.id, data=GradingUpdate(protection_level=3)  # type: ignore[attr-defined]
+        db,
+        scope=enterprise(world.a, 0),
+        ident=row.id,
+        data=GradingUpdate(protection_level=3),  # type: ignore[attr-defined]
     )
     assert set(updated.checklist) == level3 and updated.checklist["physical_environment"] == "met"
     assert updated.checklist["management_centre"] == "todo"
@@ -62,9 +65,13 @@ def test_data_levels_decide_the_filing(db: Session, world: World) -> None:
     general = security.DATA_ITEMS.create(db, scope=scope, data=DataItemCreate(name="产品宣传册", level="general"))
     assert (important.filing_status, general.filing_status) == ("to_file", "not_required")
     with pytest.raises(DomainError):
-        security.DATA_ITEMS.create(db, scope=scope, data=DataItemCreate(name="x", level="general", filing_status="filed"))
+        security.DATA_ITEMS.create(
+            db, scope=scope, data=DataItemCreate(name="x", level="general", filing_status="filed")
+        )
     with pytest.raises(DomainError):
-        security.DATA_ITEMS.create(db, scope=scope, data=DataItemCreate(name="y", level="important", filing_status="filed"))
+        security.DATA_ITEMS.create(
+            db, scope=scope, data=DataItemCreate(name="y", level="important", filing_status="filed")
+        )
     assert security.sharing_check(db, scope=scope, ident=important.id, export=False) == (
         False,
         "important data is shared only once filed",
@@ -103,7 +110,12 @@ def test_advisories_match_assets_by_vendor_model_and_firmware_range(db: Session,
             db,
             scope=staff,
             data=IcsAssetCreate(
-                name=name, kind="plc", vendor="siemens", model=model, firmware=firmware, enterprise_id=world.a.enterprise_ids[who]
+                name=name,
+                kind="plc",
+                vendor="siemens",
+                model=model,
+                firmware=firmware,
+                enterprise_id=world.a.enterprise_ids[who],
             ),
         ).id
     assert {m.asset for m in security.matches(db, scope=staff)} == {"PLC-old", "PLC-e2"}

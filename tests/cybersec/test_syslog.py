@@ -6,7 +6,9 @@ from digipark.cybersec import syslog
 
 
 def test_rfc3164_sshd_failure_is_an_auth_failure_with_source_and_user() -> None:
-    line = "<38>Oct 30 22:14:15 gw-01 sshd[411]: Failed password for invalid user admin from 203.0.113.9 port 50122 ssh2"
+    line = (
+        "<38>Oct 30 22:14:15 gw-01 sshd[411]: Failed password for invalid user admin from 203.0.113.9 port 50122 ssh2"
+    )
     event = syslog.normalise(line, received=100.0)
     assert event is not None
     assert (event.kind, event.sensor, event.src_ip, event.username, event.at) == (
@@ -22,7 +24,12 @@ def test_rfc5424_firewall_deny_carries_its_time_and_port() -> None:
     line = "<134>1 2026-10-31T02:00:00Z fw-core firewall - - - action=deny src=203.0.113.9 dst=10.0.0.5 dport=3389"
     event = syslog.normalise(line, received=0.0)
     assert event is not None
-    assert (event.kind, event.src_ip, event.dst_ip, event.dst_port) == ("connection_denied", "203.0.113.9", "10.0.0.5", 3389)
+    assert (event.kind, event.src_ip, event.dst_ip, event.dst_port) == (
+        "connection_denied",
+        "203.0.113.9",
+        "10.0.0.5",
+        3389,
+    )
     assert event.at > 1.7e9
 
 

@@ -11,6 +11,7 @@ from tests.tenancy.api_alarms import ALARMS, ALARMS_RESOURCES
 from tests.tenancy.api_approvals import APPROVALS
 from tests.tenancy.api_audit import AUDIT
 from tests.tenancy.api_auth import AUTH
+from tests.tenancy.api_cybersec import CYBERSEC
 from tests.tenancy.api_economy import ECONOMY, ECONOMY_RESOURCES
 from tests.tenancy.api_energy import ENERGY, ENERGY_RESOURCES
 from tests.tenancy.api_environment import ENVIRONMENT, ENVIRONMENT_RESOURCES
@@ -45,6 +46,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "approvals": APPROVALS,
     "platform": PLATFORM,
     "services": SERVICES,
+    "cybersec": CYBERSEC,
 }
 
 
