@@ -8,12 +8,12 @@ events first, so a request sees the same windows as a long-lived receiver."""
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import datetime as dt
 import ipaddress
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from digipark.alarms import provides as alarms
@@ -37,6 +37,7 @@ ALARM_TITLES = {
     "ics_internet": N_("Security: ICS asset talking to the internet"),
 }
 PLATFORM_SENSOR = "digipark"
+EVENT_TABLE = cast(Table, CyberEvent.__table__)
 _LOGIN_ACTIONS = ("login_failed", "login_refused_locked")
 
 EVENT_SPEC = ListSpec(
@@ -136,25 +137,77 @@ def ingest(
         }
         for e in ordered
     ]
-    ids = list(session.scalars(insert(CyberEvent).returning(CyberEvent.id, sort_by_parameter_order=True), rows))
-    stored = [dataclasses.replace(e, ref=ident) for e, ident in zip(ordered, ids, strict=True)]
-    opened = updated = 0
-    links: dict[int, int] = {}
-    for event in stored:
-        for match in correlator.feed(event):
-            incident, new = _incident(session, park_id, match)
-            opened += new
-            updated += not new
-            for e in match.events:
-                if isinstance(e.ref, int):
-                    links[e.ref] = incident.id
-    if links:
-        for event_id, incident_id in links.items():
-            row = session.get(CyberEvent, event_id)
-            if row is not None:
-                row.incident_id = incident_id
+    session.execute(insert(EVENT_TABLE), rows)  # plain executemany: no ORM objects, no RETURNING
+    matches = [m for event in ordered for m in correlator.feed(event)]
+    if not matches:
+        return IngestResult(events=len(ordered), incidents_opened=0, incidents_updated=0)
+    current = _open_incidents(session, park_id, matches)
+    created: list[tuple[CyberIncident, Match]] = []
+    spans: dict[int, tuple[CyberIncident, float, float]] = {}
+    updated = 0
+    for match in matches:
+        incident = current.get((match.rule, match.key))
+        at = _dt(match.at)
+        if incident is not None and _aware(incident.last_at) >= at - dt.timedelta(seconds=_window(match.rule)):
+            incident.events += len(match.events)
+            incident.last_at = max(_aware(incident.last_at), at)
+            incident.summary = _summary(match)[:500]
+            updated += 1
+        else:
+            incident = _new_incident(park_id, match)
+            current[(match.rule, match.key)] = incident
+            created.append((incident, match))
+        first = min(e.at for e in match.events)
+        _, low, high = spans.get(id(incident), (incident, first, match.at))
+        spans[id(incident)] = (incident, min(low, first), max(high, match.at))
+    session.add_all([incident for incident, _ in created])
     session.flush()
-    return IngestResult(events=len(stored), incidents_opened=opened, incidents_updated=updated)
+    for incident, match in created:
+        alarm = alarms.raise_external(
+            session,
+            park_id=park_id,
+            source_kind=f"cyber:{match.rule}",
+            source_ref=f"{match.rule}:{match.key}",
+            severity=match.severity,
+            title_key=ALARM_TITLES[match.rule],
+            detail=incident.summary,
+            enterprise_id=match.enterprise_id,
+            at=_dt(match.at),
+        )
+        incident.alarm_id = alarm.id
+    for incident, low, high in spans.values():
+        session.execute(
+            update(CyberEvent)
+            .where(
+                CyberEvent.park_id == park_id,
+                CyberEvent.incident_id.is_(None),
+                CyberEvent.at >= _dt(low),
+                CyberEvent.at <= _dt(high),
+                CyberEvent.kind.in_(list(reference.rules()[incident.rule]["kinds"])),
+                _about(incident.rule, incident.key),
+            )
+            .values(incident_id=incident.id)
+        )
+    session.flush()
+    return IngestResult(events=len(ordered), incidents_opened=len(created), incidents_updated=updated)
+
+
+def _about(rule: str, key: str) -> ColumnElement[bool]:
+    """The events an incident of `rule` about `key` is made of (with its kinds and time span)."""
+    if rule == "brute_force":
+        return CyberEvent.username == key[5:] if key.startswith("user:") else CyberEvent.src_ip == key
+    if rule == "port_scan":
+        return CyberEvent.src_ip == key
+    return or_(CyberEvent.src_ip == key, CyberEvent.dst_ip == key)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def _window(rule: str) -> float:
+    """How long after its last event an incident is still extended: the rule's window (an hour for rules without)."""
+    return float(reference.rules()[rule].get("window_s", 3600))
 
 
 def _summary(match: Match) -> str:
@@ -162,30 +215,30 @@ def _summary(match: Match) -> str:
     return f"{match.rule} {match.key}" + (f" ({detail})" if detail else "")
 
 
-def _incident(session: Session, park_id: int, match: Match) -> tuple[CyberIncident, bool]:
-    """The open incident of (rule, key) still within the rule's window, extended; or a new one with its alarm."""
-    rule = reference.rules()[match.rule]
-    horizon = _dt(match.at - float(rule.get("window_s", 3600)))
-    at = _dt(match.at)
-    open_one = session.scalar(
-        select(CyberIncident)
-        .where(
-            CyberIncident.park_id == park_id,
-            CyberIncident.rule == match.rule,
-            CyberIncident.key == match.key,
-            CyberIncident.status == IncidentStatus.OPEN.value,
-            CyberIncident.last_at >= horizon,
+def _open_incidents(session: Session, park_id: int, matches: list[Match]) -> dict[tuple[str, str], CyberIncident]:
+    """The park's open incidents the matches may extend (of their rules and keys, still within their windows),
+    read once per batch: the newest of each (rule, key)."""
+    horizon = _dt(min(m.at - _window(m.rule) for m in matches))
+    found: dict[tuple[str, str], CyberIncident] = {}
+    keys = sorted({m.key for m in matches})
+    for start in range(0, len(keys), 500):
+        stmt = (
+            select(CyberIncident)
+            .where(
+                CyberIncident.park_id == park_id,
+                CyberIncident.status == IncidentStatus.OPEN.value,
+                CyberIncident.last_at >= horizon,
+                CyberIncident.key.in_(keys[start : start + 500]),
+            )
+            .order_by(CyberIncident.id)
         )
-        .order_by(CyberIncident.id.desc())
-        .limit(1)
-    )
-    if open_one is not None:
-        open_one.events += len(match.events)
-        last = open_one.last_at if open_one.last_at.tzinfo else open_one.last_at.replace(tzinfo=dt.UTC)
-        open_one.last_at = max(last, at)
-        open_one.summary = _summary(match)[:500]
-        return open_one, False
-    incident = CyberIncident(
+        for row in session.scalars(stmt):
+            found[(row.rule, row.key)] = row
+    return found
+
+
+def _new_incident(park_id: int, match: Match) -> CyberIncident:
+    return CyberIncident(
         park_id=park_id,
         enterprise_id=match.enterprise_id,
         rule=match.rule,
@@ -193,25 +246,10 @@ def _incident(session: Session, park_id: int, match: Match) -> tuple[CyberIncide
         severity=match.severity,
         status=IncidentStatus.OPEN.value,
         first_at=_dt(min(e.at for e in match.events)),
-        last_at=at,
+        last_at=_dt(match.at),
         events=len(match.events),
         summary=_summary(match)[:500],
     )
-    session.add(incident)
-    session.flush()
-    alarm = alarms.raise_external(
-        session,
-        park_id=park_id,
-        source_kind=f"cyber:{match.rule}",
-        source_ref=f"{match.rule}:{match.key}",
-        severity=match.severity,
-        title_key=ALARM_TITLES[match.rule],
-        detail=incident.summary,
-        enterprise_id=match.enterprise_id,
-        at=at,
-    )
-    incident.alarm_id = alarm.id
-    return incident, True
 
 
 # -- the ways in -----------------------------------------------------------------------------------------------------
