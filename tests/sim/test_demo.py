@@ -285,6 +285,7 @@ def test_demo_parts_are_the_records_builders_in_the_write_order() -> None:
         ("living", "digipark.living.demo:build_living_demo", None, True),
         ("approvals", "digipark.approvals.demo:build_approvals_demo", None, True),
         ("services", "digipark.services.demo:build_services_demo", None, True),
+        ("cybersec", "digipark.cybersec.demo:build_cybersec_demo", None, True),
     ]
     assert {p.build for p in parts} == declared
     for part in parts:
