@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 import digipark.web
 from digipark.app import create_app
 from tests.conftest import World
+from tests.tenancy.api_cybersec import cy_incident
 from tests.tenancy.api_transformation import _tf_request_id
 from tests.tenancy.helpers import Ctx
 from tests.tenancy.table import made_by
@@ -103,6 +104,7 @@ def _schemas(base: type[Any]) -> list[type[Any]]:
 POST_OBJECTS = {
     "/transformation/adoption/": PageObject(made_by("transformation/adoption")),
     "/transformation/requests/": PageObject(_tf_request_id),
+    "/security/incidents/": PageObject(cy_incident),
 }
 ROUTES = form_post_routes()
 FIELDS = field_names()
