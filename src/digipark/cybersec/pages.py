@@ -31,6 +31,8 @@ RULES = {
     "ics_internet": N_("ICS asset talking to the internet"),
 }
 STATUSES = {"open": N_("Open"), "closed": N_("Closed")}
+SOURCE_STATUSES = {"verified": N_("verified"), "secondary": N_("secondary source"), "unverified": N_("unverified")}
+SEVERITIES = {"info": N_("Info"), "minor": N_("Minor"), "major": N_("Major"), "critical": N_("Critical")}
 KINDS = {
     "auth_failure": N_("Failed login"),
     "auth_success": N_("Login"),
@@ -46,6 +48,7 @@ COMPUTE = {
     "hpc": N_("Supercomputing"),
     "storage": N_("Storage"),
 }
+UNITS = {"cores": N_("cores")}  # the other units (PFLOPS, TFLOPS, TB) read the same in every language
 LEVELS = {"core": N_("Core data"), "important": N_("Important data"), "general": N_("General data")}
 FILINGS = {
     "not_required": N_("Not required"),
@@ -73,7 +76,12 @@ def infrastructure_page(page: CurrentPage) -> HTMLResponse:
     found = inventory.infrastructure(page.db, scope=page.scope, park_id=park_id, on=dt.date.today())
     return page.render(
         "cybersec/infrastructure.html",
-        {"infra": found, "compute_kinds": COMPUTE, "covered": sum(1 for b in found.buildings if b.double_gigabit)},
+        {
+            "infra": found,
+            "compute_kinds": COMPUTE,
+            "units": UNITS,
+            "covered": sum(1 for b in found.buildings if b.double_gigabit),
+        },
     )
 
 
@@ -120,6 +128,8 @@ def security_page(page: CurrentPage) -> HTMLResponse:
             "names": names,
             "rules": RULES,
             "statuses": STATUSES,
+            "severities": SEVERITIES,
+            "source_statuses": SOURCE_STATUSES,
             "kinds": KINDS,
             "levels": LEVELS,
             "filings": FILINGS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from digipark.cybersec.models import (
     CheckStatus,
@@ -321,7 +321,7 @@ class BadAddressImport(_In):
 
 # -- events and incidents ------------------------------------------------------------------------------------------
 class EventIn(_In):
-    at: dt.datetime | None = None
+    at: dt.datetime | None = Field(None, description="when it happened (2000–2099); default: when received")
     sensor: Short
     kind: EventKind
     src_ip: IpText | None = None
@@ -330,6 +330,13 @@ class EventIn(_In):
     username: Annotated[str, StringConstraints(max_length=120)] | None = None
     message: Annotated[str, StringConstraints(max_length=500)] | None = None
     enterprise_id: Id | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _plausible(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and not 2000 <= value.year <= 2099:
+            raise ValueError("a time between 2000 and 2099")
+        return value
 
 
 class EventBatch(_In):

@@ -54,7 +54,8 @@ def normalise(line: str, *, received: float, enterprise_id: int | None = None) -
     parsed = parse(line)
     if parsed is None:
         return None
-    at = parsed.at.timestamp() if parsed.at is not None and parsed.at.tzinfo is not None else received
+    stamped = parsed.at is not None and parsed.at.tzinfo is not None and 2000 <= parsed.at.year <= 2099
+    at = parsed.at.timestamp() if parsed.at is not None and stamped else received
     text = parsed.text
     hit = _FAILED.search(text)
     if hit is not None:
