@@ -116,3 +116,45 @@ def test_compute_in_use_counts_enterprises_with_an_active_allocation(db: Session
     assert found is not None and found.value_source == "computed" and found.value == 2  # E2's has ended
     use = inventory.compute_use(db, park_id=park.park_id, on=as_of)
     assert [(u.allocated, u.utilisation, u.enterprises) for u in use] == [(130.0, 43.3, 2)]
+
+
+def test_security_grading_counts_graded_enterprises_with_their_important_data_filed(
+    db: Session, park: SmallPark
+) -> None:
+    from digipark.cybersec import security
+    from digipark.cybersec.schemas import DataItemCreate, DataItemUpdate, GradingCreate
+
+    def evaluate() -> tuple[float | None, dict[int | None, str]]:
+        found = service.evaluate(db, scope=park.scope, park_id=park.park_id, as_of=AS_OF, now_ms=NOW_MS).indicator(
+            "security_grading"
+        )
+        assert found is not None
+        return found.value, {g.ref_id: g.action for g in found.gaps}
+
+    assert evaluate()[0] is None  # no grading in the park yet: declared
+    for name in ("E1", "E2"):
+        security.GRADINGS.create(
+            db,
+            scope=park.scope,
+            data=GradingCreate(
+                category="connected_industrial",
+                grade=2,
+                protection_level=3,
+                system_name="MES",
+                graded_on=AS_OF,
+                evidence="自评报告",
+                enterprise_id=park.enterprises[name],
+            ),
+        )
+    item = security.DATA_ITEMS.create(
+        db,
+        scope=park.scope,
+        data=DataItemCreate(name="工艺参数", level="important", enterprise_id=park.enterprises["E2"]),
+    )
+    value, gaps = evaluate()
+    assert value == pytest.approx(100 / 5)  # five industrial enterprises; E2's important data is not filed
+    assert gaps[park.enterprises["E2"]] == "file_important_data" and gaps[park.enterprises["E3"]] == "security_grading"
+    security.DATA_ITEMS.update(
+        db, scope=park.scope, ident=item.id, data=DataItemUpdate(filing_status="filed", filed_on=AS_OF)
+    )
+    assert evaluate()[0] == pytest.approx(200 / 5)

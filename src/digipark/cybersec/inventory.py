@@ -279,7 +279,7 @@ def double_gigabit(ctx: IndicatorContext) -> Computed:
 def compute_in_use(ctx: IndicatorContext) -> Computed:
     """S4.2: enterprises using the park's compute on the assessment's day (NoSource without compute inventory)."""
     if not ctx.session.scalar(select(func.count(ComputeResource.id)).where(ComputeResource.park_id == ctx.park_id)):
-        raise NoSource("no compute resources registered in the cybersec inventory")
+        raise NoSource("no data source yet")  # no compute resources registered: the park declares the value
     users = compute_users(ctx.session, park_id=ctx.park_id, on=ctx.as_of)
     enterprises = {
         e.id: e

@@ -317,7 +317,7 @@ def security_grading(ctx: IndicatorContext) -> Computed:
     park = ctx.park_id
     graded = set(ctx.session.scalars(select(SecurityGrading.enterprise_id).where(SecurityGrading.park_id == park)))
     if not graded:
-        raise NoSource("no security grading recorded in the cybersec module")
+        raise NoSource("no data source yet")  # no grading recorded: the park declares the value
     unfiled = set(
         ctx.session.scalars(
             select(DataItem.enterprise_id).where(
