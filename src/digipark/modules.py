@@ -11,6 +11,7 @@ from digipark.auth import permissions
 from digipark.auth.module import MODULE as AUTH
 from digipark.automation.module import MODULE as AUTOMATION
 from digipark.core import modules
+from digipark.cybersec.module import MODULE as CYBERSEC
 from digipark.dataspace.module import MODULE as DATASPACE
 from digipark.devices.module import MODULE as DEVICES
 from digipark.economy.module import MODULE as ECONOMY
@@ -50,6 +51,7 @@ MODULES: tuple[modules.Module, ...] = (
     ASSETS,
     AUTOMATION,
     DATASPACE,
+    CYBERSEC,
 )
 
 modules.install(MODULES)

@@ -194,7 +194,9 @@ def test_each_formula_is_declared_by_the_domain_that_owns_its_data() -> None:
         "energy_metered_online": "energy",
         "safety_risk_sensors": "safety",
         "asset_management": "evaluation",
-        "double_gigabit": "evaluation",
+        "double_gigabit": "cybersec",
+        "compute_in_use": "cybersec",
+        "security_grading": "cybersec",
         "public_service_domains": "living",
     }
     for module, ref in modules.indicator_formulas().values():

@@ -291,6 +291,7 @@ def test_demo_parts_are_the_records_builders_in_the_write_order() -> None:
         ("assets", "digipark.assets.demo:build_assets_demo", None, True),
         ("automation", "digipark.automation.demo:build_automation_demo", None, True),
         ("dataspace", "digipark.dataspace.demo:build_dataspace_demo", None, True),
+        ("cybersec", "digipark.cybersec.demo:build_cybersec_demo", None, True),
     ]
     assert {p.build for p in parts} == declared
     for part in parts:

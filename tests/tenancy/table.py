@@ -13,6 +13,7 @@ from tests.tenancy.api_assets import ASSETS
 from tests.tenancy.api_audit import AUDIT
 from tests.tenancy.api_auth import AUTH
 from tests.tenancy.api_automation import AUTOMATION
+from tests.tenancy.api_cybersec import CYBERSEC
 from tests.tenancy.api_dataspace import DATASPACE
 from tests.tenancy.api_devices import DEVICES
 from tests.tenancy.api_economy import ECONOMY, ECONOMY_RESOURCES
@@ -53,6 +54,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "devices": DEVICES,
     "automation": AUTOMATION,
     "dataspace": DATASPACE,
+    "cybersec": CYBERSEC,
 }
 
 

@@ -9,8 +9,9 @@ value the park declares with evidence, like the indicators whose formula is `dec
 
 A formula lives with the domain that owns its data (transformation, economy, energy and safety compute theirs
 from their own records through `digipark.evaluation.provides`); this module keeps the indicator system, the context,
-the `formula()` lookup, the helpers formulas share and the two formulas read from the registry's rows (S3 asset
-management, S4 double gigabit; the registry sits below the domains and does not import the evaluation). Online
+the `formula()` lookup, the helpers formulas share and the formula read from the registry's rows (S3 asset
+management; the registry sits below the domains and does not import the evaluation); S4 double gigabit is the
+cybersec module's, from its network inventory. Online
 points come from telemetry's provides.
 """
 
@@ -359,42 +360,6 @@ def asset_management(ctx: IndicatorContext) -> Computed:
         min(shares) if shares else None,
         parts=parts,
         columns=["asset", "name", "missing", "ok"],
-        rows=rows,
-        gaps=gaps,
-    )
-
-
-# -- S4 ------------------------------------------------------------------------------------------------------------
-def double_gigabit(ctx: IndicatorContext) -> Computed:
-    """Buildings with both gigabit fibre and 5G."""
-    rows = []
-    gaps = []
-    for b in ctx.session.scalars(select(Building).where(Building.park_id == ctx.park_id).order_by(Building.code)):
-        ok = bool(b.gigabit_fibre and b.coverage_5g)
-        rows.append(
-            {
-                "building": f"{b.code} {b.name}",
-                "gigabit_fibre": bool(b.gigabit_fibre),
-                "coverage_5g": bool(b.coverage_5g),
-                "ok": ok,
-                "link": f"/buildings/{b.id}",
-            }
-        )
-        if not ok:
-            action = (
-                "gigabit_and_5g"
-                if not b.gigabit_fibre and not b.coverage_5g
-                else "gigabit_fibre"
-                if not b.gigabit_fibre
-                else "coverage_5g"
-            )
-            gaps.append(Gap("building", f"{b.code} {b.name}", action, b.id))
-    covered = sum(1 for r in rows if r["ok"])
-    return Computed(
-        share(covered, len(rows)),
-        covered,
-        len(rows),
-        columns=["building", "gigabit_fibre", "coverage_5g", "ok"],
         rows=rows,
         gaps=gaps,
     )

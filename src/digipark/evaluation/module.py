@@ -21,7 +21,6 @@ MODULE = Module(
     provides="digipark.evaluation.provides",
     indicators={
         "asset_management": "digipark.evaluation.indicators:asset_management",
-        "double_gigabit": "digipark.evaluation.indicators:double_gigabit",
     },
     demo=("digipark.evaluation.demo:build_evaluation_demo",),
 )

@@ -42,6 +42,8 @@ COLUMN_LABELS = {
     "unit": N_("Risk point or hazard source"),
     "sensors": N_("Linked sensors"),
     "domain": N_("Service domain"),
+    "graded": N_("Security graded"),
+    "data_filed": N_("Important data filed"),
 }
 ASSET_LABELS = {"building": N_("Building"), "parcel": N_("Land parcel")}
 FIELD_LABELS = {
@@ -75,6 +77,8 @@ ACTION_LABELS = {
     "sensor_offline": N_("Bring its sensors back online"),
     "hold_drill": N_("Hold an emergency drill (none in the last 12 months)"),
     "public_service": N_("No service of this domain was used online in the last 90 days"),
+    "security_grading": N_("Record the enterprise's industrial-internet security classification and grading"),
+    "file_important_data": N_("File the enterprise's important and core data catalogue"),
     "declare": N_("No data source on the platform yet: build the system or declare the value with evidence"),
     "improve_declared": N_("The declared value is below the target: improve it and declare again"),
 }

@@ -1,0 +1,162 @@
+"""Benchmark: syslog over UDP on loopback, ingested (stored) and correlated into incidents.
+
+Figures:
+- `syslog_events_per_s`: sshd lines sent over UDP to the receiver (digipark.cybersec.syslog.Receiver), normalised,
+  stored in batches and correlated by a long-lived correlator, over the whole run (sending to the last commit).
+- `correlation_latency_p99_ms`: from sending the line that completes a brute-force pattern (the threshold-th
+  failure of one source) to the commit of its incident.
+
+Runs on a SQLite file of its own (migrated to head), one process; every `attack_every`-th source (default 200)
+attacks with a burst of the brute-force threshold, the others fail once; each incident raises its alarm.
+
+    .venv/bin/python bench/security.py [events] [attack_every] [lines_per_s]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import queue
+import socket
+import sys
+import tempfile
+import threading
+import time
+from typing import Any
+
+os.environ.setdefault("DIGIPARK_LOG_LEVEL", "WARNING")
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+import digipark.modules  # noqa: F401
+from digipark.core import migrate
+from digipark.cybersec import events, reference
+from digipark.cybersec.correlate import Correlator, Event
+from digipark.cybersec.syslog import Receiver
+from digipark.registry import service as registry
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import emit, percentile
+
+
+def send(port: int, total: int, rate: float, threshold: int, attack_every: int, results: Any) -> None:
+    """The device side, in a process of its own: `total` sshd lines at `rate` lines/s; reports when each
+    completing line (the threshold-th failure of an attacking source) was sent."""
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    completing: dict[str, float] = {}
+    start = time.monotonic()
+    sent = source = 0
+    while sent < total:
+        source += 1
+        ip = f"10.{source // 65536 % 256}.{source // 256 % 256}.{source % 256}"
+        burst = threshold if source % attack_every == 0 else 1
+        for i in range(burst):
+            line = f"<38>Oct 30 22:14:15 gw-01 sshd[4]: Failed password for root from {ip} port {i} ssh2"
+            if i == threshold - 1:
+                completing[ip] = time.monotonic()
+            sender.sendto(line.encode(), ("127.0.0.1", port))
+            sent += 1
+        ahead = sent / rate - (time.monotonic() - start)
+        if ahead > 0.005:
+            time.sleep(ahead)
+    sender.close()
+    results.put(completing)
+
+
+def main(total: int, attack_every: int, rate: float) -> None:
+    path = os.path.join(tempfile.mkdtemp(), "security.db")
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with factory() as db, db.begin():
+        park_id = registry.create_park(
+            db, code="SB", name="安全基准园区", name_en="Security bench", region_code="320500"
+        ).id
+    threshold = int(reference.rules()["brute_force"]["threshold"])
+    latencies: list[float] = []
+    committed_at: dict[str, float] = {}  # source -> when its incident was committed
+    correlator = Correlator()
+    done = {"events": 0, "last": 0.0}
+    batches: queue.Queue[list[Event] | None] = queue.Queue()
+
+    def worker() -> None:
+        """Ingests what the receiver hands over, off the event loop; batches waiting are taken together."""
+        while True:
+            batch = batches.get()
+            if batch is None:
+                return
+            while not batches.empty():
+                more = batches.get()
+                if more is None:
+                    batches.put(None)
+                    break
+                batch.extend(more)
+            with factory() as db, db.begin():
+                result = events.ingest(db, park_id=park_id, events=batch, correlator=correlator)
+            committed = time.monotonic()
+            if result.incidents_opened:
+                for e in batch:
+                    committed_at.setdefault(e.src_ip or "", committed)
+            done["events"] += len(batch)
+            done["last"] = committed
+
+    async def run() -> tuple[float, int, dict[str, float]]:
+        loop = asyncio.get_running_loop()
+        transport, receiver = await loop.create_datagram_endpoint(
+            lambda: Receiver(batches.put, batch_size=1000, flush_s=0.02), local_addr=("127.0.0.1", 0)
+        )
+        transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024 * 1024)
+        port = transport.get_extra_info("sockname")[1]
+        thread = threading.Thread(target=worker)
+        thread.start()
+        results: multiprocessing.Queue[dict[str, float]] = multiprocessing.Queue()
+        start = time.monotonic()
+        sender = multiprocessing.Process(target=send, args=(port, total, rate, threshold, attack_every, results))
+        sender.start()
+        completing = await loop.run_in_executor(None, results.get)
+        sender.join()
+        while receiver.received < total and time.monotonic() - start < 300:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)
+        receiver.flush()
+        batches.put(None)
+        await loop.run_in_executor(None, thread.join)
+        transport.close()
+        return start, receiver.received, completing
+
+    start, received, completing = asyncio.run(run())
+    for ip, sent in completing.items():
+        if ip in committed_at:
+            latencies.append((committed_at[ip] - sent) * 1000)
+    elapsed = done["last"] - start
+    emit(
+        "syslog_events_per_s",
+        round(done["events"] / elapsed),
+        "events/s",
+        events=done["events"],
+        sent=total,
+        received=received,
+        rate=rate,
+        attack_every=attack_every,
+        database="sqlite",
+        cores=os.cpu_count(),
+    )
+    emit(
+        "correlation_latency_p99_ms",
+        round(percentile(latencies, 0.99), 1),
+        "ms",
+        incidents=len(latencies),
+        database="sqlite",
+    )
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    main(
+        int(args[0]) if args else 100000,
+        int(args[1]) if len(args) > 1 else 200,
+        float(args[2]) if len(args) > 2 else 20000.0,
+    )
