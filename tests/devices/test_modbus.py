@@ -138,3 +138,22 @@ def test_a_device_that_is_away_leaves_its_reason_and_is_read_when_it_returns(eng
         binding = session.scalar(select(DeviceBinding).where(DeviceBinding.device_id == meter.id))
         assert binding is not None and binding.last_error is None and binding.last_ok_at is not None
     assert meter.id not in connector.health.last_error
+
+
+def test_the_simulator_takes_a_whole_register_map_in_requests_the_protocol_allows() -> None:
+    """The demo's meter writes its 200 holding registers at once: more than one Write Multiple Registers carries."""
+    words = [n % 65536 for n in range(200)]
+    simulator = ModbusSimulator([0] * 200).start()
+    try:
+        simulator.set_words(words)
+        from pymodbus.client import ModbusTcpClient
+
+        client = ModbusTcpClient("127.0.0.1", port=simulator.port, timeout=3)
+        client.connect()  # type: ignore[no-untyped-call]
+        try:
+            read = [client.read_holding_registers(start, count=100, device_id=1).registers for start in (0, 100)]
+        finally:
+            client.close()  # type: ignore[no-untyped-call]
+        assert read[0] + read[1] == words
+    finally:
+        simulator.stop()

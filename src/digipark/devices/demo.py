@@ -170,7 +170,10 @@ def start_demo_devices(*, broker: tuple[str, int] | None, credentials: tuple[str
                         "power_factor": 0.93,
                     },
                 )
-                simulator.set_words(words)
+                try:
+                    simulator.set_words(words)
+                except OSError as exc:  # the simulator restarting: the next round writes again
+                    log.warning("demo meter: writing its registers failed: %s", exc)
 
         threading.Thread(target=meter, name="digipark-demo-meter", daemon=True).start()
         poller = ModbusPoller(every_s=30).start()

@@ -28,6 +28,10 @@ def holding_values(register_map: RegisterMap, values: dict[str, float], size: in
     return words
 
 
+MAX_WRITE_REGISTERS = 123
+"""The most registers one Write Multiple Registers request carries (Modbus application protocol, function 16)."""
+
+
 class ModbusSimulator:
     def __init__(self, words: list[int], port: int | None = None) -> None:
         self.port = port or free_port()
@@ -61,7 +65,8 @@ class ModbusSimulator:
         client = ModbusTcpClient("127.0.0.1", port=self.port, timeout=3)
         try:
             client.connect()  # type: ignore[no-untyped-call]
-            client.write_registers(address, words, device_id=1)
+            for start in range(0, len(words), MAX_WRITE_REGISTERS):
+                client.write_registers(address + start, words[start : start + MAX_WRITE_REGISTERS], device_id=1)
         finally:
             client.close()  # type: ignore[no-untyped-call]
 
