@@ -44,7 +44,7 @@ def test_admin_drills_into_an_unmet_indicator_and_downloads_the_pdf(evaluation_s
             expect(page.locator("a.ev-standard")).to_have_count(4)
             assert page.locator("tr[data-met='yes']").count() >= 1
             assert page.locator("tr[data-met='no']").count() >= 5
-            expect(page.locator("tr[data-indicator='compute_in_use'] .ev-declared")).to_be_visible()
+            expect(page.locator("tr[data-indicator='data_sharing'] .ev-declared")).to_be_visible()
             # the progress chart: drawn by ECharts in place of the table fallback
             expect(page.locator("#chart-evaluation canvas").first).to_be_visible()
             page.wait_for_timeout(500)
