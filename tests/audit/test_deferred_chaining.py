@@ -57,3 +57,17 @@ def test_a_writer_does_not_wait_for_another_writers_open_transaction(engine: Eng
     with factory() as reader:
         assert _probes(reader)[-2:] == ["second", "first"]  # chained in the order of the commits
         assert audit.verify(reader).ok
+
+
+def test_a_session_closed_without_commit_does_not_carry_its_entries_into_its_next_transaction(engine: Engine) -> None:
+    factory = sessionmaker(bind=engine)
+    with factory() as session:
+        audit.set_actor(session, audit.Actor("closed-without-commit"))
+        audit.record(session, action="probe", entity_type=PROBE, entity_id="discarded")
+        session.close()  # no commit, no rollback event: the entry goes with the transaction
+        audit.set_actor(session, audit.Actor("next-transaction"))
+        with session.begin():
+            audit.record(session, action="probe", entity_type=PROBE, entity_id="kept")
+    with factory() as reader:
+        probes = _probes(reader)
+        assert "kept" in probes and "discarded" not in probes

@@ -144,6 +144,15 @@ def _after_soft_rollback(session: Session, previous_transaction: SessionTransact
         pending.rows[:] = [(t, row) for t, row in pending.rows if not _within(t, previous_transaction)]
 
 
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    """The session's transaction ended: committed (its entries are chained), rolled back, or closed without either
+    (`Session.close()` fires no rollback event): nothing it recorded may reach the session's next transaction."""
+    if transaction.parent is None:
+        pending = session.info.get(_PENDING_KEY)
+        if isinstance(pending, _Pending):
+            pending.rows.clear()
+
+
 _LOG_TABLES = frozenset({AuditEntry.__tablename__, AuditHead.__tablename__})
 
 
@@ -279,6 +288,7 @@ def install(session_class: type[Session] = Session) -> None:
         ("after_flush", _after_flush),
         ("before_commit", _before_commit),
         ("after_soft_rollback", _after_soft_rollback),
+        ("after_transaction_end", _after_transaction_end),
         ("do_orm_execute", _before_reading_the_log),
     )
     for name, hook in hooks:
