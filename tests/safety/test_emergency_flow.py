@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.audit.models import AuditEntry
@@ -53,6 +53,9 @@ def command(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 def test_gas_alarm_to_closed_incident_with_report(client: TestClient, world: World, db: Session, command: str) -> None:
     a = world.a
     admin = bearer(a.tokens["park_admin"])
+    # entries of this test only: another test may have committed an incident and deleted it, leaving its entries,
+    # and SQLite gives the next incident the same id again
+    before = db.scalar(select(func.max(AuditEntry.id))) or 0
     # a park team near the detector's building and one far away
     near = client.post(
         f"{API}/safety/resources",
@@ -124,21 +127,21 @@ def test_gas_alarm_to_closed_incident_with_report(client: TestClient, world: Wor
 
     # 6. the audit log shows every step
     def trail(entity: str, ident: int | None = None) -> list[str]:
-        stmt = select(AuditEntry.action).where(AuditEntry.entity_type == entity)
+        stmt = select(AuditEntry.action).where(AuditEntry.entity_type == entity, AuditEntry.id > before)
         if ident is not None:
             stmt = stmt.where(AuditEntry.entity_id == str(ident))
         return list(db.scalars(stmt.order_by(AuditEntry.id)))
 
     alarm_trail = db.execute(
         select(AuditEntry.action, AuditEntry.after)
-        .where(AuditEntry.entity_type == "alarm", AuditEntry.entity_id == str(alarm.id))
+        .where(AuditEntry.entity_type == "alarm", AuditEntry.entity_id == str(alarm.id), AuditEntry.id > before)
         .order_by(AuditEntry.id)
     ).all()
     assert alarm_trail[0][0] == "create"
     assert any(action == "update" and (after or {}).get("state") == "acknowledged" for action, after in alarm_trail)
     incident_trail = db.execute(
         select(AuditEntry.action, AuditEntry.after, AuditEntry.actor)
-        .where(AuditEntry.entity_type == "safety_incident", AuditEntry.entity_id == str(ident))
+        .where(AuditEntry.entity_type == "safety_incident", AuditEntry.entity_id == str(ident), AuditEntry.id > before)
         .order_by(AuditEntry.id)
     ).all()
     assert incident_trail[0][0] == "create" and incident_trail[0][2] == "TA-park_admin"
