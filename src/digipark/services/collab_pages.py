@@ -7,22 +7,19 @@ bays (bookable logistics services). Reads and writes go through the services' fu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from digipark.core.errors import DomainError
 from digipark.core.listing import ListQuery
-from digipark.registry.models import Enterprise
 from digipark.services import booking, logistics, supply_chain
 from digipark.services.catalogue import OFFERINGS
 from digipark.services.common import READ_ALL, USE, WRITE, today, zone
 from digipark.services.models import BookingStatus, PostKind, SupplierShare
-from digipark.services.pages import POST_KINDS, STATUSES, Ident, _errors, _reader, _status
+from digipark.services.pages import POST_KINDS, STATUSES, Ident, _errors, _reader, _status, enterprise_names, month_of
 from digipark.services.schemas import PostCreate, ShareCreate, ShareUpdate, ShipmentCreate
 from digipark.web.i18n import N_
 from digipark.web.shell import CurrentPage, FormFields, Page
@@ -46,13 +43,6 @@ GATE_EVENTS = {
 DOCK_DAYS = 3
 
 
-def _names(page: Page, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(page.db.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted))).all())
-
-
 def _customers(page: Page, own: int, shares: list[SupplierShare]) -> list[tuple[int, str]]:
     """The lead enterprises a supplier may share with: its customers (declared or platform relations) and those it
     already shares with."""
@@ -60,7 +50,7 @@ def _customers(page: Page, own: int, shares: list[SupplierShare]) -> list[tuple[
         page.db, scope=page.scope, query=ListQuery(page_size=500, filters={"enterprise_id": own})
     )[0]
     ids = {r.customer_enterprise_id for r in relations} | {s.lead_enterprise_id for s in shares}
-    return sorted(_names(page, ids - {own}).items(), key=lambda kv: (kv[1], kv[0]))
+    return sorted(enterprise_names(page, ids - {own}).items(), key=lambda kv: (kv[1], kv[0]))
 
 
 def _local(at: object) -> str:
@@ -105,7 +95,7 @@ def _supply_chain(
         query=ListQuery(page_size=100, sort="-id", filters={"enterprise_id": own} if own is not None else {}),
     )[0]
     published = [p for p in posts if p.kind in (PostKind.SCENARIO, PostKind.CAPABILITY)]
-    names = _names(
+    names = enterprise_names(
         page,
         {s.enterprise_id for s in shares}
         | {s.lead_enterprise_id for s in shares}
@@ -139,11 +129,6 @@ def _share_row(s: SupplierShare) -> dict[str, Any]:
     return {"share": s, "gap": s.capacity_qty + s.stock_qty - s.forecast_order_qty}
 
 
-def _month_of(raw: str) -> dt.date:
-    raw = raw.strip()
-    return dt.date.fromisoformat(raw + "-01" if len(raw) == 7 else raw).replace(day=1)
-
-
 @router.post("/services/supply-chain/shares", response_class=HTMLResponse)
 def add_share(page: CurrentPage, form: FormFields) -> Response:
     """A supplier records its forecast orders, capacity and stock of an item for a month for a lead enterprise;
@@ -152,7 +137,7 @@ def add_share(page: CurrentPage, form: FormFields) -> Response:
     page.scope.require(USE)
     page.check_csrf(form)
     try:
-        period = _month_of(form.get("period", ""))
+        period = month_of(form.get("period", ""))
     except ValueError:
         return _supply_chain(page, form, {"period": page.gettext("Give a month.")}, status_code=422)
     try:
@@ -292,7 +277,9 @@ def _logistics(page: Page, values: dict[str, str], errors: dict[str, str], *, st
                 for s in shipments
             ],
             "staff": staff,
-            "names": _names(page, {s.enterprise_id for s in shipments} | {b.enterprise_id for b in dock_bookings}),
+            "names": enterprise_names(
+                page, {s.enterprise_id for s in shipments} | {b.enterprise_id for b in dock_bookings}
+            ),
             "schedule": schedule,
             "dock_bookings": [
                 {

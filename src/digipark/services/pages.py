@@ -5,6 +5,7 @@ it. Every read and write goes through the services' service functions and the ca
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter
@@ -115,7 +116,7 @@ def board_page(page: CurrentPage) -> HTMLResponse:
         page.db, scope=page.scope, query=ListQuery(page_size=200, filters={"active": True})
     )[0]
     ids = {p.enterprise_id for p in posts} | {x.enterprise_id for x in listings}
-    names = dict(page.db.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids - {None}))).all())
+    names = enterprise_names(page, ids)
     return page.render(
         "services/board.html",
         {"posts": posts, "post_kinds": POST_KINDS, "matches": matches, "listings": listings, "names": names},
@@ -134,7 +135,7 @@ def account_page(page: CurrentPage) -> HTMLResponse:
     saved = purchasing.savings(page.db, scope=page.scope)
     applications = finance.list_applications(page.db, scope=page.scope, query=ListQuery(page_size=100, sort="-id"))[0]
     ids = {s.enterprise_id for s in saved} | {a.enterprise_id for a in applications}
-    names = dict(page.db.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids - {None}))).all())
+    names = enterprise_names(page, ids)
     return page.render(
         "services/account.html",
         {
@@ -275,3 +276,16 @@ def _errors(exc: ValidationError | DomainError) -> dict[str, str]:
 
 def _status(exc: ValidationError | DomainError) -> int:
     return exc.status if isinstance(exc, DomainError) else 422
+
+
+def enterprise_names(page: Page, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(page.db.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted))).all())
+
+
+def month_of(raw: str) -> dt.date:
+    """A month input's value (YYYY-MM) or a day (YYYY-MM-DD) as the month's first day; ValueError otherwise."""
+    raw = raw.strip()
+    return dt.date.fromisoformat(raw + "-01" if len(raw) == 7 else raw).replace(day=1)

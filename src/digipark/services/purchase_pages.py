@@ -11,15 +11,13 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from digipark.core.errors import DomainError, NotFound, PermissionDenied
 from digipark.core.listing import ListQuery
-from digipark.registry.models import Enterprise
 from digipark.services import purchasing
 from digipark.services.common import USE, WRITE
 from digipark.services.models import DemandStatus, PurchaseDemand, RoundStatus
-from digipark.services.pages import Ident, _errors, _reader, _status
+from digipark.services.pages import Ident, _errors, _reader, _status, enterprise_names, month_of
 from digipark.services.schemas import DemandCreate, QuoteCreate, SupplierCreate
 from digipark.web.i18n import N_
 from digipark.web.shell import CurrentPage, FormFields, Page
@@ -47,25 +45,12 @@ ROUND_STATUSES = {
 }
 
 
-def _names(page: Page, ids: set[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(page.db.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(wanted))).all())
-
-
 def _saving(d: PurchaseDemand) -> float | None:
     """What this demand saved against the enterprise's own last price (None before the award or without one)."""
     if d.awarded_unit_price_yuan is None or d.last_unit_price_yuan is None:
         return None
     quantity = d.delivered_quantity if d.delivered_quantity is not None else d.quantity
     return round(quantity * (d.last_unit_price_yuan - d.awarded_unit_price_yuan), 2)
-
-
-def _month_of(raw: str) -> dt.date:
-    """A month input's value (YYYY-MM) or a day (YYYY-MM-DD) as the month's first day; ValueError otherwise."""
-    raw = raw.strip()
-    return dt.date.fromisoformat(raw + "-01" if len(raw) == 7 else raw).replace(day=1)
 
 
 def _demand_rows(page: Page, demands: list[PurchaseDemand]) -> list[dict[str, Any]]:
@@ -118,7 +103,7 @@ def _purchasing(
         for _key, g in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0]))
     ]
     saved_rows = purchasing.savings(page.db, scope=scope)
-    names = _names(page, {d.enterprise_id for d in demands} | {s.enterprise_id for s in saved_rows})
+    names = enterprise_names(page, {d.enterprise_id for d in demands} | {s.enterprise_id for s in saved_rows})
     return page.render(
         "services/purchasing.html",
         {
@@ -157,7 +142,7 @@ def post_demand(page: CurrentPage, form: FormFields) -> Response:
     page.scope.require(USE)
     page.check_csrf(form)
     try:
-        period = _month_of(form.get("period", ""))
+        period = month_of(form.get("period", ""))
     except ValueError:
         return _purchasing(page, form, {"period": page.gettext("Give a month.")}, status_code=422)
     try:
@@ -187,7 +172,7 @@ def open_round(page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
     category = form.get("category", "")
     try:
-        period = _month_of(form.get("period", ""))
+        period = month_of(form.get("period", ""))
     except ValueError:
         return _purchasing(page, form, {"period": page.gettext("Give a month.")}, status_code=422)
     if category not in CATEGORIES:
@@ -251,7 +236,7 @@ def _round(
     split = purchasing.DEMANDS.list(
         page.db, scope=scope, query=ListQuery(page_size=1000, sort="id", filters={"round_id": ident})
     )[0]
-    names = _names(page, {d.enterprise_id for d in split})
+    names = enterprise_names(page, {d.enterprise_id for d in split})
     savings = [s for s in (_saving(d) for d in split) if s is not None]
     return page.render(
         "services/round.html",
