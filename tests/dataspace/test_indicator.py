@@ -36,8 +36,12 @@ def test_data_sharing_counts_the_products_listed_with_their_contracts(db: Sessio
     contract(db, first)  # agreed
     contract(db, second, "enterprise", agree=False)  # only requested: not shared yet
     handle = "88.131.20261/P-001"
-    identifiers.register(db, scope=scope_of(db, "enterprise"), handle=handle, kind="product", name="注塑件", attributes={})
-    identifiers.register(db, scope=scope_of(db, "enterprise"), handle="88.131.20261/P-002", kind="product", name="x", attributes={})
+    identifiers.register(
+        db, scope=scope_of(db, "enterprise"), handle=handle, kind="product", name="注塑件", attributes={}
+    )
+    identifiers.register(
+        db, scope=scope_of(db, "enterprise"), handle="88.131.20261/P-002", kind="product", name="x", attributes={}
+    )
     identifiers.resolve(db, scope=scope_of(db, "enterprise2"), handle=handle)
 
     result = _sharing(db, world)
@@ -62,7 +66,9 @@ def test_data_sharing_counts_the_products_listed_with_their_contracts(db: Sessio
 
 def test_data_sharing_on_an_earlier_day_counts_what_was_listed_then(db: Session, world: World) -> None:
     product = dataset_product(db)
-    db.execute(update(DataProduct).where(DataProduct.id == product.id).values(created_at=utcnow() - dt.timedelta(days=40)))
+    db.execute(
+        update(DataProduct).where(DataProduct.id == product.id).values(created_at=utcnow() - dt.timedelta(days=40))
+    )
     dataset_product(db, title="新上架")
     earlier = _sharing(db, world, as_of=(utcnow() - dt.timedelta(days=10)).date())
     assert earlier.value == 1 and [r["product"] for r in earlier.rows] == ["Readings"]
