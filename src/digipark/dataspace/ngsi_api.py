@@ -4,7 +4,7 @@ attributes, partial attribute update, delete), entity types, and the park's @con
 Media types: a body is `application/json` (its @context in a Link header) or `application/ld+json` (its @context in
 the body, no Link header); an answer is `application/ld+json` with its @context when the Accept header asks for it,
 else `application/json` with the Link header. Every error is a ProblemDetails object with an NGSI-LD error type
-(access control, which the spec leaves open, answers the platform's 401/403 problems in the same form). A caller is
+(authentication and access control, which the spec leaves open, answer the platform's 401/403 problem+json). A caller is
 a logged-in user (bearer token) or a consumer's connector key (X-Api-Key: its enterprise's read-only view)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from digipark.auth.dependencies import DbSession, current_user
 from digipark.auth.models import User
 from digipark.auth.scope import Scope
 from digipark.auth.service import scope_for
-from digipark.core.errors import DomainError, NotAuthenticated, PermissionDenied
+from digipark.core.errors import PROBLEM_MEDIA_TYPE, DomainError, NotAuthenticated, PermissionDenied
 from digipark.dataspace import keys, ngsi
 from digipark.dataspace.ngsi_context import (
     Context,
@@ -52,15 +52,16 @@ class NgsiRoute(APIRoute):
             except RequestValidationError as exc:
                 detail = "; ".join(str(e.get("msg", "invalid")) for e in exc.errors()) or "invalid request"
                 return _problem(NgsiError("BadRequestData", detail).problem())
-            except DomainError as exc:  # authentication and access control: the platform's problem types
+            except DomainError as exc:  # authentication and access control: the platform's problems
                 headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
-                return _problem(exc.problem(instance=request.url.path), headers)
+                body = exc.problem(instance=request.url.path)
+                return JSONResponse(body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
         return route
 
 
-def _problem(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=int(body["status"]), media_type=JSON, headers=headers)
+def _problem(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=int(body["status"]), media_type=JSON)
 
 
 router = APIRouter(prefix="/ngsi-ld/v1", route_class=NgsiRoute)
