@@ -123,3 +123,23 @@ def context_scope(session: Session, *, raw: str) -> Scope:
     if contract is None or contract.state != ContractState.AGREED.value:
         raise NotAuthenticated("the key's contract is no longer agreed")
     return key_scope(key)
+
+
+def list_keys(session: Session, *, scope: Scope) -> list[ConnectorKey]:
+    """The keys the caller may read: an enterprise its own, staff and reviewers the park's (never the keys)."""
+    scope.require(service.VIEW)
+    return list(session.scalars(scope.readable(ConnectorKey).order_by(ConnectorKey.id.desc())))
+
+
+def revoke(session: Session, *, scope: Scope, ident: int) -> ConnectorKey:
+    """Revoke a key (its consumer, or park staff who manage the data space); a revoked key opens nothing."""
+    key: ConnectorKey = scope.get_or_404(session, ConnectorKey, ident)
+    if scope.role == Role.ENTERPRISE:
+        scope.authorize_write_row(service.REQUEST, key)
+    else:
+        scope.authorize_write(service.MANAGE, park_id=key.park_id)
+    if key.revoked:
+        raise field_error("key", "the key is already revoked")
+    key.revoked = True
+    session.flush()
+    return key

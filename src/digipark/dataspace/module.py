@@ -14,7 +14,7 @@ MODULE = Module(
     title="Data space",
     models=("digipark.dataspace.models",),
     routers=("digipark.dataspace.api:router", "digipark.dataspace.ngsi_api:router"),
-    pages=("digipark.dataspace.pages:router",),
+    pages=("digipark.dataspace.pages:router", "digipark.dataspace.pages_data:router"),
     menu=(MenuEntry("/dataspace", "Data space", "dataspace.view", order=330, section=FOUNDATION),),
     permissions={
         Role.PARK_ADMIN: _STAFF,
