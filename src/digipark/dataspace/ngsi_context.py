@@ -71,9 +71,14 @@ class Context:
         return self.vocab + term
 
     def compact(self, iri: str) -> str:
-        for term, value in self.terms.items():
-            if value == iri:
-                return term
+        reverse = self.__dict__.get("_reverse")
+        if reverse is None:
+            reverse = {}
+            for term, value in self.terms.items():
+                reverse.setdefault(value, term)
+            object.__setattr__(self, "_reverse", reverse)
+        if iri in reverse:
+            return str(reverse[iri])
         if iri.startswith(self.vocab) and len(iri) > len(self.vocab):
             return iri[len(self.vocab) :]
         return iri
