@@ -9,6 +9,9 @@ Figures:
 - `pipeline_rows_per_s`: `cleaning.run` over PIPELINE_ROWS rows with five rules (type, range, unit, dedup, gap
   fill), in one process.
 - `identifier_validations_per_s`: `identifiers.parse` of valid and invalid identifiers.
+- `ngsi_ld_query_p95_ms`: an NGSI-LD query `type=Device` answering NGSI_ENTITIES devices, each with its point's
+  newest reading, compacted with the park's @context (`ngsi.query` + `ngsi.compact`, in process, no HTTP), on a
+  SQLite file database; the 95th percentile of NGSI_QUERIES queries.
 - `connector_overhead_ms`: the median extra latency of a contract-checked access (`service.access`: read the
   contract, check the policy, count, append to the ledger, audit, commit) over reading the same product's rows
   directly (`service.product_rows`, commit), each in its own transaction, on a SQLite file database.
@@ -55,6 +58,8 @@ LEDGER_ENTRIES = int(os.environ.get("DATASPACE_LEDGER_ENTRIES", "100000"))
 PIPELINE_ROWS = int(os.environ.get("DATASPACE_PIPELINE_ROWS", "1000000"))
 ACCESSES = int(os.environ.get("DATASPACE_ACCESSES", "300"))
 PRODUCT_ROWS = 1000
+NGSI_ENTITIES = int(os.environ.get("DATASPACE_NGSI_ENTITIES", "1000"))
+NGSI_QUERIES = int(os.environ.get("DATASPACE_NGSI_QUERIES", "40"))
 
 
 def bench_policy() -> None:
@@ -258,6 +263,69 @@ def bench_connector() -> None:
     )
 
 
+def bench_ngsi() -> None:
+    from digipark.dataspace import ngsi, ngsi_context
+    from digipark.registry.models import Device, Point
+    from digipark.telemetry.provides import PointLatest
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-ngsi-"))
+    url = f"sqlite:///{folder / 'bench.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    core_db.use_engine(engine)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    now_ms = int(time.time() * 1000)
+    with factory() as db, db.begin():
+        set_actor(db, Actor("bench"))
+        park = registry.create_park(db, code="NGB", name="语境基准园区", name_en="NGB", region_code="320500")
+        devices = [
+            Device(park_id=park.id, code=f"M{i:05d}", name=f"电表{i}", kind="electricity_meter", token_hash=f"{i:064x}")
+            for i in range(NGSI_ENTITIES)
+        ]
+        db.add_all(devices)
+        db.flush()
+        points = [
+            Point(
+                park_id=park.id,
+                device_id=d.id,
+                key="energy",
+                name="电能",
+                quantity="electric_energy",
+                unit="kWh",
+                device_class="energy",
+            )
+            for d in devices
+        ]
+        db.add_all(points)
+        db.flush()
+        db.add_all(PointLatest(point_id=p.id, ts=now_ms, value=float(p.id), quality=0) for p in points)
+        park_id = park.id
+    staff = system_scope(park_id)
+    context = ngsi_context.platform_context("http://bench")
+    times = []
+    for n in range(NGSI_QUERIES + 5):
+        t0 = time.perf_counter()
+        with factory() as db:
+            found = ngsi.query(
+                db, scope=staff, context=context, types=["Device"], attrs=[], q=None, ids=[], id_pattern=None
+            )
+            body = [ngsi.compact(e, context) for e in found[:1000]]
+        if n >= 5:
+            times.append(time.perf_counter() - t0)
+    assert len(body) == NGSI_ENTITIES and "energy" in body[0]
+    times.sort()
+    emit(
+        "ngsi_ld_query_p95_ms",
+        times[int(0.95 * (len(times) - 1))] * 1000,
+        "ms",
+        entities=NGSI_ENTITIES,
+        queries=NGSI_QUERIES,
+        median_ms=round(statistics.median(times) * 1000, 2),
+        database="sqlite",
+        http=False,
+    )
+
+
 def main() -> None:
     progress("policy decisions ...")
     bench_policy()
@@ -268,6 +336,8 @@ def main() -> None:
     bench_identifiers()
     progress("connector overhead ...")
     bench_connector()
+    progress(f"NGSI-LD query of {NGSI_ENTITIES:,} devices ...")
+    bench_ngsi()
 
 
 if __name__ == "__main__":

@@ -69,14 +69,17 @@ def test_every_router_and_page_of_a_record_is_mounted(module: Module, app_instan
         # the app serves the record's own route objects, not look-alikes from elsewhere
         assert all(id(c.original_route) in originals for c in iter_route_contexts(router.routes)), ref
     for ref in module.routers:
-        assert all(path.startswith("/api/v1/") for _, path in _routes_of(ref)), ref
+        # REST under /api/v1; the NGSI-LD API at the path its spec gives (ETSI GS CIM 009)
+        assert all(path.startswith(("/api/v1/", "/ngsi-ld/v1/")) for _, path in _routes_of(ref)), ref
     for ref in module.pages:
         assert not any(path.startswith("/api/") for _, path in _routes_of(ref)), ref
 
 
 def test_every_api_route_of_the_app_comes_from_a_record(app_instance: FastAPI) -> None:
     declared = {route for m in MODULES for ref in m.routers for route in _routes_of(ref)}
-    api = {(method, path) for method, path in _app_routes(app_instance) if path.startswith("/api/v1/")}
+    api = {
+        (method, path) for method, path in _app_routes(app_instance) if path.startswith(("/api/v1/", "/ngsi-ld/v1/"))
+    }
     assert api == declared, sorted(api ^ declared)
 
 

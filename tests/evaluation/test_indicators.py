@@ -197,6 +197,7 @@ def test_each_formula_is_declared_by_the_domain_that_owns_its_data() -> None:
         "double_gigabit": "cybersec",
         "compute_in_use": "cybersec",
         "security_grading": "cybersec",
+        "data_sharing": "dataspace",
         "public_service_domains": "living",
     }
     for module, ref in modules.indicator_formulas().values():

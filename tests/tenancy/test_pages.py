@@ -22,7 +22,7 @@ from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished
 from tests.tenancy.api_assets import as_asset
 from tests.tenancy.api_auth import user_id
 from tests.tenancy.api_automation import au_rule
-from tests.tenancy.api_dataspace import ds_product, ds_requested
+from tests.tenancy.api_dataspace import ds_dataset, ds_product, ds_requested
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id
@@ -109,6 +109,7 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     # a data product is offered park-wide; a contract is read by staff and its parties only (enterprise 0 here)
     "/dataspace/products/{ident}": PageObject(ds_product, private=False),
     "/dataspace/contracts/{ident}": PageObject(ds_requested),
+    "/dataspace/datasets/{ident}": PageObject(ds_dataset),
 }
 
 

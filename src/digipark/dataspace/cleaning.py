@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -102,6 +103,8 @@ def _per_row(rows: list[Row], rule: dict[str, Any], check: Callable[[Row], str |
 
 def _type(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
     column, kind = rule["column"], rule["type"]
+    if kind == "number":
+        return _type_number(rows, column, result)
     reason = f"{column}: not a {kind}"
     kept: list[Row] = []
     append, rejected = kept.append, result.rejected
@@ -111,15 +114,42 @@ def _type(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
             row[column] = None
             append(row)
             continue
-        if kind == "number" and value.__class__ is float and value == value and value not in _INFINITE:
-            append(row)  # already a finite number: nothing to parse
-            continue
         try:
             row[column] = _parse(kind, value)
         except (TypeError, ValueError):
             rejected.append({"row": row, "reasons": [reason], "rule": "type"})
             continue
         append(row)
+    return kept
+
+
+def _type_number(rows: list[Row], column: str, result: Result) -> list[Row]:
+    """The `number` type inlined (the hot path of a pipeline): what `_parse("number", ...)` does, per row."""
+    reason = f"{column}: not a number"
+    kept: list[Row] = []
+    append, rejected = kept.append, result.rejected
+    infinite, to_float, text, real = _INFINITE, float, str, float
+    for row in rows:
+        value = row.get(column)
+        cls = value.__class__
+        if cls is real:
+            if value == value and value not in infinite:
+                append(row)  # already a finite number: nothing to parse
+                continue
+        elif value is None or (cls is text and not value.strip()):
+            row[column] = None
+            append(row)
+            continue
+        elif cls is not bool:
+            try:
+                number = to_float(value)
+            except (TypeError, ValueError):
+                number = None
+            if number is not None and number == number and number not in infinite:
+                row[column] = number
+                append(row)
+                continue
+        rejected.append({"row": row, "reasons": [reason], "rule": "type"})
     return kept
 
 
@@ -132,12 +162,13 @@ def _range(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
     column, low, high = rule["column"], rule.get("min"), rule.get("max")
     kept: list[Row] = []
     append, rejected = kept.append, result.rejected
+    numbers = _NUMBERS
     for row in rows:
         value = row.get(column)
         if value is None:
             append(row)
             continue
-        if value.__class__ not in _NUMBERS:
+        if value.__class__ not in numbers:
             reason = f"{column}: not a number"
         elif low is not None and value < low:
             reason = f"{column}: below {low}"
@@ -152,75 +183,127 @@ def _range(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
 
 def _dedup(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
     keys = list(rule["keys"])
-    seen: set[tuple[Any, ...]] = set()
-
-    def check(row: Row) -> str | None:
-        key = tuple(row.get(k) for k in keys)
+    reason = f"duplicate of {', '.join(keys)}"
+    seen: set[Any] = set()
+    add = seen.add
+    kept: list[Row] = []
+    append, rejected = kept.append, result.rejected
+    if len(keys) == 2:
+        first, second = keys
+        for row in rows:
+            key: Any = (row.get(first), row.get(second))
+            if key in seen:
+                rejected.append({"row": row, "reasons": [reason], "rule": "dedup"})
+            else:
+                add(key)
+                append(row)
+        return kept
+    for row in rows:
+        key = tuple([row.get(k) for k in keys])
         if key in seen:
-            return f"duplicate of {', '.join(keys)}"
-        seen.add(key)
-        return None
+            rejected.append({"row": row, "reasons": [reason], "rule": "dedup"})
+        else:
+            add(key)
+            append(row)
+    return kept
 
-    return _per_row(rows, rule, check, result)
+
+_MISSING_UNIT = object()
 
 
 def _unit(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
     column, unit_column, target = rule["column"], rule["unit_column"], rule["to"]
-    factors: dict[str, float | None] = {}
+    factors: dict[str, Any] = {}  # the unit column's text -> factor, None (cannot convert) or _MISSING_UNIT
 
-    def factor(unit: str) -> float | None:
-        if unit not in factors:
-            try:
-                factors[unit] = convert(1.0, unit, target)
-            except DomainError:
-                factors[unit] = None
-        return factors[unit]
+    def factor(unit: Any) -> Any:
+        if _empty(unit):
+            return _MISSING_UNIT
+        try:
+            return float(convert(1.0, str(unit).strip(), target))
+        except DomainError:
+            return None
 
-    def check(row: Row) -> str | None:
-        value, unit = row.get(column), row.get(unit_column)
+    kept: list[Row] = []
+    append, rejected = kept.append, result.rejected
+    for row in rows:
+        value = row.get(column)
         if value is None:
             row[unit_column] = target
-            return None
-        if _empty(unit):
-            return f"{unit_column}: missing"
-        f = factor(str(unit).strip())
-        if f is None:
-            return f"{unit_column}: cannot convert {unit} to {target}"
-        row[column] = value * f
-        row[unit_column] = target
-        return None
+            append(row)
+            continue
+        unit = row.get(unit_column)
+        if unit.__class__ is str:
+            f = factors.get(unit, _MISSING_UNIT)
+            if f is _MISSING_UNIT and unit not in factors:
+                f = factors[unit] = factor(unit)
+        else:
+            f = factor(unit)
+        if f.__class__ is float:
+            row[column] = value * f
+            row[unit_column] = target
+            append(row)
+            continue
+        if f is _MISSING_UNIT:
+            reason = f"{unit_column}: missing"
+        else:
+            reason = f"{unit_column}: cannot convert {unit} to {target}"
+        rejected.append({"row": row, "reasons": [reason], "rule": "unit"})
+    return kept
 
-    return _per_row(rows, rule, check, result)
+
+def _order(rows: list[Row], order_by: str) -> list[int]:
+    """Positions of `rows` in the order of `order_by`, rows without it last, ties in their order (a stable sort)."""
+    keys = [row.get(order_by) for row in rows]
+    if None not in keys:
+        return sorted(range(len(rows)), key=keys.__getitem__)  # type: ignore[arg-type]
+    known = [i for i, k in enumerate(keys) if k is not None]
+    last = [i for i, k in enumerate(keys) if k is None]
+    return sorted(known, key=keys.__getitem__) + last  # type: ignore[arg-type]
 
 
 def _gap_fill(rows: list[Row], rule: dict[str, Any], result: Result) -> list[Row]:
     column, order_by, method = rule["column"], rule["order_by"], rule["method"]
-    ordered = sorted(range(len(rows)), key=lambda i: (rows[i].get(order_by) is None, rows[i].get(order_by)))
-    # the next known position after each position (scanning backwards), then fill scanning forwards
-    following: list[int | None] = [None] * len(ordered)
-    upcoming: int | None = None
-    for n in range(len(ordered) - 1, -1, -1):
-        following[n] = upcoming
-        if rows[ordered[n]].get(column) is not None:
-            upcoming = n
-    previous: int | None = None
-    for n, index in enumerate(ordered):
-        if rows[index].get(column) is not None:
-            previous = n
+    ordered = _order(rows, order_by)
+    values = [rows[i].get(column) for i in ordered]
+    filled = result.filled
+    previous: int | None = None  # the last known position before a run of empty values
+    gap: list[int] = []  # the positions of the current run of empty values
+    for n, value in enumerate(values):
+        if value is None:
+            gap.append(n)
             continue
-        nxt = following[n]
-        if previous is None and nxt is None:
-            break  # nothing known to fill from
-        if method == "previous" or nxt is None:
-            value = rows[ordered[previous if previous is not None else nxt]][column]  # type: ignore[index]
-        elif previous is None:
-            value = rows[ordered[nxt]][column]
-        else:
-            a, b = rows[ordered[previous]][column], rows[ordered[nxt]][column]
-            value = a + (b - a) * (n - previous) / (nxt - previous)
-        rows[index][column] = value
-        result.filled.append({"index": index, "column": column, "method": method})
+        if gap:
+            _fill(rows, ordered, values, gap, previous, n, column, method, filled)
+            gap = []
+        previous = n
+    if gap and previous is not None:
+        _fill(rows, ordered, values, gap, previous, None, column, method, filled)
     return rows
+
+
+def _fill(
+    rows: list[Row],
+    ordered: list[int],
+    values: list[Any],
+    gap: list[int],
+    previous: int | None,
+    nxt: int | None,
+    column: str,
+    method: str,
+    filled: list[dict[str, Any]],
+) -> None:
+    """Fill one run of empty values between the known positions `previous` and `nxt` (either may be None)."""
+    for n in gap:
+        if method == "previous" or nxt is None:
+            value = values[previous if previous is not None else nxt]  # type: ignore[index]
+        elif previous is None:
+            value = values[nxt]
+        else:
+            a, b = values[previous], values[nxt]
+            value = a + (b - a) * (n - previous) / (nxt - previous)
+        index = ordered[n]
+        rows[index][column] = value
+        filled.append({"index": index, "column": column, "method": method})
 
 
 _APPLY: dict[str, Callable[[list[Row], dict[str, Any], Result], list[Row]]] = {
@@ -234,10 +317,21 @@ _APPLY: dict[str, Callable[[list[Row], dict[str, Any], Result], list[Row]]] = {
 
 
 def run(rows: list[Row], rules: list[dict[str, Any]]) -> Result:
-    """Apply `rules` in order to copies of `rows`."""
+    """Apply `rules` in order to copies of `rows`. The cyclic garbage collector is paused meanwhile: a pipeline
+    makes millions of small objects and no cycles, and each collection would walk them all again."""
     for rule in rules:
         check_rule(rule)
-    result = Result(rows=[dict(r) for r in rows])
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(rows, rules)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(rows: list[Row], rules: list[dict[str, Any]]) -> Result:
+    result = Result(rows=list(map(dict, rows)))
     for rule in rules:
         rejected_before, filled_before = len(result.rejected), len(result.filled)
         result.rows = _APPLY[rule["rule"]](result.rows, rule, result)

@@ -28,7 +28,10 @@ def _clean(rows: list[dict[str, Any]], rules: list[dict[str, Any]]) -> cleaning.
             cleaning.check_rule(rule)
         except cleaning.RuleError as exc:
             raise field_error(f"rules.{n}", str(exc)) from exc
-    return cleaning.run(rows, rules)
+    try:
+        return cleaning.run(rows, rules)
+    except (TypeError, OverflowError) as exc:  # e.g. a unit rule over text that no type rule parsed first
+        raise field_error("rules", f"a rule cannot apply to these values ({exc})") from exc
 
 
 def _store(

@@ -18,7 +18,7 @@ from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.errors import DomainError, NotAuthenticated, PermissionDenied, field_error
 from digipark.dataspace import policy, service
-from digipark.dataspace.models import ConnectorKey, ContractState
+from digipark.dataspace.models import ConnectorKey, Contract, ContractState
 
 PREFIX = "dsk_"
 MAX_DAILY_QUOTA = 100_000
@@ -107,3 +107,39 @@ def admit(session: Session, *, raw: str | None, contract_id: int, purpose: str) 
     key.used_today += 1
     session.flush()
     return key, key_scope(key)
+
+
+def context_scope(session: Session, *, raw: str) -> Scope:
+    """The read-only scope a connector key gives on the NGSI-LD API: its consumer enterprise's view, while the key
+    is unrevoked and its contract agreed (401 otherwise). Not metered: the quota counts the contract's downloads."""
+    if not raw.startswith(PREFIX):
+        raise NotAuthenticated("an X-Api-Key header with a connector key is required")
+    key: ConnectorKey | None = session.scalar(
+        select(ConnectorKey).where(ConnectorKey.key_hash == _digest(raw), ConnectorKey.revoked.is_(False))
+    )
+    if key is None:
+        raise NotAuthenticated("unknown or revoked connector key")
+    contract = session.get(Contract, key.contract_id)
+    if contract is None or contract.state != ContractState.AGREED.value:
+        raise NotAuthenticated("the key's contract is no longer agreed")
+    return key_scope(key)
+
+
+def list_keys(session: Session, *, scope: Scope) -> list[ConnectorKey]:
+    """The keys the caller may read: an enterprise its own, staff and reviewers the park's (never the keys)."""
+    scope.require(service.VIEW)
+    return list(session.scalars(scope.readable(ConnectorKey).order_by(ConnectorKey.id.desc())))
+
+
+def revoke(session: Session, *, scope: Scope, ident: int) -> ConnectorKey:
+    """Revoke a key (its consumer, or park staff who manage the data space); a revoked key opens nothing."""
+    key: ConnectorKey = scope.get_or_404(session, ConnectorKey, ident)
+    if scope.role == Role.ENTERPRISE:
+        scope.authorize_write_row(service.REQUEST, key)
+    else:
+        scope.authorize_write(service.MANAGE, park_id=key.park_id)
+    if key.revoked:
+        raise field_error("key", "the key is already revoked")
+    key.revoked = True
+    session.flush()
+    return key

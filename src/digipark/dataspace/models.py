@@ -161,3 +161,19 @@ class ConnectorKey(Audited, TimestampMixin, EnterpriseScoped, Base):
     used_on: Mapped[dt.date | None] = mapped_column()
     revoked: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str] = mapped_column(String(80))
+
+
+class ContextEntity(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """An NGSI-LD entity created through the context API (the registry's devices and buildings are served from the
+    registry, not stored here): its id (a URI), type and attributes, both keyed by expanded IRIs, in the normalised
+    form. Owned by the enterprise that created it (None: the park's)."""
+
+    __tablename__ = "ds_context_entity"
+    __table_args__ = (UniqueConstraint("park_id", "entity_id"),)
+    __visibility__ = Visibility.ENTERPRISE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(255))
+    entity_type: Mapped[str] = mapped_column(String(255), index=True, doc="the type's expanded IRI")
+    attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, doc="expanded attribute IRI -> attribute")
+    created_by: Mapped[str] = mapped_column(String(80))

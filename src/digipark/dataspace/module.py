@@ -13,8 +13,8 @@ MODULE = Module(
     name="dataspace",
     title="Data space",
     models=("digipark.dataspace.models",),
-    routers=("digipark.dataspace.api:router",),
-    pages=("digipark.dataspace.pages:router",),
+    routers=("digipark.dataspace.api:router", "digipark.dataspace.ngsi_api:router"),
+    pages=("digipark.dataspace.pages:router", "digipark.dataspace.pages_data:router"),
     menu=(MenuEntry("/dataspace", "Data space", "dataspace.view", order=330, section=FOUNDATION),),
     permissions={
         Role.PARK_ADMIN: _STAFF,
@@ -25,5 +25,6 @@ MODULE = Module(
     catalog="dataspace",
     archive=(ArchiveSection("dataspace", "Data space", "digipark.dataspace.provides:archive_section", 130),),
     provides="digipark.dataspace.provides",
+    indicators={"data_sharing": "digipark.dataspace.provides:data_sharing"},
     demo=("digipark.dataspace.demo:build_dataspace_demo",),
 )

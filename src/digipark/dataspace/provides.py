@@ -3,14 +3,17 @@ exchange data under agreed contracts; identifier statistics; the section of the 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
+from digipark.dataspace import service
 from digipark.dataspace.models import Contract, ContractState, DataProduct, Identifier
 from digipark.dataspace.service import contract_condition
+from digipark.evaluation.provides import Computed, IndicatorContext, NoSource, Part
 from digipark.registry.models import Enterprise
 
 
@@ -72,3 +75,64 @@ def archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> d
         "identifiers": int(identifiers or 0),
         "link": "/dataspace",
     }
+
+
+# -- indicator S4.3 -------------------------------------------------------------------------------------------------
+def data_sharing(ctx: IndicatorContext) -> Computed:
+    """S4.3: data products in the park's trusted data space on the assessment's day (published by then and not
+    withdrawn), each with its provider and the contracts agreed over it; identifier registrations and
+    resolutions are a part of the figure's evidence. NoSource while the park has never published a product."""
+    session, park = ctx.session, ctx.park_id
+    if not session.scalar(select(func.count(DataProduct.id)).where(DataProduct.park_id == park)):
+        raise NoSource("no data source yet")  # no data space in use: the park declares the value
+    end = dt.datetime.combine(ctx.as_of + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    products = list(
+        session.scalars(
+            select(DataProduct)
+            .where(DataProduct.park_id == park, DataProduct.active.is_(True), DataProduct.created_at < end)
+            .order_by(DataProduct.id)
+        )
+    )
+    agreed: dict[int, int] = {
+        product_id: int(n)
+        for product_id, n in session.execute(
+            select(Contract.product_id, func.count(Contract.id))
+            .where(
+                Contract.park_id == park,
+                Contract.state.in_([ContractState.AGREED.value, ContractState.REVOKED.value]),
+                Contract.decided_at < end,
+            )
+            .group_by(Contract.product_id)
+        )
+    }
+    names = service.enterprise_names(session, {p.enterprise_id for p in products})
+    rows = [
+        {
+            "product": p.title,
+            "provider": names.get(p.enterprise_id, "") if p.enterprise_id is not None else "",
+            "contracts": int(agreed.get(p.id, 0)),
+            "ok": True,
+            "link": f"/dataspace/products/{p.id}",
+        }
+        for p in products
+    ]
+    figures = sharing_figures(session, park_id=park)
+    shared = sum(1 for r in rows if r["contracts"])
+    return Computed(
+        float(len(products)),
+        columns=["product", "provider", "contracts", "ok"],
+        rows=rows,
+        parts=[
+            Part("products_under_contract", shared, len(products)),
+            Part("identifiers_resolved", _resolved(session, park), figures["identifiers"]),
+        ],
+    )
+
+
+def _resolved(session: Session, park_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count(Identifier.id)).where(Identifier.park_id == park_id, Identifier.resolutions > 0)
+        )
+        or 0
+    )

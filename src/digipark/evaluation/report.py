@@ -44,6 +44,9 @@ COLUMN_LABELS = {
     "domain": N_("Service domain"),
     "graded": N_("Security graded"),
     "data_filed": N_("Important data filed"),
+    "product": N_("Data product"),
+    "provider": N_("Provider"),
+    "contracts": N_("Contracts agreed"),
 }
 ASSET_LABELS = {"building": N_("Building"), "parcel": N_("Land parcel")}
 FIELD_LABELS = {
@@ -60,6 +63,8 @@ PART_LABELS = {
     "points_online": N_("Monitoring points online"),
     "units_monitored": N_("Risk points and major hazard sources with a sensor online"),
     "drilled": N_("Emergency drill in the last 12 months"),
+    "products_under_contract": N_("Data products with an agreed contract"),
+    "identifiers_resolved": N_("Identifiers resolved at least once"),
 }
 ACTION_LABELS = {
     "industrial_internet": N_("Bring an industrial-internet application to this industry (%(count)s enterprises)"),

@@ -1,0 +1,294 @@
+"""The NGSI-LD API under /ngsi-ld/v1 (ETSI GS CIM 009 subset): entities (create, retrieve, query, update and append
+attributes, partial attribute update, delete), entity types, and the park's @context document.
+
+Media types: a body is `application/json` (its @context in a Link header) or `application/ld+json` (its @context in
+the body, no Link header); an answer is `application/ld+json` with its @context when the Accept header asks for it,
+else `application/json` with the Link header. Every error is a ProblemDetails object with an NGSI-LD error type
+(authentication and access control, which the spec leaves open, answer the platform's 401/403 problem+json). A caller is
+a logged-in user (bearer token) or a consumer's connector key (X-Api-Key: its enterprise's read-only view)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from digipark.auth.dependencies import DbSession, current_user
+from digipark.auth.models import User
+from digipark.auth.scope import Scope
+from digipark.auth.service import scope_for
+from digipark.core.errors import PROBLEM_MEDIA_TYPE, DomainError, NotAuthenticated, PermissionDenied
+from digipark.dataspace import keys, ngsi
+from digipark.dataspace.ngsi_context import (
+    Context,
+    NgsiError,
+    bad,
+    core_context,
+    link_context,
+    resolve,
+    served_context,
+    spec,
+)
+
+JSON, LD = "application/json", "application/ld+json"
+TAGS: list[Any] = ["ngsi-ld"]
+
+
+class NgsiRoute(APIRoute):
+    """Answers every error of these routes as NGSI-LD ProblemDetails (application/json)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except NgsiError as exc:
+                return _problem(exc.problem())
+            except RequestValidationError as exc:
+                detail = "; ".join(str(e.get("msg", "invalid")) for e in exc.errors()) or "invalid request"
+                return _problem(NgsiError("BadRequestData", detail).problem())
+            except DomainError as exc:  # authentication and access control: the platform's problems
+                headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+                body = exc.problem(instance=request.url.path)
+                return JSONResponse(body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+        return route
+
+
+def _problem(body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=int(body["status"]), media_type=JSON)
+
+
+router = APIRouter(prefix="/ngsi-ld/v1", route_class=NgsiRoute)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+# -- who is calling ------------------------------------------------------------------------------------------------
+def caller(
+    request: Request,
+    db: DbSession,
+    user: Annotated[User | None, Depends(current_user)],
+    x_api_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Scope:
+    """A logged-in user's scope, or the scope of a connector key's consumer (reads only)."""
+    if x_api_key is not None:
+        scope = keys.context_scope(db, raw=x_api_key)
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied("a connector key reads; changes need a login")
+        return scope
+    if user is None:
+        raise NotAuthenticated("log in, send an API bearer token or a connector key (X-Api-Key)")
+    return scope_for(db, user)
+
+
+Caller = Annotated[Scope, Depends(caller)]
+
+
+# -- media types and @context --------------------------------------------------------------------------------------
+def _media(value: str | None) -> str:
+    return (value or "").split(";")[0].strip().lower()
+
+
+def _request_context(request: Request, body: Any = None) -> Context:
+    link = link_context(request.headers.get("link"))
+    if request.method in ("POST", "PATCH", "PUT"):
+        media = _media(request.headers.get("content-type"))
+        if media not in (JSON, LD):
+            raise NgsiError("InvalidRequest", f"Content-Type {media or 'none'} is not supported", status=415)
+        if media == LD:
+            if link is not None:
+                raise bad("application/ld+json carries its @context in the body, not in a Link header")
+            if not isinstance(body, dict) or "@context" not in body:
+                raise bad("application/ld+json needs an @context in the body")
+            return resolve(body["@context"], _base(request))
+        if isinstance(body, dict) and "@context" in body:
+            raise bad("application/json carries its @context in a Link header, not in the body")
+    return core_context() if link is None else resolve(link, _base(request))
+
+
+def _answer_type(request: Request) -> str:
+    accept = request.headers.get("accept", "*/*").lower()
+    offered = [_media(part) for part in accept.split(",")]
+    if LD in offered:
+        return LD
+    if any(m in (JSON, "*/*", "application/*") for m in offered) or not accept.strip():
+        return JSON
+    raise NgsiError("InvalidRequest", f"cannot answer in {accept[:80]} (offered: {JSON}, {LD})", status=406)
+
+
+def _respond(request: Request, body: Any, context: Context, headers: dict[str, str] | None = None) -> Response:
+    media = _answer_type(request)
+    extra = dict(headers or {})
+    document = context.document
+    if media == LD:
+        items = body if isinstance(body, list) else [body]
+        for item in items:
+            item["@context"] = document
+    else:
+        url = document if isinstance(document, str) else None
+        if isinstance(document, list) and len(document) == 1 and isinstance(document[0], str):
+            url = document[0]
+        url = url or spec()["core_context"]
+        extra["Link"] = f'<{url}>; rel="{spec()["context_rel"]}"; type="{LD}"'
+    return JSONResponse(body, media_type=media, headers=extra)
+
+
+def _list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _key_values(options: str | None) -> bool:
+    chosen = set(_list(options))
+    unknown = chosen - {"keyValues", "normalized", "noOverwrite", "sysAttrs"}
+    if unknown:
+        raise bad(f"options: unknown {', '.join(sorted(unknown))}")
+    return "keyValues" in chosen
+
+
+Payload = Annotated[Any, Body()]
+
+
+# -- routes --------------------------------------------------------------------------------------------------------
+@router.get("/context.jsonld", tags=TAGS)
+def context_document(request: Request) -> Response:
+    """The park's @context: the NGSI-LD core context and the Smart Data Models terms the platform maps."""
+    return JSONResponse(served_context(_base(request)), media_type=LD)
+
+
+@router.post("/entities", status_code=201, tags=TAGS)
+def create_entity(request: Request, db: DbSession, scope: Caller, payload: Payload) -> Response:
+    """Create an entity (normalised form). 409 AlreadyExists when its id is taken."""
+    context = _request_context(request, payload)
+    row = ngsi.create(db, scope=scope, payload=payload, context=context)
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{row.entity_id}"})
+
+
+@router.get("/entities", tags=TAGS)
+def query_entities(
+    request: Request,
+    db: DbSession,
+    scope: Caller,
+    type: Annotated[str | None, Query(max_length=1000)] = None,
+    attrs: Annotated[str | None, Query(max_length=2000)] = None,
+    q: Annotated[str | None, Query(max_length=2000)] = None,
+    id: Annotated[str | None, Query(max_length=20000)] = None,
+    idPattern: Annotated[str | None, Query(max_length=500)] = None,
+    options: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int | None, Query()] = None,
+    offset: Annotated[int, Query()] = 0,
+    count: bool = False,
+) -> Response:
+    """Query entities by type, id, idPattern, attrs and q; limit and offset page them, count=true answers the
+    number of matches in NGSILD-Results-Count."""
+    context = _request_context(request)
+    bounds = spec()["limit"]
+    size = bounds["default"] if limit is None else limit
+    if not 0 <= size <= bounds["max"] or offset < 0:
+        raise bad(f"limit between 0 and {bounds['max']}, offset from 0")
+    key_values = _key_values(options)
+    found = ngsi.query(
+        db,
+        scope=scope,
+        context=context,
+        types=_list(type),
+        attrs=_list(attrs),
+        q=q,
+        ids=_list(id),
+        id_pattern=idPattern,
+    )
+    page = [ngsi.compact(e, context, attrs=_list(attrs), key_values=key_values) for e in found[offset : offset + size]]
+    headers = {spec()["results_count_header"]: str(len(found))} if count else None
+    return _respond(request, page, context, headers)
+
+
+@router.get("/entities/{entity_id:path}", tags=TAGS)
+def retrieve_entity(
+    entity_id: str,
+    request: Request,
+    db: DbSession,
+    scope: Caller,
+    attrs: Annotated[str | None, Query(max_length=2000)] = None,
+    options: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Retrieve one entity (404 ResourceNotFound when it does not exist or you may not read it)."""
+    context = _request_context(request)
+    entity = ngsi.retrieve(db, scope=scope, entity_id=entity_id)
+    body = ngsi.compact(entity, context, attrs=_list(attrs), key_values=_key_values(options))
+    return _respond(request, body, context)
+
+
+def _update_result(result: dict[str, Any]) -> Response:
+    if result["notUpdated"]:
+        return JSONResponse(result, status_code=207, media_type=JSON)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id:path}/attrs/{attribute}", status_code=204, tags=TAGS)
+def patch_attribute(
+    entity_id: str, attribute: str, request: Request, db: DbSession, scope: Caller, payload: Payload
+) -> Response:
+    """Partial Attribute Update: the members given replace the attribute's (its value, observedAt, unitCode)."""
+    context = _request_context(request, payload)
+    ngsi.patch_attribute(db, scope=scope, entity_id=entity_id, attribute=attribute, payload=payload, context=context)
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id:path}/attrs", status_code=204, tags=TAGS, responses={207: {}})
+def update_attributes(entity_id: str, request: Request, db: DbSession, scope: Caller, payload: Payload) -> Response:
+    """Update Attributes: the entity's attributes given are replaced (204); those it lacks are listed (207)."""
+    context = _request_context(request, payload)
+    return _update_result(
+        ngsi.update_attributes(db, scope=scope, entity_id=entity_id, payload=payload, context=context)
+    )
+
+
+@router.post("/entities/{entity_id:path}/attrs", status_code=204, tags=TAGS, responses={207: {}})
+def append_attributes(
+    entity_id: str,
+    request: Request,
+    db: DbSession,
+    scope: Caller,
+    payload: Payload,
+    options: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    """Append Attributes (options=noOverwrite keeps the existing ones)."""
+    context = _request_context(request, payload)
+    _key_values(options)
+    overwrite = "noOverwrite" not in _list(options)
+    return _update_result(
+        ngsi.append_attributes(
+            db, scope=scope, entity_id=entity_id, payload=payload, context=context, overwrite=overwrite
+        )
+    )
+
+
+@router.delete("/entities/{entity_id:path}/attrs/{attribute}", status_code=204, tags=TAGS)
+def delete_attribute(entity_id: str, attribute: str, request: Request, db: DbSession, scope: Caller) -> Response:
+    context = _request_context(request)
+    ngsi.delete_attribute(db, scope=scope, entity_id=entity_id, attribute=attribute, context=context)
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id:path}", status_code=204, tags=TAGS)
+def delete_entity(entity_id: str, request: Request, db: DbSession, scope: Caller) -> Response:
+    _request_context(request)
+    ngsi.delete(db, scope=scope, entity_id=entity_id)
+    return Response(status_code=204)
+
+
+@router.get("/types", tags=TAGS)
+def entity_types(request: Request, db: DbSession, scope: Caller) -> Response:
+    """The entity types you can read, as an EntityTypeList."""
+    context = _request_context(request)
+    names = [context.compact(t) for t in ngsi.types(db, scope=scope)]
+    return _respond(
+        request, {"id": "urn:ngsi-ld:EntityTypeList:digipark", "type": "EntityTypeList", "typeList": names}, context
+    )

@@ -1,0 +1,125 @@
+"""Data space's NGSI-LD API (/ngsi-ld/v1): an entity of park A's enterprise 0 is read by its enterprise and the
+park's staff and reviewers, changed by its enterprise (and staff), and neither seen nor changed by park B or by
+another enterprise of park A. Errors are NGSI-LD ProblemDetails (application/json) or, for access control, the
+platform's problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.tenancy.helpers import B_ROLES, Ctx, Exercise, all_attackers, next_number
+
+_NGSI = "/ngsi-ld/v1"
+_ENTITY = f"{_NGSI}/entities/{{entity_id:path}}"
+
+
+def _refused(response: Any, *statuses: int) -> None:
+    assert response.status_code in statuses, (response.status_code, response.text)
+    media = response.headers["content-type"]
+    assert media.startswith(("application/json", "application/problem+json")), media
+    assert response.json()["type"].startswith("https://") and response.json()["detail"]
+
+
+def ngsi_entity(ctx: Ctx) -> str:
+    """An entity of enterprise 0 of park A (a unique type, so lists can be compared)."""
+    n = next_number(ctx, "ngsi")
+    ident = f"urn:ngsi-ld:Machine:T{n}"
+    body = {"id": ident, "type": f"Machine{n}", "secret": {"type": "Property", "value": "机密值"}}
+    response = ctx.call("POST", f"{_NGSI}/entities", "enterprise", json=body)
+    assert response.status_code == 201, response.text
+    return ident
+
+
+def _seen(ctx: Ctx, ident: str, role: str, park: str = "a") -> bool:
+    response = ctx.call("GET", f"{_NGSI}/entities/{ident}", role, park)
+    if response.status_code == 200:
+        return True
+    _refused(response, 403, 404)
+    return False
+
+
+def _untouched(ctx: Ctx, ident: str) -> None:
+    got = ctx.call("GET", f"{_NGSI}/entities/{ident}", "enterprise")
+    assert got.status_code == 200 and got.json()["secret"]["value"] == "机密值", got.text
+
+
+def check_create(ctx: Ctx) -> None:
+    body = {"id": "urn:ngsi-ld:Machine:C1", "type": "Machine", "p": {"type": "Property", "value": 1}}
+    for role in ("reviewer", "resident"):
+        _refused(ctx.call("POST", f"{_NGSI}/entities", role, json=body), 403)
+    assert ctx.call("POST", f"{_NGSI}/entities", "enterprise", json=body).status_code == 201
+    assert not _seen(ctx, "urn:ngsi-ld:Machine:C1", "park_admin", "b")  # park B has its own entities
+
+
+def check_query(ctx: Ctx) -> None:
+    ident = ngsi_entity(ctx)
+    kind = "Machine" + ident.rsplit("T", 1)[1]
+    url = f"{_NGSI}/entities"
+    for park, role in [("b", r) for r in B_ROLES] + [("a", "enterprise2"), ("a", "resident")]:
+        response = ctx.call("GET", url, role, park, params={"type": kind})
+        if response.status_code == 200:
+            assert response.json() == [], (park, role)
+        else:
+            _refused(response, 403)
+    for role in ("enterprise", "park_admin", "reviewer"):
+        assert [e["id"] for e in ctx.call("GET", url, role, params={"type": kind}).json()] == [ident], role
+
+
+def check_retrieve(ctx: Ctx) -> None:
+    ident = ngsi_entity(ctx)
+    for park, role in [("b", r) for r in B_ROLES] + [("a", "enterprise2"), ("a", "resident")]:
+        assert not _seen(ctx, ident, role, park), (park, role)
+    for role in ("enterprise", "park_admin", "operator", "reviewer"):
+        assert _seen(ctx, ident, role), role
+
+
+def check_types(ctx: Ctx) -> None:
+    ident = ngsi_entity(ctx)
+    kind = "Machine" + ident.rsplit("T", 1)[1]
+    for park, role in [("b", r) for r in B_ROLES] + [("a", "enterprise2")]:
+        response = ctx.call("GET", f"{_NGSI}/types", role, park)
+        if response.status_code == 200:
+            assert kind not in response.json()["typeList"], (park, role)
+        else:
+            _refused(response, 403)
+    assert kind in ctx.call("GET", f"{_NGSI}/types", "enterprise").json()["typeList"]
+
+
+def _change(method: str, suffix: str, body: Any) -> Exercise:
+    def check(ctx: Ctx) -> None:
+        ident = ngsi_entity(ctx)
+        url = f"{_NGSI}/entities/{ident}{suffix}"
+        for park, role in all_attackers():
+            if park == "a" and role == "enterprise":
+                continue
+            if park == "a" and role == "reviewer":
+                _refused(ctx.call(method, url, role, park, json=body), 403)
+                continue
+            _refused(ctx.call(method, url, role, park, json=body), 403, 404)
+            _untouched(ctx, ident)
+        response = ctx.call(method, url, "enterprise", json=body)
+        assert response.status_code in (204, 207), response.text
+
+    return check
+
+
+def check_context(ctx: Ctx) -> None:
+    """The @context is public and names terms only: no entity of any park is in it."""
+    ident = ngsi_entity(ctx)
+    response = ctx.client.get(f"{_NGSI}/context.jsonld")
+    assert response.status_code == 200 and ident not in response.text and "Machine" not in response.text
+
+
+_SECRET = {"type": "Property", "value": "改"}
+NGSI: dict[tuple[str, str], Exercise] = {
+    ("GET", f"{_NGSI}/context.jsonld"): check_context,
+    ("POST", f"{_NGSI}/entities"): check_create,
+    ("GET", f"{_NGSI}/entities"): check_query,
+    ("GET", _ENTITY): check_retrieve,
+    ("GET", f"{_NGSI}/types"): check_types,
+    ("PATCH", f"{_ENTITY}/attrs"): _change("PATCH", "/attrs", {"secret": _SECRET}),
+    ("POST", f"{_ENTITY}/attrs"): _change("POST", "/attrs", {"secret": _SECRET}),
+    ("PATCH", f"{_ENTITY}/attrs/{{attribute}}"): _change("PATCH", "/attrs/secret", {"value": "改"}),
+    ("DELETE", f"{_ENTITY}/attrs/{{attribute}}"): _change("DELETE", "/attrs/secret", None),
+    ("DELETE", _ENTITY): _change("DELETE", "", None),
+}
