@@ -230,3 +230,17 @@ def test_a_connector_key_reads_only_its_enterprises_view(client: TestClient, wor
     assert client.get(url, headers=_h(world, "park_admin")).status_code == 200  # the park's staff read it
     service.revoke(db, scope=scope_of(db, "enterprise"), ident=row.id)
     assert client.get(f"{BASE}/entities?type=Device", headers=key).status_code == 401
+
+
+def test_a_regular_expression_that_backtracks_for_ever_is_refused_not_run_to_the_end(
+    client: TestClient, world: World
+) -> None:
+    """`(a|aa)+$` against thirty a's and a b tries about a million ways: idPattern and q's ~= stop it and say why."""
+    slow = "a" * 30 + "b"
+    entity = _vehicle(id=f"urn:ngsi-ld:Vehicle:{slow}")
+    entity["brandName"]["value"] = slow
+    assert client.post(f"{BASE}/entities", json=entity, headers=_h(world)).status_code == 201
+    for query in ("type=Vehicle&idPattern=(a%7Caa)%2B$", 'type=Vehicle&q=brandName~="(a%7Caa)%2B$"'):
+        refused = client.get(f"{BASE}/entities?{query}", headers=_h(world))
+        _problem(refused, "BadRequestData", 400)
+        assert "too long" in refused.json()["detail"]

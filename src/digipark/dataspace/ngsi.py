@@ -18,12 +18,23 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+import regex
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.dataspace.models import ContextEntity
-from digipark.dataspace.ngsi_context import Context, NgsiError, bad, matches, parse_q, platform_terms, spec
+from digipark.dataspace.ngsi_context import (
+    PATTERN_SECONDS,
+    Context,
+    NgsiError,
+    bad,
+    matches,
+    parse_q,
+    platform_terms,
+    spec,
+    user_pattern,
+)
 from digipark.registry.models import Building, Device, Point
 from digipark.telemetry.provides import PointLatest
 
@@ -185,10 +196,7 @@ def query(
     if not types and not attrs and not q:
         raise bad("a query needs type, attrs or q")
     tree = parse_q(q) if q else None
-    try:
-        pattern = re.compile(id_pattern) if id_pattern else None
-    except re.error as exc:
-        raise bad(f"idPattern: {exc}") from exc
+    pattern = user_pattern(id_pattern, "idPattern") if id_pattern else None
     type_iris = {context.expand(t) for t in types}
     attr_iris = {context.expand(a) for a in attrs}
     found: list[Entity] = []
@@ -203,18 +211,27 @@ def query(
     if wanted is not None:
         stmt = stmt.where(ContextEntity.entity_id.in_(wanted))
     found += [_stored(row) for row in session.scalars(stmt)]
-    out = []
-    for entity in found:
-        if type_iris and entity["type"] not in type_iris:
-            continue
-        if pattern is not None and not pattern.search(entity["id"]):
-            continue
-        if attr_iris and not attr_iris & entity["attrs"].keys():
-            continue
-        if tree is not None and not matches(tree, entity["attrs"], context):
-            continue
-        out.append(entity)
-    return out
+    try:
+        return [e for e in found if _selected(e, type_iris, attr_iris, pattern, tree, context)]
+    except TimeoutError as exc:
+        raise bad("a regular expression in idPattern or q takes too long to evaluate: simplify it") from exc
+
+
+def _selected(
+    entity: Entity,
+    type_iris: set[str],
+    attr_iris: set[str],
+    pattern: regex.Pattern[str] | None,
+    tree: Any,
+    context: Context,
+) -> bool:
+    if type_iris and entity["type"] not in type_iris:
+        return False
+    if pattern is not None and not pattern.search(entity["id"], timeout=PATTERN_SECONDS):
+        return False
+    if attr_iris and not attr_iris & entity["attrs"].keys():
+        return False
+    return tree is None or matches(tree, entity["attrs"], context)
 
 
 def _numbers(ids: list[str] | None, prefix: str) -> list[int] | None:

@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import regex
 import yaml
 
 CONTEXT_PATH = "/ngsi-ld/v1/context.jsonld"
@@ -326,6 +327,18 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+PATTERN_SECONDS = 0.05  # a caller's regular expression gets this long per value (catastrophic backtracking)
+
+
+def user_pattern(source: str, parameter: str) -> regex.Pattern[str]:
+    """A regular expression a caller sent, compiled; each search with `timeout=PATTERN_SECONDS` raises
+    TimeoutError when it runs too long."""
+    try:
+        return regex.compile(source)
+    except regex.error as exc:
+        raise bad(f"{parameter}: {source!r} is no regular expression") from exc
+
+
 def _compare(left: Any, op: str, right: Any) -> bool:
     if isinstance(left, list):
         return any(_compare(item, op, right) for item in left)
@@ -338,10 +351,7 @@ def _compare(left: Any, op: str, right: Any) -> bool:
     if op in ("~=", "!~="):
         if not isinstance(left, str) or not isinstance(right, str):
             return False
-        try:
-            found = re.search(right, left) is not None
-        except re.error as exc:
-            raise bad(f"q: {right!r} is no regular expression") from exc
+        found = user_pattern(right, "q").search(left, timeout=PATTERN_SECONDS) is not None
         return found if op == "~=" else not found
     comparable = (_number(left) and _number(right)) or type(left) is type(right)
     if op == "==":
