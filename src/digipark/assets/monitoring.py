@@ -77,11 +77,11 @@ def _feature_rows(rows: Sequence[ConditionDay]) -> builtins.list[tuple[Condition
     return found
 
 
-def anomaly_scores(
+def anomalies(
     asset: Asset, rows: Sequence[ConditionDay], *, baseline_days: int, last: int = PATTERN_DAYS
-) -> builtins.list[float]:
-    """The isolation-forest scores of the asset's last `last` days against its first `baseline_days` (> 0:
-    anomalous); empty when the baseline is too short. The fitted forest is kept per asset and baseline."""
+) -> builtins.list[tuple[float, bool]]:
+    """(isolation-forest score, anomalous) of the asset's last `last` days against its first `baseline_days`
+    (`anomaly.Detector`); empty when the baseline is too short. The detector is kept per asset and baseline."""
     featured = _feature_rows(rows)
     if not featured:
         return []
@@ -95,7 +95,8 @@ def anomaly_scores(
         if len(_detectors) > 1000:
             _detectors.clear()
         detector = _detectors[key] = anomaly.fit(base, seed=asset.id)
-    return detector.scores([v for _, v in featured[len(base) :][-last:]])
+    recent = [v for _, v in featured[len(base) :][-last:]]
+    return list(zip(detector.scores(recent), detector.flags(recent), strict=True))
 
 
 # -- models --------------------------------------------------------------------------------------------------------
@@ -166,9 +167,9 @@ def predict(session: Session, *, scope: Scope, asset: Asset, on: dt.date) -> Pre
     threshold = float(model.params["threshold_rms"])
     seen = prediction.outlook(days, rms, threshold=threshold, params=model.params)
     baseline_days = int({**prediction.DEFAULTS, **model.params}["baseline_days"])
-    scores = anomaly_scores(asset, history, baseline_days=baseline_days)
+    found = anomalies(asset, history, baseline_days=baseline_days)
     recommend, reason = seen.recommend, seen.reason
-    if not recommend and len(scores) == PATTERN_DAYS and all(score > 0 for score in scores):
+    if not recommend and len(found) == PATTERN_DAYS and all(flag for _, flag in found):
         recommend, reason = True, "pattern"
     failure_on = (
         on + dt.timedelta(days=round(seen.rul_days)) if seen.rul_days is not None and seen.rul_days < 730 else None
@@ -180,7 +181,7 @@ def predict(session: Session, *, scope: Scope, asset: Asset, on: dt.date) -> Pre
         made_on=on,
         health=round(seen.health, 1),
         anomaly_z=None if seen.anomaly_z is None else round(seen.anomaly_z, 2),
-        anomaly_score=round(scores[-1], 4) if scores else None,
+        anomaly_score=round(found[-1][0], 4) if found else None,
         current_rms=round(seen.current_rms, 3),
         threshold_rms=threshold,
         slope_per_day=seen.slope_per_day,

@@ -1,0 +1,258 @@
+"""The register's Excel import (every row or none, errors per row) and export, spare parts (stock, consumption by
+work orders, reorder level), MTBF/MTTR per asset and class, the isolation-forest detector on synthetic data with
+known anomalies, and S3.1's equipment parts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import numpy as np
+import openpyxl
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digipark.assets import anomaly, parts, reliability, service, sheets
+from digipark.assets.indicators import asset_equipment
+from digipark.assets.models import Asset, LifecycleChange, MaintenancePlan
+from digipark.assets.monitoring import record_failure
+from digipark.assets.schemas import FailureCreate, PartConsumption, PartCreate, PartReceipt
+from digipark.core.errors import Conflict, NotFound, ValidationFailed
+from digipark.core.listing import ListQuery
+from digipark.core.spreadsheet import ImportFailed
+from digipark.evaluation.provides import IndicatorContext
+from digipark.registry.models import Building
+from digipark.workorders.models import WorkOrder
+from digipark.workorders.provides import OriginKind
+from tests.assets.test_service import _asset
+from tests.conftest import World
+from tests.workorders.helpers import scope_of
+
+
+def _workbook(rows: list[list[object]]) -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+HEADER = ["资产编码 (code)", "资产名称", "资产类别", "所在楼宇", "状态", "投用日期", "原值(元)", "折旧方法"]
+
+
+def _codes(db: Session, world: World) -> set[str]:
+    return set(db.scalars(select(Asset.code).where(Asset.park_id == world.a.park_id)))
+
+
+def test_an_import_writes_every_row_or_none_and_reports_each_bad_row(db: Session, world: World) -> None:
+    admin = scope_of(db, "TA", "park_admin")
+    service.seed_classes(db, park_id=world.a.park_id)
+    building = db.get(Building, world.a.building_id)
+    assert building is not None
+    bad = _workbook(
+        [
+            HEADER,
+            ["P-1", "冷却水泵1", "pump", building.code, "在用", "2024-03-01", 80000, "年限平均法"],
+            ["P-2", "冷却水泵2", "nope", building.code, "在用", "2024-03-01", 80000, None],
+            ["P-3", "冷却水泵3", "pump", "NO-SUCH", "在用", "2024-03-01", -5, None],
+            ["P-1", "重复", "pump", None, None, None, None, None],
+        ]
+    )
+    with pytest.raises(ImportFailed) as caught:
+        sheets.import_or_raise(db, scope=admin, content=bad)
+    errors = {(e["row"], e["column"]) for e in caught.value.errors}
+    assert {(3, "class_code"), (4, "building_code"), (4, "purchase_value"), (5, "code")} <= errors
+    assert (2, "code") not in errors and caught.value.failed_rows == 3
+    assert _codes(db, world) == set()
+
+    good = _workbook(
+        [
+            HEADER,
+            ["P-1", "冷却水泵1", "pump", building.code, "在用", "2024-03-01", 80000, "年限平均法"],
+            ["P-2", "冷却水泵2", "pump", None, "计划购置", None, 50000, None],
+        ]
+    )
+    assert sheets.import_or_raise(db, scope=admin, content=good, dry_run=True).created == 2
+    assert _codes(db, world) == set()
+    report = sheets.import_or_raise(db, scope=admin, content=good)
+    assert (report.created, report.updated) == (2, 0)
+    one = db.scalar(select(Asset).where(Asset.code == "P-1"))
+    assert one is not None
+    assert (one.state, one.in_service_on, one.building_id, one.salvage_value) == (
+        "in_service",
+        dt.date(2024, 3, 1),
+        building.id,
+        4000,
+    )
+
+    # a second file updates by code; a new state follows the lifecycle (recorded), a forbidden one is refused
+    update = _workbook([["code", "state", "supplier"], ["P-2", "已购置", "某泵业"], ["P-1", "在用", None]])
+    assert sheets.import_or_raise(db, scope=admin, content=update).updated == 2
+    two = db.scalar(select(Asset).where(Asset.code == "P-2"))
+    assert two is not None and (two.state, two.supplier) == ("acquired", "某泵业")
+    assert (
+        db.scalar(
+            select(LifecycleChange.to_state)
+            .where(LifecycleChange.asset_id == two.id)
+            .order_by(LifecycleChange.id.desc())
+            .limit(1)
+        )
+        == "acquired"
+    )
+    with pytest.raises(ImportFailed) as refused:
+        sheets.import_or_raise(
+            db, scope=admin, content=_workbook([["code", "state"], ["P-2", "维修中"], ["P-1", "停用"]])
+        )
+    assert [(e["row"], e["column"]) for e in refused.value.errors] == [(2, "state")]
+    assert db.get(Asset, one.id).state == "in_service"  # type: ignore[union-attr]
+
+    # the export reads back in the import's columns
+    content, _media = sheets.export(db, scope=admin, query=ListQuery(page_size=500), fmt="xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "资产编码 (code)" and {r[0] for r in rows[1:]} == {"P-1", "P-2"}
+    assert sheets.import_or_raise(db, scope=admin, content=content).updated == 2
+
+
+def test_an_enterprise_may_not_import(db: Session, world: World) -> None:
+    from digipark.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        sheets.import_or_raise(db, scope=scope_of(db, "TA", "enterprise"), content=_workbook([HEADER]))
+
+
+def test_spare_parts_are_consumed_by_work_orders_and_reordered_at_their_level(db: Session, world: World) -> None:
+    admin = scope_of(db, "TA", "park_admin")
+    asset = _asset(db, world)
+    bearing = parts.create_part(
+        db,
+        scope=admin,
+        data=PartCreate(
+            code="BRG-6205", name="深沟球轴承6205", stock=5, reorder_level=2, reorder_quantity=10, unit_cost=40
+        ),
+    )
+    with pytest.raises(ValidationFailed):
+        parts.create_part(db, scope=admin, data=PartCreate(code="BRG-6205", name="again"))
+    order = service.open_asset_order(
+        db, scope=admin, asset=asset, title="换轴承", description=None, origin=OriginKind.ASSET, origin_ref="t"
+    )
+    parts.consume(
+        db, scope=admin, part_id=bearing.id, data=PartConsumption(order_id=order, asset_id=asset.id, quantity=3)
+    )
+    assert bearing.stock == 2 and parts.to_reorder(db, scope=admin) == [bearing]
+    with pytest.raises(Conflict):  # short: nothing changes
+        parts.consume(
+            db, scope=admin, part_id=bearing.id, data=PartConsumption(order_id=order, asset_id=asset.id, quantity=3)
+        )
+    assert bearing.stock == 2
+    with pytest.raises(ValidationFailed):
+        parts.consume(
+            db, scope=admin, part_id=bearing.id, data=PartConsumption(order_id=999_999, asset_id=asset.id, quantity=1)
+        )
+    parts.receive(db, scope=admin, part_id=bearing.id, data=PartReceipt(quantity=10, unit_cost=45))
+    assert (bearing.stock, bearing.unit_cost) == (12, 45) and parts.to_reorder(db, scope=admin) == []
+    parts.consume(
+        db, scope=admin, part_id=bearing.id, data=PartConsumption(order_id=order, asset_id=asset.id, quantity=1)
+    )
+    assert parts.parts_cost(db, scope=admin, asset=asset) == 3 * 40 + 45
+    assert [m.kind for m in parts.movements(db, scope=admin, part_id=bearing.id)].count("consumption") == 2
+    with pytest.raises(NotFound):  # another park's staff cannot touch the store
+        parts.receive(db, scope=scope_of(db, "TB", "park_admin"), part_id=bearing.id, data=PartReceipt(quantity=1))
+
+
+def test_mtbf_and_mttr_per_asset_and_class_from_failures_and_repair_orders(db: Session, world: World) -> None:
+    admin = scope_of(db, "TA", "park_admin")
+    pump = _asset(db, world, in_service_on=dt.date(2025, 1, 1))
+    other = _asset(db, world, code="PUMP-2", in_service_on=dt.date(2025, 1, 1))
+    repairs = []
+    for hours, failed_on in ((6, dt.date(2025, 3, 1)), (10, dt.date(2025, 6, 1))):
+        ident = service.open_asset_order(
+            db, scope=admin, asset=pump, title="抢修", description=None, origin=OriginKind.ASSET, origin_ref="t"
+        )
+        order = db.get(WorkOrder, ident)
+        assert order is not None
+        order.reported_at = dt.datetime.combine(failed_on, dt.time(8), tzinfo=dt.UTC)
+        order.completed_at = order.reported_at + dt.timedelta(hours=hours)
+        repairs.append(ident)
+        record_failure(
+            db,
+            scope=admin,
+            asset_id=pump.id,
+            data=FailureCreate(failed_on=failed_on, description="轴承损坏", repair_order_id=ident),
+        )
+    db.flush()
+    until = dt.date(2025, 7, 1)
+    figures = reliability.of_asset(db, scope=admin, asset=pump, until=until)
+    calendar = (until - dt.date(2025, 1, 1)).days * 24
+    assert (figures.failures, figures.repairs) == (2, 2)
+    assert figures.mttr_hours == 8.0
+    assert figures.mtbf_hours == round((calendar - 16) / 2, 1)
+    assert reliability.of_asset(db, scope=admin, asset=other, until=until).mtbf_hours is None
+    pooled = reliability.by_class(db, scope=admin, park_id=world.a.park_id, until=until)[pump.class_id]
+    assert pooled.failures == 2 and pooled.mtbf_hours == round((2 * calendar - 16) / 2, 1)
+    with pytest.raises(ValidationFailed):
+        record_failure(
+            db,
+            scope=admin,
+            asset_id=pump.id,
+            data=FailureCreate(failed_on=until, description="x", repair_order_id=999_999),
+        )
+
+
+def _healthy(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Healthy days: RMS ~1.2 mm/s, crest factor ~3 (peak = crest x RMS), kurtosis ~3, bearing at ~45 °C."""
+    rms = rng.normal(1.2, 0.05, n)
+    crest = rng.normal(3.0, 0.1, n)
+    return np.column_stack([rms, rms * crest, crest, rng.normal(3.0, 0.15, n), rng.normal(45, 1.0, n)])
+
+
+def labelled_sample(seed: int) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """(baseline, days to score, which of them are faults): 200 healthy days and 30 faulty ones of three kinds."""
+    rng = np.random.default_rng(seed)
+    baseline, normal, faults = _healthy(rng, 60), _healthy(rng, 200), _healthy(rng, 30)
+    faults[:10, 3] += 1.5  # impacts of a bearing defect: kurtosis, crest factor and peak up, RMS unchanged
+    faults[:10, 1:3] *= 1.4
+    faults[10:20, 0] *= 1.5  # looseness or imbalance: RMS up, the bearing running hot
+    faults[10:20, 4] += 6
+    faults[20:, 0] += 0.17  # early wear: three features each only ~3.5 sigma up
+    faults[20:, 3] += 0.5
+    faults[20:, 4] += 3.5
+    return baseline, np.vstack([normal, faults]), [False] * len(normal) + [True] * len(faults)
+
+
+def test_the_detector_finds_known_anomalies_in_synthetic_features() -> None:
+    for seed in range(3):
+        baseline, days, truth = labelled_sample(seed)
+        detector = anomaly.fit(baseline, seed=seed)
+        found = detector.flags(days)
+        assert anomaly.f1(truth, found) >= 0.9, seed
+        # the combination beats its parts: the forest alone, and the z-scores alone
+        forest = [s > 0 for s in detector.scores(days)]
+        alone = [z >= anomaly.Z_ALONE for z in detector.max_z(days)]
+        assert anomaly.f1(truth, found) > max(anomaly.f1(truth, forest), anomaly.f1(truth, alone)), seed
+    with pytest.raises(ValueError):
+        anomaly.fit(baseline[:5])
+
+
+def test_the_equipment_parts_of_s3_1(db: Session, world: World) -> None:
+    admin = scope_of(db, "TA", "park_admin")
+    pump = _asset(db, world, vibration_point_id=world.a.point_ids[-1])
+    _asset(db, world, code="TX-1", klass="transformer")
+    db.add(
+        MaintenancePlan(
+            park_id=world.a.park_id, asset_id=pump.id, name="保养", kind="calendar", every_days=90, active=True
+        )
+    )
+    db.flush()
+    found = asset_equipment(
+        IndicatorContext(session=db, scope=admin, park_id=world.a.park_id, as_of=dt.date(2026, 1, 1))
+    )
+    shares = {p.key: (p.numerator, p.denominator) for p in found.parts}
+    assert shares["equipment_complete"] == (1, 2)  # the transformer has no maintenance plan
+    assert shares["key_equipment_monitored"] == (0, 1)  # the pump's point has no reading: offline
+    assert {g.action for g in found.gaps} == {"complete_equipment", "monitor_equipment"}
+    assert found.value == 0.0
