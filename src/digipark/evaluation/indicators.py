@@ -364,7 +364,7 @@ def asset_management(ctx: IndicatorContext) -> Computed:
     equipment = modules.indicator_formulas().get(EQUIPMENT_PART)
     if equipment is not None:
         found: Computed = resolve(equipment[1])(ctx)
-        parts += found.parts
+        parts += [p for p in found.parts if p.denominator]  # a park without equipment on record: no such part
         rows += found.rows
         gaps += found.gaps
     shares = [p.share for p in parts if p.share is not None]
