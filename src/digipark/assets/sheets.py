@@ -152,8 +152,8 @@ class _Import:
         if existing is not None:
             for fixed in ("class_id", "enterprise_id"):
                 if fixed in raw and raw.pop(fixed) != getattr(existing, fixed):
-                    column = "class_code" if fixed == "class_id" else "enterprise_uscc"
-                    self.error(number, column, "cannot be changed by an import")
+                    key = "class_code" if fixed == "class_id" else "enterprise_uscc"
+                    self.error(number, key, "cannot be changed by an import")
         schema: type[BaseModel] = AssetUpdate if existing is not None else AssetCreate
         if existing is None:
             raw["park_id"] = self.park_id
@@ -163,9 +163,9 @@ class _Import:
             for err in exc.errors():
                 loc = err.get("loc", ())
                 field = str(loc[0]) if loc else None
-                column = {"class_id": "class_code", "building_id": "building_code"}.get(field or "", field)
+                target = {"class_id": "class_code", "building_id": "building_code"}.get(field or "", field)
                 message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-                self.error(number, column, "required" if err.get("type") == "missing" else message)
+                self.error(number, target, "required" if err.get("type") == "missing" else message)
             return None
         if len(self.errors) != before:
             return None

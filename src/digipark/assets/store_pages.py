@@ -50,7 +50,7 @@ def import_post(
     page.scope.require(service.WRITE)
     dry_run = fields.get("dry_run") in ("on", "true", "1")
     if not content:
-        problem = {"detail": page.gettext("Choose an .xlsx file to import."), "errors": []}
+        problem: dict[str, Any] = {"detail": page.gettext("Choose an .xlsx file to import."), "errors": []}
         return page.render("assets/import.html", {"report": None, "problem": problem}, status_code=422)
     try:
         with page.db.begin_nested():
