@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import numpy as np
 import openpyxl
 import pytest
 from sqlalchemy import select
@@ -203,30 +202,9 @@ def test_mtbf_and_mttr_per_asset_and_class_from_failures_and_repair_orders(db: S
         )
 
 
-def _healthy(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Healthy days: RMS ~1.2 mm/s, crest factor ~3 (peak = crest x RMS), kurtosis ~3, bearing at ~45 °C."""
-    rms = rng.normal(1.2, 0.05, n)
-    crest = rng.normal(3.0, 0.1, n)
-    return np.column_stack([rms, rms * crest, crest, rng.normal(3.0, 0.15, n), rng.normal(45, 1.0, n)])
-
-
-def labelled_sample(seed: int) -> tuple[np.ndarray, np.ndarray, list[bool]]:
-    """(baseline, days to score, which of them are faults): 200 healthy days and 30 faulty ones of three kinds."""
-    rng = np.random.default_rng(seed)
-    baseline, normal, faults = _healthy(rng, 60), _healthy(rng, 200), _healthy(rng, 30)
-    faults[:10, 3] += 1.5  # impacts of a bearing defect: kurtosis, crest factor and peak up, RMS unchanged
-    faults[:10, 1:3] *= 1.4
-    faults[10:20, 0] *= 1.5  # looseness or imbalance: RMS up, the bearing running hot
-    faults[10:20, 4] += 6
-    faults[20:, 0] += 0.17  # early wear: three features each only ~3.5 sigma up
-    faults[20:, 3] += 0.5
-    faults[20:, 4] += 3.5
-    return baseline, np.vstack([normal, faults]), [False] * len(normal) + [True] * len(faults)
-
-
 def test_the_detector_finds_known_anomalies_in_synthetic_features() -> None:
     for seed in range(3):
-        baseline, days, truth = labelled_sample(seed)
+        baseline, days, truth = anomaly.labelled_sample(seed)
         detector = anomaly.fit(baseline, seed=seed)
         found = detector.flags(days)
         assert anomaly.f1(truth, found) >= 0.9, seed

@@ -83,3 +83,29 @@ def f1(truth: Sequence[bool], found: Sequence[bool]) -> float:
     fp = sum(1 for t, f in zip(truth, found, strict=True) if f and not t)
     fn = sum(1 for t, f in zip(truth, found, strict=True) if t and not f)
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+# -- a labelled sample -----------------------------------------------------------------------------------------
+def _healthy(rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+    """Healthy days: RMS ~1.2 mm/s, crest factor ~3 (peak = crest x RMS), kurtosis ~3, bearing at ~45 °C."""
+    rms = rng.normal(1.2, 0.05, n)
+    crest = rng.normal(3.0, 0.1, n)
+    rows: NDArray[np.float64] = np.column_stack(
+        [rms, rms * crest, crest, rng.normal(3.0, 0.15, n), rng.normal(45, 1.0, n)]
+    )
+    return rows
+
+
+def labelled_sample(seed: int) -> tuple[NDArray[np.float64], NDArray[np.float64], list[bool]]:
+    """A synthetic labelled fault sample (the tests and bench/assets.py score it): (60 baseline days, days to
+    score, which of them are faults) — 200 healthy days and 30 faulty ones of three kinds."""
+    rng = np.random.default_rng(seed)
+    baseline, normal, faults = _healthy(rng, 60), _healthy(rng, 200), _healthy(rng, 30)
+    faults[:10, 3] += 1.5  # impacts of a bearing defect: kurtosis, crest factor and peak up, RMS unchanged
+    faults[:10, 1:3] *= 1.4
+    faults[10:20, 0] *= 1.5  # looseness or imbalance: RMS up, the bearing running hot
+    faults[10:20, 4] += 6
+    faults[20:, 0] += 0.17  # early wear: three features each only ~3.5 sigma up
+    faults[20:, 3] += 0.5
+    faults[20:, 4] += 3.5
+    return baseline, np.vstack([normal, faults]), [False] * len(normal) + [True] * len(faults)
