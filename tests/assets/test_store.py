@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipark.assets import anomaly, parts, reliability, service, sheets
+from digipark.assets import anomaly, parts, reliability, service, sheets, utilisation
 from digipark.assets.indicators import asset_equipment
-from digipark.assets.models import Asset, LifecycleChange, MaintenancePlan
+from digipark.assets.models import Asset, ConditionDay, LifecycleChange, MaintenancePlan
 from digipark.assets.monitoring import record_failure
 from digipark.assets.schemas import FailureCreate, PartConsumption, PartCreate, PartReceipt
 from digipark.core.errors import Conflict, NotFound, ValidationFailed
@@ -234,3 +234,22 @@ def test_the_equipment_parts_of_s3_1(db: Session, world: World) -> None:
     assert shares["key_equipment_monitored"] == (0, 1)  # the pump's point has no reading: offline
     assert {g.action for g in found.gaps} == {"complete_equipment", "monitor_equipment"}
     assert found.value == 0.0
+
+
+def test_utilisation_from_run_hours_against_available_hours_lists_the_idle(db: Session, world: World) -> None:
+    admin = scope_of(db, "TA", "park_admin")
+    busy = _asset(db, world, code="P-BUSY")
+    idle = _asset(db, world, code="P-IDLE")
+    _asset(db, world, code="P-NODATA")
+    until = dt.date(2026, 3, 31)
+    for n in range(30):
+        day = until - dt.timedelta(days=n)
+        db.add(ConditionDay(park_id=world.a.park_id, asset_id=busy.id, day=day, run_hours=12.0))
+        db.add(ConditionDay(park_id=world.a.park_id, asset_id=idle.id, day=day, run_hours=0.5))
+    db.flush()
+    found = dict(utilisation.of_park(db, scope=admin, park_id=world.a.park_id, until=until))
+    assert set(found) == {busy, idle}
+    assert found[busy].share == pytest.approx(0.5) and not found[busy].idle
+    assert found[idle].share == pytest.approx(0.5 / 24) and found[idle].idle
+    pooled = utilisation.by_class(list(found.items()))
+    assert pooled[busy.class_id].run_hours == 30 * 12.5 and pooled[busy.class_id].available_hours == 2 * 30 * 24

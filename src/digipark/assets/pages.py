@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from digipark.assets import depreciation, monitoring, parts, reliability, service
+from digipark.assets import depreciation, monitoring, parts, reliability, service, utilisation
 from digipark.assets.models import TRANSITIONS, AssetClass, LifecycleState, PredictionModel
 from digipark.assets.schemas import StateChange
 from digipark.core.errors import DomainError, NotFound
@@ -73,6 +73,7 @@ def list_page(page: CurrentPage) -> HTMLResponse:
     classes = {c.id: c for c in service.list_classes(page.db, scope=page.scope, park_id=park_id)}
     outlook = monitoring.latest_predictions(page.db, scope=page.scope, park_id=park_id)
     flagged = sorted((p for p in outlook.values() if p.recommend), key=lambda p: p.rul_days or 0.0)
+    use = utilisation.of_park(page.db, scope=page.scope, park_id=park_id, until=today)
     return page.render(
         "assets/list.html",
         {
@@ -87,6 +88,10 @@ def list_page(page: CurrentPage) -> HTMLResponse:
             "states": STATES,
             "reasons": REASONS,
             "staff": page.scope.can(service.WRITE) and park_id in page.scope.write_parks,
+            "use": use,
+            "use_by_class": utilisation.by_class(use),
+            "idle": [(a, u) for a, u in use if u.idle],
+            "use_days": utilisation.WINDOW_DAYS,
             "reliability": [
                 (class_id, figures)
                 for class_id, figures in reliability.by_class(
