@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from digipark.assets import service
 from digipark.assets.models import Asset, SparePart
+from digipark.assets.schemas import PlanCreate
 from digipark.workorders.provides import OriginKind
 from tests.assets.test_pages import _degrading_pump
 from tests.conftest import World
@@ -128,3 +129,21 @@ def test_the_parts_page_receives_uses_and_lists_what_to_reorder(client: TestClie
     assert "Spare parts" in client.get("/assets/parts?lang=en").text
     register = client.get("/assets")
     assert 'id="class-reliability"' in register.text and 'id="assets-import"' in register.text
+
+
+def test_the_calendar_lists_plans_falling_due_and_predicted_failures(
+    client: TestClient, world: World, db: Session
+) -> None:
+    asset = _degrading_pump(db, world)
+    admin = scope_of(db, "TA", "park_admin")
+    service.create_plan(
+        db, scope=admin, asset_id=asset.id, data=PlanCreate(name="季度保养", kind="calendar", every_days=30)
+    )
+    db.commit()
+    login(client, "TA-operator")
+    page = client.get("/assets/calendar")
+    assert page.status_code == 200
+    text = visible_text(page.text)
+    assert text.count("季度保养") == 4  # overdue (today), then every 30 days over the next 90
+    assert 'data-kind="predicted"' in page.text and "预计达到振动限值" in text
+    assert "Maintenance calendar" in client.get("/assets/calendar?lang=en").text

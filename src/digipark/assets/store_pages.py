@@ -1,8 +1,10 @@
-"""Asset pages around the register: the Excel import (every row or none, each problem listed) and the spare-parts
-store (stock, reorder levels, receipts and consumption by work orders, what to reorder)."""
+"""Asset pages around the register: the Excel import (every row or none, each problem listed), the maintenance
+calendar and the spare-parts store (stock, reorder levels, receipts and consumption by work orders, what to
+reorder)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from digipark.assets import parts, service, sheets
+from digipark.assets import monitoring, parts, service, sheets
+from digipark.assets.models import Asset, LifecycleState, MaintenancePlan
 from digipark.assets.schemas import PartConsumption, PartCreate, PartReceipt
 from digipark.core import spreadsheet
 from digipark.core.errors import DomainError, NotFound, ValidationFailed
@@ -62,6 +65,45 @@ def import_post(
         problem = {"detail": exc.detail, "errors": []}
         return page.render("assets/import.html", {"report": None, "problem": problem}, status_code=exc.status)
     return page.render("assets/import.html", {"report": report, "problem": None})
+
+
+# -- maintenance calendar -----------------------------------------------------------------------------------------
+CALENDAR_DAYS = 90
+
+
+@router.get("/assets/calendar", response_class=HTMLResponse, name="asset_calendar")
+def calendar_page(page: CurrentPage) -> HTMLResponse:
+    """The next 90 days: each calendar plan's due days, and the failure days predicted for flagged machines."""
+    park_id = _park(page)
+    today = service.today()
+    end = today + dt.timedelta(days=CALENDAR_DAYS)
+    assets = {a.id: a for a in page.db.scalars(page.scope.readable(Asset).where(Asset.park_id == park_id))}
+    entries: list[tuple[dt.date, Asset, str, str]] = []
+    plans = page.db.scalars(
+        page.scope.readable(MaintenancePlan).where(MaintenancePlan.park_id == park_id, MaintenancePlan.active.is_(True))
+    )
+    for plan in plans:
+        asset = assets.get(plan.asset_id)
+        if asset is None or asset.state not in (LifecycleState.IN_SERVICE, LifecycleState.UNDER_MAINTENANCE):
+            continue
+        due = service.next_due(plan, asset)
+        if due is None or not plan.every_days:
+            continue
+        if due < today:  # overdue: once, today; then the plan's rhythm from today
+            entries.append((today, asset, "plan", plan.name))
+            due = today + dt.timedelta(days=plan.every_days)
+        while due <= end:
+            entries.append((due, asset, "plan", plan.name))
+            due += dt.timedelta(days=plan.every_days)
+    for prediction in monitoring.latest_predictions(page.db, scope=page.scope, park_id=park_id).values():
+        asset = assets.get(prediction.asset_id)
+        if asset is not None and prediction.recommend and prediction.failure_on and prediction.failure_on <= end:
+            entries.append((max(prediction.failure_on, today), asset, "predicted", ""))
+    entries.sort(key=lambda e: (e[0], e[1].code))
+    months: dict[str, list[tuple[dt.date, Asset, str, str]]] = {}
+    for entry in entries:
+        months.setdefault(entry[0].strftime("%Y-%m"), []).append(entry)
+    return page.render("assets/calendar.html", {"months": months, "today": today, "end": end})
 
 
 # -- spare parts ---------------------------------------------------------------------------------------------------
