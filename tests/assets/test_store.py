@@ -9,6 +9,7 @@ import io
 
 import openpyxl
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from digipark.registry.models import Building
 from digipark.workorders.models import WorkOrder
 from digipark.workorders.provides import OriginKind
 from tests.assets.test_service import _asset
-from tests.conftest import World
+from tests.conftest import World, bearer
 from tests.workorders.helpers import scope_of
 
 
@@ -253,3 +254,25 @@ def test_utilisation_from_run_hours_against_available_hours_lists_the_idle(db: S
     assert found[idle].share == pytest.approx(0.5 / 24) and found[idle].idle
     pooled = utilisation.by_class(list(found.items()))
     assert pooled[busy.class_id].run_hours == 30 * 12.5 and pooled[busy.class_id].available_hours == 2 * 30 * 24
+
+
+def test_the_api_records_a_failure_and_answers_reliability_and_parts(
+    client: TestClient, world: World, db: Session
+) -> None:
+    asset = _asset(db, world)
+    db.commit()
+    headers = bearer(world.a.tokens["operator"])
+    failed = client.post(
+        f"/api/v1/assets/{asset.id}/failures", json={"failed_on": "2025-06-01", "description": "轴承"}, headers=headers
+    )
+    assert failed.status_code == 201 and failed.json()["asset_id"] == asset.id
+    figures = client.get(f"/api/v1/assets/{asset.id}/reliability", headers=headers).json()
+    assert figures["failures"] == 1 and figures["mtbf_hours"] is not None and figures["mttr_hours"] is None
+    assert any(
+        r["class_id"] == asset.class_id for r in client.get("/api/v1/assets/reliability", headers=headers).json()
+    )
+    part = client.post(
+        "/api/v1/assets/parts", json={"code": "X-1", "name": "滤网", "reorder_level": 1}, headers=headers
+    )
+    assert part.status_code == 201
+    assert [p["code"] for p in client.get("/api/v1/assets/parts?reorder=true", headers=headers).json()] == ["X-1"]

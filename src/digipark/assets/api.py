@@ -134,11 +134,10 @@ def depreciation(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
     return service.schedule(service.ASSETS.get(db, scope=scope, ident=ident))
 
 
-@router.post("/{ident}/failures", status_code=201, tags=TAGS)
+@router.post("/{ident}/failures", response_model=schemas.FailureRead, status_code=201, tags=TAGS)
 def record_failure(ident: Ident, body: schemas.FailureCreate, db: DbSession, scope: CurrentScope) -> Any:
     """Record a failure (with the order that repaired it, for MTTR); the asset's predictions are evaluated."""
-    failure = monitoring.record_failure(db, scope=scope, asset_id=ident, data=body)
-    return {"id": failure.id, "asset_id": failure.asset_id, "failed_on": failure.failed_on.isoformat()}
+    return monitoring.record_failure(db, scope=scope, asset_id=ident, data=body)
 
 
 @router.get("/{ident}/reliability", response_model=ReliabilityRead, tags=TAGS)

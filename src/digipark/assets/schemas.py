@@ -117,6 +117,16 @@ class FailureCreate(BaseModel):
     repair_order_id: Id | None = Field(None, description="the work order that repaired it (for MTTR)")
 
 
+class FailureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    asset_id: int
+    failed_on: dt.date
+    description: str
+    repair_order_id: int | None
+
+
 class MonthRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
