@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digipark.assets import demo, monitoring, service
+from digipark.assets import demo, monitoring, parts, service
 from digipark.assets.models import Asset, ConditionDay, Failure, Prediction, PredictionModel
 from digipark.workorders.provides import read_order
 from tests.conftest import World
@@ -34,6 +34,12 @@ def test_the_demo_flags_the_degrading_machines_before_they_fail(db: Session, wor
     assert sum(1 for code in degrading if by_code[code].order_id is not None) == 1
     opened = next(p.order_id for p in by_code.values() if p.order_id is not None)
     assert read_order(db, scope=admin, ident=opened).origin_kind == "asset"
+    # the store: the filters are to be reordered, two bearings went to the predictive order
+    assert [p.code for p in parts.to_reorder(db, scope=admin)] == ["FLT-G4-595"]
+    used = [m for m in parts.movements(db, scope=admin) if m.kind == "consumption"]
+    assert [(m.order_id, m.quantity) for m in used] == [(opened, 2)]
+    # every machine has its isolation-forest score of today
+    assert all(p.anomaly_score is not None for p in by_code.values() if p.made_on == service.today())
     # the spring failure: flagged by a prediction made before it, evaluated, and a model re-trained on it
     failure = db.scalar(select(Failure).where(Failure.park_id == world.a.park_id))
     assert failure is not None

@@ -141,7 +141,7 @@ def test_a_condition_alarm_on_an_assets_point_opens_one_repair_order(db: Session
         is None
     )
     # the subscriber ignores events without a point (it handles the rest in its own transaction)
-    subscriber.on_raised(AlarmRaised(alarm_id=1, rule_id=1, severity="minor", state="raised", park_id=world.a.park_id))
+    subscriber.on_event(AlarmRaised(alarm_id=1, rule_id=1, severity="minor", state="raised", park_id=world.a.park_id))
     assert subscriber.opened == []
 
 

@@ -194,6 +194,7 @@ def test_each_formula_is_declared_by_the_domain_that_owns_its_data() -> None:
         "energy_metered_online": "energy",
         "safety_risk_sensors": "safety",
         "asset_management": "evaluation",
+        "asset_equipment": "assets",  # S3.1's equipment parts, merged by asset_management
         "double_gigabit": "cybersec",
         "compute_in_use": "cybersec",
         "security_grading": "cybersec",

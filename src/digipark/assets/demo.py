@@ -20,11 +20,11 @@ import numpy as np
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from digipark.assets import monitoring, service
+from digipark.assets import monitoring, parts, service
 from digipark.assets.condition import batch_features
-from digipark.assets.models import Asset, AssetClass, ConditionDay, LifecycleChange, MaintenancePlan
-from digipark.assets.schemas import FailureCreate
-from digipark.auth.scope import system_scope
+from digipark.assets.models import Asset, AssetClass, ConditionDay, LifecycleChange, MaintenancePlan, SparePart
+from digipark.assets.schemas import FailureCreate, PartConsumption, PartCreate
+from digipark.auth.scope import Scope, system_scope
 from digipark.registry.models import Building
 
 FS = 10_000.0
@@ -284,8 +284,12 @@ def build_assets_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
         if row is not None:
             predictions.append(row)
     flagged = sorted((p for p in predictions if p.recommend), key=lambda p: p.rul_days or 0.0)
+    store = _spare_parts(session, scope=scope, park_id=park_id, classes=classes)
     if flagged:
-        monitoring.open_recommended_order(session, scope=scope, prediction_id=flagged[0].id)
+        order_id = monitoring.open_recommended_order(session, scope=scope, prediction_id=flagged[0].id)
+        bearing = store["BRG-6205-2RS"]
+        use = PartConsumption(order_id=order_id, asset_id=flagged[0].asset_id, quantity=2, on=today)
+        parts.consume(session, scope=scope, part_id=bearing.id, data=use)
     opened = service.due_plans(session, scope=scope, park_id=park_id, on=today)
     session.flush()
     return {
@@ -294,4 +298,36 @@ def build_assets_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
         "asset_predictions_flagged": len(flagged),
         "asset_failures": evaluated,
         "asset_plan_orders": len(opened),
+        "asset_spare_parts": len(store),
     }
+
+
+# code, name, unit, class, stock, reorder level, reorder quantity, unit cost (yuan)
+PARTS = (
+    ("BRG-6205-2RS", "深沟球轴承6205-2RS", "套", "pump", 8, 4, 10, 38.0),
+    ("SEAL-M7N-35", "机械密封M7N-35", "套", "pump", 3, 2, 4, 420.0),
+    ("BELT-SPB-2500", "窄V带SPB2500", "根", "fan", 8, 4, 8, 65.0),
+    ("FLT-G4-595", "G4初效过滤器595×595", "个", "air_handler", 12, 20, 40, 48.0),
+    ("OIL-R134A-POE", "冷冻机油POE 5L", "桶", "chiller", 2, 1, 2, 960.0),
+)
+
+
+def _spare_parts(
+    session: Session, *, scope: Scope, park_id: int, classes: dict[str, AssetClass]
+) -> dict[str, SparePart]:
+    """The store of the park's maintenance team (the air-handler filters are below their reorder level)."""
+    found = {}
+    for code, name, unit, klass, stock, level, quantity, cost in PARTS:
+        data = PartCreate(
+            code=code,
+            name=name,
+            unit=unit,
+            class_id=classes[klass].id if klass in classes else None,
+            stock=stock,
+            reorder_level=level,
+            reorder_quantity=quantity,
+            unit_cost=cost,
+            park_id=park_id,
+        )
+        found[code] = parts.create_part(session, scope=scope, data=data)
+    return found

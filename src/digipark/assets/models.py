@@ -175,6 +175,9 @@ class Prediction(Audited, ParkScoped, Base):
     made_on: Mapped[dt.date] = mapped_column(Date)
     health: Mapped[float] = mapped_column(Float, doc="0 (at the threshold) .. 100 (at the healthy baseline)")
     anomaly_z: Mapped[float | None] = mapped_column(Float, doc="robust z-score of the RMS against the baseline")
+    anomaly_score: Mapped[float | None] = mapped_column(
+        Float, doc="isolation-forest score of the day's features against the baseline (> 0: anomalous)"
+    )
     current_rms: Mapped[float | None] = mapped_column(Float)
     threshold_rms: Mapped[float | None] = mapped_column(Float)
     slope_per_day: Mapped[float | None] = mapped_column(Float, doc="growth rate of ln(RMS) per day")
@@ -199,6 +202,7 @@ class Failure(Audited, TimestampMixin, ParkScoped, Base):
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
     failed_on: Mapped[dt.date] = mapped_column(Date)
     description: Mapped[str] = mapped_column(String(500))
+    repair_order_id: Mapped[int | None] = mapped_column(Integer, doc="the work order that repaired it (for MTTR)")
 
 
 class AlarmOrder(Audited, ParkScoped, Base):
@@ -212,3 +216,44 @@ class AlarmOrder(Audited, ParkScoped, Base):
     alarm_id: Mapped[int] = mapped_column(Integer)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
     order_id: Mapped[int] = mapped_column(Integer)
+
+
+class MovementKind(enum.StrEnum):
+    RECEIPT = "receipt"  # into the store
+    CONSUMPTION = "consumption"  # used by a work order on an asset
+
+
+class SparePart(Audited, TimestampMixin, ParkScoped, Base):
+    """A spare part kept in the park's store: its stock, the level at which it is reordered and how many then."""
+
+    __tablename__ = "asset_spare_part"
+    __visibility__ = Visibility.STAFF
+    __table_args__ = (UniqueConstraint("park_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(20), default="pcs")
+    class_id: Mapped[int | None] = mapped_column(ForeignKey("asset_class.id", ondelete="SET NULL"), index=True)
+    stock: Mapped[float] = mapped_column(Float, default=0.0)
+    reorder_level: Mapped[float] = mapped_column(Float, default=0.0)
+    reorder_quantity: Mapped[float] = mapped_column(Float, default=0.0)
+    unit_cost: Mapped[float] = mapped_column(Float, default=0.0, doc="yuan")
+
+
+class PartMovement(Audited, ParkScoped, Base):
+    """Stock into the store (receipt) or out of it for a work order on an asset (consumption, with its cost)."""
+
+    __tablename__ = "asset_part_movement"
+    __visibility__ = Visibility.STAFF
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("asset_spare_part.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[float] = mapped_column(Float, doc="positive; the kind says in or out")
+    unit_cost: Mapped[float] = mapped_column(Float, doc="yuan")
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("asset.id", ondelete="SET NULL"), index=True)
+    order_id: Mapped[int | None] = mapped_column(Integer, doc="the work order that consumed it")
+    on: Mapped[dt.date] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(String(500))

@@ -12,8 +12,11 @@ MODULE = Module(
     title="Assets",
     models=("digipark.assets.models",),
     routers=("digipark.assets.api:router",),
-    pages=("digipark.assets.pages:router",),
-    menu=(MenuEntry("/assets", "Assets", "assets.view", order=170, section=OPERATIONS),),
+    pages=("digipark.assets.store_pages:router", "digipark.assets.pages:router"),
+    menu=(
+        MenuEntry("/assets", "Assets", "assets.view", order=170, section=OPERATIONS),
+        MenuEntry("/assets/parts", "Spare parts", "assets.write", order=171, section=OPERATIONS),
+    ),
     permissions={
         Role.PARK_ADMIN: _STAFF,
         Role.OPERATOR: _STAFF,
@@ -24,5 +27,6 @@ MODULE = Module(
     background=("digipark.assets.alarm_orders:start_alarm_orders", "digipark.assets.scheduler:start_maintenance_day"),
     archive=(ArchiveSection("assets", "Assets", "digipark.assets.provides:archive_section", 130),),
     provides="digipark.assets.provides",
+    indicators={"asset_equipment": "digipark.assets.indicators:asset_equipment"},
     demo=("digipark.assets.demo:build_assets_demo",),
 )

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digipark.assets import prediction
+from digipark.assets import anomaly, prediction
 from digipark.assets.condition import features
 from digipark.assets.models import Asset, AssetClass, ConditionDay, Failure, Prediction, PredictionModel
 from digipark.assets.schemas import FailureCreate
 from digipark.assets.service import ASSETS, WRITE, failure_threshold, open_asset_order, order_is_open
 from digipark.auth.scope import Scope
 from digipark.core.errors import Conflict, NotFound, field_error
-from digipark.workorders.provides import Category, OriginKind, Priority
+from digipark.workorders.provides import Category, OriginKind, Priority, read_order
 
 HISTORY_DAYS = 365
 
@@ -58,6 +58,45 @@ def condition_days(
 def _series(rows: Sequence[ConditionDay]) -> tuple[builtins.list[float], builtins.list[float]]:
     pairs = [(float(r.day.toordinal()), r.vib_rms) for r in rows if r.vib_rms is not None and r.vib_rms > 0]
     return [d for d, _ in pairs], [v for _, v in pairs]
+
+
+# -- anomaly detection against the asset's own healthy baseline --------------------------------------------------
+PATTERN_DAYS = 3  # the detector must flag this many last days in a row to recommend an order
+_detectors: dict[tuple[int, dt.date, int], anomaly.Detector] = {}
+
+
+def _feature_rows(rows: Sequence[ConditionDay]) -> builtins.list[tuple[ConditionDay, builtins.list[float]]]:
+    with_temperature = all(r.temperature_c is not None for r in rows)
+    found = []
+    for r in rows:
+        values = [r.vib_rms, r.vib_peak, r.crest_factor, r.kurtosis]
+        if with_temperature:
+            values.append(r.temperature_c)
+        if all(v is not None for v in values):
+            found.append((r, [float(v) for v in values if v is not None]))
+    return found
+
+
+def anomalies(
+    asset: Asset, rows: Sequence[ConditionDay], *, baseline_days: int, last: int = PATTERN_DAYS
+) -> builtins.list[tuple[float, bool]]:
+    """(isolation-forest score, anomalous) of the asset's last `last` days against its first `baseline_days`
+    (`anomaly.Detector`); empty when the baseline is too short. The detector is kept per asset and baseline."""
+    featured = _feature_rows(rows)
+    if not featured:
+        return []
+    first = featured[0][0].day
+    base = [v for r, v in featured if (r.day - first).days < baseline_days]
+    if len(base) < anomaly.MIN_BASELINE or len(featured) <= len(base):
+        return []
+    key = (asset.id, first, len(base))
+    detector = _detectors.get(key)
+    if detector is None:
+        if len(_detectors) > 1000:
+            _detectors.clear()
+        detector = _detectors[key] = anomaly.fit(base, seed=asset.id)
+    recent = [v for _, v in featured[len(base) :][-last:]]
+    return list(zip(detector.scores(recent), detector.flags(recent), strict=True))
 
 
 # -- models --------------------------------------------------------------------------------------------------------
@@ -121,11 +160,17 @@ def predict(session: Session, *, scope: Scope, asset: Asset, on: dt.date) -> Pre
     model = latest_model(session, scope=scope, class_id=klass.id) or train_model(
         session, scope=scope, class_id=klass.id, on=on
     )
-    days, rms = _series(condition_days(session, scope=scope, asset=asset, until=on))
+    history = condition_days(session, scope=scope, asset=asset, until=on)
+    days, rms = _series(history)
     if len(days) < 10:
         return None
     threshold = float(model.params["threshold_rms"])
     seen = prediction.outlook(days, rms, threshold=threshold, params=model.params)
+    baseline_days = int({**prediction.DEFAULTS, **model.params}["baseline_days"])
+    found = anomalies(asset, history, baseline_days=baseline_days)
+    recommend, reason = seen.recommend, seen.reason
+    if not recommend and len(found) == PATTERN_DAYS and all(flag for _, flag in found):
+        recommend, reason = True, "pattern"
     failure_on = (
         on + dt.timedelta(days=round(seen.rul_days)) if seen.rul_days is not None and seen.rul_days < 730 else None
     )
@@ -136,6 +181,7 @@ def predict(session: Session, *, scope: Scope, asset: Asset, on: dt.date) -> Pre
         made_on=on,
         health=round(seen.health, 1),
         anomaly_z=None if seen.anomaly_z is None else round(seen.anomaly_z, 2),
+        anomaly_score=round(found[-1][0], 4) if found else None,
         current_rms=round(seen.current_rms, 3),
         threshold_rms=threshold,
         slope_per_day=seen.slope_per_day,
@@ -143,8 +189,8 @@ def predict(session: Session, *, scope: Scope, asset: Asset, on: dt.date) -> Pre
         rul_low_days=None if seen.rul_low_days is None else round(seen.rul_low_days, 1),
         rul_high_days=None if seen.rul_high_days is None else round(seen.rul_high_days, 1),
         failure_on=failure_on,
-        recommend=seen.recommend,
-        reason=seen.reason,
+        recommend=recommend,
+        reason=reason,
     )
     session.add(row)
     session.flush()
@@ -173,6 +219,7 @@ REASON_TEXT = {
     "rul": "振动趋势外推预计将在计划期内超过ISO 10816-3 C/D限值",
     "limit": "振动已超过ISO 10816-3 C/D限值",
     "anomaly": "振动明显偏离设备自身健康基线",
+    "pattern": "近三天的振动与温度特征组合偏离设备自身健康模式（孤立森林）",
 }
 
 
@@ -208,7 +255,20 @@ def record_failure(session: Session, *, scope: Scope, asset_id: int, data: Failu
     model versions that made them."""
     asset = ASSETS.get(session, scope=scope, ident=asset_id)
     scope.authorize_write_row(WRITE, asset)
-    failure = Failure(park_id=asset.park_id, asset_id=asset.id, failed_on=data.failed_on, description=data.description)
+    if data.repair_order_id is not None:
+        try:
+            order = read_order(session, scope=scope, ident=data.repair_order_id)
+        except NotFound:
+            raise field_error("repair_order_id", f"no work order {data.repair_order_id}") from None
+        if order.park_id != asset.park_id:
+            raise field_error("repair_order_id", f"no work order {data.repair_order_id} in the asset's park")
+    failure = Failure(
+        park_id=asset.park_id,
+        asset_id=asset.id,
+        failed_on=data.failed_on,
+        description=data.description,
+        repair_order_id=data.repair_order_id,
+    )
     session.add(failure)
     previous = session.scalar(
         select(func.max(Failure.failed_on)).where(Failure.asset_id == asset.id, Failure.failed_on < data.failed_on)

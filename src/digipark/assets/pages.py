@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from digipark.assets import depreciation, monitoring, service
+from digipark.assets import depreciation, monitoring, parts, reliability, service, utilisation
 from digipark.assets.models import TRANSITIONS, AssetClass, LifecycleState, PredictionModel
 from digipark.assets.schemas import StateChange
 from digipark.core.errors import DomainError, NotFound
@@ -41,6 +41,7 @@ REASONS = {
     "rul": N_("The vibration trend reaches the ISO 10816-3 C/D limit within the planning horizon"),
     "limit": N_("The vibration is over the ISO 10816-3 C/D limit"),
     "anomaly": N_("The vibration is far above the machine's own healthy baseline"),
+    "pattern": N_("The last three days' vibration and temperature features lie outside the machine's healthy pattern"),
 }
 KINDS = {"calendar": N_("By calendar"), "usage": N_("By run hours")}
 ORDER_STATES = {
@@ -72,6 +73,7 @@ def list_page(page: CurrentPage) -> HTMLResponse:
     classes = {c.id: c for c in service.list_classes(page.db, scope=page.scope, park_id=park_id)}
     outlook = monitoring.latest_predictions(page.db, scope=page.scope, park_id=park_id)
     flagged = sorted((p for p in outlook.values() if p.recommend), key=lambda p: p.rul_days or 0.0)
+    use = utilisation.of_park(page.db, scope=page.scope, park_id=park_id, until=today)
     return page.render(
         "assets/list.html",
         {
@@ -85,6 +87,18 @@ def list_page(page: CurrentPage) -> HTMLResponse:
             "nbv": {r.id: service.net_book_value(r, today) for r in rows},
             "states": STATES,
             "reasons": REASONS,
+            "staff": page.scope.can(service.WRITE) and park_id in page.scope.write_parks,
+            "use": use,
+            "use_by_class": utilisation.by_class(use),
+            "idle": [(a, u) for a, u in use if u.idle],
+            "use_days": utilisation.WINDOW_DAYS,
+            "reliability": [
+                (class_id, figures)
+                for class_id, figures in reliability.by_class(
+                    page.db, scope=page.scope, park_id=park_id, until=today
+                ).items()
+                if figures.operating_hours > 0
+            ],
         },
     )
 
@@ -121,6 +135,7 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             }
         )
     plans = service.plans_of(page.db, scope=page.scope, asset=asset)
+    moves = parts.movements(page.db, scope=page.scope, asset_id=asset.id)
     return page.render(
         "assets/detail.html",
         {
@@ -143,6 +158,12 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             "staff": staff,
             "next_states": list(TRANSITIONS[LifecycleState(asset.state)]) if staff else [],
             "failures": monitoring.failures_of(page.db, scope=page.scope, asset=asset),
+            "reliability": reliability.of_asset(page.db, scope=page.scope, asset=asset, until=today),
+            "parts_cost": parts.parts_cost(page.db, scope=page.scope, asset=asset),
+            "part_moves": moves[:20],
+            "part_codes": {p.id: p.code for p in parts.list_parts(page.db, scope=page.scope, park_id=asset.park_id)}
+            if moves
+            else {},
             "errors": errors or {},
             "saved": page.request.query_params.get("saved") == "1",
             "states": STATES,

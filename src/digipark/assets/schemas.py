@@ -114,6 +114,17 @@ class FailureCreate(BaseModel):
 
     failed_on: Day
     description: Note
+    repair_order_id: Id | None = Field(None, description="the work order that repaired it (for MTTR)")
+
+
+class FailureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    asset_id: int
+    failed_on: dt.date
+    description: str
+    repair_order_id: int | None
 
 
 class MonthRead(BaseModel):
@@ -123,3 +134,51 @@ class MonthRead(BaseModel):
     depreciation: float
     accumulated: float
     net_book_value: float
+
+
+class PartCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code
+    name: Name
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = "pcs"
+    class_id: Id | None = None
+    stock: Annotated[float, Field(ge=0, le=1e9)] = 0.0
+    reorder_level: Annotated[float, Field(ge=0, le=1e9)] = 0.0
+    reorder_quantity: Annotated[float, Field(ge=0, le=1e9)] = 0.0
+    unit_cost: Yuan = 0.0
+    park_id: Id | None = None
+
+
+class PartRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    park_id: int
+    code: str
+    name: str
+    unit: str
+    class_id: int | None
+    stock: float
+    reorder_level: float
+    reorder_quantity: float
+    unit_cost: float
+
+
+class PartReceipt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: Annotated[float, Field(gt=0, le=1e9)]
+    unit_cost: Yuan | None = Field(None, description="default: the part's unit cost")
+    on: Day | None = None
+    note: Note | None = None
+
+
+class PartConsumption(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: Id = Field(description="the work order that used the part")
+    asset_id: Id
+    quantity: Annotated[float, Field(gt=0, le=1e9)]
+    on: Day | None = None
+    note: Note | None = None

@@ -296,8 +296,13 @@ def point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str, 
     return list(devices.values())
 
 
+EQUIPMENT_PART = "asset_equipment"  # the formula key of S3.1's equipment parts (the assets module's)
+
+
 def asset_management(ctx: IndicatorContext) -> Computed:
-    """The lowest of: buildings with complete records, parcels with complete records, points online."""
+    """The lowest of: buildings with complete records, parcels with complete records, points online and, where a
+    module declares `asset_equipment` (assets), its parts: equipment with complete records, key machines
+    monitored."""
     rows: list[dict[str, Any]] = []
     gaps: list[Gap] = []
     buildings = list(
@@ -355,6 +360,13 @@ def asset_management(ctx: IndicatorContext) -> Computed:
         Part("parcels_complete", complete_parcels, len(parcels)),
         Part("points_online", online, total),
     ]
+    # the park's equipment (registered with lifecycle records, key machines monitored) when a module computes it
+    equipment = modules.indicator_formulas().get(EQUIPMENT_PART)
+    if equipment is not None:
+        found: Computed = resolve(equipment[1])(ctx)
+        parts += [p for p in found.parts if p.denominator]  # a park without equipment on record: no such part
+        rows += found.rows
+        gaps += found.gaps
     shares = [p.share for p in parts if p.share is not None]
     return Computed(
         min(shares) if shares else None,

@@ -48,7 +48,7 @@ COLUMN_LABELS = {
     "provider": N_("Provider"),
     "contracts": N_("Contracts agreed"),
 }
-ASSET_LABELS = {"building": N_("Building"), "parcel": N_("Land parcel")}
+ASSET_LABELS = {"building": N_("Building"), "parcel": N_("Land parcel"), "equipment": N_("Equipment")}
 FIELD_LABELS = {
     "parcel_id": N_("land parcel"),
     "gross_floor_area_m2": N_("floor area"),
@@ -56,11 +56,18 @@ FIELD_LABELS = {
     "footprint": N_("footprint"),
     "land_use": N_("land use"),
     "owner": N_("owner"),
+    "in_service_on": N_("in-service day"),
+    "purchase_value": N_("purchase value"),
+    "location": N_("location"),
+    "maintenance_plan": N_("maintenance plan"),
+    "condition_monitoring": N_("condition monitoring"),
 }
 PART_LABELS = {
     "buildings_complete": N_("Buildings with complete records"),
     "parcels_complete": N_("Land parcels with complete records"),
     "points_online": N_("Monitoring points online"),
+    "equipment_complete": N_("Equipment in service with complete lifecycle records"),
+    "key_equipment_monitored": N_("Rotating machines with condition monitoring online"),
     "units_monitored": N_("Risk points and major hazard sources with a sensor online"),
     "drilled": N_("Emergency drill in the last 12 months"),
     "products_under_contract": N_("Data products with an agreed contract"),
@@ -73,6 +80,8 @@ ACTION_LABELS = {
     "production_service": N_("Connect the enterprise to at least one digital production service"),
     "complete_building": N_("Complete the building record: %(fields)s"),
     "complete_parcel": N_("Complete the land parcel record: %(fields)s"),
+    "complete_equipment": N_("Complete the equipment record: %(fields)s"),
+    "monitor_equipment": N_("Link an online vibration or temperature point to the machine"),
     "bring_online": N_("Bring %(offline)s of %(points)s points back online"),
     "report_statistics": N_("Submit the statistics of %(period)s"),
     "gigabit_and_5g": N_("Provide gigabit fibre and 5G coverage"),
@@ -91,6 +100,7 @@ KIND_LABELS = {
     "enterprise": N_("Enterprise"),
     "building": N_("Building"),
     "parcel": N_("Land parcel"),
+    "equipment": N_("Equipment"),
     "division": N_("Industry"),
     "device": N_("Device"),
     "system": N_("System"),

@@ -15,9 +15,6 @@ own session, or build `AutoIncidents(sync=True)` and call `on_raised`.
 from __future__ import annotations
 
 import dataclasses
-import logging
-import queue
-import threading
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -30,14 +27,12 @@ from digipark.alarms.provides import AlarmRaised
 from digipark.audit.service import Actor, set_actor
 from digipark.auth.scope import Scope, system_scope
 from digipark.core.background import Handle, SharedService
-from digipark.core.events import bus
+from digipark.core.subscriber import QueuedSubscriber
 from digipark.registry.models import Point
 from digipark.safety import alarm_link, service
 from digipark.safety.alarm_link import SEVERITIES
 from digipark.safety.models import EmergencyPlan, Incident
 from digipark.safety.schemas import IncidentFromAlarm
-
-log = logging.getLogger("digipark.safety.automation")
 
 ACTOR = Actor("safety-automation", role="system")
 KINDS = ("fire", "leak", "explosion", "poisoning", "injury", "other")
@@ -113,73 +108,29 @@ class _Job:
     severity: str
 
 
-class AutoIncidents:
-    """The subscriber: `on_raised` queues, a thread opens (or, with `sync`, opens in the calling thread)."""
+def _select(event: AlarmRaised) -> _Job | None:
+    if event.park_id is None or rank(event.severity) < 0:
+        return None
+    return _Job(event.alarm_id, event.park_id, event.enterprise_id, event.severity)
+
+
+def _open(job: _Job) -> int | None:
+    from digipark.core.db import transaction
+
+    with transaction(write=True) as session:
+        set_actor(session, ACTOR)
+        incident = open_for_alarm(
+            session, alarm_id=job.alarm_id, park_id=job.park_id, enterprise_id=job.enterprise_id, severity=job.severity
+        )
+        return incident.id if incident is not None else None
+
+
+class AutoIncidents(QueuedSubscriber[AlarmRaised, _Job]):
+    """The subscriber (`core.subscriber.QueuedSubscriber`): `on_event` queues, a thread opens (or, with `sync`,
+    opens in the calling thread); one alarm at a time, so never two incidents for one alarm."""
 
     def __init__(self, *, sync: bool = False) -> None:
-        self.sync = sync
-        self._queue: queue.Queue[_Job | None] = queue.Queue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()  # one alarm at a time: never two incidents for one alarm
-        self.opened: list[int] = []
-
-    def on_raised(self, event: AlarmRaised) -> None:
-        if event.park_id is None or rank(event.severity) < 0:
-            return
-        job = _Job(event.alarm_id, event.park_id, event.enterprise_id, event.severity)
-        if self.sync:
-            self._handle(job)
-        else:
-            self._queue.put(job)
-
-    def _handle(self, job: _Job) -> None:
-        from digipark.core.db import transaction
-
-        with self._lock:
-            try:
-                with transaction(write=True) as session:
-                    set_actor(session, ACTOR)
-                    incident = open_for_alarm(
-                        session,
-                        alarm_id=job.alarm_id,
-                        park_id=job.park_id,
-                        enterprise_id=job.enterprise_id,
-                        severity=job.severity,
-                    )
-                    ident = incident.id if incident is not None else None
-                if ident is not None:
-                    self.opened.append(ident)
-                    log.info("safety: incident %s opened from alarm %s", ident, job.alarm_id)
-            except Exception:
-                log.exception("safety: opening an incident from alarm %s failed", job.alarm_id)
-
-    def _loop(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                if job is None:
-                    return
-                self._handle(job)
-            finally:
-                self._queue.task_done()
-
-    def drain(self) -> None:
-        """Wait until every queued alarm is handled."""
-        if not self.sync:
-            self._queue.join()
-
-    def start(self) -> None:
-        bus.subscribe(AlarmRaised, self.on_raised)
-        if not self.sync:
-            self._thread = threading.Thread(target=self._loop, name="digipark-safety-auto-incidents", daemon=True)
-            self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        bus.unsubscribe(AlarmRaised, self.on_raised)
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout)
-            self._thread = None
+        super().__init__(AlarmRaised, select=_select, handle=_open, name="safety-auto-incidents", sync=sync)
 
 
 # ---------------------------------------------------------------------------------------------------------------
