@@ -1,11 +1,12 @@
-"""Automation and energy-operations figures (issue 25), in memory (no database, no broker):
+"""Automation and energy-operations figures (issue 25) (no broker; the rule latency on a SQLite file):
 
 - `rule_action_latency_p99_ms` (and p50): readings arrive at `--rate` data points per second in batches of
   `--batch` (the ingest runner's `on_receive` batches); 1,000 reading rules (threshold with hysteresis) on 3,000
   points; a crossing fires its rule, whose actions are a device command and a notification. Latency: a reading's
-  batch handed to the live evaluator → the firing's actions carried out (`service.carry_out` of a device command:
-  `recorded`, as no command path exists yet). Readings wait for their batch (up to one batch interval), which is
-  counted.
+  batch handed to the live evaluator → the firing's actions carried out and committed (`service.fire`: the device
+  command requested through `devices.provides` — a `switch_off` of a lighting controller, queued for the dispatcher —
+  and the firing logged), on a SQLite file of its own migrated to head. Readings wait for their batch (up to one
+  batch interval), which is counted.
 - `billing_month_s`: the month's bills of 1,000 enterprises from 5,000 sub-meters (hourly register samples, 720
   per meter, time-of-use bands crossing midnight, one shared meter apportioned by area) — the billing arithmetic
   of `automation.billing`, without reading the samples from the database.
@@ -19,13 +20,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import statistics
+import tempfile
 import time
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from digipark.automation import billing, forecast, logic
-from digipark.automation.service import carry_out
+from digipark.automation.service import fire
 
 ZONE = ZoneInfo("Asia/Shanghai")
 PERIODS = [
@@ -42,9 +47,59 @@ def figure(name: str, value: float, unit: str, **conditions: object) -> None:
     print(json.dumps({"figure": name, "value": round(value, 3), "unit": unit, **conditions}), flush=True)
 
 
+def _park_with_devices(count: int) -> tuple[sessionmaker[Session], int, list[int]]:
+    """A SQLite file of its own at head with a park and `count` lighting controllers."""
+    import digipark.modules  # noqa: F401  (every model mapped)
+    from digipark.core import migrate
+    from digipark.core.db import make_engine
+    from digipark.registry import service as registry
+    from digipark.registry.device_tokens import token_digest
+    from digipark.registry.models import Device
+
+    url = f"sqlite:///{os.path.join(tempfile.mkdtemp(), 'automation.db')}"
+    migrate.upgrade(url)
+    factory = sessionmaker(bind=make_engine(url), expire_on_commit=False)
+    with factory() as db, db.begin():
+        park_id = registry.create_park(
+            db, code="AB", name="自动化基准园区", name_en="Automation bench", region_code="320500"
+        ).id
+        devices = [
+            Device(
+                park_id=park_id,
+                code=f"L{i}",
+                name=f"照明{i}",
+                kind="lighting_controller",
+                token_hash=token_digest(f"l{i}"),
+            )
+            for i in range(count)
+        ]
+        db.add_all(devices)
+        db.flush()
+        ids = [d.id for d in devices]
+    return factory, park_id, ids
+
+
+def _stored(factory: sessionmaker[Session], park_id: int, rules: list[logic.RuleSpec]) -> list[logic.RuleSpec]:
+    """The rules stored (a firing names its rule), with their stored ids."""
+    from digipark.automation.models import AutomationRule
+
+    with factory() as db, db.begin():
+        rows = [
+            AutomationRule(park_id=park_id, name=r.name, trigger=r.trigger, actions=list(r.actions), enabled=True)
+            for r in rules
+        ]
+        db.add_all(rows)
+        db.flush()
+        return [
+            logic.RuleSpec(row.id, r.name, r.trigger, r.conditions, r.actions)
+            for row, r in zip(rows, rules, strict=True)
+        ]
+
+
 def latency(rate: int, seconds: float, batch: int) -> None:
     rng = random.Random(1)
     points = 3000
+    factory, park_id, device_ids = _park_with_devices(1000)
     rules = [
         logic.RuleSpec(
             i,
@@ -60,7 +115,7 @@ def latency(rate: int, seconds: float, batch: int) -> None:
             tuple(
                 logic.normalise_actions(
                     [
-                        {"kind": "device_command", "point_id": 100_001 + i, "command": "off"},
+                        {"kind": "device_command", "device_id": device_ids[i], "name": "switch_off", "params": {}},
                         {"kind": "notify", "to": "值班", "text": "超限"},
                     ]
                 )
@@ -68,6 +123,7 @@ def latency(rate: int, seconds: float, batch: int) -> None:
         )
         for i in range(1000)
     ]
+    rules = _stored(factory, park_id, rules)
     evaluator = logic.Evaluator(rules, {}, zone=ZONE, working_day=lambda day: day.weekday() < 5)
     evaluator.clock(0)
     interval = batch / rate
@@ -80,13 +136,16 @@ def latency(rate: int, seconds: float, batch: int) -> None:
         arrived = [time.perf_counter() - rng.random() * interval for _ in range(batch)]  # spread over the interval
         values = [(rng.randrange(points), 100.0 if rng.random() < 0.01 else 50.0) for _ in range(batch)]
         handed = time.perf_counter()
+        fired: list[tuple[logic.Firing, int]] = []
         for index, (point, value) in enumerate(values):
             ts += 1
-            for firing in evaluator.reading(point, ts, value):
-                for action in firing.actions:
-                    carry_out(None, 1, firing.rule_id, action, firing.ts)  # type: ignore[arg-type]  # no DB for these kinds
+            fired.extend((firing, index) for firing in evaluator.reading(point, ts, value))
+        if fired:
+            with factory() as db, db.begin():
+                fire(db, park_id, [firing for firing, _ in fired])
+            done = time.perf_counter()
+            for _, index in fired:
                 sent += 1
-                done = time.perf_counter()
                 latencies.append((done - min(arrived[index], handed)) * 1000)
         readings += batch
         next_batch += interval
@@ -102,6 +161,8 @@ def latency(rate: int, seconds: float, batch: int) -> None:
         "points": points,
         "batch": batch,
         "firings": sent,
+        "database": "sqlite",
+        "load_average": round(os.getloadavg()[0], 1),
     }
     figure("rule_action_latency_p50_ms", statistics.median(ordered) if ordered else 0.0, "ms", **conditions)
     figure("rule_action_latency_p99_ms", p99, "ms", **conditions, target="< 200")

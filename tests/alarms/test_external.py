@@ -83,3 +83,35 @@ def test_listed_in_its_park_only_and_translated(client: TestClient, db: Session,
     assert "安防：区域入侵" in client.get("/alarms", params={"lang": "zh"}).text
     page = client.get(f"/alarms/{ident}", params={"lang": "en"}).text
     assert "Security: intrusion" in page and 'id="al-close"' in page
+
+
+def test_many_at_once_are_the_same_alarms_as_one_by_one(db: Session, world: World) -> None:
+    """raise_external_many (cybersec's batches): an open source is raised again, a new one raised, in one call;
+    the history is the one raise_external writes."""
+    first = _raise(db, world, "CAM-1")
+    ids = provides.raise_external_many(
+        db,
+        park_id=world.a.park_id,
+        alarms=[
+            provides.ExternalAlarm("security:intrusion", "CAM-1", "critical", "Security: intrusion", "又一次"),
+            provides.ExternalAlarm("security:intrusion", "CAM-9", "major", "Security: intrusion", "南门"),
+            provides.ExternalAlarm("security:intrusion", "CAM-9", "major", "Security: intrusion", "南门二"),
+        ],
+    )
+    assert ids[0] == first and ids[1] == ids[2] != first
+    admin = scope_of(db, "TA", "park_admin")
+    again = service.get(db, scope=admin, ident=first)
+    assert again.occurrences == 2
+    new = service.get(db, scope=admin, ident=ids[1])
+    assert (new.state, new.severity, new.occurrences) == ("raised", "major", 2)
+    assert [(e.action, e.comment) for e in service.events_of(db, scope=admin, alarm=new)] == [
+        ("raised", "南门"),
+        ("raised_again", "南门二"),
+    ]
+    assert new.rule_id == again.rule_id  # one external rule per (park, source kind)
+    with pytest.raises(ValidationFailed):
+        provides.raise_external_many(
+            db,
+            park_id=world.a.park_id,
+            alarms=[provides.ExternalAlarm("security:intrusion", "CAM-1", "nonsense", "Security: intrusion")],
+        )

@@ -21,12 +21,14 @@ def test_the_record_provides_what_safety_environment_and_automation_use() -> Non
         "CondState",
         "ConditionContext",
         "ConditionError",
+        "ExternalAlarm",
         "active_counts",
         "ensure_threshold_rule",
         "evaluate_condition",
         "get",
         "normalise_conditions",
         "raise_external",
+        "raise_external_many",
         "raised_between",
     ]
     assert provides.get is service.get

@@ -14,6 +14,7 @@ from digipark.auth import service as auth
 from digipark.core.errors import DomainError
 from digipark.core.listing import ListQuery
 from digipark.cybersec import events, reference
+from digipark.cybersec.correlate import Correlator, Event
 from digipark.cybersec.models import CyberEvent
 from digipark.cybersec.schemas import EventBatch, EventIn, SyslogBatch
 from tests.conftest import World
@@ -100,3 +101,31 @@ def test_an_enterprises_incident_is_read_by_that_enterprise_only(db: Session, wo
     assert events.list_incidents(db, scope=admin(world.b), query=ListQuery())[1] == 0
     with pytest.raises(DomainError):
         events.post_events(db, scope=enterprise(world.a, 0), data=_burst(1))
+
+
+def test_a_long_lived_correlator_links_each_stored_event_to_its_incident(db: Session, world: World) -> None:
+    """The receiver's path (events.ingest with one correlator over batches): an attack completed within one batch,
+    one completed across two batches, and a bystander's single failure; each event stored once, with its values,
+    and linked to its own incident only."""
+    park = world.a.park_id
+    base = dt.datetime.now(dt.UTC).timestamp() - 100
+    correlator = Correlator()
+
+    def fail(i: int, src: str) -> Event:
+        return Event(base + i, "auth_failure", "gw-01", src, None, None, "root", None, f"line {src} {i}")
+
+    first = [fail(i, "198.51.100.1") for i in range(THRESHOLD)] + [fail(0, "198.51.100.2"), fail(1, "198.51.100.3")]
+    second = [fail(10 + i, "198.51.100.2") for i in range(THRESHOLD - 1)]
+    one = events.ingest(db, park_id=park, events=first, correlator=correlator)
+    two = events.ingest(db, park_id=park, events=second, correlator=correlator)
+    assert (one.events, one.incidents_opened, two.incidents_opened) == (THRESHOLD + 2, 1, 1)
+    stored = db.scalars(
+        select(CyberEvent).where(CyberEvent.park_id == park, CyberEvent.src_ip.like("198.51.100.%"))
+    ).all()
+    assert len(stored) == 2 * THRESHOLD + 1
+    incidents, _ = events.list_incidents(db, scope=admin(world.a), query=ListQuery(filters={"rule": "brute_force"}))
+    by_key = {i.key: i.id for i in incidents}
+    for row in stored:
+        assert row.incident_id == by_key.get(row.src_ip), row.src_ip  # the bystander (.3) has none
+        assert row.message == f"line {row.src_ip} {round(row.at.timestamp() - base)}"
+        assert (row.sensor, row.kind, row.username) == ("gw-01", "auth_failure", "root")

@@ -9,8 +9,10 @@ themselves: staff close them once handled.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -117,3 +119,80 @@ def raise_external(
     # the rules engine looks for alarms to escalate only once it knows one may exist (it checks when rules change)
     queue_event(session, RulesChanged(park_id=park_id, rule_ids=(rule.id,)))
     return alarm
+
+
+@dataclasses.dataclass(frozen=True)
+class ExternalAlarm:
+    """One alarm of `raise_external_many` (the arguments of `raise_external`, without a building)."""
+
+    source_kind: str
+    source_ref: str
+    severity: str
+    title_key: str
+    detail: str | None = None
+    enterprise_id: int | None = None
+    at: dt.datetime | None = None
+
+
+def raise_external_many(session: Session, *, park_id: int, alarms: Sequence[ExternalAlarm]) -> list[int]:
+    """`raise_external` for many alarms of one park at once (a batch of security incidents): the same alarms, each
+    rule and the open alarms read once, one flush for the new alarms and one for their history. Returns the alarm
+    ids in the order given."""
+    if not alarms:
+        return []
+    for item in alarms:
+        if item.severity not in rule_logic.severities():
+            raise field_error("severity", f"one of {', '.join(rule_logic.severities())}")
+    rules: dict[str, AlarmRule] = {}
+    for item in alarms:
+        if item.source_kind not in rules:
+            rules[item.source_kind] = _rule(session, park_id, item.source_kind, item.title_key, item.severity)
+    keys = [_open_key(rules[item.source_kind].id, item.source_ref) for item in alarms]
+    open_alarms: dict[str, Alarm] = {}
+    unique = sorted(set(keys))
+    for start in range(0, len(unique), 500):
+        for row in session.scalars(select(Alarm).where(Alarm.open_key.in_(unique[start : start + 500]))):
+            open_alarms[row.open_key or ""] = row
+    result: list[Alarm] = []
+    history: list[tuple[Alarm, str, str | None, dt.datetime]] = []
+    new_rules: set[int] = set()
+    for item, key in zip(alarms, keys, strict=True):
+        when = item.at or utcnow()
+        detail = item.detail[:2000] if item.detail else None
+        alarm = open_alarms.get(key)
+        if alarm is not None:
+            alarm.occurrences += 1
+            if alarm.state == AlarmState.CLEARED.value:
+                alarm.state = AlarmState.RAISED.value
+                alarm.cleared_at = None
+            history.append((alarm, "raised_again", detail, when))
+        else:
+            rule = rules[item.source_kind]
+            alarm = Alarm(
+                park_id=park_id,
+                enterprise_id=item.enterprise_id,
+                open_key=key,
+                rule_id=rule.id,
+                severity=item.severity,
+                state=AlarmState.RAISED.value,
+                message=item.title_key[:500],
+                trigger_ts=int(when.timestamp() * 1000),
+                raised_at=when,
+                occurrences=1,
+                escalation_level=0,
+                next_escalation_at=when + dt.timedelta(seconds=rule.escalate_after_s),
+                comment=detail,
+            )
+            session.add(alarm)
+            open_alarms[key] = alarm
+            new_rules.add(rule.id)
+            history.append((alarm, "raised", detail, when))
+        result.append(alarm)
+    session.flush()
+    for alarm, action, detail, when in history:
+        add_event(session, alarm, action, EXTERNAL, comment=detail, at=when)
+        emit(session, alarm, action, AlarmRaised)
+    if new_rules:
+        queue_event(session, RulesChanged(park_id=park_id, rule_ids=tuple(sorted(new_rules))))
+    session.flush()
+    return [alarm.id for alarm in result]

@@ -8,6 +8,8 @@ through the caller's scope:
   create or update the threshold rule identified by `key` — environment's outlet limits;
 - `raise_external(session, park_id=, source_kind=, source_ref=, severity=, title_key=, detail=, building_id=,
   enterprise_id=, at=) -> Alarm`: an alarm from an event another module received (living's security events);
+- `raise_external_many(session, park_id=, alarms=[ExternalAlarm(...)]) -> list[int]`: many at once, one flush
+  (cybersec's batches of incidents);
 - `AlarmRaised`: the event published after an alarm is raised — safety's automatic incidents subscribe to it;
 - the rule conditions' checks and evaluation (`normalise_conditions`, `evaluate_condition`, `CondState`,
   `ConditionContext`, `ConditionError`) — automation's reading triggers use the same conditions as alarm rules;
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.alarms.events import AlarmRaised
-from digipark.alarms.external import raise_external
+from digipark.alarms.external import ExternalAlarm, raise_external, raise_external_many
 from digipark.alarms.models import Alarm
 from digipark.alarms.rules import ConditionError, CondState, normalise_conditions
 from digipark.alarms.rules import Context as ConditionContext
@@ -33,12 +35,14 @@ __all__ = [
     "CondState",
     "ConditionContext",
     "ConditionError",
+    "ExternalAlarm",
     "active_counts",
     "ensure_threshold_rule",
     "evaluate_condition",
     "get",
     "normalise_conditions",
     "raise_external",
+    "raise_external_many",
     "raised_between",
 ]
 

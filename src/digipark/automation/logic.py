@@ -16,8 +16,9 @@ Conditions (`conditions`, optional): `{"match": "all" | "any", "items": [{"point
 "value"}]}` over the newest value of each point when the trigger fires.
 
 Action kinds (`actions[].kind`): `work_order` (opened through the work-order module), `raise_alarm` (through the
-alarm module), `notify` (a roster or channel, kept in the firing log), `device_command` (a point, or a building's
-lighting or HVAC; no command path exists yet: the intended command is kept in the firing log as `recorded`),
+alarm module), `notify` (a roster or channel, kept in the firing log), `device_command` (a device and a command of
+its kind's catalogue; or a point's device, or a building's lighting or HVAC devices, switched on / off / set — sent
+through the devices module as real commands, a safety command waiting for a second person: automation/commands.py),
 `scene` (the actions of a named scene).
 
 Loops: each action emits a signal (an alarm of a severity, an event, a write to a point) and each trigger listens
@@ -184,6 +185,22 @@ def normalise_actions(raw: Any, *, allow_scene: bool = True) -> list[dict[str, A
             _only(item, {"kind", "to", "text"}, field)
             out.append(
                 {"kind": kind, "to": _text(item, "to", field, limit=120), "text": _text(item, "text", field, limit=500)}
+            )
+        elif kind == "device_command" and item.get("device_id") is not None:
+            # a command of the device kind's catalogue (devices/data/commands.yaml), checked against the device
+            # when the rule is saved (automation/commands.py)
+            _only(item, {"kind", "device_id", "name", "params", "label"}, field)
+            params = item.get("params") or {}
+            if not isinstance(params, dict) or len(params) > 20:
+                raise field_error(f"{field}.params", "must be an object of at most 20 parameters")
+            out.append(
+                {
+                    "kind": kind,
+                    "device_id": _int(item, "device_id", field),
+                    "name": _text(item, "name", field, limit=60),
+                    "params": dict(params),
+                    "label": _text(item, "label", field, default="—", limit=200),
+                }
             )
         elif kind == "device_command":
             _only(item, {"kind", "point_id", "building_id", "system", "command", "value", "label"}, field)

@@ -47,7 +47,18 @@ DAYS = {
 }
 SYSTEMS = {"lighting": N_("Lighting"), "hvac": N_("Air conditioning"), "other": N_("Other")}
 COMMANDS = {"on": N_("On"), "off": N_("Off"), "set": N_("Set")}
-STATUSES = {"done": N_("Done"), "recorded": N_("Recorded (no command path yet)")}
+STATUSES = {
+    "done": N_("Done"),
+    "recorded": N_("Recorded (no delivery path yet)"),
+    "no_device": N_("No device to command"),
+    "failed": N_("Refused by the devices module"),
+}
+# the states a device command starts in (devices module), and a command it refused
+COMMAND_STATES = {
+    "queued": N_("queued"),
+    "awaiting_confirmation": N_("awaiting confirmation"),
+    "error": N_("refused"),
+}
 BANDS = {"sharp": N_("Sharp peak"), "peak": N_("Peak"), "flat": N_("Flat"), "valley": N_("Valley")}
 WARNINGS = {
     "approaching": N_("80 % of the quota used"),
@@ -74,9 +85,17 @@ def _describe(page: Page, action: dict[str, Any]) -> str:
     text = page.label(ACTIONS, kind)
     if kind == "device_command":
         what = action.get("label") or ""
-        if action.get("system") and action.get("building_id"):
-            what = f"{what} · {page.label(SYSTEMS, action['system'])}"
-        return f"{text}: {what} → {page.label(COMMANDS, action['command'])}"
+        if action.get("device_id") is not None:
+            described = f"{text}: {what} · #{action['device_id']} → {action['name']}"
+        else:
+            if action.get("system") and action.get("building_id"):
+                what = f"{what} · {page.label(SYSTEMS, action['system'])}"
+            described = f"{text}: {what} → {page.label(COMMANDS, action['command'])}"
+        sent = action.get("commands")
+        if sent is not None:  # what firing sent (or a dry-run would send), per device
+            states = ", ".join(f"#{c['device_id']} {page.label(COMMAND_STATES, c['state'])}" for c in sent)
+            described = f"{described} [{states or page.label(STATUSES, 'no_device')}]"
+        return described
     if kind in ("work_order", "raise_alarm"):
         return f"{text}: {action['title']}"
     if kind == "notify":

@@ -7,6 +7,7 @@ both feed it, so a dry-run shows what firing would have done."""
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Sequence
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from digipark.alarms.provides import raise_external, raised_between
 from digipark.approvals.provides import working_calendar
 from digipark.auth.scope import Scope, system_scope
-from digipark.automation import logic
+from digipark.automation import commands, logic
 from digipark.automation.models import AutomationFiring, AutomationRule, AutomationScene
 from digipark.automation.schemas import RuleCreate, RuleRead, RuleUpdate, SceneCreate, SceneRead, SceneUpdate
 from digipark.core.config import get_settings
@@ -77,7 +78,25 @@ def _validate_scene(
         values["actions"] = logic.normalise_actions(values["actions"], allow_scene=False)
         park_id = row.park_id if row is not None else scope.acting_write_park(None)
         _check_refs(session, park_id, values["actions"], None)
+        _check_devices(session, scope, park_id, values["actions"], None)
     return values
+
+
+def _check_devices(
+    session: Session, scope: Scope, park_id: int, actions: builtins.list[dict[str, Any]], trigger: dict[str, Any] | None
+) -> None:
+    """Commands naming a device are the device's; a rule's safety command needs an alarm to name: the rule fires
+    on an alarm, or an earlier action raises one (a scene's are checked where a rule runs it)."""
+    alarm = trigger is not None and trigger.get("kind") == "alarm_raised"
+    for index, action in enumerate(actions):
+        if action["kind"] == "raise_alarm":
+            alarm = True
+        if action["kind"] == "device_command" and action.get("device_id") is not None:
+            safety = commands.check_action(
+                session, scope=scope, park_id=park_id, action=action, field=f"actions[{index}]"
+            )
+            if safety and trigger is not None and not alarm:
+                raise field_error(f"actions[{index}].name", commands.SAFETY_WITHOUT_ALARM)
 
 
 def _validate_rule(
@@ -95,6 +114,9 @@ def _validate_rule(
     if "actions" in values and values["actions"] is not None:
         values["actions"] = logic.normalise_actions(values["actions"])
     _check_refs(session, park_id, values.get("actions") or [], values.get("trigger"))
+    if values.get("actions") is not None:
+        trigger = values.get("trigger") or (dict(row.trigger) if row is not None else {})
+        _check_devices(session, scope, park_id, values["actions"], trigger)
     if values.get("scene_id") is not None:
         scene = session.get(AutomationScene, values["scene_id"])
         if scene is None or scene.park_id != park_id:
@@ -248,14 +270,25 @@ def dry_run_rule(
     to_ms = _ms(end)
     from_ms = to_ms - days * logic.DAY_MS
     items = history(session, scope=scope, rule=rule, from_ms=from_ms, to_ms=to_ms)
-    return rule, from_ms, to_ms, logic.dry_run(evaluator_for(session, rule.park_id, [rule]), items, from_ms, to_ms)
+    planned = logic.dry_run(evaluator_for(session, rule.park_id, [rule]), items, from_ms, to_ms)
+    return rule, from_ms, to_ms, preview(session, rule.park_id, planned)
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # firing
 # ---------------------------------------------------------------------------------------------------------------
-def carry_out(session: Session, park_id: int, rule_id: int, action: dict[str, Any], ts: int) -> dict[str, Any]:
-    """Do one action; returns the action with its outcome (`status`, and what it made)."""
+def carry_out(
+    session: Session,
+    park_id: int,
+    rule_id: int,
+    action: dict[str, Any],
+    ts: int,
+    *,
+    alarm_id: int | None = None,
+    index: int = 0,
+) -> dict[str, Any]:
+    """Do one action; returns the action with its outcome (`status`, and what it made). `alarm_id`: the alarm that
+    prompted the firing (or one an earlier action raised), named by a safety command."""
     kind = action["kind"]
     done = dict(action)
     if kind == "work_order":
@@ -283,7 +316,18 @@ def carry_out(session: Session, park_id: int, rule_id: int, action: dict[str, An
             at=dt.datetime.fromtimestamp(ts / 1000, dt.UTC),
         )
         done.update(status="done", alarm_id=alarm.id)
-    else:  # notify (no roster channel yet) and device_command (no command path yet): the intent, kept in the log
+    elif kind == "device_command":
+        sent = commands.send(
+            session,
+            scope=system_scope(park_id),
+            park_id=park_id,
+            action=action,
+            alarm_id=alarm_id,
+            reason=f"automation rule #{rule_id}",
+            key=f"automation:{rule_id}:{ts}:{index}",
+        )
+        done.update(status=commands.status(sent), commands=sent)
+    else:  # notify (no roster channel yet): the intent, kept in the log
         done.update(status="recorded")
     return done
 
@@ -292,7 +336,13 @@ def fire(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> bui
     """Carry out the firings' actions and log each with its inputs (in the caller's transaction)."""
     rows = []
     for firing in firings:
-        results = [carry_out(session, park_id, firing.rule_id, action, firing.ts) for action in firing.actions]
+        alarm_id = firing.inputs.get("alarm_id")
+        results = []
+        for index, action in enumerate(firing.actions):
+            done = carry_out(session, park_id, firing.rule_id, action, firing.ts, alarm_id=alarm_id, index=index)
+            if alarm_id is None and done.get("alarm_id"):
+                alarm_id = done["alarm_id"]
+            results.append(done)
         row = AutomationFiring(
             park_id=park_id, rule_id=firing.rule_id, ts=firing.ts, inputs=firing.inputs, actions=results
         )
@@ -300,6 +350,25 @@ def fire(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> bui
         rows.append(row)
     session.flush()
     return rows
+
+
+def preview(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> builtins.list[logic.Firing]:
+    """The firings of a dry-run with what each device command would send (`commands`, as `fire` logs them, without
+    the command ids); writes nothing."""
+    scope = system_scope(park_id)
+    out = []
+    for firing in firings:
+        alarm_id = firing.inputs.get("alarm_id")
+        actions = []
+        for action in firing.actions:
+            if action["kind"] == "device_command":
+                planned = commands.plan(session, scope=scope, park_id=park_id, action=action, alarm_id=alarm_id)
+                action = {**action, "status": commands.status(planned), "commands": planned}
+            elif action["kind"] == "raise_alarm" and alarm_id is None:
+                alarm_id = 0  # firing raises an alarm here, which the later safety commands name
+            actions.append(action)
+        out.append(dataclasses.replace(firing, actions=tuple(actions)))
+    return out
 
 
 def firings(

@@ -8,8 +8,8 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from collections import deque
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 from digipark.cybersec import reference
 
@@ -17,8 +17,9 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@dataclasses.dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
+    """A normalised event (a named tuple: there are many, and one is built per syslog line)."""
+
     at: float  # seconds since the epoch
     kind: str
     sensor: str = ""
@@ -72,13 +73,15 @@ class Correlator:
         self._failures: dict[str, deque[Event]] = {}
         self._probes: dict[str, deque[Event]] = {}
         self._kinds = {name: frozenset(rule["kinds"]) for name, rule in self.rules.items()}
+        # the rules' checks by event kind, in the rules' order (looked up once per event)
+        self._checks: dict[str, tuple[Callable[[Event], Match | None], ...]] = {}
+        for kind in sorted({k for kinds in self._kinds.values() for k in kinds}):
+            self._checks[kind] = tuple(getattr(self, f"_{name}") for name in self.rules if kind in self._kinds[name])
 
     def feed(self, event: Event) -> list[Match]:
         found: list[Match] = []
-        for name in self.rules:
-            if event.kind not in self._kinds[name]:
-                continue
-            match = getattr(self, f"_{name}")(event)
+        for check in self._checks.get(event.kind, ()):
+            match = check(event)
             if match is not None:
                 found.append(match)
         return found

@@ -11,7 +11,7 @@ import builtins
 import datetime as dt
 import ipaddress
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -112,70 +112,110 @@ def _event_of(row: CyberEvent) -> Event:
     )
 
 
+_EVENT_COLUMNS = (
+    "park_id", "enterprise_id", "at", "sensor", "kind", "src_ip", "dst_ip", "dst_port", "username", "message",
+    "incident_id",
+)  # fmt: skip
+
+
+def _insert_events(session: Session, columns: dict[str, builtins.list[Any]]) -> None:
+    """Store event rows, given column by column (every name of `_EVENT_COLUMNS`), with one executemany of the
+    driver: the statement is compiled once per dialect and each value goes through its column type's bind processor,
+    as SQLAlchemy would, without building its per-row parameter dictionaries (most of the cost of a large batch)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    compiled = insert(EVENT_TABLE).compile(dialect=dialect, column_keys=list(_EVENT_COLUMNS))
+    values: dict[str, builtins.list[Any]] = {}
+    for name in _EVENT_COLUMNS:
+        process = EVENT_TABLE.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        column = columns[name]
+        values[name] = column if process is None else [None if v is None else process(v) for v in column]
+    if compiled.positional:
+        params: builtins.list[Any] = list(zip(*(values[name] for name in compiled.positiontup or ()), strict=True))
+    else:
+        params = [dict(zip(_EVENT_COLUMNS, row, strict=True)) for row in zip(*values.values(), strict=True)]
+    connection.exec_driver_sql(compiled.string, params)
+
+
 def ingest(
     session: Session, *, park_id: int, events: Sequence[Event], correlator: Correlator | None = None
 ) -> IngestResult:
     """Store `events` (in time order) and correlate them; returns how many incidents were opened or extended.
-    The caller has checked its permission for the park."""
+    The caller has checked its permission for the park.
+
+    The batch is correlated first, so its incidents exist (with ids) when the events are stored and each event of a
+    match is stored with its incident; only a new incident whose window holds events of earlier batches updates
+    those stored events afterwards."""
     if not events:
         return IngestResult(events=0, incidents_opened=0, incidents_updated=0)
     ordered = sorted(events, key=lambda e: e.at)
     if correlator is None:
         correlator = correlator_for(session, park_id=park_id, replay_before=_dt(ordered[0].at))
-    rows = [
-        {
-            "park_id": park_id,
-            "enterprise_id": e.enterprise_id,
-            "at": _dt(e.at),
-            "sensor": e.sensor[:100],
-            "kind": e.kind,
-            "src_ip": e.src_ip,
-            "dst_ip": e.dst_ip,
-            "dst_port": e.dst_port,
-            "username": e.username,
-            "message": str(e.ref)[:500] if isinstance(e.ref, str) else None,
-        }
-        for e in ordered
-    ]
-    session.execute(insert(EVENT_TABLE), rows)  # plain executemany: no ORM objects, no RETURNING
-    matches = [m for event in ordered for m in correlator.feed(event)]
-    if not matches:
-        return IngestResult(events=len(ordered), incidents_opened=0, incidents_updated=0)
-    current = _open_incidents(session, park_id, matches)
-    created: list[tuple[CyberIncident, Match]] = []
-    spans: dict[int, tuple[CyberIncident, float, float]] = {}
+    feed = correlator.feed
+    matches = [m for event in ordered for m in feed(event)]
+    linked: dict[int, CyberIncident] = {}  # id(event) -> its incident
+    created: builtins.list[tuple[CyberIncident, Match]] = []
+    earlier: dict[int, tuple[CyberIncident, float, float]] = {}  # incidents with events of earlier batches
     updated = 0
-    for match in matches:
-        incident = current.get((match.rule, match.key))
-        at = _dt(match.at)
-        if incident is not None and _aware(incident.last_at) >= at - dt.timedelta(seconds=_window(match.rule)):
-            incident.events += len(match.events)
-            incident.last_at = max(_aware(incident.last_at), at)
-            incident.summary = _summary(match)[:500]
-            updated += 1
-        else:
-            incident = _new_incident(park_id, match)
-            current[(match.rule, match.key)] = incident
-            created.append((incident, match))
-        first = min(e.at for e in match.events)
-        _, low, high = spans.get(id(incident), (incident, first, match.at))
-        spans[id(incident)] = (incident, min(low, first), max(high, match.at))
-    session.add_all([incident for incident, _ in created])
-    session.flush()
-    for incident, match in created:
-        alarm = alarms.raise_external(
+    if matches:
+        in_batch = {id(e) for e in ordered}
+        current = _open_incidents(session, park_id, matches)
+        for match in matches:
+            incident = current.get((match.rule, match.key))
+            at = _dt(match.at)
+            if incident is not None and _aware(incident.last_at) >= at - dt.timedelta(seconds=_window(match.rule)):
+                incident.events += len(match.events)
+                incident.last_at = max(_aware(incident.last_at), at)
+                incident.summary = _summary(match)[:500]
+                updated += 1
+            else:
+                incident = _new_incident(park_id, match)
+                current[(match.rule, match.key)] = incident
+                created.append((incident, match))
+            for e in match.events:
+                if id(e) in in_batch:
+                    linked.setdefault(id(e), incident)
+                else:
+                    _, low, high = earlier.get(id(incident), (incident, e.at, e.at))
+                    earlier[id(incident)] = (incident, min(low, e.at), max(high, e.at))
+        session.add_all([incident for incident, _ in created])
+        session.flush()
+        alarm_ids = alarms.raise_external_many(
             session,
             park_id=park_id,
-            source_kind=f"cyber:{match.rule}",
-            source_ref=f"{match.rule}:{match.key}",
-            severity=match.severity,
-            title_key=ALARM_TITLES[match.rule],
-            detail=incident.summary,
-            enterprise_id=match.enterprise_id,
-            at=_dt(match.at),
+            alarms=[
+                alarms.ExternalAlarm(
+                    source_kind=f"cyber:{match.rule}",
+                    source_ref=f"{match.rule}:{match.key}",
+                    severity=match.severity,
+                    title_key=ALARM_TITLES[match.rule],
+                    detail=incident.summary,
+                    enterprise_id=match.enterprise_id,
+                    at=_dt(match.at),
+                )
+                for incident, match in created
+            ],
         )
-        incident.alarm_id = alarm.id
-    for incident, low, high in spans.values():
+        for (incident, _), alarm_id in zip(created, alarm_ids, strict=True):
+            incident.alarm_id = alarm_id
+    n = len(ordered)
+    _insert_events(
+        session,
+        {
+            "park_id": [park_id] * n,
+            "enterprise_id": [e.enterprise_id for e in ordered],
+            "at": [_dt(e.at) for e in ordered],
+            "sensor": [e.sensor[:100] for e in ordered],
+            "kind": [e.kind for e in ordered],
+            "src_ip": [e.src_ip for e in ordered],
+            "dst_ip": [e.dst_ip for e in ordered],
+            "dst_port": [e.dst_port for e in ordered],
+            "username": [e.username for e in ordered],
+            "message": [e.ref[:500] if isinstance(e.ref, str) else None for e in ordered],
+            "incident_id": [linked[id(e)].id if id(e) in linked else None for e in ordered],
+        },
+    )
+    for incident, low, high in earlier.values():
         session.execute(
             update(CyberEvent)
             .where(
@@ -188,7 +228,8 @@ def ingest(
             )
             .values(incident_id=incident.id)
         )
-    session.flush()
+    if matches:
+        session.flush()
     return IngestResult(events=len(ordered), incidents_opened=len(created), incidents_updated=updated)
 
 

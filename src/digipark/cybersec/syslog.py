@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import re
+import time
 from collections.abc import Callable
 
 from digipark.cybersec.correlate import Event
@@ -36,7 +37,8 @@ class Parsed:
 def parse(line: str) -> Parsed | None:
     """The framing of one syslog line; None when it is not syslog."""
     line = line.strip()
-    found = _RFC5424.match(line)
+    close = line.find(">", 1, 5)
+    found = _RFC5424.match(line) if line[close + 1 : close + 3] == "1 " else None  # a version after PRI: RFC 5424
     if found is not None:
         try:
             at: dt.datetime | None = dt.datetime.fromisoformat(found["ts"].replace("Z", "+00:00"))
@@ -95,7 +97,7 @@ class Receiver(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
         self.received += 1
-        event = normalise(data.decode("utf-8", errors="replace"), received=dt.datetime.now(dt.UTC).timestamp())
+        event = normalise(data.decode("utf-8", errors="replace"), received=time.time())
         if event is None:
             return
         self.pending.append(event)

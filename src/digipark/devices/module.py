@@ -23,5 +23,6 @@ MODULE = Module(
         Role.REVIEWER: _VIEW,
     },
     catalog="devices",
+    provides="digipark.devices.provides",
     demo=("digipark.devices.demo:build_devices_demo",),
 )
