@@ -249,7 +249,7 @@ def test_gate_events_through_mosquitto(engine: Engine, world: World) -> None:
         assert consumer.subscribed.wait(10)
         gate = Client(address.port, address.username, address.password, host=address.host)
         gate.subscribe(f"digipark/v1/{gate_token}/downlink/#")
-        gate.publish(device_events_topic(gate_token), _body(type="gate", direction="out", plate="苏M00003"))
+        gate.publish(device_events_topic(gate_token), _body(type="gate", direction="in", plate="苏M00003"))
         assert wait_for(lambda: len(gate.got) == 1, 15), gate.got
         assert gate.got[0][1]["ok"] and gate.got[0][1]["result"]["decision"] == "denied"
         assert _access_events(engine, gate_code) == [(gate_code, "苏M00003")]
