@@ -71,9 +71,7 @@ def test_a_writing_request_records_the_use_in_its_own_transaction(
     assert last_used(db, raw) is not None
 
 
-def test_a_failed_writing_request_does_not_note_again_and_again(
-    client: TestClient, world: World, db: Session
-) -> None:
+def test_a_failed_writing_request_does_not_note_again_and_again(client: TestClient, world: World, db: Session) -> None:
     """A writing request's note is rolled back with the request when it fails: the process does not try again over
     the same last use within the precision (each try would write and lock the token's row)."""
     from digipark.auth.token_use import due

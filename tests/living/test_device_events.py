@@ -39,9 +39,8 @@ NOW = dt.datetime.now(dt.UTC)
 
 def _device(db: Session, park_id: int, code: str, *, status: str = "active") -> tuple[Device, str]:
     token = f"ev-{uuid.uuid4().hex[:16]}"
-    row = Device(
-        park_id=park_id, code=code, name=code, kind="gate", token_hash=token_digest(token), status=status, protocol="mqtt"
-    )
+    digest = token_digest(token)
+    row = Device(park_id=park_id, code=code, name=code, kind="gate", token_hash=digest, status=status, protocol="mqtt")
     db.add(row)
     db.flush()
     return row, token
@@ -53,11 +52,15 @@ def _body(**fields: Any) -> bytes:
 
 # -- the consumer's logic (no transport) --------------------------------------------------------------------------
 def test_a_gate_event_is_decided_and_recorded_as_the_device(db: Session, world: World) -> None:
-    gate, token = _device(db, world.a.park_id, "GATE-E1")
+    _gate, token = _device(db, world.a.park_id, "GATE-E1")
     kind, result = device_events.handle(db, token, _body(type="gate", direction="in", plate="苏E12345"))
     assert kind == "gate" and result["decision"] == "denied"  # no pass for that plate: still recorded
     record = db.get(AccessEvent, result["event_id"])
-    assert record is not None and (record.gate, record.park_id, record.plate) == ("GATE-E1", world.a.park_id, "苏E12345")
+    assert record is not None and (record.gate, record.park_id, record.plate) == (
+        "GATE-E1",
+        world.a.park_id,
+        "苏E12345",
+    )
 
 
 def test_a_device_reports_only_as_itself(db: Session, world: World) -> None:
@@ -89,7 +92,9 @@ def test_a_vehicle_reports_progress_in_its_own_park(db: Session, world: World) -
     van = delivery.VEHICLES.create(
         db,
         scope=admin,
-        data=VehicleCreate(code="UDV-1", kind="unmanned", capacity=5, speed_mps=3, range_m=9000, depot_node_id=depot.id),
+        data=VehicleCreate(
+            code="UDV-1", kind="unmanned", capacity=5, speed_mps=3, range_m=9000, depot_node_id=depot.id
+        ),
     )
     from digipark.living.schemas import DeliveryCreate
 
@@ -222,7 +227,9 @@ def test_gate_events_over_the_embedded_broker_and_a_foreign_device_refused(
         assert wait_for(lambda: len(gate.got) == 2, 15)
         assert gate.got[1][1]["ok"] is False and "only as itself" in gate.got[1][1]["error"]
         time.sleep(0.3)
-        assert _access_events(engine, gate_code) == [(gate_code, "苏G00002")] and _access_events(engine, other_code) == []
+        assert (
+            _access_events(engine, gate_code) == [(gate_code, "苏G00002")] and _access_events(engine, other_code) == []
+        )
         assert consumer.handled >= 1 and consumer.refused >= 1
     finally:
         for client in clients:

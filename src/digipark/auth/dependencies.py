@@ -59,10 +59,10 @@ def current_user(request: Request, db: DbSession, after_response: BackgroundTask
     user: User | None = None
     raw_token = _bearer(request)
     if raw_token:
-        found = service.resolve_api_token_row(db, raw=raw_token)
-        if found is None:
+        resolved = service.resolve_api_token_row(db, raw=raw_token)
+        if resolved is None:
             raise NotAuthenticated("the bearer token is invalid, expired or revoked")
-        user, token = found
+        user, token = resolved
         if due(token.token_hash, token.last_used_at):
             if request_writes(request):
                 note_token_use(db, token_id=token.id)

@@ -1,12 +1,13 @@
 """Mosquitto files so that each device may publish only to its own topics: `digipark mqtt acl`.
 
-Devices connect with their token as user name (and as password, or none) and may write only
-`digipark/v1/<its token>/telemetry`, its events topic `digipark/v1/<its token>/events` (`telemetry.device_events`:
-a gate's pass or plate, a vehicle's progress, a camera's alarm, read by the domains' consumers) and ThingsBoard's `v1/devices/me/telemetry` (which the Mosquitto plugin
-`deploy/mosquitto/digipark_topics.c` moves to the former: without the plugin the platform cannot tell who sent
-it); gateways (devices whose protocol is `gateway`, and those named with `gateway_tokens`) may also write
-`v1/gateway/telemetry` (moved by the plugin to `digipark/v1/<its token>/gateway/telemetry`, which they may write
-too); a device may read only its own downlink topics `digipark/v1/<its token>/downlink/#`.
+Devices connect with their token as user name (and as password, or none) and may write only `digipark/v1/<its
+token>/telemetry`, its events topic `digipark/v1/<its token>/events` (`telemetry.device_events`: a gate's pass or
+plate, a vehicle's progress, a camera's alarm, read by the domains' consumers) and ThingsBoard's
+`v1/devices/me/telemetry` (which the Mosquitto plugin `deploy/mosquitto/digipark_topics.c` moves to the former:
+without the plugin the platform cannot tell who sent it); gateways (devices whose protocol is `gateway`, and those
+named with `gateway_tokens`) may also write `v1/gateway/telemetry` (moved by the plugin to `digipark/v1/<its
+token>/gateway/telemetry`, which they may write too); a device may read only its own downlink topics
+`digipark/v1/<its token>/downlink/#`.
 
 The platform keeps only the SHA-256 digests of device tokens, so the device rules are applied by the plugin: it
 reads `digipark.devices` (one line per device: `<digest> device|gateway`), authenticates a client whose user
