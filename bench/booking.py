@@ -255,7 +255,7 @@ def main() -> None:
     command += ["--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine takes its time to import the app
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code < 500:
