@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.routing import Match
-from starlette.types import Scope
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digipark import __version__
 from digipark.audit import service as audit_service
@@ -51,6 +50,40 @@ def _skipped_outside_prefix(router: APIRouter) -> APIRouter:
     return router
 
 
+class AccessLog:
+    """Logs each HTTP request (method, path, status, duration) once its response is sent: a plain ASGI middleware
+    (Starlette's `BaseHTTPMiddleware` costs a task and a stream per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+
+
 def create_app() -> FastAPI:
     import digipark.modules  # noqa: F401  (installs the module records)
     from digipark.web import pages as web_pages
@@ -73,20 +106,7 @@ def create_app() -> FastAPI:
             app.include_router(resolve(ref))
     web_pages.install(app)
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
-        )
-        return response
+    app.add_middleware(AccessLog)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
