@@ -253,6 +253,9 @@ def main() -> None:
     env = {**os.environ, "DIGIPARK_DATABASE_URL": url, "PYTHONPATH": f"{folder}{os.pathsep}{ROOT / 'src'}"}
     command = [sys.executable, "-m", "uvicorn", "booking_server:app", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"]
+    # uvicorn's supervisor kills a worker that does not answer its ping within 5 s: a worker busy with the burst on a
+    # loaded machine misses it (the burst then ends in connection resets)
+    command += ["--timeout-worker-healthcheck", "300"]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 180  # a loaded machine takes its time to import the app
