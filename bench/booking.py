@@ -24,6 +24,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -56,12 +57,13 @@ BOOKERS = 50
 PURCHASERS = 500
 WARM_UP = 24
 ROOT = Path(__file__).resolve().parent.parent
-# The API server, with a worker-thread pool as large as the burst: a request's transaction commits in the thread
-# pool after its handler returns, so with FastAPI's default 40 threads the requests waiting for the audit log's head
-# row lock can take every thread while the one holding the lock waits for a thread to commit (a stall until the
-# connection pool's 30 s timeout; see the report).
+WORKERS = int(os.environ.get("BOOKING_WORKERS", "1"))
+# The API server (uvicorn, BOOKING_WORKERS processes), each with a worker-thread pool as large as the burst: a request's
+# transaction commits in the thread pool after its handler returns, so with FastAPI's default 40 threads the requests
+# waiting for the audit log's head row lock can take every thread while the one holding the lock waits for a thread
+# to commit (a stall until the connection pool's 30 s timeout; see the report).
 SERVER = """
-import anyio.to_thread, uvicorn
+import anyio.to_thread
 from digipark.app import create_app
 
 class Widened:
@@ -74,8 +76,26 @@ class Widened:
             self.done = True
         await self.app(scope, receive, send)
 
-uvicorn.run(Widened(create_app()), host="127.0.0.1", port={port}, log_level="warning", access_log=False)
+app = Widened(create_app())
 """
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process `pid` and its children still running (uvicorn's workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                pending.extend(int(c) for c in children)
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    return total
 
 
 def _free_port() -> int:
@@ -133,7 +153,10 @@ def build(factory: sessionmaker) -> tuple[int, list[int], list[str], list[int]]:
     return park.id, machines, tokens, enterprises
 
 
-async def storm(server: str, machines: list[int], tokens: list[str], base: dt.datetime) -> list[tuple[int, float]]:
+async def storm(
+    server: str, machines: list[int], tokens: list[str], base: dt.datetime, pid: int
+) -> tuple[list[tuple[int, float]], float]:
+    """The burst's (status, ms) of each request, and the server's CPU seconds spent on the burst."""
     limits = httpx.Limits(max_connections=REQUESTS, max_keepalive_connections=REQUESTS)
     async with httpx.AsyncClient(base_url=server, timeout=120, limits=limits) as client:
         await client.get("/healthz")
@@ -158,7 +181,9 @@ async def storm(server: str, machines: list[int], tokens: list[str], base: dt.da
             )
             return response.status_code, (time.perf_counter() - began) * 1000
 
-        return await asyncio.gather(*(one(n) for n in range(REQUESTS)))
+        cpu_before = _cpu_s(pid)
+        results = await asyncio.gather(*(one(n) for n in range(REQUESTS)))
+        return list(results), _cpu_s(pid) - cpu_before
 
 
 def double_bookings(factory: sessionmaker, park_id: int, machines: list[int], base: dt.datetime) -> int:  # type: ignore[type-arg]
@@ -223,11 +248,17 @@ def main() -> None:
     progress("building the park ...")
     park_id, machines, tokens, enterprises = build(factory)
     port = _free_port()
-    env = {**os.environ, "DIGIPARK_DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src")}
-    command = [sys.executable, "-c", SERVER.format(port=port, threads=REQUESTS + 16)]
+    folder = Path(tempfile.mkdtemp(prefix="digipark-bench-"))
+    (folder / "booking_server.py").write_text(SERVER.format(threads=REQUESTS + 16))
+    env = {**os.environ, "DIGIPARK_DATABASE_URL": url, "PYTHONPATH": f"{folder}{os.pathsep}{ROOT / 'src'}"}
+    command = [sys.executable, "-m", "uvicorn", "booking_server:app", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(WORKERS), "--log-level", "warning", "--no-access-log"]
+    # uvicorn's supervisor kills a worker that does not answer its ping within 5 s: a worker busy with the burst on a
+    # loaded machine misses it (the burst then ends in connection resets)
+    command += ["--timeout-worker-healthcheck", "300"]
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine takes its time to import the app
         while True:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code < 500:
@@ -240,15 +271,26 @@ def main() -> None:
         day = dt.datetime.now(zone()).date() + dt.timedelta(days=5)
         base = dt.datetime.combine(day, dt.time(8), zone())
         progress(f"{REQUESTS} concurrent booking requests ...")
-        results = asyncio.run(storm(f"http://127.0.0.1:{port}", machines, tokens, base))
+        results, server_cpu_s = asyncio.run(storm(f"http://127.0.0.1:{port}", machines, tokens, base, server.pid))
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=20)
     statuses = sorted({status for status, _ in results})
     accepted = sum(1 for status, _ in results if status == 201)
     conditions = {"requests": REQUESTS, "machines": "1 unit + 2 units", "accepted": accepted, "statuses": statuses}
+    server = {
+        "workers": WORKERS,
+        "server_cpu_ms_per_request": round(1000 * server_cpu_s / REQUESTS, 2),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cores": os.cpu_count(),
+    }
     emit("booking_concurrent_double_bookings", double_bookings(factory, park_id, machines, base), "count", **conditions)
-    emit("booking_p95_ms", percentile([ms for _, ms in results], 0.95), "ms", **conditions, database="postgresql")
+    latencies = [ms for _, ms in results]
+    emit("booking_p95_ms", percentile(latencies, 0.95), "ms", **conditions, **server, database="postgresql")
     progress(f"group purchase of {PURCHASERS} enterprises ...")
     seconds = group_purchase(factory, park_id, enterprises)
     emit("group_purchase_split_s", seconds, "s", enterprises=PURCHASERS, items=2, suppliers=3)

@@ -9,7 +9,7 @@
  *
  * A client whose user name (its token) hashes to a digest of the file is a device: it may connect (with no
  * password or the token again as password), publish only to its own topics (`digipark/v1/<token>/telemetry`,
- * `v1/devices/me/telemetry`; a gateway also `v1/gateway/telemetry` and `digipark/v1/<token>/gateway/telemetry`)
+ * its events `digipark/v1/<token>/events`, `v1/devices/me/telemetry`; a gateway also `v1/gateway/telemetry` and `digipark/v1/<token>/gateway/telemetry`)
  * and subscribe to and read only its downlink topics `digipark/v1/<token>/downlink/...`. Every other client is
  * left to the password file and ACL (the platform's own user). The file is read again when Mosquitto reloads its
  * configuration (SIGHUP). Without the option the plugin only moves topics (below).
@@ -148,6 +148,8 @@ static int may_publish(const char *token, int gateway, const char *topic)
 
 	if(!strcmp(topic, DEVICE_TOPIC)) return 1;
 	snprintf(own, sizeof(own), "digipark/v1/%s/telemetry", token);
+	if(!strcmp(topic, own)) return 1;
+	snprintf(own, sizeof(own), "digipark/v1/%s/events", token);
 	if(!strcmp(topic, own)) return 1;
 	if(!gateway) return 0;
 	if(!strcmp(topic, GATEWAY_TOPIC)) return 1;

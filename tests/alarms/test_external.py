@@ -115,3 +115,40 @@ def test_many_at_once_are_the_same_alarms_as_one_by_one(db: Session, world: Worl
             park_id=world.a.park_id,
             alarms=[provides.ExternalAlarm("security:intrusion", "CAM-1", "nonsense", "Security: intrusion")],
         )
+
+
+def test_the_live_list_sends_an_external_title_translated(db: Session, world: World) -> None:
+    """The page's stream sends each message as the list shows it after a reload: a new external alarm's title in
+    the reader's language (zh), the open ones as well; the API's stream sends the msgid as stored."""
+    import asyncio
+    import json
+
+    from digipark.alarms import live
+    from digipark.web import i18n
+
+    first = _raise(db, world, "CAM-1")
+    admin = scope_of(db, "TA", "park_admin")
+    zh = i18n.translations("zh").gettext
+    assert zh("Security: intrusion") != "Security: intrusion"  # the catalogue has it
+
+    def message_of(chunk: str) -> tuple[int, str]:
+        data = json.loads(chunk.split("data: ", 1)[1].split("\n", 1)[0])
+        return int(data["id"]), str(data["message"])
+
+    async def read(translate: live.Translate | None) -> list[tuple[int, str]]:
+        response = live.open_stream(db, admin, translate)
+        body = response.body_iterator
+        got = [await anext(body), await anext(body)]  # retry hint, the open alarm
+        later = _raise(db, world, "CAM-9")  # raised while the list is open
+        alarm = service.get(db, scope=admin, ident=later)
+        live.streams().offer(live.row_payload(alarm))
+        got.append(await asyncio.wait_for(anext(body), 5))
+        await body.aclose()  # type: ignore[attr-defined]
+        assert got[0].startswith("retry:")
+        return [message_of(chunk) for chunk in got[1:]]
+
+    shown = asyncio.run(read(zh))
+    assert shown[0] == (first, zh("Security: intrusion")) and shown[1][1] == zh("Security: intrusion")
+    assert [m for _, m in asyncio.run(read(None))] == ["Security: intrusion"] * 2
+    # a rule's own text with its values filled in is sent as it is
+    assert live.shown_message("CO 30 ppm > 25%", zh) == "CO 30 ppm > 25%"

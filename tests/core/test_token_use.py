@@ -11,10 +11,16 @@ from sqlalchemy.orm import Session
 
 from digipark.auth import service
 from digipark.auth.models import ApiToken
-from digipark.auth.token_use import LAST_USED_PRECISION
+from digipark.auth.token_use import LAST_USED_PRECISION, forget_tried
 from digipark.core import db as core_db
 from digipark.core.db import utcnow
 from tests.conftest import World, bearer
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process() -> None:
+    """The tests roll back what they noted: the process's memory of tried notes would skip the next one."""
+    forget_tried()
 
 
 def last_used(db: Session, raw: str) -> dt.datetime | None:
@@ -63,3 +69,19 @@ def test_a_writing_request_records_the_use_in_its_own_transaction(
     )
     assert response.status_code == 201, response.text
     assert last_used(db, raw) is not None
+
+
+def test_a_failed_writing_request_does_not_note_again_and_again(client: TestClient, world: World, db: Session) -> None:
+    """A writing request's note is rolled back with the request when it fails: the process does not try again over
+    the same last use within the precision (each try would write and lock the token's row)."""
+    from digipark.auth.token_use import due
+
+    raw = world.a.tokens["operator"]
+    digest = service.sha256(raw)
+    now = utcnow()
+    stale = now - 2 * LAST_USED_PRECISION
+    assert due(digest, stale, now=now)  # tried: its note was rolled back
+    assert not due(digest, stale, now=now + dt.timedelta(seconds=1))  # the same last use: not again
+    assert due(digest, now - 3 * LAST_USED_PRECISION, now=now)  # another last use (someone else wrote it): try
+    assert due(digest, stale, now=now + LAST_USED_PRECISION)  # the precision later: try again
+    assert not due(digest, now - dt.timedelta(seconds=10), now=now)  # recent: nothing to note

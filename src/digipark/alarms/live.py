@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -152,18 +152,38 @@ def streams() -> AlarmStreams:
     return _streams
 
 
+Translate = Callable[[str], str]
+
+
+def shown_message(message: str, translate: Translate) -> str:
+    """An alarm's message as the pages show it: a rule's own text with values filled in (it holds a '%') as it is,
+    otherwise a msgid (an external alarm's title, a rule's name) translated."""
+    return message if "%" in message else translate(message)
+
+
+def _format(data: dict[str, Any], translate: Translate | None) -> str:
+    if translate is not None and isinstance(data.get("message"), str):
+        data = {**data, "message": shown_message(data["message"], translate)}
+    return telemetry.format_event(ALARM, data, int(data["id"]))
+
+
 async def alarm_stream(
-    sub: telemetry.Subscription, initial: list[dict[str, Any]], *, heartbeat_s: float = telemetry.HEARTBEAT_S
+    sub: telemetry.Subscription,
+    initial: list[dict[str, Any]],
+    *,
+    heartbeat_s: float = telemetry.HEARTBEAT_S,
+    translate: Translate | None = None,
 ) -> AsyncIterator[str]:
-    """The SSE body: the retry hint, the open alarms now, then alarm changes as they come, heartbeats between."""
+    """The SSE body: the retry hint, the open alarms now, then alarm changes as they come, heartbeats between.
+    With `translate` (the pages: the reader's language) each message is sent as the alarm pages show it."""
     try:
         sub.bind()
         yield f"retry: {telemetry.RETRY_MS}\n\n"
         for data in initial:
-            yield telemetry.format_event(ALARM, data, int(data["id"]))
+            yield _format(data, translate)
         for event, data in sub.take():
             if event == ALARM:
-                yield telemetry.format_event(ALARM, data, int(data["id"]))
+                yield _format(data, translate)
         while not sub.closed:
             batch = await sub.next(heartbeat_s)
             if not batch:
@@ -171,17 +191,20 @@ async def alarm_stream(
                 continue
             for event, data in batch:
                 if event == ALARM:
-                    yield telemetry.format_event(ALARM, data, int(data["id"]))
+                    yield _format(data, translate)
     finally:
         _streams.unsubscribe(sub)
 
 
-def open_stream(db: Session, scope: Scope) -> StreamingResponse:
-    """The SSE response of the API and the pages: the open alarms the caller may read now, then every change."""
+def open_stream(db: Session, scope: Scope, translate: Translate | None = None) -> StreamingResponse:
+    """The SSE response of the API and the pages: the open alarms the caller may read now, then every change.
+    The pages give `translate` (their language's gettext): messages are then sent translated, as the alarm list
+    shows them after a reload; the API sends them as stored."""
     scope.require(VIEW)
     rows = db.scalars(
         scope.readable(Alarm).where(Alarm.state.in_(sorted(OPEN_STATES))).order_by(Alarm.id.desc()).limit(200)
     )
     initial = [row_payload(a) for a in reversed(list(rows))]
     sub = _streams.subscribe(scope)
-    return StreamingResponse(alarm_stream(sub, initial), media_type="text/event-stream", headers=telemetry.SSE_HEADERS)
+    body = alarm_stream(sub, initial, translate=translate)
+    return StreamingResponse(body, media_type="text/event-stream", headers=telemetry.SSE_HEADERS)

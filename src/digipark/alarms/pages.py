@@ -135,7 +135,7 @@ def alarms_page(page: CurrentPage) -> HTMLResponse:
 
 @router.get("/alarms/live", name="alarms_live")
 def alarms_live(page: CurrentPage) -> StreamingResponse:
-    return live.open_stream(page.db, page.scope)
+    return live.open_stream(page.db, page.scope, page.gettext)
 
 
 # -- rules -----------------------------------------------------------------------------------------------------

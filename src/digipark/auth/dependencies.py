@@ -10,7 +10,7 @@ from digipark.audit.service import Actor, set_actor
 from digipark.auth import service
 from digipark.auth.models import User
 from digipark.auth.scope import Scope
-from digipark.auth.token_use import note_token_use, note_token_use_later, token_use_to_note
+from digipark.auth.token_use import due, note_token_use, note_token_use_later
 from digipark.core.db import transaction
 from digipark.core.errors import NotAuthenticated, PermissionDenied
 
@@ -59,14 +59,15 @@ def current_user(request: Request, db: DbSession, after_response: BackgroundTask
     user: User | None = None
     raw_token = _bearer(request)
     if raw_token:
-        user = service.resolve_api_token(db, raw=raw_token)
-        if user is None:
+        resolved = service.resolve_api_token_row(db, raw=raw_token)
+        if resolved is None:
             raise NotAuthenticated("the bearer token is invalid, expired or revoked")
-        token_id = token_use_to_note(db, token_hash=service.sha256(raw_token))
-        if token_id is not None and request_writes(request):
-            note_token_use(db, token_id=token_id)
-        elif token_id is not None:
-            after_response.add_task(note_token_use_later, token_id)
+        user, token = resolved
+        if due(token.token_hash, token.last_used_at):
+            if request_writes(request):
+                note_token_use(db, token_id=token.id)
+            else:
+                after_response.add_task(note_token_use_later, token.id)
     elif raw_session := request.cookies.get(SESSION_COOKIE):
         found = service.resolve_web_session(db, raw=raw_session)
         if found is not None:

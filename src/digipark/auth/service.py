@@ -279,6 +279,12 @@ def create_api_token(
 
 
 def resolve_api_token(session: Session, *, raw: str) -> User | None:
+    found = resolve_api_token_row(session, raw=raw)
+    return found[0] if found is not None else None
+
+
+def resolve_api_token_row(session: Session, *, raw: str) -> tuple[User, ApiToken] | None:
+    """The active user of a valid (not revoked, not expired) token, and the token: one query."""
     found = session.execute(
         select(User, ApiToken)
         .join(ApiToken, ApiToken.user_id == User.id)
@@ -289,7 +295,7 @@ def resolve_api_token(session: Session, *, raw: str) -> User | None:
     user, token = found
     if (token.expires_at is not None and token.expires_at <= utcnow()) or not user.is_active:
         return None
-    return user
+    return user, token
 
 
 def revoke_api_token(session: Session, *, user: User, token_id: int) -> None:

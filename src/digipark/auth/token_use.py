@@ -3,12 +3,17 @@
 A request that writes records it in its own transaction. A reading request must not write in its reading
 transaction (on SQLite that fails with `database is locked` while another connection writes), so it records the
 use after its response, in a short writing transaction of its own; a busy database skips the note, never the
-request. The column is bookkeeping, not business data: it is not audited."""
+request. The column is bookkeeping, not business data: it is not audited.
+
+A note made in a request's transaction is lost when that request fails (a 409 rolls it back). So that a token whose
+requests keep failing does not write (and lock its row) on every request, each process remembers the notes it tried
+(`due`): it tries again only after `LAST_USED_PRECISION`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -20,6 +25,35 @@ log = logging.getLogger("digipark.auth")
 
 LAST_USED_PRECISION = dt.timedelta(minutes=5)
 """A token's last use is written at most this often (a token used every second writes once per interval)."""
+
+
+# token digest -> (its last_used_at when this process last tried to note a use, when it tried)
+_tried: dict[str, tuple[dt.datetime | None, dt.datetime]] = {}
+_tried_lock = threading.Lock()
+_TRIED_KEPT = 100_000
+
+
+def due(token_hash: str, last_used_at: dt.datetime | None, *, now: dt.datetime | None = None) -> bool:
+    """Whether to note a use of the token now: its `last_used_at` (as read with it) is unset or older than
+    `LAST_USED_PRECISION`, and this process has not already tried, within that time, to note it over the same
+    `last_used_at` (a note rolled back with its failed request)."""
+    now = now or utcnow()
+    if last_used_at is not None and now - last_used_at < LAST_USED_PRECISION:
+        return False
+    with _tried_lock:
+        tried = _tried.get(token_hash)
+        if tried is not None and tried[0] == last_used_at and now - tried[1] < LAST_USED_PRECISION:
+            return False
+        if len(_tried) >= _TRIED_KEPT:
+            _tried.clear()
+        _tried[token_hash] = (last_used_at, now)
+    return True
+
+
+def forget_tried() -> None:
+    """Forget the notes tried (tests that roll back what they noted)."""
+    with _tried_lock:
+        _tried.clear()
 
 
 def token_use_to_note(session: Session, *, token_hash: str) -> int | None:

@@ -21,6 +21,8 @@ MODULE = Module(
         Role.RESIDENT: _MEMBER,
     },
     catalog="living",
+    # gates, vehicles and cameras over MQTT: where readings are stored (ingest processes, the demo)
+    background=("digipark.living.device_events:start_device_events",),
     provides="digipark.living.provides",
     indicators={"public_service_domains": "digipark.living.public_services:public_service_domains"},
     demo=("digipark.living.demo:build_living_demo",),

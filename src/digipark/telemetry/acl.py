@@ -1,16 +1,19 @@
 """Mosquitto files so that each device may publish only to its own topics: `digipark mqtt acl`.
 
-Devices connect with their token as user name (and as password, or none) and may write only
-`digipark/v1/<its token>/telemetry` and ThingsBoard's `v1/devices/me/telemetry` (which the Mosquitto plugin
-`deploy/mosquitto/digipark_topics.c` moves to the former: without the plugin the platform cannot tell who sent
-it); gateways (devices whose protocol is `gateway`, and those named with `gateway_tokens`) may also write
-`v1/gateway/telemetry` (moved by the plugin to `digipark/v1/<its token>/gateway/telemetry`, which they may write
-too); a device may read only its own downlink topics `digipark/v1/<its token>/downlink/#`.
+Devices connect with their token as user name (and as password, or none) and may write only `digipark/v1/<its
+token>/telemetry`, its events topic `digipark/v1/<its token>/events` (`telemetry.device_events`: a gate's pass or
+plate, a vehicle's progress, a camera's alarm, read by the domains' consumers) and ThingsBoard's
+`v1/devices/me/telemetry` (which the Mosquitto plugin `deploy/mosquitto/digipark_topics.c` moves to the former:
+without the plugin the platform cannot tell who sent it); gateways (devices whose protocol is `gateway`, and those
+named with `gateway_tokens`) may also write `v1/gateway/telemetry` (moved by the plugin to `digipark/v1/<its
+token>/gateway/telemetry`, which they may write too); a device may read only its own downlink topics
+`digipark/v1/<its token>/downlink/#`.
 
 The platform keeps only the SHA-256 digests of device tokens, so the device rules are applied by the plugin: it
 reads `digipark.devices` (one line per device: `<digest> device|gateway`), authenticates a client whose user
 name hashes to a digest of the file and checks its topics against the user name it presented. The password and
-ACL files hold only the platform's own user, which may read (subscribe to) the telemetry topics. The embedded
+ACL files hold only the platform's own user, which may read (subscribe to) the telemetry and events topics and
+write the devices' downlink topics (answers to their events). The embedded
 broker applies the same rules (`device_publish_topics`, `telemetry.broker_access`). The platform's password is
 hashed the way `mosquitto_passwd` does since Mosquitto 2.0: `$7$<iterations>$<base64 salt>$<base64
 PBKDF2-HMAC-SHA512>`, with 101 iterations and a 12-byte salt (its defaults). Use the files with
@@ -39,6 +42,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.telemetry.device_events import DEVICE_EVENTS_FILTER, PLATFORM_DOWNLINK_WRITE, device_events_topic
 from digipark.telemetry.mqtt import GATEWAY_TOPIC, PLATFORM_TOPICS, THINGSBOARD_TOPIC
 
 PBKDF2_ITERATIONS = 101
@@ -77,8 +81,8 @@ def gateway_topic(token: str) -> str:
 
 
 def device_publish_topics(token: str, *, gateway: bool) -> tuple[str, ...]:
-    """The topics a device may publish to."""
-    own = (device_topic(token), THINGSBOARD_TOPIC)
+    """The topics a device may publish to: its telemetry and its events (every device), a gateway's too."""
+    own = (device_topic(token), device_events_topic(token), THINGSBOARD_TOPIC)
     return (*own, GATEWAY_TOPIC, gateway_topic(token)) if gateway else own
 
 
@@ -130,7 +134,8 @@ def write_acl_files(
     acl_lines = [
         "# digipark: written by `digipark mqtt acl`; the plugin digipark_topics applies the devices' rules.",
         f"user {platform_user}",
-        *(f"topic read {topic}" for topic in PLATFORM_TOPICS),
+        *(f"topic read {topic}" for topic in (*PLATFORM_TOPICS, DEVICE_EVENTS_FILTER)),
+        f"topic write {PLATFORM_DOWNLINK_WRITE}",
     ]
     device_lines = [
         "# digipark: SHA-256 digests of device tokens, written by `digipark mqtt acl`, read by digipark_topics.",

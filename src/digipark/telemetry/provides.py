@@ -9,6 +9,9 @@
   `ReadingsStored`;
 - dead letters of connectors that read a field protocol and reject a frame before it becomes a message
   (`dead_letter`, `RejectReason`);
+- devices' events over MQTT (a gate's pass, a vehicle's progress: `digipark/v1/<token>/events`, which only that
+  device may publish to) for a domain's consumer: `DEVICE_EVENTS_FILTER`, `device_events_topic`,
+  `token_of_events_topic`, and where to subscribe, as whom, `event_broker` (an `EventBroker`);
 - the live event stream other modules' streams share: `Subscription`, `hub`, `format_event`, `HEARTBEAT_S`,
   `RETRY_MS`, `SSE_HEADERS`.
 """
@@ -20,6 +23,13 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.telemetry.device_events import (
+    DEVICE_EVENTS_FILTER,
+    EventBroker,
+    device_events_topic,
+    event_broker,
+    token_of_events_topic,
+)
 from digipark.telemetry.events import ReadingsStored
 from digipark.telemetry.ingest import InboundMessage, Ingestor, get_ingestor
 from digipark.telemetry.ingest_writes import DETAIL_LENGTH, DeadLetterDraft, cut_payload, store_dead_letters
@@ -31,9 +41,11 @@ from digipark.telemetry.status import now_ms, online_condition, online_share
 
 __all__ = [
     "CUMULATIVE",
+    "DEVICE_EVENTS_FILTER",
     "HEARTBEAT_S",
     "RETRY_MS",
     "SSE_HEADERS",
+    "EventBroker",
     "InboundMessage",
     "Ingestor",
     "PointLatest",
@@ -44,6 +56,8 @@ __all__ = [
     "Rollup15m",
     "Subscription",
     "dead_letter",
+    "device_events_topic",
+    "event_broker",
     "format_event",
     "get_ingestor",
     "hub",
@@ -53,6 +67,7 @@ __all__ = [
     "online_points",
     "online_share",
     "point_series",
+    "token_of_events_topic",
 ]
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from digipark.core import modules
 from digipark.core.modules import resolve
+from digipark.telemetry import device_events
 from digipark.telemetry.runner import BrokerSource, DatabaseSink, IngestRunner, MqttSource, Sink
 
 if TYPE_CHECKING:
@@ -66,6 +67,10 @@ def _fan_out(receivers: list[Callable[[list[InboundMessage]], None]]) -> Callabl
             receiver(messages)
 
     return receive
+
+
+async def _forget_embedded_broker() -> None:
+    device_events.embedded_broker_stopped()
 
 
 @dataclass
@@ -161,6 +166,8 @@ async def run_ingest(
                 broker = BrokerSource(runner)
                 await broker.start(host, port)
                 info.listen = (broker.broker.host, broker.broker.port)
+                device_events.embedded_broker_started(*info.listen)
+                stoppers.append(_forget_embedded_broker)
                 info.broker_access = broker.broker.access
                 pausers.append(broker.pause)
                 stoppers.append(broker.stop)
