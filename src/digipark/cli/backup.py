@@ -17,7 +17,8 @@ FolderArgument = Annotated[Path, typer.Argument(help="Folder of the backup.", fi
 def backup(folder: FolderArgument, database: DatabaseOption = None) -> None:
     """Back the database up into FOLDER (new or empty): pg_dump (PostgreSQL) or SQLite's backup API, and a
     manifest of the row count of every table."""
-    from digipark.core.backup import BackupError, backup as take
+    from digipark.core.backup import BackupError
+    from digipark.core.backup import backup as take
 
     url = database_url(database)
     try:
@@ -42,7 +43,8 @@ def restore(
 ) -> None:
     """Restore the backup in FOLDER into a new, empty database, then compare every table's row count with the
     backup's manifest and check the audit chain; exit 1 when either differs."""
-    from digipark.core.backup import BackupError, restore as put_back
+    from digipark.core.backup import BackupError
+    from digipark.core.backup import restore as put_back
 
     try:
         result = put_back(folder, database)
