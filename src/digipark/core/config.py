@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     stream_partitions: int = Field(
         default=16, ge=1, le=1024, description="partitions of the stream (by device); workers share them out"
     )
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="copies of the stream (and of the partition leases) a JetStream cluster keeps: 3 on a 3-node "
+        "cluster, so that losing one node loses no acknowledged message",
+    )
     stream_lease_s: float = Field(
         default=5.0, gt=0, description="seconds a worker's lease on a partition lasts unless renewed (every second)"
     )

@@ -60,6 +60,12 @@ class StreamSettings:
     max_ack_pending: int = 100_000
     partitions: int = 16
     lease_s: float = 5.0
+    replicas: int = 1
+
+    @property
+    def servers(self) -> list[str]:
+        """The NATS servers of `url`: one, or a cluster's as a comma-separated list (any of them answers)."""
+        return [part.strip() for part in self.url.split(",") if part.strip()]
 
     def partition_subject(self, partition: int) -> str:
         return f"{self.subject}.{partition}"
@@ -88,6 +94,7 @@ class StreamSettings:
             max_ack_pending=settings.stream_max_ack_pending,
             partitions=settings.stream_partitions,
             lease_s=settings.stream_lease_s,
+            replicas=settings.stream_replicas,
         )
 
 
@@ -110,7 +117,7 @@ async def connect(settings: StreamSettings) -> tuple[NATS, JetStreamContext]:
     from nats.js.errors import NotFoundError
 
     nc = await nats.connect(
-        settings.url,
+        settings.servers,
         name="digipark-ingest",
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -128,6 +135,7 @@ async def connect(settings: StreamSettings) -> tuple[NATS, JetStreamContext]:
                 subjects=subjects,
                 retention=RetentionPolicy.WORK_QUEUE,
                 storage=StorageType.FILE,
+                num_replicas=settings.replicas,
             )
         )
         log.info("created JetStream stream %s (%s)", settings.stream, subjects[0])
@@ -322,7 +330,9 @@ class JetStreamSource:
         try:
             return await self.js.key_value(bucket)
         except BucketNotFoundError:
-            return await self.js.create_key_value(KeyValueConfig(bucket=bucket, ttl=self.settings.lease_s, history=1))
+            return await self.js.create_key_value(
+                KeyValueConfig(bucket=bucket, ttl=self.settings.lease_s, history=1, replicas=self.settings.replicas)
+            )
 
     async def _rebalance(self, kv: KeyValue) -> None:
         """Renew this worker's entry and leases; take free partitions up to the fair share, let go of extra ones."""
