@@ -178,12 +178,22 @@ def _psql(port: int, sql: str, database: str = "postgres") -> str:
 def _start_postgres(folder: Path, state: dict[str, Any]) -> None:
     primary_port, replica_port = state["ports"]["pg"]
     pg_root = folder / "pg"
-    sockets = pg_root / "sock"
-    sockets.mkdir(parents=True)
     if os.geteuid() == 0:
-        shutil.chown(folder, "postgres")
-        for path in (pg_root, sockets):
-            shutil.chown(path, "postgres", "postgres")
+        # the server runs as postgres, who may not be able to reach into `folder` (a test's private temporary
+        # folder): its data go into a folder of its own under /tmp, linked from `folder`
+        import tempfile
+
+        own = Path(tempfile.mkdtemp(prefix="digipark-cluster-pg-"))
+        shutil.chown(own, "postgres", "postgres")
+        pg_root.symlink_to(own)
+        state["pg_root"] = str(own)
+        pg_root = own
+    else:
+        pg_root.mkdir()
+    sockets = pg_root / "sock"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(sockets, "postgres", "postgres")
     primary, replica = pg_root / "primary", pg_root / "replica"
     state["pg_data"] = [str(primary), str(replica)]  # for `stop`, should a later step fail
     _run(
@@ -397,6 +407,8 @@ def stop(folder: Path) -> None:
             time.sleep(0.1)
         if pid is not None and _alive(pid):
             _kill(pid, signal.SIGKILL)
+    if state.get("pg_root"):
+        shutil.rmtree(state["pg_root"], ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> None:
