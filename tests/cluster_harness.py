@@ -184,9 +184,13 @@ def run_with_faults(
         recovered: float | None = None
         while time.monotonic() < deadline:
             now_stored = stored_or_none(engine, meter)
-            if recovered is None and now_stored is not None and "kill" in timeline:
-                if now_stored > timeline["count_at_promotion"]:
-                    recovered = time.monotonic() - timeline["kill"]
+            if (
+                recovered is None
+                and now_stored is not None
+                and "kill" in timeline
+                and now_stored > timeline["count_at_promotion"]
+            ):
+                recovered = time.monotonic() - timeline["kill"]
             if now_stored == expected:
                 break
             time.sleep(0.2)

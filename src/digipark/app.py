@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from sqlalchemy import text
 
 from digipark import __version__
 from digipark.audit import service as audit_service
-from digipark.core import modules
+from digipark.core import metrics, modules
 from digipark.core import progress as work_progress
 from digipark.core.broker import probe_mqtt
 from digipark.core.config import get_settings
@@ -50,17 +51,33 @@ def create_app() -> FastAPI:
     @app.middleware("http")
     async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
-        log.info(
-            "request",
-            extra={
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            },
-        )
-        return response
+        rid = metrics.request_id(request.headers.get("x-request-id"))
+        reset = metrics.REQUEST_ID.set(rid)
+        try:
+            response = await call_next(request)
+            seconds = time.perf_counter() - started
+            route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+            metrics.observe_request(request.method, route, response.status_code, seconds)
+            response.headers["X-Request-ID"] = rid
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 2),
+                },
+            )
+            return response
+        finally:
+            metrics.REQUEST_ID.reset(reset)
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    def prometheus_metrics(request: Request) -> Response:
+        token = get_settings().metrics_token
+        if token and not hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return Response(metrics.exposition(), media_type=metrics.CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

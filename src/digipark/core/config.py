@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     )
     alarms_notify_timeout_s: float = Field(default=10.0, gt=0, description="SMTP and webhook timeout")
     alarms_public_url: str = Field(default="http://127.0.0.1:8000", description="base of alarm links in messages")
+    metrics_token: str | None = Field(
+        default=None, description="when set, GET /metrics asks for Authorization: Bearer <this token>"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="an ingest process shows its Prometheus metrics on this port"
+    )
     log_json: bool = True
     log_level: str = "INFO"
     safety_command_webhook_url: str | None = Field(

@@ -48,6 +48,7 @@ HEADER_RECEIVED = "Digipark-Received-Ms"
 HEADER_SOURCE = "Digipark-Source"
 STATUS_HEADER = "Status"  # of JetStream's status messages on a pull request's inbox
 STATUS_HEARTBEAT = "100"
+LAG_EVERY_TICKS = 5  # a worker reports its partitions' queue lag every this many lease renewals
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -288,6 +289,7 @@ class JetStreamSource:
         self._wake = asyncio.Event()
         self.pullers: dict[int, _Puller] = {}
         self._revisions: dict[int, int] = {}  # partition -> revision of our lease entry
+        self._lag_reported: set[int] = set()
 
     async def ack(self, tokens: list[Msg]) -> None:
         for msg in tokens:  # one after the other: a task per message (gather) costs more than the publish
@@ -381,12 +383,16 @@ class JetStreamSource:
         await self._ensure_consumers()
         kv = await self._leases()
         log.info("worker %s consuming %s", self.worker_id, self.settings.stream)
+        ticks = 0
         try:
             while not self.stopping:
                 try:
                     await self._rebalance(kv)
                 except Exception as exc:
                     log.warning("renewing the partition leases failed: %s; retrying", exc)
+                ticks += 1
+                if ticks % LAG_EVERY_TICKS == 0:
+                    await self._report_lag()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.tick_s)
         finally:
@@ -400,6 +406,25 @@ class JetStreamSource:
                 for partition, revision in self._revisions.items():
                     await kv.delete(f"partition.{partition}", last=revision)
                 await kv.delete(f"worker.{self.worker_id}")
+
+    async def _report_lag(self) -> None:
+        """Queue lag of the partitions this worker holds, for Prometheus (gauges of partitions let go are
+        removed)."""
+        from digipark.core import metrics
+
+        held = set(self.pullers)
+        for partition in self._lag_reported - held:
+            with contextlib.suppress(KeyError):
+                metrics.STREAM_PENDING.remove(str(partition))
+                metrics.STREAM_ACK_PENDING.remove(str(partition))
+        self._lag_reported = held
+        for partition in held:
+            try:
+                info = await self.js.consumer_info(self.settings.stream, self.settings.partition_consumer(partition))
+            except Exception:  # a leader election in the cluster: the next report
+                continue
+            metrics.STREAM_PENDING.labels(str(partition)).set(info.num_pending or 0)
+            metrics.STREAM_ACK_PENDING.labels(str(partition)).set(info.num_ack_pending or 0)
 
     def stop(self) -> None:
         self.stopping = True
