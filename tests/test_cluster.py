@@ -18,7 +18,7 @@ import pytest
 from tests.cluster_harness import local_cluster, run_with_faults
 from tests.conftest import service_unavailable
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.engine_neutral]  # its own PostgreSQL, whatever the test database
 
 BASE_PORT = 24500
 

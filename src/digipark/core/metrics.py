@@ -47,7 +47,7 @@ from prometheus_client.registry import Collector
 __all__ = ["CONTENT_TYPE_LATEST", "exposition"]
 
 log = logging.getLogger("digipark.metrics")
-disable_created_metrics()  # no `_created` series beside each counter
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series beside each counter
 
 HTTP_REQUESTS = Counter("digipark_http_requests", "HTTP requests answered", ["method", "route", "status"])
 HTTP_DURATION = Histogram(
