@@ -109,3 +109,22 @@ def test_the_ingest_runner_counts_batches_readings_and_failures() -> None:
     asyncio.run(run())
     assert metrics.INGEST_STORED._value.get() - stored_before == 6
     assert metrics.INGEST_FAILURES._value.get() - failures_before == 1
+
+
+def test_the_grafana_dashboard_uses_only_metrics_the_platform_exposes(client: TestClient) -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).parents[1] / "deploy" / "grafana" / "digipark.json").read_text())
+    exposed = client.get("/metrics").text
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bdigipark_[a-z_]+", target["expr"])
+    }
+    assert len(used) >= 10
+    families = {re.sub(r"_(bucket|count|sum)$", "", name) for name in used}
+    missing = sorted(name for name in families if f"# TYPE {name} " not in exposed)
+    assert not missing, missing
