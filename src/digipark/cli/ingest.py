@@ -77,6 +77,11 @@ def ingest(
                     "(set DIGIPARK_MQTT_SERVICE_PASSWORD to subscribe)"
                 )
 
+    if settings.metrics_port is not None:
+        from digipark.core.metrics import serve_metrics
+
+        serve_metrics(settings.metrics_port)
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

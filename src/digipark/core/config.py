@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     stream_partitions: int = Field(
         default=16, ge=1, le=1024, description="partitions of the stream (by device); workers share them out"
     )
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="copies of the stream (and of the partition leases) a JetStream cluster keeps: 3 on a 3-node "
+        "cluster, so that losing one node loses no acknowledged message",
+    )
     stream_lease_s: float = Field(
         default=5.0, gt=0, description="seconds a worker's lease on a partition lasts unless renewed (every second)"
     )
@@ -129,6 +136,12 @@ class Settings(BaseSettings):
     )
     alarms_notify_timeout_s: float = Field(default=10.0, gt=0, description="SMTP and webhook timeout")
     alarms_public_url: str = Field(default="http://127.0.0.1:8000", description="base of alarm links in messages")
+    metrics_token: str | None = Field(
+        default=None, description="when set, GET /metrics asks for Authorization: Bearer <this token>"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="an ingest process shows its Prometheus metrics on this port"
+    )
     log_json: bool = True
     log_level: str = "INFO"
     safety_command_webhook_url: str | None = Field(

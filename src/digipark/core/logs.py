@@ -8,6 +8,8 @@ import logging
 import sys
 from typing import Any
 
+from digipark.core.metrics import RequestIdFilter
+
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
@@ -28,6 +30,7 @@ class JsonFormatter(logging.Formatter):
 def configure(level: str = "INFO", json_lines: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RequestIdFilter())  # request_id on every line written while a request is served
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Header, Path, Query
 
 from digipark.audit.service import Actor, set_actor
 from digipark.auth.dependencies import CurrentScope, DbSession
+from digipark.core import metrics
 from digipark.core.db import transaction, utcnow
 from digipark.core.errors import Conflict, NotFound
 from digipark.devices import commands, schemas
@@ -113,3 +114,15 @@ def answer_command(token: Token, ident: Ident, data: schemas.CommandAnswer, db: 
     commands.apply_answer(command, data.model_dump(exclude_none=True), thingsboard=False, now=utcnow())
     db.flush()
     return command
+
+
+def _command_states(session: Any) -> list[tuple[str, int]]:
+    from sqlalchemy import func, select
+
+    from digipark.devices.models import DeviceCommand
+
+    rows = session.execute(select(DeviceCommand.state, func.count()).group_by(DeviceCommand.state)).all()
+    return [(str(state), int(count)) for state, count in rows]
+
+
+metrics.register_state_counts("device_commands", "Device commands by state", _command_states)

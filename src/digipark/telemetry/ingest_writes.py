@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, case, cast, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from digipark.core import metrics as prometheus
 from digipark.registry.device_tokens import token_hint
 from digipark.telemetry.models import DeadLetter, DeadLetterStatus, DeviceRejection, DeviceTraffic
 from digipark.telemetry.payloads import masked_topic
@@ -229,6 +230,8 @@ def _summary_detail(first: DeadLetterDraft, limit: int) -> str:
 def store_dead_letters(
     session: Session, drafts: Sequence[DeadLetterDraft], limiter: DeadLetterLimiter | None = None
 ) -> None:
+    for draft in drafts:  # counted when written (a batch that fails is retried and counts again: an upper bound)
+        prometheus.DEAD_LETTERS.labels(draft.reason).inc()
     if limiter is None:
         session.connection().execute(insert(DeadLetter), [dead_letter_values(draft) for draft in drafts])
         return

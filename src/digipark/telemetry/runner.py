@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from digipark.core import metrics as prometheus
 from digipark.telemetry.mqtt import backoff_delay
 
 if TYPE_CHECKING:
@@ -118,7 +119,8 @@ class IngestRunner:
             return True
         if self.on_receive is not None:
             try:
-                self.on_receive(messages)
+                with prometheus.RULE_SECONDS.time():  # the rules engine's evaluation of these messages
+                    self.on_receive(messages)
             except Exception:  # storing goes on whatever a consumer does
                 log.exception("%s: on_receive failed", self.name)
         self._chunks.append((source, messages, tokens))
@@ -206,12 +208,14 @@ class IngestRunner:
         messages = batch[0][1] if len(batch) == 1 else [m for chunk in batch for m in chunk[1]]
         attempt = 0
         while True:
+            began = time.perf_counter()
             try:
                 result = await self.sink(messages)
                 break
             except asyncio.CancelledError:
                 raise
             except Exception:
+                prometheus.INGEST_FAILURES.inc()
                 self.metrics.failures += 1
                 delay = backoff_delay(attempt, base=0.2, cap=10.0)
                 attempt += 1
@@ -225,6 +229,14 @@ class IngestRunner:
         metrics.stored += result.stored
         metrics.duplicates += result.duplicates
         metrics.rejected += result.rejected
+        prometheus.observe_batch(
+            messages=result.messages,
+            stored=result.stored,
+            duplicates=result.duplicates,
+            rejected=result.rejected,
+            seconds=time.perf_counter() - began,
+            lag_s=(now_ms - messages[0].received_ms) / 1000,
+        )
         await self._ack(batch)
         if self.on_batch is not None:
             self.on_batch(messages, result)

@@ -48,6 +48,7 @@ HEADER_RECEIVED = "Digipark-Received-Ms"
 HEADER_SOURCE = "Digipark-Source"
 STATUS_HEADER = "Status"  # of JetStream's status messages on a pull request's inbox
 STATUS_HEARTBEAT = "100"
+LAG_EVERY_TICKS = 5  # a worker reports its partitions' queue lag every this many lease renewals
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -60,6 +61,12 @@ class StreamSettings:
     max_ack_pending: int = 100_000
     partitions: int = 16
     lease_s: float = 5.0
+    replicas: int = 1
+
+    @property
+    def servers(self) -> list[str]:
+        """The NATS servers of `url`: one, or a cluster's as a comma-separated list (any of them answers)."""
+        return [part.strip() for part in self.url.split(",") if part.strip()]
 
     def partition_subject(self, partition: int) -> str:
         return f"{self.subject}.{partition}"
@@ -88,6 +95,7 @@ class StreamSettings:
             max_ack_pending=settings.stream_max_ack_pending,
             partitions=settings.stream_partitions,
             lease_s=settings.stream_lease_s,
+            replicas=settings.stream_replicas,
         )
 
 
@@ -110,7 +118,7 @@ async def connect(settings: StreamSettings) -> tuple[NATS, JetStreamContext]:
     from nats.js.errors import NotFoundError
 
     nc = await nats.connect(
-        settings.url,
+        settings.servers,
         name="digipark-ingest",
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -128,6 +136,7 @@ async def connect(settings: StreamSettings) -> tuple[NATS, JetStreamContext]:
                 subjects=subjects,
                 retention=RetentionPolicy.WORK_QUEUE,
                 storage=StorageType.FILE,
+                num_replicas=settings.replicas,
             )
         )
         log.info("created JetStream stream %s (%s)", settings.stream, subjects[0])
@@ -280,6 +289,7 @@ class JetStreamSource:
         self._wake = asyncio.Event()
         self.pullers: dict[int, _Puller] = {}
         self._revisions: dict[int, int] = {}  # partition -> revision of our lease entry
+        self._lag_reported: set[int] = set()
 
     async def ack(self, tokens: list[Msg]) -> None:
         for msg in tokens:  # one after the other: a task per message (gather) costs more than the publish
@@ -322,7 +332,9 @@ class JetStreamSource:
         try:
             return await self.js.key_value(bucket)
         except BucketNotFoundError:
-            return await self.js.create_key_value(KeyValueConfig(bucket=bucket, ttl=self.settings.lease_s, history=1))
+            return await self.js.create_key_value(
+                KeyValueConfig(bucket=bucket, ttl=self.settings.lease_s, history=1, replicas=self.settings.replicas)
+            )
 
     async def _rebalance(self, kv: KeyValue) -> None:
         """Renew this worker's entry and leases; take free partitions up to the fair share, let go of extra ones."""
@@ -371,12 +383,16 @@ class JetStreamSource:
         await self._ensure_consumers()
         kv = await self._leases()
         log.info("worker %s consuming %s", self.worker_id, self.settings.stream)
+        ticks = 0
         try:
             while not self.stopping:
                 try:
                     await self._rebalance(kv)
                 except Exception as exc:
                     log.warning("renewing the partition leases failed: %s; retrying", exc)
+                ticks += 1
+                if ticks % LAG_EVERY_TICKS == 0:
+                    await self._report_lag()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.tick_s)
         finally:
@@ -390,6 +406,25 @@ class JetStreamSource:
                 for partition, revision in self._revisions.items():
                     await kv.delete(f"partition.{partition}", last=revision)
                 await kv.delete(f"worker.{self.worker_id}")
+
+    async def _report_lag(self) -> None:
+        """Queue lag of the partitions this worker holds, for Prometheus (gauges of partitions let go are
+        removed)."""
+        from digipark.core import metrics
+
+        held = set(self.pullers)
+        for partition in self._lag_reported - held:
+            with contextlib.suppress(KeyError):
+                metrics.STREAM_PENDING.remove(str(partition))
+                metrics.STREAM_ACK_PENDING.remove(str(partition))
+        self._lag_reported = held
+        for partition in held:
+            try:
+                info = await self.js.consumer_info(self.settings.stream, self.settings.partition_consumer(partition))
+            except Exception:  # a leader election in the cluster: the next report
+                continue
+            metrics.STREAM_PENDING.labels(str(partition)).set(info.num_pending or 0)
+            metrics.STREAM_ACK_PENDING.labels(str(partition)).set(info.num_ack_pending or 0)
 
     def stop(self) -> None:
         self.stopping = True

@@ -1,0 +1,443 @@
+"""The whole digipark cluster on one machine, on loopback ports, in one folder (see `deploy/local-cluster`).
+
+    local-cluster start --dir D [--base-port P] [--no-web]   start it; D/cluster.json says where everything is
+    local-cluster env --dir D                                the DIGIPARK_* settings of its processes (for `eval`)
+    local-cluster kill-nats --dir D [--node N]               SIGKILL one NATS node (0, 1 or 2)
+    local-cluster failover --dir D                           SIGKILL the PostgreSQL primary, promote the replica
+    local-cluster stop --dir D                               stop everything it started
+
+What it starts (ports from P, 24000 by default):
+- NATS JetStream, 3 nodes in one cluster (clients P..P+2, routes P+10..P+12); the telemetry stream and the
+  partition leases are kept in 3 replicas (DIGIPARK_STREAM_REPLICAS=3);
+- PostgreSQL 15 (Debian's binaries), a primary (P+20) and a streaming replica (P+21) made by pg_basebackup; the
+  replica is synchronous (`synchronous_standby_names = '*'`), so a commit — after which a reading is acknowledged
+  to JetStream — is on both servers before the ingest acknowledges it, and promoting the replica loses nothing;
+- `digipark db upgrade` on the primary;
+- 2 `digipark ingest --worker` processes; 2 `digipark serve` processes (P+30, P+31) behind HAProxy (P+40) when
+  Debian's haproxy is installed.
+The application finds the current primary by itself: its database URL names both servers with
+`target_session_attrs=read-write` (libpq tries them in turn), and its NATS URL names the three nodes.
+
+Failover is done by this script (`failover`: the primary is killed and the replica promoted with `pg_ctl
+promote`), not by Patroni: after it the cluster runs on one PostgreSQL server until a new replica is made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+PG_BIN = Path(os.environ.get("DIGIPARK_PG_BIN", "/usr/lib/postgresql/15/bin"))
+NATS_SERVER = os.environ.get("DIGIPARK_NATS_SERVER", shutil.which("nats-server") or "/usr/sbin/nats-server")
+HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
+ROOT = Path(__file__).resolve().parents[1]
+STATE = "cluster.json"
+DATABASE = "digipark"
+
+
+def missing_binaries() -> list[str]:
+    """What this machine lacks to run the cluster (HAProxy is optional: without it the web processes answer
+    on their own ports)."""
+    missing = [str(PG_BIN / name) for name in ("initdb", "pg_ctl", "pg_basebackup") if not (PG_BIN / name).exists()]
+    if not Path(NATS_SERVER).exists():
+        missing.append("nats-server")
+    return missing
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait(what: str, check: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"local-cluster: {what} did not come up in {timeout:.0f} s")
+
+
+def ports(base: int) -> dict[str, Any]:
+    return {
+        "nats": [base, base + 1, base + 2],
+        "routes": [base + 10, base + 11, base + 12],
+        "pg": [base + 20, base + 21],
+        "web": [base + 30, base + 31],
+        "proxy": base + 40,
+    }
+
+
+def database_url(pg_ports: list[int]) -> str:
+    hosts = "&".join(f"host=127.0.0.1:{port}" for port in pg_ports)
+    return f"postgresql+psycopg://postgres@/{DATABASE}?{hosts}&target_session_attrs=read-write"
+
+
+def environment(state: dict[str, Any]) -> dict[str, str]:
+    """The settings of the cluster's digipark processes."""
+    return {
+        "DIGIPARK_DATABASE_URL": database_url(state["ports"]["pg"]),
+        "DIGIPARK_STREAM_URL": ",".join(f"nats://127.0.0.1:{port}" for port in state["ports"]["nats"]),
+        "DIGIPARK_STREAM_REPLICAS": "3",
+        "DIGIPARK_STREAM_PARTITIONS": "8",
+        "DIGIPARK_STREAM_ACK_WAIT_S": "5",
+        "DIGIPARK_STREAM_LEASE_S": "2",
+        "DIGIPARK_LOG_LEVEL": "WARNING",
+    }
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    """PostgreSQL's server tools refuse to run as root: run them as the postgres user then."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *args]
+    return args
+
+
+def _run(args: list[str], **kwargs: Any) -> None:
+    done = subprocess.run(args, capture_output=True, text=True, check=False, **kwargs)
+    if done.returncode != 0:
+        raise SystemExit(f"local-cluster: {' '.join(args[:4])}… failed: {(done.stderr or done.stdout)[-800:]}")
+
+
+def _spawn(args: list[str], log: Path, env: dict[str, str] | None = None) -> int:
+    with log.open("ab") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True)
+    return proc.pid
+
+
+def _start_nats(folder: Path, state: dict[str, Any]) -> None:
+    routes = ", ".join(f"nats-route://127.0.0.1:{port}" for port in state["ports"]["routes"])
+    state["nats_pids"] = []
+    for node, (client, route) in enumerate(zip(state["ports"]["nats"], state["ports"]["routes"], strict=True)):
+        conf = folder / f"nats{node}.conf"
+        conf.write_text(
+            f'server_name: "n{node}"\nlisten: "127.0.0.1:{client}"\n'
+            f'jetstream {{ store_dir: "{folder / f"nats{node}"}" }}\n'
+            f'cluster {{ name: "digipark"\n  listen: "127.0.0.1:{route}"\n  routes: [{routes}] }}\n'
+        )
+        state["nats_pids"].append(_spawn([NATS_SERVER, "-c", str(conf)], folder / f"nats{node}.log"))
+    for port in state["ports"]["nats"]:
+        _wait(f"NATS on {port}", lambda port=port: _port_open(port))
+    _wait("the JetStream cluster (a meta leader)", lambda: _jetstream_ready(state["ports"]["nats"]), timeout=60)
+
+
+def _jetstream_ready(nats_ports: list[int]) -> bool:
+    import asyncio
+
+    import nats
+
+    async def check() -> bool:
+        nc = await nats.connect([f"nats://127.0.0.1:{port}" for port in nats_ports], connect_timeout=2)
+        try:
+            info = await nc.jetstream().account_info()
+            return info is not None
+        finally:
+            await nc.close()
+
+    return asyncio.run(check())
+
+
+def _pg_conf(data: Path, port: int, sockets: Path) -> str:
+    return (
+        f"\n# local-cluster\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{sockets}'\n"
+        "wal_level = replica\nmax_wal_senders = 5\nhot_standby = on\nwal_keep_size = '256MB'\n"
+        "synchronous_commit = on\nshared_buffers = '64MB'\n"
+        "max_connections = 100\nfsync = off\n"  # a process kill, the fault tested, keeps the page cache
+    )
+
+
+def _postmaster_pid(data: Path) -> int:
+    return int((data / "postmaster.pid").read_text().splitlines()[0])
+
+
+def _psql(port: int, sql: str, database: str = "postgres") -> str:
+    done = subprocess.run(
+        [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", database, "-Atc", sql],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.strip())
+    return done.stdout.strip()
+
+
+def _start_postgres(folder: Path, state: dict[str, Any]) -> None:
+    primary_port, replica_port = state["ports"]["pg"]
+    pg_root = folder / "pg"
+    if os.geteuid() == 0:
+        # the server runs as postgres, who may not be able to reach into `folder` (a test's private temporary
+        # folder): its data go into a folder of its own under /tmp, linked from `folder`
+        import tempfile
+
+        own = Path(tempfile.mkdtemp(prefix="digipark-cluster-pg-"))
+        shutil.chown(own, "postgres", "postgres")
+        pg_root.symlink_to(own)
+        state["pg_root"] = str(own)
+        pg_root = own
+    else:
+        pg_root.mkdir()
+    sockets = pg_root / "sock"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(sockets, "postgres", "postgres")
+    primary, replica = pg_root / "primary", pg_root / "replica"
+    state["pg_data"] = [str(primary), str(replica)]  # for `stop`, should a later step fail
+    _run(
+        _as_postgres(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(primary),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
+    )
+    with (primary / "postgresql.conf").open("a") as conf:
+        conf.write(_pg_conf(primary, primary_port, sockets))
+    _run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(primary), "-l", str(pg_root / "primary.log"), "-w", "start"]))
+    _psql(primary_port, f"CREATE DATABASE {DATABASE}")
+    _run(
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary_port),
+                "-U",
+                "postgres",
+                "-D",
+                str(replica),
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+            ]
+        )
+    )
+    with (replica / "postgresql.conf").open("a") as conf:
+        conf.write(f"port = {replica_port}\n")
+    _run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(replica), "-l", str(pg_root / "replica.log"), "-w", "start"]))
+    # synchronous from now on: every commit waits until the replica has it (set once the replica streams, else
+    # the commits before it — CREATE DATABASE — would wait for a standby that does not exist yet)
+    _psql(primary_port, "ALTER SYSTEM SET synchronous_standby_names = '*'")
+    _psql(primary_port, "SELECT pg_reload_conf()")
+    _wait(
+        "the synchronous replica",
+        lambda: _psql(primary_port, "SELECT sync_state FROM pg_stat_replication") == "sync",
+    )
+    state["primary"] = 0
+
+
+def _start_app(folder: Path, state: dict[str, Any], web: bool) -> None:
+    env = {**os.environ, **environment(state)}
+    python = sys.executable
+    _run([python, "-m", "digipark", "db", "upgrade"], env=env, cwd=ROOT)
+    state["worker_pids"] = [
+        _spawn([python, "-m", "digipark", "ingest", "--worker"], folder / f"worker{i}.log", env) for i in range(2)
+    ]
+    state["web_pids"] = []
+    state["proxy_pid"] = None
+    if not web:
+        return
+    for i, port in enumerate(state["ports"]["web"]):
+        state["web_pids"].append(
+            _spawn(
+                [python, "-m", "digipark", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                folder / f"web{i}.log",
+                env,
+            )
+        )
+    if HAPROXY:
+        conf = folder / "haproxy.cfg"
+        servers = "\n".join(
+            f"  server web{i} 127.0.0.1:{port} check inter 1s" for i, port in enumerate(state["ports"]["web"])
+        )
+        conf.write_text(
+            "global\n  maxconn 512\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 60s\n"
+            f"  timeout server 60s\nfrontend digipark\n  bind 127.0.0.1:{state['ports']['proxy']}\n"
+            "  default_backend web\nbackend web\n  balance roundrobin\n  option httpchk GET /healthz\n"
+            f"{servers}\n"
+        )
+        state["proxy_pid"] = _spawn([HAPROXY, "-db", "-f", str(conf)], folder / "haproxy.log")
+    for port in state["ports"]["web"]:
+        _wait(f"digipark serve on {port}", lambda port=port: _answers(port), timeout=90)
+    if HAPROXY:
+        _wait("HAProxy with both web processes up", lambda: _answers(state["ports"]["proxy"]), timeout=30)
+
+
+def _answers(port: int) -> bool:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+        return bool(response.status == 200)
+
+
+def save(folder: Path, state: dict[str, Any]) -> None:
+    (folder / STATE).write_text(json.dumps(state, indent=2))
+
+
+def load(folder: Path) -> dict[str, Any]:
+    path = folder / STATE
+    if not path.exists():
+        raise SystemExit(f"local-cluster: no cluster in {folder} ({STATE} missing)")
+    state: dict[str, Any] = json.loads(path.read_text())
+    return state
+
+
+def start(folder: Path, base_port: int, web: bool = True) -> dict[str, Any]:
+    missing = missing_binaries()
+    if missing:
+        raise SystemExit(f"local-cluster: missing {', '.join(missing)} (apt-get install postgresql-15 nats-server)")
+    folder.mkdir(parents=True, exist_ok=True)
+    taken = [p for group in ports(base_port).values() for p in (group if isinstance(group, list) else [group])]
+    busy = [p for p in taken if _port_open(p)]
+    if busy:
+        raise SystemExit(f"local-cluster: ports {busy} are taken; choose another --base-port")
+    state: dict[str, Any] = {"dir": str(folder), "ports": ports(base_port), "started": time.time()}
+    save(folder, state)
+    try:
+        _start_nats(folder, state)
+        save(folder, state)
+        _start_postgres(folder, state)
+        save(folder, state)
+        _start_app(folder, state, web)
+    except BaseException:
+        save(folder, state)
+        stop(folder)
+        raise
+    state["env"] = environment(state)
+    save(folder, state)
+    return state
+
+
+def _kill(pid: int | None, sig: signal.Signals = signal.SIGTERM) -> None:
+    if pid is None:
+        return
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie child of ours counts as gone
+        done, _status = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
+
+
+def kill_nats(folder: Path, node: int) -> int:
+    state = load(folder)
+    pid = int(state["nats_pids"][node])
+    _kill(pid, signal.SIGKILL)
+    _wait(f"NATS node {node} to die", lambda: not _alive(pid), timeout=10)
+    state.setdefault("killed_nats", []).append(node)
+    save(folder, state)
+    return pid
+
+
+def failover(folder: Path) -> float:
+    """Kill the primary's postmaster (SIGKILL, as a crash), promote the replica; seconds until it takes writes."""
+    state = load(folder)
+    old, new = state["primary"], 1 - state["primary"]
+    old_data, new_data = Path(state["pg_data"][old]), Path(state["pg_data"][new])
+    new_port = state["ports"]["pg"][new]
+    started = time.monotonic()
+    _kill(_postmaster_pid(old_data), signal.SIGKILL)
+    _run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(new_data), "-w", "promote"]))
+    # alone now: it cannot wait for a synchronous standby that is gone
+    _psql(new_port, "ALTER SYSTEM SET synchronous_standby_names = ''")
+    _psql(new_port, "SELECT pg_reload_conf()")
+    _wait("the promoted primary", lambda: _psql(new_port, "SELECT pg_is_in_recovery()") == "f", timeout=30)
+    state["primary"] = new
+    state["failed_primary"] = old
+    save(folder, state)
+    return time.monotonic() - started
+
+
+def stop(folder: Path) -> None:
+    state = load(folder)
+    pids = [
+        *state.get("worker_pids", []),
+        *state.get("web_pids", []),
+        state.get("proxy_pid"),
+        *state.get("nats_pids", []),
+    ]
+    for pid in pids:
+        _kill(pid)
+    for data in state.get("pg_data", []):
+        if (Path(data) / "postmaster.pid").exists():
+            subprocess.run(
+                _as_postgres([str(PG_BIN / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"]),
+                capture_output=True,
+                check=False,
+            )
+    deadline = time.monotonic() + 10
+    for pid in pids:
+        while pid is not None and _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if pid is not None and _alive(pid):
+            _kill(pid, signal.SIGKILL)
+    if state.get("pg_root"):
+        shutil.rmtree(state["pg_root"], ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="local-cluster", description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("command", choices=["start", "env", "kill-nats", "failover", "stop"])
+    parser.add_argument("--dir", type=Path, required=True, help="folder of the cluster's data, logs and state")
+    parser.add_argument("--base-port", type=int, default=24000)
+    parser.add_argument("--node", type=int, default=1, help="kill-nats: which node (0-2)")
+    parser.add_argument("--no-web", action="store_true", help="start no web processes and no proxy")
+    args = parser.parse_args(argv)
+    folder = args.dir.resolve()
+    if args.command == "start":
+        state = start(folder, args.base_port, web=not args.no_web)
+        print(f"local-cluster: up in {time.time() - state['started']:.1f} s; state in {folder / STATE}")
+        if state.get("proxy_pid"):
+            print(f"web (HAProxy): http://127.0.0.1:{state['ports']['proxy']}/")
+        for key, value in state["env"].items():
+            print(f"export {key}='{value}'")
+    elif args.command == "env":
+        for key, value in environment(load(folder)).items():
+            print(f"export {key}='{value}'")
+    elif args.command == "kill-nats":
+        print(f"local-cluster: killed NATS node {args.node} (pid {kill_nats(folder, args.node)})")
+    elif args.command == "failover":
+        print(f"local-cluster: replica promoted in {failover(folder):.1f} s")
+    else:
+        stop(folder)
+        print("local-cluster: stopped")
+
+
+if __name__ == "__main__":
+    main()

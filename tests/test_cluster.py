@@ -1,0 +1,57 @@
+"""The local cluster (deploy/local-cluster): ingest through 3 NATS nodes and 2 workers into a PostgreSQL primary
+with a synchronous replica, while one NATS node is SIGKILLed and PostgreSQL fails over — every reading JetStream
+acknowledged is stored, none twice; the web processes answer through HAProxy on the promoted primary.
+
+Needs Debian's PostgreSQL 15 server binaries and nats-server (`./dev test` installs them as root); skipped
+without them, or failed under DIGIPARK_REQUIRE_SERVICES=1."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cluster_harness import local_cluster, run_with_faults
+from tests.conftest import service_unavailable
+
+pytestmark = [pytest.mark.cluster, pytest.mark.engine_neutral]  # its own PostgreSQL, whatever the test database
+
+BASE_PORT = 24500
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    module = local_cluster()
+    missing = module.missing_binaries()
+    if missing:
+        service_unavailable(f"the local cluster's binaries: {', '.join(missing)}")
+    folder = tmp_path_factory.mktemp("cluster")
+    state = module.start(folder, BASE_PORT)
+    try:
+        yield folder, state
+    finally:
+        module.stop(folder)
+
+
+def _get(port: int, path: str) -> tuple[int, dict[str, Any]]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        return int(response.status), json.loads(response.read())
+
+
+def test_ingest_survives_a_nats_node_and_a_postgresql_failover(cluster: tuple[Path, dict[str, Any]]) -> None:
+    folder, state = cluster
+    run = run_with_faults(folder, state, count=1200, chunk=40, pause_s=0.15)
+    assert run.published_messages == 1200
+    assert json.loads((folder / "cluster.json").read_text())["failed_primary"] == 0  # the failover happened
+    assert run.rows == run.distinct == run.expected_readings, run
+    assert run.recovery_s is not None, run
+
+    # the web processes reconnect to the promoted primary by themselves
+    proxy = state["ports"]["proxy"] if state.get("proxy_pid") else state["ports"]["web"][0]
+    for _ in range(4):  # both backends, round robin
+        status, body = _get(proxy, "/readyz")
+        assert status == 200 and body["checks"]["database"] == "ok"
