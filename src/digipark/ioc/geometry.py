@@ -30,6 +30,7 @@ from digipark.web.shell import kind_path
 
 Feature = dict[str, Any]
 METRES_PER_DEGREE = 111_320.0
+DERIVED_SPACING_M = 60.0  # between buildings placed side by side for want of a footprint
 
 
 @functools.cache
@@ -114,6 +115,14 @@ def derived_footprint(centre: tuple[float, float], gross_floor_area_m2: float | 
     return square(centre, side)
 
 
+def _remember(
+    centres: dict[tuple[str, int], tuple[float, float]], key: tuple[str, int], geometry: dict[str, Any]
+) -> None:
+    centre = ring_centre(geometry)
+    if centre is not None:
+        centres[key] = centre
+
+
 def park_of(session: Session, scope: Scope, park_id: int | None) -> Park:
     park_ident = scope.acting_park(park_id)
     park: Park = registry.get(session, scope=scope, kind=KINDS["park"], ident=park_ident)
@@ -133,6 +142,7 @@ def foundation(session: Session, *, scope: Scope, park: Park, risk: dict[int, st
     features: list[Feature] = []
     if park.boundary:
         features.append(_feature(park.boundary, {"layer": "boundary", "name": park.name}))
+    centres: dict[tuple[str, int], tuple[float, float]] = {}
     for zone in registry.all_rows(session, scope=scope, kind=KINDS["zone"], query=query):
         if zone.geometry:
             props = {
@@ -142,6 +152,7 @@ def foundation(session: Session, *, scope: Scope, park: Park, risk: dict[int, st
                 "href": f"{kind_path('zone')}/{zone.id}",
             }
             features.append(_feature(zone.geometry, props, zone.id))
+            _remember(centres, ("zone", zone.id), zone.geometry)
     for parcel in registry.all_rows(session, scope=scope, kind=KINDS["land_parcel"], query=query):
         if parcel.geometry:
             props = {
@@ -151,18 +162,24 @@ def foundation(session: Session, *, scope: Scope, park: Park, risk: dict[int, st
                 "href": f"{kind_path('land_parcel')}/{parcel.id}",
             }
             features.append(_feature(parcel.geometry, props, parcel.id))
-    centre = park_centre(session, park)
+            _remember(centres, ("parcel", parcel.id), parcel.geometry)
+    park_spot = park_centre(session, park)
     buildings = registry.all_rows(session, scope=scope, kind=KINDS["building"], query=query)
-    for index, building in enumerate(buildings):
+    unplaced = 0
+    for building in buildings:
         footprint = building.footprint
         derived = False
-        if not footprint and centre is not None:  # lay unplaced buildings out in a row east of the centre
+        if not footprint:  # on its parcel, else in its zone, else at the park's centre; side by side when several
             spot = (
-                centre[0] + (index % 10) * 60 / METRES_PER_DEGREE,
-                centre[1] - (index // 10) * 60 / METRES_PER_DEGREE,
+                centres.get(("parcel", building.parcel_id or 0))
+                or centres.get(("zone", building.zone_id or 0))
+                or park_spot
             )
-            footprint = derived_footprint(spot, building.gross_floor_area_m2, building.floors)
-            derived = True
+            if spot is not None:
+                shift = unplaced * DERIVED_SPACING_M / METRES_PER_DEGREE
+                footprint = derived_footprint((spot[0] + shift, spot[1]), building.gross_floor_area_m2, building.floors)
+                derived = True
+                unplaced += 1
         if not footprint:
             continue
         props = {
@@ -184,11 +201,7 @@ def device_states(session: Session, *, scope: Scope, park_id: int, alarmed: set[
     """Devices with a position, by state: `alarm` (an open alarm), `online` (a point reporting), `offline`, or
     `inactive` (not in service)."""
     columns: Any = select(Device.id, Device.name, Device.kind, Device.status, Device.lon, Device.lat)
-    rows = session.execute(
-        scope.readable(Device, columns)
-        .where(Device.park_id == park_id)
-        .order_by(Device.id)
-    ).all()
+    rows = session.execute(scope.readable(Device, columns).where(Device.park_id == park_id).order_by(Device.id)).all()
     ids = [r.id for r in rows]
     points: dict[int, list[int]] = defaultdict(list)
     for i in range(0, len(ids), 1000):

@@ -93,9 +93,7 @@ def map_layers(session: Session, *, scope: Scope, park_id: int | None = None) ->
     return {
         "park": {"id": park.id, "name": park.name, "name_en": park.name_en},
         "crs": geometry.target_crs().value,
-        "centre": list(coords.convert(*centre, source="wgs84", target=geometry.target_crs()))
-        if centre
-        else None,
+        "centre": list(coords.convert(*centre, source="wgs84", target=geometry.target_crs())) if centre else None,
         "bounds": bounds,
         "layers": {
             "park": collection(park_features),
