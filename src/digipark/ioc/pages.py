@@ -18,7 +18,7 @@ from digipark.web.shell import CurrentPage, Page, chosen_theme
 router = APIRouter(include_in_schema=False)
 
 DEVICE_STATES = {
-    "online": N_("Online"),
+    "online": N_("Online now"),
     "offline": N_("Offline"),
     "alarm": N_("In alarm"),
     "inactive": N_("Out of service"),
@@ -81,7 +81,10 @@ def _map_context(page: Page, park_id: int, *, dark: bool) -> dict[str, Any]:
         "has_maplibre": vendor.available("maplibre-gl.mjs"),
         "device_states": [(k, page.gettext(v), style.DEVICE_COLOURS[k]) for k, v in DEVICE_STATES.items()],
         "risk_levels": [(k, page.gettext(v), style.RISK_COLOURS[k]) for k, v in RISK_LEVELS.items()],
-        "counts": {name: len(layer["features"]) for name, layer in data["layers"].items()},
+        "counts": {
+            **{name: len(layer["features"]) for name, layer in data["layers"].items()},
+            "buildings": sum(1 for f in data["layers"]["park"]["features"] if f["properties"]["layer"] == "building"),
+        },
         "crs": data["crs"],
     }
 
