@@ -129,6 +129,7 @@
       if (window.digipark && window.digipark.refreshMap) window.digipark.refreshMap();
     }
     body.dataset.updated = String(Date.now());
+    if (live.load_ts) body.dataset.loadTs = String(live.load_ts); // the newest reading behind the load (bench/screen.py)
   }
 
   // -- clock -------------------------------------------------------------------------------------------------------
