@@ -142,3 +142,22 @@ def test_pages_in_both_languages_and_who_may_open_them(client: TestClient, world
     login(client, "TA-enterprise")
     for path in ("/ioc/map", "/ioc/screen", "/ioc/map/layers.json", "/ioc/screen/figures.json", "/ioc/screen/live"):
         assert client.get(path).status_code == 403, path
+
+
+def test_a_quick_first_read_is_completed_by_the_stream_at_once(db: Session, world: World) -> None:
+    operator = scope_of(db, "TA", "operator")
+    first = service.screen_figures(db, scope=operator, park_id=world.a.park_id, user_id=3, quick=True)
+    assert first["standards"] == [] and first["economy"] is None  # nothing kept yet: the page paints without them
+    sub = live.streams().subscribe()
+
+    async def run() -> list[str]:
+        # an hour between refreshes: the complete figures can only come from the stream's first read
+        body = live.figure_stream(sub, operator, world.a.park_id, 3, first, refresh_s=3600)
+        got = [await anext(body), await anext(body)]
+        got.append(await asyncio.wait_for(anext(body), 300))
+        await body.aclose()  # type: ignore[attr-defined]
+        return got
+
+    _, quick, complete = asyncio.run(run())
+    assert _figures(quick)["standards"] == []
+    assert len(_figures(complete)["standards"]) == 4  # type: ignore[arg-type]

@@ -105,8 +105,11 @@ async def figure_stream(
         yield telemetry.format_event(FIGURES, first)
         last = _comparable(first)
         last_read = time.monotonic()
+        complete = first.get("economy") is not None or bool(first.get("standards"))
         while not sub.closed:
-            woken = await sub.next(refresh_s)
+            # the first figures may lack the slow ones (the page's quick read): read them all at once
+            woken = await sub.next(refresh_s if complete else 0.01)
+            complete = True
             wait = min_interval_s - (time.monotonic() - last_read)
             if woken and wait > 0:
                 await asyncio.sleep(wait)

@@ -108,7 +108,7 @@ def screen_page(
 ) -> HTMLResponse:
     park_id = _park(page)
     context = _map_context(page, park_id, dark=True)
-    figures = service.screen_figures(page.db, scope=page.scope, park_id=park_id, user_id=page.user.id)
+    figures = service.screen_figures(page.db, scope=page.scope, park_id=park_id, user_id=page.user.id, quick=True)
     context.update({"figures": json_script(figures), "stale_after_s": stale})
     return page.render("ioc/screen.html", context)
 
@@ -123,5 +123,5 @@ def screen_figures(page: CurrentPage) -> JSONResponse:
 def screen_live(page: CurrentPage) -> StreamingResponse:
     """The screen's figures as server-sent events (`event: figures`): now, then whenever they change."""
     park_id = _park(page)
-    first = service.screen_figures(page.db, scope=page.scope, park_id=park_id, user_id=page.user.id)
+    first = service.screen_figures(page.db, scope=page.scope, park_id=park_id, user_id=page.user.id, quick=True)
     return live.open_stream(page.scope, park_id, page.user.id, first)

@@ -178,13 +178,18 @@ def _slow_figures(session: Session, scope: Scope, park_id: int) -> dict[str, Any
     }
 
 
-def slow_figures(session: Session, *, scope: Scope, park_id: int, user_id: int | None) -> dict[str, Any]:
+def slow_figures(
+    session: Session, *, scope: Scope, park_id: int, user_id: int | None, cached_only: bool = False
+) -> dict[str, Any]:
+    """The slow figures, kept `SLOW_FIGURES_S`; `cached_only`: what is kept, or empty ones (never computed here)."""
     key = (park_id, user_id)
     now = time.monotonic()
     with _slow_lock:
         held = _slow.get(key)
     if held is not None and now - held[0] < SLOW_FIGURES_S:
         return held[1]
+    if cached_only:
+        return {"economy": None, "energy": None, "standards": []}
     figures = _slow_figures(session, scope, park_id)
     with _slow_lock:
         _slow[key] = (now, figures)
@@ -197,10 +202,16 @@ def forget_slow_figures() -> None:
 
 
 def screen_figures(
-    session: Session, *, scope: Scope, park_id: int | None = None, user_id: int | None = None
+    session: Session,
+    *,
+    scope: Scope,
+    park_id: int | None = None,
+    user_id: int | None = None,
+    quick: bool = False,
 ) -> dict[str, Any]:
     """Everything the operations screen shows but the map: the live figures, the slow ones (kept a while), the
-    alarm ticker and the incidents not yet closed."""
+    alarm ticker and the incidents not yet closed. `quick`: the slow figures only if kept (the page's first paint;
+    its stream brings them a moment later)."""
     scope.require(VIEW)
     park = scope.acting_park(park_id)
     load, load_ts = live_load_kw(session, park_id=park)
@@ -225,5 +236,5 @@ def screen_figures(
         "safety": safety_counts,
         "alarms": open_alarms[:TICKER_ALARMS],
         "incidents": incidents,
-        **slow_figures(session, scope=scope, park_id=park, user_id=user_id),
+        **slow_figures(session, scope=scope, park_id=park, user_id=user_id, cached_only=quick),
     }
