@@ -71,10 +71,11 @@ def _no_overflow(page: Any, where: str) -> None:
 
 def _map_drawn(page: Any) -> None:
     page.wait_for_selector("#ioc-map[data-ready='1']", timeout=WAIT_MS)
-    page.wait_for_function("() => window.digipark.map && window.digipark.map.loaded()", timeout=WAIT_MS)
     assert page.evaluate("() => window.digipark.map.getLayer('buildings').type") == "fill-extrusion"
-    drawn = page.evaluate("() => window.digipark.map.queryRenderedFeatures({layers: ['buildings']}).length")
-    assert drawn > 0  # buildings extruded on the canvas, from the park's own geometry
+    # buildings extruded on the canvas, from the park's own geometry
+    page.wait_for_function(
+        "() => window.digipark.map.queryRenderedFeatures({layers: ['buildings']}).length > 0", timeout=WAIT_MS
+    )
 
 
 def test_the_screen_and_the_map(server: str) -> None:  # noqa: F811
