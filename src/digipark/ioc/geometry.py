@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections import defaultdict
 from importlib import resources
 from typing import Any
 
@@ -25,7 +24,7 @@ from digipark.ioc import coords
 from digipark.registry import service as registry
 from digipark.registry.models import Device, Park, Point
 from digipark.registry.service import KINDS
-from digipark.telemetry.provides import online_points
+from digipark.telemetry.provides import PointLatest, online_condition
 from digipark.web.shell import kind_path
 
 Feature = dict[str, Any]
@@ -202,14 +201,15 @@ def device_states(session: Session, *, scope: Scope, park_id: int, alarmed: set[
     `inactive` (not in service)."""
     columns: Any = select(Device.id, Device.name, Device.kind, Device.status, Device.lon, Device.lat)
     rows = session.execute(scope.readable(Device, columns).where(Device.park_id == park_id).order_by(Device.id)).all()
-    ids = [r.id for r in rows]
-    points: dict[int, list[int]] = defaultdict(list)
-    for i in range(0, len(ids), 1000):
-        for pid, did in session.execute(
-            select(Point.id, Point.device_id).where(Point.device_id.in_(ids[i : i + 1000]))
-        ):
-            points[did].append(pid)
-    online = online_points(session, {p for ps in points.values() for p in ps})
+    # one join (telemetry's online rule needs the point's interval): the devices with a point reporting now
+    online = set(
+        session.scalars(
+            select(Point.device_id)
+            .join(PointLatest, PointLatest.point_id == Point.id)
+            .where(Point.park_id == park_id, online_condition())
+            .distinct()
+        )
+    )
     features: list[Feature] = []
     for row in rows:
         if row.lon is None or row.lat is None:
@@ -218,7 +218,7 @@ def device_states(session: Session, *, scope: Scope, park_id: int, alarmed: set[
             state = "inactive"
         elif row.id in alarmed:
             state = "alarm"
-        elif any(p in online for p in points.get(row.id, ())):
+        elif row.id in online:
             state = "online"
         else:
             state = "offline"

@@ -29,7 +29,7 @@ from digipark.telemetry import provides as telemetry
 
 FIGURES = "figures"
 WAKE = "wake"
-MIN_INTERVAL_S = 0.5
+MIN_INTERVAL_S = 1.0
 REFRESH_S = 10.0
 
 
