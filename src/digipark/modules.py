@@ -18,6 +18,7 @@ from digipark.economy.module import MODULE as ECONOMY
 from digipark.energy.module import MODULE as ENERGY
 from digipark.environment.module import MODULE as ENVIRONMENT
 from digipark.evaluation.module import MODULE as EVALUATION
+from digipark.ioc.module import MODULE as IOC
 from digipark.living.module import MODULE as LIVING
 from digipark.notices.module import MODULE as NOTICES
 from digipark.registry.module import MODULE as REGISTRY
@@ -52,6 +53,7 @@ MODULES: tuple[modules.Module, ...] = (
     AUTOMATION,
     DATASPACE,
     CYBERSEC,
+    IOC,
 )
 
 modules.install(MODULES)

@@ -14,21 +14,25 @@ through the caller's scope:
 - the rule conditions' checks and evaluation (`normalise_conditions`, `evaluate_condition`, `CondState`,
   `ConditionContext`, `ConditionError`) — automation's reading triggers use the same conditions as alarm rules;
 - `raised_between(session, park_id=, since=, until=)`: (raised at, severity, building, alarm id) of the park's
-  alarms raised in a period — automation's dry-run over history.
+  alarms raised in a period — automation's dry-run over history;
+- `open_alarms(session, scope=, park_id=, limit=)`: the newest open alarms the caller may read (id, severity, state,
+  message, building, device, point, raised at) — the operations centre's map and alarm ticker.
 """
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.alarms.events import AlarmRaised
 from digipark.alarms.external import ExternalAlarm, raise_external, raise_external_many
-from digipark.alarms.models import Alarm
+from digipark.alarms.models import OPEN_STATES, Alarm
 from digipark.alarms.rules import ConditionError, CondState, normalise_conditions
 from digipark.alarms.rules import Context as ConditionContext
 from digipark.alarms.rules import evaluate as evaluate_condition
-from digipark.alarms.service import active_counts, ensure_threshold_rule, get
+from digipark.alarms.service import VIEW, active_counts, ensure_threshold_rule, get
+from digipark.auth.scope import Scope
 
 __all__ = [
     "AlarmRaised",
@@ -41,6 +45,7 @@ __all__ = [
     "evaluate_condition",
     "get",
     "normalise_conditions",
+    "open_alarms",
     "raise_external",
     "raise_external_many",
     "raised_between",
@@ -57,3 +62,28 @@ def raised_between(
         .order_by(Alarm.raised_at, Alarm.id)
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def open_alarms(session: Session, *, scope: Scope, park_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The park's newest open (raised, acknowledged or cleared) alarms the caller may read, newest first."""
+    scope.require(VIEW)
+    rows = session.scalars(
+        scope.readable(Alarm)
+        .where(Alarm.park_id == park_id, Alarm.state.in_(sorted(OPEN_STATES)))
+        .order_by(Alarm.raised_at.desc(), Alarm.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": a.id,
+            "severity": a.severity,
+            "state": a.state,
+            "message": a.message,
+            "building_id": a.building_id,
+            "device_id": a.device_id,
+            "point_id": a.point_id,
+            "enterprise_id": a.enterprise_id,
+            "raised_at": a.raised_at.isoformat(),
+        }
+        for a in rows
+    ]

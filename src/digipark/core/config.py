@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -155,6 +156,15 @@ class Settings(BaseSettings):
     safety_command_webhook_backoff_s: float = Field(
         default=0.5, ge=0, description="wait before the n-th retry: n × this many seconds"
     )
+    map_tile_url: str | None = Field(
+        default=None,
+        description="the operator's raster base layer under the park map, an XYZ template such as "
+        "https://tiles.example/{z}/{x}/{y}.png or /tiles/{z}/{x}/{y}.png (none: the park's own geometry only)",
+    )
+    map_tile_crs: Literal["wgs84", "gcj02"] = Field(
+        default="wgs84", description="the datum of those tiles; gcj02 (Gaode/Tencent tiles) moves the park onto it"
+    )
+    map_tile_attribution: str = Field(default="", description="credit line of the base layer")
 
 
 @lru_cache

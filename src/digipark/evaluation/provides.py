@@ -1,6 +1,7 @@
 """What the evaluation offers the modules that compute an indicator (`Module.indicators`): the context a formula
 reads, the result it returns and the helpers formulas share (an enterprise's drill-down row, industry divisions,
-online points per device)."""
+online points per device); and for the operations centre the evaluation of a year as the caller may read it
+(`evaluation_for_year`: the four construction standards, met or not, with their progress)."""
 
 from digipark.evaluation.indicators import (
     Computed,
@@ -14,6 +15,7 @@ from digipark.evaluation.indicators import (
     point_states,
     share,
 )
+from digipark.evaluation.service import for_year as evaluation_for_year
 
 __all__ = [
     "Computed",
@@ -23,6 +25,7 @@ __all__ = [
     "Part",
     "division",
     "enterprise_row",
+    "evaluation_for_year",
     "online_points_of",
     "point_states",
     "share",

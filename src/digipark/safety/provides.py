@@ -6,6 +6,9 @@ S3.4, the project's reading of the guide's sentence (data/indicators.yaml): the 
 - monitored units: active risk points and major hazard sources with at least one linked telemetry point online now,
   over all of them;
 - drilled: 100 % when the park (or an enterprise of it) held an emergency drill in the last 12 months, else 0 %.
+
+For the operations centre: the risk picture (`risk_picture`: a colour per zone, building and enterprise), the safety
+centre's key figures (`overview_counts`) and the incidents not yet closed (`incident_status`).
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from digipark.auth.scope import Scope
 from digipark.core.db import utcnow
 from digipark.evaluation.provides import Computed, Gap, IndicatorContext, Part
 from digipark.registry.models import Enterprise
-from digipark.safety.common import today
-from digipark.safety.models import DangerStatus, HazardSource, HiddenDanger, Incident, RiskPoint
+from digipark.safety.common import VIEW, today
+from digipark.safety.models import DangerStatus, HazardSource, HiddenDanger, Incident, IncidentStatus, RiskPoint
+from digipark.safety.picture import overview_counts, risk_picture
 from digipark.telemetry.provides import online_points
 
 DRILL_WINDOW_DAYS = 365  # "in the last 12 months"
@@ -157,3 +161,39 @@ def first_incident(session: Session, *, park_id: int) -> Incident | None:
     """The park's first incident that is not a drill (the devices demo links its valve command to it)."""
     stmt = select(Incident).where(Incident.park_id == park_id, Incident.drill.is_(False)).order_by(Incident.id)
     return session.scalar(stmt)
+
+
+def incident_status(session: Session, *, scope: Scope, park_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """The park's incidents not yet closed (drills included, marked), newest first, as the caller may read them."""
+    scope.require(VIEW)
+    rows = session.scalars(
+        scope.readable(Incident)
+        .where(Incident.park_id == park_id, Incident.status != IncidentStatus.CLOSED.value)
+        .order_by(Incident.occurred_at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": i.id,
+            "code": i.code,
+            "title": i.title,
+            "kind": i.kind,
+            "level": i.level,
+            "status": i.status,
+            "drill": i.drill,
+            "occurred_at": i.occurred_at.isoformat(),
+            "link": f"/safety/incidents/{i.id}",
+        }
+        for i in rows
+    ]
+
+
+__all__ = [
+    "archive_section",
+    "first_incident",
+    "get_incident",
+    "incident_status",
+    "overview_counts",
+    "risk_picture",
+    "safety_risk_sensors",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,9 +59,29 @@ def served_over_https(scheme: str, forwarded_proto: str | None) -> bool:
     return False
 
 
+def tile_origin(url: str | None) -> str | None:
+    """The origin of the operator's map tiles (DIGIPARK_MAP_TILE_URL) when they come from another server."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None  # a path on this server: 'self' covers it
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy() -> str:
+    """The policy, with the operator's tile server allowed to images and fetches when one is configured."""
+    origin = tile_origin(get_settings().map_tile_url)
+    if origin is None:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self'", f"img-src 'self' {origin}").replace(
+        "connect-src 'self'", f"connect-src 'self' {origin}"
+    )
+
+
 def security_headers(path: str, scheme: str, forwarded_proto: str | None) -> dict[str, str]:
     headers = {
-        "Content-Security-Policy": API_DOCS_POLICY if path in API_DOCS_PATHS else CONTENT_SECURITY_POLICY,
+        "Content-Security-Policy": API_DOCS_POLICY if path in API_DOCS_PATHS else content_security_policy(),
         "X-Frame-Options": "DENY",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": REFERRER_POLICY,

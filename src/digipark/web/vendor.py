@@ -25,6 +25,12 @@ VENDOR_FILES = {
     "bpmn-viewer.js": "bpmn-js/dist/bpmn-viewer.production.min.js",
     "diagram-js.css": "bpmn-js/dist/assets/diagram-js.css",
     "bpmn-js.css": "bpmn-js/dist/assets/bpmn-js.css",
+    # ES modules; the library starts its worker from ./maplibre-gl-worker.mjs beside it (this origin: the
+    # Content-Security-Policy allows it, where a blob: worker would be refused)
+    "maplibre-gl.mjs": "maplibre-gl/dist/maplibre-gl.mjs",
+    "maplibre-gl-worker.mjs": "maplibre-gl/dist/maplibre-gl-worker.mjs",
+    "maplibre-gl-shared.mjs": "maplibre-gl/dist/maplibre-gl-shared.mjs",
+    "maplibre-gl.css": "maplibre-gl/dist/maplibre-gl.css",
 }
 
 router = APIRouter(include_in_schema=False)
