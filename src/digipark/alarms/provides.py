@@ -2,6 +2,7 @@
 through the caller's scope:
 
 - `get(session, scope=, ident=) -> Alarm`: one alarm (NotFound outside the scope) — safety links incidents to it;
+- `acknowledge(session, scope=, ident=, comment=)`: raised → acknowledged — the duty app's button;
 - `active_counts(session, scope=, park_id=) -> list[AlarmCount]`: raised or acknowledged alarms by zone, building,
   enterprise and severity — safety's situation picture;
 - `ensure_threshold_rule(session, scope=, park_id=, point_id=, key=, name=, above=, below=, severity=) -> int`:
@@ -11,6 +12,8 @@ through the caller's scope:
 - `AlarmRaised`: the event published after an alarm is raised — safety's automatic incidents subscribe to it;
 - the rule conditions' checks and evaluation (`normalise_conditions`, `evaluate_condition`, `CondState`,
   `ConditionContext`, `ConditionError`) — automation's reading triggers use the same conditions as alarm rules;
+- `send_robot(channel, url, text, secret, timeout=)`, `ROBOT_CHANNELS`: a text to a 钉钉/企业微信/飞书 group robot —
+  the scheduled reports' chat delivery;
 - `raised_between(session, park_id=, since=, until=)`: (raised at, severity, building, alarm id) of the park's
   alarms raised in a period — automation's dry-run over history.
 """
@@ -25,11 +28,14 @@ from digipark.alarms.external import raise_external
 from digipark.alarms.models import Alarm
 from digipark.alarms.rules import ConditionError, CondState, normalise_conditions
 from digipark.alarms.rules import Context as ConditionContext
+from digipark.alarms.robots import ROBOT_CHANNELS, send_robot
 from digipark.alarms.rules import evaluate as evaluate_condition
-from digipark.alarms.service import active_counts, ensure_threshold_rule, get
+from digipark.alarms.service import acknowledge, active_counts, ensure_threshold_rule, get
 
 __all__ = [
+    "ROBOT_CHANNELS",
     "AlarmRaised",
+    "acknowledge",
     "CondState",
     "ConditionContext",
     "ConditionError",
@@ -40,6 +46,7 @@ __all__ = [
     "normalise_conditions",
     "raise_external",
     "raised_between",
+    "send_robot",
 ]
 
 
