@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from digipark.core.errors import DomainError, NotFound, PermissionDenied
-from digipark.dashboards import figures, service, widgets
+from digipark.dashboards import figures, reports, service, widgets
 from digipark.dashboards.models import Dashboard
 from digipark.dashboards.schemas import DashboardCreate, DashboardUpdate
 from digipark.dashboards.spec import TIME_RANGES, WIDGET_KINDS, DashboardSpec
@@ -124,6 +124,8 @@ def view_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
         if widget.kind in ("kpi", "gauge"):
             item["unit"] = units.get(widget.figure, "")
             item["label"] = labels.get(widget.figure, widget.figure)
+        for alarm in item.get("alarms", []):
+            alarm["severity_label"] = page.label(reports.SEVERITIES, alarm["severity"])
         if widget.kind == "table":
             item["rows"] = [[labels.get(k, k), v, units.get(k, "")] for k, v in item["rows"]]
     return page.render(

@@ -28,6 +28,17 @@ from digipark.web import i18n
 
 PDF = "application/pdf"
 FileOut = tuple[bytes, str, str]  # content, media type, file name
+SEVERITIES = {"info": N_("Info"), "minor": N_("Minor"), "major": N_("Major"), "critical": N_("Critical")}
+ECONOMY_FIGURES = {  # the monthly statistics' figures, as the economy pages name them
+    "output_value_wan_yuan": N_("Industrial output (10k yuan)"),
+    "sales_revenue_wan_yuan": N_("Sales revenue (10k yuan)"),
+    "tax_paid_wan_yuan": N_("Tax paid (10k yuan)"),
+    "total_profit_wan_yuan": N_("Total profit (10k yuan)"),
+    "employees": N_("Employees"),
+    "rnd_spending_wan_yuan": N_("R&D spending (10k yuan)"),
+    "electricity_kwh": N_("Electricity used (kWh)"),
+    "export_value_wan_yuan": N_("Export delivery value (10k yuan)"),
+}
 Producer = Callable[[Session, Scope, int, dict[str, Any], str, str], FileOut]
 
 
@@ -131,7 +142,7 @@ def _economy_monthly(
     if fmt == "xlsx":
         return economy.dashboard_xlsx(found), XLSX_MEDIA_TYPE, f"{name}.xlsx"
     t = translator(lang)
-    rows = [[t(f.figure), f.unit, round(f.month_total, 2), round(f.ytd_total, 2), f.reporting] for f in found.figures]
+    rows = [[t(ECONOMY_FIGURES.get(f.figure, f.figure)), f.unit, round(f.month_total, 2), round(f.ytd_total, 2), f.reporting] for f in found.figures]
     headers = [t(N_("Figure")), t(N_("Unit")), t(N_("Month")), t(N_("Year to date")), t(N_("Reporting enterprises"))]
     title = f"{t(N_('Economic monitoring'))} {found.period:%Y-%m}"
     notes = [f"{t(N_('Enterprises reporting'))}: {found.reporting} / {found.expected}"]
@@ -148,7 +159,7 @@ def _safety(session: Session, scope: Scope, park_id: int, params: dict[str, Any]
     for row in alarms.active_counts(session, scope=scope, park_id=park_id):
         counts[row.severity] += row.count
     t = translator(lang)
-    rows = [[t(severity), count] for severity, count in sorted(counts.items())]
+    rows = [[t(SEVERITIES.get(severity, severity)), count] for severity, count in sorted(counts.items())]
     headers = [t(N_("Severity")), t(N_("Active alarms"))]
     title = f"{t(N_('Safety situation'))} {dt.date.today():%Y-%m-%d}"
     return _table_file(fmt, f"safety-{dt.date.today():%Y%m%d}", title, headers, rows)
