@@ -65,7 +65,9 @@ def _subscription(db: Session, **fields: Any) -> ReportSubscription:
         "emails": ["duty@park.example.cn"],
         **fields,
     }
-    return subscriptions.SUBSCRIPTIONS.create(db, scope=scope_of(db, "TA", "operator"), data=SubscriptionCreate(**values))
+    return subscriptions.SUBSCRIPTIONS.create(
+        db, scope=scope_of(db, "TA", "operator"), data=SubscriptionCreate(**values)
+    )
 
 
 def test_schedule_in_the_park_zone_and_on_working_days() -> None:
@@ -126,13 +128,18 @@ def test_a_report_reaches_the_smtp_server_with_chinese_pdf(db: Session, world: W
 def test_the_chat_robot_gets_the_report(db: Session, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[tuple[str, str, str | None, str]] = []
     monkeypatch.setattr(
-        "digipark.dashboards.delivery.send_robot", lambda channel, url, secret, text: sent.append((channel, url, secret, text))
+        "digipark.dashboards.delivery.send_robot",
+        lambda channel, url, secret, text: sent.append((channel, url, secret, text)),
     )
-    row = _subscription(db, emails=[], robot_channel="feishu", robot_url="https://open.feishu.example/hook/x", robot_secret="s")
+    row = _subscription(
+        db, emails=[], robot_channel="feishu", robot_url="https://open.feishu.example/hook/x", robot_secret="s"
+    )
     subscriptions.run_now(db, scope=scope_of(db, "TA", "operator"), ident=row.id)
     result = subscriptions.run_due(db, now=dt.datetime.now(UTC) + dt.timedelta(seconds=1))
     assert len(result.sent) == 1
-    assert sent and sent[0][:3] == ("feishu", "https://open.feishu.example/hook/x", "s") and "每日安全简报" in sent[0][3]
+    assert (
+        sent and sent[0][:3] == ("feishu", "https://open.feishu.example/hook/x", "s") and "每日安全简报" in sent[0][3]
+    )
 
 
 def test_failed_delivery_is_retried_then_the_subscriber_is_told(
@@ -152,14 +159,22 @@ def test_failed_delivery_is_retried_then_the_subscriber_is_told(
     assert second.retrying == [item.id] and item.attempts == 2
     third = subscriptions.run_due(db, now=now + dt.timedelta(minutes=20))
     assert third.failed == [item.id] and item.status == "failed" and item.attempts == subscriptions.MAX_ATTEMPTS
-    told = db.scalars(select(Notice).where(Notice.park_id == world.a.park_id, Notice.title.contains("月度安全报告"))).all()
+    told = db.scalars(
+        select(Notice).where(Notice.park_id == world.a.park_id, Notice.title.contains("月度安全报告"))
+    ).all()
     assert len(told) == 1 and told[0].audience == "staff" and told[0].published_at is not None
     assert "TA-operator" in told[0].body
 
 
 def test_subscription_api(client: TestClient, world: World) -> None:
     operator = bearer(world.a.tokens["operator"])
-    body = {"name": "经济月报", "report": "economy_monthly", "formats": ["xlsx"], "cron": "0 9 1 * *", "emails": ["a@b.cn"]}
+    body = {
+        "name": "经济月报",
+        "report": "economy_monthly",
+        "formats": ["xlsx"],
+        "cron": "0 9 1 * *",
+        "emails": ["a@b.cn"],
+    }
     created = client.post("/api/v1/reports/subscriptions", headers=operator, json=body)
     assert created.status_code == 201, created.text
     ident = created.json()["id"]
@@ -173,4 +188,10 @@ def test_subscription_api(client: TestClient, world: World) -> None:
     hidden = client.get(f"/api/v1/reports/subscriptions/{ident}", headers=bearer(world.a.tokens["enterprise"]))
     assert hidden.status_code in (403, 404)
     kinds = client.get("/api/v1/reports/kinds", headers=operator).json()
-    assert {k["key"] for k in kinds} >= {"economy_monthly", "energy_carbon", "environment_waste", "safety", "evaluation"}
+    assert {k["key"] for k in kinds} >= {
+        "economy_monthly",
+        "energy_carbon",
+        "environment_waste",
+        "safety",
+        "evaluation",
+    }

@@ -2,7 +2,8 @@
 through the caller's scope:
 
 - `get(session, scope=, ident=) -> Alarm`: one alarm (NotFound outside the scope) — safety links incidents to it;
-- `acknowledge(session, scope=, ident=, comment=)`: raised → acknowledged — the duty app's button;
+- `acknowledge(session, scope=, ident=, comment=)`: raised → acknowledged, and `list_alarms(session, scope=, query=,
+  active=)`: the alarms the caller may read — the duty app;
 - `active_counts(session, scope=, park_id=) -> list[AlarmCount]`: raised or acknowledged alarms by zone, building,
   enterprise and severity — safety's situation picture;
 - `ensure_threshold_rule(session, scope=, park_id=, point_id=, key=, name=, above=, below=, severity=) -> int`:
@@ -26,23 +27,25 @@ from sqlalchemy.orm import Session
 from digipark.alarms.events import AlarmRaised
 from digipark.alarms.external import raise_external
 from digipark.alarms.models import Alarm
+from digipark.alarms.robots import ROBOT_CHANNELS, send_robot
 from digipark.alarms.rules import ConditionError, CondState, normalise_conditions
 from digipark.alarms.rules import Context as ConditionContext
-from digipark.alarms.robots import ROBOT_CHANNELS, send_robot
 from digipark.alarms.rules import evaluate as evaluate_condition
 from digipark.alarms.service import acknowledge, active_counts, ensure_threshold_rule, get
+from digipark.alarms.service import list as list_alarms
 
 __all__ = [
     "ROBOT_CHANNELS",
     "AlarmRaised",
-    "acknowledge",
     "CondState",
     "ConditionContext",
     "ConditionError",
+    "acknowledge",
     "active_counts",
     "ensure_threshold_rule",
     "evaluate_condition",
     "get",
+    "list_alarms",
     "normalise_conditions",
     "raise_external",
     "raised_between",

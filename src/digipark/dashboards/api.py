@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query
 from fastapi.responses import JSONResponse
 
-from digipark.auth.dependencies import CurrentScope, DbSession
+from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.crud.routes import add_routes
 from digipark.dashboards import figures, push, reports, schemas, service, spec, subscriptions, widgets
 
@@ -91,9 +91,7 @@ def report_kinds(scope: CurrentScope) -> Any:
 add_routes(reports_router, subscriptions.SUBSCRIPTIONS, "/subscriptions", tags=REPORT_TAGS)
 
 
-@reports_router.get(
-    "/subscriptions/{ident}/deliveries", response_model=list[schemas.DeliveryRead], tags=REPORT_TAGS
-)
+@reports_router.get("/subscriptions/{ident}/deliveries", response_model=list[schemas.DeliveryRead], tags=REPORT_TAGS)
 def deliveries(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
     """The subscription's delivery log, newest first."""
     return subscriptions.deliveries(db, scope=scope, ident=ident)
@@ -109,10 +107,11 @@ def run_now(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
 
 # -- duty app: Web Push --------------------------------------------------------------------------------------------
 @duty_router.get("/push/key", tags=DUTY_TAGS)
+@writes  # the deployment's key pair is made on first use
 def push_key(scope: CurrentScope, db: DbSession) -> Any:
     """The application server's public VAPID key (base64url) for PushManager.subscribe."""
     scope.require(push.PERMISSION)
-    return {"public_key": push.public_key()}
+    return {"public_key": push.public_key(db)}
 
 
 @duty_router.post("/push/subscriptions", status_code=201, tags=DUTY_TAGS)

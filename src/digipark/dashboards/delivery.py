@@ -25,7 +25,9 @@ def send_email(addresses: Sequence[str], subject: str, text: str, files: Sequenc
     for content, media_type, filename in files:
         maintype, _, subtype = media_type.partition(";")[0].partition("/")
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
-    with smtplib.SMTP(settings.alarms_smtp_host, settings.alarms_smtp_port, timeout=settings.alarms_notify_timeout_s) as s:
+    with smtplib.SMTP(
+        settings.alarms_smtp_host, settings.alarms_smtp_port, timeout=settings.alarms_notify_timeout_s
+    ) as s:
         if settings.alarms_smtp_starttls:
             s.starttls()
         if settings.alarms_smtp_username:

@@ -69,9 +69,7 @@ class ReportDelivery(ParkScoped, Base):
     __visibility__ = Visibility.STAFF
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(
-        ForeignKey("report_subscription.id", ondelete="CASCADE"), index=True
-    )
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("report_subscription.id", ondelete="CASCADE"), index=True)
     scheduled_for: Mapped[dt.datetime] = mapped_column()
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

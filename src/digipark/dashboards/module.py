@@ -17,7 +17,11 @@ MODULE = Module(
         "digipark.dashboards.api:reports_router",
         "digipark.dashboards.api:duty_router",
     ),
-    pages=("digipark.dashboards.pages:router",),
+    pages=(
+        "digipark.dashboards.pages:router",
+        "digipark.dashboards.report_pages:router",
+        "digipark.dashboards.duty_pages:router",
+    ),
     menu=(
         MenuEntry("/dashboards", "Dashboards", "dashboards.view", order=205, section=OPERATIONS),
         MenuEntry("/reports/subscriptions", "Scheduled reports", "reports.subscribe", order=206, section=OPERATIONS),
@@ -33,5 +37,8 @@ MODULE = Module(
         Role.RESIDENT: _VIEW,
     },
     catalog="dashboards",
-    background=("digipark.dashboards.scheduler:start_report_scheduler",),
+    background=(
+        "digipark.dashboards.scheduler:start_report_scheduler",
+        "digipark.dashboards.push_worker:start_alarm_push",
+    ),
 )

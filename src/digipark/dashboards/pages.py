@@ -102,7 +102,9 @@ def import_page(page: CurrentPage, form: FormFields) -> Response:
     try:
         with page.db.begin_nested():
             document = service.parse_file(form.get("document", ""))
-            row = service.import_file(page.db, scope=page.scope, document=document, name=form.get("import_name") or None)
+            row = service.import_file(
+                page.db, scope=page.scope, document=document, name=form.get("import_name") or None
+            )
     except (ValidationError, DomainError) as exc:
         errors = errors_of(exc)
         summary = "; ".join(f"{k}: {v}" if k else v for k, v in errors.items())
@@ -179,7 +181,7 @@ def update(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
             data = DashboardUpdate(
                 name=form.get("name", ""),
                 description=form.get("description") or None,
-                shared_roles=shared,  # type: ignore[arg-type]
+                shared_roles=shared,
                 spec=DashboardSpec.model_validate(spec),
             )
             service.DASHBOARDS.update(page.db, scope=page.scope, ident=ident, data=data)

@@ -20,7 +20,9 @@ from digipark.auth.models import Role, User
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.errors import DomainError
+from digipark.core.modules import N_
 from digipark.dashboards.models import PushServerKey, PushSubscription
+from digipark.dashboards.reports import SEVERITIES, translator
 from digipark.dashboards.schemas import PushSubscriptionIn
 
 log = logging.getLogger("digipark.dashboards.push")
@@ -38,7 +40,9 @@ def server_key(session: Session) -> ec.EllipticCurvePrivateKey:
     row = session.scalar(select(PushServerKey).order_by(PushServerKey.id).limit(1))
     if row is None:
         key = ec.generate_private_key(ec.SECP256R1())
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         row = PushServerKey(private_pem=pem.decode())
         session.add(row)
         session.flush()
@@ -81,12 +85,16 @@ def acknowledge(session: Session, *, scope: Scope, alarm_id: int) -> dict[str, A
     return {"id": alarm.id, "state": alarm.state}
 
 
-def payload(alarm_id: int, severity: str, message: str) -> dict[str, Any]:
+def payload(alarm_id: int, severity: str, message: str, lang: str) -> dict[str, Any]:
+    """What the service worker shows: the alarm's text, its severity, where to open it, how to acknowledge it."""
+    t = translator(lang)
     return {
         "type": "alarm",
         "alarm_id": alarm_id,
         "severity": severity,
-        "title": message[:120],
+        "title": f"{t(SEVERITIES.get(severity, severity))} · {t(N_('Alarm'))} #{alarm_id}",
+        "body": message[:200],
+        "ack_label": t(N_("Acknowledge")),
         "url": f"/alarms/{alarm_id}",
         "acknowledge": f"/api/v1/duty/alarms/{alarm_id}/acknowledge",
     }
@@ -102,7 +110,6 @@ def push_alarm(
     send = send or webpush
     key = server_key(session)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    body = json.dumps(payload(alarm_id, severity, message), ensure_ascii=False)
     reached: list[int] = []
     rows = session.scalars(
         select(PushSubscription).where(PushSubscription.park_id == park_id, PushSubscription.on_duty.is_(True))
@@ -112,12 +119,17 @@ def push_alarm(
         if user is None or not user.is_active:
             continue
         scope = Scope.for_user(
-            role=Role(user.role), username=user.username, user_id=user.id, park_id=park_id, enterprise_id=user.enterprise_id
+            role=Role(user.role),
+            username=user.username,
+            user_id=user.id,
+            park_id=park_id,
+            enterprise_id=user.enterprise_id,
         )
         try:
             alarms.get(session, scope=scope, ident=alarm_id)
         except DomainError:
             continue  # not an alarm this user may see
+        body = json.dumps(payload(alarm_id, severity, message, user.language), ensure_ascii=False)
         try:
             send(
                 subscription_info={"endpoint": row.endpoint, "keys": {"p256dh": row.p256dh, "auth": row.auth}},

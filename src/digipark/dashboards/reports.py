@@ -142,7 +142,16 @@ def _economy_monthly(
     if fmt == "xlsx":
         return economy.dashboard_xlsx(found), XLSX_MEDIA_TYPE, f"{name}.xlsx"
     t = translator(lang)
-    rows = [[t(ECONOMY_FIGURES.get(f.figure, f.figure)), f.unit, round(f.month_total, 2), round(f.ytd_total, 2), f.reporting] for f in found.figures]
+    rows = [
+        [
+            t(ECONOMY_FIGURES.get(f.figure, f.figure)),
+            f.unit,
+            round(f.month_total, 2),
+            round(f.ytd_total, 2),
+            f.reporting,
+        ]
+        for f in found.figures
+    ]
     headers = [t(N_("Figure")), t(N_("Unit")), t(N_("Month")), t(N_("Year to date")), t(N_("Reporting enterprises"))]
     title = f"{t(N_('Economic monitoring'))} {found.period:%Y-%m}"
     notes = [f"{t(N_('Enterprises reporting'))}: {found.reporting} / {found.expected}"]
@@ -170,9 +179,7 @@ REPORTS: dict[str, ReportKind] = {
     for k in (
         ReportKind("economy_monthly", N_("Economic monitoring (monthly)"), ("pdf", "xlsx"), _economy_monthly),
         ReportKind("energy_carbon", N_("Energy and carbon of the park"), ("pdf", "xlsx"), _energy_park),
-        ReportKind(
-            "carbon_enterprise", N_("Enterprise carbon report"), ("pdf", "xlsx"), _carbon_enterprise, True
-        ),
+        ReportKind("carbon_enterprise", N_("Enterprise carbon report"), ("pdf", "xlsx"), _carbon_enterprise, True),
         ReportKind("environment_waste", N_("Solid-waste ledger"), ("xlsx",), _environment),
         ReportKind("safety", N_("Safety situation"), ("pdf", "xlsx"), _safety),
         ReportKind("evaluation", N_("Evaluation of the four standards"), ("pdf", "xlsx"), _evaluation),
@@ -181,7 +188,14 @@ REPORTS: dict[str, ReportKind] = {
 
 
 def produce(
-    session: Session, *, scope: Scope, park_id: int, report: str, params: dict[str, Any], formats: Sequence[str], lang: str
+    session: Session,
+    *,
+    scope: Scope,
+    park_id: int,
+    report: str,
+    params: dict[str, Any],
+    formats: Sequence[str],
+    lang: str,
 ) -> list[FileOut]:
     """The files of one run of a report, in the formats asked that the report offers."""
     kind = REPORTS[report]

@@ -71,7 +71,7 @@ def export(session: Session, *, scope: Scope, ident: int) -> dict[str, Any]:
         version=VERSION,
         name=row.name,
         description=row.description,
-        shared_roles=row.shared_roles,  # type: ignore[arg-type]
+        shared_roles=row.shared_roles,
         spec=DashboardSpec.model_validate(row.spec),
     )
     return document.model_dump(mode="json")

@@ -68,9 +68,7 @@ class AlarmsWidget(_Widget):
     limit: int = Field(default=10, ge=1, le=50)
 
 
-Widget = Annotated[
-    TimeSeriesWidget | KpiWidget | GaugeWidget | TableWidget | AlarmsWidget, Field(discriminator="kind")
-]
+Widget = Annotated[TimeSeriesWidget | KpiWidget | GaugeWidget | TableWidget | AlarmsWidget, Field(discriminator="kind")]
 
 
 class DashboardSpec(BaseModel):
@@ -101,6 +99,4 @@ def json_schema() -> dict[str, Any]:
 
 def errors_of(exc: ValidationError) -> list[dict[str, str]]:
     """A validation error as the problem's `errors` (field path, reason)."""
-    return [
-        {"field": ".".join(str(p) for p in e["loc"]) or "(file)", "reason": e["msg"]} for e in exc.errors()
-    ]
+    return [{"field": ".".join(str(p) for p in e["loc"]) or "(file)", "reason": e["msg"]} for e in exc.errors()]

@@ -35,9 +35,7 @@ RETRY_AFTER = dt.timedelta(minutes=5)  # doubled after each failed attempt
 DUE_BATCH = 50
 
 
-def _validate(
-    session: Session, scope: Scope, values: dict[str, Any], row: ReportSubscription | None
-) -> dict[str, Any]:
+def _validate(session: Session, scope: Scope, values: dict[str, Any], row: ReportSubscription | None) -> dict[str, Any]:
     report = values.get("report", row.report if row else None)
     kind = reports.REPORTS.get(str(report))
     if kind is None:
@@ -81,7 +79,11 @@ SUBSCRIPTIONS: RecordType[ReportSubscription] = RecordType(
     list_spec=ListSpec(
         filters={"park_id": ReportSubscription.park_id, "report": ReportSubscription.report},
         search=[ReportSubscription.name],
-        sort={"id": ReportSubscription.id, "name": ReportSubscription.name, "next_run_at": ReportSubscription.next_run_at},
+        sort={
+            "id": ReportSubscription.id,
+            "name": ReportSubscription.name,
+            "next_run_at": ReportSubscription.next_run_at,
+        },
         default_sort="name,id",
     ),
     write_permission=WRITE,
@@ -145,7 +147,9 @@ def send(subscription: ReportSubscription, files: list[reports.FileOut]) -> None
     if subscription.emails:
         delivery.send_email(subscription.emails, subject, f"{subject}\n\n{names}\n", files)
     if subscription.robot_channel and subscription.robot_url:
-        delivery.send_robot(subscription.robot_channel, subscription.robot_url, subscription.robot_secret, f"{subject}: {names}")
+        delivery.send_robot(
+            subscription.robot_channel, subscription.robot_url, subscription.robot_secret, f"{subject}: {names}"
+        )
 
 
 def _attempt(session: Session, item: ReportDelivery, now: dt.datetime, sender: Sender, result: SweepResult) -> None:
@@ -167,7 +171,7 @@ def _attempt(session: Session, item: ReportDelivery, now: dt.datetime, sender: S
             )
         item.files = [name for _, _, name in files]
         sender(subscription, files)
-    except Exception as exc:  # noqa: BLE001 - any failure of a channel or a report is logged and retried
+    except Exception as exc:
         item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if item.attempts >= MAX_ATTEMPTS:
             item.status = DeliveryStatus.FAILED.value

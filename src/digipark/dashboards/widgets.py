@@ -30,28 +30,32 @@ def widget_data(
     keys: set[str] = set()
     for w in spec.widgets:
         if w.kind in ("kpi", "gauge"):
-            keys.add(w.figure)  # type: ignore[union-attr]
+            keys.add(w.figure)
         elif w.kind == "table":
-            keys.update(w.figures)  # type: ignore[union-attr]
+            keys.update(w.figures)
     values = figures.values(session, scope=scope, park_id=row.park_id, keys=keys) if keys else {}
     out: list[dict[str, Any]] = []
     for w in spec.widgets:
         item: dict[str, Any] = {"kind": w.kind, "title": w.title}
         if w.kind == "timeseries":
-            item["series"] = _series(session, scope, w.points, from_ms, to_ms)  # type: ignore[union-attr]
+            item["series"] = _series(session, scope, w.points, from_ms, to_ms)
         elif w.kind in ("kpi", "gauge"):
-            item["value"] = values.get(w.figure)  # type: ignore[union-attr]
+            item["value"] = values.get(w.figure)
             if w.kind == "gauge":
-                item["min"], item["max"] = w.min, w.max  # type: ignore[union-attr]
+                item["min"], item["max"] = w.min, w.max
         elif w.kind == "table":
-            item["rows"] = [[k, values.get(k)] for k in w.figures]  # type: ignore[union-attr]
+            item["rows"] = [[k, values.get(k)] for k in w.figures]
         elif w.kind == "alarms":
             since = now - ALARM_WINDOW
             raised = alarms.raised_between(session, park_id=row.park_id, since=since, until=now)
-            item["alarms"] = [
-                {"id": ident, "raised_at": at.isoformat(), "severity": severity}
-                for at, severity, _building, ident in reversed(raised[-w.limit :])  # type: ignore[union-attr]
-            ] if scope.is_staff and scope.can("alarm.view") else []
+            item["alarms"] = (
+                [
+                    {"id": ident, "raised_at": at.isoformat(), "severity": severity}
+                    for at, severity, _building, ident in reversed(raised[-w.limit :])
+                ]
+                if scope.is_staff and scope.can("alarm.view")
+                else []
+            )
         out.append(item)
     return {"time_range": chosen, "from_ms": from_ms, "to_ms": to_ms, "widgets": out}
 

@@ -1,5 +1,6 @@
 """What the economy domain offers other domains: monthly statistics (submission, the reporting calendar, output
-value per enterprise and month), the park's economic monitoring (and its workbook, `dashboard_xlsx`) and the enterprise archive."""
+value per enterprise and month), the park's economic monitoring (and its workbook, `dashboard_xlsx`) and the
+enterprise archive."""
 
 from __future__ import annotations
 

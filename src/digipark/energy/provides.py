@@ -1,7 +1,8 @@
 """What the energy domain offers other domains: an enterprise's carbon account and the park's figures per
 enterprise; for automation's billing, Sankey and plans: the meters with their monthly consumption of a year
 (`year_data`, `MeterInfo`, `MeterLevel`), the park's time-of-use tariff in force (`tariff_for`), the meter tree
-(`meter_tree`) and the split of a consumption series into its bands (`tariff_split`, `minute_bands`); for scheduled reports: an enterprise's carbon report file (`render_enterprise_report`)."""
+(`meter_tree`) and the split of a consumption series into its bands (`tariff_split`, `minute_bands`); for
+scheduled reports: an enterprise's carbon report file (`render_enterprise_report`)."""
 
 from __future__ import annotations
 
