@@ -25,8 +25,9 @@ OptionalPark = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
 @router.get("/schema", tags=TAGS)
-def file_schema() -> Any:
+def file_schema(scope: CurrentScope) -> Any:
     """The JSON schema an exported dashboard follows (and an imported one must)."""
+    scope.require(service.VIEW)
     return spec.json_schema()
 
 

@@ -48,7 +48,7 @@ def duty_page(page: CurrentPage) -> HTMLResponse:
 def acknowledge(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
     _duty(page)
     page.check_csrf(form)
-    alarms.acknowledge(page.db, scope=page.scope, ident=ident)
+    push.acknowledge(page.db, scope=page.scope, alarm_id=ident)
     return RedirectResponse("/duty", status_code=303)
 
 

@@ -81,6 +81,8 @@ def subscribe(session: Session, *, scope: Scope, data: PushSubscriptionIn) -> Pu
 
 
 def acknowledge(session: Session, *, scope: Scope, alarm_id: int) -> dict[str, Any]:
+    """Acknowledge an alarm from the duty app (its notification's button)."""
+    scope.require(PERMISSION)
     alarm = alarms.acknowledge(session, scope=scope, ident=alarm_id)
     return {"id": alarm.id, "state": alarm.state}
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role, User
@@ -65,6 +65,11 @@ def _validate(session: Session, scope: Scope, values: dict[str, Any], row: Repor
     return values
 
 
+def read_condition(scope: Scope) -> ColumnElement[bool]:
+    """Subscriptions are read by the staff who may subscribe (they hold robot addresses and recipients)."""
+    return true() if scope.can(WRITE) else false()
+
+
 def _before_create(session: Session, scope: Scope, row: ReportSubscription) -> None:
     row.subscriber_id = scope.user_id
     row.subscriber = scope.username
@@ -87,6 +92,7 @@ SUBSCRIPTIONS: RecordType[ReportSubscription] = RecordType(
         default_sort="name,id",
     ),
     write_permission=WRITE,
+    read_condition=read_condition,
     validate=_validate,
     before_create=_before_create,
 )
