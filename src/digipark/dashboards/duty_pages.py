@@ -77,8 +77,9 @@ def manifest(page: CurrentPage) -> Response:
 
 
 @router.get("/duty/sw.js")
-def service_worker() -> Response:
+def service_worker(page: CurrentPage) -> Response:
     """The service worker (its scope is /duty); never cached by the browser's HTTP cache, so updates arrive."""
+    _duty(page)
     return Response(
         SERVICE_WORKER.read_text(encoding="utf-8"),
         media_type="text/javascript",
