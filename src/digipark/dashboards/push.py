@@ -107,11 +107,11 @@ def push_alarm(
 ) -> list[int]:
     """Push an alarm to every on-duty subscription of the park whose user may read it; answers the ids of the
     subscriptions reached (a subscription the push service says is gone, 404/410, is removed)."""
+    from py_vapid import Vapid02
     from pywebpush import WebPushException, webpush
 
     send = send or webpush
-    key = server_key(session)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    vapid = Vapid02(private_key=server_key(session))
     reached: list[int] = []
     rows = session.scalars(
         select(PushSubscription).where(PushSubscription.park_id == park_id, PushSubscription.on_duty.is_(True))
@@ -136,7 +136,7 @@ def push_alarm(
             send(
                 subscription_info={"endpoint": row.endpoint, "keys": {"p256dh": row.p256dh, "auth": row.auth}},
                 data=body,
-                vapid_private_key=pem.decode(),
+                vapid_private_key=vapid,
                 vapid_claims={"sub": f"mailto:{get_settings().alarms_smtp_from}"},
                 ttl=TTL_S,
                 timeout=get_settings().alarms_notify_timeout_s,
