@@ -47,7 +47,7 @@ class _PushService:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 outer.received.append(
                     (self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
