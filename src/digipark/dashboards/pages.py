@@ -5,7 +5,6 @@ time range, widgets added and removed one at a time). Scheduled reports and the 
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter
@@ -19,6 +18,7 @@ from digipark.dashboards.models import Dashboard
 from digipark.dashboards.schemas import DashboardCreate, DashboardUpdate
 from digipark.dashboards.spec import TIME_RANGES, WIDGET_KINDS, DashboardSpec
 from digipark.web.i18n import N_
+from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, FormFields, Page
 
 router = APIRouter(include_in_schema=False)
@@ -135,7 +135,7 @@ def view_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
         {
             "dashboard": row,
             "data": data,
-            "data_json": json.dumps(data, ensure_ascii=False),
+            "data_json": json_script(data),
             "time_ranges": TIME_RANGES,
             "may_write": page.scope.can(service.WRITE),
         },
