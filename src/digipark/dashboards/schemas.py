@@ -12,6 +12,7 @@ from digipark.dashboards.spec import DashboardSpec
 RoleName = Literal["park_admin", "operator", "enterprise", "reviewer", "resident"]
 Format = Literal["pdf", "xlsx"]
 RobotChannel = Literal["dingtalk", "wecom", "feishu"]
+ParamValue = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Email = Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 
@@ -50,7 +51,7 @@ class SubscriptionCreate(BaseModel):
     park_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     name: str = Field(min_length=1, max_length=120)
     report: str = Field(min_length=1, max_length=40)
-    params: dict[str, int] = Field(default_factory=dict, max_length=4)
+    params: dict[str, ParamValue] = Field(default_factory=dict, max_length=4)
     formats: list[Format] = Field(min_length=1, max_length=2)
     language: Literal["zh", "en"] = "zh"
     cron: str = Field(min_length=9, max_length=120)
@@ -65,7 +66,7 @@ class SubscriptionCreate(BaseModel):
 class SubscriptionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=120)
-    params: dict[str, int] | None = Field(default=None, max_length=4)
+    params: dict[str, ParamValue] | None = Field(default=None, max_length=4)
     formats: list[Format] | None = Field(default=None, min_length=1, max_length=2)
     language: Literal["zh", "en"] | None = None
     cron: str | None = Field(default=None, min_length=9, max_length=120)
