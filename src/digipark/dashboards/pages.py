@@ -12,7 +12,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from digipark.core.errors import DomainError, NotFound, PermissionDenied
+from digipark.core.errors import DomainError, NotFound, PermissionDenied, field_error
 from digipark.dashboards import figures, reports, service, widgets
 from digipark.dashboards.models import Dashboard
 from digipark.dashboards.schemas import DashboardCreate, DashboardUpdate
@@ -23,7 +23,6 @@ from digipark.web.shell import CurrentPage, FormFields, Page
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
-WidgetIndex = Annotated[int, PathParam(ge=0, le=39)]
 ROLES = {
     "park_admin": N_("Park administrator"),
     "operator": N_("Operator"),
@@ -227,14 +226,17 @@ def add_widget(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
     return RedirectResponse(f"/dashboards/{ident}/edit?saved=1", status_code=303)
 
 
-@router.post("/dashboards/{ident}/widgets/{index}/delete")
-def remove_widget(ident: Ident, index: WidgetIndex, page: CurrentPage, form: FormFields) -> Response:
+@router.post("/dashboards/{ident}/widgets/delete")
+def remove_widget(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
+    """Remove the widget at the form's `index`."""
     _writer(page)
     page.check_csrf(form)
     row = service.DASHBOARDS.get(page.db, scope=page.scope, ident=ident)
     spec = DashboardSpec.model_validate(row.spec)
-    if index >= len(spec.widgets):
-        raise NotFound(f"dashboard {ident} has no widget {index}")
+    raw = form.get("index", "")
+    if not raw.isdigit() or int(raw) >= len(spec.widgets):
+        raise field_error("index", f"dashboard {ident} has no widget {raw[:20]!r}")
+    index = int(raw)
     del spec.widgets[index]
     service.DASHBOARDS.update(page.db, scope=page.scope, ident=ident, data=DashboardUpdate(spec=spec))
     return RedirectResponse(f"/dashboards/{ident}/edit?saved=1", status_code=303)
