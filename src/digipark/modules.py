@@ -12,6 +12,7 @@ from digipark.auth.module import MODULE as AUTH
 from digipark.automation.module import MODULE as AUTOMATION
 from digipark.core import modules
 from digipark.cybersec.module import MODULE as CYBERSEC
+from digipark.dashboards.module import MODULE as DASHBOARDS
 from digipark.dataspace.module import MODULE as DATASPACE
 from digipark.devices.module import MODULE as DEVICES
 from digipark.economy.module import MODULE as ECONOMY
@@ -54,6 +55,7 @@ MODULES: tuple[modules.Module, ...] = (
     DATASPACE,
     CYBERSEC,
     IOC,
+    DASHBOARDS,
 )
 
 modules.install(MODULES)

@@ -14,6 +14,7 @@ from tests.tenancy.api_audit import AUDIT
 from tests.tenancy.api_auth import AUTH
 from tests.tenancy.api_automation import AUTOMATION
 from tests.tenancy.api_cybersec import CYBERSEC
+from tests.tenancy.api_dashboards import DASHBOARDS
 from tests.tenancy.api_dataspace import DATASPACE
 from tests.tenancy.api_devices import DEVICES
 from tests.tenancy.api_economy import ECONOMY, ECONOMY_RESOURCES
@@ -55,6 +56,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "automation": AUTOMATION,
     "dataspace": DATASPACE,
     "cybersec": CYBERSEC,
+    "dashboards": DASHBOARDS,
 }
 
 

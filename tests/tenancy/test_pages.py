@@ -22,6 +22,7 @@ from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished
 from tests.tenancy.api_assets import as_asset
 from tests.tenancy.api_auth import user_id
 from tests.tenancy.api_automation import au_rule
+from tests.tenancy.api_dashboards import db_made, rs_made
 from tests.tenancy.api_dataspace import ds_dataset, ds_product, ds_requested
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
@@ -60,6 +61,9 @@ PAGE_OBJECTS: dict[str, PageObject] = {
         for spec in KINDS
         for suffix in ("/{ident}", "/{ident}/edit")
     },
+    "/dashboards/{ident}": PageObject(db_made),
+    "/dashboards/{ident}/edit": PageObject(db_made),
+    "/reports/subscriptions/{ident}": PageObject(rs_made),
     "/enterprises/{ident}/archive": PageObject(lambda ctx: ctx.world.a.enterprise_ids[0]),
     "/economy/statistics/{ident}": PageObject(statistic_id),
     "/economy/chains/{ident}": PageObject(lambda ctx: economy_chain(ctx)["id"], private=False),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 import digipark.web
 from digipark.app import create_app
 from tests.conftest import World
+from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_cybersec import cy_incident
 from tests.tenancy.api_devices import cm_command
 from tests.tenancy.api_services import sv_awarded_demand
@@ -111,6 +112,7 @@ POST_OBJECTS = {
     "/services/supply-chain/shares/": PageObject(made_by("services/shares")),
     "/services/purchasing/demands/": PageObject(sv_awarded_demand),
     "/security/incidents/": PageObject(cy_incident),
+    "/duty/alarms/": PageObject(al_alarm),
 }
 ROUTES = form_post_routes()
 FIELDS = field_names()

@@ -2,6 +2,8 @@
 through the caller's scope:
 
 - `get(session, scope=, ident=) -> Alarm`: one alarm (NotFound outside the scope) — safety links incidents to it;
+- `acknowledge(session, scope=, ident=, comment=)`: raised → acknowledged, and `list_alarms(session, scope=, query=,
+  active=)`: the alarms the caller may read — the duty app;
 - `active_counts(session, scope=, park_id=) -> list[AlarmCount]`: raised or acknowledged alarms by zone, building,
   enterprise and severity — safety's situation picture;
 - `ensure_threshold_rule(session, scope=, park_id=, point_id=, key=, name=, above=, below=, severity=) -> int`:
@@ -13,6 +15,8 @@ through the caller's scope:
 - `AlarmRaised`: the event published after an alarm is raised — safety's automatic incidents subscribe to it;
 - the rule conditions' checks and evaluation (`normalise_conditions`, `evaluate_condition`, `CondState`,
   `ConditionContext`, `ConditionError`) — automation's reading triggers use the same conditions as alarm rules;
+- `send_robot(channel, url, text, secret, timeout=)`, `ROBOT_CHANNELS`: a text to a 钉钉/企业微信/飞书 group robot —
+  the scheduled reports' chat delivery;
 - `raised_between(session, park_id=, since=, until=)`: (raised at, severity, building, alarm id) of the park's
   alarms raised in a period — automation's dry-run over history;
 - `open_alarms(session, scope=, park_id=, limit=)`: the newest open alarms the caller may read (id, severity, state,
@@ -28,27 +32,33 @@ from sqlalchemy.orm import Session
 from digipark.alarms.events import AlarmRaised
 from digipark.alarms.external import ExternalAlarm, raise_external, raise_external_many
 from digipark.alarms.models import OPEN_STATES, Alarm
+from digipark.alarms.robots import ROBOT_CHANNELS, send_robot
 from digipark.alarms.rules import ConditionError, CondState, normalise_conditions
 from digipark.alarms.rules import Context as ConditionContext
 from digipark.alarms.rules import evaluate as evaluate_condition
-from digipark.alarms.service import VIEW, active_counts, ensure_threshold_rule, get
+from digipark.alarms.service import VIEW, acknowledge, active_counts, ensure_threshold_rule, get
+from digipark.alarms.service import list as list_alarms
 from digipark.auth.scope import Scope
 
 __all__ = [
+    "ROBOT_CHANNELS",
     "AlarmRaised",
     "CondState",
     "ConditionContext",
     "ConditionError",
     "ExternalAlarm",
+    "acknowledge",
     "active_counts",
     "ensure_threshold_rule",
     "evaluate_condition",
     "get",
+    "list_alarms",
     "normalise_conditions",
     "open_alarms",
     "raise_external",
     "raise_external_many",
     "raised_between",
+    "send_robot",
 ]
 
 

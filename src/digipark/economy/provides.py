@@ -1,9 +1,11 @@
 """What the economy domain offers other domains: monthly statistics (submission, the reporting calendar, output
-value per enterprise and month), the park's economic monitoring and the enterprise archive."""
+value per enterprise and month), the park's economic monitoring (and its workbook, `dashboard_xlsx`) and the
+enterprise archive."""
 
 from __future__ import annotations
 
 from digipark.economy.archive import enterprise_archive
+from digipark.economy.dashboard_workbook import dashboard_xlsx
 from digipark.economy.land import land_allocation
 from digipark.economy.monitoring import dashboard, enterprise_summary, warnings
 from digipark.economy.monitoring_query import spring_festivals
@@ -20,6 +22,7 @@ __all__ = [
     "add_months",
     "correct",
     "dashboard",
+    "dashboard_xlsx",
     "enterprise_archive",
     "enterprise_summary",
     "land_allocation",

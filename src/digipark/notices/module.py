@@ -25,5 +25,6 @@ MODULE = Module(
         Role.RESIDENT: _READ,
     },
     catalog="notices",
+    provides="digipark.notices.provides",
     demo=("digipark.notices.demo:build_notices_demo",),
 )

@@ -1,0 +1,87 @@
+"""The duty staff's phone app at /duty: an installable web app (manifest, service worker with an offline shell)
+listing the alarms the user may handle, with one button to acknowledge each and one to turn on Web Push for alarms
+raised while on duty (the push's own button acknowledges too)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from digipark.alarms import provides as alarms
+from digipark.core.listing import ListQuery
+from digipark.dashboards import push
+from digipark.dashboards.reports import SEVERITIES
+from digipark.web.i18n import N_
+from digipark.web.shell import CurrentPage, FormFields, Page
+
+router = APIRouter(include_in_schema=False)
+Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+SERVICE_WORKER = Path(__file__).parents[1] / "web" / "static" / "js" / "duty_sw.js"
+STATES = {"raised": N_("Raised"), "acknowledged": N_("Acknowledged")}
+
+
+def _duty(page: Page) -> None:
+    page.scope.require(push.PERMISSION)
+
+
+@router.get("/duty", response_class=HTMLResponse, name="duty")
+def duty_page(page: CurrentPage) -> HTMLResponse:
+    _duty(page)
+    rows: Sequence[object] = []
+    if page.scope.can("alarm.view"):
+        rows, _ = alarms.list_alarms(
+            page.db, scope=page.scope, query=ListQuery(page_size=30, sort="-raised_at,-id"), active=True
+        )
+    return page.render(
+        "dashboards/duty.html",
+        {"alarms": rows, "severities": SEVERITIES, "states": STATES, "may_handle": page.scope.can("alarm.handle")},
+    )
+
+
+@router.post("/duty/alarms/{ident}/acknowledge")
+def acknowledge(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
+    _duty(page)
+    page.check_csrf(form)
+    push.acknowledge(page.db, scope=page.scope, alarm_id=ident)
+    return RedirectResponse("/duty", status_code=303)
+
+
+@router.get("/duty/offline", response_class=HTMLResponse, name="duty_offline")
+def offline_page(page: CurrentPage) -> HTMLResponse:
+    """The shell the service worker shows when the network is gone."""
+    _duty(page)
+    return page.render("dashboards/duty_offline.html", {})
+
+
+@router.get("/duty/manifest.webmanifest")
+def manifest(page: CurrentPage) -> Response:
+    _duty(page)
+    document = {
+        "name": page.gettext("Duty app"),
+        "short_name": page.gettext("Duty app"),
+        "start_url": "/duty",
+        "scope": "/duty",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1f4e79",
+        "lang": "zh-CN" if page.lang == "zh" else "en",
+        "icons": [{"src": "/static/favicon.svg", "sizes": "any", "type": "image/svg+xml", "purpose": "any"}],
+    }
+    return Response(json.dumps(document, ensure_ascii=False), media_type="application/manifest+json")
+
+
+@router.get("/duty/sw.js")
+def service_worker(page: CurrentPage) -> Response:
+    """The service worker (its scope is /duty); never cached by the browser's HTTP cache, so updates arrive."""
+    _duty(page)
+    return Response(
+        SERVICE_WORKER.read_text(encoding="utf-8"),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/duty"},
+    )

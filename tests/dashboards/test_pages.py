@@ -1,0 +1,99 @@
+"""Dashboard, subscription and duty pages: the admin composes a dashboard in the editor (a bad widget is refused
+with its reason), opens it in both languages, imports a file; the operator subscribes to a report and opens the
+duty app."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.conftest import World
+from tests.web.helpers import form_token, login, visible_text
+
+
+def test_admin_composes_opens_and_imports_a_dashboard(client: TestClient, world: World, db: Session) -> None:
+    login(client, "TA-park_admin")
+    listing = client.get("/dashboards")
+    assert listing.status_code == 200
+    created = client.post(
+        "/dashboards/new", data={"name": "运行看板", "csrf_token": form_token(listing.text)}, follow_redirects=False
+    )
+    assert created.status_code == 303, created.text
+    edit_url = created.headers["location"]
+    ident = int(edit_url.split("/")[2])
+    editor = client.get(edit_url)
+    token = form_token(editor.text)
+    widgets = [
+        {"kind": "kpi", "title": "告警", "figure": "alarms.active"},
+        {"kind": "gauge", "title": "能耗", "figure": "energy.tce", "max": "9000"},
+        {"kind": "timeseries", "title": "曲线", "points": f"{world.a.point_ids[0]}，{world.a.point_ids[1]}"},
+        {"kind": "table", "title": "指标", "fig_economy.reporting": "1", "fig_evaluation.met_standards": "1"},
+        {"kind": "alarms", "title": "最新告警", "limit": "5"},
+    ]
+    for widget in widgets:
+        added = client.post(
+            f"/dashboards/{ident}/widgets", data={**widget, "csrf_token": token}, follow_redirects=False
+        )
+        assert added.status_code == 303, added.text
+    refused = client.post(
+        f"/dashboards/{ident}/widgets", data={"kind": "timeseries", "title": "空", "points": "", "csrf_token": token}
+    )
+    assert refused.status_code == 422 and "points" in refused.text
+    for lang, heading in (("zh", "时间范围"), ("en", "Time range")):
+        page = client.get(f"/dashboards/{ident}", params={"lang": lang, "range": "30d"})
+        assert page.status_code == 200, page.text
+        assert page.text.count('class="panel dash-widget') == 5 and heading in page.text
+        data = json.loads(page.text.split('id="dash-data">')[1].split("</script>")[0])
+        assert data["time_range"] == "30d" and [w["kind"] for w in data["widgets"]][:2] == ["kpi", "gauge"]
+    exported = client.get(f"/api/v1/dashboards/{ident}/export").text
+    imported = client.post(
+        "/dashboards/import",
+        data={"document": exported, "import_name": "导入的看板", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert imported.status_code == 303, imported.text
+    bad = client.post("/dashboards/import", data={"document": '{"format": "x"}', "csrf_token": token})
+    assert bad.status_code == 422 and "format" in visible_text(bad.text)
+    shared = client.post(
+        f"/dashboards/{ident}/edit",
+        data={"name": "运行看板", "time_range": "7d", "role_operator": "1", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert shared.status_code == 303
+    client.cookies.clear()
+    login(client, "TA-operator")
+    assert client.get(f"/dashboards/{ident}").status_code == 200
+    assert client.get(f"/dashboards/{ident}/edit").status_code == 403
+
+
+def test_operator_subscribes_and_opens_the_duty_app(client: TestClient, world: World) -> None:
+    login(client, "TA-operator")
+    listing = client.get("/reports/subscriptions")
+    assert listing.status_code == 200
+    body = {
+        "name": "周报",
+        "report": "safety",
+        "format_pdf": "1",
+        "cron": "0 8 * * 1",
+        "working_days_only": "1",
+        "emails": "a@park.example.cn, b@park.example.cn",
+        "csrf_token": form_token(listing.text),
+    }
+    bad = client.post("/reports/subscriptions", data={**body, "cron": "每周一"})
+    assert bad.status_code == 422 and "cron" in bad.text
+    made = client.post("/reports/subscriptions", data=body, follow_redirects=False)
+    assert made.status_code == 303, made.text
+    detail = client.get(made.headers["location"])
+    assert detail.status_code == 200 and "b@park.example.cn" in detail.text
+    run = client.post(
+        made.headers["location"] + "/run", data={"csrf_token": form_token(detail.text)}, follow_redirects=False
+    )
+    assert run.status_code == 303
+    assert "待处理" in client.get(made.headers["location"]).text
+    duty = client.get("/duty")
+    assert duty.status_code == 200 and 'rel="manifest"' in duty.text
+    assert client.get("/duty/manifest.webmanifest").json()["start_url"] == "/duty"
+    assert client.get("/duty/sw.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/duty/offline").status_code == 200
