@@ -89,7 +89,17 @@ TIMING_JS = """() => {
   return {server: nav.responseStart - nav.requestStart, load: nav.loadEventEnd - nav.startTime};
 }"""
 
-VISIBLE_TEXT_JS = "() => (document.querySelector('main') || document.body).innerText"
+# The visible text of the page's main part, less what is marked translate="no" (HTML's own mark for text kept as
+# it is: user names, account names of log records).
+VISIBLE_TEXT_JS = """() => {
+  const root = document.querySelector('main') || document.body;
+  let text = root.innerText;
+  for (const el of root.querySelectorAll('[translate="no"]')) {
+    const kept = el.innerText;
+    if (kept) text = text.replace(kept, ' ');
+  }
+  return text;
+}"""
 
 
 def allowed_words() -> set[str]:
@@ -167,6 +177,9 @@ def visit(page: Any, url: str, path: str, *, role: str, lang: str, viewport: str
         result.problems.append("header: " + header["why"])
     if lang == "zh":
         result.untranslated = untranslated_words(page.evaluate(VISIBLE_TEXT_JS), allowed)
+        if result.untranslated:
+            words = sorted(set(result.untranslated))
+            result.problems.append(f"untranslated: {', '.join(words[:12])}" + (" …" if len(words) > 12 else ""))
     result.problems.extend(f"error: {e}" for e in errors if "the server responded with a status" not in e)
     return result
 

@@ -28,6 +28,7 @@ from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
 from digipark.core.events import bus
 from digipark.telemetry import provides as telemetry
+from digipark.web.i18n import translations
 
 log = logging.getLogger("digipark.alarms.live")
 ALARM = "alarm"
@@ -153,30 +154,41 @@ def streams() -> AlarmStreams:
 
 
 async def alarm_stream(
-    sub: telemetry.Subscription, initial: list[dict[str, Any]], *, heartbeat_s: float = telemetry.HEARTBEAT_S
+    sub: telemetry.Subscription,
+    initial: list[dict[str, Any]],
+    *,
+    heartbeat_s: float = telemetry.HEARTBEAT_S,
+    lang: str | None = None,
 ) -> AsyncIterator[str]:
-    """The SSE body: the retry hint, the open alarms now, then alarm changes as they come, heartbeats between."""
+    """The SSE body: the retry hint, the open alarms now, then alarm changes as they come, heartbeats between.
+    With `lang`, a message that is a msgid (the title of an alarm of another domain) is sent translated."""
+
+    def event(data: dict[str, Any]) -> str:
+        if lang is not None and data.get("message"):
+            data = {**data, "message": translations(lang).gettext(data["message"])}
+        return telemetry.format_event(ALARM, data, int(data["id"]))
+
     try:
         sub.bind()
         yield f"retry: {telemetry.RETRY_MS}\n\n"
         for data in initial:
-            yield telemetry.format_event(ALARM, data, int(data["id"]))
-        for event, data in sub.take():
-            if event == ALARM:
-                yield telemetry.format_event(ALARM, data, int(data["id"]))
+            yield event(data)
+        for kind, data in sub.take():
+            if kind == ALARM:
+                yield event(data)
         while not sub.closed:
             batch = await sub.next(heartbeat_s)
             if not batch:
                 yield ": keep-alive\n\n"
                 continue
-            for event, data in batch:
-                if event == ALARM:
-                    yield telemetry.format_event(ALARM, data, int(data["id"]))
+            for kind, data in batch:
+                if kind == ALARM:
+                    yield event(data)
     finally:
         _streams.unsubscribe(sub)
 
 
-def open_stream(db: Session, scope: Scope) -> StreamingResponse:
+def open_stream(db: Session, scope: Scope, lang: str | None = None) -> StreamingResponse:
     """The SSE response of the API and the pages: the open alarms the caller may read now, then every change."""
     scope.require(VIEW)
     rows = db.scalars(
@@ -184,4 +196,6 @@ def open_stream(db: Session, scope: Scope) -> StreamingResponse:
     )
     initial = [row_payload(a) for a in reversed(list(rows))]
     sub = _streams.subscribe(scope)
-    return StreamingResponse(alarm_stream(sub, initial), media_type="text/event-stream", headers=telemetry.SSE_HEADERS)
+    return StreamingResponse(
+        alarm_stream(sub, initial, lang=lang), media_type="text/event-stream", headers=telemetry.SSE_HEADERS
+    )
