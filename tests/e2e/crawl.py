@@ -82,6 +82,13 @@ HEADER_JS = """() => {
   return {ok: problems.length === 0, why: problems.join('; ')};
 }"""
 
+# The side menu shows every entry without scrolling inside itself (desktop).
+NAV_JS = """() => {
+  const nav = document.querySelector('nav.mainnav');
+  if (!nav || getComputedStyle(nav).display === 'none') return null;
+  return {scroll: nav.scrollHeight, height: nav.clientHeight};
+}"""
+
 # The navigation's timings: the server's (request sent to first byte) and the page's load.
 TIMING_JS = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
@@ -172,6 +179,10 @@ def visit(page: Any, url: str, path: str, *, role: str, lang: str, viewport: str
                 f"wider than the phone ({overflow['scrollWidth']} > {overflow['width']} px): "
                 + ", ".join(overflow["offenders"])
             )
+    if viewport == "desktop":
+        nav = page.evaluate(NAV_JS)
+        if nav and nav["scroll"] > nav["height"] + 1:
+            result.problems.append(f"side menu scrolls ({nav['scroll']} > {nav['height']} px)")
     header = page.evaluate(HEADER_JS)  # one line on the phone too
     if not header["ok"]:
         result.problems.append("header: " + header["why"])
