@@ -82,6 +82,13 @@ HEADER_JS = """() => {
   return {ok: problems.length === 0, why: problems.join('; ')};
 }"""
 
+# The side menu shows every entry without scrolling inside itself (desktop).
+NAV_JS = """() => {
+  const nav = document.querySelector('nav.mainnav');
+  if (!nav || getComputedStyle(nav).display === 'none') return null;
+  return {scroll: nav.scrollHeight, height: nav.clientHeight};
+}"""
+
 # The navigation's timings: the server's (request sent to first byte) and the page's load.
 TIMING_JS = """() => {
   const nav = performance.getEntriesByType('navigation')[0];
@@ -89,7 +96,17 @@ TIMING_JS = """() => {
   return {server: nav.responseStart - nav.requestStart, load: nav.loadEventEnd - nav.startTime};
 }"""
 
-VISIBLE_TEXT_JS = "() => (document.querySelector('main') || document.body).innerText"
+# The visible text of the page's main part, less what is marked translate="no" (HTML's own mark for text kept as
+# it is: user names, account names of log records).
+VISIBLE_TEXT_JS = """() => {
+  const root = document.querySelector('main') || document.body;
+  let text = root.innerText;
+  for (const el of root.querySelectorAll('[translate="no"]')) {
+    const kept = el.innerText;
+    if (kept) text = text.replace(kept, ' ');
+  }
+  return text;
+}"""
 
 
 def allowed_words() -> set[str]:
@@ -162,11 +179,18 @@ def visit(page: Any, url: str, path: str, *, role: str, lang: str, viewport: str
                 f"wider than the phone ({overflow['scrollWidth']} > {overflow['width']} px): "
                 + ", ".join(overflow["offenders"])
             )
+    if viewport == "desktop":
+        nav = page.evaluate(NAV_JS)
+        if nav and nav["scroll"] > nav["height"] + 1:
+            result.problems.append(f"side menu scrolls ({nav['scroll']} > {nav['height']} px)")
     header = page.evaluate(HEADER_JS)  # one line on the phone too
     if not header["ok"]:
         result.problems.append("header: " + header["why"])
     if lang == "zh":
         result.untranslated = untranslated_words(page.evaluate(VISIBLE_TEXT_JS), allowed)
+        if result.untranslated:
+            words = sorted(set(result.untranslated))
+            result.problems.append(f"untranslated: {', '.join(words[:12])}" + (" …" if len(words) > 12 else ""))
     result.problems.extend(f"error: {e}" for e in errors if "the server responded with a status" not in e)
     return result
 

@@ -1,8 +1,10 @@
 """Every menu page, as every demo role, in Chinese and in English, on a 1280×800 desktop and a 390×844 phone
 (Debian's Chromium, driven by Playwright, against one demo server): no answer 4xx/5xx, no script or console
-error, a header in one line on the desktop, nothing wider than the phone. The crawler is tests/e2e/crawl.py
-(bench/pages.py measures with it). Also: the phone's menu button opens the menu, the theme choice sticks, error
-pages keep the menu and the logout."""
+error, a header in one line on the desktop, a side menu that shows every entry without scrolling inside itself at
+1280×800, nothing wider than the phone, and no untranslated word on a Chinese page (ASCII words of three letters
+or more outside tests/e2e/allowed_ascii_words.json and outside text marked translate="no"). The crawler is
+tests/e2e/crawl.py (bench/pages.py measures with it). Also: the phone's menu button opens the menu, the theme
+choice sticks, error pages keep the menu and the logout."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digipark.core.errors import ValidationFailed
-from digipark.energy import carbon, standard_coal, tariffs
+from digipark.energy import carbon, report, standard_coal, tariffs
 from digipark.energy.carbon import Activity, Declared
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -42,9 +42,14 @@ def test_electricity_national_and_regional_factors() -> None:
     assert carbon.electricity_emission(1_000_000, 2023).tco2 == pytest.approx(530.6)
     assert carbon.electricity_emission(1_000_000, 2023, "华东").tco2 == pytest.approx(550.0)
     assert carbon.electricity_emission(1_000_000, 2022, "华北").tco2 == pytest.approx(677.6)
-    # 2025 has no published factor yet: the latest earlier year's (2023), and the calculation says so
+    # 2025 has no published factor yet: the latest earlier year's (2023), and the calculation says so, in the
+    # reader's language (the line keeps the factor's year; report.formula_text words it)
     later = carbon.electricity_emission(1_000_000, 2025, "全国")
-    assert later.tco2 == pytest.approx(530.6) and later.year == 2023 and "latest earlier" in later.formula
+    assert later.tco2 == pytest.approx(530.6) and later.year == 2023
+    zh = report.formula_text(later.formula, later.year, 2025, report.translator("zh"))
+    assert "2025 年因子尚未发布" in zh and "2023" in zh
+    assert "latest earlier" in report.formula_text(later.formula, later.year, 2025, report.translator("en"))
+    assert report.formula_text(later.formula, later.year, 2023, report.translator("zh")) == later.formula
 
 
 def test_heat_steam_and_exports() -> None:

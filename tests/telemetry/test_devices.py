@@ -164,3 +164,13 @@ def test_api_lists_states_in_scope(client: TestClient, db: Session, reported: Wo
     assert response.status_code == 404
     response = client.get("/api/v1/telemetry/devices", headers=bearer(w.a.tokens["park_admin"]), params={"state": "x"})
     assert response.status_code == 422
+
+
+def test_online_points_judges_each_point_by_its_own_interval(db: Session, reported: World) -> None:
+    """The provider other domains count online points with (evaluation, safety): the detector's 10 s point, 60 s
+    old, is offline even though the meter's 900 s point would allow that age (the query once crossed every latest
+    reading with every point and judged all by the slowest point's interval)."""
+    from digipark.telemetry.provides import online_points
+
+    ids = reported.a.point_ids[:5]
+    assert online_points(db, ids, now=T0_MS) == set(ids[:4])

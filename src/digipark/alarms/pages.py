@@ -26,6 +26,7 @@ from digipark.core.errors import DomainError, PermissionDenied, ValidationFailed
 from digipark.registry.models import Point
 from digipark.telemetry.provides import now_ms, point_series
 from digipark.web.i18n import N_
+from digipark.web.labels import DEVICE_CLASSES as CLASS_LABELS
 from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, FormFields
 
@@ -115,7 +116,7 @@ def alarms_page(page: CurrentPage) -> HTMLResponse:
                     "severity_label": SEVERITY_LABELS.get(a.severity, a.severity),
                     "state": a.state,
                     "state_label": STATE_LABELS.get(a.state, a.state),
-                    "message": a.message,
+                    "message": page.gettext(a.message),  # another domain's alarm keeps a msgid
                     "raised": _local(a.trigger_ts),
                     "occurrences": a.occurrences,
                     "flapping": a.flapping,
@@ -178,6 +179,11 @@ def _rules_context(page: CurrentPage, form: dict[str, Any], errors: list[dict[st
             )
         }
     )
+    point_names = dict(
+        page.db.execute(select(Point.id, Point.name).where(Point.id.in_({r.point_id for r in rows if r.point_id})))
+        .tuples()
+        .all()
+    )
     return {
         "rules": [
             {
@@ -186,13 +192,8 @@ def _rules_context(page: CurrentPage, form: dict[str, Any], errors: list[dict[st
                 "kind": KIND_LABELS.get(r.kind, r.kind),
                 "severity": r.severity,
                 "severity_label": SEVERITY_LABELS.get(r.severity, r.severity),
-                "text": rule_logic.describe(r.conditions),
-                "target": f"#{r.point_id}"
-                if r.point_id
-                else f"{r.device_class}"
-                + (f" · zone {r.zone_id}" if r.zone_id else "")
-                + (f" · building {r.building_id}" if r.building_id else "")
-                + (f" · enterprise {r.target_enterprise_id}" if r.target_enterprise_id else ""),
+                "text": rule_logic.describe(r.conditions, "", page.gettext),
+                "target": _target_text(page, r, point_names),
                 "enabled": r.enabled,
             }
             for r in rows
@@ -202,7 +203,7 @@ def _rules_context(page: CurrentPage, form: dict[str, Any], errors: list[dict[st
         "errors": errors or [],
         "severities": list(SEVERITY_LABELS.items()),
         "kinds": list(KIND_LABELS.items()),
-        "classes": classes,
+        "classes": [(c, page.label(CLASS_LABELS, c)) for c in classes],
         "can_write": page.scope.can(service.RULE_WRITE) and bool(page.scope.write_parks),
     }
 
@@ -215,6 +216,21 @@ def rules_page(page: CurrentPage) -> HTMLResponse:
     if edit and edit.isdigit():
         rule = service.get_rule(page.db, scope=page.scope, ident=int(edit))
     return page.render("alarms/rules.html", _rules_context(page, _rule_form_values(rule), None))
+
+
+def _target_text(page: CurrentPage, rule: AlarmRule, point_names: dict[int, str]) -> str:
+    """What a rule watches: a point by its name, else a class of points and where."""
+    if rule.point_id:
+        return point_names.get(rule.point_id, f"#{rule.point_id}")
+    parts = [page.label(CLASS_LABELS, rule.device_class) if rule.device_class else page.gettext("All points")]
+    for label, ident in (
+        (N_("zone %(id)s"), rule.zone_id),
+        (N_("building %(id)s"), rule.building_id),
+        (N_("enterprise %(id)s"), rule.target_enterprise_id),
+    ):
+        if ident:
+            parts.append(page.gettext(label, id=ident))
+    return " · ".join(parts)
 
 
 def _int(value: str | None) -> int | None:

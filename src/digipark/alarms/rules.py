@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
+
+from digipark.web.i18n import N_
 
 CONDITION_TYPES = ("threshold", "duration", "rate", "no_data", "baseline")
 
@@ -151,28 +154,46 @@ def kind_of(conditions: list[dict[str, Any]]) -> str:
     return str(conditions[0]["type"]) if len(conditions) == 1 else "and"
 
 
-def describe(conditions: list[dict[str, Any]], unit: str = "") -> str:
-    """A short English text of the conditions (alarm messages, e-mail subjects)."""
+DIRECTION_LABELS = {
+    "rise": N_("rise"),
+    "fall": N_("fall"),
+    "either": N_("change"),
+    "both": N_("either way"),
+    "above": N_("above"),
+    "below": N_("below"),
+}
+
+
+def describe(conditions: list[dict[str, Any]], unit: str = "", translate: Callable[[str], str] | None = None) -> str:
+    """A short text of the conditions (alarm messages, the rule list), in the language of `translate` (a gettext;
+    the msgids, English, without one)."""
+    t = translate or (lambda message: message)
     parts = []
     for c in conditions:
-        t = c["type"]
-        if t in ("threshold", "duration"):
+        kind = c["type"]
+        if kind in ("threshold", "duration"):
             if c["op"] == "above":
                 text = f"> {c['high']:g}{unit}"
             elif c["op"] == "below":
                 text = f"< {c['low']:g}{unit}"
             else:
-                text = f"outside {c['low']:g}–{c['high']:g}{unit}"
+                text = t("outside %(low)s–%(high)s%(unit)s") % {
+                    "low": f"{c['low']:g}",
+                    "high": f"{c['high']:g}",
+                    "unit": unit,
+                }
             if c.get("for_s"):
-                text += f" for {c['for_s']:g} s"
-        elif t == "rate":
-            text = f"{c['direction']} ≥ {c['per_min']:g}{unit}/min"
-        elif t == "no_data":
-            text = f"no data for {c['intervals']:g} intervals"
+                text += " " + t("for %(seconds)s s") % {"seconds": f"{c['for_s']:g}"}
+        elif kind == "rate":
+            direction = t(DIRECTION_LABELS.get(c["direction"], c["direction"]))
+            text = f"{direction} ≥ {c['per_min']:g}{unit}/min"
+        elif kind == "no_data":
+            text = t("no data for %(intervals)s intervals") % {"intervals": f"{c['intervals']:g}"}
         else:
-            text = f"{c['k']:g}σ from baseline ({c['direction']})"
+            direction = t(DIRECTION_LABELS.get(c["direction"], c["direction"]))
+            text = t("%(k)sσ from baseline (%(direction)s)") % {"k": f"{c['k']:g}", "direction": direction}
         parts.append(text)
-    return " and ".join(parts)
+    return t(" and ").join(parts)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ from digipark.alarms.events import AlarmChanged, AlarmRaised
 from digipark.alarms.models import Alarm, AlarmRuleState, AlarmState
 from digipark.alarms.service import add_event, emit, open_key
 from digipark.audit.service import Actor, set_actor
+from digipark.core.config import get_settings
 from digipark.core.db import transaction
+from digipark.web.i18n import translations
 
 if TYPE_CHECKING:
     from digipark.alarms.engine import Change
@@ -29,12 +31,13 @@ def _when(ms: int) -> dt.datetime:
 
 
 def _message(change: Change) -> str:
+    """The alarm's text, kept with the alarm, in the platform's language (the names in it are the park's data)."""
+    t = translations(get_settings().default_language).gettext
     target = change.target
     unit = "" if target.unit in ("dimensionless", "") else f" {target.unit}"
-    value = "no data" if change.value is None else f"{change.value:g}{unit}"
-    return f"{change.rule.name}: {target.name} = {value} ({rule_logic.describe(list(change.rule.conditions), unit)})"[
-        :500
-    ]
+    value = t("no data") if change.value is None else f"{change.value:g}{unit}"
+    conditions = rule_logic.describe(list(change.rule.conditions), unit, t)
+    return f"{change.rule.name}: {target.name} = {value} ({conditions})"[:500]
 
 
 def _save_state(session: Session, change: Change, alarm_id: int | None) -> None:

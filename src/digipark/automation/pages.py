@@ -103,6 +103,9 @@ def _describe(page: Page, action: dict[str, Any]) -> str:
     return f"{text} #{action.get('scene_id')}"
 
 
+SEVERITIES = {"info": N_("Info"), "minor": N_("Minor"), "major": N_("Major"), "critical": N_("Critical")}
+
+
 def _trigger_text(page: Page, trigger: dict[str, Any]) -> str:
     kind = trigger["kind"]
     text = page.label(TRIGGERS, kind)
@@ -111,7 +114,7 @@ def _trigger_text(page: Page, trigger: dict[str, Any]) -> str:
     if kind == "reading":
         return f"{text}: #{trigger['point_id']}"
     if kind == "alarm_raised":
-        return f"{text} ≥ {trigger['min_severity']}"
+        return f"{text} ≥ {page.label(SEVERITIES, trigger['min_severity'])}"
     return f"{text}: {trigger['event']}"
 
 

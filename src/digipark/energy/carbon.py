@@ -115,12 +115,10 @@ def electricity_emission(
     kwh: float, year: int, region: str = NATIONAL, *, exported: bool = False, fs: FactorSet | None = None
 ) -> Line:
     fs = fs or factor_set()
-    grid, own_year = fs.grid_factor(year, region)
+    grid, _own_year = fs.grid_factor(year, region)
     mwh = kwh / 1000
     sign = -1.0 if exported else 1.0
-    formula = f"EF {region} {grid.year} {grid.value} tCO2/MWh"
-    if not own_year:
-        formula += f" (no factor of {year} published: the latest earlier year's)"
+    formula = f"EF {region} {grid.year} {grid.value} tCO2/MWh"  # a year without its own: Line.year says which
     return Line(
         EXPORTED_ELECTRICITY if exported else ELECTRICITY,
         "electricity",

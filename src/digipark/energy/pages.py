@@ -242,6 +242,9 @@ def enterprise_page(page: CurrentPage, ident: Ident) -> Response:
             "category_label": lambda k: _category(page, k),
             "carrier_name": lambda c: report.carrier_name(c, page.lang),
             "flow_label": lambda f: page.label(report.FLOW_LABELS, f),
+            "status_label": lambda v: page.label(report.STATUS_LABELS, v),
+            "source_text": lambda source, status: report.source_text(source, status, page.gettext),
+            "formula_text": lambda f, factor_year: report.formula_text(f, factor_year, year, page.gettext),
             "staff": page.scope.can(service.READ),
         },
     )

@@ -28,11 +28,36 @@ CATEGORY_LABELS = {
     "exported_heat": N_("Exported heat"),
 }
 FLOW_LABELS = {"purchased": N_("Purchased"), "exported": N_("Exported"), "generated": N_("Own generation")}
+STATUS_LABELS = {"verified": N_("verified"), "secondary": N_("secondary source"), "unverified": N_("unverified")}
+# the factor files' `source` texts, shown translated (the files keep them as written, with the source's words)
+SOURCE_LABELS = {
+    "sector guides, appendix table 2.1": N_("sector guides, appendix table 2.1"),
+    "sector guides' default for purchased heat": N_("sector guides' default for purchased heat"),
+    "molar masses CO2/C (GB/T 32150-2015)": N_("molar masses CO2/C (GB/T 32150-2015)"),
+    "stoichiometry": N_("stoichiometry"),
+    "published by the Ministry of Ecology and Environment and the National Bureau of Statistics "
+    "(全国/区域电网平均排放因子)": N_(
+        "published by the Ministry of Ecology and Environment and the National Bureau of Statistics"
+    ),
+}
 
 
 def translator(lang: str) -> Translate:
     translations = i18n.translations(lang)
     return lambda message: str(translations.gettext(message))
+
+
+def source_text(source: str, status: str, t: Translate) -> str:
+    """A factor's source and how far it is verified, in the reader's language."""
+    return f"{t(SOURCE_LABELS.get(source, source))} ({t(STATUS_LABELS.get(status, status))})"
+
+
+def formula_text(formula: str, factor_year: int | None, year: int, t: Translate) -> str:
+    """A line's calculation; a factor of an earlier year than the account's says so."""
+    if factor_year is None or factor_year >= year:
+        return formula
+    note = t("no factor of %(year)s published: the latest earlier year's") % {"year": year}
+    return f"{formula} ({note})"
 
 
 def carrier_name(code: str, lang: str) -> str:
@@ -66,8 +91,8 @@ def sections(account: EnterpriseAccount, lang: str) -> list[tuple[str, list[str]
             carrier_name(line.carrier, lang),
             f"{_n(line.activity, 3)} {line.activity_unit}",
             f"{line.factor:.6g} {line.factor_unit}",
-            line.formula,
-            f"{line.source} ({line.status})",
+            formula_text(line.formula, line.year, account.year, t),
+            source_text(line.source, line.status, t),
             _n(line.tco2),
         ]
         for line in account.lines
@@ -79,7 +104,7 @@ def sections(account: EnterpriseAccount, lang: str) -> list[tuple[str, list[str]
             f"{_n(c.quantity, 2)} {c.unit}",
             _n(c.tce_equivalent, 3),
             _n(c.tce_equal, 3),
-            f"{c.factor_note} ({c.status})",
+            f"{c.factor_note} ({t(STATUS_LABELS.get(c.status, c.status))})",
         ]
         for c in account.carriers
     ]

@@ -41,10 +41,7 @@ def convert(carrier: str, quantity: float, year: int) -> CoalFigure:
     if found.coal == "electricity":
         equal, equal_year, equal_status = table.equal_value(year)
         equivalent = table.electricity_equivalent
-        note = (
-            f"{table.standard}: 当量值 {equivalent} kgce/kWh; 等价值 {equal} kgce/kWh "
-            f"(供电标准煤耗 {equal_year}, {equal_status})"
-        )
+        note = f"{table.standard}: 当量值 {equivalent} kgce/kWh; 等价值 {equal} kgce/kWh (供电标准煤耗 {equal_year})"
         status = equal_status if equal_status != "secondary" else table.electricity_equivalent_status
         return CoalFigure(
             carrier,

@@ -211,7 +211,13 @@ def is_ph_unit(unit: str) -> bool:
 
 
 def unit_factor(from_unit: str, to_unit: str, *, field: str = "unit") -> float:
-    """The multiplier taking a value in `from_unit` to `to_unit` (a 422 on `field` when they do not convert)."""
+    """The multiplier taking a value in `from_unit` to `to_unit` (a 422 on `field` when they do not convert).
+    Conversions found are kept (a page converts the same few pairs hundreds of times; pint parses each anew)."""
+    return _unit_factor(from_unit, to_unit, field)
+
+
+@cache
+def _unit_factor(from_unit: str, to_unit: str, field: str) -> float:  # an error raised is not kept
     if is_ph_unit(from_unit) or is_ph_unit(to_unit):
         if is_ph_unit(from_unit) and is_ph_unit(to_unit):
             return 1.0
@@ -226,6 +232,7 @@ def unit_factor(from_unit: str, to_unit: str, *, field: str = "unit") -> float:
         raise field_error(field, f"{from_unit!r} does not convert to {to_unit!r}") from None
 
 
+@cache
 def mass_factor_kg(concentration_unit: str) -> float:
     """kg discharged by 1 (concentration unit) × 1 m³."""
     return float(

@@ -265,7 +265,13 @@ def online_points_of(ctx: IndicatorContext, quantity: str | None) -> tuple[int, 
 
 
 def point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str, Any]]:
-    """Per device: its points of `quantity` (all: None) and how many are online (telemetry's online rule)."""
+    """Per device: its points of `quantity` (all: None) and how many are online (telemetry's online rule); read
+    once per evaluation (several indicators ask)."""
+    rows: list[dict[str, Any]] = ctx.cached(f"point_states:{quantity}", lambda: _point_states(ctx, quantity))
+    return rows
+
+
+def _point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str, Any]]:
     stmt = (
         select(Device.id, Device.code, Device.name, Device.enterprise_id, Point.id)
         .join(Point, Point.device_id == Device.id)

@@ -39,3 +39,14 @@ def device_kinds() -> dict[str, DeviceKind]:
 
 def device_kind(key: str) -> DeviceKind | None:
     return device_kinds().get(key)
+
+
+@cache
+def _english_point_names() -> dict[str, str]:
+    return {p.name_zh: p.name_en for kind in device_kinds().values() for p in kind.points}
+
+
+def english_point_name(name: str) -> str | None:
+    """The catalogue's English name of a point named as the catalogue names it in Chinese (points are created with
+    the Chinese name); None for a name of the park's own."""
+    return _english_point_names().get(name)

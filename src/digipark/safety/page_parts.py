@@ -29,6 +29,13 @@ LEVEL_LABELS = {
     "yellow": N_("Moderate risk (yellow)"),
     "blue": N_("Low risk (blue)"),
 }
+# emergency response levels of a plan and an incident (Ⅰ the highest)
+RESPONSE_LEVELS = {
+    "I": N_("Level I response"),
+    "II": N_("Level II response"),
+    "III": N_("Level III response"),
+    "IV": N_("Level IV response"),
+}
 DANGER_STATUS = {
     "found": N_("Found"),
     "assigned": N_("Assigned"),

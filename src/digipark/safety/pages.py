@@ -21,6 +21,7 @@ from digipark.safety.page_parts import (
     LIVE_LIST,
     REASONS,
     RESOURCE_KINDS,
+    RESPONSE_LEVELS,
     SEVERITIES,
     require_park,
     section_context,
@@ -172,6 +173,7 @@ def centre(page: CurrentPage) -> HTMLResponse:
                 "title": i.title,
                 "kind": page.label(INCIDENT_KINDS, i.kind),
                 "level": i.level,
+                "level_text": page.label(RESPONSE_LEVELS, i.level),
                 "drill": i.drill,
                 "when": shown_time(i.occurred_at),
             }

@@ -23,6 +23,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.registry.models import Point
 from digipark.telemetry.device_events import (
     DEVICE_EVENTS_FILTER,
     EventBroker,
@@ -75,7 +76,13 @@ def online_points(session: Session, point_ids: Collection[int], *, now: int | No
     """The points among `point_ids` whose newest reading is recent enough to count as online."""
     if not point_ids:
         return set()
-    stmt = select(PointLatest.point_id).where(PointLatest.point_id.in_(sorted(point_ids)), online_condition(now))
+    # the condition reads the point's own expected interval: joined to its point (without the join the query was
+    # the product of every latest reading with every point, and counted a point online by the slowest point's rule)
+    stmt = (
+        select(PointLatest.point_id)
+        .join(Point, Point.id == PointLatest.point_id)
+        .where(PointLatest.point_id.in_(sorted(point_ids)), online_condition(now))
+    )
     return set(session.scalars(stmt))
 
 

@@ -143,6 +143,62 @@ LAND_USES = {
     "G1": N_("Park and green land"),
 }
 
+# what points measure (registry/data/device_kinds.yaml and the simulator's points): quantity and device class
+QUANTITIES = {
+    "alarm_state": N_("Alarm state"),
+    "co2_concentration": N_("CO2 concentration"),
+    "co_concentration": N_("CO concentration"),
+    "cod_concentration": N_("COD concentration"),
+    "combustible_gas": N_("Combustible gas"),
+    "electric_energy": N_("Electric energy"),
+    "electric_power": N_("Electric power"),
+    "gas_volume": N_("Gas volume"),
+    "h2s_concentration": N_("H2S concentration"),
+    "nh3n_concentration": N_("Ammonia nitrogen concentration"),
+    "nox_concentration": N_("NOx concentration"),
+    "o2_concentration": N_("O2 concentration"),
+    "occupancy": N_("Occupancy"),
+    "ph": N_("pH value"),
+    "pm10": N_("PM10"),
+    "pm25": N_("PM2.5"),
+    "pm_concentration": N_("Particulate concentration"),
+    "power_factor": N_("Power factor"),
+    "relative_humidity": N_("Relative humidity"),
+    "so2_concentration": N_("SO2 concentration"),
+    "steam_mass": N_("Steam mass"),
+    "temperature": N_("Temperature"),
+    "valve_position": N_("Valve position"),
+    "vibration_velocity": N_("Vibration velocity"),
+    "voltage": N_("Voltage"),
+    "volume_flow_rate": N_("Volume flow rate"),
+    "water_volume": N_("Water volume"),
+}
+DEVICE_CLASSES = {
+    "smoke": N_("Smoke"),
+    "carbon_dioxide": N_("Carbon dioxide"),
+    "carbon_monoxide": N_("Carbon monoxide"),
+    "water_quality": N_("Water quality"),
+    "gas_concentration": N_("Gas concentration"),
+    "energy": N_("Energy"),
+    "power": N_("Power"),
+    "gas": N_("Gas"),
+    "air_emission": N_("Flue gas emission"),
+    "occupancy": N_("Occupancy"),
+    "ph": N_("pH value"),
+    "pm10": N_("PM10"),
+    "pm25": N_("PM2.5"),
+    "power_factor": N_("Power factor"),
+    "humidity": N_("Humidity"),
+    "weight": N_("Mass"),
+    "temperature": N_("Temperature"),
+    "valve": N_("Valve"),
+    "vibration": N_("Vibration"),
+    "voltage": N_("Voltage"),
+    "volume_flow_rate": N_("Volume flow rate"),
+    "water": N_("Water"),
+}
+UNITS = {"dimensionless": N_("no unit")}  # the other units are shown as written (kWh, m³, mg/L ...)
+
 YES_NO = {True: N_("Yes"), False: N_("No")}
 
 # (kind, field) -> labels of the field's coded values
@@ -154,6 +210,9 @@ VALUE_LABELS: dict[tuple[str, str], dict[str, str]] = {
     ("enterprise", "status"): ENTERPRISE_STATUS,
     ("device", "status"): DEVICE_STATUS,
     ("point", "state_class"): STATE_CLASSES,
+    ("point", "quantity"): QUANTITIES,
+    ("point", "device_class"): DEVICE_CLASSES,
+    ("point", "unit"): UNITS,
 }
 # values shown with their code in front ("M1 一类工业用地")
 CODED_VALUES = frozenset({("land_parcel", "land_use")})

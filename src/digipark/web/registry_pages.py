@@ -22,7 +22,7 @@ from digipark.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from digipark.core.listing import ListQuery
 from digipark.registry import service
 from digipark.registry.api import ROUTES
-from digipark.registry.catalog import device_kinds
+from digipark.registry.catalog import device_kinds, english_point_name
 from digipark.registry.excel import EXCEL_KINDS
 from digipark.registry.service import KINDS, Kind
 from digipark.web import forms, i18n, siteplan
@@ -152,6 +152,8 @@ def value_cell(page: Page, refs: Refs, kind: str, field: str, value: Any) -> dic
         if (kind, field) in CODED_VALUES and value in labels:
             text = f"{value} {text}"
         return {"text": text, "badge": f"status-{value}"} if field == "status" else {"text": text}
+    if field == "name" and kind == "point" and page.lang == "en" and isinstance(value, str):
+        return {"text": english_point_name(value) or value}
     if field == "kind" and kind == "device":
         entry = device_kinds().get(value)
         return {"text": (entry.name_en if page.lang == "en" else entry.name_zh) if entry else value}

@@ -1,9 +1,38 @@
 /* digipark shell: the menu button opens the side menu on narrow screens (below 1000 px the menu is a drawer);
-   Escape or a click outside closes it; an open header menu (theme, user) closes when another one opens. */
+   Escape or a click outside closes it; an open header menu (theme, user) closes when another one opens.
+   Table cells holding a date or a time are kept on one line (a phone squeezed "2026-12-07 05:20" into three),
+   also in rows loaded or added later (htmx panels, live lists). */
 (function () {
   "use strict";
 
+  var DATE = /^\d{4}-\d{2}(-\d{2})?( \d{2}:\d{2}(:\d{2})?)?$|^\d{2}:\d{2}(:\d{2})?$|^\d{2}-\d{2} \d{2}:\d{2}$/;
+
+  function keepDatesWhole(root) {
+    if (!root || !root.querySelectorAll) return;
+    var cells = root.querySelectorAll("table.data td, table.data th");
+    for (var i = 0; i < cells.length; i++) {
+      if (!cells[i].classList.contains("cell-date") && DATE.test(cells[i].textContent.trim())) {
+        cells[i].classList.add("cell-date");
+      }
+    }
+  }
+
+  function watchTables() {
+    keepDatesWhole(document);
+    if (!window.MutationObserver) return;
+    var pending = false;
+    new MutationObserver(function () {
+      if (pending) return;
+      pending = true;
+      window.requestAnimationFrame(function () {
+        pending = false;
+        keepDatesWhole(document);
+      });
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
   function init() {
+    watchTables();
     var button = document.querySelector("button[data-navtoggle]");
     var nav = document.getElementById("sidenav");
     if (button && nav) {
