@@ -97,3 +97,30 @@ def test_operator_subscribes_and_opens_the_duty_app(client: TestClient, world: W
     assert client.get("/duty/manifest.webmanifest").json()["start_url"] == "/duty"
     assert client.get("/duty/sw.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/duty/offline").status_code == 200
+
+
+def test_the_duty_app_and_its_push_show_an_external_alarms_title_translated(
+    client: TestClient, world: World, db: Session
+) -> None:
+    from digipark.alarms import provides as alarms
+    from digipark.dashboards import push
+    from digipark.web import i18n
+
+    alarm = alarms.raise_external(
+        db,
+        park_id=world.a.park_id,
+        source_kind="security:intrusion",
+        source_ref="CAM-7",
+        severity="critical",
+        title_key="Security: intrusion",
+        detail="北门",
+        building_id=world.a.building_id,
+    )
+    db.commit()
+    zh = i18n.translations("zh").gettext("Security: intrusion")
+    assert zh != "Security: intrusion"
+    login(client, "TA-operator")
+    shown = visible_text(client.get("/duty?lang=zh").text)
+    assert zh in shown and "Security: intrusion" not in shown
+    assert push.payload(alarm.id, "critical", alarm.message, "zh")["body"] == zh
+    assert push.payload(alarm.id, "critical", alarm.message, "en")["body"] == "Security: intrusion"

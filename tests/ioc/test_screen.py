@@ -161,3 +161,32 @@ def test_a_quick_first_read_is_completed_by_the_stream_at_once(db: Session, worl
     _, quick, complete = asyncio.run(run())
     assert _figures(quick)["standards"] == []
     assert len(_figures(complete)["standards"]) == 4  # type: ignore[arg-type]
+
+
+def test_the_ticker_and_the_map_show_an_external_alarms_title_in_the_readers_language(
+    db: Session, world: World
+) -> None:
+    """Another domain's alarm is stored with its title as a msgid ("Security: intrusion"): the screen's ticker and
+    the map's alarm layer show it as the alarm pages do, translated; without a language it stays as stored."""
+    from digipark.alarms import provides as alarms
+    from digipark.web import i18n
+
+    alarms.raise_external(
+        db,
+        park_id=world.a.park_id,
+        source_kind="security:intrusion",
+        source_ref="CAM-1",
+        severity="critical",
+        title_key="Security: intrusion",
+        detail="北门",
+        building_id=world.a.building_id,
+    )
+    admin = scope_of(db, "TA", "park_admin")
+    zh = i18n.translations("zh").gettext
+    assert zh("Security: intrusion") != "Security: intrusion"
+    shown = service.screen_figures(db, scope=admin, park_id=world.a.park_id, user_id=1, quick=True, translate=zh)
+    assert [a["message"] for a in shown["alarms"]] == [zh("Security: intrusion")]
+    stored = service.screen_figures(db, scope=admin, park_id=world.a.park_id, user_id=1, quick=True)
+    assert [a["message"] for a in stored["alarms"]] == ["Security: intrusion"]
+    layers = json.dumps(service.map_layers(db, scope=admin, park_id=world.a.park_id, translate=zh), ensure_ascii=False)
+    assert zh("Security: intrusion") in layers and "Security: intrusion" not in layers

@@ -19,6 +19,8 @@ through the caller's scope:
   the scheduled reports' chat delivery;
 - `raised_between(session, park_id=, since=, until=)`: (raised at, severity, building, alarm id) of the park's
   alarms raised in a period — automation's dry-run over history;
+- `alarm_message(message, translate)`: an alarm's message as the pages show it (a msgid translated, a rule's text
+  with its values as it is);
 - `open_alarms(session, scope=, park_id=, limit=)`: the newest open alarms the caller may read (id, severity, state,
   message, building, device, point, raised at) — the operations centre's map and alarm ticker.
 """
@@ -31,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from digipark.alarms.events import AlarmRaised
 from digipark.alarms.external import ExternalAlarm, raise_external, raise_external_many
+from digipark.alarms.live import shown_message as alarm_message
 from digipark.alarms.models import OPEN_STATES, Alarm
 from digipark.alarms.robots import ROBOT_CHANNELS, send_robot
 from digipark.alarms.rules import ConditionError, CondState, normalise_conditions
@@ -49,6 +52,7 @@ __all__ = [
     "ExternalAlarm",
     "acknowledge",
     "active_counts",
+    "alarm_message",
     "ensure_threshold_rule",
     "evaluate_condition",
     "get",

@@ -40,7 +40,13 @@ def duty_page(page: CurrentPage) -> HTMLResponse:
         )
     return page.render(
         "dashboards/duty.html",
-        {"alarms": rows, "severities": SEVERITIES, "states": STATES, "may_handle": page.scope.can("alarm.handle")},
+        {
+            "alarms": rows,
+            "messages": {a.id: alarms.alarm_message(a.message, page.gettext) for a in rows},  # type: ignore[attr-defined]
+            "severities": SEVERITIES,
+            "states": STATES,
+            "may_handle": page.scope.can("alarm.handle"),
+        },
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import orjson
@@ -79,9 +79,11 @@ def streams() -> ScreenStreams:
     return _streams
 
 
-def read_figures(scope: Scope, park_id: int, user_id: int | None) -> dict[str, Any]:
+def read_figures(
+    scope: Scope, park_id: int, user_id: int | None, translate: Callable[[str], str] | None = None
+) -> dict[str, Any]:
     with transaction() as db:
-        return service.screen_figures(db, scope=scope, park_id=park_id, user_id=user_id)
+        return service.screen_figures(db, scope=scope, park_id=park_id, user_id=user_id, translate=translate)
 
 
 def _comparable(figures: dict[str, Any]) -> bytes:
@@ -95,6 +97,7 @@ async def figure_stream(
     user_id: int | None,
     first: dict[str, Any],
     *,
+    translate: Callable[[str], str] | None = None,
     refresh_s: float = REFRESH_S,
     min_interval_s: float = MIN_INTERVAL_S,
 ) -> AsyncIterator[str]:
@@ -114,7 +117,7 @@ async def figure_stream(
             if woken and wait > 0:
                 await asyncio.sleep(wait)
                 sub.take()  # what came meanwhile is covered by the read below
-            figures = await run_in_threadpool(read_figures, scope, park_id, user_id)
+            figures = await run_in_threadpool(read_figures, scope, park_id, user_id, translate)
             last_read = time.monotonic()
             now = _comparable(figures)
             if now != last or not woken:  # unchanged: still one message per refresh, the client's sign of life
@@ -124,11 +127,18 @@ async def figure_stream(
         _streams.unsubscribe(sub)
 
 
-def open_stream(scope: Scope, park_id: int, user_id: int | None, first: dict[str, Any]) -> StreamingResponse:
-    """The stream's response; the caller read `first` (checking the permission) before it starts."""
+def open_stream(
+    scope: Scope,
+    park_id: int,
+    user_id: int | None,
+    first: dict[str, Any],
+    translate: Callable[[str], str] | None = None,
+) -> StreamingResponse:
+    """The stream's response; the caller read `first` (checking the permission) before it starts. The pages give
+    `translate` (their language's gettext) for the alarm ticker's messages."""
     sub = _streams.subscribe()
     return StreamingResponse(
-        figure_stream(sub, scope, park_id, user_id, first),
+        figure_stream(sub, scope, park_id, user_id, first, translate=translate),
         media_type="text/event-stream",
         headers=telemetry.SSE_HEADERS,
     )

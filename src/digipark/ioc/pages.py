@@ -73,7 +73,7 @@ def _texts(page: Page) -> dict[str, Any]:
 
 
 def _map_context(page: Page, park_id: int, *, dark: bool) -> dict[str, Any]:
-    data = service.map_layers(page.db, scope=page.scope, park_id=park_id)
+    data = service.map_layers(page.db, scope=page.scope, park_id=park_id, translate=page.gettext)
     return {
         "map_style": json_script(style.build(data, dark=dark)),
         "map_bounds": json_script(data["bounds"]),
@@ -99,7 +99,7 @@ def map_page(page: CurrentPage) -> HTMLResponse:
 def map_layers(page: CurrentPage) -> JSONResponse:
     """The map's layers now (GeoJSON): the pages fetch them again to refresh devices, alarms and car parks."""
     park_id = _park(page)
-    return JSONResponse(service.map_layers(page.db, scope=page.scope, park_id=park_id))
+    return JSONResponse(service.map_layers(page.db, scope=page.scope, park_id=park_id, translate=page.gettext))
 
 
 @router.get("/ioc/screen", response_class=HTMLResponse, name="ioc_screen")
@@ -108,7 +108,9 @@ def screen_page(
 ) -> HTMLResponse:
     park_id = _park(page)
     context = _map_context(page, park_id, dark=True)
-    figures = service.screen_figures(page.db, scope=page.scope, park_id=park_id, user_id=page.user.id, quick=True)
+    figures = service.screen_figures(
+        page.db, scope=page.scope, park_id=park_id, user_id=page.user.id, quick=True, translate=page.gettext
+    )
     context.update({"figures": json_script(figures), "stale_after_s": stale})
     return page.render("ioc/screen.html", context)
 
@@ -116,12 +118,16 @@ def screen_page(
 @router.get("/ioc/screen/figures.json", name="ioc_screen_figures")
 def screen_figures(page: CurrentPage) -> JSONResponse:
     park_id = _park(page)
-    return JSONResponse(service.screen_figures(page.db, scope=page.scope, park_id=park_id, user_id=page.user.id))
+    return JSONResponse(
+        service.screen_figures(page.db, scope=page.scope, park_id=park_id, user_id=page.user.id, translate=page.gettext)
+    )
 
 
 @router.get("/ioc/screen/live", name="ioc_screen_live")
 def screen_live(page: CurrentPage) -> StreamingResponse:
     """The screen's figures as server-sent events (`event: figures`): now, then whenever they change."""
     park_id = _park(page)
-    first = service.screen_figures(page.db, scope=page.scope, park_id=park_id, user_id=page.user.id, quick=True)
-    return live.open_stream(page.scope, park_id, page.user.id, first)
+    first = service.screen_figures(
+        page.db, scope=page.scope, park_id=park_id, user_id=page.user.id, quick=True, translate=page.gettext
+    )
+    return live.open_stream(page.scope, park_id, page.user.id, first, page.gettext)

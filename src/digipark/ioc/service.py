@@ -56,15 +56,17 @@ def _risk_by_building(session: Session, scope: Scope, park_id: int) -> dict[int,
     return {int(b.key): b.level for b in picture.buildings if b.key is not None}
 
 
-def map_layers(session: Session, *, scope: Scope, park_id: int | None = None) -> dict[str, Any]:
+def map_layers(
+    session: Session, *, scope: Scope, park_id: int | None = None, translate: Callable[[str], str] | None = None
+) -> dict[str, Any]:
     """Every layer of the park map as GeoJSON, with the park's centre and bounds (in the map's datum)."""
     scope.require(VIEW)
     park = geometry.park_of(session, scope, park_id)
     park_features = geometry.foundation(
         session, scope=scope, park=park, risk=_risk_by_building(session, scope, park.id)
     )
-    open_alarms: list[dict[str, Any]] = _try(
-        lambda: alarms.open_alarms(session, scope=scope, park_id=park.id, limit=OPEN_ALARMS_MAX), []
+    open_alarms: list[dict[str, Any]] = _shown(
+        _try(lambda: alarms.open_alarms(session, scope=scope, park_id=park.id, limit=OPEN_ALARMS_MAX), []), translate
     )
     alarmed = {int(a["device_id"]) for a in open_alarms if a.get("device_id")}
     devices = geometry.device_states(session, scope=scope, park_id=park.id, alarmed=alarmed)
@@ -201,6 +203,13 @@ def forget_slow_figures() -> None:
         _slow.clear()
 
 
+def _shown(found: list[dict[str, Any]], translate: Callable[[str], str] | None) -> list[dict[str, Any]]:
+    """Open alarms with their messages in the reader's language (an external alarm's title is a msgid)."""
+    if translate is None:
+        return found
+    return [{**a, "message": alarms.alarm_message(str(a["message"]), translate)} for a in found]
+
+
 def screen_figures(
     session: Session,
     *,
@@ -208,6 +217,7 @@ def screen_figures(
     park_id: int | None = None,
     user_id: int | None = None,
     quick: bool = False,
+    translate: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
     """Everything the operations screen shows but the map: the live figures, the slow ones (kept a while), the
     alarm ticker and the incidents not yet closed. `quick`: the slow figures only if kept (the page's first paint;
@@ -217,7 +227,9 @@ def screen_figures(
     load, load_ts = live_load_kw(session, park_id=park)
     online, active = devices_online(session, scope=scope, park_id=park)
     safety_counts = _try(lambda: safety.overview_counts(session, scope=scope, park_id=park), {})
-    open_alarms = _try(lambda: alarms.open_alarms(session, scope=scope, park_id=park, limit=OPEN_ALARMS_MAX), [])
+    open_alarms = _shown(
+        _try(lambda: alarms.open_alarms(session, scope=scope, park_id=park, limit=OPEN_ALARMS_MAX), []), translate
+    )
     incidents = _try(lambda: safety.incident_status(session, scope=scope, park_id=park), [])
     occupancy = _try(lambda: living.parking_occupancy(session, scope=scope, park_id=park), [])
     capacity = sum(o.capacity for o in occupancy)
