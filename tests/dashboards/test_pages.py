@@ -124,3 +124,42 @@ def test_the_duty_app_and_its_push_show_an_external_alarms_title_translated(
     assert zh in shown and "Security: intrusion" not in shown
     assert push.payload(alarm.id, "critical", alarm.message, "zh")["body"] == zh
     assert push.payload(alarm.id, "critical", alarm.message, "en")["body"] == "Security: intrusion"
+
+
+def test_the_alarm_list_widget_names_each_open_alarm_and_a_count_shows_no_decimals(
+    client: TestClient, world: World, db: Session
+) -> None:
+    from digipark.alarms import provides as alarms
+    from digipark.web import i18n
+
+    for ref in ("CAM-1", "CAM-2"):
+        alarms.raise_external(
+            db,
+            park_id=world.a.park_id,
+            source_kind="security:intrusion",
+            source_ref=ref,
+            severity="major",
+            title_key="Security: intrusion",
+            detail="北门",
+            building_id=world.a.building_id,
+        )
+    db.commit()
+    login(client, "TA-park_admin")
+    listing = client.get("/dashboards")
+    created = client.post(
+        "/dashboards/new", data={"name": "告警看板", "csrf_token": form_token(listing.text)}, follow_redirects=False
+    )
+    ident = int(created.headers["location"].split("/")[2])
+    token = form_token(client.get(created.headers["location"]).text)
+    for widget in (
+        {"kind": "kpi", "title": "告警", "figure": "alarms.active"},
+        {"kind": "alarms", "title": "最新告警", "limit": "5"},
+    ):
+        added = client.post(
+            f"/dashboards/{ident}/widgets", data={**widget, "csrf_token": token}, follow_redirects=False
+        )
+        assert added.status_code == 303, added.text
+    shown = visible_text(client.get(f"/dashboards/{ident}?lang=zh").text)
+    title = i18n.translations("zh").gettext("Security: intrusion")
+    assert shown.count(title) == 2 and "Security: intrusion" not in shown
+    assert "2.00" not in shown

@@ -12,6 +12,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
+from digipark.alarms import provides as alarms
 from digipark.core.errors import DomainError, NotFound, PermissionDenied, field_error
 from digipark.dashboards import figures, reports, service, widgets
 from digipark.dashboards.models import Dashboard
@@ -56,6 +57,11 @@ def errors_of(exc: ValidationError | DomainError) -> dict[str, str]:
 
 def status_of(exc: ValidationError | DomainError) -> int:
     return exc.status if isinstance(exc, DomainError) else 422
+
+
+def _digits(value: object) -> int:
+    """Decimals to show: none for a count (a whole number), two otherwise."""
+    return 0 if isinstance(value, int | float) and float(value).is_integer() else 2
 
 
 @router.get("/dashboards", response_class=HTMLResponse, name="dashboards")
@@ -127,8 +133,10 @@ def view_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
             item["label"] = labels.get(widget.figure, widget.figure)
         for alarm in item.get("alarms", []):
             alarm["severity_label"] = page.label(reports.SEVERITIES, alarm["severity"])
+            alarm["shown_message"] = alarms.alarm_message(alarm["message"], page.gettext)
         if widget.kind == "table":
-            item["rows"] = [[labels.get(k, k), v, units.get(k, "")] for k, v in item["rows"]]
+            item["rows"] = [[labels.get(k, k), v, units.get(k, ""), _digits(v)] for k, v in item["rows"]]
+        item["digits"] = _digits(item.get("value"))
     return page.render(
         "dashboards/view.html",
         {

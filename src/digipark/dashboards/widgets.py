@@ -15,8 +15,6 @@ from digipark.dashboards.models import Dashboard
 from digipark.dashboards.spec import TIME_RANGES, DashboardSpec
 from digipark.telemetry import provides as telemetry
 
-ALARM_WINDOW = dt.timedelta(days=30)
-
 
 def widget_data(
     session: Session, *, scope: Scope, row: Dashboard, time_range: str | None = None, now: dt.datetime | None = None
@@ -46,13 +44,8 @@ def widget_data(
         elif w.kind == "table":
             item["rows"] = [[k, values.get(k)] for k in w.figures]
         elif w.kind == "alarms":
-            since = now - ALARM_WINDOW
-            raised = alarms.raised_between(session, park_id=row.park_id, since=since, until=now)
             item["alarms"] = (
-                [
-                    {"id": ident, "raised_at": at.isoformat(), "severity": severity}
-                    for at, severity, _building, ident in reversed(raised[-w.limit :])
-                ]
+                alarms.open_alarms(session, scope=scope, park_id=row.park_id, limit=w.limit)
                 if scope.is_staff and scope.can("alarm.view")
                 else []
             )

@@ -14,7 +14,7 @@
 
   function fmt(v) {
     if (v === null || v === undefined) return "—";
-    return String(Math.round(v * 100) / 100);
+    return Number(v).toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: 2 });
   }
 
   function draw(data) {
@@ -46,8 +46,10 @@
       } else if (w.kind === "gauge") {
         var min = section.dataset.min ? Number(section.dataset.min) : (w.min || 0);
         chart.setOption({
-          series: [{ type: "gauge", min: min, max: w.max === undefined ? 100 : w.max, radius: "90%",
-            detail: { formatter: "{value}", fontSize: 18 }, data: [{ value: w.value === null ? 0 : w.value }] }]
+          series: [{ type: "gauge", min: min, max: w.max === undefined ? 100 : w.max, radius: "90%", splitNumber: 5,
+            axisLabel: { fontSize: 10, distance: 12 },
+            detail: { formatter: function (v) { return fmt(v); }, fontSize: 16, offsetCenter: [0, "72%"] },
+            data: [{ value: w.value === null ? 0 : w.value }] }]
         }, true);
       }
     });
