@@ -22,14 +22,20 @@ def test_the_record_provides_what_safety_environment_and_automation_use() -> Non
         "ConditionContext",
         "ConditionError",
         "ExternalAlarm",
+        "ROBOT_CHANNELS",
+        "acknowledge",
         "active_counts",
+        "alarm_message",
         "ensure_threshold_rule",
         "evaluate_condition",
         "get",
+        "list_alarms",
         "normalise_conditions",
+        "open_alarms",
         "raise_external",
         "raise_external_many",
         "raised_between",
+        "send_robot",
     ]
     assert provides.get is service.get
     assert provides.active_counts is service.active_counts

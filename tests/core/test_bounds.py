@@ -90,6 +90,7 @@ def test_an_integer_beyond_64_bits_is_422_everywhere(
         if where == "query":
             params[name] = number
         response = client.request(method, url, params=params, headers=headers)
-        if response.status_code not in (422, 403):  # 403: permission is checked before input (platform routes)
+        # 403: permission is checked before input (platform routes); NGSI-LD answers bad input 400 (BadRequestData)
+        if response.status_code not in ((400,) if path.startswith("/ngsi-ld/") else (422, 403)):
             answers.append(f"{method} {path} {where} {name}: {response.status_code}")
     assert not answers, answers

@@ -70,12 +70,19 @@ def _credit_profile_pdf(client: TestClient, world: World) -> tuple[bytes, str]:
     return profile_pdf(profile), "信用画像"
 
 
+def _report_table_pdf(client: TestClient, world: World) -> tuple[bytes, str]:
+    from digipark.dashboards.reports import table_pdf
+
+    return table_pdf("安全告警周报", ["级别", "数量"], [["严重", 2], ["一般", 5]]), "安全告警周报"
+
+
 # module of the builder -> (how the test gets its PDF, the top margin of its first page in points)
 BUILDERS: dict[str, tuple[Callable[[TestClient, World], tuple[bytes, str]], float]] = {
     "digipark.evaluation.report": (_evaluation_pdf, 16 * MM),
     "digipark.energy.report": (_energy_pdf, 14 * MM),
     "digipark.approvals.documents": (_approval_decision_pdf, 16 * MM),
     "digipark.services.finance": (_credit_profile_pdf, 42.0),
+    "digipark.dashboards.reports": (_report_table_pdf, 40.0),
 }
 
 

@@ -48,8 +48,9 @@ OPEN_TO_ALL = {
     "/living/passes/new",
 }
 # routes whose rows no page object makes (a task of a running approval, a bill, another park, a booking request, a
-# finance application, one's own token): fuzzed with garbage identifiers only
+# finance application, one's own token, a data-space connector key): fuzzed with garbage identifiers only
 GARBAGE_ONLY = {
+    "/dataspace/keys/{ident}/revoke",
     "/account/tokens/{token_id}/revoke",
     "/approvals/tasks/{ident}/claim",
     "/approvals/tasks/{ident}/correct",
@@ -71,7 +72,7 @@ def form_post_routes() -> list[str]:
             for context in iter_route_contexts(app.routes)
             if context.path
             and "POST" in (context.methods or ())
-            and not context.path.startswith("/api")
+            and not context.path.startswith(("/api", "/ngsi-ld"))  # the JSON APIs, not forms
             and context.path not in ("/login", "/logout")
         }
     )

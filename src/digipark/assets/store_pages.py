@@ -5,19 +5,19 @@ reorder)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+import functools
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 
 from digipark.assets import monitoring, parts, service, sheets
 from digipark.assets.models import Asset, LifecycleState, MaintenancePlan
 from digipark.assets.schemas import PartConsumption, PartCreate, PartReceipt
-from digipark.core import spreadsheet
-from digipark.core.errors import DomainError, NotFound, ValidationFailed
+from digipark.core.errors import DomainError, NotFound
 from digipark.web.shell import CurrentPage, FormFields, Page
+from digipark.web.spreadsheet_pages import Uploaded, import_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,35 +36,11 @@ def import_form(page: CurrentPage) -> HTMLResponse:
     return page.render("assets/import.html", {"report": None, "problem": None})
 
 
-async def upload(request: Request) -> tuple[dict[str, str], bytes | None]:
-    form = await request.form()
-    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-    file = form.get("file")
-    content = await file.read(spreadsheet.MAX_IMPORT_BYTES + 1) if isinstance(file, UploadFile) else None
-    return fields, content
-
-
 @router.post("/assets/import", response_class=HTMLResponse, name="assets_import_post")
-def import_post(
-    page: CurrentPage, uploaded: Annotated[tuple[dict[str, str], bytes | None], Depends(upload)]
-) -> HTMLResponse:
-    fields, content = uploaded
-    page.check_csrf(fields)
+def import_post(page: CurrentPage, uploaded: Uploaded) -> HTMLResponse:
     page.scope.require(service.WRITE)
-    dry_run = fields.get("dry_run") in ("on", "true", "1")
-    if not content:
-        problem: dict[str, Any] = {"detail": page.gettext("Choose an .xlsx file to import."), "errors": []}
-        return page.render("assets/import.html", {"report": None, "problem": problem}, status_code=422)
-    try:
-        with page.db.begin_nested():
-            report = sheets.import_or_raise(page.db, scope=page.scope, content=content, dry_run=dry_run)
-    except spreadsheet.ImportFailed as exc:
-        problem = {"detail": exc.detail, "errors": exc.errors}
-        return page.render("assets/import.html", {"report": None, "problem": problem}, status_code=422)
-    except (spreadsheet.UnsupportedFile, spreadsheet.FileTooLarge, ValidationFailed) as exc:
-        problem = {"detail": exc.detail, "errors": []}
-        return page.render("assets/import.html", {"report": None, "problem": problem}, status_code=exc.status)
-    return page.render("assets/import.html", {"report": report, "problem": None})
+    run = functools.partial(sheets.import_or_raise, page.db, scope=page.scope)
+    return import_page(page, "assets/import.html", uploaded, run)
 
 
 # -- maintenance calendar -----------------------------------------------------------------------------------------

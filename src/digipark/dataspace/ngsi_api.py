@@ -21,6 +21,7 @@ from digipark.auth.dependencies import DbSession, current_user
 from digipark.auth.models import User
 from digipark.auth.scope import Scope
 from digipark.auth.service import scope_for
+from digipark.core.bounds import INT64_MAX, INT64_MIN
 from digipark.core.errors import PROBLEM_MEDIA_TYPE, DomainError, NotAuthenticated, PermissionDenied
 from digipark.dataspace import keys, ngsi
 from digipark.dataspace.ngsi_context import (
@@ -182,8 +183,8 @@ def query_entities(
     id: Annotated[str | None, Query(max_length=20000)] = None,
     idPattern: Annotated[str | None, Query(max_length=500)] = None,
     options: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int | None, Query()] = None,
-    offset: Annotated[int, Query()] = 0,
+    limit: Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)] = None,
+    offset: Annotated[int, Query(ge=INT64_MIN, le=INT64_MAX)] = 0,
     count: bool = False,
 ) -> Response:
     """Query entities by type, id, idPattern, attrs and q; limit and offset page them, count=true answers the

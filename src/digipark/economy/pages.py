@@ -4,16 +4,15 @@ enterprise archive. Every read and write goes through the economy services and t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 
-from digipark.core import spreadsheet
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digipark.core.listing import ListQuery
 from digipark.economy import archive, monitoring, schemas, statistics
@@ -26,6 +25,7 @@ from digipark.web.i18n import N_
 from digipark.web.labels import industry_name
 from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, FormFields, Page, kind_path
+from digipark.web.spreadsheet_pages import Uploaded, import_page
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -484,52 +484,11 @@ def import_form(page: CurrentPage) -> HTMLResponse:
     return page.render("economy/statistics_import.html", {"report": None, "problem": None})
 
 
-async def upload(request: Request) -> tuple[dict[str, str], bytes | None]:
-    form = await request.form()
-    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-    file = form.get("file")
-    content = await file.read(spreadsheet.MAX_IMPORT_BYTES + 1) if isinstance(file, UploadFile) else None
-    return fields, content
-
-
 @router.post("/economy/statistics/import", response_class=HTMLResponse, name="economy_statistics_import_post")
-def import_post(
-    page: CurrentPage, uploaded: Annotated[tuple[dict[str, str], bytes | None], Depends(upload)]
-) -> HTMLResponse:
-    fields, content = uploaded
-    page.check_csrf(fields)
+def import_post(page: CurrentPage, uploaded: Uploaded) -> HTMLResponse:
     page.scope.require("statistics.import")
-    dry_run = fields.get("dry_run") in ("on", "true", "1")
-    if not content:
-        return page.render(
-            "economy/statistics_import.html",
-            {"report": None, "problem": {"detail": page.gettext("Choose an .xlsx file to import."), "errors": []}},
-            status_code=422,
-        )
-    try:
-        with page.db.begin_nested():
-            report = statistics.import_or_raise(page.db, scope=page.scope, content=content, dry_run=dry_run)
-    except spreadsheet.ImportFailed as exc:
-        return page.render(
-            "economy/statistics_import.html",
-            {
-                "report": None,
-                "problem": {
-                    "detail": exc.detail,
-                    "errors": exc.errors,
-                    "rows": exc.rows,
-                    "failed_rows": exc.failed_rows,
-                },
-            },
-            status_code=422,
-        )
-    except (spreadsheet.UnsupportedFile, spreadsheet.FileTooLarge, ValidationFailed) as exc:
-        return page.render(
-            "economy/statistics_import.html",
-            {"report": None, "problem": {"detail": exc.detail, "errors": []}},
-            status_code=exc.status,
-        )
-    return page.render("economy/statistics_import.html", {"report": report, "problem": None})
+    run = functools.partial(statistics.import_or_raise, page.db, scope=page.scope)
+    return import_page(page, "economy/statistics_import.html", uploaded, run)
 
 
 @router.get("/economy/statistics/{ident}", response_class=HTMLResponse, name="economy_statistic")
