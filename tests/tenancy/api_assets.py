@@ -6,7 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 from digipark.assets.service import seed_classes
-from tests.tenancy.exercises import IdentAction, IdentView, Resource, add_resource, ident_action, ident_view
+from tests.tenancy.exercises import (
+    Export,
+    IdentAction,
+    IdentView,
+    ParkAction,
+    ParkView,
+    Resource,
+    Upload,
+    add_resource,
+    export_view,
+    ident_action,
+    ident_view,
+    park_action,
+    park_view,
+    static_view,
+    upload,
+)
 from tests.tenancy.helpers import Ctx, Exercise, next_number
 
 _E = frozenset({"enterprise"})
@@ -39,4 +55,75 @@ ASSETS[("POST", "/api/v1/assets/{ident}/state")] = lambda ctx: ident_action(
 )
 ASSETS[("GET", "/api/v1/assets/{ident}/depreciation")] = lambda ctx: ident_view(
     IdentView("assets/{ident}/depreciation", as_asset, readers=_E), ctx
+)
+
+
+# -- Excel ---------------------------------------------------------------------------------------------------------
+def as_exported(ctx: Ctx) -> list[str]:
+    from digipark.assets.models import Asset
+
+    return [str(ctx.db.get(Asset, as_asset(ctx)).code)]  # type: ignore[union-attr]
+
+
+def as_sheet(ctx: Ctx) -> tuple[list[str], list[list[Any]]]:
+    """A row naming park A's enterprise and asset class: park B's staff cannot import it."""
+    from digipark.registry.models import Enterprise
+
+    seed_classes(ctx.db, park_id=ctx.world.a.park_id)
+    uscc = ctx.db.get(Enterprise, ctx.world.a.enterprise_ids[0]).uscc  # type: ignore[union-attr]
+    return ["资产编码", "资产名称", "资产类别", "所属企业统一社会信用代码"], [
+        [f"IMP-{next_number(ctx, 'as')}", "导入水泵", "pump", uscc]
+    ]
+
+
+ASSETS[("GET", "/api/v1/assets/export.{fmt}")] = lambda ctx: export_view(
+    Export("assets/export.{fmt}", as_exported, readers=_E), ctx
+)
+ASSETS[("GET", "/api/v1/assets/template")] = lambda ctx: static_view("assets/template", ctx)
+ASSETS[("POST", "/api/v1/assets/import")] = lambda ctx: upload(Upload("assets/import", as_sheet, _asset_model()), ctx)
+
+
+def _asset_model() -> type[Any]:
+    from digipark.assets.models import Asset
+
+    return Asset
+
+
+# -- spare parts, failures and reliability -------------------------------------------------------------------------
+def as_part_body(ctx: Ctx) -> dict[str, Any]:
+    pump = seed_classes(ctx.db, park_id=ctx.world.a.park_id)["pump"]
+    return {"code": f"BRG-{next_number(ctx, 'part')}", "name": "轴承 6205", "class_id": pump.id, "stock": 4}
+
+
+def as_part(ctx: Ctx) -> int:
+    response = ctx.as_a_admin("POST", "/api/v1/assets/parts", json=as_part_body(ctx))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def as_consumption(ctx: Ctx) -> dict[str, Any]:
+    from tests.tenancy.api_workorders import wo_order
+
+    return {"order_id": wo_order(ctx), "asset_id": as_asset(ctx), "quantity": 1}
+
+
+ASSETS[("GET", "/api/v1/assets/parts")] = lambda ctx: park_view(ParkView("assets/parts", takes_park_id=False), ctx)
+ASSETS[("POST", "/api/v1/assets/parts")] = lambda ctx: park_action(ParkAction("assets/parts", as_part_body), ctx)
+ASSETS[("POST", "/api/v1/assets/parts/{ident}/receipts")] = lambda ctx: ident_action(
+    IdentAction("assets/parts/{ident}/receipts", as_part, lambda ctx: {"quantity": 2}), ctx
+)
+ASSETS[("POST", "/api/v1/assets/parts/{ident}/consumptions")] = lambda ctx: ident_action(
+    IdentAction("assets/parts/{ident}/consumptions", as_part, as_consumption), ctx
+)
+ASSETS[("POST", "/api/v1/assets/{ident}/failures")] = lambda ctx: ident_action(
+    IdentAction(
+        "assets/{ident}/failures", as_asset, lambda ctx: {"failed_on": "2026-01-05", "description": "轴承损坏"}
+    ),
+    ctx,
+)
+ASSETS[("GET", "/api/v1/assets/reliability")] = lambda ctx: park_view(
+    ParkView("assets/reliability", takes_park_id=False), ctx
+)
+ASSETS[("GET", "/api/v1/assets/{ident}/reliability")] = lambda ctx: ident_view(
+    IdentView("assets/{ident}/reliability", as_asset, readers=_E), ctx
 )

@@ -33,7 +33,21 @@ def check_live_parking_page(ctx: Ctx) -> None:
     assert page_denied(response) or response.status_code == 401, response.status_code
 
 
+def check_live_screen_page(ctx: Ctx) -> None:
+    """The operations screen's stream is staff's, of the page's park (never a parameter): enterprises and residents
+    of either park are refused, and so is nobody logged in; another park's operator is refused in
+    tests/ioc/test_screen.py (a granted stream never ends)."""
+    for park in ("a", "b"):
+        for role in ("enterprise", "resident"):
+            response = ctx.call("GET", "/ioc/screen/live", role, park, follow_redirects=False)
+            assert page_denied(response), (park, role, response.status_code)
+    ctx.client.cookies.clear()
+    response = ctx.client.get("/ioc/screen/live", follow_redirects=False)
+    assert page_denied(response) or response.status_code == 401, response.status_code
+
+
 STREAM_PAGES: dict[str, Exercise] = {
+    "/ioc/screen/live": check_live_screen_page,
     "/telemetry/live": check_live_points_page,
     "/alarms/live": check_live_alarms_page,
     "/living/parking/live": check_live_parking_page,

@@ -13,7 +13,7 @@ from digipark.alarms import service as alarms
 from digipark.alarms.schemas import RuleCreate
 from digipark.auth.models import User, UserPark
 from digipark.auth.scope import system_scope
-from digipark.registry.models import Zone
+from digipark.registry.models import Point, Zone
 from digipark.web.shell import PARK_COOKIE
 from tests.conftest import World
 from tests.web.helpers import login, visible_text
@@ -74,7 +74,8 @@ def test_reviewer_of_two_parks_switches_and_pages_act_in_the_chosen_park(
     assert client.cookies.get(PARK_COOKIE) == str(world.b.park_id)
     rules = client.get("/alarms/rules").text
     assert _park_name(rules) == "测试园区TB"
-    assert "乙园区报警规则" in visible_text(rules) and f"#{rule.point_id}" in rules
+    point_name = db.get(Point, rule.point_id).name  # type: ignore[union-attr]
+    assert "乙园区报警规则" in visible_text(rules) and point_name in visible_text(rules)  # the rule's target by name
     overview = client.get("/").text
     assert _park_name(overview) == "测试园区TB"
     assert f'href="/zones/{world.b.zone_id}"' in overview and f'href="/zones/{world.a.zone_id}"' not in overview

@@ -27,14 +27,13 @@ MODULE = Module(
         MenuEntry("/reports/subscriptions", "Scheduled reports", "reports.subscribe", order=206, section=OPERATIONS),
         MenuEntry("/duty", "Duty app", "duty.app", order=207, section=OPERATIONS),
     ),
-    # park admins compose dashboards; admins and operators subscribe to reports and use the duty app; other
-    # members open the dashboards shared with their role
+    # park admins compose dashboards; admins and operators subscribe to reports and use the duty app; enterprises
+    # and reviewers open the dashboards shared with their role (residents have none: the park's figures are staff's)
     permissions={
         Role.PARK_ADMIN: _ADMIN,
         Role.OPERATOR: _STAFF,
         Role.ENTERPRISE: _VIEW,
         Role.REVIEWER: _VIEW,
-        Role.RESIDENT: _VIEW,
     },
     catalog="dashboards",
     background=(

@@ -29,7 +29,6 @@ ROLES = {
     "operator": N_("Operator"),
     "enterprise": N_("Enterprise user"),
     "reviewer": N_("Reviewer"),
-    "resident": N_("Resident"),
 }
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from digipark.dashboards.spec import DashboardSpec
 
-RoleName = Literal["park_admin", "operator", "enterprise", "reviewer", "resident"]
+RoleName = Literal["park_admin", "operator", "enterprise", "reviewer"]
 Format = Literal["pdf", "xlsx"]
 RobotChannel = Literal["dingtalk", "wecom", "feishu"]
 ParamValue = Annotated[int, Field(ge=1, le=2**31 - 1)]

@@ -87,7 +87,7 @@ class DashboardFile(BaseModel):
     version: Literal[1]
     name: Title
     description: str | None = Field(default=None, max_length=2000)
-    shared_roles: list[Literal["park_admin", "operator", "enterprise", "reviewer", "resident"]] = Field(
+    shared_roles: list[Literal["park_admin", "operator", "enterprise", "reviewer"]] = Field(
         default_factory=list, max_length=5
     )
     spec: DashboardSpec

@@ -40,6 +40,9 @@ from digipark.telemetry.provides import PointLatest
 MAX_AVERAGE_DAYS = 92
 MAX_SCAN_DAYS = 400
 ALARM_SEVERITY = "major"
+# A rule's name is stored in the platform's language (zh): a limit that is not verified against the standard's text
+# says so in it (pollution.yaml's status).
+LIMIT_STATUS_MARK = {"verified": "", "secondary": "（二手来源）", "unverified": "（未核实）"}
 
 
 OUTLET_SPEC = ListSpec(
@@ -120,7 +123,7 @@ def _ensure_alarm_rule(
             park_id=outlet.park_id,
             point_id=point.id,
             key=f"outlet:{outlet.id}:{factor.key}",
-            name=f"{outlet.code} {outlet.name} {factor.abbr} {limit.status}",
+            name=f"{outlet.code} {outlet.name} {factor.abbr} 限值{LIMIT_STATUS_MARK.get(limit.status, '')}",
             above=None if limit.limit_max is None else limit.limit_max * k,
             below=None if limit.limit_min is None else limit.limit_min * k,
             severity=ALARM_SEVERITY,

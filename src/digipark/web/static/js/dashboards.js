@@ -48,7 +48,7 @@
         chart.setOption({
           series: [{ type: "gauge", min: min, max: w.max === undefined ? 100 : w.max, radius: "90%", splitNumber: 5,
             axisLabel: { fontSize: 10, distance: 12 },
-            detail: { formatter: function (v) { return fmt(v); }, fontSize: 16, offsetCenter: [0, "72%"] },
+            detail: { formatter: function (v) { return window.digipark.escapeHtml(fmt(v)); }, fontSize: 16, offsetCenter: [0, "72%"] },
             data: [{ value: w.value === null ? 0 : w.value }] }]
         }, true);
       }
