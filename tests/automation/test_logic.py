@@ -111,15 +111,28 @@ def test_each_action_kind_is_checked() -> None:
             {"kind": "raise_alarm", "title": "能耗超限", "severity": "major"},
             NOTE,
             {"kind": "device_command", "point_id": 9, "command": "set", "value": 26},
+            {"kind": "webhook", "url": "https://example.org/hook", "secret": "s" * 16},
+            {"kind": "start_approval", "process": "certificate_request", "form": {"purpose": "{code}"}},
             {"kind": "scene", "scene_id": 4},
         ]
     )
     assert [a["kind"] for a in actions] == list(logic.ACTION_KINDS)
+    assert actions[4] == {
+        "kind": "webhook",
+        "url": "https://example.org/hook",
+        "secret": "s" * 16,
+        "timeout_s": 5,
+        "retries": 2,
+    }
     for bad, field in (
         ([{"kind": "explode"}], "actions[0].kind"),
         ([{"kind": "device_command", "point_id": 9, "command": "set"}], "actions[0].value"),
         ([{"kind": "notify", "to": "x"}], "actions[0].text"),
         ([{"kind": "work_order", "title": "x", "extra": 1}], "actions[0].extra"),
+        ([{"kind": "webhook", "url": "ftp://example.org", "secret": "s" * 16}], "actions[0].url"),
+        ([{"kind": "webhook", "url": "https://example.org", "secret": "short"}], "actions[0].secret"),
+        ([{"kind": "webhook", "url": "https://example.org", "secret": "s" * 16, "retries": 9}], "actions[0].retries"),
+        ([{"kind": "start_approval", "form": {}}], "actions[0].process"),
         ([], "actions"),
     ):
         with pytest.raises(DomainError) as caught:
@@ -174,6 +187,22 @@ def test_a_rule_whose_action_triggers_itself_is_refused() -> None:
     b = rule(6, {"kind": "alarm_raised", "min_severity": "info"}, [{"kind": "work_order", "title": "y"}])
     assert logic.find_loop(a, [b], {}) == ["rule 5", "rule 6"]
     assert logic.find_loop(a, [], {}) is None
+    # a command naming a device reaches every point of that device (its switch state, its set-point …)
+    on_device = rule(
+        7,
+        {"kind": "reading", "point_id": 12, "conditions": [{"type": "threshold", "op": "above", "high": 1}]},
+        [{"kind": "device_command", "device_id": 3, "name": "switch_off", "params": {}, "label": "—"}],
+    )
+    assert logic.find_loop(on_device, [], {}, {3: [11, 12]}) == ["rule 7"]
+    assert logic.find_loop(on_device, [], {}, {3: [11]}) is None
+    assert logic.commanded_devices([{"kind": "scene", "scene_id": 1}], {1: on_device.actions}) == {3}
+    # starting an approval is an approval_started event
+    starts = rule(
+        8,
+        {"kind": "event", "event": "approval_started"},
+        [{"kind": "start_approval", "process": "p", "enterprise_id": None, "form": {}}],
+    )
+    assert logic.find_loop(starts, [], {}) == ["rule 8"]
 
 
 def history() -> list[logic.HistoryItem]:

@@ -1,5 +1,6 @@
 """Browser tests of automation and energy operations against the demo server (Debian's Chromium, driven by
-Playwright): an operator builds the "after hours" scene, dry-runs it over the last week and enables it; an
+Playwright): an operator builds the "after hours" scene for an office building, dry-runs it over the last week (the
+lighting and air-conditioning commands its demo devices would get) and enables it; an
 enterprise sees its electricity bill and its plan's progress; the energy-flow Sankey renders."""
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def test_operator_builds_the_after_hours_scene_dry_runs_and_enables_it(server: s
             page.fill("#f-name", name)
             page.fill("#f-at", "19:00")
             page.select_option("#f-days", "working")
-            boxes = page.locator("#scene-buildings input[type='checkbox']")
-            boxes.nth(0).check()  # the first building's lighting
+            # an office building of the demo, with its lighting controllers and air-conditioning units
+            boxes = page.locator("#scene-buildings tr", has_text="科创大厦A座").locator("input[type='checkbox']")
+            boxes.nth(0).check()  # its lighting
             boxes.nth(1).check()  # and its air conditioning
             page.fill("#f-notify", "下班模式已执行")
             page.click("#save-scene")
@@ -63,6 +65,9 @@ def test_operator_builds_the_after_hours_scene_dry_runs_and_enables_it(server: s
             assert result.locator("tr.dry-firing").count() >= 3
             expect(result.locator("tr.dry-firing").first).to_contain_text("照明")
             expect(result.locator("tr.dry-firing").first).to_contain_text("空调")
+            # the commands the demo's devices would get: switched off, queued for each (none without a device)
+            expect(result.locator("tr.dry-firing").first).to_contain_text("已排队")
+            expect(result.locator("tr.dry-firing").first).not_to_contain_text("无可下发指令的设备")
             page.click("#toggle-rule")
             expect(page.locator("#rule-state")).to_contain_text("启用")
             expect(page.locator("#toggle-rule")).to_have_text("停用")

@@ -178,9 +178,11 @@ def check_demo_park(db: Session, result: DemoResult) -> None:
     catalogue = device_kinds()
     assert points == sum(len(catalogue[d.kind].points) for d in devices)
     kinds = Counter(d.kind for d in devices)
-    # nearly every kind of the catalogue is used; the demo has no lighting or air-conditioning controllers yet (the
-    # automation's switch commands, added with no simulated device behind them)
-    assert set(catalogue) - {"smoke_detector", "lighting_controller", "hvac_unit"} <= set(kinds)
+    # nearly every kind of the catalogue is used, the lighting controllers and air-conditioning units the
+    # automation's "after hours" scene switches among them, in the office and commercial buildings
+    assert set(catalogue) - {"smoke_detector"} <= set(kinds)
+    switched = [d for d in devices if d.kind in ("lighting_controller", "hvac_unit")]
+    assert {d.building_id for d in switched} == {b.id for b in buildings if b.use in ("office", "commercial")}
     by_id = {e.id: e for e in enterprises}
     metered = {d.enterprise_id for d in devices if d.kind == "electricity_meter"}
     assert metered >= set(by_id)  # every enterprise has its own electricity meter
@@ -354,3 +356,35 @@ def test_the_demos_live_state_is_valid_on_the_day_it_is_looked_at(fresh: FreshDe
 
 def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def test_the_after_hours_scene_switches_the_demos_lights_and_air_conditioning(fresh: FreshDemo) -> None:
+    """The demo's office buildings have lighting controllers and air-conditioning units: a scene switching a
+    building's lighting and HVAC off plans a real command for each active one (not `no_device`)."""
+    from digipark.auth.scope import system_scope
+    from digipark.automation import commands, logic
+
+    with fresh.factory() as db:
+        park_id = fresh.result.park_id
+        office = db.scalars(
+            select(Building).where(Building.park_id == park_id, Building.use == "office").order_by(Building.id)
+        ).first()
+        assert office is not None
+        switched = db.scalars(
+            select(Device).where(
+                Device.building_id == office.id,
+                Device.kind.in_(("lighting_controller", "hvac_unit")),
+                Device.status == "active",
+            )
+        ).all()
+        assert switched
+        planned = []
+        for system in ("lighting", "hvac"):
+            action = logic.normalise_actions(
+                [{"kind": "device_command", "building_id": office.id, "system": system, "command": "off"}]
+            )[0]
+            entries = commands.plan(db, scope=system_scope(park_id), park_id=park_id, action=action, alarm_id=None)
+            assert commands.status(entries) == "done"
+            planned += entries
+        assert sorted(e["device_id"] for e in planned) == sorted(d.id for d in switched)
+        assert {e["name"] for e in planned} == {"switch_off"} and {e["state"] for e in planned} == {"queued"}

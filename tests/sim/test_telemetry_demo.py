@@ -245,3 +245,35 @@ def test_the_fast_meter_history_equals_the_general_one() -> None:
             assert a[:4] == b[:4] and a[7] == b[7] and a[9] == b[9]
             for x, y in zip(a[4:], b[4:], strict=True):
                 assert (x is None and y is None) or abs(x - y) <= 1e-3 * max(1.0, abs(y))
+
+
+def test_lights_and_air_conditioning_are_on_while_busy_and_draw_power_only_then() -> None:
+    from digipark.sim.telemetry_model import SimDevice, SimModel, SimPoint
+
+    def point(key: str, quantity: str, n: int) -> SimPoint:
+        return SimPoint(n, key, quantity, "measurement", 300, 0, 500, n)
+
+    model = SimModel()
+    hvac = SimDevice(
+        1,
+        "B01-AC01",
+        "",
+        "hvac_unit",
+        "office",
+        1.0,
+        None,
+        7,
+        (
+            point("switch_on", "switch_state", 1),
+            point("setpoint_c", "temperature", 2),
+            point("power_kw", "electric_power", 3),
+        ),
+    )
+    # a Wednesday in the demo's time zone: 10:00 busy, 03:00 off
+    wednesday = int(dt.datetime(2026, 11, 4, tzinfo=dt.UTC).timestamp() * 1000) - model.offset_ms
+    busy = model.sample(hvac, wednesday + 10 * 3_600_000)
+    night = model.sample(hvac, wednesday + 3 * 3_600_000)
+    assert busy is not None and night is not None
+    assert busy["switch_on"] == 1.0 and 15 * 0.8 <= busy["power_kw"] <= 60 * 1.1
+    assert night["switch_on"] == 0.0 and night["power_kw"] < 1.5
+    assert busy["setpoint_c"] in (20.0, 26.0)

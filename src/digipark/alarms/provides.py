@@ -13,6 +13,7 @@ through the caller's scope:
 - `raise_external_many(session, park_id=, alarms=[ExternalAlarm(...)]) -> list[int]`: many at once, one flush
   (cybersec's batches of incidents);
 - `AlarmRaised`: the event published after an alarm is raised — safety's automatic incidents subscribe to it;
+  `AlarmChanged` (acknowledged, cleared, closed, escalated, flapping) — automation's event triggers;
 - the rule conditions' checks and evaluation (`normalise_conditions`, `evaluate_condition`, `CondState`,
   `ConditionContext`, `ConditionError`) — automation's reading triggers use the same conditions as alarm rules;
 - `send_robot(channel, url, text, secret, timeout=)`, `ROBOT_CHANNELS`: a text to a 钉钉/企业微信/飞书 group robot —
@@ -31,7 +32,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipark.alarms.events import AlarmRaised
+from digipark.alarms.events import AlarmChanged, AlarmRaised
 from digipark.alarms.external import ExternalAlarm, raise_external, raise_external_many
 from digipark.alarms.live import shown_message as alarm_message
 from digipark.alarms.models import OPEN_STATES, Alarm
@@ -45,6 +46,7 @@ from digipark.auth.scope import Scope
 
 __all__ = [
     "ROBOT_CHANNELS",
+    "AlarmChanged",
     "AlarmRaised",
     "CondState",
     "ConditionContext",

@@ -1,6 +1,8 @@
 """What the approvals domain offers other domains (declared in approvals.module): whether the park handles
 government services online (indicator S2.1), their counts, the enterprise archive's approvals section, and the
-Chinese working calendar (`working_calendar()`, with 调休 days) — automation's schedules on working days."""
+Chinese working calendar (`working_calendar()`, with 调休 days) — automation's schedules on working days — and
+`start_process` (automation's `start_approval` action: an application started by the platform for an enterprise);
+`ApprovalChanged`, the event published when an application starts and when it ends (automation's triggers)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,22 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from digipark.approvals import service
 from digipark.approvals.calendar import WorkingCalendar, china
+from digipark.approvals.events import ApprovalChanged
 from digipark.approvals.models import ApprovalInstance, InstanceState
-from digipark.auth.scope import Scope
+from digipark.auth.scope import Scope, system_scope
+from digipark.core.errors import field_error
 from digipark.registry.models import Enterprise
+
+__all__ = [
+    "ApprovalChanged",
+    "archive_section",
+    "counts",
+    "government_service_in_use",
+    "start_process",
+    "working_calendar",
+]
 
 
 def government_service_in_use(session: Session, park_id: int, since: dt.datetime) -> bool:
@@ -72,3 +86,21 @@ def archive_section(session: Session, scope: Scope, enterprise: Enterprise) -> d
 def working_calendar() -> WorkingCalendar:
     """China's working calendar (weekends, public holidays, the weekend days worked instead)."""
     return china()
+
+
+def start_process(
+    session: Session, *, park_id: int, key: str, enterprise_id: int, form: dict[str, Any], applicant: str
+) -> int:
+    """Start an application of the newest active version of process `key` for an enterprise of the park, as the
+    platform (`applicant` names who, e.g. an automation rule): the platform's fields are filled in, `form` is
+    checked against the process's form (422 naming the field), the engine runs to the first tasks. Not committed;
+    answers the instance id."""
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None or enterprise.park_id != park_id:
+        raise field_error("enterprise_id", "no such enterprise in this park")
+    instance = service.apply(
+        session, scope=system_scope(park_id), key=key, form=form, enterprise_id=enterprise_id, park_id=park_id
+    )
+    instance.applicant = applicant[:80]
+    session.flush()
+    return instance.id

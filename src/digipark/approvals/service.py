@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from digipark.approvals import definitions, documents, engine, facts, forms
 from digipark.approvals.calendar import china
+from digipark.approvals.events import emit
 from digipark.approvals.models import (
     ApprovalDefinition,
     ApprovalInstance,
@@ -130,6 +131,7 @@ def apply(
     )
     session.add(instance)
     session.flush()
+    emit(session, instance, "started")
     _sync(session, instance, workflow)
     return instance
 
@@ -319,6 +321,7 @@ def _sync(session: Session, instance: ApprovalInstance, workflow: Any, *, now: d
         if instance.state == InstanceState.APPROVED.value:
             instance.amount_wan_yuan = granted_amount(engine.data(workflow))
         documents.issue_decision(session, instance)
+        emit(session, instance, instance.state)
     session.flush()
 
 

@@ -1,6 +1,8 @@
 """The live automation engine: one `Runner` per process keeps an `Evaluator` per park over its enabled rules
-(reloaded when rules change), takes readings as they are stored and alarms as they are raised, advances the clock
-for the schedules, and carries out what fires (service.fire: actions done, each firing logged with its inputs).
+(reloaded when rules change), takes readings as they are stored, alarms as they are raised and the other domains'
+events (work orders, bookings, approvals, alarms changing: automation/events.py) as they are published (each item
+fed only to its own park's evaluator), advances the clock for the schedules, and carries out what fires
+(service.fire: actions done, each firing logged with its inputs).
 
 `start_automation()` (the module record's background service) runs it in a thread of its own: every TICK_S it
 drains what arrived and advances the clock, in one write transaction. Tests call `Runner.process` directly."""
@@ -17,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from digipark.alarms.provides import AlarmRaised
 from digipark.audit.service import Actor, set_actor
-from digipark.automation import logic, service
+from digipark.automation import events, logic, service
 from digipark.automation.models import AutomationFiring, AutomationRule
 from digipark.core.background import Handle, SharedService
-from digipark.core.events import bus
+from digipark.core.events import DomainEvent, bus
 from digipark.core.periodic import PeriodicThread
 from digipark.telemetry.provides import ReadingsStored, now_ms
 
@@ -64,9 +66,10 @@ class Runner:
         ordered = sorted(items, key=lambda i: i.ts)
         found: dict[int, list[logic.Firing]] = {}
         for park, evaluator in sorted(self.evaluators.items()):
+            mine = [i for i in ordered if i.park_id is None or i.park_id == park]
             if evaluator.clock_ms is None:
-                evaluator.clock(ordered[0].ts - 1 if ordered else (now or now_ms()))
-            fired = logic.feed(evaluator, ordered)
+                evaluator.clock(mine[0].ts - 1 if mine else (now or now_ms()))
+            fired = logic.feed(evaluator, mine)
             if now is not None:
                 fired.extend(evaluator.clock(now))
             if fired:
@@ -101,18 +104,33 @@ class AutomationEngine(PeriodicThread):
         ts = event.trigger_ts or int(event.occurred_at.timestamp() * 1000)
         self.inbox.put(
             logic.HistoryItem(
-                ts, "alarm", severity=event.severity, building_id=event.building_id, alarm_id=event.alarm_id
+                ts,
+                "alarm",
+                severity=event.severity,
+                building_id=event.building_id,
+                alarm_id=event.alarm_id,
+                park_id=event.park_id,
             )
         )
+
+    def on_event(self, event: DomainEvent) -> None:
+        """A domain event a rule may fire on (automation/events.py)."""
+        found = events.item_of(event)
+        if found is not None:
+            self.inbox.put(found[1])
 
     def start(self) -> None:
         bus.subscribe(ReadingsStored, self.on_readings)
         bus.subscribe(AlarmRaised, self.on_alarm)
+        for source in events.SOURCES:
+            bus.subscribe(source, self.on_event)
         super().start()
 
     def stop(self, timeout: float = 30.0) -> None:
         bus.unsubscribe(ReadingsStored, self.on_readings)
         bus.unsubscribe(AlarmRaised, self.on_alarm)
+        for source in events.SOURCES:
+            bus.unsubscribe(source, self.on_event)
         super().stop(timeout)
 
     def run_once(self) -> int:

@@ -19,7 +19,8 @@ Action kinds (`actions[].kind`): `work_order` (opened through the work-order mod
 alarm module), `notify` (a roster or channel, kept in the firing log), `device_command` (a device and a command of
 its kind's catalogue; or a point's device, or a building's lighting or HVAC devices, switched on / off / set — sent
 through the devices module as real commands, a safety command waiting for a second person: automation/commands.py),
-`scene` (the actions of a named scene).
+`webhook` (a signed JSON POST: automation/webhook.py), `start_approval` (an application of a named process through
+the approvals module, its form filled from the action and the trigger), `scene` (the actions of a named scene).
 
 Loops: each action emits a signal (an alarm of a severity, an event, a write to a point) and each trigger listens
 to signals; a rule whose actions, directly or through other enabled rules, reach its own trigger is refused.
@@ -38,10 +39,28 @@ from digipark.alarms.provides import normalise_conditions as alarm_conditions
 from digipark.core.errors import field_error
 
 TRIGGER_KINDS = ("reading", "schedule", "alarm_raised", "event")
-ACTION_KINDS = ("work_order", "raise_alarm", "notify", "device_command", "scene")
+ACTION_KINDS = ("work_order", "raise_alarm", "notify", "device_command", "webhook", "start_approval", "scene")
 DAYS = ("every", "working", "non_working", "weekend")
 SEVERITIES = ("info", "minor", "major", "critical")
-EVENTS = ("work_order_opened", "alarm_cleared", "booking_made", "visitor_arrived")
+# the domain events a rule may fire on, each published by its domain after the commit (automation/events.py maps
+# them); visitor_arrived is not published by any domain yet
+EVENTS = (
+    "work_order_opened",
+    "work_order_done",
+    "work_order_cancelled",
+    "booking_made",
+    "booking_approved",
+    "booking_declined",
+    "booking_cancelled",
+    "approval_started",
+    "approval_approved",
+    "approval_rejected",
+    "alarm_acknowledged",
+    "alarm_cleared",
+    "visitor_arrived",
+)
+WEBHOOK_TIMEOUT_S = (1, 30)
+WEBHOOK_RETRIES = (0, 5)
 COMMANDS = ("on", "off", "set")
 SYSTEMS = ("lighting", "hvac", "other")  # what a building-wide command switches
 MAX_ACTIONS = 20
@@ -223,10 +242,66 @@ def normalise_actions(raw: Any, *, allow_scene: bool = True) -> list[dict[str, A
                     "label": _text(item, "label", field, default="—", limit=200),
                 }
             )
+        elif kind == "webhook":
+            out.append(_webhook(item, field))
+        elif kind == "start_approval":
+            _only(item, {"kind", "process", "enterprise_id", "form"}, field)
+            form = item.get("form") or {}
+            if not isinstance(form, dict) or len(form) > 30:
+                raise field_error(f"{field}.form", "must be an object of at most 30 fields")
+            out.append(
+                {
+                    "kind": kind,
+                    "process": _text(item, "process", field, limit=60),
+                    "enterprise_id": _int(item, "enterprise_id", field, required=False),
+                    "form": dict(form),
+                }
+            )
         else:
             _only(item, {"kind", "scene_id"}, field)
             out.append({"kind": kind, "scene_id": _int(item, "scene_id", field)})
     return out
+
+
+MASK = "********"  # a webhook's secret as rules and scenes are read
+
+
+def masked(actions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The actions as they are shown: a webhook's secret masked."""
+    return [{**a, "secret": MASK} if a.get("kind") == "webhook" else dict(a) for a in actions]
+
+
+def keep_secrets(actions: list[dict[str, Any]], old: Iterable[Mapping[str, Any]]) -> None:
+    """A webhook given back with its secret masked keeps the secret the action to the same URL had."""
+    known = {a.get("url"): a.get("secret") for a in old if a.get("kind") == "webhook"}
+    for action in actions:
+        if action.get("kind") == "webhook" and action.get("secret") == MASK and known.get(action.get("url")):
+            action["secret"] = known[action["url"]]
+
+
+def _bounded(raw: Mapping[str, Any], key: str, field: str, bounds: tuple[int, int], default: int) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not bounds[0] <= value <= bounds[1]:
+        raise field_error(f"{field}.{key}", f"a whole number from {bounds[0]} to {bounds[1]}")
+    return value
+
+
+def _webhook(item: Mapping[str, Any], field: str) -> dict[str, Any]:
+    """A POST of the firing as JSON to an http(s) URL, signed with HMAC-SHA256 of the body under `secret`."""
+    _only(item, {"kind", "url", "secret", "timeout_s", "retries"}, field)
+    url = _text(item, "url", field, limit=500)
+    if not url.lower().startswith(("http://", "https://")) or len(url.split("//", 1)[1]) < 1:
+        raise field_error(f"{field}.url", "an http:// or https:// address")
+    secret = _text(item, "secret", field, limit=200)
+    if len(secret) < 16:
+        raise field_error(f"{field}.secret", "at least 16 characters")
+    return {
+        "kind": "webhook",
+        "url": url,
+        "secret": secret,
+        "timeout_s": _bounded(item, "timeout_s", field, WEBHOOK_TIMEOUT_S, 5),
+        "retries": _bounded(item, "retries", field, WEBHOOK_RETRIES, 2),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -236,9 +311,12 @@ Signal = tuple[str, Any]  # ("alarm", severity) | ("event", name) | ("point", po
 
 
 def action_signals(
-    actions: Iterable[Mapping[str, Any]], scenes: Mapping[int, Sequence[Mapping[str, Any]]]
+    actions: Iterable[Mapping[str, Any]],
+    scenes: Mapping[int, Sequence[Mapping[str, Any]]],
+    device_points: Mapping[int, Sequence[int]] | None = None,
 ) -> set[Signal]:
-    """What the actions cause that a trigger could listen to (a scene's actions included)."""
+    """What the actions cause that a trigger could listen to (a scene's actions included). `device_points`: the
+    points of each device a command names (a command on a device may change any of its points)."""
     found: set[Signal] = set()
     for action in actions:
         kind = action["kind"]
@@ -246,10 +324,27 @@ def action_signals(
             found.add(("alarm", action["severity"]))
         elif kind == "work_order":
             found.add(("event", "work_order_opened"))
+        elif kind == "start_approval":
+            found.add(("event", "approval_started"))
         elif kind == "device_command" and action.get("point_id") is not None:
             found.add(("point", action["point_id"]))
+        elif kind == "device_command" and action.get("device_id") is not None:
+            found |= {("point", p) for p in (device_points or {}).get(int(action["device_id"]), ())}
         elif kind == "scene":
-            found |= action_signals(scenes.get(action["scene_id"], ()), {})
+            found |= action_signals(scenes.get(action["scene_id"], ()), {}, device_points)
+    return found
+
+
+def commanded_devices(
+    actions: Iterable[Mapping[str, Any]], scenes: Mapping[int, Sequence[Mapping[str, Any]]]
+) -> set[int]:
+    """The devices the actions name (directly or through a scene): whose points loop detection follows."""
+    found: set[int] = set()
+    for action in actions:
+        if action["kind"] == "device_command" and action.get("device_id") is not None:
+            found.add(int(action["device_id"]))
+        elif action["kind"] == "scene":
+            found |= commanded_devices(scenes.get(action["scene_id"], ()), {})
     return found
 
 
@@ -274,13 +369,16 @@ class RuleSpec:
 
 
 def find_loop(
-    candidate: RuleSpec, others: Iterable[RuleSpec], scenes: Mapping[int, Sequence[Mapping[str, Any]]]
+    candidate: RuleSpec,
+    others: Iterable[RuleSpec],
+    scenes: Mapping[int, Sequence[Mapping[str, Any]]],
+    device_points: Mapping[int, Sequence[int]] | None = None,
 ) -> list[str] | None:
     """The names of the rules on a cycle through `candidate` (its actions leading back to its own trigger), or
-    None. `others`: the other enabled rules of the park."""
+    None. `others`: the other enabled rules of the park; `device_points`: the points of the devices commands name."""
     rules = {r.id: r for r in others if r.id != candidate.id}
     rules[candidate.id] = candidate
-    signals = {r.id: action_signals(r.actions, scenes) for r in rules.values()}
+    signals = {r.id: action_signals(r.actions, scenes, device_points) for r in rules.values()}
 
     def next_of(rule_id: int) -> list[int]:
         return [other.id for other in rules.values() if any(listens(other.trigger, s) for s in signals[rule_id])]
@@ -468,6 +566,8 @@ class HistoryItem:
     building_id: int | None = None
     alarm_id: int | None = None
     event: str | None = None
+    payload: dict[str, Any] | None = dataclasses.field(default=None, compare=False, hash=False)
+    park_id: int | None = None  # the park it happened in (None: known by its point)
 
 
 def feed(evaluator: Evaluator, items: Iterable[HistoryItem]) -> list[Firing]:
@@ -485,7 +585,7 @@ def feed(evaluator: Evaluator, items: Iterable[HistoryItem]) -> list[Firing]:
                 )
             )
         elif item.kind == "event" and item.event:
-            out.extend(evaluator.event(item.ts, item.event))
+            out.extend(evaluator.event(item.ts, item.event, item.payload))
     return out
 
 

@@ -37,7 +37,24 @@ ACTIONS = {
     "raise_alarm": N_("Raise an alarm"),
     "notify": N_("Notify"),
     "device_command": N_("Device command"),
+    "webhook": N_("Call a webhook"),
+    "start_approval": N_("Start an approval"),
     "scene": N_("Scene"),
+}
+EVENTS = {
+    "work_order_opened": N_("Work order opened"),
+    "work_order_done": N_("Work order done"),
+    "work_order_cancelled": N_("Work order cancelled"),
+    "booking_made": N_("Booking requested"),
+    "booking_approved": N_("Booking approved"),
+    "booking_declined": N_("Booking declined"),
+    "booking_cancelled": N_("Booking cancelled"),
+    "approval_started": N_("Application submitted"),
+    "approval_approved": N_("Application approved"),
+    "approval_rejected": N_("Application rejected"),
+    "alarm_acknowledged": N_("Alarm acknowledged"),
+    "alarm_cleared": N_("Alarm cleared"),
+    "visitor_arrived": N_("Visitor arrived"),
 }
 DAYS = {
     "every": N_("Every day"),
@@ -51,7 +68,8 @@ STATUSES = {
     "done": N_("Done"),
     "recorded": N_("Recorded (no delivery path yet)"),
     "no_device": N_("No device to command"),
-    "failed": N_("Refused by the devices module"),
+    "failed": N_("Failed"),
+    "planned": N_("Would be carried out"),
 }
 # the states a device command starts in (devices module), and a command it refused
 COMMAND_STATES = {
@@ -100,6 +118,12 @@ def _describe(page: Page, action: dict[str, Any]) -> str:
         return f"{text}: {action['title']}"
     if kind == "notify":
         return f"{text}: {action['to']} — {action['text']}"
+    if kind == "webhook":
+        answer = f" [HTTP {action['http_status']}]" if action.get("http_status") else ""
+        return f"{text}: {action['url']}{answer}"
+    if kind == "start_approval":
+        made = f" → #{action['approval_id']}" if action.get("approval_id") else ""
+        return f"{text}: {action['process']}{made}"
     return f"{text} #{action.get('scene_id')}"
 
 
@@ -115,7 +139,7 @@ def _trigger_text(page: Page, trigger: dict[str, Any]) -> str:
         return f"{text}: #{trigger['point_id']}"
     if kind == "alarm_raised":
         return f"{text} ≥ {page.label(SEVERITIES, trigger['min_severity'])}"
-    return f"{text}: {trigger['event']}"
+    return f"{text}: {page.label(EVENTS, trigger['event'])}"
 
 
 @router.get("/automation", response_class=HTMLResponse, name="automation")

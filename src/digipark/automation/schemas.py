@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from digipark.automation.logic import masked
 from digipark.automation.models import Apportionment
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
@@ -42,6 +43,11 @@ class SceneRead(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
 
+    @field_validator("actions")
+    @classmethod
+    def _mask(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return masked(value)
+
 
 class RuleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -76,6 +82,11 @@ class RuleRead(BaseModel):
     scene_id: int | None
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @field_validator("actions")
+    @classmethod
+    def _mask(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return masked(value)
 
 
 class FiringRead(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -17,13 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.alarms.provides import raise_external, raised_between
-from digipark.approvals.provides import working_calendar
+from digipark.approvals.provides import start_process, working_calendar
 from digipark.auth.scope import Scope, system_scope
-from digipark.automation import commands, logic
+from digipark.automation import commands, logic, webhook
 from digipark.automation.models import AutomationFiring, AutomationRule, AutomationScene
 from digipark.automation.schemas import RuleCreate, RuleRead, RuleUpdate, SceneCreate, SceneRead, SceneUpdate
 from digipark.core.config import get_settings
-from digipark.core.errors import Conflict, field_error
+from digipark.core.errors import Conflict, DomainError, field_error
 from digipark.core.listing import ListSpec
 from digipark.crud import RecordType
 from digipark.registry.models import Building, Point
@@ -75,6 +76,8 @@ def _validate_scene(
     session: Session, scope: Scope, values: dict[str, Any], row: AutomationScene | None
 ) -> dict[str, Any]:
     if "actions" in values and values["actions"] is not None:
+        if row is not None:
+            logic.keep_secrets(values["actions"], row.actions)
         values["actions"] = logic.normalise_actions(values["actions"], allow_scene=False)
         park_id = row.park_id if row is not None else scope.acting_write_park(None)
         _check_refs(session, park_id, values["actions"], None)
@@ -112,6 +115,8 @@ def _validate_rule(
             if point is None or point.park_id != park_id:
                 raise field_error("conditions.items.point_id", "no such point in this park")
     if "actions" in values and values["actions"] is not None:
+        if row is not None:
+            logic.keep_secrets(values["actions"], row.actions)
         values["actions"] = logic.normalise_actions(values["actions"])
     _check_refs(session, park_id, values.get("actions") or [], values.get("trigger"))
     if values.get("actions") is not None:
@@ -199,12 +204,28 @@ def refuse_loop(session: Session, rule: AutomationRule) -> None:
             )
         )
     ]
-    cycle = logic.find_loop(spec_of(rule), others, scenes_of(session, rule.park_id))
+    scenes = scenes_of(session, rule.park_id)
+    devices = set()
+    for spec in [spec_of(rule), *others]:
+        devices |= logic.commanded_devices(spec.actions, scenes)
+    cycle = logic.find_loop(spec_of(rule), others, scenes, device_points(session, rule.park_id, devices))
     if cycle is not None:
         raise Conflict(
             f"the rule would trigger itself: {' → '.join([*cycle, cycle[0]])}",
             errors=[{"field": "actions", "reason": "loop: an action triggers this rule again"}],
         )
+
+
+def device_points(session: Session, park_id: int, devices: Iterable[int]) -> dict[int, builtins.list[int]]:
+    """The points of each device (of the park): a command on a device may change any of them."""
+    wanted = sorted(set(devices))
+    found: dict[int, builtins.list[int]] = {d: [] for d in wanted}
+    if wanted:
+        for point_id, device_id in session.execute(
+            select(Point.id, Point.device_id).where(Point.park_id == park_id, Point.device_id.in_(wanted))
+        ):
+            found[device_id].append(point_id)
+    return found
 
 
 def set_enabled(session: Session, *, scope: Scope, ident: int, enabled: bool) -> AutomationRule:
@@ -286,6 +307,7 @@ def carry_out(
     *,
     alarm_id: int | None = None,
     index: int = 0,
+    inputs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Do one action; returns the action with its outcome (`status`, and what it made). `alarm_id`: the alarm that
     prompted the firing (or one an earlier action raised), named by a safety command."""
@@ -327,9 +349,57 @@ def carry_out(
             key=f"automation:{rule_id}:{ts}:{index}",
         )
         done.update(status=commands.status(sent), commands=sent)
+    elif kind == "webhook":
+        body = webhook.body_of(rule_id=rule_id, park_id=park_id, ts=ts, inputs=dict(inputs or {}))
+        done.update(webhook.call(action, body))
+    elif kind == "start_approval":
+        done.update(_start_approval(session, park_id, rule_id, action, dict(inputs or {})))
     else:  # notify (no roster channel yet): the intent, kept in the log
         done.update(status="recorded")
+    if kind == "webhook":
+        done["secret"] = logic.MASK
     return done
+
+
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def fill(form: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+    """The form of a `start_approval` action with `{name}` in its texts replaced by the trigger's input `name`
+    (a text that is exactly `{name}` takes the input's value as it is)."""
+    out: dict[str, Any] = {}
+    for key, value in form.items():
+        if isinstance(value, str):
+            whole = _FIELD.fullmatch(value)
+            if whole and whole.group(1) in inputs:
+                out[key] = inputs[whole.group(1)]
+                continue
+            value = _FIELD.sub(lambda m: str(inputs.get(m.group(1), m.group(0))), value)
+        out[key] = value
+    return out
+
+
+def _start_approval(
+    session: Session, park_id: int, rule_id: int, action: dict[str, Any], inputs: dict[str, Any]
+) -> dict[str, Any]:
+    enterprise_id = action.get("enterprise_id") or inputs.get("enterprise_id")
+    if not isinstance(enterprise_id, int):
+        return {"status": "failed", "error": "no enterprise: name one, or fire on an event of an enterprise"}
+    try:
+        with session.begin_nested():
+            instance_id = start_process(
+                session,
+                park_id=park_id,
+                key=action["process"],
+                enterprise_id=enterprise_id,
+                form=fill(action["form"], inputs),
+                applicant=f"automation rule #{rule_id}",
+            )
+    except DomainError as error:
+        errors = getattr(error, "errors", None) or []
+        reason = "; ".join(f"{e.get('field')}: {e.get('reason')}" for e in errors) or str(error)
+        return {"status": "failed", "error": reason[:500]}
+    return {"status": "done", "approval_id": instance_id, "enterprise_id": enterprise_id}
 
 
 def fire(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> builtins.list[AutomationFiring]:
@@ -339,7 +409,16 @@ def fire(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> bui
         alarm_id = firing.inputs.get("alarm_id")
         results = []
         for index, action in enumerate(firing.actions):
-            done = carry_out(session, park_id, firing.rule_id, action, firing.ts, alarm_id=alarm_id, index=index)
+            done = carry_out(
+                session,
+                park_id,
+                firing.rule_id,
+                action,
+                firing.ts,
+                alarm_id=alarm_id,
+                index=index,
+                inputs=firing.inputs,
+            )
             if alarm_id is None and done.get("alarm_id"):
                 alarm_id = done["alarm_id"]
             results.append(done)
@@ -366,6 +445,10 @@ def preview(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> 
                 action = {**action, "status": commands.status(planned), "commands": planned}
             elif action["kind"] == "raise_alarm" and alarm_id is None:
                 alarm_id = 0  # firing raises an alarm here, which the later safety commands name
+            elif action["kind"] == "webhook":  # not called: what it would POST
+                action = {**action, "secret": logic.MASK, "status": "planned"}
+            elif action["kind"] == "start_approval":
+                action = {**action, "form": fill(action["form"], dict(firing.inputs)), "status": "planned"}
             actions.append(action)
         out.append(dataclasses.replace(firing, actions=tuple(actions)))
     return out

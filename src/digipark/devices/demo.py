@@ -3,7 +3,8 @@ HJ 212 (an MN and PW of the demo), an electricity meter of the park bound to a M
 an emergency shut-off valve at the tank farm, and its history: the valve closed from an incident with a second
 person's confirmation. `start_demo_devices` (called by `digipark demo` once it serves) runs these devices as their
 protocols: an HJ 212 data collector uploading to the HJ 212 connector, a Modbus meter polled by the Modbus
-connector, and the command dispatcher on the embedded broker with the valve answering its commands."""
+connector, and the command dispatcher on the embedded broker with the valve, the lighting controllers and the
+air-conditioning units answering their commands."""
 
 from __future__ import annotations
 
@@ -152,6 +153,14 @@ def start_demo_devices(*, broker: tuple[str, int] | None, credentials: tuple[str
             running.stops.append(simulator.stop)
             modbus.address = f"127.0.0.1:{simulator.port}"
         valve_digest = valve.token_hash if valve is not None else None
+        switch_digests = [
+            str(d)
+            for d in session.scalars(
+                select(Device.token_hash).where(
+                    Device.kind.in_(SWITCHED_KINDS), Device.status == "active", Device.token_hash.is_not(None)
+                )
+            )
+        ]
     if simulator is not None:
         rng = random.Random(7)
 
@@ -207,6 +216,8 @@ def start_demo_devices(*, broker: tuple[str, int] | None, credentials: tuple[str
         running.stops.append(dispatcher.stop)
         if valve_digest is not None:
             running.stops.append(_simulated_valve(broker, credentials, valve_digest))
+        if switch_digests:
+            running.stops.append(_simulated_switches(broker, credentials, switch_digests))
     return running.stop
 
 
@@ -235,6 +246,46 @@ def _simulated_valve(broker: tuple[str, int], credentials: tuple[str, str], dige
 
     client.on_message = on_message
     client.on_connect = lambda c, *a: c.subscribe(f"digipark/d/{digest}/downlink/#", qos=1)
+    client.connect(broker[0], broker[1])
+    client.loop_start()
+
+    def stop() -> None:
+        client.disconnect()
+        client.loop_stop()
+
+    return stop
+
+
+SWITCHED_KINDS = ("lighting_controller", "hvac_unit")
+
+
+def _simulated_switches(
+    broker: tuple[str, int], credentials: tuple[str, str], digests: list[str]
+) -> Callable[[], None]:
+    """The lighting controllers and air-conditioning units: each takes its switch and set-point commands (the
+    automation's "after hours" scene among them) and answers delivered, then succeeded with its new state."""
+    import orjson
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="digipark-demo-switches")
+    client.username_pw_set(*credentials)
+
+    def on_message(c: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        digest = message.topic.split("/")[2]
+        body = orjson.loads(message.payload)
+        reply = f"digipark/d/{digest}/reply/{body['id']}"
+        c.publish(reply, orjson.dumps({"state": "delivered"}), qos=1)
+        result = {"switch_on": 1 if body["name"] == "switch_on" else 0} if body["name"] != "set_temperature" else {}
+        result.update({k: v for k, v in (body.get("params") or {}).items() if k == "setpoint_c"})
+        c.publish(reply, orjson.dumps({"state": "succeeded", "result": result}), qos=1)
+
+    def on_connect(c: paho.Client, *args: Any) -> None:
+        for digest in digests:
+            c.subscribe(f"digipark/d/{digest}/downlink/#", qos=1)
+
+    client.on_message = on_message
+    client.on_connect = on_connect
     client.connect(broker[0], broker[1])
     client.loop_start()
 

@@ -33,6 +33,7 @@ from digipark.services.common import (
     write_permission,
     zone,
 )
+from digipark.services.events import emit
 from digipark.services.models import (
     USED,
     Booking,
@@ -252,6 +253,7 @@ def create_booking(session: Session, *, scope: Scope, data: BookingCreate) -> Bo
     session.add(row)
     session.flush()
     _hold(session, offering, slots, booking_id=row.id)
+    emit(session, row, "requested")
     return row
 
 
@@ -278,6 +280,7 @@ def decide(session: Session, *, scope: Scope, ident: int, approve: bool, note: s
     if not approve:
         _release(session, row)
     session.flush()
+    emit(session, row, "approved" if approve else "declined")
     return row
 
 
@@ -299,6 +302,7 @@ def cancel(session: Session, *, scope: Scope, ident: int) -> Booking:
     row.note = f"cancelled by {scope.username}"
     _release(session, row)
     session.flush()
+    emit(session, row, "cancelled")
     return row
 
 
@@ -318,6 +322,7 @@ def check_in(session: Session, *, scope: Scope, ident: int, at: dt.datetime | No
     row.status = BookingStatus.CHECKED_IN.value
     row.checked_in_at = at or utcnow()
     session.flush()
+    emit(session, row, "checked_in")
     return row
 
 
@@ -347,6 +352,7 @@ def check_out(session: Session, *, scope: Scope, ident: int, at: dt.datetime | N
     )
     _platform_relation(session, offering, row)
     session.flush()
+    emit(session, row, "completed")
     return row
 
 

@@ -1,5 +1,6 @@
 """What the services module offers other modules (declared in services.module): whether production services are in
-use in a park, who used which, and the "services used" section of an enterprise's archive."""
+use in a park, who used which, the "services used" section of an enterprise's archive, and `BookingChanged`, the
+event published when a booking is requested, decided, cancelled, checked in or completed (automation's triggers)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from digipark.registry.models import Enterprise
 from digipark.services.booking import booking_read_condition, usage_read_condition
 from digipark.services.common import today
 from digipark.services.coverage import services_used, window_start
+from digipark.services.events import BookingChanged
 from digipark.services.finance import list_applications
 from digipark.services.models import (
     Booking,
@@ -27,7 +29,13 @@ from digipark.services.models import (
 from digipark.services.purchasing import DEMANDS, savings
 from digipark.services.supply_chain import RELATIONS
 
-__all__ = ["archive_section", "partner_relations", "production_service_in_use", "services_used"]
+__all__ = [
+    "BookingChanged",
+    "archive_section",
+    "partner_relations",
+    "production_service_in_use",
+    "services_used",
+]
 
 
 def production_service_in_use(session: Session, park_id: int, since: dt.date) -> bool:

@@ -302,6 +302,7 @@ def load_devices(session: Session, *, park_id: int, seed: int = DEFAULT_SEED) ->
 
 
 _CONSUMPTION = {"electric_energy", "water_volume", "gas_volume", "steam_mass"}
+_SWITCHED = {"lighting_controller": (4.0, 12.0), "hvac_unit": (15.0, 60.0)}  # rated power (kW) of the kinds
 _FLUE = ("so2_mgm3", "nox_mgm3", "pm_mgm3", "o2_pct")  # flue gas monitor points modelled from spec()["flue_gas"]
 
 
@@ -507,6 +508,8 @@ class SimModel:
             return round(start + self.consumed(device, q, t_ms), 3)
         n = _signed(point.seed, 2, t_ms // 1000)  # per-sample noise
         w = self.weather
+        if device.kind in _SWITCHED:
+            return self._switched(device, point, t_ms, n)
         if device.kind == "flue_gas_monitor":
             value = self._flue_gas(device, point, t_ms, n)
         elif q == "electric_power":
@@ -572,6 +575,25 @@ class SimModel:
             value = 0.0
         value += self.drift(point, t_ms)
         return round(self._faulty(point, t_ms, value), 3)
+
+    def switched_on(self, device: SimDevice, t_ms: int) -> bool:
+        """A lighting controller or air-conditioning unit: on while its building is busy; on some days (30 %,
+        by device) left on after hours until 23:00 — what the automation's "after hours" scene switches off."""
+        if self.load(device, t_ms) > 0.4:
+            return True
+        hour = ((t_ms + self.offset_ms) % DAY_MS) / HOUR_MS
+        left_on = unit_noise(device.seed, 21, self.local_day(t_ms)) < 0.3
+        return left_on and 12 <= hour < 23
+
+    def _switched(self, device: SimDevice, point: SimPoint, t_ms: int, n: float) -> float:
+        on = self.switched_on(device, t_ms)
+        if point.quantity == "switch_state":
+            return 1.0 if on else 0.0
+        if point.quantity == "temperature":  # the set-point: cooling in warm weather, heating in cold
+            return 26.0 if self.weather.temperature(t_ms) > 18 else 20.0
+        low, high = _SWITCHED[device.kind]
+        rated = low + (high - low) * unit_noise(device.seed, 22)
+        return round(rated * (0.9 + 0.08 * n) if on else 0.02 * rated, 3)
 
     def sample(self, device: SimDevice, t_ms: int) -> dict[str, float] | None:
         """All points of a device at t, or None while it is offline."""

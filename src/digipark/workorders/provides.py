@@ -1,5 +1,6 @@
 """What other domains may use of work orders (their only door): open an order (from an alarm, a maintenance plan,
-an asset or for a person) and read orders and how many were handled."""
+an asset or for a person) and read orders and how many were handled; `WorkOrderChanged`, the event published when
+an order is opened, assigned, started, done, cancelled or closed (automation's triggers)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
+from digipark.workorders.events import WorkOrderChanged
 from digipark.workorders.models import Category, OriginKind, Priority, State, WorkOrder
 from digipark.workorders.schemas import WorkOrderCreate, WorkOrderRead
 from digipark.workorders.service import get_order, readable, report
@@ -19,6 +21,7 @@ __all__ = [
     "OriginKind",
     "Priority",
     "State",
+    "WorkOrderChanged",
     "WorkOrderCreate",
     "WorkOrderRead",
     "count_reported",

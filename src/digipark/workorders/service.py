@@ -24,6 +24,7 @@ from digipark.core.listing import ListQuery, ListSpec
 from digipark.core.uploads import JPEG, PNG, UploadRule, check_upload, safe_filename, webp
 from digipark.crud import RecordType
 from digipark.registry.models import Building, Enterprise, Floor, Room
+from digipark.workorders.events import emit
 from digipark.workorders.models import (
     OPEN_STATES,
     Category,
@@ -212,6 +213,7 @@ def report(session: Session, *, scope: Scope, data: WorkOrderCreate, now: dt.dat
     if team is not None:
         row.team_id, row.state, row.assigned_at = team.id, State.ASSIGNED.value, now
         session.flush()
+    emit(session, row, "opened")
     return row
 
 
@@ -253,6 +255,7 @@ def assign(
         raise field_error("team_id", "no such team in this park" if team_id else "no dispatch rule fits; name a team")
     row.team_id, row.state, row.assigned_at = team.id, State.ASSIGNED.value, now or utcnow()
     session.flush()
+    emit(session, row, "assigned")
     return row
 
 
@@ -261,6 +264,7 @@ def start(session: Session, *, scope: Scope, ident: int, now: dt.datetime | None
     _expect(row, State.ASSIGNED)
     row.state, row.started_at = State.IN_PROGRESS.value, now or utcnow()
     session.flush()
+    emit(session, row, "started")
     return row
 
 
@@ -273,6 +277,7 @@ def complete(
     row.started_at = row.started_at or now
     row.state, row.completed_at, row.completion_note = State.DONE.value, now, note
     session.flush()
+    emit(session, row, "done")
     return row
 
 
@@ -281,6 +286,7 @@ def cancel(session: Session, *, scope: Scope, ident: int) -> WorkOrder:
     _expect(row, *OPEN_STATES)
     row.state = State.CANCELLED.value
     session.flush()
+    emit(session, row, "cancelled")
     return row
 
 
@@ -292,6 +298,7 @@ def rate(session: Session, *, scope: Scope, ident: int, rating: int, comment: st
     _expect(row, State.DONE)
     row.rating, row.rating_comment, row.state = rating, comment, State.CLOSED.value
     session.flush()
+    emit(session, row, "closed")
     return row
 
 
