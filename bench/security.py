@@ -34,7 +34,7 @@ from digipark.core import migrate
 from digipark.core.db import make_engine
 from digipark.cybersec import events, reference
 from digipark.cybersec.correlate import Correlator, Event
-from digipark.cybersec.syslog import Receiver
+from digipark.cybersec.syslog import Batcher, Receiver
 from digipark.registry import service as registry
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -71,16 +71,15 @@ def receive(out: Any, ready: Any, stop: Any, received: Any) -> None:
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
-        transport, receiver = await loop.create_datagram_endpoint(
-            lambda: Receiver(out.put, batch_size=1000, flush_s=0.02), local_addr=("127.0.0.1", 0)
-        )
+        batcher = Batcher(lambda park, found: out.put(found), batch_size=1000, flush_s=0.02)
+        transport, _ = await loop.create_datagram_endpoint(lambda: Receiver(batcher), local_addr=("127.0.0.1", 0))
         transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024 * 1024)
         ready.put(transport.get_extra_info("sockname")[1])
         while not stop.is_set():
             await asyncio.sleep(0.05)
-            received.value = receiver.received
-        receiver.flush()
-        received.value = receiver.received
+            received.value = batcher.received
+        batcher.flush()
+        received.value = batcher.received
         transport.close()
         out.put(None)
 
