@@ -37,7 +37,7 @@ from digipark.cybersec import events
 from digipark.cybersec.common import WRITE, park_enterprise
 from digipark.cybersec.correlate import Correlator, Event
 from digipark.cybersec.models import LogSource
-from digipark.cybersec.syslog import Batcher, Receiver, TcpReceiver, token_of
+from digipark.cybersec.syslog import Batcher, Receiver, TcpReceiver, enlarge_receive_buffer, token_of
 
 log = logging.getLogger("digipark.cybersec.listener")
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -250,13 +250,7 @@ class SyslogService:
         )
         batcher = self.batcher
         udp, _ = await loop.create_datagram_endpoint(lambda: Receiver(batcher), local_addr=(self.host, self.port))
-        sock = udp.get_extra_info("socket")
-        try:
-            import socket
-
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
-        except OSError:  # pragma: no cover - a platform that refuses a larger buffer
-            pass
+        enlarge_receive_buffer(udp.get_extra_info("socket"))
         self.port = int(udp.get_extra_info("sockname")[1])
         tcp = await loop.create_server(lambda: TcpReceiver(batcher), self.host, self.port)
         self._ready.set()

@@ -12,9 +12,12 @@ kept as kind `other`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import re
+import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -157,6 +160,21 @@ class Batcher:
                 groups.setdefault(park, []).append(event)
         for park, found in groups.items():
             self.handle(park, found)
+
+
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33 if sys.platform.startswith("linux") else None)
+
+
+def enlarge_receive_buffer(sock: socket.socket, size: int = 64 * 1024 * 1024) -> int:
+    """Ask for a receive buffer of `size` bytes, so a burst waits in the kernel while the process is not scheduled
+    (each datagram costs about 1 KiB of buffer): beyond net.core.rmem_max where the process may (SO_RCVBUFFORCE,
+    CAP_NET_ADMIN), else as much as rmem_max allows. Returns the size the kernel granted."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
+    if SO_RCVBUFFORCE is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < size:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)
+    return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
 
 
 class Receiver(asyncio.DatagramProtocol):
