@@ -34,7 +34,7 @@ from digipark.core import migrate
 from digipark.core.db import make_engine
 from digipark.cybersec import events, reference
 from digipark.cybersec.correlate import Correlator, Event
-from digipark.cybersec.syslog import Receiver
+from digipark.cybersec.syslog import Batcher, Receiver, enlarge_receive_buffer
 from digipark.registry import service as registry
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -65,22 +65,21 @@ def send(port: int, total: int, rate: float, threshold: int, attack_every: int, 
     results.put(completing)
 
 
-def receive(out: Any, ready: Any, stop: Any, received: Any) -> None:
+def receive(out: Any, ready: Any, stop: Any, received: Any, granted: Any) -> None:
     """The receiver, in a process of its own: datagrams read and normalised here (digipark.cybersec.syslog.Receiver),
     batches of events handed to the ingest process through `out`; `received` counts the datagrams."""
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
-        transport, receiver = await loop.create_datagram_endpoint(
-            lambda: Receiver(out.put, batch_size=1000, flush_s=0.02), local_addr=("127.0.0.1", 0)
-        )
-        transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024 * 1024)
+        batcher = Batcher(lambda park, found: out.put(found), batch_size=1000, flush_s=0.02)
+        transport, _ = await loop.create_datagram_endpoint(lambda: Receiver(batcher), local_addr=("127.0.0.1", 0))
+        granted.value = enlarge_receive_buffer(transport.get_extra_info("socket"))
         ready.put(transport.get_extra_info("sockname")[1])
         while not stop.is_set():
             await asyncio.sleep(0.05)
-            received.value = receiver.received
-        receiver.flush()
-        received.value = receiver.received
+            received.value = batcher.received
+        batcher.flush()
+        received.value = batcher.received
         transport.close()
         out.put(None)
 
@@ -131,11 +130,13 @@ def main(total: int, attack_every: int, rate: float) -> None:
             done["events"] += len(batch)
             done["last"] = committed
 
+    buffer = multiprocessing.Value("q", 0)  # the receive buffer the kernel granted
+
     def run() -> tuple[float, int, dict[str, float]]:
         ready: multiprocessing.Queue[int] = multiprocessing.Queue()
         stop = multiprocessing.Event()
         received = multiprocessing.Value("q", 0)
-        receiver = multiprocessing.Process(target=receive, args=(batches, ready, stop, received))
+        receiver = multiprocessing.Process(target=receive, args=(batches, ready, stop, received, buffer))
         receiver.start()
         port = ready.get()
         thread = threading.Thread(target=worker)
@@ -173,6 +174,7 @@ def main(total: int, attack_every: int, rate: float) -> None:
         database="sqlite",
         cores=os.cpu_count(),
         load_average=round(os.getloadavg()[0], 1),
+        receive_buffer_bytes=int(buffer.value),
     )
     emit(
         "correlation_latency_p99_ms",

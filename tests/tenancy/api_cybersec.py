@@ -138,7 +138,44 @@ def cy_event(ctx: Ctx) -> int:
     return int(items_of(response.json())[0]["id"])
 
 
+def cy_assessment_body(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "title": f"工控自评{next_number(ctx, 'cy_assessment')}",
+        "assessed_on": "2026-11-01",
+        "assessor": "张工",
+        "answers": {"1": {"status": "met", "evidence": "资产清单"}, "3": {"status": "not_met"}},
+        "enterprise_id": _e0(ctx),
+    }
+
+
+def cy_assessment(ctx: Ctx) -> int:
+    return int(_post(ctx, "ics-assessments", cy_assessment_body(ctx))["id"])
+
+
+def cy_task_body(ctx: Ctx) -> dict[str, Any]:
+    if "cy_assessment_id" not in ctx.cache:
+        ctx.cache["cy_assessment_id"] = cy_assessment(ctx)
+    return {
+        "assessment_id": ctx.cache["cy_assessment_id"],
+        "item": "3",
+        "title": f"更换默认口令{next_number(ctx, 'cy_task')}",
+        "owner": "李工",
+        "due_on": "2027-01-31",
+    }
+
+
+def cy_log_source_body(ctx: Ctx) -> dict[str, Any]:
+    n = next_number(ctx, "cy_log_source")
+    return {"name": f"防火墙{n}", "network": f"10.70.{n % 250}.0/24", "enterprise_id": _e0(ctx)}
+
+
 CYBERSEC: dict[tuple[str, str], Exercise] = {
+    ("GET", f"{_CY}/ics-assessments/{{ident}}/report"): lambda ctx: ident_view(
+        IdentView("cybersec/ics-assessments/{ident}/report", cy_assessment, readers=_E), ctx
+    ),
+    ("POST", f"{_CY}/incidents/{{ident}}/hand-over"): lambda ctx: ident_action(
+        IdentAction("cybersec/incidents/{ident}/hand-over", cy_incident, None), ctx
+    ),
     ("GET", f"{_CY}/infrastructure"): lambda ctx: park_view(ParkView("cybersec/infrastructure", readers=_MEMBERS), ctx),
     ("GET", f"{_CY}/advisory-matches"): lambda ctx: park_view(
         ParkView("cybersec/advisory-matches", readers=_MEMBERS), ctx
@@ -209,6 +246,31 @@ for resource, methods in (
             cy_advisory_body,
             {"title": "改名"},
             cross_creates=lambda ctx: [{**cy_advisory_body(ctx), "park_id": ctx.world.a.park_id}],
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource("cybersec/ics-assessments", cy_assessment_body, {"title": "改名"}, readers=_E, writers=_E),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "cybersec/ics-tasks",
+            cy_task_body,
+            {"owner": "王工"},
+            readers=_E,
+            writers=_E,
+            cross_creates=lambda ctx: [cy_task_body(ctx)],
+        ),
+        "list create get patch delete",
+    ),
+    (
+        Resource(
+            "cybersec/log-sources",
+            cy_log_source_body,
+            {"name": "改名"},
+            readers=_E,
+            cross_creates=lambda ctx: [{**cy_log_source_body(ctx), "park_id": ctx.world.a.park_id}],
         ),
         "list create get patch delete",
     ),

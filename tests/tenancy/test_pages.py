@@ -22,6 +22,7 @@ from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished
 from tests.tenancy.api_assets import as_asset
 from tests.tenancy.api_auth import user_id
 from tests.tenancy.api_automation import au_rule
+from tests.tenancy.api_cybersec import cy_assessment
 from tests.tenancy.api_dashboards import db_made, rs_made
 from tests.tenancy.api_dataspace import ds_dataset, ds_product, ds_requested
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
@@ -114,6 +115,8 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     "/dataspace/products/{ident}": PageObject(ds_product, private=False),
     "/dataspace/contracts/{ident}": PageObject(ds_requested),
     "/dataspace/datasets/{ident}": PageObject(ds_dataset),
+    # an ICS self-assessment of enterprise 0: staff, reviewers and that enterprise
+    "/security/ics/{ident}": PageObject(cy_assessment),
 }
 
 

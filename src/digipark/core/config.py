@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         default="127.0.0.1:1883",
         description="where the embedded MQTT broker listens when no external broker is configured (demo)",
     )
+    syslog_listen: str | None = Field(
+        default=None,
+        description="HOST:PORT where `digipark ingest` receives syslog over UDP and TCP from the parks' allow-listed "
+        "log sources (cybersec); unset: no syslog listener",
+        pattern=r"^\[?[0-9A-Za-z.:-]*\]?:\d{1,5}$",
+    )
     mqtt_service_user: str = Field(
         default="digipark",
         description="service account of the embedded MQTT broker: may subscribe with wildcards and publish for any "

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core.listing import ListQuery, Page, page_of
 from digipark.crud.routes import add_routes
-from digipark.cybersec import events, inventory, schemas, security
+from digipark.cybersec import events, ics, inventory, listener, posture, schemas, security
 
 router = APIRouter(prefix="/api/v1/cybersec")
 INFRA: list[str | Enum] = ["cybersec: infrastructure"]
@@ -70,7 +70,21 @@ add_routes(router, security.ICS_ASSETS, "/ics-assets", tags=RECORDS)
 add_routes(router, security.ADVISORIES, "/advisories", tags=RECORDS)
 
 
+# -- ICS self-assessment (《工业控制系统网络安全防护指南》) ------------------------------------------------------------
+@router.get("/ics-assessments/{ident}/report", response_model=ics.Report, tags=RECORDS)
+def ics_report(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
+    """Scores per requirement area and overall, the gaps, and how many rectification tasks are open or overdue."""
+    return ics.report(db, scope=scope, ident=ident)
+
+
+add_routes(router, ics.ASSESSMENTS, "/ics-assessments", tags=RECORDS)
+add_routes(router, ics.TASKS, "/ics-tasks", tags=RECORDS)
+
+
 # -- events and incidents ------------------------------------------------------------------------------------------
+add_routes(router, listener.LOG_SOURCES, "/log-sources", tags=AWARENESS)
+
+
 @router.post("/events", response_model=schemas.IngestResult, tags=AWARENESS)
 def post_events(data: schemas.EventBatch, db: DbSession, scope: CurrentScope) -> Any:
     """Security events as JSON; they are stored and correlated at once."""
@@ -109,3 +123,10 @@ def get_incident(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
 def close_incident(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
     """Close a handled incident (its alarm is closed in the alarms module)."""
     return events.close_incident(db, scope=scope, ident=ident)
+
+
+@router.post("/incidents/{ident}/hand-over", response_model=schemas.IncidentRead, tags=AWARENESS)
+def hand_over(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
+    """Hand the incident over to the emergency module: its safety incident (opened from the incident's alarm, or
+    the one already open for it) is linked as `safety_incident_id`."""
+    return posture.hand_over(db, scope=scope, ident=ident)

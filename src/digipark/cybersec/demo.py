@@ -1,7 +1,8 @@
 """The demo park's infrastructure and security: network elements following the buildings' declared coverage (fibre
 where the registry says gigabit fibre, 5G or 5G-A where it says 5G; 万兆光网 in the newer buildings), an AI compute
 pool and a general cloud pool with enterprises' allocations, gradings and data catalogues of part of the
-industrial enterprises, ICS assets with one advisory that matches, and a brute-force burst of the last hour
+industrial enterprises, ICS self-assessments of three of them with a rectification task each, the park firewall's
+network as a syslog source, ICS assets with one advisory that matches, and a brute-force burst of the last hour
 correlated into an incident."""
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.core.db import utcnow
-from digipark.cybersec import events
+from digipark.cybersec import events, ics
 from digipark.cybersec.correlate import Event
 from digipark.cybersec.models import (
     Advisory,
     ComputeAllocation,
     ComputeResource,
     DataItem,
+    IcsAssessment,
     IcsAsset,
+    IcsTask,
+    LogSource,
     NetworkElement,
     SecurityGrading,
 )
@@ -158,6 +162,37 @@ def build_cybersec_demo(session: Session, *, park_id: int, as_of: dt.date, seed:
             source="演示数据",
         )
     )
+    assessed = 0
+    for e in industrial[:3]:  # ICS self-assessments against 《工业控制系统网络安全防护指南》 with a task per first gap
+        answers = {
+            key: {"status": rng.choice(("met", "met", "met", "partial", "not_met")), "evidence": "自评记录"}
+            for key in ics.items()
+        }
+        assessment = IcsAssessment(
+            park_id=park_id,
+            enterprise_id=e.id,
+            title=f"{as_of.year} 年度工控安全防护自评估",
+            assessed_on=as_of - dt.timedelta(days=rng.randint(5, 60)),
+            assessor="企业安全负责人",
+            answers=answers,
+        )
+        session.add(assessment)
+        session.flush()
+        gaps = ics.score(answers)[2]
+        if gaps:
+            session.add(
+                IcsTask(
+                    park_id=park_id,
+                    enterprise_id=e.id,
+                    assessment_id=assessment.id,
+                    item=gaps[0].item,
+                    title=f"整改：{gaps[0].name}"[:300],
+                    owner="设备部 工程师",
+                    due_on=as_of + dt.timedelta(days=45),
+                )
+            )
+        assessed += 1
+    session.add(LogSource(park_id=park_id, name="园区核心防火墙", network="10.0.0.0/8"))
     session.flush()
     now = utcnow().timestamp() - 3600
     burst = [Event(now + i * 3, "auth_failure", "fw-core", "203.0.113.45", "10.0.0.10", 22, "root") for i in range(8)]
@@ -166,5 +201,6 @@ def build_cybersec_demo(session: Session, *, park_id: int, as_of: dt.date, seed:
         "network_elements": elements,
         "allocations": allocations,
         "gradings": graded,
+        "ics_assessments": assessed,
         "incidents": result.incidents_opened,
     }

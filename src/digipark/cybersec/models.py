@@ -241,5 +241,60 @@ class CyberIncident(Audited, TimestampMixin, EnterpriseScoped, Base):
     events: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str] = mapped_column(String(500))
     alarm_id: Mapped[int | None] = mapped_column(Integer, doc="the alarm raised for it (alarms module)")
+    safety_incident_id: Mapped[int | None] = mapped_column(
+        Integer, doc="the emergency incident it was handed over to (safety module; opened from its alarm)"
+    )
     closed_at: Mapped[dt.datetime | None] = mapped_column()
     closed_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class TaskStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class LogSource(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A sender the syslog receiver accepts for a park: by its address or network (the allow-list), or from anywhere
+    when a message carries its token in the RFC 5424 structured data (`[digipark token="..."]`). Its events are
+    attributed to its enterprise when it names one. Kept by park staff."""
+
+    __tablename__ = "cyber_log_source"
+    __table_args__ = (UniqueConstraint("park_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    network: Mapped[str | None] = mapped_column(String(50), doc="an address or a CIDR network it sends from")
+    token_hash: Mapped[str | None] = mapped_column(String(64), doc="SHA-256 of its token (the token is never stored)")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def has_token(self) -> bool:
+        return self.token_hash is not None
+
+
+class IcsAssessment(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """An enterprise's self-assessment against MIIT's 《工业控制系统网络安全防护指南》: each requirement item of
+    data/ics_guide.yaml answered (met, partly met, not met, not applicable) with its evidence."""
+
+    __tablename__ = "cyber_ics_assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    assessor: Mapped[str] = mapped_column(String(100))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, doc="item key -> {status, evidence}")
+
+
+class IcsTask(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A rectification task for a gap of an ICS self-assessment: what, who owns it, by when, and whether it is done."""
+
+    __tablename__ = "cyber_ics_task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("cyber_ics_assessment.id", ondelete="CASCADE"), index=True)
+    item: Mapped[str] = mapped_column(String(20), doc="the requirement item's key in data/ics_guide.yaml")
+    title: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str] = mapped_column(String(100))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.OPEN.value)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)

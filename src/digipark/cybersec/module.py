@@ -12,7 +12,7 @@ MODULE = Module(
     title="Infrastructure and security",
     models=("digipark.cybersec.models",),
     routers=("digipark.cybersec.api:router",),
-    pages=("digipark.cybersec.pages:router",),
+    pages=("digipark.cybersec.pages:router", "digipark.cybersec.pages_ics:router"),
     menu=(
         MenuEntry("/infrastructure", "Digital infrastructure", "cybersec.view", order=480, section=FOUNDATION),
         MenuEntry("/security", "Network security", "cybersec.view", order=485, section=FOUNDATION),
@@ -33,4 +33,6 @@ MODULE = Module(
         "security_grading": "digipark.cybersec.security:security_grading",
     },
     demo=("digipark.cybersec.demo:build_cybersec_demo",),
+    # syslog over UDP and TCP from allow-listed log sources, where DIGIPARK_SYSLOG_LISTEN is set
+    background=("digipark.cybersec.listener:start_syslog_listener",),
 )

@@ -7,14 +7,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.datastructures import UploadFile
 
 from digipark.core.errors import NotFound
 from digipark.core.listing import ListQuery
-from digipark.cybersec import events, inventory, reference, security
+from digipark.cybersec import events, feed, inventory, posture, reference, security
 from digipark.cybersec.common import VIEW, WRITE
 from digipark.cybersec.models import DataItem, SecurityGrading
 from digipark.registry.models import Enterprise
@@ -158,3 +159,126 @@ def close_incident(ident: Ident, page: CurrentPage, form: FormFields) -> Respons
     page.check_csrf(form)
     events.close_incident(page.db, scope=page.scope, ident=ident)
     return RedirectResponse("/security", status_code=303)
+
+
+# -- advisory feeds ------------------------------------------------------------------------------------------------
+def _upload_page(
+    page: Page, *, uploaded: feed.Uploaded | None = None, refused: feed.FeedRefused | None = None
+) -> HTMLResponse:
+    return page.render(
+        "cybersec/advisory_upload.html",
+        {
+            "uploaded": uploaded,
+            "refused": refused,
+            "aliases": feed.ALIASES,
+            "required": feed.REQUIRED,
+            "severities": SEVERITIES,
+            "names": {
+                ident: name
+                for ident, name in page.db.execute(
+                    select(Enterprise.id, Enterprise.name).where(page.scope.condition(Enterprise))
+                )
+            },
+        },
+        status_code=422 if refused is not None else 200,
+    )
+
+
+@router.get("/security/advisories/upload", response_class=HTMLResponse, name="cybersec_advisory_upload")
+def advisory_upload_form(page: CurrentPage) -> HTMLResponse:
+    _reader(page)
+    page.scope.require(WRITE)
+    return _upload_page(page)
+
+
+async def _feed_file(request: Request) -> tuple[dict[str, str], tuple[str, bytes] | None]:
+    form = await request.form()
+    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+    file = form.get("file")
+    if isinstance(file, UploadFile) and file.filename:
+        return fields, (file.filename, await file.read(feed.MAX_BYTES + 1))
+    return fields, None
+
+
+@router.post("/security/advisories/upload", response_class=HTMLResponse)
+def advisory_upload(
+    page: CurrentPage, uploaded: Annotated[tuple[dict[str, str], tuple[str, bytes] | None], Depends(_feed_file)]
+) -> HTMLResponse:
+    """A CSV or JSON feed: every row checked; imported all or nothing; the ICS assets it matches shown."""
+    park_id = _reader(page)
+    page.scope.require(WRITE)
+    fields, file = uploaded
+    page.check_csrf(fields)
+    if file is None:
+        return _upload_page(page, refused=feed.FeedRefused(page.gettext("Choose a CSV or JSON file."), []))
+    try:
+        with page.db.begin_nested():
+            done = feed.upload(page.db, scope=page.scope, content=file[1], filename=file[0], park_id=park_id)
+    except feed.FeedRefused as exc:
+        return _upload_page(page, refused=exc)
+    return _upload_page(page, uploaded=done)
+
+
+# -- posture and hand-over -----------------------------------------------------------------------------------------
+@router.get("/security/posture", response_class=HTMLResponse, name="cybersec_posture")
+def posture_page(page: CurrentPage) -> HTMLResponse:
+    """Charts of one enterprise's posture (an enterprise user: its own; staff: the one chosen, or the park)."""
+    park_id = _reader(page)
+    names = {
+        ident: name
+        for ident, name in page.db.execute(
+            select(Enterprise.id, Enterprise.name).where(
+                page.scope.condition(Enterprise), Enterprise.park_id == park_id
+            )
+        )
+    }
+    chosen: int | None
+    if page.scope.own_enterprise_only:
+        chosen = page.scope.enterprise_id
+    else:
+        raw = page.request.query_params.get("enterprise_id", "")
+        chosen = int(raw) if raw.isdigit() and int(raw) in names else None
+    found = posture.posture(
+        page.db, scope=page.scope, park_id=park_id, enterprise_id=chosen, today=dt.datetime.now(dt.UTC).date()
+    )
+    charts = {
+        "events": {
+            "categories": [d[5:] for d in found.days],
+            "series": [
+                {"name": page.label(RULES, rule), "data": counts}
+                for rule, counts in sorted(found.events_by_rule.items())
+            ],
+        },
+        "incidents": {
+            "data": [{"name": page.label(RULES, rule), "value": n} for rule, n in sorted(found.open_by_rule.items())]
+        },
+        "exposure": {
+            "data": [
+                {"name": page.label(SEVERITIES, s), "value": found.exposure[s]}
+                for s in ("critical", "major", "minor", "info")
+                if s in found.exposure
+            ]
+        },
+    }
+    return page.render(
+        "cybersec/posture.html",
+        {
+            "found": found,
+            "charts": charts,
+            "names": names,
+            "chosen": chosen,
+            "own_only": page.scope.own_enterprise_only,
+            "rules": RULES,
+            "severities": SEVERITIES,
+        },
+    )
+
+
+@router.post("/security/incidents/{ident}/hand-over")
+def hand_over(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
+    """Hand the incident over to the emergency module (safety), then show its safety incident."""
+    _reader(page)
+    page.scope.require(WRITE)
+    page.check_csrf(form)
+    row = posture.hand_over(page.db, scope=page.scope, ident=ident)
+    return RedirectResponse(f"/safety/incidents/{row.safety_incident_id}", status_code=303)

@@ -385,6 +385,7 @@ class IncidentRead(BaseModel):
     events: int
     summary: str
     alarm_id: int | None
+    safety_incident_id: int | None = None
     closed_at: dt.datetime | None
 
 

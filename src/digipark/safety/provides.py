@@ -188,11 +188,30 @@ def incident_status(session: Session, *, scope: Scope, park_id: int, limit: int 
     ]
 
 
+def open_incident_for_alarm(
+    session: Session, *, scope: Scope, alarm_id: int, title: str | None = None, level: str | None = None
+) -> Incident:
+    """The incident opened from an alarm the caller may read (by the cybersec module's hand-over): the one not yet
+    closed for that alarm (e.g. opened by an automatic plan), else a new one (kind `other`, its level from the
+    alarm's severity unless given). Not committed."""
+    from digipark.safety.incidents import create_incident_from_alarm
+    from digipark.safety.schemas import IncidentFromAlarm
+
+    existing: Incident | None = session.scalar(
+        scope.readable(Incident).where(Incident.alarm_id == alarm_id, Incident.status != IncidentStatus.CLOSED.value)
+    )
+    if existing is not None:
+        return existing
+    data = IncidentFromAlarm(alarm_id=alarm_id, title=title, level=level)
+    return create_incident_from_alarm(session, scope=scope, data=data)
+
+
 __all__ = [
     "archive_section",
     "first_incident",
     "get_incident",
     "incident_status",
+    "open_incident_for_alarm",
     "overview_counts",
     "risk_picture",
     "safety_risk_sensors",
