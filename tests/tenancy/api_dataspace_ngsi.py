@@ -110,6 +110,38 @@ def check_context(ctx: Ctx) -> None:
     assert response.status_code == 200 and ident not in response.text and "Machine" not in response.text
 
 
+def _batch(operation: str) -> Exercise:
+    """A batch naming another's entity: the entity stays as it was; each refusal is listed (207) or the whole
+    request refused."""
+
+    def body(ident: str) -> Any:
+        if operation == "delete":
+            return [ident]
+        return [{"id": ident, "type": "Machine" + ident.rsplit("T", 1)[1], "secret": _SECRET}]
+
+    def check(ctx: Ctx) -> None:
+        ident = ngsi_entity(ctx)
+        url = f"{_NGSI}/entityOperations/{operation}"
+        for park, role in all_attackers():
+            if park == "a" and role == "enterprise":
+                continue
+            response = ctx.call("POST", url, role, park, json=body(ident))
+            if park == "b" and operation in ("create", "upsert") and response.status_code == 201:
+                pass  # park B has its own entities: an entity of the same id there is B's
+            elif response.status_code == 207:
+                assert response.json()["success"] == [], (park, role, response.text)
+                assert response.json()["errors"][0]["error"]["status"] in (403, 404, 409), response.text
+            else:
+                _refused(response, 403, 404)
+            _untouched(ctx, ident)
+        done = ctx.call("POST", url, "enterprise", json=body(ident))
+        assert done.status_code in (201, 204, 207), done.text
+        if operation != "create":
+            assert done.status_code == 204, done.text
+
+    return check
+
+
 _SECRET = {"type": "Property", "value": "改"}
 NGSI: dict[tuple[str, str], Exercise] = {
     ("GET", f"{_NGSI}/context.jsonld"): check_context,
@@ -122,4 +154,8 @@ NGSI: dict[tuple[str, str], Exercise] = {
     ("PATCH", f"{_ENTITY}/attrs/{{attribute}}"): _change("PATCH", "/attrs/secret", {"value": "改"}),
     ("DELETE", f"{_ENTITY}/attrs/{{attribute}}"): _change("DELETE", "/attrs/secret", None),
     ("DELETE", _ENTITY): _change("DELETE", "", None),
+    ("POST", f"{_NGSI}/entityOperations/create"): _batch("create"),
+    ("POST", f"{_NGSI}/entityOperations/upsert"): _batch("upsert"),
+    ("POST", f"{_NGSI}/entityOperations/update"): _batch("update"),
+    ("POST", f"{_NGSI}/entityOperations/delete"): _batch("delete"),
 }
