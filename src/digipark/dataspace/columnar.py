@@ -28,26 +28,54 @@ from digipark.dataspace import cleaning
 
 Column = list[Any] | npt.NDArray[Any]
 Table = dict[str, Column]
-_MISSING = object()
 
 
 @dataclasses.dataclass
 class ColumnResult:
     columns: Table
     length: int
-    rejected: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    pending: list[Any] = dataclasses.field(default_factory=list, repr=False)  # refused rows: entries or _Blocks
     filled: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     steps: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     def rows(self) -> list[cleaning.Row]:
         return _rows(self.columns, self.length)
 
+    @property
+    def rejected_count(self) -> int:
+        return sum(_size(item) for item in self.pending)
 
-def _py(value: Any) -> Any:
-    """A column's value as the row rules see it: NaN of a typed number column is None, numpy scalars are Python's."""
-    if value.__class__ is float and value != value:
-        return None
-    return value
+    @property
+    def rejected(self) -> list[dict[str, Any]]:
+        """The refused rows as `cleaning.run` gives them (`{"row", "reasons", "rule"}`), made when asked."""
+        out: list[dict[str, Any]] = []
+        for item in self.pending:
+            if isinstance(item, _Block):
+                out.extend(item.entries())
+            else:
+                out.append(item)
+        return out
+
+
+@dataclasses.dataclass
+class _Block:
+    """Rows one rule refused in one chunk, held as columns until asked for."""
+
+    columns: Table
+    reasons: list[str]
+    rule: str
+
+    @property
+    def size(self) -> int:
+        return len(self.reasons)
+
+    def entries(self) -> list[dict[str, Any]]:
+        rows = _rows(self.columns, self.size)
+        return [{"row": r, "reasons": [why], "rule": self.rule} for r, why in zip(rows, self.reasons, strict=True)]
+
+
+def _size(item: Any) -> int:
+    return item.size if isinstance(item, _Block) else 1
 
 
 def _as_list(column: Column) -> list[Any]:
@@ -59,11 +87,25 @@ def _as_list(column: Column) -> list[Any]:
     return column if isinstance(column, list) else list(column)
 
 
+def _objects(values: Sequence[Any]) -> npt.NDArray[Any]:
+    """A column of Python values as a one-dimensional object array (lists stay elements, never a second axis)."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
 def _rows(columns: Table, length: int, positions: Sequence[int] | None = None) -> list[cleaning.Row]:
     names = list(columns)
-    lists = [_as_list(columns[name]) for name in names]
-    picked = range(length) if positions is None else positions
+    if positions is None:
+        lists = [_as_list(columns[name]) for name in names]
+        picked: Sequence[int] = range(length)
+    else:
+        index = np.asarray(positions, dtype=np.intp)
+        lists = [_as_list(_array(columns[name])[index]) for name in names]
+        picked = range(len(positions))
     return [{name: values[i] for name, values in zip(names, lists, strict=True)} for i in picked]
+
+
+def _array(column: Column) -> npt.NDArray[Any]:
+    return column if isinstance(column, np.ndarray) else _objects(column)
 
 
 def _from_rows(rows: list[cleaning.Row], names: list[str]) -> Table:
@@ -73,18 +115,13 @@ def _from_rows(rows: list[cleaning.Row], names: list[str]) -> Table:
 def _take(columns: Table, keep: npt.NDArray[np.bool_]) -> Table:
     out: Table = {}
     for name, column in columns.items():
-        if isinstance(column, np.ndarray):
-            out[name] = column[keep]
-        else:
-            out[name] = [v for v, k in zip(column, keep.tolist(), strict=True) if k]
+        out[name] = _array(column)[keep]
     return out
 
 
-def _reject(
-    columns: Table, positions: list[int], reasons: list[str], rule: str, rejected: list[dict[str, Any]]
-) -> None:
-    for row, reason in zip(_rows(columns, 0, positions), reasons, strict=True):
-        rejected.append({"row": row, "reasons": [reason], "rule": rule})
+def _reject(columns: Table, positions: list[int], reasons: list[str], rule: str, pending: list[Any]) -> None:
+    index = np.asarray(positions, dtype=np.intp)
+    pending.append(_Block({name: _array(column)[index] for name, column in columns.items()}, reasons, rule))
 
 
 def _by_rows(columns: Table, length: int, rule: dict[str, Any], result: ColumnResult) -> tuple[Table, int]:
@@ -94,7 +131,7 @@ def _by_rows(columns: Table, length: int, rule: dict[str, Any], result: ColumnRe
         names.append(rule["unit_column"])
     sink = cleaning.Result(rows=[])
     rows = cleaning._APPLY[rule["rule"]](_rows(columns, length), rule, sink)
-    result.rejected.extend(sink.rejected)
+    result.pending.extend(sink.rejected)
     result.filled.extend(sink.filled)
     for row in rows:  # a rule may add a column (type sets an absent one to None)
         for name in row:
@@ -113,10 +150,12 @@ def _type_number(columns: Table, length: int, column: str, result: ColumnResult)
         bad = ~np.isfinite(raw) & ~np.isnan(raw)  # NaN is already "empty" in a typed column
         numbers = raw
     else:
-        numbers = np.empty(length)
+        values = _as_list(raw)
+        numbers, parsed = _decimals(values)
         bad_list = []
         inf = math.inf
-        for i, value in enumerate(_as_list(raw)):
+        for i in np.flatnonzero(~parsed).tolist():  # what no decimal pattern covers: Python decides, as the rule
+            value = values[i]
             cls = value.__class__
             if value is None or (cls is str and not value.strip()):
                 numbers[i] = math.nan
@@ -141,10 +180,31 @@ def _type_number(columns: Table, length: int, column: str, result: ColumnResult)
     positions = np.flatnonzero(bad).tolist()
     before = columns[column]
     columns[column] = _as_objects(before, raw, positions)
-    _reject(columns, positions, [reason] * len(positions), "type", result.rejected)
+    _reject(columns, positions, [reason] * len(positions), "type", result.pending)
     columns[column] = before
     kept = _take(columns, ~bad)
     return kept, length - len(positions)
+
+
+def _decimals(values: list[Any]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """The values that are plain decimals (text: an optional sign, digits, at most one point, around whitespace)
+    parsed by numpy at once, and which they were; everything else is left to Python's `float` by the caller. A
+    plain decimal parses to the same float either way (both round correctly)."""
+    numbers = np.full(len(values), np.nan)
+    parsed = np.zeros(len(values), dtype=bool)
+    strings = getattr(np, "strings", None)
+    if strings is None or not values or set(map(type, values)) != {str}:
+        return numbers, parsed
+    try:
+        text = strings.strip(np.array(values, dtype=str))
+        signed = strings.startswith(text, "-") | strings.startswith(text, "+")
+        core = np.where(signed, strings.slice(text, 1, None), text)
+        core = strings.replace(core, ".", "", 1)
+        plain = strings.isdecimal(core) & (strings.str_len(core) > 0)
+        numbers[plain] = text[plain].astype(np.float64)
+    except (ValueError, TypeError, AttributeError):  # a digit numpy does not read: Python reads them all
+        return np.full(len(values), np.nan), parsed
+    return numbers, plain
 
 
 def _as_objects(numbers: Column, raw: Column | None, positions: list[int]) -> list[Any]:
@@ -175,7 +235,7 @@ def _range(columns: Table, length: int, rule: dict[str, Any], result: ColumnResu
     positions = np.flatnonzero(bad).tolist()
     flags = below[positions].tolist()
     reasons = [f"{column}: below {low}" if b else f"{column}: above {high}" for b in flags]
-    _reject(columns, positions, reasons, "range", result.rejected)
+    _reject(columns, positions, reasons, "range", result.pending)
     return _take(columns, ~bad), length - len(positions)
 
 
@@ -188,22 +248,22 @@ def _unit(
         return _by_rows(columns, length, rule, result)
     assert isinstance(values, np.ndarray)
     units = _as_list(columns[unit_column]) if unit_column in columns else [None] * length
-    multipliers = np.empty(length)
-    bad: list[int] = []
-    reasons: list[str] = []
-    get = factors.get
-    for i, unit in enumerate(units):
-        f = get(unit, _MISSING) if unit.__class__ is str else _MISSING
-        if f is _MISSING:
-            f = _factor(unit, target)
-            if unit.__class__ is str:
-                factors[unit] = f
-        if f.__class__ is float:
-            multipliers[i] = f
-            continue
-        multipliers[i] = math.nan
-        bad.append(i)
-        reasons.append(f"{unit_column}: missing" if f is None else f"{unit_column}: cannot convert {unit} to {target}")
+    try:
+        typed = list(zip(map(type, units), units, strict=True))  # True and 1 are one key of a dict, not one unit
+        for key in dict.fromkeys(typed):
+            if key not in factors:
+                factors[key] = _factor(key[1], target)
+    except TypeError:  # an unhashable unit
+        return _by_rows(columns, length, rule, result)
+    as_float = {key: f if f.__class__ is float else math.nan for key, f in factors.items()}
+    multipliers = np.fromiter(map(as_float.__getitem__, typed), dtype=np.float64, count=length)
+    bad = np.flatnonzero(np.isnan(multipliers)).tolist()
+    reasons = [
+        f"{unit_column}: missing"
+        if factors[typed[i]] is None
+        else f"{unit_column}: cannot convert {typed[i][1]} to {target}"
+        for i in bad
+    ]
     empty = np.isnan(values)
     refuse = np.zeros(length, dtype=bool)
     refuse[bad] = True
@@ -211,7 +271,7 @@ def _unit(
     if refuse.any():
         positions = np.flatnonzero(refuse).tolist()
         reason_of = dict(zip(bad, reasons, strict=True))
-        _reject(columns, positions, [reason_of[i] for i in positions], "unit", result.rejected)
+        _reject(columns, positions, [reason_of[i] for i in positions], "unit", result.pending)
     with np.errstate(invalid="ignore"):
         converted = np.where(empty, np.nan, values * multipliers)
     columns = dict(columns)
@@ -238,22 +298,34 @@ def _dedup(
     keys = list(rule["keys"])
     reason = f"duplicate of {', '.join(keys)}"
     lists = [_as_list(columns[k]) if k in columns else [None] * length for k in keys]
-    add = seen.add
-    keep = np.ones(length, dtype=bool)
-    duplicates: list[int] = []
     try:
-        for i, key in enumerate(zip(*lists, strict=True)):
-            if key in seen:
-                duplicates.append(i)
-            else:
-                add(key)
+        tuples = list(zip(*lists, strict=True))
+        known = np.fromiter(map(seen.__contains__, tuples), dtype=bool, count=length)
+        first = dict(zip(reversed(tuples), range(length - 1, -1, -1), strict=True))  # each key's first position
+        seen.update(tuples)
     except TypeError:  # an unhashable key value: what the row rule does with it
         return _by_rows(columns, length, rule, result)
+    keep = np.zeros(length, dtype=bool)
+    keep[np.fromiter(first.values(), dtype=np.intp, count=len(first))] = True
+    keep &= ~known
+    duplicates = np.flatnonzero(~keep).tolist()
     if not duplicates:
         return columns, length
-    keep[duplicates] = False
-    _reject(columns, duplicates, [reason] * len(duplicates), "dedup", result.rejected)
+    _reject(columns, duplicates, [reason] * len(duplicates), "dedup", result.pending)
     return _take(columns, keep), length - len(duplicates)
+
+
+def _ordering(column: Column) -> npt.NDArray[np.intp]:
+    """`cleaning._order` of a column: a stable sort, empty values last; numpy's where the keys are whole numbers or
+    floats without NaN (the same order), Python's otherwise (text, mixed or empty keys)."""
+    try:
+        keys = column if isinstance(column, np.ndarray) else np.asarray(column) if len(column) else np.empty(0)
+    except (TypeError, ValueError):  # ragged values: Python's order decides
+        keys = np.empty(0, dtype=object)
+    if keys.dtype.kind in "iu" or (keys.dtype.kind == "f" and not np.isnan(keys).any()):
+        return np.argsort(keys, kind="stable")
+    rows = [{"k": v} for v in _as_list(column)]
+    return np.asarray(cleaning._order(rows, "k"), dtype=np.intp)
 
 
 def _gap_fill(columns: Table, length: int, rule: dict[str, Any], result: ColumnResult) -> tuple[Table, int]:
@@ -262,7 +334,7 @@ def _gap_fill(columns: Table, length: int, rule: dict[str, Any], result: ColumnR
     if not _is_numbers(values) or order_by not in columns:
         return _by_rows(columns, length, rule, result)
     assert isinstance(values, np.ndarray)
-    ordered = np.asarray(cleaning._order([{order_by: v} for v in _as_list(columns[order_by])], order_by), dtype=int)
+    ordered = _ordering(columns[order_by])
     series = values[ordered]
     empty = np.isnan(series)
     if not empty.any() or empty.all():
@@ -302,11 +374,11 @@ class Pipeline:
         self._seen: list[set[Any]] = [set() for _ in rules]
         self._factors: list[dict[Any, Any]] = [{} for _ in rules]
         self._counts = [[0, 0, 0] for _ in rules]  # kept, rejected, filled per rule
-        self._rejected: list[list[dict[str, Any]]] = [[] for _ in rules]  # per rule, as `cleaning.run` orders them
+        self._rejected: list[list[Any]] = [[] for _ in rules]  # per rule, as `cleaning.run` orders them
 
     def _apply(self, n: int, rule: dict[str, Any], columns: Table, length: int) -> tuple[Table, int]:
         result = self.result
-        rejected, filled = len(result.rejected), len(result.filled)
+        rejected, filled = len(result.pending), len(result.filled)
         name = rule["rule"]
         if name == "type" and rule["type"] == "number":
             columns, length = _type_number(dict(columns), length, rule["column"], result)
@@ -322,9 +394,9 @@ class Pipeline:
             columns, length = _by_rows(columns, length, rule, result)
         counts = self._counts[n]
         counts[0] = length if n >= len(self.streamed) else counts[0] + length
-        counts[1] += len(result.rejected) - rejected
-        self._rejected[n].extend(result.rejected[rejected:])
-        del result.rejected[rejected:]
+        counts[1] += sum(_size(item) for item in result.pending[rejected:])
+        self._rejected[n].extend(result.pending[rejected:])
+        del result.pending[rejected:]
         counts[2] += len(result.filled) - filled
         return columns, length
 
@@ -347,7 +419,7 @@ class Pipeline:
         for n, rule in enumerate(self.after, start=offset):
             columns, length = self._apply(n, rule, columns, length)
         self.result.columns, self.result.length = columns, length
-        self.result.rejected = [entry for per_rule in self._rejected for entry in per_rule]
+        self.result.pending = [item for per_rule in self._rejected for item in per_rule]
         self.result.steps = [
             {**rule, "kept": kept, "rejected": rejected, "filled": filled}
             for rule, (kept, rejected, filled) in zip(self.rules, self._counts, strict=True)
