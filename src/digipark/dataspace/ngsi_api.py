@@ -23,7 +23,7 @@ from digipark.auth.scope import Scope
 from digipark.auth.service import scope_for
 from digipark.core.bounds import INT64_MAX, INT64_MIN
 from digipark.core.errors import PROBLEM_MEDIA_TYPE, DomainError, NotAuthenticated, PermissionDenied
-from digipark.dataspace import keys, ngsi, ngsi_batch
+from digipark.dataspace import keys, ngsi, ngsi_batch, ngsi_geo
 from digipark.dataspace.ngsi_context import (
     Context,
     NgsiError,
@@ -186,9 +186,14 @@ def query_entities(
     limit: Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)] = None,
     offset: Annotated[int, Query(ge=INT64_MIN, le=INT64_MAX)] = 0,
     count: bool = False,
+    georel: Annotated[str | None, Query(max_length=200)] = None,
+    geometry: Annotated[str | None, Query(max_length=40)] = None,
+    coordinates: Annotated[str | None, Query(max_length=20000)] = None,
+    geoproperty: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """Query entities by type, id, idPattern, attrs and q; limit and offset page them, count=true answers the
-    number of matches in NGSILD-Results-Count."""
+    """Query entities by type, id, idPattern, attrs, q and a geo-query (georel near;maxDistance==m or
+    near;minDistance==m with a Point, within a Polygon, intersects); limit and offset page them, count=true answers
+    the number of matches in NGSILD-Results-Count."""
     context = _request_context(request)
     bounds = spec()["limit"]
     size = bounds["default"] if limit is None else limit
@@ -204,6 +209,7 @@ def query_entities(
         q=q,
         ids=_list(id),
         id_pattern=idPattern,
+        geo=ngsi_geo.parse(georel, geometry, coordinates, geoproperty),
     )
     page = [ngsi.compact(e, context, attrs=_list(attrs), key_values=key_values) for e in found[offset : offset + size]]
     headers = {spec()["results_count_header"]: str(len(found))} if count else None
