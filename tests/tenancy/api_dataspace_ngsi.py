@@ -142,6 +142,16 @@ def _batch(operation: str) -> Exercise:
     return check
 
 
+def check_temporal(ctx: Ctx) -> None:
+    """A device of enterprise 0 of park A: its history is read by its enterprise and the park's staff only."""
+    url = f"{_NGSI}/temporal/entities/urn:ngsi-ld:Device:digipark-{ctx.world.a.device_ids[0]}"
+    window = {"timerel": "between", "timeAt": "2026-12-01T00:00:00Z", "endTimeAt": "2026-12-02T00:00:00Z"}
+    for park, role in [("b", r) for r in B_ROLES] + [("a", "enterprise2"), ("a", "resident")]:
+        _refused(ctx.call("GET", url, role, park, params=window), 403, 404)
+    for role in ("enterprise", "park_admin"):
+        assert ctx.call("GET", url, role, params=window).status_code == 200, role
+
+
 _SECRET = {"type": "Property", "value": "改"}
 NGSI: dict[tuple[str, str], Exercise] = {
     ("GET", f"{_NGSI}/context.jsonld"): check_context,
@@ -154,6 +164,7 @@ NGSI: dict[tuple[str, str], Exercise] = {
     ("PATCH", f"{_ENTITY}/attrs/{{attribute}}"): _change("PATCH", "/attrs/secret", {"value": "改"}),
     ("DELETE", f"{_ENTITY}/attrs/{{attribute}}"): _change("DELETE", "/attrs/secret", None),
     ("DELETE", _ENTITY): _change("DELETE", "", None),
+    ("GET", f"{_NGSI}/temporal/entities/{{entity_id:path}}"): check_temporal,
     ("POST", f"{_NGSI}/entityOperations/create"): _batch("create"),
     ("POST", f"{_NGSI}/entityOperations/upsert"): _batch("upsert"),
     ("POST", f"{_NGSI}/entityOperations/update"): _batch("update"),

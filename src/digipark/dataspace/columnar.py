@@ -319,7 +319,8 @@ def _ordering(column: Column) -> npt.NDArray[np.intp]:
     """`cleaning._order` of a column: a stable sort, empty values last; numpy's where the keys are whole numbers or
     floats without NaN (the same order), Python's otherwise (text, mixed or empty keys)."""
     try:
-        keys = column if isinstance(column, np.ndarray) else np.asarray(column) if len(column) else np.empty(0)
+        plain = column.tolist() if isinstance(column, np.ndarray) and column.dtype.kind == "O" else column
+        keys = plain if isinstance(plain, np.ndarray) else np.asarray(plain) if len(plain) else np.empty(0)
     except (TypeError, ValueError):  # ragged values: Python's order decides
         keys = np.empty(0, dtype=object)
     if keys.dtype.kind in "iu" or (keys.dtype.kind == "f" and not np.isnan(keys).any()):
@@ -434,7 +435,7 @@ def _concat(chunks: list[tuple[Table, int]]) -> tuple[Table, int]:
     out: Table = {}
     for name in names:
         parts = [columns.get(name) for columns, _ in chunks]
-        if all(_is_numbers(p) for p in parts):
+        if all(_is_numbers(p) for p in parts) or all(isinstance(p, np.ndarray) and p.dtype.kind == "O" for p in parts):
             out[name] = np.concatenate(parts) if parts else np.empty(0)  # type: ignore[arg-type]
         else:
             merged: list[Any] = []

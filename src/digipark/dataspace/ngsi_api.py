@@ -23,7 +23,7 @@ from digipark.auth.scope import Scope
 from digipark.auth.service import scope_for
 from digipark.core.bounds import INT64_MAX, INT64_MIN
 from digipark.core.errors import PROBLEM_MEDIA_TYPE, DomainError, NotAuthenticated, PermissionDenied
-from digipark.dataspace import keys, ngsi, ngsi_batch, ngsi_geo
+from digipark.dataspace import keys, ngsi, ngsi_batch, ngsi_geo, ngsi_temporal
 from digipark.dataspace.ngsi_context import (
     Context,
     NgsiError,
@@ -371,3 +371,39 @@ def batch_delete(request: Request, db: DbSession, scope: Caller, payload: Payloa
     _request_context(request, payload)
     contexts = [core_context()] * (len(payload) if isinstance(payload, list) else 0)
     return _batch_answer(ngsi_batch.delete(db, scope=scope, payload=payload, contexts=contexts), created=False)
+
+
+# -- temporal ------------------------------------------------------------------------------------------------------
+@router.get("/temporal/entities/{entity_id:path}", tags=TAGS)
+def temporal_entity(
+    entity_id: str,
+    request: Request,
+    db: DbSession,
+    scope: Caller,
+    timerel: Annotated[str | None, Query(max_length=20)] = None,
+    timeAt: Annotated[str | None, Query(max_length=40)] = None,
+    endTimeAt: Annotated[str | None, Query(max_length=40)] = None,
+    attrs: Annotated[str | None, Query(max_length=2000)] = None,
+    options: Annotated[str | None, Query(max_length=100)] = None,
+    aggrMethods: Annotated[str | None, Query(max_length=200)] = None,
+    aggrPeriodDuration: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """Temporal Representation of an Entity: a device's points with their readings in the window (timerel between,
+    after or before timeAt, endTimeAt), as instances, temporalValues, or aggregated (aggrMethods,
+    aggrPeriodDuration)."""
+    context = _request_context(request)
+    chosen = set(_list(options))
+    if chosen - {"temporalValues", "normalized", "aggregatedValues"}:
+        raise bad("options: temporalValues or aggregatedValues")
+    body = ngsi_temporal.retrieve(
+        db,
+        scope=scope,
+        entity_id=entity_id,
+        context=context,
+        span=ngsi_temporal.window(timerel, timeAt, endTimeAt),
+        attrs=_list(attrs),
+        methods=_list(aggrMethods),
+        period=aggrPeriodDuration,
+        temporal_values="temporalValues" in chosen,
+    )
+    return _respond(request, body, context)
