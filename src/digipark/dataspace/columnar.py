@@ -15,6 +15,7 @@ and otherwise applies the row rule of `cleaning` to the chunk's rows, so no rule
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -151,27 +152,35 @@ def _type_number(columns: Table, length: int, column: str, result: ColumnResult)
         numbers = raw
     else:
         values = _as_list(raw)
-        numbers, parsed = _decimals(values)
+        parsed: list[float] = []
+        append = parsed.append
         bad_list = []
-        inf = math.inf
-        for i in np.flatnonzero(~parsed).tolist():  # what no decimal pattern covers: Python decides, as the rule
-            value = values[i]
-            cls = value.__class__
-            if value is None or (cls is str and not value.strip()):
-                numbers[i] = math.nan
+        nan, inf, to_float, text = math.nan, math.inf, float, str
+        for i, value in enumerate(values):  # the row rule's checks, in its order (Python's float parses faster
+            cls = value.__class__  # than numpy's string cast)
+            if cls is text:
+                if not value.strip():
+                    append(nan)
+                    continue
+            elif value is None:
+                append(nan)
                 continue
-            if cls is bool:
+            elif cls is bool:
                 bad_list.append(i)
+                append(nan)
                 continue
             try:
-                number = float(value)
+                number = to_float(value)
             except (TypeError, ValueError):
                 bad_list.append(i)
+                append(nan)
                 continue
             if number != number or number == inf or number == -inf:
                 bad_list.append(i)
+                append(nan)
                 continue
-            numbers[i] = number
+            append(number)
+        numbers = np.array(parsed, dtype=np.float64) if parsed else np.empty(0)
         bad = np.zeros(length, dtype=bool)
         bad[bad_list] = True
     columns[column] = numbers
@@ -184,27 +193,6 @@ def _type_number(columns: Table, length: int, column: str, result: ColumnResult)
     columns[column] = before
     kept = _take(columns, ~bad)
     return kept, length - len(positions)
-
-
-def _decimals(values: list[Any]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-    """The values that are plain decimals (text: an optional sign, digits, at most one point, around whitespace)
-    parsed by numpy at once, and which they were; everything else is left to Python's `float` by the caller. A
-    plain decimal parses to the same float either way (both round correctly)."""
-    numbers = np.full(len(values), np.nan)
-    parsed = np.zeros(len(values), dtype=bool)
-    strings = getattr(np, "strings", None)
-    if strings is None or not values or set(map(type, values)) != {str}:
-        return numbers, parsed
-    try:
-        text = strings.strip(np.array(values, dtype=str))
-        signed = strings.startswith(text, "-") | strings.startswith(text, "+")
-        core = np.where(signed, strings.slice(text, 1, None), text)
-        core = strings.replace(core, ".", "", 1)
-        plain = strings.isdecimal(core) & (strings.str_len(core) > 0)
-        numbers[plain] = text[plain].astype(np.float64)
-    except (ValueError, TypeError, AttributeError):  # a digit numpy does not read: Python reads them all
-        return np.full(len(values), np.nan), parsed
-    return numbers, plain
 
 
 def _as_objects(numbers: Column, raw: Column | None, positions: list[int]) -> list[Any]:
@@ -402,6 +390,17 @@ class Pipeline:
         return columns, length
 
     def feed(self, chunk: dict[str, Sequence[Any]]) -> None:
+        """Apply the streamed rules to a chunk. The cyclic garbage collector is paused meanwhile, as in
+        `cleaning.run`: a chunk makes a million key tuples and no cycles."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._feed(chunk)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _feed(self, chunk: dict[str, Sequence[Any]]) -> None:
         lengths = {len(column) for column in chunk.values()}
         if len(lengths) > 1:
             raise cleaning.RuleError("every column of a chunk must have the same length")
@@ -414,6 +413,15 @@ class Pipeline:
         self._chunks.append((columns, length))
 
     def finish(self) -> ColumnResult:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._finish()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _finish(self) -> ColumnResult:
         columns, length = _concat(self._chunks)
         self._chunks = []
         offset = len(self.streamed)
