@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from digipark.registry.models import Point
 from digipark.telemetry.models import Reading, Rollup1h
+from digipark.telemetry.store import ensure_partitions
 from tests.conftest import World, bearer
 
 BASE = "/ngsi-ld/v1"
@@ -24,6 +25,8 @@ WINDOW = {"timerel": "between", "timeAt": "2026-12-01T00:00:00Z", "endTimeAt": "
 def _history(db: Session, world: World) -> tuple[str, str]:
     point = db.scalar(select(Point).where(Point.device_id == world.a.device_ids[0]).order_by(Point.id))
     assert point is not None
+    if db.get_bind().dialect.name == "postgresql":
+        ensure_partitions(db, {T0})  # readings are partitioned by month there
     for k in range(12):  # every 10 minutes for two hours, and one reading after the window
         db.add(Reading(point_id=point.id, ts=T0 + k * 600_000, value=float(k), quality=0))
     db.add(Reading(point_id=point.id, ts=T0 + 7_200_000, value=99.0, quality=0))
