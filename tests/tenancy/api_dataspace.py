@@ -304,6 +304,15 @@ DATASPACE: dict[tuple[str, str], Exercise] = {
     ("GET", f"{_DS}/datasets/{{ident}}/lineage"): lambda ctx: ident_view(
         IdentView("dataspace/datasets/{ident}/lineage", ds_dataset, readers=frozenset({"enterprise"})), ctx
     ),
+    ("GET", f"{_DS}/datasets/{{ident}}/card"): lambda ctx: ident_view(
+        IdentView("dataspace/datasets/{ident}/card", ds_dataset, readers=frozenset({"enterprise"})), ctx
+    ),
+    ("GET", f"{_DS}/datasets/{{ident}}/snapshot.parquet"): lambda ctx: ident_view(
+        IdentView("dataspace/datasets/{ident}/snapshot.parquet", ds_dataset, readers=frozenset({"enterprise"})), ctx
+    ),
+    ("GET", f"{_DS}/datasets/{{ident}}/snapshot.csv"): lambda ctx: ident_view(
+        IdentView("dataspace/datasets/{ident}/snapshot.csv", ds_dataset, readers=frozenset({"enterprise"})), ctx
+    ),
     ("GET", f"{_DS}/identifiers"): check_lists_of_own_rows("identifiers"),
     ("POST", f"{_DS}/identifiers"): check_register,
     ("GET", f"{_DS}/identifiers/resolve"): check_resolve,

@@ -110,6 +110,48 @@ def check_context(ctx: Ctx) -> None:
     assert response.status_code == 200 and ident not in response.text and "Machine" not in response.text
 
 
+def _batch(operation: str) -> Exercise:
+    """A batch naming another's entity: the entity stays as it was; each refusal is listed (207) or the whole
+    request refused."""
+
+    def body(ident: str) -> Any:
+        if operation == "delete":
+            return [ident]
+        return [{"id": ident, "type": "Machine" + ident.rsplit("T", 1)[1], "secret": _SECRET}]
+
+    def check(ctx: Ctx) -> None:
+        ident = ngsi_entity(ctx)
+        url = f"{_NGSI}/entityOperations/{operation}"
+        for park, role in all_attackers():
+            if park == "a" and role == "enterprise":
+                continue
+            response = ctx.call("POST", url, role, park, json=body(ident))
+            if park == "b" and operation in ("create", "upsert") and response.status_code in (201, 204):
+                pass  # park B has its own entities: an entity of the same id there is B's (made by an earlier role)
+            elif response.status_code == 207:
+                assert response.json()["success"] == [], (park, role, response.text)
+                assert response.json()["errors"][0]["error"]["status"] in (403, 404, 409), response.text
+            else:
+                _refused(response, 403, 404)
+            _untouched(ctx, ident)
+        done = ctx.call("POST", url, "enterprise", json=body(ident))
+        assert done.status_code in (201, 204, 207), done.text
+        if operation != "create":
+            assert done.status_code == 204, done.text
+
+    return check
+
+
+def check_temporal(ctx: Ctx) -> None:
+    """A device of enterprise 0 of park A: its history is read by its enterprise and the park's staff only."""
+    url = f"{_NGSI}/temporal/entities/urn:ngsi-ld:Device:digipark-{ctx.world.a.device_ids[0]}"
+    window = {"timerel": "between", "timeAt": "2026-12-01T00:00:00Z", "endTimeAt": "2026-12-02T00:00:00Z"}
+    for park, role in [("b", r) for r in B_ROLES] + [("a", "enterprise2"), ("a", "resident")]:
+        _refused(ctx.call("GET", url, role, park, params=window), 403, 404)
+    for role in ("enterprise", "park_admin"):
+        assert ctx.call("GET", url, role, params=window).status_code == 200, role
+
+
 _SECRET = {"type": "Property", "value": "改"}
 NGSI: dict[tuple[str, str], Exercise] = {
     ("GET", f"{_NGSI}/context.jsonld"): check_context,
@@ -122,4 +164,9 @@ NGSI: dict[tuple[str, str], Exercise] = {
     ("PATCH", f"{_ENTITY}/attrs/{{attribute}}"): _change("PATCH", "/attrs/secret", {"value": "改"}),
     ("DELETE", f"{_ENTITY}/attrs/{{attribute}}"): _change("DELETE", "/attrs/secret", None),
     ("DELETE", _ENTITY): _change("DELETE", "", None),
+    ("GET", f"{_NGSI}/temporal/entities/{{entity_id:path}}"): check_temporal,
+    ("POST", f"{_NGSI}/entityOperations/create"): _batch("create"),
+    ("POST", f"{_NGSI}/entityOperations/upsert"): _batch("upsert"),
+    ("POST", f"{_NGSI}/entityOperations/update"): _batch("update"),
+    ("POST", f"{_NGSI}/entityOperations/delete"): _batch("delete"),
 }

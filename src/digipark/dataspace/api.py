@@ -4,16 +4,17 @@ catalogue as DCAT/ODRL JSON-LD."""
 
 from __future__ import annotations
 
+import hashlib
 from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Path, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.core.errors import PROBLEM_MEDIA_TYPE
 from digipark.core.spreadsheet import ImportProblem, ImportReport
-from digipark.dataspace import datasets, identifiers, keys, ledger, schemas, service
+from digipark.dataspace import datasets, identifiers, keys, ledger, schemas, service, snapshots
 from digipark.dataspace.catalog import dcat_catalog
 
 router = APIRouter(prefix="/api/v1/dataspace")
@@ -182,6 +183,35 @@ def get_dataset(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
 def dataset_lineage(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
     """The dataset and the datasets it was derived from, nearest first, with each one's job."""
     return datasets.lineage(db, scope=scope, ident=ident)
+
+
+def _snapshot(db: DbSession, scope: CurrentScope, ident: int) -> tuple[dict[str, Any], bytes, bytes]:
+    row = datasets.get(db, scope=scope, ident=ident)
+    owner = f"urn:digipark:enterprise:{row.enterprise_id}" if row.enterprise_id else f"urn:digipark:park:{row.park_id}"
+    return snapshots.export(row, owner=owner, lineage=datasets.lineage(db, scope=scope, ident=ident))
+
+
+@router.get("/datasets/{ident}/card", tags=TAGS)
+def dataset_card(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
+    """The dataset snapshot's data card: columns and types, counts, the job's steps, lineage, the files' SHA-256."""
+    card, parquet, _ = _snapshot(db, scope, ident)
+    return {**card, "parquet_sha256": hashlib.sha256(parquet).hexdigest()}
+
+
+@router.get("/datasets/{ident}/snapshot.parquet", tags=TAGS, response_class=Response)
+def dataset_parquet(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
+    """The dataset as Parquet (zstd), its data card in the file's metadata (`digipark.data_card`)."""
+    _, parquet, _ = _snapshot(db, scope, ident)
+    disposition = f'attachment; filename="dataset-{ident}.parquet"'
+    return Response(parquet, media_type="application/vnd.apache.parquet", headers={"Content-Disposition": disposition})
+
+
+@router.get("/datasets/{ident}/snapshot.csv", tags=TAGS, response_class=Response)
+def dataset_csv(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
+    """The dataset as CSV (UTF-8, a header row)."""
+    _, _, text = _snapshot(db, scope, ident)
+    disposition = f'attachment; filename="dataset-{ident}.csv"'
+    return Response(text, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition})
 
 
 @router.get("/identifiers", response_model=list[schemas.IdentifierRead], tags=TAGS)

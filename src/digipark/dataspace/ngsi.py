@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
+from digipark.dataspace import ngsi_geo
 from digipark.dataspace.models import ContextEntity
 from digipark.dataspace.ngsi_context import (
     PATTERN_SECONDS,
@@ -35,6 +36,7 @@ from digipark.dataspace.ngsi_context import (
     spec,
     user_pattern,
 )
+from digipark.dataspace.ngsi_geo import GeoQuery
 from digipark.registry.models import Building, Device, Point
 from digipark.telemetry.provides import PointLatest
 
@@ -189,12 +191,13 @@ def query(
     q: str | None,
     ids: list[str],
     id_pattern: str | None,
+    geo: GeoQuery | None = None,
 ) -> list[Entity]:
     """Entities matching the query (all matches; the caller pages them): by type, id, idPattern, attrs (an entity
     with at least one of them) and q. One of type, attrs or q is needed (BadRequestData otherwise)."""
     scope.require(VIEW)
-    if not types and not attrs and not q:
-        raise bad("a query needs type, attrs or q")
+    if not types and not attrs and not q and geo is None:
+        raise bad("a query needs type, attrs, q or a geo-query")
     tree = parse_q(q) if q else None
     pattern = user_pattern(id_pattern, "idPattern") if id_pattern else None
     type_iris = {context.expand(t) for t in types}
@@ -212,9 +215,13 @@ def query(
         stmt = stmt.where(ContextEntity.entity_id.in_(wanted))
     found += [_stored(row) for row in session.scalars(stmt)]
     try:
-        return [e for e in found if _selected(e, type_iris, attr_iris, pattern, tree, context)]
+        selected = [e for e in found if _selected(e, type_iris, attr_iris, pattern, tree, context)]
     except TimeoutError as exc:
         raise bad("a regular expression in idPattern or q takes too long to evaluate: simplify it") from exc
+    if geo is None:
+        return selected
+    where = context.expand(geo.geoproperty)
+    return [e for e in selected if ngsi_geo.matches(geo, (e["attrs"].get(where) or {}).get("value"))]
 
 
 def _selected(

@@ -23,7 +23,7 @@ from digipark.auth.scope import Scope
 from digipark.auth.service import scope_for
 from digipark.core.bounds import INT64_MAX, INT64_MIN
 from digipark.core.errors import PROBLEM_MEDIA_TYPE, DomainError, NotAuthenticated, PermissionDenied
-from digipark.dataspace import keys, ngsi
+from digipark.dataspace import keys, ngsi, ngsi_batch, ngsi_geo, ngsi_temporal
 from digipark.dataspace.ngsi_context import (
     Context,
     NgsiError,
@@ -186,9 +186,14 @@ def query_entities(
     limit: Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)] = None,
     offset: Annotated[int, Query(ge=INT64_MIN, le=INT64_MAX)] = 0,
     count: bool = False,
+    georel: Annotated[str | None, Query(max_length=200)] = None,
+    geometry: Annotated[str | None, Query(max_length=40)] = None,
+    coordinates: Annotated[str | None, Query(max_length=20000)] = None,
+    geoproperty: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """Query entities by type, id, idPattern, attrs and q; limit and offset page them, count=true answers the
-    number of matches in NGSILD-Results-Count."""
+    """Query entities by type, id, idPattern, attrs, q and a geo-query (georel near;maxDistance==m or
+    near;minDistance==m with a Point, within a Polygon, intersects); limit and offset page them, count=true answers
+    the number of matches in NGSILD-Results-Count."""
     context = _request_context(request)
     bounds = spec()["limit"]
     size = bounds["default"] if limit is None else limit
@@ -204,6 +209,7 @@ def query_entities(
         q=q,
         ids=_list(id),
         id_pattern=idPattern,
+        geo=ngsi_geo.parse(georel, geometry, coordinates, geoproperty),
     )
     page = [ngsi.compact(e, context, attrs=_list(attrs), key_values=key_values) for e in found[offset : offset + size]]
     headers = {spec()["results_count_header"]: str(len(found))} if count else None
@@ -293,3 +299,111 @@ def entity_types(request: Request, db: DbSession, scope: Caller) -> Response:
     return _respond(
         request, {"id": "urn:ngsi-ld:EntityTypeList:digipark", "type": "EntityTypeList", "typeList": names}, context
     )
+
+
+# -- batch operations ----------------------------------------------------------------------------------------------
+def _batch_contexts(request: Request, payload: Any) -> list[Context]:
+    """Each entity's @context: the Link header's for application/json, each entity's own for application/ld+json."""
+    items = payload if isinstance(payload, list) else []
+    media = _media(request.headers.get("content-type"))
+    if media != LD:
+        context = _request_context(request, payload)
+        if any(isinstance(item, dict) and "@context" in item for item in items):
+            raise bad("application/json carries its @context in a Link header, not in the body")
+        return [context] * len(items)
+    if link_context(request.headers.get("link")) is not None:
+        raise bad("application/ld+json carries its @context in the body, not in a Link header")
+    contexts = []
+    for item in items:
+        if not isinstance(item, dict) or "@context" not in item:
+            raise bad("application/ld+json needs an @context in each entity")
+        contexts.append(resolve(item["@context"], _base(request)))
+    return contexts
+
+
+def _batch_answer(result: dict[str, Any], *, created: bool) -> Response:
+    """207 with a BatchOperationResult when an entity was refused; else 201 with the ids of the entities created
+    (create, upsert), or 204 when none was created."""
+    if result["errors"]:
+        body = {"success": result["success"], "errors": result["errors"]}
+        return JSONResponse(body, status_code=207, media_type=JSON)
+    if created and result["created"]:
+        return JSONResponse(result["created"], status_code=201, media_type=JSON)
+    return Response(status_code=204)
+
+
+Options = Annotated[str | None, Query(max_length=100)]
+
+
+@router.post("/entityOperations/create", status_code=201, tags=TAGS, responses={207: {}})
+def batch_create(request: Request, db: DbSession, scope: Caller, payload: Payload) -> Response:
+    """Batch Entity Creation: 201 with the ids created; 207 with a BatchOperationResult when some are refused."""
+    contexts = _batch_contexts(request, payload)
+    return _batch_answer(ngsi_batch.create(db, scope=scope, payload=payload, contexts=contexts), created=True)
+
+
+@router.post("/entityOperations/upsert", status_code=201, tags=TAGS, responses={204: {}, 207: {}})
+def batch_upsert(request: Request, db: DbSession, scope: Caller, payload: Payload, options: Options = None) -> Response:
+    """Batch Entity Create or Update: new entities are created (201 with their ids), existing ones replaced
+    (options=replace, the default) or updated (options=update); 204 when none was new."""
+    chosen = set(_list(options))
+    if chosen - {"replace", "update"} or len(chosen) > 1:
+        raise bad("options: replace or update")
+    contexts = _batch_contexts(request, payload)
+    result = ngsi_batch.upsert(db, scope=scope, payload=payload, contexts=contexts, replace="update" not in chosen)
+    return _batch_answer(result, created=True)
+
+
+@router.post("/entityOperations/update", status_code=204, tags=TAGS, responses={207: {}})
+def batch_update(request: Request, db: DbSession, scope: Caller, payload: Payload, options: Options = None) -> Response:
+    """Batch Entity Update: each entity's attributes given replace its own (kept with options=noOverwrite)."""
+    chosen = set(_list(options))
+    if chosen - {"noOverwrite"}:
+        raise bad("options: noOverwrite")
+    contexts = _batch_contexts(request, payload)
+    result = ngsi_batch.update(db, scope=scope, payload=payload, contexts=contexts, overwrite=not chosen)
+    return _batch_answer(result, created=False)
+
+
+@router.post("/entityOperations/delete", status_code=204, tags=TAGS, responses={207: {}})
+def batch_delete(request: Request, db: DbSession, scope: Caller, payload: Payload) -> Response:
+    """Batch Entity Delete: a JSON array of entity ids; 204, or 207 listing the ids not deleted."""
+    _request_context(request, payload)
+    contexts = [core_context()] * (len(payload) if isinstance(payload, list) else 0)
+    return _batch_answer(ngsi_batch.delete(db, scope=scope, payload=payload, contexts=contexts), created=False)
+
+
+# -- temporal ------------------------------------------------------------------------------------------------------
+@router.get("/temporal/entities/{entity_id:path}", tags=TAGS)
+def temporal_entity(
+    entity_id: str,
+    request: Request,
+    db: DbSession,
+    scope: Caller,
+    timerel: Annotated[str | None, Query(max_length=20)] = None,
+    timeAt: Annotated[str | None, Query(max_length=40)] = None,
+    endTimeAt: Annotated[str | None, Query(max_length=40)] = None,
+    attrs: Annotated[str | None, Query(max_length=2000)] = None,
+    options: Annotated[str | None, Query(max_length=100)] = None,
+    aggrMethods: Annotated[str | None, Query(max_length=200)] = None,
+    aggrPeriodDuration: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """Temporal Representation of an Entity: a device's points with their readings in the window (timerel between,
+    after or before timeAt, endTimeAt), as instances, temporalValues, or aggregated (aggrMethods,
+    aggrPeriodDuration)."""
+    context = _request_context(request)
+    chosen = set(_list(options))
+    if chosen - {"temporalValues", "normalized", "aggregatedValues"}:
+        raise bad("options: temporalValues or aggregatedValues")
+    body = ngsi_temporal.retrieve(
+        db,
+        scope=scope,
+        entity_id=entity_id,
+        context=context,
+        span=ngsi_temporal.window(timerel, timeAt, endTimeAt),
+        attrs=_list(attrs),
+        methods=_list(aggrMethods),
+        period=aggrPeriodDuration,
+        temporal_values="temporalValues" in chosen,
+    )
+    return _respond(request, body, context)

@@ -1,0 +1,158 @@
+"""NGSI-LD temporal retrieval (ETSI GS CIM 009 §5.7.3, API 6.19): a registry device's points as Properties with their
+history, read through telemetry's `point_series` (the caller's scope decides what it reads).
+
+- `timerel` `between` (`timeAt` ≤ t < `endTimeAt`), `after` (t ≥ `timeAt`) or `before` (t < `timeAt`); a window
+  is at most MAX_DAYS long (`after` and `before` run MAX_DAYS from or to `timeAt`), raw readings at most
+  MAX_INSTANCES per attribute (else BadRequestData: ask for an aggregation);
+- normalised: each attribute an array of instances `{"type": "Property", "value", "observedAt", "unitCode"}`;
+  `options=temporalValues`: `{"type": "Property", "values": [[value, time], ...]}`;
+- aggregated (`aggrMethods` avg, min, max, sum, totalCount and `aggrPeriodDuration` PT15M, PT1H, P1D, P1M, from
+  telemetry's rollups): `{"type": "Property", "avg": [[value, startAt, endAt], ...], ...}`.
+Entities created through the API keep no history: their temporal representation is not offered
+(ResourceNotFound)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digipark.auth.scope import Scope
+from digipark.core.errors import DomainError
+from digipark.dataspace import ngsi
+from digipark.dataspace.ngsi_context import Context, NgsiError, bad, platform_terms, spec
+from digipark.registry.models import Point
+from digipark.telemetry.provides import local_zone, point_series
+
+MAX_DAYS = 31
+MAX_INSTANCES = 10_000
+DAY_MS = 86_400_000
+PERIODS = {"PT15M": ("15m", 900_000), "PT1H": ("1h", 3_600_000), "P1D": ("1d", DAY_MS), "P1M": ("1mo", None)}
+METHODS = {"avg": "avg", "min": "min", "max": "max", "sum": "sum", "totalCount": "count"}
+
+
+def _ms(value: str | None, name: str) -> int:
+    if not value:
+        raise bad(f"{name} is needed with this timerel")
+    try:
+        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise bad(f"{name}: an ISO 8601 date-time") from exc
+    if moment.tzinfo is None:
+        raise bad(f"{name}: a date-time with its offset (Z or ±hh:mm)")
+    stamp = int(moment.timestamp() * 1000)
+    if not 0 <= stamp <= 32_503_680_000_000:
+        raise bad(f"{name}: between 1970 and 3000")
+    return stamp
+
+
+def window(timerel: str | None, time_at: str | None, end_time_at: str | None) -> tuple[int, int]:
+    span = MAX_DAYS * DAY_MS
+    if timerel == "between":
+        start, end = _ms(time_at, "timeAt"), _ms(end_time_at, "endTimeAt")
+    elif timerel == "after":
+        start = _ms(time_at, "timeAt")
+        end = start + span
+    elif timerel == "before":
+        end = _ms(time_at, "timeAt")
+        start = max(0, end - span)
+    else:
+        raise bad("timerel: between, after or before")
+    if end <= start:
+        raise bad("endTimeAt must be after timeAt")
+    if end - start > span:
+        raise bad(f"a temporal query spans at most {MAX_DAYS} days")
+    return start, end
+
+
+def _iso(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def retrieve(
+    session: Session,
+    *,
+    scope: Scope,
+    entity_id: str,
+    context: Context,
+    span: tuple[int, int],
+    attrs: list[str],
+    methods: list[str],
+    period: str | None,
+    temporal_values: bool,
+) -> dict[str, Any]:
+    entity = ngsi.retrieve(session, scope=scope, entity_id=entity_id)  # 404 for what the caller may not read
+    if not entity_id.startswith(ngsi.DEVICE_PREFIX):
+        raise NgsiError("ResourceNotFound", f"entity {entity_id} keeps no history here")
+    if bool(methods) != bool(period):
+        raise bad("aggrMethods and aggrPeriodDuration go together")
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or (period is not None and period not in PERIODS):
+        raise bad(f"aggrMethods: {', '.join(METHODS)}; aggrPeriodDuration: {', '.join(PERIODS)}")
+    device_id = int(entity_id[len(ngsi.DEVICE_PREFIX) :])
+    wanted = {context.expand(a) for a in attrs}
+    vocab, units = spec()["default_vocab"], spec()["unit_codes"]
+    reserved = set(spec()["reserved_entity"]) | set(platform_terms())
+    out: dict[str, Any] = {"id": entity["id"], "type": context.compact(entity["type"])}
+    points = session.execute(
+        select(Point.id, Point.key, Point.unit).where(Point.device_id == device_id).order_by(Point.id)
+    ).all()
+    for point in points:
+        iri = vocab + (point.key if point.key not in reserved else f"point_{point.key}")
+        if wanted and iri not in wanted:
+            continue
+        name = context.compact(iri)
+        unit = units.get(point.unit)
+        if methods and period is not None:
+            out[name] = _aggregated(session, scope, point.id, span, methods, period)
+            continue
+        try:  # "last": the readings as stored (a cumulative meter's default would be its increments)
+            series = point_series(
+                session, scope=scope, point_id=point.id, from_ms=span[0], to_ms=span[1], resolution="raw", agg="last"
+            )
+        except DomainError as exc:  # more raw readings than telemetry answers at once
+            raise bad(f"too many readings of {name}: ask for an aggregation (aggrMethods)") from exc
+        readings = [(ts, v) for ts, v in series.points if v is not None]
+        if len(readings) > MAX_INSTANCES:
+            raise bad(f"more than {MAX_INSTANCES} readings of {name}: ask for an aggregation (aggrMethods)")
+        if temporal_values:
+            out[name] = {"type": "Property", "values": [[v, _iso(ts)] for ts, v in readings]}
+        else:
+            members = {"unitCode": unit} if unit else {}
+            out[name] = [{"type": "Property", "value": v, "observedAt": _iso(ts), **members} for ts, v in readings]
+    return out
+
+
+def _aggregated(
+    session: Session, scope: Scope, point_id: int, span: tuple[int, int], methods: list[str], period: str
+) -> dict[str, Any]:
+    resolution, length = PERIODS[period]
+    attribute: dict[str, Any] = {"type": "Property"}
+    for method in methods:
+        series = point_series(
+            session,
+            scope=scope,
+            point_id=point_id,
+            from_ms=span[0],
+            to_ms=span[1],
+            resolution=resolution,
+            agg=METHODS[method],
+        )
+        buckets = [(ts, v) for ts, v in series.points if v is not None]
+        values = []
+        for ts, v in buckets:
+            end = ts + length if length is not None else _next_month(ts)
+            values.append([v, _iso(ts), _iso(end)])
+        attribute[method] = values
+    return attribute
+
+
+def _next_month(ms: int) -> int:
+    moment = dt.datetime.fromtimestamp(ms / 1000, local_zone())  # months are cut in the park's zone
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    return int(moment.replace(year=year, month=month).timestamp() * 1000)
+
+
+__all__ = ["MAX_DAYS", "METHODS", "PERIODS", "retrieve", "window"]
