@@ -16,4 +16,5 @@ MODULE = Module(
     },
     catalog="duty",
     provides="digipark.duty.provides",
+    demo=("digipark.duty.demo:build_duty_demo",),
 )
