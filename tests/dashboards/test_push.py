@@ -1,6 +1,7 @@
 """Web Push of the duty app: a browser's subscription is stored for its user; a raised alarm is pushed to the
-subscriptions of users on the duty roster now who may read it, signed with the server's VAPID key (RFC 8292) and encrypted for
-the browser (RFC 8291), to a local fake push service; the notification's button acknowledges the alarm."""
+subscriptions of users on the duty roster now who may read it, signed with the server's VAPID key (RFC 8292) and
+encrypted for the browser (RFC 8291), to a local fake push service; the notification's button acknowledges the
+alarm."""
 
 from __future__ import annotations
 
@@ -22,12 +23,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.alarms import acklink
 from digipark.alarms import provides as alarms
 from digipark.core.errors import PermissionDenied
 from digipark.dashboards import push
 from digipark.dashboards.models import PushSubscription
 from digipark.dashboards.schemas import PushSubscriptionIn
-from digipark.alarms import acklink
 from tests.conftest import World, bearer
 from tests.duty.helpers import day_team, local
 from tests.notices.helpers import scope_of

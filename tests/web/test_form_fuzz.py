@@ -22,8 +22,8 @@ from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_cybersec import cy_incident
 from tests.tenancy.api_devices import cm_command
-from tests.tenancy.api_services import sv_awarded_demand
 from tests.tenancy.api_safety import _sf_task
+from tests.tenancy.api_services import sv_awarded_demand
 from tests.tenancy.api_transformation import _tf_request_id
 from tests.tenancy.duty_rows import duty_shift, duty_team
 from tests.tenancy.helpers import Ctx
