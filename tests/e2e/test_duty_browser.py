@@ -80,7 +80,12 @@ def test_the_roster_page_and_the_duty_app_on_a_phone(server: str) -> None:  # no
             now = dt.datetime.now(dt.UTC)
             incident = admin.request.post(
                 server + "/api/v1/safety/incidents",
-                data={"title": "二号楼烟感报警", "kind": "fire", "occurred_at": now.isoformat()},
+                data={
+                    "title": "二号楼烟感报警",
+                    "kind": "fire",
+                    "location": "二号楼一层",
+                    "occurred_at": now.isoformat(),
+                },
                 headers={"X-CSRF-Token": token},
             )
             assert incident.status == 201, incident.text()
@@ -117,6 +122,7 @@ def test_the_roster_page_and_the_duty_app_on_a_phone(server: str) -> None:  # no
             enterprise = _log_in(browser, server, "enterprise", PHONE, errors)
             enterprise.goto(server + "/duty?lang=zh")
             expect(enterprise.locator("#duty-statistics")).to_be_visible()
+            expect(enterprise.locator("#push-enable")).to_have_count(0)  # push is for park staff on duty
             _no_overflow(enterprise)
             enterprise.screenshot(path=str(SHOTS / "duty-enterprise-zh-phone.jpg"), full_page=True, quality=80)
             enterprise.locator("#duty-statistics a").click()

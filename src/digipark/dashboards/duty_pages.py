@@ -31,8 +31,11 @@ SERVICE_WORKER = Path(__file__).parents[1] / "web" / "static" / "js" / "duty_sw.
 STATES = {"raised": N_("Raised"), "acknowledged": N_("Acknowledged")}
 
 
+APP = "duty.app"  # the app's pages; its push and acknowledging need push.PERMISSION (park staff)
+
+
 def _duty(page: Page) -> None:
-    page.scope.require(push.PERMISSION)
+    page.scope.require(APP)
 
 
 @router.get("/duty", response_class=HTMLResponse, name="duty")
@@ -59,7 +62,8 @@ def duty_page(page: CurrentPage) -> HTMLResponse:
             "messages": {a.id: alarms.alarm_message(a.message, page.gettext) for a in rows},  # type: ignore[attr-defined]
             "severities": SEVERITIES,
             "states": STATES,
-            "may_handle": page.scope.can("alarm.handle"),
+            "may_handle": page.scope.can("alarm.handle") and page.scope.can(push.PERMISSION),
+            "may_push": page.scope.can(push.PERMISSION),
         },
     )
 

@@ -5,7 +5,7 @@ from digipark.auth.models import Role
 from digipark.core.modules import OPERATIONS, MenuEntry, Module
 
 _VIEW = frozenset({"dashboards.view"})
-_STAFF = _VIEW | {"reports.subscribe", "duty.app"}
+_STAFF = _VIEW | {"reports.subscribe", "duty.app", "duty.push"}
 _ADMIN = _STAFF | {"dashboards.write"}
 
 MODULE = Module(

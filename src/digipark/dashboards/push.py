@@ -29,7 +29,7 @@ from digipark.dashboards.schemas import PushSubscriptionIn
 from digipark.duty.provides import on_duty_user_ids
 
 log = logging.getLogger("digipark.dashboards.push")
-PERMISSION = "duty.app"
+PERMISSION = "duty.push"  # park staff: push subscriptions and acknowledging from the app (the page: duty.app)
 TTL_S = 3600
 Sender = Callable[..., Any]
 
