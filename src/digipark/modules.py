@@ -15,6 +15,7 @@ from digipark.cybersec.module import MODULE as CYBERSEC
 from digipark.dashboards.module import MODULE as DASHBOARDS
 from digipark.dataspace.module import MODULE as DATASPACE
 from digipark.devices.module import MODULE as DEVICES
+from digipark.duty.module import MODULE as DUTY
 from digipark.economy.module import MODULE as ECONOMY
 from digipark.energy.module import MODULE as ENERGY
 from digipark.environment.module import MODULE as ENVIRONMENT
@@ -41,6 +42,7 @@ MODULES: tuple[modules.Module, ...] = (
     EVALUATION,
     TRANSFORMATION,
     ALARMS,
+    DUTY,
     ENVIRONMENT,
     ENERGY,
     SAFETY,

@@ -23,6 +23,7 @@ def test_the_record_provides_what_safety_environment_and_automation_use() -> Non
         "ConditionError",
         "ExternalAlarm",
         "ROBOT_CHANNELS",
+        "ack_path",
         "acknowledge",
         "active_counts",
         "alarm_message",

@@ -1,6 +1,7 @@
 """Web Push of the duty app: a browser's subscription is stored for its user; a raised alarm is pushed to the
-on-duty subscriptions of users who may read it, signed with the server's VAPID key (RFC 8292) and encrypted for
-the browser (RFC 8291), to a local fake push service; the notification's button acknowledges the alarm."""
+subscriptions of users on the duty roster now who may read it, signed with the server's VAPID key (RFC 8292) and
+encrypted for the browser (RFC 8291), to a local fake push service; the notification's button acknowledges the
+alarm."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import http_ece
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -21,12 +23,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.alarms import acklink
 from digipark.alarms import provides as alarms
 from digipark.core.errors import PermissionDenied
 from digipark.dashboards import push
 from digipark.dashboards.models import PushSubscription
 from digipark.dashboards.schemas import PushSubscriptionIn
 from tests.conftest import World, bearer
+from tests.duty.helpers import day_team, local
 from tests.notices.helpers import scope_of
 
 
@@ -122,6 +126,7 @@ def _verify_vapid(header: str, server_public: str, audience: str) -> dict[str, A
 def test_an_alarm_is_pushed_signed_and_encrypted_to_the_on_duty_subscription(
     db: Session, world: World, push_service: _PushService
 ) -> None:
+    day_team(db)  # the operator and the admin are on duty on weekdays 08:00-20:00
     operator = scope_of(db, "TA", "operator")
     phone = _Browser(push_service.url + "/send/operator-phone")
     row = push.subscribe(db, scope=operator, data=phone.subscription)
@@ -132,7 +137,10 @@ def test_an_alarm_is_pushed_signed_and_encrypted_to_the_on_duty_subscription(
     push.subscribe(db, scope=scope_of(db, "TB", "operator"), data=other_park.subscription)
 
     alarm_id = _alarm(db, world)
-    reached = push.push_alarm(db, park_id=world.a.park_id, alarm_id=alarm_id, severity="major", message="东门入侵")
+    with time_machine.travel(local(2026, 12, 12, 12, 0), tick=False):  # Saturday: nobody on duty, nothing pushed
+        assert push.push_alarm(db, park_id=world.a.park_id, alarm_id=alarm_id, severity="major", message="x") == []
+    with time_machine.travel(local(2026, 12, 7, 12, 0), tick=False):  # Monday noon
+        reached = push.push_alarm(db, park_id=world.a.park_id, alarm_id=alarm_id, severity="major", message="东门入侵")
     assert reached == [row.id]
     assert [path for path, _, _ in push_service.received] == ["/send/operator-phone"]
     _, headers, body = push_service.received[0]
@@ -141,15 +149,23 @@ def test_an_alarm_is_pushed_signed_and_encrypted_to_the_on_duty_subscription(
     assert claims["sub"].startswith("mailto:")
     message = phone.decrypt(body)
     assert message["alarm_id"] == alarm_id and message["body"] == "东门入侵"
-    assert message["acknowledge"] == f"/api/v1/duty/alarms/{alarm_id}/acknowledge"
+    # the button posts to the signed acknowledge link made for this user (no session needed)
+    assert message["acknowledge"].startswith("/alarms/ack/")
+    link = acklink.verify(message["acknowledge"].rsplit("/", 1)[1])
+    assert (link.alarm_id, link.user_id) == (alarm_id, operator.user_id)
     assert message["ack_label"] == "确认" and "严重" in message["title"]
 
 
 def test_a_gone_subscription_is_removed(db: Session, world: World, push_service: _PushService) -> None:
+    day_team(db)
     phone = _Browser(push_service.url + "/send/gone")
     row = push.subscribe(db, scope=scope_of(db, "TA", "operator"), data=phone.subscription)
     push_service.status = 410
-    assert push.push_alarm(db, park_id=world.a.park_id, alarm_id=_alarm(db, world), severity="major", message="x") == []
+    with time_machine.travel(local(2026, 12, 7, 12, 0), tick=False):
+        reached = push.push_alarm(
+            db, park_id=world.a.park_id, alarm_id=_alarm(db, world), severity="major", message="x"
+        )
+    assert reached == [] and len(push_service.received) == 1
     assert db.scalar(select(PushSubscription).where(PushSubscription.id == row.id)) is None
 
 
@@ -169,4 +185,4 @@ def test_subscribe_and_acknowledge_through_the_api(client: TestClient, world: Wo
     acked = client.post(f"/api/v1/duty/alarms/{alarm_id}/acknowledge", headers=operator)
     assert acked.status_code == 200 and acked.json()["state"] == "acknowledged"
     with pytest.raises(PermissionDenied):
-        push.subscribe(db, scope=scope_of(db, "TA", "enterprise"), data=phone.subscription)
+        push.subscribe(db, scope=scope_of(db, "TA", "enterprise"), data=phone.subscription)  # the app, not its push

@@ -285,6 +285,7 @@ def test_demo_parts_are_the_records_builders_in_the_write_order() -> None:
         ("environment", "digipark.environment.demo:build_environment_demo", None, True),
         ("safety", "digipark.safety.demo:build_safety_demo", None, True),
         ("alarms", "digipark.alarms.demo:build_alarms_demo", None, True),
+        ("duty", "digipark.duty.demo:build_duty_demo", None, True),
         ("devices", "digipark.devices.demo:build_devices_demo", None, True),
         ("notices", "digipark.notices.demo:build_notices_demo", None, True),
         ("workorders", "digipark.workorders.demo:build_workorders_demo", None, True),

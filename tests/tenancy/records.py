@@ -54,5 +54,11 @@ def is_stream_page(path: str) -> bool:
 GET_PAGES = sorted(path for method, path in PAGE_ROUTES if method == "GET")
 PLATFORM_PAGES = [path for path in GET_PAGES if path.startswith("/platform/")]
 """Pages of the platform administrator: no park's user sees them (tests/tenancy/test_platform_pages.py)."""
-OBJECT_PAGES = [path for path in GET_PAGES if "{" in path and path not in PLATFORM_PAGES]
+CAPABILITY_PAGES = frozenset({"/alarms/ack/{token}"})
+"""Pages whose path parameter is a signed, expiring capability, not a row id: the signed acknowledge link of an alarm
+message works without a login for whoever holds it (refused when changed or expired:
+tests/alarms/test_roster_sms.py)."""
+OBJECT_PAGES = [
+    path for path in GET_PAGES if "{" in path and path not in PLATFORM_PAGES and path not in CAPABILITY_PAGES
+]
 LIST_PAGES = [path for path in GET_PAGES if "{" not in path and not is_stream_page(path) and path not in PLATFORM_PAGES]

@@ -22,8 +22,10 @@ from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_cybersec import cy_incident
 from tests.tenancy.api_devices import cm_command
+from tests.tenancy.api_safety import _sf_task
 from tests.tenancy.api_services import sv_awarded_demand
 from tests.tenancy.api_transformation import _tf_request_id
+from tests.tenancy.duty_rows import duty_shift, duty_team
 from tests.tenancy.helpers import Ctx
 from tests.tenancy.table import made_by
 from tests.tenancy.test_pages import PAGE_OBJECTS, PageObject
@@ -114,6 +116,10 @@ POST_OBJECTS = {
     "/services/purchasing/demands/": PageObject(sv_awarded_demand),
     "/security/incidents/": PageObject(cy_incident),
     "/duty/alarms/": PageObject(al_alarm),
+    "/duty/tasks/": PageObject(_sf_task),
+    "/duty-roster/teams/": PageObject(duty_team),
+    "/duty-roster/shifts/": PageObject(duty_shift),
+    "/duty-roster/": PageObject(duty_team),  # /duty-roster/{kind}/{ident}/delete
 }
 ROUTES = form_post_routes()
 FIELDS = field_names()

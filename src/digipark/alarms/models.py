@@ -142,8 +142,8 @@ class NotificationContact(Audited, TimestampMixin, ParkScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    channel: Mapped[str] = mapped_column(String(20), doc="email | webhook | dingtalk | wecom | feishu")
-    address: Mapped[str] = mapped_column(String(500), doc="e-mail address or https URL")
+    channel: Mapped[str] = mapped_column(String(20), doc="email | webhook | dingtalk | wecom | feishu | sms")
+    address: Mapped[str] = mapped_column(String(500), doc="e-mail address, https URL or mobile number")
     secret: Mapped[str | None] = mapped_column(String(200), doc="webhook HMAC key, or the robot's signing secret")
     min_severity: Mapped[str] = mapped_column(String(10), default=Severity.MINOR.value)
     level: Mapped[int] = mapped_column(Integer, default=0)
@@ -165,6 +165,9 @@ class NotificationDelivery(Audited, ParkScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     alarm_id: Mapped[int] = mapped_column(ForeignKey("alarm.id", ondelete="CASCADE"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("alarm_contact.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"), doc="the person on the duty roster it went to"
+    )
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(500))
     level: Mapped[int] = mapped_column(Integer)

@@ -10,7 +10,7 @@ MODULE = Module(
     title="Alarms",
     models=("digipark.alarms.models",),
     routers=("digipark.alarms.api:router",),
-    pages=("digipark.alarms.pages:router",),
+    pages=("digipark.alarms.ack_pages:router", "digipark.alarms.pages:router"),
     menu=(MenuEntry("/alarms", "Alarms", "alarm.view", order=330, section=OPERATIONS),),
     # Rules and contacts are the duty staff's to keep; staff and the owning enterprise acknowledge and close alarms
     # (an enterprise its own points' alarms only); reviewers read.

@@ -1,6 +1,8 @@
-"""Notifications of alarms: e-mail over SMTP, signed webhooks and chat robots (钉钉, 企业微信, 飞书:
-`alarms.robots`), to the contacts of an escalation level, and
-escalation to the next level when an alarm stays unacknowledged past its rule's `escalate_after_s`.
+"""Notifications of alarms: e-mail over SMTP, signed webhooks, chat robots (钉钉, 企业微信, 飞书: `alarms.robots`) and
+SMS (`alarms.sms`), to the contacts of an escalation level and to the person of the duty roster at that level
+(level 0: the first person on duty, level 1: the next, …, then the team leads; `duty.provides.escalation_roster`),
+and escalation to the next level when an alarm stays unacknowledged past its rule's `escalate_after_s`. Every message
+carries a signed link that acknowledges the alarm as its recipient (`alarms.acklink`).
 
 Webhook body: JSON (`alarm_payload`), header `X-Digipark-Signature: sha256=<hex HMAC-SHA256 of the body>` keyed with
 the contact's secret (or DIGIPARK_ALARMS_WEBHOOK_SECRET). Every attempt is recorded in `alarm_delivery`.
@@ -22,6 +24,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.alarms import acklink
 from digipark.alarms.models import (
     SEVERITY_RANK,
     Alarm,
@@ -32,9 +35,12 @@ from digipark.alarms.models import (
 )
 from digipark.alarms.robots import ROBOT_CHANNELS, send_robot
 from digipark.alarms.rules import severity_names
+from digipark.alarms.sms import configured_provider
 from digipark.audit.service import Actor, set_actor
+from digipark.auth.models import User
 from digipark.core.config import get_settings
 from digipark.core.db import transaction
+from digipark.duty.provides import escalation_roster, member_phone
 
 log = logging.getLogger("digipark.alarms.notify")
 SIGNATURE_HEADER = "X-Digipark-Signature"
@@ -49,8 +55,9 @@ def verify(body: bytes, secret: str, header: str) -> bool:
     return hmac.compare_digest(sign(body, secret), header)
 
 
-def alarm_payload(alarm: Alarm, reason: str, level: int) -> dict[str, Any]:
-    return {
+def alarm_payload(alarm: Alarm, reason: str, level: int, subject: str | None = None) -> dict[str, Any]:
+    """The message's content; `subject` ("u<user id>" / "c<contact id>"): whom its acknowledge link acts as."""
+    payload = {
         "event": f"alarm.{reason}",
         "alarm_id": alarm.id,
         "rule_id": alarm.rule_id,
@@ -68,6 +75,31 @@ def alarm_payload(alarm: Alarm, reason: str, level: int) -> dict[str, Any]:
         "escalation_level": level,
         "url": f"{get_settings().alarms_public_url.rstrip('/')}/alarms/{alarm.id}",
     }
+    if subject is not None:
+        payload["acknowledge_url"] = acklink.link(alarm.id, subject)
+    return payload
+
+
+def alarm_text(alarm: Alarm, payload: dict[str, Any], reason: str, level: int) -> str:
+    """The short text of chat robots and SMS-like channels: severity, message, number, the links."""
+    labels = severity_names("zh")
+    lines = [
+        f"【园区告警·{labels.get(alarm.severity, alarm.severity)}】{alarm.message}",
+        f"告警编号 {alarm.id}，升级级别 {level}，{reason}",
+        str(payload["url"]),
+    ]
+    if "acknowledge_url" in payload:
+        lines.append(f"确认告警：{payload['acknowledge_url']}")
+    return "\n".join(lines)
+
+
+def send_sms(phone: str, alarm: Alarm, payload: dict[str, Any]) -> None:
+    provider = configured_provider()
+    if provider is None:
+        raise RuntimeError("no SMS provider configured (DIGIPARK_SMS_PROVIDER)")
+    labels = severity_names("zh")
+    summary = f"{labels.get(alarm.severity, alarm.severity)}:{alarm.message}"[:35]
+    provider.send(phone, {"alarm": summary, "link": str(payload.get("acknowledge_url") or payload["url"])})
 
 
 def contacts_for(session: Session, alarm: Alarm, level: int) -> list[NotificationContact]:
@@ -117,7 +149,7 @@ def send_webhook(url: str, body: bytes, secret: str) -> None:
 
 def _deliver(contact: NotificationContact, alarm: Alarm, reason: str, level: int) -> str | None:
     """Send one notification; the error text, or None when it went out."""
-    payload = alarm_payload(alarm, reason, level)
+    payload = alarm_payload(alarm, reason, level, subject=f"c{contact.id}")
     try:
         if contact.channel == "email":
             labels = severity_names("zh")
@@ -125,17 +157,12 @@ def _deliver(contact: NotificationContact, alarm: Alarm, reason: str, level: int
             lines = [f"{k}: {v}" for k, v in payload.items()]
             send_email(contact.address, subject, "\n".join(lines))
         elif contact.channel in ROBOT_CHANNELS:
-            labels = severity_names("zh")
-            text = "\n".join(
-                [
-                    f"【园区告警·{labels.get(alarm.severity, alarm.severity)}】{alarm.message}",
-                    f"告警编号 {alarm.id}，升级级别 {level}，{reason}",
-                    str(payload["url"]),
-                ]
-            )
+            text = alarm_text(alarm, payload, reason, level)
             send_robot(
                 contact.channel, contact.address, text, contact.secret, timeout=get_settings().alarms_notify_timeout_s
             )
+        elif contact.channel == "sms":
+            send_sms(contact.address, alarm, payload)
         else:
             body = orjson.dumps(payload)
             send_webhook(contact.address, body, contact.secret or get_settings().alarms_webhook_secret)
@@ -143,6 +170,34 @@ def _deliver(contact: NotificationContact, alarm: Alarm, reason: str, level: int
         log.warning("alarm %s: notifying contact %s failed: %s", alarm.id, contact.id, exc)
         return f"{type(exc).__name__}: {exc}"[:500]
     return None
+
+
+def roster_person(session: Session, alarm: Alarm, level: int, at: dt.datetime | None = None) -> User | None:
+    """The person of the duty roster an alarm reaches at an escalation level (None: the roster has nobody there)."""
+    order = escalation_roster(session, park_id=alarm.park_id, at=at)
+    return session.get(User, order[level]) if level < len(order) else None
+
+
+def _deliver_to_person(
+    session: Session, user: User, alarm: Alarm, reason: str, level: int
+) -> tuple[str, str, str | None]:
+    """Notify a person on duty by SMS (their roster mobile number) or else e-mail: (channel, address, error)."""
+    payload = alarm_payload(alarm, reason, level, subject=f"u{user.id}")
+    phone = member_phone(session, park_id=alarm.park_id, user_id=user.id)
+    channel, address = ("sms", phone) if phone else ("email", user.email or "")
+    try:
+        if phone:
+            send_sms(phone, alarm, payload)
+        elif user.email:
+            labels = severity_names("zh")
+            subject = f"[digipark {labels.get(alarm.severity, alarm.severity)}] {alarm.message}"[:200]
+            send_email(user.email, subject, alarm_text(alarm, payload, reason, level))
+        else:
+            raise RuntimeError("the person on duty has neither a mobile number on the roster nor an e-mail address")
+    except Exception as exc:
+        log.warning("alarm %s: notifying the person on duty %s failed: %s", alarm.id, user.id, exc)
+        return channel, address, f"{type(exc).__name__}: {exc}"[:500]
+    return channel, address, None
 
 
 def notify_alarms(items: list[tuple[int, str]], *, level: int) -> int:
@@ -170,12 +225,30 @@ def notify_alarms(items: list[tuple[int, str]], *, level: int) -> int:
                         error=error,
                     )
                 )
+            person = roster_person(session, alarm, level)
+            if person is not None:
+                channel, address, error = _deliver_to_person(session, person, alarm, reason, level)
+                sent += error is None
+                session.add(
+                    NotificationDelivery(
+                        park_id=alarm.park_id,
+                        alarm_id=alarm.id,
+                        user_id=person.id,
+                        channel=channel,
+                        address=address[:500],
+                        level=level,
+                        reason=reason,
+                        status="sent" if error is None else "failed",
+                        error=error,
+                    )
+                )
     return sent
 
 
 def escalate_due(now: dt.datetime, *, send: Callable[[Callable[[], None]], None] | None = None) -> list[int]:
     """Move every raised (unacknowledged) alarm whose escalation time has come to the next level and notify that
-    level's contacts; an alarm with no contact at the next level stops escalating. Returns the alarm ids."""
+    level's contacts and the next person of the duty roster; an alarm with neither at the next level stops
+    escalating. Returns the alarm ids."""
     from digipark.alarms.events import AlarmChanged
     from digipark.alarms.service import add_event, emit
 
@@ -191,7 +264,7 @@ def escalate_due(now: dt.datetime, *, send: Callable[[Callable[[], None]], None]
         ).all()
         for alarm in due:
             level = alarm.escalation_level + 1
-            if not contacts_for(session, alarm, level):
+            if not contacts_for(session, alarm, level) and roster_person(session, alarm, level, now) is None:
                 alarm.next_escalation_at = None
                 continue
             rule = session.get(AlarmRule, alarm.rule_id)

@@ -22,6 +22,7 @@ through the caller's scope:
   alarms raised in a period — automation's dry-run over history;
 - `alarm_message(message, translate)`: an alarm's message as the pages show it (a msgid translated, a rule's text
   with its values as it is);
+- `ack_path(alarm_id, subject)`: the path of a signed acknowledge link for "u<user id>" — the duty app's push;
 - `open_alarms(session, scope=, park_id=, limit=)`: the newest open alarms the caller may read (id, severity, state,
   message, building, device, point, raised at) — the operations centre's map and alarm ticker.
 """
@@ -32,6 +33,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.alarms.acklink import path as ack_path
 from digipark.alarms.events import AlarmChanged, AlarmRaised
 from digipark.alarms.external import ExternalAlarm, raise_external, raise_external_many
 from digipark.alarms.live import shown_message as alarm_message
@@ -52,6 +54,7 @@ __all__ = [
     "ConditionContext",
     "ConditionError",
     "ExternalAlarm",
+    "ack_path",
     "acknowledge",
     "active_counts",
     "alarm_message",

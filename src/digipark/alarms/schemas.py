@@ -163,7 +163,7 @@ class ContactCreate(BaseModel):
 
     park_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     name: str = Field(min_length=1, max_length=200)
-    channel: Literal["email", "webhook", "dingtalk", "wecom", "feishu"]
+    channel: Literal["email", "webhook", "dingtalk", "wecom", "feishu", "sms"]
     address: str = Field(min_length=3, max_length=500)
     secret: str | None = Field(default=None, min_length=8, max_length=200)
     min_severity: SeverityCode = "minor"

@@ -449,6 +449,9 @@ def _check_address(channel: str, address: str) -> None:
         local, _, domain = address.partition("@")
         if not local or "." not in domain or any(ch.isspace() for ch in address):
             raise field_error("address", "not an e-mail address")
+    elif channel == "sms":
+        if not (address.lstrip("+").isdigit() and 5 <= len(address) <= 20):
+            raise field_error("address", "a mobile number of digits")
     elif not (address.startswith("https://") or address.startswith("http://")):
         raise field_error("address", "a webhook address is an http(s) URL")
 

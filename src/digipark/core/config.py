@@ -143,6 +143,16 @@ class Settings(BaseSettings):
     )
     alarms_notify_timeout_s: float = Field(default=10.0, gt=0, description="SMTP and webhook timeout")
     alarms_public_url: str = Field(default="http://127.0.0.1:8000", description="base of alarm links in messages")
+    alarms_ack_link_ttl_s: int = Field(
+        default=86400, ge=60, le=30 * 86400, description="how long the signed acknowledge link of a message works"
+    )
+    sms_provider: str | None = Field(default=None, description="SMS provider of alarm texts: aliyun (none: not sent)")
+    sms_endpoint: str = Field(default="https://dysmsapi.aliyuncs.com/", description="the provider's API address")
+    sms_access_key_id: str | None = None
+    sms_access_key_secret: str | None = None
+    sms_sign_name: str = Field(default="数字园区", description="the approved SMS signature (签名)")
+    sms_template_code: str | None = Field(default=None, description="approved template with ${alarm} and ${link}")
+    sms_region: str = "cn-hangzhou"
     metrics_token: str | None = Field(
         default=None, description="when set, GET /metrics asks for Authorization: Bearer <this token>"
     )

@@ -1,6 +1,8 @@
 """The duty staff's phone app at /duty: an installable web app (manifest, service worker with an offline shell)
 listing the alarms the user may handle, with one button to acknowledge each and one to turn on Web Push for alarms
-raised while on duty (the push's own button acknowledges too)."""
+raised while the user is on the duty roster (the push's own button acknowledges too); the user's open emergency
+incident tasks with a button to mark each done; and, for an enterprise user, the way to the enterprise's monthly
+statistics form."""
 
 from __future__ import annotations
 
@@ -14,9 +16,12 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from digipark.alarms import provides as alarms
+from digipark.auth.models import User
 from digipark.core.listing import ListQuery
 from digipark.dashboards import push
 from digipark.dashboards.reports import SEVERITIES
+from digipark.duty import provides as duty
+from digipark.safety import provides as safety
 from digipark.web.i18n import N_
 from digipark.web.shell import CurrentPage, FormFields, Page
 
@@ -26,8 +31,11 @@ SERVICE_WORKER = Path(__file__).parents[1] / "web" / "static" / "js" / "duty_sw.
 STATES = {"raised": N_("Raised"), "acknowledged": N_("Acknowledged")}
 
 
+APP = "duty.app"  # the app's pages; its push and acknowledging need push.PERMISSION (park staff)
+
+
 def _duty(page: Page) -> None:
-    page.scope.require(push.PERMISSION)
+    page.scope.require(APP)
 
 
 @router.get("/duty", response_class=HTMLResponse, name="duty")
@@ -38,14 +46,24 @@ def duty_page(page: CurrentPage) -> HTMLResponse:
         rows, _ = alarms.list_alarms(
             page.db, scope=page.scope, query=ListQuery(page_size=30, sort="-raised_at,-id"), active=True
         )
+    user = page.db.get(User, page.scope.user_id) if page.scope.user_id is not None else None
+    names = (user.username, user.display_name) if user is not None else ()
+    on_duty = (
+        user is not None and page.park is not None and user.id in duty.on_duty_user_ids(page.db, park_id=page.park.id)
+    )
     return page.render(
         "dashboards/duty.html",
         {
+            "tasks": safety.open_tasks_for(page.db, scope=page.scope, names=names),
+            "may_finish": page.scope.can("emergency.command"),
+            "on_duty": on_duty,
+            "may_report": page.scope.can("statistics.submit") and page.scope.enterprise_id is not None,
             "alarms": rows,
             "messages": {a.id: alarms.alarm_message(a.message, page.gettext) for a in rows},  # type: ignore[attr-defined]
             "severities": SEVERITIES,
             "states": STATES,
-            "may_handle": page.scope.can("alarm.handle"),
+            "may_handle": page.scope.can("alarm.handle") and page.scope.can(push.PERMISSION),
+            "may_push": page.scope.can(push.PERMISSION),
         },
     )
 
@@ -55,6 +73,15 @@ def acknowledge(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
     _duty(page)
     page.check_csrf(form)
     push.acknowledge(page.db, scope=page.scope, alarm_id=ident)
+    return RedirectResponse("/duty", status_code=303)
+
+
+@router.post("/duty/tasks/{ident}/done")
+def finish_task(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
+    _duty(page)
+    page.check_csrf(form)
+    note = (form.get("note") or "").strip()[:2000] or None
+    safety.finish_task(page.db, scope=page.scope, ident=ident, note=note)
     return RedirectResponse("/duty", status_code=303)
 
 

@@ -5,7 +5,7 @@ from digipark.auth.models import Role
 from digipark.core.modules import OPERATIONS, MenuEntry, Module
 
 _VIEW = frozenset({"dashboards.view"})
-_STAFF = _VIEW | {"reports.subscribe", "duty.app"}
+_STAFF = _VIEW | {"reports.subscribe", "duty.app", "duty.push"}
 _ADMIN = _STAFF | {"dashboards.write"}
 
 MODULE = Module(
@@ -28,11 +28,12 @@ MODULE = Module(
         MenuEntry("/duty", "Duty app", "duty.app", order=207, section=OPERATIONS),
     ),
     # park admins compose dashboards; admins and operators subscribe to reports and use the duty app; enterprises
-    # and reviewers open the dashboards shared with their role (residents have none: the park's figures are staff's)
+    # and reviewers open the dashboards shared with their role (residents have none: the park's figures are staff's);
+    # enterprise users use the phone app for their alarms and their monthly statistics form
     permissions={
         Role.PARK_ADMIN: _ADMIN,
         Role.OPERATOR: _STAFF,
-        Role.ENTERPRISE: _VIEW,
+        Role.ENTERPRISE: _VIEW | {"duty.app"},
         Role.REVIEWER: _VIEW,
     },
     catalog="dashboards",

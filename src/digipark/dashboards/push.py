@@ -1,6 +1,8 @@
 """Web Push for the duty app (RFC 8030 with VAPID, RFC 8292; payload encryption RFC 8291), by pywebpush: each
 browser of a duty user stores its subscription; an alarm raised in the park is pushed to the subscriptions of the
-users on duty who may read it; the notification's button acknowledges the alarm."""
+users on the park's duty roster now (`duty.provides.on_duty_user_ids`) who may read it; the notification's button
+acknowledges the alarm through the signed acknowledge link made for that user (`alarms.provides.ack_path`), so it
+works even when the app's session has expired."""
 
 from __future__ import annotations
 
@@ -24,9 +26,10 @@ from digipark.core.modules import N_
 from digipark.dashboards.models import PushServerKey, PushSubscription
 from digipark.dashboards.reports import SEVERITIES, translator
 from digipark.dashboards.schemas import PushSubscriptionIn
+from digipark.duty.provides import on_duty_user_ids
 
 log = logging.getLogger("digipark.dashboards.push")
-PERMISSION = "duty.app"
+PERMISSION = "duty.push"  # park staff: push subscriptions and acknowledging from the app (the page: duty.app)
 TTL_S = 3600
 Sender = Callable[..., Any]
 
@@ -87,7 +90,7 @@ def acknowledge(session: Session, *, scope: Scope, alarm_id: int) -> dict[str, A
     return {"id": alarm.id, "state": alarm.state}
 
 
-def payload(alarm_id: int, severity: str, message: str, lang: str) -> dict[str, Any]:
+def payload(alarm_id: int, severity: str, message: str, lang: str, user_id: int | None = None) -> dict[str, Any]:
     """What the service worker shows: the alarm's text, its severity, where to open it, how to acknowledge it."""
     t = translator(lang)
     return {
@@ -98,15 +101,20 @@ def payload(alarm_id: int, severity: str, message: str, lang: str) -> dict[str, 
         "body": alarms.alarm_message(message, t)[:200],
         "ack_label": t(N_("Acknowledge")),
         "url": f"/alarms/{alarm_id}",
-        "acknowledge": f"/api/v1/duty/alarms/{alarm_id}/acknowledge",
+        "acknowledge": (
+            alarms.ack_path(alarm_id, f"u{user_id}")
+            if user_id is not None
+            else f"/api/v1/duty/alarms/{alarm_id}/acknowledge"
+        ),
     }
 
 
 def push_alarm(
     session: Session, *, park_id: int, alarm_id: int, severity: str, message: str, send: Sender | None = None
 ) -> list[int]:
-    """Push an alarm to every on-duty subscription of the park whose user may read it; answers the ids of the
-    subscriptions reached (a subscription the push service says is gone, 404/410, is removed)."""
+    """Push an alarm to the subscriptions (push turned on) of the users on the park's duty roster now who may read
+    it; answers the ids of the subscriptions reached (a subscription the push service says is gone, 404/410, is
+    removed). Nobody on the roster now: nothing is pushed."""
     from py_vapid import Vapid02
     from pywebpush import WebPushException, webpush
 
@@ -116,7 +124,10 @@ def push_alarm(
     rows = session.scalars(
         select(PushSubscription).where(PushSubscription.park_id == park_id, PushSubscription.on_duty.is_(True))
     )
+    on_duty = on_duty_user_ids(session, park_id=park_id)
     for row in list(rows):
+        if row.user_id not in on_duty:
+            continue
         user = session.get(User, row.user_id)
         if user is None or not user.is_active:
             continue
@@ -131,7 +142,7 @@ def push_alarm(
             alarms.get(session, scope=scope, ident=alarm_id)
         except DomainError:
             continue  # not an alarm this user may see
-        body = json.dumps(payload(alarm_id, severity, message, user.language), ensure_ascii=False)
+        body = json.dumps(payload(alarm_id, severity, message, user.language, user.id), ensure_ascii=False)
         try:
             send(
                 subscription_info={"endpoint": row.endpoint, "keys": {"p256dh": row.p256dh, "auth": row.auth}},

@@ -9,6 +9,9 @@ S3.4, the project's reading of the guide's sentence (data/indicators.yaml): the 
 
 For the operations centre: the risk picture (`risk_picture`: a colour per zone, building and enterprise), the safety
 centre's key figures (`overview_counts`) and the incidents not yet closed (`incident_status`).
+
+For the duty app: the open incident tasks assigned to a person (`open_tasks_for`) and marking one done
+(`finish_task`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,17 @@ from digipark.core.db import utcnow
 from digipark.evaluation.provides import Computed, Gap, IndicatorContext, Part
 from digipark.registry.models import Enterprise
 from digipark.safety.common import VIEW, today
-from digipark.safety.models import DangerStatus, HazardSource, HiddenDanger, Incident, IncidentStatus, RiskPoint
+from digipark.safety.incidents import change_task
+from digipark.safety.models import (
+    DangerStatus,
+    HazardSource,
+    HiddenDanger,
+    Incident,
+    IncidentStatus,
+    IncidentTask,
+    RiskPoint,
+    TaskStatus,
+)
 from digipark.safety.picture import overview_counts, risk_picture
 from digipark.telemetry.provides import online_points
 
@@ -208,11 +221,49 @@ def open_incident_for_alarm(
 
 __all__ = [
     "archive_section",
+    "finish_task",
     "first_incident",
     "get_incident",
     "incident_status",
     "open_incident_for_alarm",
+    "open_tasks_for",
     "overview_counts",
     "risk_picture",
     "safety_risk_sensors",
 ]
+
+
+def open_tasks_for(session: Session, *, scope: Scope, names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The assigned (not done) tasks of open incidents given to a person by one of these names (username, display
+    name), the caller may read, earliest deadline first."""
+    if not scope.can(VIEW) or not names:
+        return []
+    rows = session.execute(
+        scope.readable(IncidentTask)
+        .join(Incident, Incident.id == IncidentTask.incident_id)
+        .where(
+            IncidentTask.status == TaskStatus.ASSIGNED.value,
+            IncidentTask.assignee.in_(names),
+            Incident.status != IncidentStatus.CLOSED.value,
+        )
+        .with_only_columns(IncidentTask, Incident.title)
+        .order_by(IncidentTask.deadline, IncidentTask.id)
+    ).all()
+    return [
+        {
+            "id": t.id,
+            "incident_id": t.incident_id,
+            "incident": title,
+            "title": t.title,
+            "detail": t.detail,
+            "deadline": t.deadline,
+        }
+        for t, title in rows
+    ]
+
+
+def finish_task(session: Session, *, scope: Scope, ident: int, note: str | None = None) -> IncidentTask:
+    """Mark an assigned incident task done (the incident's history records it)."""
+    from digipark.safety.schemas import TaskStatusChange
+
+    return change_task(session, scope=scope, ident=ident, data=TaskStatusChange(status=TaskStatus.DONE, note=note))

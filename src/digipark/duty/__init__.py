@@ -1,0 +1,1 @@
+"""On-duty rosters: teams, members, shifts, date overrides; who is on duty now."""
