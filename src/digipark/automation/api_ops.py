@@ -126,6 +126,7 @@ class TopUp(BaseModel):
 class Deduct(BaseModel):
     model_config = ConfigDict(extra="forbid")
     month: dt.date = Field(description="any day of the month whose bills are deducted")
+    enterprise_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="only this enterprise's")
 
 
 @router.get("/energy-ops/prepaid", response_model=list[AccountRead], tags=TAGS)
@@ -158,4 +159,4 @@ def prepaid_deduct(data: Deduct, db: DbSession, scope: CurrentScope) -> Any:
     """Deduct a month's bills from the prepaid accounts (once per month; a low balance warns the staff)."""
     if not 2000 <= data.month.year <= 2100:
         raise field_error("month", "a month of the years 2000 to 2100")
-    return prepaid.deduct_month(db, scope=scope, month=data.month)
+    return prepaid.deduct_month(db, scope=scope, month=data.month, enterprise_id=data.enterprise_id)

@@ -117,12 +117,21 @@ def top_up(
     return account
 
 
-def deduct_month(session: Session, *, scope: Scope, month: dt.date) -> list[PrepaidEntry]:
-    """Deduct the month's bill from every prepaid account of the park (each month once: 409 when done)."""
+def deduct_month(
+    session: Session, *, scope: Scope, month: dt.date, enterprise_id: int | None = None
+) -> list[PrepaidEntry]:
+    """Deduct the month's bill from every prepaid account of the park, or one enterprise's (each month once: 409
+    when done)."""
     park_id = scope.acting_write_park(None)
     scope.authorize_write(WRITE, park_id=park_id, enterprise_id=None)
     month = month.replace(day=1)
-    rows = list(session.scalars(select(PrepaidAccount).where(PrepaidAccount.park_id == park_id)))
+    stmt = select(PrepaidAccount).where(PrepaidAccount.park_id == park_id)
+    if enterprise_id is not None:
+        enterprise = session.scalar(scope.readable(Enterprise).where(Enterprise.id == enterprise_id))
+        if enterprise is None or enterprise.park_id != park_id:
+            raise field_error("enterprise_id", "no such enterprise in this park")
+        stmt = stmt.where(PrepaidAccount.enterprise_id == enterprise_id)
+    rows = list(session.scalars(stmt))
     done = set(
         session.scalars(
             select(PrepaidEntry.account_id).where(
