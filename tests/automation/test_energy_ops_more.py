@@ -148,3 +148,31 @@ def test_prepaid_accounts_and_the_new_reports_through_the_api(client: TestClient
     assert dual.status_code == 200 and len(dual.json()["months"]) == 12 and dual.json()["source"]
     plan = client.get("/api/v1/energy-ops/storage-dispatch", params={"day": "2026-07-01"}, headers=admin).json()
     assert plan["cost_after"] <= plan["cost_before"] + 1e-6 and len(plan["soc_kwh"]) == 24
+
+
+def test_outlook_and_prepaid_pages_in_both_languages(client: TestClient, world: World) -> None:
+    from tests.web.helpers import form_token, login, visible_text
+
+    login(client, "TA-park_admin")
+    for url, zh, en in (
+        ("/energy-ops/outlook", "能耗与产值展望", "Energy and output outlook"),
+        ("/energy-ops/prepaid", "预付费账户", "Prepaid accounts"),
+    ):
+        zh_page = client.get(url, params={"lang": "zh"})
+        assert zh_page.status_code == 200 and zh in visible_text(zh_page.text), url
+        assert en in visible_text(client.get(url, params={"lang": "en"}).text), url
+    assert "能耗双控" in visible_text(client.get("/energy-ops/outlook", params={"lang": "zh"}).text)
+    token = form_token(client.get("/energy-ops/prepaid").text)
+    enterprise = world.a.enterprise_ids[0]
+    posted = client.post(
+        "/energy-ops/prepaid",
+        data={"csrf_token": token, "enterprise_id": str(enterprise), "amount": "600", "low_balance": "1000"},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text[:500]
+    client.cookies.clear()
+    login(client, "TA-enterprise")
+    own = client.get("/energy-ops/prepaid", params={"lang": "zh"})
+    assert own.status_code == 200 and "600.00" in own.text and "余额已低于预警值" in visible_text(own.text)
+    outlook_page = client.get("/energy-ops/outlook", params={"lang": "zh"}).text
+    assert 'id="dual-control"' not in outlook_page and 'id="output-forecast"' in outlook_page
