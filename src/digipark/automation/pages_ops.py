@@ -20,8 +20,9 @@ KINDS = {prepaid.TOP_UP: N_("Top-up"), prepaid.BILL: N_("Bill deducted")}
 
 
 def _require(page: Page, permission: str) -> None:
-    if not page.scope.can(permission):
-        raise NotFound("page not found")
+    page.scope.require(permission)
+    if page.park is None:
+        raise NotFound("your account is not assigned to a park")
 
 
 def _prepaid(page: Page, error: str | None = None) -> HTMLResponse:

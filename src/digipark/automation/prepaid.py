@@ -83,7 +83,11 @@ def top_up(
 ) -> PrepaidAccount:
     """Top an enterprise's account up (opened at its first top-up); `low_balance` sets its warning level."""
     park_id = scope.acting_write_park(None)
-    scope.authorize_write(WRITE, park_id=park_id, enterprise_id=enterprise_id)
+    scope.authorize_write(WRITE, park_id=park_id, enterprise_id=None)
+    if not 1 <= enterprise_id <= 2**31 - 1:
+        raise field_error("enterprise_id", "no such enterprise in this park")
+    if low_balance is not None and not 0 <= low_balance <= MAX_AMOUNT:
+        raise field_error("low_balance", "a warning level from 0 to 10,000,000 yuan")
     enterprise = session.scalar(scope.readable(Enterprise).where(Enterprise.id == enterprise_id))
     if enterprise is None or enterprise.park_id != park_id:
         raise field_error("enterprise_id", "no such enterprise in this park")
