@@ -35,7 +35,7 @@ from digipark.sim.demo import build_demo, demo_exists
 
 ENERGY_DAYS = 182
 ENERGY_BACKTEST = 56
-SAMPLE = 30  # enterprises in the median
+SAMPLE = 10  # enterprises in the median
 
 
 def _load() -> str:
@@ -69,6 +69,7 @@ def main() -> None:
         _, series = outlook.monthly_series(park, last)
         made = outlook.forecast_series(series)
         assert made is not None, "the demo has too little output history"
+        progress(f"park: MASE {made.backtest.mase} vs baseline {made.baseline.mase}")
         per: list[float] = []
         base: list[float] = []
         for ident in sorted(by_enterprise)[: SAMPLE * 3]:
