@@ -76,6 +76,43 @@ def _report_table_pdf(client: TestClient, world: World) -> tuple[bytes, str]:
     return table_pdf("安全告警周报", ["级别", "数量"], [["严重", 2], ["一般", 5]]), "安全告警周报"
 
 
+def _bill_pdf(client: TestClient, world: World) -> tuple[bytes, str]:
+    import datetime as dt
+
+    from digipark.automation.bill_pdf import bills_pdf
+    from digipark.automation.schemas import BillLineRead, BillRead
+
+    line = BillLineRead(
+        meter_id=1,
+        name="一层配电箱",
+        start_reading=100.0,
+        end_reading=220.0,
+        replaced_at=None,
+        old_final=None,
+        new_initial=None,
+        kwh={"peak": 70.0, "valley": 50.0},
+        amount={"peak": 70.0, "valley": 15.0},
+        total_kwh=120.0,
+        total_amount=85.0,
+    )
+    bill = BillRead(
+        enterprise_id=1,
+        enterprise_name="测试企业",
+        month=dt.date(2026, 9, 1),
+        tariff="工商业分时电价",
+        prices={"peak": 1.0, "valley": 0.3},
+        method="area",
+        lines=[line],
+        metered_kwh=120.0,
+        metered_amount=85.0,
+        shared_share=0.5,
+        shared_kwh=10.0,
+        shared_amount=6.0,
+        total_amount=91.0,
+    )
+    return bills_pdf([bill], "zh", balance={1: 1200.0}), "电费账单"
+
+
 # module of the builder -> (how the test gets its PDF, the top margin of its first page in points)
 BUILDERS: dict[str, tuple[Callable[[TestClient, World], tuple[bytes, str]], float]] = {
     "digipark.evaluation.report": (_evaluation_pdf, 16 * MM),
@@ -83,6 +120,7 @@ BUILDERS: dict[str, tuple[Callable[[TestClient, World], tuple[bytes, str]], floa
     "digipark.approvals.documents": (_approval_decision_pdf, 16 * MM),
     "digipark.services.finance": (_credit_profile_pdf, 42.0),
     "digipark.dashboards.reports": (_report_table_pdf, 40.0),
+    "digipark.automation.bill_pdf": (_bill_pdf, 16 * MM),
 }
 
 

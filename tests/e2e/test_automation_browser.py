@@ -1,7 +1,7 @@
 """Browser tests of automation and energy operations against the demo server (Debian's Chromium, driven by
 Playwright): an operator builds the "after hours" scene for an office building, dry-runs it over the last week (the
-lighting and air-conditioning commands its demo devices would get) and enables it; an
-enterprise sees its electricity bill and its plan's progress; the energy-flow Sankey renders."""
+lighting and air-conditioning commands its demo devices would get) and enables it; an enterprise sees its
+electricity bill, its plan's progress and its prepaid balance; the energy-flow Sankey renders."""
 
 from __future__ import annotations
 
@@ -94,6 +94,12 @@ def test_enterprise_sees_its_bill_and_plan_progress_and_the_sankey_renders(serve
             expect(page.locator("#plans .plan-row")).to_have_count(1)
             expect(page.locator("#plans .plan-row progress")).to_have_count(1)
             expect(page.locator("#sankey-link")).to_have_count(0)  # the park's flows are the staff's
+            expect(page.locator("#bills-pdf")).to_have_count(1)
+            page.click("#prepaid-link")
+            expect(page.locator("h1")).to_have_text("预付费账户")
+            expect(page.locator("#prepaid-balance")).to_have_text(re.compile(r"^-?\d+\.\d\d$"))
+            expect(page.locator("#entries tbody tr").first).to_contain_text("充值")
+            expect(page.locator("#accounts")).to_have_count(0)  # the park's accounts are the staff's
 
             staff = _log_in(browser, server, "operator", "/energy-ops/sankey", "能流图", errors)
             expect(staff.locator("#sankey-totals")).to_be_visible()

@@ -71,6 +71,13 @@ def eo_replacement_body(ctx: Ctx) -> dict[str, Any]:
     }
 
 
+def eo_account(ctx: Ctx) -> int:
+    body = {"enterprise_id": ctx.world.a.enterprise_ids[0], "amount": 800, "low_balance": 1000}
+    response = ctx.as_a_admin("POST", f"{_EO}/prepaid/top-up", json=body)
+    assert response.status_code == 200, response.text
+    return int(response.json()["id"])
+
+
 def _cross(body: Any) -> Any:
     return lambda ctx: [{**body(ctx), "park_id": ctx.world.a.park_id}]
 
@@ -94,6 +101,40 @@ AUTOMATION: dict[tuple[str, str], Exercise] = {
     ),
     ("GET", f"{_EO}/bills.xlsx"): lambda ctx: park_view(
         ParkView("energy-ops/bills.xlsx", readers=ENTERPRISES, params={"month": "2026-09-01"}, takes_park_id=False), ctx
+    ),
+    ("GET", f"{_EO}/bills.pdf"): lambda ctx: park_view(
+        ParkView("energy-ops/bills.pdf", readers=ENTERPRISES, params={"month": "2026-09-01"}, takes_park_id=False), ctx
+    ),
+    ("GET", f"{_EO}/dual-control"): lambda ctx: park_view(
+        ParkView("energy-ops/dual-control", params={"year": 2026}, takes_park_id=False), ctx
+    ),
+    ("GET", f"{_EO}/site"): lambda ctx: park_view(
+        ParkView("energy-ops/site", params={"year": 2025}, takes_park_id=False), ctx
+    ),
+    ("GET", f"{_EO}/storage-dispatch"): lambda ctx: park_view(
+        ParkView("energy-ops/storage-dispatch", params={"day": "2026-07-01"}, takes_park_id=False), ctx
+    ),
+    ("GET", f"{_EO}/output-forecast"): lambda ctx: park_view(
+        ParkView("energy-ops/output-forecast", readers=ENTERPRISES, takes_park_id=False), ctx
+    ),
+    ("GET", f"{_EO}/prepaid"): lambda ctx: park_view(
+        ParkView("energy-ops/prepaid", readers=ENTERPRISES, takes_park_id=False), ctx
+    ),
+    ("GET", f"{_EO}/prepaid/{{ident}}/entries"): lambda ctx: ident_view(
+        IdentView("energy-ops/prepaid/{ident}/entries", eo_account, readers=frozenset({"enterprise"})), ctx
+    ),
+    ("POST", f"{_EO}/prepaid/top-up"): lambda ctx: park_action(
+        ParkAction(
+            "energy-ops/prepaid/top-up", lambda ctx: {"enterprise_id": ctx.world.a.enterprise_ids[0], "amount": 500}
+        ),
+        ctx,
+    ),
+    ("POST", f"{_EO}/prepaid/deduct"): lambda ctx: park_action(
+        ParkAction(
+            "energy-ops/prepaid/deduct",
+            lambda ctx: {"month": "2026-09-01", "enterprise_id": ctx.world.a.enterprise_ids[0]},
+        ),
+        ctx,
     ),
     ("POST", f"{_EO}/billing-setting"): lambda ctx: park_action(
         ParkAction(

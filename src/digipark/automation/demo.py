@@ -1,7 +1,8 @@
 """The demo park's automation and energy operations: two enabled rules a control room keeps (a combustible-gas
 reading opens a work order and tells the safety roster; a major alarm tells the duty manager), a disabled
-time-of-day rule, the billing setting (a building's public-area meter apportioned by leased area), and this year's
-electricity plan of each enterprise with a meter (its quota near its pace so far, a few running ahead).
+time-of-day rule, the billing setting (a building's public-area meter apportioned by leased area), this year's
+electricity plan of each enterprise with a meter (its quota near its pace so far, a few running ahead) and its
+prepaid electricity account (one in eight below its warning level).
 
 Synthetic and deterministic from the seed."""
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.automation.models import AutomationRule, BillingSetting, EnergyPlan
+from digipark.automation.prepaid_models import PrepaidAccount, PrepaidEntry
 from digipark.energy.provides import meter_tree, year_data
 from digipark.registry.models import Point, Room
 
@@ -32,7 +34,7 @@ def _gas_point(session: Session, park_id: int) -> int | None:
 
 def build_automation_demo(session: Session, *, park_id: int, as_of: dt.date, seed: int) -> dict[str, int]:
     """Write the demo's rules, billing setting and plans (none when the park has rules already)."""
-    counts = {"automation_rules": 0, "energy_plans": 0, "billing_settings": 0}
+    counts = {"automation_rules": 0, "energy_plans": 0, "billing_settings": 0, "prepaid_accounts": 0}
     if session.scalar(select(func.count()).select_from(AutomationRule).where(AutomationRule.park_id == park_id)):
         return counts
     rng = random.Random(f"{seed}:automation")
@@ -116,4 +118,36 @@ def build_automation_demo(session: Session, *, park_id: int, as_of: dt.date, see
         )
         counts["energy_plans"] += 1
     session.flush()
+    counts["prepaid_accounts"] = _prepaid(session, park_id, as_of, rng, sorted(used.items()))
     return counts
+
+
+def _prepaid(session: Session, park_id: int, as_of: dt.date, rng: random.Random, used: list[tuple[int, float]]) -> int:
+    """Prepaid accounts of the enterprises with a meter: a top-up at the start of this month of about two months'
+    electricity (at 0.8 yuan/kWh); one in eight topped up too little, below its warning level."""
+    months = max(as_of.month, 1)
+    when = dt.datetime.combine(as_of.replace(day=1), dt.time(9, 0), tzinfo=dt.UTC)
+    for index, (enterprise_id, total) in enumerate(used):
+        monthly = total / months * 0.8
+        low = round(max(monthly * 0.5, 1000.0), -2)
+        amount = round(low * rng.uniform(0.3, 0.8) if index % 8 == 3 else monthly * rng.uniform(1.5, 2.5) + low, -2)
+        account = PrepaidAccount(
+            park_id=park_id, enterprise_id=enterprise_id, balance=amount, low_balance=low, warned=amount < low
+        )
+        session.add(account)
+        session.flush()
+        session.add(
+            PrepaidEntry(
+                park_id=park_id,
+                enterprise_id=enterprise_id,
+                account_id=account.id,
+                kind="top_up",
+                amount=amount,
+                balance_after=amount,
+                at=when,
+                by="demo",
+                note="银行转账充值",
+            )
+        )
+    session.flush()
+    return len(used)
