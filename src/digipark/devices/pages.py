@@ -37,6 +37,7 @@ CHANNELS = {
     "thingsboard": N_("ThingsBoard RPC"),
     "http": N_("HTTP long-poll"),
     "modbus": N_("Modbus TCP"),
+    "opcua": N_("OPC UA"),
 }
 
 
