@@ -4,6 +4,7 @@ with an air-conditioning unit's nodes and methods, and a DL/T 645-2007 meter beh
 from __future__ import annotations
 
 import asyncio
+import socketserver
 import threading
 from typing import Any
 
@@ -89,3 +90,64 @@ class OpcUaSimulator:
         self.stop()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+
+
+class Dlt645Gateway:
+    """A TCP serial gateway with DL/T 645-2007 meters behind it: each request frame is answered by the meter of its
+    address (0x91 with the value, 0xD1 "no data requested" for an identifier it lacks; a frame for another address
+    is not answered, as on a bus). `corrupt` holds identifiers answered with a wrong checksum."""
+
+    def __init__(self, meters: dict[str, dict[str, float]], port: int | None = None) -> None:
+        self.meters = meters  # meter address -> identifier name -> value
+        self.port = port or free_port()
+        self.corrupt: set[str] = set()
+        self.requests = 0
+        self.server: socketserver.ThreadingTCPServer | None = None
+        self.thread: threading.Thread | None = None
+
+    def answer(self, request: bytes) -> bytes | None:
+        from digipark.devices.connectors import dlt645
+
+        frame = dlt645.parse(request)
+        values = self.meters.get(frame.address)
+        if values is None or frame.control != dlt645.READ:
+            return None
+        di = frame.data[:4][::-1].hex().upper()
+        found = {spec.di.upper(): (name, spec) for name, spec in dlt645.identifiers().items()}.get(di)
+        if found is None or found[0] not in values:
+            return dlt645.build(frame.address, dlt645.READ_ERROR, bytes([0x02]))
+        name, spec = found
+        out = dlt645.build(frame.address, dlt645.READ_ANSWER, frame.data[:4] + dlt645.encode_value(spec, values[name]))
+        if di in self.corrupt or name in self.corrupt:
+            out = out[:-2] + bytes([(out[-2] + 1) & 0xFF, out[-1]])
+        return out
+
+    def start(self) -> Dlt645Gateway:
+        from digipark.devices.connectors import dlt645
+
+        gateway = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                buffer = b""
+                while chunk := self.request.recv(512):
+                    buffer += chunk
+                    while (span := dlt645.frame_length(buffer)) is not None:
+                        request, buffer = buffer[: span[1]], buffer[span[1] :]
+                        gateway.requests += 1
+                        answer = gateway.answer(request)
+                        if answer is not None:
+                            self.request.sendall(answer)
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name="dlt645-gateway", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
