@@ -151,3 +151,66 @@ class Dlt645Gateway:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+
+class BacnetSimulator:
+    """A BACnet/IP device (bacpypes3) on a loopback UDP port, in its own thread: an air-conditioning unit with
+    binary-value,1 (running) and analog-value,1 (set-point, °C)."""
+
+    def __init__(self, port: int | None = None, *, instance: int = 1001, setpoint: float = 24.0) -> None:
+        self.port = port or free_udp_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.instance, self.initial_setpoint = instance, setpoint
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="bacnet-simulator", daemon=True)
+        self.app: Any = None
+        self.objects: dict[str, Any] = {}
+
+    async def _start(self) -> None:
+        from bacpypes3.local.analog import AnalogValueObject
+        from bacpypes3.local.binary import BinaryValueObject
+
+        from digipark.devices.connectors.bacnet import application
+
+        common = {"statusFlags": [0, 0, 0, 0], "eventState": "normal", "outOfService": False}
+        running = BinaryValueObject(objectIdentifier=("binary-value", 1), objectName="Running",
+                                    presentValue="inactive", **common)  # fmt: skip
+        setpoint = AnalogValueObject(objectIdentifier=("analog-value", 1), objectName="Setpoint",
+                                     presentValue=self.initial_setpoint, units="degrees-celsius", **common)  # fmt: skip
+        self.objects = {"running": running, "setpoint": setpoint}
+        self.app = application(f"127.0.0.1/32:{self.port}", self.instance)
+        self.app.add_object(running)
+        self.app.add_object(setpoint)
+
+    def start(self) -> BacnetSimulator:
+        if not self.thread.is_alive():
+            self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+        return self
+
+    def set(self, name: str, value: Any) -> None:
+        async def write() -> None:
+            self.objects[name].presentValue = value
+
+        asyncio.run_coroutine_threadsafe(write(), self.loop).result(10)
+
+    def stop(self) -> None:
+        async def close() -> None:
+            if self.app is not None:
+                self.app.close()
+                self.app = None
+
+        asyncio.run_coroutine_threadsafe(close(), self.loop).result(10)
+
+    def close(self) -> None:
+        self.stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def free_udp_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
