@@ -9,6 +9,7 @@ on its binding (`last_error`) and in the connector's `Health`, and is read again
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from functools import cache
@@ -135,10 +136,8 @@ class BacnetPoller:
                         await self.connector.run_once()
                     except Exception:
                         log.exception("devices: BACnet round failed")
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stop.wait(), self.every_s)
-                    except TimeoutError:
-                        pass
             finally:
                 self.connector.close()
 

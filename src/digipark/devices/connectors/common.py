@@ -60,6 +60,15 @@ def load_maps(filename: str) -> dict[str, Any]:
     return dict(yaml.safe_load(text)["maps"])
 
 
+def profile_maps() -> dict[str, Any]:
+    """The map loaders of the connectors here, by protocol (for `digipark connect bind --profile`)."""
+    from digipark.devices.connectors.bacnet import object_maps
+    from digipark.devices.connectors.dlt645 import meter_maps
+    from digipark.devices.connectors.opcua import node_maps
+
+    return {"opcua": node_maps, "bacnet": object_maps, "dlt645": meter_maps}
+
+
 def targets(protocol: str) -> list[Target]:
     """The active bindings of a protocol whose device is not retired."""
     with transaction(name=f"{protocol} targets") as session:
