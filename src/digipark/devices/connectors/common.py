@@ -69,6 +69,13 @@ def profile_maps() -> dict[str, Any]:
     return {"opcua": node_maps, "bacnet": object_maps, "dlt645": meter_maps}
 
 
+def connections_of(session: Any, device_id: int) -> list[DeviceBinding]:
+    """A device's bindings (the caller has checked the device is readable)."""
+    return list(
+        session.scalars(select(DeviceBinding).where(DeviceBinding.device_id == device_id).order_by(DeviceBinding.id))
+    )
+
+
 def targets(protocol: str) -> list[Target]:
     """The active bindings of a protocol whose device is not retired."""
     with transaction(name=f"{protocol} targets") as session:

@@ -112,7 +112,7 @@ def decode_value(spec: Identifier, data: bytes) -> float:
     digits = raw.hex()
     if not digits.isdigit():
         raise FrameError(f"{spec.di}: not BCD: {digits}")
-    value = int(digits) / 10**spec.decimals
+    value = int(digits) / float(10**spec.decimals)
     return -value if negative else value
 
 

@@ -18,7 +18,9 @@ import time
 from functools import cache
 from typing import Any
 
-from asyncua import Client, ua
+from asyncua import ua
+from asyncua.client.client import Client
+from asyncua.ua.uaerrors import UaStatusCodeError
 from pydantic import BaseModel
 
 from digipark.devices import commands as command_service
@@ -192,7 +194,7 @@ class OpcUaConnector:
                 out = await session.client.get_node(method.object).call_method(
                     ua.NodeId.from_string(method.method), *args
                 )
-            except ua.UaStatusCodeError as exc:
+            except UaStatusCodeError as exc:
                 results[ident] = ("failed", str(exc))
             except Exception as exc:
                 results[ident] = ("retry", str(exc) or type(exc).__name__)

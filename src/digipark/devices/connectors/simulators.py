@@ -8,10 +8,17 @@ import socketserver
 import threading
 from typing import Any
 
-from asyncua import Server, ua
+from asyncua import ua
 from asyncua.common.methods import uamethod
+from asyncua.server.server import Server
+from asyncua.ua.status_codes import StatusCodes
+from asyncua.ua.uaerrors import UaStatusCodeError
 
 from digipark.devices.simulators import free_port
+
+
+def node_id(name: str, namespace: int) -> ua.NodeId:
+    return ua.NodeId.from_string(f"ns={namespace};s={name}")
 
 
 class OpcUaSimulator:
@@ -34,36 +41,36 @@ class OpcUaSimulator:
         server.set_endpoint(self.url)
         server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
         idx = await server.register_namespace("urn:digipark:simulator")
-        ahu = await server.nodes.objects.add_object(ua.NodeId("AHU1", idx), "AHU1")
-        running = await ahu.add_variable(ua.NodeId("AHU1.Running", idx), "Running", False)
-        setpoint = await ahu.add_variable(ua.NodeId("AHU1.Setpoint", idx), "Setpoint", self.initial_setpoint)
+        ahu = await server.nodes.objects.add_object(node_id("AHU1", idx), "AHU1")
+        running = await ahu.add_variable(node_id("AHU1.Running", idx), "Running", False)
+        setpoint = await ahu.add_variable(node_id("AHU1.Setpoint", idx), "Setpoint", self.initial_setpoint)
         self.nodes = {"running": running, "setpoint": setpoint}
 
-        @uamethod  # type: ignore[misc]
+        @uamethod
         async def start(parent: Any) -> bool:
             self.calls.append(("Start", ()))
             await running.write_value(True)
             return True
 
-        @uamethod  # type: ignore[misc]
+        @uamethod
         async def stop(parent: Any) -> bool:
             self.calls.append(("Stop", ()))
             await running.write_value(False)
             return True
 
-        @uamethod  # type: ignore[misc]
+        @uamethod
         async def set_setpoint(parent: Any, value: float) -> bool:
             self.calls.append(("SetSetpoint", (value,)))
             if not 5 <= value <= 35:
-                raise ua.UaStatusCodeError(ua.StatusCodes.BadOutOfRange)
+                raise UaStatusCodeError(StatusCodes.BadOutOfRange)  # type: ignore[no-untyped-call]
             await setpoint.write_value(float(value))
             return True
 
         boolean = [ua.VariantType.Boolean]
-        await ahu.add_method(ua.NodeId("AHU1.Start", idx), "Start", start, [], boolean)
-        await ahu.add_method(ua.NodeId("AHU1.Stop", idx), "Stop", stop, [], boolean)
+        await ahu.add_method(node_id("AHU1.Start", idx), "Start", start, [], boolean)
+        await ahu.add_method(node_id("AHU1.Stop", idx), "Stop", stop, [], boolean)
         await ahu.add_method(
-            ua.NodeId("AHU1.SetSetpoint", idx), "SetSetpoint", set_setpoint, [ua.VariantType.Double], boolean
+            node_id("AHU1.SetSetpoint", idx), "SetSetpoint", set_setpoint, [ua.VariantType.Double], boolean
         )
         await server.start()
         self.server = server
