@@ -77,3 +77,44 @@ def test_a_device_page_sends_a_command_with_checked_parameters(client: TestClien
     command = db.scalar(select(DeviceCommand).where(DeviceCommand.device_id == valve.id))
     assert command is not None and command.params == {"position_pct": 35.0} and command.state == "queued"
     assert "排队中" in visible_text(client.get(f"/devices/{valve.id}/commands").text)
+
+
+def test_a_devices_page_shows_its_field_protocol_connections_and_their_health(
+    client: TestClient, world: World, db: Session
+) -> None:
+    import datetime as dt
+
+    from digipark.devices.models import DeviceBinding
+
+    set_actor(db, Actor("t"))
+    meter, _ = add_device(db, world.a.park_id, "electricity_meter")
+    db.add_all(
+        [
+            DeviceBinding(
+                park_id=meter.park_id,
+                device_id=meter.id,
+                protocol="dlt645",
+                address="127.0.0.1:8899/202612000001",
+                profile="electricity_meter_dlt645",
+                last_error="cannot connect to the gateway 127.0.0.1:8899",
+            ),
+            DeviceBinding(
+                park_id=meter.park_id,
+                device_id=meter.id,
+                protocol="opcua",
+                address="opc.tcp://127.0.0.1:4840/",
+                profile="hvac_unit_demo",
+                last_ok_at=dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.UTC),
+            ),
+        ]
+    )
+    db.flush()
+    login(client, "TA-operator")
+    text = visible_text(client.get(f"/devices/{meter.id}/commands").text)
+    assert "现场协议连接" in text and "DL/T 645" in text and "OPC UA" in text
+    assert "cannot connect to the gateway 127.0.0.1:8899" in text and "从未" in text
+    from tests.conftest import bearer
+
+    answer = client.get(f"/api/v1/devices/{meter.id}/connections", headers=bearer(world.a.tokens["operator"]))
+    assert answer.status_code == 200
+    assert [(c["protocol"], c["last_error"] is None) for c in answer.json()] == [("dlt645", False), ("opcua", True)]

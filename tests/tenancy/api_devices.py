@@ -85,6 +85,14 @@ DEVICES: dict[tuple[str, str], Exercise] = {
     ("POST", f"{_CM}/{{ident}}/confirm"): lambda ctx: ident_action(
         IdentAction("commands/{ident}/confirm", cm_command, lambda ctx: {"approve": True}, ok=(409,)), ctx
     ),
+    ("GET", f"{API}/devices/{{ident}}/connections"): lambda ctx: ident_view(
+        IdentView(
+            "devices/{ident}/connections",
+            lambda ctx: ctx.world.a.device_ids[0],
+            readers=frozenset({"operator", "enterprise"}),
+        ),
+        ctx,
+    ),
     ("POST", f"{API}/devices/{{token}}/commands"): check_device_poll,
     ("POST", f"{API}/devices/{{token}}/commands/{{ident}}/answer"): check_device_answer,
 }

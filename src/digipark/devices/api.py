@@ -6,6 +6,7 @@
 - Devices that hold no connection (HTTP long-poll, token in the path as for telemetry):
   `GET /api/v1/devices/{token}/commands?timeout_s=N` waits up to N seconds for commands and returns them (they are
   delivered from then on); `POST /api/v1/devices/{token}/commands/{id}/answer` reports the outcome.
+- `GET /api/v1/devices/{id}/connections`: the device's field-protocol bindings with their connectors' health.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at import time.
@@ -84,6 +85,15 @@ def get_command(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
 def confirm_command(ident: Ident, data: schemas.CommandConfirm, db: DbSession, scope: CurrentScope) -> Any:
     """Confirm (or refuse, `approve: false`) a safety command: 403 for the person who asked for it."""
     return commands.confirm(db, scope=scope, ident=ident, approve=data.approve)
+
+
+@router.get("/devices/{ident}/connections", response_model=list[schemas.ConnectionRead], tags=TAGS)
+def device_connections(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
+    """The device's field-protocol bindings and each connector's health for it (last read, current error)."""
+    from digipark.devices.connectors.common import connections_of
+    from digipark.registry.models import Device
+
+    return connections_of(db, scope.get_or_404(db, Device, ident).id)
 
 
 @router.post("/devices/{token}/commands", response_model=list[schemas.DeviceCommandOut], tags=DEVICE_TAGS)

@@ -34,14 +34,16 @@ FINAL = frozenset({CommandState.SUCCEEDED.value, CommandState.FAILED.value, Comm
 
 
 def channel_of(session: Session, device: Device) -> Channel:
-    """How a device is reached: its Modbus binding, ThingsBoard RPC, HTTP long-poll, else the native topic."""
-    modbus = session.scalar(
-        select(DeviceBinding.id).where(
-            DeviceBinding.device_id == device.id, DeviceBinding.protocol == "modbus", DeviceBinding.active.is_(True)
+    """How a device is reached: its Modbus or OPC UA binding, ThingsBoard RPC, HTTP long-poll, else the native topic."""
+    bound = session.scalar(
+        select(DeviceBinding.protocol).where(
+            DeviceBinding.device_id == device.id,
+            DeviceBinding.protocol.in_((Channel.MODBUS.value, Channel.OPCUA.value)),
+            DeviceBinding.active.is_(True),
         )
     )
-    if modbus is not None:
-        return Channel.MODBUS
+    if bound is not None:
+        return Channel(bound)
     if device.protocol in TB_PROTOCOLS:
         return Channel.THINGSBOARD
     if device.protocol in HTTP_PROTOCOLS:

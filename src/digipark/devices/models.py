@@ -37,6 +37,7 @@ class Channel(enum.StrEnum):
     THINGSBOARD = "thingsboard"  # v1/devices/me/rpc/request/<id>, reply v1/devices/me/rpc/response/<id>
     HTTP = "http"  # long-poll GET /api/v1/devices/{token}/commands, result POSTed back
     MODBUS = "modbus"  # written to registers by the Modbus connector
+    OPCUA = "opcua"  # a method call by the OPC UA connector
 
 
 class DeviceCommand(Audited, TimestampMixin, EnterpriseScoped, Base):
@@ -78,6 +79,9 @@ class DeviceCommand(Audited, TimestampMixin, EnterpriseScoped, Base):
 class BindingProtocol(enum.StrEnum):
     HJ212 = "hj212"
     MODBUS = "modbus"
+    OPCUA = "opcua"
+    BACNET = "bacnet"
+    DLT645 = "dlt645"
 
 
 class DeviceBinding(Audited, TimestampMixin, EnterpriseScoped, Base):

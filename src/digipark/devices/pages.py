@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from digipark.core.errors import DomainError, NotFound, ValidationFailed
 from digipark.devices import commands
 from digipark.devices.catalog import command_catalogue, commands_of
+from digipark.devices.connectors.common import connections_of
 from digipark.devices.models import CommandState
 from digipark.registry.models import Device
 from digipark.safety import provides as safety
@@ -37,6 +38,14 @@ CHANNELS = {
     "thingsboard": N_("ThingsBoard RPC"),
     "http": N_("HTTP long-poll"),
     "modbus": N_("Modbus TCP"),
+    "opcua": N_("OPC UA"),
+}
+PROTOCOLS = {
+    "hj212": N_("HJ 212"),
+    "modbus": N_("Modbus TCP"),
+    "opcua": N_("OPC UA"),
+    "bacnet": N_("BACnet/IP"),
+    "dlt645": N_("DL/T 645"),
 }
 
 
@@ -81,6 +90,7 @@ def _render(
     values: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    connections: list[Any] | None = None,
 ) -> HTMLResponse:
     names = {
         d.id: d for d in page.db.scalars(page.scope.readable(Device).where(Device.id.in_({r.device_id for r in rows})))
@@ -105,6 +115,8 @@ def _render(
             "labels": labels,
             "may_confirm": page.scope.can(commands.CONFIRM),
             "awaiting": CommandState.AWAITING_CONFIRMATION.value,
+            "connections": connections or [],
+            "protocols": PROTOCOLS,
         },
         status_code=status_code,
     )
@@ -128,7 +140,7 @@ def device_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
     _viewer(page)
     device = page.scope.get_or_404(page.db, Device, ident)
     rows = commands.list_for(page.db, scope=page.scope, device_id=device.id, limit=200)
-    return _render(page, rows=rows, devices=[device], device=device)
+    return _render(page, rows=rows, devices=[device], device=device, connections=connections_of(page.db, device.id))
 
 
 @router.post("/device-commands/send", response_class=HTMLResponse)

@@ -79,3 +79,16 @@ class AnswerResult(BaseModel):
 
     id: int
     state: str
+
+
+class ConnectionRead(BaseModel):
+    """How a field-protocol connector reaches a device, and how that went (its health for this device)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    protocol: str
+    address: str
+    profile: str | None
+    active: bool
+    last_ok_at: dt.datetime | None = Field(description="when the connector last read (or heard from) the device")
+    last_error: str | None = Field(description="why the connector cannot read the device now; null: it can")
