@@ -2,7 +2,7 @@
 《工业控制系统网络安全防护指南》 with its rectification tasks, and the emergency incident a security incident was
 handed over to
 
-Revision ID: 0029_cybersec
+Revision ID: 0029
 Revises: 0028
 Create Date: 2026-12-07
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0029_cybersec"
+revision: str = "0029"
 down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,8 +1,8 @@
 """duty: on-duty rosters (teams, members in roster order, shifts on a weekly pattern, date overrides); the person of
 the roster an alarm delivery went to
 
-Revision ID: 0029_duty
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0029_duty"
-down_revision: str | None = "0028"
+revision: str = "0030"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """automation: prepaid electricity accounts of the enterprises and their entries (top-ups, bill deductions)
 
-Revision ID: 0029_energyops
-Revises: 0028
+Revision ID: 0031
+Revises: 0030
 Create Date: 2026-12-07 00:54:14.779877
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0029_energyops"
-down_revision: str | None = "0028"
+revision: str = "0031"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
