@@ -26,7 +26,7 @@ from digipark.assets.models import Asset, AssetClass, ConditionDay, LifecycleCha
 from digipark.assets.schemas import FailureCreate, PartConsumption, PartCreate
 from digipark.auth.scope import Scope, system_scope
 from digipark.registry.models import Building
-from digipark.workorders.provides import Category, OriginKind, Priority, complete_order
+from digipark.workorders.provides import Category, OriginKind, Priority, State, complete_order, read_order
 
 FS = 10_000.0
 BURST = 1024  # 0.1 s at 10 kHz a day: enough for the time-domain features, and a demo of a few seconds
@@ -332,6 +332,8 @@ def _repair(session: Session, *, scope: Scope, asset: Asset, failed_on: dt.date)
         priority=Priority.URGENT,
         now=morning,
     )
+    if read_order(session, scope=scope, ident=order_id).state == State.OPEN.value:
+        return order_id  # the park has no team for repairs: the order stays open
     complete_order(
         session,
         scope=scope,
