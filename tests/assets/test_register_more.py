@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from digipark.assets import cmapss, costs, geo, leases, registry_sync, service, utilisation
 from digipark.assets.models import Asset, Lease
 from digipark.assets.schemas import AssetCreate, AssetUpdate, LeaseCreate, LeaseStateChange
-from digipark.core.errors import Conflict, PermissionDenied, ValidationFailed
+from digipark.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from digipark.registry.models import Building
 from digipark.services.models import Booking, ServiceOffering
 from digipark.workorders import service as workorders
@@ -95,7 +95,7 @@ def test_land_and_buildings_come_from_the_registry_once(db: Session, world: Worl
     assert (third.created, third.updated) == (0, 1) and building.name == "1号标准厂房"
     with pytest.raises(PermissionDenied):
         registry_sync.sync_registry(db, scope=scope_of(db, "TA", "enterprise"))
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):
         registry_sync.sync_registry(db, scope=scope_of(db, "TB", "park_admin"), park_id=world.a.park_id)
 
 

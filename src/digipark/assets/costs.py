@@ -79,7 +79,7 @@ def order_ids(session: Session, *, scope: Scope, asset: Asset) -> builtins.set[i
         (PartMovement.order_id, PartMovement),
     ):
         stmt = select(column).where(scope.condition(model), model.asset_id == asset.id, column.is_not(None))
-        ids.update(int(i) for i in session.scalars(stmt))
+        ids.update(int(i) for i in session.scalars(stmt) if i is not None)
     return ids
 
 

@@ -65,7 +65,7 @@ def create_lease(session: Session, *, scope: Scope, asset_id: int, data: LeaseCr
 
 
 def get_lease(session: Session, *, scope: Scope, ident: int) -> Lease:
-    row = session.scalar(scope.readable(Lease).where(Lease.id == ident))
+    row: Lease | None = session.scalar(scope.readable(Lease).where(Lease.id == ident))
     if row is None:
         raise NotFound(f"lease {ident} not found")
     return row

@@ -137,16 +137,15 @@ def list_page(page: CurrentPage) -> HTMLResponse:
             "idle": [(a, u) for a, u in use if u.idle],
             "use_days": utilisation.WINDOW_DAYS,
             "leases": lease_rows,
-            "lease_assets": dict(
-                page.db.execute(
+            "lease_assets": {
+                int(i): str(n)
+                for i, n in page.db.execute(
                     select(Asset.id, Asset.name).where(Asset.id.in_({r.asset_id for r in lease_rows}))
-                ).tuples()
-            ),
+                )
+            },
             "synced": synced,
             "lease_states": LEASE_STATES,
-            "enterprise_names": dict(
-                page.db.execute(page.scope.readable(Enterprise, select(Enterprise.id, Enterprise.name))).tuples().all()
-            ),
+            "enterprise_names": _enterprise_names(page),
             "reliability": [
                 (class_id, figures)
                 for class_id, figures in reliability.by_class(
@@ -237,9 +236,7 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             "lease_actions": {k: [(s, LEASE_ACTIONS[s]) for s in v] for k, v in LEASE_TRANSITIONS.items()},
             "lessees": _lessees(page, asset.park_id) if staff and asset.enterprise_id is None else [],
             "units": _units(page, asset.park_id) if staff and asset.enterprise_id is None else [],
-            "enterprise_names": dict(
-                page.db.execute(page.scope.readable(Enterprise, select(Enterprise.id, Enterprise.name))).tuples().all()
-            ),
+            "enterprise_names": _enterprise_names(page),
         },
         status_code=status_code,
     )
@@ -251,6 +248,11 @@ def _first_error(exc: ValueError) -> str:
         where = ".".join(str(p) for p in first["loc"])
         return f"{where}: {first['msg']}" if where else str(first["msg"])
     return str(exc).splitlines()[0]
+
+
+def _enterprise_names(page: Page) -> dict[int, str]:
+    stmt = select(Enterprise.id, Enterprise.name).where(page.scope.condition(Enterprise))
+    return {int(i): str(n) for i, n in page.db.execute(stmt)}
 
 
 def _lessees(page: Page, park_id: int) -> list[tuple[int, str]]:
@@ -312,11 +314,11 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
                 _network(page, ident, fields)
                 target = f"/assets/{ident}?saved=1#asset-network"
             elif action == "lease":
-                data = LeaseCreate.model_validate(
+                lease_data = LeaseCreate.model_validate(
                     {k: fields.get(k) or None for k in ("enterprise_id", "room_id", "starts_on", "ends_on", "note")}
                     | {"monthly_rent": fields.get("monthly_rent", "")}
                 )
-                leases.create_lease(page.db, scope=page.scope, asset_id=ident, data=data)
+                leases.create_lease(page.db, scope=page.scope, asset_id=ident, data=lease_data)
                 target = f"/assets/{ident}?saved=1#asset-leases"
             elif action == "lease_state":
                 lease = leases.get_lease(page.db, scope=page.scope, ident=int(fields.get("lease_id", "0") or 0))

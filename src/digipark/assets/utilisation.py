@@ -66,13 +66,17 @@ def of_park(
             .group_by(ConditionDay.asset_id)
         ).all()
     )
-    shared = dict(
-        session.execute(
-            scope.readable(Asset, select(Asset.id, Asset.offering_id)).where(
-                Asset.park_id == park_id, Asset.offering_id.is_not(None), Asset.state.in_(IN_USE)
+    shared: dict[int, int] = {
+        int(asset_id): int(offering_id or 0)
+        for asset_id, offering_id in session.execute(
+            select(Asset.id, Asset.offering_id).where(
+                scope.condition(Asset),
+                Asset.park_id == park_id,
+                Asset.offering_id.is_not(None),
+                Asset.state.in_(IN_USE),
             )
-        ).all()
-    )
+        )
+    }
     start_at = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
     end_at = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     booked = booked_hours(
