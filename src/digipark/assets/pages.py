@@ -321,7 +321,10 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
                 leases.create_lease(page.db, scope=page.scope, asset_id=ident, data=lease_data)
                 target = f"/assets/{ident}?saved=1#asset-leases"
             elif action == "lease_state":
-                lease = leases.get_lease(page.db, scope=page.scope, ident=int(fields.get("lease_id", "0") or 0))
+                raw_id = fields.get("lease_id", "")
+                if not raw_id.isdigit() or len(raw_id) > 9:
+                    raise NotFound("no such lease")
+                lease = leases.get_lease(page.db, scope=page.scope, ident=int(raw_id))
                 if lease.asset_id != ident:
                     raise NotFound("no such lease of this asset")
                 leases.change_state(
