@@ -127,3 +127,42 @@ ASSETS[("GET", "/api/v1/assets/reliability")] = lambda ctx: park_view(
 ASSETS[("GET", "/api/v1/assets/{ident}/reliability")] = lambda ctx: ident_view(
     IdentView("assets/{ident}/reliability", as_asset, readers=_E), ctx
 )
+
+
+# -- the registry's land and buildings, leases ---------------------------------------------------------------------
+def as_park_asset(ctx: Ctx) -> int:
+    """A park-owned asset of park A (only those are leased)."""
+    body = {**as_body(ctx), "enterprise_id": None, "state": "in_service"}
+    response = ctx.as_a_admin("POST", "/api/v1/assets", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def as_lease_body(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "enterprise_id": ctx.world.a.enterprise_ids[0],
+        "room_id": ctx.world.a.room_id,
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
+        "monthly_rent": 3000,
+    }
+
+
+def as_lease(ctx: Ctx) -> int:
+    response = ctx.as_a_admin("POST", f"/api/v1/assets/{as_park_asset(ctx)}/leases", json=as_lease_body(ctx))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+ASSETS[("POST", "/api/v1/assets/registry-sync")] = lambda ctx: park_action(
+    ParkAction("assets/registry-sync", lambda ctx: {"park_id": ctx.world.a.park_id}), ctx
+)
+ASSETS[("POST", "/api/v1/assets/{ident}/leases")] = lambda ctx: ident_action(
+    IdentAction("assets/{ident}/leases", as_park_asset, as_lease_body), ctx
+)
+ASSETS[("POST", "/api/v1/assets/leases/{ident}/state")] = lambda ctx: ident_action(
+    IdentAction("assets/leases/{ident}/state", as_lease, lambda ctx: {"state": "active"}), ctx
+)
+ASSETS[("GET", "/api/v1/assets/leases")] = lambda ctx: park_view(
+    ParkView("assets/leases", readers=frozenset({"enterprise", "enterprise2"}), takes_park_id=False), ctx
+)

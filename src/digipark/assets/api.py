@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from digipark.assets import monitoring, parts, reliability, schemas, service, sheets
+from digipark.assets import leases, monitoring, parts, registry_sync, reliability, schemas, service, sheets
 from digipark.assets.models import SparePart
 from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.core import spreadsheet
@@ -118,8 +118,45 @@ def class_reliability(db: DbSession, scope: CurrentScope) -> Any:
     return [_reliability(figures, class_id=class_id) for class_id, figures in sorted(pooled.items())]
 
 
+# -- the registry's land and buildings, leases --------------------------------------------------------------------
+class SyncRead(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class SyncRequest(BaseModel):
+    park_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
+
+
+@router.post("/registry-sync", response_model=SyncRead, tags=TAGS)
+def sync_registry(db: DbSession, scope: CurrentScope, body: SyncRequest | None = None) -> Any:
+    """Bring the park's land parcels and buildings into the register (idempotent: a second call changes nothing
+    the registry did not change)."""
+    return registry_sync.sync_registry(db, scope=scope, park_id=body.park_id if body is not None else None)
+
+
+@router.get("/leases", response_model=list[schemas.LeaseRead], tags=TAGS)
+def list_leases(db: DbSession, scope: CurrentScope) -> Any:
+    """The leases of park assets the caller reads (an enterprise: its own)."""
+    scope.require(service.VIEW)
+    return leases.list_leases(db, scope=scope)
+
+
+@router.post("/leases/{ident}/state", response_model=schemas.LeaseRead, tags=TAGS)
+def change_lease_state(ident: Ident, body: schemas.LeaseStateChange, db: DbSession, scope: CurrentScope) -> Any:
+    """Activate, end or terminate a lease; 409 for a change a lease's states do not allow."""
+    return leases.change_state(db, scope=scope, ident=ident, data=body)
+
+
 # -- the register ------------------------------------------------------------------------------------------------
 add_routes(router, service.ASSETS, "", tags=TAGS)
+
+
+@router.post("/{ident}/leases", response_model=schemas.LeaseRead, status_code=201, tags=TAGS)
+def create_lease(ident: Ident, body: schemas.LeaseCreate, db: DbSession, scope: CurrentScope) -> Any:
+    """Lease a park asset to an enterprise (a draft; activate it through its state)."""
+    return leases.create_lease(db, scope=scope, asset_id=ident, data=body)
 
 
 @router.post("/{ident}/state", response_model=schemas.AssetRead, tags=TAGS)

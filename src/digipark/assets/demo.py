@@ -20,12 +20,13 @@ import numpy as np
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from digipark.assets import monitoring, parts, service
+from digipark.assets import monitoring, networks, parts, registry_sync, service
 from digipark.assets.condition import batch_features
 from digipark.assets.models import Asset, AssetClass, ConditionDay, LifecycleChange, MaintenancePlan, SparePart
 from digipark.assets.schemas import FailureCreate, PartConsumption, PartCreate
 from digipark.auth.scope import Scope, system_scope
 from digipark.registry.models import Building
+from digipark.workorders.provides import Category, OriginKind, Priority, State, complete_order, read_order
 
 FS = 10_000.0
 BURST = 1024  # 0.1 s at 10 kHz a day: enough for the time-domain features, and a demo of a few seconds
@@ -125,6 +126,9 @@ SPECS: tuple[Spec, ...] = (
     Spec("RD-01", "园区主干道（星湖大道段）", "road", "utility", 12_600_000, 5.5, "沥青混凝土 双向四车道", "中建八局"),
     Spec("PN-WS-01", "园区给水管网（一期）", "pipe", "utility", 6_800_000, 5.5, "球墨铸铁 DN300", "中建八局"),
     Spec("PN-DR-01", "园区雨污水管网（一期）", "pipe", "utility", 9_400_000, 5.5, "HDPE DN600", "中建八局"),
+    Spec("PN-GS-01", "园区中压燃气管网", "pipe", "utility", 3_200_000, 5.5, "聚乙烯管 dn160", "港华燃气"),
+    Spec("PN-PW-01", "园区10kV电力排管", "pipe", "utility", 5_600_000, 5.5, "改性聚丙烯排管 φ200", "国网供电工程"),
+    Spec("PN-HT-01", "园区供热管网", "pipe", "utility", 4_100_000, 4.2, "预制直埋保温钢管 DN250", "中建八局"),
 )
 
 
@@ -179,6 +183,8 @@ def build_assets_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
     buildings: dict[str, list[Building]] = {}
     for building in session.scalars(select(Building).where(Building.park_id == park_id).order_by(Building.code)):
         buildings.setdefault(building.use, []).append(building)
+    shapes = [f for f in (networks.footprint(b.use, b.footprint) for group in buildings.values() for b in group) if f]
+    lines = networks.lay_out(shapes)
     assets: dict[str, Asset] = {}
     for spec in SPECS:
         klass: AssetClass = classes[spec.klass]
@@ -203,6 +209,10 @@ def build_assets_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
             useful_life_months=klass.useful_life_years * 12,
             method=klass.method,
         )
+        if spec.code in lines:
+            layout = networks.LAYOUTS[spec.code]
+            asset.network, asset.geometry, asset.material = layout.network, lines[spec.code], layout.material
+            asset.diameter_mm, asset.install_year = layout.diameter_mm, since.year
         session.add(asset)
         session.flush()
         for state, on in (("acquired", asset.acquired_on), ("in_service", asset.in_service_on)):
@@ -267,11 +277,14 @@ def build_assets_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
         failed_on = today - dt.timedelta(days=spec.failed[1])
         for weeks_before in range(9, 0, -1):
             monitoring.predict(session, scope=scope, asset=asset, on=failed_on - dt.timedelta(days=7 * weeks_before))
+        repair_id = _repair(session, scope=scope, asset=asset, failed_on=failed_on)
         monitoring.record_failure(
             session,
             scope=scope,
             asset_id=asset.id,
-            data=FailureCreate(failed_on=failed_on, description="驱动端轴承外圈剥落，更换轴承"),
+            data=FailureCreate(
+                failed_on=failed_on, description="驱动端轴承外圈剥落，更换轴承", repair_order_id=repair_id
+            ),
         )
         monitoring.train_model(session, scope=scope, class_id=asset.class_id, on=failed_on)
         evaluated += 1
@@ -291,6 +304,7 @@ def build_assets_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
         use = PartConsumption(order_id=order_id, asset_id=flagged[0].asset_id, quantity=2, on=today)
         parts.consume(session, scope=scope, part_id=bearing.id, data=use)
     opened = service.due_plans(session, scope=scope, park_id=park_id, on=today)
+    synced = registry_sync.sync_registry(session, scope=scope, park_id=park_id)
     session.flush()
     return {
         "assets": len(assets),
@@ -299,7 +313,36 @@ def build_assets_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
         "asset_failures": evaluated,
         "asset_plan_orders": len(opened),
         "asset_spare_parts": len(store),
+        "assets_from_registry": synced.created,
     }
+
+
+def _repair(session: Session, *, scope: Scope, asset: Asset, failed_on: dt.date) -> int:
+    """The failure's repair order: reported at 08:40 that day, started at 09:30, the bearing replaced by 15:10."""
+    morning = dt.datetime.combine(failed_on, dt.time(8, 40), tzinfo=dt.UTC)
+    order_id = service.open_asset_order(
+        session,
+        scope=scope,
+        asset=asset,
+        title=f"{asset.name}：驱动端轴承故障抢修",
+        description="振动超限停机，更换驱动端轴承并复测振动",
+        origin=OriginKind.ASSET,
+        origin_ref=str(asset.id),
+        category=Category.REPAIR,
+        priority=Priority.URGENT,
+        now=morning,
+    )
+    if read_order(session, scope=scope, ident=order_id).state == State.OPEN.value:
+        return order_id  # the park has no team for repairs: the order stays open
+    complete_order(
+        session,
+        scope=scope,
+        ident=order_id,
+        note="更换 6205-2RS 轴承两套，复测振动 2.1 mm/s",
+        started_at=morning + dt.timedelta(minutes=50),
+        now=morning + dt.timedelta(hours=6, minutes=30),
+    )
+    return order_id
 
 
 # code, name, unit, class, stock, reorder level, reorder quantity, unit cost (yuan)

@@ -91,6 +91,20 @@ class Asset(Audited, TimestampMixin, EnterpriseScoped, Base):
     run_hours_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
     vibration_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
     temperature_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
+    land_parcel_id: Mapped[int | None] = mapped_column(ForeignKey("land_parcel.id", ondelete="SET NULL"), index=True)
+    source_ref: Mapped[str | None] = mapped_column(
+        String(60), doc="the registry record it was imported from: building:<id> or land:<id>"
+    )
+    network: Mapped[str | None] = mapped_column(String(20), doc="road, water, drainage, gas, power, heat")
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, doc="GeoJSON LineString or MultiLineString in WGS-84 (roads and pipes)"
+    )
+    material: Mapped[str | None] = mapped_column(String(60))
+    diameter_mm: Mapped[int | None] = mapped_column(Integer)
+    install_year: Mapped[int | None] = mapped_column(Integer)
+    offering_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_offering.id", ondelete="SET NULL"), doc="the shared-equipment service it is booked as"
+    )
 
 
 class LifecycleChange(Audited, ParkScoped, Base):
@@ -256,4 +270,35 @@ class PartMovement(Audited, ParkScoped, Base):
     order_id: Mapped[int | None] = mapped_column(Integer, doc="the work order that consumed it")
     on: Mapped[dt.date] = mapped_column(Date)
     by: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class LeaseState(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ENDED = "ended"
+    TERMINATED = "terminated"
+
+
+LEASE_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    LeaseState.DRAFT: (LeaseState.ACTIVE, LeaseState.TERMINATED),
+    LeaseState.ACTIVE: (LeaseState.ENDED, LeaseState.TERMINATED),
+    LeaseState.ENDED: (),
+    LeaseState.TERMINATED: (),
+}
+
+
+class Lease(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A park asset leased to an enterprise for a period at a monthly rent, linked to the unit (room) it serves."""
+
+    __tablename__ = "asset_lease"
+    __visibility__ = Visibility.ENTERPRISE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("room.id", ondelete="SET NULL"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    monthly_rent: Mapped[float] = mapped_column(Float, doc="yuan per month")
+    state: Mapped[str] = mapped_column(String(20), default=LeaseState.DRAFT.value, index=True)
     note: Mapped[str | None] = mapped_column(String(500))

@@ -4,18 +4,29 @@ recommends (staff open it with one click)."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
 
-from digipark.assets import depreciation, monitoring, parts, reliability, service, utilisation
-from digipark.assets.models import TRANSITIONS, AssetClass, LifecycleState, PredictionModel
-from digipark.assets.schemas import StateChange
-from digipark.core.errors import DomainError, NotFound
+from digipark.assets import costs, depreciation, geo, leases, monitoring, parts, reliability, service, utilisation
+from digipark.assets.models import (
+    LEASE_TRANSITIONS,
+    TRANSITIONS,
+    Asset,
+    AssetClass,
+    LeaseState,
+    LifecycleState,
+    PredictionModel,
+)
+from digipark.assets.schemas import AssetUpdate, LeaseCreate, LeaseStateChange, StateChange
+from digipark.core.errors import DomainError, NotFound, field_error
 from digipark.core.listing import ListQuery
-from digipark.registry.models import Building
+from digipark.registry.models import Building, Enterprise, Room
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, Page
@@ -43,6 +54,29 @@ REASONS = {
     "anomaly": N_("The vibration is far above the machine's own healthy baseline"),
     "pattern": N_("The last three days' vibration and temperature features lie outside the machine's healthy pattern"),
 }
+TRADES = {
+    "repair": N_("Repair"),
+    "cleaning": N_("Cleaning"),
+    "complaint": N_("Complaint"),
+    "maintenance": N_("Equipment maintenance"),
+    "security": N_("Security"),
+    "other": N_("Other"),
+}
+NETWORKS = {
+    "road": N_("Road"),
+    "water": N_("Water supply"),
+    "drainage": N_("Drainage"),
+    "gas": N_("Gas"),
+    "power": N_("Power cables"),
+    "heat": N_("District heating"),
+}
+LEASE_STATES = {
+    "draft": N_("Draft"),
+    "active": N_("In force"),
+    "ended": N_("Ended"),
+    "terminated": N_("Terminated"),
+}
+LEASE_ACTIONS = {"active": N_("Put in force"), "ended": N_("End the lease"), "terminated": N_("Terminate the lease")}
 KINDS = {"calendar": N_("By calendar"), "usage": N_("By run hours")}
 ORDER_STATES = {
     "open": N_("Open"),
@@ -52,6 +86,14 @@ ORDER_STATES = {
     "closed": N_("Rated and closed"),
     "cancelled": N_("Cancelled"),
 }
+
+
+def _synced(raw: str) -> tuple[int, int, int] | None:
+    """The counts of a registry sync the redirect carries (created-updated-unchanged)."""
+    parts = raw.split("-")
+    if len(parts) != 3 or not all(p.isdigit() and len(p) < 7 for p in parts):
+        return None
+    return int(parts[0]), int(parts[1]), int(parts[2])
 
 
 def _member(page: Page) -> int:
@@ -66,6 +108,7 @@ def list_page(page: CurrentPage) -> HTMLResponse:
     park_id = _member(page)
     raw = dict(page.request.query_params)
     raw.pop("lang", None)
+    synced = _synced(raw.pop("synced", ""))
     query: ListQuery = service.ASSETS.list_spec.parse_query(raw)
     query.page_size = min(query.page_size, 100)
     rows, total = service.ASSETS.list(page.db, scope=page.scope, query=query)
@@ -74,6 +117,7 @@ def list_page(page: CurrentPage) -> HTMLResponse:
     outlook = monitoring.latest_predictions(page.db, scope=page.scope, park_id=park_id)
     flagged = sorted((p for p in outlook.values() if p.recommend), key=lambda p: p.rul_days or 0.0)
     use = utilisation.of_park(page.db, scope=page.scope, park_id=park_id, until=today)
+    lease_rows = leases.list_leases(page.db, scope=page.scope)[:50]
     return page.render(
         "assets/list.html",
         {
@@ -92,6 +136,16 @@ def list_page(page: CurrentPage) -> HTMLResponse:
             "use_by_class": utilisation.by_class(use),
             "idle": [(a, u) for a, u in use if u.idle],
             "use_days": utilisation.WINDOW_DAYS,
+            "leases": lease_rows,
+            "lease_assets": {
+                int(i): str(n)
+                for i, n in page.db.execute(
+                    select(Asset.id, Asset.name).where(Asset.id.in_({r.asset_id for r in lease_rows}))
+                )
+            },
+            "synced": synced,
+            "lease_states": LEASE_STATES,
+            "enterprise_names": _enterprise_names(page),
             "reliability": [
                 (class_id, figures)
                 for class_id, figures in reliability.by_class(
@@ -159,7 +213,8 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             "next_states": list(TRANSITIONS[LifecycleState(asset.state)]) if staff else [],
             "failures": monitoring.failures_of(page.db, scope=page.scope, asset=asset),
             "reliability": reliability.of_asset(page.db, scope=page.scope, asset=asset, until=today),
-            "parts_cost": parts.parts_cost(page.db, scope=page.scope, asset=asset),
+            "costs": costs.of_asset(page.db, scope=page.scope, asset=asset),
+            "trades": TRADES,
             "part_moves": moves[:20],
             "part_codes": {p.id: p.code for p in parts.list_parts(page.db, scope=page.scope, park_id=asset.park_id)}
             if moves
@@ -172,9 +227,64 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             "kinds": KINDS,
             "order_states": ORDER_STATES,
             "threshold": service.failure_threshold(klass) if klass is not None else None,
+            "networks": NETWORKS,
+            "line_length": geo.line_length_m(asset.geometry) if asset.geometry else None,
+            "geometry_text": json.dumps(asset.geometry, ensure_ascii=False) if asset.geometry else "",
+            "leases": leases.list_leases(page.db, scope=page.scope, asset_id=asset.id),
+            "lease_income": leases.asset_income(page.db, scope=page.scope, asset=asset, on=today),
+            "lease_states": LEASE_STATES,
+            "lease_actions": {k: [(s, LEASE_ACTIONS[s]) for s in v] for k, v in LEASE_TRANSITIONS.items()},
+            "lessees": _lessees(page, asset.park_id) if staff and asset.enterprise_id is None else [],
+            "units": _units(page, asset.park_id) if staff and asset.enterprise_id is None else [],
+            "enterprise_names": _enterprise_names(page),
         },
         status_code=status_code,
     )
+
+
+def _first_error(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return f"{where}: {first['msg']}" if where else str(first["msg"])
+    return str(exc).splitlines()[0]
+
+
+def _enterprise_names(page: Page) -> dict[int, str]:
+    stmt = select(Enterprise.id, Enterprise.name).where(page.scope.condition(Enterprise))
+    return {int(i): str(n) for i, n in page.db.execute(stmt)}
+
+
+def _lessees(page: Page, park_id: int) -> list[tuple[int, str]]:
+    stmt = select(Enterprise.id, Enterprise.name).where(Enterprise.park_id == park_id).order_by(Enterprise.name)
+    return [(int(i), str(n)) for i, n in page.db.execute(stmt)]
+
+
+def _units(page: Page, park_id: int) -> list[tuple[int, str]]:
+    stmt = (
+        select(Room.id, Building.name, Room.code)
+        .join(Building, Building.id == Room.building_id)
+        .where(Room.park_id == park_id)
+        .order_by(Building.code, Room.code)
+        .limit(500)
+    )
+    return [(int(i), f"{b} · {c}") for i, b, c in page.db.execute(stmt)]
+
+
+def _network(page: Page, ident: int, fields: dict[str, str]) -> None:
+    raw = fields.get("geometry", "").strip()
+    try:
+        geometry = json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        raise field_error("geometry", page.gettext("Not valid JSON.")) from None
+    values = {
+        "network": fields.get("network") or None,
+        "geometry": geometry,
+        "material": fields.get("material") or None,
+        "diameter_mm": fields.get("diameter_mm") or None,
+        "install_year": fields.get("install_year") or None,
+    }
+    service.ASSETS.update(page.db, scope=page.scope, ident=ident, data=AssetUpdate.model_validate(values))
 
 
 @router.get("/assets/{ident}", response_class=HTMLResponse, name="asset")
@@ -200,6 +310,30 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
                     raise NotFound(f"asset {ident} has no prediction")
                 order_id = monitoring.open_recommended_order(page.db, scope=page.scope, prediction_id=latest.id)
                 target = f"/workorders/{order_id}"
+            elif action == "network":
+                _network(page, ident, fields)
+                target = f"/assets/{ident}?saved=1#asset-network"
+            elif action == "lease":
+                lease_data = LeaseCreate.model_validate(
+                    {k: fields.get(k) or None for k in ("enterprise_id", "room_id", "starts_on", "ends_on", "note")}
+                    | {"monthly_rent": fields.get("monthly_rent", "")}
+                )
+                leases.create_lease(page.db, scope=page.scope, asset_id=ident, data=lease_data)
+                target = f"/assets/{ident}?saved=1#asset-leases"
+            elif action == "lease_state":
+                raw_id = fields.get("lease_id", "")
+                if not raw_id.isdigit() or len(raw_id) > 9:
+                    raise NotFound("no such lease")
+                lease = leases.get_lease(page.db, scope=page.scope, ident=int(raw_id))
+                if lease.asset_id != ident:
+                    raise NotFound("no such lease of this asset")
+                leases.change_state(
+                    page.db,
+                    scope=page.scope,
+                    ident=lease.id,
+                    data=LeaseStateChange(state=LeaseState(fields.get("state", ""))),
+                )
+                target = f"/assets/{ident}?saved=1#asset-leases"
             elif action == "state":
                 on = fields.get("on") or None
                 data = StateChange.model_validate(
@@ -214,5 +348,5 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
             raise
         return _detail(page, ident, {"": exc.detail}, exc.status)
     except ValueError as exc:  # pydantic's ValidationError
-        return _detail(page, ident, {"state": str(exc).splitlines()[0]}, 422)
+        return _detail(page, ident, {"": _first_error(exc)}, 422)
     return RedirectResponse(target, status_code=303)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from digipark.assets.models import DepreciationMethod, LifecycleState, PlanKind
+from digipark.assets.geo import Network, check_line_geometry
+from digipark.assets.models import DepreciationMethod, LeaseState, LifecycleState, PlanKind
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -16,6 +17,14 @@ Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Yuan = Annotated[float, Field(ge=0, le=1e12)]
 Day = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2200, 12, 31))]
+LineGeometry = Annotated[
+    dict[str, Any],
+    AfterValidator(check_line_geometry),
+    Field(description="GeoJSON LineString or MultiLineString, WGS-84 longitude/latitude"),
+]
+Material = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+DiameterMm = Annotated[int, Field(ge=1, le=10000)]
+InstallYear = Annotated[int, Field(ge=1900, le=2200)]
 
 
 class AssetCreate(BaseModel):
@@ -39,6 +48,13 @@ class AssetCreate(BaseModel):
     run_hours_point_id: Id | None = None
     vibration_point_id: Id | None = None
     temperature_point_id: Id | None = None
+    land_parcel_id: Id | None = None
+    network: Network | None = Field(None, description="for roads and pipes: which network")
+    geometry: LineGeometry | None = None
+    material: Material | None = None
+    diameter_mm: DiameterMm | None = None
+    install_year: InstallYear | None = None
+    offering_id: Id | None = Field(None, description="the shared-equipment service it is booked as")
     enterprise_id: Id | None = Field(None, description="the enterprise owning it; none: the park")
     park_id: Id | None = None
 
@@ -62,6 +78,13 @@ class AssetUpdate(BaseModel):
     run_hours_point_id: Id | None = None
     vibration_point_id: Id | None = None
     temperature_point_id: Id | None = None
+    land_parcel_id: Id | None = None
+    network: Network | None = Field(None, description="for roads and pipes: which network")
+    geometry: LineGeometry | None = None
+    material: Material | None = None
+    diameter_mm: DiameterMm | None = None
+    install_year: InstallYear | None = None
+    offering_id: Id | None = Field(None, description="the shared-equipment service it is booked as")
 
 
 class AssetRead(BaseModel):
@@ -88,6 +111,14 @@ class AssetRead(BaseModel):
     run_hours_point_id: int | None
     vibration_point_id: int | None
     temperature_point_id: int | None
+    land_parcel_id: int | None
+    source_ref: str | None
+    network: Network | None
+    geometry: dict[str, Any] | None
+    material: str | None
+    diameter_mm: int | None
+    install_year: int | None
+    offering_id: int | None
 
 
 class StateChange(BaseModel):
@@ -182,3 +213,38 @@ class PartConsumption(BaseModel):
     quantity: Annotated[float, Field(gt=0, le=1e9)]
     on: Day | None = None
     note: Note | None = None
+
+
+Rent = Annotated[float, Field(ge=0, le=1e10)]
+
+
+class LeaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise_id: Id
+    room_id: Id | None = Field(None, description="the unit (room) the leased asset serves")
+    starts_on: Day
+    ends_on: Day
+    monthly_rent: Rent
+    note: Note | None = None
+
+
+class LeaseStateChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: LeaseState
+
+
+class LeaseRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    park_id: int
+    enterprise_id: int | None
+    asset_id: int
+    room_id: int | None
+    starts_on: dt.date
+    ends_on: dt.date
+    monthly_rent: float
+    state: LeaseState
+    note: str | None

@@ -32,7 +32,8 @@ from digipark.core.config import get_settings
 from digipark.core.errors import Conflict, NotFound, field_error
 from digipark.core.listing import ListSpec
 from digipark.crud import RecordType
-from digipark.registry.models import Building, Enterprise, Point
+from digipark.registry.models import Building, Enterprise, LandParcel, Point
+from digipark.services.provides import shared_equipment
 from digipark.telemetry.provides import PointLatest
 from digipark.workorders.provides import Category, OriginKind, Priority, State, WorkOrderCreate, open_order, read_order
 
@@ -134,6 +135,16 @@ def _validate(session: Session, scope: Scope, values: dict[str, Any], row: Asset
         building = session.get(Building, values["building_id"])
         if building is None or building.park_id != park_id:
             raise field_error("building_id", f"no building {values['building_id']} in this park")
+    if values.get("land_parcel_id") is not None:
+        parcel = session.get(LandParcel, values["land_parcel_id"])
+        if parcel is None or parcel.park_id != park_id:
+            raise field_error("land_parcel_id", f"no land parcel {values['land_parcel_id']} in this park")
+    if values.get("offering_id") is not None and values["offering_id"] not in shared_equipment(
+        session, park_id=park_id
+    ):
+        raise field_error("offering_id", f"no bookable shared equipment {values['offering_id']} in this park")
+    if merged.get("geometry") is not None and merged.get("network") is None:
+        raise field_error("network", "a line geometry is a road or pipe network: say which")
     for field in ("run_hours_point_id", "vibration_point_id", "temperature_point_id"):
         if values.get(field) is not None:
             point = session.scalar(scope.readable(Point).where(Point.id == values[field], Point.park_id == park_id))
@@ -251,8 +262,9 @@ def open_asset_order(
     origin_ref: str,
     category: Category = Category.MAINTENANCE,
     priority: Priority = Priority.NORMAL,
+    now: dt.datetime | None = None,
 ) -> int:
-    """Open a work order for an asset through the shared work-order mechanism; its id."""
+    """Open a work order for an asset through the shared work-order mechanism (reported at `now`); its id."""
     order = open_order(
         session,
         scope=scope,
@@ -268,6 +280,7 @@ def open_asset_order(
             origin_ref=origin_ref[:80],
             park_id=asset.park_id,
         ),
+        now=now,
     )
     return order.id
 

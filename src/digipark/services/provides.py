@@ -19,10 +19,12 @@ from digipark.services.coverage import services_used, window_start
 from digipark.services.events import BookingChanged
 from digipark.services.finance import list_applications
 from digipark.services.models import (
+    USED,
     Booking,
     DemandStatus,
     PartnerRelation,
     PurchaseDemand,
+    ServiceKind,
     ServiceOffering,
     ServiceUsage,
 )
@@ -32,9 +34,11 @@ from digipark.services.supply_chain import RELATIONS
 __all__ = [
     "BookingChanged",
     "archive_section",
+    "booked_hours",
     "partner_relations",
     "production_service_in_use",
     "services_used",
+    "shared_equipment",
 ]
 
 
@@ -120,3 +124,41 @@ def partner_relations(session: Session, *, scope: Scope, park_id: int) -> list[d
         }
         for r in rows
     ]
+
+
+def shared_equipment(session: Session, *, park_id: int) -> dict[int, str]:
+    """The park's bookable shared-equipment offerings (id -> name), for linking a park asset to the service it is
+    booked as (plain park id: the caller checks its scope; offerings are public in their park)."""
+    rows = session.execute(
+        select(ServiceOffering.id, ServiceOffering.name)
+        .where(
+            ServiceOffering.park_id == park_id,
+            ServiceOffering.kind == ServiceKind.SHARED_EQUIPMENT.value,
+            ServiceOffering.bookable.is_(True),
+        )
+        .order_by(ServiceOffering.name, ServiceOffering.id)
+    ).all()
+    return {int(i): str(name) for i, name in rows}
+
+
+def booked_hours(
+    session: Session, *, park_id: int, offering_ids: list[int], since: dt.datetime, until: dt.datetime
+) -> dict[int, float]:
+    """Hours each offering was booked (approved, checked in or completed bookings) within [since, until), the
+    bookings clipped to the window, summed over enterprises (a park figure: the caller checks its scope)."""
+    if not offering_ids:
+        return {}
+    rows = session.execute(
+        select(Booking.offering_id, Booking.starts_at, Booking.ends_at).where(
+            Booking.park_id == park_id,
+            Booking.offering_id.in_(offering_ids),
+            Booking.status.in_([s.value for s in USED]),
+            Booking.starts_at < until,
+            Booking.ends_at > since,
+        )
+    ).all()
+    hours: dict[int, float] = dict.fromkeys(offering_ids, 0.0)
+    for offering_id, starts_at, ends_at in rows:
+        span = min(ends_at, until) - max(starts_at, since)
+        hours[int(offering_id)] += max(0.0, span.total_seconds() / 3600)
+    return hours

@@ -14,7 +14,7 @@ from digipark.auth.scope import Scope
 from digipark.workorders.events import WorkOrderChanged
 from digipark.workorders.models import Category, OriginKind, Priority, State, WorkOrder
 from digipark.workorders.schemas import WorkOrderCreate, WorkOrderRead
-from digipark.workorders.service import get_order, readable, report
+from digipark.workorders.service import complete, get_order, readable, report, start
 
 __all__ = [
     "Category",
@@ -24,6 +24,7 @@ __all__ = [
     "WorkOrderChanged",
     "WorkOrderCreate",
     "WorkOrderRead",
+    "complete_order",
     "count_reported",
     "open_order",
     "open_orders_by_room",
@@ -31,9 +32,28 @@ __all__ = [
 ]
 
 
-def open_order(session: Session, *, scope: Scope, data: WorkOrderCreate) -> WorkOrderRead:
-    """Open a work order (dispatched by the park's rules). Not committed."""
-    return WorkOrderRead.model_validate(report(session, scope=scope, data=data))
+def open_order(
+    session: Session, *, scope: Scope, data: WorkOrderCreate, now: dt.datetime | None = None
+) -> WorkOrderRead:
+    """Open a work order (dispatched by the park's rules), reported at `now` (default: now). Not committed."""
+    return WorkOrderRead.model_validate(report(session, scope=scope, data=data, now=now))
+
+
+def complete_order(
+    session: Session,
+    *,
+    scope: Scope,
+    ident: int,
+    note: str | None,
+    started_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> WorkOrderRead:
+    """Complete a dispatched order as its team does (started at `started_at` when it has not started yet, completed
+    at `now`); a Conflict when the order has no team yet or is no longer open. Not committed."""
+    row = get_order(session, scope=scope, ident=ident)
+    if started_at is not None and row.state == State.ASSIGNED.value:
+        start(session, scope=scope, ident=ident, now=started_at)
+    return WorkOrderRead.model_validate(complete(session, scope=scope, ident=ident, note=note, now=now))
 
 
 def read_order(session: Session, *, scope: Scope, ident: int) -> WorkOrderRead:
