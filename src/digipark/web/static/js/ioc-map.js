@@ -23,7 +23,30 @@
     fail(texts.no_map || "");
     return;
   }
-  import(element.dataset.library).then(start, () => fail(texts.no_map || ""));
+  // a PMTiles base layer: its reader (a classic script, global `pmtiles`) before the map asks for a tile
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.append(script);
+    });
+  }
+  import(element.dataset.library).then(
+    (maplibregl) => {
+      if (!element.dataset.pmtiles) return start(maplibregl);
+      return loadScript(element.dataset.pmtiles).then(
+        () => {
+          maplibregl.addProtocol("pmtiles", new window.pmtiles.Protocol().tile);
+          element.dataset.pmtilesReady = "1";
+          start(maplibregl);
+        },
+        () => start(maplibregl), // without its reader the map still draws the park
+      );
+    },
+    () => fail(texts.no_map || ""),
+  );
 
   function start(maplibregl) {
     const style = read("ioc-style");
@@ -52,7 +75,21 @@
     map.on("load", () => {
       fit();
       element.dataset.ready = "1";
+      window.dispatchEvent(new Event("digipark:map-ready"));
     });
+
+    // -- a view's layers (the operations screen's map views): the others hidden, buildings coloured by risk or use
+    const colours = (style.metadata && style.metadata["digipark:building-colours"]) || {};
+    const toggled = { devices: "devices", alarms: "alarms", car_parks: "car-parks" };
+    window.digipark.showLayers = (keys) => {
+      if (!map.isStyleLoaded()) return;
+      for (const [key, id] of Object.entries(toggled)) {
+        if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", keys.includes(key) ? "visible" : "none");
+      }
+      const colouring = keys.includes("energy") ? colours.energy : keys.includes("risk") ? colours.risk : colours.use;
+      if (colouring && map.getLayer("buildings")) map.setPaintProperty("buildings", "fill-extrusion-color", colouring);
+      element.dataset.layersShown = keys.join(",");
+    };
     new ResizeObserver(() => map.resize()).observe(element);
 
     // -- popups: name, a line of facts, a link to the object's page -------------------------------------------------
@@ -60,7 +97,8 @@
       switch (props.layer) {
         case "building":
           return props.floors + " " + (texts.floors || "") + " · " + props.height + " " + (texts.height || "") +
-            (texts.risk && texts.risk[props.risk] ? " · " + texts.risk[props.risk] : "");
+            (texts.risk && texts.risk[props.risk] ? " · " + texts.risk[props.risk] : "") +
+            (typeof props.load_kw === "number" ? " · " + (texts.load || "") + " " + props.load_kw + " kW" : "");
         case "device":
           return (texts.states && texts.states[props.state]) || props.state;
         case "alarm":
@@ -90,6 +128,12 @@
         link.textContent = texts.open || "→";
         box.append(link);
       }
+      if (props.floors_href) {
+        const floors = document.createElement("a");
+        floors.href = props.floors_href;
+        floors.textContent = texts.floor_view || "→";
+        box.append(floors);
+      }
       new maplibregl.Popup({ maxWidth: "320px" }).setLngLat(event.lngLat).setDOMContent(box).addTo(map);
     });
     for (const id of clickable) {
@@ -110,6 +154,12 @@
       if (map.getLayer("devices")) map.setFilter("devices", ["in", ["get", "state"], ["literal", shown]]);
     }
     for (const box of stateBoxes) box.addEventListener("change", filterStates);
+    for (const radio of document.querySelectorAll("[data-colouring]")) {
+      radio.addEventListener("change", () => {
+        const colouring = colours[radio.value];
+        if (radio.checked && colouring && map.getLayer("buildings")) map.setPaintProperty("buildings", "fill-extrusion-color", colouring);
+      });
+    }
 
     // -- live layers ----------------------------------------------------------------------------------------------
     let refreshing = false;
