@@ -83,8 +83,12 @@ def _uses_pmtiles(map_style: dict[str, Any]) -> bool:
     return any(str(s.get("url", "")).startswith("pmtiles://") for s in map_style["sources"].values())
 
 
-def _map_context(page: Page, park_id: int, *, dark: bool) -> dict[str, Any]:
-    data = service.map_layers(page.db, scope=page.scope, park_id=park_id, translate=page.gettext)
+def _map_context(page: Page, park_id: int, *, dark: bool, lazy: bool = False) -> dict[str, Any]:
+    """The map's context; `lazy`: its frame only, the page's script fetches the layers once the map is up."""
+    if lazy:
+        data = service.map_frame(page.db, scope=page.scope, park_id=park_id)
+    else:
+        data = service.map_layers(page.db, scope=page.scope, park_id=park_id, translate=page.gettext)
     map_style = style.build(data, dark=dark)
     return {
         "map_style": json_script(map_style),
@@ -206,14 +210,13 @@ def screen_page(
     layout = screen_layout(definition["spec"], page.gettext if definition["id"] is None else None)
     has_map = any(w["kind"] == "map" for w in layout["centre"])
     context: dict[str, Any] = (
-        _map_context(page, park_id, dark=True) if has_map else {"texts": json_script(_texts(page))}
+        _map_context(page, park_id, dark=True, lazy=True) if has_map else {"texts": json_script(_texts(page))}
     )
-    figures = service.screen_figures(
-        page.db, scope=page.scope, park_id=park_id, user_id=page.user.id, quick=True, translate=page.gettext
-    )
+    # the first paint does not wait for the figures nor the map's layers: the stream's first message brings the
+    # figures at once, the map fetches its layers as soon as it is up
     context.update(
         {
-            "figures": json_script(figures),
+            "figures": json_script(None),
             "stale_after_s": stale,
             "definition": definition,
             "layout": layout,

@@ -113,6 +113,21 @@ def map_layers(
     }
 
 
+def map_frame(session: Session, *, scope: Scope, park_id: int | None = None) -> dict[str, Any]:
+    """The map's frame without its layers (empty): the park, datum and centre. The operations screen embeds this
+    (a quick first paint) and its map fetches the layers (`map_layers`, with the bounds) right after."""
+    scope.require(VIEW)
+    park = geometry.park_of(session, scope, park_id)
+    centre = geometry.park_centre(session, park)
+    return {
+        "park": {"id": park.id, "name": park.name, "name_en": park.name_en},
+        "crs": geometry.target_crs().value,
+        "centre": list(coords.convert(*centre, source="wgs84", target=geometry.target_crs())) if centre else None,
+        "bounds": None,
+        "layers": {name: collection([]) for name in ("park", "devices", "alarms", "car_parks")},
+    }
+
+
 # -- the operations screen ---------------------------------------------------------------------------------------
 _slow_lock = threading.Lock()
 _slow: dict[tuple[int, int | None], tuple[float, dict[str, Any]]] = {}

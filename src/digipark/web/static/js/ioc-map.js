@@ -50,7 +50,7 @@
 
   function start(maplibregl) {
     const style = read("ioc-style");
-    const bounds = read("ioc-bounds");
+    let bounds = read("ioc-bounds");
     let map;
     try {
       map = new maplibregl.Map({
@@ -74,6 +74,14 @@
     }
     map.on("load", () => {
       fit();
+      if (element.dataset.lazy) {
+        // the page came without the layers (a quick first paint): fetch them now, then frame the park
+        refresh(true).then(() => {
+          element.dataset.ready = "1";
+          window.dispatchEvent(new Event("digipark:map-ready"));
+        });
+        return;
+      }
       element.dataset.ready = "1";
       window.dispatchEvent(new Event("digipark:map-ready"));
     });
@@ -163,7 +171,7 @@
 
     // -- live layers ----------------------------------------------------------------------------------------------
     let refreshing = false;
-    async function refresh() {
+    async function refresh(first) {
       if (refreshing || !element.dataset.layers) return;
       refreshing = true;
       try {
@@ -173,6 +181,10 @@
           for (const name of ["devices", "alarms", "car_parks", "park"]) {
             const source = map.getSource(name);
             if (source && data.layers[name]) source.setData(data.layers[name]);
+          }
+          if (first === true && data.bounds) {
+            bounds = data.bounds;
+            fit();
           }
         }
       } catch (error) {

@@ -224,7 +224,8 @@
   setInterval(checkStale, 1000);
 
   const initial = document.getElementById("scr-figures");
-  if (initial) show(JSON.parse(initial.textContent));
+  const firstFigures = initial ? JSON.parse(initial.textContent) : null;
+  if (firstFigures) show(firstFigures); // else the stream's first message brings them
 
   let source = null;
   function connect() {
