@@ -221,11 +221,11 @@ def test_an_mbtiles_base_layer_is_served_tile_by_tile(client: TestClient, world:
     described = tiles.configured()
     assert described is not None and described.kind == "mbtiles" and described.min_zoom == 3
     login(client, "TA-park_admin")
-    answer = client.get("/ioc/map/tiles/3/6/2")
+    answer = client.get("/api/v1/ioc/tiles/3/6/2")
     assert answer.status_code == 200 and answer.content == tile and answer.headers["content-type"] == "image/png"
-    assert client.get("/ioc/map/tiles/3/6/3").status_code == 404  # none there
-    assert client.get("/ioc/map/tiles/31/0/0").status_code == 422
-    assert client.get("/ioc/map/tiles.pmtiles").status_code == 404  # the file is not a PMTiles archive
+    assert client.get("/api/v1/ioc/tiles/3/6/3").status_code == 404  # none there
+    assert client.get("/api/v1/ioc/tiles/31/0/0").status_code == 422
+    assert client.get("/api/v1/ioc/tiles.pmtiles").status_code == 404  # the file is not a PMTiles archive
     page = client.get("/ioc/map").text
     found = re.search(r'<script type="application/json" id="ioc-style">(.*?)</script>', page, re.S)
     assert found is not None
@@ -233,7 +233,7 @@ def test_an_mbtiles_base_layer_is_served_tile_by_tile(client: TestClient, world:
     assert source["tiles"] == [tiles.MBTILES_URL] and source["attribution"] == "测试底图"
     client.cookies.clear()
     login(client, "TA-enterprise")
-    assert client.get("/ioc/map/tiles/3/6/2").status_code == 403
+    assert client.get("/api/v1/ioc/tiles/3/6/2").status_code == 403
 
 
 def test_a_pmtiles_archive_is_served_in_ranges(
@@ -245,11 +245,11 @@ def test_a_pmtiles_archive_is_served_in_ranges(
     get_settings.cache_clear()
     try:
         login(client, "TA-park_admin")
-        part = client.get("/ioc/map/tiles.pmtiles", headers={"Range": "bytes=0-6"})
+        part = client.get("/api/v1/ioc/tiles.pmtiles", headers={"Range": "bytes=0-6"})
         assert part.status_code == 206 and part.content == b"PMTiles"
         page = client.get("/ioc/map").text
         assert 'data-pmtiles="/static/vendor/pmtiles.js"' in page or "pmtiles://" in page
-        assert client.get("/ioc/map/tiles/3/6/2").status_code == 404
+        assert client.get("/api/v1/ioc/tiles/3/6/2").status_code == 404
     finally:
         get_settings.cache_clear()
 

@@ -168,7 +168,7 @@ class Settings(BaseSettings):
     map_tiles_file: Path | None = Field(
         default=None,
         description="the operator's base layer as a file on this server: an MBTiles file (raster tiles, served "
-        "by /ioc/map/tiles/{z}/{x}/{y}) or a PMTiles archive (read by the browser with range requests)",
+        "by /api/v1/ioc/tiles/{z}/{x}/{y}) or a PMTiles archive (read by the browser with range requests)",
     )
 
 

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
 from digipark.core.errors import NotFound
 from digipark.dashboards import provides as dashboards
-from digipark.ioc import floors, live, service, style, tiles
+from digipark.ioc import floors, live, service, style
 from digipark.web import vendor
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
@@ -168,34 +168,6 @@ def floors_page(
         "building_href": f"{kind_path('building')}/{ident}",
     }
     return page.render("ioc/floors.html", context)
-
-
-@router.get("/ioc/map/tiles/{z}/{x}/{y}", name="ioc_map_tile")
-def map_tile(
-    page: CurrentPage,
-    z: Annotated[int, PathParam(ge=0, le=30)],
-    x: Annotated[int, PathParam(ge=0, le=2**30)],
-    y: Annotated[int, PathParam(ge=0, le=2**30)],
-) -> Response:
-    """One raster tile of the operator's MBTiles file (XYZ numbering); 404 where the file has none."""
-    _park(page)
-    file = tiles.configured()
-    if file is None or file.kind != "mbtiles":
-        raise NotFound("no MBTiles base layer is configured")
-    data = tiles.mbtiles_tile(file, z, x, y)
-    if data is None:
-        raise NotFound(f"the base layer has no tile {z}/{x}/{y}")
-    return Response(data, media_type=file.media_type, headers={"Cache-Control": "private, max-age=86400"})
-
-
-@router.get("/ioc/map/tiles.pmtiles", name="ioc_map_pmtiles")
-def map_pmtiles(page: CurrentPage) -> FileResponse:
-    """The operator's PMTiles archive, whole or in ranges (the browser reads the tiles it needs out of it)."""
-    _park(page)
-    file = tiles.configured()
-    if file is None or file.kind != "pmtiles":
-        raise NotFound("no PMTiles base layer is configured")
-    return FileResponse(file.path, media_type=file.media_type, headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.get("/ioc/screen", response_class=HTMLResponse, name="ioc_screen")

@@ -1,6 +1,6 @@
 """The operator's base layer from a tile file (`DIGIPARK_MAP_TILES_FILE`): an MBTiles file (SQLite; its raster
-tiles are served one at a time by `/ioc/map/tiles/{z}/{x}/{y}`) or a PMTiles archive (served whole with HTTP range
-requests at `/ioc/map/tiles.pmtiles`; the browser reads the tiles it needs out of it with the npm `pmtiles`
+tiles are served one at a time by `/api/v1/ioc/tiles/{z}/{x}/{y}`) or a PMTiles archive (served whole with HTTP range
+requests at `/api/v1/ioc/tiles.pmtiles`; the browser reads the tiles it needs out of it with the npm `pmtiles`
 package). Either is drawn like a tile URL (`DIGIPARK_MAP_TILE_URL`), in the datum `DIGIPARK_MAP_TILE_CRS` says.
 
 MBTiles 1.3: table `tiles(zoom_level, tile_column, tile_row, tile_data)` with rows counted from the south (TMS), so
@@ -19,8 +19,8 @@ from digipark.core.config import get_settings
 
 log = logging.getLogger("digipark.ioc")
 RASTER_FORMATS = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp"}
-MBTILES_URL = "/ioc/map/tiles/{z}/{x}/{y}"
-PMTILES_URL = "/ioc/map/tiles.pmtiles"
+MBTILES_URL = "/api/v1/ioc/tiles/{z}/{x}/{y}"
+PMTILES_URL = "/api/v1/ioc/tiles.pmtiles"
 
 
 class TileFileError(ValueError):
