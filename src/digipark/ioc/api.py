@@ -4,6 +4,7 @@ deployment (the operator's map, no park data). Read-only."""
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -14,7 +15,7 @@ from digipark.core.errors import NotFound
 from digipark.ioc import service, tiles
 
 router = APIRouter(prefix="/api/v1/ioc")
-TAGS = ["Operations centre"]
+TAGS: list[str | Enum] = ["Operations centre"]
 CACHE = {"Cache-Control": "private, max-age=86400"}
 
 
