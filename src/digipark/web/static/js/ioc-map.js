@@ -33,20 +33,34 @@
       document.head.append(script);
     });
   }
-  import(element.dataset.library).then(
-    (maplibregl) => {
-      if (!element.dataset.pmtiles) return start(maplibregl);
-      return loadScript(element.dataset.pmtiles).then(
-        () => {
-          maplibregl.addProtocol("pmtiles", new window.pmtiles.Protocol().tile);
-          element.dataset.pmtilesReady = "1";
-          start(maplibregl);
-        },
-        () => start(maplibregl), // without its reader the map still draws the park
-      );
-    },
-    () => fail(texts.no_map || ""),
-  );
+  // the map (a large module, a WebGL context: seconds of main-thread work with software GL) starts after the
+  // page's first frame is painted, so the figures around it show first
+  function afterFirstPaint(run) {
+    requestAnimationFrame(() => setTimeout(run, 0));
+  }
+  afterFirstPaint(() => {
+    if (element.dataset.css) {
+      // the map's own styles, loaded with the map rather than before the page's first paint (the operations screen)
+      const link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = element.dataset.css;
+      document.head.append(link);
+    }
+    import(element.dataset.library).then(
+      (maplibregl) => {
+        if (!element.dataset.pmtiles) return start(maplibregl);
+        return loadScript(element.dataset.pmtiles).then(
+          () => {
+            maplibregl.addProtocol("pmtiles", new window.pmtiles.Protocol().tile);
+            element.dataset.pmtilesReady = "1";
+            start(maplibregl);
+          },
+          () => start(maplibregl), // without its reader the map still draws the park
+        );
+      },
+      () => fail(texts.no_map || ""),
+    );
+  });
 
   function start(maplibregl) {
     const style = read("ioc-style");
