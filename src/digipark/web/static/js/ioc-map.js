@@ -104,7 +104,7 @@
     const colours = (style.metadata && style.metadata["digipark:building-colours"]) || {};
     const toggled = { devices: "devices", alarms: "alarms", car_parks: "car-parks" };
     window.digipark.showLayers = (keys) => {
-      if (!map.isStyleLoaded()) return;
+      if (!map.getLayer("buildings")) return; // the style not loaded yet: the map-ready event shows the view again
       for (const [key, id] of Object.entries(toggled)) {
         if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", keys.includes(key) ? "visible" : "none");
       }
