@@ -7,10 +7,15 @@ Prints one JSON line per figure:
 - screen_map_ready_ms: navigation start to the 3D map's first complete frame (its `load` event), same page;
 - screen_update_latency_p99_ms: a reading's timestamp (the simulator stamps it when it publishes) to the load figure
   on the screen showing it (pushed over server-sent events), the 99th percentile over the changes seen;
-- map_fps_3d: frames per second the map draws while the 3D park turns continuously (software GL).
+- map_fps_3d: frames per second the map draws while the 3D park turns continuously (software GL);
+- screen_heap_growth_mb_per_h: the screen left running (its views turning, its figures pushed) while the demo
+  publishes at 10× its rate (DIGIPARK_DEMO_TELEMETRY_SPEEDUP=10 for the demo this starts); the JS heap in use
+  (CDP Runtime.getHeapUsage after a forced garbage collection) sampled every 30 s, and the slope of a least-squares
+  line through the samples after the warm-up, per hour.
 
     python bench/screen.py                 # starts its own demo server on a fresh SQLite file (a few minutes)
     python bench/screen.py --url http://127.0.0.1:8000   # measures a running demo instead
+    python bench/screen.py --only heap --heap-minutes 20  # the heap run only (20 minutes by default)
 """
 
 from __future__ import annotations
@@ -77,6 +82,67 @@ FPS_JS = """(seconds) => new Promise((resolve) => {
 })"""
 
 
+HEAP_SAMPLE_S = 30
+HEAP_JS = "() => performance.memory ? performance.memory.usedJSHeapSize : null"
+
+
+def slope_per_hour(samples: list[tuple[float, float]]) -> float:
+    """The least-squares slope of (seconds, MB) samples, in MB per hour."""
+    n = len(samples)
+    mean_t = sum(t for t, _ in samples) / n
+    mean_m = sum(m for _, m in samples) / n
+    var = sum((t - mean_t) ** 2 for t, _ in samples)
+    if var == 0:
+        return 0.0
+    return sum((t - mean_t) * (m - mean_m) for t, m in samples) / var * 3600
+
+
+def measure_heap(url: str, minutes: float, warmup_minutes: float) -> None:
+    """The screen open for `minutes`; the JS heap in use sampled after a forced GC; growth per hour."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+            page = log_in(context, url)
+            page.goto(url + "/ioc/screen?rotate=15")  # type: ignore[attr-defined]
+            page.wait_for_selector("#ioc-map[data-ready='1']", timeout=120_000)  # type: ignore[attr-defined]
+            cdp = context.new_cdp_session(page)  # type: ignore[attr-defined]
+            started = time.monotonic()
+            samples: list[tuple[float, float]] = []
+            updates_at_start = page.evaluate("() => Number(document.body.dataset.updated || 0)")  # type: ignore[attr-defined]
+            messages = 0
+            while (elapsed := time.monotonic() - started) < minutes * 60:
+                cdp.send("HeapProfiler.collectGarbage")
+                used = cdp.send("Runtime.getHeapUsage")["usedSize"] / 1e6
+                samples.append((elapsed, used))
+                progress(f"heap {elapsed / 60:.1f} min: {used:.2f} MB")
+                time.sleep(HEAP_SAMPLE_S)
+                if page.evaluate("() => Number(document.body.dataset.updated || 0)") != updates_at_start:  # type: ignore[attr-defined]
+                    messages += 1
+            after = [(t, m) for t, m in samples if t >= warmup_minutes * 60]
+            if len(after) < 3:
+                raise SystemExit("too few heap samples after the warm-up: run longer")
+            emit(
+                "screen_heap_growth_mb_per_h",
+                round(slope_per_hour(after), 2),
+                "MB/h",
+                minutes=minutes,
+                warmup_minutes=warmup_minutes,
+                samples=len(after),
+                heap_first_mb=round(after[0][1], 2),
+                heap_last_mb=round(after[-1][1], 2),
+                sample_periods_with_new_figures=messages,
+                speedup=os.environ.get("DIGIPARK_DEMO_TELEMETRY_SPEEDUP", "as the server runs"),
+                viewport="1920x1080",
+                browser="Debian Chromium, SwiftShader GL",
+                loadavg_1m=round(os.getloadavg()[0], 2),
+            )
+        finally:
+            browser.close()
+
+
 def measure(url: str) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -92,7 +158,12 @@ def measure(url: str) -> None:
                 "() => (performance.getEntriesByName('first-paint')[0] || {}).startTime"
             )
             ready = page.evaluate("() => performance.now()")  # type: ignore[attr-defined]
-            conditions = {"viewport": "1920x1080", "database": "sqlite", "browser": "Debian Chromium, SwiftShader GL"}
+            conditions = {
+                "viewport": "1920x1080",
+                "database": "sqlite",
+                "browser": "Debian Chromium, SwiftShader GL",
+                "demo_speedup": os.environ.get("DIGIPARK_DEMO_TELEMETRY_SPEEDUP", "as the server runs"),
+            }
             emit("screen_first_paint_ms", float(paint), "ms", **conditions, loadavg_1m=round(load, 2))
             emit("screen_map_ready_ms", float(ready), "ms", **conditions, note="at most this: measured after the load")
 
@@ -140,14 +211,26 @@ def measure(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", help="a running demo server (default: start one)")
+    parser.add_argument("--only", choices=("figures", "heap", "all"), default="all", help="which figures")
+    parser.add_argument("--heap-minutes", type=float, default=20.0, help="length of the heap run (minutes)")
+    parser.add_argument("--heap-warmup-minutes", type=float, default=2.0, help="heap samples ignored at first")
+    parser.add_argument("--speedup", type=float, default=10.0, help="demo publishing rate × this (own demo)")
     args = parser.parse_args()
+
+    def run(url: str) -> None:
+        if args.only in ("figures", "all"):
+            measure(url)
+        if args.only in ("heap", "all"):
+            measure_heap(url, args.heap_minutes, args.heap_warmup_minutes)
+
     if args.url:
-        measure(args.url.rstrip("/"))
+        run(args.url.rstrip("/"))
         return
+    os.environ["DIGIPARK_DEMO_TELEMETRY_SPEEDUP"] = str(args.speedup)
     with tempfile.TemporaryDirectory() as folder:
         process, url = start_demo(Path(folder))
         try:
-            measure(url)
+            run(url)
         finally:
             process.terminate()
             process.wait(timeout=30)

@@ -21,6 +21,7 @@ from tests.tenancy.api_economy import ECONOMY, ECONOMY_RESOURCES
 from tests.tenancy.api_energy import ENERGY, ENERGY_RESOURCES
 from tests.tenancy.api_environment import ENVIRONMENT, ENVIRONMENT_RESOURCES
 from tests.tenancy.api_evaluation import EVALUATION
+from tests.tenancy.api_ioc import IOC
 from tests.tenancy.api_living import LIVING
 from tests.tenancy.api_notices import NOTICES
 from tests.tenancy.api_platform import PLATFORM
@@ -57,6 +58,7 @@ DOMAIN_TABLES: dict[str, dict[tuple[str, str], Exercise]] = {
     "dataspace": DATASPACE,
     "cybersec": CYBERSEC,
     "dashboards": DASHBOARDS,
+    "ioc": IOC,
 }
 
 

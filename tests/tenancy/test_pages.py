@@ -97,6 +97,7 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     "/living/passes/{ident}/qr.svg": PageObject(lv_pass),
     # park A's building: every member of park A sees its plan (tenant names as each may read them)
     "/living/buildings/{ident}": PageObject(lambda ctx: ctx.world.a.building_id, private=False),
+    "/ioc/buildings/{ident}": PageObject(lambda ctx: ctx.world.a.building_id),
     # a process of park A (its form, park-wide); enterprise 0's application, its decision and its document
     "/approvals/apply/{key}": PageObject(ap_process_key, private=False),
     "/approvals/applications/{ident}": PageObject(ap_application),

@@ -181,6 +181,11 @@ class Settings(BaseSettings):
         default="wgs84", description="the datum of those tiles; gcj02 (Gaode/Tencent tiles) moves the park onto it"
     )
     map_tile_attribution: str = Field(default="", description="credit line of the base layer")
+    map_tiles_file: Path | None = Field(
+        default=None,
+        description="the operator's base layer as a file on this server: an MBTiles file (raster tiles, served "
+        "by /api/v1/ioc/tiles/{z}/{x}/{y}) or a PMTiles archive (read by the browser with range requests)",
+    )
 
 
 @lru_cache

@@ -5,6 +5,7 @@ time range, widgets added and removed one at a time). Scheduled reports and the 
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter
@@ -14,10 +15,10 @@ from pydantic import ValidationError
 
 from digipark.alarms import provides as alarms
 from digipark.core.errors import DomainError, NotFound, PermissionDenied, field_error
-from digipark.dashboards import figures, reports, service, widgets
+from digipark.dashboards import builtin, figures, reports, service, widgets
 from digipark.dashboards.models import Dashboard
 from digipark.dashboards.schemas import DashboardCreate, DashboardUpdate
-from digipark.dashboards.spec import TIME_RANGES, WIDGET_KINDS, DashboardSpec
+from digipark.dashboards.spec import AREAS, MAP_LAYERS, PANELS, TIME_RANGES, WIDGET_KINDS, DashboardSpec
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, FormFields, Page
@@ -81,6 +82,8 @@ def _list(page: Page, values: dict[str, str], errors: dict[str, str], *, status_
             "errors": errors,
             "roles": ROLES,
             "may_write": page.scope.can(service.WRITE),
+            "builtin_screen": json.dumps(builtin.operations_screen_file(), ensure_ascii=False),
+            "may_view_screen": page.scope.can("ioc.view"),
         },
         status_code=status_code,
     )
@@ -142,6 +145,7 @@ def view_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
             "dashboard": row,
             "data": data,
             "data_json": json_script(data),
+            "is_screen": builtin.is_screen(spec) and page.scope.can("ioc.view"),
             "time_ranges": TIME_RANGES,
             "may_write": page.scope.can(service.WRITE),
         },
@@ -167,6 +171,9 @@ def _editor(
             "errors": errors,
             "roles": ROLES,
             "kinds": WIDGET_KINDS,
+            "panels": PANELS,
+            "map_layers": MAP_LAYERS,
+            "areas": AREAS,
             "time_ranges": TIME_RANGES,
             "figures": figures.FIGURES,
         },
@@ -182,6 +189,7 @@ def update(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
     shared = [r for r in ROLES if form.get(f"role_{r}") == "1"]
     spec = DashboardSpec.model_validate(row.spec).model_dump(mode="json")
     spec["time_range"] = form.get("time_range", spec["time_range"])
+    spec["rotate_s"] = form.get("rotate_s") or 0
     try:
         with page.db.begin_nested():
             data = DashboardUpdate(
@@ -213,6 +221,12 @@ def widget_from_form(form: dict[str, str]) -> dict[str, Any]:
         widget["figures"] = [k for k in figures.FIGURES if form.get(f"fig_{k}") == "1"]
     elif kind == "alarms":
         widget["limit"] = form.get("limit") or 10
+    elif kind == "panel":
+        widget["panel"] = form.get("panel", "")
+    elif kind == "map":
+        widget["layers"] = [k for k in MAP_LAYERS if form.get(f"layer_{k}") == "1"]
+    if form.get("area"):
+        widget["area"] = form["area"]
     return widget
 
 

@@ -32,13 +32,44 @@ WIDGET_KINDS: dict[str, str] = {
     "table": N_("Table"),
     "alarms": N_("Alarm list"),
     "gauge": N_("Gauge"),
+    "panel": N_("Operations screen panel"),
+    "map": N_("Map view"),
 }
+# the operations screen's panels (their figures come live from the screen's stream, ioc/live.py)
+PANELS: dict[str, str] = {
+    "park_now": N_("Park now"),
+    "economy": N_("Economy"),
+    "energy_carbon": N_("Energy and carbon"),
+    "safety": N_("Safety"),
+    "standards": N_("Construction standards"),
+    "incidents": N_("Incidents"),
+    "ticker": N_("Alarm ticker"),
+}
+MAP_LAYERS: dict[str, str] = {
+    "devices": N_("Devices by state"),
+    "alarms": N_("Open alarms"),
+    "risk": N_("Risk colours"),
+    "car_parks": N_("Car parks"),
+    "energy": N_("Energy heat (load now)"),
+}
+# where a widget stands on the operations screen: the side columns, the centre (its widgets take turns, every
+# `rotate_s` seconds) or the bar at the bottom
+AREAS: dict[str, str] = {
+    "left": N_("Left column"),
+    "centre": N_("Centre (views take turns)"),
+    "right": N_("Right column"),
+    "bottom": N_("Bottom bar"),
+}
+PanelKey = Literal["park_now", "economy", "energy_carbon", "safety", "standards", "incidents", "ticker"]
+MapLayerKey = Literal["devices", "alarms", "risk", "car_parks", "energy"]
+Area = Literal["left", "centre", "right", "bottom"]
 
 
 class _Widget(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Title
     width: Width = 4
+    area: Area | None = Field(default=None, description="where it stands on the operations screen")
 
 
 class TimeSeriesWidget(_Widget):
@@ -68,7 +99,28 @@ class AlarmsWidget(_Widget):
     limit: int = Field(default=10, ge=1, le=50)
 
 
-Widget = Annotated[TimeSeriesWidget | KpiWidget | GaugeWidget | TableWidget | AlarmsWidget, Field(discriminator="kind")]
+class PanelWidget(_Widget):
+    """A panel of the operations screen (大屏), its figures live over the screen's stream."""
+
+    kind: Literal["panel"]
+    panel: PanelKey
+
+
+def _default_layers() -> list[MapLayerKey]:
+    return ["devices", "alarms", "risk"]
+
+
+class MapWidget(_Widget):
+    """The park map (3D buildings) with the chosen layers shown."""
+
+    kind: Literal["map"]
+    layers: list[MapLayerKey] = Field(default_factory=_default_layers, max_length=10)
+
+
+Widget = Annotated[
+    TimeSeriesWidget | KpiWidget | GaugeWidget | TableWidget | AlarmsWidget | PanelWidget | MapWidget,
+    Field(discriminator="kind"),
+]
 
 
 class DashboardSpec(BaseModel):
@@ -77,6 +129,9 @@ class DashboardSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     time_range: TimeRange = "24h"
     widgets: list[Widget] = Field(default_factory=list, max_length=40)
+    rotate_s: int = Field(
+        default=20, ge=0, le=3600, description="operations screen: seconds per centre view, 0 = no turns"
+    )
 
 
 class DashboardFile(BaseModel):

@@ -191,6 +191,7 @@ def foundation(session: Session, *, scope: Scope, park: Park, risk: dict[int, st
             "risk": (risk or {}).get(building.id, "none"),
             "derived": derived,
             "href": f"{kind_path('building')}/{building.id}",
+            "floors_href": f"/ioc/buildings/{building.id}",
         }
         features.append(_feature(footprint, props, building.id))
     return features

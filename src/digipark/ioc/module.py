@@ -9,6 +9,7 @@ VIEW = frozenset({"ioc.view"})
 MODULE = Module(
     name="ioc",
     title="Operations centre",
+    routers=("digipark.ioc.api:router",),
     pages=("digipark.ioc.pages:router",),
     menu=(
         MenuEntry("/ioc/map", "Park map", "ioc.view", order=150, section=OPERATIONS),

@@ -78,6 +78,13 @@ def map_layers(
             if centre is not None:
                 building_at[int(f["id"])] = centre
     alarm_features = geometry.alarm_features(open_alarms, device_at, building_at)
+    heat = building_loads_kw(session, park_id=park.id)
+    peak = max(heat.values(), default=0.0)
+    for f in park_features:
+        if f["properties"]["layer"] == "building":
+            load = heat.get(int(f["id"]))
+            f["properties"]["load_kw"] = load
+            f["properties"]["load_share"] = round(load / peak, 3) if load is not None and peak > 0 else None
     occupancy = _try(lambda: living.parking_occupancy(session, scope=scope, park_id=park.id), [])
     positions = [
         tuple(p)
@@ -106,6 +113,21 @@ def map_layers(
     }
 
 
+def map_frame(session: Session, *, scope: Scope, park_id: int | None = None) -> dict[str, Any]:
+    """The map's frame without its layers (empty): the park, datum and centre. The operations screen embeds this
+    (a quick first paint) and its map fetches the layers (`map_layers`, with the bounds) right after."""
+    scope.require(VIEW)
+    park = geometry.park_of(session, scope, park_id)
+    centre = geometry.park_centre(session, park)
+    return {
+        "park": {"id": park.id, "name": park.name, "name_en": park.name_en},
+        "crs": geometry.target_crs().value,
+        "centre": list(coords.convert(*centre, source="wgs84", target=geometry.target_crs())) if centre else None,
+        "bounds": None,
+        "layers": {name: collection([]) for name in ("park", "devices", "alarms", "car_parks")},
+    }
+
+
 # -- the operations screen ---------------------------------------------------------------------------------------
 _slow_lock = threading.Lock()
 _slow: dict[tuple[int, int | None], tuple[float, dict[str, Any]]] = {}
@@ -130,6 +152,40 @@ def live_load_kw(session: Session, *, park_id: int) -> tuple[float | None, int |
     if not rows:
         return None, None
     return round(sum(float(r[0]) for r in rows), 1), max(int(r[1]) for r in rows)
+
+
+def building_loads_kw(session: Session, *, park_id: int) -> dict[int, float]:
+    """Each building's electrical load now (kW): the newest active power, from points reporting now, of the devices
+    of its electricity meters at the top of the building (a meter whose parent is in another building or none, so
+    a sub-meter of the same building is not counted twice). Buildings without such a meter are left out."""
+    meters = [m for m in energy.meter_tree(session, park_id=park_id) if m["carrier"] == "electricity"]
+    building_of = {m["id"]: m["building_id"] for m in meters}
+    tops = [
+        m
+        for m in meters
+        if m["building_id"] is not None
+        and m["point_id"] is not None
+        and (m["parent_id"] is None or building_of.get(m["parent_id"]) != m["building_id"])
+    ]
+    if not tops:
+        return {}
+    device_building: dict[int, int] = {}
+    for device_id, point_id in session.execute(
+        select(Point.device_id, Point.id).where(Point.id.in_([m["point_id"] for m in tops]))
+    ):
+        for m in tops:
+            if m["point_id"] == point_id:
+                device_building[int(device_id)] = int(m["building_id"])
+    rows = session.execute(
+        select(Point.device_id, PointLatest.value)
+        .join(Point, Point.id == PointLatest.point_id)
+        .where(Point.device_id.in_(list(device_building)), Point.quantity == "electric_power", online_condition())
+    ).all()
+    loads: dict[int, float] = {}
+    for device_id, value in rows:
+        building = device_building[int(device_id)]
+        loads[building] = round(loads.get(building, 0.0) + float(value), 1)
+    return loads
 
 
 def devices_online(session: Session, *, scope: Scope, park_id: int) -> tuple[int, int]:

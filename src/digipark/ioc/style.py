@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from digipark.core.config import get_settings
+from digipark.ioc import tiles
 
 ZONE_COLOURS = {  # as the overview's site plan (web/static/css/app.css .zone-*)
     "industrial": "#3b82f6",
@@ -38,6 +39,16 @@ SEVERITY_COLOURS = {
 SOURCES = ("park", "devices", "alarms", "car_parks")
 
 
+# the energy heat layer: a building's load now as a share of the park's most loaded building, blue → amber → red;
+# grey without a meter reporting
+ENERGY_HEAT: list[Any] = [
+    "case",
+    ["==", ["typeof", ["get", "load_share"]], "number"],
+    ["interpolate", ["linear"], ["get", "load_share"], 0, "#1d4ed8", 0.5, "#f59e0b", 1, "#dc2626"],
+    "#475569",
+]
+
+
 def _match(prop: str, colours: dict[str, str], default: str) -> list[Any]:
     expression: list[Any] = ["match", ["get", prop]]
     for key, colour in colours.items():
@@ -56,6 +67,11 @@ def build(data: dict[str, Any], *, dark: bool = False, pitch: float = 55.0, bear
     layers: list[dict[str, Any]] = [
         {"id": "background", "type": "background", "paint": {"background-color": "#0b1220" if dark else "#eef2f6"}}
     ]
+    file = tiles.configured()
+    if file is not None:
+        name = "base-file" if settings.map_tile_url else "base"
+        sources[name] = tiles.source(file, settings.map_tile_attribution)
+        layers.append({"id": name, "type": "raster", "source": name, "paint": {"raster-opacity": 0.85}})
     if settings.map_tile_url:
         sources["base"] = {
             "type": "raster",
@@ -159,6 +175,14 @@ def build(data: dict[str, Any], *, dark: bool = False, pitch: float = 55.0, bear
         },
     ]
     style: dict[str, Any] = {"version": 8, "name": "digipark park", "sources": sources, "layers": layers}
+    # the buildings' colourings a map view chooses between (the operations screen's views)
+    style["metadata"] = {
+        "digipark:building-colours": {
+            "risk": building_colour,
+            "use": _match("use", USE_COLOURS, BUILDING_DEFAULT),
+            "energy": ENERGY_HEAT,
+        }
+    }
     if data.get("centre"):
         style["center"] = data["centre"]
         style["zoom"] = 16

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -58,6 +59,8 @@ class LiveSimulator:
         self.qos = int(s["qos"])
         self.connections = connections or int(s["connections"])
         self.stop_event = threading.Event()
+        # DIGIPARK_DEMO_TELEMETRY_SPEEDUP=10: every device publishes ten times as often (bench/screen.py's heap run)
+        self.speedup = max(1.0, float(os.environ.get("DIGIPARK_DEMO_TELEMETRY_SPEEDUP", "1") or 1))
         self.published = 0
         self._clients: list[Any] = []
         self._thread: threading.Thread | None = None
@@ -98,7 +101,7 @@ class LiveSimulator:
                 if self.stop_event.wait(min(wait, 0.5)):
                     break
                 continue
-            heapq.heapreplace(queue, (max(due + self.devices[index].period_s, time.time()), index))
+            heapq.heapreplace(queue, (max(due + self.devices[index].period_s / self.speedup, time.time()), index))
             try:
                 self.publish(self.devices[index], int(time.time() * 1000))
             except Exception:  # a bad sample must not end the simulator

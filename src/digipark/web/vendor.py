@@ -31,6 +31,8 @@ VENDOR_FILES = {
     "maplibre-gl-worker.mjs": "maplibre-gl/dist/maplibre-gl-worker.mjs",
     "maplibre-gl-shared.mjs": "maplibre-gl/dist/maplibre-gl-shared.mjs",
     "maplibre-gl.css": "maplibre-gl/dist/maplibre-gl.css",
+    # reads the tiles of a PMTiles archive with range requests (the map's operator-provided base layer)
+    "pmtiles.js": "pmtiles/dist/pmtiles.js",
 }
 
 router = APIRouter(include_in_schema=False)

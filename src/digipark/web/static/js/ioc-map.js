@@ -23,11 +23,48 @@
     fail(texts.no_map || "");
     return;
   }
-  import(element.dataset.library).then(start, () => fail(texts.no_map || ""));
+  // a PMTiles base layer: its reader (a classic script, global `pmtiles`) before the map asks for a tile
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.append(script);
+    });
+  }
+  // the map (a large module, a WebGL context: seconds of main-thread work with software GL) starts after the
+  // page's first frame is painted, so the figures around it show first
+  function afterFirstPaint(run) {
+    requestAnimationFrame(() => setTimeout(run, 0));
+  }
+  afterFirstPaint(() => {
+    if (element.dataset.css) {
+      // the map's own styles, loaded with the map rather than before the page's first paint (the operations screen)
+      const link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = element.dataset.css;
+      document.head.append(link);
+    }
+    import(element.dataset.library).then(
+      (maplibregl) => {
+        if (!element.dataset.pmtiles) return start(maplibregl);
+        return loadScript(element.dataset.pmtiles).then(
+          () => {
+            maplibregl.addProtocol("pmtiles", new window.pmtiles.Protocol().tile);
+            element.dataset.pmtilesReady = "1";
+            start(maplibregl);
+          },
+          () => start(maplibregl), // without its reader the map still draws the park
+        );
+      },
+      () => fail(texts.no_map || ""),
+    );
+  });
 
   function start(maplibregl) {
     const style = read("ioc-style");
-    const bounds = read("ioc-bounds");
+    let bounds = read("ioc-bounds");
     let map;
     try {
       map = new maplibregl.Map({
@@ -51,8 +88,30 @@
     }
     map.on("load", () => {
       fit();
+      if (element.dataset.lazy) {
+        // the page came without the layers (a quick first paint): fetch them now, then frame the park
+        refresh(true).then(() => {
+          element.dataset.ready = "1";
+          window.dispatchEvent(new Event("digipark:map-ready"));
+        });
+        return;
+      }
       element.dataset.ready = "1";
+      window.dispatchEvent(new Event("digipark:map-ready"));
     });
+
+    // -- a view's layers (the operations screen's map views): the others hidden, buildings coloured by risk or use
+    const colours = (style.metadata && style.metadata["digipark:building-colours"]) || {};
+    const toggled = { devices: "devices", alarms: "alarms", car_parks: "car-parks" };
+    window.digipark.showLayers = (keys) => {
+      if (!map.getLayer("buildings")) return; // the style not loaded yet: the map-ready event shows the view again
+      for (const [key, id] of Object.entries(toggled)) {
+        if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", keys.includes(key) ? "visible" : "none");
+      }
+      const colouring = keys.includes("energy") ? colours.energy : keys.includes("risk") ? colours.risk : colours.use;
+      if (colouring && map.getLayer("buildings")) map.setPaintProperty("buildings", "fill-extrusion-color", colouring);
+      element.dataset.layersShown = keys.join(",");
+    };
     new ResizeObserver(() => map.resize()).observe(element);
 
     // -- popups: name, a line of facts, a link to the object's page -------------------------------------------------
@@ -60,7 +119,8 @@
       switch (props.layer) {
         case "building":
           return props.floors + " " + (texts.floors || "") + " · " + props.height + " " + (texts.height || "") +
-            (texts.risk && texts.risk[props.risk] ? " · " + texts.risk[props.risk] : "");
+            (texts.risk && texts.risk[props.risk] ? " · " + texts.risk[props.risk] : "") +
+            (typeof props.load_kw === "number" ? " · " + (texts.load || "") + " " + props.load_kw + " kW" : "");
         case "device":
           return (texts.states && texts.states[props.state]) || props.state;
         case "alarm":
@@ -90,6 +150,12 @@
         link.textContent = texts.open || "→";
         box.append(link);
       }
+      if (props.floors_href) {
+        const floors = document.createElement("a");
+        floors.href = props.floors_href;
+        floors.textContent = texts.floor_view || "→";
+        box.append(floors);
+      }
       new maplibregl.Popup({ maxWidth: "320px" }).setLngLat(event.lngLat).setDOMContent(box).addTo(map);
     });
     for (const id of clickable) {
@@ -110,10 +176,16 @@
       if (map.getLayer("devices")) map.setFilter("devices", ["in", ["get", "state"], ["literal", shown]]);
     }
     for (const box of stateBoxes) box.addEventListener("change", filterStates);
+    for (const radio of document.querySelectorAll("[data-colouring]")) {
+      radio.addEventListener("change", () => {
+        const colouring = colours[radio.value];
+        if (radio.checked && colouring && map.getLayer("buildings")) map.setPaintProperty("buildings", "fill-extrusion-color", colouring);
+      });
+    }
 
     // -- live layers ----------------------------------------------------------------------------------------------
     let refreshing = false;
-    async function refresh() {
+    async function refresh(first) {
       if (refreshing || !element.dataset.layers) return;
       refreshing = true;
       try {
@@ -123,6 +195,10 @@
           for (const name of ["devices", "alarms", "car_parks", "park"]) {
             const source = map.getSource(name);
             if (source && data.layers[name]) source.setData(data.layers[name]);
+          }
+          if (first === true && data.bounds) {
+            bounds = data.bounds;
+            fit();
           }
         }
       } catch (error) {
