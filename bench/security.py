@@ -6,8 +6,10 @@ Figures:
 - `correlation_latency_p99_ms`: from sending the line that completes a brute-force pattern (the threshold-th
   failure of one source) to the commit of its incident.
 
-Runs on a SQLite file of its own (migrated to head), one process; every `attack_every`-th source (default 200)
-attacks with a burst of the brute-force threshold, the others fail once; each incident raises its alarm.
+Runs on a SQLite file of its own (migrated to head), or on the PostgreSQL database named by
+DIGIPARK_BENCH_DATABASE_URL (migrated to head; a park of its own is added); the output names the database. Every
+`attack_every`-th source (default 200) attacks with a burst of the brute-force threshold, the others fail once; each
+incident raises its alarm.
 
     .venv/bin/python bench/security.py [events] [attack_every] [lines_per_s]
 """
@@ -27,6 +29,7 @@ from typing import Any
 
 os.environ.setdefault("DIGIPARK_LOG_LEVEL", "WARNING")
 
+from sqlalchemy import make_url
 from sqlalchemy.orm import sessionmaker
 
 import digipark.modules  # noqa: F401
@@ -87,14 +90,16 @@ def receive(out: Any, ready: Any, stop: Any, received: Any, granted: Any) -> Non
 
 
 def main(total: int, attack_every: int, rate: float) -> None:
-    path = os.path.join(tempfile.mkdtemp(), "security.db")
-    url = f"sqlite:///{path}"
+    url = (
+        os.environ.get("DIGIPARK_BENCH_DATABASE_URL") or f"sqlite:///{os.path.join(tempfile.mkdtemp(), 'security.db')}"
+    )
+    database = make_url(url).get_backend_name()
     migrate.upgrade(url)
     engine = make_engine(url)  # the platform's SQLite settings (WAL, synchronous=NORMAL)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as db, db.begin():
         park_id = registry.create_park(
-            db, code="SB", name="安全基准园区", name_en="Security bench", region_code="320500"
+            db, code=f"SB{time.time_ns()}", name="安全基准园区", name_en="Security bench", region_code="320500"
         ).id
     threshold = int(reference.rules()["brute_force"]["threshold"])
     latencies: list[float] = []
@@ -171,7 +176,7 @@ def main(total: int, attack_every: int, rate: float) -> None:
         received=received,
         rate=rate,
         attack_every=attack_every,
-        database="sqlite",
+        database=database,
         cores=os.cpu_count(),
         load_average=round(os.getloadavg()[0], 1),
         receive_buffer_bytes=int(buffer.value),
@@ -181,7 +186,7 @@ def main(total: int, attack_every: int, rate: float) -> None:
         round(percentile(latencies, 0.99), 1),
         "ms",
         incidents=len(latencies),
-        database="sqlite",
+        database=database,
     )
 
 

@@ -129,3 +129,27 @@ def test_a_long_lived_correlator_links_each_stored_event_to_its_incident(db: Ses
         assert row.incident_id == by_key.get(row.src_ip), row.src_ip  # the bystander (.3) has none
         assert row.message == f"line {row.src_ip} {round(row.at.timestamp() - base)}"
         assert (row.sensor, row.kind, row.username) == ("gw-01", "auth_failure", "root")
+
+
+def test_events_are_stored_with_their_time_to_the_microsecond_and_their_text_as_given(
+    db: Session, world: World
+) -> None:
+    """The bulk store (COPY on PostgreSQL, plain rows on SQLite) keeps each time to the microsecond, as
+    datetime.fromtimestamp reads it, and text with tabs, new lines, backslashes and CJK as given."""
+    park = world.a.park_id
+    base = float(int(dt.datetime.now(dt.UTC).timestamp()) - 50)
+    stamps = [base + 0.123456, base + 0.5, base + 1.999999, base + 7]
+    texts = ["tab\there", "line\nbreak", "back\\slash \\N", "中文 日志"]
+    given = [
+        Event(ts, "other", "gw-09", "192.0.2.9", "192.0.2.10", 22, None, None, text)
+        for ts, text in zip(stamps, texts, strict=True)
+    ]
+    events.ingest(db, park_id=park, events=given, correlator=Correlator())
+    stored = db.scalars(
+        select(CyberEvent).where(CyberEvent.park_id == park, CyberEvent.sensor == "gw-09").order_by(CyberEvent.at)
+    ).all()
+    assert [row.at for row in stored] == [dt.datetime.fromtimestamp(ts, dt.UTC) for ts in stamps]
+    assert [row.message for row in stored] == texts
+    assert {(row.src_ip, row.dst_ip, row.dst_port, row.incident_id) for row in stored} == {
+        ("192.0.2.9", "192.0.2.10", 22, None)
+    }
