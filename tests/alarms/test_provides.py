@@ -17,6 +17,7 @@ def test_the_record_provides_what_safety_environment_and_automation_use() -> Non
     assert MODULE.provides == "digipark.alarms.provides"
     provides = resolve(MODULE.provides)
     assert sorted(provides.__all__) == [
+        "AlarmChanged",
         "AlarmRaised",
         "CondState",
         "ConditionContext",
