@@ -169,6 +169,10 @@ def cy_log_source_body(ctx: Ctx) -> dict[str, Any]:
     return {"name": f"防火墙{n}", "network": f"10.70.{n % 250}.0/24", "enterprise_id": _e0(ctx)}
 
 
+def cy_log_source(ctx: Ctx) -> int:
+    return int(_post(ctx, "log-sources", cy_log_source_body(ctx))["id"])
+
+
 CYBERSEC: dict[tuple[str, str], Exercise] = {
     ("GET", f"{_CY}/ics-assessments/{{ident}}/report"): lambda ctx: ident_view(
         IdentView("cybersec/ics-assessments/{ident}/report", cy_assessment, readers=_E), ctx

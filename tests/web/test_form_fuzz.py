@@ -20,7 +20,7 @@ import digipark.web
 from digipark.app import create_app
 from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
-from tests.tenancy.api_cybersec import cy_incident
+from tests.tenancy.api_cybersec import cy_incident, cy_log_source
 from tests.tenancy.api_devices import cm_command
 from tests.tenancy.api_safety import _sf_task
 from tests.tenancy.api_services import sv_awarded_demand
@@ -115,6 +115,7 @@ POST_OBJECTS = {
     "/services/supply-chain/shares/": PageObject(made_by("services/shares")),
     "/services/purchasing/demands/": PageObject(sv_awarded_demand),
     "/security/incidents/": PageObject(cy_incident),
+    "/security/log-sources/": PageObject(cy_log_source),
     "/duty/alarms/": PageObject(al_alarm),
     "/duty/tasks/": PageObject(_sf_task),
     "/duty-roster/teams/": PageObject(duty_team),

@@ -12,7 +12,11 @@ MODULE = Module(
     title="Infrastructure and security",
     models=("digipark.cybersec.models",),
     routers=("digipark.cybersec.api:router",),
-    pages=("digipark.cybersec.pages:router", "digipark.cybersec.pages_ics:router"),
+    pages=(
+        "digipark.cybersec.pages:router",
+        "digipark.cybersec.pages_ics:router",
+        "digipark.cybersec.pages_sources:router",
+    ),
     menu=(
         MenuEntry("/infrastructure", "Digital infrastructure", "cybersec.view", order=480, section=FOUNDATION),
         MenuEntry("/security", "Network security", "cybersec.view", order=485, section=FOUNDATION),

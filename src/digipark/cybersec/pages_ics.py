@@ -54,10 +54,14 @@ def _names(page: Page, park_id: int) -> dict[int, str]:
     return {ident: name for ident, name in rows}
 
 
-def _errors(page: Page, exc: ValidationError | DomainError) -> list[str]:
+def form_errors(page: Page, exc: ValidationError | DomainError) -> list[str]:
+    """A refused form's problems, one line each: the field and "invalid value", or the domain's reason translated."""
     if isinstance(exc, ValidationError):
         return [f"{'.'.join(str(p) for p in e['loc'])}: {page.gettext('Invalid value.')}" for e in exc.errors()]
-    return [str(exc)]
+    reasons = [
+        f"{e['field']}: {page.gettext(str(e['reason']))}" for e in exc.errors if e.get("field") and e.get("reason")
+    ]
+    return reasons or [page.gettext(exc.detail)]
 
 
 def _list(page: Page, *, errors: list[str] | None = None, values: dict[str, str] | None = None) -> HTMLResponse:
@@ -110,7 +114,7 @@ def ics_create(page: CurrentPage, form: FormFields) -> Response:
         with page.db.begin_nested():
             row = ics.ASSESSMENTS.create(page.db, scope=page.scope, data=ics.AssessmentCreate(**raw))
     except (ValidationError, DomainError) as exc:
-        return _list(page, errors=_errors(page, exc), values={k: str(v or "") for k, v in raw.items()})
+        return _list(page, errors=form_errors(page, exc), values={k: str(v or "") for k, v in raw.items()})
     return RedirectResponse(f"/security/ics/{row.id}", status_code=303)
 
 
@@ -163,7 +167,7 @@ def ics_answers(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
             ics.ASSESSMENTS.update(page.db, scope=page.scope, ident=ident, data=ics.AssessmentUpdate(answers=answers))
     except (ValidationError, DomainError) as exc:
         page.db.expire_all()
-        return _detail(page, ident, errors=_errors(page, exc))
+        return _detail(page, ident, errors=form_errors(page, exc))
     return RedirectResponse(f"/security/ics/{ident}", status_code=303)
 
 
@@ -182,7 +186,7 @@ def ics_task_create(ident: Ident, page: CurrentPage, form: FormFields) -> Respon
         with page.db.begin_nested():
             ics.TASKS.create(page.db, scope=page.scope, data=ics.TaskCreate(**raw))
     except (ValidationError, DomainError) as exc:
-        return _detail(page, ident, errors=_errors(page, exc))
+        return _detail(page, ident, errors=form_errors(page, exc))
     return RedirectResponse(f"/security/ics/{ident}#tasks", status_code=303)
 
 
