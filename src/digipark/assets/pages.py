@@ -27,6 +27,7 @@ from digipark.assets.schemas import AssetUpdate, LeaseCreate, LeaseStateChange, 
 from digipark.core.errors import DomainError, NotFound, field_error
 from digipark.core.listing import ListQuery
 from digipark.registry.models import Building, Enterprise, Room
+from digipark.services.provides import shared_equipment
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, Page
@@ -237,6 +238,7 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             "lessees": _lessees(page, asset.park_id) if staff and asset.enterprise_id is None else [],
             "units": _units(page, asset.park_id) if staff and asset.enterprise_id is None else [],
             "enterprise_names": _enterprise_names(page),
+            "offerings": shared_equipment(page.db, park_id=asset.park_id),
         },
         status_code=status_code,
     )
@@ -313,6 +315,11 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
             elif action == "network":
                 _network(page, ident, fields)
                 target = f"/assets/{ident}?saved=1#asset-network"
+            elif action == "offering":
+                raw_offering = fields.get("offering_id", "")
+                offering = AssetUpdate.model_validate({"offering_id": raw_offering or None})
+                service.ASSETS.update(page.db, scope=page.scope, ident=ident, data=offering)
+                target = f"/assets/{ident}?saved=1#asset-offering"
             elif action == "lease":
                 lease_data = LeaseCreate.model_validate(
                     {k: fields.get(k) or None for k in ("enterprise_id", "room_id", "starts_on", "ends_on", "note")}
