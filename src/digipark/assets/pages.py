@@ -13,7 +13,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from digipark.assets import costs, depreciation, geo, leases, monitoring, parts, reliability, service, utilisation
+from digipark.assets import (
+    costs,
+    depreciation,
+    geo,
+    lease_invoices,
+    leases,
+    monitoring,
+    parts,
+    reliability,
+    service,
+    utilisation,
+)
 from digipark.assets.models import (
     LEASE_TRANSITIONS,
     TRANSITIONS,
@@ -77,6 +88,7 @@ LEASE_STATES = {
     "ended": N_("Ended"),
     "terminated": N_("Terminated"),
 }
+INVOICE_STATES = {"issued": N_("Issued"), "paid": N_("Paid")}
 LEASE_ACTIONS = {"active": N_("Put in force"), "ended": N_("End the lease"), "terminated": N_("Terminate the lease")}
 KINDS = {"calendar": N_("By calendar"), "usage": N_("By run hours")}
 ORDER_STATES = {
@@ -239,6 +251,8 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             "units": _units(page, asset.park_id) if staff and asset.enterprise_id is None else [],
             "enterprise_names": _enterprise_names(page),
             "offerings": shared_equipment(page.db, park_id=asset.park_id),
+            "invoices": lease_invoices.list_invoices(page.db, scope=page.scope, asset_id=asset.id),
+            "invoice_states": INVOICE_STATES,
         },
         status_code=status_code,
     )
@@ -341,6 +355,20 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
                     data=LeaseStateChange(state=LeaseState(fields.get("state", ""))),
                 )
                 target = f"/assets/{ident}?saved=1#asset-leases"
+            elif action in ("invoice", "invoice_paid"):
+                raw_id = fields.get("lease_id" if action == "invoice" else "invoice_id", "")
+                if not raw_id.isdigit() or len(raw_id) > 9:
+                    raise NotFound("no such lease or invoice")
+                if action == "invoice":
+                    lease = leases.get_lease(page.db, scope=page.scope, ident=int(raw_id))
+                    if lease.asset_id != ident:
+                        raise NotFound("no such lease of this asset")
+                    lease_invoices.issue(page.db, scope=page.scope, lease_id=lease.id, on=service.today())
+                else:
+                    invoice = lease_invoices.mark_paid(page.db, scope=page.scope, ident=int(raw_id), on=service.today())
+                    if invoice.asset_id != ident:
+                        raise NotFound("no such invoice of this asset")
+                target = f"/assets/{ident}?saved=1#asset-lease-invoices"
             elif action == "state":
                 on = fields.get("on") or None
                 data = StateChange.model_validate(
