@@ -98,3 +98,11 @@ def test_invoices_on_the_asset_page_and_only_the_lessee_reads_them(
     assert own.status_code == 200 and {r["id"] for r in own.json()} == {r.id for r in rows}
     other = client.get("/api/v1/assets/lease-invoices", headers=bearer(world.a.tokens["enterprise2"]))
     assert other.status_code == 200 and other.json() == []
+    # on the register page: the lessee sees its invoices, another enterprise does not
+    client.cookies.clear()
+    login(client, "TA-enterprise")
+    mine = visible_text(client.get("/assets").text)
+    assert "租金账单" in mine and "1,500.00" in mine and "CHILLER-L号循环水泵" in mine
+    client.cookies.clear()
+    login(client, "TA-enterprise2")
+    assert "1,500.00" not in visible_text(client.get("/assets").text)

@@ -131,6 +131,7 @@ def list_page(page: CurrentPage) -> HTMLResponse:
     flagged = sorted((p for p in outlook.values() if p.recommend), key=lambda p: p.rul_days or 0.0)
     use = utilisation.of_park(page.db, scope=page.scope, park_id=park_id, until=today)
     lease_rows = leases.list_leases(page.db, scope=page.scope)[:50]
+    invoice_rows = lease_invoices.list_invoices(page.db, scope=page.scope)[:50]
     return page.render(
         "assets/list.html",
         {
@@ -150,10 +151,14 @@ def list_page(page: CurrentPage) -> HTMLResponse:
             "idle": [(a, u) for a, u in use if u.idle],
             "use_days": utilisation.WINDOW_DAYS,
             "leases": lease_rows,
+            "invoices": invoice_rows,
+            "invoice_states": INVOICE_STATES,
             "lease_assets": {
                 int(i): str(n)
                 for i, n in page.db.execute(
-                    select(Asset.id, Asset.name).where(Asset.id.in_({r.asset_id for r in lease_rows}))
+                    select(Asset.id, Asset.name).where(
+                        Asset.id.in_({r.asset_id for r in lease_rows} | {r.asset_id for r in invoice_rows})
+                    )
                 )
             },
             "synced": synced,
