@@ -3,6 +3,7 @@ the depreciation schedule."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from digipark.assets.service import seed_classes
@@ -23,7 +24,7 @@ from tests.tenancy.exercises import (
     static_view,
     upload,
 )
-from tests.tenancy.helpers import Ctx, Exercise, next_number
+from tests.tenancy.helpers import B_ROLES, Ctx, Exercise, next_number
 
 _E = frozenset({"enterprise"})
 
@@ -166,3 +167,38 @@ ASSETS[("POST", "/api/v1/assets/leases/{ident}/state")] = lambda ctx: ident_acti
 ASSETS[("GET", "/api/v1/assets/leases")] = lambda ctx: park_view(
     ParkView("assets/leases", readers=frozenset({"enterprise", "enterprise2"}), takes_park_id=False), ctx
 )
+
+
+def as_lease_invoices(ctx: Ctx) -> None:
+    """The rent invoices of a lease to park A's enterprise 0: it and park A's staff read them; enterprise 2 and park
+    B's users see none of them (and the list answers as a park-wide read)."""
+    from digipark.assets import lease_invoices
+    from tests.workorders.helpers import scope_of
+
+    lease_id = as_lease(ctx)
+    assert ctx.as_a_admin("POST", f"/api/v1/assets/leases/{lease_id}/state", json={"state": "active"}).is_success
+    made = lease_invoices.issue(
+        ctx.db, scope=scope_of(ctx.db, "TA", "park_admin"), lease_id=lease_id, on=dt.date(2026, 3, 15)
+    )
+    ctx.db.commit()
+    ids = {row.id for row in made}
+    assert len(ids) == 3
+    url = "/api/v1/assets/lease-invoices"
+    for who, park, sees in (
+        ("enterprise", "a", True),
+        ("park_admin", "a", True),
+        ("enterprise2", "a", False),
+        *((role, "b", False) for role in B_ROLES),
+    ):
+        response = ctx.call("GET", url, who, park)
+        if response.status_code == 200:
+            got = {row["id"] for row in response.json()}
+            assert (ids <= got) if sees else not (ids & got), (who, park)
+        else:
+            assert not sees and response.status_code in (403, 404), (who, park, response.text)
+    park_view(
+        ParkView("assets/lease-invoices", readers=frozenset({"enterprise", "enterprise2"}), takes_park_id=False), ctx
+    )
+
+
+ASSETS[("GET", "/api/v1/assets/lease-invoices")] = as_lease_invoices

@@ -11,7 +11,17 @@ from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from digipark.assets import leases, monitoring, parts, registry_sync, reliability, schemas, service, sheets
+from digipark.assets import (
+    lease_invoices,
+    leases,
+    monitoring,
+    parts,
+    registry_sync,
+    reliability,
+    schemas,
+    service,
+    sheets,
+)
 from digipark.assets.models import SparePart
 from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.core import spreadsheet
@@ -141,6 +151,13 @@ def list_leases(db: DbSession, scope: CurrentScope) -> Any:
     """The leases of park assets the caller reads (an enterprise: its own)."""
     scope.require(service.VIEW)
     return leases.list_leases(db, scope=scope)
+
+
+@router.get("/lease-invoices", response_model=list[schemas.LeaseInvoiceRead], tags=TAGS)
+def list_lease_invoices(db: DbSession, scope: CurrentScope) -> Any:
+    """The monthly rent invoices of leases the caller reads (an enterprise: its own), newest month first."""
+    scope.require(service.VIEW)
+    return lease_invoices.list_invoices(db, scope=scope)
 
 
 @router.post("/leases/{ident}/state", response_model=schemas.LeaseRead, tags=TAGS)

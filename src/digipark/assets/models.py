@@ -302,3 +302,26 @@ class Lease(Audited, TimestampMixin, EnterpriseScoped, Base):
     monthly_rent: Mapped[float] = mapped_column(Float, doc="yuan per month")
     state: Mapped[str] = mapped_column(String(20), default=LeaseState.DRAFT.value, index=True)
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class InvoiceState(enum.StrEnum):
+    ISSUED = "issued"
+    PAID = "paid"
+
+
+class LeaseInvoice(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A month's rent invoice of an in-force lease: the monthly rent pro-rated by the days of the calendar month the
+    lease covers; issued, then paid. The leasing enterprise reads its own."""
+
+    __tablename__ = "asset_lease_invoice"
+    __visibility__ = Visibility.ENTERPRISE
+    __table_args__ = (UniqueConstraint("lease_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lease_id: Mapped[int] = mapped_column(ForeignKey("asset_lease.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    month: Mapped[dt.date] = mapped_column(Date, doc="the first day of the invoiced month")
+    days: Mapped[int] = mapped_column(Integer, doc="days of the month the lease covers")
+    amount: Mapped[float] = mapped_column(Float, doc="yuan")
+    state: Mapped[str] = mapped_column(String(20), default=InvoiceState.ISSUED.value)
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)

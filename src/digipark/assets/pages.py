@@ -13,7 +13,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from digipark.assets import costs, depreciation, geo, leases, monitoring, parts, reliability, service, utilisation
+from digipark.assets import (
+    costs,
+    depreciation,
+    geo,
+    lease_invoices,
+    leases,
+    monitoring,
+    parts,
+    reliability,
+    service,
+    utilisation,
+)
 from digipark.assets.models import (
     LEASE_TRANSITIONS,
     TRANSITIONS,
@@ -27,6 +38,7 @@ from digipark.assets.schemas import AssetUpdate, LeaseCreate, LeaseStateChange, 
 from digipark.core.errors import DomainError, NotFound, field_error
 from digipark.core.listing import ListQuery
 from digipark.registry.models import Building, Enterprise, Room
+from digipark.services.provides import shared_equipment
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, Page
@@ -76,6 +88,7 @@ LEASE_STATES = {
     "ended": N_("Ended"),
     "terminated": N_("Terminated"),
 }
+INVOICE_STATES = {"issued": N_("Issued"), "paid": N_("Paid")}
 LEASE_ACTIONS = {"active": N_("Put in force"), "ended": N_("End the lease"), "terminated": N_("Terminate the lease")}
 KINDS = {"calendar": N_("By calendar"), "usage": N_("By run hours")}
 ORDER_STATES = {
@@ -118,6 +131,7 @@ def list_page(page: CurrentPage) -> HTMLResponse:
     flagged = sorted((p for p in outlook.values() if p.recommend), key=lambda p: p.rul_days or 0.0)
     use = utilisation.of_park(page.db, scope=page.scope, park_id=park_id, until=today)
     lease_rows = leases.list_leases(page.db, scope=page.scope)[:50]
+    invoice_rows = lease_invoices.list_invoices(page.db, scope=page.scope)[:50]
     return page.render(
         "assets/list.html",
         {
@@ -137,10 +151,14 @@ def list_page(page: CurrentPage) -> HTMLResponse:
             "idle": [(a, u) for a, u in use if u.idle],
             "use_days": utilisation.WINDOW_DAYS,
             "leases": lease_rows,
+            "invoices": invoice_rows,
+            "invoice_states": INVOICE_STATES,
             "lease_assets": {
                 int(i): str(n)
                 for i, n in page.db.execute(
-                    select(Asset.id, Asset.name).where(Asset.id.in_({r.asset_id for r in lease_rows}))
+                    select(Asset.id, Asset.name).where(
+                        Asset.id.in_({r.asset_id for r in lease_rows} | {r.asset_id for r in invoice_rows})
+                    )
                 )
             },
             "synced": synced,
@@ -237,6 +255,9 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             "lessees": _lessees(page, asset.park_id) if staff and asset.enterprise_id is None else [],
             "units": _units(page, asset.park_id) if staff and asset.enterprise_id is None else [],
             "enterprise_names": _enterprise_names(page),
+            "offerings": shared_equipment(page.db, park_id=asset.park_id),
+            "invoices": lease_invoices.list_invoices(page.db, scope=page.scope, asset_id=asset.id),
+            "invoice_states": INVOICE_STATES,
         },
         status_code=status_code,
     )
@@ -313,6 +334,11 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
             elif action == "network":
                 _network(page, ident, fields)
                 target = f"/assets/{ident}?saved=1#asset-network"
+            elif action == "offering":
+                raw_offering = fields.get("offering_id", "")
+                offering = AssetUpdate.model_validate({"offering_id": raw_offering or None})
+                service.ASSETS.update(page.db, scope=page.scope, ident=ident, data=offering)
+                target = f"/assets/{ident}?saved=1#asset-offering"
             elif action == "lease":
                 lease_data = LeaseCreate.model_validate(
                     {k: fields.get(k) or None for k in ("enterprise_id", "room_id", "starts_on", "ends_on", "note")}
@@ -334,6 +360,20 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
                     data=LeaseStateChange(state=LeaseState(fields.get("state", ""))),
                 )
                 target = f"/assets/{ident}?saved=1#asset-leases"
+            elif action in ("invoice", "invoice_paid"):
+                raw_id = fields.get("lease_id" if action == "invoice" else "invoice_id", "")
+                if not raw_id.isdigit() or len(raw_id) > 9:
+                    raise NotFound("no such lease or invoice")
+                if action == "invoice":
+                    lease = leases.get_lease(page.db, scope=page.scope, ident=int(raw_id))
+                    if lease.asset_id != ident:
+                        raise NotFound("no such lease of this asset")
+                    lease_invoices.issue(page.db, scope=page.scope, lease_id=lease.id, on=service.today())
+                else:
+                    invoice = lease_invoices.mark_paid(page.db, scope=page.scope, ident=int(raw_id), on=service.today())
+                    if invoice.asset_id != ident:
+                        raise NotFound("no such invoice of this asset")
+                target = f"/assets/{ident}?saved=1#asset-lease-invoices"
             elif action == "state":
                 on = fields.get("on") or None
                 data = StateChange.model_validate(

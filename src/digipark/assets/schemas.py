@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from digipark.assets.geo import Network, check_line_geometry
-from digipark.assets.models import DepreciationMethod, LeaseState, LifecycleState, PlanKind
+from digipark.assets.models import DepreciationMethod, InvoiceState, LeaseState, LifecycleState, PlanKind
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -248,3 +248,18 @@ class LeaseRead(BaseModel):
     monthly_rent: float
     state: LeaseState
     note: str | None
+
+
+class LeaseInvoiceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    park_id: int
+    enterprise_id: int | None
+    lease_id: int
+    asset_id: int
+    month: dt.date
+    days: int
+    amount: float
+    state: InvoiceState
+    paid_on: dt.date | None

@@ -10,6 +10,7 @@ their natural keys (class code, building code, USCC)."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from digipark.assets.geo import Network, check_line_geometry
 from digipark.assets.models import TRANSITIONS, Asset, AssetClass, DepreciationMethod, LifecycleState
 from digipark.assets.schemas import AssetCreate, AssetUpdate, StateChange
 from digipark.assets.service import ASSETS, VIEW, WRITE, change_state
@@ -46,6 +48,14 @@ METHOD_LABELS = (
     (DepreciationMethod.DOUBLE_DECLINING.value, "双倍余额递减法"),
     (DepreciationMethod.SUM_OF_YEARS.value, "年数总和法"),
 )
+NETWORK_LABELS = (
+    (Network.ROAD.value, "道路"),
+    (Network.WATER.value, "给水"),
+    (Network.DRAINAGE.value, "排水"),
+    (Network.GAS.value, "燃气"),
+    (Network.POWER.value, "电力"),
+    (Network.HEAT.value, "热力"),
+)
 COLUMNS: tuple[Column, ...] = (
     Column("code", "资产编码", help="unique in the park; matches existing assets"),
     Column("name", "资产名称", help="required for a new asset"),
@@ -66,6 +76,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("run_hours_point_id", "运行小时测点ID", "int"),
     Column("vibration_point_id", "振动测点ID", "int"),
     Column("temperature_point_id", "温度测点ID", "int"),
+    Column("network", "管网类型", choices=NETWORK_LABELS, help="roads and pipes only"),
+    Column("geometry", "线位(GeoJSON)", help="a GeoJSON LineString or MultiLineString, WGS-84 [lon, lat]"),
+    Column("material", "材质"),
+    Column("diameter_mm", "管径(mm)", "int"),
+    Column("install_year", "敷设年份", "int"),
 )
 REQUIRED = ("code",)
 NOTES = (
@@ -73,6 +88,10 @@ NOTES = (
     "新资产须填写资产名称和资产类别；状态可写中文（在用、维修中……）或英文值；更改已有资产的状态按生命周期规则记录。",
     "A new asset needs its name and class; states in Chinese (在用, 维修中, ...) or their values; a new state of an "
     "existing asset is recorded as a lifecycle change where the lifecycle allows it.",
+    "道路和管网：管网类型（道路、给水、排水、燃气、电力、热力）、线位写 GeoJSON 文本（LineString 或 MultiLineString，"
+    "WGS-84 经纬度）、材质、管径(mm)、敷设年份。",
+    "Roads and pipes: the network (road, water, drainage, gas, power, heat), the line as GeoJSON text (a LineString "
+    "or MultiLineString in WGS-84 longitude/latitude), material, diameter in mm, install year.",
 )
 
 
@@ -132,6 +151,13 @@ class _Import:
                 continue
             if converted is not None:
                 raw[column.key] = converted
+        if "geometry" in raw:
+            try:
+                raw["geometry"] = check_line_geometry(json.loads(raw["geometry"]))
+            except (ValueError, RecursionError) as exc:
+                reason = f"not JSON: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                self.error(number, "geometry", reason)
+                raw.pop("geometry")
         code = raw.get("code")
         if code is None:
             self.error(number, "code", "required")
@@ -154,6 +180,8 @@ class _Import:
                 if fixed in raw and raw.pop(fixed) != getattr(existing, fixed):
                     key = "class_code" if fixed == "class_id" else "enterprise_uscc"
                     self.error(number, key, "cannot be changed by an import")
+        if "geometry" in raw and raw.get("network") is None and (existing is None or existing.network is None):
+            self.error(number, "network", "a line geometry is a road or pipe network: say which")
         schema: type[BaseModel] = AssetUpdate if existing is not None else AssetCreate
         if existing is None:
             raw["park_id"] = self.park_id
@@ -267,6 +295,7 @@ def export(session: Session, *, scope: Scope, query: ListQuery, fmt: str) -> tup
             class_code=classes.get(a.class_id),
             building_code=buildings.get(a.building_id) if a.building_id else None,
             enterprise_uscc=enterprises.get(a.enterprise_id) if a.enterprise_id else None,
+            geometry=json.dumps(a.geometry, separators=(",", ":")) if a.geometry else None,
         )
         records.append([values[column.key] for column in COLUMNS])
     if fmt == "xlsx":
