@@ -1,6 +1,6 @@
 """assets: monthly rent invoices of in-force leases (month, days covered, pro-rated amount, issued/paid)
 
-Revision ID: 0033_assets2
+Revision ID: 0033
 Revises: 0032
 Create Date: 2026-12-07
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0033_assets2"
+revision: str = "0033"
 down_revision: str | None = "0032"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
