@@ -74,3 +74,15 @@ def rows(declared: list[dict[str, Any]], values: dict[str, Any] | None, lang: st
         unit = spec.get("unit") or ""
         out.append((label, f"{value} {unit}".strip()))
     return out
+
+
+def indicators(declared: list[dict[str, Any]], lang: str) -> list[tuple[str, str, str]]:
+    """(label, unit, limits) of each condition indicator a class declares, in the page's language."""
+    zh = lang.startswith("zh")
+    out: list[tuple[str, str, str]] = []
+    for spec in declared:
+        label = spec.get("label_zh" if zh else "label_en") or spec["quantity"]
+        low, high = spec.get("low"), spec.get("high")
+        limits = "–".join(str(v) if v is not None else "" for v in (low, high)) if low is not None else f"≤ {high}"
+        out.append((label, spec.get("unit") or "", limits if (low, high) != (None, None) else "—"))
+    return out

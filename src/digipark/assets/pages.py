@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from digipark.assets import (
+    attributes,
     costs,
     depreciation,
     geo,
@@ -90,7 +91,12 @@ LEASE_STATES = {
 }
 INVOICE_STATES = {"issued": N_("Issued"), "paid": N_("Paid")}
 LEASE_ACTIONS = {"active": N_("Put in force"), "ended": N_("End the lease"), "terminated": N_("Terminate the lease")}
-KINDS = {"calendar": N_("By calendar"), "usage": N_("By run hours")}
+KINDS = {
+    "calendar": N_("By calendar"),
+    "usage": N_("By run hours"),
+    "cycles": N_("By starts"),
+    "energy": N_("By energy use"),
+}
 ORDER_STATES = {
     "open": N_("Open"),
     "assigned": N_("Dispatched"),
@@ -246,6 +252,8 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             "order_states": ORDER_STATES,
             "threshold": service.failure_threshold(klass) if klass is not None else None,
             "networks": NETWORKS,
+            "attribute_rows": attributes.rows(klass.attributes or [] if klass else [], asset.attributes, page.lang),
+            "indicators": attributes.indicators(klass.condition_indicators or [] if klass else [], page.lang),
             "line_length": geo.line_length_m(asset.geometry) if asset.geometry else None,
             "geometry_text": json.dumps(asset.geometry, ensure_ascii=False) if asset.geometry else "",
             "leases": leases.list_leases(page.db, scope=page.scope, asset_id=asset.id),

@@ -150,7 +150,9 @@ class PlanCreate(BaseModel):
     every_run_hours: Annotated[float, Field(gt=0, le=1e6)] | None = None
     last_done_on: Day | None = None
     last_done_run_hours: Annotated[float, Field(ge=0, le=1e9)] | None = None
-    every_usage: Annotated[float, Field(gt=0, le=1e9)] | None = Field(None, description="cycles or kWh (kinds cycles, energy)")
+    every_usage: Annotated[float, Field(gt=0, le=1e9)] | None = Field(
+        None, description="cycles or kWh (kinds cycles, energy)"
+    )
     last_done_usage: Annotated[float, Field(ge=0, le=1e12)] | None = None
 
 
