@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digipark.core.db import Base, TimestampMixin
@@ -124,6 +124,25 @@ class Asset(Audited, TimestampMixin, EnterpriseScoped, Base):
     offering_id: Mapped[int | None] = mapped_column(
         ForeignKey("service_offering.id", ondelete="SET NULL"), doc="the shared-equipment service it is booked as"
     )
+
+
+class AssetDocument(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A document of an asset (manual, certificate, drawing, inspection report...): the checked upload's bytes, its
+    type, size and SHA-256. It belongs to the asset's owner: an enterprise reads only its own assets' documents."""
+
+    __tablename__ = "asset_document"
+    __visibility__ = Visibility.ENTERPRISE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), doc="manual, certificate, drawing, inspection, other")
+    title: Mapped[str | None] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by: Mapped[str] = mapped_column(String(80))
 
 
 class LifecycleChange(Audited, ParkScoped, Base):

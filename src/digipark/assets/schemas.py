@@ -164,6 +164,21 @@ class FailureCreate(BaseModel):
     repair_order_id: Id | None = Field(None, description="the work order that repaired it (for MTTR)")
 
 
+class DocumentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    asset_id: int
+    kind: str
+    title: str | None
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str
+    created_at: dt.datetime
+
+
 class FailureRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

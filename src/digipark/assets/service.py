@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from digipark.assets import attributes, depreciation
 from digipark.assets.models import (
     TRANSITIONS,
+    USAGE_POINTS,
     AlarmOrder,
     Asset,
     AssetClass,
     LifecycleChange,
     LifecycleState,
     MaintenancePlan,
-    USAGE_POINTS,
     PlanKind,
 )
 from digipark.assets.schemas import AssetCreate, AssetRead, AssetUpdate, PlanCreate, StateChange

@@ -1,4 +1,4 @@
-"""assets: classes' attributes and condition indicators as data, an asset's attribute values, cycle and energy
+"""assets: documents of an asset, classes' attributes and condition indicators as data, an asset's attribute values, cycle and energy
 counter points and usage plans by cycles and energy
 
 Revision ID: 0034
@@ -18,6 +18,40 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "asset_document",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("asset_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=True),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("uploaded_by", sa.String(length=80), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=True),
+        sa.Column("park_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["asset_id"], ["asset.id"], name=op.f("fk_asset_document_asset_id_asset"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["enterprise_id"],
+            ["enterprise.id"],
+            name=op.f("fk_asset_document_enterprise_id_enterprise"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["park_id"], ["park.id"], name=op.f("fk_asset_document_park_id_park"), ondelete="RESTRICT"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_asset_document")),
+    )
+    with op.batch_alter_table("asset_document", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_asset_document_asset_id"), ["asset_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_asset_document_enterprise_id"), ["enterprise_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_asset_document_park_id"), ["park_id"], unique=False)
     with op.batch_alter_table("asset_class") as batch:
         batch.add_column(sa.Column("attributes", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("condition_indicators", sa.JSON(), nullable=True))
@@ -49,3 +83,4 @@ def downgrade() -> None:
     with op.batch_alter_table("asset_class") as batch:
         batch.drop_column("condition_indicators")
         batch.drop_column("attributes")
+    op.drop_table("asset_document")
