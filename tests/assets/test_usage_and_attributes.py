@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.assets import attributes, service
@@ -123,3 +124,78 @@ def test_a_new_class_with_an_attribute_needs_no_code(db: Session, world: World) 
     assert "floors" in exc.value.errors[0]["reason"]
     with pytest.raises(ValueError, match="label"):
         attributes.check_declaration([{"name": "x", "type": "number"}])
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_documents_of_an_asset_are_checked_kept_and_read_by_its_owner_only(db: Session, world: World) -> None:
+    from digipark.assets import documents
+    from digipark.audit.models import AuditEntry
+    from digipark.core.errors import NotFound, PermissionDenied
+    from digipark.core.spreadsheet import FileTooLarge, UnsupportedFile
+
+    admin = scope_of(db, "TA", "park_admin")
+    asset = _asset(db, world, enterprise_id=world.a.enterprise_ids[0])
+    row = documents.upload(
+        db,
+        scope=admin,
+        asset_id=asset.id,
+        kind="manual",
+        filename="C:\\资料\\水泵说明书.pdf",
+        content_type="application/pdf",
+        content=PDF_BYTES,
+    )
+    assert (row.filename, row.size_bytes, row.enterprise_id) == ("水泵说明书.pdf", len(PDF_BYTES), asset.enterprise_id)
+    with pytest.raises(UnsupportedFile):  # a renamed executable is not the PDF it claims to be
+        documents.upload(
+            db,
+            scope=admin,
+            asset_id=asset.id,
+            kind="drawing",
+            filename="x.pdf",
+            content_type="application/pdf",
+            content=b"MZ\x90\x00",
+        )
+    with pytest.raises(FileTooLarge):
+        documents.upload(
+            db,
+            scope=admin,
+            asset_id=asset.id,
+            kind="drawing",
+            filename="x.pdf",
+            content_type="application/pdf",
+            content=PDF_BYTES + b"0" * documents.UPLOADS.max_bytes,
+        )
+    with pytest.raises(ValidationFailed):
+        documents.upload(
+            db,
+            scope=admin,
+            asset_id=asset.id,
+            kind="poem",
+            filename="x.pdf",
+            content_type="application/pdf",
+            content=PDF_BYTES,
+        )
+    owner = scope_of(db, "TA", "enterprise")
+    assert [d.id for d in documents.documents_of(db, scope=owner, asset_id=asset.id)] == [row.id]
+    assert documents.get(db, scope=owner, ident=row.id).content == PDF_BYTES
+    with pytest.raises(PermissionDenied):  # the owner reads, staff write
+        documents.upload(
+            db,
+            scope=owner,
+            asset_id=asset.id,
+            kind="manual",
+            filename="y.pdf",
+            content_type="application/pdf",
+            content=PDF_BYTES,
+        )
+    other = scope_of(db, "TA", "enterprise2")
+    with pytest.raises((NotFound, PermissionDenied)):
+        documents.get(db, scope=other, ident=row.id)
+    with pytest.raises((NotFound, PermissionDenied)):
+        documents.documents_of(db, scope=other, asset_id=asset.id)
+    audited = db.scalars(
+        select(AuditEntry.action).where(AuditEntry.entity_type == "asset_document", AuditEntry.entity_id == str(row.id))
+    ).all()
+    assert "create" in audited

@@ -132,6 +132,7 @@ class AssetDocument(Audited, TimestampMixin, EnterpriseScoped, Base):
 
     __tablename__ = "asset_document"
     __visibility__ = Visibility.ENTERPRISE
+    __audit_exclude__ = frozenset({"content"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)

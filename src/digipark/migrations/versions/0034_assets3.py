@@ -1,5 +1,5 @@
-"""assets: documents of an asset, classes' attributes and condition indicators as data, an asset's attribute values, cycle and energy
-counter points and usage plans by cycles and energy
+"""assets: documents of an asset, classes' attributes and condition indicators as data, an asset's attribute
+values, cycle and energy counter points and usage plans by cycles and energy
 
 Revision ID: 0034
 Revises: 0033
