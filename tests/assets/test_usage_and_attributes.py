@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from digipark.core.errors import ValidationFailed
 from digipark.telemetry.provides import PointLatest
 from digipark.workorders.provides import read_order
 from tests.conftest import World
+from tests.web.helpers import login, visible_text
 from tests.workorders.helpers import scope_of
 
 
@@ -199,3 +201,33 @@ def test_documents_of_an_asset_are_checked_kept_and_read_by_its_owner_only(db: S
         select(AuditEntry.action).where(AuditEntry.entity_type == "asset_document", AuditEntry.entity_id == str(row.id))
     ).all()
     assert "create" in audited
+
+
+def test_documents_and_attributes_on_the_asset_page(client: TestClient, world: World, db: Session) -> None:
+    asset = _asset(db, world, attributes={"rated_power": 45})
+    db.commit()
+    csrf = login(client, "TA-park_admin")
+    posted = client.post(
+        f"/assets/{asset.id}",
+        data={"csrf_token": csrf, "action": "document", "kind": "inspection", "title": "年度检验报告"},
+        files={"file": ("report.pdf", PDF_BYTES, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text
+    text = visible_text(client.get(f"/assets/{asset.id}").text)
+    assert "检验报告" in text and "年度检验报告" in text and "额定功率" in text and "45 kW" in text
+    assert "振动速度" in text  # the class's condition indicators
+    english = visible_text(client.get(f"/assets/{asset.id}?lang=en").text)
+    assert "Inspection report" in english and "Rated power" in english
+    refused = client.post(
+        f"/assets/{asset.id}",
+        data={"csrf_token": csrf, "action": "document", "kind": "manual"},
+        files={"file": ("x.pdf", b"MZ\x90", "application/pdf")},
+    )
+    assert refused.status_code == 415
+    from digipark.assets.models import AssetDocument
+
+    row = db.scalar(select(AssetDocument).where(AssetDocument.asset_id == asset.id))
+    assert row is not None
+    download = client.get(f"/assets/documents/{row.id}")
+    assert download.status_code == 200 and download.content == PDF_BYTES
