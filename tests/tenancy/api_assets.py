@@ -24,7 +24,7 @@ from tests.tenancy.exercises import (
     static_view,
     upload,
 )
-from tests.tenancy.helpers import B_ROLES, Ctx, Exercise, next_number
+from tests.tenancy.helpers import B_ROLES, Ctx, Exercise, all_attackers, assert_problem, b_denial, next_number
 
 _E = frozenset({"enterprise"})
 
@@ -202,3 +202,42 @@ def as_lease_invoices(ctx: Ctx) -> None:
 
 
 ASSETS[("GET", "/api/v1/assets/lease-invoices")] = as_lease_invoices
+
+
+# -- documents -----------------------------------------------------------------------------------------------------
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def as_document(ctx: Ctx) -> tuple[int, int]:
+    asset_id = as_asset(ctx)
+    response = ctx.as_a_admin(
+        "POST",
+        f"/api/v1/assets/{asset_id}/documents",
+        files={"file": ("说明书.pdf", PDF_BYTES, "application/pdf")},
+        data={"kind": "manual"},
+    )
+    assert response.status_code == 201, response.text
+    return asset_id, int(response.json()["id"])
+
+
+def as_document_upload(ctx: Ctx) -> None:
+    """Only park A's staff attach a document to park A's asset; no one else, not even its enterprise."""
+    asset_id = as_asset(ctx)
+    url = f"/api/v1/assets/{asset_id}/documents"
+    files = {"file": ("图纸.pdf", PDF_BYTES, "application/pdf")}
+    for park, role in all_attackers():
+        response = ctx.call("POST", url, role, park, files=files, data={"kind": "drawing"})
+        assert_problem(response, *(b_denial(role) if park == "b" else (403, 404)))
+    assert ctx.as_a_admin("POST", url, files=files, data={"kind": "drawing"}).status_code == 201
+
+
+def as_document_download(ctx: Ctx) -> None:
+    asset_id, document_id = as_document(ctx)
+    ident_view(IdentView(f"assets/{{ident}}/documents/{document_id}", lambda ctx: asset_id, readers=_E), ctx)
+
+
+ASSETS[("GET", "/api/v1/assets/{ident}/documents")] = lambda ctx: ident_view(
+    IdentView("assets/{ident}/documents", lambda ctx: as_document(ctx)[0], readers=_E), ctx
+)
+ASSETS[("POST", "/api/v1/assets/{ident}/documents")] = as_document_upload
+ASSETS[("GET", "/api/v1/assets/{ident}/documents/{document_id}")] = as_document_download

@@ -7,11 +7,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Path, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from digipark.assets import (
+    documents,
     lease_invoices,
     leases,
     monitoring,
@@ -24,7 +25,8 @@ from digipark.assets import (
 )
 from digipark.assets.models import SparePart
 from digipark.auth.dependencies import CurrentScope, DbSession, writes
-from digipark.core import spreadsheet
+from digipark.core import downloads, spreadsheet
+from digipark.core.errors import NotFound
 from digipark.crud.routes import add_routes
 
 router = APIRouter(prefix="/api/v1/assets")
@@ -199,3 +201,48 @@ def asset_reliability(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
     asset = service.ASSETS.get(db, scope=scope, ident=ident)
     figures = reliability.of_asset(db, scope=scope, asset=asset, until=service.today())
     return _reliability(figures, asset_id=asset.id, class_id=asset.class_id)
+
+
+# -- documents -----------------------------------------------------------------------------------------------------
+@router.get("/{ident}/documents", response_model=list[schemas.DocumentRead], tags=TAGS)
+def list_documents(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
+    """The asset's documents (manuals, certificates, drawings, inspection reports)."""
+    return documents.documents_of(db, scope=scope, asset_id=ident)
+
+
+@router.post(
+    "/{ident}/documents",
+    response_model=schemas.DocumentRead,
+    status_code=201,
+    tags=TAGS,
+    responses={413: {"description": "larger than 20 MB"}, 415: {"description": "not PDF, PNG, JPEG, .docx, .xlsx"}},
+)
+def upload_document(
+    ident: Ident,
+    db: DbSession,
+    scope: CurrentScope,
+    file: Annotated[UploadFile, File()],
+    kind: Annotated[str, Form(max_length=20)] = "other",
+    title: Annotated[str | None, Form(max_length=200)] = None,
+) -> Any:
+    """Attach a document of a kind (manual, certificate, drawing, inspection, other) to the asset."""
+    content = file.file.read(documents.UPLOADS.max_bytes + 1)
+    return documents.upload(
+        db,
+        scope=scope,
+        asset_id=ident,
+        kind=kind,
+        title=title,
+        filename=file.filename or "",
+        content_type=file.content_type or "",
+        content=content,
+    )
+
+
+@router.get("/{ident}/documents/{document_id}", tags=TAGS, response_class=Response)
+def download_document(ident: Ident, document_id: Ident, db: DbSession, scope: CurrentScope) -> Response:
+    """The document's file."""
+    row = documents.get(db, scope=scope, ident=document_id)
+    if row.asset_id != ident:
+        raise NotFound(f"no document {document_id} of asset {ident}")
+    return downloads.file_response(row.content, row.content_type, row.filename)

@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digipark.core.db import Base, TimestampMixin
@@ -43,6 +43,16 @@ class DepreciationMethod(enum.StrEnum):
 class PlanKind(enum.StrEnum):
     CALENDAR = "calendar"
     USAGE = "usage"  # run hours from a telemetry counter
+    CYCLES = "cycles"  # starts (or other cycles) from a telemetry counter
+    ENERGY = "energy"  # kWh from an energy meter's counter
+
+
+#: the plan kinds that run on a usage counter, with the asset's point that counts it
+USAGE_POINTS = {
+    PlanKind.USAGE: "run_hours_point_id",
+    PlanKind.CYCLES: "cycles_point_id",
+    PlanKind.ENERGY: "energy_point_id",
+}
 
 
 class AssetClass(Audited, TimestampMixin, ParkScoped, Base):
@@ -64,6 +74,12 @@ class AssetClass(Audited, TimestampMixin, ParkScoped, Base):
     vibration_group: Mapped[str | None] = mapped_column(String(40))
     temperature_limit_c: Mapped[float | None] = mapped_column(Float)
     templates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    attributes: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON, default=list, doc="declared attributes: name, label_zh, label_en, type number/text/choice, unit, range"
+    )
+    condition_indicators: Mapped[list[dict[str, Any]] | None] = mapped_column(
+        JSON, default=list, doc="telemetry quantities watched: quantity, label_zh, label_en, unit, low, high"
+    )
 
 
 class Asset(Audited, TimestampMixin, EnterpriseScoped, Base):
@@ -91,6 +107,9 @@ class Asset(Audited, TimestampMixin, EnterpriseScoped, Base):
     run_hours_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
     vibration_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
     temperature_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
+    cycles_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
+    energy_point_id: Mapped[int | None] = mapped_column(ForeignKey("point.id", ondelete="SET NULL"))
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="values of the class's declared attributes")
     land_parcel_id: Mapped[int | None] = mapped_column(ForeignKey("land_parcel.id", ondelete="SET NULL"), index=True)
     source_ref: Mapped[str | None] = mapped_column(
         String(60), doc="the registry record it was imported from: building:<id> or land:<id>"
@@ -105,6 +124,26 @@ class Asset(Audited, TimestampMixin, EnterpriseScoped, Base):
     offering_id: Mapped[int | None] = mapped_column(
         ForeignKey("service_offering.id", ondelete="SET NULL"), doc="the shared-equipment service it is booked as"
     )
+
+
+class AssetDocument(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A document of an asset (manual, certificate, drawing, inspection report...): the checked upload's bytes, its
+    type, size and SHA-256. It belongs to the asset's owner: an enterprise reads only its own assets' documents."""
+
+    __tablename__ = "asset_document"
+    __visibility__ = Visibility.ENTERPRISE
+    __audit_exclude__ = frozenset({"content"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), doc="manual, certificate, drawing, inspection, other")
+    title: Mapped[str | None] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by: Mapped[str] = mapped_column(String(80))
 
 
 class LifecycleChange(Audited, ParkScoped, Base):
@@ -123,7 +162,8 @@ class LifecycleChange(Audited, ParkScoped, Base):
 
 
 class MaintenancePlan(Audited, TimestampMixin, ParkScoped, Base):
-    """A preventive plan of one asset: every `every_days` (calendar) or every `every_run_hours` (usage)."""
+    """A preventive plan of one asset: every `every_days` (calendar), every `every_run_hours` (usage) or every
+    `every_usage` starts (cycles) or kWh (energy)."""
 
     __tablename__ = "asset_maintenance_plan"
     __visibility__ = Visibility.STAFF
@@ -136,6 +176,8 @@ class MaintenancePlan(Audited, TimestampMixin, ParkScoped, Base):
     every_run_hours: Mapped[float | None] = mapped_column(Float)
     last_done_on: Mapped[dt.date | None] = mapped_column(Date)
     last_done_run_hours: Mapped[float | None] = mapped_column(Float)
+    every_usage: Mapped[float | None] = mapped_column(Float, doc="cycles or kWh between two orders")
+    last_done_usage: Mapped[float | None] = mapped_column(Float, doc="the counter when the last order opened")
     last_order_id: Mapped[int | None] = mapped_column(Integer, doc="the work order the plan opened last")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

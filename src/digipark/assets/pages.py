@@ -12,10 +12,13 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.datastructures import UploadFile
 
 from digipark.assets import (
+    attributes,
     costs,
     depreciation,
+    documents,
     geo,
     lease_invoices,
     leases,
@@ -35,6 +38,7 @@ from digipark.assets.models import (
     PredictionModel,
 )
 from digipark.assets.schemas import AssetUpdate, LeaseCreate, LeaseStateChange, StateChange
+from digipark.core.downloads import file_response
 from digipark.core.errors import DomainError, NotFound, field_error
 from digipark.core.listing import ListQuery
 from digipark.registry.models import Building, Enterprise, Room
@@ -90,7 +94,19 @@ LEASE_STATES = {
 }
 INVOICE_STATES = {"issued": N_("Issued"), "paid": N_("Paid")}
 LEASE_ACTIONS = {"active": N_("Put in force"), "ended": N_("End the lease"), "terminated": N_("Terminate the lease")}
-KINDS = {"calendar": N_("By calendar"), "usage": N_("By run hours")}
+KINDS = {
+    "calendar": N_("By calendar"),
+    "usage": N_("By run hours"),
+    "cycles": N_("By starts"),
+    "energy": N_("By energy use"),
+}
+DOCUMENT_KINDS = {
+    "manual": N_("Manual"),
+    "certificate": N_("Certificate document"),
+    "drawing": N_("Drawing"),
+    "inspection": N_("Inspection report"),
+    "other": N_("Other document"),
+}
 ORDER_STATES = {
     "open": N_("Open"),
     "assigned": N_("Dispatched"),
@@ -246,6 +262,10 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             "order_states": ORDER_STATES,
             "threshold": service.failure_threshold(klass) if klass is not None else None,
             "networks": NETWORKS,
+            "documents": documents.documents_of(page.db, scope=page.scope, asset_id=asset.id),
+            "document_kinds": DOCUMENT_KINDS,
+            "attribute_rows": attributes.rows(klass.attributes or [] if klass else [], asset.attributes, page.lang),
+            "indicators": attributes.indicators(klass.condition_indicators or [] if klass else [], page.lang),
             "line_length": geo.line_length_m(asset.geometry) if asset.geometry else None,
             "geometry_text": json.dumps(asset.geometry, ensure_ascii=False) if asset.geometry else "",
             "leases": leases.list_leases(page.db, scope=page.scope, asset_id=asset.id),
@@ -323,6 +343,8 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     page.check_csrf(fields)
     action = fields.get("action", "")
+    upload = form.get("file")
+    content = await upload.read(documents.UPLOADS.max_bytes + 1) if isinstance(upload, UploadFile) else b""
     try:
         with page.db.begin_nested():
             if action == "order":
@@ -331,6 +353,18 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
                     raise NotFound(f"asset {ident} has no prediction")
                 order_id = monitoring.open_recommended_order(page.db, scope=page.scope, prediction_id=latest.id)
                 target = f"/workorders/{order_id}"
+            elif action == "document":
+                documents.upload(
+                    page.db,
+                    scope=page.scope,
+                    asset_id=ident,
+                    kind=fields.get("kind", ""),
+                    title=fields.get("title") or None,
+                    filename=upload.filename or "" if isinstance(upload, UploadFile) else "",
+                    content_type=upload.content_type or "" if isinstance(upload, UploadFile) else "",
+                    content=content,
+                )
+                target = f"/assets/{ident}?saved=1#asset-documents"
             elif action == "network":
                 _network(page, ident, fields)
                 target = f"/assets/{ident}?saved=1#asset-network"
@@ -390,3 +424,10 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
     except ValueError as exc:  # pydantic's ValidationError
         return _detail(page, ident, {"": _first_error(exc)}, 422)
     return RedirectResponse(target, status_code=303)
+
+
+@router.get("/assets/documents/{ident}", name="asset_document")
+def document_file(ident: Ident, page: CurrentPage) -> Response:
+    """A document of an asset, as a download."""
+    row = documents.get(page.db, scope=page.scope, ident=ident)
+    return file_response(row.content, row.content_type, row.filename)

@@ -22,6 +22,9 @@ LineGeometry = Annotated[
     AfterValidator(check_line_geometry),
     Field(description="GeoJSON LineString or MultiLineString, WGS-84 longitude/latitude"),
 ]
+AttributeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+AttributeValue = Annotated[float, Field(ge=-1e12, le=1e12)] | Annotated[str, StringConstraints(max_length=200)]
+Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=50)]
 Material = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 DiameterMm = Annotated[int, Field(ge=1, le=10000)]
 InstallYear = Annotated[int, Field(ge=1900, le=2200)]
@@ -48,6 +51,9 @@ class AssetCreate(BaseModel):
     run_hours_point_id: Id | None = None
     vibration_point_id: Id | None = None
     temperature_point_id: Id | None = None
+    cycles_point_id: Id | None = None
+    energy_point_id: Id | None = None
+    attributes: Attributes | None = Field(None, description="values of the class's declared attributes")
     land_parcel_id: Id | None = None
     network: Network | None = Field(None, description="for roads and pipes: which network")
     geometry: LineGeometry | None = None
@@ -78,6 +84,9 @@ class AssetUpdate(BaseModel):
     run_hours_point_id: Id | None = None
     vibration_point_id: Id | None = None
     temperature_point_id: Id | None = None
+    cycles_point_id: Id | None = None
+    energy_point_id: Id | None = None
+    attributes: Attributes | None = Field(None, description="values of the class's declared attributes")
     land_parcel_id: Id | None = None
     network: Network | None = Field(None, description="for roads and pipes: which network")
     geometry: LineGeometry | None = None
@@ -111,6 +120,9 @@ class AssetRead(BaseModel):
     run_hours_point_id: int | None
     vibration_point_id: int | None
     temperature_point_id: int | None
+    cycles_point_id: int | None
+    energy_point_id: int | None
+    attributes: dict[str, Any] | None
     land_parcel_id: int | None
     source_ref: str | None
     network: Network | None
@@ -138,6 +150,10 @@ class PlanCreate(BaseModel):
     every_run_hours: Annotated[float, Field(gt=0, le=1e6)] | None = None
     last_done_on: Day | None = None
     last_done_run_hours: Annotated[float, Field(ge=0, le=1e9)] | None = None
+    every_usage: Annotated[float, Field(gt=0, le=1e9)] | None = Field(
+        None, description="cycles or kWh (kinds cycles, energy)"
+    )
+    last_done_usage: Annotated[float, Field(ge=0, le=1e12)] | None = None
 
 
 class FailureCreate(BaseModel):
@@ -146,6 +162,21 @@ class FailureCreate(BaseModel):
     failed_on: Day
     description: Note
     repair_order_id: Id | None = Field(None, description="the work order that repaired it (for MTTR)")
+
+
+class DocumentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    asset_id: int
+    kind: str
+    title: str | None
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str
+    created_at: dt.datetime
 
 
 class FailureRead(BaseModel):

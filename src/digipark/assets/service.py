@@ -15,9 +15,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipark.assets import depreciation
+from digipark.assets import attributes, depreciation
 from digipark.assets.models import (
     TRANSITIONS,
+    USAGE_POINTS,
     AlarmOrder,
     Asset,
     AssetClass,
@@ -86,7 +87,10 @@ def seed_classes(session: Session, *, park_id: int) -> dict[str, AssetClass]:
             vibration_group=entry.get("vibration_group"),
             temperature_limit_c=entry.get("temperature_limit_c"),
             templates=entry.get("templates", []),
+            attributes=entry.get("attributes", []),
+            condition_indicators=entry.get("condition_indicators", []),
         )
+        attributes.check_declaration(klass.attributes or [])
         session.add(klass)
         found[klass.code] = klass
     session.flush()
@@ -145,7 +149,16 @@ def _validate(session: Session, scope: Scope, values: dict[str, Any], row: Asset
         raise field_error("offering_id", f"no bookable shared equipment {values['offering_id']} in this park")
     if merged.get("geometry") is not None and merged.get("network") is None:
         raise field_error("network", "a line geometry is a road or pipe network: say which")
-    for field in ("run_hours_point_id", "vibration_point_id", "temperature_point_id"):
+    if values.get("attributes"):
+        klass = session.get(AssetClass, merged["class_id"])
+        values["attributes"] = attributes.check_values(klass.attributes or [] if klass else [], values["attributes"])
+    for field in (
+        "run_hours_point_id",
+        "vibration_point_id",
+        "temperature_point_id",
+        "cycles_point_id",
+        "energy_point_id",
+    ):
         if values.get(field) is not None:
             point = session.scalar(scope.readable(Point).where(Point.id == values[field], Point.park_id == park_id))
             if point is None:
@@ -305,6 +318,11 @@ def create_plan(session: Session, *, scope: Scope, asset_id: int, data: PlanCrea
             raise field_error("every_run_hours", "required for a usage plan")
         if asset.run_hours_point_id is None:
             raise field_error("kind", "the asset has no run-hours point")
+    if data.kind in (PlanKind.CYCLES, PlanKind.ENERGY):
+        if not data.every_usage:
+            raise field_error("every_usage", f"required for a {data.kind} plan")
+        if getattr(asset, USAGE_POINTS[data.kind]) is None:
+            raise field_error("kind", f"the asset has no {data.kind} point")
     plan = MaintenancePlan(park_id=asset.park_id, asset_id=asset.id, active=True, **data.model_dump())
     session.add(plan)
     session.flush()
@@ -318,9 +336,16 @@ def plans_of(session: Session, *, scope: Scope, asset: Asset) -> builtins.list[M
 
 def run_hours(session: Session, asset: Asset) -> float | None:
     """The asset's run-hours counter: the newest reading of its run-hours point (telemetry)."""
-    if asset.run_hours_point_id is None:
+    return usage_counter(session, asset, PlanKind.USAGE)
+
+
+def usage_counter(session: Session, asset: Asset, kind: PlanKind | str) -> float | None:
+    """The asset's counter for a usage basis — run hours, cycles (starts) or energy (kWh): the newest reading
+    of the asset's point that counts it (telemetry); None without a point or a reading."""
+    point_id = getattr(asset, USAGE_POINTS[PlanKind(kind)])
+    if point_id is None:
         return None
-    latest = session.get(PointLatest, asset.run_hours_point_id)
+    latest = session.get(PointLatest, point_id)
     return float(latest.value) if latest is not None else None
 
 
@@ -347,18 +372,25 @@ def due_plans(session: Session, *, scope: Scope, park_id: int, on: dt.date) -> b
             continue
         if order_is_open(session, scope=scope, order_id=plan.last_order_id):
             continue
-        counter = run_hours(session, asset) if plan.kind == PlanKind.USAGE else None
+        counter = usage_counter(session, asset, plan.kind) if plan.kind in USAGE_POINTS else None
         if plan.kind == PlanKind.CALENDAR:
             due = next_due(plan, asset)
             if due is None or due > on:
                 continue
             detail = f"按计划每{plan.every_days}天一次，上次：{plan.last_done_on or asset.in_service_on}"
-        else:
+        elif plan.kind == PlanKind.USAGE:
             if counter is None or plan.every_run_hours is None:
                 continue
             if counter - (plan.last_done_run_hours or 0.0) < plan.every_run_hours:
                 continue
             detail = f"累计运行{counter:.0f}小时，上次保养时{plan.last_done_run_hours or 0:.0f}小时"
+        else:
+            if counter is None or plan.every_usage is None:
+                continue
+            if counter - (plan.last_done_usage or 0.0) < plan.every_usage:
+                continue
+            unit = "次启停" if plan.kind == PlanKind.CYCLES else "千瓦时"
+            detail = f"累计{counter:.0f}{unit}，上次保养时{plan.last_done_usage or 0:.0f}{unit}"
         plan.last_order_id = open_asset_order(
             session,
             scope=scope,
@@ -369,8 +401,10 @@ def due_plans(session: Session, *, scope: Scope, park_id: int, on: dt.date) -> b
             origin_ref=str(plan.id),
         )
         plan.last_done_on = on
-        if counter is not None:
+        if counter is not None and plan.kind == PlanKind.USAGE:
             plan.last_done_run_hours = counter
+        elif counter is not None:
+            plan.last_done_usage = counter
         opened.append(plan.last_order_id)
     session.flush()
     return opened
