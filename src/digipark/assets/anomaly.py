@@ -11,7 +11,7 @@ RMS, peak, crest factor, kurtosis and, when measured, temperature):
 Why both: trained on a 60-day baseline only, a forest isolates a point far outside the training range no faster
 than the baseline's own extreme days (its splits lie inside that range), so alone it misses clear shifts and
 flags a few healthy days; the per-feature z-scores catch the shifts, the forest the unusual combinations of
-moderately raised features. On the synthetic test set (tests/assets/test_store.py, bench/assets.py) the
+moderately raised features. On the synthetic test set (tests/assets/test_store.py, bench/maintenance.py) the
 combination scores a higher F1 than either part."""
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def _healthy(rng: np.random.Generator, n: int) -> NDArray[np.float64]:
 
 
 def labelled_sample(seed: int) -> tuple[NDArray[np.float64], NDArray[np.float64], list[bool]]:
-    """A synthetic labelled fault sample (the tests and bench/assets.py score it): (60 baseline days, days to
+    """A synthetic labelled fault sample (the tests and bench/maintenance.py score it): (60 baseline days, days to
     score, which of them are faults) — 200 healthy days and 30 faulty ones of three kinds."""
     rng = np.random.default_rng(seed)
     baseline, normal, faults = _healthy(rng, 60), _healthy(rng, 200), _healthy(rng, 30)

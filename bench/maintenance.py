@@ -20,7 +20,7 @@ Figures:
 - `assets_demo_s`: the demo's assets part (22 assets, a year of features of 12 machines from synthetic bursts,
   predictions, a recorded failure) on SQLite in a fresh database.
 
-    .venv/bin/python bench/assets.py
+    .venv/bin/python bench/maintenance.py
 """
 
 from __future__ import annotations
