@@ -59,9 +59,22 @@ hypothesis_settings.load_profile("digipark")
 ENGINE_NEUTRAL = ("tests/tenancy/", "tests/web/test_form_fuzz.py", "tests/test_import_contract.py")
 
 
+# Tests that choose their engine from DIGIPARK_TEST_DATABASE_URL themselves (or are SQLite's own): kept in both passes.
+READS_THE_ENGINE = (
+    "tests/test_migrations.py",
+    "tests/test_backup.py",
+    "tests/test_cli.py",
+    "tests/sim/",
+    "tests/core/test_demo_first_start.py",
+    "tests/core/test_sqlite_contention.py",
+    "tests/services/test_concurrent_booking.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.nodeid.startswith(ENGINE_NEUTRAL):
+        no_database = not {"engine", "database_url"} & set(getattr(item, "fixturenames", ()))
+        if item.nodeid.startswith(ENGINE_NEUTRAL) or (no_database and not item.nodeid.startswith(READS_THE_ENGINE)):
             item.add_marker(pytest.mark.engine_neutral)
     if HYPOTHESIS_RANDOM or config.getoption("hypothesis_seed", None) is not None:
         return
