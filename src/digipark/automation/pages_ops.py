@@ -73,10 +73,8 @@ def prepaid_top_up(page: CurrentPage, form: FormFields) -> Response:
                 low_balance=float(low) if low else None,
                 note=form.get("note", "").strip()[:300] or None,
             )
-    except (ValueError, DomainError) as exc:
-        page.db.rollback()
+    except (ValueError, DomainError) as exc:  # the savepoint undid the top-up; the request's transaction goes on
         return _prepaid(page, str(exc)[:300])
-    page.db.commit()
     return RedirectResponse("/energy-ops/prepaid", status_code=303)
 
 
