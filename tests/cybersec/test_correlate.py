@@ -73,3 +73,15 @@ def test_ics_asset_talking_to_the_internet_matches_public_peers_only() -> None:
     assert [(m.rule, m.key, m.enterprise_id) for m in found] == [("ics_internet", "10.20.0.5", 3)]
     assert c.feed(Event(2, "connection", "fw1", "10.20.0.5", "10.20.0.9", 502)) == []
     assert c.feed(Event(3, "connection", "fw1", "10.20.0.6", "8.8.8.8", 443)) == []
+
+
+def test_sources_gone_quiet_are_forgotten_and_a_burst_still_matches_after() -> None:
+    c = Correlator()
+    window = max(float(BF["window_s"]), float(PS["window_s"]))
+    for i in range(2000):
+        c.feed(Event(1000.0 + i * 0.001, "auth_failure", "fw1", f"10.{i // 250}.{i % 250}.1", "10.0.0.1", 22, "root"))
+    assert c.tracked_sources() == 2000
+    later = 1000.0 + 2 * window + 1
+    found = _feed(c, _failures(int(BF["threshold"]), start=later))
+    assert c.tracked_sources() == 1
+    assert found == ["brute_force"]

@@ -78,10 +78,14 @@ class Correlator:
         self._bf_threshold = int(brute_force.get("threshold", 0))
         # the rules' checks by event kind, in the rules' order (looked up once per event)
         self._checks: dict[str, tuple[Callable[[Event], Match | None], ...]] = {}
+        self._longest_window_s = max((float(rule.get("window_s", 0)) for rule in self.rules.values()), default=0.0)
+        self._next_sweep_at = float("-inf")
         for kind in sorted({k for kinds in self._kinds.values() for k in kinds}):
             self._checks[kind] = tuple(getattr(self, f"_{name}") for name in self.rules if kind in self._kinds[name])
 
     def feed(self, event: Event) -> list[Match]:
+        if event.at >= self._next_sweep_at:
+            self._sweep(event.at)
         found: list[Match] = []
         for check in self._checks.get(event.kind, ()):
             match = check(event)
@@ -96,6 +100,18 @@ class Correlator:
                 self._window(self._failures, source_key(event), event, self.rules["brute_force"])
             if "port_scan" in self.rules and event.kind in self._kinds["port_scan"]:
                 self._window(self._probes, event.src_ip, event, self.rules["port_scan"])
+
+    def _sweep(self, now: float) -> None:
+        """Forget the sources whose last event has left every window, once per longest window: a stream from
+        100,000 sources keeps only those seen lately."""
+        horizon = now - self._longest_window_s
+        for windows in (self._failures, self._probes):
+            for key in [key for key, window in windows.items() if not window or window[-1].at < horizon]:
+                del windows[key]
+        self._next_sweep_at = now + self._longest_window_s
+
+    def tracked_sources(self) -> int:
+        return len(self._failures) + len(self._probes)
 
     @staticmethod
     def _window(
