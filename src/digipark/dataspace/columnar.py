@@ -305,9 +305,7 @@ class _Seen:
         return self.tuples
 
 
-def _dedup(
-    columns: Table, length: int, rule: dict[str, Any], result: ColumnResult, state: _Seen
-) -> tuple[Table, int]:
+def _dedup(columns: Table, length: int, rule: dict[str, Any], result: ColumnResult, state: _Seen) -> tuple[Table, int]:
     keys = list(rule["keys"])
     reason = f"duplicate of {', '.join(keys)}"
     if state.coded is not None:
