@@ -14,6 +14,7 @@ Entities created through the API keep no history: their temporal representation 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -162,7 +163,7 @@ def _temporal(
     session: Session,
     scope: Scope,
     entity: dict[str, Any],
-    points: list[Any],
+    points: Sequence[Any],
     context: Context,
     span: tuple[int, int],
     wanted: set[str],
