@@ -1,7 +1,8 @@
 """The cleaning rules (`cleaning`) run over columns instead of row dicts, fed in chunks: what a pipeline over
 millions of rows runs. The answers are those of `cleaning.run` over the same rows (checked on random rows with edge
-cases in `tests/dataspace/test_columnar.py`); each rule has a vectorised path (numpy) where its column allows one
-and otherwise applies the row rule of `cleaning` to the chunk's rows, so no rule has two meanings.
+cases in `tests/dataspace/test_columnar.py`); each rule runs over the whole column chunk where its column allows it
+(numpy here, pyarrow and numpy kernels in `columnar_vec`: numbers parsed from texts, units coded, dedup keys coded
+and hashed) and otherwise applies the row rule of `cleaning` to the chunk's rows, so no rule has two meanings.
 
 - A table is `dict[column, sequence]`, every column as long as the others; a missing value is None (or empty text).
 - A `number` column, once typed, is a float64 array with NaN for an empty value (the type rule refuses NaN, so NaN

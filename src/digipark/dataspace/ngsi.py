@@ -2,7 +2,7 @@
 
 - the registry's devices as Smart Data Models `Device` entities, each point's newest reading a Property of its device
   (value, `observedAt`, `unitCode`), and the buildings as `Building` entities — read-only here, the registry is
-  their record;
+  their record; the car parks as `OffStreetParking` entities through living's door (`ngsi_parking`);
 - entities created through the API (`ContextEntity`): create, retrieve, query, partial update of attributes,
   append, delete.
 
