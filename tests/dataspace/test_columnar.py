@@ -133,3 +133,86 @@ def test_a_typed_float_array_reads_nan_as_empty_and_refuses_infinity() -> None:
 def test_a_chunk_with_columns_of_different_lengths_is_refused() -> None:
     with pytest.raises(cleaning.RuleError):
         columnar.Pipeline([]).feed({"a": [1, 2], "b": [1]})
+
+
+# Texts only: the whole-column kernels (`columnar_vec`) answer, not the row fallback; edge texts among them.
+TEXTS = [
+    "1.5",
+    " 7 ",
+    "",
+    "  ",
+    None,
+    "abc",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "1e3",
+    "1E+03",
+    "1e999",
+    "-1e999",
+    "1e-400",
+    "1.",
+    ".5",
+    "+3",
+    "-0",
+    "007.250",
+    "1_000",
+    "٣",
+    "\x1c5\x1c",
+    "\u30005",
+    "1,5",
+    "0x10",
+    "12345678901234567890.123456789",
+    "100",
+    "100.0000000000001",
+]
+TEXT_UNITS = ["kWh", "MWh", "Wh", "", None, "furlong", "kg", " kWh ", "mwh"]
+
+
+def _text_rows(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "m": rng.choice(["a", "b", "", None, "1"]),
+            "t": rng.randrange(n // 3 + 1),
+            "v": rng.choice(TEXTS) if rng.random() < 0.5 else f"{rng.uniform(-10, 110):.{rng.randrange(6)}f}",
+            "u": rng.choice(TEXT_UNITS),
+        }
+        for _ in range(n)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_text_columns_take_the_whole_column_path_and_answer_the_same(seed: int) -> None:
+    rng = random.Random(100 + seed)
+    rows = _text_rows(rng, 400)
+    table = _table(rows)
+    from digipark.dataspace import columnar_vec
+
+    assert columnar_vec.parse_numbers(table["v"]) is not None  # the vectorised path is the one tested
+    rules = [*PIPELINE[:-1], {**PIPELINE[-1], "method": rng.choice(["linear", "previous"])}]
+    _same(rows, rules, chunk=rng.choice([9, 50, 1000]))
+
+
+def test_dedup_keys_follow_pythons_equality_across_chunks() -> None:
+    """1, 1.0 and True are one key; "1" and 1 are two; None and an empty typed number are one; a NaN in a list is
+    equal only to itself; chunks of different kinds share what was seen."""
+    values: list[Any] = [1, 1.0, True, "1", None, 2.5, 2.5, -0.0, 0, False, float("nan"), "x", "x", 2**62, 2**62]
+    rows = [{"k": v, "j": i % 3} for i, v in enumerate(values * 3)]
+    for chunk in (1, 2, 4, 7, 100):
+        _same(rows, [{"rule": "dedup", "keys": ["k"]}], chunk)
+        _same(rows, [{"rule": "dedup", "keys": ["k", "j"]}], chunk)
+    typed = [{"v": v, "t": i % 4} for i, v in enumerate(["1", "", "1.0", None, "2", " ", "2.00", "x"] * 4)]
+    _same(typed, [{"rule": "type", "column": "v", "type": "number"}, {"rule": "dedup", "keys": ["v", "t"]}], 5)
+
+
+def test_the_key_codes_hand_back_to_pythons_set_without_losing_what_was_seen() -> None:
+    from digipark.dataspace import columnar_vec
+
+    keys = columnar_vec.Keys(2)
+    first = keys.first_unseen([["a", "b", "a"], [1, 2, 1]], 3)
+    assert first is not None and first.tolist() == [True, True, False]
+    again = keys.first_unseen([np.array([1.0, 2.0]), ["a", "a"]], 2)  # other kinds: other keys
+    assert again is not None and again.tolist() == [True, True]
+    assert keys.first_unseen([[[1]], ["a"]], 1) is None  # a list value cannot be coded
+    assert keys.as_set() == {("a", 1), ("b", 2), (1, "a"), (2, "a")}

@@ -106,3 +106,49 @@ def test_temporal_refusals_and_who_reads(client: TestClient, world: World, db: S
     assert other.status_code == 404 and other.json()["type"] == ERRORS + "ResourceNotFound"
     assert _get(client, world, f"/temporal/entities/{ident}", "enterprise2", **WINDOW).status_code == 404
     assert _get(client, world, f"/temporal/entities/{ident}", "park_admin", **WINDOW).status_code == 200
+
+
+DEVICE = "https://smartdatamodels.org/dataModel.Device/Device"  # the Smart Data Models type, without a Link header
+
+
+def _many(client: TestClient, world: World, who: str = "enterprise", **params: Any) -> Any:
+    return _get(client, world, "/temporal/entities", who, **params)
+
+
+def test_a_temporal_query_over_the_devices_of_a_type(client: TestClient, world: World, db: Session) -> None:
+    """`GET /temporal/entities?type=Device` (API 6.18): every device the caller reads, with its history; paged, the
+    count in NGSILD-Results-Count; another enterprise's device is not listed."""
+    ident, key = _history(db, world)
+    mine = _many(client, world, type=DEVICE, count="true", **WINDOW)
+    assert mine.status_code == 200, mine.text
+    ids = [e["id"] for e in mine.json()]
+    assert ident in ids and f"urn:ngsi-ld:Device:digipark-{world.a.device_ids[1]}" not in ids
+    assert mine.headers["NGSILD-Results-Count"] == str(len(ids))
+    entry = next(e for e in mine.json() if e["id"] == ident)
+    assert [i["value"] for i in entry[key]] == [float(k) for k in range(12)]
+
+    staff = _many(client, world, "park_admin", type=DEVICE, count="true", **WINDOW)
+    staff_ids = [e["id"] for e in staff.json()]
+    assert {ident, f"urn:ngsi-ld:Device:digipark-{world.a.device_ids[1]}"} <= set(staff_ids)
+    first = _many(client, world, "park_admin", type=DEVICE, limit=1, **WINDOW).json()
+    second = _many(client, world, "park_admin", type=DEVICE, limit=1, offset=1, **WINDOW)
+    assert [e["id"] for e in first] == staff_ids[:1] and [e["id"] for e in second.json()] == staff_ids[1:2]
+
+    aggregated = _get(
+        client,
+        world,
+        "/temporal/entities",
+        type=DEVICE,
+        id=ident,
+        aggrMethods="max",
+        aggrPeriodDuration="PT1H",
+        **WINDOW,
+    ).json()
+    assert [v[0] for v in aggregated[0][key]["max"]] == [5.0, 11.0]
+    values = _many(client, world, type=DEVICE, options="temporalValues", **WINDOW).json()
+    assert next(e for e in values if e["id"] == ident)[key]["values"][1] == [1.0, "2026-12-01T00:10:00Z"]
+
+    assert _many(client, world, "enterprise2", id=ident, type=DEVICE, **WINDOW).json() == []
+    for params in ({**WINDOW}, {"type": "Device"}, {**WINDOW, "type": "Device", "limit": 101}):
+        refused = _many(client, world, **params)
+        assert refused.status_code == 400 and refused.json()["type"] == ERRORS + "BadRequestData", params

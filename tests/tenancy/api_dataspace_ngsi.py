@@ -152,6 +152,28 @@ def check_temporal(ctx: Ctx) -> None:
         assert ctx.call("GET", url, role, params=window).status_code == 200, role
 
 
+def check_temporal_query(ctx: Ctx) -> None:
+    """The devices of a type with their history: a device of enterprise 0 of park A is listed for its enterprise
+    and the park's staff only."""
+    ident = f"urn:ngsi-ld:Device:digipark-{ctx.world.a.device_ids[0]}"
+    params = {
+        "type": "https://smartdatamodels.org/dataModel.Device/Device",  # the type's IRI: no Link header needed
+        "timerel": "between",
+        "timeAt": "2026-12-01T00:00:00Z",
+        "endTimeAt": "2026-12-02T00:00:00Z",
+    }
+    url = f"{_NGSI}/temporal/entities"
+    for park, role in [("b", r) for r in B_ROLES] + [("a", "enterprise2"), ("a", "resident")]:
+        response = ctx.call("GET", url, role, park, params=params)
+        if response.status_code == 200:
+            assert ident not in [e["id"] for e in response.json()], (park, role)
+        else:
+            _refused(response, 403, 404)
+    for role in ("enterprise", "park_admin"):
+        response = ctx.call("GET", url, role, params=params)
+        assert response.status_code == 200 and ident in [e["id"] for e in response.json()], role
+
+
 _SECRET = {"type": "Property", "value": "改"}
 NGSI: dict[tuple[str, str], Exercise] = {
     ("GET", f"{_NGSI}/context.jsonld"): check_context,
@@ -165,6 +187,7 @@ NGSI: dict[tuple[str, str], Exercise] = {
     ("DELETE", f"{_ENTITY}/attrs/{{attribute}}"): _change("DELETE", "/attrs/secret", None),
     ("DELETE", _ENTITY): _change("DELETE", "", None),
     ("GET", f"{_NGSI}/temporal/entities/{{entity_id:path}}"): check_temporal,
+    ("GET", f"{_NGSI}/temporal/entities"): check_temporal_query,
     ("POST", f"{_NGSI}/entityOperations/create"): _batch("create"),
     ("POST", f"{_NGSI}/entityOperations/upsert"): _batch("upsert"),
     ("POST", f"{_NGSI}/entityOperations/update"): _batch("update"),

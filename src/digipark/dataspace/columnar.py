@@ -1,7 +1,8 @@
 """The cleaning rules (`cleaning`) run over columns instead of row dicts, fed in chunks: what a pipeline over
 millions of rows runs. The answers are those of `cleaning.run` over the same rows (checked on random rows with edge
-cases in `tests/dataspace/test_columnar.py`); each rule has a vectorised path (numpy) where its column allows one
-and otherwise applies the row rule of `cleaning` to the chunk's rows, so no rule has two meanings.
+cases in `tests/dataspace/test_columnar.py`); each rule runs over the whole column chunk where its column allows it
+(numpy here, pyarrow and numpy kernels in `columnar_vec`: numbers parsed from texts, units coded, dedup keys coded
+and hashed) and otherwise applies the row rule of `cleaning` to the chunk's rows, so no rule has two meanings.
 
 - A table is `dict[column, sequence]`, every column as long as the others; a missing value is None (or empty text).
 - A `number` column, once typed, is a float64 array with NaN for an empty value (the type rule refuses NaN, so NaN
@@ -25,7 +26,7 @@ import numpy.typing as npt
 
 from digipark.core.errors import DomainError
 from digipark.core.units import convert
-from digipark.dataspace import cleaning
+from digipark.dataspace import cleaning, columnar_vec
 
 Column = list[Any] | npt.NDArray[Any]
 Table = dict[str, Column]
@@ -150,6 +151,8 @@ def _type_number(columns: Table, length: int, column: str, result: ColumnResult)
     if isinstance(raw, np.ndarray) and raw.dtype.kind == "f":
         bad = ~np.isfinite(raw) & ~np.isnan(raw)  # NaN is already "empty" in a typed column
         numbers = raw
+    elif (vectorised := columnar_vec.parse_numbers(raw)) is not None:
+        numbers, bad = vectorised  # a column of texts: parsed whole (Arrow), the odd texts by Python's float
     else:
         values = _as_list(raw)
         parsed: list[float] = []
@@ -235,21 +238,29 @@ def _unit(
     if not _is_numbers(values):
         return _by_rows(columns, length, rule, result)
     assert isinstance(values, np.ndarray)
-    units = _as_list(columns[unit_column]) if unit_column in columns else [None] * length
-    try:
+    encoded = columnar_vec.encode_units(columns.get(unit_column), length)
+    if encoded is not None:  # texts: a factor per distinct unit, taken by code
+        codes, distinct = encoded
+        typed = [(type(unit), unit) for unit in distinct]
+    else:
+        units = _as_list(columns[unit_column]) if unit_column in columns else [None] * length
         typed = list(zip(map(type, units), units, strict=True))  # True and 1 are one key of a dict, not one unit
+        codes = None
+    try:
         for key in dict.fromkeys(typed):
             if key not in factors:
                 factors[key] = _factor(key[1], target)
     except TypeError:  # an unhashable unit
         return _by_rows(columns, length, rule, result)
     as_float = {key: f if f.__class__ is float else math.nan for key, f in factors.items()}
-    multipliers = np.fromiter(map(as_float.__getitem__, typed), dtype=np.float64, count=length)
+    per_key = np.fromiter(map(as_float.__getitem__, typed), dtype=np.float64, count=len(typed))
+    multipliers = per_key[codes] if codes is not None else per_key
+    key_of = (lambda i: typed[codes[i]]) if codes is not None else typed.__getitem__
     bad = np.flatnonzero(np.isnan(multipliers)).tolist()
     reasons = [
         f"{unit_column}: missing"
-        if factors[typed[i]] is None
-        else f"{unit_column}: cannot convert {typed[i][1]} to {target}"
+        if factors[key_of(i)] is None
+        else f"{unit_column}: cannot convert {key_of(i)[1]} to {target}"
         for i in bad
     ]
     empty = np.isnan(values)
@@ -280,11 +291,29 @@ def _factor(unit: Any, target: str) -> Any:
         return "cannot"
 
 
-def _dedup(
-    columns: Table, length: int, rule: dict[str, Any], result: ColumnResult, seen: set[Any]
-) -> tuple[Table, int]:
+class _Seen:
+    """The keys a dedup rule has seen: coded in arrays (`columnar_vec.Keys`) while every chunk's key columns can be
+    coded, Python's set of tuples from the first chunk that cannot."""
+
+    def __init__(self, width: int) -> None:
+        self.coded: columnar_vec.Keys | None = columnar_vec.Keys(width)
+        self.tuples: set[Any] = set()
+
+    def to_tuples(self) -> set[Any]:
+        if self.coded is not None:
+            self.tuples.update(self.coded.as_set())
+            self.coded = None
+        return self.tuples
+
+
+def _dedup(columns: Table, length: int, rule: dict[str, Any], result: ColumnResult, state: _Seen) -> tuple[Table, int]:
     keys = list(rule["keys"])
     reason = f"duplicate of {', '.join(keys)}"
+    if state.coded is not None:
+        keep = state.coded.first_unseen([columns.get(k) for k in keys], length)
+        if keep is not None:
+            return _dedup_keep(columns, length, keep, reason, result)
+    seen = state.to_tuples()
     lists = [_as_list(columns[k]) if k in columns else [None] * length for k in keys]
     try:
         tuples = list(zip(*lists, strict=True))
@@ -296,6 +325,12 @@ def _dedup(
     keep = np.zeros(length, dtype=bool)
     keep[np.fromiter(first.values(), dtype=np.intp, count=len(first))] = True
     keep &= ~known
+    return _dedup_keep(columns, length, keep, reason, result)
+
+
+def _dedup_keep(
+    columns: Table, length: int, keep: npt.NDArray[np.bool_], reason: str, result: ColumnResult
+) -> tuple[Table, int]:
     duplicates = np.flatnonzero(~keep).tolist()
     if not duplicates:
         return columns, length
@@ -360,7 +395,7 @@ class Pipeline:
         self.streamed, self.after = rules[:first_fill], rules[first_fill:]
         self.result = ColumnResult(columns={}, length=0)
         self._chunks: list[tuple[Table, int]] = []
-        self._seen: list[set[Any]] = [set() for _ in rules]
+        self._seen = [_Seen(len(r.get("keys", ()))) for r in rules]
         self._factors: list[dict[Any, Any]] = [{} for _ in rules]
         self._counts = [[0, 0, 0] for _ in rules]  # kept, rejected, filled per rule
         self._rejected: list[list[Any]] = [[] for _ in rules]  # per rule, as `cleaning.run` orders them

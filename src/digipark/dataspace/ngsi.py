@@ -2,7 +2,7 @@
 
 - the registry's devices as Smart Data Models `Device` entities, each point's newest reading a Property of its device
   (value, `observedAt`, `unitCode`), and the buildings as `Building` entities — read-only here, the registry is
-  their record;
+  their record; the car parks as `OffStreetParking` entities through living's door (`ngsi_parking`);
 - entities created through the API (`ContextEntity`): create, retrieve, query, partial update of attributes,
   append, delete.
 
@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
-from digipark.dataspace import ngsi_geo
+from digipark.dataspace import ngsi_geo, ngsi_parking
 from digipark.dataspace.models import ContextEntity
 from digipark.dataspace.ngsi_context import (
     PATTERN_SECONDS,
@@ -151,7 +151,7 @@ def _stored(row: ContextEntity) -> Entity:
 
 
 def _mapped_id(entity_id: str) -> tuple[str, int] | None:
-    for kind, prefix in (("device", DEVICE_PREFIX), ("building", BUILDING_PREFIX)):
+    for kind, prefix in (("device", DEVICE_PREFIX), ("building", BUILDING_PREFIX), ("parking", ngsi_parking.PREFIX)):
         if entity_id.startswith(prefix):
             rest = entity_id[len(prefix) :]
             return (kind, int(rest)) if rest.isdigit() and len(rest) < 10 else (kind, 0)
@@ -164,7 +164,8 @@ def retrieve(session: Session, *, scope: Scope, entity_id: str) -> Entity:
     mapped = _mapped_id(entity_id)
     if mapped is not None:
         kind, ident = mapped
-        found = (_devices if kind == "device" else _buildings)(session, scope, [ident])
+        load = {"device": _devices, "building": _buildings, "parking": ngsi_parking.car_parks}[kind]
+        found = load(session, scope, [ident])
         if found:
             return found[0]
     else:
@@ -208,6 +209,8 @@ def query(
         found += _buildings(session, scope, _numbers(wanted, BUILDING_PREFIX))
     if not type_iris or _iri("Device") in type_iris:
         found += _devices(session, scope, _numbers(wanted, DEVICE_PREFIX))
+    if not type_iris or _iri(ngsi_parking.TYPE) in type_iris:
+        found += ngsi_parking.car_parks(session, scope, _numbers(wanted, ngsi_parking.PREFIX))
     stmt = scope.readable(ContextEntity).order_by(ContextEntity.id)
     if type_iris:
         stmt = stmt.where(ContextEntity.entity_type.in_(sorted(type_iris)))
@@ -327,7 +330,7 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context) ->
     park_id = scope.acting_write_park()
     scope.authorize_write(WRITE, park_id=park_id, enterprise_id=scope.enterprise_id)
     if _mapped_id(entity_id) is not None:
-        raise bad(f"ids under {DEVICE_PREFIX} and {BUILDING_PREFIX} are the registry's")
+        raise bad(f"ids under {DEVICE_PREFIX}, {BUILDING_PREFIX} and {ngsi_parking.PREFIX} are the platform's")
     attrs = expand_attributes(payload, context, entity=True)
     _check_size(attrs)
     exists = session.scalar(
@@ -351,7 +354,9 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context) ->
 def _writable(session: Session, scope: Scope, entity_id: str) -> ContextEntity:
     if _mapped_id(entity_id) is not None:
         retrieve(session, scope=scope, entity_id=entity_id)  # 404 when the caller may not read it
-        raise NgsiError("OperationNotSupported", "the registry's devices and buildings change through the registry")
+        raise NgsiError(
+            "OperationNotSupported", "the platform's devices, buildings and car parks change in its modules"
+        )
     row = _readable_row(session, scope, entity_id)
     if row is None:
         raise NgsiError("ResourceNotFound", f"entity {entity_id} not found")
@@ -443,4 +448,7 @@ def types(session: Session, *, scope: Scope) -> list[str]:
     """The entity types the caller can read (expanded IRIs)."""
     scope.require(VIEW)
     stored = set(session.scalars(scope.readable(ContextEntity, select(ContextEntity.entity_type).distinct())))
-    return sorted(stored | {_iri("Device"), _iri("Building")})
+    mapped = {_iri("Device"), _iri("Building")} | (
+        {_iri(ngsi_parking.TYPE)} if scope.can(ngsi_parking.LIVING_VIEW) else set()
+    )
+    return sorted(stored | mapped)

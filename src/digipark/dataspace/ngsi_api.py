@@ -37,6 +37,7 @@ from digipark.dataspace.ngsi_context import (
 
 JSON, LD = "application/json", "application/ld+json"
 TAGS: list[Any] = ["ngsi-ld"]
+TEMPORAL_LIMIT = 100  # devices per temporal page: each one's points are read
 
 
 class NgsiRoute(APIRoute):
@@ -374,6 +375,59 @@ def batch_delete(request: Request, db: DbSession, scope: Caller, payload: Payloa
 
 
 # -- temporal ------------------------------------------------------------------------------------------------------
+@router.get("/temporal/entities", tags=TAGS)
+def temporal_query(
+    request: Request,
+    db: DbSession,
+    scope: Caller,
+    type: Annotated[str | None, Query(max_length=1000)] = None,
+    attrs: Annotated[str | None, Query(max_length=2000)] = None,
+    q: Annotated[str | None, Query(max_length=2000)] = None,
+    id: Annotated[str | None, Query(max_length=20000)] = None,
+    idPattern: Annotated[str | None, Query(max_length=500)] = None,
+    timerel: Annotated[str | None, Query(max_length=20)] = None,
+    timeAt: Annotated[str | None, Query(max_length=40)] = None,
+    endTimeAt: Annotated[str | None, Query(max_length=40)] = None,
+    options: Annotated[str | None, Query(max_length=100)] = None,
+    aggrMethods: Annotated[str | None, Query(max_length=200)] = None,
+    aggrPeriodDuration: Annotated[str | None, Query(max_length=20)] = None,
+    limit: Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)] = None,
+    offset: Annotated[int, Query(ge=INT64_MIN, le=INT64_MAX)] = 0,
+    count: bool = False,
+) -> Response:
+    """Query Temporal Evolution of Entities: the devices matching type, id, idPattern and q, each with its points'
+    history in the window (timerel, timeAt, endTimeAt), as instances, temporalValues or aggregated; limit (at most
+    TEMPORAL_LIMIT, each device's history being read) and offset page them, count=true answers the number of
+    matching devices in NGSILD-Results-Count."""
+    context = _request_context(request)
+    chosen = set(_list(options))
+    if chosen - {"temporalValues", "normalized", "aggregatedValues", "count"}:
+        raise bad("options: temporalValues or aggregatedValues")
+    size = TEMPORAL_LIMIT if limit is None else limit
+    if not 0 <= size <= TEMPORAL_LIMIT or offset < 0:
+        raise bad(f"limit between 0 and {TEMPORAL_LIMIT}, offset from 0")
+    if not type and not id and not idPattern and not q:
+        raise bad("a temporal query needs type, id, idPattern or q")
+    page, total = ngsi_temporal.query(
+        db,
+        scope=scope,
+        context=context,
+        types=_list(type),
+        attrs=_list(attrs),
+        q=q,
+        ids=_list(id),
+        id_pattern=idPattern,
+        span=ngsi_temporal.window(timerel, timeAt, endTimeAt),
+        methods=_list(aggrMethods),
+        period=aggrPeriodDuration,
+        temporal_values="temporalValues" in chosen,
+        offset=offset,
+        limit=size,
+    )
+    headers = {spec()["results_count_header"]: str(total)} if count or "count" in chosen else None
+    return _respond(request, page, context, headers)
+
+
 @router.get("/temporal/entities/{entity_id:path}", tags=TAGS)
 def temporal_entity(
     entity_id: str,

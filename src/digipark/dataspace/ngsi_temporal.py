@@ -14,6 +14,7 @@ Entities created through the API keep no history: their temporal representation 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -86,19 +87,93 @@ def retrieve(
     entity = ngsi.retrieve(session, scope=scope, entity_id=entity_id)  # 404 for what the caller may not read
     if not entity_id.startswith(ngsi.DEVICE_PREFIX):
         raise NgsiError("ResourceNotFound", f"entity {entity_id} keeps no history here")
+    _check_aggregation(methods, period)
+    device_id = int(entity_id[len(ngsi.DEVICE_PREFIX) :])
+    points = session.execute(
+        select(Point.id, Point.key, Point.unit).where(Point.device_id == device_id).order_by(Point.id)
+    ).all()
+    wanted = {context.expand(a) for a in attrs}
+    return _temporal(session, scope, entity, points, context, span, wanted, methods, period, temporal_values)
+
+
+def _check_aggregation(methods: list[str], period: str | None) -> None:
     if bool(methods) != bool(period):
         raise bad("aggrMethods and aggrPeriodDuration go together")
     unknown = [m for m in methods if m not in METHODS]
     if unknown or (period is not None and period not in PERIODS):
         raise bad(f"aggrMethods: {', '.join(METHODS)}; aggrPeriodDuration: {', '.join(PERIODS)}")
-    device_id = int(entity_id[len(ngsi.DEVICE_PREFIX) :])
+
+
+def query(
+    session: Session,
+    *,
+    scope: Scope,
+    context: Context,
+    types: list[str],
+    attrs: list[str],
+    q: str | None,
+    ids: list[str],
+    id_pattern: str | None,
+    span: tuple[int, int],
+    methods: list[str],
+    period: str | None,
+    temporal_values: bool,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """Query Temporal Evolution of Entities (API 6.18): the devices matching type, id, idPattern and q (as the
+    entity query selects them, scope included), `limit` of them from `offset`, each with its points' history in the
+    window; (page, number of matching devices). Entities without history (created through the API, buildings)
+    are not listed. The devices and their points are read in two queries; each point's series is telemetry's."""
+    _check_aggregation(methods, period)
+    found = ngsi.query(
+        session, scope=scope, context=context, types=types, attrs=[], q=q, ids=ids, id_pattern=id_pattern
+    )
+    devices = [e for e in found if e["id"].startswith(ngsi.DEVICE_PREFIX)]
+    page = devices[offset : offset + limit]
+    by_device: dict[int, list[Any]] = {int(e["id"][len(ngsi.DEVICE_PREFIX) :]): [] for e in page}
+    if by_device:
+        rows = session.execute(
+            select(Point.device_id, Point.id, Point.key, Point.unit)
+            .where(Point.device_id.in_(list(by_device)))
+            .order_by(Point.id)
+        )
+        for row in rows:
+            by_device[row.device_id].append(row)
     wanted = {context.expand(a) for a in attrs}
+    out = [
+        _temporal(
+            session,
+            scope,
+            e,
+            by_device[int(e["id"][len(ngsi.DEVICE_PREFIX) :])],
+            context,
+            span,
+            wanted,
+            methods,
+            period,
+            temporal_values,
+        )
+        for e in page
+    ]
+    return out, len(devices)
+
+
+def _temporal(
+    session: Session,
+    scope: Scope,
+    entity: dict[str, Any],
+    points: Sequence[Any],
+    context: Context,
+    span: tuple[int, int],
+    wanted: set[str],
+    methods: list[str],
+    period: str | None,
+    temporal_values: bool,
+) -> dict[str, Any]:
     vocab, units = spec()["default_vocab"], spec()["unit_codes"]
     reserved = set(spec()["reserved_entity"]) | set(platform_terms())
     out: dict[str, Any] = {"id": entity["id"], "type": context.compact(entity["type"])}
-    points = session.execute(
-        select(Point.id, Point.key, Point.unit).where(Point.device_id == device_id).order_by(Point.id)
-    ).all()
     for point in points:
         iri = vocab + (point.key if point.key not in reserved else f"point_{point.key}")
         if wanted and iri not in wanted:
@@ -155,4 +230,4 @@ def _next_month(ms: int) -> int:
     return int(moment.replace(year=year, month=month).timestamp() * 1000)
 
 
-__all__ = ["MAX_DAYS", "METHODS", "PERIODS", "retrieve", "window"]
+__all__ = ["MAX_DAYS", "METHODS", "PERIODS", "query", "retrieve", "window"]
