@@ -299,3 +299,25 @@ def data_answer(segment: Segment) -> bytes:
         f"{qn}ST={reply['system_reply_st']};CN=9014;PW={segment.pw};MN={segment.mn};"
         f"Flag={reply['flag']['reply_flag']};CP=&&&&"
     )
+
+
+def cp_fields(cp: str) -> dict[str, str]:
+    """The `key=value` items of a CP (separated by `;` and `,`), the first of each key."""
+    out: dict[str, str] = {}
+    for group in cp.split(";"):
+        for item in group.split(","):
+            key, eq, value = item.partition("=")
+            if eq and key not in out:
+                out[key] = value
+    return out
+
+
+def request_frame(*, qn: str, st: str, cn: str, pw: str, mn: str, cp: dict[str, str]) -> bytes:
+    """A request of the platform to a data collector (answered by 9011 and 9012)."""
+    body = ";".join(f"{key}={value}" for key, value in cp.items())
+    return frame(f"QN={qn};ST={st};CN={cn};PW={pw};MN={mn};Flag={facts()['request_flag']};CP=&&{body}&&")
+
+
+def local_time_text(moment: dt.datetime) -> str:
+    """yyyyMMddHHmmss in the collector's local time (SystemTime, DataTime)."""
+    return moment.astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")

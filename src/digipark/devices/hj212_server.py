@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -28,6 +29,7 @@ from digipark.audit.service import Actor, set_actor
 from digipark.core.config import get_settings
 from digipark.core.db import get_engine, transaction
 from digipark.devices import hj212
+from digipark.devices.hj212_requests import Link, Requests
 from digipark.devices.models import BindingProtocol, DeviceBinding
 from digipark.registry.models import Device, DeviceStatus
 from digipark.telemetry import provides as telemetry
@@ -50,6 +52,7 @@ class Station:
     token_hash: str
     secret_hash: str | None
     active: bool
+    enterprise_id: int | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -59,6 +62,8 @@ class Stats:
     answered: int = 0
     dead_letters: int = 0
     flagged: int = 0
+    requests_sent: int = 0
+    request_answers: dict[str, int] = dataclasses.field(default_factory=dict)  # delivered, succeeded, failed…
     by_reason: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
@@ -90,6 +95,7 @@ class Stations:
                         d.token_hash,
                         b.secret_hash,
                         b.active and d.status != DeviceStatus.RETIRED.value,
+                        d.enterprise_id,
                     )
                     for b, d in rows
                 }
@@ -98,6 +104,12 @@ class Stations:
 
 
 Pass = tuple[list[bytes | hj212.FrameError], str]  # the frames of one read of a connection, and its peer
+
+
+@dataclasses.dataclass(slots=True)
+class PassResult:
+    answers: list[bytes]  # to write back after the commit
+    seen: dict[str, Link]  # the collectors authenticated on this connection (no writer yet)
 
 
 class Hj212Connector:
@@ -110,6 +122,7 @@ class Hj212Connector:
     def __init__(self, *, defer_coarse: bool | None = None, refresh_interval_s: float | None = None) -> None:
         self.stations = Stations()
         self.stats = Stats()
+        self.requests = Requests()
         settings = get_settings()
         interval = settings.rollup_refresh_interval_s if refresh_interval_s is None else refresh_interval_s
         if defer_coarse is None:
@@ -135,13 +148,13 @@ class Hj212Connector:
 
     def handle(self, items: list[bytes | hj212.FrameError], peer: str) -> list[bytes]:
         """Ingest one pass of frames (one transaction); returns the answers to write back after the commit."""
-        return self.handle_many([(items, peer)])[0]
+        return self.handle_many([(items, peer)])[0].answers
 
-    def handle_many(self, passes: list[Pass]) -> list[list[bytes]]:
+    def handle_many(self, passes: list[Pass]) -> list[PassResult]:
         """Ingest the passes of several connections in one transaction: frames checked one by one (length, CRC,
         fields, MN, PW; dead letters with their reason), their readings stored in bulk by the ingest path (one
         COPY on PostgreSQL, one executemany on SQLite); the answers of each pass, to write after the commit."""
-        out: list[list[bytes]] = []
+        out: list[PassResult] = []
         messages: list[Any] = []
         now = int(time.time() * 1000)
         with transaction(write=True, name="hj212 frames") as session:
@@ -152,7 +165,7 @@ class Hj212Connector:
                 options = telemetry.WriteOptions(defer_coarse=self.defer_coarse)
                 summary = telemetry.get_ingestor().ingest(session, messages, options=options)
                 self.stats.stored += summary.stored
-        self.stats.answered += sum(len(answers) for answers in out)
+        self.stats.answered += sum(len(result.answers) for result in out)
         if self.defer_coarse and time.monotonic() - self._refreshed >= self.refresh_interval_s:
             self.refresh()
         return out
@@ -172,8 +185,11 @@ class Hj212Connector:
 
     def _read(
         self, session: Any, items: list[bytes | hj212.FrameError], peer: str, now: int, messages: list[Any]
-    ) -> list[bytes]:
+    ) -> PassResult:
         answers: list[bytes] = []
+        seen: dict[str, Link] = {}
+        facts = hj212.facts()
+        replies = (facts["answer_commands"]["request_answer"], facts["answer_commands"]["execution_result"])
         malformed = telemetry.RejectReason.MALFORMED
         unknown = telemetry.RejectReason.UNKNOWN_TOKEN
         stats = self.stats
@@ -194,6 +210,17 @@ class Hj212Connector:
             if station.secret_hash is None or pw_digest(segment.pw) != station.secret_hash:
                 self._reject(session, item, unknown, f"wrong PW for MN {segment.mn[:30]!r}", peer, station)
                 continue
+            link = seen[segment.mn] = Link(segment.mn, station.device_id, station.kind, segment.st, segment.pw, None)
+            if segment.cn in replies:  # 9011 / 9012: an answer to a request of the platform
+                outcome = self.requests.answer(session, station.device_id, segment) or "unmatched"
+                stats.request_answers[outcome] = stats.request_answers.get(outcome, 0) + 1
+                continue
+            if segment.cn == facts["time_calibration_request"]:
+                request = self.requests.calibrate(session, link, station.park_id, station.enterprise_id)
+                if request is not None:
+                    answers.append(request)
+                    stats.requests_sent += 1
+                continue
             try:
                 values = hj212.readings_of(segment, station.kind)
             except hj212.FrameError as exc:
@@ -212,7 +239,7 @@ class Hj212Connector:
                     )
             if segment.wants_answer:
                 answers.append(hj212.data_answer(segment))
-        return answers
+        return PassResult(answers, seen)
 
 
 class _Batches:
@@ -250,9 +277,9 @@ class _Batches:
         error = task.exception()
         if error is not None:
             log.error("HJ 212 frames of %s failed: %s", ", ".join(p.peer for p, _ in taken), error)
-        results = [[] for _ in taken] if error is not None else task.result()
-        for (protocol, _items), answers in zip(taken, results, strict=True):
-            protocol.stored(answers)
+        results = [PassResult([], {}) for _ in taken] if error is not None else task.result()
+        for (protocol, _items), result in zip(taken, results, strict=True):
+            protocol.stored(result)
         self._next()
 
 
@@ -263,12 +290,22 @@ class _Protocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
         self.busy = False
+        self.mns: set[str] = set()  # the collectors seen on this connection
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        links = self.server.connector.requests.links
+        assert self.transport is not None
+        for mn in self.mns:
+            link = links.get(mn)
+            if link is not None and link.write == self.transport.write:
+                del links[mn]
+        self.transport = None
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -290,11 +327,15 @@ class _Protocol(asyncio.Protocol):
         self.transport.pause_reading()
         self.server.batches.submit(self, items)
 
-    def stored(self, answers: list[bytes]) -> None:
+    def stored(self, result: PassResult) -> None:
         self.busy = False
         if self.transport is None or self.transport.is_closing():
             return
-        for answer in answers:
+        links = self.server.connector.requests.links
+        for mn, link in result.seen.items():
+            links[mn] = dataclasses.replace(link, write=self.transport.write)
+            self.mns.add(mn)
+        for answer in result.answers:
             self.transport.write(answer)
         self.transport.resume_reading()
         self._drain()
@@ -302,11 +343,18 @@ class _Protocol(asyncio.Protocol):
 
 class Hj212Server:
     def __init__(
-        self, connector: Hj212Connector | None = None, *, max_buffer: int = 1 << 20, max_batch: int = 10_000
+        self,
+        connector: Hj212Connector | None = None,
+        *,
+        max_buffer: int = 1 << 20,
+        max_batch: int = 10_000,
+        command_poll_s: float = 0.5,
     ) -> None:
         self.connector = connector or Hj212Connector()
         self.max_buffer = max_buffer
         self.batches = _Batches(self.connector, max_batch)
+        self.command_poll_s = command_poll_s
+        self._commands: asyncio.Task[None] | None = None
         self.server: asyncio.Server | None = None
         self.port = 0
 
@@ -315,9 +363,29 @@ class Hj212Server:
         self.server = await loop.create_server(lambda: _Protocol(self), host, port, reuse_address=True)
         self.port = int(self.server.sockets[0].getsockname()[1])
         log.info("HJ 212 connector listening on %s:%d", host, self.port)
+        self._commands = asyncio.create_task(self._send_commands(), name="hj212-commands")
         return self
 
+    async def _send_commands(self) -> None:
+        """Every `command_poll_s`: the due commands of connected collectors written to their connections."""
+        loop = asyncio.get_running_loop()
+        requests = self.connector.requests
+        while True:
+            await asyncio.sleep(self.command_poll_s)
+            try:
+                frames = await loop.run_in_executor(None, requests.send_due)
+            except Exception:
+                log.exception("HJ 212 commands: a round failed")
+                continue
+            for link, frame in frames:
+                link.write(frame)
+                self.connector.stats.requests_sent += 1
+
     async def stop(self) -> None:
+        if self._commands is not None:
+            self._commands.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._commands
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()

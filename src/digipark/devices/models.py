@@ -38,6 +38,7 @@ class Channel(enum.StrEnum):
     HTTP = "http"  # long-poll GET /api/v1/devices/{token}/commands, result POSTed back
     MODBUS = "modbus"  # written to registers by the Modbus connector
     OPCUA = "opcua"  # a method call by the OPC UA connector
+    HJ212 = "hj212"  # an HJ 212 request (CN 1062, 1012…) on the data collector's connection, answered 9011/9012
 
 
 class DeviceCommand(Audited, TimestampMixin, EnterpriseScoped, Base):
