@@ -85,14 +85,17 @@ class Requests:
         transaction, committed before the frames are written) and expires overdue commands."""
         out: list[tuple[Link, bytes]] = []
         by_device = {link.device_id: link for link in list(self.links.values())}
+        with transaction(name="hj212 requests waiting") as session:  # a read: a writing transaction only for work
+            if not command_service.work_waiting(session, now=utcnow(), channels=[Channel.HJ212.value]):
+                return out
         with transaction(write=True, name="hj212 requests") as session:
             set_actor(session, Actor(ACTOR))
             now = utcnow()
             for command in command_service.due(session, now=now, channels=[Channel.HJ212.value]):
                 link = by_device.get(command.device_id)
-                if link is None:
-                    if command.error != NOT_CONNECTED:
-                        command.error = NOT_CONNECTED
+                if link is None:  # looked at again after its retry interval (or when it expires)
+                    command.error = NOT_CONNECTED
+                    command.next_attempt_at = now + dt.timedelta(seconds=command.retry_after_s)
                     continue
                 frame = self.frame_for(command, link, now)
                 if frame is None:
