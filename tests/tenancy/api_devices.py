@@ -75,7 +75,60 @@ def check_device_answer(ctx: Ctx) -> None:
     assert_problem(ctx.client.post(f"{API}/devices/{foreign}/commands/{ident}/answer", json=body), 404)
 
 
+_PK = f"{API}/provisioning-keys"
+
+
+def pk_body(ctx: Ctx) -> dict[str, Any]:
+    return {"name": f"批次{next_number(ctx, 'pk')}", "kind": "gas_detector", "park_id": ctx.world.a.park_id}
+
+
+def pk_key(ctx: Ctx) -> dict[str, Any]:
+    response = ctx.as_a_admin("POST", _PK, json=pk_body(ctx))
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def check_pk_create(ctx: Ctx) -> None:
+    """Only park A's staff make keys of park A (an enterprise of the park may not: 403)."""
+    for park, role in [*all_attackers(), ("a", "enterprise"), ("a", "enterprise2")]:
+        response = ctx.call("POST", _PK, role, park, json=pk_body(ctx))
+        assert_problem(response, *(b_denial(role) if park == "b" else (403, 404)))
+    assert ctx.as_a_admin("POST", _PK, json=pk_body(ctx)).status_code == 201
+
+
+def check_pk_list(ctx: Ctx) -> None:
+    ident = pk_key(ctx)["id"]
+    for park, role in [("b", r) for r in ("park_admin", "operator", "reviewer", "enterprise")] + [
+        ("a", "enterprise"),
+        ("a", "enterprise2"),
+    ]:
+        response = ctx.call("GET", _PK, role, park)
+        assert response.status_code == 200, response.text
+        assert ident not in [row["id"] for row in response.json()], (park, role)
+    for role in ("park_admin", "operator"):
+        rows = ctx.call("GET", _PK, role, "a").json()
+        assert [row for row in rows if row["id"] == ident] and all("secret" not in row for row in rows), role
+
+
+def check_provision(ctx: Ctx) -> None:
+    """The key and its secret are the only credential; the device lands in the key's park, which the body cannot
+    name; a wrong secret or an unknown key is 404."""
+    made = pk_key(ctx)
+    body = {"deviceName": f"PV-{made['id']}", "provisionDeviceKey": made["key"], "provisionDeviceSecret": "wrong"}
+    assert_problem(ctx.client.post(f"{API}/provision", json=body), 404)
+    assert_problem(ctx.client.post(f"{API}/provision", json={**body, "provisionDeviceKey": "nosuchkey"}), 404)
+    good = {**body, "provisionDeviceSecret": made["secret"]}
+    assert ctx.client.post(f"{API}/provision", json={**good, "park_id": ctx.world.b.park_id}).status_code == 422
+    response = ctx.client.post(f"{API}/provision", json=good)
+    assert response.status_code == 200, response.text
+    found = ctx.call("GET", f"{API}/devices/{response.json()['deviceId']}", "park_admin", "b")
+    assert_problem(found, 404)  # park B does not see it: it is park A's
+
+
 DEVICES: dict[tuple[str, str], Exercise] = {
+    ("POST", _PK): check_pk_create,
+    ("GET", _PK): check_pk_list,
+    ("POST", f"{API}/provision"): check_provision,
     ("POST", _CM): check_cm_create,
     ("GET", _CM): check_cm_list,
     ("GET", f"{_CM}/{{ident}}"): lambda ctx: ident_view(

@@ -7,6 +7,8 @@
   `GET /api/v1/devices/{token}/commands?timeout_s=N` waits up to N seconds for commands and returns them (they are
   delivered from then on); `POST /api/v1/devices/{token}/commands/{id}/answer` reports the outcome.
 - `GET /api/v1/devices/{id}/connections`: the device's field-protocol bindings with their connectors' health.
+- Provisioning (`devices.provisioning`): `POST/GET /api/v1/provisioning-keys` (park staff), and the device's
+  `POST /api/v1/provision` (ThingsBoard's body; the key and its secret are the credential).
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at import time.
@@ -22,7 +24,7 @@ from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core import metrics
 from digipark.core.db import transaction, utcnow
 from digipark.core.errors import Conflict, NotFound
-from digipark.devices import commands, schemas
+from digipark.devices import commands, provisioning, schemas
 from digipark.devices.models import Channel, CommandState
 from digipark.registry.device_tokens import token_digest
 
@@ -136,3 +138,38 @@ def _command_states(session: Any) -> list[tuple[str, int]]:
 
 
 metrics.register_state_counts("device_commands", "Device commands by state", _command_states)
+
+
+PROVISION_TAGS: list[str | Enum] = ["devices: provisioning"]
+
+
+@router.post("/provisioning-keys", response_model=schemas.ProvisioningKeyIssued, status_code=201, tags=PROVISION_TAGS)
+def create_provisioning_key(data: schemas.ProvisioningKeyCreate, db: DbSession, scope: CurrentScope) -> Any:
+    """A provisioning key of the park (staff with device.write); its secret is in this answer only."""
+    row, secret = provisioning.create_key(
+        db,
+        scope=scope,
+        name=data.name,
+        kind=data.kind,
+        max_devices=data.max_devices,
+        enterprise_id=data.enterprise_id,
+        park_id=data.park_id,
+    )
+    return {**schemas.ProvisioningKeyRead.model_validate(row).model_dump(), "secret": secret}
+
+
+@router.get("/provisioning-keys", response_model=list[schemas.ProvisioningKeyRead], tags=PROVISION_TAGS)
+def list_provisioning_keys(db: DbSession, scope: CurrentScope) -> Any:
+    return provisioning.list_keys(db, scope=scope)
+
+
+@router.post("/provision", response_model=schemas.ProvisionResponse, tags=PROVISION_TAGS)
+def provision_device(data: schemas.ProvisionRequest, db: DbSession) -> Any:
+    """A device presents a provisioning key, its secret and its name; it gets its own token once (no user token:
+    the key and secret are the credential)."""
+    set_actor(db, Actor(f"provisioning key {data.provisionDeviceKey[:8]}"))
+    device, token = provisioning.provision(
+        db, key=data.provisionDeviceKey, secret=data.provisionDeviceSecret, device_name=data.deviceName
+    )
+    db.flush()
+    return {"credentialsValue": token, "deviceId": device.id}

@@ -34,11 +34,12 @@ FINAL = frozenset({CommandState.SUCCEEDED.value, CommandState.FAILED.value, Comm
 
 
 def channel_of(session: Session, device: Device) -> Channel:
-    """How a device is reached: its Modbus or OPC UA binding, ThingsBoard RPC, HTTP long-poll, else the native topic."""
+    """How a device is reached: its Modbus, OPC UA or HJ 212 binding, ThingsBoard RPC, HTTP long-poll, else the
+    native topic."""
     bound = session.scalar(
         select(DeviceBinding.protocol).where(
             DeviceBinding.device_id == device.id,
-            DeviceBinding.protocol.in_((Channel.MODBUS.value, Channel.OPCUA.value)),
+            DeviceBinding.protocol.in_((Channel.MODBUS.value, Channel.OPCUA.value, Channel.HJ212.value)),
             DeviceBinding.active.is_(True),
         )
     )

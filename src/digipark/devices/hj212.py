@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
+import sys
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
@@ -37,28 +39,51 @@ def _crc_table() -> list[int]:
     return table
 
 
-_TABLE: list[int] = []
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Crc:
+    """HJ 212's CRC as tables. Per byte the register becomes `table[(reg >> 8) ^ byte]`: only its high byte `h`
+    carries on, so the state between bytes is one byte, `h = high[h ^ byte]`, and two bytes at once are one
+    lookup in a 65,536-entry table indexed by the two bytes read as a native 16-bit word XOR h (`pair`)."""
+
+    init_high: int
+    table: tuple[int, ...]
+    high: bytes
+    pair: bytes
+    little: bool
+
+
+@cache
+def _crc() -> _Crc:
+    table = _crc_table()
+    high = bytes(value >> 8 for value in table)
+    little = sys.byteorder == "little"
+    pair = bytearray(65536)
+    for word in range(65536):
+        first, second = (word & 0xFF, word >> 8) if little else (word >> 8, word & 0xFF)
+        pair[word] = high[high[first] ^ second]
+    return _Crc(int(facts()["crc"]["init"]) >> 8, tuple(table), high, bytes(pair), little)
 
 
 def crc16(data: bytes) -> int:
-    """HJ 212's CRC16 of a data segment (see data/hj212.yaml: crc). Per byte the register becomes
-    `(reg >> 8) ^ byte` followed by 8 reflected rounds of the polynomial; that value is below 256, so the 8 rounds
-    are one table lookup: `reg = table[(reg >> 8) ^ byte]`."""
-    if not _TABLE:
-        _TABLE.extend(_crc_table())
-    table = _TABLE
-    reg = _INIT[0] if _INIT else _init()
-    for byte in data:
-        reg = table[(reg >> 8) ^ byte]
-    return reg
-
-
-_INIT: list[int] = []
-
-
-def _init() -> int:
-    _INIT.append(int(facts()["crc"]["init"]))
-    return _INIT[0]
+    """HJ 212's CRC16 of a data segment (see data/hj212.yaml: crc): `reg = table[(reg >> 8) ^ byte]` per byte from
+    0xFFFF; the bytes before the last go two at a time through `_Crc.pair`."""
+    crc = _crc()
+    size = len(data)
+    if not size:
+        return int(facts()["crc"]["init"])
+    h = crc.init_high
+    start = 0
+    if (size - 1) & 1:
+        h = crc.high[h ^ data[0]]
+        start = 1
+    pair = crc.pair
+    if crc.little:
+        for word in memoryview(data)[start : size - 1].cast("H"):
+            h = pair[word ^ h]
+    else:
+        for word in memoryview(data)[start : size - 1].cast("H"):
+            h = pair[word ^ (h << 8)]
+    return crc.table[h ^ data[size - 1]]
 
 
 class FrameError(ValueError):
@@ -70,56 +95,61 @@ class FrameError(ValueError):
         self.frame = frame
 
 
+@cache
+def _frame_facts() -> tuple[int, int, int]:
+    frame = facts()["frame"]
+    return int(frame["length_digits"]), int(frame["max_data_length"]), int(frame["crc_hex_digits"])
+
+
 def split_frames(buffer: bytearray) -> tuple[list[bytes | FrameError], int]:
     """The complete frames at the start of `buffer` (data segments, or FrameErrors) and how many bytes they used."""
     out: list[bytes | FrameError] = []
-    frame = facts()["frame"]
-    digits, max_len, crc_digits = (
-        int(frame["length_digits"]),
-        int(frame["max_data_length"]),
-        int(frame["crc_hex_digits"]),
-    )
+    append = out.append
+    digits, max_len, crc_digits = _frame_facts()
     pos = 0
     size = len(buffer)
+    find = buffer.find
     while True:
-        start = buffer.find(b"##", pos)
+        start = find(b"##", pos)
         if start < 0:
             junk = bytes(buffer[pos:size]).strip()
             if len(junk) > max_len:  # garbage without a header: drop it, keep a record
-                out.append(FrameError("no ## header", junk))
+                append(FrameError("no ## header", junk))
             if not junk or len(junk) > max_len:
                 pos = size
             return out, pos
         if start > pos and bytes(buffer[pos:start]).strip():
-            out.append(FrameError("bytes before the ## header", bytes(buffer[pos:start])))
+            append(FrameError("bytes before the ## header", bytes(buffer[pos:start])))
         head = start + 2 + digits
         if size < head:
             return out, start
-        raw_len = bytes(buffer[start + 2 : head])
+        raw_len = buffer[start + 2 : head]
         if not raw_len.isdigit() or int(raw_len) > max_len:
-            out.append(FrameError(f"bad data length {raw_len!r}", bytes(buffer[start:head])))
+            append(FrameError(f"bad data length {bytes(raw_len)!r}", bytes(buffer[start:head])))
             pos = start + 2
             continue
-        end = head + int(raw_len) + crc_digits + 2
+        tail = head + int(raw_len)
+        end = tail + crc_digits + 2
         if size < end:
             return out, start
-        data = bytes(buffer[head : head + int(raw_len)])
-        crc_text = bytes(buffer[head + int(raw_len) : end - 2])
-        whole = bytes(buffer[start:end])
         pos = end
-        if buffer[end - 2 : end] != b"\r\n":
-            out.append(FrameError("the frame does not end with CR LF where its length says", whole))
+        if buffer[end - 2] != 13 or buffer[end - 1] != 10:
+            append(FrameError("the frame does not end with CR LF where its length says", bytes(buffer[start:end])))
             continue
+        data = bytes(buffer[head:tail])
         try:
-            received = int(crc_text, 16)
+            received = int(buffer[tail : end - 2], 16)
         except ValueError:
-            out.append(FrameError(f"CRC {crc_text!r} is not hexadecimal", whole))
+            crc_text = bytes(buffer[tail : end - 2])
+            append(FrameError(f"CRC {crc_text!r} is not hexadecimal", bytes(buffer[start:end])))
             continue
         expected = crc16(data)
         if received != expected:
-            out.append(FrameError(f"bad CRC: {crc_text.decode('ascii', 'replace')}, computed {expected:04X}", whole))
+            crc_text = bytes(buffer[tail : end - 2])
+            detail = f"bad CRC: {crc_text.decode('ascii', 'replace')}, computed {expected:04X}"
+            append(FrameError(detail, bytes(buffer[start:end])))
             continue
-        out.append(data)
+        append(data)
 
 
 @dataclasses.dataclass(slots=True)
@@ -138,12 +168,19 @@ class Segment:
         return bool(self.flag & int(facts()["flag"]["answer_bit"]))
 
 
+_HEAD = re.compile(r"(?:QN=([^;=]*);)?ST=([^;=]*);CN=([^;=]*);PW=([^;=]*);MN=([^;=]*);(?:Flag=(\d+);)?CP=&&")
+
+
 def parse_segment(data: bytes) -> Segment:
     """The header fields of a data segment and its CP text (FrameError when a required field is missing)."""
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
         text = data.decode("gbk", errors="replace")
+    quick = _HEAD.match(text)  # the fields in the standard's order, without sub-packets: one regex
+    if quick is not None and text.endswith("&&", quick.end()):
+        qn, st, cn, pw, mn, flag = quick.groups()
+        return Segment(qn, st, cn, pw, mn, int(flag or 0), text[quick.end() : -2], data)
     head, sep, rest = text.partition("CP=&&")
     if not sep or not rest.endswith("&&"):
         raise FrameError("no CP=&&…&&", data)
@@ -193,6 +230,17 @@ class Values:
     unknown: list[str]  # pollutant codes with no point
 
 
+# `code-Field=value` items of a CP (separated by `;` and `,`); DataTime on its own
+_ITEM = re.compile(r"([A-Za-z0-9]+)-([A-Za-z]+)=([^,;]*)")
+_DATA_TIME = re.compile(r"(?:^|[;,])DataTime=([^,;]*)")
+
+
+@cache
+def _points_of(kind: str) -> dict[str, tuple[str, float]]:
+    mapping: dict[str, Any] = facts()["points"].get(kind, {})
+    return {code: (str(point["key"]), float(point.get("scale", 1))) for code, point in mapping.items()}
+
+
 def readings_of(segment: Segment, kind: str) -> Values | None:
     """The values of a data upload (2011, 2051, 2061, 2031) for a device kind's points; None for another CN.
     Raises FrameError for a CP without a readable DataTime."""
@@ -200,33 +248,28 @@ def readings_of(segment: Segment, kind: str) -> Values | None:
     if spec is None or "value_field" not in spec:
         return None
     field = str(spec["value_field"])
-    mapping: dict[str, Any] = facts()["points"].get(kind, {})
-    stored_flags = _stored_flags()
-    ts: int | None = None
-    raw: dict[str, dict[str, str]] = {}
-    for group in segment.cp.split(";"):
-        for item in group.split(","):
-            key, eq, value = item.partition("=")
-            if not eq:
-                continue
-            if key == "DataTime":
-                try:
-                    ts = data_time_ms(value)
-                except ValueError:
-                    raise FrameError(f"bad DataTime {value!r}", segment.raw) from None
-                continue
-            code, dash, suffix = key.partition("-")
-            if dash:
-                raw.setdefault(code, {})[suffix] = value
-    if ts is None:
+    cp = segment.cp
+    found = _DATA_TIME.search(cp)
+    if found is None:
         raise FrameError("no DataTime", segment.raw)
+    try:
+        ts = data_time_ms(found.group(1))
+    except ValueError:
+        raise FrameError(f"bad DataTime {found.group(1)!r}", segment.raw) from None
+    numbers: dict[str, str] = {}
+    flags: dict[str, str] = {}
+    for code, suffix, value in _ITEM.findall(cp):
+        if suffix == field:
+            numbers[code] = value
+        elif suffix == "Flag":
+            flags[code] = value
+    mapping = _points_of(kind)
+    stored_flags = _stored_flags()
     out: dict[str, float] = {}
     flagged = 0
     unknown: list[str] = []
-    for code, parts in raw.items():
-        if field not in parts:
-            continue
-        if parts.get("Flag", "N") not in stored_flags:
+    for code, text in numbers.items():
+        if flags.get(code, "N") not in stored_flags:
             flagged += 1
             continue
         point = mapping.get(code)
@@ -234,11 +277,11 @@ def readings_of(segment: Segment, kind: str) -> Values | None:
             unknown.append(code)
             continue
         try:
-            number = float(parts[field]) * float(point.get("scale", 1))
+            number = float(text)
         except ValueError:
             unknown.append(code)
             continue
-        out[str(point["key"])] = number
+        out[point[0]] = number * point[1] if point[1] != 1.0 else number
     return Values(ts, out, flagged, unknown)
 
 
@@ -256,3 +299,25 @@ def data_answer(segment: Segment) -> bytes:
         f"{qn}ST={reply['system_reply_st']};CN=9014;PW={segment.pw};MN={segment.mn};"
         f"Flag={reply['flag']['reply_flag']};CP=&&&&"
     )
+
+
+def cp_fields(cp: str) -> dict[str, str]:
+    """The `key=value` items of a CP (separated by `;` and `,`), the first of each key."""
+    out: dict[str, str] = {}
+    for group in cp.split(";"):
+        for item in group.split(","):
+            key, eq, value = item.partition("=")
+            if eq and key not in out:
+                out[key] = value
+    return out
+
+
+def request_frame(*, qn: str, st: str, cn: str, pw: str, mn: str, cp: dict[str, str]) -> bytes:
+    """A request of the platform to a data collector (answered by 9011 and 9012)."""
+    body = ";".join(f"{key}={value}" for key, value in cp.items())
+    return frame(f"QN={qn};ST={st};CN={cn};PW={pw};MN={mn};Flag={facts()['request_flag']};CP=&&{body}&&")
+
+
+def local_time_text(moment: dt.datetime) -> str:
+    """yyyyMMddHHmmss in the collector's local time (SystemTime, DataTime)."""
+    return moment.astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")

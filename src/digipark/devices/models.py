@@ -38,6 +38,7 @@ class Channel(enum.StrEnum):
     HTTP = "http"  # long-poll GET /api/v1/devices/{token}/commands, result POSTed back
     MODBUS = "modbus"  # written to registers by the Modbus connector
     OPCUA = "opcua"  # a method call by the OPC UA connector
+    HJ212 = "hj212"  # an HJ 212 request (CN 1062, 1012…) on the data collector's connection, answered 9011/9012
 
 
 class DeviceCommand(Audited, TimestampMixin, EnterpriseScoped, Base):
@@ -103,3 +104,22 @@ class DeviceBinding(Audited, TimestampMixin, EnterpriseScoped, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_ok_at: Mapped[dt.datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class ProvisioningKey(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A provisioning key of a park (or of one enterprise): a device presenting the key, its secret and a name
+    is created with the key's device kind and receives its own token once (ThingsBoard's device provisioning).
+    The secret is kept as its SHA-256 digest; `max_devices` bounds how many devices the key makes."""
+
+    __tablename__ = "provisioning_key"
+    __audit_exclude__ = frozenset({"secret_hash"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(40), doc="the device kind of the devices it makes")
+    max_devices: Mapped[int] = mapped_column(Integer, default=100)
+    devices_made: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(120))

@@ -39,6 +39,7 @@ CHANNELS = {
     "http": N_("HTTP long-poll"),
     "modbus": N_("Modbus TCP"),
     "opcua": N_("OPC UA"),
+    "hj212": N_("HJ 212"),
 }
 PROTOCOLS = {
     "hj212": N_("HJ 212"),

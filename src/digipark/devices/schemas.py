@@ -92,3 +92,51 @@ class ConnectionRead(BaseModel):
     active: bool
     last_ok_at: dt.datetime | None = Field(description="when the connector last read (or heard from) the device")
     last_error: str | None = Field(description="why the connector cannot read the device now; null: it can")
+
+
+class ProvisioningKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    kind: str = Field(min_length=1, max_length=40, description="device kind of the catalogue the key's devices get")
+    max_devices: int = Field(100, ge=1, le=100_000)
+    enterprise_id: int | None = Field(None, ge=1, le=2**31 - 1)
+    park_id: int | None = Field(None, ge=1, le=2**31 - 1)
+
+
+class ProvisioningKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    park_id: int
+    enterprise_id: int | None
+    name: str
+    key: str
+    kind: str
+    max_devices: int
+    devices_made: int
+    active: bool
+    created_by: str
+
+
+class ProvisioningKeyIssued(ProvisioningKeyRead):
+    secret: str = Field(description="shown once: only its digest is kept")
+
+
+class ProvisionRequest(BaseModel):
+    """ThingsBoard's provisioning request body."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deviceName: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.\-]+$")
+    provisionDeviceKey: str = Field(min_length=1, max_length=40)
+    provisionDeviceSecret: str = Field(min_length=1, max_length=100)
+
+
+class ProvisionResponse(BaseModel):
+    """ThingsBoard's answer: the device's own access token, given once."""
+
+    status: str = "SUCCESS"
+    credentialsType: str = "ACCESS_TOKEN"
+    credentialsValue: str
+    deviceId: int

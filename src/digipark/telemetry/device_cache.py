@@ -13,6 +13,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -116,3 +117,32 @@ class RegistryCache:
         points = self._point_rows(session, found)
         for ident, token, park_id, enterprise_id, code, status in rows:
             self._put(CachedDevice(ident, token, park_id, enterprise_id, code, status, points.get(ident, {})))
+
+
+def checked_values(
+    device: CachedDevice,
+    entries: list[tuple[int | None, dict[str, Any]]],
+    received_ms: int,
+    limit: int,
+    out: list[tuple[int, int, float, int]],
+) -> None:
+    """The values of known points of these entries that `Ingestor._values` would store, appended to `out` (the
+    rules engine's look at readings before they are stored)."""
+    points = device.points
+    for ts, values in entries:
+        if ts is None:
+            ts = received_ms
+        elif ts > limit:
+            continue
+        for key, raw in values.items():
+            point = points.get(key)
+            kind = type(raw)
+            if point is None or (kind is not float and kind is not int):
+                continue
+            try:
+                value = float(raw)
+            except OverflowError:
+                continue
+            if math.isfinite(value):
+                pid, low, high = point
+                out.append((pid, ts, value, 0 if low <= value <= high else 1))

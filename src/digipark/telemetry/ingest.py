@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 from digipark.core.config import get_settings
 from digipark.registry.device_tokens import token_digest, token_hint
 from digipark.telemetry import payloads
-from digipark.telemetry.device_cache import CachedDevice, RegistryCache
+from digipark.telemetry.device_cache import CachedDevice, RegistryCache, checked_values
 from digipark.telemetry.ingest_writes import (
     DEAD_LETTER_PAYLOAD_BYTES,
     DETAIL_LENGTH,
@@ -95,6 +95,7 @@ class InboundMessage(NamedTuple):
     received_ms: int
     origin: str | None = None  # the sender's address where known (HTTP): whose dead-letter rate limit
     token_hash: str | None = None  # a replayed dead letter: the digest of the token it claimed (kept, not the token)
+    entries: list[payloads.Entry] | None = None  # already read by a connector (with token_hash): no payload to parse
 
 
 def token_key(message: InboundMessage, token: str | None) -> str | None:
@@ -154,6 +155,9 @@ class _Part:
     code: str | None
     entries: list[payloads.Entry]
     gateway: CachedDevice | None = None
+
+
+_Parsed = tuple[Format, str | None, CachedDevice | None, list[payloads.Entry], list[payloads.DeviceMessage]]
 
 
 @dataclasses.dataclass(slots=True)
@@ -246,34 +250,6 @@ def _keys(values: Iterable[str], limit: int = 10) -> str:
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
-def _checked(
-    device: CachedDevice,
-    entries: list[payloads.Entry],
-    received_ms: int,
-    limit: int,
-    out: list[tuple[int, int, float, int]],
-) -> None:
-    """The values of known points of these entries that `Ingestor._values` would store, appended to `out`."""
-    points = device.points
-    for ts, values in entries:
-        if ts is None:
-            ts = received_ms
-        elif ts > limit:
-            continue
-        for key, raw in values.items():
-            point = points.get(key)
-            kind = type(raw)
-            if point is None or (kind is not float and kind is not int):
-                continue
-            try:
-                value = float(raw)
-            except OverflowError:
-                continue
-            if math.isfinite(value):
-                pid, low, high = point
-                out.append((pid, ts, value, 0 if low <= value <= high else 1))
-
-
 class Ingestor:
     """One per process (see `get_ingestor`); `ingest` is safe to call from several threads."""
 
@@ -346,6 +322,11 @@ class Ingestor:
         out: list[tuple[int, int, float, int]] = []
         for message in messages:
             try:
+                if message.entries is not None:
+                    device = by_token.get(message.token_hash or "")
+                    if device is not None and device.id in device_ids and not device.disabled:
+                        checked_values(device, message.entries, message.received_ms, limit, out)
+                    continue
                 fmt, token = payloads.route(message.topic, message.username)
                 key = token_key(message, token)
                 device = by_token.get(key) if key is not None else None
@@ -357,9 +338,9 @@ class Ingestor:
                     for part in payloads.parse_body(fmt, message.payload):
                         child = cache.by_code.get((device.park_id, part.device_code or ""))
                         if child is not None and child.id in device_ids and not child.disabled:
-                            _checked(child, part.entries, message.received_ms, limit, out)
+                            checked_values(child, part.entries, message.received_ms, limit, out)
                 elif device.id in device_ids and not device.disabled:
-                    _checked(device, payloads.entries_of(message.payload), message.received_ms, limit, out)
+                    checked_values(device, payloads.entries_of(message.payload), message.received_ms, limit, out)
             except PayloadError:
                 continue
         return out
@@ -421,27 +402,15 @@ class Ingestor:
         unknown_points: list[tuple[_Part, CachedDevice, list[tuple[int, str, Any]]]],
     ) -> None:
         """Parse one message and process the parts whose device is known and enabled; the others are misses."""
-        try:
-            fmt, token = payloads.route(message.topic, message.username)
-        except PayloadError as exc:
-            raw = _raw_text(message.payload)
-            batch.reject(index, None, exc.reason, exc.detail, raw, 1, token=token_key(message, message.username))
-            return
-        token = token_key(message, token)
-        device = cache.by_token.get(token) if token is not None else None
-        try:
-            if fmt is Format.GATEWAY:
-                parts = payloads.parse_body(fmt, message.payload)
-            else:
-                entries = payloads.entries_of(message.payload)
-        except PayloadError as exc:
-            raw = _raw_text(message.payload)
-            if device is None:
-                batch.reject(index, None, exc.reason, exc.detail, raw, 1, token=token)
-            else:
-                batch.counter(device, message.received_ms).messages += 1
-                batch.reject(index, device, exc.reason, exc.detail, raw, 1)
-            return
+        if message.entries is not None:  # a connector's message (HJ 212): read already, its device by token digest
+            fmt, token, entries = Format.NATIVE, message.token_hash, message.entries
+            device = cache.by_token.get(token) if token is not None else None
+            parts: list[payloads.DeviceMessage] = []
+        else:
+            found = self._parse(batch, cache, index, message)
+            if found is None:
+                return
+            fmt, token, device, entries, parts = found
         if fmt is not Format.GATEWAY:
             item = _Part(index, fmt, token, None, entries)
             if device is None or device.disabled:
@@ -462,6 +431,34 @@ class Ingestor:
                     unknown_points.append((item, resolved, missing))
         if device is not None:
             batch.count_gateway_message(device, index)
+
+    @staticmethod
+    def _parse(batch: IngestBatch, cache: RegistryCache, index: int, message: InboundMessage) -> _Parsed | None:
+        """(format, token digest, device, entries, gateway parts) of a message; None when it was dead-lettered."""
+        entries: list[payloads.Entry] = []
+        parts: list[payloads.DeviceMessage] = []
+        try:
+            fmt, token = payloads.route(message.topic, message.username)
+        except PayloadError as exc:
+            raw = _raw_text(message.payload)
+            batch.reject(index, None, exc.reason, exc.detail, raw, 1, token=token_key(message, message.username))
+            return None
+        token = token_key(message, token)
+        device = cache.by_token.get(token) if token is not None else None
+        try:
+            if fmt is Format.GATEWAY:
+                parts = payloads.parse_body(fmt, message.payload)
+            else:
+                entries = payloads.entries_of(message.payload)
+        except PayloadError as exc:
+            raw = _raw_text(message.payload)
+            if device is None:
+                batch.reject(index, None, exc.reason, exc.detail, raw, 1, token=token)
+            else:
+                batch.counter(device, message.received_ms).messages += 1
+                batch.reject(index, device, exc.reason, exc.detail, raw, 1)
+            return None
+        return fmt, token, device, entries, parts
 
     @staticmethod
     def _device_of(cache: RegistryCache, part: _Part) -> CachedDevice | None:

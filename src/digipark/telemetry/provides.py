@@ -6,7 +6,8 @@
   (`CUMULATIVE`) and the local zone buckets are cut in (`local_zone`);
 - one point's series, as the caller may read it: `point_series`;
 - readings as they arrive and once stored (a rules engine): `InboundMessage`, `Ingestor`, `get_ingestor`,
-  `ReadingsStored`;
+  `ReadingsStored`; a connector's batches written with deferred coarse rollups (`WriteOptions`) and their refresh
+  (`refresh_pending`);
 - dead letters of connectors that read a field protocol and reject a frame before it becomes a message
   (`dead_letter`, `RejectReason`);
 - devices' events over MQTT (a gate's pass, a vehicle's progress: `digipark/v1/<token>/events`, which only that
@@ -32,12 +33,13 @@ from digipark.telemetry.device_events import (
     token_of_events_topic,
 )
 from digipark.telemetry.events import ReadingsStored
-from digipark.telemetry.ingest import InboundMessage, Ingestor, get_ingestor
+from digipark.telemetry.ingest import InboundMessage, Ingestor, WriteOptions, get_ingestor
 from digipark.telemetry.ingest_writes import DETAIL_LENGTH, DeadLetterDraft, cut_payload, store_dead_letters
 from digipark.telemetry.live import HEARTBEAT_S, RETRY_MS, SSE_HEADERS, Subscription, format_event, hub
 from digipark.telemetry.models import PointLatest, RejectReason, Rollup1h, Rollup1mo, Rollup15m
 from digipark.telemetry.query import point_series
 from digipark.telemetry.rollups import CUMULATIVE, local_zone
+from digipark.telemetry.rollups_refresh import refresh_pending
 from digipark.telemetry.status import now_ms, online_condition, online_share
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "Rollup1mo",
     "Rollup15m",
     "Subscription",
+    "WriteOptions",
     "dead_letter",
     "device_events_topic",
     "event_broker",
@@ -68,6 +71,7 @@ __all__ = [
     "online_points",
     "online_share",
     "point_series",
+    "refresh_pending",
     "token_of_events_topic",
 ]
 
