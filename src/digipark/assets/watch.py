@@ -27,13 +27,14 @@ from digipark.alarms.provides import ensure_threshold_rule, raise_external
 from digipark.assets.models import USAGE_POINTS, Asset, AssetClass, ConditionDay, IndicatorRule, LifecycleState
 from digipark.auth.scope import Scope, system_scope
 from digipark.registry.models import Point
+from digipark.web.i18n import N_
 
 LINKS = ("vibration_point_id", "temperature_point_id", *USAGE_POINTS.values())
 FEATURES = ("vib_rms", "vib_peak", "crest_factor", "kurtosis", "temperature_c")
 SEVERITIES = ("info", "minor", "major", "critical")
 DEFAULT_SEVERITY = "major"
 FEATURE_ALARM = "asset:indicator"
-FEATURE_TITLE = "Condition indicator past its limit"  # msgid of the alarms' catalogue
+FEATURE_TITLE = N_("Condition indicator past its limit")  # the alarm's title, translated where it is shown
 IN_USE = (LifecycleState.IN_SERVICE.value, LifecycleState.UNDER_MAINTENANCE.value)
 
 
