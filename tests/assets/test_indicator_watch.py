@@ -150,6 +150,16 @@ def test_an_asset_without_a_point_of_the_quantity_gets_no_rule(db: Session, worl
     other = _point(db, world, "ambient_temperature")
     asset = _asset(db, world, klass, temperature_point_id=other)
     assert watch.sync_asset(db, asset=asset) == []
+    # linked to a point of the quantity, then to another one: each link gets its rule, no conflict
+    admin = scope_of(db, "TA", "park_admin")
+    first, second = _point(db, world, "gearbox_oil_temperature"), _point(db, world, "gearbox_oil_temperature_b")
+    db.get(Point, second).quantity = "gearbox_oil_temperature"  # type: ignore[union-attr]
+    service.ASSETS.update(db, scope=admin, ident=asset.id, data=AssetUpdate(temperature_point_id=first))
+    [rule_first] = watch.sync_asset(db, asset=asset)
+    service.ASSETS.update(db, scope=admin, ident=asset.id, data=AssetUpdate(temperature_point_id=second))
+    [rule_second] = watch.sync_asset(db, asset=asset)
+    assert rule_first != rule_second
+    assert db.scalar(select(IndicatorRule.point_id).where(IndicatorRule.asset_id == asset.id)) == second
 
 
 def test_declarations_without_limits_or_with_an_unknown_feature_are_refused() -> None:

@@ -4,7 +4,8 @@ the class — a new class is watched without code:
 - an indicator of a telemetry `quantity` (e.g. `bearing_temperature`, `winding_temperature`) is watched on ingest:
   for each asset of the class whose linked point (run hours, vibration, temperature, cycles, energy) measures that
   quantity, the alarms module keeps a threshold rule (`alarms.provides.ensure_threshold_rule`, key
-  `asset:<asset>:<quantity>`) with the indicator's `low`/`high` limits and `severity` (default major). The rules
+  `asset:<asset>:<point>:<quantity>`; a rule of a point the asset no longer links stays, and its alarms open no
+  order since the point is no asset's) with the indicator's `low`/`high` limits and `severity` (default major). The rules
   engine raises the alarm when a reading passes a limit, and the alarm opens a repair order through the existing
   alarm → work-order path (`alarm_orders`, `service.order_for_alarm`);
 - an indicator of a computed vibration `feature` (`vib_rms`, `vib_peak`, `crest_factor`, `kurtosis`,
@@ -93,7 +94,7 @@ def sync_asset(session: Session, *, asset: Asset, username: str = "assets-automa
             scope=_scope(asset.park_id, username),
             park_id=asset.park_id,
             point_id=point_id,
-            key=f"asset:{asset.id}:{spec['quantity']}"[:80],
+            key=f"asset:{asset.id}:{point_id}:{spec['quantity']}"[:80],
             name=f"{asset.code} {label}超限"[:200],
             above=spec.get("high"),
             below=spec.get("low"),
