@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from digipark.alarms.models import Alarm
 from digipark.alarms.provides import AlarmRaised
-from digipark.assets import alarm_orders, monitoring, service, watch
+from digipark.assets import alarm_orders, attributes, monitoring, service, watch
 from digipark.assets.models import AlarmOrder, Asset, AssetClass, IndicatorRule
 from digipark.assets.scheduler import maintenance_day
 from digipark.assets.schemas import AssetCreate, AssetUpdate
@@ -183,6 +183,7 @@ def test_a_feature_limit_declared_as_data_is_evaluated_by_the_maintenance_day(db
         [{"feature": "kurtosis", "label_zh": "峭度", "label_en": "Kurtosis", "high": 6, "severity": "minor"}],
     )
     asset = _asset(db, world, klass)
+    assert attributes.indicators(klass.condition_indicators or [], "zh") == [("峭度", "", "≤ 6")]  # the page's list
     day = dt.date(2026, 11, 2)
     sine = 2.0 * np.sin(2 * np.pi * 25 * T)  # kurtosis 1.5
     monitoring.record_burst(db, asset=asset, day=day, burst=sine)

@@ -84,7 +84,7 @@ def indicators(declared: list[dict[str, Any]], lang: str) -> list[tuple[str, str
     zh = lang.startswith("zh")
     out: list[tuple[str, str, str]] = []
     for spec in declared:
-        label = spec.get("label_zh" if zh else "label_en") or spec["quantity"]
+        label = spec.get("label_zh" if zh else "label_en") or spec.get("quantity") or spec.get("feature") or ""
         low, high = spec.get("low"), spec.get("high")
         limits = "–".join(str(v) if v is not None else "" for v in (low, high)) if low is not None else f"≤ {high}"
         out.append((label, spec.get("unit") or "", limits if (low, high) != (None, None) else "—"))
