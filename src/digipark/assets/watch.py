@@ -5,9 +5,9 @@ the class — a new class is watched without code:
   for each asset of the class whose linked point (run hours, vibration, temperature, cycles, energy) measures that
   quantity, the alarms module keeps a threshold rule (`alarms.provides.ensure_threshold_rule`, key
   `asset:<asset>:<point>:<quantity>`; a rule of a point the asset no longer links stays, and its alarms open no
-  order since the point is no asset's) with the indicator's `low`/`high` limits and `severity` (default major). The rules
-  engine raises the alarm when a reading passes a limit, and the alarm opens a repair order through the existing
-  alarm → work-order path (`alarm_orders`, `service.order_for_alarm`);
+  order since the point is no asset's) with the indicator's `low`/`high` limits and `severity` (default major).
+  The rules engine raises the alarm when a reading passes a limit, and the alarm opens a repair order through the
+  existing alarm → work-order path (`alarm_orders`, `service.order_for_alarm`);
 - an indicator of a computed vibration `feature` (`vib_rms`, `vib_peak`, `crest_factor`, `kurtosis`,
   `temperature_c` of the asset's condition day) is evaluated periodically by the maintenance day on the newest
   condition day: past a limit it raises an alarm through `alarms.provides.raise_external` (kind
