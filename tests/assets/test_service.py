@@ -206,8 +206,13 @@ def test_the_maintenance_day_opens_due_plans_retrains_stale_models_and_predicts_
     )
     day = start + dt.timedelta(days=59)
     first = maintenance_day(db, park_id=world.a.park_id, on=day)
-    assert first == {"orders": 1, "retrained": 1, "predicted": 1}
-    assert maintenance_day(db, park_id=world.a.park_id, on=day) == {"orders": 0, "retrained": 0, "predicted": 0}
+    assert first == {"orders": 1, "alarm_orders": 0, "retrained": 1, "predicted": 1}
+    assert maintenance_day(db, park_id=world.a.park_id, on=day) == {
+        "orders": 0,
+        "alarm_orders": 0,
+        "retrained": 0,
+        "predicted": 0,
+    }
     later = maintenance_day(db, park_id=world.a.park_id, on=day + dt.timedelta(days=RETRAIN_DAYS))
     assert later["retrained"] == 1 and later["predicted"] == 1
     versions = [m.version for m in monitoring.models_of(db, scope=admin, class_id=asset.class_id)]

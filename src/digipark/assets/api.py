@@ -4,6 +4,7 @@ import (every row or none) and export, lifecycle changes, the depreciation sched
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import Enum
 from typing import Annotated, Any
 
@@ -224,8 +225,10 @@ def upload_document(
     file: Annotated[UploadFile, File()],
     kind: Annotated[str, Form(max_length=20)] = "other",
     title: Annotated[str | None, Form(max_length=200)] = None,
+    expires_on: Annotated[dt.date | None, Form()] = None,
 ) -> Any:
-    """Attach a document of a kind (manual, certificate, drawing, inspection, other) to the asset."""
+    """Attach a document of a kind (manual, certificate, drawing, inspection, other) to the asset; the same kind
+    and title again is the document's next version (the old ones are kept). `expires_on`: the day it expires."""
     content = file.file.read(documents.UPLOADS.max_bytes + 1)
     return documents.upload(
         db,
@@ -233,6 +236,7 @@ def upload_document(
         asset_id=ident,
         kind=kind,
         title=title,
+        expires_on=expires_on,
         filename=file.filename or "",
         content_type=file.content_type or "",
         content=content,

@@ -144,6 +144,25 @@ class AssetDocument(Audited, TimestampMixin, EnterpriseScoped, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     uploaded_by: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer, default=1, doc="1, 2, ... per (asset, kind, title)")
+    expires_on: Mapped[dt.date | None] = mapped_column(Date, doc="the day it stops being valid (a certificate)")
+
+
+class IndicatorRule(ParkScoped, Base):
+    """The alarm rule (alarms module) that watches one condition indicator of an asset's class on the asset's
+    linked point, kept so the rule is written again only when the declaration or the link changed; for a computed
+    feature (point 0), the alarm it last raised and the condition day evaluated. Bookkeeping of what the alarms
+    module audits: not audited here."""
+
+    __tablename__ = "asset_indicator_rule"
+    __table_args__ = (UniqueConstraint("asset_id", "indicator"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
+    indicator: Mapped[str] = mapped_column(String(60), doc="the indicator's quantity or feature")
+    point_id: Mapped[int] = mapped_column(Integer, doc="0 for a computed feature")
+    rule_id: Mapped[int] = mapped_column(Integer, doc="the rule; for a computed feature the alarm")
+    signature: Mapped[str] = mapped_column(String(200), doc="point, limits and severity the rule was written with")
 
 
 class LifecycleChange(Audited, ParkScoped, Base):

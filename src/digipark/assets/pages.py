@@ -4,6 +4,7 @@ recommends (staff open it with one click)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from digipark.assets import (
     costs,
     depreciation,
     documents,
+    form_steps,
     geo,
     lease_invoices,
     leases,
@@ -178,6 +180,8 @@ def list_page(page: CurrentPage) -> HTMLResponse:
                 )
             },
             "synced": synced,
+            "expiring": documents.expiring(page.db, scope=page.scope, park_id=park_id, on=today),
+            "document_kinds": DOCUMENT_KINDS,
             "lease_states": LEASE_STATES,
             "enterprise_names": _enterprise_names(page),
             "reliability": [
@@ -223,6 +227,7 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             }
         )
     plans = service.plans_of(page.db, scope=page.scope, asset=asset)
+    docs = documents.documents_of(page.db, scope=page.scope, asset_id=asset.id)
     moves = parts.movements(page.db, scope=page.scope, asset_id=asset.id)
     return page.render(
         "assets/detail.html",
@@ -262,7 +267,11 @@ def _detail(page: Page, ident: int, errors: dict[str, str] | None = None, status
             "order_states": ORDER_STATES,
             "threshold": service.failure_threshold(klass) if klass is not None else None,
             "networks": NETWORKS,
-            "documents": documents.documents_of(page.db, scope=page.scope, asset_id=asset.id),
+            "documents": docs,
+            "newest_documents": {d.id for d in documents.newest(docs)},
+            "attribute_fields": attributes.form_fields(
+                klass.attributes or [] if klass else [], asset.attributes, page.lang
+            ),
             "document_kinds": DOCUMENT_KINDS,
             "attribute_rows": attributes.rows(klass.attributes or [] if klass else [], asset.attributes, page.lang),
             "indicators": attributes.indicators(klass.condition_indicators or [] if klass else [], page.lang),
@@ -353,6 +362,15 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
                     raise NotFound(f"asset {ident} has no prediction")
                 order_id = monitoring.open_recommended_order(page.db, scope=page.scope, prediction_id=latest.id)
                 target = f"/workorders/{order_id}"
+            elif action == "attributes":
+                form_steps.save_attributes(page, ident, fields)
+                target = f"/assets/{ident}?saved=1#asset-attributes"
+            elif action == "plan":
+                form_steps.add_plan(page, ident, fields)
+                target = f"/assets/{ident}?saved=1#asset-plans"
+            elif action == "plan_active":
+                form_steps.plan_active(page, ident, fields)
+                target = f"/assets/{ident}?saved=1#asset-plans"
             elif action == "document":
                 documents.upload(
                     page.db,
@@ -360,6 +378,7 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
                     asset_id=ident,
                     kind=fields.get("kind", ""),
                     title=fields.get("title") or None,
+                    expires_on=_day(fields.get("expires_on", "")),
                     filename=upload.filename or "" if isinstance(upload, UploadFile) else "",
                     content_type=upload.content_type or "" if isinstance(upload, UploadFile) else "",
                     content=content,
@@ -420,10 +439,33 @@ async def step(ident: Ident, page: CurrentPage, request: Request) -> Response:
     except DomainError as exc:
         if exc.status in (403, 404):
             raise
+        if action in FORM_STEPS:
+            return _detail(page, ident, {"": form_steps.reason(page, exc, _labels(page, ident), action)}, exc.status)
         return _detail(page, ident, {"": exc.detail}, exc.status)
     except ValueError as exc:  # pydantic's ValidationError
+        if action in FORM_STEPS:
+            return _detail(page, ident, {"": form_steps.reason(page, exc, {}, action)}, 422)
         return _detail(page, ident, {"": _first_error(exc)}, 422)
     return RedirectResponse(target, status_code=303)
+
+
+FORM_STEPS = ("attributes", "plan", "plan_active", "document")
+
+
+def _day(raw: str) -> dt.date | None:
+    if not raw.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(raw.strip()[:10])
+    except ValueError:
+        raise field_error("expires_on", "not a date") from None
+
+
+def _labels(page: Page, ident: int) -> dict[str, str]:
+    asset = page.db.get(Asset, ident)
+    klass = page.db.get(AssetClass, asset.class_id) if asset is not None else None
+    fields = attributes.form_fields(klass.attributes or [] if klass else [], None, page.lang)
+    return {f["name"]: f["label"] for f in fields}
 
 
 @router.get("/assets/documents/{ident}", name="asset_document")

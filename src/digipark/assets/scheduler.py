@@ -12,7 +12,7 @@ import logging
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digipark.assets import monitoring, service
+from digipark.assets import monitoring, service, watch
 from digipark.assets.models import Asset, AssetClass, ConditionDay, LifecycleState, MaintenancePlan, Prediction
 from digipark.audit.service import Actor, set_actor
 from digipark.auth.scope import system_scope
@@ -31,6 +31,15 @@ def maintenance_day(session: Session, *, park_id: int, on: dt.date) -> dict[str,
     """One park's maintenance day: plan orders, re-trained models, today's predictions (counts)."""
     scope = dataclasses.replace(system_scope(park_id), username=ACTOR.name)
     orders = service.due_plans(session, scope=scope, park_id=park_id, on=on)
+    watch.sync_park(session, park_id=park_id, username=ACTOR.name)  # a class's indicators changed: rules follow
+    alarmed = 0
+    for asset in session.scalars(
+        select(Asset)
+        .where(Asset.park_id == park_id, Asset.state.in_(watch.IN_USE))
+        .where(select(ConditionDay.id).where(ConditionDay.asset_id == Asset.id).exists())
+        .order_by(Asset.id)
+    ):
+        alarmed += len(watch.check_features(session, scope=scope, asset=asset))
     retrained = predicted = 0
     classes = session.scalars(
         select(AssetClass).where(AssetClass.park_id == park_id, AssetClass.vibration_group.is_not(None))
@@ -59,7 +68,7 @@ def maintenance_day(session: Session, *, park_id: int, on: dt.date) -> dict[str,
                 continue
             if monitoring.predict(session, scope=scope, asset=asset, on=on) is not None:
                 predicted += 1
-    return {"orders": len(orders), "retrained": retrained, "predicted": predicted}
+    return {"orders": len(orders), "alarm_orders": alarmed, "retrained": retrained, "predicted": predicted}
 
 
 class MaintenanceDay(PeriodicThread):

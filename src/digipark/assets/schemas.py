@@ -177,6 +177,8 @@ class DocumentRead(BaseModel):
     sha256: str
     uploaded_by: str
     created_at: dt.datetime
+    version: int
+    expires_on: dt.date | None
 
 
 class FailureRead(BaseModel):

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipark.assets import attributes, depreciation
+from digipark.assets import attributes, depreciation, watch
 from digipark.assets.models import (
     TRANSITIONS,
     USAGE_POINTS,
@@ -91,6 +91,7 @@ def seed_classes(session: Session, *, park_id: int) -> dict[str, AssetClass]:
             condition_indicators=entry.get("condition_indicators", []),
         )
         attributes.check_declaration(klass.attributes or [])
+        watch.check_indicators(klass.condition_indicators or [])
         session.add(klass)
         found[klass.code] = klass
     session.flush()
@@ -115,6 +116,15 @@ def _owner(session: Session, scope: Scope, data: Any) -> tuple[int, int | None]:
         if found is None:
             raise field_error("enterprise_id", f"no enterprise {enterprise_id} in this park")
     return park_id, enterprise_id
+
+
+LINK_FIELDS = (
+    "run_hours_point_id",
+    "vibration_point_id",
+    "temperature_point_id",
+    "cycles_point_id",
+    "energy_point_id",
+)
 
 
 def _validate(session: Session, scope: Scope, values: dict[str, Any], row: Asset | None) -> dict[str, Any]:
@@ -152,13 +162,7 @@ def _validate(session: Session, scope: Scope, values: dict[str, Any], row: Asset
     if values.get("attributes"):
         klass = session.get(AssetClass, merged["class_id"])
         values["attributes"] = attributes.check_values(klass.attributes or [] if klass else [], values["attributes"])
-    for field in (
-        "run_hours_point_id",
-        "vibration_point_id",
-        "temperature_point_id",
-        "cycles_point_id",
-        "energy_point_id",
-    ):
+    for field in LINK_FIELDS:
         if values.get(field) is not None:
             point = session.scalar(scope.readable(Point).where(Point.id == values[field], Point.park_id == park_id))
             if point is None:
@@ -177,6 +181,19 @@ def _record_first_state(session: Session, scope: Scope, row: Asset, data: Any) -
             by=scope.username,
         )
     )
+
+
+WATCH_FIELDS = frozenset({"class_id", "state", *LINK_FIELDS})
+
+
+def _created(session: Session, scope: Scope, row: Asset, data: Any) -> None:
+    _record_first_state(session, scope, row, data)
+    watch.sync_asset(session, asset=row, username=scope.username)
+
+
+def _updated(session: Session, scope: Scope, row: Asset, values: dict[str, Any]) -> None:
+    if WATCH_FIELDS & set(values):
+        watch.sync_asset(session, asset=row, username=scope.username)
 
 
 ASSETS: RecordType[Asset] = RecordType(
@@ -200,7 +217,8 @@ ASSETS: RecordType[Asset] = RecordType(
     write_permission=WRITE,
     owner=_owner,
     validate=_validate,
-    after_create=_record_first_state,
+    after_create=_created,
+    after_update=_updated,
     unique=("code",),
 )
 
@@ -414,8 +432,8 @@ def due_plans(session: Session, *, scope: Scope, park_id: int, on: dt.date) -> b
 def order_for_alarm(
     session: Session, *, scope: Scope, alarm_id: int, point_id: int | None, severity: str, message: str = ""
 ) -> int | None:
-    """Open a repair order for the asset whose vibration, temperature or run-hours point raised an alarm (once per
-    alarm); None when the point is no asset's."""
+    """Open a repair order for the asset whose linked point (vibration, temperature, run hours, cycles or energy)
+    raised an alarm (once per alarm); None when the point is no asset's."""
     if point_id is None:
         return None
     if session.scalar(select(AlarmOrder.id).where(AlarmOrder.alarm_id == alarm_id)) is not None:
@@ -426,11 +444,26 @@ def order_for_alarm(
             (Asset.vibration_point_id == point_id)
             | (Asset.temperature_point_id == point_id)
             | (Asset.run_hours_point_id == point_id)
+            | (Asset.cycles_point_id == point_id)
+            | (Asset.energy_point_id == point_id)
         )
         .order_by(Asset.id)
         .limit(1)
     )
-    if asset is None or asset.state in (LifecycleState.RETIRED, LifecycleState.DISPOSED):
+    if asset is None:
+        return None
+    return order_for_asset_alarm(
+        session, scope=scope, asset=asset, alarm_id=alarm_id, severity=severity, message=message
+    )
+
+
+def order_for_asset_alarm(
+    session: Session, *, scope: Scope, asset: Asset, alarm_id: int, severity: str, message: str = ""
+) -> int | None:
+    """Open the repair order of a condition alarm of the asset (once per alarm; none for a retired asset)."""
+    if session.scalar(select(AlarmOrder.id).where(AlarmOrder.alarm_id == alarm_id)) is not None:
+        return None
+    if asset.state in (LifecycleState.RETIRED, LifecycleState.DISPOSED):
         return None
     urgent = severity in ("critical", "major")
     order_id = open_asset_order(
