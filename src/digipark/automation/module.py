@@ -20,7 +20,7 @@ MODULE = Module(
     # Staff keep rules, scenes, plans and billing; an enterprise reads its own bill and plan progress
     # (`energyops.view`, limited to itself by the scope); reviewers read the park's figures.
     permissions={
-        Role.PARK_ADMIN: _STAFF,
+        Role.PARK_ADMIN: _STAFF | {"automation.admin"},  # the allow-list of inside networks (webhooks, robots)
         Role.OPERATOR: _STAFF,
         Role.ENTERPRISE: frozenset({"energyops.view"}),
         Role.REVIEWER: frozenset({"automation.view", "energyops.view", "energyops.read"}),
