@@ -74,7 +74,7 @@ def literal_refusal(url: str, allowed: Iterable[str]) -> str | None:
     return None
 
 
-def refusal(url: str, allowed: Iterable[str], *, resolve: Resolver = _resolve) -> str | None:
+def refusal(url: str, allowed: Iterable[str], *, resolve: Resolver | None = None) -> str | None:
     """Why the address may not be called now (None: it may): an inside address not allowed, or a name that does
     not resolve."""
     allowed = list(allowed)
@@ -83,7 +83,7 @@ def refusal(url: str, allowed: Iterable[str], *, resolve: Resolver = _resolve) -
         return found
     host, port = host_port(url)
     try:
-        addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolve(host, port)]
+        addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in (resolve or _resolve)(host, port)]
     except (OSError, ValueError) as error:
         return f"the name does not resolve: {error}"[:300]
     if not addresses:

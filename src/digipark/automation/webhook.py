@@ -52,7 +52,7 @@ def call(
 ) -> dict[str, Any]:
     """POST `body` to the action's URL; the outcome for the firing log. `allowed`: the park's allow-listed
     networks (an inside address not in them is refused, not called)."""
-    refused = network.refusal(action["url"], allowed, **({"resolve": resolve} if resolve else {}))
+    refused = network.refusal(action["url"], allowed, resolve=resolve)
     if refused is not None:
         return {"status": "refused", "http_status": None, "attempts": 0, "error": refused}
     attempts = 0
