@@ -157,7 +157,7 @@ def topic_of(device: Device) -> str:
 def due(session: Session, *, now: dt.datetime, limit: int = 500) -> list[tuple[str, bytes]]:
     """The messages of the changed attributes (one per device), marked sent: publish them after the commit."""
     by_device: dict[int, tuple[Device, dict[str, Any]]] = {}
-    for row, device in session.execute(_unsent(limit)).tuples():
+    for row, device in session.execute(_unsent(limit)):
         by_device.setdefault(device.id, (device, {}))[1][row.key] = row.value
         row.sent_version, row.sent_at = row.version, now
     return [(topic_of(device), orjson.dumps(values)) for device, values in by_device.values() if device.token_hash]
