@@ -47,6 +47,13 @@ def au_allow_body(ctx: Ctx) -> dict[str, Any]:
     return {"network": f"10.{number % 250}.{number // 250}.0/24", "note": "楼宇控制网"}
 
 
+def au_allowed(ctx: Ctx) -> int:
+    """An entry of park A's allow-list of inside networks."""
+    response = ctx.as_a_admin("POST", f"{_AU}/allowed-networks", json=au_allow_body(ctx))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
 def au_rule(ctx: Ctx) -> int:
     response = ctx.as_a_admin("POST", f"{_AU}/rules", json=au_rule_body(ctx))
     assert response.status_code == 201, response.text
