@@ -16,11 +16,13 @@ Conditions (`conditions`, optional): `{"match": "all" | "any", "items": [{"point
 "value"}]}` over the newest value of each point when the trigger fires.
 
 Action kinds (`actions[].kind`): `work_order` (opened through the work-order module), `raise_alarm` (through the
-alarm module), `notify` (a roster or channel, kept in the firing log), `device_command` (a device and a command of
-its kind's catalogue; or a point's device, or a building's lighting or HVAC devices, switched on / off / set — sent
-through the devices module as real commands, a safety command waiting for a second person: automation/commands.py),
-`webhook` (a signed JSON POST: automation/webhook.py), `start_approval` (an application of a named process through
-the approvals module, its form filled from the action and the trigger), `scene` (the actions of a named scene).
+alarm module), `notify` (the people on duty or a channel's address, sent after the commit: automation/delivery.py),
+`device_command` (a device and a command of its kind's catalogue; or a point's device, or a building's lighting or
+HVAC devices, switched on / off / set — sent through the devices module as real commands, a safety command waiting
+for a second person: automation/commands.py), `webhook` (a signed JSON POST after the commit, never inside the
+platform's network unless allowed: automation/webhook.py, network.py), `start_approval` (an application of a named
+process through the approvals module, its form filled from the action and the trigger), `set_attribute` (a
+device's shared attribute through the devices module), `scene` (the actions of a named scene).
 
 Loops: each action emits a signal (an alarm of a severity, an event, a write to a point) and each trigger listens
 to signals; a rule whose actions, directly or through other enabled rules, reach its own trigger is refused.
