@@ -44,6 +44,7 @@ ACTIONS = {
     "set_attribute": N_("Set a shared attribute"),
     "scene": N_("Scene"),
 }
+NO_ADDRESS = N_("no mobile number or e-mail address")
 CHANNELS = {
     "roster": N_("People on duty"),
     "email": N_("E-mail"),
@@ -141,7 +142,8 @@ def _describe(page: Page, action: dict[str, Any]) -> str:
         found = action.get("recipients")
         if found is not None:  # whom firing reached (or a dry-run would reach), each with its result
             people = [
-                f"{r.get('name') or r.get('address') or '—'} · {page.label(CHANNELS, r.get('channel'))}"
+                f"{r.get('name') or r.get('address') or '—'} · "
+                + (page.label(CHANNELS, r["channel"]) if r.get("channel") else page.gettext(NO_ADDRESS))
                 + (f" {page.label(STATUSES, r['status'])}" if r.get("status") else "")
                 for r in found
             ]
