@@ -24,6 +24,7 @@ def test_the_record_provides_what_safety_environment_and_automation_use() -> Non
         "ConditionError",
         "ExternalAlarm",
         "ROBOT_CHANNELS",
+        "SmsProvider",
         "ack_path",
         "acknowledge",
         "active_counts",
@@ -37,7 +38,9 @@ def test_the_record_provides_what_safety_environment_and_automation_use() -> Non
         "raise_external",
         "raise_external_many",
         "raised_between",
+        "send_email",
         "send_robot",
+        "sms_provider",
     ]
     assert provides.get is service.get
     assert provides.active_counts is service.active_counts

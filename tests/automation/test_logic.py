@@ -113,10 +113,13 @@ def test_each_action_kind_is_checked() -> None:
             {"kind": "device_command", "point_id": 9, "command": "set", "value": 26},
             {"kind": "webhook", "url": "https://example.org/hook", "secret": "s" * 16},
             {"kind": "start_approval", "process": "certificate_request", "form": {"purpose": "{code}"}},
+            {"kind": "set_attribute", "device_id": 5, "key": "target_temp", "value": {"c": 26}},
             {"kind": "scene", "scene_id": 4},
         ]
     )
     assert [a["kind"] for a in actions] == list(logic.ACTION_KINDS)
+    assert actions[2] == {**NOTE, "channel": "roster", "team_id": None}  # to the people on duty by default
+    assert actions[6] == {"kind": "set_attribute", "device_id": 5, "key": "target_temp", "value": {"c": 26}}
     assert actions[4] == {
         "kind": "webhook",
         "url": "https://example.org/hook",
@@ -133,6 +136,12 @@ def test_each_action_kind_is_checked() -> None:
         ([{"kind": "webhook", "url": "https://example.org", "secret": "short"}], "actions[0].secret"),
         ([{"kind": "webhook", "url": "https://example.org", "secret": "s" * 16, "retries": 9}], "actions[0].retries"),
         ([{"kind": "start_approval", "form": {}}], "actions[0].process"),
+        ([{"kind": "notify", "to": "x", "text": "y", "channel": "fax"}], "actions[0].channel"),
+        ([{"kind": "notify", "to": "x", "text": "y", "channel": "email", "address": "nobody"}], "actions[0].address"),
+        ([{"kind": "notify", "to": "x", "text": "y", "channel": "sms", "address": "call me"}], "actions[0].address"),
+        ([{"kind": "notify", "to": "x", "text": "y", "channel": "wecom", "address": "x.cn"}], "actions[0].address"),
+        ([{"kind": "set_attribute", "device_id": 5, "key": "k"}], "actions[0].value"),
+        ([{"kind": "set_attribute", "key": "k", "value": 1}], "actions[0].device_id"),
         ([], "actions"),
     ):
         with pytest.raises(DomainError) as caught:
@@ -173,6 +182,15 @@ def test_a_rule_whose_action_triggers_itself_is_refused() -> None:
         3, {"kind": "reading", "point_id": 9, "conditions": [{"type": "threshold", "op": "above", "high": 1}]}, [OFF]
     )
     assert logic.find_loop(own_point, [], {}) == ["rule 3"]
+    # a shared attribute of the device whose point triggers the rule: the device may change the point
+    attribute = {"kind": "set_attribute", "device_id": 7, "key": "mode", "value": "eco"}
+    own_device = rule(
+        4,
+        {"kind": "reading", "point_id": 9, "conditions": [{"type": "threshold", "op": "above", "high": 1}]},
+        [attribute],
+    )
+    assert logic.find_loop(own_device, [], {}, {7: [9]}) == ["rule 4"]
+    assert logic.find_loop(own_device, [], {}, {7: [11]}) is None
     # through a scene
     via_scene = rule(
         4,

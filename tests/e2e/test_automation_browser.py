@@ -68,6 +68,8 @@ def test_operator_builds_the_after_hours_scene_dry_runs_and_enables_it(server: s
             # the commands the demo's devices would get: switched off, queued for each (none without a device)
             expect(result.locator("tr.dry-firing").first).to_contain_text("已排队")
             expect(result.locator("tr.dry-firing").first).not_to_contain_text("无可下发指令的设备")
+            # its notification goes to the people on duty at that moment, each shown with the channel it would use
+            expect(result.locator("tr.dry-firing").first).to_contain_text("通知 (在岗值班人员)")
             page.click("#toggle-rule")
             expect(page.locator("#rule-state")).to_contain_text("启用")
             expect(page.locator("#toggle-rule")).to_have_text("停用")

@@ -42,6 +42,18 @@ def au_rule_body(ctx: Ctx) -> dict[str, Any]:
     }
 
 
+def au_allow_body(ctx: Ctx) -> dict[str, Any]:
+    number = next_number(ctx, "au_allow")
+    return {"network": f"10.{number % 250}.{number // 250}.0/24", "note": "楼宇控制网"}
+
+
+def au_allowed(ctx: Ctx) -> int:
+    """An entry of park A's allow-list of inside networks."""
+    response = ctx.as_a_admin("POST", f"{_AU}/allowed-networks", json=au_allow_body(ctx))
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
 def au_rule(ctx: Ctx) -> int:
     response = ctx.as_a_admin("POST", f"{_AU}/rules", json=au_rule_body(ctx))
     assert response.status_code == 201, response.text
@@ -151,6 +163,11 @@ add_resource(
 add_resource(
     AUTOMATION,
     Resource("automation/rules", au_rule_body, {"name": "改名"}, cross_creates=_cross(au_rule_body)),
+    "list create get patch delete",
+)
+add_resource(  # the park's admin only writes it
+    AUTOMATION,
+    Resource("automation/allowed-networks", au_allow_body, {"note": "改"}, cross_creates=_cross(au_allow_body)),
     "list create get patch delete",
 )
 add_resource(

@@ -146,6 +146,24 @@ DEVICES: dict[tuple[str, str], Exercise] = {
         ),
         ctx,
     ),
+    # shared attributes of enterprise 0's meter: its staff and the enterprise read and set them, nobody else
+    ("GET", f"{API}/devices/{{ident}}/attributes"): lambda ctx: ident_view(
+        IdentView(
+            "devices/{ident}/attributes",
+            lambda ctx: ctx.world.a.device_ids[0],
+            readers=frozenset({"operator", "enterprise"}),
+        ),
+        ctx,
+    ),
+    ("POST", f"{API}/devices/{{ident}}/attributes"): lambda ctx: ident_action(
+        IdentAction(
+            "devices/{ident}/attributes",
+            lambda ctx: ctx.world.a.device_ids[0],
+            lambda ctx: {"values": {"report_interval_s": 60 + next_number(ctx, "attr")}},
+            writers=frozenset({"operator", "enterprise"}),
+        ),
+        ctx,
+    ),
     ("POST", f"{API}/devices/{{token}}/commands"): check_device_poll,
     ("POST", f"{API}/devices/{{token}}/commands/{{ident}}/answer"): check_device_answer,
 }

@@ -56,6 +56,7 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     "/assets/{ident}": PageObject(as_asset),
     "/assets/documents/{ident}": PageObject(lambda ctx: as_document(ctx)[1]),
     "/devices/{ident}/commands": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
+    "/devices/{ident}/attributes": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
     **{
         f"/{spec.path}{suffix}": PageObject(
             lambda ctx, spec=spec: spec.row(ctx.world.a), private="enterprise2" not in spec.readers

@@ -20,6 +20,7 @@ import digipark.web
 from digipark.app import create_app
 from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
+from tests.tenancy.api_automation import au_allowed
 from tests.tenancy.api_cybersec import cy_incident, cy_log_source
 from tests.tenancy.api_devices import cm_command
 from tests.tenancy.api_safety import _sf_task
@@ -111,6 +112,7 @@ POST_OBJECTS = {
     "/transformation/adoption/": PageObject(made_by("transformation/adoption")),
     "/transformation/requests/": PageObject(_tf_request_id),
     "/device-commands/": PageObject(cm_command),
+    "/automation/allowed-networks/": PageObject(au_allowed),
     "/services/logistics/shipments/": PageObject(made_by("services/shipments")),
     "/services/supply-chain/shares/": PageObject(made_by("services/shares")),
     "/services/purchasing/demands/": PageObject(sv_awarded_demand),

@@ -18,6 +18,8 @@ through the caller's scope:
   `ConditionContext`, `ConditionError`) — automation's reading triggers use the same conditions as alarm rules;
 - `send_robot(channel, url, text, secret, timeout=)`, `ROBOT_CHANNELS`: a text to a 钉钉/企业微信/飞书 group robot —
   the scheduled reports' chat delivery;
+- `send_email(address, subject, text)`, `sms_provider() -> SmsProvider | None`: the alarms' configured SMTP server
+  and SMS provider (DIGIPARK_ALARMS_SMTP_*, DIGIPARK_SMS_*) — automation's `notify` action;
 - `raised_between(session, park_id=, since=, until=)`: (raised at, severity, building, alarm id) of the park's
   alarms raised in a period — automation's dry-run over history;
 - `alarm_message(message, translate)`: an alarm's message as the pages show it (a msgid translated, a rule's text
@@ -38,12 +40,15 @@ from digipark.alarms.events import AlarmChanged, AlarmRaised
 from digipark.alarms.external import ExternalAlarm, raise_external, raise_external_many
 from digipark.alarms.live import shown_message as alarm_message
 from digipark.alarms.models import OPEN_STATES, Alarm
+from digipark.alarms.notify import send_email
 from digipark.alarms.robots import ROBOT_CHANNELS, send_robot
 from digipark.alarms.rules import ConditionError, CondState, normalise_conditions
 from digipark.alarms.rules import Context as ConditionContext
 from digipark.alarms.rules import evaluate as evaluate_condition
 from digipark.alarms.service import VIEW, acknowledge, active_counts, ensure_threshold_rule, get
 from digipark.alarms.service import list as list_alarms
+from digipark.alarms.sms import SmsProvider
+from digipark.alarms.sms import configured_provider as sms_provider
 from digipark.auth.scope import Scope
 
 __all__ = [
@@ -54,6 +59,7 @@ __all__ = [
     "ConditionContext",
     "ConditionError",
     "ExternalAlarm",
+    "SmsProvider",
     "ack_path",
     "acknowledge",
     "active_counts",
@@ -67,7 +73,9 @@ __all__ = [
     "raise_external",
     "raise_external_many",
     "raised_between",
+    "send_email",
     "send_robot",
+    "sms_provider",
 ]
 
 

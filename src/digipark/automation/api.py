@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from digipark.auth.dependencies import CurrentScope, DbSession
-from digipark.automation import exports, ops, service
+from digipark.automation import allowlist, exports, ops, service
 from digipark.automation.schemas import BillingSettingWrite, BillRead, DryRunRead, FiringRead, ProgressRead, RuleRead
 from digipark.core.downloads import file_response
 from digipark.core.spreadsheet import XLSX_MEDIA_TYPE
@@ -45,6 +45,7 @@ def firings(
 
 add_routes(router, service.SCENES, "/automation/scenes", tags=TAGS)
 add_routes(router, service.RULES, "/automation/rules", tags=TAGS)
+add_routes(router, allowlist.ALLOWED, "/automation/allowed-networks", tags=TAGS)
 
 
 @router.post("/automation/rules/{ident}/enable", response_model=RuleRead, tags=TAGS)

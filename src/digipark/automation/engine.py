@@ -5,7 +5,9 @@ fed only to its own park's evaluator), advances the clock for the schedules, and
 (service.fire: actions done, each firing logged with its inputs).
 
 `start_automation()` (the module record's background service) runs it in a thread of its own: every TICK_S it
-drains what arrived and advances the clock, in one write transaction. Tests call `Runner.process` directly."""
+drains what arrived and advances the clock; what fires is carried out and logged in one write transaction, and the
+webhooks and notifications it queued are sent after that commit, their outcomes written in a second short one
+(automation/delivery.py). Tests call `Runner.process` directly (which sends in the caller's session)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from digipark.alarms.provides import AlarmRaised
 from digipark.audit.service import Actor, set_actor
-from digipark.automation import events, logic, service
+from digipark.automation import delivery, events, logic, service
 from digipark.automation.models import AutomationFiring, AutomationRule
 from digipark.core.background import Handle, SharedService
 from digipark.core.events import DomainEvent, bus
@@ -79,10 +81,12 @@ class Runner:
     def process(
         self, session: Session, items: Iterable[logic.HistoryItem], *, now: int | None = None
     ) -> list[AutomationFiring]:
-        """Evaluate and fire (actions carried out, firings logged) in the caller's transaction."""
+        """Evaluate and fire (actions carried out, firings logged) in the caller's transaction; the webhooks and
+        notifications are sent then too (the engine sends them after its commit)."""
         rows: list[AutomationFiring] = []
         for park, fired in self.evaluate(items, now=now).items():
             rows.extend(service.fire(session, park, fired))
+        delivery.run(session, delivery.take(session))
         return rows
 
 
@@ -149,7 +153,14 @@ class AutomationEngine(PeriodicThread):
             return 0
         with transaction(write=True) as session:
             set_actor(session, ACTOR)
-            return sum(len(service.fire(session, park, fired)) for park, fired in found.items())
+            count = sum(len(service.fire(session, park, fired)) for park, fired in found.items())
+            works = delivery.take(session)
+        if works:  # after the commit: a slow receiver holds no database write
+            done = [(work, delivery.perform(work)) for work in works]
+            with transaction(write=True) as session:
+                set_actor(session, ACTOR)
+                delivery.record(session, done)
+        return count
 
 
 _engine: SharedService[AutomationEngine] = SharedService(AutomationEngine)

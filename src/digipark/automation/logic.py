@@ -16,11 +16,13 @@ Conditions (`conditions`, optional): `{"match": "all" | "any", "items": [{"point
 "value"}]}` over the newest value of each point when the trigger fires.
 
 Action kinds (`actions[].kind`): `work_order` (opened through the work-order module), `raise_alarm` (through the
-alarm module), `notify` (a roster or channel, kept in the firing log), `device_command` (a device and a command of
-its kind's catalogue; or a point's device, or a building's lighting or HVAC devices, switched on / off / set — sent
-through the devices module as real commands, a safety command waiting for a second person: automation/commands.py),
-`webhook` (a signed JSON POST: automation/webhook.py), `start_approval` (an application of a named process through
-the approvals module, its form filled from the action and the trigger), `scene` (the actions of a named scene).
+alarm module), `notify` (the people on duty or a channel's address, sent after the commit: automation/delivery.py),
+`device_command` (a device and a command of its kind's catalogue; or a point's device, or a building's lighting or
+HVAC devices, switched on / off / set — sent through the devices module as real commands, a safety command waiting
+for a second person: automation/commands.py), `webhook` (a signed JSON POST after the commit, never inside the
+platform's network unless allowed: automation/webhook.py, network.py), `start_approval` (an application of a named
+process through the approvals module, its form filled from the action and the trigger), `set_attribute` (a
+device's shared attribute through the devices module), `scene` (the actions of a named scene).
 
 Loops: each action emits a signal (an alarm of a severity, an event, a write to a point) and each trigger listens
 to signals; a rule whose actions, directly or through other enabled rules, reach its own trigger is refused.
@@ -39,7 +41,19 @@ from digipark.alarms.provides import normalise_conditions as alarm_conditions
 from digipark.core.errors import field_error
 
 TRIGGER_KINDS = ("reading", "schedule", "alarm_raised", "event")
-ACTION_KINDS = ("work_order", "raise_alarm", "notify", "device_command", "webhook", "start_approval", "scene")
+ACTION_KINDS = (
+    "work_order",
+    "raise_alarm",
+    "notify",
+    "device_command",
+    "webhook",
+    "start_approval",
+    "set_attribute",
+    "scene",
+)
+# where a `notify` goes: the people on duty now (the duty module's rosters) or one channel's address
+NOTIFY_CHANNELS = ("roster", "email", "sms", "dingtalk", "wecom", "feishu")
+ROBOTS = ("dingtalk", "wecom", "feishu")
 DAYS = ("every", "working", "non_working", "weekend")
 SEVERITIES = ("info", "minor", "major", "critical")
 # the domain events a rule may fire on, each published by its domain after the commit (automation/events.py maps
@@ -201,9 +215,19 @@ def normalise_actions(raw: Any, *, allow_scene: bool = True) -> list[dict[str, A
                 }
             )
         elif kind == "notify":
-            _only(item, {"kind", "to", "text"}, field)
+            out.append(_notify(item, field))
+        elif kind == "set_attribute":
+            # a shared attribute of a device (devices/attributes.py): stored, then sent to the device
+            _only(item, {"kind", "device_id", "key", "value"}, field)
+            if "value" not in item:
+                raise field_error(f"{field}.value", "required")
             out.append(
-                {"kind": kind, "to": _text(item, "to", field, limit=120), "text": _text(item, "text", field, limit=500)}
+                {
+                    "kind": kind,
+                    "device_id": _int(item, "device_id", field),
+                    "key": _text(item, "key", field, limit=64),
+                    "value": item["value"],
+                }
             )
         elif kind == "device_command" and item.get("device_id") is not None:
             # a command of the device kind's catalogue (devices/data/commands.yaml), checked against the device
@@ -266,17 +290,55 @@ def normalise_actions(raw: Any, *, allow_scene: bool = True) -> list[dict[str, A
 MASK = "********"  # a webhook's secret as rules and scenes are read
 
 
+def _secret_key(action: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """What a secret belongs to: a webhook's URL, a notification robot's address."""
+    if action.get("kind") == "webhook":
+        return ("webhook", action.get("url"))
+    if action.get("kind") == "notify" and action.get("secret"):
+        return ("notify", action.get("address"))
+    return None
+
+
 def masked(actions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The actions as they are shown: a webhook's secret masked."""
-    return [{**a, "secret": MASK} if a.get("kind") == "webhook" else dict(a) for a in actions]
+    """The actions as they are shown: a webhook's or a robot's secret masked."""
+    return [{**a, "secret": MASK} if _secret_key(a) is not None else dict(a) for a in actions]
 
 
 def keep_secrets(actions: list[dict[str, Any]], old: Iterable[Mapping[str, Any]]) -> None:
-    """A webhook given back with its secret masked keeps the secret the action to the same URL had."""
-    known = {a.get("url"): a.get("secret") for a in old if a.get("kind") == "webhook"}
+    """A webhook (or a robot notification) given back with its secret masked keeps the secret the action to the
+    same address had."""
+    known = {_secret_key(a): a.get("secret") for a in old if _secret_key(a) is not None}
     for action in actions:
-        if action.get("kind") == "webhook" and action.get("secret") == MASK and known.get(action.get("url")):
-            action["secret"] = known[action["url"]]
+        key = _secret_key(action)
+        if key is not None and action.get("secret") == MASK and known.get(key):
+            action["secret"] = known[key]
+
+
+def _notify(item: Mapping[str, Any], field: str) -> dict[str, Any]:
+    """A text to the people on duty (`channel` roster, optionally one team's) or to an address of a channel: an
+    e-mail address, a mobile number, a 钉钉/企业微信/飞书 robot's webhook URL (with its signing secret)."""
+    _only(item, {"kind", "to", "text", "channel", "team_id", "address", "secret"}, field)
+    channel = _choice(item, "channel", field, NOTIFY_CHANNELS, "roster")
+    out: dict[str, Any] = {
+        "kind": "notify",
+        "to": _text(item, "to", field, limit=120),
+        "text": _text(item, "text", field, limit=500),
+        "channel": channel,
+    }
+    if channel == "roster":
+        out["team_id"] = _int(item, "team_id", field, required=False)
+        return out
+    address = _text(item, "address", field, limit=500)
+    if channel == "email" and ("@" not in address or any(c.isspace() for c in address)):
+        raise field_error(f"{field}.address", "an e-mail address")
+    if channel == "sms" and not (address.lstrip("+").isdigit() and 5 <= len(address) <= 20):
+        raise field_error(f"{field}.address", "a mobile number")
+    if channel in ROBOTS and not address.lower().startswith(("http://", "https://")):
+        raise field_error(f"{field}.address", "the robot's http:// or https:// webhook address")
+    out["address"] = address
+    if channel in ROBOTS and item.get("secret"):
+        out["secret"] = _text(item, "secret", field, limit=200)
+    return out
 
 
 def _bounded(raw: Mapping[str, Any], key: str, field: str, bounds: tuple[int, int], default: int) -> int:
@@ -328,7 +390,8 @@ def action_signals(
             found.add(("event", "approval_started"))
         elif kind == "device_command" and action.get("point_id") is not None:
             found.add(("point", action["point_id"]))
-        elif kind == "device_command" and action.get("device_id") is not None:
+        elif kind in ("device_command", "set_attribute") and action.get("device_id") is not None:
+            # a device acting on a command or a shared attribute may change any of its points
             found |= {("point", p) for p in (device_points or {}).get(int(action["device_id"]), ())}
         elif kind == "scene":
             found |= action_signals(scenes.get(action["scene_id"], ()), {}, device_points)
@@ -341,7 +404,7 @@ def commanded_devices(
     """The devices the actions name (directly or through a scene): whose points loop detection follows."""
     found: set[int] = set()
     for action in actions:
-        if action["kind"] == "device_command" and action.get("device_id") is not None:
+        if action["kind"] in ("device_command", "set_attribute") and action.get("device_id") is not None:
             found.add(int(action["device_id"]))
         elif action["kind"] == "scene":
             found |= commanded_devices(scenes.get(action["scene_id"], ()), {})

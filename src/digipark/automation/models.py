@@ -106,3 +106,16 @@ class BillingSetting(Audited, TimestampMixin, ParkScoped, Base):
     shared_meter_id: Mapped[int | None] = mapped_column(ForeignKey("energy_meter.id", ondelete="SET NULL"))
     method: Mapped[str] = mapped_column(String(20), default=Apportionment.AREA.value)
     areas: Mapped[dict[str, float]] = mapped_column(JSON, default=dict, doc="enterprise id -> leased m²")
+
+
+class AutomationNetworkAllow(Audited, TimestampMixin, ParkScoped, Base):
+    """A network inside the platform's own that the park's admin lets webhooks and robot addresses reach
+    (automation/network.py refuses every other inside address)."""
+
+    __tablename__ = "automation_network_allow"
+    __visibility__ = Visibility.STAFF
+    __table_args__ = (UniqueConstraint("park_id", "network"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[str] = mapped_column(String(50), doc="an address or a network in CIDR notation")
+    note: Mapped[str | None] = mapped_column(String(200))

@@ -12,7 +12,11 @@ MODULE = Module(
     title="Automation and energy operations",
     models=("digipark.automation.models", "digipark.automation.prepaid_models"),
     routers=("digipark.automation.api:router", "digipark.automation.api_ops:router"),
-    pages=("digipark.automation.pages:router", "digipark.automation.pages_ops:router"),
+    pages=(
+        "digipark.automation.pages:router",
+        "digipark.automation.pages_ops:router",
+        "digipark.automation.pages_network:router",
+    ),
     menu=(
         MenuEntry("/automation", "Automation", "automation.view", order=335, section=OPERATIONS),
         MenuEntry("/energy-ops", "Energy bills and plans", "energyops.view", order=405, section=ENERGY_ENVIRONMENT),
@@ -20,7 +24,7 @@ MODULE = Module(
     # Staff keep rules, scenes, plans and billing; an enterprise reads its own bill and plan progress
     # (`energyops.view`, limited to itself by the scope); reviewers read the park's figures.
     permissions={
-        Role.PARK_ADMIN: _STAFF,
+        Role.PARK_ADMIN: _STAFF | {"automation.admin"},  # the allow-list of inside networks (webhooks, robots)
         Role.OPERATOR: _STAFF,
         Role.ENTERPRISE: frozenset({"energyops.view"}),
         Role.REVIEWER: frozenset({"automation.view", "energyops.view", "energyops.read"}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,6 +19,7 @@ from digipark.automation import logic, ops, service
 from digipark.automation.schemas import RuleCreate, SceneCreate
 from digipark.core.errors import DomainError, NotFound, field_error
 from digipark.core.listing import ListQuery
+from digipark.duty.provides import team_names
 from digipark.registry.models import Building
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
@@ -39,7 +41,17 @@ ACTIONS = {
     "device_command": N_("Device command"),
     "webhook": N_("Call a webhook"),
     "start_approval": N_("Start an approval"),
+    "set_attribute": N_("Set a shared attribute"),
     "scene": N_("Scene"),
+}
+NO_ADDRESS = N_("no mobile number or e-mail address")
+CHANNELS = {
+    "roster": N_("People on duty"),
+    "email": N_("E-mail"),
+    "sms": N_("SMS"),
+    "dingtalk": N_("DingTalk robot"),
+    "wecom": N_("WeCom robot"),
+    "feishu": N_("Feishu robot"),
 }
 EVENTS = {
     "work_order_opened": N_("Work order opened"),
@@ -70,6 +82,10 @@ STATUSES = {
     "no_device": N_("No device to command"),
     "failed": N_("Failed"),
     "planned": N_("Would be carried out"),
+    "pending": N_("Being sent"),
+    "partial": N_("Partly sent"),
+    "refused": N_("Refused: inside the platform's network"),
+    "sent": N_("Sent"),
 }
 # the states a device command starts in (devices module), and a command it refused
 COMMAND_STATES = {
@@ -98,6 +114,10 @@ def _local(ts: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts / 1000, service.zone())
 
 
+def json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()[:200]
+
+
 def _describe(page: Page, action: dict[str, Any]) -> str:
     kind = action["kind"]
     text = page.label(ACTIONS, kind)
@@ -117,10 +137,25 @@ def _describe(page: Page, action: dict[str, Any]) -> str:
     if kind in ("work_order", "raise_alarm"):
         return f"{text}: {action['title']}"
     if kind == "notify":
-        return f"{text}: {action['to']} — {action['text']}"
+        where = page.label(CHANNELS, action.get("channel", "roster"))
+        described = f"{text} ({where}): {action['to']} — {action['text']}"
+        found = action.get("recipients")
+        if found is not None:  # whom firing reached (or a dry-run would reach), each with its result
+            people = [
+                f"{r.get('name') or r.get('address') or '—'} · "
+                + (page.label(CHANNELS, r["channel"]) if r.get("channel") else page.gettext(NO_ADDRESS))
+                + (f" {page.label(STATUSES, r['status'])}" if r.get("status") else "")
+                for r in found
+            ]
+            described = f"{described} [{'; '.join(people) or page.gettext('nobody on duty')}]"
+        return described
     if kind == "webhook":
         answer = f" [HTTP {action['http_status']}]" if action.get("http_status") else ""
         return f"{text}: {action['url']}{answer}"
+    if kind == "set_attribute":
+        value = json_text(action["value"])
+        was = f" ({page.gettext('now')}: {json_text(action['previous'])})" if "previous" in action else ""
+        return f"{text}: #{action['device_id']} {action['key']} = {value}{was}"
     if kind == "start_approval":
         made = f" → #{action['approval_id']}" if action.get("approval_id") else ""
         return f"{text}: {action['process']}{made}"
@@ -180,7 +215,14 @@ def _scene_form(
 ) -> HTMLResponse:
     return page.render(
         "automation/scene_form.html",
-        {"values": values, "errors": errors or {}, "buildings": _buildings(page), "days": DAYS, "systems": SYSTEMS},
+        {
+            "values": values,
+            "errors": errors or {},
+            "buildings": _buildings(page),
+            "days": DAYS,
+            "systems": SYSTEMS,
+            "teams": team_names(page.db, park_id=page.park.id) if page.park is not None else {},
+        },
         status_code=status_code,
     )
 
@@ -213,10 +255,16 @@ def scene_create(page: CurrentPage, form: FormFields) -> Response:
                     "label": label,
                 }
             )
-    if form.get("notify", "").strip():
-        actions.append(
-            {"kind": "notify", "to": form.get("notify_to", "").strip() or "值班室", "text": form["notify"].strip()}
-        )
+    if form.get("notify", "").strip():  # to the people on duty then (of one team, if chosen)
+        note: dict[str, Any] = {
+            "kind": "notify",
+            "to": form.get("notify_to", "").strip() or "值班室",
+            "text": form["notify"].strip(),
+        }
+        team = str(form.get("notify_team", "") or "")
+        if team:
+            note["team_id"] = int(team) if team.isdigit() and len(team) < 10 else team
+        actions.append(note)
     name = form.get("name", "").strip()
     try:
         with page.db.begin_nested():

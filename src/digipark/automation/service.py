@@ -20,13 +20,15 @@ from sqlalchemy.orm import Session
 from digipark.alarms.provides import raise_external, raised_between
 from digipark.approvals.provides import start_process, working_calendar
 from digipark.auth.scope import Scope, system_scope
-from digipark.automation import commands, logic, webhook
+from digipark.automation import commands, delivery, logic, network, webhook
 from digipark.automation.models import AutomationFiring, AutomationRule, AutomationScene
 from digipark.automation.schemas import RuleCreate, RuleRead, RuleUpdate, SceneCreate, SceneRead, SceneUpdate
 from digipark.core.config import get_settings
 from digipark.core.errors import Conflict, DomainError, field_error
 from digipark.core.listing import ListSpec
 from digipark.crud import RecordType
+from digipark.devices.provides import check_shared_attribute, set_shared_attribute, shared_attributes
+from digipark.duty.provides import team_names
 from digipark.registry.models import Building, Point
 from digipark.telemetry.provides import point_series
 from digipark.workorders.provides import OriginKind, WorkOrderCreate, open_order
@@ -62,6 +64,15 @@ def _check_refs(
             scene = session.get(AutomationScene, action["scene_id"])
             if scene is None or scene.park_id != park_id:
                 raise field_error(f"actions[{index}].scene_id", "no such scene in this park")
+        if action.get("team_id") is not None and action["team_id"] not in team_names(session, park_id=park_id):
+            raise field_error(f"actions[{index}].team_id", "no such duty team in this park")
+        address = action.get("url") if action["kind"] == "webhook" else None
+        if action["kind"] == "notify" and action.get("channel") in logic.ROBOTS:
+            address = action.get("address")
+        if address is not None:
+            refused = network.literal_refusal(address, delivery.allowed_networks(session, park_id))
+            if refused is not None:
+                raise field_error(f"actions[{index}].{'url' if action['kind'] == 'webhook' else 'address'}", refused)
     if trigger and trigger.get("point_id") is not None:
         point = session.get(Point, trigger["point_id"])
         if point is None or point.park_id != park_id:
@@ -94,6 +105,14 @@ def _check_devices(
     for index, action in enumerate(actions):
         if action["kind"] == "raise_alarm":
             alarm = True
+        if action["kind"] == "set_attribute":
+            try:
+                check_shared_attribute(
+                    session, scope=scope, device_id=action["device_id"], key=action["key"], value=action["value"]
+                )
+            except DomainError as error:
+                reason = next((str(e.get("reason")) for e in getattr(error, "errors", None) or []), str(error))
+                raise field_error(f"actions[{index}].device_id", reason) from None
         if action["kind"] == "device_command" and action.get("device_id") is not None:
             safety = commands.check_action(
                 session, scope=scope, park_id=park_id, action=action, field=f"actions[{index}]"
@@ -308,9 +327,12 @@ def carry_out(
     alarm_id: int | None = None,
     index: int = 0,
     inputs: dict[str, Any] | None = None,
+    works: builtins.list[delivery.Work] | None = None,
+    allowed: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Do one action; returns the action with its outcome (`status`, and what it made). `alarm_id`: the alarm that
-    prompted the firing (or one an earlier action raised), named by a safety command."""
+    prompted the firing (or one an earlier action raised), named by a safety command. A webhook or a notification
+    is `pending`: queued on `works`, sent after the commit (automation/delivery.py)."""
     kind = action["kind"]
     done = dict(action)
     if kind == "work_order":
@@ -351,14 +373,39 @@ def carry_out(
         done.update(status=commands.status(sent), commands=sent)
     elif kind == "webhook":
         body = webhook.body_of(rule_id=rule_id, park_id=park_id, ts=ts, inputs=dict(inputs or {}))
-        done.update(webhook.call(action, body))
+        work = delivery.Work(park_id, rule_id, index, dict(action), allowed, body=body)
+        if works is not None:
+            works.append(work)
+        done.update(status="pending")
     elif kind == "start_approval":
         done.update(_start_approval(session, park_id, rule_id, action, dict(inputs or {})))
-    else:  # notify (no roster channel yet): the intent, kept in the log
-        done.update(status="recorded")
-    if kind == "webhook":
+    elif kind == "set_attribute":
+        done.update(_set_attribute(session, park_id, rule_id, action))
+    else:  # notify: its recipients now, the messages after the commit
+        found = delivery.recipients(session, park_id, action, ts)
+        if works is not None:
+            works.append(delivery.Work(park_id, rule_id, index, dict(action), allowed, recipients=found))
+        done.update(status="pending", recipients=found)
+    if kind == "webhook" or done.get("secret"):
         done["secret"] = logic.MASK
     return done
+
+
+def _set_attribute(session: Session, park_id: int, rule_id: int, action: dict[str, Any]) -> dict[str, Any]:
+    try:
+        with session.begin_nested():
+            version = set_shared_attribute(
+                session,
+                scope=system_scope(park_id),
+                device_id=action["device_id"],
+                key=action["key"],
+                value=action["value"],
+            )
+    except DomainError as error:
+        errors = getattr(error, "errors", None) or []
+        reason = "; ".join(f"{e.get('field')}: {e.get('reason')}" for e in errors) or str(error)
+        return {"status": "failed", "error": reason[:500]}
+    return {"status": "done", "version": version}
 
 
 _FIELD = re.compile(r"\{(\w+)\}")
@@ -403,11 +450,15 @@ def _start_approval(
 
 
 def fire(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> builtins.list[AutomationFiring]:
-    """Carry out the firings' actions and log each with its inputs (in the caller's transaction)."""
+    """Carry out the firings' actions and log each with its inputs (in the caller's transaction); webhooks and
+    notifications are logged `pending` and queued on the session for after the commit (`delivery.take`)."""
     rows = []
+    allowed = delivery.allowed_networks(session, park_id)
+    queued: builtins.list[tuple[AutomationFiring, builtins.list[delivery.Work]]] = []
     for firing in firings:
         alarm_id = firing.inputs.get("alarm_id")
         results = []
+        works: builtins.list[delivery.Work] = []
         for index, action in enumerate(firing.actions):
             done = carry_out(
                 session,
@@ -418,6 +469,8 @@ def fire(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> bui
                 alarm_id=alarm_id,
                 index=index,
                 inputs=firing.inputs,
+                works=works,
+                allowed=allowed,
             )
             if alarm_id is None and done.get("alarm_id"):
                 alarm_id = done["alarm_id"]
@@ -427,7 +480,13 @@ def fire(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> bui
         )
         session.add(row)
         rows.append(row)
+        queued.append((row, works))
     session.flush()
+    pending = session.info.setdefault(delivery.PENDING, [])
+    for row, works in queued:
+        for work in works:
+            work.firing_id = row.id
+            pending.append(work)
     return rows
 
 
@@ -435,6 +494,7 @@ def preview(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> 
     """The firings of a dry-run with what each device command would send (`commands`, as `fire` logs them, without
     the command ids); writes nothing."""
     scope = system_scope(park_id)
+    allowed = delivery.allowed_networks(session, park_id)
     out = []
     for firing in firings:
         alarm_id = firing.inputs.get("alarm_id")
@@ -445,8 +505,20 @@ def preview(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> 
                 action = {**action, "status": commands.status(planned), "commands": planned}
             elif action["kind"] == "raise_alarm" and alarm_id is None:
                 alarm_id = 0  # firing raises an alarm here, which the later safety commands name
-            elif action["kind"] == "webhook":  # not called: what it would POST
-                action = {**action, "secret": logic.MASK, "status": "planned"}
+            elif action["kind"] == "webhook":  # not called: what it would POST, or its refusal
+                refused = network.literal_refusal(action["url"], allowed)
+                status = {"status": "refused", "error": refused} if refused else {"status": "planned"}
+                action = {**action, "secret": logic.MASK, **status}
+            elif action["kind"] == "notify":  # whom it would reach: the people on duty at that moment
+                found = delivery.recipients(session, park_id, action, firing.ts)
+                action = {**logic.masked([action])[0], "status": "planned", "recipients": found}
+            elif action["kind"] == "set_attribute":  # the value it would replace
+                try:
+                    current = shared_attributes(session, scope=scope, device_id=action["device_id"])
+                except DomainError as error:
+                    action = {**action, "status": "failed", "error": str(error)[:300]}
+                else:
+                    action = {**action, "status": "planned", "previous": current.get(action["key"])}
             elif action["kind"] == "start_approval":
                 action = {**action, "form": fill(action["form"], dict(firing.inputs)), "status": "planned"}
             actions.append(action)

@@ -4,19 +4,22 @@ The body is `{"rule_id", "park_id", "ts", "inputs"}` (compact JSON, keys sorted)
 (epoch seconds of the attempt) and `X-Digipark-Signature: sha256=<hex>`, the HMAC-SHA256 under the action's
 secret of `"<timestamp>." + body`, so a receiver checks both the body and its freshness. A 2xx answer is success;
 a connection error, a timeout or a 5xx answer is retried (`retries` more times, 0.5 s, 1 s … apart); a 4xx is not.
-The outcome (`done` or `failed`, the HTTP status, the attempts, the error) goes into the firing log. Addresses
-are not checked against the park's network: only staff with `automation.write` write rules."""
+The outcome (`done` or `failed`, the HTTP status, the attempts, the error) goes into the firing log. An address
+inside the platform's network is `refused` unless the park's admin allow-listed it (automation/network.py). The
+call is made after the firing's transaction committed (automation/delivery.py), never inside it."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
 import orjson
+
+from digipark.automation import network
 
 SIGNATURE_HEADER = "X-Digipark-Signature"
 TIMESTAMP_HEADER = "X-Digipark-Timestamp"
@@ -42,10 +45,16 @@ def call(
     action: dict[str, Any],
     body: bytes,
     *,
+    allowed: Sequence[str] = (),
     sleep: Callable[[float], None] = time.sleep,
     transport: httpx.BaseTransport | None = None,
+    resolve: network.Resolver | None = None,
 ) -> dict[str, Any]:
-    """POST `body` to the action's URL; the outcome for the firing log."""
+    """POST `body` to the action's URL; the outcome for the firing log. `allowed`: the park's allow-listed
+    networks (an inside address not in them is refused, not called)."""
+    refused = network.refusal(action["url"], allowed, resolve=resolve)
+    if refused is not None:
+        return {"status": "refused", "http_status": None, "attempts": 0, "error": refused}
     attempts = 0
     last_error = ""
     status_code: int | None = None

@@ -7,7 +7,9 @@ ThingsBoard-format ones); the broker delivers them under the device's own names 
 One thread does the database work, in a writing transaction only when there is work (answers, due or overdue
 commands: looked at in a reading one every `interval_s`): answers first, then due commands (queued, or sent
 without an answer for `retry_after_s`: sent again, up to `max_attempts`), then expiry. A command is marked sent
-and committed before it is published, so an answer never finds it still queued.
+and committed before it is published, so an answer never finds it still queued. Shared attributes that changed
+(devices/attributes.py) go out the same way, and a ThingsBoard device's attribute request
+(`digipark/d/<digest>/attributes/request/<id>`) is answered on `.../attributes/response/<id>`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from digipark.audit.service import Actor, set_actor
 from digipark.core.db import transaction, utcnow
-from digipark.devices import commands
+from digipark.devices import attributes, commands
 from digipark.devices.models import Channel, DeviceCommand
 from digipark.registry.models import Device
 
@@ -71,7 +73,9 @@ class CommandDispatcher:
         self.client = client
 
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any = None) -> None:
-        client.subscribe([(f"{ROOT}+/reply/+", 1), (f"{ROOT}+/rpc/response/+", 1)])
+        client.subscribe(
+            [(f"{ROOT}+/reply/+", 1), (f"{ROOT}+/rpc/response/+", 1), (f"{ROOT}+/attributes/request/+", 1)]
+        )
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         self.answers.append((message.topic, bytes(message.payload), utcnow()))
@@ -114,11 +118,15 @@ class CommandDispatcher:
         outgoing: list[tuple[str, bytes]] = []
         if not answers:
             with transaction(name="command dispatch check") as session:
-                if not commands.work_waiting(session, now=now, channels=CHANNELS):
+                if not commands.work_waiting(session, now=now, channels=CHANNELS) and not attributes.waiting(session):
                     return
         with transaction(write=True, name="command dispatch") as session:
             set_actor(session, ACTOR)
             for topic, payload, at in answers:
+                asked = attributes.answer_request(session, topic, payload)
+                if asked is not None:
+                    outgoing.append(asked)
+                    continue
                 parsed = parse_answer_topic(topic)
                 if parsed is None:
                     continue
@@ -142,6 +150,7 @@ class CommandDispatcher:
                 body = body or commands.request_body(command)
                 outgoing.append((downlink_topic(command, device.token_hash), orjson.dumps(body)))
             commands.expire(session, now=now)
+            outgoing.extend(attributes.due(session, now=now))
         for topic, payload in outgoing:
             self.client.publish(topic, payload, qos=1)
             self.sent += 1

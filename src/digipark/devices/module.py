@@ -10,9 +10,9 @@ _STAFF = _SEND | {"devices.confirm"}
 MODULE = Module(
     name="devices",
     title="Device commands",
-    models=("digipark.devices.models",),
-    routers=("digipark.devices.api:router",),
-    pages=("digipark.devices.pages:router",),
+    models=("digipark.devices.models", "digipark.devices.attribute_models"),
+    routers=("digipark.devices.api:router", "digipark.devices.attributes_api:router"),
+    pages=("digipark.devices.pages:router", "digipark.devices.attributes_pages:router"),
     menu=(MenuEntry("/device-commands", "Device commands", "devices.view", order=325, section=OPERATIONS),),
     # staff send commands and confirm safety commands (a second person); an enterprise commands its own devices
     # (its safety commands wait for the park's confirmation); reviewers read the history

@@ -7,7 +7,10 @@
 - `request(session, scope=, device_id=, name=, params=, reason=, alarm_id=, incident_id=, idempotency_key=) ->
   DeviceCommand`: the same request as a person's through the API: a safety command waits for a second person's
   confirmation and must name the alarm or incident that prompted it; the same idempotency key gives the same
-  command — automation's `device_command` action.
+  command — automation's `device_command` action;
+- `shared_attributes(session, scope=, device_id=) -> dict`, `check_shared_attribute(session, scope=, device_id=,
+  key=, value=)`, `set_shared_attribute(session, scope=, device_id=, key=, value=) -> int` (its version): a device's
+  shared attributes, sent to the device after the commit (devices/attributes.py) — automation's `set_attribute`.
 """
 
 from __future__ import annotations
@@ -18,13 +21,27 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
+from digipark.devices.attributes import check as check_shared_attribute
+from digipark.devices.attributes import set_one as set_shared_attribute
+from digipark.devices.attributes import values_of as shared_attributes
 from digipark.devices.catalog import CommandSpec, checked_params, commands_of
 from digipark.devices.commands import SEND, spec_or_422
 from digipark.devices.commands import create as _create
 from digipark.devices.models import CommandState, DeviceCommand
 from digipark.registry.models import Device
 
-__all__ = ["CheckedCommand", "CommandSpec", "CommandState", "DeviceCommand", "check", "commands_of", "request"]
+__all__ = [
+    "CheckedCommand",
+    "CommandSpec",
+    "CommandState",
+    "DeviceCommand",
+    "check",
+    "check_shared_attribute",
+    "commands_of",
+    "request",
+    "set_shared_attribute",
+    "shared_attributes",
+]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,8 @@ Mosquitto (`telemetry.acl`), applied by the broker itself.
   Anonymous clients, unknown user names, wrong passwords and retired devices are refused.
 - PUBLISH: a device only to its own topics (`acl.device_publish_topics`); a service account anywhere.
 - SUBSCRIBE: a device only to its own downlink topics `digipark/v1/<its token>/downlink/...` and to ThingsBoard's
-  `v1/devices/me/rpc/request/+`; wildcards above them and every other filter only for service accounts. A token
+  `v1/devices/me/rpc/request/+`, `v1/devices/me/attributes` and `v1/devices/me/attributes/response/+`; wildcards
+  above them and every other filter only for service accounts. A token
   therefore reaches only its device and the service accounts: no third party can subscribe to a topic that
   carries it.
 - DOWNLINK (commands): the platform knows a device only by its token's digest, so it publishes to
@@ -15,8 +16,11 @@ Mosquitto (`telemetry.acl`), applied by the broker itself.
   device under the names the device subscribed to (`digipark/v1/<token>/downlink/...`,
   `v1/devices/me/rpc/request/<id>`), and a device's replies (`digipark/v1/<token>/reply/<id>`,
   `v1/devices/me/rpc/response/<id>`) reach the service accounts as `digipark/d/<digest>/reply/<id>` and
-  `digipark/d/<digest>/rpc/response/<id>` (`device_views`, `uplink_topic`). Only the embedded broker does this
-  mapping; the Mosquitto plugin does not (yet).
+  `digipark/d/<digest>/rpc/response/<id>` (`device_views`, `uplink_topic`). Shared attributes likewise:
+  `digipark/d/<digest>/attributes` reaches the device as `v1/devices/me/attributes`, its request on
+  `v1/devices/me/attributes/request/<id>` the platform as `digipark/d/<digest>/attributes/request/<id>`, answered on
+  `.../attributes/response/<id>` (devices/attributes.py). Only the embedded broker does this mapping; the
+  Mosquitto plugin does not (yet).
 Refusals are counted per kind (`refusals`) and logged, at most one line per kind and second.
 """
 
@@ -39,6 +43,9 @@ PLATFORM_DOWNLINK_ROOT = "digipark/d/"  # digipark/d/<token digest>/...: the pla
 DEVICE_REPLY_PREFIX = "digipark/v1/{token}/reply/"
 TB_RPC_REQUEST = "v1/devices/me/rpc/request/"
 TB_RPC_RESPONSE = "v1/devices/me/rpc/response/"
+TB_ATTRIBUTES = "v1/devices/me/attributes"  # shared attributes the platform sends (devices/attributes.py)
+TB_ATTRIBUTES_REQUEST = "v1/devices/me/attributes/request/"
+TB_ATTRIBUTES_RESPONSE = "v1/devices/me/attributes/response/"
 
 log = logging.getLogger("digipark.telemetry.broker")
 
@@ -175,7 +182,7 @@ class BrokerAccess:
     def may_subscribe(principal: Principal, pattern: str) -> bool:
         if principal.kind is PrincipalKind.SERVICE:
             return True
-        if pattern == TB_RPC_REQUEST + "+":
+        if pattern in (TB_RPC_REQUEST + "+", TB_ATTRIBUTES, TB_ATTRIBUTES_RESPONSE + "+"):
             return True
         prefix = DEVICE_DOWNLINK_PREFIX.format(token=principal.name)
         return (pattern == prefix.rstrip("/") or pattern.startswith(prefix)) and "+" not in pattern[: len(prefix)]
@@ -189,6 +196,8 @@ def device_views(principal: Principal) -> tuple[tuple[str, str], ...]:
     return (
         (DEVICE_DOWNLINK_PREFIX.format(token=principal.name), platform + "/downlink/"),
         (TB_RPC_REQUEST, platform + "/rpc/request/"),
+        (TB_ATTRIBUTES_RESPONSE, platform + "/attributes/response/"),  # before the shorter name it starts with
+        (TB_ATTRIBUTES, platform + "/attributes"),
     )
 
 
@@ -205,7 +214,11 @@ def uplink_topic(principal: Principal, topic: str) -> str | None:
     if principal.kind is not PrincipalKind.DEVICE:
         return None
     native = DEVICE_REPLY_PREFIX.format(token=principal.name)
-    for own, suffix in ((native, "/reply/"), (TB_RPC_RESPONSE, "/rpc/response/")):
+    for own, suffix in (
+        (native, "/reply/"),
+        (TB_RPC_RESPONSE, "/rpc/response/"),
+        (TB_ATTRIBUTES_REQUEST, "/attributes/request/"),
+    ):
         if topic.startswith(own):
             rest = topic[len(own) :]
             if rest and "/" not in rest and "+" not in rest and "#" not in rest:
