@@ -1,7 +1,7 @@
 """automation actions: devices' shared attributes, the park's allow-list of inside networks for webhooks
 
-Revision ID: 0035_autoact
-Revises: 0034
+Revision ID: 0037
+Revises: 0036
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0035_autoact"
-down_revision: str | None = "0034"
+revision: str = "0037"
+down_revision: str | None = "0036"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
