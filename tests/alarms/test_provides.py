@@ -37,6 +37,7 @@ def test_the_record_provides_what_safety_environment_and_automation_use() -> Non
         "raise_external",
         "raise_external_many",
         "raised_between",
+        "raised_times",
         "send_robot",
     ]
     assert provides.get is service.get
