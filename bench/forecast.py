@@ -70,11 +70,7 @@ def _backfill(session: Session, park_id: int, point_ids: set[int]) -> None:
 def _energy_figure(session: Session, scope: Scope, today: dt.date) -> dict[str, Any] | None:
     park_id = scope.acting_park(None)
     chosen = [ident for ident, _ in demand.buildings(session, scope=scope)][:BUILDINGS]
-    points = {
-        m["point_id"]
-        for ident in chosen
-        for m in demand.meters_of(session, park_id=park_id, building_id=ident)
-    }
+    points = {m["point_id"] for ident in chosen for m in demand.meters_of(session, park_id=park_id, building_id=ident)}
     series = {ident: demand.daily_demand(session, scope=scope, until=today, building_id=ident) for ident in chosen}
     if any(len(demand.usable(s)) < demand.HISTORY_DAYS - 7 for s in series.values()):
         _backfill(session, park_id, points)

@@ -119,9 +119,15 @@ def demand_forecast(
     it. A building outside the caller's park is not found. Kept per series (each backtest origin is one fit)."""
     scope.require("energyops.read")
     park_id = scope.acting_park(None)
-    if building_id is not None and session.scalar(
-        select(Building.id).where(scope.condition(Building), Building.park_id == park_id, Building.id == building_id)
-    ) is None:
+    if (
+        building_id is not None
+        and session.scalar(
+            select(Building.id).where(
+                scope.condition(Building), Building.park_id == park_id, Building.id == building_id
+            )
+        )
+        is None
+    ):
         raise NotFound(f"building {building_id} not found")
     series = daily_demand(session, scope=scope, until=until, building_id=building_id)
     key = (building_id, until, *series)
@@ -132,9 +138,7 @@ def demand_forecast(
     if made is not None:
         first = until - dt.timedelta(days=len(series))
         days = [first + dt.timedelta(days=i) for i in range(len(series))]
-        found = DemandForecast(
-            building_id, days, series, [until + dt.timedelta(days=i) for i in range(HORIZON)], made
-        )
+        found = DemandForecast(building_id, days, series, [until + dt.timedelta(days=i) for i in range(HORIZON)], made)
     if len(_CACHE) >= MAX_CACHED:
         _CACHE.clear()
     _CACHE[key] = found

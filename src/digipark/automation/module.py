@@ -12,7 +12,11 @@ MODULE = Module(
     title="Automation and energy operations",
     models=("digipark.automation.models", "digipark.automation.prepaid_models"),
     routers=("digipark.automation.api:router", "digipark.automation.api_ops:router"),
-    pages=("digipark.automation.pages:router", "digipark.automation.pages_ops:router", "digipark.automation.pages_demand:router"),
+    pages=(
+        "digipark.automation.pages:router",
+        "digipark.automation.pages_ops:router",
+        "digipark.automation.pages_demand:router",
+    ),
     menu=(
         MenuEntry("/automation", "Automation", "automation.view", order=335, section=OPERATIONS),
         MenuEntry("/energy-ops", "Energy bills and plans", "energyops.view", order=405, section=ENERGY_ENVIRONMENT),

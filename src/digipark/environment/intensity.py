@@ -18,9 +18,10 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from scipy.stats import theilslopes
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
@@ -130,14 +131,13 @@ def waste_intensity(
     months = [add_months(end, i - WINDOW + 1) for i in range(WINDOW)]
     start = add_months(months[0], -12)
     waste: dict[int, dict[dt.date, float]] = defaultdict(lambda: defaultdict(float))
-    for enterprise_id, month, generated in session.execute(
-        scope.readable(
-            WasteEntry,
-            select(WasteEntry.enterprise_id, WasteEntry.month, func.sum(WasteEntry.generated_t)).group_by(
-                WasteEntry.enterprise_id, WasteEntry.month
-            ),
-        ).where(WasteEntry.park_id == park, WasteEntry.month >= start, WasteEntry.month <= end)
-    ):
+    aggregate: Select[Any] = select(  # type: ignore[assignment]
+        WasteEntry.enterprise_id, WasteEntry.month, func.sum(WasteEntry.generated_t)
+    ).group_by(WasteEntry.enterprise_id, WasteEntry.month)
+    stmt = scope.readable(WasteEntry, aggregate).where(
+        WasteEntry.park_id == park, WasteEntry.month >= start, WasteEntry.month <= end
+    )
+    for enterprise_id, month, generated in session.execute(stmt):
         waste[int(enterprise_id)][month.replace(day=1)] += float(generated or 0.0)
     if not waste:
         return None
@@ -149,9 +149,7 @@ def waste_intensity(
             output[enterprise_id][month] = value
     names = dict(
         session.execute(
-            select(Enterprise.id, Enterprise.name).where(
-                Enterprise.id.in_(sorted(waste)), scope.condition(Enterprise)
-            )
+            select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(sorted(waste)), scope.condition(Enterprise))
         ).all()
     )
     rows = [summarise(e, names.get(e, str(e)), months, waste[e], output.get(e, {})) for e in sorted(waste)]
