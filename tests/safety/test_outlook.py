@@ -22,14 +22,15 @@ WEEK = [2.0, 3.0, 4.0, 3.0, 2.0, 0.0, 0.0]  # events a day, Monday … Sunday
 
 def test_backtest_figures_on_a_series_with_a_known_answer() -> None:
     # one more event each weekday every week: the seasonal naive forecast misses by exactly 1 on weekdays, 0 at
-    # the weekend, inside the backtest (MAE 5/7) and in-sample (the scale, 5/7 as well): MASE 1
+    # the weekend — inside the backtest (4 whole weeks: MAE 5/7) and in-sample (the scale: days 7..54, 35 weekdays
+    # of 48): MASE (5/7) / (35/48) = 48/49
     series = [WEEK[t % 7] + (t // 7 if t % 7 < 5 else 0) for t in range(8 * 7)]
     made = outlook.week_ahead_of(series)
     assert made is not None
     result, total, low, high = made
     base = result.baseline
     assert base.origins == outlook.BACKTEST_DAYS == 28
-    assert base.mae == pytest.approx(5 / 7) and base.mase == pytest.approx(1.0)
+    assert base.mae == pytest.approx(5 / 7) and base.mase == pytest.approx(48 / 49)
     assert base.rmse == pytest.approx(math.sqrt(5 / 7))
     assert base.mape is None  # weekend days with no event: no percentage error
     assert result.backtest.mase is not None and result.backtest.mase < 1.0  # Holt-Winters follows the rise
