@@ -7,7 +7,7 @@ Whose events: what the caller may read — staff the park's, an enterprise its o
 incidents), so the trend is per enterprise where the data names one. The next week's total is the sum of the seven
 daily forecasts; its interval is ± z × RMSE of the one-day-ahead backtest × √7 (the days' errors taken as
 independent), never below zero. Safety events are few and lumpy: where the backtest finds the baseline more accurate
-(a lower MAE), the forecast shown is the baseline's, with its own interval, and the page says which."""
+(a lower MAE, or an equal one), the forecast shown is the baseline's, with its own interval, and the page says which."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def week_ahead_of(
     if len(values) < 2 * SEASON + 2 + backtest_days or not any(values):
         return None
     made = forecast.forecast(values, SEASON, horizon, min_train=len(values) - backtest_days)
-    if made.baseline.mae < made.backtest.mae:  # sparse counts: the backtest favours the baseline, shown instead
+    if made.baseline.mae <= made.backtest.mae:  # the backtest favours the (simpler) baseline: shown instead
         naive = forecast.forecast(
             values, SEASON, horizon, method="seasonal_naive", min_train=len(values) - backtest_days
         )
