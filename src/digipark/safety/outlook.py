@@ -65,6 +65,21 @@ def week_ahead_of(
     values = [float(v) for v in series]
     if len(values) < 2 * SEASON + 2 + backtest_days or not any(values):
         return None
+    key = (backtest_days, horizon, *values)
+    if key not in _CACHE:
+        if len(_CACHE) >= MAX_CACHED:
+            _CACHE.clear()
+        _CACHE[key] = _week_ahead_of(values, backtest_days, horizon)
+    return _CACHE[key]
+
+
+_CACHE: dict[tuple[float, ...], tuple[forecast.Forecast, float, float, float]] = {}
+MAX_CACHED = 64  # the safety centre is opened often: each series' backtest (28 fits) is computed once
+
+
+def _week_ahead_of(
+    values: list[float], backtest_days: int, horizon: int
+) -> tuple[forecast.Forecast, float, float, float]:
     made = forecast.forecast(values, SEASON, horizon, min_train=len(values) - backtest_days)
     if made.baseline.mae <= made.backtest.mae:  # the backtest favours the (simpler) baseline: shown instead
         naive = forecast.forecast(
