@@ -38,6 +38,7 @@ def test_the_record_provides_what_safety_environment_and_automation_use() -> Non
         "raise_external",
         "raise_external_many",
         "raised_between",
+        "raised_times",
         "send_email",
         "send_robot",
         "sms_provider",

@@ -22,6 +22,8 @@ through the caller's scope:
   and SMS provider (DIGIPARK_ALARMS_SMTP_*, DIGIPARK_SMS_*) — automation's `notify` action;
 - `raised_between(session, park_id=, since=, until=)`: (raised at, severity, building, alarm id) of the park's
   alarms raised in a period — automation's dry-run over history;
+- `raised_times(session, scope=, park_id=, since=, until=)`: when the alarms the caller may read were raised in a
+  period (an enterprise: its own) — safety's next-week trend;
 - `alarm_message(message, translate)`: an alarm's message as the pages show it (a msgid translated, a rule's text
   with its values as it is);
 - `ack_path(alarm_id, subject)`: the path of a signed acknowledge link for "u<user id>" — the duty app's push;
@@ -73,6 +75,7 @@ __all__ = [
     "raise_external",
     "raise_external_many",
     "raised_between",
+    "raised_times",
     "send_email",
     "send_robot",
     "sms_provider",
@@ -89,6 +92,19 @@ def raised_between(
         .order_by(Alarm.raised_at, Alarm.id)
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def raised_times(
+    session: Session, *, scope: Scope, park_id: int, since: dt.datetime, until: dt.datetime
+) -> list[dt.datetime]:
+    """When the park's alarms the caller may read were raised in [since, until), oldest first."""
+    scope.require(VIEW)
+    rows = session.scalars(
+        scope.readable(Alarm, select(Alarm.raised_at))
+        .where(Alarm.park_id == park_id, Alarm.raised_at >= since, Alarm.raised_at < until)
+        .order_by(Alarm.raised_at)
+    )
+    return list(rows)
 
 
 def open_alarms(session: Session, *, scope: Scope, park_id: int, limit: int = 50) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ MODULE = Module(
         "digipark.automation.pages:router",
         "digipark.automation.pages_ops:router",
         "digipark.automation.pages_network:router",
+        "digipark.automation.pages_demand:router",
     ),
     menu=(
         MenuEntry("/automation", "Automation", "automation.view", order=335, section=OPERATIONS),

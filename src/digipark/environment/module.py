@@ -10,7 +10,7 @@ MODULE = Module(
     title="Environment monitoring",
     models=("digipark.environment.models",),
     routers=("digipark.environment.api:router",),
-    pages=("digipark.environment.pages:router",),
+    pages=("digipark.environment.intensity_pages:router", "digipark.environment.pages:router"),
     menu=(
         MenuEntry("/environment", "Environment monitoring", "environment.view", order=410, section=ENERGY_ENVIRONMENT),
     ),

@@ -110,6 +110,11 @@ def _tabs(page: Page, active: str) -> list[dict[str, Any]]:
         {"href": "/environment", "label": page.gettext("Pollution monitoring"), "active": active == "pollution"},
         {"href": "/environment/waste", "label": page.gettext("Solid waste ledger"), "active": active == "waste"},
         {"href": "/environment/hazardous", "label": page.gettext("Hazardous waste"), "active": active == "hazardous"},
+        {
+            "href": "/environment/waste/intensity",
+            "label": page.gettext("Waste intensity"),
+            "active": active == "intensity",
+        },
     ]
 
 

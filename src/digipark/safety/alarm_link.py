@@ -63,3 +63,12 @@ def active_counts(session: Session, *, scope: Scope, park_id: int) -> list[Count
         Count(c.zone_id, c.building_id, c.enterprise_id, c.severity, c.count)
         for c in alarms.active_counts(session, scope=scope, park_id=park_id)
     ]
+
+
+def raised_times(
+    session: Session, *, scope: Scope, park_id: int, since: dt.datetime, until: dt.datetime
+) -> list[dt.datetime]:
+    """When the alarms the caller may read were raised in [since, until) (none when it may not read alarms)."""
+    if not scope.can("alarm.view"):
+        return []
+    return alarms.raised_times(session, scope=scope, park_id=park_id, since=since, until=until)

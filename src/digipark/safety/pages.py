@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse
 
 from digipark.core.listing import ListQuery
 from digipark.registry.models import Building, Zone
-from digipark.safety import major_hazard, risk, schemas, service
+from digipark.safety import major_hazard, outlook, risk, schemas, service
+from digipark.safety.common import today
 from digipark.safety.models import EmergencyResource
 from digipark.safety.page_parts import (
     DANGER_GRADES,
@@ -28,6 +29,7 @@ from digipark.safety.page_parts import (
     shown_time,
 )
 from digipark.web import siteplan
+from digipark.web.forecast_chart import forecast_chart
 from digipark.web.shell import TEMPLATE_DIR, CurrentPage, Page
 
 router = APIRouter(include_in_schema=False)
@@ -154,6 +156,7 @@ def centre(page: CurrentPage) -> HTMLResponse:
     park_id = require_park(page)
     picture = service.risk_picture(page.db, scope=page.scope, park_id=park_id)
     counts = service.overview_counts(page.db, scope=page.scope, park_id=park_id)
+    trend = outlook.week_ahead(page.db, scope=page.scope, park_id=park_id, today=today())
     board, _ = service.list_incidents(
         page.db,
         scope=page.scope,
@@ -202,5 +205,9 @@ def centre(page: CurrentPage) -> HTMLResponse:
             live_template=LIVE_LIST,
             may_report=page.scope.can(service.COMMAND) or page.scope.can(service.SELF_WRITE),
             weights_note=service.warning_data()["meta"]["note"],
+            trend=trend,
+            trend_chart=forecast_chart(trend.history[-28:], trend.result.values, trend.result.low, trend.result.high)
+            if trend
+            else None,
         ),
     )
