@@ -14,6 +14,7 @@ haproxy too; without them it is skipped with the reason (failed only under DIGIP
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,6 +70,7 @@ def test_patroni_promotes_the_replica_and_ingest_resumes_through_pgbouncer(
     assert str(state["ports"]["pgbouncer"]) in state["env"]["DIGIPARK_DATABASE_URL"]  # the app goes through it
     module = local_cluster()
     assert module.leader(state) == 0
+    _replica_is_read_with_its_staleness(state)
     _ingest_through_faults(folder, state)
     assert module.leader(state) == 1  # Patroni promoted node 1: the script only killed node 0
 
@@ -85,3 +87,31 @@ def _ingest_through_faults(folder: Path, state: dict[str, Any]) -> None:
     for _ in range(4):  # both backends, round robin
         status, body = _get(proxy, "/readyz")
         assert status == 200 and body["checks"]["database"] == "ok"
+
+
+def _replica_is_read_with_its_staleness(state: dict[str, Any]) -> None:
+    """HAProxy's replica front end (Patroni's /replica check) reaches the streaming replica, which core.replica
+    measures (it is in recovery, so the staleness comes from its WAL receiver) and reads from."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from digipark.core import replica
+    from digipark.core.config import get_settings
+    from digipark.core.db import make_engine
+
+    url = f"postgresql://postgres@127.0.0.1:{state['ports']['pg_replica']}/digipark"
+    primary = make_engine(f"postgresql://postgres@127.0.0.1:{state['ports']['pg_primary']}/digipark", pooler="none")
+    saved = os.environ.get("DIGIPARK_DATABASE_REPLICA_URL")
+    os.environ["DIGIPARK_DATABASE_REPLICA_URL"] = url
+    get_settings.cache_clear()
+    try:
+        with Session(primary) as db, replica.replica_reads(db) as read:
+            assert read.session is not db and read.staleness_s is not None
+            assert read.session.execute(text("SELECT pg_is_in_recovery()")).scalar_one() is True
+    finally:
+        if saved is None:
+            os.environ.pop("DIGIPARK_DATABASE_REPLICA_URL", None)
+        else:
+            os.environ["DIGIPARK_DATABASE_REPLICA_URL"] = saved
+        get_settings.cache_clear()
+        primary.dispose()

@@ -22,6 +22,14 @@ class Settings(BaseSettings):
         description="'transaction': the database URL reaches PostgreSQL through a transaction-pooling PgBouncer, so "
         "the application prepares no statements on the server (psycopg's prepare_threshold=None)",
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="a PostgreSQL streaming replica (or a proxy to one, e.g. HAProxy's Patroni /replica front end) "
+        "that dashboards read from while it is at most DIGIPARK_REPLICA_MAX_STALENESS_S behind; unset: none",
+    )
+    replica_max_staleness_s: float = Field(
+        default=30.0, gt=0, description="a replica further behind than this is not read: the primary is"
+    )
     mqtt_url: str | None = Field(default=None, description="external MQTT broker, mqtt://host:port")
     stream_url: str | None = Field(default=None, description="internal stream, nats://host:port")
     mqtt_client_id: str = Field(
