@@ -19,7 +19,10 @@ The application finds the current primary by itself: its database URL names both
 `target_session_attrs=read-write` (libpq tries them in turn), and its NATS URL names the three nodes.
 
 Failover is done by this script (`failover`: the primary is killed and the replica promoted with `pg_ctl
-promote`), not by Patroni: after it the cluster runs on one PostgreSQL server until a new replica is made.
+promote`) — or, with `start --patroni`, by Patroni: PostgreSQL runs under a Patroni per node with a local etcd,
+the processes reach it through PgBouncer (transaction pooling) and HAProxy (Patroni's /primary check), and
+`failover` only SIGKILLs the leader's node (its Patroni and its PostgreSQL) and waits for Patroni to promote the
+replica. Either way the cluster then runs on one PostgreSQL server until a new replica is made.
 """
 
 from __future__ import annotations
