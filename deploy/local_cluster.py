@@ -19,7 +19,10 @@ The application finds the current primary by itself: its database URL names both
 `target_session_attrs=read-write` (libpq tries them in turn), and its NATS URL names the three nodes.
 
 Failover is done by this script (`failover`: the primary is killed and the replica promoted with `pg_ctl
-promote`), not by Patroni: after it the cluster runs on one PostgreSQL server until a new replica is made.
+promote`) — or, with `start --patroni`, by Patroni: PostgreSQL runs under a Patroni per node with a local etcd,
+the processes reach it through PgBouncer (transaction pooling) and HAProxy (Patroni's /primary check), and
+`failover` only SIGKILLs the leader's node (its Patroni and its PostgreSQL) and waits for Patroni to promote the
+replica. Either way the cluster then runs on one PostgreSQL server until a new replica is made.
 """
 
 from __future__ import annotations
@@ -33,12 +36,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 PG_BIN = Path(os.environ.get("DIGIPARK_PG_BIN", "/usr/lib/postgresql/15/bin"))
 NATS_SERVER = os.environ.get("DIGIPARK_NATS_SERVER", shutil.which("nats-server") or "/usr/sbin/nats-server")
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
+PATRONI = shutil.which("patroni") or "/usr/bin/patroni"
+ETCD = shutil.which("etcd") or "/usr/bin/etcd"
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 ROOT = Path(__file__).resolve().parents[1]
 STATE = "cluster.json"
 DATABASE = "digipark"
@@ -50,6 +57,15 @@ def missing_binaries() -> list[str]:
     missing = [str(PG_BIN / name) for name in ("initdb", "pg_ctl", "pg_basebackup") if not (PG_BIN / name).exists()]
     if not Path(NATS_SERVER).exists():
         missing.append("nats-server")
+    return missing
+
+
+def missing_patroni_binaries() -> list[str]:
+    """What this machine lacks to run the cluster with Patroni (`start --patroni`): HAProxy is needed then."""
+    missing = missing_binaries()
+    for name, path in (("patroni", PATRONI), ("etcd", ETCD), ("pgbouncer", PGBOUNCER), ("haproxy", HAPROXY)):
+        if not path or not Path(path).exists():
+            missing.append(name)
     return missing
 
 
@@ -78,6 +94,13 @@ def ports(base: int) -> dict[str, Any]:
         "pg": [base + 20, base + 21],
         "web": [base + 30, base + 31],
         "proxy": base + 40,
+        # --patroni: the nodes' Patroni REST APIs, HAProxy's PostgreSQL front ends (to the primary, to a
+        # replica), PgBouncer, and etcd (clients, peers)
+        "patroni": [base + 22, base + 23],
+        "pg_primary": base + 24,
+        "pgbouncer": base + 25,
+        "pg_replica": base + 26,
+        "etcd": [base + 50, base + 51],
     }
 
 
@@ -88,8 +111,15 @@ def database_url(pg_ports: list[int]) -> str:
 
 def environment(state: dict[str, Any]) -> dict[str, str]:
     """The settings of the cluster's digipark processes."""
+    if state.get("mode") == "patroni":  # through PgBouncer (transaction pooling) and HAProxy to the leader
+        database = {
+            "DIGIPARK_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{state['ports']['pgbouncer']}/{DATABASE}",
+            "DIGIPARK_DATABASE_POOLER": "transaction",
+        }
+    else:
+        database = {"DIGIPARK_DATABASE_URL": database_url(state["ports"]["pg"])}
     return {
-        "DIGIPARK_DATABASE_URL": database_url(state["ports"]["pg"]),
+        **database,
         "DIGIPARK_STREAM_URL": ",".join(f"nats://127.0.0.1:{port}" for port in state["ports"]["nats"]),
         "DIGIPARK_STREAM_REPLICAS": "3",
         "DIGIPARK_STREAM_PARTITIONS": "8",
@@ -175,8 +205,9 @@ def _psql(port: int, sql: str, database: str = "postgres") -> str:
     return done.stdout.strip()
 
 
-def _start_postgres(folder: Path, state: dict[str, Any]) -> None:
-    primary_port, replica_port = state["ports"]["pg"]
+def _make_pg_root(folder: Path, state: dict[str, Any]) -> Path:
+    """The folder of the PostgreSQL servers' data (and, with Patroni, of the files its postgres-run tools read),
+    with a `sock` folder for their sockets."""
     pg_root = folder / "pg"
     if os.geteuid() == 0:
         # the server runs as postgres, who may not be able to reach into `folder` (a test's private temporary
@@ -190,10 +221,21 @@ def _start_postgres(folder: Path, state: dict[str, Any]) -> None:
         pg_root = own
     else:
         pg_root.mkdir()
-    sockets = pg_root / "sock"
-    sockets.mkdir()
+    (pg_root / "sock").mkdir()
+    _own(pg_root / "sock")
+    return pg_root
+
+
+def _own(path: Path) -> None:
+    """Give `path` to the postgres user when we run as root (the servers and PgBouncer run as postgres)."""
     if os.geteuid() == 0:
-        shutil.chown(sockets, "postgres", "postgres")
+        shutil.chown(path, "postgres", "postgres")
+
+
+def _start_postgres(folder: Path, state: dict[str, Any]) -> None:
+    primary_port, replica_port = state["ports"]["pg"]
+    pg_root = _make_pg_root(folder, state)
+    sockets = pg_root / "sock"
     primary, replica = pg_root / "primary", pg_root / "replica"
     state["pg_data"] = [str(primary), str(replica)]  # for `stop`, should a later step fail
     _run(
@@ -247,6 +289,204 @@ def _start_postgres(folder: Path, state: dict[str, Any]) -> None:
         lambda: _psql(primary_port, "SELECT sync_state FROM pg_stat_replication") == "sync",
     )
     state["primary"] = 0
+
+
+# --- Patroni: automatic failover -----------------------------------------------------------------------------------
+# etcd (one member, loopback) holds the leader key; a Patroni per PostgreSQL node keeps its server a leader or a
+# replica of the leader (synchronous_mode: a commit is on the synchronous replica before it returns, and Patroni
+# promotes only that replica). HAProxy sends PostgreSQL clients to the node whose Patroni REST API answers 200 on
+# /primary (another front end: /replica); PgBouncer pools transactions in front of HAProxy's primary front end.
+
+PATRONI_TTL_S = 10  # the leader key's lease: a dead leader's key expires after this, then the replica promotes
+PATRONI_LOOP_WAIT_S = 1
+PATRONI_RETRY_TIMEOUT_S = 3  # loop_wait + 2 × retry_timeout ≤ ttl
+
+
+def _http_status(port: int, path: str) -> int | None:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return None
+
+
+def patroni_config(state: dict[str, Any], node: int, data: Path, root: Path) -> dict[str, Any]:
+    """Patroni's configuration of node `node` (written as JSON, which is YAML)."""
+    port, rest = state["ports"]["pg"][node], state["ports"]["patroni"][node]
+    return {
+        "scope": f"digipark-{state['ports']['pg'][0]}",
+        "name": f"pg{node}",
+        "log": {"level": "INFO"},
+        "restapi": {"listen": f"127.0.0.1:{rest}", "connect_address": f"127.0.0.1:{rest}"},
+        "etcd3": {"hosts": [f"127.0.0.1:{state['ports']['etcd'][0]}"]},
+        "bootstrap": {
+            "dcs": {
+                "ttl": PATRONI_TTL_S,
+                "loop_wait": PATRONI_LOOP_WAIT_S,
+                "retry_timeout": PATRONI_RETRY_TIMEOUT_S,
+                "maximum_lag_on_failover": 1048576,
+                "synchronous_mode": True,
+                "postgresql": {
+                    "use_pg_rewind": False,
+                    "parameters": {
+                        "wal_level": "replica",
+                        "hot_standby": "on",
+                        "max_wal_senders": 5,
+                        "max_replication_slots": 5,
+                        "wal_keep_size": "256MB",
+                        "shared_buffers": "64MB",
+                        "max_connections": 100,
+                        "fsync": "off",  # a process kill, the fault tested, keeps the page cache
+                    },
+                },
+            },
+            "initdb": [{"encoding": "UTF8"}, {"locale": "C.UTF-8"}, {"auth": "trust"}],
+        },
+        "postgresql": {
+            "listen": f"127.0.0.1:{port}",
+            "connect_address": f"127.0.0.1:{port}",
+            "data_dir": str(data),
+            "bin_dir": str(PG_BIN),
+            "pgpass": str(root / f"pgpass{node}"),
+            "basebackup": [{"checkpoint": "fast"}],  # else the clone waits for a spread checkpoint (minutes)
+            "authentication": {"superuser": {"username": "postgres"}, "replication": {"username": "postgres"}},
+            "parameters": {"unix_socket_directories": str(root / "sock")},
+            "pg_hba": [
+                "local all all trust",
+                "host all all 127.0.0.1/32 trust",
+                "host replication all 127.0.0.1/32 trust",
+            ],
+        },
+        "tags": {"nofailover": False, "noloadbalance": False, "clonefrom": False, "nosync": False},
+    }
+
+
+def haproxy_postgres_config(state: dict[str, Any]) -> str:
+    """HAProxy in front of the PostgreSQL nodes: one front end to the primary, one to a replica, chosen by
+    Patroni's REST health checks; connections to a node that stops being what the front end wants are cut."""
+    sections = []
+    for name, port, check in (
+        ("pg_primary", state["ports"]["pg_primary"], "/primary"),
+        ("pg_replica", state["ports"]["pg_replica"], "/replica"),
+    ):
+        servers = "\n".join(
+            f"  server pg{i} 127.0.0.1:{pg} check port {rest}"
+            for i, (pg, rest) in enumerate(zip(state["ports"]["pg"], state["ports"]["patroni"], strict=True))
+        )
+        sections.append(
+            f"listen {name}\n  bind 127.0.0.1:{port}\n  option httpchk GET {check}\n  http-check expect status 200\n"
+            "  default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions\n"
+            f"{servers}\n"
+        )
+    return (
+        "global\n  maxconn 512\ndefaults\n  mode tcp\n  timeout connect 2s\n  timeout client 30m\n"
+        "  timeout server 30m\n  timeout check 2s\n" + "".join(sections)
+    )
+
+
+def pgbouncer_config(state: dict[str, Any], root: Path) -> str:
+    """PgBouncer in transaction pooling mode, to HAProxy's primary front end (the application sets
+    DIGIPARK_DATABASE_POOLER=transaction: no server-side prepared statements)."""
+    upstream = f"host=127.0.0.1 port={state['ports']['pg_primary']}"
+    return (
+        f"[databases]\n{DATABASE} = {upstream} dbname={DATABASE}\npostgres = {upstream} dbname=postgres\n"
+        f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {state['ports']['pgbouncer']}\n"
+        f"unix_socket_dir =\nauth_type = trust\nauth_file = {root / 'userlist.txt'}\n"
+        "pool_mode = transaction\nmax_client_conn = 400\ndefault_pool_size = 40\n"
+        # during a failover: try the server again every second, refuse no client for a minute
+        "server_login_retry = 1\nserver_connect_timeout = 3\nquery_wait_timeout = 60\n"
+        "ignore_startup_parameters = extra_float_digits,options\n"
+    )
+
+
+def leader(state: dict[str, Any]) -> int | None:
+    """The node whose Patroni says it runs the primary."""
+    for node, rest in enumerate(state["ports"]["patroni"]):
+        if _http_status(rest, "/primary") == 200:
+            return node
+    return None
+
+
+def _start_patroni(folder: Path, state: dict[str, Any]) -> None:
+    root = _make_pg_root(folder, state)
+    client, peer = state["ports"]["etcd"]
+    etcd_data = root / "etcd"
+    state["etcd_pid"] = _spawn(
+        [
+            ETCD,
+            "--name=dp",
+            f"--data-dir={etcd_data}",
+            f"--listen-client-urls=http://127.0.0.1:{client}",
+            f"--advertise-client-urls=http://127.0.0.1:{client}",
+            f"--listen-peer-urls=http://127.0.0.1:{peer}",
+            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
+            f"--initial-cluster=dp=http://127.0.0.1:{peer}",
+            "--initial-cluster-state=new",
+            "--log-level=warn",
+        ],
+        folder / "etcd.log",
+    )
+    _wait("etcd", lambda: _http_status(client, "/health") == 200, timeout=30)
+    state["pg_data"] = [str(root / f"pg{node}") for node in range(2)]
+    state["patroni_pids"] = []
+    for node in range(2):
+        conf = root / f"patroni{node}.yml"
+        conf.write_text(json.dumps(patroni_config(state, node, Path(state["pg_data"][node]), root), indent=2))
+        _own(conf)
+        state["patroni_pids"].append(_spawn(_as_postgres([PATRONI, str(conf)]), folder / f"patroni{node}.log"))
+        save(folder, state)
+        if node == 0:  # node 0 bootstraps (initdb) and leads; node 1 then clones it
+            _wait("Patroni's first leader", lambda: leader(state) == 0, timeout=90)
+            _psql(state["ports"]["pg"][0], f"CREATE DATABASE {DATABASE}")
+    rest1 = state["ports"]["patroni"][1]
+    _wait("the replica", lambda: _http_status(rest1, "/replica") == 200, timeout=90)
+    _wait(
+        "the synchronous replica",
+        lambda: _psql(state["ports"]["pg"][0], "SELECT sync_state FROM pg_stat_replication") == "sync",
+        timeout=60,
+    )
+    assert HAPROXY is not None
+    haproxy = folder / "haproxy-pg.cfg"
+    haproxy.write_text(haproxy_postgres_config(state))
+    state["pg_proxy_pid"] = _spawn([HAPROXY, "-db", "-f", str(haproxy)], folder / "haproxy-pg.log")
+    (root / "userlist.txt").write_text('"postgres" ""\n')
+    _own(root / "userlist.txt")
+    bouncer = root / "pgbouncer.ini"
+    bouncer.write_text(pgbouncer_config(state, root))
+    _own(bouncer)
+    state["pgbouncer_pid"] = _spawn(_as_postgres([PGBOUNCER, str(bouncer)]), folder / "pgbouncer.log")
+    _wait("PgBouncer to the primary", lambda: _psql(state["ports"]["pgbouncer"], "SELECT 1", DATABASE) == "1")
+    _wait("HAProxy to a replica", lambda: _psql(state["ports"]["pg_replica"], "SELECT pg_is_in_recovery()") == "t")
+    state["primary"] = 0
+
+
+def failover_patroni(folder: Path, state: dict[str, Any], after_kill: Callable[[int], None] | None = None) -> float:
+    """Kill the leader's node — its Patroni and its PostgreSQL, SIGKILL, as a machine lost — and let Patroni
+    promote the replica by itself; seconds until the promoted server takes writes through PgBouncer."""
+    old = leader(state)
+    if old is None:
+        raise SystemExit("local-cluster: no Patroni leader to fail over from")
+    new = 1 - old
+    started = time.monotonic()
+    _kill(int(state["patroni_pids"][old]), signal.SIGKILL)
+    _kill(_postmaster_pid(Path(state["pg_data"][old])), signal.SIGKILL)
+    if after_kill is not None:
+        after_kill(state["ports"]["pg"][new])
+    _wait("Patroni to promote the replica", lambda: leader(state) == new, timeout=90)
+    _wait(
+        "writes through PgBouncer",
+        lambda: _psql(state["ports"]["pgbouncer"], "SELECT NOT pg_is_in_recovery()", DATABASE) == "t",
+        timeout=30,
+    )
+    state["primary"] = new
+    state["failed_primary"] = old
+    save(folder, state)
+    return time.monotonic() - started
 
 
 def _start_app(folder: Path, state: dict[str, Any], web: bool) -> None:
@@ -305,21 +545,34 @@ def load(folder: Path) -> dict[str, Any]:
     return state
 
 
-def start(folder: Path, base_port: int, web: bool = True) -> dict[str, Any]:
-    missing = missing_binaries()
+def start(folder: Path, base_port: int, web: bool = True, patroni: bool = False) -> dict[str, Any]:
+    """`patroni`: PostgreSQL under Patroni with etcd (automatic failover), reached through PgBouncer and
+    HAProxy; else a primary and a replica that `failover` promotes itself."""
+    missing = missing_patroni_binaries() if patroni else missing_binaries()
     if missing:
-        raise SystemExit(f"local-cluster: missing {', '.join(missing)} (apt-get install postgresql-15 nats-server)")
+        raise SystemExit(
+            f"local-cluster: missing {', '.join(missing)} (apt-get install postgresql-15 nats-server"
+            + (" haproxy patroni etcd-server etcd-client pgbouncer)" if patroni else ")")
+        )
     folder.mkdir(parents=True, exist_ok=True)
     taken = [p for group in ports(base_port).values() for p in (group if isinstance(group, list) else [group])]
     busy = [p for p in taken if _port_open(p)]
     if busy:
         raise SystemExit(f"local-cluster: ports {busy} are taken; choose another --base-port")
-    state: dict[str, Any] = {"dir": str(folder), "ports": ports(base_port), "started": time.time()}
+    state: dict[str, Any] = {
+        "dir": str(folder),
+        "ports": ports(base_port),
+        "started": time.time(),
+        "mode": "patroni" if patroni else "scripted",
+    }
     save(folder, state)
     try:
         _start_nats(folder, state)
         save(folder, state)
-        _start_postgres(folder, state)
+        if patroni:
+            _start_patroni(folder, state)
+        else:
+            _start_postgres(folder, state)
         save(folder, state)
         _start_app(folder, state, web)
     except BaseException:
@@ -365,14 +618,22 @@ def kill_nats(folder: Path, node: int) -> int:
     return pid
 
 
-def failover(folder: Path) -> float:
-    """Kill the primary's postmaster (SIGKILL, as a crash), promote the replica; seconds until it takes writes."""
+def failover(folder: Path, after_kill: Callable[[int], None] | None = None) -> float:
+    """Kill the primary's postmaster (SIGKILL, as a crash), promote the replica; seconds until it takes writes.
+    Under Patroni (`start --patroni`) the node is killed and Patroni promotes. `after_kill(port of the surviving
+    server)` is called once the primary is dead, before the promotion."""
     state = load(folder)
+    if state.get("mode") == "patroni":
+        return failover_patroni(folder, state, after_kill)
     old, new = state["primary"], 1 - state["primary"]
     old_data, new_data = Path(state["pg_data"][old]), Path(state["pg_data"][new])
     new_port = state["ports"]["pg"][new]
     started = time.monotonic()
     _kill(_postmaster_pid(old_data), signal.SIGKILL)
+    if after_kill is not None:  # its time is not counted: the promotion waits for it here (not under Patroni)
+        paused = time.monotonic()
+        after_kill(new_port)
+        started += time.monotonic() - paused
     _run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(new_data), "-w", "promote"]))
     # alone now: it cannot wait for a synchronous standby that is gone
     _psql(new_port, "ALTER SYSTEM SET synchronous_standby_names = ''")
@@ -391,6 +652,9 @@ def stop(folder: Path) -> None:
         *state.get("web_pids", []),
         state.get("proxy_pid"),
         *state.get("nats_pids", []),
+        state.get("pgbouncer_pid"),
+        state.get("pg_proxy_pid"),
+        *state.get("patroni_pids", []),  # Patroni stops its PostgreSQL on SIGTERM
     ]
     for pid in pids:
         _kill(pid)
@@ -407,6 +671,11 @@ def stop(folder: Path) -> None:
             time.sleep(0.1)
         if pid is not None and _alive(pid):
             _kill(pid, signal.SIGKILL)
+    if state.get("etcd_pid"):  # last: the Patroni processes stopping still talk to it
+        _kill(state["etcd_pid"])
+        while _alive(state["etcd_pid"]) and time.monotonic() < deadline + 5:
+            time.sleep(0.1)
+        _kill(state["etcd_pid"], signal.SIGKILL)
     if state.get("pg_root"):
         shutil.rmtree(state["pg_root"], ignore_errors=True)
 
@@ -418,10 +687,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-port", type=int, default=24000)
     parser.add_argument("--node", type=int, default=1, help="kill-nats: which node (0-2)")
     parser.add_argument("--no-web", action="store_true", help="start no web processes and no proxy")
+    parser.add_argument(
+        "--patroni",
+        action="store_true",
+        help="start: PostgreSQL under Patroni + etcd (automatic failover), through PgBouncer and HAProxy",
+    )
     args = parser.parse_args(argv)
     folder = args.dir.resolve()
     if args.command == "start":
-        state = start(folder, args.base_port, web=not args.no_web)
+        state = start(folder, args.base_port, web=not args.no_web, patroni=args.patroni)
         print(f"local-cluster: up in {time.time() - state['started']:.1f} s; state in {folder / STATE}")
         if state.get("proxy_pid"):
             print(f"web (HAProxy): http://127.0.0.1:{state['ports']['proxy']}/")
@@ -433,7 +707,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "kill-nats":
         print(f"local-cluster: killed NATS node {args.node} (pid {kill_nats(folder, args.node)})")
     elif args.command == "failover":
-        print(f"local-cluster: replica promoted in {failover(folder):.1f} s")
+        seconds = failover(folder)
+        by = "Patroni" if load(folder).get("mode") == "patroni" else "pg_ctl promote"
+        print(f"local-cluster: replica promoted by {by}; takes writes {seconds:.1f} s after the kill")
     else:
         stop(folder)
         print("local-cluster: stopped")

@@ -37,6 +37,12 @@ def local_cluster() -> ModuleType:
     return module
 
 
+def cluster_engine(state: dict[str, Any]) -> Engine:
+    """An engine on the cluster's database as its processes reach it (through PgBouncer under Patroni)."""
+    env = state["env"]
+    return make_engine(env["DIGIPARK_DATABASE_URL"], pooler=env.get("DIGIPARK_DATABASE_POOLER", "none"))
+
+
 def stream_settings(state: dict[str, Any]) -> StreamSettings:
     env = state["env"]
     return StreamSettings(
@@ -80,6 +86,15 @@ def stored(engine: Engine, meter: Meter) -> tuple[int, int]:
             )
         )
     return int(rows or 0), int(distinct or 0)
+
+
+def stored_on(port: int, meter: Meter) -> int:
+    """Readings of the meter on the PostgreSQL server at `port` itself (a replica too)."""
+    engine = make_engine(f"postgresql://postgres@127.0.0.1:{port}/{local_cluster().DATABASE}", pooler="none")
+    try:
+        return stored(engine, meter)[0]
+    finally:
+        engine.dispose()
 
 
 def stored_or_none(engine: Engine, meter: Meter) -> int | None:
@@ -160,40 +175,41 @@ def run_with_faults(
 ) -> FaultRun:
     """Publish `count` messages (3 readings each) paced over a while; a third of the way in kill NATS node 1,
     two thirds in fail PostgreSQL over (primary SIGKILLed, replica promoted), and wait for every acknowledged
-    reading to be stored. recovery_s: from the primary's kill until the ingest stores readings again."""
+    reading to be stored. recovery_s: from the primary's kill until the ingest stores readings again (more than
+    the surviving server held just after the kill)."""
     cluster = local_cluster()
-    engine = make_engine(state["env"]["DIGIPARK_DATABASE_URL"])
+    engine = cluster_engine(state)
     try:
         meter = seed(engine)
         chunks = (count + chunk - 1) // chunk
         timeline: dict[str, float] = {}
+
+        def baseline(survivor_port: int) -> None:
+            """Right after the kill: what the surviving server holds (it is read-only until promoted; a moment
+            for it to replay the last synchronously committed WAL)."""
+            time.sleep(0.5)
+            timeline["baseline"] = float(stored_on(survivor_port, meter))
 
         def fault(index: int) -> None:
             if index == chunks // 3:
                 cluster.kill_nats(folder, 1)
             elif index == 2 * chunks // 3:
                 timeline["kill"] = time.monotonic()
-                timeline["failover_s"] = cluster.failover(folder)
-                timeline["promoted"] = time.monotonic()
-                timeline["count_at_promotion"] = float(stored_or_none(engine, meter) or 0)
+                timeline["failover_s"] = cluster.failover(folder, after_kill=baseline)
+                while time.monotonic() < timeline["kill"] + timeout:  # until the ingest stores again
+                    now_stored = stored_or_none(engine, meter)
+                    if now_stored is not None and now_stored > timeline["baseline"]:
+                        timeline["recovered"] = time.monotonic() - timeline["kill"]
+                        return
+                    time.sleep(0.1)
 
         batch = messages(meter, count, int(time.time() * 1000))
         published = asyncio.run(publish(stream_settings(state), batch, chunk=chunk, pause_s=pause_s, on_chunk=fault))
         expected = published * len(KEYS)
         deadline = time.monotonic() + timeout
-        recovered: float | None = None
-        while time.monotonic() < deadline:
-            now_stored = stored_or_none(engine, meter)
-            if (
-                recovered is None
-                and now_stored is not None
-                and "kill" in timeline
-                and now_stored > timeline["count_at_promotion"]
-            ):
-                recovered = time.monotonic() - timeline["kill"]
-            if now_stored == expected:
-                break
+        while time.monotonic() < deadline and stored_or_none(engine, meter) != expected:
             time.sleep(0.2)
+        recovered = timeline.get("recovered")
         rows, distinct = stored(engine, meter)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT NOT pg_is_in_recovery()")).scalar_one()  # on the promoted primary
@@ -213,7 +229,7 @@ def run_with_faults(
 def throughput(state: dict[str, Any], count: int) -> tuple[float, int]:
     """Readings per second that the workers store from a backlog of `count` messages published at once
     (from the first publish until the last reading is stored), and the readings stored."""
-    engine = make_engine(state["env"]["DIGIPARK_DATABASE_URL"])
+    engine = cluster_engine(state)
     try:
         meters = [seed(engine, f"TP{i}") for i in range(8)]  # several devices: several partitions, both workers
         per = count // len(meters)

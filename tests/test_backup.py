@@ -137,3 +137,26 @@ def test_backup_refuses_a_filled_folder_and_restore_a_folder_that_is_no_backup(t
     result = run("restore", str(tmp_path / "full"), "--database", f"sqlite:///{tmp_path / 't.db'}")
     assert result.exit_code == 1 and "is not a digipark backup" in one_error_line(result)
     assert not (tmp_path / "t.db").exists()
+
+
+def test_backup_and_restore_refuse_the_transaction_pooler(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pg_dump / pg_restore through a transaction-pooling PgBouncer would leave `search_path = ''` on its server
+    connections (seen: a restore through one counted 0 tables): refused, nothing written; a URL straight to
+    PostgreSQL (another port) is not refused for that reason."""
+    pooler = "postgresql://postgres@127.0.0.1:6432/digipark"
+    monkeypatch.setenv("DIGIPARK_DATABASE_URL", pooler)
+    monkeypatch.setenv("DIGIPARK_DATABASE_POOLER", "transaction")
+    get_settings.cache_clear()
+    folder = tmp_path / "backup"
+    for result in (
+        run("backup", str(folder)),
+        run("restore", str(folder), "--database", "postgresql://postgres@127.0.0.1:6432/other"),
+    ):
+        assert result.exit_code == 1
+        assert "transaction pooler" in one_error_line(result)
+    assert not folder.exists()
+    direct = run("restore", str(folder), "--database", "postgresql://postgres@127.0.0.1:5432/other")
+    assert "transaction pooler" not in direct.output  # refused for another reason: no backup in the folder
+    monkeypatch.setenv("DIGIPARK_DATABASE_POOLER", "none")
+    get_settings.cache_clear()
+    assert "transaction pooler" not in run("backup", str(folder)).output

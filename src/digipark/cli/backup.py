@@ -14,6 +14,28 @@ from digipark.cli.options import DatabaseOption, database_url, shown_url
 FolderArgument = Annotated[Path, typer.Argument(help="Folder of the backup.", file_okay=False)]
 
 
+def _not_through_the_pooler(url: str, option: str) -> None:
+    """pg_dump and pg_restore set session settings (search_path = '' among them) that a transaction-pooling
+    PgBouncer would leave on its server connections for the application's next transactions: refuse the
+    pooler's address (DIGIPARK_DATABASE_URL when DIGIPARK_DATABASE_POOLER=transaction)."""
+    from sqlalchemy.engine import make_url
+
+    from digipark.core.config import get_settings, normalise_database_url
+
+    settings = get_settings()
+    if settings.database_pooler != "transaction":
+        return
+    given, pooled = make_url(normalise_database_url(url)), make_url(normalise_database_url(settings.database_url))
+    if (given.host, given.port) == (pooled.host, pooled.port):
+        typer.echo(
+            f"error: {option}: {shown_url(url)} is the transaction pooler (DIGIPARK_DATABASE_POOLER=transaction); "
+            "pg_dump and pg_restore would leave their session settings on its server connections — give a URL "
+            "straight to PostgreSQL (the primary)",
+            err=True,
+        )
+        raise typer.Exit(EXIT_ERROR)
+
+
 def backup(folder: FolderArgument, database: DatabaseOption = None) -> None:
     """Back the database up into FOLDER (new or empty): pg_dump (PostgreSQL) or SQLite's backup API, and a
     manifest of the row count of every table."""
@@ -21,6 +43,7 @@ def backup(folder: FolderArgument, database: DatabaseOption = None) -> None:
     from digipark.core.backup import backup as take
 
     url = database_url(database)
+    _not_through_the_pooler(url, "--database")
     try:
         result = take(url, folder)
     except BackupError as exc:
@@ -46,6 +69,7 @@ def restore(
     from digipark.core.backup import BackupError
     from digipark.core.backup import restore as put_back
 
+    _not_through_the_pooler(database, "--database")
     try:
         result = put_back(folder, database)
     except BackupError as exc:

@@ -17,6 +17,19 @@ class Settings(BaseSettings):
         default_factory=lambda: f"sqlite:///{Path.cwd() / 'digipark.db'}",
         description="SQLAlchemy URL; postgresql://... uses psycopg 3",
     )
+    database_pooler: Literal["none", "transaction"] = Field(
+        default="none",
+        description="'transaction': the database URL reaches PostgreSQL through a transaction-pooling PgBouncer, so "
+        "the application prepares no statements on the server (psycopg's prepare_threshold=None)",
+    )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="a PostgreSQL streaming replica (or a proxy to one, e.g. HAProxy's Patroni /replica front end) "
+        "that dashboards read from while it is at most DIGIPARK_REPLICA_MAX_STALENESS_S behind; unset: none",
+    )
+    replica_max_staleness_s: float = Field(
+        default=30.0, gt=0, description="a replica further behind than this is not read: the primary is"
+    )
     mqtt_url: str | None = Field(default=None, description="external MQTT broker, mqtt://host:port")
     stream_url: str | None = Field(default=None, description="internal stream, nats://host:port")
     mqtt_client_id: str = Field(
@@ -191,6 +204,17 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def database_connect_args(url: str, pooler: str | None = None) -> dict[str, object]:
+    """psycopg's connection options for `url`: behind a transaction-pooling PgBouncer (`pooler`, by default
+    DIGIPARK_DATABASE_POOLER) no server-side prepared statements — the next transaction may run on another
+    server connection, which does not know them."""
+    if not normalise_database_url(url).startswith("postgresql+psycopg"):
+        return {}
+    if (pooler if pooler is not None else get_settings().database_pooler) == "transaction":
+        return {"prepare_threshold": None}
+    return {}
 
 
 def normalise_database_url(url: str) -> str:

@@ -7,7 +7,7 @@ from importlib import resources
 from alembic import command
 from alembic.config import Config
 
-from digipark.core.config import get_settings, normalise_database_url
+from digipark.core.config import database_connect_args, get_settings, normalise_database_url
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -30,7 +30,8 @@ def current(database_url: str | None = None) -> str | None:
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    engine = create_engine(normalise_database_url(database_url or get_settings().database_url))
+    url = normalise_database_url(database_url or get_settings().database_url)
+    engine = create_engine(url, connect_args=database_connect_args(url))
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from digipark.alarms import provides as alarms
 from digipark.core.errors import DomainError, NotFound, PermissionDenied, field_error
+from digipark.core.replica import replica_reads
 from digipark.dashboards import builtin, figures, reports, service, widgets
 from digipark.dashboards.models import Dashboard
 from digipark.dashboards.schemas import DashboardCreate, DashboardUpdate
@@ -124,7 +125,8 @@ def view_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
     _reader(page)
     row = service.DASHBOARDS.get(page.db, scope=page.scope, ident=ident)
     chosen = page.request.query_params.get("range")
-    data = widgets.widget_data(page.db, scope=page.scope, row=row, time_range=chosen)
+    with replica_reads(page.db) as read:  # a replica a few seconds behind may serve the figures
+        data = widgets.widget_data(read.session, scope=page.scope, row=row, time_range=chosen)
     spec = DashboardSpec.model_validate(row.spec)
     labels = {k: page.gettext(f.label) for k, f in figures.FIGURES.items()}
     units = {k: page.gettext(f.unit) if f.unit else "" for k, f in figures.FIGURES.items()}
@@ -148,6 +150,7 @@ def view_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
             "is_screen": builtin.is_screen(spec) and page.scope.can("ioc.view"),
             "time_ranges": TIME_RANGES,
             "may_write": page.scope.can(service.WRITE),
+            "replica_staleness_s": None if read.staleness_s is None else round(read.staleness_s, 1),
         },
     )
 

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from digipark.core.config import database_connect_args
 from digipark.models import metadata
 
 config = context.config
@@ -20,7 +21,10 @@ def run_migrations_online() -> None:
     connectable = config.attributes.get("connection")
     if connectable is None:
         connectable = engine_from_config(
-            config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+            config.get_section(config.config_ini_section, {}),
+            prefix="sqlalchemy.",
+            poolclass=pool.NullPool,
+            connect_args=database_connect_args(str(config.get_main_option("sqlalchemy.url"))),
         )
     with connectable.connect() as connection:
         context.configure(
