@@ -10,7 +10,7 @@
 - `billing_month_s`: the month's bills of 1,000 enterprises from 5,000 sub-meters (hourly register samples, 720
   per meter, time-of-use bands crossing midnight, one shared meter apportioned by area) — the billing arithmetic
   of `automation.billing`, without reading the samples from the database.
-- `forecast_mase_energy` / `forecast_mase_baseline`: Holt-Winters and the seasonal naive baseline on a synthetic
+- `forecast_mase_synthetic` / `forecast_mase_baseline`: Holt-Winters and the seasonal naive baseline on a synthetic
   daily series (weekly season, trend, noise; 120 days), rolling-origin backtest over its last 28 days.
 
 Each figure is one JSON line."""
@@ -212,9 +212,9 @@ def forecasts() -> None:
         "days": len(series),
         "origins": result.backtest.origins,
     }
-    figure("forecast_mase_energy", result.backtest.mase or 0.0, "ratio", **conditions, target="< 1")
+    figure("forecast_mase_synthetic", result.backtest.mase or 0.0, "ratio", **conditions, target="< 1")
     figure("forecast_mase_baseline", result.baseline.mase or 0.0, "ratio", **conditions)
-    figure("forecast_mape_energy", result.backtest.mape or 0.0, "%", **conditions)
+    figure("forecast_mape_synthetic", result.backtest.mape or 0.0, "%", **conditions)
     figure("forecast_s", elapsed, "s", **conditions)
 
 
