@@ -173,6 +173,7 @@ SHEETS: dict[str, Sheet] = {
             (
                 Column("code", "建筑编号", help="building code; matches existing buildings", aliases=("编号",)),
                 Column("name", "建筑名称", help="name", aliases=("名称",)),
+                Column("name_en", "英文名称", help="English name"),
                 Column(
                     "zone_code",
                     "片区编号",

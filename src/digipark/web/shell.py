@@ -131,6 +131,11 @@ def _number(context: Context, value: float | int | None, digits: int = 0) -> str
     return i18n.format_number(value, context["lang"], digits)
 
 
+@pass_context
+def _localized_name(context: Context, obj: object, field: str = "name") -> str:
+    return i18n.localized_name(obj, context["lang"], field)
+
+
 def _url_with(request: Request, **changes: Any) -> str:
     """The current URL with some query parameters changed (None removes one)."""
     params = dict(request.query_params)
@@ -154,6 +159,8 @@ def _environment() -> Environment:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["num"] = _number
     env.filters["localtime"] = i18n.local_time
+    env.filters["localized_name"] = _localized_name
+    env.globals["localized_name"] = _localized_name
     env.globals["url_with"] = _url_with
     env.globals["kind_path"] = kind_path
     env.globals["nav_sections"] = nav_sections
@@ -298,6 +305,10 @@ class Page:
         if key is None:
             return "—"
         return self.gettext(mapping[key]) if key in mapping else key
+
+    def name(self, obj: object, field: str = "name") -> str:
+        """A park's, zone's, enterprise's or building's name in the page's language (see i18n.localized_name)."""
+        return i18n.localized_name(obj, self.lang, field)
 
     @property
     def csrf_token(self) -> str:
