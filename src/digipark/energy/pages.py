@@ -72,14 +72,16 @@ def _heat_plan(page: Page, park_id: int, figures: dict[int, tuple[float, float]]
     for b in buildings:
         value = per_building.get(b.id, 0.0)
         level = sum(1 for edge in edges if value > edge) + 1 if value > 0 else 0
-        title = f"{b.name} ({b.code}) · {value:,.1f} tCO2"
+        title = f"{page.name(b)} ({b.code}) · {value:,.1f} tCO2"
         features.append(
             siteplan.Feature(
                 geometry=b.footprint or {}, title=title, css=f"building en-heat-{level}", href=f"/buildings/{b.id}"
             )
         )
     zone_features = [
-        siteplan.Feature(geometry=z.geometry or {}, title=z.name, css=siteplan.zone_css(z.function), label=z.name)
+        siteplan.Feature(
+            geometry=z.geometry or {}, title=page.name(z), css=siteplan.zone_css(z.function), label=page.name(z)
+        )
         for z in zones
     ]
     legend = [{"css": f"en-heat-{k}", "label": str(k)} for k in range(1, HEAT_CLASSES + 1)]

@@ -235,4 +235,14 @@ def industry_name(code: str, lang: str) -> str:
         entry = industry(code)
     except CodeError:
         return code
-    return (entry.name_en or entry.name_zh) if lang == "en" else entry.name_zh
+    if lang != "en":
+        return entry.name_zh
+    # Our data names the 中类 (3 digits) in Chinese only: an English page shows the nearest level up that has an
+    # English name (the 大类), so that no Chinese text is left on it.
+    current = entry
+    while current.name_en is None and current.parent is not None:
+        try:
+            current = industry(current.parent)
+        except CodeError:
+            break
+    return current.name_en or entry.name_zh

@@ -364,7 +364,9 @@ def _mini_plan(page: Page, refs: Refs, kind: str, row: Any) -> siteplan.SitePlan
     if kind == "building":
         zone = refs.row("zone", row.zone_id) if row.zone_id else None
         if zone is None or not zone.geometry:
-            own = siteplan.Feature(geometry=row.footprint, title=row_title(kind, row, page.lang), css="building building-selected")
+            own = siteplan.Feature(
+                geometry=row.footprint, title=row_title(kind, row, page.lang), css="building building-selected"
+            )
             return siteplan.build([], [own])
         outline = siteplan.Feature(
             geometry=zone.geometry,

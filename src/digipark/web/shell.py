@@ -310,6 +310,18 @@ class Page:
         """A park's, zone's, enterprise's or building's name in the page's language (see i18n.localized_name)."""
         return i18n.localized_name(obj, self.lang, field)
 
+    def enterprise_name(self, enterprise_id: int | None, name: str | None) -> str:
+        """An enterprise's name another domain's figures carry (`name`, Chinese) in the page's language: on an English
+        page its name_en when the registry has one. The English names are read once per request, in one query; the
+        name of an enterprise the caller cannot see is never looked up (only ids that come with their name are)."""
+        if self.lang != "en" or enterprise_id is None:
+            return name or ""
+        names: dict[int, str] | None = getattr(self.request.state, "enterprise_names_en", None)
+        if names is None:
+            names = registry.english_enterprise_names(self.db)
+            self.request.state.enterprise_names_en = names
+        return names.get(enterprise_id) or name or ""
+
     @property
     def csrf_token(self) -> str:
         return str(getattr(self.request.state, "csrf_token", ""))
@@ -342,6 +354,7 @@ class Page:
             "role_label": ROLE_LABELS.get(self.user.role, self.user.role),
             "csrf_token": self.csrf_token,
             "nav": self.nav(),
+            "enterprise_name": self.enterprise_name,
             **(context or {}),
         }
         return render(self.request, template, values, lang=self.lang, status_code=status_code)
