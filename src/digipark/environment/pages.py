@@ -72,6 +72,11 @@ def _names(page: Page, ids: set[int]) -> dict[int, str]:
     return {ident: name for ident, name in rows}
 
 
+def _standard_title(page: Page, d: Any, key: str | None) -> str | None:
+    """An outlet's emission standard by its title in the page's language (its key when the data does not know it)."""
+    return page.name(d.standards[key], "title") if key in d.standards else key
+
+
 def factor_name(page: Page, key: str) -> str:
     factor = pollution.data().factors.get(key)
     if factor is None:
@@ -160,9 +165,9 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
                 "id": outlet.id,
                 "code": outlet.code,
                 "name": outlet.name,
-                "enterprise": names.get(outlet.enterprise_id, ""),
+                "enterprise": page.enterprise_name(outlet.enterprise_id, names.get(outlet.enterprise_id, "")),
                 "medium": page.label(MEDIUM_LABELS, outlet.medium),
-                "standard": d.standards[outlet.standard].title if outlet.standard in d.standards else outlet.standard,
+                "standard": _standard_title(page, d, outlet.standard),
                 "standard_status": _status(page, read.standard_status),
                 "standard_unverified": read.standard_status == "unverified",
                 "active": outlet.active,
@@ -301,9 +306,9 @@ def outlet_page(
         {
             "tabs": _tabs(page, "pollution"),
             "outlet": outlet,
-            "enterprise": names.get(outlet.enterprise_id, ""),
+            "enterprise": page.enterprise_name(outlet.enterprise_id, names.get(outlet.enterprise_id, "")),
             "medium": page.label(MEDIUM_LABELS, outlet.medium),
-            "standard": d.standards[outlet.standard].title if outlet.standard in d.standards else outlet.standard,
+            "standard": _standard_title(page, d, outlet.standard),
             "first": first.isoformat(),
             "last": last.isoformat(),
             "tables": tables,

@@ -71,6 +71,7 @@ class Standard:
     key: str
     standard: str
     title: str
+    title_en: str
     medium: str
     status: str
     source: str
@@ -153,6 +154,7 @@ def data() -> PollutionData:
             key=key,
             standard=str(s["standard"]),
             title=str(s["title"]),
+            title_en=str(s.get("title_en") or s["title"]),
             medium=str(s["medium"]),
             status=str(s["status"]),
             source=str(s["source"]),

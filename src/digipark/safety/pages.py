@@ -11,10 +11,11 @@ from fastapi.responses import HTMLResponse
 
 from digipark.core.listing import ListQuery
 from digipark.registry.models import Building, Zone
-from digipark.safety import major_hazard, risk, schemas, service
+from digipark.safety import risk, schemas, service
 from digipark.safety.models import EmergencyResource
 from digipark.safety.page_parts import (
     DANGER_GRADES,
+    HAZARD_GRADES,
     INCIDENT_KINDS,
     INCIDENT_STATUS,
     LEVEL_LABELS,
@@ -147,7 +148,7 @@ def _reason_detail(page: Page, reason: schemas.Reason) -> str:
     if reason.kind.startswith("hidden_dangers"):
         return page.label(DANGER_GRADES, reason.detail)
     if reason.kind == "hazard_sources":
-        return major_hazard.GRADE_NAMES.get(int(reason.detail), reason.detail)
+        return page.label({str(k): v for k, v in HAZARD_GRADES.items()}, reason.detail)
     if reason.kind == "risk_points":
         return page.label(LEVEL_LABELS, reason.detail)
     return reason.detail

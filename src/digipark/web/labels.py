@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digipark.core.codes import CodeError, industry
+from digipark.core.codes import CodeError, english_industry_name, industry
 from digipark.web.i18n import N_
 
 FIELD_LABELS = {
@@ -237,12 +237,4 @@ def industry_name(code: str, lang: str) -> str:
         return code
     if lang != "en":
         return entry.name_zh
-    # Our data names the 中类 (3 digits) in Chinese only: an English page shows the nearest level up that has an
-    # English name (the 大类), so that no Chinese text is left on it.
-    current = entry
-    while current.name_en is None and current.parent is not None:
-        try:
-            current = industry(current.parent)
-        except CodeError:
-            break
-    return current.name_en or entry.name_zh
+    return english_industry_name(entry) or entry.name_zh
