@@ -25,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 YearQ = Annotated[int | None, Query(ge=2000, le=2100)]
 DAYS_SHOWN = 7
+OUTLETS_PER_PAGE = 8  # outlet cards per page of /environment (each a table of its factors' daily averages)
 
 STATUS_LABELS = {
     "verified": N_("verified"),
@@ -120,16 +121,21 @@ def _tabs(page: Page, active: str) -> list[dict[str, Any]]:
 
 # -- pollution monitoring ------------------------------------------------------------------------------------------
 @router.get("/environment", response_class=HTMLResponse, name="environment")
-def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
+def pollution_page(
+    page: CurrentPage, year: YearQ = None, outlets_page: Annotated[int, Query(ge=1, le=1000)] = 1
+) -> HTMLResponse:
     d = pollution.data()
     year = year or service.today().year
     outlets, _ = service.list_outlets(page.db, scope=page.scope, query=_all(page))
-    factors = service.factors_of(page.db, [o.id for o in outlets])
+    pages = max(1, -(-len(outlets) // OUTLETS_PER_PAGE))
+    outlets_page = min(outlets_page, pages)
+    shown = outlets[(outlets_page - 1) * OUTLETS_PER_PAGE : outlets_page * OUTLETS_PER_PAGE]
+    factors = service.factors_of(page.db, [o.id for o in shown])
     last = service.today()
     first = last - dt.timedelta(days=DAYS_SHOWN - 1)
-    names = _names(page, {o.enterprise_id for o in outlets})
+    names = _names(page, {o.enterprise_id for o in shown})
     cards = []
-    for outlet in outlets:
+    for outlet in shown:
         read = service.outlet_read(page.db, outlet, factors[outlet.id])
         live = {x.factor: x for x in service.latest_of(page.db, outlet, factors[outlet.id])}
         averages = service.compute_averages(page.db, outlet, factors[outlet.id], first, last)
@@ -197,7 +203,7 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
     usage_names = _names(page, {u.enterprise_id for u in usage})
     usage_rows = [
         {
-            "enterprise": usage_names.get(u.enterprise_id, ""),
+            "enterprise": page.enterprise_name(u.enterprise_id, usage_names.get(u.enterprise_id, "")),
             "permit_no": u.permit_no,
             "factor": factor_name(page, u.factor),
             "permitted": u.permitted_t,
@@ -210,7 +216,7 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
     ]
     chart = {
         "kind": "permit",
-        "categories": [f"{usage_names.get(u.enterprise_id, '')} {factor_name(page, u.factor)}" for u in usage],
+        "categories": [f"{r['enterprise']} {r['factor']}" for r in usage_rows],
         "values": [round(u.percent or 0.0, 1) for u in usage],
         "levels": [r["level"] for r in usage_rows],
         "marks": [lvl.at_percent for lvl in d.permit_levels],
@@ -232,6 +238,10 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
         {
             "tabs": _tabs(page, "pollution"),
             "cards": cards,
+            "outlet_total": len(outlets),
+            "outlets_page": outlets_page,
+            "outlets_first": (outlets_page - 1) * OUTLETS_PER_PAGE + 1,
+            "outlet_pages": pages,
             "day_heads": day_heads,
             "exceedances": exceedance_rows,
             "exceedance_total": total_exceedances,

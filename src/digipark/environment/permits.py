@@ -102,14 +102,17 @@ def discharged_t(
     months = [0.0] * 12
     counted = 0
     until = int(utcnow().timestamp() * 1000)
+    pairs = []
     for outlet in outlets:
         rows = {f.factor: f for f in factors.get(outlet.id, [])}
         flow = next((f for k, f in rows.items() if d.factors[k].role == "flow"), None)
         conc = rows.get(factor)
-        if flow is None or conc is None:
-            continue
-        points = {p.id: p for p in session.scalars(select(Point).where(Point.id.in_([flow.point_id, conc.point_id])))}
-        cp, qp = points[conc.point_id], points[flow.point_id]
+        if flow is not None and conc is not None:
+            pairs.append((outlet, conc.point_id, flow.point_id))
+    wanted = {i for _, c, q in pairs for i in (c, q)}
+    points = {p.id: p for p in session.scalars(select(Point).where(Point.id.in_(wanted)))} if wanted else {}
+    for outlet, conc_id, flow_id in pairs:
+        cp, qp = points[conc_id], points[flow_id]
         rule = d.averaging[outlet.medium]
         kg = pollution.mass_factor_kg(cp.unit) * pollution.unit_factor(qp.unit, "m³/h", field="point")
         values = pollution.discharge_by_month(
@@ -121,6 +124,7 @@ def discharged_t(
             required_c=pollution.required_readings(cp.expected_interval_s, rule.hour_min_coverage),
             required_q=pollution.required_readings(qp.expected_interval_s, rule.hour_min_coverage),
             until_ms=until,
+            identity=(cp.created_at, qp.created_at),
         )
         months = [a + b / 1000.0 for a, b in zip(months, values, strict=True)]
         counted += 1

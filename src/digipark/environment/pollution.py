@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import math
 import re
+import time
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
@@ -441,6 +442,55 @@ def month_bounds(year: int) -> list[int]:
     return [int(dt.datetime(year + (m // 12), m % 12 + 1, 1, tzinfo=tz).timestamp() * 1000) for m in range(13)]
 
 
+# Months that are over change only when late readings are back-filled: their discharge is kept per process for
+# DISCHARGE_CACHE_S seconds and recomputed after that, or at once when a month ends (the current month is always
+# read). Only callers that name the points' identity (their creation time: a point id a new database reuses is a
+# new key) use it; `forget_discharges` empties it.
+DISCHARGE_CACHE_S = 600.0
+_DISCHARGE_CACHE: dict[tuple[Any, ...], tuple[float, int, list[float]]] = {}
+
+
+def forget_discharges() -> None:
+    """Forget the kept discharge of past months (after a back-fill of readings, in tests)."""
+    _DISCHARGE_CACHE.clear()
+
+
+def _discharge_query(
+    session: Session,
+    bounds: list[int],
+    concentration_point: int,
+    flow_point: int,
+    from_ms: int,
+    to_ms: int,
+    required_c: int,
+    required_q: int,
+) -> list[float]:
+    """Σ mean C × mean Q over the valid hours of [from_ms, to_ms), per month of `bounds` (in point units)."""
+    result = [0.0] * 12
+    if to_ms <= from_ms:
+        return result
+    c = Rollup1h.__table__.alias("c")
+    q = Rollup1h.__table__.alias("q")
+    month = case(*[(c.c.bucket < bounds[i + 1], i) for i in range(12)], else_=11)
+    stmt = (
+        select(month, func.sum((c.c.sum / c.c.count) * (q.c.sum / q.c.count)))
+        .select_from(c.join(q, and_(q.c.point_id == flow_point, q.c.bucket == c.c.bucket)))
+        .where(
+            c.c.point_id == concentration_point,
+            c.c.bucket >= from_ms,
+            c.c.bucket < to_ms,
+            c.c.count >= required_c,
+            q.c.count >= required_q,
+            c.c.sum.is_not(None),
+            q.c.sum.is_not(None),
+        )
+        .group_by(month)
+    )
+    for index, total in session.execute(stmt):
+        result[int(index)] = float(total or 0.0)
+    return result
+
+
 def discharge_by_month(
     session: Session,
     *,
@@ -451,29 +501,27 @@ def discharge_by_month(
     required_c: int,
     required_q: int,
     until_ms: int | None = None,
+    identity: tuple[Any, ...] | None = None,
 ) -> list[float]:
     """kg discharged in each month of `year`: Σ over hours with both values valid of mean C × mean Q × 1 h,
-    `kg_per_unit` taking (point's concentration unit × point's flow unit × 1 h) to kg. Reads rollup_1h only."""
+    `kg_per_unit` taking (point's concentration unit × point's flow unit × 1 h) to kg. Reads rollup_1h only.
+    With `identity` (what tells these points from others with the same ids) the months that are over are
+    kept for DISCHARGE_CACHE_S."""
     bounds = month_bounds(year)
     end = bounds[12] if until_ms is None else min(bounds[12], until_ms)
-    c = Rollup1h.__table__.alias("c")
-    q = Rollup1h.__table__.alias("q")
-    month = case(*[(c.c.bucket < bounds[i + 1], i) for i in range(12)], else_=11)
-    stmt = (
-        select(month, func.sum((c.c.sum / c.c.count) * (q.c.sum / q.c.count)))
-        .select_from(c.join(q, and_(q.c.point_id == flow_point, q.c.bucket == c.c.bucket)))
-        .where(
-            c.c.point_id == concentration_point,
-            c.c.bucket >= bounds[0],
-            c.c.bucket < end,
-            c.c.count >= required_c,
-            q.c.count >= required_q,
-            c.c.sum.is_not(None),
-            q.c.sum.is_not(None),
-        )
-        .group_by(month)
-    )
-    result = [0.0] * 12
-    for index, total in session.execute(stmt):
-        result[int(index)] = float(total or 0.0) * kg_per_unit
-    return result
+    args = (concentration_point, flow_point)
+    if identity is None:
+        totals = _discharge_query(session, bounds, *args, bounds[0], end, required_c, required_q)
+        return [t * kg_per_unit for t in totals]
+    over = sum(1 for i in range(12) if bounds[i + 1] <= end)  # months that are over
+    bind = session.get_bind()
+    key = (str(bind.engine.url), identity, *args, year, required_c, required_q)
+    kept = _DISCHARGE_CACHE.get(key)
+    if kept is not None and kept[1] == over and time.monotonic() - kept[0] < DISCHARGE_CACHE_S:
+        past = kept[2]
+    else:
+        past = _discharge_query(session, bounds, *args, bounds[0], bounds[over], required_c, required_q)
+        _DISCHARGE_CACHE[key] = (time.monotonic(), over, past)
+    live = _discharge_query(session, bounds, *args, bounds[over], end, required_c, required_q) if over < 12 else []
+    totals = [past[i] if i < over else live[i] for i in range(12)]
+    return [t * kg_per_unit for t in totals]
