@@ -523,7 +523,8 @@ def discharge_of_pairs(
     pairs; the months that are over of pairs with an identity are kept for DISCHARGE_CACHE_S."""
     bounds = month_bounds(year)
     end = bounds[12] if until_ms is None else min(bounds[12], until_ms)
-    over = sum(1 for i in range(12) if bounds[i + 1] <= end)  # months that are over
+    now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    over = sum(1 for i in range(12) if bounds[i + 1] <= min(end, now_ms))  # months that are over
     url = str(session.get_bind().engine.url)
     now = time.monotonic()
     past: dict[DischargePair, list[float]] = {}
