@@ -73,6 +73,14 @@ def _names(page: Page, ids: set[int]) -> dict[int, str]:
     return {ident: name for ident, name in rows}
 
 
+def _source(page: Page, d: Any, key: str | None) -> str:
+    """A cited source in the page's language (the data's Chinese text when it has no English one)."""
+    if key is None:
+        return ""
+    english = d.sources_en.get(key) if page.lang == "en" else None
+    return str(english or d.sources.get(key, key))
+
+
 def _standard_title(page: Page, d: Any, key: str | None) -> str | None:
     """An outlet's emission standard by its title in the page's language (its key when the data does not know it)."""
     return page.name(d.standards[key], "title") if key in d.standards else key
@@ -229,7 +237,7 @@ def pollution_page(
             "hours": a.day_min_valid_hours,
             "mean": page.label(METHOD_LABELS, a.day_mean),
             "status": _status(page, a.status),
-            "source": d.sources.get(a.source, a.source),
+            "source": _source(page, d, a.source),
         }
         for a in d.averaging.values()
     ]
@@ -249,7 +257,7 @@ def pollution_page(
             "usage_chart": json_script(chart),
             "year": year,
             "rules": rules,
-            "ph_source": d.sources.get(d.ph_rule["source"], ""),
+            "ph_source": _source(page, d, d.ph_rule["source"]),
             "levels": [f"{lvl.at_percent:g} %" for lvl in d.permit_levels],
         },
     )
@@ -391,9 +399,9 @@ def waste_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
             "totals": totals,
             "chart": json_script(chart),
             "category_status": _status(page, w.general_status),
-            "category_source": w.sources.get(w.general_source, ""),
+            "category_source": _source(page, w, w.general_source),
             "rates_status": _status(page, w.rates_status),
-            "rates_source": w.sources.get(w.rates_source, ""),
+            "rates_source": _source(page, w, w.rates_source),
         },
     )
 
@@ -444,6 +452,6 @@ def hazardous_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
             "storage_days": w.storage_days,
             "warn_days": w.warn_days,
             "storage_status": _status(page, w.storage_status),
-            "storage_source": w.sources.get(w.storage_source, ""),
+            "storage_source": _source(page, w, w.storage_source),
         },
     )

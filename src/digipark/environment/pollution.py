@@ -110,6 +110,7 @@ class PollutionData:
     permit_levels_status: str
     permit_factors: tuple[str, ...]
     sources: dict[str, str]
+    sources_en: dict[str, str]
 
 
 def _load_yaml(name: str) -> dict[str, Any]:
@@ -193,6 +194,7 @@ def data() -> PollutionData:
         permit_levels_status=str(warnings["status"]),
         permit_factors=tuple(raw["permit_factors"]),
         sources={str(k): str(v) for k, v in raw["meta"]["sources"].items()},
+        sources_en={str(k): str(v) for k, v in (raw["meta"].get("sources_en") or {}).items()},
     )
 
 
