@@ -173,7 +173,6 @@ SHEETS: dict[str, Sheet] = {
             (
                 Column("code", "建筑编号", help="building code; matches existing buildings", aliases=("编号",)),
                 Column("name", "建筑名称", help="name", aliases=("名称",)),
-                Column("name_en", "英文名称", help="English name"),
                 Column(
                     "zone_code",
                     "片区编号",
@@ -194,6 +193,7 @@ SHEETS: dict[str, Sheet] = {
                 Column("year_built", "建成年份", "int", "year built", aliases=("建成年代",)),
                 Column("gigabit_fibre", "千兆光纤", "bool", "gigabit fibre to the building"),
                 Column("coverage_5g", "5G覆盖", "bool", "5G coverage"),
+                Column("name_en", "英文名称", help="English name (last: older sheets keep their columns)"),
             ),
             ("code",),
         ),
