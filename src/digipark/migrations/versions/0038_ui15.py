@@ -1,7 +1,7 @@
 """registry: a building's English name and a park's English address (shown on English pages)
 
-Revision ID: 0035_ui15
-Revises: 0034
+Revision ID: 0038
+Revises: 0037
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0035_ui15"
-down_revision: str | None = "0034"
+revision: str = "0038"
+down_revision: str | None = "0037"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
