@@ -1,9 +1,9 @@
-"""The duty staff's phone app at /duty: an installable web app (manifest, service worker with an offline shell)
-listing the alarms the user may handle, with one button to acknowledge each and one to turn on Web Push for alarms
-raised while the user is on the duty roster (the push's own button acknowledges too); the user's open emergency
-incident tasks with a button to mark each done; the work orders of the teams the user leads, each with a button to
-start it and one to complete it with a note (through the work orders' `provides`); and, for an enterprise user, the way to the enterprise's monthly
-statistics form."""
+"""The duty staff's phone app at /duty: an installable web app (manifest, service worker with an offline shell) listing
+the alarms the user may handle, with one button to acknowledge each and one to turn on Web Push for alarms raised
+while the user is on the duty roster (the push's own button acknowledges too); the user's open emergency incident
+tasks with a button to mark each done; the work orders of the teams the user leads, each with a button to start it
+and one to complete it with a note (through the work orders' `provides`); and, for an enterprise user, the way to the
+enterprise's monthly statistics form."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from digipark.dashboards import push
 from digipark.dashboards.reports import SEVERITIES
 from digipark.duty import provides as duty
 from digipark.safety import provides as safety
-from digipark.workorders import provides as workorders
 from digipark.web.i18n import N_
 from digipark.web.shell import CurrentPage, FormFields, Page
+from digipark.workorders import provides as workorders
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]

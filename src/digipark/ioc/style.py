@@ -3,9 +3,8 @@ works on a closed intranet), with the operator's raster base layer underneath wh
 
 Layers from the bottom: background, base tiles (optional), zones by function, parcels' outlines, the park boundary,
 car parks by occupancy, buildings extruded to their height (coloured by risk when the safety picture gives one, else
-by use), devices by state, open deliveries (where each is, a dashed line to where it goes), open alarms. Labels are not drawn by the map (they would need glyph files): a click
-opens a popup naming the object, with a link to its page.
-"""
+by use), devices by state, open deliveries (where each is, a dashed line to where it goes), open alarms. Labels are
+not drawn by the map (they would need glyph files): a click opens a popup naming the object, with a link to its page."""
 
 from __future__ import annotations
 

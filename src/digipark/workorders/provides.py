@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
-from digipark.workorders.events import WorkOrderChanged
 from digipark.core.errors import NotFound
+from digipark.workorders.events import WorkOrderChanged
 from digipark.workorders.models import Category, OriginKind, Priority, State, WorkOrder, WorkTeam
 from digipark.workorders.schemas import WorkOrderCreate, WorkOrderRead
 from digipark.workorders.service import complete, get_order, readable, report, start

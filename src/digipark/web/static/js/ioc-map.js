@@ -119,6 +119,7 @@
 
     // -- live layers ----------------------------------------------------------------------------------------------
     let refreshing = false;
+    const shown = {}; // each source's data as last set (JSON)
     async function refresh(first) {
       if (refreshing || !element.dataset.layers) return;
       refreshing = true;
@@ -127,8 +128,14 @@
         if (response.ok) {
           const data = await response.json();
           for (const name of ["devices", "alarms", "car_parks", "deliveries", "park"]) {
+            // a source is given new data only when it changed (a screen runs for days: no needless re-tiling in
+            // the map's worker, no garbage every minute)
             const source = map.getSource(name);
-            if (source && data.layers[name]) source.setData(data.layers[name]);
+            const text = data.layers[name] ? JSON.stringify(data.layers[name]) : null;
+            if (source && text !== null && text !== shown[name]) {
+              source.setData(data.layers[name]);
+              shown[name] = text;
+            }
           }
           if (first === true && data.bounds) {
             context.bounds = data.bounds;
