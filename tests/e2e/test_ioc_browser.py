@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.crawl import OVERFLOW_JS as PHONE_OVERFLOW_JS
+from tests.e2e.crawl import PHONE
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, server  # noqa: F401  (the demo server fixture)
 
 pytestmark = pytest.mark.e2e
@@ -231,6 +233,13 @@ def test_a_delivery_on_the_map_opens_its_page_and_the_asset_map_shares_the_set_u
             page.wait_for_url(server + href)
             expect(page.locator("h1")).to_contain_text("配送")
             expect(page.locator("#delivery-facts")).to_be_visible()
+            page.screenshot(path=str(SHOTS / "delivery-zh-desktop.jpg"), type="jpeg", quality=80)
+            phone = _log_in(browser.new_context(viewport=PHONE, locale="zh-CN"), server)
+            phone.goto(server + href)
+            expect(phone.locator("#delivery-facts")).to_be_visible()
+            found = phone.evaluate(PHONE_OVERFLOW_JS)
+            assert found["scrollWidth"] <= found["width"] and not found["offenders"], found
+            phone.screenshot(path=str(SHOTS / "delivery-zh-phone.jpg"), type="jpeg", quality=80, full_page=True)
             # the asset map starts through the same map module as the park map
             page.goto(server + "/assets/map")
             page.wait_for_selector("#asset-map[data-ready='1']", timeout=WAIT_MS)
