@@ -112,7 +112,9 @@ def test_the_page_shows_the_records_in_both_languages(client: TestClient, db: Se
     assert "From the stored readings of the park's PV inverters" in en and "Synthetic" not in en
     assert "历史数据加载中" in zh and "History loading" in en
     assert "120" in zh and "116" in zh and "荷电状态: 30 %" in zh.replace("：", ": ")
-    api = client.get("/api/v1/energy-ops/site", params={"year": today.year}, headers=bearer(world.a.tokens["park_admin"]))
+    api = client.get(
+        "/api/v1/energy-ops/site", params={"year": today.year}, headers=bearer(world.a.tokens["park_admin"])
+    )
     body = api.json()
     assert api.status_code == 200 and body["source"] == "records" and body["sessions"] == 2
     assert sum(m["pv_kwh"] for m in body["months"]) == pytest.approx(120.0)

@@ -112,7 +112,10 @@ def records_year(
     end_at = dt.datetime(year + 1, 1, 1, tzinfo=zone)
     if until is not None:
         end_at = min(end_at, until.astimezone(zone).replace(minute=0, second=0, microsecond=0))
-    start, end = int(start_at.timestamp() * 1000), max(int(end_at.timestamp() * 1000), int(start_at.timestamp() * 1000) + HOUR_MS)
+    start, end = (
+        int(start_at.timestamp() * 1000),
+        max(int(end_at.timestamp() * 1000), int(start_at.timestamp() * 1000) + HOUR_MS),
+    )
     months = [dict.fromkeys(MONTH_KEYS, 0.0) for _ in range(12)]
 
     def local(ts: int) -> dt.datetime:
