@@ -33,8 +33,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.core.config import get_settings
-from digipark.sim import telemetry_site
 from digipark.registry.models import Building, Device, DeviceStatus, Enterprise, Point
+from digipark.sim import telemetry_site
 from digipark.telemetry.models import Quality
 
 HOUR_MS = 3_600_000
