@@ -615,7 +615,7 @@ def _site_devices(spec: dict[str, Any], frame: Frame, zones: list[_Zone]) -> lis
     """The PV inverter, battery and charging piles of automation/data/site.yaml, in its names, at one building."""
     data = site_data()
     building = next(b for z in zones for b in z.buildings if b.code == spec["building"])
-    x0, y0, x1, y1 = building.rect
+    x0, y0, x1, _ = building.rect
     models = {str(k): (str(v[0]), str(v[1])) for k, v in spec["models"].items()}
     installed = dt.date.fromisoformat(str(spec["installed_on"]))
     units = [
