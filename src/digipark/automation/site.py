@@ -3,8 +3,9 @@ building's load, the battery dispatched each day by the LP of automation/storage
 time-of-use prices, and charging sessions with their energy and fees.
 
 The site's equipment and the generator's parameters are data (automation/data/site.yaml, with its source); the
-year is synthetic and deterministic from the seed — no PV inverter, battery or charging pile reports to the demo
-park yet, so this is what their records would show, not measured values.
+year is synthetic and deterministic from the seed. The pages compute from the stored readings of the park's PV
+inverters, batteries and piles (automation/site_records.py) and use this year only for a park without them; the
+demo park's devices report this year (sim/telemetry_site.py), hour by hour (`Hours`).
 
 - generation: kWp × performance ratio × the month's peak-sun hours × a daily weather factor, shaped over the day
   by a half-sine from 06:00 to 18:00;
