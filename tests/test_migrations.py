@@ -20,7 +20,7 @@ from digipark.core.config import normalise_database_url
 from digipark.models import metadata
 from tests.conftest import TEST_DATABASE_URL, service_unavailable, tcp_reachable
 
-MIGRATION_TEST_DATABASE = "digipark_migration_test"
+MIGRATION_TEST_PREFIX = "digipark_migration_test"
 
 
 def _head() -> str:
@@ -41,14 +41,16 @@ def postgres_url() -> Iterator[str]:
     if not tcp_reachable(TEST_DATABASE_URL, 5432):
         service_unavailable(f"PostgreSQL at {TEST_DATABASE_URL}")
     server = make_url(normalise_database_url(TEST_DATABASE_URL))
+    # one scratch database per test database, so runs against different test databases never drop each other's
+    scratch = f"{MIGRATION_TEST_PREFIX}_{server.database}"
     admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {MIGRATION_TEST_DATABASE} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {MIGRATION_TEST_DATABASE}"))
-        yield server.set(database=MIGRATION_TEST_DATABASE).render_as_string(hide_password=False)
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{scratch}"'))
+        yield server.set(database=scratch).render_as_string(hide_password=False)
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {MIGRATION_TEST_DATABASE} WITH (FORCE)"))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
     finally:
         admin.dispose()
 

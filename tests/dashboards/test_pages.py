@@ -163,3 +163,66 @@ def test_the_alarm_list_widget_names_each_open_alarm_and_a_count_shows_no_decima
     title = i18n.translations("zh").gettext("Security: intrusion")
     assert shown.count(title) == 2 and "Security: intrusion" not in shown
     assert "2.00" not in shown
+
+
+def test_a_team_lead_starts_and_completes_their_work_orders_in_the_duty_app(
+    client: TestClient, world: World, db: Session
+) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from digipark.auth.models import User
+    from digipark.workorders.models import WorkOrder, WorkTeam
+
+    operator = db.scalar(select(User).where(User.username == "TA-operator"))
+    assert operator is not None
+    now = dt.datetime.now(dt.UTC)
+    mine = WorkTeam(park_id=world.a.park_id, name="值班维修班", lead=operator.display_name or operator.username)
+    other = WorkTeam(park_id=world.a.park_id, name="别的班组", lead="别人")
+    db.add_all([mine, other])
+    db.flush()
+
+    def order(code: str, team: WorkTeam, title: str) -> WorkOrder:
+        row = WorkOrder(
+            park_id=world.a.park_id, code=code, category="repair", priority="urgent", title=title,
+            team_id=team.id, state="assigned", reported_at=now, due_at=now + dt.timedelta(hours=4), assigned_at=now,
+        )  # fmt: skip
+        db.add(row)
+        return row
+
+    assigned, done_later, not_mine = (
+        order("DUTY-1", mine, "水泵漏水"),
+        order("DUTY-2", mine, "门禁失灵"),
+        order("DUTY-3", other, "别人的工单"),
+    )
+    db.commit()
+    login(client, "TA-operator")
+    page = client.get("/duty?lang=zh")
+    shown = visible_text(page.text)
+    assert "我的工单" in shown and "水泵漏水" in shown and "门禁失灵" in shown and "别人的工单" not in shown
+    token = form_token(page.text)
+    started = client.post(f"/duty/orders/{assigned.id}/start", data={"csrf_token": token}, follow_redirects=False)
+    assert started.status_code == 303, started.text
+    db.expire_all()
+    assert db.get(WorkOrder, assigned.id).state == "in_progress"  # type: ignore[union-attr]
+    assert "处理中" in visible_text(client.get("/duty?lang=zh").text)
+    again = client.post(f"/duty/orders/{assigned.id}/start", data={"csrf_token": token})
+    assert again.status_code == 409  # already started: a conflict, nothing changes
+    completed = client.post(
+        f"/duty/orders/{done_later.id}/complete",
+        data={"csrf_token": token, "note": "更换读卡器"},
+        follow_redirects=False,
+    )
+    assert completed.status_code == 303, completed.text
+    db.expire_all()
+    finished = db.get(WorkOrder, done_later.id)
+    assert finished is not None and finished.state == "done" and finished.completion_note == "更换读卡器"
+    refused = client.post(f"/duty/orders/{not_mine.id}/complete", data={"csrf_token": token, "note": "x"})
+    assert refused.status_code == 404
+    db.expire_all()
+    assert db.get(WorkOrder, not_mine.id).state == "assigned"  # type: ignore[union-attr]
+    forged = client.post(f"/duty/orders/{assigned.id}/complete", data={"csrf_token": "bad"})
+    assert forged.status_code in (400, 403)
+    db.expire_all()
+    assert db.get(WorkOrder, assigned.id).state == "in_progress"  # type: ignore[union-attr]

@@ -1,8 +1,9 @@
-"""Browser test of the duty rosters and the duty phone app: the admin keeps the roster in its page (1440 px and
-390 px, zh and en) and adds a team with a member and a shift; the operator, on duty in the demo's round-the-clock
-shift, opens the duty app on a 390 px phone, sees that they are on duty and marks an incident task given to them
-done; the enterprise user opens the app and goes from it to the monthly statistics form, at 390 px. No element may
-reach past the phone's edge (bounding boxes, tests/e2e/crawl.py). Screenshots go to docs/screenshots/."""
+"""Browser test of the duty rosters and the duty phone app: the admin keeps the roster in its page (1440 px and 390 px,
+zh and en) and adds a team with a member and a shift; the operator, on duty in the demo's round-the-clock shift,
+opens the duty app on a 390 px phone, sees that they are on duty and marks an incident task given to them done, then
+starts a work order of the team they lead and completes it with a note; the enterprise user opens the app and goes
+from it to the monthly statistics form, at 390 px. No element may reach past the phone's edge (bounding boxes,
+tests/e2e/crawl.py). Screenshots go to docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -99,6 +100,14 @@ def test_the_roster_page_and_the_duty_app_on_a_phone(server: str) -> None:  # no
                 headers={"X-CSRF-Token": token},
             )
             assert task.status == 201, task.text()
+            # the repair team led by the operator (by display name): its dispatched orders are theirs in the app
+            teams = admin.request.get(server + "/api/v1/workorders/teams?search=物业维修班").json()["items"]
+            lead = admin.request.patch(
+                f"{server}/api/v1/workorders/teams/{teams[0]['id']}",
+                data={"lead": "运营中心值班员 李敏"},
+                headers={"X-CSRF-Token": token},
+            )
+            assert lead.status == 200, lead.text()
 
             roster_phone = _log_in(browser, server, "admin", PHONE, errors)
             for lang in ("zh", "en"):
@@ -116,6 +125,21 @@ def test_the_roster_page_and_the_duty_app_on_a_phone(server: str) -> None:  # no
             item.locator("input[name='note']").fill("已到场，误报")
             item.locator("button").click()
             expect(duty.locator("#duty-tasks .duty-task", has_text="到现场核实")).to_have_count(0)
+            # work orders: start the first dispatched one, complete it with a note, at 390 px
+            orders = duty.locator("#duty-orders .duty-order")
+            expect(orders.first).to_be_visible()
+            waiting = duty.locator("#duty-orders .duty-order[data-state='assigned']").first
+            ident = waiting.get_attribute("data-id")
+            _no_overflow(duty)
+            duty.screenshot(path=str(SHOTS / "duty-orders-zh-phone.jpg"), full_page=True, quality=80)
+            waiting.locator("button.duty-start").click()
+            started = duty.locator(f"#order-{ident}")
+            expect(started).to_have_attribute("data-state", "in_progress")
+            started.locator("input[name='note']").fill("已更换感应器")
+            started.locator("button.duty-complete").click()
+            expect(duty.locator(f"#order-{ident}")).to_have_count(0)
+            done = admin.request.get(f"{server}/api/v1/workorders/{ident}").json()
+            assert done["state"] == "done" and done["completion_note"] == "已更换感应器"
             duty.goto(server + "/duty?lang=en")
             _no_overflow(duty)
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.crawl import OVERFLOW_JS as PHONE_OVERFLOW_JS
+from tests.e2e.crawl import PHONE
 from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, server  # noqa: F401  (the demo server fixture)
 
 pytestmark = pytest.mark.e2e
@@ -188,6 +190,61 @@ def test_figures_and_the_ticker_change_live_and_a_cut_feed_shows_stale(server: s
             page.unroute("**/ioc/screen/live")
             expect(page.locator("#scr-live")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
             expect(page.locator("#scr-stale")).to_be_hidden(timeout=WAIT_MS)
+            context.close()
+        finally:
+            browser.close()
+    assert not errors, errors
+
+
+def test_a_delivery_on_the_map_opens_its_page_and_the_asset_map_shares_the_set_up(server: str) -> None:  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + SOFTWARE_GL_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+            page = _log_in(context, server)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(server + "/ioc/map")
+            _map_drawn(page)
+            # the demo's open deliveries: a point where each is, a dashed line to where it goes
+            page.wait_for_function(
+                "() => window.digipark.map.querySourceFeatures('deliveries').length > 0", timeout=WAIT_MS
+            )
+            href = page.evaluate(
+                """() => { const m = window.digipark.map;
+                 for (const id of ['alarms', 'devices', 'car-parks']) m.setLayoutProperty(id, 'visibility', 'none');
+                 const f = m.querySourceFeatures('deliveries').find((x) => x.properties.layer === 'delivery');
+                 m.jumpTo({center: f.geometry.coordinates, zoom: 19, pitch: 0, bearing: 0});
+                 window.__delivery = f.geometry.coordinates; return f.properties.href; }"""
+            )
+            assert re.fullmatch(r"/living/deliveries/\d+", href), href
+            page.wait_for_function(
+                "() => window.digipark.map.queryRenderedFeatures({layers: ['deliveries']}).length > 0",
+                timeout=WAIT_MS,
+            )
+            at = page.evaluate("() => window.digipark.map.project(window.__delivery)")
+            canvas = page.locator("#ioc-map canvas").bounding_box()
+            page.mouse.click(canvas["x"] + at["x"], canvas["y"] + at["y"])
+            link = page.locator(".maplibregl-popup a").first
+            expect(link).to_have_attribute("href", href)
+            link.click()
+            page.wait_for_url(server + href)
+            expect(page.locator("h1")).to_contain_text("配送")
+            expect(page.locator("#delivery-facts")).to_be_visible()
+            page.screenshot(path=str(SHOTS / "delivery-zh-desktop.jpg"), type="jpeg", quality=80)
+            phone = _log_in(browser.new_context(viewport=PHONE, locale="zh-CN"), server)
+            phone.goto(server + href)
+            expect(phone.locator("#delivery-facts")).to_be_visible()
+            found = phone.evaluate(PHONE_OVERFLOW_JS)
+            assert found["scrollWidth"] <= found["width"] and not found["offenders"], found
+            phone.screenshot(path=str(SHOTS / "delivery-zh-phone.jpg"), type="jpeg", quality=80, full_page=True)
+            # the asset map starts through the same map module as the park map
+            page.goto(server + "/assets/map")
+            page.wait_for_selector("#asset-map[data-ready='1']", timeout=WAIT_MS)
+            assert page.evaluate("() => Boolean(window.digipark.assetMap && window.digipark.parkMap)")
+            _no_overflow_page_width(page)
             context.close()
         finally:
             browser.close()

@@ -51,3 +51,32 @@ def test_a_reviewer_of_two_parks_sees_the_outlets_and_permits_of_the_chosen_park
     second = visible_text(client.get("/environment", params={"year": 2026}).text)
     assert "DW-乙园 乙园排口" in second and "PERMIT-乙园" in second
     assert "甲园" not in second
+
+
+def test_outlet_cards_come_a_page_at_a_time(
+    client: TestClient, db: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digipark.environment import pages
+
+    monkeypatch.setattr(pages, "OUTLETS_PER_PAGE", 2)
+    for n in range(3):
+        data = OutletCreate(
+            enterprise_id=world.a.enterprise_ids[0],
+            code=f"DW-{n}",
+            name=f"排口{n}",
+            medium="water",
+            standard="GB8978-1996-1",
+        )
+        service.create_outlet(db, scope=admin(world.a), data=data)
+    login(client, "TA-park_admin")
+    first = client.get("/environment")
+    assert first.status_code == 200
+    text = visible_text(first.text)
+    assert "DW-0 排口0" in text and "DW-1 排口1" in text and "DW-2" not in text
+    assert "第 1–2 条，共 3 条" in text
+    assert 'href="/environment?outlets_page=2#outlets"' in first.text
+    second = visible_text(client.get("/environment", params={"outlets_page": 2}).text)
+    assert "DW-2 排口2" in second and "DW-0" not in second
+    beyond = visible_text(client.get("/environment", params={"outlets_page": 9}).text)
+    assert "DW-2 排口2" in beyond  # past the last page: the last page
+    assert client.get("/environment", params={"outlets_page": 0}).status_code == 422

@@ -151,3 +151,38 @@ def test_a_bad_tile_datum_is_refused(settings_env: pytest.MonkeyPatch) -> None:
     get_settings.cache_clear()
     with pytest.raises(ValueError):
         get_settings()
+
+
+def test_open_deliveries_are_a_layer_whose_click_opens_the_delivery(db: Session, world: World) -> None:
+    import datetime as dt
+
+    from digipark.living import delivery
+    from digipark.living.schemas import DeliveryCreate, EdgeCreate, NodeCreate, VehicleCreate
+
+    admin = scope_of(db, "TA", "park_admin")
+    depot, gate = (
+        delivery.NODES.create(db, scope=admin, data=NodeCreate(code=code, name=name, lon=lon, lat=31.3003)).id
+        for code, name, lon in (("D0", "车库", 120.7001), ("G1", "东门", 120.7006))
+    )
+    delivery.EDGES.create(db, scope=admin, data=EdgeCreate(a_id=depot, b_id=gate))
+    delivery.VEHICLES.create(
+        db,
+        scope=admin,
+        data=VehicleCreate(code="EV1", kind="van", capacity=5, speed_mps=4, range_m=20_000, depot_node_id=depot),
+    )
+    now = dt.datetime.now(dt.UTC)
+    row, _ = delivery.order_delivery(
+        db,
+        scope=scope_of(db, "TA", "resident"),
+        data=DeliveryCreate(dropoff_node_id=gate, earliest=now, latest=now + dt.timedelta(hours=1)),
+    )
+    data = service.map_layers(db, scope=scope_of(db, "TA", "operator"), park_id=world.a.park_id)
+    (point,) = [f for f in _features(data, "deliveries", "delivery") if f["id"] == row.id]
+    (line,) = [f for f in _features(data, "deliveries", "delivery_route") if f["id"] == row.id]
+    assert point["properties"]["href"] == f"/living/deliveries/{row.id}" and point["properties"]["vehicle"] == "EV1"
+    assert point["geometry"]["coordinates"] == [120.7001, 31.3003]  # at the van's depot, planned
+    assert line["geometry"]["coordinates"] == [[120.7001, 31.3003], [120.7006, 31.3003]]
+    assert point["properties"]["destination"] == "东门"
+    built = style.build(data)
+    assert {"deliveries", "delivery-routes"} <= {layer["id"] for layer in built["layers"]}
+    assert built["sources"]["deliveries"]["data"]["features"]

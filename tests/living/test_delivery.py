@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from digipark.core.errors import NotFound, PermissionDenied, ValidationFailed
+from digipark.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from digipark.core.listing import ListQuery
 from digipark.living import bills, delivery, provides
 from digipark.living.models import Delivery, DeliveryState
@@ -122,3 +122,27 @@ def test_billing_a_month(db: Session, world: World) -> None:
     assert rent.status == "paid"
     with pytest.raises(PermissionDenied):
         bills.list_bills(db, scope=scope_of(db, "TA", "resident"), query=ListQuery())
+
+
+def test_current_deliveries_for_the_map_say_where_each_is_and_where_it_goes(db: Session, world: World) -> None:
+    ids = _network(db)
+    mine, _ = _order(db, "resident", ids["B"], description="午餐")
+    theirs, _ = _order(db, "enterprise", ids["A"])
+    done, _ = _order(db, "resident", ids["A"])
+    operator = scope_of(db, "TA", "operator")
+    delivery.progress(db, scope=operator, data=Progress(vehicle="VAN", node="A", picked_up=[mine.id]))
+    delivery.progress(db, scope=operator, data=Progress(vehicle="VAN", delivered=[done.id]))
+    seen = {d.delivery_id: d for d in provides.current_deliveries(db, scope=operator, park_id=world.a.park_id)}
+    assert set(seen) == {mine.id, theirs.id}  # open ones only: the delivered one is gone
+    moving = seen[mine.id]
+    assert moving.state == DeliveryState.PICKED_UP.value and moving.vehicle == "VAN"
+    assert moving.at == (120.602, 31.3) and moving.destination == (120.604, 31.3)  # at A (reported), to B
+    assert moving.description == "午餐" and moving.eta is not None
+    assert seen[theirs.id].at == (120.600, 31.3)  # planned from the van's depot
+    # a resident sees only what they ordered; another park's member nothing of this park
+    resident = provides.current_deliveries(db, scope=scope_of(db, "TA", "resident"))
+    assert [d.delivery_id for d in resident] == [mine.id]
+    assert provides.current_deliveries(db, scope=other_resident(db, world)) == []
+    with pytest.raises(DomainError) as refused:  # another park's operator asks for this park's deliveries
+        provides.current_deliveries(db, scope=scope_of(db, "TB", "operator"), park_id=world.a.park_id)
+    assert refused.value.status in (403, 404)

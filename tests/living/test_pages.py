@@ -10,9 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.core.listing import ListQuery
+from digipark.living import delivery
 from digipark.living.models import VisitorPass
 from tests.conftest import World
-from tests.living.helpers import car_park
+from tests.living.helpers import car_park, scope_of
 from tests.living.test_delivery import _network, _order
 from tests.web.helpers import form_token, login, visible_text
 
@@ -79,9 +81,16 @@ def test_parking_and_delivery_pages(client: TestClient, world: World, db: Sessio
     deliveries = client.get("/living/deliveries")
     assert deliveries.status_code == 200
     assert deliveries.text.count('class="route"') == 1 and "VAN" in deliveries.text
+    (row,) = delivery.list_deliveries(db, scope=scope_of(db, "TA", "resident"), query=ListQuery(page_size=5))[0]
+    one = client.get(f"/living/deliveries/{row.id}?lang=zh")
+    assert one.status_code == 200 and "VAN" in one.text and "已排程" in visible_text(one.text)
     client.cookies.clear()
     login(client, "TA-resident")
     assert client.get("/living/deliveries").status_code in (403, 404)
+    assert client.get(f"/living/deliveries/{row.id}").status_code == 200  # who ordered it reads it
+    client.cookies.clear()
+    login(client, "TA-enterprise")
+    assert client.get(f"/living/deliveries/{row.id}").status_code == 404
 
 
 def test_pages_in_both_languages(client: TestClient, world: World, db: Session) -> None:

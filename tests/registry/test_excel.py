@@ -57,7 +57,8 @@ def read_xlsx(content: bytes) -> tuple[list[str], list[dict[str, Any]], list[str
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     header = [str(h) for h in rows[0]]
     keys = [h.rsplit("(", 1)[1].rstrip(")") for h in header]
-    return header, [dict(zip(keys, row, strict=True)) for row in rows[1:]], book.sheetnames
+    padded = [(*row, *[None] * (len(keys) - len(row))) for row in rows[1:]]  # read_only drops trailing empty cells
+    return header, [dict(zip(keys, row, strict=True)) for row in padded], book.sheetnames
 
 
 def upload(client: TestClient, path: str, content: bytes, token: str, **params: Any) -> Any:

@@ -28,7 +28,7 @@ from tests.tenancy.api_dataspace import ds_dataset, ds_product, ds_requested
 from tests.tenancy.api_economy import economy_chain, lead_id, statistic_id
 from tests.tenancy.api_environment import env_outlet
 from tests.tenancy.api_evaluation import evaluation_snapshot_id
-from tests.tenancy.api_living import lv_pass, lv_security_event
+from tests.tenancy.api_living import lv_delivery, lv_pass, lv_security_event
 from tests.tenancy.api_notices import nt_published
 from tests.tenancy.api_registry import KINDS
 from tests.tenancy.api_safety import sf_danger, sf_incident_id, sf_photo_id
@@ -97,6 +97,8 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     # a visitor pass park A's admin issued: its host and park A's staff only
     "/living/passes/{ident}": PageObject(lv_pass),
     "/living/passes/{ident}/qr.svg": PageObject(lv_pass),
+    # a delivery park A's admin ordered: park A's staff and whoever ordered it only
+    "/living/deliveries/{ident}": PageObject(lv_delivery),
     # park A's building: every member of park A sees its plan (tenant names as each may read them)
     "/living/buildings/{ident}": PageObject(lambda ctx: ctx.world.a.building_id, private=False),
     "/ioc/buildings/{ident}": PageObject(lambda ctx: ctx.world.a.building_id),

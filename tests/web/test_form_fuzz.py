@@ -26,6 +26,7 @@ from tests.tenancy.api_devices import cm_command
 from tests.tenancy.api_safety import _sf_task
 from tests.tenancy.api_services import sv_awarded_demand
 from tests.tenancy.api_transformation import _tf_request_id
+from tests.tenancy.api_workorders import wo_order
 from tests.tenancy.duty_rows import duty_shift, duty_team
 from tests.tenancy.helpers import Ctx
 from tests.tenancy.table import made_by
@@ -120,6 +121,7 @@ POST_OBJECTS = {
     "/security/log-sources/": PageObject(cy_log_source),
     "/duty/alarms/": PageObject(al_alarm),
     "/duty/tasks/": PageObject(_sf_task),
+    "/duty/orders/": PageObject(wo_order),
     "/duty-roster/teams/": PageObject(duty_team),
     "/duty-roster/shifts/": PageObject(duty_shift),
     "/duty-roster/": PageObject(duty_team),  # /duty-roster/{kind}/{ident}/delete

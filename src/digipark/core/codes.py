@@ -299,6 +299,15 @@ def _industry_table() -> dict[str, Industry]:
     return table
 
 
+def english_industry_name(entry: Industry) -> str | None:
+    """The English name of an industry entry, else of the nearest level up that has one (our data names every
+    section and some divisions in English, no group): an English page then shows no Chinese name."""
+    current: Industry | None = entry
+    while current is not None and current.name_en is None:
+        current = _industry_table().get(current.parent) if current.parent is not None else None
+    return None if current is None else current.name_en
+
+
 def industry(code: str) -> Industry:
     """Look up a GB/T 4754-2017 code: a section letter, or 2-4 digits optionally prefixed by the letter.
 

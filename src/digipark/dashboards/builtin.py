@@ -28,7 +28,7 @@ OPERATIONS_SCREEN: dict[str, Any] = {
             "title": "园区三维地图",
             "area": "centre",
             "width": 12,
-            "layers": ["devices", "alarms", "risk", "car_parks"],
+            "layers": ["devices", "alarms", "risk", "car_parks", "deliveries"],
         },
         {"kind": "map", "title": "能耗热力", "area": "centre", "width": 12, "layers": ["energy", "alarms"]},
         _panel("energy_carbon", "能耗与碳排放", "centre"),

@@ -50,6 +50,7 @@ MAP_LAYERS: dict[str, str] = {
     "alarms": N_("Open alarms"),
     "risk": N_("Risk colours"),
     "car_parks": N_("Car parks"),
+    "deliveries": N_("Deliveries"),
     "energy": N_("Energy heat (load now)"),
 }
 # where a widget stands on the operations screen: the side columns, the centre (its widgets take turns, every
@@ -61,7 +62,7 @@ AREAS: dict[str, str] = {
     "bottom": N_("Bottom bar"),
 }
 PanelKey = Literal["park_now", "economy", "energy_carbon", "safety", "standards", "incidents", "ticker"]
-MapLayerKey = Literal["devices", "alarms", "risk", "car_parks", "energy"]
+MapLayerKey = Literal["devices", "alarms", "risk", "car_parks", "deliveries", "energy"]
 Area = Literal["left", "centre", "right", "bottom"]
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
-from digipark.core.codes import CodeError, industry
+from digipark.core.codes import CodeError, english_industry_name, industry
 from digipark.economy.early_warnings import evaluate_warnings, plan_warning_columns
 from digipark.economy.land import land_allocation
 from digipark.economy.models import FIGURES, MonthlyStatistic
@@ -97,7 +97,7 @@ def _industry_labels(code: str) -> tuple[str, str]:
         entry = industry(code)
     except CodeError:
         return code, code
-    return entry.name_zh, entry.name_en or entry.name_zh
+    return entry.name_zh, english_industry_name(entry) or entry.name_zh
 
 
 def _breakdown(

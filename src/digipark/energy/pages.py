@@ -17,6 +17,7 @@ from sqlalchemy import select
 from digipark.core.errors import NotFound
 from digipark.energy import report, service
 from digipark.energy.carbon import CATEGORIES
+from digipark.energy.factors import default_tariff
 from digipark.environment import provides as environment
 from digipark.registry.models import Building, Room, Zone
 from digipark.web import siteplan
@@ -72,18 +73,31 @@ def _heat_plan(page: Page, park_id: int, figures: dict[int, tuple[float, float]]
     for b in buildings:
         value = per_building.get(b.id, 0.0)
         level = sum(1 for edge in edges if value > edge) + 1 if value > 0 else 0
-        title = f"{b.name} ({b.code}) · {value:,.1f} tCO2"
+        title = f"{page.name(b)} ({b.code}) · {value:,.1f} tCO2"
         features.append(
             siteplan.Feature(
                 geometry=b.footprint or {}, title=title, css=f"building en-heat-{level}", href=f"/buildings/{b.id}"
             )
         )
     zone_features = [
-        siteplan.Feature(geometry=z.geometry or {}, title=z.name, css=siteplan.zone_css(z.function), label=z.name)
+        siteplan.Feature(
+            geometry=z.geometry or {}, title=page.name(z), css=siteplan.zone_css(z.function), label=page.name(z)
+        )
         for z in zones
     ]
     legend = [{"css": f"en-heat-{k}", "label": str(k)} for k in range(1, HEAT_CLASSES + 1)]
     return siteplan.build(zone_features, features), legend
+
+
+def _tariff_name(page: Page, name: str) -> str:
+    """The park's tariff by name; the default one (energy/data/tariffs.yaml) has an English name too."""
+    default = default_tariff()
+    return str(default.get("name_en") or name) if page.lang == "en" and name == default.get("name") else name
+
+
+def _grid_region(page: Page, region: str) -> str:
+    """The grid whose emission factor applies: 全国 (the national average) or a regional grid's name as published."""
+    return page.gettext(N_("National")) if region == "全国" else region
 
 
 @router.get("/energy", response_class=HTMLResponse, name="energy_centre")
@@ -183,6 +197,8 @@ def centre_page(page: CurrentPage) -> Response:
             "legend": legend,
             "curve": curve,
             "split": split,
+            "tariff_name": _tariff_name(page, split.tariff_name),
+            "grid_region": _grid_region(page, summary.grid_region),
             "band_label": lambda b: page.label(BAND_LABELS, b),
             "category_label": lambda k: _category(page, k),
             "carrier_name": lambda c: report.carrier_name(c, page.lang),

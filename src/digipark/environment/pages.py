@@ -25,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 YearQ = Annotated[int | None, Query(ge=2000, le=2100)]
 DAYS_SHOWN = 7
+OUTLETS_PER_PAGE = 8  # outlet cards per page of /environment (each a table of its factors' daily averages)
 
 STATUS_LABELS = {
     "verified": N_("verified"),
@@ -70,6 +71,19 @@ def _names(page: Page, ids: set[int]) -> dict[int, str]:
         select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(sorted(ids)), page.scope.condition(Enterprise))
     )
     return {ident: name for ident, name in rows}
+
+
+def _source(page: Page, d: Any, key: str | None) -> str:
+    """A cited source in the page's language (the data's Chinese text when it has no English one)."""
+    if key is None:
+        return ""
+    english = d.sources_en.get(key) if page.lang == "en" else None
+    return str(english or d.sources.get(key, key))
+
+
+def _standard_title(page: Page, d: Any, key: str | None) -> str | None:
+    """An outlet's emission standard by its title in the page's language (its key when the data does not know it)."""
+    return page.name(d.standards[key], "title") if key in d.standards else key
 
 
 def factor_name(page: Page, key: str) -> str:
@@ -120,16 +134,21 @@ def _tabs(page: Page, active: str) -> list[dict[str, Any]]:
 
 # -- pollution monitoring ------------------------------------------------------------------------------------------
 @router.get("/environment", response_class=HTMLResponse, name="environment")
-def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
+def pollution_page(
+    page: CurrentPage, year: YearQ = None, outlets_page: Annotated[int, Query(ge=1, le=1000)] = 1
+) -> HTMLResponse:
     d = pollution.data()
     year = year or service.today().year
     outlets, _ = service.list_outlets(page.db, scope=page.scope, query=_all(page))
-    factors = service.factors_of(page.db, [o.id for o in outlets])
+    pages = max(1, -(-len(outlets) // OUTLETS_PER_PAGE))
+    outlets_page = min(outlets_page, pages)
+    shown = outlets[(outlets_page - 1) * OUTLETS_PER_PAGE : outlets_page * OUTLETS_PER_PAGE]
+    factors = service.factors_of(page.db, [o.id for o in shown])
     last = service.today()
     first = last - dt.timedelta(days=DAYS_SHOWN - 1)
-    names = _names(page, {o.enterprise_id for o in outlets})
+    names = _names(page, {o.enterprise_id for o in shown})
     cards = []
-    for outlet in outlets:
+    for outlet in shown:
         read = service.outlet_read(page.db, outlet, factors[outlet.id])
         live = {x.factor: x for x in service.latest_of(page.db, outlet, factors[outlet.id])}
         averages = service.compute_averages(page.db, outlet, factors[outlet.id], first, last)
@@ -165,9 +184,9 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
                 "id": outlet.id,
                 "code": outlet.code,
                 "name": outlet.name,
-                "enterprise": names.get(outlet.enterprise_id, ""),
+                "enterprise": page.enterprise_name(outlet.enterprise_id, names.get(outlet.enterprise_id, "")),
                 "medium": page.label(MEDIUM_LABELS, outlet.medium),
-                "standard": d.standards[outlet.standard].title if outlet.standard in d.standards else outlet.standard,
+                "standard": _standard_title(page, d, outlet.standard),
                 "standard_status": _status(page, read.standard_status),
                 "standard_unverified": read.standard_status == "unverified",
                 "active": outlet.active,
@@ -197,7 +216,7 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
     usage_names = _names(page, {u.enterprise_id for u in usage})
     usage_rows = [
         {
-            "enterprise": usage_names.get(u.enterprise_id, ""),
+            "enterprise": page.enterprise_name(u.enterprise_id, usage_names.get(u.enterprise_id, "")),
             "permit_no": u.permit_no,
             "factor": factor_name(page, u.factor),
             "permitted": u.permitted_t,
@@ -210,7 +229,7 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
     ]
     chart = {
         "kind": "permit",
-        "categories": [f"{usage_names.get(u.enterprise_id, '')} {factor_name(page, u.factor)}" for u in usage],
+        "categories": [f"{r['enterprise']} {r['factor']}" for r in usage_rows],
         "values": [round(u.percent or 0.0, 1) for u in usage],
         "levels": [r["level"] for r in usage_rows],
         "marks": [lvl.at_percent for lvl in d.permit_levels],
@@ -223,7 +242,7 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
             "hours": a.day_min_valid_hours,
             "mean": page.label(METHOD_LABELS, a.day_mean),
             "status": _status(page, a.status),
-            "source": d.sources.get(a.source, a.source),
+            "source": _source(page, d, a.source),
         }
         for a in d.averaging.values()
     ]
@@ -232,6 +251,10 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
         {
             "tabs": _tabs(page, "pollution"),
             "cards": cards,
+            "outlet_total": len(outlets),
+            "outlets_page": outlets_page,
+            "outlets_first": (outlets_page - 1) * OUTLETS_PER_PAGE + 1,
+            "outlet_pages": pages,
             "day_heads": day_heads,
             "exceedances": exceedance_rows,
             "exceedance_total": total_exceedances,
@@ -239,7 +262,7 @@ def pollution_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
             "usage_chart": json_script(chart),
             "year": year,
             "rules": rules,
-            "ph_source": d.sources.get(d.ph_rule["source"], ""),
+            "ph_source": _source(page, d, d.ph_rule["source"]),
             "levels": [f"{lvl.at_percent:g} %" for lvl in d.permit_levels],
         },
     )
@@ -306,9 +329,9 @@ def outlet_page(
         {
             "tabs": _tabs(page, "pollution"),
             "outlet": outlet,
-            "enterprise": names.get(outlet.enterprise_id, ""),
+            "enterprise": page.enterprise_name(outlet.enterprise_id, names.get(outlet.enterprise_id, "")),
             "medium": page.label(MEDIUM_LABELS, outlet.medium),
-            "standard": d.standards[outlet.standard].title if outlet.standard in d.standards else outlet.standard,
+            "standard": _standard_title(page, d, outlet.standard),
             "first": first.isoformat(),
             "last": last.isoformat(),
             "tables": tables,
@@ -381,9 +404,9 @@ def waste_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
             "totals": totals,
             "chart": json_script(chart),
             "category_status": _status(page, w.general_status),
-            "category_source": w.sources.get(w.general_source, ""),
+            "category_source": _source(page, w, w.general_source),
             "rates_status": _status(page, w.rates_status),
-            "rates_source": w.sources.get(w.rates_source, ""),
+            "rates_source": _source(page, w, w.rates_source),
         },
     )
 
@@ -434,6 +457,6 @@ def hazardous_page(page: CurrentPage, year: YearQ = None) -> HTMLResponse:
             "storage_days": w.storage_days,
             "warn_days": w.warn_days,
             "storage_status": _status(page, w.storage_status),
-            "storage_source": w.sources.get(w.storage_source, ""),
+            "storage_source": _source(page, w, w.storage_source),
         },
     )

@@ -93,38 +93,58 @@ PERMITS: RecordType[PermitQuota] = RecordType(
 )
 
 
-def discharged_t(
-    session: Session, outlets: Sequence[Outlet], factors: dict[int, list[OutletFactor]], factor: str, year: int
-) -> tuple[list[float], int]:
-    """Tonnes of `factor` discharged through the outlets in each month of the year (rollup_1h), and how many
-    outlets had both the factor and a flow to compute it."""
+def _pairs(
+    outlets: Sequence[Outlet], factors: dict[int, list[OutletFactor]], factor: str, points: dict[int, Point]
+) -> list[tuple[pollution.DischargePair, float]]:
+    """The (concentration, flow) pairs of `factor` through the outlets, each with its kg per point unit."""
     d = pollution.data()
-    months = [0.0] * 12
-    counted = 0
-    until = int(utcnow().timestamp() * 1000)
+    result = []
     for outlet in outlets:
         rows = {f.factor: f for f in factors.get(outlet.id, [])}
         flow = next((f for k, f in rows.items() if d.factors[k].role == "flow"), None)
         conc = rows.get(factor)
         if flow is None or conc is None:
             continue
-        points = {p.id: p for p in session.scalars(select(Point).where(Point.id.in_([flow.point_id, conc.point_id])))}
         cp, qp = points[conc.point_id], points[flow.point_id]
         rule = d.averaging[outlet.medium]
         kg = pollution.mass_factor_kg(cp.unit) * pollution.unit_factor(qp.unit, "m³/h", field="point")
-        values = pollution.discharge_by_month(
-            session,
-            concentration_point=cp.id,
-            flow_point=qp.id,
-            year=year,
-            kg_per_unit=kg,
-            required_c=pollution.required_readings(cp.expected_interval_s, rule.hour_min_coverage),
-            required_q=pollution.required_readings(qp.expected_interval_s, rule.hour_min_coverage),
-            until_ms=until,
+        pair = pollution.DischargePair(
+            cp.id,
+            qp.id,
+            pollution.required_readings(cp.expected_interval_s, rule.hour_min_coverage),
+            pollution.required_readings(qp.expected_interval_s, rule.hour_min_coverage),
+            identity=(cp.created_at, qp.created_at),
         )
-        months = [a + b / 1000.0 for a, b in zip(months, values, strict=True)]
-        counted += 1
-    return months, counted
+        result.append((pair, kg))
+    return result
+
+
+def discharged_t(
+    session: Session,
+    outlets: Sequence[Outlet],
+    factors: dict[int, list[OutletFactor]],
+    factor: str,
+    year: int,
+    points: dict[int, Point] | None = None,
+    totals: dict[pollution.DischargePair, list[float]] | None = None,
+) -> tuple[list[float], int]:
+    """Tonnes of `factor` discharged through the outlets in each month of the year (rollup_1h), and how many
+    outlets had both the factor and a flow to compute it. `points` and `totals` (discharge_of_pairs) may come
+    computed for many calls at once."""
+    if points is None:
+        points = _points(session, {f.point_id for o in outlets for f in factors.get(o.id, [])})
+    pairs = _pairs(outlets, factors, factor, points)
+    if totals is None or any(p not in totals for p, _ in pairs):
+        until = int(utcnow().timestamp() * 1000)
+        totals = pollution.discharge_of_pairs(session, [p for p, _ in pairs], year, until)
+    months = [0.0] * 12
+    for pair, kg in pairs:
+        months = [a + b * kg / 1000.0 for a, b in zip(months, totals[pair], strict=True)]
+    return months, len(pairs)
+
+
+def _points(session: Session, ids: set[int]) -> dict[int, Point]:
+    return {p.id: p for p in session.scalars(select(Point).where(Point.id.in_(ids)))} if ids else {}
 
 
 def usage_of(session: Session, quotas: Sequence[PermitQuota]) -> list[PermitUsage]:
@@ -135,9 +155,22 @@ def usage_of(session: Session, quotas: Sequence[PermitQuota]) -> list[PermitUsag
     for o in outlets:
         by_enterprise[o.enterprise_id].append(o)
     factors = factors_of(session, [o.id for o in outlets])
+    points = _points(session, {f.point_id for rows in factors.values() for f in rows})  # once for every quota
+    until = int(utcnow().timestamp() * 1000)
+    totals: dict[int, dict[pollution.DischargePair, list[float]]] = {}
+    for year in sorted({q.year for q in quotas}):  # every pair of the year in one reading
+        pairs = {
+            p
+            for q in quotas
+            if q.year == year
+            for p, _ in _pairs(by_enterprise[q.enterprise_id], factors, q.factor, points)
+        }
+        totals[year] = pollution.discharge_of_pairs(session, sorted(pairs, key=repr), year, until)
     result = []
     for q in quotas:
-        months, counted = discharged_t(session, by_enterprise[q.enterprise_id], factors, q.factor, q.year)
+        months, counted = discharged_t(
+            session, by_enterprise[q.enterprise_id], factors, q.factor, q.year, points, totals[q.year]
+        )
         total = sum(months)
         percent = total / q.annual_t * 100.0 if q.annual_t > 0 else None
         level = pollution.permit_level(percent) if q.annual_t > 0 else ("exceeded" if total > 0 else "ok")

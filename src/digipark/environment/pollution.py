@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import math
 import re
+import time
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
@@ -28,7 +29,7 @@ from typing import Any
 
 import pint
 import yaml
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from digipark.core.errors import field_error
@@ -71,6 +72,7 @@ class Standard:
     key: str
     standard: str
     title: str
+    title_en: str
     medium: str
     status: str
     source: str
@@ -108,6 +110,7 @@ class PollutionData:
     permit_levels_status: str
     permit_factors: tuple[str, ...]
     sources: dict[str, str]
+    sources_en: dict[str, str]
 
 
 def _load_yaml(name: str) -> dict[str, Any]:
@@ -153,6 +156,7 @@ def data() -> PollutionData:
             key=key,
             standard=str(s["standard"]),
             title=str(s["title"]),
+            title_en=str(s.get("title_en") or s["title"]),
             medium=str(s["medium"]),
             status=str(s["status"]),
             source=str(s["source"]),
@@ -190,6 +194,7 @@ def data() -> PollutionData:
         permit_levels_status=str(warnings["status"]),
         permit_factors=tuple(raw["permit_factors"]),
         sources={str(k): str(v) for k, v in raw["meta"]["sources"].items()},
+        sources_en={str(k): str(v) for k, v in (raw["meta"].get("sources_en") or {}).items()},
     )
 
 
@@ -439,6 +444,105 @@ def month_bounds(year: int) -> list[int]:
     return [int(dt.datetime(year + (m // 12), m % 12 + 1, 1, tzinfo=tz).timestamp() * 1000) for m in range(13)]
 
 
+# Months that are over change only when late readings are back-filled: their discharge is kept per process for
+# DISCHARGE_CACHE_S seconds and recomputed after that, or at once when a month ends (the current month is always
+# read). Only callers that name the points' identity (their creation time: a point id a new database reuses is a
+# new key) use it; `forget_discharges` empties it.
+DISCHARGE_CACHE_S = 600.0
+_DISCHARGE_CACHE: dict[tuple[Any, ...], tuple[float, int, list[float]]] = {}
+
+
+def forget_discharges() -> None:
+    """Forget the kept discharge of past months (after a back-fill of readings, in tests)."""
+    _DISCHARGE_CACHE.clear()
+
+
+@dataclasses.dataclass(frozen=True)
+class DischargePair:
+    """A concentration point and the flow point it is multiplied with, each with the readings an hour needs."""
+
+    concentration_point: int
+    flow_point: int
+    required_c: int
+    required_q: int
+    identity: tuple[Any, ...] | None = None  # tells these points from others with the same ids (None: not kept)
+
+
+def _discharge_query(
+    session: Session, bounds: list[int], pairs: Sequence[DischargePair], from_ms: int, to_ms: int
+) -> dict[DischargePair, list[float]]:
+    """Σ mean C × mean Q over the valid hours of [from_ms, to_ms) per month of `bounds`, of every pair at once
+    (in the points' units): one statement, the pairs a derived table that drives two primary-key lookups."""
+    result = {p: [0.0] * 12 for p in pairs}
+    if to_ms <= from_ms or not pairs:
+        return result
+    unique = list(dict.fromkeys((p.concentration_point, p.flow_point, p.required_c, p.required_q) for p in pairs))
+    rows = [
+        select(literal(cp).label("cp"), literal(qp).label("qp"), literal(rc).label("rc"), literal(rq).label("rq"))
+        for cp, qp, rc, rq in unique
+    ]
+    wanted = (rows[0] if len(rows) == 1 else union_all(*rows)).subquery("pairs")
+    c = Rollup1h.__table__.alias("c")
+    q = Rollup1h.__table__.alias("q")
+    month = case(*[(c.c.bucket < bounds[i + 1], i) for i in range(12)], else_=11)
+    stmt = (
+        select(
+            wanted.c.cp,
+            wanted.c.qp,
+            wanted.c.rc,
+            wanted.c.rq,
+            month,
+            func.sum((c.c.sum / c.c.count) * (q.c.sum / q.c.count)),
+        )
+        .select_from(
+            wanted.join(c, c.c.point_id == wanted.c.cp).join(
+                q, and_(q.c.point_id == wanted.c.qp, q.c.bucket == c.c.bucket)
+            )
+        )
+        .where(
+            c.c.bucket >= from_ms,
+            c.c.bucket < to_ms,
+            c.c.count >= wanted.c.rc,
+            q.c.count >= wanted.c.rq,
+            c.c.sum.is_not(None),
+            q.c.sum.is_not(None),
+        )
+        .group_by(wanted.c.cp, wanted.c.qp, wanted.c.rc, wanted.c.rq, month)
+    )
+    totals: dict[tuple[int, int, int, int], list[float]] = {k: [0.0] * 12 for k in unique}
+    for cp, qp, rc, rq, index, total in session.execute(stmt):
+        totals[int(cp), int(qp), int(rc), int(rq)][int(index)] = float(total or 0.0)
+    for p in pairs:
+        result[p] = totals[p.concentration_point, p.flow_point, p.required_c, p.required_q]
+    return result
+
+
+def discharge_of_pairs(
+    session: Session, pairs: Sequence[DischargePair], year: int, until_ms: int | None = None
+) -> dict[DischargePair, list[float]]:
+    """Σ mean C × mean Q × 1 h over the valid hours of each month of `year`, per pair, in the points' units (a
+    caller multiplies by its kg per unit). Reads rollup_1h only, in at most two statements whatever the number of
+    pairs; the months that are over of pairs with an identity are kept for DISCHARGE_CACHE_S."""
+    bounds = month_bounds(year)
+    end = bounds[12] if until_ms is None else min(bounds[12], until_ms)
+    now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    over = sum(1 for i in range(12) if bounds[i + 1] <= min(end, now_ms))  # months that are over
+    url = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    past: dict[DischargePair, list[float]] = {}
+    for p in pairs:
+        kept = _DISCHARGE_CACHE.get((url, p, year)) if p.identity is not None else None
+        if kept is not None and kept[1] == over and now - kept[0] < DISCHARGE_CACHE_S:
+            past[p] = kept[2]
+    missing = [p for p in pairs if p not in past]
+    for p, values in _discharge_query(session, bounds, missing, bounds[0], bounds[over]).items():
+        past[p] = values
+        if p.identity is not None:
+            _DISCHARGE_CACHE[(url, p, year)] = (now, over, values)
+    live = _discharge_query(session, bounds, pairs, bounds[over], end) if over < 12 else {}
+    return {p: [past[p][i] if i < over else live[p][i] for i in range(12)] for p in pairs}
+
+
 def discharge_by_month(
     session: Session,
     *,
@@ -449,29 +553,10 @@ def discharge_by_month(
     required_c: int,
     required_q: int,
     until_ms: int | None = None,
+    identity: tuple[Any, ...] | None = None,
 ) -> list[float]:
     """kg discharged in each month of `year`: Σ over hours with both values valid of mean C × mean Q × 1 h,
-    `kg_per_unit` taking (point's concentration unit × point's flow unit × 1 h) to kg. Reads rollup_1h only."""
-    bounds = month_bounds(year)
-    end = bounds[12] if until_ms is None else min(bounds[12], until_ms)
-    c = Rollup1h.__table__.alias("c")
-    q = Rollup1h.__table__.alias("q")
-    month = case(*[(c.c.bucket < bounds[i + 1], i) for i in range(12)], else_=11)
-    stmt = (
-        select(month, func.sum((c.c.sum / c.c.count) * (q.c.sum / q.c.count)))
-        .select_from(c.join(q, and_(q.c.point_id == flow_point, q.c.bucket == c.c.bucket)))
-        .where(
-            c.c.point_id == concentration_point,
-            c.c.bucket >= bounds[0],
-            c.c.bucket < end,
-            c.c.count >= required_c,
-            q.c.count >= required_q,
-            c.c.sum.is_not(None),
-            q.c.sum.is_not(None),
-        )
-        .group_by(month)
-    )
-    result = [0.0] * 12
-    for index, total in session.execute(stmt):
-        result[int(index)] = float(total or 0.0) * kg_per_unit
-    return result
+    `kg_per_unit` taking (point's concentration unit × point's flow unit × 1 h) to kg (see discharge_of_pairs)."""
+    pair = DischargePair(concentration_point, flow_point, required_c, required_q, identity)
+    totals = discharge_of_pairs(session, [pair], year, until_ms)[pair]
+    return [t * kg_per_unit for t in totals]

@@ -46,6 +46,7 @@ class WasteData:
     rates_status: str
     rates_source: str
     sources: dict[str, str]
+    sources_en: dict[str, str]
 
 
 @cache
@@ -72,6 +73,7 @@ def data() -> WasteData:
         rates_status=str(raw["rates"]["status"]),
         rates_source=str(raw["rates"]["source"]),
         sources={str(k): str(v) for k, v in raw["meta"]["sources"].items()},
+        sources_en={str(k): str(v) for k, v in (raw["meta"].get("sources_en") or {}).items()},
     )
 
 

@@ -269,3 +269,26 @@ def car_park_features(occupancy: list[Any]) -> list[Feature]:
         }
         features.append(_feature(_point(o.lon, o.lat), props, o.car_park_id))
     return features
+
+
+def delivery_features(deliveries: list[Any]) -> list[Feature]:
+    """Each open delivery (`living.provides.current_deliveries`): a point where it is now (when known) and a line
+    from there to its destination; both open the delivery's page."""
+    features: list[Feature] = []
+    for d in deliveries:
+        props = {
+            "layer": "delivery",
+            "name": d.description or d.destination_name,
+            "kind": d.kind,
+            "state": d.state,
+            "vehicle": d.vehicle,
+            "destination": d.destination_name,
+            "eta": d.eta.isoformat() if d.eta else None,
+            "href": f"/living/deliveries/{d.delivery_id}",
+        }
+        at = d.at or d.destination
+        features.append(_feature(_point(*at), props, d.delivery_id))
+        if d.at is not None and tuple(d.at) != tuple(d.destination):
+            line = {"type": "LineString", "coordinates": [list(d.at), list(d.destination)]}
+            features.append(_feature(line, {**props, "layer": "delivery_route"}, d.delivery_id))
+    return features

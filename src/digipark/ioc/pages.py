@@ -32,6 +32,7 @@ RISK_LEVELS = {
     "yellow": N_("Moderate risk"),
     "blue": N_("Low risk"),
 }
+DELIVERY_STATES = {"waiting": N_("Waiting for a vehicle"), "planned": N_("Planned"), "picked_up": N_("Picked up")}
 INCIDENT_STATES = {"open": N_("Open"), "responding": N_("Responding")}
 SEVERITIES = {
     "critical": N_("Critical"),
@@ -70,6 +71,9 @@ def _texts(page: Page) -> dict[str, Any]:
         "floors": page.gettext("floors"),
         "height": page.gettext("m high"),
         "free": page.gettext("free of"),
+        "deliveries": {k: page.gettext(v) for k, v in DELIVERY_STATES.items()},
+        "eta": page.gettext("Expected"),
+        "to": page.gettext("To"),
         "met": page.gettext("Met"),
         "not_met": page.gettext("Not met"),
         "drill": page.gettext("Drill"),
@@ -103,6 +107,9 @@ def _map_context(page: Page, park_id: int, *, dark: bool, lazy: bool = False) ->
         "counts": {
             **{name: len(layer["features"]) for name, layer in data["layers"].items()},
             "buildings": sum(1 for f in data["layers"]["park"]["features"] if f["properties"]["layer"] == "building"),
+            "deliveries_open": sum(
+                1 for f in data["layers"]["deliveries"]["features"] if f["properties"]["layer"] == "delivery"
+            ),
         },
         "crs": data["crs"],
     }

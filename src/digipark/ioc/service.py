@@ -35,6 +35,7 @@ SLOW_FIGURES_S = 300.0
 TICKER_ALARMS = 20
 OPEN_ALARMS_MAX = 500
 ECONOMY_FIGURES = ("output_value_wan_yuan", "tax_paid_wan_yuan")
+LAYERS = ("park", "devices", "alarms", "car_parks", "deliveries")
 
 
 def collection(features: list[geometry.Feature]) -> dict[str, Any]:
@@ -86,6 +87,7 @@ def map_layers(
             f["properties"]["load_kw"] = load
             f["properties"]["load_share"] = round(load / peak, 3) if load is not None and peak > 0 else None
     occupancy = _try(lambda: living.parking_occupancy(session, scope=scope, park_id=park.id), [])
+    deliveries = _try(lambda: living.current_deliveries(session, scope=scope, park_id=park.id), [])
     positions = [
         tuple(p)
         for f in park_features
@@ -109,6 +111,7 @@ def map_layers(
             "devices": collection(devices),
             "alarms": collection(alarm_features),
             "car_parks": collection(geometry.car_park_features(occupancy)),
+            "deliveries": collection(geometry.delivery_features(deliveries)),
         },
     }
 
@@ -124,7 +127,7 @@ def map_frame(session: Session, *, scope: Scope, park_id: int | None = None) -> 
         "crs": geometry.target_crs().value,
         "centre": list(coords.convert(*centre, source="wgs84", target=geometry.target_crs())) if centre else None,
         "bounds": None,
-        "layers": {name: collection([]) for name in ("park", "devices", "alarms", "car_parks")},
+        "layers": {name: collection([]) for name in LAYERS},
     }
 
 

@@ -3,9 +3,8 @@ works on a closed intranet), with the operator's raster base layer underneath wh
 
 Layers from the bottom: background, base tiles (optional), zones by function, parcels' outlines, the park boundary,
 car parks by occupancy, buildings extruded to their height (coloured by risk when the safety picture gives one, else
-by use), devices by state, open alarms. Labels are not drawn by the map (they would need glyph files): a click
-opens a popup naming the object, with a link to its page.
-"""
+by use), devices by state, open deliveries (where each is, a dashed line to where it goes), open alarms. Labels are
+not drawn by the map (they would need glyph files): a click opens a popup naming the object, with a link to its page."""
 
 from __future__ import annotations
 
@@ -36,7 +35,8 @@ SEVERITY_COLOURS = {
     "warning": "#facc15",
     "info": "#38bdf8",
 }
-SOURCES = ("park", "devices", "alarms", "car_parks")
+SOURCES = ("park", "devices", "alarms", "car_parks", "deliveries")
+DELIVERY_COLOURS = {"waiting": "#94a3b8", "planned": "#a855f7", "picked_up": "#14b8a6"}
 
 
 # the energy heat layer: a building's load now as a share of the park's most loaded building, blue → amber → red;
@@ -159,6 +159,29 @@ def build(data: dict[str, Any], *, dark: bool = False, pitch: float = 55.0, bear
                 "circle-stroke-color": "#0f172a" if dark else "#ffffff",
                 "circle-stroke-width": 0.8,
                 "circle-pitch-alignment": "map",
+            },
+        },
+        {
+            "id": "delivery-routes",
+            "type": "line",
+            "source": "deliveries",
+            "filter": _layer_filter("delivery_route"),
+            "paint": {
+                "line-color": _match("state", DELIVERY_COLOURS, "#a855f7"),
+                "line-width": 2,
+                "line-dasharray": [2, 1.5],
+            },
+        },
+        {
+            "id": "deliveries",
+            "type": "circle",
+            "source": "deliveries",
+            "filter": _layer_filter("delivery"),
+            "paint": {
+                "circle-radius": 6,
+                "circle-color": _match("state", DELIVERY_COLOURS, "#a855f7"),
+                "circle-stroke-color": "#ffffff",
+                "circle-stroke-width": 1.5,
             },
         },
         {

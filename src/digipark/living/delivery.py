@@ -5,6 +5,7 @@ deliveries with `routing.solve`; vehicles report their progress (over HTTP or MQ
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime as dt
 import time
 from typing import Any
@@ -400,3 +401,74 @@ def cancel_delivery(session: Session, *, scope: Scope, ident: int) -> Delivery:
     row.state = DeliveryState.CANCELLED.value
     session.flush()
     return row
+
+
+# -- the park's deliveries now (the operations centre's map, through `provides`) ---------------------------------
+@dataclasses.dataclass(frozen=True)
+class DeliveryNow:
+    """An open delivery where it is now and where it goes (WGS-84 longitude and latitude of road nodes).
+
+    `at`: the vehicle's last reported node once picked up; before that the pick-up node (the vehicle's depot when
+    the delivery has no pick-up node and a vehicle is planned for it); None when no place is known yet."""
+
+    delivery_id: int
+    kind: str
+    state: str
+    description: str | None
+    vehicle: str | None
+    eta: dt.datetime | None
+    at: tuple[float, float] | None
+    destination: tuple[float, float]
+    destination_name: str
+
+
+def current_deliveries(
+    session: Session, *, scope: Scope, park_id: int | None = None, limit: int = 500
+) -> builtins.list[DeliveryNow]:
+    """The park's open deliveries (waiting, planned, picked up) the caller reads (staff: all of the park; a member:
+    the ones they ordered), with their position and destination, earliest deadline first."""
+    scope.require(VIEW)
+    park = scope.acting_park(park_id)
+    rows = builtins.list(
+        session.scalars(
+            scope.readable(Delivery)
+            .where(read_condition(scope), Delivery.park_id == park, Delivery.state.in_(OPEN_STATES))
+            .order_by(Delivery.latest, Delivery.id)
+            .limit(limit)
+        )
+    )
+    if not rows:
+        return []
+    nodes = {n.id: n for n in session.scalars(select(RoadNode).where(RoadNode.park_id == park))}
+    vehicles = {v.id: v for v in session.scalars(select(DeliveryVehicle).where(DeliveryVehicle.park_id == park))}
+
+    def place(node_id: int | None) -> tuple[float, float] | None:
+        node = nodes.get(node_id) if node_id is not None else None
+        return (node.lon, node.lat) if node is not None else None
+
+    found = []
+    for d in rows:
+        vehicle = vehicles.get(d.vehicle_id) if d.vehicle_id is not None else None
+        if d.state == DeliveryState.PICKED_UP.value and vehicle is not None and vehicle.last_node_id is not None:
+            at = place(vehicle.last_node_id)
+        elif d.pickup_node_id is not None:
+            at = place(d.pickup_node_id)
+        else:
+            at = place(vehicle.depot_node_id) if vehicle is not None else None
+        destination = nodes.get(d.dropoff_node_id)
+        if destination is None:
+            continue
+        found.append(
+            DeliveryNow(
+                delivery_id=d.id,
+                kind=d.kind,
+                state=d.state,
+                description=d.description,
+                vehicle=vehicle.code if vehicle is not None else None,
+                eta=d.eta,
+                at=at,
+                destination=(destination.lon, destination.lat),
+                destination_name=destination.name or destination.code,
+            )
+        )
+    return found

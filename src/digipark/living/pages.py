@@ -40,6 +40,7 @@ DELIVERY_STATES = {
     "delivered": N_("Delivered"),
     "cancelled": N_("Cancelled"),
 }
+DELIVERY_KINDS = {"parcel": N_("Parcel"), "meal": N_("Meal"), "material": N_("Material")}
 ROUTE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
@@ -251,6 +252,29 @@ def deliveries_page(page: CurrentPage) -> HTMLResponse:
             "deliveries": rows,
             "delivery_states": DELIVERY_STATES,
             "nodes": nodes,
+        },
+    )
+
+
+@router.get("/living/deliveries/{ident}", response_class=HTMLResponse, name="living_delivery")
+def delivery_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
+    """One delivery (the operations centre's map opens it): what, from where to where, its vehicle and expected
+    arrival. Staff read every delivery of the park, a member the ones they ordered."""
+    _member(page)
+    row = delivery.get_delivery(page.db, scope=page.scope, ident=ident)
+    node_ids = [n for n in (row.pickup_node_id, row.dropoff_node_id) if n is not None]
+    nodes = {n.id: n for n in page.db.scalars(select(RoadNode).where(RoadNode.id.in_(node_ids)))}
+    vehicle = page.db.get(DeliveryVehicle, row.vehicle_id) if row.vehicle_id is not None else None
+    return page.render(
+        "living/delivery.html",
+        {
+            "d": row,
+            "pickup": nodes.get(row.pickup_node_id) if row.pickup_node_id is not None else None,
+            "dropoff": nodes.get(row.dropoff_node_id),
+            "vehicle": vehicle if vehicle is not None and vehicle.park_id == row.park_id else None,
+            "delivery_states": DELIVERY_STATES,
+            "delivery_kinds": DELIVERY_KINDS,
+            "may_see_map": page.scope.can(visitors.MANAGE),
         },
     )
 

@@ -193,6 +193,7 @@ SHEETS: dict[str, Sheet] = {
                 Column("year_built", "建成年份", "int", "year built", aliases=("建成年代",)),
                 Column("gigabit_fibre", "千兆光纤", "bool", "gigabit fibre to the building"),
                 Column("coverage_5g", "5G覆盖", "bool", "5G coverage"),
+                Column("name_en", "英文名称", help="English name (last: older sheets keep their columns)"),
             ),
             ("code",),
         ),

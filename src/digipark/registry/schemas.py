@@ -78,6 +78,7 @@ class ParkUpdate(Strict):
     name: Name | None = None
     name_en: Name | None = None
     address: str | None = Field(None, max_length=300)
+    address_en: str | None = Field(None, max_length=300)
     level: str | None = Field(None, max_length=40)
     leading_industries: list[IndustryCode] | None = None
     boundary: Polygon = None
@@ -91,6 +92,7 @@ class ParkCreate(Strict):
     region_code: RegionCode
     name_en: Name | None = None
     address: str | None = Field(None, max_length=300)
+    address_en: str | None = Field(None, max_length=300)
     level: str | None = Field(None, max_length=40)
     leading_industries: list[IndustryCode] = Field(default_factory=list, max_length=50)
     boundary: Polygon = None
@@ -108,6 +110,7 @@ class ParkRead(Read):
     name_en: str | None
     region_code: str
     address: str | None
+    address_en: str | None
     level: str | None
     leading_industries: list[str]
     area_m2: float | None
@@ -197,6 +200,7 @@ class BuildingCreate(Strict):
     parcel_id: Id | None = None
     code: Code
     name: Name
+    name_en: Name | None = None
     footprint: Polygon = None
     floors: int = Field(1, ge=1, le=200)
     gross_floor_area_m2: Area | None = None
@@ -211,6 +215,7 @@ class BuildingUpdate(Strict):
     parcel_id: Id | None = None
     code: Code | None = None
     name: Name | None = None
+    name_en: Name | None = None
     footprint: Polygon = None
     floors: int | None = Field(None, ge=1, le=200)
     gross_floor_area_m2: Area | None = None
@@ -226,6 +231,7 @@ class BuildingRead(Read):
     parcel_id: int | None
     code: str
     name: str
+    name_en: str | None
     footprint: dict[str, Any] | None
     floors: int
     gross_floor_area_m2: float | None

@@ -386,6 +386,12 @@ def create_park(session: Session, *, code: str, name: str, region_code: str, **f
     return park
 
 
+def english_enterprise_names(session: Session) -> dict[int, str]:
+    """Every enterprise's English name by id (those that have one), for pages that show names other domains carry."""
+    rows = session.execute(select(Enterprise.id, Enterprise.name_en).where(Enterprise.name_en.is_not(None)))
+    return {i: str(n) for i, n in rows if n}
+
+
 def get_park_by_code(session: Session, *, code: str) -> Park | None:
     return session.scalar(select(Park).where(Park.code == code))
 

@@ -42,6 +42,8 @@ DANGER_STATUS = {
     "rectified": N_("Rectified"),
     "verified": N_("Verified"),
 }
+# GB 18218-2018 4.4: the grade of a major hazard source, 一级 (the highest) to 四级.
+HAZARD_GRADES = {1: N_("Grade I"), 2: N_("Grade II"), 3: N_("Grade III"), 4: N_("Grade IV")}
 DANGER_GRADES = {"general": N_("General hidden danger"), "major": N_("Major hidden danger")}
 INCIDENT_STATUS = {"open": N_("Awaiting response"), "responding": N_("Responding"), "closed": N_("Closed out")}
 INCIDENT_KINDS = {

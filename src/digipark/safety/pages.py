@@ -11,11 +11,12 @@ from fastapi.responses import HTMLResponse
 
 from digipark.core.listing import ListQuery
 from digipark.registry.models import Building, Zone
-from digipark.safety import major_hazard, outlook, risk, schemas, service
+from digipark.safety import outlook, risk, schemas, service
 from digipark.safety.common import today
 from digipark.safety.models import EmergencyResource
 from digipark.safety.page_parts import (
     DANGER_GRADES,
+    HAZARD_GRADES,
     INCIDENT_KINDS,
     INCIDENT_STATUS,
     LEVEL_LABELS,
@@ -61,16 +62,16 @@ def risk_plan(page: Page, park_id: int, picture: schemas.RiskPicture) -> dict[st
     zone_features = [
         siteplan.Feature(
             geometry=z.geometry or {},
-            title=title(z.name, zone_risk.get(z.id)),
+            title=title(page.name(z), zone_risk.get(z.id)),
             css=f"zone risk-zone risk-{zone_risk[z.id].level if z.id in zone_risk else 'blue'}",
-            label=z.name,
+            label=page.name(z),
         )
         for z in zones
     ]
     building_features = [
         siteplan.Feature(
             geometry=b.footprint or {},
-            title=title(f"{b.name} ({b.code})", building_risk.get(b.id)),
+            title=title(f"{page.name(b)} ({b.code})", building_risk.get(b.id)),
             css=f"building risk-building risk-{building_risk[b.id].level if b.id in building_risk else 'blue'}",
         )
         for b in buildings
@@ -117,10 +118,14 @@ def risk_plan(page: Page, park_id: int, picture: schemas.RiskPicture) -> dict[st
     return {"plan": plan, "markers": markers}
 
 
-def _area_rows(page: Page, areas: list[schemas.AreaRisk], href: str | None) -> list[dict[str, Any]]:
+def _area_rows(
+    page: Page, areas: list[schemas.AreaRisk], href: str | None, names: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """Rows of the risk tables; `names` gives the areas' names in the page's language by key (zones, enterprises)."""
+    names = names or {}
     return [
         {
-            "name": a.name,
+            "name": names.get(a.key, a.name) if a.key is not None else a.name,
             "href": f"{href}/{a.key}" if href and a.key else None,
             "index": a.index,
             "level": a.level,
@@ -145,7 +150,7 @@ def _reason_detail(page: Page, reason: schemas.Reason) -> str:
     if reason.kind.startswith("hidden_dangers"):
         return page.label(DANGER_GRADES, reason.detail)
     if reason.kind == "hazard_sources":
-        return major_hazard.GRADE_NAMES.get(int(reason.detail), reason.detail)
+        return page.label({str(k): v for k, v in HAZARD_GRADES.items()}, reason.detail)
     if reason.kind == "risk_points":
         return page.label(LEVEL_LABELS, reason.detail)
     return reason.detail
@@ -185,6 +190,8 @@ def centre(page: CurrentPage) -> HTMLResponse:
         ]
         for status in INCIDENT_STATUS
     }
+    zone_names = {z.id: page.name(z) for z in page.db.scalars(page.scope.readable(Zone).where(Zone.park_id == park_id))}
+    ranked = [e for e in picture.enterprises if e.index > 0][:15]
     return page.render(
         "safety/centre.html",
         section_context(
@@ -193,8 +200,13 @@ def centre(page: CurrentPage) -> HTMLResponse:
             counts=counts,
             picture=picture,
             park_row=_area_rows(page, [picture.park], None)[0],
-            zones=_area_rows(page, picture.zones, "/zones"),
-            enterprises=_area_rows(page, [e for e in picture.enterprises if e.index > 0][:15], None),
+            zones=_area_rows(page, picture.zones, "/zones", zone_names),
+            enterprises=_area_rows(
+                page,
+                ranked,
+                None,
+                {e.key: page.enterprise_name(e.key, e.name) for e in ranked if e.key is not None},
+            ),
             risk_map=risk_plan(page, park_id, picture),
             legend=[{"css": f"risk-{lv}", "label": page.label(LEVEL_LABELS, lv)} for lv in risk.LEVELS],
             board=[

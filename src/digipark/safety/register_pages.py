@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from digipark.safety import major_hazard, risk, service
 from digipark.safety.page_parts import (
+    HAZARD_GRADES,
     LEVEL_LABELS,
     Ident,
     detail_page,
@@ -104,7 +105,7 @@ def hazard_sources_page(page: CurrentPage) -> HTMLResponse:
             {"text": where_text(page, zones, buildings, r)},
             {"text": f"{r.s_value:.3g}"},
             {"text": f"{r.r_value:.3g}" if r.r_value is not None else "—"},
-            {"text": major_hazard.GRADE_NAMES[r.grade], "badge": f"grade-{r.grade}"}
+            {"text": page.gettext(HAZARD_GRADES[r.grade]), "badge": f"grade-{r.grade}"}
             if r.grade
             else {"text": page.gettext(N_("Not a major hazard source")), "muted": True},
         ]
@@ -134,7 +135,10 @@ def hazard_source_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
         (N_("People within 500 m"), f"{r.exposed_people} → α = {r.alpha:g}"),
         ("S = Σ q/Q", f"{r.s_value:.4g}"),
         ("R = α Σ β q/Q", f"{r.r_value:.4g}" if r.r_value is not None else "—"),
-        (N_("Grade"), major_hazard.GRADE_NAMES.get(r.grade or 0, page.gettext(N_("Not a major hazard source")))),
+        (
+            N_("Grade"),
+            page.gettext(HAZARD_GRADES[r.grade]) if r.grade else page.gettext(N_("Not a major hazard source")),
+        ),
     ]
     table = {
         "columns": [N_("Substance"), "CAS", "q (t)", "Q (t)", N_("Source of Q"), "β", N_("Source of β"), "q/Q"],

@@ -61,6 +61,7 @@ class _BuildingType:
     key: str
     use: str
     name: str
+    name_en: str
     floors: tuple[int, int]
     footprint: tuple[float, float]
     units: int
@@ -75,6 +76,7 @@ class _ZoneSpec:
     name: str
     name_en: str
     short: str
+    short_en: str
     function: str
     land_use: str
     rect: Rect
@@ -99,6 +101,7 @@ def _building_types(spec: dict[str, Any]) -> dict[str, _BuildingType]:
             key=str(key),
             use=str(raw["use"]),
             name=str(raw["name"]),
+            name_en=str(raw["name_en"]),
             floors=_pair(raw["floors"]),
             footprint=_share(raw["footprint"]),
             units=int(raw["units"]),
@@ -117,6 +120,7 @@ def _zones(spec: dict[str, Any]) -> list[_ZoneSpec]:
             name=str(z["name"]),
             name_en=str(z["name_en"]),
             short=str(z["short"]),
+            short_en=str(z["short_en"]),
             function=str(z["function"]),
             land_use=str(z["land_use"]),
             rect=_rect(z["rect"]),
@@ -174,6 +178,7 @@ class _Unit:
 class _Building:
     code: str
     name: str
+    name_en: str
     type: _BuildingType
     zone: str
     rect: Rect
@@ -284,12 +289,14 @@ def _plan_zones(rng: random.Random, spec: dict[str, Any], as_of: dt.date) -> lis
                 counters[btype.name] = counters.get(btype.name, 0) + 1
                 n = counters[btype.name]
                 name = btype.name.format(short=zone_spec.short, n=n, letter=chr(ord("A") + n - 1))
+                name_en = btype.name_en.format(short_en=zone_spec.short_en, n=n, letter=chr(ord("A") + n - 1))
                 rect = layout.place(rng, slot, btype.footprint)
                 floors = rng.randint(*btype.floors)
                 year = rng.randint(2008, 2022)
                 building = _Building(
                     code=f"{zone_spec.code}-B{building_no:02d}",
                     name=name,
+                    name_en=name_en,
                     type=btype,
                     zone=zone_spec.code,
                     rect=rect,

@@ -127,7 +127,7 @@ def enterprise_names(page: Page, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     stmt = select(Enterprise.id, Enterprise.name).where(page.scope.condition(Enterprise), Enterprise.id.in_(ids))
-    return {row[0]: row[1] for row in page.db.execute(stmt)}
+    return {row[0]: page.enterprise_name(row[0], row[1]) for row in page.db.execute(stmt)}
 
 
 def notice_of(page: Page) -> str | None:

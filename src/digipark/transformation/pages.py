@@ -63,14 +63,14 @@ def _level_plan(page: Page, park_id: int, levels: dict[int, int | None]) -> site
     ]
     by_building = _building_levels(page, park_id, levels)
     zone_features = [
-        siteplan.Feature(geometry=z.geometry, title=z.name, css=siteplan.zone_css(z.function), label=z.name)
+        siteplan.Feature(geometry=z.geometry, title=page.name(z), css=siteplan.zone_css(z.function), label=page.name(z))
         for z in zones
     ]
     features = []
     for b in buildings:
         level, tenants = by_building.get(b.id, (None, []))
         css = "building tf-building tf-level-" + (LEVEL_COLOURS[level] if tenants else "empty")
-        title = f"{b.name} ({b.code})"
+        title = f"{page.name(b)} ({b.code})"
         if tenants:
             title += f" · {level_text(page, level)} · " + "、".join(tenants[:6]) + ("…" if len(tenants) > 6 else "")
         features.append(siteplan.Feature(geometry=b.footprint, title=title, css=css, href=f"/buildings/{b.id}"))
@@ -129,7 +129,7 @@ def map_page(page: CurrentPage) -> Response:
             "level_text": level_text(page, item.level),
             "score": item.base_score,
             "renovated": item.renovated,
-            "basis": item.basis,
+            "basis": renovation.basis_in_english(item.basis) if item.basis and page.lang == "en" else item.basis,
             "lacks": [page.gettext(lack) for lack in item.lacks],
         }
         for item in summary.items

@@ -139,6 +139,20 @@ def scales() -> dict[str, Scale]:
     }
 
 
+def basis_in_english(basis: str) -> str:
+    """A basis `judge` wrote ("<scale> <level name> (<year or certificate>)") with the scale's English name and the
+    level as "level n", for an English page; text it did not write is returned as it is."""
+    for scale in scales().values():
+        if basis.startswith(scale.name):
+            rest = basis[len(scale.name) :]
+            for lv in sorted(scale.levels, key=lambda lv: -len(lv.name)):
+                if lv.name in rest:
+                    rest = rest.replace(lv.name, f"level {lv.level}", 1)
+                    break
+            return scale.name_en + rest
+    return basis
+
+
 def _sme_clause(clause: Clause, assessments: Sequence[AssessmentFact], as_of: dt.date) -> tuple[str | None, str]:
     """(basis, lack) of one SME clause: basis when it holds, else the most telling lack."""
     first_year = as_of.year - clause.max_age_years + 1 if clause.max_age_years else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Mapping
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -69,6 +70,21 @@ def choose(request: Request, user_language: str | None = None) -> str:
         if lang is not None:
             return lang
     return LANGUAGES[0]
+
+
+def localized_name(obj: object, lang: str, field: str = "name") -> str:
+    """The name of a park, zone, enterprise (or any record or mapping with `name` and `name_en`) in the page's
+    language: `name_en` on an English page when it is filled, else `name`. `field` picks another pair
+    (`address` / `address_en`). None gives an empty text."""
+    if obj is None:
+        return ""
+    if isinstance(obj, Mapping):
+        local, english = obj.get(field), obj.get(f"{field}_en")
+    else:
+        local, english = getattr(obj, field, None), getattr(obj, f"{field}_en", None)
+    if lang == "en" and english:
+        return str(english)
+    return "" if local is None else str(local)
 
 
 def format_number(value: float | int | None, lang: str, digits: int = 0) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from digipark.core.codes import CodeError, industry
+from digipark.core.codes import CodeError, english_industry_name, industry
 from digipark.web.i18n import N_
 
 FIELD_LABELS = {
@@ -20,6 +20,7 @@ FIELD_LABELS = {
     "name_en": N_("English name"),
     "region_code": N_("Region code"),
     "address": N_("Address"),
+    "address_en": N_("English address"),
     "level": N_("Level"),
     "leading_industries": N_("Leading industries"),
     "area_m2": N_("Area (m²)"),
@@ -73,6 +74,14 @@ FIELD_LABELS = {
     "description": N_("Description"),
     "created_at": N_("Created"),
     "updated_at": N_("Updated"),
+}
+
+# A park's approval level as the 开发区 lists write it (free text; these are shown in the page's language).
+PARK_LEVELS = {
+    "国家级经济技术开发区": N_("National economic and technological development zone"),
+    "国家级高新技术产业开发区": N_("National high-tech industrial development zone"),
+    "省级经济开发区": N_("Provincial economic development zone"),
+    "省级高新技术产业开发区": N_("Provincial high-tech industrial development zone"),
 }
 
 ZONE_FUNCTIONS = {
@@ -234,4 +243,6 @@ def industry_name(code: str, lang: str) -> str:
         entry = industry(code)
     except CodeError:
         return code
-    return (entry.name_en or entry.name_zh) if lang == "en" else entry.name_zh
+    if lang != "en":
+        return entry.name_zh
+    return english_industry_name(entry) or entry.name_zh

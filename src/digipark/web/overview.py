@@ -15,7 +15,7 @@ from digipark.registry import service as registry
 from digipark.registry.service import KINDS
 from digipark.web import siteplan
 from digipark.web.i18n import N_
-from digipark.web.labels import BUILDING_USES, ZONE_FUNCTIONS, industry_name
+from digipark.web.labels import BUILDING_USES, PARK_LEVELS, ZONE_FUNCTIONS, industry_name
 from digipark.web.shell import CurrentPage, Page, can_read, kind_path
 
 router = APIRouter(include_in_schema=False)
@@ -48,8 +48,8 @@ def park_site_plan(
         siteplan.Feature(
             geometry=z.geometry,
             css=siteplan.zone_css(z.function),
-            label=z.name,
-            title=f"{z.name} · {page.label(ZONE_FUNCTIONS, z.function)}",
+            label=page.name(z),
+            title=f"{page.name(z)} · {page.label(ZONE_FUNCTIONS, z.function)}",
             href=f"{kind_path('zone')}/{z.id}",
         )
         for z in zones
@@ -59,10 +59,10 @@ def park_site_plan(
         siteplan.Feature(
             geometry=b.footprint,
             css="building" + (" building-connected" if b.gigabit_fibre and b.coverage_5g else ""),
-            title=f"{b.name} ({b.code}) · {page.label(BUILDING_USES, b.use)} · "
+            title=f"{page.name(b)} ({b.code}) · {page.label(BUILDING_USES, b.use)} · "
             + page.gettext("%(n)s floors", n=b.floors),
             href=f"{kind_path('building')}/{b.id}",
-            label=b.name,
+            label=page.name(b),
         )
         for b in buildings
         if b.footprint
@@ -72,7 +72,7 @@ def park_site_plan(
     per_zone = Counter(b.zone_id for b in buildings)
     summary = [
         {
-            "name": z.name,
+            "name": page.name(z),
             "href": f"{kind_path('zone')}/{z.id}",
             "css": siteplan.zone_css(z.function),
             "function": page.label(ZONE_FUNCTIONS, z.function),
@@ -162,5 +162,6 @@ def overview_page(page: CurrentPage) -> HTMLResponse:
             "legend": legend,
             "zones": zones,
             "services": services,
+            "park_level": page.label(PARK_LEVELS, page.park.level) if page.park and page.park.level else None,
         },
     )

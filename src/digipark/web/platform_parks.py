@@ -21,7 +21,7 @@ from digipark.web.shell import CurrentPage, FormFields, Page
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=INT32_MAX)]
 
-FIELDS = ("code", "name", "name_en", "region_code", "address", "level", "leading_industries")
+FIELDS = ("code", "name", "name_en", "region_code", "address", "address_en", "level", "leading_industries")
 EDITABLE = frozenset(FIELDS) - {"code"}
 
 

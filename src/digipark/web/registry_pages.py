@@ -95,7 +95,9 @@ RELATED: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 # -- showing values -----------------------------------------------------------------------------------------
-def row_title(kind: str, row: Any) -> str:
+def row_title(kind: str, row: Any, lang: str = "zh") -> str:
+    """A row's title in a list, link or heading; parks, zones, enterprises and buildings by their name in the page's
+    language (name_en on an English page when it is filled)."""
     if kind == "floor":
         short = f"B{-row.level}" if row.level < 0 else f"{row.level}F"
         return f"{short} {row.name}" if row.name and row.name != short else short
@@ -104,8 +106,11 @@ def row_title(kind: str, row: Any) -> str:
     if kind == "point":
         return f"{row.name} ({row.key})"
     if kind in ("building", "device"):
-        return f"{row.name} ({row.code})"
-    return str(row.name)
+        return f"{i18n.localized_name(row, lang)} ({row.code})"
+    return i18n.localized_name(row, lang)
+
+
+NAMED_IN_ENGLISH = frozenset({"park", "zone", "enterprise", "building"})  # kinds with a name_en
 
 
 class Refs:
@@ -128,7 +133,7 @@ class Refs:
         row = self.row(kind, ident)
         if row is None:
             return {"text": f"#{ident}"}
-        return {"text": row_title(kind, row), "href": f"{kind_path(kind)}/{ident}"}
+        return {"text": row_title(kind, row, self.page.lang), "href": f"{kind_path(kind)}/{ident}"}
 
 
 def _geometry_summary(page: Page, value: dict[str, Any]) -> str:
@@ -177,10 +182,13 @@ def table(page: Page, refs: Refs, kind: str, rows: list[Any], columns: tuple[str
     for row in rows:
         cells = []
         for column in columns:
-            cell = value_cell(page, refs, kind, column, getattr(row, column))
+            value = getattr(row, column)
+            if column == "name" and kind in NAMED_IN_ENGLISH:
+                value = i18n.localized_name(row, page.lang)
+            cell = value_cell(page, refs, kind, column, value)
             if column == LINK_COLUMN[kind]:
                 cell = {
-                    "text": row_title(kind, row) if kind == "floor" else cell["text"],
+                    "text": row_title(kind, row, page.lang) if kind == "floor" else cell["text"],
                     "href": f"{kind_path(kind)}/{row.id}",
                     "primary": True,
                 }
@@ -337,7 +345,7 @@ def _building_features(page: Page, filters: dict[str, Any], selected: int | None
     return [
         siteplan.Feature(
             geometry=b.footprint,
-            title=row_title("building", b),
+            title=row_title("building", b, page.lang),
             css="building building-selected" if b.id == selected else "building",
             href=f"{kind_path('building')}/{b.id}",
         )
@@ -356,7 +364,9 @@ def _mini_plan(page: Page, refs: Refs, kind: str, row: Any) -> siteplan.SitePlan
     if kind == "building":
         zone = refs.row("zone", row.zone_id) if row.zone_id else None
         if zone is None or not zone.geometry:
-            own = siteplan.Feature(geometry=row.footprint, title=row_title(kind, row), css="building building-selected")
+            own = siteplan.Feature(
+                geometry=row.footprint, title=row_title(kind, row, page.lang), css="building building-selected"
+            )
             return siteplan.build([], [own])
         outline = siteplan.Feature(
             geometry=zone.geometry,
@@ -366,7 +376,7 @@ def _mini_plan(page: Page, refs: Refs, kind: str, row: Any) -> siteplan.SitePlan
         )
         return siteplan.build([outline], _building_features(page, {"zone_id": zone.id}, selected=row.id))
     css = siteplan.zone_css(row.function) if kind == "zone" else "zone zone-other"
-    outline = siteplan.Feature(geometry=getattr(row, field), title=row_title(kind, row), css=css)
+    outline = siteplan.Feature(geometry=getattr(row, field), title=row_title(kind, row, page.lang), css=css)
     inside = {"zone": {"zone_id": row.id}, "land_parcel": {"parcel_id": row.id}}.get(kind)
     return siteplan.build([outline], _building_features(page, inside) if inside else [])
 
@@ -434,7 +444,7 @@ def detail_page(page: Page, kind: Kind, ident: int) -> HTMLResponse:
             "list_title": KIND_TITLES[kind.name][0],
             "path": kind_path(kind.name),
             "row": row,
-            "title": row_title(kind.name, row),
+            "title": row_title(kind.name, row, page.lang),
             "fields": fields,
             "related": _related(page, refs, kind.name, row),
             "plan": _mini_plan(page, refs, kind.name, row),
@@ -459,7 +469,7 @@ def _ref_choices(page: Page, refs: Refs, kind: str, park_id: int | None) -> list
         return None
     choices = []
     for row in rows:
-        text = row_title(kind, row)
+        text = row_title(kind, row, page.lang)
         if kind in ("floor", "room"):
             text = f"{refs.cell('building', row.building_id)['text']} · {text}"
         choices.append(Choice(str(row.id), text))
@@ -522,7 +532,7 @@ def _form_page(
             "list_title": KIND_TITLES[kind.name][0],
             "path": path,
             "row": row,
-            "title": row_title(kind.name, row) if row is not None else None,
+            "title": row_title(kind.name, row, page.lang) if row is not None else None,
             "fields": fields,
             "general_errors": general,
             "action": f"{path}/{row.id}/edit" if row is not None else f"{path}/new",

@@ -131,6 +131,11 @@ def _number(context: Context, value: float | int | None, digits: int = 0) -> str
     return i18n.format_number(value, context["lang"], digits)
 
 
+@pass_context
+def _localized_name(context: Context, obj: object, field: str = "name") -> str:
+    return i18n.localized_name(obj, context["lang"], field)
+
+
 def _url_with(request: Request, **changes: Any) -> str:
     """The current URL with some query parameters changed (None removes one)."""
     params = dict(request.query_params)
@@ -154,6 +159,8 @@ def _environment() -> Environment:
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["num"] = _number
     env.filters["localtime"] = i18n.local_time
+    env.filters["localized_name"] = _localized_name
+    env.globals["localized_name"] = _localized_name
     env.globals["url_with"] = _url_with
     env.globals["kind_path"] = kind_path
     env.globals["nav_sections"] = nav_sections
@@ -299,6 +306,22 @@ class Page:
             return "—"
         return self.gettext(mapping[key]) if key in mapping else key
 
+    def name(self, obj: object, field: str = "name") -> str:
+        """A park's, zone's, enterprise's or building's name in the page's language (see i18n.localized_name)."""
+        return i18n.localized_name(obj, self.lang, field)
+
+    def enterprise_name(self, enterprise_id: int | None, name: str | None) -> str:
+        """An enterprise's name another domain's figures carry (`name`, Chinese) in the page's language: on an English
+        page its name_en when the registry has one. The English names are read once per request, in one query; the
+        name of an enterprise the caller cannot see is never looked up (only ids that come with their name are)."""
+        if self.lang != "en" or enterprise_id is None:
+            return name or ""
+        names: dict[int, str] | None = getattr(self.request.state, "enterprise_names_en", None)
+        if names is None:
+            names = registry.english_enterprise_names(self.db)
+            self.request.state.enterprise_names_en = names
+        return names.get(enterprise_id) or name or ""
+
     @property
     def csrf_token(self) -> str:
         return str(getattr(self.request.state, "csrf_token", ""))
@@ -331,6 +354,7 @@ class Page:
             "role_label": ROLE_LABELS.get(self.user.role, self.user.role),
             "csrf_token": self.csrf_token,
             "nav": self.nav(),
+            "enterprise_name": self.enterprise_name,
             **(context or {}),
         }
         return render(self.request, template, values, lang=self.lang, status_code=status_code)

@@ -1,47 +1,11 @@
-// The asset map (MapLibre GL, the ES module the park map also uses): the style the server built (#asset-map-style)
-// with the park's buildings, roads and pipe networks as lines and located assets as points. A click on a line or a
-// point opens that asset's page; hovering shows its name.
+// The asset map (the platform's map set-up in park-map.js, as the park map): the style the server built
+// (#asset-map-style) with the park's buildings, roads and pipe networks as lines and located assets as points. A
+// click on a line or a point opens that asset's page; hovering shows its name.
 (function () {
   "use strict";
-  const element = document.getElementById("asset-map");
-  if (!element) return;
-  const read = (id) => {
-    const node = document.getElementById(id);
-    return node ? JSON.parse(node.textContent) : null;
-  };
-  const texts = read("asset-map-texts") || {};
-  const fallback = document.getElementById("asset-map-fallback");
-  function fail(message) {
-    element.hidden = true;
-    if (fallback) {
-      fallback.textContent = message;
-      fallback.hidden = false;
-    }
-  }
-  if (!element.dataset.library) {
-    fail(texts.no_map || "");
-    return;
-  }
-  import(element.dataset.library).then(start, () => fail(texts.no_map || ""));
-
-  function start(maplibregl) {
-    const style = read("asset-map-style");
-    const bounds = read("asset-map-bounds");
-    let map;
-    try {
-      map = new maplibregl.Map({ container: element, style: style, attributionControl: false });
-    } catch (error) {
-      fail(texts.no_webgl || String(error));
-      return;
-    }
-    window.digipark = window.digipark || {};
+  if (!window.digipark || !window.digipark.parkMap) return;
+  window.digipark.parkMap({ element: "asset-map", prefix: "asset-map" }, (map, maplibregl) => {
     window.digipark.assetMap = map;
-    map.addControl(new maplibregl.NavigationControl(), "top-right");
-    map.on("load", () => {
-      if (bounds) map.fitBounds(bounds, { padding: 40, duration: 0 });
-      element.dataset.ready = "1";
-    });
-    new ResizeObserver(() => map.resize()).observe(element);
     const clickable = ["points", "lines"];
     const popup = new maplibregl.Popup({ closeButton: false, closeOnClick: false });
     map.on("click", (event) => {
@@ -63,5 +27,5 @@
         popup.remove();
       });
     }
-  }
+  });
 })();

@@ -1,118 +1,45 @@
-// The park map (MapLibre GL, an ES module served from node_modules and imported here): the style the server built from the park's own geometry
-// (#ioc-style), buildings extruded in 3D, devices by state, open alarms, car parks. A click on an object opens a
-// popup naming it, with a link to its page. The layers are fetched again every minute (and when the screen's figures
-// say the alarms changed: window.digipark.refreshMap). On the operations screen (data-rotate) the view turns slowly.
+// The park map (the platform's map set-up in park-map.js): the style the server built from the park's own geometry
+// (#ioc-style), buildings extruded in 3D, devices by state, open alarms, car parks, open deliveries (where each is, a
+// line to where it goes). A click on an object opens a popup naming it, with a link to its page. The layers are
+// fetched again every minute (and when the screen's figures say the alarms changed: window.digipark.refreshMap).
+// On the operations screen (data-rotate) the view turns slowly.
 (function () {
   "use strict";
-  const element = document.getElementById("ioc-map");
-  if (!element) return;
-  const read = (id) => {
-    const node = document.getElementById(id);
-    return node ? JSON.parse(node.textContent) : null;
-  };
-  const texts = read("ioc-texts") || {};
-  const fallback = document.getElementById("ioc-map-fallback");
-  function fail(message) {
-    element.hidden = true;
-    if (fallback) {
-      fallback.textContent = message;
-      fallback.hidden = false;
-    }
-  }
-  if (!element.dataset.library) {
-    fail(texts.no_map || "");
-    return;
-  }
-  // a PMTiles base layer: its reader (a classic script, global `pmtiles`) before the map asks for a tile
-  function loadScript(src) {
-    return new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = src;
-      script.onload = resolve;
-      script.onerror = reject;
-      document.head.append(script);
-    });
-  }
-  // the map (a large module, a WebGL context: seconds of main-thread work with software GL) starts after the
-  // page's first frame is painted, so the figures around it show first
-  function afterFirstPaint(run) {
-    requestAnimationFrame(() => setTimeout(run, 0));
-  }
-  afterFirstPaint(() => {
-    if (element.dataset.css) {
-      // the map's own styles, loaded with the map rather than before the page's first paint (the operations screen)
-      const link = document.createElement("link");
-      link.rel = "stylesheet";
-      link.href = element.dataset.css;
-      document.head.append(link);
-    }
-    import(element.dataset.library).then(
-      (maplibregl) => {
-        if (!element.dataset.pmtiles) return start(maplibregl);
-        return loadScript(element.dataset.pmtiles).then(
-          () => {
-            maplibregl.addProtocol("pmtiles", new window.pmtiles.Protocol().tile);
-            element.dataset.pmtilesReady = "1";
-            start(maplibregl);
-          },
-          () => start(maplibregl), // without its reader the map still draws the park
-        );
-      },
-      () => fail(texts.no_map || ""),
-    );
-  });
+  if (!window.digipark || !window.digipark.parkMap) return;
+  window.digipark.parkMap(
+    { element: "ioc-map", prefix: "ioc", deferred: true, pitch: true,
+      options: { maxPitch: 75, canvasContextAttributes: { preserveDrawingBuffer: true } } },
+    start,
+  );
 
-  function start(maplibregl) {
-    const style = read("ioc-style");
-    let bounds = read("ioc-bounds");
-    let map;
-    try {
-      map = new maplibregl.Map({
-        container: element,
-        style: style,
-        attributionControl: false,
-        maxPitch: 75,
-        canvasContextAttributes: { preserveDrawingBuffer: true },
-      });
-    } catch (error) {
-      fail(texts.no_webgl || String(error));
-      return;
-    }
-    window.digipark = window.digipark || {};
+  function start(map, maplibregl, context) {
+    const element = context.element;
+    const texts = context.texts;
+    const style = context.style;
     window.digipark.map = map;
-    map.addControl(new maplibregl.NavigationControl({ visualizePitch: true }), "top-right");
-    if (style.sources.base && style.sources.base.attribution) map.addControl(new maplibregl.AttributionControl(), "bottom-right");
-
-    function fit() {
-      if (bounds) map.fitBounds(bounds, { padding: 40, pitch: style.pitch, bearing: style.bearing, duration: 0 });
+    if (element.dataset.lazy) {
+      // the page came without the layers (a quick first paint): fetch them once the map is up, then frame the park
+      map.once("load", () => refresh(true).then(context.ready));
     }
-    map.on("load", () => {
-      fit();
-      if (element.dataset.lazy) {
-        // the page came without the layers (a quick first paint): fetch them now, then frame the park
-        refresh(true).then(() => {
-          element.dataset.ready = "1";
-          window.dispatchEvent(new Event("digipark:map-ready"));
-        });
-        return;
-      }
-      element.dataset.ready = "1";
-      window.dispatchEvent(new Event("digipark:map-ready"));
-    });
-
     // -- a view's layers (the operations screen's map views): the others hidden, buildings coloured by risk or use
     const colours = (style.metadata && style.metadata["digipark:building-colours"]) || {};
-    const toggled = { devices: "devices", alarms: "alarms", car_parks: "car-parks" };
+    const toggled = {
+      devices: ["devices"],
+      alarms: ["alarms"],
+      car_parks: ["car-parks"],
+      deliveries: ["deliveries", "delivery-routes"],
+    };
     window.digipark.showLayers = (keys) => {
       if (!map.getLayer("buildings")) return; // the style not loaded yet: the map-ready event shows the view again
-      for (const [key, id] of Object.entries(toggled)) {
-        if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", keys.includes(key) ? "visible" : "none");
+      for (const [key, ids] of Object.entries(toggled)) {
+        for (const id of ids) {
+          if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", keys.includes(key) ? "visible" : "none");
+        }
       }
       const colouring = keys.includes("energy") ? colours.energy : keys.includes("risk") ? colours.risk : colours.use;
       if (colouring && map.getLayer("buildings")) map.setPaintProperty("buildings", "fill-extrusion-color", colouring);
       element.dataset.layersShown = keys.join(",");
     };
-    new ResizeObserver(() => map.resize()).observe(element);
 
     // -- popups: name, a line of facts, a link to the object's page -------------------------------------------------
     function describe(props) {
@@ -127,11 +54,17 @@
           return (texts.severity && texts.severity[props.severity]) || props.severity;
         case "car_park":
           return props.free + " " + (texts.free || "") + " " + props.capacity;
+        case "delivery":
+        case "delivery_route":
+          return ((texts.deliveries && texts.deliveries[props.state]) || props.state) +
+            (props.vehicle ? " · " + props.vehicle : "") +
+            " · " + (texts.to || "") + " " + props.destination +
+            (props.eta ? " · " + (texts.eta || "") + " " + new Date(props.eta).toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" }) : "");
         default:
           return "";
       }
     }
-    const clickable = ["alarms", "devices", "car-parks", "buildings", "zones"];
+    const clickable = ["alarms", "deliveries", "delivery-routes", "devices", "car-parks", "buildings", "zones"];
     map.on("click", (event) => {
       const layers = clickable.filter((id) => map.getLayer(id));
       const hit = map.queryRenderedFeatures(event.point, { layers: layers })[0];
@@ -166,8 +99,9 @@
     // -- legend controls (the map page) --------------------------------------------------------------------------
     for (const box of document.querySelectorAll("[data-layer-toggle]")) {
       box.addEventListener("change", () => {
-        const id = box.dataset.layerToggle;
-        if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
+        for (const id of box.dataset.layerToggle.split(",")) {
+          if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", box.checked ? "visible" : "none");
+        }
       });
     }
     const stateBoxes = document.querySelectorAll("[data-state-filter]");
@@ -185,6 +119,7 @@
 
     // -- live layers ----------------------------------------------------------------------------------------------
     let refreshing = false;
+    const shown = {}; // each source's data as last set (JSON)
     async function refresh(first) {
       if (refreshing || !element.dataset.layers) return;
       refreshing = true;
@@ -192,13 +127,19 @@
         const response = await fetch(element.dataset.layers, { credentials: "same-origin" });
         if (response.ok) {
           const data = await response.json();
-          for (const name of ["devices", "alarms", "car_parks", "park"]) {
+          for (const name of ["devices", "alarms", "car_parks", "deliveries", "park"]) {
+            // a source is given new data only when it changed (a screen runs for days: no needless re-tiling in
+            // the map's worker, no garbage every minute)
             const source = map.getSource(name);
-            if (source && data.layers[name]) source.setData(data.layers[name]);
+            const text = data.layers[name] ? JSON.stringify(data.layers[name]) : null;
+            if (source && text !== null && text !== shown[name]) {
+              source.setData(data.layers[name]);
+              shown[name] = text;
+            }
           }
           if (first === true && data.bounds) {
-            bounds = data.bounds;
-            fit();
+            context.bounds = data.bounds;
+            context.fit();
           }
         }
       } catch (error) {
@@ -219,7 +160,8 @@
         last = now;
         requestAnimationFrame(turn);
       }
-      map.on("load", () => requestAnimationFrame(turn));
+      map.once("load", () => requestAnimationFrame(turn));
     }
+    return element.dataset.lazy ? "later" : undefined; // lazy: ready once the layers are in
   }
 })();
