@@ -46,12 +46,27 @@ def dual_control(db: DbSession, scope: CurrentScope, year: Year) -> dict[str, An
 
 @router.get("/energy-ops/site", tags=TAGS)
 def site_year(db: DbSession, scope: CurrentScope, year: Year) -> dict[str, Any]:
-    """The PV, storage and charging site's year by month: generation, self-consumption, storage cycles and
-    savings, charging sessions with energy and fees (a synthetic demo site)."""
+    """The PV, storage and charging site's year by month: generation, self-consumption, storage cycles, charging
+    sessions with energy and fees — from the stored readings of the park's PV inverters, batteries and charging
+    piles (`source` "records", with `completeness` the share of the year's hours so far with readings), or, for a
+    park without such devices, the synthetic demo site (`source` "synthetic", with the battery's savings)."""
+    records = insight.site_records_year(db, scope=scope, year=year)
+    if records is not None:
+        return {
+            "year": year,
+            "source": "records",
+            "completeness": records.completeness,
+            "devices": records.devices,
+            "months": records.months,
+            "soc_end_pct": records.soc_end_pct,
+            "cycles": records.cycles,
+            "sessions": records.sessions,
+        }
     made = insight.site_year(db, scope=scope, year=year)
     last = made.days[-1] if made.days else None
     return {
         "year": year,
+        "source": "synthetic",
         "months": made.monthly(),
         "soc_end_kwh": last.soc_end_kwh if last else None,
         "cycles": sum(d.cycles for d in made.days),

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
-from digipark.automation import dualcontrol, outlook, site, storage
+from digipark.automation import dualcontrol, outlook, site, site_records, storage
 from digipark.automation.ops import READ, VIEW
 from digipark.automation.service import working_day, zone
 from digipark.core.errors import NotFound, field_error
@@ -85,6 +85,25 @@ def site_year(session: Session, *, scope: Scope, year: int) -> site.SiteYear:
             _SITES.clear()
         _SITES[key] = found
     return found
+
+
+def site_records_year(session: Session, *, scope: Scope, year: int) -> site_records.SiteRecords | None:
+    """The site's year from the stored telemetry of the park's PV inverters, batteries and charging piles (see
+    automation/site_records.py); None when the park has none the caller may read (then the synthetic year is the
+    fallback)."""
+    scope.require(READ)
+    park_id = scope.acting_park(None)
+    prices = hourly_prices(session, park_id, dt.date(_year(year), 7, 1))
+    fee = float(site.site_data()["charging"]["service_fee_yuan_per_kwh"])
+    return site_records.records_year(
+        session,
+        scope=scope,
+        park_id=park_id,
+        year=year,
+        prices=prices,
+        service_fee=fee,
+        until=dt.datetime.now(zone()),
+    )
 
 
 def dispatch_suggestion(session: Session, *, scope: Scope, day: dt.date) -> dict[str, Any]:

@@ -88,11 +88,18 @@ def outlook_page(page: CurrentPage) -> HTMLResponse:
     site_months: list[dict[str, float]] = []
     dispatch = None
     cycles = 0.0
+    records = None
+    site_of = today.year
     if staff:
         dual = insight.dual_control(page.db, scope=page.scope, year=today.year)
-        year = insight.site_year(page.db, scope=page.scope, year=today.year - 1)
-        site_months = year.monthly()
-        cycles = sum(d.cycles for d in year.days)
+        records = insight.site_records_year(page.db, scope=page.scope, year=today.year)
+        if records is not None:  # the platform's records: this year so far
+            site_months, cycles = records.months, records.cycles
+        else:  # no site device: the synthetic demo site's last year
+            site_of = today.year - 1
+            year = insight.site_year(page.db, scope=page.scope, year=site_of)
+            site_months = year.monthly()
+            cycles = sum(d.cycles for d in year.days)
         dispatch = insight.dispatch_suggestion(page.db, scope=page.scope, day=today + dt.timedelta(days=1))
     return page.render(
         "automation/outlook.html",
@@ -101,7 +108,8 @@ def outlook_page(page: CurrentPage) -> HTMLResponse:
             "staff": staff,
             "dual": dual,
             "site_months": site_months,
-            "site_year": today.year - 1,
+            "site_year": site_of,
+            "site_records": records,
             "cycles": cycles,
             "dispatch": dispatch,
         },

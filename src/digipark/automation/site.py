@@ -3,8 +3,9 @@ building's load, the battery dispatched each day by the LP of automation/storage
 time-of-use prices, and charging sessions with their energy and fees.
 
 The site's equipment and the generator's parameters are data (automation/data/site.yaml, with its source); the
-year is synthetic and deterministic from the seed — no PV inverter, battery or charging pile reports to the demo
-park yet, so this is what their records would show, not measured values.
+year is synthetic and deterministic from the seed. The pages compute from the stored readings of the park's PV
+inverters, batteries and piles (automation/site_records.py) and use this year only for a park without them; the
+demo park's devices report this year (sim/telemetry_site.py), hour by hour (`Hours`).
 
 - generation: kWp × performance ratio × the month's peak-sun hours × a daily weather factor, shaped over the day
   by a half-sine from 06:00 to 18:00;
@@ -92,10 +93,23 @@ class Session:
 
 
 @dataclasses.dataclass(frozen=True)
+class Hours:
+    """The year hour by hour (local hours from 1 January 00:00): mean kW of each hour, the state of charge at its
+    end — what the demo's inverter, battery and piles report (sim/telemetry_site.py)."""
+
+    pv_kw: list[float] = dataclasses.field(default_factory=list)
+    export_kw: list[float] = dataclasses.field(default_factory=list)
+    charge_kw: list[float] = dataclasses.field(default_factory=list)
+    discharge_kw: list[float] = dataclasses.field(default_factory=list)
+    soc_kwh: list[float] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
 class SiteYear:
     year: int
     days: list[Day]
     sessions: list[Session]
+    hours: Hours = dataclasses.field(default_factory=Hours)
 
     def monthly(self) -> list[dict[str, float]]:
         months = [
@@ -155,6 +169,7 @@ def site_year(
     soc = unit.min_soc * unit.capacity_kwh
     days: list[Day] = []
     sessions: list[Session] = []
+    hours = Hours()
     day = dt.date(year, 1, 1)
     while day.year == year:
         works = day in working if working is not None else day.weekday() < 5
@@ -163,6 +178,11 @@ def site_year(
         plan = storage.dispatch(prices, load, unit, pv_kw=pv, initial_soc_kwh=soc)
         used = sum(min(p, ld + c) for p, ld, c in zip(pv, load, plan.charge_kw, strict=True))
         soc = plan.soc_kwh[-1]
+        hours.pv_kw.extend(pv)
+        hours.export_kw.extend(p - min(p, ld + c) for p, ld, c in zip(pv, load, plan.charge_kw, strict=True))
+        hours.charge_kw.extend(plan.charge_kw)
+        hours.discharge_kw.extend(plan.discharge_kw)
+        hours.soc_kwh.extend(plan.soc_kwh)
         without_pv = sum(p * v for p, v in zip(prices, load, strict=True))
         days.append(
             Day(
@@ -179,4 +199,4 @@ def site_year(
         )
         sessions.extend(_sessions(day, works, prices, rng))
         day += dt.timedelta(days=1)
-    return SiteYear(year, days, sessions)
+    return SiteYear(year, days, sessions, hours)

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from digipark.automation.site import site_data
 from digipark.core.codes import make_uscc, section_of
 from digipark.registry.catalog import device_kinds
 from digipark.sim import layout
@@ -613,7 +614,42 @@ def _plan_devices(
                     status="active",
                 )
             )
+    devices.extend(_site_devices(spec["park_devices"]["site"], frame, zones))
     return devices
+
+
+def _site_devices(spec: dict[str, Any], frame: Frame, zones: list[_Zone]) -> list[_Device]:
+    """The PV inverter, battery and charging piles of automation/data/site.yaml, in its names, at one building."""
+    data = site_data()
+    building = next(b for z in zones for b in z.buildings if b.code == spec["building"])
+    x0, y0, x1, _ = building.rect
+    models = {str(k): (str(v[0]), str(v[1])) for k, v in spec["models"].items()}
+    installed = dt.date.fromisoformat(str(spec["installed_on"]))
+    units = [
+        ("PV01", str(data["pv"]["name"]), "pv_inverter", f"{building.name} 屋顶"),
+        ("ESS01", str(data["battery"]["name"]), "battery_storage", f"{building.name} 东侧"),
+        *((str(p["code"]), str(p["name"]), "ev_charger", f"{building.name} 停车位") for p in data["charging"]["piles"]),
+    ]
+    out = []
+    for n, (code, name, kind, where) in enumerate(units):
+        lon, lat = frame.lonlat(x0 + (x1 - x0) * (n + 1) / (len(units) + 1), y0 - 6)
+        out.append(
+            _Device(
+                code=f"SITE-{code}",
+                name=name,
+                kind=kind,
+                manufacturer=models[kind][0],
+                model=models[kind][1],
+                enterprise=None,
+                building=building.code,
+                location=where,
+                lon=lon,
+                lat=lat,
+                installed_on=installed,
+                status="active",
+            )
+        )
+    return out
 
 
 def plan_park(seed: int) -> ParkPlan:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from digipark.core.config import get_settings
 from digipark.registry.models import Building, Device, DeviceStatus, Enterprise, Point
+from digipark.sim import telemetry_site
 from digipark.telemetry.models import Quality
 
 HOUR_MS = 3_600_000
@@ -500,6 +501,8 @@ class SimModel:
     def value(self, device: SimDevice, point: SimPoint, t_ms: int) -> float:
         """The point's reading at t (the device may be offline then: see `offline`)."""
         q = point.quantity
+        if device.kind in telemetry_site.SITE_KINDS:  # automation/site.py's year (sim/telemetry_site.py)
+            return telemetry_site.value(device.code, device.kind, point.key, t_ms, self.offset_ms)
         if q in _CONSUMPTION:
             start = self._registers.get(point.point_id)
             if start is None:

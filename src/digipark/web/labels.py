@@ -155,12 +155,14 @@ LAND_USES = {
 # what points measure (registry/data/device_kinds.yaml and the simulator's points): quantity and device class
 QUANTITIES = {
     "alarm_state": N_("Alarm state"),
+    "charging_energy": N_("Charging energy"),
     "co2_concentration": N_("CO2 concentration"),
     "co_concentration": N_("CO concentration"),
     "cod_concentration": N_("COD concentration"),
     "combustible_gas": N_("Combustible gas"),
     "electric_energy": N_("Electric energy"),
     "electric_power": N_("Electric power"),
+    "export_energy": N_("Energy exported"),
     "gas_volume": N_("Gas volume"),
     "h2s_concentration": N_("H2S concentration"),
     "nh3n_concentration": N_("Ammonia nitrogen concentration"),
@@ -172,9 +174,14 @@ QUANTITIES = {
     "pm25": N_("PM2.5"),
     "pm_concentration": N_("Particulate concentration"),
     "power_factor": N_("Power factor"),
+    "pv_energy": N_("PV generation"),
+    "pv_power": N_("PV power"),
     "relative_humidity": N_("Relative humidity"),
     "so2_concentration": N_("SO2 concentration"),
+    "state_of_charge": N_("State of charge"),
     "steam_mass": N_("Steam mass"),
+    "storage_charge_energy": N_("Energy charged"),
+    "storage_discharge_energy": N_("Energy discharged"),
     "temperature": N_("Temperature"),
     "valve_position": N_("Valve position"),
     "vibration_velocity": N_("Vibration velocity"),
@@ -183,6 +190,7 @@ QUANTITIES = {
     "water_volume": N_("Water volume"),
 }
 DEVICE_CLASSES = {
+    "battery": N_("Battery"),
     "smoke": N_("Smoke"),
     "carbon_dioxide": N_("Carbon dioxide"),
     "carbon_monoxide": N_("Carbon monoxide"),
