@@ -111,8 +111,8 @@ def _notification(value: Any, context: Context) -> tuple[str, str, list[str]]:
     accept = endpoint.get("accept", ACCEPTS[0])
     if accept not in ACCEPTS:
         raise bad(f"notification.endpoint.accept: {' or '.join(ACCEPTS)}")
-    if value.get("format", "normalized") not in ("normalized", "keyValues"):
-        raise bad("notification.format: normalized or keyValues")
+    if value.get("format", "normalized") != "normalized":
+        raise bad("notification.format: normalized (keyValues is not offered)")
     attrs = _terms(value["attributes"], "notification.attributes", context) if "attributes" in value else []
     return uri, accept, attrs
 
