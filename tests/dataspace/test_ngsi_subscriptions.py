@@ -259,3 +259,30 @@ def test_a_bad_update_changes_nothing_and_a_taken_id_is_already_exists(
     assert _row(db).throttling == 10
     assert client.patch(url, json={"throttling": 20}, headers=_h(world)).status_code == 204
     assert client.get(url, headers=_h(world)).json()["throttling"] == 20
+
+
+def test_readings_ingested_through_telemetry_reach_the_subscriber_through_its_event(
+    client: TestClient, world: World, db: Session, receiver: tuple[str, list[Any]]
+) -> None:
+    """End to end: a device's message is ingested; telemetry publishes ReadingsStored after the commit; the
+    notifier (started as the module record's background service would start it, handling in this thread) sends.
+    The test's session is never committed (rolled back after the test), so the commit's publishing is done here."""
+    from digipark.core.events import publish_pending
+    from digipark.telemetry.provides import InboundMessage, Ingestor
+    from tests.device_tokens import issue_token
+
+    uri, received = receiver
+    _, key = _meter(db, world)
+    assert client.post(f"{BASE}/subscriptions", json=_subscription(uri, key), headers=_h(world)).status_code == 201
+    notifier = ngsi_notify.NgsiNotifier(sync=True)
+    notifier.start()
+    try:
+        token = issue_token(db, world.a.device_ids[0])
+        body = json.dumps({"ts": 1_780_000_000_000, "values": {key: 77.0}}).encode()
+        message = InboundMessage("mqtt", f"digipark/v1/{token}/telemetry", None, body, 1_780_000_000_500)
+        Ingestor(clock=lambda: 1_780_000_000_500, refresh_interval_s=0.0).ingest(db, [message])
+        assert received == []  # nothing before the commit: the event is queued on the session
+        publish_pending(db)  # what the unit of work does after its commit (core.db.transaction)
+    finally:
+        notifier.stop()
+    assert len(received) == 1 and received[0][1]["data"][0][key]["value"] == 77.0
