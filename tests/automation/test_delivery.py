@@ -17,10 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from digipark.auth.models import User
-from digipark.automation import delivery, logic, network, service, webhook
+from digipark.automation import delivery, logic, service, webhook
 from digipark.automation.engine import AutomationEngine, Runner
 from digipark.automation.models import AutomationFiring, AutomationNetworkAllow
 from digipark.core import db as core_db
+from digipark.core import network  # the guard automation uses (automation/network.py re-exports it)
 from digipark.core.errors import ValidationFailed
 from digipark.devices.provides import shared_attributes
 from tests.alarms.test_notify import _Inbox, smtp  # noqa: F401  (fixture)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.tenancy.api_dataspace_ngsi import NGSI
+from tests.tenancy.api_dataspace_ngsisub import NGSI_SUBSCRIPTIONS
 from tests.tenancy.exercises import IdentAction, IdentView, ident_action, ident_view
 from tests.tenancy.helpers import (
     A_READ_ONLY_ROLES,
@@ -265,6 +266,7 @@ def check_import(ctx: Ctx) -> None:
 
 DATASPACE: dict[tuple[str, str], Exercise] = {
     **NGSI,
+    **NGSI_SUBSCRIPTIONS,
     ("POST", f"{_DS}/identifiers/import"): check_import,
     ("POST", f"{_DS}/contracts/{{ident}}/keys"): check_keys,
     ("GET", f"{_DS}/connector/{{ident}}"): check_connector,

@@ -177,3 +177,38 @@ class ContextEntity(Audited, TimestampMixin, EnterpriseScoped, Base):
     entity_type: Mapped[str] = mapped_column(String(255), index=True, doc="the type's expanded IRI")
     attrs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, doc="expanded attribute IRI -> attribute")
     created_by: Mapped[str] = mapped_column(String(80))
+
+
+class NgsiSubscription(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """An NGSI-LD subscription (ETSI GS CIM 009 §5.8): which entities (types, ids, idPattern), which attributes'
+    changes (`watched`), a `q`, where to POST notifications (`endpoint`, `accept`), `throttling` seconds,
+    `expires_at`, `active`; the @context it was made with (`context`, `base`: its terms are resolved again when
+    a notification is built). Owned by the enterprise that made it (None: the park's); `role` is its maker's,
+    the scope notifications read entities with. The notifier records its sends (`times_sent`, last ones)."""
+
+    __tablename__ = "ds_ngsi_subscription"
+    __table_args__ = (UniqueConstraint("park_id", "subscription_id"),)
+    __visibility__ = Visibility.ENTERPRISE
+    __audit_exclude__ = frozenset({"times_sent", "last_notification", "last_success", "last_failure", "last_error"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    entities: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="[{type IRI, id?, idPattern?}]")
+    watched: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="watched attribute IRIs")
+    q: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attrs: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="attribute IRIs a notification carries")
+    endpoint: Mapped[str] = mapped_column(String(2000))
+    accept: Mapped[str] = mapped_column(String(40), default="application/json")
+    throttling: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    context: Mapped[Any] = mapped_column(JSON, nullable=True)
+    base: Mapped[str] = mapped_column(String(500), default="")
+    role: Mapped[str] = mapped_column(String(40))
+    created_by: Mapped[str] = mapped_column(String(80))
+    times_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_notification: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    last_success: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    last_failure: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)

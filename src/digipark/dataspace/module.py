@@ -13,7 +13,11 @@ MODULE = Module(
     name="dataspace",
     title="Data space",
     models=("digipark.dataspace.models",),
-    routers=("digipark.dataspace.api:router", "digipark.dataspace.ngsi_api:router"),
+    routers=(
+        "digipark.dataspace.api:router",
+        "digipark.dataspace.ngsi_api:router",
+        "digipark.dataspace.ngsi_sub_api:router",
+    ),
     pages=("digipark.dataspace.pages:router", "digipark.dataspace.pages_data:router"),
     menu=(MenuEntry("/dataspace", "Data space", "dataspace.view", order=330, section=FOUNDATION),),
     permissions={
@@ -27,4 +31,5 @@ MODULE = Module(
     provides="digipark.dataspace.provides",
     indicators={"data_sharing": "digipark.dataspace.provides:data_sharing"},
     demo=("digipark.dataspace.demo:build_dataspace_demo",),
+    background=("digipark.dataspace.ngsi_notify:start_ngsi_notifier",),
 )
