@@ -190,7 +190,7 @@ QUANTITIES = {
     "water_volume": N_("Water volume"),
 }
 DEVICE_CLASSES = {
-    "battery": N_("Battery"),
+    "battery": N_("Battery level"),
     "smoke": N_("Smoke"),
     "carbon_dioxide": N_("Carbon dioxide"),
     "carbon_monoxide": N_("Carbon monoxide"),
