@@ -21,12 +21,21 @@ def test_a_scene_built_on_the_form_is_dry_run_and_enabled(client: TestClient, wo
     empty = client.post(
         "/automation/scenes/new", data={"name": "空场景", "at": "19:00", "days": "working", "csrf_token": token}
     )
-    assert empty.status_code == 422 and "actions" in empty.text
+    assert empty.status_code == 422
+    assert "请勾选要关闭的楼宇系统，或填写要发送的消息" in visible_text(empty.text)
+    assert "choose at least one action" not in empty.text
     bad_time = client.post(
         "/automation/scenes/new",
         data={"name": "坏时间", "at": "25:00", "days": "working", key: "1", "csrf_token": token},
     )
     assert bad_time.status_code == 422
+    assert "请按 时:分 填写时间" in visible_text(bad_time.text) and "not a time of day" not in bad_time.text
+    english = client.post(
+        "/automation/scenes/new?lang=en",
+        data={"name": "bad time", "at": "25:00", "days": "working", key: "1", "csrf_token": token},
+    )
+    assert english.status_code == 422 and "At: Enter a time of day as HH:MM." in visible_text(english.text)
+    client.get("/automation", params={"lang": "zh"})
     no_token = client.post("/automation/scenes/new", data={"name": "x", "at": "19:00", key: "1"})
     assert no_token.status_code == 403
     made = client.post(

@@ -21,6 +21,7 @@ from digipark.core.errors import DomainError, NotFound, field_error
 from digipark.core.listing import ListQuery
 from digipark.duty.provides import team_names
 from digipark.registry.models import Building
+from digipark.web.forms import CHOOSE_AN_OPTION, validation_errors
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
 from digipark.web.shell import CurrentPage, FormFields, Page
@@ -210,6 +211,39 @@ def _buildings(page: Page) -> list[Building]:
     return list(page.db.scalars(stmt))
 
 
+# The scene form's fields: their label on the page and what to do when the rule's checks refuse one (the checks'
+# own reasons are the API's, in English)
+SCENE_FIELDS = {
+    "name": (N_("Name"), N_("Enter a name.")),
+    "trigger.at": (N_("At"), N_("Enter a time of day as HH:MM.")),
+    "trigger.days": (N_("Days"), CHOOSE_AN_OPTION),
+    "actions": (N_("Switch off"), N_("Choose a building's system to switch off, or write a message to send.")),
+}
+AN_ACTION = (N_("Actions"), N_("An action could not be saved: check the systems chosen and the notification."))
+
+
+def _scene_field(field: str) -> tuple[str, str]:
+    if field in SCENE_FIELDS:
+        return SCENE_FIELDS[field]
+    if field.startswith("trigger"):
+        return SCENE_FIELDS["trigger.at"]
+    return AN_ACTION
+
+
+def _scene_errors(page: Page, exc: DomainError | ValidationError) -> dict[str, str]:
+    """Each refused field of the scene form as '<its label>: <what to do>', in the page's language (a schema's own
+    message where the form's message catalogue has one)."""
+    if isinstance(exc, ValidationError):
+        texts = validation_errors(exc, page.gettext)
+    else:
+        texts = {str(e.get("field") or ""): "" for e in exc.errors} or {"": ""}
+    errors: dict[str, str] = {}
+    for field, text in texts.items():
+        label, advice = _scene_field(field)
+        errors["trigger.at" if field == "trigger" else field] = f"{page.gettext(label)}: {text or page.gettext(advice)}"
+    return errors
+
+
 def _scene_form(
     page: Page, values: dict[str, Any], errors: dict[str, str] | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -284,13 +318,9 @@ def scene_create(page: CurrentPage, form: FormFields) -> Response:
                 ),
             )
     except DomainError as exc:
-        errors = (
-            {str(e.get("field") or ""): str(e.get("reason")) for e in exc.errors} if exc.errors else {"": exc.detail}
-        )
-        return _scene_form(page, dict(form), errors, status_code=exc.status)
+        return _scene_form(page, dict(form), _scene_errors(page, exc), status_code=exc.status)
     except ValidationError as exc:
-        errors = {str(e["loc"][0]) if e["loc"] else "": e["msg"] for e in exc.errors()}
-        return _scene_form(page, dict(form), errors, status_code=422)
+        return _scene_form(page, dict(form), _scene_errors(page, exc), status_code=422)
     return RedirectResponse(f"/automation/rules/{rule.id}?saved=1", status_code=303)
 
 
