@@ -176,3 +176,12 @@ def test_outlook_and_prepaid_pages_in_both_languages(client: TestClient, world: 
     assert own.status_code == 200 and "600.00" in own.text and "余额已低于预警值" in visible_text(own.text)
     outlook_page = client.get("/energy-ops/outlook", params={"lang": "zh"}).text
     assert 'id="dual-control"' not in outlook_page and 'id="output-forecast"' in outlook_page
+
+
+def test_dual_control_sets_no_target_from_an_incomplete_previous_year() -> None:
+    output = [1000.0] * 12
+    partial = [0.0] * 9 + [100.0] * 3  # the demo's history back-filled from October only
+    view = dualcontrol.view(2026, [110.0] * 12, output, partial, output, [], months=12, targets={})
+    assert not view.previous_year_complete
+    assert view.total_target is None and view.intensity_target is None
+    assert all(m.total_ok is None for m in view.months)

@@ -59,6 +59,7 @@ class DualControl:
     months: list[Month]
     contributors: list[Contributor]
     source: str
+    previous_year_complete: bool = True  # False: a month of the previous year has no consumption, no target from it
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -79,13 +80,14 @@ def view(
     """`tce`, `output` (and the previous year's) per month; `ranking`: (enterprise, name, tce, intensity).
     `months`: the months of the year that have passed (later ones are shown without a verdict)."""
     data = targets if targets is not None else targets_data()
+    previous_complete = all(v > 0 for v in previous_tce) and all(v > 0 for v in previous_output)
     prev_total, prev_output = sum(previous_tce), sum(previous_output)
-    prev_intensity = _ratio(prev_total, prev_output)
+    prev_intensity = _ratio(prev_total, prev_output) if previous_complete else None
     reduction = float(data.get("intensity_reduction_per_year") or 0.0)
     intensity_target = prev_intensity * (1 - reduction) if prev_intensity is not None else None
     if data.get("total_tce"):
         total_target: float | None = float(data["total_tce"])
-    elif prev_total > 0:
+    elif previous_complete and prev_total > 0:
         total_target = prev_total * (1 + float(data.get("total_growth_cap") or 0.0))
     else:
         total_target = None
@@ -126,4 +128,5 @@ def view(
         out,
         [Contributor(e, n, t, t / total if total else 0.0, k) for e, n, t, k in top],
         str(data.get("source", "")),
+        previous_complete,
     )
