@@ -79,14 +79,23 @@ def _ingest_through_faults(folder: Path, state: dict[str, Any]) -> None:
     run = run_with_faults(folder, state, count=1200, chunk=40, pause_s=0.15)
     assert run.published_messages == 1200
     assert json.loads((folder / "cluster.json").read_text())["failed_primary"] == 0  # the failover happened
-    assert run.rows == run.distinct == run.expected_readings, run
-    assert run.recovery_s is not None, run
+    assert run.rows == run.distinct == run.expected_readings, f"{run}\n{_log_tails(folder)}"
+    assert run.recovery_s is not None, f"{run}\n{_log_tails(folder)}"
 
     # the web processes reconnect to the promoted primary by themselves
     proxy = state["ports"]["proxy"] if state.get("proxy_pid") else state["ports"]["web"][0]
     for _ in range(4):  # both backends, round robin
         status, body = _get(proxy, "/readyz")
         assert status == 200 and body["checks"]["database"] == "ok"
+
+
+def _log_tails(folder: Path, lines: int = 25) -> str:
+    """The end of each process's log, for a failure's message (the cluster's folder is gone after the test)."""
+    tails = []
+    for log in sorted(folder.glob("*.log")):
+        tail = log.read_text(errors="replace").splitlines()[-lines:]
+        tails.append(f"--- {log.name}\n" + "\n".join(tail))
+    return "\n".join(tails)
 
 
 def _replica_is_read_with_its_staleness(state: dict[str, Any]) -> None:

@@ -262,3 +262,47 @@ def test_workers_share_the_partitions_and_one_that_stops_hands_its_partitions_ov
     assert after == set(range(stream.partitions))
     assert sorted(p for p in taken if p != b"{}") == sorted(b'{"n":%d}' % i for i in range(200))  # each once
     assert asyncio.run(_stream_messages(stream)) == 0  # all acknowledged
+
+
+class _JetStreamNotReadyAtFirst:
+    """A JetStream context whose first `failures` consumer listings fail as a cluster without a meta leader does."""
+
+    def __init__(self, js: Any, failures: int) -> None:
+        self._js = js
+        self.failures = failures
+
+    async def consumers_info(self, stream: str) -> Any:
+        if self.failures:
+            self.failures -= 1
+            from nats.js.errors import ServiceUnavailableError
+
+            raise ServiceUnavailableError(code=503, description="JetStream system temporarily unavailable")
+        return await self._js.consumers_info(stream)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._js, name)
+
+
+def test_a_worker_waits_for_jetstream_to_be_ready_instead_of_leaving_its_partitions_unread(
+    stream: StreamSettings,
+) -> None:
+    from digipark.telemetry import stream as streams
+
+    async def scenario() -> tuple[int, list[bytes]]:
+        nc, js = await streams.connect(stream)
+        flaky = _JetStreamNotReadyAtFirst(js, failures=2)
+        taken: list[bytes] = []
+        source = streams.JetStreamSource(_Runner(taken), nc, flaky, stream, fetch=50, expires_s=0.5, tick_s=0.2)  # type: ignore[arg-type]
+        task = asyncio.create_task(source.run())
+        try:
+            await _publish_to_stream(stream, [(f"digipark/v1/tok-{i}/telemetry", b'{"n":%d}' % i) for i in range(30)])
+            assert await _until(lambda: len(taken) == 30, timeout=20), (task.done() and task.exception(), taken)
+            return flaky.failures, taken
+        finally:
+            source.stop()
+            await asyncio.gather(task, return_exceptions=True)
+            await nc.close()
+
+    failures_left, taken = asyncio.run(scenario())
+    assert failures_left == 0  # it was refused twice, and went on
+    assert sorted(taken) == sorted(b'{"n":%d}' % i for i in range(30))

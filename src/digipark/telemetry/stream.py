@@ -26,6 +26,7 @@ import dataclasses
 import logging
 import math
 import random
+import time
 import uuid
 import zlib
 from typing import TYPE_CHECKING, Any
@@ -62,6 +63,7 @@ class StreamSettings:
     partitions: int = 16
     lease_s: float = 5.0
     replicas: int = 1
+    setup_timeout_s: float = 60.0  # how long connect() waits for JetStream to answer
 
     @property
     def servers(self) -> list[str]:
@@ -112,10 +114,9 @@ def partition_of(topic: str | None, username: str | None, partitions: int) -> in
 
 
 async def connect(settings: StreamSettings) -> tuple[NATS, JetStreamContext]:
-    """Connect (retrying until the server answers) and make sure the stream exists."""
+    """Connect (retrying until the server answers) and make sure the stream exists — retried for
+    `settings.setup_timeout_s` while JetStream does not answer (a cluster just started, or electing a leader)."""
     import nats
-    from nats.js.api import RetentionPolicy, StorageType, StreamConfig
-    from nats.js.errors import NotFoundError
 
     nc = await nats.connect(
         settings.servers,
@@ -126,6 +127,23 @@ async def connect(settings: StreamSettings) -> tuple[NATS, JetStreamContext]:
         connect_timeout=5,
     )
     js = nc.jetstream(publish_async_max_pending=20_000)
+    deadline = time.monotonic() + settings.setup_timeout_s
+    while True:
+        try:
+            await _ensure_stream(js, settings)
+            return nc, js
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                await nc.close()
+                raise
+            log.warning("JetStream does not answer yet (%s); retrying", exc or type(exc).__name__)
+            await asyncio.sleep(1.0)
+
+
+async def _ensure_stream(js: JetStreamContext, settings: StreamSettings) -> None:
+    from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+    from nats.js.errors import NotFoundError
+
     subjects = [f"{settings.subject}.*"]
     try:
         info = await js.stream_info(settings.stream)
@@ -140,11 +158,10 @@ async def connect(settings: StreamSettings) -> tuple[NATS, JetStreamContext]:
             )
         )
         log.info("created JetStream stream %s (%s)", settings.stream, subjects[0])
-    else:
-        if info.config.subjects != subjects:  # a stream of the unpartitioned layout, or of another subject
-            await js.update_stream(dataclasses.replace(info.config, subjects=subjects))
-            log.info("JetStream stream %s now takes %s", settings.stream, subjects[0])
-    return nc, js
+        return
+    if info.config.subjects != subjects:  # a stream of the unpartitioned layout, or of another subject
+        await js.update_stream(dataclasses.replace(info.config, subjects=subjects))
+        log.info("JetStream stream %s now takes %s", settings.stream, subjects[0])
 
 
 class JetStreamSink:
@@ -379,9 +396,24 @@ class JetStreamSource:
         if puller is not None:
             await puller.finish()
 
+    async def _set_up(self) -> KeyValue:
+        """The consumers and the lease bucket, retried while JetStream is not ready (a cluster electing its
+        leaders): a worker that gave up here would leave its share of the stream unread."""
+        delay = 0.5
+        while True:
+            try:
+                await self._ensure_consumers()
+                return await self._leases()
+            except Exception as exc:
+                if self.stopping:
+                    raise
+                log.warning("setting up the stream's consumers failed (%s); retrying", exc or type(exc).__name__)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                delay = min(2 * delay, 5.0)
+
     async def run(self) -> None:
-        await self._ensure_consumers()
-        kv = await self._leases()
+        kv = await self._set_up()
         log.info("worker %s consuming %s", self.worker_id, self.settings.stream)
         ticks = 0
         try:
