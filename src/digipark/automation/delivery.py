@@ -7,7 +7,13 @@ the action's one address) and queues a `Work` on the session (`take`). The engin
 work (the webhook's POST, the e-mails, SMS and robot messages through the alarms module's channels) and, in a
 short second transaction, `record`s the outcome in the firing's log: `done`, `partial` (some recipients failed),
 `failed` or `refused` (an address inside the platform's network: automation/network.py), each recipient with its
-own `sent` / `failed` and error."""
+own `sent` / `failed` and error.
+
+Nothing logged `pending` is lost when a process stops between the commit and the sending: the firing counts its
+unsent actions and the firing process holds a lease on sending them (`LEASE`). Once the lease has run out — the
+process stopped, or was killed — the engine of any process (`stranded`, looked for every `SWEEP_EVERY_S` and at
+start) takes the firing with a new lease and sends them again, marked `resent`. A message that went out just before
+a crash, its outcome unrecorded, may so arrive twice: at least once, never silently dropped."""
 
 from __future__ import annotations
 
@@ -17,18 +23,22 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from digipark.alarms.provides import ROBOT_CHANNELS, send_email, send_robot, sms_provider
 from digipark.auth.models import User
 from digipark.automation import network, webhook
-from digipark.automation.models import AutomationFiring, AutomationNetworkAllow
+from digipark.automation.models import AutomationFiring, AutomationNetworkAllow, AutomationRule, AutomationScene
 from digipark.core.config import get_settings
+from digipark.core.db import utcnow
 from digipark.duty.provides import member_phone, on_duty
 
 log = logging.getLogger("digipark.automation.delivery")
 PENDING = "automation_pending"  # the session.info key of the works queued by service.fire
+LEASE = dt.timedelta(minutes=10)  # longer than any send takes (robots' and webhooks' timeouts, retries)
+SWEEP_EVERY_S = 60.0
+RULE_CHANGED = "not sent before a stop, and the rule has changed since"
 
 
 @dataclasses.dataclass
@@ -152,8 +162,79 @@ def record(session: Session, done: Iterable[tuple[Work, dict[str, Any]]]) -> Non
             continue
         actions = [dict(a) for a in row.actions]
         actions[work.index] = {**actions[work.index], **outcome}
-        row.actions = actions
+        _set_actions(row, actions)
     session.flush()
+
+
+def _set_actions(row: AutomationFiring, actions: list[dict[str, Any]]) -> None:
+    row.actions = actions
+    row.unsent_actions = sum(a.get("status") == "pending" for a in actions)
+    if not row.unsent_actions:
+        row.send_lease_until = None
+
+
+def has_stranded(session: Session, now: dt.datetime | None = None) -> bool:
+    """Whether any firing has unsent actions whose sending lease ran out (a cheap read before `stranded`)."""
+    return session.scalar(_stranded_query(now or utcnow()).limit(1)) is not None
+
+
+def _stranded_query(now: dt.datetime) -> Any:
+    return (
+        select(AutomationFiring)
+        .where(
+            AutomationFiring.unsent_actions > 0,
+            or_(AutomationFiring.send_lease_until.is_(None), AutomationFiring.send_lease_until < now),
+        )
+        .order_by(AutomationFiring.id)
+    )
+
+
+def stranded(session: Session, now: dt.datetime | None = None, limit: int = 200) -> list[Work]:
+    """The unsent actions of firings whose sending lease ran out, taken with a new lease (in the caller's write
+    transaction) to be sent again. The secret of a webhook or robot, masked in the log, comes from the rule or
+    scene action the log matches; an action no longer found there is logged `failed` instead of sent."""
+    now = now or utcnow()
+    works: list[Work] = []
+    rows = session.scalars(_stranded_query(now).limit(limit).with_for_update(skip_locked=True)).all()
+    for row in rows:
+        allowed = allowed_networks(session, row.park_id)
+        stored = _stored_actions(session, row.rule_id)
+        actions = [dict(a) for a in row.actions]
+        for index, logged in enumerate(actions):
+            if logged.get("status") != "pending":
+                continue
+            action = next((a for a in stored if _is_logged_as(a, logged)), None)
+            if action is None:
+                actions[index] = {**logged, "status": "failed", "error": RULE_CHANGED}
+                continue
+            work = Work(row.park_id, row.rule_id, index, dict(action), allowed, firing_id=row.id)
+            if action["kind"] == "webhook":
+                work.body = webhook.body_of(rule_id=row.rule_id, park_id=row.park_id, ts=row.ts, inputs=row.inputs)
+            else:
+                work.recipients = list(logged.get("recipients") or [])
+            works.append(work)
+        _set_actions(row, actions)
+        row.send_lease_until = now + LEASE
+        log.warning("automation rule %s: resending %d action(s) of firing %d", row.rule_id, row.unsent_actions, row.id)
+    session.flush()
+    return works
+
+
+def _stored_actions(session: Session, rule_id: int) -> list[dict[str, Any]]:
+    """The rule's actions and those of its park's scenes (a firing carries out a scene's actions too)."""
+    rule = session.get(AutomationRule, rule_id)
+    if rule is None:
+        return []
+    scenes = session.scalars(select(AutomationScene.actions).where(AutomationScene.park_id == rule.park_id))
+    return [*rule.actions, *(action for actions in scenes for action in actions)]
+
+
+def _is_logged_as(action: dict[str, Any], logged: dict[str, Any]) -> bool:
+    return all(logged.get(key) == value for key, value in action.items() if key != "secret")
+
+
+def resent(outcome: dict[str, Any]) -> dict[str, Any]:
+    return {**outcome, "resent": True}
 
 
 def run(session: Session, works: Iterable[Work]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -97,6 +98,7 @@ class AutomationEngine(PeriodicThread):
         super().__init__(first_after_s=TICK_S, every_s=TICK_S)
         self.runner = Runner()
         self.inbox: queue.SimpleQueue[logic.HistoryItem] = queue.SimpleQueue()
+        self.next_sweep = 0.0  # monotonic time of the next look for stranded sends (at once: the process starts)
 
     def on_readings(self, event: ReadingsStored) -> None:
         for point_id, ts, value, quality in event.readings:
@@ -140,6 +142,9 @@ class AutomationEngine(PeriodicThread):
     def run_once(self) -> int:
         from digipark.core.db import transaction
 
+        if time.monotonic() >= self.next_sweep:
+            self.next_sweep = time.monotonic() + delivery.SWEEP_EVERY_S
+            self.resend_stranded()
         items: list[logic.HistoryItem] = []
         while True:
             try:
@@ -156,11 +161,31 @@ class AutomationEngine(PeriodicThread):
             count = sum(len(service.fire(session, park, fired)) for park, fired in found.items())
             works = delivery.take(session)
         if works:  # after the commit: a slow receiver holds no database write
-            done = [(work, delivery.perform(work)) for work in works]
-            with transaction(write=True) as session:
-                set_actor(session, ACTOR)
-                delivery.record(session, done)
+            self._send(works)
         return count
+
+    def resend_stranded(self) -> int:
+        """Send again what firings logged pending and a stopped process never sent (delivery.stranded)."""
+        from digipark.core.db import transaction
+
+        with transaction() as session:  # the usual answer is "none": no write transaction for it
+            if not delivery.has_stranded(session):
+                return 0
+        with transaction(write=True) as session:
+            set_actor(session, ACTOR)
+            works = delivery.stranded(session)
+        self._send(works, resent=True)
+        return len(works)
+
+    def _send(self, works: list[delivery.Work], *, resent: bool = False) -> None:
+        from digipark.core.db import transaction
+
+        done = [(work, delivery.perform(work)) for work in works]
+        if resent:
+            done = [(work, delivery.resent(outcome)) for work, outcome in done]
+        with transaction(write=True) as session:
+            set_actor(session, ACTOR)
+            delivery.record(session, done)
 
 
 _engine: SharedService[AutomationEngine] = SharedService(AutomationEngine)

@@ -64,6 +64,12 @@ class AutomationFiring(ParkScoped, Base):
     fired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
     actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, doc="each action with its outcome")
+    unsent_actions: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", index=True, doc="actions logged pending and not yet sent"
+    )
+    send_lease_until: Mapped[dt.datetime | None] = mapped_column(
+        doc="a process is sending them until then; past it they are resent (automation/delivery.py)"
+    )
 
 
 class EnergyPlan(Audited, TimestampMixin, EnterpriseScoped, Base):

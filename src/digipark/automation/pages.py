@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from digipark.automation import logic, ops, service
+from digipark.automation import delivery, logic, ops, service
 from digipark.automation.schemas import RuleCreate, SceneCreate
 from digipark.core.errors import DomainError, NotFound, field_error
 from digipark.core.listing import ListQuery
@@ -149,10 +149,10 @@ def _describe(page: Page, action: dict[str, Any]) -> str:
                 for r in found
             ]
             described = f"{described} [{'; '.join(people) or page.gettext('nobody on duty')}]"
-        return described
+        return described + _resent(page, action)
     if kind == "webhook":
         answer = f" [HTTP {action['http_status']}]" if action.get("http_status") else ""
-        return f"{text}: {action['url']}{answer}"
+        return f"{text}: {action['url']}{answer}{_resent(page, action)}"
     if kind == "set_attribute":
         value = json_text(action["value"])
         was = f" ({page.gettext('now')}: {json_text(action['previous'])})" if "previous" in action else ""
@@ -161,6 +161,12 @@ def _describe(page: Page, action: dict[str, Any]) -> str:
         made = f" → #{action['approval_id']}" if action.get("approval_id") else ""
         return f"{text}: {action['process']}{made}"
     return f"{text} #{action.get('scene_id')}"
+
+
+def _resent(page: Page, action: dict[str, Any]) -> str:
+    if action.get("error") == delivery.RULE_CHANGED:
+        return f" ({page.gettext('not sent before a restart; the rule has changed since')})"
+    return f" ({page.gettext('sent again after a restart')})" if action.get("resent") else ""
 
 
 SEVERITIES = {"info": N_("Info"), "minor": N_("Minor"), "major": N_("Major"), "critical": N_("Critical")}

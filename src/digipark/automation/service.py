@@ -24,6 +24,7 @@ from digipark.automation import commands, delivery, logic, network, webhook
 from digipark.automation.models import AutomationFiring, AutomationRule, AutomationScene
 from digipark.automation.schemas import RuleCreate, RuleRead, RuleUpdate, SceneCreate, SceneRead, SceneUpdate
 from digipark.core.config import get_settings
+from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, DomainError, field_error
 from digipark.core.listing import ListSpec
 from digipark.crud import RecordType
@@ -484,6 +485,8 @@ def fire(session: Session, park_id: int, firings: Iterable[logic.Firing]) -> bui
     session.flush()
     pending = session.info.setdefault(delivery.PENDING, [])
     for row, works in queued:
+        row.unsent_actions = len(works)
+        row.send_lease_until = utcnow() + delivery.LEASE if works else None
         for work in works:
             work.firing_id = row.id
             pending.append(work)
