@@ -21,7 +21,7 @@ from digipark.automation import delivery, logic, service, webhook
 from digipark.automation.engine import AutomationEngine, Runner
 from digipark.automation.models import AutomationFiring, AutomationNetworkAllow
 from digipark.core import db as core_db
-from digipark.core import network  # the guard automation uses (automation/network.py re-exports it)
+from digipark.core import network  # the guard automation uses
 from digipark.core.errors import ValidationFailed
 from digipark.devices.provides import shared_attributes
 from tests.alarms.test_notify import _Inbox, smtp  # noqa: F401  (fixture)
@@ -235,3 +235,49 @@ def test_only_the_parks_admin_keeps_the_allow_list(client: TestClient, db: Sessi
     assert delivery.allowed_networks(db, world.a.park_id) == ("10.20.0.0/16",)
     shown = client.get(url, headers=bearer(world.a.tokens["operator"]))
     assert shown.status_code == 200 and [r["network"] for r in shown.json()["items"]] == ["10.20.0.0/16"]
+
+
+def test_the_call_connects_to_the_address_it_checked_not_to_a_second_answer(
+    db: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard resolves the name once; the request goes to that address (the name only in the Host header), so a
+    DNS answer changed between the check and the connection cannot redirect it. The test's name is known only to
+    the guard's resolver: the system resolver cannot find it, so a second lookup would fail the call."""
+    name = "hooks.partner.invalid"
+    with Receiver([]) as receiver:
+        port = int(receiver.url.rsplit(":", 1)[1].split("/", 1)[0])
+        monkeypatch.setattr(network, "_resolve", lambda host, p: ["127.0.0.1"] if host == name else [])
+        url = f"http://{name}:{port}/hook"
+        assert network.refusal(url, []) is not None  # loopback: refused unless allowed
+        monkeypatch.setattr(webhook.time, "sleep", lambda s: None)
+        outcome = webhook.call(hook(url), b"{}", allowed=["127.0.0.0/8"])
+        assert outcome["status"] == "done", outcome
+        ((headers, _body),) = receiver.received
+    assert headers["Host"] == f"{name}:{port}"
+    pinned = network.pin(f"https://{name}/x", ["127.0.0.0/8"])
+    assert isinstance(pinned, network.Pinned)
+    assert pinned.url == "https://127.0.0.1/x" and pinned.extensions == {"sni_hostname": name}  # TLS checks the name
+    both = network.pin("http://h:8080/x", [], resolve=lambda h, p: ["2606:2800:220:1::1", "93.184.216.34"])
+    assert isinstance(both, network.Pinned) and both.url == "http://93.184.216.34:8080/x"
+    assert both.headers == {"Host": "h:8080"}
+    v6 = network.pin("http://h/x", [], resolve=lambda h, p: ["2606:2800:220:1::1"])
+    assert isinstance(v6, network.Pinned) and v6.url == "http://[2606:2800:220:1::1]/x"
+
+
+def test_a_robot_address_is_called_at_the_address_checked(
+    db: Session,
+    world: World,
+    robots: tuple[str, FakeRobots],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base, fake = robots
+    port = int(base.rsplit(":", 1)[1])
+    name = "oapi.dingtalk.invalid"
+    monkeypatch.setattr(network, "_resolve", lambda host, p: ["127.0.0.1"] if host == name else [])
+    action = {"kind": "notify", "to": "值班群", "text": "冷站停机", "channel": "dingtalk"}
+    action |= {"address": f"http://{name}:{port}/robot/send?access_token=abc", "secret": DING_SECRET}
+    allow(db, world, "127.0.0.1/32")
+    ident = make_rule(db, {"kind": "event", "event": "booking_made"}, [action])
+    (sent,) = fire(db, ident, MONDAY_NOON).actions
+    assert sent["status"] == "done", sent
+    assert [channel for channel, _ in fake.received] == ["dingtalk"]

@@ -1,5 +1,5 @@
 """The park's allow-list of networks inside the platform's own that webhooks and notification robots may reach
-(automation/network.py refuses every other inside address): kept by the park's admin only (`automation.admin`);
+(core/network.py refuses every other inside address): kept by the park's admin only (`automation.admin`);
 staff read it. `/api/v1/automation/allowed-networks` and the automation page's form."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.automation.models import AutomationNetworkAllow
-from digipark.automation.network import network_of
 from digipark.core.errors import field_error
 from digipark.core.listing import ListSpec
+from digipark.core.network import network_of
 from digipark.crud import RecordType
 
 ADMIN = "automation.admin"

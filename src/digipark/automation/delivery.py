@@ -6,7 +6,7 @@ firing's moment, from the duty module's rosters, each by SMS to their roster mob
 the action's one address) and queues a `Work` on the session (`take`). The engine commits, then `perform`s each
 work (the webhook's POST, the e-mails, SMS and robot messages through the alarms module's channels) and, in a
 short second transaction, `record`s the outcome in the firing's log: `done`, `partial` (some recipients failed),
-`failed` or `refused` (an address inside the platform's network: automation/network.py), each recipient with its
+`failed` or `refused` (an address inside the platform's network: core/network.py), each recipient with its
 own `sent` / `failed` and error.
 
 Nothing logged `pending` is lost when a process stops between the commit and the sending: the firing counts its
@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 
 from digipark.alarms.provides import ROBOT_CHANNELS, send_email, send_robot, sms_provider
 from digipark.auth.models import User
-from digipark.automation import network, webhook
+from digipark.automation import webhook
 from digipark.automation.models import AutomationFiring, AutomationNetworkAllow, AutomationRule, AutomationScene
+from digipark.core import network
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
 from digipark.duty.provides import member_phone, on_duty
@@ -111,10 +112,9 @@ def _send_one(work: Work, recipient: dict[str, Any]) -> None:
             raise RuntimeError("no SMS provider configured (DIGIPARK_SMS_PROVIDER)")
         provider.send(address, {"alarm": f"{action['to']}:{action['text']}"[:35], "link": _link(work.rule_id)})
     elif channel in ROBOT_CHANNELS:
-        refused = network.refusal(address, work.allowed)
-        if refused is not None:
-            raise PermissionError(refused)
-        send_robot(channel, address, text, action.get("secret"), timeout=get_settings().alarms_notify_timeout_s)
+        timeout = get_settings().alarms_notify_timeout_s
+        post = network.pinned_post(work.allowed)
+        send_robot(channel, address, text, action.get("secret"), timeout=timeout, post=post)
     else:
         raise RuntimeError(f"not a channel: {channel}")
 

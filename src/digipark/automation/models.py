@@ -116,7 +116,7 @@ class BillingSetting(Audited, TimestampMixin, ParkScoped, Base):
 
 class AutomationNetworkAllow(Audited, TimestampMixin, ParkScoped, Base):
     """A network inside the platform's own that the park's admin lets webhooks and robot addresses reach
-    (automation/network.py refuses every other inside address)."""
+    (core/network.py refuses every other inside address)."""
 
     __tablename__ = "automation_network_allow"
     __visibility__ = Visibility.STAFF

@@ -1,5 +1,5 @@
 """The park's allow-list of inside networks that webhooks and notification robots may reach (everything inside
-the platform's network is refused otherwise: automation/network.py): staff read it, the park's admin adds and
+the platform's network is refused otherwise: core/network.py): staff read it, the park's admin adds and
 removes entries."""
 
 from __future__ import annotations

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from digipark.alarms.provides import raise_external, raised_between
 from digipark.approvals.provides import start_process, working_calendar
 from digipark.auth.scope import Scope, system_scope
-from digipark.automation import commands, delivery, logic, network, webhook
+from digipark.automation import commands, delivery, logic, webhook
 from digipark.automation.models import AutomationFiring, AutomationRule, AutomationScene
 from digipark.automation.schemas import RuleCreate, RuleRead, RuleUpdate, SceneCreate, SceneRead, SceneUpdate
+from digipark.core import network
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, DomainError, field_error

@@ -5,7 +5,7 @@ The body is `{"rule_id", "park_id", "ts", "inputs"}` (compact JSON, keys sorted)
 secret of `"<timestamp>." + body`, so a receiver checks both the body and its freshness. A 2xx answer is success;
 a connection error, a timeout or a 5xx answer is retried (`retries` more times, 0.5 s, 1 s … apart); a 4xx is not.
 The outcome (`done` or `failed`, the HTTP status, the attempts, the error) goes into the firing log. An address
-inside the platform's network is `refused` unless the park's admin allow-listed it (automation/network.py). The
+inside the platform's network is `refused` unless the park's admin allow-listed it (core/network.py). The
 call is made after the firing's transaction committed (automation/delivery.py), never inside it."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import orjson
 
-from digipark.automation import network
+from digipark.core import network
 
 SIGNATURE_HEADER = "X-Digipark-Signature"
 TIMESTAMP_HEADER = "X-Digipark-Timestamp"
@@ -52,9 +52,9 @@ def call(
 ) -> dict[str, Any]:
     """POST `body` to the action's URL; the outcome for the firing log. `allowed`: the park's allow-listed
     networks (an inside address not in them is refused, not called)."""
-    refused = network.refusal(action["url"], allowed, resolve=resolve)
-    if refused is not None:
-        return {"status": "refused", "http_status": None, "attempts": 0, "error": refused}
+    target = network.pin(action["url"], allowed, resolve=resolve)
+    if isinstance(target, str):
+        return {"status": "refused", "http_status": None, "attempts": 0, "error": target}
     attempts = 0
     last_error = ""
     status_code: int | None = None
@@ -71,7 +71,9 @@ def call(
                 SIGNATURE_HEADER: signature(action["secret"], timestamp, body),
             }
             try:
-                response = client.post(action["url"], content=body, headers=headers)
+                response = client.post(
+                    target.url, content=body, headers={**headers, **target.headers}, extensions=target.extensions
+                )
             except httpx.HTTPError as error:
                 status_code, last_error = None, f"{type(error).__name__}: {error}"[:300]
                 continue
