@@ -51,6 +51,13 @@ def _site_day(db: Session, world: World, day: dt.date) -> None:
         rows.append(ReadingRow(pv["export_kwh"], _at(day, hour), 50.0 + exported))
     for hour, soc in ((1, 10.0), (3, 90.0), (8, 20.0), (12, 80.0), (18, 30.0)):  # falls 70 + 50 % = 1.2 cycles
         rows.append(ReadingRow(battery["soc_pct"], _at(day, hour), soc))
+    # registers: 80 kWh charged 02:00–03:00 (0.3 yuan), 70 kWh discharged 08:00–10:00 (1.0 yuan), 30 kWh discharged
+    # 18:00–19:00 (0.7 yuan)
+    for hour, charged, discharged in ((1, 100.0, 200.0), (2, 140.0, 200.0), (3, 180.0, 200.0), (8, 180.0, 200.0)):
+        rows.append(ReadingRow(battery["charge_kwh"], _at(day, hour), charged))
+        rows.append(ReadingRow(battery["discharge_kwh"], _at(day, hour), discharged))
+    for hour, discharged in ((9, 235.0), (10, 270.0), (18, 270.0), (19, 300.0)):
+        rows.append(ReadingRow(battery["discharge_kwh"], _at(day, hour), discharged))
     for hour, register in ((9, 500.0), (10, 520.0), (11, 530.0), (19, 545.0)):  # 20 + 10 kWh, then 15 kWh
         rows.append(ReadingRow(pile["charging_kwh"], _at(day, hour), register))
     write_readings(db, rows)
@@ -75,6 +82,8 @@ def test_generation_self_consumption_cycles_and_fees_from_stored_readings(db: Se
     assert march["self_kwh"] == pytest.approx(116.0)
     assert made.cycles == pytest.approx(1.2) and march["cycles"] == pytest.approx(1.2)
     assert made.soc_end_pct == pytest.approx(30.0)
+    assert march["charged_kwh"] == pytest.approx(80.0) and march["discharged_kwh"] == pytest.approx(100.0)
+    assert march["saving_yuan"] == pytest.approx(70 * 1.0 + 30 * 0.7 - 80 * 0.3)  # 67.0 yuan
     assert march["charging_kwh"] == pytest.approx(45.0)
     # 20 kWh at 10:00 and 10 kWh at 11:00 at 1.0 yuan, 15 kWh at 19:00 at 0.7 yuan, each + 0.6 service fee
     assert march["charging_fee"] == pytest.approx(20 * 1.6 + 10 * 1.6 + 15 * 1.3)

@@ -6,7 +6,9 @@ registry/data/device_kinds.yaml), read through telemetry's hourly rollups as the
   generation less what the inverters' export register counted to the grid (export_kwh);
 - storage: the state of charge (soc_pct, the hour's last reading), the energy charged and discharged (registers);
   the equivalent full cycles are the sum of the falls of the state of charge ÷ 100 % (discharged share of the
-  capacity);
+  capacity); the saving is the time-of-use arbitrage: each hour's discharged energy at that hour's price (the grid
+  import it replaced) less its charged energy at that hour's price (energy charged from the park's own PV is
+  counted as if bought, so the saving is not overstated);
 - charging: each pile's hourly energy (charging_kwh) priced at that hour's time-of-use price plus the service
   fee; a session is a run of consecutive hours with energy.
 
@@ -35,6 +37,7 @@ MONTH_KEYS = (
     "charged_kwh",
     "discharged_kwh",
     "cycles",
+    "saving_yuan",
     "sessions",
     "charging_kwh",
     "charging_fee",
@@ -132,10 +135,16 @@ def records_year(
     for series in _hourly(session, scope, pv.get("export_energy", []), start, end, "delta").values():
         for ts, value in series:
             months[local(ts).month - 1]["self_kwh"] -= value
-    for quantity, key in (("storage_charge_energy", "charged_kwh"), ("storage_discharge_energy", "discharged_kwh")):
+    for quantity, key, sign in (
+        ("storage_charge_energy", "charged_kwh", -1.0),
+        ("storage_discharge_energy", "discharged_kwh", 1.0),
+    ):
         for series in _hourly(session, scope, battery.get(quantity, []), start, end, "delta").values():
             for ts, value in series:
-                months[local(ts).month - 1][key] += value
+                at = local(ts)
+                m = months[at.month - 1]
+                m[key] += value
+                m["saving_yuan"] += sign * value * float(prices[at.hour])
     soc_end: float | None = None
     for series in _hourly(session, scope, battery.get("state_of_charge", []), start, end, "last").values():
         previous: float | None = None
