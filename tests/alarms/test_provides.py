@@ -39,6 +39,7 @@ def test_the_record_provides_what_safety_environment_and_automation_use() -> Non
         "raise_external_many",
         "raised_between",
         "raised_times",
+        "retire_threshold_rule",
         "send_email",
         "send_robot",
         "sms_provider",
@@ -46,6 +47,7 @@ def test_the_record_provides_what_safety_environment_and_automation_use() -> Non
     assert provides.get is service.get
     assert provides.active_counts is service.active_counts
     assert provides.ensure_threshold_rule is service.ensure_threshold_rule
+    assert provides.retire_threshold_rule is service.retire_threshold_rule
     assert provides.AlarmRaised is events.AlarmRaised
 
 

@@ -49,8 +49,26 @@ def as_asset(ctx: Ctx) -> int:
     return int(ASSET.make(ctx))
 
 
+def as_class_body(ctx: Ctx) -> dict[str, Any]:
+    return {"code": f"gearbox_{next_number(ctx, 'ac')}", "name": "齿轮箱", "kind": "machinery", "useful_life_years": 10}
+
+
+ASSET_CLASS = Resource(
+    "assets/classes",
+    as_class_body,
+    {"name": "改名"},
+    readers=frozenset({"enterprise", "enterprise2"}),  # reference data of the park, for those who see assets
+    cross_creates=lambda ctx: [{**as_class_body(ctx), "park_id": ctx.world.a.park_id}],
+)
+
+
+def as_class(ctx: Ctx) -> int:
+    return int(ASSET_CLASS.make(ctx))
+
+
 ASSETS: dict[tuple[str, str], Exercise] = {}
 add_resource(ASSETS, ASSET, "list create get patch delete")
+add_resource(ASSETS, ASSET_CLASS, "list create get patch delete")
 ASSETS[("POST", "/api/v1/assets/{ident}/state")] = lambda ctx: ident_action(
     IdentAction("assets/{ident}/state", as_asset, lambda ctx: {"state": "in_service"}), ctx
 )

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished, ap_process_key
-from tests.tenancy.api_assets import as_asset, as_document
+from tests.tenancy.api_assets import as_asset, as_class, as_document
 from tests.tenancy.api_auth import user_id
 from tests.tenancy.api_automation import au_rule
 from tests.tenancy.api_cybersec import cy_assessment
@@ -54,6 +54,7 @@ class PageObject:
 PAGE_OBJECTS: dict[str, PageObject] = {
     "/telemetry/devices/{ident}": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
     "/assets/{ident}": PageObject(as_asset),
+    "/assets/classes/{ident}": PageObject(as_class, private=False),
     "/assets/documents/{ident}": PageObject(lambda ctx: as_document(ctx)[1]),
     "/devices/{ident}/commands": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
     "/devices/{ident}/attributes": PageObject(lambda ctx: ctx.world.a.device_ids[0]),

@@ -7,7 +7,8 @@ through the caller's scope:
 - `active_counts(session, scope=, park_id=) -> list[AlarmCount]`: raised or acknowledged alarms by zone, building,
   enterprise and severity — safety's situation picture;
 - `ensure_threshold_rule(session, scope=, park_id=, point_id=, key=, name=, above=, below=, severity=) -> int`:
-  create or update the threshold rule identified by `key` — environment's outlet limits;
+  create or update the threshold rule identified by `key` — environment's outlet limits; `retire_threshold_rule(
+  session, scope=, park_id=, key=)` disables it (an asset class no longer declaring the indicator);
 - `raise_external(session, park_id=, source_kind=, source_ref=, severity=, title_key=, detail=, building_id=,
   enterprise_id=, at=) -> Alarm`: an alarm from an event another module received (living's security events);
 - `raise_external_many(session, park_id=, alarms=[ExternalAlarm(...)]) -> list[int]`: many at once, one flush
@@ -47,7 +48,14 @@ from digipark.alarms.robots import ROBOT_CHANNELS, send_robot
 from digipark.alarms.rules import ConditionError, CondState, normalise_conditions
 from digipark.alarms.rules import Context as ConditionContext
 from digipark.alarms.rules import evaluate as evaluate_condition
-from digipark.alarms.service import VIEW, acknowledge, active_counts, ensure_threshold_rule, get
+from digipark.alarms.service import (
+    VIEW,
+    acknowledge,
+    active_counts,
+    ensure_threshold_rule,
+    get,
+    retire_threshold_rule,
+)
 from digipark.alarms.service import list as list_alarms
 from digipark.alarms.sms import SmsProvider
 from digipark.alarms.sms import configured_provider as sms_provider
@@ -76,6 +84,7 @@ __all__ = [
     "raise_external_many",
     "raised_between",
     "raised_times",
+    "retire_threshold_rule",
     "send_email",
     "send_robot",
     "sms_provider",

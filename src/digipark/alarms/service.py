@@ -301,9 +301,16 @@ def ensure_threshold_rule(
         session,
         scope=scope,
         ident=existing.id,
-        data=RuleUpdate(name=name, severity=severity, conditions=conditions),
+        data=RuleUpdate(name=name, severity=severity, conditions=conditions, enabled=True),
     )
     return rule.id
+
+
+def retire_threshold_rule(session: Session, *, scope: Scope, park_id: int, key: str) -> None:
+    """Disable the threshold rule identified by `key` (its alarms stay in the history); nothing if there is none."""
+    existing = session.scalar(select(AlarmRule).where(AlarmRule.park_id == park_id, AlarmRule.key == key))
+    if existing is not None and existing.enabled:
+        update_rule(session, scope=scope, ident=existing.id, data=RuleUpdate(enabled=False))
 
 
 # ==================================================================================================================

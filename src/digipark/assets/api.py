@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from digipark.assets import (
+    classes,
     documents,
     lease_invoices,
     leases,
@@ -170,6 +171,7 @@ def change_lease_state(ident: Ident, body: schemas.LeaseStateChange, db: DbSessi
 
 
 # -- the register ------------------------------------------------------------------------------------------------
+add_routes(router, classes.CLASSES, "/classes", tags=TAGS)
 add_routes(router, service.ASSETS, "", tags=TAGS)
 
 

@@ -12,7 +12,12 @@ MODULE = Module(
     title="Assets",
     models=("digipark.assets.models",),
     routers=("digipark.assets.api:router",),
-    pages=("digipark.assets.store_pages:router", "digipark.assets.map_pages:router", "digipark.assets.pages:router"),
+    pages=(
+        "digipark.assets.store_pages:router",
+        "digipark.assets.map_pages:router",
+        "digipark.assets.class_pages:router",
+        "digipark.assets.pages:router",
+    ),
     menu=(
         MenuEntry("/assets", "Assets", "assets.view", order=170, section=OPERATIONS),
         MenuEntry("/assets/parts", "Spare parts", "assets.write", order=171, section=OPERATIONS),

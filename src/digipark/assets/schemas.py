@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from digipark.assets.geo import Network, check_line_geometry
 from digipark.assets.models import DepreciationMethod, InvoiceState, LeaseState, LifecycleState, PlanKind
@@ -296,3 +296,78 @@ class LeaseInvoiceRead(BaseModel):
     amount: float
     state: InvoiceState
     paid_on: dt.date | None
+
+
+# -- asset classes as data -------------------------------------------------------------------------------------------
+CLASS_KINDS = ("land", "buildings", "machinery", "tools", "vehicles", "electronics")
+ClassKind = Literal["land", "buildings", "machinery", "tools", "vehicles", "electronics"]
+Declarations = Annotated[list[dict[str, Any]], Field(max_length=50)]
+
+
+class MaintenanceTemplate(BaseModel):
+    """A plan every asset of the class gets: by calendar (`every_days`) or by run hours (`every_run_hours`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    every_days: int | None = Field(None, ge=1, le=3650)
+    every_run_hours: int | None = Field(None, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _one_rhythm(self) -> MaintenanceTemplate:
+        if (self.every_days is None) == (self.every_run_hours is None):
+            raise ValueError("give every_days or every_run_hours, one of them")
+        return self
+
+
+class AssetClassCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    kind: ClassKind
+    useful_life_years: int = Field(ge=1, le=100)
+    method: DepreciationMethod = DepreciationMethod.STRAIGHT_LINE
+    salvage_rate: float = Field(0.05, ge=0, le=0.5)
+    rotating: bool = False
+    vibration_group: Annotated[str, StringConstraints(max_length=40)] | None = None
+    temperature_limit_c: float | None = Field(None, ge=-50, le=500)
+    templates: Annotated[list[MaintenanceTemplate], Field(max_length=20)] = []
+    attributes: Declarations = []
+    condition_indicators: Declarations = []
+    park_id: Id | None = None
+
+
+class AssetClassUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    kind: ClassKind | None = None
+    useful_life_years: int | None = Field(None, ge=1, le=100)
+    method: DepreciationMethod | None = None
+    salvage_rate: float | None = Field(None, ge=0, le=0.5)
+    rotating: bool | None = None
+    vibration_group: Annotated[str, StringConstraints(max_length=40)] | None = None
+    temperature_limit_c: float | None = Field(None, ge=-50, le=500)
+    templates: Annotated[list[MaintenanceTemplate], Field(max_length=20)] | None = None
+    attributes: Declarations | None = None
+    condition_indicators: Declarations | None = None
+
+
+class AssetClassRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    park_id: int
+    code: str
+    name: str
+    kind: str
+    useful_life_years: int
+    method: str
+    salvage_rate: float
+    rotating: bool
+    vibration_group: str | None
+    temperature_limit_c: float | None
+    templates: list[dict[str, Any]]
+    attributes: list[dict[str, Any]] | None
+    condition_indicators: list[dict[str, Any]] | None

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from digipark.alarms.provides import ensure_threshold_rule, raise_external
+from digipark.alarms.provides import ensure_threshold_rule, raise_external, retire_threshold_rule
 from digipark.assets.models import USAGE_POINTS, Asset, AssetClass, ConditionDay, IndicatorRule, LifecycleState
 from digipark.auth.scope import Scope, system_scope
 from digipark.registry.models import Point
@@ -69,14 +69,24 @@ def linked_points(session: Session, asset: Asset) -> dict[str, int]:
     return {quantity: pid for quantity, pid in rows if quantity}
 
 
+def _rule_key(asset_id: int, point_id: int, quantity: str) -> str:
+    return f"asset:{asset_id}:{point_id}:{quantity}"[:80]
+
+
 def sync_asset(session: Session, *, asset: Asset, username: str = "assets-automation") -> list[int]:
-    """Keep the alarm rules of the asset's class's quantity indicators on its linked points; the rule ids."""
+    """Keep the alarm rules of the asset's class's quantity indicators on its linked points; the rule ids. The rule
+    of an indicator the class no longer declares (or whose point is no longer linked) is disabled."""
     klass = session.get(AssetClass, asset.class_id)
     declared = [s for s in (klass.condition_indicators or []) if s.get("quantity")] if klass else []
-    if not declared:
-        return []
     points = linked_points(session, asset)
     kept = {r.indicator: r for r in session.scalars(select(IndicatorRule).where(IndicatorRule.asset_id == asset.id))}
+    watched = {s["quantity"] for s in declared if points.get(s["quantity"]) is not None}
+    for indicator, gone in list(kept.items()):
+        if gone.point_id and indicator not in watched:
+            key = _rule_key(asset.id, gone.point_id, indicator)
+            retire_threshold_rule(session, scope=_scope(asset.park_id, username), park_id=asset.park_id, key=key)
+            session.delete(gone)
+            del kept[indicator]
     out: list[int] = []
     for spec in declared:
         point_id = points.get(spec["quantity"])
@@ -94,7 +104,7 @@ def sync_asset(session: Session, *, asset: Asset, username: str = "assets-automa
             scope=_scope(asset.park_id, username),
             park_id=asset.park_id,
             point_id=point_id,
-            key=f"asset:{asset.id}:{point_id}:{spec['quantity']}"[:80],
+            key=_rule_key(asset.id, point_id, spec["quantity"]),
             name=f"{asset.code} {label}超限"[:200],
             above=spec.get("high"),
             below=spec.get("low"),
