@@ -86,7 +86,7 @@ def get_application(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
     row = service.get_instance(db, scope=scope, ident=ident)
     detail = schemas.ApplicationRead.model_validate(row).model_dump()
     steps = [schemas.TaskRead.model_validate(t) for t in service.steps(db, scope=scope, instance=row)]
-    return schemas.ApplicationDetail(**detail, steps=steps, position=service.position(row))
+    return schemas.ApplicationDetail(**detail, steps=steps, position=service.position(db, row))
 
 
 @router.get("/applications/{ident}/decision.pdf", tags=TAGS, response_class=Response)

@@ -34,7 +34,7 @@ def bundled_files(key: str) -> tuple[str, list[str], dict[str, Any]]:
 
 
 def parsed(definition: ApprovalDefinition) -> engine.ParsedDefinition:
-    return engine.parsed(definition.id, definition.bpmn_xml, tuple(definition.dmn_xml or ()))
+    return engine.parsed(definition.bpmn_xml, tuple(definition.dmn_xml or ()))
 
 
 def publish(

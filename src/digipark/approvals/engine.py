@@ -1,13 +1,18 @@
 """The BPMN engine: SpiffWorkflow parses a definition's BPMN (and DMN tables), runs an instance to its next user
-tasks, and serialises it. Parsed specs are cached per definition version: a version never changes once stored."""
+tasks, and serialises it. Parsed specs are cached per definition version (a version never changes once stored), so
+an instance's serialisation holds only its state — its tasks and data — and names the version it runs on by the
+fingerprint of that version's files."""
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
-from typing import Any
+import json
+from collections.abc import Callable
+from typing import Any, NamedTuple
+from uuid import UUID
 
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -17,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from digipark.core.errors import ValidationFailed, field_error
 
-SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))  # whole workflows (older rows)
 APPLICANT_LANE = "applicant"
 DECISION_SUFFIX = "_decision"
 UNLANED_DEPARTMENT = "park_office"  # a user task outside every lane is the park office's
@@ -37,6 +42,7 @@ class UserTask:
 
 @dataclasses.dataclass(frozen=True)
 class ParsedDefinition:
+    fingerprint: str  # SHA-256 of the BPMN and DMN files
     key: str
     name: str
     spec: Any
@@ -46,6 +52,10 @@ class ParsedDefinition:
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fingerprint(bpmn_xml: str, dmn_xml: tuple[str, ...]) -> str:
+    return sha256(json.dumps([bpmn_xml, *dmn_xml]))
 
 
 def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = ()) -> ParsedDefinition:
@@ -70,12 +80,23 @@ def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = ()) -> ParsedDefinition:
         for name, task_spec in spec.task_specs.items()
         if task_spec.__class__.__name__ == "UserTask"
     )
-    return ParsedDefinition(key, spec.description or key, spec, subprocess_specs, steps)
+    return ParsedDefinition(fingerprint(bpmn_xml, dmn_xml), key, spec.description or key, spec, subprocess_specs, steps)
 
 
-@functools.lru_cache(maxsize=256)
-def parsed(definition_id: int, bpmn_xml: str, dmn_xml: tuple[str, ...]) -> ParsedDefinition:
-    return parse(bpmn_xml, dmn_xml)
+_PARSED: dict[str, ParsedDefinition] = {}
+PARSED_KEPT = 256
+
+
+def parsed(bpmn_xml: str, dmn_xml: tuple[str, ...]) -> ParsedDefinition:
+    """A stored version's parsed definition, parsed once per process."""
+    key = fingerprint(bpmn_xml, dmn_xml)
+    found = _PARSED.get(key)
+    if found is None:
+        found = parse(bpmn_xml, dmn_xml)
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)), None)
+        _PARSED[key] = found
+    return found
 
 
 def start(definition: ParsedDefinition, data: dict[str, Any]) -> BpmnWorkflow:
@@ -85,13 +106,59 @@ def start(definition: ParsedDefinition, data: dict[str, Any]) -> BpmnWorkflow:
     return workflow
 
 
-def load(serialised: str) -> BpmnWorkflow:
-    workflow: BpmnWorkflow = SERIALIZER.deserialize_json(serialised)
-    return workflow
+class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """SpiffWorkflow's workflow conversion without the specs (the way its documentation's SQLite serializer stores
+    specs apart from instances): restoring takes the specs of the parsed definition."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], definition: ParsedDefinition) -> BpmnWorkflow:
+        workflow = self.target_class(definition.spec, definition.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
 
 
-def dump(workflow: BpmnWorkflow) -> str:
-    return str(SERIALIZER.serialize_json(workflow))
+STATE_SERIALIZER = BpmnWorkflowSerializer(
+    BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _StateConverter})
+)
+DEFINITION_KEY = "definition"
+
+
+class Loaded(NamedTuple):
+    workflow: BpmnWorkflow
+    definition: ParsedDefinition
+
+
+def load(serialised: str, definition: Callable[[], ParsedDefinition]) -> Loaded:
+    """An instance's workflow from its serialisation; `definition` gives its version's parsed definition when the
+    process has not parsed it yet. A serialisation of the whole workflow (with its specs, as written before) loads
+    too; the next `dump` writes only its state."""
+    dct = json.loads(serialised)
+    if "spec" in dct:
+        SERIALIZER.migrate(dct)
+        return Loaded(SERIALIZER.from_dict(dct), definition())
+    process = _PARSED.get(dct.pop(DEFINITION_KEY)) or definition()
+    if dct.pop(STATE_SERIALIZER.VERSION_KEY) != STATE_SERIALIZER.VERSION:
+        raise ValueError("workflow state written by another SpiffWorkflow serializer version")
+    return Loaded(STATE_SERIALIZER.from_dict(dct, definition=process), process)
+
+
+def dump(workflow: BpmnWorkflow, definition: ParsedDefinition) -> str:
+    """The workflow's state (tasks, data, events) naming its definition version; not its specs. (Not the registry's
+    `_encoder_mode` that `serialize_json` flips: a flag shared by every thread.)"""
+    dct = STATE_SERIALIZER.to_dict(workflow)
+    dct[STATE_SERIALIZER.VERSION_KEY] = STATE_SERIALIZER.VERSION
+    dct[DEFINITION_KEY] = definition.fingerprint
+    return json.dumps(dct, cls=STATE_SERIALIZER._encoder_cls)
+
 
 
 def waiting(workflow: BpmnWorkflow) -> list[UserTask]:

@@ -192,7 +192,7 @@ def _detail_context(page: Page, instance: ApprovalInstance) -> dict[str, Any]:
         "documents": documents.list_documents(page.db, scope=page.scope, instance=instance),
         "labels": labels,
         "fields": forms.fields(definition.form_schema, page.lang),
-        "position": json.dumps(service.position(instance)),
+        "position": json.dumps(service.position(page.db, instance)),
         "states": STATES,
         "task_states": TASK_STATES,
         "decisions": DECISIONS,

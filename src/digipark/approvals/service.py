@@ -126,7 +126,7 @@ def apply(
         form_data=entered,
         platform_data=platform,
         state=InstanceState.RUNNING.value,
-        workflow=engine.dump(workflow),
+        workflow=engine.dump(workflow, process),
         submitted_at=utcnow(),
     )
     session.add(instance)
@@ -264,7 +264,7 @@ def _complete(
     *,
     new_round: bool = False,
 ) -> None:
-    workflow = engine.load(instance.workflow)
+    workflow, process = _load(session, instance)
     try:
         engine.complete(workflow, task.spiff_task_id, data, new_round=new_round)
     except LookupError:
@@ -276,7 +276,7 @@ def _complete(
     task.claimed_by = task.claimed_by or scope.username
     task.completed_by = scope.username
     task.completed_at = now
-    instance.workflow = engine.dump(workflow)
+    instance.workflow = engine.dump(workflow, process)
     _sync(session, instance, workflow, now=now)
 
 
@@ -334,6 +334,15 @@ def granted_amount(data: dict[str, Any]) -> float | None:
     return float(min(float(requested), float(cap))) if cap is not None else float(requested)
 
 
-def position(instance: ApprovalInstance) -> builtins.list[str]:
+def _load(session: Session, instance: ApprovalInstance) -> engine.Loaded:
+    def definition() -> engine.ParsedDefinition:
+        row = session.get(ApprovalDefinition, instance.definition_id)
+        assert row is not None
+        return definitions.parsed(row)
+
+    return engine.load(instance.workflow, definition)
+
+
+def position(session: Session, instance: ApprovalInstance) -> builtins.list[str]:
     """The BPMN ids where the instance stands (the diagram marks them)."""
-    return engine.active_steps(engine.load(instance.workflow))
+    return engine.active_steps(_load(session, instance).workflow)
