@@ -160,7 +160,6 @@ def dump(workflow: BpmnWorkflow, definition: ParsedDefinition) -> str:
     return json.dumps(dct, cls=STATE_SERIALIZER._encoder_cls)
 
 
-
 def waiting(workflow: BpmnWorkflow) -> list[UserTask]:
     """The user tasks ready to be done, in a stable order."""
     found = []

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
-from digipark.approvals import definitions, documents, engine, facts, forms
+from digipark.approvals import definitions, engine, facts, forms
 from digipark.approvals.calendar import china
 from digipark.approvals.events import emit
 from digipark.approvals.models import (
@@ -320,7 +320,6 @@ def _sync(session: Session, instance: ApprovalInstance, workflow: Any, *, now: d
         instance.completed_at = now
         if instance.state == InstanceState.APPROVED.value:
             instance.amount_wan_yuan = granted_amount(engine.data(workflow))
-        documents.issue_decision(session, instance)
         emit(session, instance, instance.state)
     session.flush()
 
