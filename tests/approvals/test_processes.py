@@ -14,9 +14,9 @@ from tests.approvals.helpers import DEPARTMENTS, apply, decide_all, install, joi
 from tests.conftest import World
 from tests.notices.helpers import scope_of
 
-STEPS = {
-    "enterprise_entry": ["investment_review", "office_approval"],
-    "project_filing": ["filing_review"],
+STEPS = {  # the completeness check is the shared process `document_completeness`, called by both
+    "enterprise_entry": ["completeness_check", "investment_review", "office_approval"],
+    "project_filing": ["completeness_check", "filing_review"],
     "construction_precheck": ["environment_review", "fire_review", "safety_review", "office_approval"],
     "certificate_request": ["certificate_review"],
 }

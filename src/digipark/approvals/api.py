@@ -38,6 +38,7 @@ def publish_definition(data: schemas.DefinitionCreate, db: DbSession, scope: Cur
         scope=scope,
         bpmn_xml=data.bpmn_xml,
         dmn_xml=data.dmn_xml,
+        called_bpmn_xml=data.called_bpmn_xml,
         form_schema=data.form_schema,
         park_id=data.park_id,
     )

@@ -6,12 +6,14 @@ fingerprint of that version's files."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NamedTuple
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -20,6 +22,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from digipark.approvals.calendar import china
 from digipark.core.errors import ValidationFailed, field_error
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))  # whole workflows (older rows)
@@ -42,7 +45,7 @@ class UserTask:
 
 @dataclasses.dataclass(frozen=True)
 class ParsedDefinition:
-    fingerprint: str  # SHA-256 of the BPMN and DMN files
+    fingerprint: str  # SHA-256 of the BPMN and DMN files and the called processes
     key: str
     name: str
     spec: Any
@@ -54,21 +57,24 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def fingerprint(bpmn_xml: str, dmn_xml: tuple[str, ...]) -> str:
-    return sha256(json.dumps([bpmn_xml, *dmn_xml]))
+def fingerprint(bpmn_xml: str, dmn_xml: tuple[str, ...], called: tuple[str, ...] = ()) -> str:
+    return sha256(json.dumps([bpmn_xml, *dmn_xml, *(["called", *called] if called else [])]))
 
 
-def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = ()) -> ParsedDefinition:
-    """Parse a definition; 422 (field `bpmn_xml`) when it is not a single executable process Spiff can run."""
+def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = (), called: tuple[str, ...] = ()) -> ParsedDefinition:
+    """Parse a definition: its process, the DMN tables its business rule tasks call and the processes its call
+    activities call; 422 (field `bpmn_xml`) when it is not a single executable process Spiff can run."""
     parser = SpiffBpmnParser()
     try:
         parser.add_bpmn_str(bpmn_xml.encode("utf-8"))
-        for table in dmn_xml:
-            parser.add_dmn_str(table.encode("utf-8"))
         keys = parser.get_process_ids()
         if len(keys) != 1:
             raise field_error("bpmn_xml", f"expected one executable process, found {len(keys)}")
         key = keys[0]
+        for process in called:
+            parser.add_bpmn_str(process.encode("utf-8"))
+        for table in dmn_xml:
+            parser.add_dmn_str(table.encode("utf-8"))
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
     except ValidationFailed:
@@ -80,27 +86,38 @@ def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = ()) -> ParsedDefinition:
         for name, task_spec in spec.task_specs.items()
         if task_spec.__class__.__name__ == "UserTask"
     )
-    return ParsedDefinition(fingerprint(bpmn_xml, dmn_xml), key, spec.description or key, spec, subprocess_specs, steps)
+    return ParsedDefinition(
+        fingerprint(bpmn_xml, dmn_xml, called), key, spec.description or key, spec, subprocess_specs, steps
+    )
 
 
 _PARSED: dict[str, ParsedDefinition] = {}
 PARSED_KEPT = 256
 
 
-def parsed(bpmn_xml: str, dmn_xml: tuple[str, ...]) -> ParsedDefinition:
+def parsed(bpmn_xml: str, dmn_xml: tuple[str, ...], called: tuple[str, ...] = ()) -> ParsedDefinition:
     """A stored version's parsed definition, parsed once per process."""
-    key = fingerprint(bpmn_xml, dmn_xml)
+    key = fingerprint(bpmn_xml, dmn_xml, called)
     found = _PARSED.get(key)
     if found is None:
-        found = parse(bpmn_xml, dmn_xml)
+        found = parse(bpmn_xml, dmn_xml, called)
         if len(_PARSED) >= PARSED_KEPT:
             _PARSED.pop(next(iter(_PARSED)), None)
         _PARSED[key] = found
     return found
 
 
+def statutory_deadline(working_days: int) -> str:
+    """For timer events (`<bpmn:timeDate>statutory_deadline(5)</bpmn:timeDate>`): the end of the `working_days`-th
+    working day from now, as a step's deadline (`calendar`), in ISO 8601."""
+    return china().deadline(dt.datetime.now(dt.UTC), int(working_days)).isoformat()
+
+
+SCRIPT_ENGINE = PythonScriptEngine(environment=TaskDataEnvironment({"statutory_deadline": statutory_deadline}))
+
+
 def start(definition: ParsedDefinition, data: dict[str, Any]) -> BpmnWorkflow:
-    workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs)
+    workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SCRIPT_ENGINE)
     workflow.task_tree.data.update(data)
     workflow.do_engine_steps()
     return workflow
@@ -144,11 +161,14 @@ def load(serialised: str, definition: Callable[[], ParsedDefinition]) -> Loaded:
     dct = json.loads(serialised)
     if "spec" in dct:
         SERIALIZER.migrate(dct)
-        return Loaded(SERIALIZER.from_dict(dct), definition())
-    process = _PARSED.get(dct.pop(DEFINITION_KEY)) or definition()
-    if dct.pop(STATE_SERIALIZER.VERSION_KEY) != STATE_SERIALIZER.VERSION:
-        raise ValueError("workflow state written by another SpiffWorkflow serializer version")
-    return Loaded(STATE_SERIALIZER.from_dict(dct, definition=process), process)
+        loaded = Loaded(SERIALIZER.from_dict(dct), definition())
+    else:
+        process = _PARSED.get(dct.pop(DEFINITION_KEY)) or definition()
+        if dct.pop(STATE_SERIALIZER.VERSION_KEY) != STATE_SERIALIZER.VERSION:
+            raise ValueError("workflow state written by another SpiffWorkflow serializer version")
+        loaded = Loaded(STATE_SERIALIZER.from_dict(dct, definition=process), process)
+    loaded.workflow.script_engine = SCRIPT_ENGINE
+    return loaded
 
 
 def dump(workflow: BpmnWorkflow, definition: ParsedDefinition) -> str:
@@ -203,14 +223,23 @@ def decision_key(step: str) -> str:
     return f"{step}{DECISION_SUFFIX}"
 
 
-def ended_at(workflow: BpmnWorkflow) -> str | None:
-    """The id of the end event a completed workflow reached (None while it runs)."""
+def run_timers(workflow: BpmnWorkflow) -> bool:
+    """Fire the timer events that are due and run the engine on; whether the waiting user tasks changed."""
+    before = [t.spiff_id for t in waiting(workflow)]
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+    return [t.spiff_id for t in waiting(workflow)] != before
+
+
+def ended_at(workflow: BpmnWorkflow, outcomes: Collection[str]) -> str | None:
+    """Which of the end events `outcomes` a completed workflow reached (None while it runs, or when it reached
+    none of them)."""
     if not workflow.is_completed():
         return None
     ends = [
         t.task_spec.name
         for t in workflow.get_tasks(state=TaskState.COMPLETED)
-        if t.task_spec.__class__.__name__ == "EndEvent" and t.task_spec.name != "End"
+        if t.task_spec.__class__.__name__ == "EndEvent" and t.task_spec.name in outcomes
     ]
     return ends[-1] if ends else None
 
@@ -221,4 +250,5 @@ def data(workflow: BpmnWorkflow) -> dict[str, Any]:
 
 def active_steps(workflow: BpmnWorkflow) -> list[str]:
     """The BPMN ids where the instance stands now (for the diagram)."""
-    return sorted({t.task_spec.name for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)})
+    states = TaskState.READY | TaskState.WAITING | TaskState.STARTED  # STARTED: a call activity under way
+    return sorted({t.task_spec.name for t in workflow.get_tasks(state=states)})

@@ -316,7 +316,7 @@ def _sync(session: Session, instance: ApprovalInstance, workflow: Any, *, now: d
             )
         )
     if workflow.is_completed():
-        instance.state = ENDS.get(engine.ended_at(workflow) or "", InstanceState.APPROVED).value
+        instance.state = ENDS.get(engine.ended_at(workflow, ENDS) or "", InstanceState.APPROVED).value
         instance.completed_at = now
         if instance.state == InstanceState.APPROVED.value:
             instance.amount_wan_yuan = granted_amount(engine.data(workflow))
@@ -331,6 +331,17 @@ def granted_amount(data: dict[str, Any]) -> float | None:
         return None
     cap = data.get("subsidy_cap_wan_yuan")
     return float(min(float(requested), float(cap))) if cap is not None else float(requested)
+
+
+def run_timers(session: Session, instance: ApprovalInstance, *, now: dt.datetime) -> bool:
+    """Fire the instance's BPMN timer events that are due (a statutory deadline's escalation) and open the tasks
+    they lead to; whether its waiting tasks changed."""
+    workflow, process = _load(session, instance)
+    if not engine.run_timers(workflow):
+        return False
+    instance.workflow = engine.dump(workflow, process)
+    _sync(session, instance, workflow, now=now)
+    return True
 
 
 def _load(session: Session, instance: ApprovalInstance) -> engine.Loaded:
