@@ -11,8 +11,10 @@ each, each process taking every PROCESSES-th application: a deployment runs seve
 one process share one core (the GIL). A step's time is one such transaction: the application (or the task) read
 through the scope, the workflow's state loaded (its definition's parsed specs are cached), run and stored, the task
 rows and the audit log. `approval_instances_per_s` is INSTANCES / wall time from the first submission to the last
-approval. The CPU the steps cost is in each line: `app_cpu_ms_per_step` (the processes' user + system time) and
-`db_cpu_ms_per_step` (the PostgreSQL backends serving the benchmark's database).
+approval. The CPU the steps cost is in each line: `app_cpu_ms_per_step` (the processes' user + system time),
+`db_cpu_ms_per_step` (the PostgreSQL backends serving the benchmark's database) and, of the first,
+`engine_cpu_ms_per_step` (SpiffWorkflow alone: a review's state loaded, completed, run on and stored, measured apart
+on ENGINE_STEPS steps); the rest is the services, SQLAlchemy, psycopg and the audit chain.
 
 The decision document (PDF) is not made in the deciding step but on its first download: figure
 `approval_decision_document_ms` is the median time of that first download's unit of work (made, stored and logged),
@@ -39,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 import digipark.modules  # noqa: F401  (installs the module records and their permissions)
-from digipark.approvals import definitions, documents, service
+from digipark.approvals import definitions, documents, engine, service
 from digipark.approvals.models import ApprovalInstance, ApprovalTask, InstanceState
 from digipark.audit.service import Actor, set_actor
 from digipark.auth import service as auth_service
@@ -59,6 +61,7 @@ INSTANCES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000
 WORKERS = int(sys.argv[2]) if len(sys.argv) > 2 else 8
 PROCESSES = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 DOCUMENTS = 20
+ENGINE_STEPS = 200
 FORM = {"project_name": "基准厂房", "building_area_m2": 5000, "fire_category": "丙"}
 DEPARTMENTS = ("fire", "environment", "safety", "park_office")
 
@@ -201,6 +204,19 @@ def _first_download_ms(instance_id: int) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def _engine_cpu_ms_per_step() -> float:
+    bpmn, tables, called, _form = definitions.bundled_files("construction_precheck")
+    process = engine.parsed(bpmn, tuple(tables), tuple(called))
+    stored = engine.dump(engine.start(process, {**FORM, "enterprise_name": "基准企业0"}), process)
+    started = time.process_time()
+    for _ in range(ENGINE_STEPS):
+        workflow, _definition = engine.load(stored, lambda: process)
+        review = engine.waiting(workflow)[0]
+        engine.complete(workflow, review.spiff_id, {engine.decision_key(review.step): "approve"})
+        engine.dump(workflow, process)
+    return (time.process_time() - started) * 1000 / ENGINE_STEPS
+
+
 def main() -> None:
     url = bench_database_url("test_approvals")
     migrate.upgrade(url)
@@ -233,6 +249,7 @@ def main() -> None:
         "steps": len(latencies),
         "app_cpu_ms_per_step": round(app_cpu_s * 1000 / len(latencies), 2),
         "db_cpu_ms_per_step": round(db_cpu_s * 1000 / len(latencies), 2),
+        "engine_cpu_ms_per_step": round(_engine_cpu_ms_per_step(), 2),
         "database": "postgresql",
     }
     emit("approval_instances_per_s", INSTANCES / elapsed, "1/s", **conditions)
