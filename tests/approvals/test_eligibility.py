@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from digipark.approvals import service
+from digipark.approvals import documents, service
 from digipark.approvals.models import ApprovalInstance, InstanceState
 from digipark.core.errors import ValidationFailed
 from digipark.economy.models import MonthlyStatistic
@@ -16,6 +16,7 @@ from digipark.registry.models import Enterprise
 from digipark.transformation.models import Assessment
 from tests.approvals.helpers import apply, decide_all, install, join, open_tasks
 from tests.conftest import World
+from tests.notices.helpers import scope_of
 
 
 def platform_data(db: Session, enterprise_id: int, *, level: int, tax_per_month: float) -> None:
@@ -93,7 +94,8 @@ def test_a_smaller_manufacturer_by_level_and_tax(
         assert instance.amount_wan_yuan == cap  # requested 60, capped
     else:
         assert instance.state == InstanceState.INELIGIBLE.value and not open_tasks(db, instance)
-        assert instance.decision_sha256 is not None
+        document = documents.decision_document(db, scope=scope_of(db, "TA", "enterprise2"), instance=instance)
+        assert instance.decision_sha256 == document.sha256
 
 
 def test_no_platform_data_is_not_eligible(db: Session, world: World) -> None:
@@ -113,7 +115,6 @@ def test_the_platform_fields_cannot_be_entered(db: Session, world: World) -> Non
 
 def test_bad_input_names_the_field_and_starts_nothing(db: Session, world: World) -> None:
     install(db)
-    from tests.notices.helpers import scope_of
 
     with pytest.raises(ValidationFailed) as raised:
         service.apply(

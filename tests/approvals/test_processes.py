@@ -4,19 +4,19 @@ review's join; the eligibility table over platform data; a definition upgrade le
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digipark.approvals import definitions, service
+from digipark.approvals import definitions, documents, service
 from digipark.approvals.models import ApprovalDefinition, ApprovalDocument, InstanceState
 from digipark.audit.models import AuditEntry
 from tests.approvals.helpers import DEPARTMENTS, apply, decide_all, install, join, open_tasks
 from tests.conftest import World
 from tests.notices.helpers import scope_of
 
-STEPS = {
-    "enterprise_entry": ["investment_review", "office_approval"],
-    "project_filing": ["filing_review"],
+STEPS = {  # the completeness check is the shared process `document_completeness`, called by both
+    "enterprise_entry": ["completeness_check", "investment_review", "office_approval"],
+    "project_filing": ["completeness_check", "filing_review"],
     "construction_precheck": ["environment_review", "fire_review", "safety_review", "office_approval"],
     "certificate_request": ["certificate_review"],
 }
@@ -36,9 +36,14 @@ def test_happy_path_approves_after_every_step(db: Session, world: World, key: st
     instance = apply(db, key)
     assert decide_all(db, reviewer, instance) == STEPS[key]
     assert instance.state == InstanceState.APPROVED.value and instance.completed_at is not None
-    document = db.scalar(select(ApprovalDocument).where(ApprovalDocument.instance_id == instance.id))
-    assert document is not None and document.kind == "decision" and document.content.startswith(b"%PDF-")
+    assert instance.decision_sha256 is None  # made on the first request, not in the deciding step
+    applicant = scope_of(db, "TA", "enterprise")
+    document = documents.decision_document(db, scope=applicant, instance=instance)
+    assert document.kind == "decision" and document.content.startswith(b"%PDF-")
     assert instance.decision_sha256 == document.sha256
+    assert documents.decision_document(db, scope=applicant, instance=instance) is document
+    assert documents.decision_content(db, instance) == document.content  # made again: the same bytes
+    assert db.scalar(select(func.count()).where(ApprovalDocument.instance_id == instance.id)) == 1
     logged = db.scalar(
         select(AuditEntry).where(
             AuditEntry.action == "approval.decision_issued", AuditEntry.entity_id == str(instance.id)

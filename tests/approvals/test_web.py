@@ -42,10 +42,12 @@ def test_api_apply_decide_and_download_the_decision(client: TestClient, world: W
     assert bad.status_code == 422 and bad.headers["content-type"].startswith("application/problem+json")
     done = client.post(f"{API}/tasks/{task['id']}/decide", json={"decision": "approve"}, headers=reviewer)
     assert done.status_code == 200, done.text
+    pdf = client.get(f"{API}/applications/{ident}/decision.pdf", headers=enterprise)  # issued on this request
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
     detail = client.get(f"{API}/applications/{ident}", headers=enterprise).json()
     assert detail["state"] == "approved" and [s["decision"] for s in detail["steps"]] == ["approve"]
-    pdf = client.get(f"{API}/applications/{ident}/decision.pdf", headers=enterprise)
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    again = client.get(f"{API}/applications/{ident}/decision.pdf", headers=enterprise)
+    assert again.content == pdf.content
     assert hashlib.sha256(pdf.content).hexdigest() == detail["decision_sha256"] == pdf.headers["x-content-sha256"]
     other = bearer(world.a.tokens["enterprise2"])
     assert client.get(f"{API}/applications/{ident}/decision.pdf", headers=other).status_code == 404

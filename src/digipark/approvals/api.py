@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from digipark.approvals import definitions, documents, schemas, service, statistics, upward
-from digipark.auth.dependencies import CurrentScope, DbSession
+from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.core.bounds import INT32_MAX
 
 router = APIRouter(prefix="/api/v1/approvals")
@@ -38,6 +38,7 @@ def publish_definition(data: schemas.DefinitionCreate, db: DbSession, scope: Cur
         scope=scope,
         bpmn_xml=data.bpmn_xml,
         dmn_xml=data.dmn_xml,
+        called_bpmn_xml=data.called_bpmn_xml,
         form_schema=data.form_schema,
         park_id=data.park_id,
     )
@@ -86,12 +87,14 @@ def get_application(ident: Ident, db: DbSession, scope: CurrentScope) -> Any:
     row = service.get_instance(db, scope=scope, ident=ident)
     detail = schemas.ApplicationRead.model_validate(row).model_dump()
     steps = [schemas.TaskRead.model_validate(t) for t in service.steps(db, scope=scope, instance=row)]
-    return schemas.ApplicationDetail(**detail, steps=steps, position=service.position(row))
+    return schemas.ApplicationDetail(**detail, steps=steps, position=service.position(db, row))
 
 
 @router.get("/applications/{ident}/decision.pdf", tags=TAGS, response_class=Response)
+@writes  # the first request issues the document
 def decision_pdf(ident: Ident, db: DbSession, scope: CurrentScope) -> Response:
-    """The decision document of an ended application (404 while it runs); its SHA-256 is in the audit log."""
+    """The decision document of an ended application (404 while it runs), made on the first request; its SHA-256
+    is in the audit log."""
     row = service.get_instance(db, scope=scope, ident=ident)
     document = documents.decision_document(db, scope=scope, instance=row)
     headers = {

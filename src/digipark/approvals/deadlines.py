@@ -1,6 +1,7 @@
 """Deadlines of open steps: a reminder once the last working day of a step has begun, escalation to the park's
-managers once it has passed. `sweep` is what the background scanner (and the CLI or a test) calls; each reminder
-and escalation is written to the audit log and shown on the task lists."""
+managers once it has passed, and the processes' own timer events (a review's statutory deadline opening the park
+office's supervision task) fired. `sweep` is what the background scanner (and the CLI or a test) calls; each
+reminder and escalation is written to the audit log and shown on the task lists."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import zoneinfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.approvals import service
 from digipark.approvals.calendar import china
-from digipark.approvals.models import ApprovalTask, TaskState
+from digipark.approvals.models import ApprovalInstance, ApprovalTask, InstanceState, TaskState
 from digipark.audit.service import Actor, record, set_actor
 from digipark.core.background import Handle, SharedService
 from digipark.core.config import get_settings
@@ -40,7 +42,24 @@ def reminder_from(task: ApprovalTask) -> dt.datetime:
 
 
 def sweep(session: Session, *, now: dt.datetime) -> SweepResult:
-    """Remind and escalate the open steps of every park that are due (each only once)."""
+    """Fire the timers of the applications with a step past its deadline, then remind and escalate the open steps
+    of every park that are due (each only once)."""
+    overdue = session.scalars(
+        select(ApprovalInstance)
+        .where(
+            ApprovalInstance.state == InstanceState.RUNNING.value,
+            ApprovalInstance.id.in_(
+                select(ApprovalTask.instance_id).where(
+                    ApprovalTask.state.in_([TaskState.OPEN.value, TaskState.CLAIMED.value]),
+                    ApprovalTask.escalated_at.is_(None),
+                    ApprovalTask.due_at < now,
+                )
+            ),
+        )
+        .order_by(ApprovalInstance.id)
+    ).all()
+    for instance in overdue:
+        service.run_timers(session, instance, now=now)
     open_tasks = session.scalars(
         select(ApprovalTask)
         .where(

@@ -1,9 +1,12 @@
-"""Versioned approval definitions: the bundled demo processes (BPMN, DMN and form files under `processes/`), and
-new versions a park publishes. An instance keeps the version it started on."""
+"""Versioned approval definitions: the bundled demo processes (BPMN, DMN and form files under `processes/`; a
+process its call activities call is a BPMN file there too, shared by the processes calling it), and new versions a
+park publishes. A version keeps the called processes as they were when it was published, and an instance keeps the
+version it started on."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +24,24 @@ VIEW = "approvals.view"
 MANAGE = "approvals.manage"
 
 
-def bundled_files(key: str) -> tuple[str, list[str], dict[str, Any]]:
-    """A bundled process's BPMN, the DMN tables it calls, and its form."""
+CALLED = re.compile(r'<bpmn:callActivity [^>]*calledElement="([a-z0-9_]+)"')
+
+
+def bundled_files(key: str) -> tuple[str, list[str], list[str], dict[str, Any]]:
+    """A bundled process's BPMN, the DMN tables it calls, the processes it calls, and its form."""
     bpmn = (PROCESSES / f"{key}.bpmn").read_text(encoding="utf-8")
     tables = [
         path.read_text(encoding="utf-8")
         for path in sorted(PROCESSES.glob("*.dmn"))
         if f"<spiffworkflow:calledDecisionId>{path.stem}<" in bpmn
     ]
+    called = [(PROCESSES / f"{name}.bpmn").read_text(encoding="utf-8") for name in sorted(set(CALLED.findall(bpmn)))]
     form = json.loads((PROCESSES / f"{key}.form.json").read_text(encoding="utf-8"))
-    return bpmn, tables, form
+    return bpmn, tables, called, form
 
 
 def parsed(definition: ApprovalDefinition) -> engine.ParsedDefinition:
-    return engine.parsed(definition.id, definition.bpmn_xml, tuple(definition.dmn_xml or ()))
+    return engine.parsed(definition.bpmn_xml, tuple(definition.dmn_xml or ()), tuple(definition.called_bpmn_xml or ()))
 
 
 def publish(
@@ -45,13 +52,16 @@ def publish(
     dmn_xml: list[str] | None = None,
     form_schema: dict[str, Any] | None = None,
     park_id: int | None = None,
+    called_bpmn_xml: list[str] | None = None,
 ) -> ApprovalDefinition:
-    """Store a new version of a process (its key is the BPMN process id); the form defaults to the previous
-    version's. 422 when the BPMN does not parse or the form is not a JSON Schema."""
+    """Store a new version of a process (its key is the BPMN process id) with the DMN tables and the processes it
+    calls; the form defaults to the previous version's. 422 when the BPMN does not parse (a called process
+    missing) or the form is not a JSON Schema."""
     park = scope.acting_write_park(park_id)
     scope.authorize_write(MANAGE, park_id=park)
     tables = list(dmn_xml or [])
-    process = engine.parse(bpmn_xml, tuple(tables))
+    called = list(called_bpmn_xml or [])
+    process = engine.parse(bpmn_xml, tuple(tables), tuple(called))
     previous = newest(session, scope=scope, key=process.key, park_id=park, required=False)
     if form_schema is None:
         if previous is None:
@@ -73,6 +83,7 @@ def publish(
         name=process.name,
         bpmn_xml=bpmn_xml,
         dmn_xml=tables,
+        called_bpmn_xml=called,
         form_schema=form_schema,
         bpmn_sha256=engine.sha256(bpmn_xml),
         active=True,
@@ -91,8 +102,18 @@ def install_bundled(session: Session, *, scope: Scope, park_id: int | None = Non
     made = []
     for key in BUNDLED:
         if key not in have:
-            bpmn, tables, form = bundled_files(key)
-            made.append(publish(session, scope=scope, bpmn_xml=bpmn, dmn_xml=tables, form_schema=form, park_id=park))
+            bpmn, tables, called, form = bundled_files(key)
+            made.append(
+                publish(
+                    session,
+                    scope=scope,
+                    bpmn_xml=bpmn,
+                    dmn_xml=tables,
+                    form_schema=form,
+                    park_id=park,
+                    called_bpmn_xml=called,
+                )
+            )
     return made
 
 

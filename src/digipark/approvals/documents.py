@@ -1,5 +1,7 @@
 """Documents of an application: uploads (type and size checked by `core.uploads`) and the decision document, a
-PDF made when the application ends, whose SHA-256 is kept on the application and written to the audit log."""
+PDF of the ended application made when it is first asked for (not in the deciding step's transaction), stored, its
+SHA-256 kept on the application and written to the audit log. The PDF is invariant: made again from the same
+application it is the same bytes, so its hash can be checked at any time."""
 
 from __future__ import annotations
 
@@ -77,24 +79,39 @@ def get(session: Session, *, scope: Scope, ident: int) -> ApprovalDocument:
 
 
 def decision_document(session: Session, *, scope: Scope, instance: ApprovalInstance) -> ApprovalDocument:
+    """The decision document of an ended application, issued on the first request (404 while it runs). The
+    caller's unit of work writes."""
+    if instance.state == InstanceState.RUNNING.value:
+        raise NotFound(f"application {instance.id} has no decision document yet")
+    row = _stored_decision(session, scope, instance)
+    if row is None:
+        session.execute(select(ApprovalInstance.id).where(ApprovalInstance.id == instance.id).with_for_update())
+        row = _stored_decision(session, scope, instance) or issue_decision(session, instance)
+    return row
+
+
+def _stored_decision(session: Session, scope: Scope, instance: ApprovalInstance) -> ApprovalDocument | None:
     row: ApprovalDocument | None = session.scalar(
         scope.readable(ApprovalDocument).where(
             ApprovalDocument.instance_id == instance.id, ApprovalDocument.kind == "decision"
         )
     )
-    if row is None:
-        raise NotFound(f"application {instance.id} has no decision document yet")
     return row
 
 
-def issue_decision(session: Session, instance: ApprovalInstance) -> ApprovalDocument:
-    """Make the decision PDF of an ended application, keep its hash on the application, and log it."""
+def decision_content(session: Session, instance: ApprovalInstance) -> bytes:
+    """The decision PDF of an ended application, made from its stored steps."""
     tasks = session.scalars(
         select(ApprovalTask)
         .where(ApprovalTask.instance_id == instance.id, ApprovalTask.state == TaskState.DONE.value)
         .order_by(ApprovalTask.completed_at, ApprovalTask.id)
     ).all()
-    content = decision_pdf(instance, list(tasks))
+    return decision_pdf(instance, list(tasks))
+
+
+def issue_decision(session: Session, instance: ApprovalInstance) -> ApprovalDocument:
+    """Make the decision PDF of an ended application, store it, keep its hash on the application, and log it."""
+    content = decision_content(session, instance)
     digest = hashlib.sha256(content).hexdigest()
     row = ApprovalDocument(
         park_id=instance.park_id,
@@ -110,6 +127,7 @@ def issue_decision(session: Session, instance: ApprovalInstance) -> ApprovalDocu
     )
     session.add(row)
     instance.decision_sha256 = digest
+    session.flush()
     record(
         session,
         action="approval.decision_issued",
@@ -186,6 +204,7 @@ def decision_pdf(instance: ApprovalInstance, tasks: list[ApprovalTask]) -> bytes
         title="办理决定书",
         author="digipark",
         subject=instance.title,
+        invariant=True,  # no creation time or random document id: the same application, the same bytes
     )
     doc.build(story, canvasmaker=pdf_font.canvas_maker())
     return buffer.getvalue()

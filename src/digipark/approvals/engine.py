@@ -1,13 +1,20 @@
 """The BPMN engine: SpiffWorkflow parses a definition's BPMN (and DMN tables), runs an instance to its next user
-tasks, and serialises it. Parsed specs are cached per definition version: a version never changes once stored."""
+tasks, and serialises it. Parsed specs are cached per definition version (a version never changes once stored), so
+an instance's serialisation holds only its state — its tasks and data — and names the version it runs on by the
+fingerprint of that version's files."""
 
 from __future__ import annotations
 
 import dataclasses
-import functools
+import datetime as dt
 import hashlib
-from typing import Any
+import json
+from collections.abc import Callable, Collection
+from typing import Any, NamedTuple
+from uuid import UUID
 
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -15,9 +22,10 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from digipark.approvals.calendar import china
 from digipark.core.errors import ValidationFailed, field_error
 
-SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))  # whole workflows (older rows)
 APPLICANT_LANE = "applicant"
 DECISION_SUFFIX = "_decision"
 UNLANED_DEPARTMENT = "park_office"  # a user task outside every lane is the park office's
@@ -37,6 +45,7 @@ class UserTask:
 
 @dataclasses.dataclass(frozen=True)
 class ParsedDefinition:
+    fingerprint: str  # SHA-256 of the BPMN and DMN files and the called processes
     key: str
     name: str
     spec: Any
@@ -48,17 +57,24 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = ()) -> ParsedDefinition:
-    """Parse a definition; 422 (field `bpmn_xml`) when it is not a single executable process Spiff can run."""
+def fingerprint(bpmn_xml: str, dmn_xml: tuple[str, ...], called: tuple[str, ...] = ()) -> str:
+    return sha256(json.dumps([bpmn_xml, *dmn_xml, *(["called", *called] if called else [])]))
+
+
+def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = (), called: tuple[str, ...] = ()) -> ParsedDefinition:
+    """Parse a definition: its process, the DMN tables its business rule tasks call and the processes its call
+    activities call; 422 (field `bpmn_xml`) when it is not a single executable process Spiff can run."""
     parser = SpiffBpmnParser()
     try:
         parser.add_bpmn_str(bpmn_xml.encode("utf-8"))
-        for table in dmn_xml:
-            parser.add_dmn_str(table.encode("utf-8"))
         keys = parser.get_process_ids()
         if len(keys) != 1:
             raise field_error("bpmn_xml", f"expected one executable process, found {len(keys)}")
         key = keys[0]
+        for process in called:
+            parser.add_bpmn_str(process.encode("utf-8"))
+        for table in dmn_xml:
+            parser.add_dmn_str(table.encode("utf-8"))
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
     except ValidationFailed:
@@ -70,28 +86,98 @@ def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = ()) -> ParsedDefinition:
         for name, task_spec in spec.task_specs.items()
         if task_spec.__class__.__name__ == "UserTask"
     )
-    return ParsedDefinition(key, spec.description or key, spec, subprocess_specs, steps)
+    return ParsedDefinition(
+        fingerprint(bpmn_xml, dmn_xml, called), key, spec.description or key, spec, subprocess_specs, steps
+    )
 
 
-@functools.lru_cache(maxsize=256)
-def parsed(definition_id: int, bpmn_xml: str, dmn_xml: tuple[str, ...]) -> ParsedDefinition:
-    return parse(bpmn_xml, dmn_xml)
+_PARSED: dict[str, ParsedDefinition] = {}
+PARSED_KEPT = 256
+
+
+def parsed(bpmn_xml: str, dmn_xml: tuple[str, ...], called: tuple[str, ...] = ()) -> ParsedDefinition:
+    """A stored version's parsed definition, parsed once per process."""
+    key = fingerprint(bpmn_xml, dmn_xml, called)
+    found = _PARSED.get(key)
+    if found is None:
+        found = parse(bpmn_xml, dmn_xml, called)
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)), None)
+        _PARSED[key] = found
+    return found
+
+
+def statutory_deadline(working_days: int) -> str:
+    """For timer events (`<bpmn:timeDate>statutory_deadline(5)</bpmn:timeDate>`): the end of the `working_days`-th
+    working day from now, as a step's deadline (`calendar`), in ISO 8601."""
+    return china().deadline(dt.datetime.now(dt.UTC), int(working_days)).isoformat()
+
+
+SCRIPT_ENGINE = PythonScriptEngine(environment=TaskDataEnvironment({"statutory_deadline": statutory_deadline}))
 
 
 def start(definition: ParsedDefinition, data: dict[str, Any]) -> BpmnWorkflow:
-    workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs)
+    workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SCRIPT_ENGINE)
     workflow.task_tree.data.update(data)
     workflow.do_engine_steps()
     return workflow
 
 
-def load(serialised: str) -> BpmnWorkflow:
-    workflow: BpmnWorkflow = SERIALIZER.deserialize_json(serialised)
-    return workflow
+class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """SpiffWorkflow's workflow conversion without the specs (the way its documentation's SQLite serializer stores
+    specs apart from instances): restoring takes the specs of the parsed definition."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], definition: ParsedDefinition) -> BpmnWorkflow:
+        workflow = self.target_class(definition.spec, definition.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
 
 
-def dump(workflow: BpmnWorkflow) -> str:
-    return str(SERIALIZER.serialize_json(workflow))
+STATE_SERIALIZER = BpmnWorkflowSerializer(
+    BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _StateConverter})
+)
+DEFINITION_KEY = "definition"
+
+
+class Loaded(NamedTuple):
+    workflow: BpmnWorkflow
+    definition: ParsedDefinition
+
+
+def load(serialised: str, definition: Callable[[], ParsedDefinition]) -> Loaded:
+    """An instance's workflow from its serialisation; `definition` gives its version's parsed definition when the
+    process has not parsed it yet. A serialisation of the whole workflow (with its specs, as written before) loads
+    too; the next `dump` writes only its state."""
+    dct = json.loads(serialised)
+    if "spec" in dct:
+        SERIALIZER.migrate(dct)
+        loaded = Loaded(SERIALIZER.from_dict(dct), definition())
+    else:
+        process = _PARSED.get(dct.pop(DEFINITION_KEY)) or definition()
+        if dct.pop(STATE_SERIALIZER.VERSION_KEY) != STATE_SERIALIZER.VERSION:
+            raise ValueError("workflow state written by another SpiffWorkflow serializer version")
+        loaded = Loaded(STATE_SERIALIZER.from_dict(dct, definition=process), process)
+    loaded.workflow.script_engine = SCRIPT_ENGINE
+    return loaded
+
+
+def dump(workflow: BpmnWorkflow, definition: ParsedDefinition) -> str:
+    """The workflow's state (tasks, data, events) naming its definition version; not its specs. (Not the registry's
+    `_encoder_mode` that `serialize_json` flips: a flag shared by every thread.)"""
+    dct = STATE_SERIALIZER.to_dict(workflow)
+    dct[STATE_SERIALIZER.VERSION_KEY] = STATE_SERIALIZER.VERSION
+    dct[DEFINITION_KEY] = definition.fingerprint
+    return json.dumps(dct, cls=STATE_SERIALIZER._encoder_cls)
 
 
 def waiting(workflow: BpmnWorkflow) -> list[UserTask]:
@@ -137,14 +223,23 @@ def decision_key(step: str) -> str:
     return f"{step}{DECISION_SUFFIX}"
 
 
-def ended_at(workflow: BpmnWorkflow) -> str | None:
-    """The id of the end event a completed workflow reached (None while it runs)."""
+def run_timers(workflow: BpmnWorkflow) -> bool:
+    """Fire the timer events that are due and run the engine on; whether the waiting user tasks changed."""
+    before = [t.spiff_id for t in waiting(workflow)]
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+    return [t.spiff_id for t in waiting(workflow)] != before
+
+
+def ended_at(workflow: BpmnWorkflow, outcomes: Collection[str]) -> str | None:
+    """Which of the end events `outcomes` a completed workflow reached (None while it runs, or when it reached
+    none of them)."""
     if not workflow.is_completed():
         return None
     ends = [
         t.task_spec.name
         for t in workflow.get_tasks(state=TaskState.COMPLETED)
-        if t.task_spec.__class__.__name__ == "EndEvent" and t.task_spec.name != "End"
+        if t.task_spec.__class__.__name__ == "EndEvent" and t.task_spec.name in outcomes
     ]
     return ends[-1] if ends else None
 
@@ -155,4 +250,5 @@ def data(workflow: BpmnWorkflow) -> dict[str, Any]:
 
 def active_steps(workflow: BpmnWorkflow) -> list[str]:
     """The BPMN ids where the instance stands now (for the diagram)."""
-    return sorted({t.task_spec.name for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)})
+    states = TaskState.READY | TaskState.WAITING | TaskState.STARTED  # STARTED: a call activity under way
+    return sorted({t.task_spec.name for t in workflow.get_tasks(state=states)})

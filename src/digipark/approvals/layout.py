@@ -10,16 +10,22 @@ from xml.sax.saxutils import quoteattr
 
 PROCESSES = Path(__file__).with_name("processes")
 W, H, GAP_X, LANE_H, LANE_LABEL = 110, 70, 60, 130, 30
+ACTIVITIES = ("userTask", "businessRuleTask", "callActivity")
 
 
 @dataclasses.dataclass(frozen=True)
 class Node:
     id: str
-    kind: str  # startEvent, endEvent, userTask, exclusiveGateway, parallelGateway, businessRuleTask
+    kind: str  # startEvent, endEvent, userTask, exclusiveGateway, parallelGateway, businessRuleTask, callActivity,
+    # boundaryEvent
     name: str
     lane: str
     properties: tuple[tuple[str, str], ...] = ()
     decision: str | None = None  # a businessRuleTask's DMN decision id
+    called: str | None = None  # a callActivity's process id
+    attached_to: str | None = None  # a boundaryEvent's task (it does not interrupt the task)
+    timer: str | None = None  # a boundaryEvent's timeDate expression
+    terminate: bool = False  # an endEvent that ends every other path of the process too
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +65,9 @@ def _columns(process: Process) -> dict[str, int]:
     order = {n.id: i for i, n in enumerate(process.nodes)}
     column = {process.nodes[0].id: 0}
     for _ in process.nodes:
+        for n in process.nodes:
+            if n.attached_to in column:
+                column[n.id] = column[n.attached_to]
         for f in process.flows:
             if order[f.target] > order[f.source] and f.source in column:
                 column[f.target] = max(column.get(f.target, 0), column[f.source] + 1)
@@ -74,9 +83,12 @@ def render(process: Process) -> str:
         cell = (column[node.id], node.lane)
         index = in_cell.get(cell, 0)
         in_cell[cell] = index + 1
-        w, h = (W, H) if node.kind.endswith("Task") else ((50, 50) if "Gateway" in node.kind else (36, 36))
+        w, h = (W, H) if node.kind in ACTIVITIES else ((50, 50) if "Gateway" in node.kind else (36, 36))
         cx = LANE_LABEL + 60 + column[node.id] * (W + GAP_X) + W // 2
         cy = lanes.index(node.lane) * LANE_H + LANE_H // 2 + index * 20
+        if node.attached_to is not None:  # on the task's lower edge
+            tx, ty, tw, th = bounds[node.attached_to]
+            cx, cy = tx + tw - 20, ty + th
         bounds[node.id] = (cx - w // 2, cy - h // 2, w, h)
     width = LANE_LABEL + 120 + (max(column.values()) + 1) * (W + GAP_X)
     out = [
@@ -101,7 +113,10 @@ def render(process: Process) -> str:
     out.append("    </bpmn:laneSet>")
     flow_ids = {f: f"flow_{f.source}_{f.target}" for f in process.flows}
     for node in process.nodes:
-        out.append(f'    <bpmn:{node.kind} id="{node.id}" name={quoteattr(node.name)}>')
+        attributes = f' calledElement="{node.called}"' if node.called else ""
+        if node.attached_to:
+            attributes += f' attachedToRef="{node.attached_to}" cancelActivity="false"'
+        out.append(f'    <bpmn:{node.kind} id="{node.id}" name={quoteattr(node.name)}{attributes}>')
         if node.properties or node.decision:
             out.append("      <bpmn:extensionElements>")
             if node.decision:
@@ -113,6 +128,12 @@ def render(process: Process) -> str:
             out.append("      </bpmn:extensionElements>")
         out.extend(f"      <bpmn:incoming>{flow_ids[f]}</bpmn:incoming>" for f in process.flows if f.target == node.id)
         out.extend(f"      <bpmn:outgoing>{flow_ids[f]}</bpmn:outgoing>" for f in process.flows if f.source == node.id)
+        if node.timer:
+            out.append(f'      <bpmn:timerEventDefinition id="{node.id}_timer">')
+            out.append(f"        <bpmn:timeDate>{_escape(node.timer)}</bpmn:timeDate>")
+            out.append("      </bpmn:timerEventDefinition>")
+        if node.terminate:
+            out.append(f'      <bpmn:terminateEventDefinition id="{node.id}_terminate" />')
         out.append(f"    </bpmn:{node.kind}>")
     for f in process.flows:
         name = f" name={quoteattr(f.name)}" if f.name else ""
@@ -166,12 +187,32 @@ def _escape(text: str) -> str:
 
 
 def _single_review_chain(
-    process_id: str, name: str, steps: tuple[tuple[str, str, str, int], ...], lanes: tuple[tuple[str, str], ...]
+    process_id: str,
+    name: str,
+    steps: tuple[tuple[str, str, str, int], ...],
+    lanes: tuple[tuple[str, str], ...],
+    *,
+    intake: bool = False,
+    supervised: tuple[str, ...] = (),
 ) -> Process:
     """Reviews one after another; each may approve (next), reject (end), or return it for correction (the applicant
-    corrects, the same review again)."""
+    corrects, the same review again). `intake`: the one-stop window's completeness check (the shared process
+    `document_completeness`, a call activity) comes first and may refuse the application. `supervised`: the
+    reviews that escalate to the park office when their statutory deadline passes (a timer on the task; the park
+    office's supervision task opens, the review stays open; the outcome ends whatever is still open)."""
+    first = steps[0][0]
     nodes: list[Node] = [Node("start", "startEvent", "提交申请", "applicant")]
-    flows: list[Flow] = [Flow("start", steps[0][0])]
+    flows: list[Flow] = [Flow("start", "intake" if intake else first)]
+    if intake:
+        nodes += [
+            Node("intake", "callActivity", "材料完整性核验（一窗受理）", "park_office", called=COMPLETENESS.id),
+            Node("intake_gateway", "exclusiveGateway", "是否受理", "park_office"),
+        ]
+        flows += [
+            Flow("intake", "intake_gateway"),
+            Flow("intake_gateway", first, f"not ({decided(COMPLETENESS_CHECK, 'reject')})", "受理"),
+            Flow("intake_gateway", "rejected", decided(COMPLETENESS_CHECK, "reject"), "不予受理"),
+        ]
     for index, (task, title, lane, days) in enumerate(steps):
         gateway, fix = f"{task}_gateway", f"{task}_correction"
         following = steps[index + 1][0] if index + 1 < len(steps) else "approved"
@@ -183,26 +224,69 @@ def _single_review_chain(
             Flow(gateway, fix, decided(task, "return"), "退回补正"),
             Flow(fix, task),
         ]
+        if task in supervised:
+            overdue, supervision, done = f"{task}_overdue", f"{task}_supervision", f"{task}_supervised"
+            nodes += [
+                Node(
+                    overdue,
+                    "boundaryEvent",
+                    "法定时限届满",
+                    lane,
+                    attached_to=task,
+                    timer=f"statutory_deadline({days})",
+                ),
+                review(supervision, "逾期督办", "park_office", 1),
+                Node(done, "endEvent", "督办完毕", "park_office"),
+            ]
+            flows += [Flow(overdue, supervision), Flow(supervision, done)]
     nodes += [
-        Node("approved", "endEvent", "办结", steps[-1][2]),
-        Node("rejected", "endEvent", "不予办理", steps[-1][2]),
+        Node("approved", "endEvent", "办结", steps[-1][2], terminate=bool(supervised)),
+        Node("rejected", "endEvent", "不予办理", steps[-1][2], terminate=bool(supervised)),
     ]
     return Process(process_id, name, lanes, tuple(nodes), tuple(flows))
 
 
 APPLICANT = ("applicant", "申请企业")
+PARK_OFFICE = ("park_office", "管委会办公室")
+COMPLETENESS_CHECK = "completeness_check"
+COMPLETENESS = Process(
+    "document_completeness",
+    "材料完整性核验",
+    (APPLICANT, PARK_OFFICE),
+    (
+        Node("start", "startEvent", "收件", "park_office"),
+        review(COMPLETENESS_CHECK, "材料完整性核验", "park_office", 2),
+        Node("completeness_gateway", "exclusiveGateway", "材料是否齐全", "park_office"),
+        correction("completeness_correction", 5),
+        Node("materials_complete", "endEvent", "材料齐全", "park_office"),
+        Node("materials_refused", "endEvent", "不予受理", "park_office"),
+    ),
+    (
+        Flow("start", COMPLETENESS_CHECK),
+        Flow(COMPLETENESS_CHECK, "completeness_gateway"),
+        Flow("completeness_gateway", "materials_complete", decided(COMPLETENESS_CHECK, "approve"), "齐全"),
+        Flow("completeness_gateway", "materials_refused", decided(COMPLETENESS_CHECK, "reject"), "不予受理"),
+        Flow(
+            "completeness_gateway", "completeness_correction", decided(COMPLETENESS_CHECK, "return"), "一次性告知补正"
+        ),
+        Flow("completeness_correction", COMPLETENESS_CHECK),
+    ),
+)
 
 ENTERPRISE_ENTRY = _single_review_chain(
     "enterprise_entry",
     "企业入驻",
     (("investment_review", "招商部门初审", "investment", 5), ("office_approval", "管委会审批", "park_office", 3)),
-    (APPLICANT, ("investment", "招商服务部"), ("park_office", "管委会办公室")),
+    (APPLICANT, ("investment", "招商服务部"), PARK_OFFICE),
+    intake=True,
 )
 PROJECT_FILING = _single_review_chain(
     "project_filing",
     "项目备案",
     (("filing_review", "经发部门备案审查", "economic_development", 5),),
-    (APPLICANT, ("economic_development", "经济发展局")),
+    (APPLICANT, ("economic_development", "经济发展局"), PARK_OFFICE),
+    intake=True,
+    supervised=("filing_review",),
 )
 CERTIFICATE_REQUEST = _single_review_chain(
     "certificate_request",
@@ -292,7 +376,14 @@ def _policy_subsidy() -> Process:
     return dataclasses.replace(chain, nodes=tuple(nodes), flows=tuple(flows))
 
 
-DEMO = (ENTERPRISE_ENTRY, PROJECT_FILING, _construction_precheck(), _policy_subsidy(), CERTIFICATE_REQUEST)
+DEMO = (
+    ENTERPRISE_ENTRY,
+    PROJECT_FILING,
+    _construction_precheck(),
+    _policy_subsidy(),
+    CERTIFICATE_REQUEST,
+    COMPLETENESS,
+)
 
 
 if __name__ == "__main__":

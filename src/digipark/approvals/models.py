@@ -42,7 +42,7 @@ class ApprovalDefinition(Audited, TimestampMixin, ParkScoped, Base):
     __tablename__ = "approval_definition"
     __table_args__ = (UniqueConstraint("park_id", "key", "version"),)
     __visibility__ = Visibility.PARK
-    __audit_exclude__ = frozenset({"bpmn_xml", "dmn_xml"})
+    __audit_exclude__ = frozenset({"bpmn_xml", "dmn_xml", "called_bpmn_xml"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(60), doc="the BPMN process id, the same in every version")
@@ -50,6 +50,9 @@ class ApprovalDefinition(Audited, TimestampMixin, ParkScoped, Base):
     name: Mapped[str] = mapped_column(String(200))
     bpmn_xml: Mapped[str] = mapped_column(Text)
     dmn_xml: Mapped[list[str]] = mapped_column(JSON, default=list, doc="the DMN files its business rule tasks call")
+    called_bpmn_xml: Mapped[list[str]] = mapped_column(
+        JSON, default=list, doc="the BPMN processes its call activities call, as they were when it was published"
+    )
     form_schema: Mapped[dict[str, Any]] = mapped_column(JSON, doc="JSON Schema of the application form")
     bpmn_sha256: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True, doc="new applications start on the newest active")

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from digipark.approvals import definitions, documents, forms, service, statistics
 from digipark.approvals.models import ApprovalInstance
+from digipark.auth.dependencies import writes
 from digipark.auth.models import Role
 from digipark.core.errors import DomainError, NotFound, PermissionDenied
 from digipark.core.spreadsheet import FileTooLarge, UnsupportedFile
@@ -192,7 +193,7 @@ def _detail_context(page: Page, instance: ApprovalInstance) -> dict[str, Any]:
         "documents": documents.list_documents(page.db, scope=page.scope, instance=instance),
         "labels": labels,
         "fields": forms.fields(definition.form_schema, page.lang),
-        "position": json.dumps(service.position(instance)),
+        "position": json.dumps(service.position(page.db, instance)),
         "states": STATES,
         "task_states": TASK_STATES,
         "decisions": DECISIONS,
@@ -211,6 +212,7 @@ def application_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
 
 
 @router.get("/approvals/applications/{ident}/decision.pdf", name="approvals_decision_pdf")
+@writes  # the first request issues the document
 def decision_pdf(ident: Ident, page: CurrentPage) -> Response:
     _viewer(page)
     instance = service.get_instance(page.db, scope=page.scope, ident=ident)

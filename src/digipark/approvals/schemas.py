@@ -17,6 +17,10 @@ class DefinitionCreate(BaseModel):
 
     bpmn_xml: Annotated[str, StringConstraints(min_length=20, max_length=2_000_000)]
     dmn_xml: Annotated[list[Annotated[str, StringConstraints(max_length=1_000_000)]], Field(max_length=10)] = []
+    called_bpmn_xml: Annotated[
+        list[Annotated[str, StringConstraints(max_length=2_000_000)]],
+        Field(max_length=10, description="the BPMN processes its call activities call"),
+    ] = []
     form_schema: dict[str, Any] | None = Field(None, description="JSON Schema of the form; default: the previous one's")
     park_id: Id | None = None
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
-from digipark.approvals import definitions, documents, engine, facts, forms
+from digipark.approvals import definitions, engine, facts, forms
 from digipark.approvals.calendar import china
 from digipark.approvals.events import emit
 from digipark.approvals.models import (
@@ -126,7 +126,7 @@ def apply(
         form_data=entered,
         platform_data=platform,
         state=InstanceState.RUNNING.value,
-        workflow=engine.dump(workflow),
+        workflow=engine.dump(workflow, process),
         submitted_at=utcnow(),
     )
     session.add(instance)
@@ -264,7 +264,7 @@ def _complete(
     *,
     new_round: bool = False,
 ) -> None:
-    workflow = engine.load(instance.workflow)
+    workflow, process = _load(session, instance)
     try:
         engine.complete(workflow, task.spiff_task_id, data, new_round=new_round)
     except LookupError:
@@ -276,7 +276,7 @@ def _complete(
     task.claimed_by = task.claimed_by or scope.username
     task.completed_by = scope.username
     task.completed_at = now
-    instance.workflow = engine.dump(workflow)
+    instance.workflow = engine.dump(workflow, process)
     _sync(session, instance, workflow, now=now)
 
 
@@ -316,11 +316,10 @@ def _sync(session: Session, instance: ApprovalInstance, workflow: Any, *, now: d
             )
         )
     if workflow.is_completed():
-        instance.state = ENDS.get(engine.ended_at(workflow) or "", InstanceState.APPROVED).value
+        instance.state = ENDS.get(engine.ended_at(workflow, ENDS) or "", InstanceState.APPROVED).value
         instance.completed_at = now
         if instance.state == InstanceState.APPROVED.value:
             instance.amount_wan_yuan = granted_amount(engine.data(workflow))
-        documents.issue_decision(session, instance)
         emit(session, instance, instance.state)
     session.flush()
 
@@ -334,6 +333,26 @@ def granted_amount(data: dict[str, Any]) -> float | None:
     return float(min(float(requested), float(cap))) if cap is not None else float(requested)
 
 
-def position(instance: ApprovalInstance) -> builtins.list[str]:
+def run_timers(session: Session, instance: ApprovalInstance, *, now: dt.datetime) -> bool:
+    """Fire the instance's BPMN timer events that are due (a statutory deadline's escalation) and open the tasks
+    they lead to; whether its waiting tasks changed."""
+    workflow, process = _load(session, instance)
+    if not engine.run_timers(workflow):
+        return False
+    instance.workflow = engine.dump(workflow, process)
+    _sync(session, instance, workflow, now=now)
+    return True
+
+
+def _load(session: Session, instance: ApprovalInstance) -> engine.Loaded:
+    def definition() -> engine.ParsedDefinition:
+        row = session.get(ApprovalDefinition, instance.definition_id)
+        assert row is not None
+        return definitions.parsed(row)
+
+    return engine.load(instance.workflow, definition)
+
+
+def position(session: Session, instance: ApprovalInstance) -> builtins.list[str]:
     """The BPMN ids where the instance stands (the diagram marks them)."""
-    return engine.active_steps(engine.load(instance.workflow))
+    return engine.active_steps(_load(session, instance).workflow)
