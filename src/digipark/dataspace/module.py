@@ -31,5 +31,8 @@ MODULE = Module(
     provides="digipark.dataspace.provides",
     indicators={"data_sharing": "digipark.dataspace.provides:data_sharing"},
     demo=("digipark.dataspace.demo:build_dataspace_demo",),
-    background=("digipark.dataspace.ngsi_notify:start_ngsi_notifier",),
+    background=(
+        "digipark.dataspace.ngsi_notify:start_ngsi_notifier",
+        "digipark.dataspace.ngsi_notify:start_change_notifier",
+    ),
 )

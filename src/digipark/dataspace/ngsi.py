@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.dataspace import ngsi_geo, ngsi_parking
-from digipark.dataspace.models import ContextEntity
+from digipark.dataspace.models import ContextEntity, NgsiChange
 from digipark.dataspace.ngsi_context import (
     PATTERN_SECONDS,
     Context,
@@ -267,6 +267,16 @@ def compact(entity: Entity, context: Context, *, attrs: Iterable[str] = (), key_
 
 
 # -- writing ------------------------------------------------------------------------------------------------------
+def record_change(session: Session, row: ContextEntity, attrs: Iterable[str]) -> None:
+    """Note the attributes a change through the API touched, for the notifier (`ngsi_notify`), in the change's own
+    transaction (a change rolled back notifies nothing)."""
+    changed = sorted(set(attrs))
+    if changed:
+        session.add(
+            NgsiChange(park_id=row.park_id, entity_id=row.entity_id, entity_type=row.entity_type, attrs=changed)
+        )
+
+
 def _attribute(name: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise bad(f"{name}: an attribute is an object with its type (normalised form)")
@@ -348,6 +358,7 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context) ->
     )
     session.add(row)
     session.flush()
+    record_change(session, row, attrs)
     return row
 
 
@@ -383,6 +394,7 @@ def update_attributes(
     _check_size(attrs)
     row.attrs = attrs
     session.flush()
+    record_change(session, row, [iri for iri in given if iri in row.attrs])
     return {"updated": updated, "notUpdated": not_updated}
 
 
@@ -395,18 +407,20 @@ def append_attributes(
         raise bad("the attributes are a non-empty JSON object")
     given = expand_attributes(payload, context, entity=False)
     attrs = dict(row.attrs)
-    updated, not_updated = [], []
+    updated, not_updated, changed = [], [], []
     for iri, attribute in given.items():
         if iri in attrs and not overwrite:
             not_updated.append({"attributeName": context.compact(iri), "reason": "exists (noOverwrite)"})
             continue
         attrs[iri] = attribute
+        changed.append(iri)
         updated.append(context.compact(iri))
     if len(attrs) > MAX_ENTITY_ATTRS:
         raise bad(f"more than {MAX_ENTITY_ATTRS} attributes")
     _check_size(attrs)
     row.attrs = attrs
     session.flush()
+    record_change(session, row, changed)
     return {"updated": updated, "notUpdated": not_updated}
 
 
@@ -427,6 +441,7 @@ def patch_attribute(
     _check_size(attrs)
     row.attrs = attrs
     session.flush()
+    record_change(session, row, [iri])
 
 
 def delete_attribute(session: Session, *, scope: Scope, entity_id: str, attribute: str, context: Context) -> None:
@@ -436,6 +451,7 @@ def delete_attribute(session: Session, *, scope: Scope, entity_id: str, attribut
         raise NgsiError("ResourceNotFound", f"entity {entity_id} has no attribute {attribute}")
     row.attrs = {k: v for k, v in row.attrs.items() if k != iri}
     session.flush()
+    record_change(session, row, [iri])
 
 
 def delete(session: Session, *, scope: Scope, entity_id: str) -> None:

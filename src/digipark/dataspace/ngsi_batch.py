@@ -82,8 +82,10 @@ def upsert(session: Session, *, scope: Scope, payload: Any, contexts: list[Conte
         if replace:
             given = ngsi.expand_attributes(attrs, context, entity=False) if attrs else {}
             ngsi._check_size(given)
+            before = set(row.attrs)
             row.attrs = given
             session.flush()
+            ngsi.record_change(session, row, before | set(given))
         elif attrs:
             ngsi.append_attributes(
                 session, scope=scope, entity_id=item["id"], payload=attrs, context=context, overwrite=True
