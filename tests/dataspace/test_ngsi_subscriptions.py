@@ -333,9 +333,12 @@ def test_changes_through_the_entity_api_notify_matching_subscriptions(
     assert upsert.status_code == 204, upsert.text
     assert ngsi_notify.notify_changes() == 1 and received[-1][1]["data"][0]["speed"]["value"] == 90
     # deleting the watched attribute notifies the entity without it (no q then: a subscription without one)
-    assert client.patch(
-        f"{BASE}/subscriptions/urn:ngsi-ld:Subscription:fast", json={"q": None}, headers=_h(world)
-    ).status_code == 204
+    assert (
+        client.patch(
+            f"{BASE}/subscriptions/urn:ngsi-ld:Subscription:fast", json={"q": None}, headers=_h(world)
+        ).status_code
+        == 204
+    )
     assert client.delete(f"{url}/speed", headers=_h(world)).status_code == 204
     assert ngsi_notify.notify_changes() == 1 and "speed" not in received[-1][1]["data"][0]
     # a refused change (another enterprise's entity) records nothing; another park's subscription hears nothing

@@ -17,7 +17,6 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.alarms.provides import ROBOT_CHANNELS, send_email, send_robot, sms_provider

@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role
 from digipark.auth.scope import Scope
-from digipark.core import network
 from digipark.automation.provides import allowed_networks
+from digipark.core import network
 from digipark.core.background import Handle, SharedService
 from digipark.core.periodic import PeriodicThread
 from digipark.core.subscriber import QueuedSubscriber

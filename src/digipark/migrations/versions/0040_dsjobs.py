@@ -81,7 +81,10 @@ def upgrade() -> None:
         sa.Column("started_by", sa.String(length=80), nullable=False),
         *_owner("ds_collection_run"),
         sa.ForeignKeyConstraint(
-            ["job_id"], ["ds_collection_job.id"], name="fk_ds_collection_run_job_id_ds_collection_job", ondelete="CASCADE"
+            ["job_id"],
+            ["ds_collection_job.id"],
+            name="fk_ds_collection_run_job_id_ds_collection_job",
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["dataset_id"], ["ds_dataset.id"], name="fk_ds_collection_run_dataset_id_ds_dataset", ondelete="SET NULL"
