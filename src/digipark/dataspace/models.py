@@ -243,19 +243,21 @@ class RunState(enum.StrEnum):
 
 class CollectionJob(Audited, TimestampMixin, EnterpriseScoped, Base):
     """A collection job of the data platform: where its rows come from (`source`, `config`), the cleaning rules
-    applied, and when it runs by itself (`cron`, a five-field expression in the park's time zone, or `every_minutes`;
-    neither: by hand only). Each run makes a new version of the job's dataset. `secret` (a database's connection
-    address with its password, an HTTP Authorization header) is never shown nor audited."""
+    applied, and when it runs by itself (`cron`, five fields in the park's time zone, or `every_minutes`; neither:
+    by hand only). Each run makes a new version of the job's dataset. `secret` (a database's connection address
+    with its password, an HTTP Authorization header) is never shown nor audited; an upload's rows are kept in
+    `upload_rows` (not audited, as a dataset's rows)."""
 
     __tablename__ = "ds_collection_job"
     __visibility__ = Visibility.ENTERPRISE
-    __audit_exclude__ = frozenset({"secret", "next_run_at", "last_run_at"})
+    __audit_exclude__ = frozenset({"secret", "upload_rows", "next_run_at", "last_run_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(12))
     config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     secret: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    upload_rows: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="upload: the file's rows")
     rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
     cron: Mapped[str | None] = mapped_column(String(100), nullable=True)
     every_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)

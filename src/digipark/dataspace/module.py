@@ -17,6 +17,7 @@ MODULE = Module(
         "digipark.dataspace.api:router",
         "digipark.dataspace.ngsi_api:router",
         "digipark.dataspace.ngsi_sub_api:router",
+        "digipark.dataspace.jobs_api:router",
     ),
     pages=("digipark.dataspace.pages:router", "digipark.dataspace.pages_data:router"),
     menu=(MenuEntry("/dataspace", "Data space", "dataspace.view", order=330, section=FOUNDATION),),
@@ -34,5 +35,6 @@ MODULE = Module(
     background=(
         "digipark.dataspace.ngsi_notify:start_ngsi_notifier",
         "digipark.dataspace.ngsi_notify:start_change_notifier",
+        "digipark.dataspace.jobs:start_collection_scheduler",
     ),
 )

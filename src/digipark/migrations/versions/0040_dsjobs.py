@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=12), nullable=False),
         sa.Column("config", sa.JSON(), nullable=False),
         sa.Column("secret", sa.String(length=1000), nullable=True),
+        sa.Column("upload_rows", sa.JSON(), nullable=False),
         sa.Column("rules", sa.JSON(), nullable=False),
         sa.Column("cron", sa.String(length=100), nullable=True),
         sa.Column("every_minutes", sa.Integer(), nullable=True),
