@@ -238,3 +238,38 @@ def test_a_database_job_reads_one_select_read_only(client: TestClient, world: Wo
     (run,) = _runs(db, job["id"])
     dataset = db.get(Dataset, run.dataset_id)
     assert dataset is not None and dataset.rows == [{"machine": "D1", "kwh": 4.5}]
+
+
+def test_the_jobs_page_makes_a_job_runs_it_and_shows_its_progress_in_chinese(
+    client: TestClient, world: World, db: Session
+) -> None:
+    from tests.web.helpers import form_token, login, visible_text
+
+    login(client, "TA-enterprise")
+    page = client.get("/dataspace/jobs?lang=zh")
+    assert page.status_code == 200 and "采集任务" in page.text
+    token = form_token(page.text)
+    form = {"csrf_token": token, "name": "电表", "source": "upload", "csv": "machine,kwh\nM1,2\nM2,-1", "rules": "[]"}
+    bad = client.post("/dataspace/jobs", data={**form, "schedule": "cron", "cron": "every hour"})
+    assert bad.status_code == 422 and "Cron 表达式" in visible_text(bad.text)
+    assert db.scalar(select(func.count()).select_from(CollectionJob)) == 0
+    made = client.post(
+        "/dataspace/jobs", data={**form, "schedule": "every", "every_minutes": "30"}, follow_redirects=False
+    )
+    assert made.status_code == 303, made.text
+    job = db.scalar(select(CollectionJob).where(CollectionJob.name == "电表"))
+    assert job is not None and job.every_minutes == 30 and len(job.upload_rows) == 2
+    listed = visible_text(client.get("/dataspace/jobs?lang=zh").text)
+    assert "每 30 分钟" in listed
+    assert (
+        client.post(f"/dataspace/jobs/{job.id}/run", data={"csrf_token": token}, follow_redirects=False).status_code
+        == 303
+    )
+    queued = client.get("/dataspace/jobs?lang=zh").text
+    assert "排队中" in visible_text(queued) and 'hx-trigger="every 3s"' in queued  # refreshed while it waits
+    assert len(jobs.run_due().done) == 1
+    done = visible_text(client.get("/dataspace/jobs?lang=zh").text)
+    assert "已完成" in done and "读取 2 行" in done
+    client.cookies.clear()
+    login(client, "TA-enterprise2")
+    assert "电表" not in client.get("/dataspace/jobs").text

@@ -19,7 +19,11 @@ MODULE = Module(
         "digipark.dataspace.ngsi_sub_api:router",
         "digipark.dataspace.jobs_api:router",
     ),
-    pages=("digipark.dataspace.pages:router", "digipark.dataspace.pages_data:router"),
+    pages=(
+        "digipark.dataspace.pages:router",
+        "digipark.dataspace.pages_data:router",
+        "digipark.dataspace.pages_jobs:router",
+    ),
     menu=(MenuEntry("/dataspace", "Data space", "dataspace.view", order=330, section=FOUNDATION),),
     permissions={
         Role.PARK_ADMIN: _STAFF,
