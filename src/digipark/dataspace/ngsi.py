@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
-from digipark.dataspace import ngsi_geo, ngsi_parking
+from digipark.dataspace import ngsi_geo, ngsi_parking, ngsi_registry
 from digipark.dataspace.models import ContextEntity, NgsiChange
 from digipark.dataspace.ngsi_context import (
     PATTERN_SECONDS,
@@ -151,7 +151,8 @@ def _stored(row: ContextEntity) -> Entity:
 
 
 def _mapped_id(entity_id: str) -> tuple[str, int] | None:
-    for kind, prefix in (("device", DEVICE_PREFIX), ("building", BUILDING_PREFIX), ("parking", ngsi_parking.PREFIX)):
+    mapped = [("device", DEVICE_PREFIX), ("building", BUILDING_PREFIX), ("parking", ngsi_parking.PREFIX)]
+    for kind, prefix in [*mapped, *((prefix, prefix) for prefix in ngsi_registry.KINDS)]:
         if entity_id.startswith(prefix):
             rest = entity_id[len(prefix) :]
             return (kind, int(rest)) if rest.isdigit() and len(rest) < 10 else (kind, 0)
@@ -164,7 +165,8 @@ def retrieve(session: Session, *, scope: Scope, entity_id: str) -> Entity:
     mapped = _mapped_id(entity_id)
     if mapped is not None:
         kind, ident = mapped
-        load = {"device": _devices, "building": _buildings, "parking": ngsi_parking.car_parks}[kind]
+        loaders = {"device": _devices, "building": _buildings, "parking": ngsi_parking.car_parks}
+        load = loaders[kind] if kind in loaders else ngsi_registry.KINDS[kind][1]
         found = load(session, scope, [ident])
         if found:
             return found[0]
@@ -211,6 +213,9 @@ def query(
         found += _devices(session, scope, _numbers(wanted, DEVICE_PREFIX))
     if not type_iris or _iri(ngsi_parking.TYPE) in type_iris:
         found += ngsi_parking.car_parks(session, scope, _numbers(wanted, ngsi_parking.PREFIX))
+    for prefix, (term, load) in ngsi_registry.KINDS.items():
+        if not type_iris or _iri(term) in type_iris:
+            found += load(session, scope, _numbers(wanted, prefix))
     stmt = scope.readable(ContextEntity).order_by(ContextEntity.id)
     if type_iris:
         stmt = stmt.where(ContextEntity.entity_type.in_(sorted(type_iris)))
@@ -340,7 +345,7 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context) ->
     park_id = scope.acting_write_park()
     scope.authorize_write(WRITE, park_id=park_id, enterprise_id=scope.enterprise_id)
     if _mapped_id(entity_id) is not None:
-        raise bad(f"ids under {DEVICE_PREFIX}, {BUILDING_PREFIX} and {ngsi_parking.PREFIX} are the platform's")
+        raise bad("ids under urn:ngsi-ld:<type>:digipark- are the platform's records")
     attrs = expand_attributes(payload, context, entity=True)
     _check_size(attrs)
     exists = session.scalar(
@@ -366,7 +371,7 @@ def _writable(session: Session, scope: Scope, entity_id: str) -> ContextEntity:
     if _mapped_id(entity_id) is not None:
         retrieve(session, scope=scope, entity_id=entity_id)  # 404 when the caller may not read it
         raise NgsiError(
-            "OperationNotSupported", "the platform's devices, buildings and car parks change in its modules"
+            "OperationNotSupported", "the platform's own records (devices, buildings, rooms…) change in its modules"
         )
     row = _readable_row(session, scope, entity_id)
     if row is None:
@@ -464,7 +469,7 @@ def types(session: Session, *, scope: Scope) -> list[str]:
     """The entity types the caller can read (expanded IRIs)."""
     scope.require(VIEW)
     stored = set(session.scalars(scope.readable(ContextEntity, select(ContextEntity.entity_type).distinct())))
-    mapped = {_iri("Device"), _iri("Building")} | (
+    mapped = {_iri("Device"), _iri("Building"), *(_iri(term) for term, _ in ngsi_registry.KINDS.values())} | (
         {_iri(ngsi_parking.TYPE)} if scope.can(ngsi_parking.LIVING_VIEW) else set()
     )
     return sorted(stored | mapped)
