@@ -38,7 +38,8 @@ def _prop(value: Any, **members: Any) -> dict[str, Any]:
 
 def rooms(session: Session, scope: Scope, ids: list[int] | None) -> list[Entity]:
     iri = platform_terms()
-    stmt: Any = scope.readable(Room, select(Room, Floor.level)).join(Floor, Floor.id == Room.floor_id).order_by(Room.id)
+    columns: Any = select(Room, Floor.level)
+    stmt = scope.readable(Room, columns).join(Floor, Floor.id == Room.floor_id).order_by(Room.id)
     if ids is not None:
         stmt = stmt.where(Room.id.in_(ids))
     out = []
