@@ -174,7 +174,7 @@ def retrieve(session: Session, *, scope: Scope, entity_id: str) -> Entity:
         row = _readable_row(session, scope, entity_id)
         if row is not None:
             return _stored(row)
-    raise NgsiError("ResourceNotFound", f"entity {entity_id} not found")
+    raise NgsiError("ResourceNotFound", "entity %(entity_id)s not found", entity_id=entity_id)
 
 
 def _readable_row(session: Session, scope: Scope, entity_id: str) -> ContextEntity | None:
@@ -284,24 +284,24 @@ def record_change(session: Session, row: ContextEntity, attrs: Iterable[str]) ->
 
 def _attribute(name: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise bad(f"{name}: an attribute is an object with its type (normalised form)")
+        raise bad("%(name)s: an attribute is an object with its type (normalised form)", name=name)
     kind = value.get("type")
     if kind not in ATTRIBUTE_TYPES:
-        raise bad(f"{name}: type must be one of {', '.join(ATTRIBUTE_TYPES)}")
+        raise bad("%(name)s: type must be one of %(value)s", name=name, value=", ".join(ATTRIBUTE_TYPES))
     if kind == "Relationship":
         target = value.get("object")
         if not isinstance(target, str) or not _URI.match(target):
-            raise bad(f"{name}: a Relationship's object is a URI")
+            raise bad("%(name)s: a Relationship's object is a URI", name=name)
     elif "value" not in value or value["value"] is None:
-        raise bad(f"{name}: a {kind} has a value")
+        raise bad("%(name)s: a %(kind)s has a value", name=name, kind=kind)
     elif kind == "GeoProperty" and not (isinstance(value["value"], dict) and "type" in value["value"]):
-        raise bad(f"{name}: a GeoProperty's value is a GeoJSON geometry")
+        raise bad("%(name)s: a GeoProperty's value is a GeoJSON geometry", name=name)
     observed = value.get("observedAt")
     if observed is not None:
         try:
             dt.datetime.fromisoformat(str(observed).replace("Z", "+00:00"))
         except ValueError as exc:
-            raise bad(f"{name}: observedAt is no date-time") from exc
+            raise bad("%(name)s: observedAt is no date-time", name=name) from exc
     return value
 
 
@@ -313,7 +313,7 @@ def expand_attributes(payload: dict[str, Any], context: Context, *, entity: bool
         if name in reserved:
             continue
         if not _NAME.match(name):
-            raise bad(f"{name[:60]!r} is no attribute name")
+            raise bad("%(name)s is no attribute name", name=repr(name[:60]))
         attribute = _attribute(name, value)
         members = set(spec()["reserved_attribute"])
         out[context.expand(name)] = {
@@ -321,7 +321,7 @@ def expand_attributes(payload: dict[str, Any], context: Context, *, entity: bool
             for k, v in attribute.items()
         }
     if len(out) > MAX_ENTITY_ATTRS:
-        raise bad(f"more than {MAX_ENTITY_ATTRS} attributes")
+        raise bad("more than %(value)s attributes", value=MAX_ENTITY_ATTRS)
     return out
 
 
@@ -329,7 +329,7 @@ def _check_size(attrs: dict[str, Any]) -> None:
     import json
 
     if len(json.dumps(attrs, ensure_ascii=False)) > MAX_ENTITY_CHARS:
-        raise bad(f"the entity is larger than {MAX_ENTITY_CHARS} characters")
+        raise bad("the entity is larger than %(value)s characters", value=MAX_ENTITY_CHARS)
 
 
 def create(session: Session, *, scope: Scope, payload: Any, context: Context) -> ContextEntity:
@@ -352,7 +352,7 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context) ->
         select(ContextEntity.id).where(ContextEntity.park_id == park_id, ContextEntity.entity_id == entity_id)
     )
     if exists is not None:
-        raise NgsiError("AlreadyExists", f"entity {entity_id} already exists")
+        raise NgsiError("AlreadyExists", "entity %(entity_id)s already exists", entity_id=entity_id)
     row = ContextEntity(
         park_id=park_id,
         enterprise_id=scope.enterprise_id,
@@ -375,7 +375,7 @@ def _writable(session: Session, scope: Scope, entity_id: str) -> ContextEntity:
         )
     row = _readable_row(session, scope, entity_id)
     if row is None:
-        raise NgsiError("ResourceNotFound", f"entity {entity_id} not found")
+        raise NgsiError("ResourceNotFound", "entity %(entity_id)s not found", entity_id=entity_id)
     scope.authorize_write_row(WRITE, row)
     return row
 
@@ -421,7 +421,7 @@ def append_attributes(
         changed.append(iri)
         updated.append(context.compact(iri))
     if len(attrs) > MAX_ENTITY_ATTRS:
-        raise bad(f"more than {MAX_ENTITY_ATTRS} attributes")
+        raise bad("more than %(value)s attributes", value=MAX_ENTITY_ATTRS)
     _check_size(attrs)
     row.attrs = attrs
     session.flush()
@@ -436,7 +436,12 @@ def patch_attribute(
     row = _writable(session, scope, entity_id)
     iri = context.expand(attribute)
     if iri not in row.attrs:
-        raise NgsiError("ResourceNotFound", f"entity {entity_id} has no attribute {attribute}")
+        raise NgsiError(
+            "ResourceNotFound",
+            "entity %(entity_id)s has no attribute %(attribute)s",
+            entity_id=entity_id,
+            attribute=attribute,
+        )
     if not isinstance(payload, dict) or not payload:
         raise bad("the attribute fragment is a non-empty JSON object")
     fragment = {k: v for k, v in payload.items() if k != "@context"}
@@ -453,7 +458,12 @@ def delete_attribute(session: Session, *, scope: Scope, entity_id: str, attribut
     row = _writable(session, scope, entity_id)
     iri = context.expand(attribute)
     if iri not in row.attrs:
-        raise NgsiError("ResourceNotFound", f"entity {entity_id} has no attribute {attribute}")
+        raise NgsiError(
+            "ResourceNotFound",
+            "entity %(entity_id)s has no attribute %(attribute)s",
+            entity_id=entity_id,
+            attribute=attribute,
+        )
     row.attrs = {k: v for k, v in row.attrs.items() if k != iri}
     session.flush()
     record_change(session, row, [iri])

@@ -61,13 +61,13 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 def _text(value: Any, name: str, limit: int = 255) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise bad(f"{name}: a non-empty string of at most {limit} characters")
+        raise bad("%(name)s: a non-empty string of at most %(limit)s characters", name=name, limit=limit)
     return value
 
 
 def _entities(value: Any, context: Context) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value or len(value) > MAX_ENTITIES:
-        raise bad(f"entities: a list of 1 to {MAX_ENTITIES} entity selectors")
+        raise bad("entities: a list of 1 to %(value)s entity selectors", value=MAX_ENTITIES)
     out = []
     for item in value:
         if not isinstance(item, dict) or set(item) - {"type", "id", "idPattern"} or "type" not in item:
@@ -86,7 +86,7 @@ def _entities(value: Any, context: Context) -> list[dict[str, str]]:
 
 def _terms(value: Any, name: str, context: Context) -> list[str]:
     if not isinstance(value, list) or not value or len(value) > MAX_WATCHED:
-        raise bad(f"{name}: a list of 1 to {MAX_WATCHED} attribute names")
+        raise bad("%(name)s: a list of 1 to %(value)s attribute names", name=name, value=MAX_WATCHED)
     return [context.expand(_text(v, name)) for v in value]
 
 
@@ -101,10 +101,10 @@ def _notification(value: Any, context: Context, allowed: tuple[str, ...]) -> tup
         raise bad("notification.endpoint.uri: an http or https address")
     refused = network.literal_refusal(uri, allowed)
     if refused is not None:
-        raise bad(f"notification.endpoint.uri: {refused}")
+        raise bad("notification.endpoint.uri: %(refused)s", refused=refused)
     accept = endpoint.get("accept", ACCEPTS[0])
     if accept not in ACCEPTS:
-        raise bad(f"notification.endpoint.accept: {' or '.join(ACCEPTS)}")
+        raise bad("notification.endpoint.accept: %(accepted)s", accepted=" or ".join(ACCEPTS))
     if value.get("format", "normalized") != "normalized":
         raise bad("notification.format: normalized (keyValues is not offered)")
     attrs = _terms(value["attributes"], "notification.attributes", context) if "attributes" in value else []
@@ -131,7 +131,7 @@ def _apply(
     """Validate the members given and set them on the row (nothing is set when one is bad)."""
     unknown = set(payload) - _MEMBERS
     if unknown:
-        raise bad(f"unknown members: {', '.join(sorted(unknown))[:200]}")
+        raise bad("unknown members: %(unknown)s", unknown=", ".join(sorted(unknown))[:200])
     if "type" in payload and payload["type"] != "Subscription":
         raise bad("type: Subscription")
     if creating and "type" not in payload:
@@ -154,7 +154,7 @@ def _apply(
     if "throttling" in payload:
         throttling = payload["throttling"]
         if isinstance(throttling, bool) or not isinstance(throttling, int) or not 0 < throttling <= MAX_THROTTLING:
-            raise bad(f"throttling: whole seconds, 1 to {MAX_THROTTLING}")
+            raise bad("throttling: whole seconds, 1 to %(value)s", value=MAX_THROTTLING)
         values["throttling"] = throttling
     if "expiresAt" in payload:
         values["expires_at"] = _expires(payload["expiresAt"])
@@ -206,7 +206,7 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context, ba
         )
     )
     if taken is not None:
-        raise NgsiError("AlreadyExists", f"subscription {ident} exists")
+        raise NgsiError("AlreadyExists", "subscription %(ident)s exists", ident=ident)
     session.add(row)
     session.flush()
     return row
@@ -229,7 +229,9 @@ def get(session: Session, *, scope: Scope, subscription_id: str) -> NgsiSubscrip
         scope.readable(NgsiSubscription).where(NgsiSubscription.subscription_id == subscription_id)
     )
     if row is None:
-        raise NgsiError("ResourceNotFound", f"subscription {subscription_id} not found")
+        raise NgsiError(
+            "ResourceNotFound", "subscription %(subscription_id)s not found", subscription_id=subscription_id
+        )
     return row
 
 
