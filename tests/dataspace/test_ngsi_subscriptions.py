@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.automation.models import AutomationNetworkAllow
 from digipark.dataspace import ngsi_notify
-from digipark.dataspace.models import NgsiSubscription
+from digipark.dataspace.models import NgsiChange, NgsiSubscription
 from digipark.registry.models import Point
 from digipark.telemetry.models import PointLatest
 from digipark.telemetry.provides import ReadingsStored
@@ -352,6 +352,9 @@ def test_the_change_notifier_runs_as_the_module_records_background_service(
     client: TestClient, world: World, db: Session, receiver: tuple[str, list[Any]]
 ) -> None:
     uri, received = receiver
+    unheard = {"id": "urn:ngsi-ld:Vehicle:B0", "type": "Vehicle", "speed": {"type": "Property", "value": 1}}
+    assert client.post(f"{BASE}/entities", json=unheard, headers=_h(world)).status_code == 201
+    assert db.scalar(select(func.count()).select_from(NgsiChange)) == 0  # nobody subscribed: nothing kept
     body = {
         "type": "Subscription",
         "entities": [{"type": "Vehicle"}],

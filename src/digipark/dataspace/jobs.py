@@ -270,7 +270,6 @@ def request_run(session: Session, *, scope: Scope, ident: int) -> CollectionRun:
 class Work:
     """What a run needs outside the transaction: the job's source and the park's allow-list."""
 
-    run_id: int
     job_id: int
     source: str
     config: dict[str, Any]
@@ -378,7 +377,7 @@ def execute(run_id: int) -> str:
         assert run is not None
         job = session.get(CollectionJob, run.job_id)
         assert job is not None
-        work = Work(run.id, job.id, job.source, dict(job.config), job.secret, allowed_networks(session, job.park_id))
+        work = Work(job.id, job.source, dict(job.config), job.secret, allowed_networks(session, job.park_id))
         rows: list[dict[str, Any]] | None = None
         try:
             if job.source == CollectionSource.TABLE:

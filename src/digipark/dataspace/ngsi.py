@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.dataspace import ngsi_geo, ngsi_parking, ngsi_registry
-from digipark.dataspace.models import ContextEntity, NgsiChange
+from digipark.dataspace.models import ContextEntity, NgsiChange, NgsiSubscription
 from digipark.dataspace.ngsi_context import (
     PATTERN_SECONDS,
     Context,
@@ -276,7 +276,10 @@ def record_change(session: Session, row: ContextEntity, attrs: Iterable[str]) ->
     """Note the attributes a change through the API touched, for the notifier (`ngsi_notify`), in the change's own
     transaction (a change rolled back notifies nothing)."""
     changed = sorted(set(attrs))
-    if changed:
+    listening = select(NgsiSubscription.id).where(
+        NgsiSubscription.park_id == row.park_id, NgsiSubscription.active.is_(True)
+    )
+    if changed and session.scalar(listening.limit(1)) is not None:  # nobody listening: nothing kept
         session.add(
             NgsiChange(park_id=row.park_id, entity_id=row.entity_id, entity_type=row.entity_type, attrs=changed)
         )
