@@ -273,3 +273,22 @@ def test_the_jobs_page_makes_a_job_runs_it_and_shows_its_progress_in_chinese(
     client.cookies.clear()
     login(client, "TA-enterprise2")
     assert "电表" not in client.get("/dataspace/jobs").text
+
+
+def test_a_run_whose_process_ended_mid_run_is_failed_an_hour_later(
+    client: TestClient, world: World, db: Session
+) -> None:
+    job = _job(client, world)
+    with time_machine.travel(at(0, 15), tick=False):
+        (run_id,) = jobs.run_due().done
+    run = db.get(CollectionRun, run_id)
+    assert run is not None
+    run.state, run.stage = "running", "fetching"  # as a process that died while fetching leaves it
+    db.flush()
+    with time_machine.travel(at(0, 50), tick=False):
+        jobs.run_due()
+    assert _runs(db, job["id"])[0].state == "running"
+    with time_machine.travel(at(1, 20), tick=False):
+        jobs.run_due()
+    first = _runs(db, job["id"])[0]
+    assert first.state == "failed" and "interrupted" in (first.error or "")

@@ -53,6 +53,7 @@ MAX_ROWS = 50_000  # rows one run collects
 MAX_BYTES = 20_000_000  # of an HTTP answer
 TIMEOUT_S = 30.0
 DB_TIMEOUT_MS = 60_000
+STALE_S = 3600  # a run taken this long ago and not finished was interrupted
 STAGES = ("queued", "fetching", "cleaning", "stored")
 
 
@@ -453,7 +454,8 @@ class Sweep:
 
 def queue_due(session: Session, *, now: dt.datetime) -> list[int]:
     """Queue a run for each active job whose scheduled window has come (one run: a job that missed several windows
-    runs the oldest it missed, then its next after `now`); the ids of every run waiting to run."""
+    runs the oldest it missed, then its next after `now`); fail the runs taken more than STALE_S ago and never
+    finished (their process ended); the ids of every run waiting to run."""
     due = session.scalars(
         select(CollectionJob)
         .where(CollectionJob.active.is_(True), CollectionJob.next_run_at.is_not(None), CollectionJob.next_run_at <= now)
@@ -465,6 +467,14 @@ def queue_due(session: Session, *, now: dt.datetime) -> list[int]:
         window = job.next_run_at if job.next_run_at.tzinfo else job.next_run_at.replace(tzinfo=dt.UTC)
         _queue(session, job, window, "schedule", ACTOR.name)
         job.next_run_at = next_window(job, now)
+    session.flush()
+    interrupted = select(CollectionRun).where(
+        CollectionRun.state == RunState.RUNNING.value,
+        CollectionRun.stage != "queued",
+        CollectionRun.started_at < now - dt.timedelta(seconds=STALE_S),
+    )
+    for run in session.scalars(interrupted):  # its process ended mid-run: failed, the next window runs again
+        run.state, run.error, run.finished_at = RunState.FAILED.value, "interrupted: the run did not finish", now
     session.flush()
     waiting = select(CollectionRun.id).where(CollectionRun.stage == "queued").order_by(CollectionRun.id)
     return list(session.scalars(waiting))
