@@ -253,6 +253,9 @@ def test_the_jobs_page_makes_a_job_runs_it_and_shows_its_progress_in_chinese(
     bad = client.post("/dataspace/jobs", data={**form, "schedule": "cron", "cron": "every hour"})
     assert bad.status_code == 422 and "Cron 表达式" in visible_text(bad.text)
     assert db.scalar(select(func.count()).select_from(CollectionJob)) == 0
+    inside = {**form, "source": "http", "url": "http://10.1.1.1/data", "schedule": "none"}
+    refused = visible_text(client.post("/dataspace/jobs", data=inside).text)
+    assert "已拒绝：地址位于平台内部网络" in refused and "platform's network" not in refused
     made = client.post(
         "/dataspace/jobs", data={**form, "schedule": "every", "every_minutes": "30"}, follow_redirects=False
     )

@@ -127,7 +127,10 @@ def _explain(page: Page, exc: DomainError) -> str:
     for e in exc.errors:
         field = str(e.get("field", ""))
         label = page.gettext(FIELD_LABELS[field]) if field in FIELD_LABELS else field
-        parts.append(f"{label}: {page.gettext(str(e.get('reason', '')))}")
+        reason = str(e.get("reason", ""))
+        if reason.startswith("the address is inside the platform's network"):
+            reason = N_("Refused: inside the platform's network")
+        parts.append(f"{label}: {page.gettext(reason)}")
     return "; ".join(parts)
 
 
