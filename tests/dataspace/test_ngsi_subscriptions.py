@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from digipark.dataspace import ngsi_notify, ngsi_subs
-from digipark.dataspace.models import NgsiSubscription
+from digipark.automation.models import AutomationNetworkAllow
+from digipark.dataspace import ngsi_notify
+from digipark.dataspace.models import NgsiChange, NgsiSubscription
 from digipark.registry.models import Point
 from digipark.telemetry.models import PointLatest
 from digipark.telemetry.provides import ReadingsStored
@@ -42,10 +43,18 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
+def allow_loopback(db: Session, park_id: int) -> AutomationNetworkAllow:
+    """Loopback on the park admin's allow-list (the one automation's outgoing calls use)."""
+    row = AutomationNetworkAllow(park_id=park_id, network="127.0.0.0/8", note="test receiver")
+    db.add(row)
+    db.flush()
+    return row
+
+
 @pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[tuple[dict[str, str], Any]]]]:
-    """A local HTTP server recording the notifications it receives; loopback allow-listed."""
-    monkeypatch.setenv(ngsi_subs.ALLOW_ENV, "127.0.0.0/8")
+def receiver(db: Session, world: World) -> Iterator[tuple[str, list[tuple[dict[str, str], Any]]]]:
+    """A local HTTP server recording the notifications it receives; loopback allow-listed in park A."""
+    allow_loopback(db, world.a.park_id)
     received: list[tuple[dict[str, str], Any]] = []
     handler = type("Receiver", (_Receiver,), {"received": received})
     server = http.server.HTTPServer(("127.0.0.1", 0), handler)
@@ -174,10 +183,7 @@ def test_throttling_holds_notifications_back_until_its_period_passed(
     assert len(received) == 2 and _row(db).times_sent == 2
 
 
-def test_an_endpoint_inside_the_platforms_network_is_refused(
-    client: TestClient, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv(ngsi_subs.ALLOW_ENV, raising=False)
+def test_an_endpoint_inside_the_platforms_network_is_refused(client: TestClient, world: World, db: Session) -> None:
     point, key = _meter(db, world)
     for uri in ("http://127.0.0.1:9/x", "http://10.1.2.3/x", "http://169.254.169.254/latest", "http://localhost/"):
         refused = client.post(f"{BASE}/subscriptions", json=_subscription(uri, key), headers=_h(world))
@@ -185,9 +191,10 @@ def test_an_endpoint_inside_the_platforms_network_is_refused(
         assert "inside" in refused.json()["detail"]
     assert db.scalar(select(NgsiSubscription.id)) is None
     # a name that resolves inside is refused when the notification is about to be sent, and recorded as a failure
-    monkeypatch.setenv(ngsi_subs.ALLOW_ENV, "127.0.0.0/8")
+    allowed = allow_loopback(db, world.a.park_id)
     assert client.post(f"{BASE}/subscriptions", json=_subscription("http://127.0.0.1:9/x", key), headers=_h(world))
-    monkeypatch.delenv(ngsi_subs.ALLOW_ENV)
+    db.delete(allowed)
+    db.flush()
     _read(db, point, 1.0, 1_780_000_000_000)
     sent: list[str] = []
     assert ngsi_notify.notify_points([point.id], post=lambda url, body, headers: sent.append(url) or 204) == 0
@@ -286,3 +293,74 @@ def test_readings_ingested_through_telemetry_reach_the_subscriber_through_its_ev
     finally:
         notifier.stop()
     assert len(received) == 1 and received[0][1]["data"][0][key]["value"] == 77.0
+
+
+def test_changes_through_the_entity_api_notify_matching_subscriptions(
+    client: TestClient, world: World, db: Session, receiver: tuple[str, list[Any]]
+) -> None:
+    """Create, append, update, partial update and delete of attributes (and the batch upsert) through the entity API
+    notify the subscriptions watching them; a change not watched, of another type, or refused notifies nothing."""
+    uri, received = receiver
+    vehicle = {"id": "urn:ngsi-ld:Vehicle:A4567", "type": "Vehicle", "speed": {"type": "Property", "value": 55}}
+    body = {
+        "id": "urn:ngsi-ld:Subscription:fast",
+        "type": "Subscription",
+        "entities": [{"type": "Vehicle"}],
+        "watchedAttributes": ["speed"],
+        "q": "speed>50",
+        "notification": {"endpoint": {"uri": uri, "accept": "application/json"}},
+    }
+    assert client.post(f"{BASE}/subscriptions", json=body, headers=_h(world)).status_code == 201
+    assert client.post(f"{BASE}/entities", json=vehicle, headers=_h(world)).status_code == 201
+    assert received == []  # nothing before the notifier takes the change
+    assert ngsi_notify.notify_changes() == 1
+    assert [e["id"] for e in received[-1][1]["data"]] == ["urn:ngsi-ld:Vehicle:A4567"]
+    assert received[-1][1]["data"][0]["speed"]["value"] == 55
+    assert ngsi_notify.notify_changes() == 0  # each change is notified once
+    url = f"{BASE}/entities/urn:ngsi-ld:Vehicle:A4567/attrs"
+    # an attribute not watched: no notification
+    color = {"color": {"type": "Property", "value": "red"}}
+    assert client.post(url, json=color, headers=_h(world)).status_code == 204
+    assert ngsi_notify.notify_changes() == 0 and len(received) == 1
+    # the watched one, below the q: none; above it, by partial update: one
+    assert client.patch(url, json={"speed": {"type": "Property", "value": 20}}, headers=_h(world)).status_code == 204
+    assert ngsi_notify.notify_changes() == 0
+    assert client.patch(f"{url}/speed", json={"value": 81}, headers=_h(world)).status_code == 204
+    assert ngsi_notify.notify_changes() == 1 and received[-1][1]["data"][0]["speed"]["value"] == 81
+    # a batch upsert (replace) notifies too
+    batch = [{**vehicle, "speed": {"type": "Property", "value": 90}}]
+    upsert = client.post(f"{BASE}/entityOperations/upsert", json=batch, headers=_h(world))
+    assert upsert.status_code == 204, upsert.text
+    assert ngsi_notify.notify_changes() == 1 and received[-1][1]["data"][0]["speed"]["value"] == 90
+    # deleting the watched attribute notifies the entity without it (no q then: a subscription without one)
+    assert (
+        client.patch(
+            f"{BASE}/subscriptions/urn:ngsi-ld:Subscription:fast", json={"q": None}, headers=_h(world)
+        ).status_code
+        == 204
+    )
+    assert client.delete(f"{url}/speed", headers=_h(world)).status_code == 204
+    assert ngsi_notify.notify_changes() == 1 and "speed" not in received[-1][1]["data"][0]
+    # a refused change (another enterprise's entity) records nothing; another park's subscription hears nothing
+    other = client.post(url, json={"speed": {"type": "Property", "value": 99}}, headers=_h(world, "enterprise2"))
+    assert other.status_code == 404
+    assert ngsi_notify.notify_changes() == 0 and len(received) == 4
+    assert _row(db, "urn:ngsi-ld:Subscription:fast").times_sent == 4
+
+
+def test_the_change_notifier_runs_as_the_module_records_background_service(
+    client: TestClient, world: World, db: Session, receiver: tuple[str, list[Any]]
+) -> None:
+    uri, received = receiver
+    unheard = {"id": "urn:ngsi-ld:Vehicle:B0", "type": "Vehicle", "speed": {"type": "Property", "value": 1}}
+    assert client.post(f"{BASE}/entities", json=unheard, headers=_h(world)).status_code == 201
+    assert db.scalar(select(func.count()).select_from(NgsiChange)) == 0  # nobody subscribed: nothing kept
+    body = {
+        "type": "Subscription",
+        "entities": [{"type": "Vehicle"}],
+        "notification": {"endpoint": {"uri": uri}},
+    }
+    assert client.post(f"{BASE}/subscriptions", json=body, headers=_h(world)).status_code == 201
+    vehicle = {"id": "urn:ngsi-ld:Vehicle:B1", "type": "Vehicle", "speed": {"type": "Property", "value": 5}}
+    assert client.post(f"{BASE}/entities", json=vehicle, headers=_h(world)).status_code == 201
+    assert ngsi_notify.ChangeNotifier().run_once() == 1 and len(received) == 1

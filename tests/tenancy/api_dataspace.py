@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.tenancy.api_dataspace_jobs import DS_JOBS
 from tests.tenancy.api_dataspace_ngsi import NGSI
 from tests.tenancy.api_dataspace_ngsisub import NGSI_SUBSCRIPTIONS
 from tests.tenancy.exercises import IdentAction, IdentView, ident_action, ident_view
@@ -267,6 +268,7 @@ def check_import(ctx: Ctx) -> None:
 DATASPACE: dict[tuple[str, str], Exercise] = {
     **NGSI,
     **NGSI_SUBSCRIPTIONS,
+    **DS_JOBS,
     ("POST", f"{_DS}/identifiers/import"): check_import,
     ("POST", f"{_DS}/contracts/{{ident}}/keys"): check_keys,
     ("GET", f"{_DS}/connector/{{ident}}"): check_connector,

@@ -22,6 +22,7 @@ from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_automation import au_allowed
 from tests.tenancy.api_cybersec import cy_incident, cy_log_source
+from tests.tenancy.api_dataspace_jobs import ds_job
 from tests.tenancy.api_devices import cm_command
 from tests.tenancy.api_safety import _sf_task
 from tests.tenancy.api_services import sv_awarded_demand
@@ -125,6 +126,7 @@ POST_OBJECTS = {
     "/duty-roster/teams/": PageObject(duty_team),
     "/duty-roster/shifts/": PageObject(duty_shift),
     "/duty-roster/": PageObject(duty_team),  # /duty-roster/{kind}/{ident}/delete
+    "/dataspace/jobs/": PageObject(ds_job),
 }
 ROUTES = form_post_routes()
 FIELDS = field_names()

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from digipark.alarms.provides import ROBOT_CHANNELS, send_email, send_robot, sms_provider
 from digipark.auth.models import User
 from digipark.automation import webhook
-from digipark.automation.models import AutomationFiring, AutomationNetworkAllow, AutomationRule, AutomationScene
+from digipark.automation.models import AutomationFiring, AutomationRule, AutomationScene
+from digipark.automation.provides import allowed_networks as allowed_networks
 from digipark.core import network
 from digipark.core.config import get_settings
 from digipark.core.db import utcnow
@@ -54,17 +55,6 @@ class Work:
     body: bytes = b""
     recipients: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     firing_id: int | None = None
-
-
-def allowed_networks(session: Session, park_id: int) -> tuple[str, ...]:
-    """The park's allow-listed networks (the admin's exceptions to the inside-address refusal)."""
-    return tuple(
-        session.scalars(
-            select(AutomationNetworkAllow.network)
-            .where(AutomationNetworkAllow.park_id == park_id)
-            .order_by(AutomationNetworkAllow.id)
-        )
-    )
 
 
 def recipients(session: Session, park_id: int, action: dict[str, Any], ts: int) -> list[dict[str, Any]]:

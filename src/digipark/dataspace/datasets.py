@@ -22,12 +22,17 @@ def _columns(rows: list[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(key for row in rows for key in row))
 
 
-def _clean(rows: list[dict[str, Any]], rules: list[dict[str, Any]]) -> cleaning.Result:
+def check_rules(rules: list[dict[str, Any]]) -> None:
     for n, rule in enumerate(rules):
         try:
             cleaning.check_rule(rule)
         except cleaning.RuleError as exc:
             raise field_error(f"rules.{n}", str(exc)) from exc
+
+
+def clean(rows: list[dict[str, Any]], rules: list[dict[str, Any]]) -> cleaning.Result:
+    """Check the rules (a field error names the bad one), then apply them."""
+    check_rules(rules)
     try:
         return cleaning.run(rows, rules)
     except (TypeError, OverflowError) as exc:  # e.g. a unit rule over text that no type rule parsed first
@@ -40,11 +45,26 @@ def _store(
     park_id = scope.acting_write_park()
     owner = scope.enterprise_id if scope.role == Role.ENTERPRISE else None
     scope.authorize_write(WRITE, park_id=park_id, enterprise_id=owner)
+    return store(session, park_id=park_id, owner=owner, name=name, result=result, derived_from=derived_from, job=job)
+
+
+def store(
+    session: Session,
+    *,
+    park_id: int,
+    owner: int | None,
+    name: str,
+    result: cleaning.Result,
+    derived_from: list[int],
+    job: dict[str, Any],
+    version: int = 1,
+) -> Dataset:
+    """Keep a cleaning result as a dataset of `owner` (None: the park's); the caller has checked the right to."""
     row = Dataset(
         park_id=park_id,
         enterprise_id=owner,
         name=name,
-        version=1,
+        version=version,
         columns=_columns(result.rows),
         rows=result.rows,
         rejected=result.rejected,
@@ -62,7 +82,7 @@ def import_rows(
 ) -> Dataset:
     """A dataset from collected rows (an upload), cleaned by `rules`."""
     scope.require(WRITE)
-    return _store(session, scope, name=name, result=_clean(rows, rules), derived_from=[], job={"source": "upload"})
+    return _store(session, scope, name=name, result=clean(rows, rules), derived_from=[], job={"source": "upload"})
 
 
 def get(session: Session, *, scope: Scope, ident: int) -> Dataset:
@@ -92,7 +112,7 @@ def derive(session: Session, *, scope: Scope, name: str, inputs: list[int], rule
             raise field_error(f"inputs.{n}", "not your dataset")
         sources.append(source)
     rows = [dict(r) for source in sources for r in source.rows]
-    result = _clean(rows, rules)
+    result = clean(rows, rules)
     return _store(
         session, scope, name=name, result=result, derived_from=[s.id for s in sources], job={"source": "derive"}
     )

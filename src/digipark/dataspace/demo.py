@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from digipark.auth.models import Role
 from digipark.auth.permissions import ROLE_PERMISSIONS
 from digipark.auth.scope import Scope, system_scope
-from digipark.dataspace import datasets, identifiers, service
-from digipark.dataspace.models import DataProduct, IdentifierKind, Source
-from digipark.dataspace.schemas import ContractRequest, ProductCreate
+from digipark.dataspace import datasets, identifiers, jobs, service
+from digipark.dataspace.models import CollectionSource, DataProduct, IdentifierKind, Source
+from digipark.dataspace.schemas import ContractRequest, JobCreate, ProductCreate
 from digipark.registry.models import Device, Enterprise
 
 PREFIX = "88.131.20261"  # the demo park's (fictional) prefix in the format of data/terms.yaml
@@ -101,6 +101,17 @@ def build_dataspace_demo(session: Session, *, park_id: int, as_of: dt.date, seed
             purposes=["maintenance", "research"],
             max_accesses=5,
             max_days=90,
+        ),
+    )
+    jobs.create_job(
+        session,
+        scope=e2,
+        data=JobCreate(
+            name="注塑机振动巡检（每日汇总）",
+            source=CollectionSource.TABLE,
+            dataset_id=inspection.id,
+            rules=[{"rule": "dedup", "keys": ["machine", "day"]}],
+            cron="0 2 * * *",
         ),
     )
     building_rows = [
@@ -193,4 +204,4 @@ def build_dataspace_demo(session: Session, *, park_id: int, as_of: dt.date, seed
             target_url="https://mes.example.com/trace",
         )
         registered += 1
-    return {"products": 3, "contracts": 3, "identifiers": registered}
+    return {"products": 3, "contracts": 3, "identifiers": registered, "jobs": 1}

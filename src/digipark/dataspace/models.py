@@ -212,3 +212,80 @@ class NgsiSubscription(Audited, TimestampMixin, EnterpriseScoped, Base):
     last_success: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     last_failure: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class NgsiChange(ParkScoped, Base):
+    """A change made through the NGSI-LD entity API, waiting for the notifier (an outbox: written in the change's
+    own transaction, taken and deleted by whichever process runs the notifier): the entity, its type and the
+    attribute IRIs changed. Not audited: the entity's own row is."""
+
+    __tablename__ = "ds_ngsi_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(255))
+    entity_type: Mapped[str] = mapped_column(String(255))
+    attrs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CollectionSource(enum.StrEnum):
+    TABLE = "table"  # a table the platform holds: a dataset of the owner, or an enterprise's monthly energy
+    UPLOAD = "upload"  # rows of a CSV or Excel file, kept with the job
+    HTTP = "http"  # a JSON array or CSV answered by an HTTP GET
+    DATABASE = "database"  # the rows of a SELECT on a PostgreSQL database
+
+
+class RunState(enum.StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CollectionJob(Audited, TimestampMixin, EnterpriseScoped, Base):
+    """A collection job of the data platform: where its rows come from (`source`, `config`), the cleaning rules
+    applied, and when it runs by itself (`cron`, five fields in the park's time zone, or `every_minutes`; neither:
+    by hand only). Each run makes a new version of the job's dataset. `secret` (a database's connection address
+    with its password, an HTTP Authorization header) is never shown nor audited; an upload's rows are kept in
+    `upload_rows` (not audited, as a dataset's rows)."""
+
+    __tablename__ = "ds_collection_job"
+    __visibility__ = Visibility.ENTERPRISE
+    __audit_exclude__ = frozenset({"secret", "upload_rows", "next_run_at", "last_run_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(12))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secret: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    upload_rows: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="upload: the file's rows")
+    rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    cron: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    every_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    next_run_at: Mapped[dt.datetime | None] = mapped_column(nullable=True, index=True)
+    last_run_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+
+
+class CollectionRun(Audited, EnterpriseScoped, Base):
+    """One run of a collection job for one `window` (the scheduled moment, or the moment asked for by hand): unique
+    per job and window, so a window is never run twice. `stage` and the counts show its progress."""
+
+    __tablename__ = "ds_collection_run"
+    __table_args__ = (UniqueConstraint("job_id", "window"),)
+    __visibility__ = Visibility.ENTERPRISE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("ds_collection_job.id", ondelete="CASCADE"), index=True)
+    window: Mapped[dt.datetime] = mapped_column()
+    trigger: Mapped[str] = mapped_column(String(10), doc="schedule | manual")
+    state: Mapped[str] = mapped_column(String(10), default=RunState.RUNNING.value)
+    stage: Mapped[str] = mapped_column(String(12), default="queued", doc="queued, fetching, cleaning, stored")
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_kept: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("ds_dataset.id", ondelete="SET NULL"), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    started_by: Mapped[str] = mapped_column(String(80))

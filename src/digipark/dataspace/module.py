@@ -17,8 +17,13 @@ MODULE = Module(
         "digipark.dataspace.api:router",
         "digipark.dataspace.ngsi_api:router",
         "digipark.dataspace.ngsi_sub_api:router",
+        "digipark.dataspace.jobs_api:router",
     ),
-    pages=("digipark.dataspace.pages:router", "digipark.dataspace.pages_data:router"),
+    pages=(
+        "digipark.dataspace.pages:router",
+        "digipark.dataspace.pages_data:router",
+        "digipark.dataspace.pages_jobs:router",
+    ),
     menu=(MenuEntry("/dataspace", "Data space", "dataspace.view", order=330, section=FOUNDATION),),
     permissions={
         Role.PARK_ADMIN: _STAFF,
@@ -31,5 +36,9 @@ MODULE = Module(
     provides="digipark.dataspace.provides",
     indicators={"data_sharing": "digipark.dataspace.provides:data_sharing"},
     demo=("digipark.dataspace.demo:build_dataspace_demo",),
-    background=("digipark.dataspace.ngsi_notify:start_ngsi_notifier",),
+    background=(
+        "digipark.dataspace.ngsi_notify:start_ngsi_notifier",
+        "digipark.dataspace.ngsi_notify:start_change_notifier",
+        "digipark.dataspace.jobs:start_collection_scheduler",
+    ),
 )

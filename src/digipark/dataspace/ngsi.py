@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
-from digipark.dataspace import ngsi_geo, ngsi_parking
-from digipark.dataspace.models import ContextEntity
+from digipark.dataspace import ngsi_geo, ngsi_parking, ngsi_registry
+from digipark.dataspace.models import ContextEntity, NgsiChange, NgsiSubscription
 from digipark.dataspace.ngsi_context import (
     PATTERN_SECONDS,
     Context,
@@ -151,7 +151,8 @@ def _stored(row: ContextEntity) -> Entity:
 
 
 def _mapped_id(entity_id: str) -> tuple[str, int] | None:
-    for kind, prefix in (("device", DEVICE_PREFIX), ("building", BUILDING_PREFIX), ("parking", ngsi_parking.PREFIX)):
+    mapped = [("device", DEVICE_PREFIX), ("building", BUILDING_PREFIX), ("parking", ngsi_parking.PREFIX)]
+    for kind, prefix in [*mapped, *((prefix, prefix) for prefix in ngsi_registry.KINDS)]:
         if entity_id.startswith(prefix):
             rest = entity_id[len(prefix) :]
             return (kind, int(rest)) if rest.isdigit() and len(rest) < 10 else (kind, 0)
@@ -164,7 +165,8 @@ def retrieve(session: Session, *, scope: Scope, entity_id: str) -> Entity:
     mapped = _mapped_id(entity_id)
     if mapped is not None:
         kind, ident = mapped
-        load = {"device": _devices, "building": _buildings, "parking": ngsi_parking.car_parks}[kind]
+        loaders = {"device": _devices, "building": _buildings, "parking": ngsi_parking.car_parks}
+        load = loaders[kind] if kind in loaders else ngsi_registry.KINDS[kind][1]
         found = load(session, scope, [ident])
         if found:
             return found[0]
@@ -172,7 +174,7 @@ def retrieve(session: Session, *, scope: Scope, entity_id: str) -> Entity:
         row = _readable_row(session, scope, entity_id)
         if row is not None:
             return _stored(row)
-    raise NgsiError("ResourceNotFound", f"entity {entity_id} not found")
+    raise NgsiError("ResourceNotFound", "entity %(entity_id)s not found", entity_id=entity_id)
 
 
 def _readable_row(session: Session, scope: Scope, entity_id: str) -> ContextEntity | None:
@@ -211,6 +213,9 @@ def query(
         found += _devices(session, scope, _numbers(wanted, DEVICE_PREFIX))
     if not type_iris or _iri(ngsi_parking.TYPE) in type_iris:
         found += ngsi_parking.car_parks(session, scope, _numbers(wanted, ngsi_parking.PREFIX))
+    for prefix, (term, load) in ngsi_registry.KINDS.items():
+        if not type_iris or _iri(term) in type_iris:
+            found += load(session, scope, _numbers(wanted, prefix))
     stmt = scope.readable(ContextEntity).order_by(ContextEntity.id)
     if type_iris:
         stmt = stmt.where(ContextEntity.entity_type.in_(sorted(type_iris)))
@@ -267,26 +272,39 @@ def compact(entity: Entity, context: Context, *, attrs: Iterable[str] = (), key_
 
 
 # -- writing ------------------------------------------------------------------------------------------------------
+def record_change(session: Session, row: ContextEntity, attrs: Iterable[str]) -> None:
+    """Note the attributes a change through the API touched, for the notifier (`ngsi_notify`), in the change's own
+    transaction (a change rolled back notifies nothing)."""
+    changed = sorted(set(attrs))
+    listening = select(NgsiSubscription.id).where(
+        NgsiSubscription.park_id == row.park_id, NgsiSubscription.active.is_(True)
+    )
+    if changed and session.scalar(listening.limit(1)) is not None:  # nobody listening: nothing kept
+        session.add(
+            NgsiChange(park_id=row.park_id, entity_id=row.entity_id, entity_type=row.entity_type, attrs=changed)
+        )
+
+
 def _attribute(name: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise bad(f"{name}: an attribute is an object with its type (normalised form)")
+        raise bad("%(name)s: an attribute is an object with its type (normalised form)", name=name)
     kind = value.get("type")
     if kind not in ATTRIBUTE_TYPES:
-        raise bad(f"{name}: type must be one of {', '.join(ATTRIBUTE_TYPES)}")
+        raise bad("%(name)s: type must be one of %(value)s", name=name, value=", ".join(ATTRIBUTE_TYPES))
     if kind == "Relationship":
         target = value.get("object")
         if not isinstance(target, str) or not _URI.match(target):
-            raise bad(f"{name}: a Relationship's object is a URI")
+            raise bad("%(name)s: a Relationship's object is a URI", name=name)
     elif "value" not in value or value["value"] is None:
-        raise bad(f"{name}: a {kind} has a value")
+        raise bad("%(name)s: a %(kind)s has a value", name=name, kind=kind)
     elif kind == "GeoProperty" and not (isinstance(value["value"], dict) and "type" in value["value"]):
-        raise bad(f"{name}: a GeoProperty's value is a GeoJSON geometry")
+        raise bad("%(name)s: a GeoProperty's value is a GeoJSON geometry", name=name)
     observed = value.get("observedAt")
     if observed is not None:
         try:
             dt.datetime.fromisoformat(str(observed).replace("Z", "+00:00"))
         except ValueError as exc:
-            raise bad(f"{name}: observedAt is no date-time") from exc
+            raise bad("%(name)s: observedAt is no date-time", name=name) from exc
     return value
 
 
@@ -298,7 +316,7 @@ def expand_attributes(payload: dict[str, Any], context: Context, *, entity: bool
         if name in reserved:
             continue
         if not _NAME.match(name):
-            raise bad(f"{name[:60]!r} is no attribute name")
+            raise bad("%(name)s is no attribute name", name=repr(name[:60]))
         attribute = _attribute(name, value)
         members = set(spec()["reserved_attribute"])
         out[context.expand(name)] = {
@@ -306,7 +324,7 @@ def expand_attributes(payload: dict[str, Any], context: Context, *, entity: bool
             for k, v in attribute.items()
         }
     if len(out) > MAX_ENTITY_ATTRS:
-        raise bad(f"more than {MAX_ENTITY_ATTRS} attributes")
+        raise bad("more than %(value)s attributes", value=MAX_ENTITY_ATTRS)
     return out
 
 
@@ -314,7 +332,7 @@ def _check_size(attrs: dict[str, Any]) -> None:
     import json
 
     if len(json.dumps(attrs, ensure_ascii=False)) > MAX_ENTITY_CHARS:
-        raise bad(f"the entity is larger than {MAX_ENTITY_CHARS} characters")
+        raise bad("the entity is larger than %(value)s characters", value=MAX_ENTITY_CHARS)
 
 
 def create(session: Session, *, scope: Scope, payload: Any, context: Context) -> ContextEntity:
@@ -330,14 +348,14 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context) ->
     park_id = scope.acting_write_park()
     scope.authorize_write(WRITE, park_id=park_id, enterprise_id=scope.enterprise_id)
     if _mapped_id(entity_id) is not None:
-        raise bad(f"ids under {DEVICE_PREFIX}, {BUILDING_PREFIX} and {ngsi_parking.PREFIX} are the platform's")
+        raise bad("ids under urn:ngsi-ld:<type>:digipark- are the platform's records")
     attrs = expand_attributes(payload, context, entity=True)
     _check_size(attrs)
     exists = session.scalar(
         select(ContextEntity.id).where(ContextEntity.park_id == park_id, ContextEntity.entity_id == entity_id)
     )
     if exists is not None:
-        raise NgsiError("AlreadyExists", f"entity {entity_id} already exists")
+        raise NgsiError("AlreadyExists", "entity %(entity_id)s already exists", entity_id=entity_id)
     row = ContextEntity(
         park_id=park_id,
         enterprise_id=scope.enterprise_id,
@@ -348,6 +366,7 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context) ->
     )
     session.add(row)
     session.flush()
+    record_change(session, row, attrs)
     return row
 
 
@@ -355,11 +374,11 @@ def _writable(session: Session, scope: Scope, entity_id: str) -> ContextEntity:
     if _mapped_id(entity_id) is not None:
         retrieve(session, scope=scope, entity_id=entity_id)  # 404 when the caller may not read it
         raise NgsiError(
-            "OperationNotSupported", "the platform's devices, buildings and car parks change in its modules"
+            "OperationNotSupported", "the platform's own records (devices, buildings, rooms…) change in its modules"
         )
     row = _readable_row(session, scope, entity_id)
     if row is None:
-        raise NgsiError("ResourceNotFound", f"entity {entity_id} not found")
+        raise NgsiError("ResourceNotFound", "entity %(entity_id)s not found", entity_id=entity_id)
     scope.authorize_write_row(WRITE, row)
     return row
 
@@ -383,6 +402,7 @@ def update_attributes(
     _check_size(attrs)
     row.attrs = attrs
     session.flush()
+    record_change(session, row, [iri for iri in given if iri in row.attrs])
     return {"updated": updated, "notUpdated": not_updated}
 
 
@@ -395,18 +415,20 @@ def append_attributes(
         raise bad("the attributes are a non-empty JSON object")
     given = expand_attributes(payload, context, entity=False)
     attrs = dict(row.attrs)
-    updated, not_updated = [], []
+    updated, not_updated, changed = [], [], []
     for iri, attribute in given.items():
         if iri in attrs and not overwrite:
             not_updated.append({"attributeName": context.compact(iri), "reason": "exists (noOverwrite)"})
             continue
         attrs[iri] = attribute
+        changed.append(iri)
         updated.append(context.compact(iri))
     if len(attrs) > MAX_ENTITY_ATTRS:
-        raise bad(f"more than {MAX_ENTITY_ATTRS} attributes")
+        raise bad("more than %(value)s attributes", value=MAX_ENTITY_ATTRS)
     _check_size(attrs)
     row.attrs = attrs
     session.flush()
+    record_change(session, row, changed)
     return {"updated": updated, "notUpdated": not_updated}
 
 
@@ -417,7 +439,12 @@ def patch_attribute(
     row = _writable(session, scope, entity_id)
     iri = context.expand(attribute)
     if iri not in row.attrs:
-        raise NgsiError("ResourceNotFound", f"entity {entity_id} has no attribute {attribute}")
+        raise NgsiError(
+            "ResourceNotFound",
+            "entity %(entity_id)s has no attribute %(attribute)s",
+            entity_id=entity_id,
+            attribute=attribute,
+        )
     if not isinstance(payload, dict) or not payload:
         raise bad("the attribute fragment is a non-empty JSON object")
     fragment = {k: v for k, v in payload.items() if k != "@context"}
@@ -427,15 +454,22 @@ def patch_attribute(
     _check_size(attrs)
     row.attrs = attrs
     session.flush()
+    record_change(session, row, [iri])
 
 
 def delete_attribute(session: Session, *, scope: Scope, entity_id: str, attribute: str, context: Context) -> None:
     row = _writable(session, scope, entity_id)
     iri = context.expand(attribute)
     if iri not in row.attrs:
-        raise NgsiError("ResourceNotFound", f"entity {entity_id} has no attribute {attribute}")
+        raise NgsiError(
+            "ResourceNotFound",
+            "entity %(entity_id)s has no attribute %(attribute)s",
+            entity_id=entity_id,
+            attribute=attribute,
+        )
     row.attrs = {k: v for k, v in row.attrs.items() if k != iri}
     session.flush()
+    record_change(session, row, [iri])
 
 
 def delete(session: Session, *, scope: Scope, entity_id: str) -> None:
@@ -448,7 +482,7 @@ def types(session: Session, *, scope: Scope) -> list[str]:
     """The entity types the caller can read (expanded IRIs)."""
     scope.require(VIEW)
     stored = set(session.scalars(scope.readable(ContextEntity, select(ContextEntity.entity_type).distinct())))
-    mapped = {_iri("Device"), _iri("Building")} | (
+    mapped = {_iri("Device"), _iri("Building"), *(_iri(term) for term, _ in ngsi_registry.KINDS.values())} | (
         {_iri(ngsi_parking.TYPE)} if scope.can(ngsi_parking.LIVING_VIEW) else set()
     )
     return sorted(stored | mapped)

@@ -25,6 +25,7 @@ from digipark.core.bounds import INT64_MAX, INT64_MIN
 from digipark.core.errors import PROBLEM_MEDIA_TYPE, DomainError, NotAuthenticated, PermissionDenied
 from digipark.dataspace import keys, ngsi, ngsi_batch, ngsi_geo, ngsi_temporal
 from digipark.dataspace.ngsi_context import (
+    LANGUAGE,
     Context,
     NgsiError,
     bad,
@@ -34,6 +35,7 @@ from digipark.dataspace.ngsi_context import (
     served_context,
     spec,
 )
+from digipark.web import i18n
 
 JSON, LD = "application/json", "application/ld+json"
 TAGS: list[Any] = ["ngsi-ld"]
@@ -47,6 +49,7 @@ class NgsiRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
+            LANGUAGE.set(problem_language(request))
             try:
                 return await handler(request)
             except NgsiError as exc:
@@ -60,6 +63,16 @@ class NgsiRoute(APIRoute):
                 return JSONResponse(body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
         return route
+
+
+def problem_language(request: Request) -> str | None:
+    """The language of the caller's ProblemDetails: the first of Accept-Language the platform translates into, else
+    its language cookie (a browser), else None (English, the spec's)."""
+    for part in request.headers.get("accept-language", "").split(","):
+        found = i18n.normalise(part.split(";")[0].strip()[:20])
+        if found is not None:
+            return found
+    return i18n.normalise(request.cookies.get(i18n.LANG_COOKIE))
 
 
 def _problem(body: dict[str, Any]) -> JSONResponse:
@@ -104,7 +117,9 @@ def _request_context(request: Request, body: Any = None) -> Context:
     if request.method in ("POST", "PATCH", "PUT"):
         media = _media(request.headers.get("content-type"))
         if media not in (JSON, LD):
-            raise NgsiError("InvalidRequest", f"Content-Type {media or 'none'} is not supported", status=415)
+            raise NgsiError(
+                "InvalidRequest", "Content-Type %(media)s is not supported", media=media or "none", status=415
+            )
         if media == LD:
             if link is not None:
                 raise bad("application/ld+json carries its @context in the body, not in a Link header")
@@ -123,7 +138,14 @@ def _answer_type(request: Request) -> str:
         return LD
     if any(m in (JSON, "*/*", "application/*") for m in offered) or not accept.strip():
         return JSON
-    raise NgsiError("InvalidRequest", f"cannot answer in {accept[:80]} (offered: {JSON}, {LD})", status=406)
+    raise NgsiError(
+        "InvalidRequest",
+        "cannot answer in %(accept)s (offered: %(value)s, %(value2)s)",
+        accept=accept[:80],
+        value=JSON,
+        value2=LD,
+        status=406,
+    )
 
 
 def _respond(request: Request, body: Any, context: Context, headers: dict[str, str] | None = None) -> Response:
@@ -151,7 +173,7 @@ def _key_values(options: str | None) -> bool:
     chosen = set(_list(options))
     unknown = chosen - {"keyValues", "normalized", "noOverwrite", "sysAttrs"}
     if unknown:
-        raise bad(f"options: unknown {', '.join(sorted(unknown))}")
+        raise bad("options: unknown %(unknown)s", unknown=", ".join(sorted(unknown)))
     return "keyValues" in chosen
 
 
@@ -199,7 +221,7 @@ def query_entities(
     bounds = spec()["limit"]
     size = bounds["default"] if limit is None else limit
     if not 0 <= size <= bounds["max"] or offset < 0:
-        raise bad(f"limit between 0 and {bounds['max']}, offset from 0")
+        raise bad("limit between 0 and %(bounds)s, offset from 0", bounds=bounds["max"])
     key_values = _key_values(options)
     found = ngsi.query(
         db,
@@ -405,7 +427,7 @@ def temporal_query(
         raise bad("options: temporalValues or aggregatedValues")
     size = TEMPORAL_LIMIT if limit is None else limit
     if not 0 <= size <= TEMPORAL_LIMIT or offset < 0:
-        raise bad(f"limit between 0 and {TEMPORAL_LIMIT}, offset from 0")
+        raise bad("limit between 0 and %(value)s, offset from 0", value=TEMPORAL_LIMIT)
     if not type and not id and not idPattern and not q:
         raise bad("a temporal query needs type, id, idPattern or q")
     page, total = ngsi_temporal.query(

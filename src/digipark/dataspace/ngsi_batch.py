@@ -22,7 +22,7 @@ def _entities(payload: Any) -> list[Any]:
     if not isinstance(payload, list) or not payload:
         raise bad("a batch is a non-empty JSON array")
     if len(payload) > MAX_BATCH:
-        raise bad(f"a batch holds at most {MAX_BATCH} entities")
+        raise bad("a batch holds at most %(value)s entities", value=MAX_BATCH)
     return payload
 
 
@@ -77,13 +77,15 @@ def upsert(session: Session, *, scope: Scope, payload: Any, contexts: list[Conte
             return ngsi.create(session, scope=scope, payload=item, context=context).entity_id
         entity_type = item.get("type")
         if entity_type is not None and context.expand(str(entity_type)) != row.entity_type:
-            raise bad(f"{item['id']} exists with another type")
+            raise bad("%(item)s exists with another type", item=item["id"])
         attrs = {k: v for k, v in item.items() if k not in ("id", "type")}
         if replace:
             given = ngsi.expand_attributes(attrs, context, entity=False) if attrs else {}
             ngsi._check_size(given)
+            before = set(row.attrs)
             row.attrs = given
             session.flush()
+            ngsi.record_change(session, row, before | set(given))
         elif attrs:
             ngsi.append_attributes(
                 session, scope=scope, entity_id=item["id"], payload=attrs, context=context, overwrite=True

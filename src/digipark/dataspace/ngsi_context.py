@@ -8,6 +8,7 @@ the park's own (`…/ngsi-ld/v1/context.jsonld`), an inline object of terms, or 
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import re
 from functools import cache
@@ -29,27 +30,45 @@ def spec() -> dict[str, Any]:
     return data
 
 
-class NgsiError(Exception):
-    """An NGSI-LD error: its type is one of the spec's (`errors` in the data file), answered as ProblemDetails."""
+LANGUAGE: contextvars.ContextVar[str | None] = contextvars.ContextVar("ngsi_problem_language", default=None)
+"""The language a request's ProblemDetails are written in (set by the NGSI-LD routes; None: English)."""
 
-    def __init__(self, kind: str, detail: str, *, status: int | None = None) -> None:
-        super().__init__(detail)
+
+class NgsiError(Exception):
+    """An NGSI-LD error: its type is one of the spec's (`errors` in the data file), answered as ProblemDetails. The
+    detail is a message of the data space's catalogue with its values (`params`), translated into the request's
+    language (`LANGUAGE`) when it has one."""
+
+    def __init__(self, kind: str, detail: str, *, status: int | None = None, **params: Any) -> None:
+        super().__init__(detail % params if params else detail)
         known = spec()["errors"][kind]
-        self.kind, self.detail = kind, detail
+        self.kind, self.template, self.params = kind, detail, params
+        self.detail = detail % params if params else detail
         self.status = status or int(known["status"])
         self.title = str(known["title"])
 
-    def problem(self) -> dict[str, Any]:
+    def translated(self, lang: str | None) -> str:
+        if not lang or lang == "en":
+            return self.detail
+        from digipark.web.i18n import translations
+
+        text: str = translations(lang).gettext(self.template)
+        try:
+            return text % self.params if self.params else text
+        except (KeyError, TypeError, ValueError):  # a translation that lost a value: the English detail
+            return self.detail
+
+    def problem(self, lang: str | None = None) -> dict[str, Any]:
         return {
             "type": spec()["error_base"] + self.kind,
             "title": self.title,
             "status": self.status,
-            "detail": self.detail,
+            "detail": self.translated(lang or LANGUAGE.get()),
         }
 
 
-def bad(detail: str) -> NgsiError:
-    return NgsiError("BadRequestData", detail)
+def bad(detail: str, **params: Any) -> NgsiError:
+    return NgsiError("BadRequestData", detail, **params)
 
 
 # -- @context --------------------------------------------------------------------------------------------------------
@@ -117,7 +136,9 @@ def resolve(document: Any, base: str) -> Context:
                 terms.update(spec()["platform_terms"])
                 continue
             raise NgsiError(
-                "LdContextNotAvailable", f"the @context {entry[:200]} is not one the platform holds (no remote fetch)"
+                "LdContextNotAvailable",
+                "the @context %(entry)s is not one the platform holds (no remote fetch)",
+                entry=entry[:200],
             )
         if not isinstance(entry, dict):
             raise bad("an @context entry is a URL or an object of terms")
@@ -180,7 +201,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise bad(f"q: cannot read {text[pos : pos + 20]!r}")
+            raise bad("q: cannot read %(text)s", text=repr(text[pos : pos + 20]))
         kind = match.lastgroup or ""
         out.append((kind, match.group(kind)))
         pos = match.end()
@@ -201,7 +222,7 @@ def _literal(text: str) -> Any:
     except ValueError:
         return text  # a date-time or another unquoted literal
     if number != number or number in (float("inf"), float("-inf")):
-        raise bad(f"q: {text} is no number")
+        raise bad("q: %(text)s is no number", text=text)
     return number
 
 
@@ -248,10 +269,10 @@ class _Parser:
                 raise bad("q: a parenthesis is not closed")
             return inner
         if kind != "atom":
-            raise bad(f"q: an attribute expected, not {text!r}")
+            raise bad("q: an attribute expected, not %(text)s", text=repr(text))
         self.terms += 1
         if self.terms > MAX_Q_TERMS:
-            raise NgsiError("TooComplexQuery", f"q: more than {MAX_Q_TERMS} comparisons")
+            raise NgsiError("TooComplexQuery", "q: more than %(value)s comparisons", value=MAX_Q_TERMS)
         path, keys = _path(text)
         token = self.peek()
         if token is None or token[0] != "op":
@@ -269,13 +290,13 @@ class _Parser:
             elif kind == "atom":
                 items.extend(_atom_value(piece) for piece in text.split(",") if piece)
             else:
-                raise bad(f"q: a value expected after {op}")
+                raise bad("q: a value expected after %(op)s", op=op)
             nxt = self.peek()
             if nxt is not None and ((text.endswith(",") and nxt[0] in ("str", "atom")) or nxt[1].startswith(",")):
                 continue
             break
         if not items:
-            raise bad(f"q: a value expected after {op}")
+            raise bad("q: a value expected after %(op)s", op=op)
         return items[0] if len(items) == 1 else ("list", *items)
 
 
@@ -284,21 +305,21 @@ def _path(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     keys: tuple[str, ...] = ()
     if inner:
         if not inner.endswith("]"):
-            raise bad(f"q: {text} has an unclosed [")
+            raise bad("q: %(text)s has an unclosed [", text=text)
         keys = tuple(inner[:-1].split("."))
     path = tuple(name.split("."))
     if not all(path) or not all(keys) or len(path) > 3:
-        raise bad(f"q: {text} is no attribute path")
+        raise bad("q: %(text)s is no attribute path", text=text)
     return path, keys
 
 
 def parse_q(text: str) -> Any:
     if len(text) > MAX_Q:
-        raise NgsiError("TooComplexQuery", f"q of more than {MAX_Q} characters")
+        raise NgsiError("TooComplexQuery", "q of more than %(value)s characters", value=MAX_Q)
     parser = _Parser(_tokens(text))
     tree = parser.query()
     if parser.peek() is not None:
-        raise bad(f"q: unexpected {parser.peek()[1]!r}")  # type: ignore[index]
+        raise bad("q: unexpected %(parser)s", parser=repr(parser.peek()[1]))  # type: ignore[index]
     return tree
 
 
@@ -336,7 +357,9 @@ def user_pattern(source: str, parameter: str) -> regex.Pattern[str]:
     try:
         return regex.compile(source)
     except regex.error as exc:
-        raise bad(f"{parameter}: {source!r} is no regular expression") from exc
+        raise bad(
+            "%(parameter)s: %(source)s is no regular expression", parameter=parameter, source=repr(source)
+        ) from exc
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:

@@ -41,9 +41,9 @@ def _number(text: str, name: str) -> float:
     try:
         value = float(text)
     except ValueError as exc:
-        raise bad(f"georel: {name} is a number of metres") from exc
+        raise bad("georel: %(name)s is a number of metres", name=name) from exc
     if not math.isfinite(value) or value < 0:
-        raise bad(f"georel: {name} is a number of metres, 0 or more")
+        raise bad("georel: %(name)s is a number of metres, 0 or more", name=name)
     return value
 
 
@@ -70,9 +70,17 @@ def parse(
     parts = georel.split(";")
     relation = parts[0]
     if relation not in RELATIONS:
-        raise bad(f"georel {relation[:40]!r} is not supported (supported: {', '.join(RELATIONS)})")
+        raise bad(
+            "georel %(relation)s is not supported (supported: %(value)s)",
+            relation=repr(relation[:40]),
+            value=", ".join(RELATIONS),
+        )
     if geometry not in GEOMETRIES:
-        raise bad(f"geometry {geometry[:40]!r} is not supported (supported: {', '.join(GEOMETRIES)})")
+        raise bad(
+            "geometry %(geometry)s is not supported (supported: %(value)s)",
+            geometry=repr(geometry[:40]),
+            value=", ".join(GEOMETRIES),
+        )
     try:
         raw = json.loads(coordinates)
     except ValueError as exc:
@@ -82,7 +90,11 @@ def parse(
     for modifier in parts[1:]:
         name, sep, value = modifier.partition("==")
         if not sep or name not in ("maxDistance", "minDistance") or relation != "near":
-            raise bad(f"georel: {modifier[:40]!r} is not a modifier of {relation}")
+            raise bad(
+                "georel: %(modifier)s is not a modifier of %(relation)s",
+                modifier=repr(modifier[:40]),
+                relation=relation,
+            )
         if name == "maxDistance":
             max_d = _number(value, name)
         else:

@@ -1,13 +1,17 @@
 """NGSI-LD notifications (ETSI GS CIM 009 §5.11): when readings are stored (telemetry's `ReadingsStored`, published
-after their commit), each active, unexpired subscription of the readings' parks whose entities and watched
-attributes the new readings touch, and whose `q` the entity now matches, is sent a Notification
+after their commit) or an entity is changed through the NGSI-LD API (create, update, append, partial update or delete
+of attributes, the batch operations: `NgsiChange` rows written in the change's own transaction), each active,
+unexpired subscription of the parks whose entities and watched attributes the change touches, and whose `q` the
+entity now matches, is sent a Notification
 (`type`, `subscriptionId`, `notifiedAt`, `data`) by HTTP POST to its endpoint — outside any transaction, with a
 timeout, to an address checked again (resolved) just before the call (`core.network`) — unless its throttling
 period since its last notification has not passed. Each send is recorded on the subscription (`timesSent`,
 `lastNotification`, `lastSuccess` or `lastFailure`).
 
-`NgsiNotifier` is the queued subscriber (one thread, `core.subscriber`); `notify_points` does the work and may be
-called directly (tests)."""
+`NgsiNotifier` is the queued subscriber of readings (one thread, `core.subscriber`); `ChangeNotifier` takes the
+entity API's changes every POLL_S seconds (a periodic thread: the API's processes and the ingest processes that run
+the background services are not the same). `notify_points` and `notify_changes` do the work and may be called
+directly (tests). A deleted entity notifies nothing (NGSI-LD 1.6 defines no deletion notification)."""
 
 from __future__ import annotations
 
@@ -24,22 +28,32 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.models import Role
 from digipark.auth.scope import Scope
+from digipark.automation.provides import allowed_networks
 from digipark.core import network
 from digipark.core.background import Handle, SharedService
+from digipark.core.periodic import PeriodicThread
 from digipark.core.subscriber import QueuedSubscriber
 from digipark.dataspace import ngsi, ngsi_subs
-from digipark.dataspace.models import NgsiSubscription
+from digipark.dataspace.models import NgsiChange, NgsiSubscription
 from digipark.dataspace.ngsi_context import Context, core_context, platform_terms, resolve, spec, user_pattern
 from digipark.registry.models import Device, Point
 from digipark.telemetry.provides import ReadingsStored
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 5.0
+POLL_S = 1.0  # how often the entity API's changes are taken
+CHANGES_PER_ROUND = 1000
 Post = Callable[[str, bytes, dict[str, str]], int]
+Changes = dict[int, dict[str, tuple[str, set[str]]]]  # park id -> entity id -> (type IRI, attribute IRIs changed)
+Due = list[tuple[int, int, str, bytes, dict[str, str]]]  # (subscription row id, park id, endpoint, body, headers)
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    response = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT_S, follow_redirects=False)
+def _post(target: network.Pinned, body: bytes, headers: dict[str, str]) -> int:
+    """POST to the address the guard checked (the name in Host and as the TLS server name: core.network.pin)."""
+    with httpx.Client(timeout=TIMEOUT_S, follow_redirects=False) as client:
+        response = client.post(
+            target.url, content=body, headers={**headers, **target.headers}, extensions=target.extensions
+        )
     return response.status_code
 
 
@@ -69,11 +83,12 @@ def _due(row: NgsiSubscription, now: dt.datetime) -> bool:
     return not row.throttling or last is None or (now - last).total_seconds() >= row.throttling
 
 
-def _changed(session: Session, point_ids: Collection[int]) -> dict[int, dict[str, set[str]]]:
-    """park id -> device entity id -> the attribute IRIs the readings changed."""
+def _changed(session: Session, point_ids: Collection[int]) -> Changes:
+    """The devices the readings of `point_ids` changed, with the attribute IRIs of their points."""
     reserved = set(spec()["reserved_entity"]) | set(platform_terms())
     vocab = spec()["default_vocab"]
-    out: dict[int, dict[str, set[str]]] = {}
+    device_type = platform_terms()["Device"]
+    out: Changes = {}
     rows = session.execute(
         select(Device.park_id, Device.id, Point.key)
         .join(Device, Device.id == Point.device_id)
@@ -81,7 +96,8 @@ def _changed(session: Session, point_ids: Collection[int]) -> dict[int, dict[str
     )
     for park_id, device_id, key in rows:
         term = key if key not in reserved else f"point_{key}"
-        out.setdefault(park_id, {}).setdefault(f"{ngsi.DEVICE_PREFIX}{device_id}", set()).add(vocab + term)
+        entity = out.setdefault(park_id, {}).setdefault(f"{ngsi.DEVICE_PREFIX}{device_id}", (device_type, set()))
+        entity[1].add(vocab + term)
     return out
 
 
@@ -99,10 +115,8 @@ def _selected(row: NgsiSubscription, entity: dict[str, Any]) -> bool:
     return False
 
 
-def _notifications(
-    session: Session, changed: dict[int, dict[str, set[str]]], now: dt.datetime
-) -> list[tuple[int, str, bytes, dict[str, str]]]:
-    """(subscription row id, endpoint, body, headers) of each notification due."""
+def _notifications(session: Session, changed: Changes, now: dt.datetime) -> Due:
+    """The notifications the changes call for, now."""
     out = []
     subs = session.scalars(
         select(NgsiSubscription)
@@ -112,8 +126,8 @@ def _notifications(
     for row in subs:
         if not _due(row, now):
             continue
-        devices = changed[row.park_id]
-        touched = [e for e, attrs in devices.items() if not row.watched or attrs & set(row.watched)]
+        entities = changed[row.park_id]
+        touched = [e for e, (_, attrs) in entities.items() if not row.watched or attrs & set(row.watched)]
         if not touched:
             continue
         context = _context(row)
@@ -122,7 +136,7 @@ def _notifications(
                 session,
                 scope=_scope(row),
                 context=context,
-                types=[platform_terms()["Device"]],
+                types=sorted({entities[e][0] for e in touched}),
                 attrs=[],
                 q=row.q,
                 ids=touched,
@@ -149,7 +163,7 @@ def _notifications(
         else:
             url = document if isinstance(document, str) else spec()["core_context"]
             headers["Link"] = f'<{url}>; rel="{spec()["context_rel"]}"; type="application/ld+json"'
-        out.append((row.id, row.endpoint, orjson.dumps(body), headers))
+        out.append((row.id, row.park_id, row.endpoint, orjson.dumps(body), headers))
     return out
 
 
@@ -161,17 +175,51 @@ def notify_points(point_ids: Collection[int], *, post: Post | None = None, now: 
     with transaction(name="dataspace: NGSI-LD notifications due") as session:
         changed = _changed(session, point_ids)
         due = _notifications(session, changed, moment) if changed else []
+        allowed = _allowed(session, due)
+    return _send(due, allowed, post=post, moment=moment)
+
+
+def notify_changes(*, post: Post | None = None, now: dt.datetime | None = None) -> int:
+    """Take the entity API's waiting changes (each once, whichever process takes it) and send the notifications
+    they call for; the number sent successfully."""
+    from digipark.core.db import transaction
+
+    moment = now or dt.datetime.now(dt.UTC)
+    with transaction(write=True, name="dataspace: NGSI-LD entity changes taken") as session:
+        taken = select(NgsiChange).order_by(NgsiChange.id).limit(CHANGES_PER_ROUND)
+        rows = list(session.scalars(taken.with_for_update(skip_locked=True)))
+        if not rows:
+            return 0
+        changed: Changes = {}
+        for change in rows:
+            entity = changed.setdefault(change.park_id, {}).setdefault(change.entity_id, (change.entity_type, set()))
+            entity[1].update(change.attrs)
+            session.delete(change)
+        session.flush()
+        due = _notifications(session, changed, moment)
+        allowed = _allowed(session, due)
+    return _send(due, allowed, post=post, moment=moment)
+
+
+def _allowed(session: Session, due: Due) -> dict[int, tuple[str, ...]]:
+    """Each park's allow-list of inside networks (the park admin's, kept by automation)."""
+    return {park_id: allowed_networks(session, park_id) for park_id in {d[1] for d in due}}
+
+
+def _send(due: Due, allowed: dict[int, tuple[str, ...]], *, post: Post | None, moment: dt.datetime) -> int:
+    """POST each notification (outside any transaction), then record the sends in one short write."""
+    from digipark.core.db import transaction
+
     if not due:
         return 0
-    allowed = ngsi_subs.allowed_networks()
     results: list[tuple[int, bool, str | None]] = []
-    for row_id, url, body, headers in due:  # outside any transaction
-        refused = network.refusal(url, allowed)
-        if refused is not None:
-            results.append((row_id, False, refused))
+    for row_id, park_id, url, body, headers in due:
+        target = network.pin(url, allowed[park_id])
+        if isinstance(target, str):
+            results.append((row_id, False, target))
             continue
         try:
-            code = (post or _post)(url, body, headers)
+            code = post(url, body, headers) if post is not None else _post(target, body, headers)
         except (httpx.HTTPError, OSError) as error:
             results.append((row_id, False, f"{type(error).__name__}: {error}"))
             continue
@@ -203,8 +251,25 @@ class NgsiNotifier(QueuedSubscriber[ReadingsStored, tuple[int, ...]]):
         super().__init__(ReadingsStored, select=_select, handle=_handle, name="dataspace-ngsi-notify", sync=sync)
 
 
+class ChangeNotifier(PeriodicThread):
+    """A daemon thread running `notify_changes` every POLL_S seconds."""
+
+    thread_name, failure, logger = "digipark-ngsi-changes", "dataspace: NGSI-LD change notifications failed", log
+
+    def __init__(self, *, every_s: float = POLL_S) -> None:
+        super().__init__(first_after_s=every_s, every_s=every_s)
+
+    def run_once(self) -> int:
+        return notify_changes()
+
+
 _notifier: SharedService[NgsiNotifier] = SharedService(NgsiNotifier)
+_change_notifier: SharedService[ChangeNotifier] = SharedService(ChangeNotifier)
 
 
 def start_ngsi_notifier() -> Handle[NgsiNotifier]:
     return _notifier.acquire()
+
+
+def start_change_notifier() -> Handle[ChangeNotifier]:
+    return _change_notifier.acquire()

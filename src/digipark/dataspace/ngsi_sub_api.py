@@ -40,7 +40,7 @@ def query_subscriptions(
     bounds = spec()["limit"]
     size = bounds["default"] if limit is None else limit
     if not 0 <= size <= bounds["max"] or offset < 0:
-        raise bad(f"limit between 0 and {bounds['max']}, offset from 0")
+        raise bad("limit between 0 and %(bounds)s, offset from 0", bounds=bounds["max"])
     rows, total = ngsi_subs.listing(db, scope=scope, limit=size, offset=offset)
     headers = {spec()["results_count_header"]: str(total)} if count else None
     return _respond(request, [ngsi_subs.to_json(r, context) for r in rows], context, headers)

@@ -4,14 +4,14 @@ notification goes (`notification.endpoint.uri`, `accept`), with `throttling`, `e
 
 A subscription is its park's (and, made by an enterprise, its enterprise's): created, changed and deleted with the
 right to write NGSI-LD entities (`dataspace.publish`), read with the right to read them (`dataspace.view`); an
-enterprise sees its own, staff the park's. An endpoint inside the platform's network is refused unless allowed
-(`core.network`; the allow-list is `DIGIPARK_NGSI_NOTIFY_ALLOW`, networks in CIDR notation, comma-separated);
-the address is checked again, resolved, just before each notification (ngsi_notify)."""
+enterprise sees its own, staff the park's. An endpoint inside the platform's network is refused unless the park's
+admin allow-listed its network — the one allow-list of the park's outgoing calls, kept on the automation page
+(`automation.provides.allowed_networks`, guard `core.network`); the address is checked again, resolved, just before
+each notification (ngsi_notify)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import uuid
 from typing import Any
@@ -20,12 +20,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
+from digipark.automation.provides import allowed_networks
 from digipark.core import network
 from digipark.dataspace.models import NgsiSubscription
 from digipark.dataspace.ngsi import VIEW, WRITE
 from digipark.dataspace.ngsi_context import Context, NgsiError, bad, core_context, parse_q, user_pattern
 
-ALLOW_ENV = "DIGIPARK_NGSI_NOTIFY_ALLOW"
 ACCEPTS = ("application/json", "application/ld+json")
 MAX_SUBSCRIPTIONS = 1000  # a page of the list
 MAX_ENTITIES, MAX_WATCHED = 100, 200
@@ -47,12 +47,6 @@ _MEMBERS = {
 }
 
 
-def allowed_networks() -> list[str]:
-    """The networks inside the platform's own that notifications may reach (the deployment's allow-list)."""
-    entries = [part.strip() for part in os.environ.get(ALLOW_ENV, "").split(",") if part.strip()]
-    return [str(network.network_of(e)) for e in entries]
-
-
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -67,13 +61,13 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 def _text(value: Any, name: str, limit: int = 255) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise bad(f"{name}: a non-empty string of at most {limit} characters")
+        raise bad("%(name)s: a non-empty string of at most %(limit)s characters", name=name, limit=limit)
     return value
 
 
 def _entities(value: Any, context: Context) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value or len(value) > MAX_ENTITIES:
-        raise bad(f"entities: a list of 1 to {MAX_ENTITIES} entity selectors")
+        raise bad("entities: a list of 1 to %(value)s entity selectors", value=MAX_ENTITIES)
     out = []
     for item in value:
         if not isinstance(item, dict) or set(item) - {"type", "id", "idPattern"} or "type" not in item:
@@ -92,11 +86,11 @@ def _entities(value: Any, context: Context) -> list[dict[str, str]]:
 
 def _terms(value: Any, name: str, context: Context) -> list[str]:
     if not isinstance(value, list) or not value or len(value) > MAX_WATCHED:
-        raise bad(f"{name}: a list of 1 to {MAX_WATCHED} attribute names")
+        raise bad("%(name)s: a list of 1 to %(value)s attribute names", name=name, value=MAX_WATCHED)
     return [context.expand(_text(v, name)) for v in value]
 
 
-def _notification(value: Any, context: Context) -> tuple[str, str, list[str]]:
+def _notification(value: Any, context: Context, allowed: tuple[str, ...]) -> tuple[str, str, list[str]]:
     if not isinstance(value, dict) or set(value) - {"endpoint", "attributes", "format"}:
         raise bad("notification: {endpoint: {uri, accept?}, attributes?, format?}")
     endpoint = value.get("endpoint")
@@ -105,12 +99,12 @@ def _notification(value: Any, context: Context) -> tuple[str, str, list[str]]:
     uri = _text(endpoint["uri"], "notification.endpoint.uri", 2000)
     if not uri.lower().startswith(("http://", "https://")):
         raise bad("notification.endpoint.uri: an http or https address")
-    refused = network.literal_refusal(uri, allowed_networks())
+    refused = network.literal_refusal(uri, allowed)
     if refused is not None:
-        raise bad(f"notification.endpoint.uri: {refused}")
+        raise bad("notification.endpoint.uri: %(refused)s", refused=refused)
     accept = endpoint.get("accept", ACCEPTS[0])
     if accept not in ACCEPTS:
-        raise bad(f"notification.endpoint.accept: {' or '.join(ACCEPTS)}")
+        raise bad("notification.endpoint.accept: %(accepted)s", accepted=" or ".join(ACCEPTS))
     if value.get("format", "normalized") != "normalized":
         raise bad("notification.format: normalized (keyValues is not offered)")
     attrs = _terms(value["attributes"], "notification.attributes", context) if "attributes" in value else []
@@ -131,11 +125,13 @@ def _expires(value: Any) -> dt.datetime | None:
     return moment
 
 
-def _apply(row: NgsiSubscription, payload: dict[str, Any], context: Context, *, creating: bool) -> None:
+def _apply(
+    row: NgsiSubscription, payload: dict[str, Any], context: Context, *, creating: bool, allowed: tuple[str, ...]
+) -> None:
     """Validate the members given and set them on the row (nothing is set when one is bad)."""
     unknown = set(payload) - _MEMBERS
     if unknown:
-        raise bad(f"unknown members: {', '.join(sorted(unknown))[:200]}")
+        raise bad("unknown members: %(unknown)s", unknown=", ".join(sorted(unknown))[:200])
     if "type" in payload and payload["type"] != "Subscription":
         raise bad("type: Subscription")
     if creating and "type" not in payload:
@@ -152,13 +148,13 @@ def _apply(row: NgsiSubscription, payload: dict[str, Any], context: Context, *, 
             parse_q(_text(payload["q"], "q", 2000))
         values["q"] = payload["q"]
     if "notification" in payload:
-        values["endpoint"], values["accept"], values["attrs"] = _notification(payload["notification"], context)
+        values["endpoint"], values["accept"], values["attrs"] = _notification(payload["notification"], context, allowed)
     elif creating:
         raise bad("notification: needed")
     if "throttling" in payload:
         throttling = payload["throttling"]
         if isinstance(throttling, bool) or not isinstance(throttling, int) or not 0 < throttling <= MAX_THROTTLING:
-            raise bad(f"throttling: whole seconds, 1 to {MAX_THROTTLING}")
+            raise bad("throttling: whole seconds, 1 to %(value)s", value=MAX_THROTTLING)
         values["throttling"] = throttling
     if "expiresAt" in payload:
         values["expires_at"] = _expires(payload["expiresAt"])
@@ -203,14 +199,14 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context, ba
         created_by=scope.username[:80],
         times_sent=0,
     )
-    _apply(row, payload, context, creating=True)
+    _apply(row, payload, context, creating=True, allowed=allowed_networks(session, park_id))
     taken = session.scalar(
         select(NgsiSubscription.id).where(
             NgsiSubscription.park_id == park_id, NgsiSubscription.subscription_id == ident
         )
     )
     if taken is not None:
-        raise NgsiError("AlreadyExists", f"subscription {ident} exists")
+        raise NgsiError("AlreadyExists", "subscription %(ident)s exists", ident=ident)
     session.add(row)
     session.flush()
     return row
@@ -233,7 +229,9 @@ def get(session: Session, *, scope: Scope, subscription_id: str) -> NgsiSubscrip
         scope.readable(NgsiSubscription).where(NgsiSubscription.subscription_id == subscription_id)
     )
     if row is None:
-        raise NgsiError("ResourceNotFound", f"subscription {subscription_id} not found")
+        raise NgsiError(
+            "ResourceNotFound", "subscription %(subscription_id)s not found", subscription_id=subscription_id
+        )
     return row
 
 
@@ -242,7 +240,7 @@ def update(session: Session, *, scope: Scope, subscription_id: str, payload: Any
     scope.authorize_write_row(WRITE, row)
     if not isinstance(payload, dict) or not payload:
         raise bad("a subscription fragment is a non-empty JSON object")
-    _apply(row, payload, context, creating=False)
+    _apply(row, payload, context, creating=False, allowed=allowed_networks(session, row.park_id))
     session.flush()
 
 

@@ -36,16 +36,16 @@ METHODS = {"avg": "avg", "min": "min", "max": "max", "sum": "sum", "totalCount":
 
 def _ms(value: str | None, name: str) -> int:
     if not value:
-        raise bad(f"{name} is needed with this timerel")
+        raise bad("%(name)s is needed with this timerel", name=name)
     try:
         moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise bad(f"{name}: an ISO 8601 date-time") from exc
+        raise bad("%(name)s: an ISO 8601 date-time", name=name) from exc
     if moment.tzinfo is None:
-        raise bad(f"{name}: a date-time with its offset (Z or ±hh:mm)")
+        raise bad("%(name)s: a date-time with its offset (Z or ±hh:mm)", name=name)
     stamp = int(moment.timestamp() * 1000)
     if not 0 <= stamp <= 32_503_680_000_000:
-        raise bad(f"{name}: between 1970 and 3000")
+        raise bad("%(name)s: between 1970 and 3000", name=name)
     return stamp
 
 
@@ -64,7 +64,7 @@ def window(timerel: str | None, time_at: str | None, end_time_at: str | None) ->
     if end <= start:
         raise bad("endTimeAt must be after timeAt")
     if end - start > span:
-        raise bad(f"a temporal query spans at most {MAX_DAYS} days")
+        raise bad("a temporal query spans at most %(value)s days", value=MAX_DAYS)
     return start, end
 
 
@@ -86,7 +86,7 @@ def retrieve(
 ) -> dict[str, Any]:
     entity = ngsi.retrieve(session, scope=scope, entity_id=entity_id)  # 404 for what the caller may not read
     if not entity_id.startswith(ngsi.DEVICE_PREFIX):
-        raise NgsiError("ResourceNotFound", f"entity {entity_id} keeps no history here")
+        raise NgsiError("ResourceNotFound", "entity %(entity_id)s keeps no history here", entity_id=entity_id)
     _check_aggregation(methods, period)
     device_id = int(entity_id[len(ngsi.DEVICE_PREFIX) :])
     points = session.execute(
@@ -101,7 +101,11 @@ def _check_aggregation(methods: list[str], period: str | None) -> None:
         raise bad("aggrMethods and aggrPeriodDuration go together")
     unknown = [m for m in methods if m not in METHODS]
     if unknown or (period is not None and period not in PERIODS):
-        raise bad(f"aggrMethods: {', '.join(METHODS)}; aggrPeriodDuration: {', '.join(PERIODS)}")
+        raise bad(
+            "aggrMethods: %(value)s; aggrPeriodDuration: %(value2)s",
+            value=", ".join(METHODS),
+            value2=", ".join(PERIODS),
+        )
 
 
 def query(
@@ -188,10 +192,14 @@ def _temporal(
                 session, scope=scope, point_id=point.id, from_ms=span[0], to_ms=span[1], resolution="raw", agg="last"
             )
         except DomainError as exc:  # more raw readings than telemetry answers at once
-            raise bad(f"too many readings of {name}: ask for an aggregation (aggrMethods)") from exc
+            raise bad("too many readings of %(name)s: ask for an aggregation (aggrMethods)", name=name) from exc
         readings = [(ts, v) for ts, v in series.points if v is not None]
         if len(readings) > MAX_INSTANCES:
-            raise bad(f"more than {MAX_INSTANCES} readings of {name}: ask for an aggregation (aggrMethods)")
+            raise bad(
+                "more than %(value)s readings of %(name)s: ask for an aggregation (aggrMethods)",
+                value=MAX_INSTANCES,
+                name=name,
+            )
         if temporal_values:
             out[name] = {"type": "Property", "values": [[v, _iso(ts)] for ts, v in readings]}
         else:

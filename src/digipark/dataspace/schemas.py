@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from digipark.dataspace.models import IdentifierKind, Source
+from digipark.dataspace.models import CollectionSource, IdentifierKind, Source
 
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[a-z_]+$")]
@@ -198,3 +198,89 @@ class KeyCreated(BaseModel):
     hint: str
     purposes: list[str]
     daily_quota: int
+
+
+class JobCreate(BaseModel):
+    """A collection job: its source (and what the source needs), cleaning rules, and its schedule — a five-field
+    cron expression (in the park's time zone) or every so many minutes; neither: run by hand only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text200
+    source: CollectionSource
+    rules: Annotated[list[dict[str, Any]], Field(max_length=50)] = []
+    cron: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    every_minutes: Annotated[int, Field(ge=1, le=525_600)] | None = None
+    active: bool = True
+    dataset_id: Ident | None = Field(None, description="table: a dataset of yours")
+    energy_year: Annotated[int, Field(ge=2000, le=2100)] | None = Field(
+        None, description="table: your enterprise's monthly energy and carbon of that year"
+    )
+    rows: Annotated[list[dict[str, Any]], Field(max_length=10000)] | None = Field(
+        None, description="upload: the rows of the CSV or Excel file"
+    )
+    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = Field(
+        None, description="http: the address answering a JSON array (or CSV)"
+    )
+    format: Annotated[str, StringConstraints(pattern="^(json|csv)$")] = "json"
+    items: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = Field(
+        None, description="http, JSON: the dotted path of the array in the answer (e.g. data.items)"
+    )
+    authorization: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
+        None, description="http: the Authorization header sent (kept secret)"
+    )
+    connection: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = Field(
+        None, description="database: a postgresql:// address (kept secret)"
+    )
+    query: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10000)] | None = Field(
+        None, description="database: one SELECT statement"
+    )
+
+
+class JobUpdate(BaseModel):
+    """What changes of a job: name, rules, schedule, active (None: unchanged; `clear_schedule`: by hand only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text200 | None = None
+    rules: Annotated[list[dict[str, Any]], Field(max_length=50)] | None = None
+    cron: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    every_minutes: Annotated[int, Field(ge=1, le=525_600)] | None = None
+    clear_schedule: bool = False
+    active: bool | None = None
+
+
+class RunRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    job_id: int
+    window: dt.datetime
+    trigger: str
+    state: str
+    stage: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    dataset_id: int | None
+    error: str | None
+
+
+class JobRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    park_id: int
+    enterprise_id: int | None
+    name: str
+    source: str
+    config: dict[str, Any]
+    rules: list[Any]
+    cron: str | None
+    every_minutes: int | None
+    active: bool
+    next_run_at: dt.datetime | None
+    last_run_at: dt.datetime | None
+    created_by: str
