@@ -189,3 +189,20 @@ def answer_request(session: Session, topic: str, payload: bytes) -> tuple[str, b
     rows = session.scalars(select(DeviceSharedAttribute).where(DeviceSharedAttribute.device_id == device.id))
     shared = {r.key: r.value for r in rows if wanted is None or r.key in wanted}
     return f"{ROOT}{digest}/attributes/response/{ident}", orjson.dumps({"shared": shared})
+
+
+def resend(session: Session, topic: str, *, now: dt.datetime) -> tuple[str, bytes] | None:
+    """All the shared attributes of a device that has just subscribed to them (`digipark/d/<digest>/attributes/
+    wanted`, from the embedded broker), marked sent: a device that (re)connects gets them, not only on change."""
+    parts = topic.split("/")
+    if len(parts) != 5 or parts[:2] != ["digipark", "d"] or parts[3:] != ["attributes", "wanted"]:
+        return None
+    device = session.scalar(select(Device).where(Device.token_hash == parts[2]))
+    if device is None or device.protocol in HTTP_PROTOCOLS:
+        return None
+    rows = list(session.scalars(select(DeviceSharedAttribute).where(DeviceSharedAttribute.device_id == device.id)))
+    if not rows:
+        return None
+    for row in rows:
+        row.sent_version, row.sent_at = row.version, now
+    return topic_of(device), orjson.dumps({r.key: r.value for r in rows})

@@ -10,7 +10,7 @@ _STAFF = _SEND | {"devices.confirm"}
 MODULE = Module(
     name="devices",
     title="Device commands",
-    models=("digipark.devices.models", "digipark.devices.attribute_models"),
+    models=("digipark.devices.models", "digipark.devices.attribute_models", "digipark.devices.profile_models"),
     routers=("digipark.devices.api:router", "digipark.devices.attributes_api:router"),
     pages=("digipark.devices.pages:router", "digipark.devices.attributes_pages:router"),
     menu=(MenuEntry("/device-commands", "Device commands", "devices.view", order=325, section=OPERATIONS),),
