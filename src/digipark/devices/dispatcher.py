@@ -137,9 +137,14 @@ class CommandDispatcher:
         while self.answers:
             answers.append(self.answers.popleft())
         outgoing: list[tuple[str, bytes]] = []
-        if not answers:
+        if all(attributes.wanted_by(topic) for topic, _, _ in answers):  # nothing to write unless looked at
             with transaction(name="command dispatch check") as session:
-                if not commands.work_waiting(session, now=now, channels=CHANNELS) and not attributes.waiting(session):
+                answers = [a for a in answers if attributes.has_any(session, attributes.wanted_by(a[0]) or "")]
+                if (
+                    not answers
+                    and not commands.work_waiting(session, now=now, channels=CHANNELS)
+                    and not attributes.waiting(session)
+                ):
                     return
         with transaction(write=True, name="command dispatch") as session:
             set_actor(session, ACTOR)

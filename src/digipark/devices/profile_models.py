@@ -46,7 +46,7 @@ class DeviceProfileUse(Audited, TimestampMixin, EnterpriseScoped, Base):
 
 class DeviceClaim(Audited, TimestampMixin, EnterpriseScoped, Base):
     """A claim code of a park's device: an enterprise presenting the device's code and the claim code becomes its
-    owner. The code is kept as its SHA-256 digest; it works once, until `expires_at`, for at most 5 wrong tries."""
+    owner. The code is kept as its SHA-256 digest; it works once, until `expires_at`."""
 
     __tablename__ = "device_claim"
     __audit_exclude__ = frozenset({"code_hash"})
@@ -55,7 +55,6 @@ class DeviceClaim(Audited, TimestampMixin, EnterpriseScoped, Base):
     device_id: Mapped[int] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), unique=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime] = mapped_column()
-    failed_tries: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(120))
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     claimed_at: Mapped[dt.datetime | None] = mapped_column()

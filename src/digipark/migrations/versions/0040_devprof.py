@@ -52,7 +52,6 @@ def upgrade() -> None:
         sa.Column("device_id", sa.Integer(), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("failed_tries", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.String(length=120), nullable=False),
         sa.Column("claimed_by", sa.String(length=120), nullable=True),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
