@@ -31,8 +31,8 @@ from digipark.devices.register_map import RegisterMap
 from digipark.registry.catalog import PointDescription, device_kind, device_kinds
 from digipark.registry.models import Device, Point
 
-VIEW = "devices.view"
-EDIT = "devices.profile"
+VIEW = "devices.profile.view"
+EDIT = "devices.profile.edit"
 CATALOGUE_AUTHOR = "catalogue"
 KEY_PATTERN = r"^[a-z][a-z0-9_]*$"
 MAX_POINTS = 100
