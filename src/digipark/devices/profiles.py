@@ -47,6 +47,7 @@ REASONS = {
     "string_pattern_mismatch": "use lower-case letters, digits and _, starting with a letter",
     "literal_error": "not one of the allowed values",
     "too_long": "too many entries",
+    "too_short": "at least one entry is needed",
     "greater_than_equal": "too small",
     "less_than_equal": "too large",
     "greater_than": "too small",
