@@ -147,6 +147,7 @@ def provision(session: Session, *, key: str, secret: str, device_name: str) -> t
     if profile is not None:
         profiles.put_on(session, device, profile)
     row.devices_made += 1
+    session.flush()
     token = device.issued_token
     assert isinstance(token, str)
     return device, token
