@@ -109,12 +109,10 @@ def create_profile(page: CurrentPage, form: FormFields) -> Response:
     page.check_csrf(form)
     values = {k: str(v) for k, v in form.items()}
     try:
+        data, note = _parsed(values), values.get("note", "")
         with page.db.begin_nested():
             assert page.park is not None
-            row = profiles.save(
-                page.db, scope=page.scope, data=_parsed(values), note=values.get("note", ""), new=True,
-                park_id=page.park.id,
-            )  # fmt: skip
+            row = profiles.save(page.db, scope=page.scope, data=data, note=note, new=True, park_id=page.park.id)
     except DomainError as exc:
         return _list(page, values=values, errors=_errors(exc), status_code=exc.status)
     return RedirectResponse(f"/device-profiles/{row.key}", status_code=303)
