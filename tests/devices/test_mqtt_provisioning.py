@@ -97,7 +97,7 @@ def test_a_device_provisions_itself_over_mqtt_and_only_it_gets_its_token(
             assert session.scalar(select(Device.id).where(Device.code == "MQTT-P2")) is None  # nothing made
         assert seen_by_other == []  # the other provisioning connection never saw the token
 
-        # the token works: the device connects with it (a provisioning client may not publish telemetry)
+        # the token works: the device connects with it
         as_device = device_client(runtime.port, token, "v1/devices/me/attributes", lambda c, m: None)
         as_device.disconnect()
         as_device.loop_stop()
