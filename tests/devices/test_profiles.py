@@ -17,7 +17,7 @@ from digipark.audit.service import Actor, set_actor
 from digipark.auth.models import Role
 from digipark.auth.scope import Scope
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from digipark.devices import commands, profiles, provisioning
+from digipark.devices import commands, profile_pages, profiles, provisioning
 from digipark.devices.modbus import ModbusConnector
 from digipark.devices.models import DeviceBinding
 from digipark.devices.profile_models import DeviceProfile
@@ -256,3 +256,18 @@ def test_the_pages_list_edit_and_refuse_bad_input_in_both_languages(
     client.cookies.clear()
     login(client, "TA-enterprise")
     assert client.get("/device-profiles").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("- &a [1, 2]\n- *a\n", "anchors and aliases are not allowed"),
+        ("2026-13-45", "not valid YAML"),
+        ("- {key: [unclosed", "not valid YAML"),
+        ("x" * (profile_pages.MAX_SECTION_CHARS + 1), "too long"),
+    ],
+)
+def test_a_section_that_is_not_plain_yaml_is_refused(text: str, reason: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        profile_pages._parsed({"points": text})
+    assert caught.value.errors[0] == {"field": "points", "reason": reason}

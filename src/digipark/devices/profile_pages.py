@@ -19,6 +19,7 @@ from digipark.web.shell import CurrentPage, FormFields, Page
 router = APIRouter(include_in_schema=False)
 ProfileKey = Annotated[str, PathParam(min_length=1, max_length=40, pattern=profiles.KEY_PATTERN)]
 SECTIONS = ("points", "commands", "register_map")
+MAX_SECTION_CHARS = 100_000
 
 
 def _yaml(value: Any) -> str:
@@ -39,15 +40,25 @@ def _form_of(spec: profiles.ProfileSpec) -> dict[str, str]:
     }
 
 
+def _loaded(section: str, text: str) -> Any:
+    """A section's YAML, without anchors and aliases (a few lines of them can stand for millions of entries)."""
+    if len(text) > MAX_SECTION_CHARS:
+        raise field_error(section, "too long")
+    if not text.strip():
+        return None
+    try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise field_error(section, "anchors and aliases are not allowed")
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, OverflowError):  # 2026-13-45 reads as a date that does not exist
+        raise field_error(section, "not valid YAML") from None
+
+
 def _parsed(form: dict[str, str]) -> dict[str, Any]:
     """The form's fields as a profile's input; YAML sections read (422 naming the section when they do not)."""
     data: dict[str, Any] = {f: form.get(f, "").strip() for f in ("key", "kind", "name_zh", "name_en", "protocol")}
     for section in SECTIONS:
-        text = form.get(section, "")
-        try:
-            value = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            raise field_error(section, "not valid YAML") from None
+        value = _loaded(section, form.get(section, ""))
         if section == "register_map":
             if value is not None and not isinstance(value, dict):
                 raise field_error(section, "write the registers and commands of the map, or leave it empty")
