@@ -1,4 +1,5 @@
-"""The devices module's record: commands to devices and the field-protocol connectors (HJ 212, Modbus TCP)."""
+"""The devices module's record: commands to devices, the field-protocol connectors, device profiles, provisioning keys
+and claiming."""
 
 from digipark.auth.models import Role
 from digipark.core.modules import OPERATIONS, MenuEntry, Module
