@@ -4,6 +4,9 @@
   succeeded in the database: the dispatcher sends it through an embedded broker of its own on a free port, a
   simulated device (paho-mqtt) answers on its reply topic, the dispatcher stores the answer. Ten native devices;
   commands are requested one every 20 ms. p50 and p99.
+- `mqtt_provision_p99_ms`: 200 devices provisioning themselves over MQTT one after another (ThingsBoard's
+  `/provision/request` → `/provision/response`, user name `provision`, one paho client): from the publish to the
+  token received, the device committed in between (dispatcher, embedded broker on a free port). p50 and p99.
 - `hj212_frames_per_s`: 2011 frames (5 pollutants each) of 100 data collectors, split from one stream, checked
   (length, CRC), authenticated (MN, PW) and stored through the ingest path's batch path
   (`Hj212Connector.handle_many`: the server's group commit, 5,000 frames = 25,000 readings per transaction, stored
@@ -44,6 +47,7 @@ HJ212_FRAMES = 50_000
 HJ212_BATCH = 5_000
 MODBUS_REGISTERS = 120
 MODBUS_SECONDS = 5.0
+PROVISIONS = 200
 
 
 def prepare(url: str) -> dict[str, Any]:
@@ -212,6 +216,62 @@ def command_roundtrip(setup: dict[str, Any]) -> None:
     emit("command_roundtrip_p99_ms", percentile(latencies, 0.99), "ms", **conditions)
 
 
+def provision_roundtrip(setup: dict[str, Any]) -> None:
+    import queue
+
+    import orjson
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from digipark.audit.service import Actor, set_actor
+    from digipark.auth.models import Role
+    from digipark.auth.scope import Scope
+    from digipark.core.db import transaction
+    from digipark.devices import provisioning
+    from digipark.devices.dispatcher import CommandDispatcher
+    from digipark.telemetry.broker_access import service_credentials
+    from digipark.telemetry.runtime import IngestPlan, start_plan
+
+    scope = Scope.for_user(role=Role.PARK_ADMIN, username="bench", user_id=None, park_id=setup["park_id"])
+    with transaction(write=True, name="bench key") as session:
+        set_actor(session, Actor("bench"))
+        key, secret = provisioning.create_key(
+            session, scope=scope, name="bench", kind="temp_humidity", max_devices=PROVISIONS
+        )
+        key_text = key.key
+    runtime = start_plan(IngestPlan(listen=("127.0.0.1", 0), batch_size=100))
+    assert runtime.port
+    user, password = service_credentials()
+    dispatcher = CommandDispatcher("127.0.0.1", runtime.port, username=user, password=password, interval_s=0.01)
+    dispatcher.start()
+    answers: queue.Queue[tuple[float, dict[str, Any]]] = queue.Queue()
+    ready = threading.Event()
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-prov-{uuid.uuid4().hex[:8]}")
+    client.username_pw_set("provision")
+    client.on_message = lambda c, u, m: answers.put((time.perf_counter(), orjson.loads(m.payload)))
+    client.on_subscribe = lambda *a: ready.set()
+    client.connect("127.0.0.1", runtime.port)
+    client.loop_start()
+    client.subscribe("/provision/response", qos=1)
+    ready.wait(5)
+    latencies = []
+    run = uuid.uuid4().hex[:6]
+    for i in range(PROVISIONS):
+        body = {"deviceName": f"PROV-{run}-{i}", "provisionDeviceKey": key_text, "provisionDeviceSecret": secret}
+        sent = time.perf_counter()
+        client.publish("/provision/request", orjson.dumps(body), qos=1)
+        at, answer = answers.get(timeout=30)
+        if answer.get("status") == "SUCCESS":
+            latencies.append((at - sent) * 1000)
+    client.disconnect()
+    client.loop_stop()
+    dispatcher.stop()
+    runtime.stop()
+    conditions = {"devices": PROVISIONS, "succeeded": len(latencies), "broker": "embedded", "sequential": True}
+    emit("mqtt_provision_p50_ms", percentile(latencies, 0.5), "ms", **conditions)
+    emit("mqtt_provision_p99_ms", percentile(latencies, 0.99), "ms", **conditions)
+
+
 def hj212_throughput(setup: dict[str, Any]) -> None:
     from digipark.devices import hj212
     from digipark.devices.hj212_server import Hj212Connector
@@ -304,7 +364,7 @@ def modbus_throughput() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file instead of PostgreSQL")
-    parser.add_argument("--only", choices=["modbus", "hj212", "commands"], help="one figure's part")
+    parser.add_argument("--only", choices=["modbus", "hj212", "commands", "provision"], help="one figure's part")
     args = parser.parse_args()
     if args.sqlite:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench_devices.db"
@@ -320,6 +380,8 @@ def main() -> None:
         hj212_throughput(setup)
     if args.only in (None, "commands"):
         command_roundtrip(setup)
+    if args.only in (None, "provision"):
+        provision_roundtrip(setup)
 
 
 if __name__ == "__main__":

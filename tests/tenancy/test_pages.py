@@ -16,6 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from digipark.audit.service import Actor, set_actor
+from digipark.auth.models import Role
+from digipark.auth.scope import Scope
+from digipark.devices import profiles
+from digipark.registry.models import Enterprise
 from tests.conftest import World
 from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_approvals import ap_application, ap_document, ap_finished, ap_process_key
@@ -40,6 +45,17 @@ from tests.tenancy.records import OBJECT_PAGES, PAGE_ROUTES, route_id
 from tests.tenancy.table import made_by
 
 
+def dv_profile(ctx: Ctx) -> str:
+    """A device profile of park A, named after its enterprise 0 (the marker a page of it would show)."""
+    name = ctx.db.get_one(Enterprise, ctx.world.a.enterprise_ids[0]).name
+    seed = profiles.seed("gas_meter")
+    assert seed is not None
+    admin = Scope.for_user(role=Role.PARK_ADMIN, username="t", user_id=None, park_id=ctx.world.a.park_id)
+    set_actor(ctx.db, Actor("t"))
+    data = {**seed.model_dump(), "key": "ta_meter", "name_zh": name, "name_en": name}
+    return profiles.save(ctx.db, scope=admin, data=data, new=True).key
+
+
 @dataclasses.dataclass(frozen=True)
 class PageObject:
     """How to get a row of park A for a page route with a parameter. `private`: the row is enterprise 0's (or the
@@ -58,6 +74,7 @@ PAGE_OBJECTS: dict[str, PageObject] = {
     "/assets/documents/{ident}": PageObject(lambda ctx: as_document(ctx)[1]),
     "/devices/{ident}/commands": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
     "/devices/{ident}/attributes": PageObject(lambda ctx: ctx.world.a.device_ids[0]),
+    "/device-profiles/{key}": PageObject(dv_profile),
     **{
         f"/{spec.path}{suffix}": PageObject(
             lambda ctx, spec=spec: spec.row(ctx.world.a), private="enterprise2" not in spec.readers

@@ -23,7 +23,7 @@ from tests.tenancy.api_alarms import al_alarm
 from tests.tenancy.api_automation import au_allowed
 from tests.tenancy.api_cybersec import cy_incident, cy_log_source
 from tests.tenancy.api_dataspace_jobs import ds_job
-from tests.tenancy.api_devices import cm_command
+from tests.tenancy.api_devices import cm_command, pk_key
 from tests.tenancy.api_safety import _sf_task
 from tests.tenancy.api_services import sv_awarded_demand
 from tests.tenancy.api_transformation import _tf_request_id
@@ -114,6 +114,7 @@ POST_OBJECTS = {
     "/transformation/adoption/": PageObject(made_by("transformation/adoption")),
     "/transformation/requests/": PageObject(_tf_request_id),
     "/device-commands/": PageObject(cm_command),
+    "/provisioning-keys/": PageObject(lambda ctx: int(pk_key(ctx)["id"])),
     "/automation/allowed-networks/": PageObject(au_allowed),
     "/services/logistics/shipments/": PageObject(made_by("services/shipments")),
     "/services/supply-chain/shares/": PageObject(made_by("services/shares")),

@@ -16,7 +16,7 @@ from digipark.assets.models import AssetClass
 from digipark.assets.pages import METHODS
 from digipark.assets.schemas import AssetClassCreate, AssetClassUpdate
 from digipark.core.errors import DomainError, NotFound
-from digipark.web.forms import validation_errors
+from digipark.web.forms import YamlInputError, validation_errors, yaml_input
 from digipark.web.i18n import N_
 from digipark.web.shell import CurrentPage, FormFields, Page
 
@@ -121,11 +121,9 @@ def _parsed(page: Page, form: dict[str, str], creating: bool) -> tuple[dict[str,
     data["rotating"] = form.get("rotating") == "on"
     for field in DECLARED:
         try:
-            loaded = yaml.safe_load(form.get(field) or "") or []
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else 1
-            errors[field] = page.gettext("Not valid YAML (line %(line)s).", line=line)
+            loaded = yaml_input(form.get(field) or "") or []
+        except YamlInputError as error:
+            errors[field] = page.gettext("Not valid YAML (line %(line)s).", line=error.line or 1)
             continue
         if not isinstance(loaded, list) or not all(isinstance(item, dict) for item in loaded):
             errors[field] = ""

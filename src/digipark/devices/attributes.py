@@ -189,3 +189,34 @@ def answer_request(session: Session, topic: str, payload: bytes) -> tuple[str, b
     rows = session.scalars(select(DeviceSharedAttribute).where(DeviceSharedAttribute.device_id == device.id))
     shared = {r.key: r.value for r in rows if wanted is None or r.key in wanted}
     return f"{ROOT}{digest}/attributes/response/{ident}", orjson.dumps({"shared": shared})
+
+
+def wanted_by(topic: str) -> str | None:
+    """The token digest of a device that has just subscribed to its attributes (`digipark/d/<digest>/attributes/
+    wanted`, from the embedded broker)."""
+    parts = topic.split("/")
+    if len(parts) == 5 and parts[:2] == ["digipark", "d"] and parts[3:] == ["attributes", "wanted"] and parts[2]:
+        return parts[2]
+    return None
+
+
+def has_any(session: Session, digest: str) -> bool:
+    stmt = select(DeviceSharedAttribute.id).join(Device, Device.id == DeviceSharedAttribute.device_id)
+    return session.scalar(stmt.where(Device.token_hash == digest).limit(1)) is not None
+
+
+def resend(session: Session, topic: str, *, now: dt.datetime) -> tuple[str, bytes] | None:
+    """All the shared attributes of a device that has just subscribed to them, marked sent: a device that
+    (re)connects gets them, not only on change."""
+    digest = wanted_by(topic)
+    if digest is None:
+        return None
+    device = session.scalar(select(Device).where(Device.token_hash == digest))
+    if device is None or device.protocol in HTTP_PROTOCOLS:
+        return None
+    rows = list(session.scalars(select(DeviceSharedAttribute).where(DeviceSharedAttribute.device_id == device.id)))
+    if not rows:
+        return None
+    for row in rows:
+        row.sent_version, row.sent_at = row.version, now
+    return topic_of(device), orjson.dumps({r.key: r.value for r in rows})

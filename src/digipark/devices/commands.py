@@ -20,7 +20,8 @@ from digipark.alarms import provides as alarms
 from digipark.auth.scope import Scope
 from digipark.core.db import utcnow
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
-from digipark.devices.catalog import CommandSpec, checked_params, command_spec
+from digipark.devices import profiles
+from digipark.devices.catalog import CommandSpec, checked_params
 from digipark.devices.models import OPEN_STATES, Channel, CommandState, DeviceBinding, DeviceCommand
 from digipark.registry.models import Device, DeviceStatus
 from digipark.safety import provides as safety
@@ -52,8 +53,9 @@ def channel_of(session: Session, device: Device) -> Channel:
     return Channel.MQTT
 
 
-def spec_or_422(device: Device, name: str) -> CommandSpec:
-    spec = command_spec(device.kind, name)
+def spec_or_422(session: Session, device: Device, name: str) -> CommandSpec:
+    """The command as the device's profile version (or its kind's catalogue entry) describes it."""
+    spec = profiles.command_spec_for(session, device, name)
     if spec is None:
         raise field_error("name", "this kind of device has no such command")
     return spec
@@ -86,7 +88,7 @@ def create(
             if found.name != name:
                 raise Conflict("this idempotency key was used for another command")
             return found
-    spec = spec_or_422(device, name)
+    spec = spec_or_422(session, device, name)
     values = checked_params(spec, params)
     if not reason.strip():
         raise field_error("reason", "required")
@@ -326,5 +328,5 @@ def rpc_body(command: DeviceCommand) -> dict[str, Any]:
     return {"method": command.name, "params": command.params or {}}
 
 
-def command_spec_of(device: Device, name: str) -> CommandSpec | None:
-    return command_spec(device.kind, name)
+def command_spec_of(session: Session, device: Device, name: str) -> CommandSpec | None:
+    return profiles.command_spec_for(session, device, name)

@@ -9,7 +9,10 @@ commands: looked at in a reading one every `interval_s`): answers first, then du
 without an answer for `retry_after_s`: sent again, up to `max_attempts`), then expiry. A command is marked sent
 and committed before it is published, so an answer never finds it still queued. Shared attributes that changed
 (devices/attributes.py) go out the same way, and a ThingsBoard device's attribute request
-(`digipark/d/<digest>/attributes/request/<id>`) is answered on `.../attributes/response/<id>`.
+(`digipark/d/<digest>/attributes/request/<id>`) is answered on `.../attributes/response/<id>`; a device that
+subscribes to its attributes (`digipark/d/<digest>/attributes/wanted`, from the broker) is sent all of them.
+ThingsBoard's MQTT provisioning requests (`digipark/provision/<connection>/request`) are answered on
+`digipark/provision/<connection>/response` (devices/provisioning.py), after the device is committed.
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from digipark.audit.service import Actor, set_actor
 from digipark.core.db import transaction, utcnow
-from digipark.devices import attributes, commands
+from digipark.devices import attributes, commands, provisioning
 from digipark.devices.models import Channel, DeviceCommand
 from digipark.registry.models import Device
 
 log = logging.getLogger("digipark.devices.dispatcher")
 
 ROOT = "digipark/d/"
+PROVISION_ROOT = "digipark/provision/"
 ACTOR = Actor("command-dispatcher")
 CHANNELS = (Channel.MQTT.value, Channel.THINGSBOARD.value)
 
@@ -52,6 +56,17 @@ def parse_answer_topic(topic: str) -> tuple[str, int, bool] | None:
     if len(parts) == 6 and parts[:2] == ["digipark", "d"] and parts[3:5] == ["rpc", "response"] and parts[5].isdigit():
         return parts[2], int(parts[5]), True
     return None
+
+
+def _provision(session: Any, topic: str, payload: bytes) -> tuple[str, bytes]:
+    """The answer to a provisioning request over MQTT, on the asking connection's response topic."""
+    connection = topic[len(PROVISION_ROOT) :].split("/", 1)[0]
+    set_actor(session, Actor("MQTT provisioning"))
+    try:
+        body = provisioning.answer(session, payload)
+    finally:
+        set_actor(session, ACTOR)
+    return f"{PROVISION_ROOT}{connection}/response", orjson.dumps(body)
 
 
 class CommandDispatcher:
@@ -74,7 +89,13 @@ class CommandDispatcher:
 
     def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any = None) -> None:
         client.subscribe(
-            [(f"{ROOT}+/reply/+", 1), (f"{ROOT}+/rpc/response/+", 1), (f"{ROOT}+/attributes/request/+", 1)]
+            [
+                (f"{ROOT}+/reply/+", 1),
+                (f"{ROOT}+/rpc/response/+", 1),
+                (f"{ROOT}+/attributes/request/+", 1),
+                (f"{ROOT}+/attributes/wanted", 1),
+                (f"{PROVISION_ROOT}+/request", 1),
+            ]
         )
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
@@ -116,14 +137,22 @@ class CommandDispatcher:
         while self.answers:
             answers.append(self.answers.popleft())
         outgoing: list[tuple[str, bytes]] = []
-        if not answers:
+        if all(attributes.wanted_by(topic) for topic, _, _ in answers):  # nothing to write unless looked at
             with transaction(name="command dispatch check") as session:
-                if not commands.work_waiting(session, now=now, channels=CHANNELS) and not attributes.waiting(session):
+                answers = [a for a in answers if attributes.has_any(session, attributes.wanted_by(a[0]) or "")]
+                if (
+                    not answers
+                    and not commands.work_waiting(session, now=now, channels=CHANNELS)
+                    and not attributes.waiting(session)
+                ):
                     return
         with transaction(write=True, name="command dispatch") as session:
             set_actor(session, ACTOR)
             for topic, payload, at in answers:
-                asked = attributes.answer_request(session, topic, payload)
+                if topic.startswith(PROVISION_ROOT):
+                    outgoing.append(_provision(session, topic, payload))
+                    continue
+                asked = attributes.answer_request(session, topic, payload) or attributes.resend(session, topic, now=at)
                 if asked is not None:
                     outgoing.append(asked)
                     continue

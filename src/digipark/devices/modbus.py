@@ -20,55 +20,21 @@ from typing import Any
 
 import orjson
 import yaml
-from pydantic import BaseModel
 from pymodbus.client import ModbusTcpClient
 from sqlalchemy import select
 
 from digipark.audit.service import Actor, set_actor
 from digipark.core.db import transaction, utcnow
 from digipark.devices import commands as command_service
+from digipark.devices import profiles
 from digipark.devices.models import BindingProtocol, Channel, CommandState, DeviceBinding, DeviceCommand
+from digipark.devices.register_map import FORMATS, SIZES, Register, RegisterMap
 from digipark.registry.models import Device, DeviceStatus
 from digipark.telemetry import provides as telemetry
 
 log = logging.getLogger("digipark.devices.modbus")
 SOURCE = "modbus"
 MAX_READ = 125  # registers in one read (Modbus' limit for function 3/4)
-SIZES = {"int16": 1, "uint16": 1, "int32": 2, "uint32": 2, "float32": 2, "int64": 4, "uint64": 4, "float64": 4}
-FORMATS = {
-    "int16": ">h",
-    "uint16": ">H",
-    "int32": ">i",
-    "uint32": ">I",
-    "float32": ">f",
-    "int64": ">q",
-    "uint64": ">Q",
-    "float64": ">d",
-}
-
-
-class Register(BaseModel):
-    key: str
-    address: int
-    table: str = "holding"
-    type: str = "uint16"
-    scale: float = 1.0
-    word_order: str = "big"
-    byte_order: str = "big"
-
-
-class Write(BaseModel):
-    address: int
-    value: int | None = None
-    param: str | None = None
-    scale: float = 1.0
-
-
-class RegisterMap(BaseModel):
-    name: str
-    kind: str
-    registers: list[Register]
-    commands: dict[str, Write] = {}
 
 
 @cache
@@ -130,6 +96,7 @@ class Target:
     port: int
     unit: int
     profile: str
+    register_map: RegisterMap | None = None  # the device's profile's, when the binding names no map
 
 
 @dataclasses.dataclass(slots=True)
@@ -180,13 +147,14 @@ class ModbusConnector:
                     int(port or 502),
                     binding.unit_id,
                     binding.profile or "",
+                    None if binding.profile else profiles.register_map_for(session, device.id),
                 )
             )
         return out
 
     def poll(self, target: Target) -> dict[str, float]:
         """One device's values (raises ConnectionError, with its reason, when it cannot be read)."""
-        register_map = register_maps().get(target.profile)
+        register_map = target.register_map or register_maps().get(target.profile)
         if register_map is None:
             raise ConnectionError(f"no register map {target.profile!r}")
         client = self._client(target.host, target.port)
@@ -248,7 +216,7 @@ class ModbusConnector:
         command_service.expire(session, now=now)
 
     def _write(self, command: DeviceCommand, target: Target, now: dt.datetime) -> None:
-        register_map = register_maps().get(target.profile)
+        register_map = target.register_map or register_maps().get(target.profile)
         write = register_map.commands.get(command.name) if register_map is not None else None
         if write is None:
             command.state, command.finished_at = CommandState.FAILED.value, now

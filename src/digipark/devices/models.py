@@ -119,6 +119,7 @@ class ProvisioningKey(Audited, TimestampMixin, EnterpriseScoped, Base):
     key: Mapped[str] = mapped_column(String(40), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(40), doc="the device kind of the devices it makes")
+    profile_key: Mapped[str | None] = mapped_column(String(40), doc="the park's device profile they are made with")
     max_devices: Mapped[int] = mapped_column(Integer, default=100)
     devices_made: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

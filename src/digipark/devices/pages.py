@@ -11,8 +11,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from digipark.core.errors import DomainError, NotFound, ValidationFailed
-from digipark.devices import commands
-from digipark.devices.catalog import command_catalogue, commands_of
+from digipark.devices import commands, profiles
+from digipark.devices.catalog import command_catalogue
 from digipark.devices.connectors.common import connections_of
 from digipark.devices.models import CommandState
 from digipark.registry.models import Device
@@ -56,11 +56,11 @@ def _viewer(page: Page) -> None:
         raise NotFound("your account is not assigned to a park")
 
 
-def _choices(devices: list[Device]) -> list[dict[str, Any]]:
-    """(device, command) pairs the form offers, with their parameters."""
+def _choices(page: Page, devices: list[Device]) -> list[dict[str, Any]]:
+    """(device, command) pairs the form offers, with their parameters (as each device's profile version has them)."""
     out = []
     for device in devices:
-        for spec in commands_of(device.kind):
+        for spec in profiles.commands_for(page.db, device):
             out.append({"value": f"{device.id}:{spec.name}", "device": device, "spec": spec})
     return out
 
@@ -96,7 +96,7 @@ def _render(
     names = {
         d.id: d for d in page.db.scalars(page.scope.readable(Device).where(Device.id.in_({r.device_id for r in rows})))
     }
-    choices = _choices(devices) if page.scope.can(commands.SEND) else []
+    choices = _choices(page, devices) if page.scope.can(commands.SEND) else []
     labels = {
         f"{kind}:{name}": spec.label for kind, specs in command_catalogue().items() for name, spec in specs.items()
     }
@@ -159,7 +159,7 @@ def send(page: CurrentPage, form: FormFields) -> Response:
         device = page.db.scalar(page.scope.readable(Device).where(Device.id == int(device_raw)))
     params: dict[str, Any] = {}
     if device is not None:
-        spec = commands.command_spec_of(device, name)
+        spec = commands.command_spec_of(page.db, device, name)
         for param in spec.params if spec is not None else []:
             params[param.key] = form.get(f"param_{param.key}", "")
     try:

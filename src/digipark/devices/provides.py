@@ -60,7 +60,7 @@ class CheckedCommand:
 def check(session: Session, *, scope: Scope, device_id: int, name: str, params: dict[str, Any]) -> CheckedCommand:
     device = scope.get_or_404(session, Device, device_id)
     scope.require(SEND)
-    spec = spec_or_422(device, name)
+    spec = spec_or_422(session, device, name)
     return CheckedCommand(device.id, spec.name, checked_params(spec, params), spec.safety)
 
 

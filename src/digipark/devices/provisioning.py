@@ -15,12 +15,16 @@ import hmac
 import secrets
 from typing import Any
 
+import orjson
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope, system_scope
-from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
+from digipark.core.errors import Conflict, DomainError, NotFound, PermissionDenied, field_error
+from digipark.devices import profiles
 from digipark.devices.models import ProvisioningKey
+from digipark.devices.schemas import ProvisionRequest
 from digipark.registry import schemas as registry_schemas
 from digipark.registry import service as registry
 from digipark.registry.catalog import device_kind
@@ -48,7 +52,8 @@ def create_key(
     if not scope.is_staff:
         raise PermissionDenied("only the park's staff manage provisioning keys")
     scope.authorize_write(WRITE, park_id=park, enterprise_id=enterprise_id)
-    if device_kind(kind) is None:
+    profile = profiles.current(session, park_id=park, key=kind)
+    if profile is None and device_kind(kind) is None:
         raise field_error("kind", "unknown device kind")
     if (
         enterprise_id is not None
@@ -63,7 +68,8 @@ def create_key(
         name=name.strip(),
         key=secrets.token_hex(10),
         secret_hash=secret_digest(secret),
-        kind=kind,
+        kind=profile.kind if profile is not None else kind,
+        profile_key=kind,
         max_devices=max_devices,
         devices_made=0,
         active=True,
@@ -78,6 +84,45 @@ def list_keys(session: Session, *, scope: Scope) -> list[ProvisioningKey]:
     return list(session.scalars(scope.readable(ProvisioningKey).order_by(ProvisioningKey.id)))
 
 
+def revoke_key(session: Session, *, scope: Scope, ident: int) -> ProvisioningKey:
+    """A key that makes no more devices (the devices it made keep their tokens)."""
+    row = scope.get_or_404(session, ProvisioningKey, ident)
+    if not scope.is_staff:
+        raise PermissionDenied("only the park's staff manage provisioning keys")
+    scope.authorize_write_row(WRITE, row)
+    if not row.active:
+        raise Conflict("this provisioning key is already revoked")
+    row.active = False
+    session.flush()
+    return row
+
+
+def answer(session: Session, payload: bytes) -> dict[str, Any]:
+    """ThingsBoard's answer to a provisioning request over MQTT (`/provision/request`): the credentials, or
+    `{"status": "NOT_FOUND" | "FAILURE", "errorMsg": ...}`; nothing is written when it fails."""
+    try:
+        body = orjson.loads(payload)
+        request = ProvisionRequest.model_validate(body)
+    except (orjson.JSONDecodeError, ValidationError):
+        return {
+            "status": "FAILURE",
+            "errorMsg": "a provisioning request needs deviceName, provisionDeviceKey and provisionDeviceSecret",
+        }
+    try:
+        with session.begin_nested():
+            device, token = provision(
+                session,
+                key=request.provisionDeviceKey,
+                secret=request.provisionDeviceSecret,
+                device_name=request.deviceName,
+            )
+    except NotFound as exc:
+        return {"status": "NOT_FOUND", "errorMsg": exc.detail}
+    except DomainError as exc:
+        return {"status": "FAILURE", "errorMsg": exc.detail}
+    return {"status": "SUCCESS", "credentialsType": "ACCESS_TOKEN", "credentialsValue": token, "deviceId": device.id}
+
+
 def provision(session: Session, *, key: str, secret: str, device_name: str) -> tuple[Device, str]:
     """The device a key's holder asks for, and its token (shown once)."""
     row = session.scalar(select(ProvisioningKey).where(ProvisioningKey.key == key).with_for_update())
@@ -89,11 +134,20 @@ def provision(session: Session, *, key: str, secret: str, device_name: str) -> t
         raise Conflict("this provisioning key has made all the devices it may")
     if session.scalar(select(Device.id).where(Device.park_id == row.park_id, Device.code == device_name)) is not None:
         raise Conflict("a device with this name is already provisioned")
+    profile = profiles.profile_for_new_device(session, park_id=row.park_id, key=row.profile_key or row.kind)
     data: Any = registry_schemas.DeviceCreate(
-        code=device_name, name=device_name, kind=row.kind, enterprise_id=row.enterprise_id
+        code=device_name,
+        name=device_name,
+        kind=row.kind,
+        enterprise_id=row.enterprise_id,
+        create_points=profile is None,
+        **({"protocol": profile.protocol} if profile is not None else {}),
     )
     device: Any = registry.create(session, scope=system_scope(row.park_id), kind=registry.KINDS["device"], data=data)
+    if profile is not None:
+        profiles.put_on(session, device, profile)
     row.devices_made += 1
+    session.flush()
     token = device.issued_token
     assert isinstance(token, str)
     return device, token

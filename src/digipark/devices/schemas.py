@@ -113,6 +113,7 @@ class ProvisioningKeyRead(BaseModel):
     name: str
     key: str
     kind: str
+    profile_key: str | None = None
     max_devices: int
     devices_made: int
     active: bool

@@ -11,7 +11,8 @@ import time
 from pymodbus.datastore import ModbusDeviceContext, ModbusSequentialDataBlock, ModbusServerContext
 from pymodbus.server import ModbusTcpServer
 
-from digipark.devices.modbus import RegisterMap, encode
+from digipark.devices.modbus import encode
+from digipark.devices.register_map import RegisterMap
 
 
 def free_port() -> int:

@@ -25,7 +25,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from digipark.telemetry.broker_access import BrokerAccess, Principal, Refusal, platform_filter, uplink_topic
+from digipark.telemetry.broker_access import (
+    BrokerAccess,
+    Principal,
+    Refusal,
+    attributes_wanted,
+    platform_filter,
+    uplink_topic,
+)
 from digipark.telemetry.mqtt import (
     CONNECT,
     DISCONNECT,
@@ -248,6 +255,7 @@ class _Client(asyncio.Protocol):
         pid = (body[0] << 8) | body[1]
         pos = 2
         granted = bytearray()
+        added: list[str] = []
         while pos < len(body):
             pattern, pos = _read_string(body, pos)
             pos += 1  # requested QoS: we deliver at QoS 0
@@ -261,11 +269,15 @@ class _Client(asyncio.Protocol):
                 continue
             internal, view = platform_filter(self.principal, pattern)
             self.subscriptions[internal] = 0
+            added.append(internal)
             if view is not None:
                 self.views[internal] = view
             self.broker.subscribers.add(self)
             granted.append(0)
         self.write(packet(SUBACK << 4, struct.pack("!H", pid) + bytes(granted)))
+        wanted = attributes_wanted(self.principal, added) if self.principal is not None else None
+        if wanted is not None and self.broker.subscribers:
+            self.broker.fan_out(wanted, b"")
 
     def _unsubscribe(self, body: memoryview) -> None:
         pid = (body[0] << 8) | body[1]

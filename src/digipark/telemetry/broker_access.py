@@ -20,7 +20,14 @@ Mosquitto (`telemetry.acl`), applied by the broker itself.
   `digipark/d/<digest>/attributes` reaches the device as `v1/devices/me/attributes`, its request on
   `v1/devices/me/attributes/request/<id>` the platform as `digipark/d/<digest>/attributes/request/<id>`, answered on
   `.../attributes/response/<id>` (devices/attributes.py). Only the embedded broker does this mapping; the
-  Mosquitto plugin does not (yet).
+  Mosquitto plugin does not (yet). When a device subscribes to a topic its shared attributes come on, the broker
+  tells the platform on `digipark/d/<digest>/attributes/wanted`, and the dispatcher sends it all of them (so a
+  device that reconnects gets them again, not only on change).
+- PROVISIONING (ThingsBoard's, over MQTT): a client connecting with the user name `provision` (any password) may
+  only publish to `/provision/request` and subscribe to `/provision/response`. Each such connection has its own
+  random name: its request reaches the platform as `digipark/provision/<name>/request`, and the answer the
+  platform publishes on `digipark/provision/<name>/response` reaches that connection only, as
+  `/provision/response` — another provisioning client never sees a token that is not its own.
 Refusals are counted per kind (`refusals`) and logged, at most one line per kind and second.
 """
 
@@ -38,6 +45,7 @@ from collections.abc import Callable
 
 from digipark.registry.device_tokens import token_digest
 from digipark.telemetry.acl import DEVICE_DOWNLINK_PREFIX, device_publish_topics
+from digipark.telemetry.mqtt import topic_matches
 
 PLATFORM_DOWNLINK_ROOT = "digipark/d/"  # digipark/d/<token digest>/...: the platform's side of a device's downlink
 DEVICE_REPLY_PREFIX = "digipark/v1/{token}/reply/"
@@ -46,6 +54,11 @@ TB_RPC_RESPONSE = "v1/devices/me/rpc/response/"
 TB_ATTRIBUTES = "v1/devices/me/attributes"  # shared attributes the platform sends (devices/attributes.py)
 TB_ATTRIBUTES_REQUEST = "v1/devices/me/attributes/request/"
 TB_ATTRIBUTES_RESPONSE = "v1/devices/me/attributes/response/"
+ATTRIBUTES_WANTED = "/attributes/wanted"  # digipark/d/<digest>/attributes/wanted: a device subscribed to them
+PROVISION_USER = "provision"
+PROVISION_REQUEST = "/provision/request"
+PROVISION_RESPONSE = "/provision/response"
+PLATFORM_PROVISION_ROOT = "digipark/provision/"  # digipark/provision/<connection>/request and .../response
 
 log = logging.getLogger("digipark.telemetry.broker")
 
@@ -55,6 +68,7 @@ LOG_EVERY_S = 1.0
 class PrincipalKind(enum.StrEnum):
     DEVICE = "device"
     SERVICE = "service"
+    PROVISION = "provision"  # a device asking for its credentials with a provisioning key
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -64,7 +78,7 @@ class Principal:
     kind: PrincipalKind
     name: str
     publish_topics: frozenset[str] = frozenset()  # a device's own topics (worked out once, at CONNECT)
-    digest: str = ""  # a device's token digest: its name on the platform's downlink topics
+    digest: str = ""  # a device's token digest (a provisioning connection's random name): its platform topics
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -162,6 +176,8 @@ class BrokerAccess:
             if password is not None and hmac.compare_digest(password, self._service_password):
                 return Principal(PrincipalKind.SERVICE, username)
             return None
+        if username == PROVISION_USER:
+            return Principal(PrincipalKind.PROVISION, username, digest=secrets.token_hex(12))
         if password is not None and not hmac.compare_digest(password, username.encode("utf-8")):
             return None
         identity = self._lookup_device(username)
@@ -182,6 +198,8 @@ class BrokerAccess:
     def may_subscribe(principal: Principal, pattern: str) -> bool:
         if principal.kind is PrincipalKind.SERVICE:
             return True
+        if principal.kind is PrincipalKind.PROVISION:
+            return pattern == PROVISION_RESPONSE
         if pattern in (TB_RPC_REQUEST + "+", TB_ATTRIBUTES, TB_ATTRIBUTES_RESPONSE + "+"):
             return True
         prefix = DEVICE_DOWNLINK_PREFIX.format(token=principal.name)
@@ -190,6 +208,8 @@ class BrokerAccess:
 
 def device_views(principal: Principal) -> tuple[tuple[str, str], ...]:
     """(the device's own topic prefix, the platform's topic prefix) of a device's downlink topics."""
+    if principal.kind is PrincipalKind.PROVISION:
+        return ((PROVISION_RESPONSE, PLATFORM_PROVISION_ROOT + principal.digest + "/response"),)
     if principal.kind is not PrincipalKind.DEVICE:
         return ()
     platform = PLATFORM_DOWNLINK_ROOT + principal.digest
@@ -209,8 +229,22 @@ def platform_filter(principal: Principal, pattern: str) -> tuple[str, tuple[str,
     return pattern, None
 
 
+def attributes_wanted(principal: Principal, patterns: list[str]) -> str | None:
+    """The notice to the platform that a device subscribed (with one of these platform-side filters) to the topic
+    its shared attributes come on; None when none of them covers it."""
+    if principal.kind is not PrincipalKind.DEVICE:
+        return None
+    platform = PLATFORM_DOWNLINK_ROOT + principal.digest
+    carriers = (platform + "/attributes", platform + "/downlink/attributes")
+    if any(topic_matches(p, t) for p in patterns for t in carriers):
+        return platform + ATTRIBUTES_WANTED
+    return None
+
+
 def uplink_topic(principal: Principal, topic: str) -> str | None:
     """A device's reply topic as the platform reads it (None: not a reply topic of this device)."""
+    if principal.kind is PrincipalKind.PROVISION:
+        return PLATFORM_PROVISION_ROOT + principal.digest + "/request" if topic == PROVISION_REQUEST else None
     if principal.kind is not PrincipalKind.DEVICE:
         return None
     native = DEVICE_REPLY_PREFIX.format(token=principal.name)

@@ -204,3 +204,34 @@ def domain_errors(exc: DomainError, field_names: set[str]) -> dict[str, str]:
     if not errors:
         errors[GENERAL] = exc.detail
     return errors
+
+
+MAX_YAML_CHARS = 100_000
+
+
+class YamlInputError(ValueError):
+    """A form's YAML text refused: `reason` says why (too long, anchors and aliases, not valid), `line` where."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.line = reason, line
+
+
+def yaml_input(text: str, *, max_chars: int = MAX_YAML_CHARS) -> Any:
+    """A form field's YAML (None when empty), without anchors and aliases (a few lines of them can stand for millions
+    of entries); a value YAML reads as something impossible (2026-13-45 as a date) is refused like bad syntax."""
+    import yaml
+
+    if len(text) > max_chars:
+        raise YamlInputError("too long")
+    if not text.strip():
+        return None
+    try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise YamlInputError("anchors and aliases are not allowed")
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise YamlInputError("not valid YAML", mark.line + 1 if mark is not None else None) from None
+    except (ValueError, OverflowError):
+        raise YamlInputError("not valid YAML") from None
