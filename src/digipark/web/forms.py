@@ -227,9 +227,12 @@ def yaml_input(text: str, *, max_chars: int = MAX_YAML_CHARS) -> Any:
     if not text.strip():
         return None
     try:
-        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader)):
+        aliases = any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=yaml.SafeLoader))
+        if aliases:
             raise YamlInputError("anchors and aliases are not allowed")
         return yaml.safe_load(text)
+    except YamlInputError:
+        raise
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         raise YamlInputError("not valid YAML", mark.line + 1 if mark is not None else None) from None
