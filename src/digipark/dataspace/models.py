@@ -144,14 +144,25 @@ class Identifier(Audited, TimestampMixin, EnterpriseScoped, Base):
 
 
 class IdentifierGeneration(Base):
-    """One row: a counter raised in every transaction that changes what a resolution answers (an identifier, its
-    owner's name, the device it marks). Resolver processes poll it and drop their caches when it moves; being one
-    row updated in place, it commits in the order of the changes (`dataspace.resolution`)."""
+    """One row: a counter raised by every transaction that changes what a resolution answers (an identifier, its
+    owner's name, the device it marks). Being one row updated in place, transactions raising it commit in the order
+    of their generations, so a resolver reading it never misses a change (`dataspace.resolution`)."""
 
     __tablename__ = "ds_identifier_generation"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class IdentifierChange(Base):
+    """The handles a generation changed (None: every record, as when an owner is renamed); kept for the last
+    `resolution.CHANGES_KEPT` generations."""
+
+    __tablename__ = "ds_identifier_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, index=True)
+    handle: Mapped[str | None] = mapped_column(String(255))
 
 
 class ConnectorKey(Audited, TimestampMixin, EnterpriseScoped, Base):

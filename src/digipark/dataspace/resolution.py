@@ -1,10 +1,12 @@
 """Resolving an identifier to its record, shared by the API (`identifiers.resolve`) and the resolver processes
 (`dataspace.resolver`): what a record holds (`Entry`, read in one query), what a caller is shown of it (`present`),
-counting resolutions, and the generation counter that tells a resolver's cache when to forget.
+counting resolutions, and the change log that tells a resolver's cache what to forget.
 
-The generation (`ds_identifier_generation`, one row) is raised by any flush that registers, changes or deletes an
-identifier, renames an enterprise, or changes or deletes a device (the parts of a record a resolution shows). It is
-an UPDATE of one row, so transactions raising it commit in order and a poller never misses a change."""
+Any flush that registers, changes or deletes an identifier, renames an enterprise, or changes or deletes a device
+(the parts of a record a resolution shows) raises the generation (`ds_identifier_generation`, one row, once per
+transaction) and notes the handles it changed under it (`ds_identifier_change`; no handle: every record). The
+generation is an UPDATE of one row, so transactions raising it commit in the order of their generations, and a
+resolver that has seen generation g and reads h > g finds every change of g+1..h."""
 
 from __future__ import annotations
 
@@ -12,14 +14,16 @@ import dataclasses
 import threading
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, inspect, select, update
+from sqlalchemy import Select, bindparam, delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session, aliased
 
 from digipark.auth.scope import Scope
-from digipark.dataspace.models import Identifier, IdentifierGeneration
+from digipark.dataspace.models import Identifier, IdentifierChange, IdentifierGeneration
 from digipark.registry.models import Device, Enterprise
 
 GENERATION_ROW = 1
+CHANGES_KEPT = 1000
+"""Generations whose changes are kept; a resolver further behind reloads every record."""
 _SHOWN: dict[type[Any], frozenset[str]] = {
     Enterprise: frozenset({"name"}),
     Device: frozenset({"code", "name", "park_id", "enterprise_id"}),
@@ -46,18 +50,17 @@ class Entry:
         return target
 
 
-def load_entry(session: Session, handle: str) -> Entry | None:
-    """The identifier `handle` with its owner and device, in one query (None: not registered)."""
+def _entry_query() -> Select[Identifier, str, int, str, str, int, int | None]:
     owner = aliased(Enterprise)
     device = aliased(Device)
-    found = session.execute(
+    return (
         select(Identifier, owner.name, device.id, device.code, device.name, device.park_id, device.enterprise_id)
         .outerjoin(owner, owner.id == Identifier.enterprise_id)
         .outerjoin(device, device.id == Identifier.device_id)
-        .where(Identifier.handle == handle)
-    ).first()
-    if found is None:
-        return None
+    )
+
+
+def _entry(found: Any) -> Entry:
     row, owner_name, device_id, device_code, device_name, device_park, device_enterprise = found
     return Entry(
         id=row.id,
@@ -76,6 +79,18 @@ def load_entry(session: Session, handle: str) -> Entry | None:
         device_enterprise_id=device_enterprise,
         resolutions=row.resolutions,
     )
+
+
+def load_entry(session: Session, handle: str) -> Entry | None:
+    """The identifier `handle` with its owner and device, in one query (None: not registered)."""
+    found = session.execute(_entry_query().where(Identifier.handle == handle)).first()
+    return None if found is None else _entry(found)
+
+
+def load_entries(session: Session, *, limit: int) -> dict[str, Entry]:
+    """The `limit` newest identifiers' entries by handle (a resolver's cache when it starts)."""
+    found = session.execute(_entry_query().order_by(Identifier.id.desc()).limit(limit))
+    return {entry.record["handle"]: entry for entry in map(_entry, found)}
 
 
 def visible(entry: Entry, scope: Scope) -> bool:
@@ -104,52 +119,90 @@ def count_resolutions(session: Session, counts: dict[int, int]) -> None:
     session.connection().execute(stmt, [{"ident": ident, "n": n} for ident, n in counts.items()])
 
 
+@dataclasses.dataclass(frozen=True)
+class Changes:
+    generation: int
+    handles: frozenset[str] | None  # None: any record may have changed
+
+
 def current_generation(session: Session) -> int:
-    value = session.scalar(select(IdentifierGeneration.generation).where(IdentifierGeneration.id == GENERATION_ROW))
-    return int(value or 0)
+    found = session.scalar(select(IdentifierGeneration.generation).where(IdentifierGeneration.id == GENERATION_ROW))
+    return int(found or 0)
 
 
-def raise_generation(session: Session) -> None:
-    """Raise the generation in `session`'s transaction (resolvers forget their caches once it commits)."""
+def changes_since(session: Session, seen: int | None) -> Changes:
+    """The generation now and the handles changed since generation `seen` (None: not known, every record)."""
+    generation = current_generation(session)
+    if seen is None or generation == seen:
+        return Changes(generation, None if seen is None else frozenset())
+    rows = session.execute(
+        select(IdentifierChange.generation, IdentifierChange.handle).where(
+            IdentifierChange.generation > seen, IdentifierChange.generation <= generation
+        )
+    ).all()
+    handles = {handle for _, handle in rows}
+    complete = {int(g) for g, _ in rows} == set(range(seen + 1, generation + 1))  # else pruned, or seen is ahead
+    if not complete or None in handles:
+        return Changes(generation, None)
+    return Changes(generation, frozenset(h for h in handles if h is not None))
+
+
+def raise_generation(session: Session) -> int:
+    """Raise the generation in `session`'s transaction; the new generation."""
     connection = session.connection()
     raised = connection.execute(
         update(IdentifierGeneration)
         .where(IdentifierGeneration.id == GENERATION_ROW)
         .values(generation=IdentifierGeneration.generation + 1)
-    )
-    if raised.rowcount == 0:
+        .returning(IdentifierGeneration.generation)
+    ).first()
+    if raised is None:
         connection.execute(insert(IdentifierGeneration).values(id=GENERATION_ROW, generation=1))
+        return 1
+    generation = int(raised[0])
+    if generation % 100 == 0:
+        connection.execute(delete(IdentifierChange).where(IdentifierChange.generation <= generation - CHANGES_KEPT))
+    return generation
 
 
-def _changes_a_record(session: Session) -> bool:
+def _changed_handles(session: Session) -> set[str | None]:
+    """The handles whose records this flush changes (None: any record may change)."""
+    changed: set[str | None] = set()
     for obj in session.new:
         if isinstance(obj, Identifier):
-            return True
+            changed.add(obj.handle)
     for obj in session.deleted:
-        if isinstance(obj, Identifier | Enterprise | Device):
-            return True
-    for obj in session.dirty:
         if isinstance(obj, Identifier):
-            shown = frozenset(attr.key for attr in inspect(obj).attrs) - _COUNTED_ONLY
-        elif type(obj) in _SHOWN:
-            shown = _SHOWN[type(obj)]
-        else:
-            continue
+            changed.add(obj.handle)
+        elif isinstance(obj, Enterprise | Device):
+            changed.add(None)
+    for obj in session.dirty:
         state = inspect(obj)
-        if any(state.attrs[key].history.has_changes() for key in shown):
-            return True
-    return False
+        if isinstance(obj, Identifier):
+            shown = frozenset(attr.key for attr in state.attrs) - _COUNTED_ONLY
+            if any(state.attrs[key].history.has_changes() for key in shown):
+                changed.add(obj.handle)
+                changed.update(state.attrs["handle"].history.deleted or ())
+        elif type(obj) in _SHOWN and any(state.attrs[key].history.has_changes() for key in _SHOWN[type(obj)]):
+            changed.add(None)
+    return changed
 
 
 @event.listens_for(Session, "before_flush")
-def _raise_on_change(session: Session, _context: Any, _instances: Any) -> None:
-    if not _changes_a_record(session):
+def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
+    changed = _changed_handles(session)
+    if not changed:
         return
     transaction = session.get_nested_transaction() or session.get_transaction()
-    if session.info.get(_RAISED_KEY) is transaction:  # once per transaction (or savepoint) is enough
-        return
-    raise_generation(session)
-    session.info[_RAISED_KEY] = transaction
+    raised = session.info.get(_RAISED_KEY)
+    if raised is not None and raised[0] is transaction:  # one generation per transaction (or savepoint)
+        generation = raised[1]
+    else:
+        generation = raise_generation(session)
+        session.info[_RAISED_KEY] = (transaction, generation)
+    session.connection().execute(
+        insert(IdentifierChange), [{"generation": generation, "handle": handle} for handle in changed]
+    )
 
 
 class PendingCounts:

@@ -2,9 +2,10 @@
 processes) answering `GET /api/v1/dataspace/identifiers/resolve?handle=...` like the API does, from memory.
 
 Like Handle/IDIS resolvers it runs apart from the web application and answers from a cache:
-- records (`resolution.Entry`, and "not registered") are cached per handle on first use and all forgotten when the
-  database's identifier generation moves (polled every `REFRESH_S`; any change of an identifier, its owner's name or
-  the device it marks raises it, `dataspace.resolution`), so a change is served within about a second;
+- records (`resolution.Entry`) are loaded when the process starts (the newest `CACHE_ENTRIES`), others and
+  "not registered" cached on first use; every `REFRESH_S` it reads the identifiers' generation and forgets the
+  handles changed since (`dataspace.resolution`: any change of an identifier, its owner's name or the device it
+  marks), so a change is served within about a second;
 - a caller's bearer token or web session is checked against the database and its scope kept for `AUTH_TTL_S` (a
   revoked token or deactivated user is refused within that time); tenancy is the API's: the park's members resolve,
   the device shown only to who may read it (`resolution.present`);
@@ -80,11 +81,16 @@ class RecordCache:
                 cached = self._entries.setdefault(handle, cached)
         return cached
 
-    def renew(self, generation: int) -> None:
+    def replace(self, generation: int, entries: dict[str, resolution.Entry]) -> None:
         with self._lock:
-            if generation != self.generation:
-                self._entries.clear()
-                self.generation = generation
+            self._entries = {handle: Cached(entry) for handle, entry in entries.items()}
+            self.generation = generation
+
+    def forget(self, generation: int, handles: frozenset[str]) -> None:
+        with self._lock:
+            for handle in handles:
+                self._entries.pop(handle, None)
+            self.generation = generation
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -146,17 +152,31 @@ class Credentials:
 class Resolver:
     """One resolver process's state: its record cache, the credentials it trusts, the resolutions not yet written."""
 
-    def __init__(self, *, cache_entries: int = CACHE_ENTRIES, auth_ttl_s: float = AUTH_TTL_S) -> None:
+    def __init__(
+        self, *, cache_entries: int = CACHE_ENTRIES, auth_ttl_s: float = AUTH_TTL_S, refresh_s: float = REFRESH_S
+    ) -> None:
+        self.refresh_s = refresh_s
         self.cache = RecordCache(cache_entries)
         self.credentials = Credentials(auth_ttl_s)
         self.pending = resolution.PendingCounts()
 
     # -- database work (worker threads) ---------------------------------------------------------------------
     def refresh(self) -> None:
-        """Forget every cached record if the identifiers' generation moved."""
-        with transaction(name="resolver generation") as db:
-            generation = resolution.current_generation(db)
-        self.cache.renew(generation)
+        """Forget the records changed since the cache's generation; load them all at first (or when any record may
+        have changed: an owner renamed, a device changed, or this process fell too far behind)."""
+        seen = self.cache.generation
+        entries = None
+        with transaction(name="resolver changes") as db:
+            changes = resolution.changes_since(db, seen)
+            if changes.generation == seen:
+                return
+            if changes.handles is None:
+                entries = resolution.load_entries(db, limit=self.cache.capacity)
+        if entries is not None:
+            self.cache.replace(changes.generation, entries)
+        else:
+            assert changes.handles is not None
+            self.cache.forget(changes.generation, changes.handles)
 
     def load(self, handle: str) -> Cached:
         read_at = self.cache.generation
@@ -212,15 +232,15 @@ class Resolver:
 
     # -- background -----------------------------------------------------------------------------------------
     async def keep_current(self) -> None:
-        """Every `REFRESH_S`: read the generation, write the counts. A database out of reach is logged, and the
+        """Every `refresh_s`: read the changes, write the counts. A database out of reach is logged, and the
         cache goes on answering until it is back."""
         while True:
-            await asyncio.sleep(REFRESH_S)
+            await asyncio.sleep(self.refresh_s)
             for work in (self.refresh, self.flush):
                 try:
                     await to_thread.run_sync(work)
                 except Exception:
-                    log.warning("resolver: %s failed, tried again in %s s", work.__name__, REFRESH_S, exc_info=True)
+                    log.warning("resolver: %s failed, tried again in %s s", work.__name__, self.refresh_s, exc_info=True)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
@@ -240,13 +260,12 @@ async def _healthz(_request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def create_app(resolver: Resolver | None = None, *, background: bool = True) -> Any:
-    """The resolver's ASGI application. `background`: poll the generation and write the counts (off: the caller
-    calls `refresh` and `flush`, as tests do)."""
+def create_app(resolver: Resolver | None = None) -> Any:
+    """The resolver's ASGI application (its lifespan loads the cache, keeps it current and writes the counts)."""
     resolver = resolver or Resolver()
     app = Starlette(
         routes=[Route(PATH, resolver.resolve, methods=["GET"]), Route("/healthz", _healthz, methods=["GET"])],
-        lifespan=resolver.lifespan if background else None,
+        lifespan=resolver.lifespan,
     )
     app.state.resolver = resolver
     return app

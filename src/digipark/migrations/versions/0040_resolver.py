@@ -1,4 +1,5 @@
-"""dataspace: the identifier generation counter the resolver processes poll (ds_identifier_generation).
+"""dataspace: the identifier generation the resolver processes poll, and the handles each changed
+(ds_identifier_generation, ds_identifier_change).
 
 Revision ID: 0040
 Revises: 0039
@@ -16,6 +17,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _T = "ds_identifier_generation"
+_CHANGE = "ds_identifier_change"
 
 
 def upgrade() -> None:
@@ -26,7 +28,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ds_identifier_generation")),
     )
     op.bulk_insert(table, [{"id": 1, "generation": 0}])
+    op.create_table(
+        _CHANGE,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("generation", sa.BigInteger(), nullable=False),
+        sa.Column("handle", sa.String(length=255), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ds_identifier_change")),
+    )
+    with op.batch_alter_table(_CHANGE, schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ds_identifier_change_generation"), ["generation"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table(_CHANGE, schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_ds_identifier_change_generation"))
+    op.drop_table(_CHANGE)
     op.drop_table(_T)

@@ -1,0 +1,298 @@
+"""Benchmark: industrial internet identifier resolution over HTTP at a constant rate (figure `resolution_p99_ms`).
+
+Runs on PostgreSQL, in a database of its own (`digipark_bench_resolution` on the test server, or the database named
+by DIGIPARK_BENCH_DATABASE_URL), migrated to head; the first run registers IDENTIFIERS identifiers (`88.131.1/B-n`,
+with attributes, some marking a device, some with the owner's system) for two enterprises of one park, later runs
+reuse them. It starts the real server process on a free port, `digipark resolver --workers RESOLUTION_WORKERS`
+(and, for comparison, `digipark serve`: the API's own route, `resolution_api_p99_ms`), and drives it open-loop at
+RESOLUTION_RATE requests/s for RESOLUTION_SECONDS s: request i is due at start + i/rate and its latency is counted
+from then, not from when it was sent, so a server (or client) falling behind shows as latency rather than a lower
+rate (coordinated omission). Each request resolves a random registered identifier with an enterprise user's bearer
+token, over keep-alive connections (aiohttp on uvloop). The server is then stopped with SIGTERM and the resolutions
+it wrote are compared with the 200s it answered (`counted`: nothing lost on a clean stop).
+
+    .venv/bin/python bench/resolution.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("DIGIPARK_LOG_LEVEL", "WARNING")
+
+import aiohttp
+import httpx
+import uvloop
+from _common import bench_database_url, emit, percentile, progress
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import sessionmaker
+
+import digipark.modules  # noqa: F401  (installs the records and their permissions)
+from digipark.audit.service import Actor, set_actor
+from digipark.auth import service as auth_service
+from digipark.auth.models import Role, User
+from digipark.auth.scope import system_scope
+from digipark.core import db as core_db
+from digipark.core import migrate
+from digipark.core.codes import make_uscc
+from digipark.core.db import make_engine, utcnow
+from digipark.dataspace.models import Identifier
+from digipark.registry import schemas as rs
+from digipark.registry import service as registry
+from digipark.registry.models import Park
+
+ROOT = Path(__file__).resolve().parent.parent
+IDENTIFIERS = int(os.environ.get("RESOLUTION_IDENTIFIERS", "10000"))
+RATE = float(os.environ.get("RESOLUTION_RATE", "1000"))
+SECONDS = float(os.environ.get("RESOLUTION_SECONDS", "20"))
+WORKERS = int(os.environ.get("RESOLUTION_WORKERS", "2"))
+API_SECONDS = float(os.environ.get("RESOLUTION_API_SECONDS", "10"))  # 0: skip the comparison with the API
+WARMUP_S = 2.0
+PARK_CODE = "RESOLVE"
+USER = "resolve-bench-enterprise"
+PREFIX = "88.131.1"
+DIGIPARK = str(Path(sys.executable).with_name("digipark"))
+
+
+def _filled(factory: Any) -> int | None:
+    with factory() as session:
+        park_id = session.scalar(select(Park.id).where(Park.code == PARK_CODE))
+        if park_id is None:
+            return None
+        count = session.scalar(select(func.count()).select_from(Identifier).where(Identifier.park_id == park_id))
+        return park_id if count == IDENTIFIERS else None
+
+
+def _fill(factory: Any) -> None:
+    started = time.perf_counter()
+    with factory() as session, session.begin():
+        set_actor(session, Actor("bench-setup"))
+        park = registry.create_park(session, code=PARK_CODE, name="标识解析基准园区", region_code="320500")
+        scope = system_scope(park.id)
+        kinds = registry.KINDS
+        enterprises = [
+            registry.create(
+                session,
+                scope=scope,
+                kind=kinds["enterprise"],
+                data=rs.EnterpriseCreate(
+                    name=f"解析企业{i}", uscc=make_uscc("9", "1", "320500", f"7{i}MA0001"), industry_code="3311"
+                ),
+            )
+            for i in range(2)
+        ]
+        device = registry.create(
+            session,
+            scope=scope,
+            kind=kinds["device"],
+            data=rs.DeviceCreate(code="RB1", name="注塑机", kind="electricity_meter", enterprise_id=enterprises[0].id),
+        )
+        auth_service.create(
+            session,
+            username=USER,
+            password="resolve-Bench-2026",
+            role=Role.ENTERPRISE,
+            park_id=park.id,
+            enterprise_id=enterprises[1].id,
+        )
+        now = utcnow()
+        rows = [
+            {
+                "park_id": park.id,
+                "enterprise_id": enterprises[i % 2].id,
+                "handle": f"{PREFIX}/B-{i}",
+                "prefix": PREFIX,
+                "kind": ("product", "batch", "equipment")[i % 3],
+                "name": f"批次{i}",
+                "attributes": {"型号": f"HX-{i % 50}", "数量": i % 1000},
+                "device_id": device.id if i % 10 == 0 else None,
+                "target_url": f"https://mes.example.com/b/{i}" if i % 4 == 0 else None,
+                "resolutions": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(IDENTIFIERS)
+        ]
+        session.execute(insert(Identifier), rows)
+    progress(f"registered {IDENTIFIERS} identifiers in {time.perf_counter() - started:.1f} s")
+
+
+def _token(factory: Any) -> str:
+    with factory() as session, session.begin():
+        user = session.scalar(select(User).where(User.username == USER))
+        assert user is not None
+        raw, _ = auth_service.create_api_token(session, user=user, name="bench", days=1)
+        return raw
+
+
+def _resolutions(factory: Any, park_id: int) -> int:
+    with factory() as session:
+        return int(session.scalar(select(func.sum(Identifier.resolutions)).where(Identifier.park_id == park_id)) or 0)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds of process `pid` and its children (uvicorn's workers)."""
+    total, pending = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pending.extend(int(c) for c in children)
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+    return total
+
+
+async def _drive(base: str, token: str, rate: float, seconds: float) -> tuple[list[float], int, float]:
+    """Open-loop load: latencies (ms, from each request's due time) of the answered requests, errors, and the
+    achieved rate of answers per second."""
+    rng = random.Random(20261207)
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{base}/api/v1/dataspace/identifiers/resolve"
+    latencies: list[float] = []
+    errors = 0
+    last_done = 0.0
+    connector = aiohttp.TCPConnector(limit=512, limit_per_host=512)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as client:
+
+        async def one(due: float) -> None:
+            nonlocal errors, last_done
+            handle = f"{PREFIX}/B-{rng.randrange(IDENTIFIERS)}"
+            try:
+                async with client.get(url, params={"handle": handle}) as response:
+                    await response.read()
+                    ok = response.status == 200
+            except (aiohttp.ClientError, TimeoutError):
+                ok = False
+            done = time.perf_counter()
+            last_done = max(last_done, done)
+            if ok:
+                latencies.append((done - due) * 1000)
+            else:
+                errors += 1
+
+        total = int(rate * seconds)
+        tasks: set[asyncio.Task[None]] = set()
+        start = time.perf_counter() + 0.05
+        sent = 0
+        while sent < total:
+            now = time.perf_counter()
+            while sent < total and start + sent / rate <= now:  # every request now due, each with its due time
+                task = asyncio.create_task(one(start + sent / rate))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                sent += 1
+            await asyncio.sleep(max(0.0, start + sent / rate - time.perf_counter()))
+        if tasks:
+            await asyncio.wait(tasks)
+    achieved = len(latencies) / (last_done - start) if last_done > start else 0.0
+    return latencies, errors, achieved
+
+
+def _measure(figure: str, command: list[str], url: str, token: str, factory: Any, park_id: int, seconds: float) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"digipark-bench-{figure}.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [*command, "--port", str(port), "--database", url],
+            cwd=ROOT,
+            env={**os.environ, "DIGIPARK_DATABASE_URL": url},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit(f"{command[1]} did not start (see {log})")
+            time.sleep(0.3)
+        before = _resolutions(factory, park_id)
+        warmed, _, _ = uvloop.run(_drive(base, token, min(RATE, 200), WARMUP_S))  # connections, code paths
+        load = os.getloadavg()
+        cpu_before = _cpu_s(server.pid)
+        client_before = time.process_time()
+        progress(f"{figure}: {RATE:.0f} requests/s for {seconds:.0f} s against {' '.join(command[1:])} ...")
+        latencies, errors, achieved = uvloop.run(_drive(base, token, RATE, seconds))
+        server_cpu_s = _cpu_s(server.pid) - cpu_before
+        client_cpu_s = time.process_time() - client_before
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=20)
+    counted = _resolutions(factory, park_id) - before - len(warmed)
+    answered = len(latencies)
+    emit(
+        figure,
+        percentile(latencies, 0.99) if latencies else float("inf"),
+        "ms",
+        p50_ms=round(percentile(latencies, 0.50), 2) if latencies else None,
+        p999_ms=round(percentile(latencies, 0.999), 2) if latencies else None,
+        max_ms=round(max(latencies), 2) if latencies else None,
+        target_rate=RATE,
+        achieved_rate=round(achieved, 1),
+        requests=int(RATE * seconds),
+        answered=answered,
+        errors=errors,
+        counted=counted,
+        server=" ".join(command[1:]),
+        server_cpu_ms_per_request=round(1000 * server_cpu_s / max(answered, 1), 3),
+        client_cpu_ms_per_request=round(1000 * client_cpu_s / max(answered, 1), 3),
+        identifiers=IDENTIFIERS,
+        database="postgresql",
+        load_average_1m_before=round(load[0], 2),
+        load_average_1m_after=round(os.getloadavg()[0], 2),
+        cores=os.cpu_count(),
+    )
+
+
+def main() -> None:
+    url = bench_database_url("digipark_bench_resolution")
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    core_db.use_engine(engine)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    park_id = _filled(factory)
+    if park_id is None:
+        progress(f"registering {IDENTIFIERS} identifiers ...")
+        _fill(factory)
+        park_id = _filled(factory)
+        assert park_id is not None
+    token = _token(factory)
+    resolver = [DIGIPARK, "resolver", "--host", "127.0.0.1", "--workers", str(WORKERS)]
+    _measure("resolution_p99_ms", resolver, url, token, factory, park_id, SECONDS)
+    if API_SECONDS > 0:
+        api = [DIGIPARK, "serve", "--host", "127.0.0.1", "--workers", str(WORKERS)]
+        _measure("resolution_api_p99_ms", api, url, token, factory, park_id, API_SECONDS)
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
