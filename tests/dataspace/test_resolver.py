@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
@@ -220,3 +221,21 @@ def test_api_redirects_too(client: TestClient, db: Session, world: World) -> Non
     answer = client.get(url, params={"handle": HANDLE, "redirect": "true"}, headers=headers, follow_redirects=False)
     assert answer.status_code == 302 and answer.headers["location"] == TARGET
     assert client.get(url, params={"handle": HANDLE}, headers=headers).json()["target_url"] == TARGET
+
+
+def test_database_out_of_reach_is_503_for_what_is_not_cached(
+    db: Session, world: World, resolver: Resolver, http: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _register(db, world)
+    resolver.refresh()
+    token = world.a.tokens["enterprise"]
+    assert _resolve(http, token).status_code == 200  # the credential is now trusted for a while
+    monkeypatch.setattr(resolution, "load_entry", _unreachable)
+    assert _resolve(http, token).status_code == 200  # held in the cache
+    answer = _resolve(http, token, "88.131.20261/NOT-HELD")
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert answer.json()["type"].endswith("/busy")
+
+
+def _unreachable(session: Session, handle: str) -> None:
+    raise OperationalError("SELECT", {}, Exception("connection refused"))

@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from anyio import to_thread
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -33,8 +34,15 @@ from starlette.routing import Route
 from digipark.auth import service as auth_service
 from digipark.auth.scope import Scope
 from digipark.auth.token_use import due, note_token_use_later
-from digipark.core.db import transaction, utcnow
-from digipark.core.errors import PROBLEM_MEDIA_TYPE, DomainError, NotAuthenticated, NotFound, field_error
+from digipark.core.db import RETRY_AFTER_S, transaction, utcnow
+from digipark.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    DomainError,
+    NotAuthenticated,
+    NotFound,
+    ServiceBusy,
+    field_error,
+)
 from digipark.dataspace import identifiers, resolution
 
 log = logging.getLogger("digipark.resolver")
@@ -221,9 +229,10 @@ class Resolver:
             if entry is None or not resolution.visible(entry, scope):
                 raise NotFound(f"identifier {handle} not registered")
         except DomainError as exc:
-            headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
-            problem = exc.problem(instance=request.url.path)
-            return JSONResponse(problem, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+            return _problem(request, exc)
+        except SQLAlchemyError:
+            log.warning("resolver: database out of reach", exc_info=True)
+            return _problem(request, ServiceBusy("the database is out of reach: try again shortly"))
         cached.served += 1
         self.pending.add(entry.id)
         if entry.target_url and request.query_params.get("redirect", "").lower() in _TRUE:
@@ -240,7 +249,9 @@ class Resolver:
                 try:
                     await to_thread.run_sync(work)
                 except Exception:
-                    log.warning("resolver: %s failed, tried again in %s s", work.__name__, self.refresh_s, exc_info=True)
+                    log.warning(
+                        "resolver: %s failed, tried again in %s s", work.__name__, self.refresh_s, exc_info=True
+                    )
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
@@ -254,6 +265,14 @@ class Resolver:
                 await task
             written = await to_thread.run_sync(self.flush)
             log.info("resolver stopped: %d resolutions written at the end", written)
+
+
+def _problem(request: Request, error: DomainError) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, NotAuthenticated) else {}
+    if isinstance(error, ServiceBusy):
+        headers["Retry-After"] = str(RETRY_AFTER_S)
+    problem = error.problem(instance=request.url.path)
+    return JSONResponse(problem, status_code=error.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 async def _healthz(_request: Request) -> Response:
