@@ -224,6 +224,8 @@ async def _drive(base: str, token: str, rate: float, seconds: float) -> tuple[li
 
     async def one(due: float) -> None:
         nonlocal errors, last_done
+        while idle and idle[-1].closed:  # closed by the server after its keep-alive timeout
+            idle.pop()
         try:
             if idle:
                 connection = idle.pop()
@@ -232,7 +234,7 @@ async def _drive(base: str, token: str, rate: float, seconds: float) -> tuple[li
             status = await connection.send(requests[rng.randrange(IDENTIFIERS)])
             if not connection.closed:
                 idle.append(connection)
-        except (OSError, httptools.HttpParserError):
+        except (OSError, RuntimeError, httptools.HttpParserError):
             status = 0
         done = time.perf_counter()
         last_done = max(last_done, done)
