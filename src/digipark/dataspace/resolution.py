@@ -116,7 +116,8 @@ def count_resolutions(session: Session, counts: dict[int, int]) -> None:
         .where(Identifier.id == bindparam("ident"))
         .values(resolutions=Identifier.resolutions + bindparam("n"), updated_at=Identifier.updated_at)
     )
-    session.connection().execute(stmt, [{"ident": ident, "n": n} for ident, n in counts.items()])
+    # in the order of the ids: two resolvers writing at once lock the rows in the same order (no deadlock)
+    session.connection().execute(stmt, [{"ident": ident, "n": counts[ident]} for ident in sorted(counts)])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -263,8 +263,20 @@ class Resolver:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            written = await to_thread.run_sync(self.flush)
+            await self.flush_at_stop()
+
+    async def flush_at_stop(self, attempts: int = 10) -> None:
+        """Write what is counted before the process ends, trying again while the database refuses."""
+        for attempt in range(1, attempts + 1):
+            try:
+                written = await to_thread.run_sync(self.flush)
+            except Exception:
+                log.warning("resolver stopping: writing the counts failed (attempt %d)", attempt, exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
             log.info("resolver stopped: %d resolutions written at the end", written)
+            return
+        log.error("resolver stopped: %d resolutions could not be written", sum(self.pending.take().values()))
 
 
 def _problem(request: Request, error: DomainError) -> Response:
