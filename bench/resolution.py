@@ -20,6 +20,7 @@ the JSON says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -278,6 +279,7 @@ def _measure(
             env={**os.environ, "DIGIPARK_DATABASE_URL": url},
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its workers too can be ended if it does not stop
         )
     try:
         deadline = time.monotonic() + 180
@@ -304,8 +306,10 @@ def _measure(
         try:
             server.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=20)
+            progress(f"{command[1]} did not stop within 60 s: killed with its workers")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)  # workers left behind would hold connections and row locks
+        server.wait(timeout=20)
     counted = _resolutions(factory, park_id) - before - warmed
     emit(
         figure,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from digipark.auth import service as auth_service
 from digipark.core.errors import PROBLEM_MEDIA_TYPE
 from digipark.dataspace import identifiers, resolution
 from digipark.dataspace.models import Identifier, IdentifierChange
@@ -224,18 +225,24 @@ def test_api_redirects_too(client: TestClient, db: Session, world: World) -> Non
 
 
 def test_database_out_of_reach_is_503_for_what_is_not_cached(
-    db: Session, world: World, resolver: Resolver, http: TestClient, monkeypatch: pytest.MonkeyPatch
+    db: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    resolver = Resolver(refresh_s=3600, auth_ttl_s=0)  # every request checks its credential again
+    http = TestClient(create_app(resolver), base_url="http://resolver")
     _register(db, world)
     resolver.refresh()
     token = world.a.tokens["enterprise"]
-    assert _resolve(http, token).status_code == 200  # the credential is now trusted for a while
+    assert _resolve(http, token).status_code == 200
     monkeypatch.setattr(resolution, "load_entry", _unreachable)
-    assert _resolve(http, token).status_code == 200  # held in the cache
+    monkeypatch.setattr(auth_service, "resolve_api_token_row", _unreachable)
+    # the record held and the credential checked before (not expired) still answer
+    assert _resolve(http, token).status_code == 200
     answer = _resolve(http, token, "88.131.20261/NOT-HELD")
     assert answer.status_code == 503 and answer.headers["Retry-After"]
     assert answer.json()["type"].endswith("/busy")
+    # a credential never checked cannot be
+    assert _resolve(http, world.a.tokens["operator"]).status_code == 503
 
 
-def _unreachable(session: Session, handle: str) -> None:
+def _unreachable(*_: Any, **__: Any) -> None:
     raise OperationalError("SELECT", {}, Exception("connection refused"))

@@ -7,7 +7,8 @@ Like Handle/IDIS resolvers it runs apart from the web application and answers fr
   handles changed since (`dataspace.resolution`: any change of an identifier, its owner's name or the device it
   marks), so a change is served within about a second;
 - a caller's bearer token or web session is checked against the database and its scope kept for `AUTH_TTL_S` (a
-  revoked token or deactivated user is refused within that time); tenancy is the API's: the park's members resolve,
+  revoked token or deactivated user is refused within that time; while the database is out of reach, until the
+  credential expires); tenancy is the API's: the park's members resolve,
   the device shown only to who may read it (`resolution.present`);
 - resolutions are counted in memory and added to the statistics every `REFRESH_S` in one write, and once more when
   the process stops; a write that fails keeps its counts for the next.
@@ -25,6 +26,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from anyio import to_thread
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -54,6 +56,8 @@ AUTH_TTL_S = 10.0
 """How long a resolver trusts a token or web session it checked."""
 CACHE_ENTRIES = 200_000
 """Records (and unknown handles) a resolver process keeps; the oldest go first."""
+FLUSH_LOCK_TIMEOUT_MS = 5000
+"""How long writing the counts waits for a row another transaction holds before it gives up until the next time."""
 SESSION_COOKIE = "dp_session"
 _TRUE = frozenset({"1", "true", "yes"})
 
@@ -110,7 +114,8 @@ class Credentials:
     def __init__(self, ttl_s: float = AUTH_TTL_S, capacity: int = 100_000) -> None:
         self.ttl_s = ttl_s
         self.capacity = capacity
-        self._scopes: dict[tuple[str, str], tuple[Scope, float]] = {}
+        # credential -> (scope, trusted until, expires at): monotonic seconds
+        self._scopes: dict[tuple[str, str], tuple[Scope, float, float]] = {}
 
     def lookup(self, request: Request) -> tuple[str, str]:
         header = request.headers.get("authorization", "")
@@ -121,11 +126,14 @@ class Credentials:
             return "session", cookie
         raise NotAuthenticated("log in or send an API bearer token")
 
-    def cached(self, key: tuple[str, str]) -> Scope | None:
+    def cached(self, key: tuple[str, str], *, database_down: bool = False) -> Scope | None:
+        """The scope of a credential checked less than `ttl_s` ago; with `database_down`, of one checked at any time
+        and not expired (it cannot be revoked meanwhile)."""
         found = self._scopes.get(key)
-        if found is None or found[1] <= time.monotonic():
+        if found is None:
             return None
-        return found[0]
+        scope, trusted_until, expires = found
+        return scope if (expires if database_down else trusted_until) > time.monotonic() else None
 
     def check(self, key: tuple[str, str]) -> Scope:
         """The scope of the credential `key`, from the database (a worker thread)."""
@@ -150,10 +158,11 @@ class Credentials:
             scope = auth_service.scope_for(db, user)
         if note is not None:
             note_token_use_later(note)
-        ttl = self.ttl_s if expires_at is None else min(self.ttl_s, (expires_at - now).total_seconds())
+        checked = time.monotonic()
+        lifetime = float("inf") if expires_at is None else (expires_at - now).total_seconds()
         if len(self._scopes) >= self.capacity:
             self._scopes.clear()
-        self._scopes[key] = (scope, time.monotonic() + ttl)
+        self._scopes[key] = (scope, checked + min(self.ttl_s, lifetime), checked + lifetime)
         return scope
 
 
@@ -199,6 +208,8 @@ class Resolver:
             return 0
         try:
             with transaction(write=True, name="resolver statistics") as db:
+                if db.get_bind().dialect.name == "postgresql":  # a row locked elsewhere fails the write, not the stop
+                    db.execute(text(f"SET LOCAL lock_timeout = '{FLUSH_LOCK_TIMEOUT_MS}ms'"))
                 resolution.count_resolutions(db, counts)
         except Exception:
             self.pending.give_back(counts)
@@ -210,7 +221,12 @@ class Resolver:
         key = self.credentials.lookup(request)
         scope = self.credentials.cached(key)
         if scope is None:
-            scope = await to_thread.run_sync(self.credentials.check, key)
+            try:
+                scope = await to_thread.run_sync(self.credentials.check, key)
+            except SQLAlchemyError:
+                scope = self.credentials.cached(key, database_down=True)
+                if scope is None:
+                    raise
         return scope
 
     async def resolve(self, request: Request) -> Response:
