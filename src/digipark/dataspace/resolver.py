@@ -8,8 +8,8 @@ Like Handle/IDIS resolvers it runs apart from the web application and answers fr
   marks), so a change is served within about a second;
 - a caller's bearer token or web session is checked against the database and its scope kept for `AUTH_TTL_S` (a
   revoked token or deactivated user is refused within that time; while the database is out of reach, until the
-  credential expires); tenancy is the API's: the park's members resolve,
-  the device shown only to who may read it (`resolution.present`);
+  credential expires); tenancy is the API's: the park's members resolve, the device shown only to who may read it
+  (`resolution.present`);
 - resolutions are counted in memory and added to the statistics every `REFRESH_S` in one write, and once more when
   the process stops; a write that fails keeps its counts for the next.
 A reverse proxy sends that path (and `/healthz` for its checks) to the resolver processes, the rest to
@@ -34,6 +34,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from digipark.auth import service as auth_service
+from digipark.auth.dependencies import SESSION_COOKIE
 from digipark.auth.scope import Scope
 from digipark.auth.token_use import due, note_token_use_later
 from digipark.core.db import RETRY_AFTER_S, transaction, utcnow
@@ -58,8 +59,7 @@ CACHE_ENTRIES = 200_000
 """Records (and unknown handles) a resolver process keeps; the oldest go first."""
 FLUSH_LOCK_TIMEOUT_MS = 5000
 """How long writing the counts waits for a row another transaction holds before it gives up until the next time."""
-SESSION_COOKIE = "dp_session"
-_TRUE = frozenset({"1", "true", "yes"})
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 
 class Cached:
@@ -103,9 +103,6 @@ class RecordCache:
             for handle in handles:
                 self._entries.pop(handle, None)
             self.generation = generation
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 class Credentials:
