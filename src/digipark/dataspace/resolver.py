@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import threading
 import time
@@ -269,6 +270,8 @@ class Resolver:
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         await to_thread.run_sync(self.refresh)
+        gc.collect()
+        gc.freeze()  # the code and the cache loaded: the collector no longer walks them (pauses that show in the p99)
         task = asyncio.create_task(self.keep_current())
         try:
             yield
