@@ -280,6 +280,7 @@ class Resolver:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await self.flush_at_stop()
+            gc.unfreeze()
 
     async def flush_at_stop(self, attempts: int = 10) -> None:
         """Write what is counted before the process ends, trying again while the database refuses."""
