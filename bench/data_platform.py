@@ -15,6 +15,8 @@ Figures:
 - `ngsi_ld_query_p95_ms`: an NGSI-LD query `type=Device` answering NGSI_ENTITIES devices, each with its point's
   newest reading, compacted with the park's @context (`ngsi.query` + `ngsi.compact`, in process, no HTTP), on a
   SQLite file database; the 95th percentile of NGSI_QUERIES queries.
+- `resolution_p99_ms` (identifier resolution over HTTP at 1,000 requests/s, against the `digipark resolver` process):
+  bench/resolution.py.
 - `connector_overhead_ms`: the median extra latency of a contract-checked access (`service.access`: read the
   contract, check the policy, count, append to the ledger, audit, commit) over reading the same product's rows
   directly (`service.product_rows`, commit), each in its own transaction, on a SQLite file database.

@@ -129,6 +129,20 @@ class Scope:
             return park_condition & owner
         return false()
 
+    def may_read(self, model: type[Any], *, park_id: int, enterprise_id: int | None) -> bool:
+        """`condition` for a row held in memory (its park and owning enterprise): whether this scope may read it."""
+        if park_id not in self.read_parks:
+            return False
+        visibility: Visibility = getattr(model, "__visibility__", Visibility.STAFF)
+        if visibility == Visibility.PARK or self.is_staff:
+            return True
+        return (
+            visibility == Visibility.ENTERPRISE
+            and self.role == Role.ENTERPRISE
+            and self.enterprise_id is not None
+            and enterprise_id == self.enterprise_id
+        )
+
     def readable(self, model: type[M], stmt: Select[Any] | None = None) -> Select[Any]:
         stmt = select(model) if stmt is None else stmt
         return stmt.where(self.condition(model))

@@ -1,5 +1,5 @@
-"""The `digipark` command: demo, serve, ingest, backup, restore, mqtt, db, users, parks, import, export, audit,
-evaluate and modules.
+"""The `digipark` command: demo, serve, resolver, ingest, backup, restore, mqtt, db, users, parks, import, export,
+audit, evaluate and modules.
 
 Every command answers a domain error, a bad argument or an unreachable database with one line on stderr
 ("error: ...") and a non-zero exit code, never a traceback (`cli.errors`). Writes happen in one transaction with the
@@ -14,7 +14,19 @@ from typing import Annotated
 import typer
 
 import digipark.modules  # noqa: F401  (installs the module records: workers start their background services)
-from digipark.cli import audit, backup, connect, evaluation, ingest, migrations, parks, registry, serving, users
+from digipark.cli import (
+    audit,
+    backup,
+    connect,
+    evaluation,
+    ingest,
+    migrations,
+    parks,
+    registry,
+    resolver,
+    serving,
+    users,
+)
 from digipark.cli.errors import EXIT_USAGE, CommandGroup, describe_error
 from digipark.cli.modules import modules
 from digipark.cli.options import command_group
@@ -27,6 +39,7 @@ app = command_group(
 )
 app.command()(serving.demo)
 app.command()(serving.serve)
+app.command()(resolver.resolver)
 app.command()(ingest.ingest)
 app.command()(backup.backup)
 app.command()(backup.restore)

@@ -9,7 +9,7 @@ from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, Path, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from digipark.auth.dependencies import CurrentScope, DbSession, writes
 from digipark.core.errors import PROBLEM_MEDIA_TYPE
@@ -253,10 +253,17 @@ def import_identifiers(
 @router.get("/identifiers/resolve", tags=TAGS)
 @writes  # a resolution is counted
 def resolve_identifier(
-    db: DbSession, scope: CurrentScope, handle: Annotated[str, Query(min_length=1, max_length=255)]
+    db: DbSession,
+    scope: CurrentScope,
+    handle: Annotated[str, Query(min_length=1, max_length=255)],
+    redirect: bool = False,
 ) -> Any:
-    """Resolve an identifier to its record (and the owner's system to redirect to)."""
-    return identifiers.resolve(db, scope=scope, handle=handle)
+    """Resolve an identifier to its record, or with `redirect=true` to a 302 to the owner's system where one is
+    registered. The resolver processes (`digipark resolver`) answer this path the same, from memory."""
+    record = identifiers.resolve(db, scope=scope, handle=handle)
+    if redirect and record["target_url"]:
+        return RedirectResponse(record["target_url"], status_code=302)
+    return record
 
 
 @router.get("/identifiers/statistics", tags=TAGS)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from digipark.auth.scope import Scope
 from digipark.core import spreadsheet
 from digipark.core.errors import NotFound, field_error
+from digipark.dataspace import resolution
 from digipark.dataspace.models import Identifier
 from digipark.dataspace.policy import vocabulary
 from digipark.registry.models import Device, Enterprise
@@ -116,33 +117,23 @@ def list_identifiers(session: Session, *, scope: Scope, limit: int = 200) -> lis
 
 def resolve(session: Session, *, scope: Scope, handle: str) -> dict[str, Any]:
     """The record an identifier names, as the park's members may read it: its attributes, owner, the registry's
-    device it marks, and the owner's system to redirect to. Counts the resolution (statistics)."""
+    device it marks, and the owner's system to redirect to. Counts the resolution (statistics). The resolver
+    processes (`dataspace.resolver`) answer the same from their caches."""
+    entry = resolution.load_entry(session, checked_handle(scope, handle))
+    if entry is None or not resolution.visible(entry, scope):
+        raise NotFound(f"identifier {handle} not registered")
+    resolution.count_resolutions(session, {entry.id: 1})
+    return resolution.present(entry, scope, resolutions=entry.resolutions + 1)
+
+
+def checked_handle(scope: Scope, handle: str) -> str:
+    """`handle`, once the caller may resolve identifiers and it is in the format (422 with the reason)."""
     scope.require(VIEW)
     try:
         parse(handle)
     except ValueError as exc:
         raise field_error("handle", str(exc)) from exc
-    row: Identifier | None = session.scalar(scope.readable(Identifier).where(Identifier.handle == handle))
-    if row is None:
-        raise NotFound(f"identifier {handle} not registered")
-    row.resolutions += 1
-    session.flush()
-    owner = session.get(Enterprise, row.enterprise_id) if row.enterprise_id is not None else None
-    # the device it marks, as the caller may read it (another enterprise's equipment shows only the identifier)
-    device = (
-        session.scalar(scope.readable(Device).where(Device.id == row.device_id)) if row.device_id is not None else None
-    )
-    return {
-        "handle": row.handle,
-        "prefix": row.prefix,
-        "kind": row.kind,
-        "name": row.name,
-        "attributes": row.attributes,
-        "owner": {"enterprise_id": owner.id, "name": owner.name} if owner else None,
-        "device": {"id": device.id, "code": device.code, "name": device.name} if device else None,
-        "target_url": row.target_url,
-        "resolutions": row.resolutions,
-    }
+    return handle
 
 
 def statistics(session: Session, *, scope: Scope) -> dict[str, Any]:

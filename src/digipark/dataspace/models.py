@@ -7,7 +7,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digipark.core.db import Base, TimestampMixin, utcnow
@@ -141,6 +141,28 @@ class Identifier(Audited, TimestampMixin, EnterpriseScoped, Base):
     device_id: Mapped[int | None] = mapped_column(ForeignKey("device.id", ondelete="SET NULL"), index=True)
     target_url: Mapped[str | None] = mapped_column(String(500))
     resolutions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IdentifierGeneration(Base):
+    """One row: a counter raised by every transaction that changes what a resolution answers (an identifier, its
+    owner's name, the device it marks). Being one row updated in place, transactions raising it commit in the order
+    of their generations, so a resolver reading it never misses a change (`dataspace.resolution`)."""
+
+    __tablename__ = "ds_identifier_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class IdentifierChange(Base):
+    """The handles a generation changed (None: every record, as when an owner is renamed); kept for the last
+    `resolution.CHANGES_KEPT` generations."""
+
+    __tablename__ = "ds_identifier_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, index=True)
+    handle: Mapped[str | None] = mapped_column(String(255))
 
 
 class ConnectorKey(Audited, TimestampMixin, EnterpriseScoped, Base):
