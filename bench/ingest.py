@@ -295,6 +295,26 @@ def mosquitto() -> Iterator[int]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 when it is gone."""
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def database_cpu_s(database: str) -> float:
+    """CPU seconds used so far by the PostgreSQL server processes of this machine connected to `database`."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if title.startswith("postgres: ") and f" {database} " in title:
+                    total += process_cpu_s(int(entry.name))
+    return total
+
+
 class IngestProcess:
     """`digipark ingest` (or `--worker`) as its own process; `ready` is when it printed its start-up line."""
 
@@ -309,6 +329,7 @@ class IngestProcess:
         )
         self.ready_at: float | None = None
         self.output: list[str] = []
+        self._profiler: subprocess.Popen[bytes] | None = None
         self._ready = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
         if not self._ready.wait(60):
@@ -323,6 +344,14 @@ class IngestProcess:
                 self.ready_at = time.time()
                 self._ready.set()
 
+    def cpu_s(self) -> float:
+        return process_cpu_s(self.proc.pid)
+
+    def profile(self, path: Path) -> None:
+        """Sample the process with py-spy until it stops (collapsed stacks in `path`)."""
+        command = ["py-spy", "record", "-p", str(self.proc.pid), "-o", str(path), "--format", "raw", "-r", "100", "--gil"]
+        self._profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
     def peak_rss_mb(self) -> float:
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
@@ -333,6 +362,9 @@ class IngestProcess:
     def stop(self, kill: bool = False) -> None:
         if os.environ.get("BENCH_INGEST_VERBOSE"):
             progress("".join(self.output[-30:]))
+        if self._profiler is not None:
+            self._profiler.send_signal(signal.SIGINT)
+            self._profiler.wait(60)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
             try:
@@ -548,7 +580,8 @@ def progress(message: str) -> None:
 
 
 def emit(figure: str, value: float, unit: str, **context: Any) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 2), "unit": unit, **context}, ensure_ascii=False))
+    load = {"load_average_1m": round(os.getloadavg()[0], 2)}  # the machine is shared: how loaded it was
+    print(json.dumps({"figure": figure, "value": round(value, 2), "unit": unit, **context, **load}, ensure_ascii=False))
     sys.stdout.flush()
 
 
@@ -628,6 +661,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--points", type=int, default=1_000_000, help="data points per run (3 per message)")
     parser.add_argument("--workers", type=int, default=0, help="also compare 1 and N JetStream workers")
+    parser.add_argument("--profile", type=Path, help="py-spy profiles of the ingest process into this folder")
     parser.add_argument("--publish", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publish:
@@ -639,6 +673,9 @@ def main() -> None:
 
     url = bench_database_url("digipark_bench_ingest")
     plain_url = url.replace("postgresql+psycopg://", "postgresql://")
+    database = plain_url.rsplit("/", 1)[-1].split("?")[0]
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     per_device = max(1, round(args.points / len(KEYS) / DEVICES))
     points_per_run = per_device * DEVICES * len(KEYS)
     tokens = [token_of(i) for i in range(DEVICES)]
@@ -665,10 +702,14 @@ def main() -> None:
         ingest = IngestProcess(plain_url, env)
         probe = LatencyProbe(plain_url, probe_point)
         probe.start()
+        if args.profile:
+            ingest.profile(args.profile / "sustained.txt")
+        cpu_before, db_cpu_before = ingest.cpu_s(), database_cpu_s(database)
         pub_proc = publish("127.0.0.1", port, tokens, per_device, sustained_ts, probe=True)
         pub = publish_result(pub_proc)
         target = pub["messages"] * len(KEYS)
         stored, done = wait_stored(plain_url, target, probe_point)
+        sustained_cpu, sustained_db_cpu = ingest.cpu_s() - cpu_before, database_cpu_s(database) - db_cpu_before
         probe.stopping.set()
         probe.join()
         sustained_rate = stored / (done - pub["started"])
@@ -684,7 +725,11 @@ def main() -> None:
         drain_publisher_rate = drain_target / (pub["finished"] - pub["started"])
         ingest = IngestProcess(plain_url, env)
         assert ingest.ready_at is not None
+        if args.profile:
+            ingest.profile(args.profile / "drain.txt")
+        cpu_before, db_cpu_before = ingest.cpu_s(), database_cpu_s(database)
         stored_drain, done = wait_stored(plain_url, target + drain_target, probe_point)
+        drain_cpu, drain_db_cpu = ingest.cpu_s() - cpu_before, database_cpu_s(database) - db_cpu_before
         drain_rate = (stored_drain - stored) / (done - ingest.ready_at)
         rss = max(rss, ingest.peak_rss_mb())
         ingest.stop()
@@ -734,6 +779,21 @@ def main() -> None:
         emit("ingest_limit_copy_dp_per_s", copy_rate, "dp/s", rows=points_per_run, table="reading")
         emit("ingest_limit_broker_dp_per_s", broker_rate, "dp/s", client="mosquitto_sub > /dev/null", **conditions)
         emit("ingest_ratio_to_limit", sustained_rate / limit, "ratio", limit_dp_per_s=round(limit))
+        emit("ingest_drain_ratio_to_limit", drain_rate / limit, "ratio", limit_dp_per_s=round(limit))
+        per_cpu = {"process": "digipark ingest", "note": "stored points per CPU second (user + system) of it"}
+        for figure, points_stored, cpu, db_cpu in (
+            ("ingest_dp_per_cpu_s", target, sustained_cpu, sustained_db_cpu),
+            ("ingest_drain_dp_per_cpu_s", drain_target, drain_cpu, drain_db_cpu),
+        ):
+            emit(
+                figure,
+                points_stored / max(cpu, 1e-9),
+                "dp/cpu-s",
+                cpu_s=round(cpu, 2),
+                postgres_cpu_s=round(db_cpu, 2),
+                postgres_dp_per_cpu_s=round(points_stored / max(db_cpu, 1e-9)),
+                **per_cpu,
+            )
         backlog_note = {"backlog_during": "sustained run, publisher outrunning ingest", **backlog}
         emit(
             "ingest_latency_p50_ms", p50, "ms", probes=len(samples), during="rate-limited run", **paced, **backlog_note

@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from digipark.core.config import get_settings
 from digipark.core.events import queue_event
 from digipark.telemetry import rollups, rollups_postgres, rollups_sqlite
 from digipark.telemetry.events import ReadingsStored
@@ -191,42 +192,41 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
                    p.park_id, coalesce(p.enterprise_id, 0), p.quantity
             FROM point p LEFT JOIN point_latest pl ON pl.point_id = p.id
             WHERE p.id = ANY(%s::int[])
-            RETURNING point_id, vmin, vmax, prior
+            RETURNING point_id, vmin, vmax, prior, cumulative, prev
             """,
             (point_ids,),
         )
-        facts = {pid: (vmin, vmax, prior) for pid, vmin, vmax, prior in cursor.fetchall()}
+        facts: dict[int, _PointRow] = {row[0]: _PointRow(*row[1:]) for row in cursor.fetchall()}
         new: list[tuple[int, int, float, int]] = []
         unknown = 0
+        in_order = True  # every new reading newer than the newest stored of its point
         bad = int(Quality.BAD)
-        with cursor.copy("COPY _tel_new (point_id, ts, value, quality) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "int8", "float8", "int2"])
-            write_row = copy.write_row
-            append = new.append
-            for row in rows:
-                fact = facts.get(row.point_id)
-                if fact is None:
-                    unknown += 1
-                    continue
-                vmin, vmax, _prior = fact
-                value = row.value
-                quality = (
-                    bad if (vmin is not None and value < vmin) or (vmax is not None and value > vmax) else row.quality
-                )
-                reading = (row.point_id, row.ts, value, quality)
-                write_row(reading)
-                append(reading)
+        append = new.append
+        for row in rows:
+            fact = facts.get(row.point_id)
+            if fact is None:
+                unknown += 1
+                continue
+            vmin, vmax, prior = fact.vmin, fact.vmax, fact.prior
+            value = row.value
+            quality = bad if (vmin is not None and value < vmin) or (vmax is not None and value > vmax) else row.quality
+            append((row.point_id, row.ts, value, quality))
+            if prior is not None and row.ts <= prior:
+                in_order = False
         if not new:
             return {}, {}, (), unknown
-        cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
-        try:
-            cursor.execute("INSERT INTO reading (point_id, ts, value, quality) SELECT * FROM _tel_new")
-            cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-        except psycopg.errors.UniqueViolation:
-            cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            new = _insert_without_repeats(cursor)
-            if not new:
-                return {}, {}, (), unknown
+        staged = in_order and _insert_in_order(cursor, new, facts)
+        if not staged:
+            _copy(cursor, "_tel_new", _READING_COLUMNS, new)
+            cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
+            try:
+                cursor.execute("INSERT INTO reading (point_id, ts, value, quality) SELECT * FROM _tel_new")
+                cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            except psycopg.errors.UniqueViolation:
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+                new = _insert_without_repeats(cursor)
+                if not new:
+                    return {}, {}, (), unknown
     stored_by_point: dict[int, int] = {}
     latest: dict[int, tuple[int, float, int]] = {}
     late: set[int] = set()  # points with a new reading not newer than the newest stored before the batch
@@ -235,7 +235,7 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
         held = latest.get(pid)
         if held is None or ts > held[0]:
             latest[pid] = (ts, value, quality)
-        prior = facts[pid][2]
+        prior = facts[pid].prior
         if prior is not None and ts <= prior:
             late.add(pid)
     if late:
@@ -243,7 +243,7 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
             "UPDATE _tel_pts SET late = true WHERE point_id = ANY(%(late)s::int[])", {"late": sorted(late)}
         )
     if len(late) < len(stored_by_point):
-        rollups_postgres.pg_merge_in_order(session, defer_coarse=defer_coarse)
+        rollups_postgres.pg_merge_in_order(session, defer_coarse=defer_coarse, staged=staged)
     if late:
         rollups_postgres.pg_recompute_late(session)
     ordered = sorted(latest)
@@ -262,6 +262,75 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
         },
     )
     return stored_by_point, latest, tuple(new), unknown
+
+
+class _PointRow(NamedTuple):
+    """What the store reads of a point before writing its readings (`_tel_pts`)."""
+
+    vmin: float | None
+    vmax: float | None
+    prior: int | None  # ts of its newest stored reading
+    cumulative: bool
+    prev: float | None  # the last good value stored (cumulative meters)
+
+
+_READING_COLUMNS = ("point_id", "ts", "value", "quality")
+_READING_TYPES = ("int4", "int8", "float8", "int2")
+_STAT_TYPES = (
+    "int4",
+    "int8",
+    "int4",
+    "int4",
+    "float8",
+    "float8",
+    "float8",
+    "int8",
+    "float8",
+    "int8",
+    "float8",
+    "float8",
+)
+
+
+def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    types = _READING_TYPES if table != "_tel_c15" else _STAT_TYPES
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(list(types))
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
+
+
+def _insert_in_order(cursor: Any, new: list[tuple[int, int, float, int]], facts: dict[int, _PointRow]) -> bool:
+    """The usual batch: every reading newer than those stored of its point. COPYed straight into `reading` under a
+    savepoint, and its 15 min statistics computed here (`rollups.point_contributions`, as SQLite does) and COPYed
+    into `_tel_c15`, instead of staging the readings in `_tel_new` and aggregating them there. False (nothing
+    written) when the batch repeats a reading, also within itself: then the caller takes the general path."""
+    cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        _copy(cursor, "reading", _READING_COLUMNS, new)
+        cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    except psycopg.errors.UniqueViolation:
+        cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        return False
+    by_point: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
+    for pid, ts, value, quality in new:
+        by_point[pid].append((ts, value, quality))
+    band = get_settings().rollover_band
+    stats_rows = []
+    for pid, readings in by_point.items():
+        readings.sort()
+        fact = facts[pid]
+        for bucket, stats in rollups.point_contributions(
+            readings,
+            previous=fact.prev if fact.cumulative else None,
+            cumulative=fact.cumulative,
+            valid_max=fact.vmax,
+            band=band,
+        ):
+            stats_rows.append((pid, bucket, *stats.as_tuple()))
+    _copy(cursor, "_tel_c15", ("point_id", "bucket", *rollups.STAT_COLUMNS), stats_rows)
+    return True
 
 
 def _insert_without_repeats(cursor: Any) -> list[tuple[int, int, float, int]]:
