@@ -303,11 +303,15 @@ def process_cpu_s(pid: int) -> float:
     return 0.0
 
 
+BENCH_BACKENDS: set[int] = set()  # the server processes of the bench's own polling connections
+
+
 def database_cpu_s(database: str) -> float:
-    """CPU seconds used so far by the PostgreSQL server processes of this machine connected to `database`."""
+    """CPU seconds used so far by the PostgreSQL server processes of this machine connected to `database`, less
+    those of the bench's own polling."""
     total = 0.0
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and int(entry.name) not in BENCH_BACKENDS:
             with contextlib.suppress(OSError):
                 title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
                 if title.startswith("postgres: ") and f" {database} " in title:
@@ -349,7 +353,19 @@ class IngestProcess:
 
     def profile(self, path: Path) -> None:
         """Sample the process with py-spy until it stops (collapsed stacks in `path`)."""
-        command = ["py-spy", "record", "-p", str(self.proc.pid), "-o", str(path), "--format", "raw", "-r", "100", "--gil"]
+        command = [
+            "py-spy",
+            "record",
+            "-p",
+            str(self.proc.pid),
+            "-o",
+            str(path),
+            "--format",
+            "raw",
+            "-r",
+            "100",
+            "--gil",
+        ]
         self._profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def peak_rss_mb(self) -> float:
@@ -486,6 +502,7 @@ def wait_stored(url: str, target: int, probe_point: int, *, stall_s: float = 60.
 
     last, last_change = -1, time.time()
     with psycopg.connect(url, autocommit=True) as conn:
+        BENCH_BACKENDS.add(conn.info.backend_pid)
         while True:
             count = stored_count(conn, probe_point)
             now = time.time()
@@ -513,6 +530,7 @@ class LatencyProbe(threading.Thread):
 
         last = self.since_ms
         with psycopg.connect(self.url, autocommit=True) as conn, conn.cursor() as cur:
+            BENCH_BACKENDS.add(conn.info.backend_pid)
             while not self.stopping.is_set():
                 cur.execute("SELECT ts FROM reading WHERE point_id = %s AND ts > %s", (self.point_id, last))
                 now = time.time() * 1000

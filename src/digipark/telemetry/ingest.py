@@ -22,7 +22,7 @@ those values, their timestamps filled in (a value without ts took the receive ti
 so a replay re-sends exactly them. The per-device counters and the dead letters are written by
 `telemetry.ingest_writes`; devices and points are looked up in `telemetry.device_cache`.
 
-Hot path: per value one dict lookup, one type check, one range comparison and one `ReadingRow`; no ORM objects
+Hot path: per value one dict lookup, one type check, one range comparison and one tuple; no ORM objects
 and no per-message SQL (bench figures in the lead's report: `ingest_cpu_us_per_message`).
 """
 
@@ -56,7 +56,7 @@ from digipark.telemetry.ingest_writes import (
 )
 from digipark.telemetry.models import DeviceRejection, DeviceTraffic, RejectReason
 from digipark.telemetry.payloads import Format, PayloadError
-from digipark.telemetry.store import ReadingRow, WriteResult, write_readings
+from digipark.telemetry.store import Row, WriteResult, write_readings
 
 log = logging.getLogger("digipark.telemetry.ingest")
 
@@ -73,7 +73,7 @@ class WriteOptions:
 
 
 class Writer(Protocol):
-    def __call__(self, session: Session, rows: Sequence[ReadingRow], *, defer_coarse: bool = False) -> WriteResult: ...
+    def __call__(self, session: Session, rows: Sequence[Row], *, defer_coarse: bool = False) -> WriteResult: ...
 
 
 def future_skew_ms() -> int:
@@ -167,7 +167,7 @@ class IngestBatch:
     messages: Sequence[InboundMessage]
     now: int
     limit: int
-    rows: list[ReadingRow] = dataclasses.field(default_factory=list)
+    rows: list[Row] = dataclasses.field(default_factory=list)
     counters: dict[int, _Counters] = dataclasses.field(default_factory=dict)
     rejections: dict[tuple[int, str], list[int]] = dataclasses.field(default_factory=dict)
     dead: list[DeadLetterDraft] = dataclasses.field(default_factory=list)
@@ -602,9 +602,9 @@ class Ingestor:
                     continue
                 pid, low, high = point
                 if low <= value <= high:
-                    rows.append(ReadingRow(pid, ts, value))
+                    rows.append((pid, ts, value, 0))
                 else:
-                    rows.append(ReadingRow(pid, ts, value, 1))
+                    rows.append((pid, ts, value, 1))
                     n_bad += 1
                 n_rows += 1
         counters.rows += n_rows

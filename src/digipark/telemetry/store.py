@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -37,12 +38,16 @@ ADVISORY_LOCK_CLASS = 7404  # first key of the per-point advisory locks (the sec
 
 
 class ReadingRow(NamedTuple):
-    """One reading to store (a tuple: the ingest hot path makes one per value)."""
+    """One reading to store; any (point_id, ts, value, quality) tuple is one (the ingest hot path makes plain
+    tuples, cheaper to build)."""
 
     point_id: int
     ts: int
     value: float
     quality: int = 0
+
+
+Row = tuple[int, int, float, int]  # (point_id, ts, value, quality), as ReadingRow
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -52,7 +57,7 @@ class WriteResult:
     stored_by_point: dict[int, int]
 
 
-def write_readings(session: Session, rows: Sequence[ReadingRow], *, defer_coarse: bool = False) -> WriteResult:
+def write_readings(session: Session, rows: Sequence[Row], *, defer_coarse: bool = False) -> WriteResult:
     """Store new readings (repeats of (point, ts) ignored), update the rollups they touch (late data
     included), point_latest, and queue a ReadingsStored event. Fast path: PostgreSQL COPY. Never commits.
 
@@ -148,7 +153,7 @@ _Written = tuple[dict[int, int], dict[int, tuple[int, float, int]], tuple[tuple[
 _SAVEPOINT = "tel_insert"
 
 
-def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse: bool) -> _Written:
+def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool) -> _Written:
     """Optimistic: the batch's new rows are expected to be new. Per point the facts and the newest stored reading
     are read once, quality is settled in Python, the rows are COPYed into `_tel_new` and inserted into `reading`
     in one plain INSERT under a savepoint. A repeat (of a stored reading, or twice in the batch) fails that
@@ -158,9 +163,9 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
     # created once per connection; emptied here too, not only at commit: an earlier batch of this transaction, or
     # of a savepoint-scoped session on the same connection (tests), may have left rows
     connection.exec_driver_sql(_PG_TEMP + rollups_postgres.PG_TEMP_TABLES + _PG_CLEAR)
-    point_ids = sorted({row.point_id for row in rows})
-    lo = min(row.ts for row in rows)
-    hi = max(row.ts for row in rows)
+    point_ids = sorted({row[0] for row in rows})
+    lo = min(row[1] for row in rows)
+    hi = max(row[1] for row in rows)
     months: set[int] = set()
     month = month_start_utc(lo)
     last = month_start_utc(hi)
@@ -169,7 +174,7 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
             months.add(month)
             month = next_month_utc(month)
     else:
-        months.update(month_start_utc(ts) for ts in {row.ts - row.ts % 86_400_000 for row in rows})
+        months.update(month_start_utc(ts) for ts in {row[1] - row[1] % 86_400_000 for row in rows})
     months.add(next_month_utc(last))  # created ahead, so live data rarely creates one while others insert
     ensure_partitions(session, months)
 
@@ -197,21 +202,28 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
             (point_ids,),
         )
         facts: dict[int, _PointRow] = {row[0]: _PointRow(*row[1:]) for row in cursor.fetchall()}
-        new: list[tuple[int, int, float, int]] = []
+        # per point (lowest valid, highest valid, newest stored ts or -1)
+        limits = {
+            pid: (
+                -math.inf if fact.vmin is None else fact.vmin,
+                math.inf if fact.vmax is None else fact.vmax,
+                -1 if fact.prior is None else fact.prior,
+            )
+            for pid, fact in facts.items()
+        }
+        new: list[Row] = []
         unknown = 0
         in_order = True  # every new reading newer than the newest stored of its point
         bad = int(Quality.BAD)
         append = new.append
-        for row in rows:
-            fact = facts.get(row.point_id)
-            if fact is None:
+        for pid, ts, value, quality in rows:
+            limit = limits.get(pid)
+            if limit is None:
                 unknown += 1
                 continue
-            vmin, vmax, prior = fact.vmin, fact.vmax, fact.prior
-            value = row.value
-            quality = bad if (vmin is not None and value < vmin) or (vmax is not None and value > vmax) else row.quality
-            append((row.point_id, row.ts, value, quality))
-            if prior is not None and row.ts <= prior:
+            low, high, prior = limit
+            append((pid, ts, value, bad if value < low or value > high else quality))
+            if ts <= prior:
                 in_order = False
         if not new:
             return {}, {}, (), unknown
@@ -235,8 +247,7 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
         held = latest.get(pid)
         if held is None or ts > held[0]:
             latest[pid] = (ts, value, quality)
-        prior = facts[pid].prior
-        if prior is not None and ts <= prior:
+        if not staged and ts <= limits[pid][2]:
             late.add(pid)
     if late:
         connection.exec_driver_sql(
@@ -301,7 +312,7 @@ def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequen
             write_row(row)
 
 
-def _insert_in_order(cursor: Any, new: list[tuple[int, int, float, int]], facts: dict[int, _PointRow]) -> bool:
+def _insert_in_order(cursor: Any, new: list[Row], facts: dict[int, _PointRow]) -> bool:
     """The usual batch: every reading newer than those stored of its point. COPYed straight into `reading` under a
     savepoint, and its 15 min statistics computed here (`rollups.point_contributions`, as SQLite does) and COPYed
     into `_tel_c15`, instead of staging the readings in `_tel_new` and aggregating them there. False (nothing
@@ -364,11 +375,11 @@ def _newest_stored(cursor: Any, point_ids: list[int]) -> dict[int, int]:
     return out
 
 
-def _write_generic(session: Session, rows: Sequence[ReadingRow]) -> _Written:
+def _write_generic(session: Session, rows: Sequence[Row]) -> _Written:
     """SQLite: readings newer than every stored reading of their point (the usual case) are inserted with one
     executemany; the others (late data, repeats) row by row with INSERT OR IGNORE, whose row count says whether
     the reading was new. Rollups in Python (telemetry.rollups_sqlite.apply_new_readings_python)."""
-    facts = rollups.point_facts(session, {row.point_id for row in rows})
+    facts = rollups.point_facts(session, {row[0] for row in rows})
     cursor: Any = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     prior_latest: dict[int, int] = {}
     for pid in facts:
@@ -382,20 +393,19 @@ def _write_generic(session: Session, rows: Sequence[ReadingRow]) -> _Written:
     fresh_rows: list[tuple[int, int, float, int]] = []
     seen: set[tuple[int, int]] = set()
     others: list[tuple[int, int, float, int]] = []
-    for row in rows:
-        fact = facts.get(row.point_id)
+    for pid, ts, raw_value, quality in rows:
+        fact = facts.get(pid)
         if fact is None:
             unknown += 1
             continue
-        value = float(row.value)
-        quality = row.quality
+        value = float(raw_value)
         if (fact.valid_min is not None and value < fact.valid_min) or (
             fact.valid_max is not None and value > fact.valid_max
         ):
             quality = Quality.BAD
-        reading = (row.point_id, row.ts, value, int(quality))
-        key = (row.point_id, row.ts)
-        if row.ts > newest.get(row.point_id, _NEVER) and key not in seen:
+        reading = (pid, ts, value, int(quality))
+        key = (pid, ts)
+        if ts > newest.get(pid, _NEVER) and key not in seen:
             seen.add(key)
             fresh_rows.append(reading)
         else:
