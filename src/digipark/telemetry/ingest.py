@@ -29,6 +29,7 @@ and no per-message SQL (bench figures in the lead's report: `ingest_cpu_us_per_m
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import threading
@@ -103,6 +104,14 @@ def token_key(message: InboundMessage, token: str | None) -> str | None:
     if message.token_hash is not None:
         return message.token_hash
     return None if token is None else token_digest(token)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _routed(topic: str | None, username: str | None) -> tuple[Format, str | None]:
+    """The format of a topic and the digest of the token it presents (`payloads.route`, then `token_digest`),
+    remembered: a device sends on the same topic every time. Raises PayloadError (not remembered)."""
+    fmt, token = payloads.route(topic, username)
+    return fmt, None if token is None else token_digest(token)
 
 
 def presented_hint(message: InboundMessage) -> str | None:
@@ -438,12 +447,12 @@ class Ingestor:
         entries: list[payloads.Entry] = []
         parts: list[payloads.DeviceMessage] = []
         try:
-            fmt, token = payloads.route(message.topic, message.username)
+            fmt, digest = _routed(message.topic, message.username)
         except PayloadError as exc:
             raw = _raw_text(message.payload)
             batch.reject(index, None, exc.reason, exc.detail, raw, 1, token=token_key(message, message.username))
             return None
-        token = token_key(message, token)
+        token = message.token_hash if message.token_hash is not None else digest  # as token_key
         device = cache.by_token.get(token) if token is not None else None
         try:
             if fmt is Format.GATEWAY:
