@@ -260,6 +260,26 @@ def test_combine_of_parts_equals_stats_of_the_whole() -> None:
     assert combine([first, second]) == whole
 
 
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(series=readings_strategy, cuts=st.lists(st.integers(0, 40), max_size=4))
+def test_in_order_batches_match_the_reference(
+    db: Session, world: World, series: list[tuple[int, float]], cuts: list[int]
+) -> None:
+    """Live ingest: every batch newer than what is stored, no repeats (PostgreSQL's COPY-first path)."""
+    energy = world.a.point_ids[0]
+    as_meter(db, energy)
+    clear_park(db, world.a.park_id)
+    start = ms(2026, 3, 31, 10, 0)
+    rows = sorted({m: ReadingRow(energy, start + m * MIN, v) for m, v in series}.values())
+    truth = {row.ts: (row.value, 0 if row.value <= 1000 else 1) for row in rows}
+    bounds = sorted({0, len(rows), *[min(c, len(rows)) for c in cuts]})
+    for lo, hi in itertools.pairwise(bounds):
+        assert write_readings(db, rows[lo:hi]).stored == hi - lo
+    for level in LEVELS:
+        assert_same(stored(db, level, energy), reference(truth, level, cumulative=True))
+    assert_groups_consistent(db, world.a.park_id)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     values=st.lists(

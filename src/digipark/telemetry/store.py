@@ -7,8 +7,10 @@ included, see telemetry.rollups), `point_latest` moves forward, and a `ReadingsS
 
 PostgreSQL: missing monthly partitions of `reading` are created, the points of the batch are locked
 (transaction-level advisory locks, in id order, so concurrent ingest workers writing the same point serialise and
-their rollup merges stay exact), the batch is COPYed (binary) into a temporary table and inserted into `reading`
-optimistically (see `_write_postgresql`); the rollups are computed set-based from that temporary table.
+their rollup merges stay exact). A batch of in-order data (every reading newer than the newest stored of its point:
+live ingest) is COPYed (binary) straight into `reading` and its 15 min statistics, computed in Python, into a
+temporary table the rollup merge reads; any other batch (late data, repeats) is COPYed into a temporary table,
+inserted into `reading` optimistically and its rollups computed set-based from there (see `_write_postgresql`).
 SQLite: existing keys are looked up per point, new rows inserted with executemany, rollups in Python.
 """
 
@@ -155,10 +157,12 @@ _SAVEPOINT = "tel_insert"
 
 def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool) -> _Written:
     """Optimistic: the batch's new rows are expected to be new. Per point the facts and the newest stored reading
-    are read once, quality is settled in Python, the rows are COPYed into `_tel_new` and inserted into `reading`
-    in one plain INSERT under a savepoint. A repeat (of a stored reading, or twice in the batch) fails that
-    INSERT; then the savepoint is rolled back, the repeats are removed from `_tel_new` (first in the batch wins)
-    and the rest inserted. The point locks make the removal exact against concurrent writers."""
+    are read once and quality is settled in Python. When every row is newer than the newest stored reading of its
+    point, the rows are COPYed into `reading` under a savepoint (`_insert_in_order`). Otherwise, or when that
+    COPY meets a repeat (twice in the batch), the rows are COPYed into `_tel_new` and inserted into `reading` in
+    one plain INSERT under a savepoint; a repeat (of a stored reading, or twice in the batch) fails that INSERT,
+    then the savepoint is rolled back, the repeats are removed from `_tel_new` (first in the batch wins) and the
+    rest inserted. The point locks make the removal exact against concurrent writers."""
     connection = session.connection()
     # created once per connection; emptied here too, not only at commit: an earlier batch of this transaction, or
     # of a savepoint-scoped session on the same connection (tests), may have left rows
@@ -227,8 +231,9 @@ def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool)
                 in_order = False
         if not new:
             return {}, {}, (), unknown
-        staged = in_order and _insert_in_order(cursor, new, facts)
-        if not staged:
+        in_order_points = _insert_in_order(cursor, new, facts) if in_order else None
+        staged = in_order_points is not None
+        if in_order_points is None:
             _copy(cursor, "_tel_new", _READING_COLUMNS, new)
             cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
             try:
@@ -242,13 +247,18 @@ def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool)
     stored_by_point: dict[int, int] = {}
     latest: dict[int, tuple[int, float, int]] = {}
     late: set[int] = set()  # points with a new reading not newer than the newest stored before the batch
-    for pid, ts, value, quality in new:
-        stored_by_point[pid] = stored_by_point.get(pid, 0) + 1
-        held = latest.get(pid)
-        if held is None or ts > held[0]:
-            latest[pid] = (ts, value, quality)
-        if not staged and ts <= limits[pid][2]:
-            late.add(pid)
+    if in_order_points is not None:
+        for pid, readings in in_order_points.items():
+            stored_by_point[pid] = len(readings)
+            latest[pid] = readings[-1]
+    else:
+        for pid, ts, value, quality in new:
+            stored_by_point[pid] = stored_by_point.get(pid, 0) + 1
+            held = latest.get(pid)
+            if held is None or ts > held[0]:
+                latest[pid] = (ts, value, quality)
+            if ts <= limits[pid][2]:
+                late.add(pid)
     if late:
         connection.exec_driver_sql(
             "UPDATE _tel_pts SET late = true WHERE point_id = ANY(%(late)s::int[])", {"late": sorted(late)}
@@ -312,18 +322,21 @@ def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequen
             write_row(row)
 
 
-def _insert_in_order(cursor: Any, new: list[Row], facts: dict[int, _PointRow]) -> bool:
+def _insert_in_order(
+    cursor: Any, new: list[Row], facts: dict[int, _PointRow]
+) -> dict[int, list[tuple[int, float, int]]] | None:
     """The usual batch: every reading newer than those stored of its point. COPYed straight into `reading` under a
     savepoint, and its 15 min statistics computed here (`rollups.point_contributions`, as SQLite does) and COPYed
-    into `_tel_c15`, instead of staging the readings in `_tel_new` and aggregating them there. False (nothing
-    written) when the batch repeats a reading, also within itself: then the caller takes the general path."""
+    into `_tel_c15`, instead of staging the readings in `_tel_new` and aggregating them there. Returns the new
+    readings by point, sorted by ts; None (nothing written) when the batch repeats a reading within itself: then
+    the caller takes the general path."""
     cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
         _copy(cursor, "reading", _READING_COLUMNS, new)
         cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
     except psycopg.errors.UniqueViolation:
         cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-        return False
+        return None
     by_point: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
     for pid, ts, value, quality in new:
         by_point[pid].append((ts, value, quality))
@@ -341,7 +354,7 @@ def _insert_in_order(cursor: Any, new: list[Row], facts: dict[int, _PointRow]) -
         ):
             stats_rows.append((pid, bucket, *stats.as_tuple()))
     _copy(cursor, "_tel_c15", ("point_id", "bucket", *rollups.STAT_COLUMNS), stats_rows)
-    return True
+    return by_point
 
 
 def _insert_without_repeats(cursor: Any) -> list[tuple[int, int, float, int]]:
