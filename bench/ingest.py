@@ -1,8 +1,10 @@
 """Benchmark: MQTT → PostgreSQL ingest throughput, latency, memory, and the machine's limits.
 
 Figures: `ingest_dp_per_s`, `ingest_drain_dp_per_s`, `ingest_lost`, `ingest_limit_copy_dp_per_s`,
-`ingest_limit_broker_dp_per_s`, `ingest_ratio_to_limit`, `ingest_latency_p50_ms`, `ingest_latency_p99_ms`,
-`ingest_peak_rss_mb`; with `--workers 2` also `ingest_dp_per_s_workers_1` and `ingest_dp_per_s_workers_2`.
+`ingest_limit_broker_dp_per_s`, `ingest_ratio_to_limit`, `ingest_drain_ratio_to_limit`, `ingest_dp_per_cpu_s`,
+`ingest_drain_dp_per_cpu_s`, `ingest_latency_p50_ms`, `ingest_latency_p99_ms`, `ingest_peak_rss_mb`; with
+`--workers 2` also `ingest_dp_per_s_workers_1` and `ingest_dp_per_s_workers_2`. Every line carries the machine's
+load average (the machine may be shared: then the per-CPU-second figures say more than the rates).
 
 Method (issue 4, "Figures"):
 - A Mosquitto of its own from /usr/sbin/mosquitto with the project's `deploy/mosquitto/digipark.conf` (queues
@@ -22,7 +24,12 @@ Method (issue 4, "Figures"):
 - Lost: published (acknowledged by the broker) minus stored, over both runs; must be 0.
 - Limits: `COPY` of the sustained run's rows into `reading` (primary key included; rolled back) and Mosquitto's
   delivery rate of the same messages, queued for a persistent `mosquitto_sub` session, to `mosquitto_sub`
-  writing to /dev/null. `ingest_ratio_to_limit` = ingest_dp_per_s / the lower limit.
+  writing to /dev/null. `ingest_ratio_to_limit` = ingest_dp_per_s / the lower limit, `ingest_drain_ratio_to_limit`
+  = ingest_drain_dp_per_s / the lower limit.
+- CPU: the points stored per CPU second of the ingest process over the sustained and the drain run, with the CPU
+  seconds of its PostgreSQL server processes (the bench's own polling left out) and of Mosquitto meanwhile; the
+  COPY limit's line carries its server process's CPU seconds. `--profile DIR` samples the ingest process with
+  py-spy (`sustained.txt`, `drain.txt`: collapsed stacks of the thread holding the GIL).
 - `--workers 2`: NATS JetStream at DIGIPARK_BENCH_NATS_URL (nats://127.0.0.1:4222), a stream of its own; the
   bridge (`digipark ingest` with DIGIPARK_STREAM_URL) fills it from MQTT, then 1 and then 2
   `digipark ingest --worker` processes store N points each time; rate = N over first-fetch to last-stored.
@@ -279,6 +286,7 @@ def mosquitto() -> Iterator[int]:
     (folder / "mosquitto.conf").write_text("\n".join(lines) + "\n")
     log = open(folder / "mosquitto.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([MOSQUITTO, "-c", str(folder / "mosquitto.conf")], stdout=log, stderr=log)
+    BROKER_PIDS.append(proc.pid)
     try:
         for _ in range(100):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -303,7 +311,13 @@ def process_cpu_s(pid: int) -> float:
     return 0.0
 
 
+BROKER_PIDS: list[int] = []  # the bench's Mosquitto
 BENCH_BACKENDS: set[int] = set()  # the server processes of the bench's own polling connections
+
+
+def cpu_now(ingest: IngestProcess, database: str) -> tuple[float, float, float]:
+    """CPU seconds so far of the ingest process, of its PostgreSQL server processes and of the bench's Mosquitto."""
+    return ingest.cpu_s(), database_cpu_s(database), process_cpu_s(BROKER_PIDS[-1])
 
 
 def database_cpu_s(database: str) -> float:
@@ -552,8 +566,9 @@ def _ensure_partitions(url: str, timestamps: list[int]) -> None:
     engine.dispose()
 
 
-def copy_limit(url: str, points: list[int], per_device: int, base_ts: int) -> tuple[float, int]:
-    """COPY the run's rows into `reading` (then roll back): data points per second."""
+def copy_limit(url: str, points: list[int], per_device: int, base_ts: int) -> tuple[float, int, float]:
+    """COPY the run's rows into `reading` (then roll back): (data points per second, rows, CPU seconds of the
+    server process)."""
     import psycopg
 
     buf = io.StringIO()
@@ -565,13 +580,15 @@ def copy_limit(url: str, points: list[int], per_device: int, base_ts: int) -> tu
     rows = per_device * len(points)
     _ensure_partitions(url, [base_ts, base_ts + per_device * 10])
     with psycopg.connect(url) as conn:
+        cpu_before = process_cpu_s(conn.info.backend_pid)
         started = time.perf_counter()
         with conn.cursor() as cur, cur.copy("COPY reading (point_id, ts, value, quality) FROM STDIN") as copy:
             for start in range(0, len(data), 1 << 20):
                 copy.write(data[start : start + (1 << 20)])
         elapsed = time.perf_counter() - started
+        cpu = process_cpu_s(conn.info.backend_pid) - cpu_before
         conn.rollback()
-    return rows / elapsed, rows
+    return rows / elapsed, rows, cpu
 
 
 def broker_limit(port: int, tokens: list[str], per_device: int, base_ts: int) -> tuple[float, dict[str, Any]]:
@@ -709,7 +726,7 @@ def main() -> None:
         sustained_ts = now - 60_000
 
         progress("limit: COPY into reading (rolled back)")
-        copy_rate, _ = copy_limit(plain_url, points, per_device, sustained_ts)
+        copy_rate, _, copy_cpu = copy_limit(plain_url, points, per_device, sustained_ts)
         progress(f"  {copy_rate:,.0f} dp/s")
         progress("limit: Mosquitto -> mosquitto_sub")
         broker_rate, limit_pub = broker_limit(port, tokens, per_device, sustained_ts)
@@ -722,12 +739,12 @@ def main() -> None:
         probe.start()
         if args.profile:
             ingest.profile(args.profile / "sustained.txt")
-        cpu_before, db_cpu_before = ingest.cpu_s(), database_cpu_s(database)
+        cpu_before = cpu_now(ingest, database)
         pub_proc = publish("127.0.0.1", port, tokens, per_device, sustained_ts, probe=True)
         pub = publish_result(pub_proc)
         target = pub["messages"] * len(KEYS)
         stored, done = wait_stored(plain_url, target, probe_point)
-        sustained_cpu, sustained_db_cpu = ingest.cpu_s() - cpu_before, database_cpu_s(database) - db_cpu_before
+        sustained_cpu = [now - before for now, before in zip(cpu_now(ingest, database), cpu_before, strict=True)]
         probe.stopping.set()
         probe.join()
         sustained_rate = stored / (done - pub["started"])
@@ -745,9 +762,9 @@ def main() -> None:
         assert ingest.ready_at is not None
         if args.profile:
             ingest.profile(args.profile / "drain.txt")
-        cpu_before, db_cpu_before = ingest.cpu_s(), database_cpu_s(database)
+        cpu_before = cpu_now(ingest, database)
         stored_drain, done = wait_stored(plain_url, target + drain_target, probe_point)
-        drain_cpu, drain_db_cpu = ingest.cpu_s() - cpu_before, database_cpu_s(database) - db_cpu_before
+        drain_cpu = [now - before for now, before in zip(cpu_now(ingest, database), cpu_before, strict=True)]
         drain_rate = (stored_drain - stored) / (done - ingest.ready_at)
         rss = max(rss, ingest.peak_rss_mb())
         ingest.stop()
@@ -794,14 +811,22 @@ def main() -> None:
         emit("ingest_dp_per_s", sustained_rate, "dp/s", publisher_dp_per_s=round(publisher_rate), **conditions)
         emit("ingest_drain_dp_per_s", drain_rate, "dp/s", publisher_dp_per_s=round(drain_publisher_rate), **conditions)
         emit("ingest_lost", lost, "dp", published=published, stored=in_table)
-        emit("ingest_limit_copy_dp_per_s", copy_rate, "dp/s", rows=points_per_run, table="reading")
+        emit(
+            "ingest_limit_copy_dp_per_s",
+            copy_rate,
+            "dp/s",
+            rows=points_per_run,
+            table="reading",
+            postgres_cpu_s=round(copy_cpu, 2),
+            postgres_dp_per_cpu_s=round(points_per_run / max(copy_cpu, 1e-9)),
+        )
         emit("ingest_limit_broker_dp_per_s", broker_rate, "dp/s", client="mosquitto_sub > /dev/null", **conditions)
         emit("ingest_ratio_to_limit", sustained_rate / limit, "ratio", limit_dp_per_s=round(limit))
         emit("ingest_drain_ratio_to_limit", drain_rate / limit, "ratio", limit_dp_per_s=round(limit))
         per_cpu = {"process": "digipark ingest", "note": "stored points per CPU second (user + system) of it"}
-        for figure, points_stored, cpu, db_cpu in (
-            ("ingest_dp_per_cpu_s", target, sustained_cpu, sustained_db_cpu),
-            ("ingest_drain_dp_per_cpu_s", drain_target, drain_cpu, drain_db_cpu),
+        for figure, points_stored, (cpu, db_cpu, broker_cpu) in (
+            ("ingest_dp_per_cpu_s", target, sustained_cpu),
+            ("ingest_drain_dp_per_cpu_s", drain_target, drain_cpu),
         ):
             emit(
                 figure,
@@ -809,6 +834,7 @@ def main() -> None:
                 "dp/cpu-s",
                 cpu_s=round(cpu, 2),
                 postgres_cpu_s=round(db_cpu, 2),
+                mosquitto_cpu_s=round(broker_cpu, 2),
                 postgres_dp_per_cpu_s=round(points_stored / max(db_cpu, 1e-9)),
                 **per_cpu,
             )
