@@ -152,18 +152,7 @@ class Stats:
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The values in STAT_COLUMNS order."""
-        return (
-            self.count,
-            self.bad_count,
-            self.min,
-            self.max,
-            self.sum,
-            self.first_ts,
-            self.first_value,
-            self.last_ts,
-            self.last_value,
-            self.delta,
-        )
+        return tuple(getattr(self, name) for name in STAT_COLUMNS)
 
 
 def increment(previous: float | None, value: float, valid_max: float | None, band: float) -> float:

@@ -234,7 +234,7 @@ def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool)
         in_order_points = _insert_in_order(cursor, new, facts) if in_order else None
         staged = in_order_points is not None
         if in_order_points is None:
-            _copy(cursor, "_tel_new", _READING_COLUMNS, new)
+            _copy(cursor, "_tel_new", _READING_COLUMNS, _READING_TYPES, new)
             cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
             try:
                 cursor.execute("INSERT INTO reading (point_id, ts, value, quality) SELECT * FROM _tel_new")
@@ -313,8 +313,7 @@ _STAT_TYPES = (
 )
 
 
-def _copy(cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    types = _READING_TYPES if table != "_tel_c15" else _STAT_TYPES
+def _copy(cursor: Any, table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(list(types))
         write_row = copy.write_row
@@ -332,7 +331,7 @@ def _insert_in_order(
     the caller takes the general path."""
     cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
-        _copy(cursor, "reading", _READING_COLUMNS, new)
+        _copy(cursor, "reading", _READING_COLUMNS, _READING_TYPES, new)
         cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
     except psycopg.errors.UniqueViolation:
         cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
@@ -353,7 +352,7 @@ def _insert_in_order(
             band=band,
         ):
             stats_rows.append((pid, bucket, *stats.as_tuple()))
-    _copy(cursor, "_tel_c15", ("point_id", "bucket", *rollups.STAT_COLUMNS), stats_rows)
+    _copy(cursor, "_tel_c15", ("point_id", "bucket", *rollups.STAT_COLUMNS), _STAT_TYPES, stats_rows)
     return by_point
 
 
