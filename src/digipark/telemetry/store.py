@@ -192,7 +192,6 @@ def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool)
         # (the newest reading's when it is good, else the newest non-empty 15 min bucket's last value)
         cursor.execute(
             """
-            INSERT INTO _tel_pts (point_id, cumulative, vmin, vmax, prior, prev, park_id, ent, quantity)
             SELECT p.id, p.state_class = 'total_increasing', p.valid_min, p.valid_max, pl.ts,
                    CASE WHEN p.state_class <> 'total_increasing' THEN NULL
                         WHEN pl.quality = 0 THEN pl.value
@@ -201,11 +200,11 @@ def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool)
                    p.park_id, coalesce(p.enterprise_id, 0), p.quantity
             FROM point p LEFT JOIN point_latest pl ON pl.point_id = p.id
             WHERE p.id = ANY(%s::int[])
-            RETURNING point_id, vmin, vmax, prior, cumulative, prev
             """,
             (point_ids,),
         )
-        facts: dict[int, _PointRow] = {row[0]: _PointRow(*row[1:]) for row in cursor.fetchall()}
+        points = cursor.fetchall()
+        facts: dict[int, _PointRow] = {row[0]: _PointRow(*row[1:6]) for row in points}
         # per point (lowest valid, highest valid, newest stored ts or -1)
         limits = {
             pid: (
@@ -233,6 +232,8 @@ def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool)
             return {}, {}, (), unknown
         in_order_points = _insert_in_order(cursor, new, facts) if in_order else None
         staged = in_order_points is not None
+        if not (staged and defer_coarse):  # the SQL of late data, repeats and coarse merges reads the points there
+            _copy(cursor, "_tel_pts", _POINT_COLUMNS, _POINT_TYPES, points)
         if in_order_points is None:
             _copy(cursor, "_tel_new", _READING_COLUMNS, _READING_TYPES, new)
             cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
@@ -288,11 +289,15 @@ def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool)
 class _PointRow(NamedTuple):
     """What the store reads of a point before writing its readings (`_tel_pts`)."""
 
+    cumulative: bool
     vmin: float | None
     vmax: float | None
     prior: int | None  # ts of its newest stored reading
-    cumulative: bool
     prev: float | None  # the last good value stored (cumulative meters)
+
+
+_POINT_COLUMNS = ("point_id", "cumulative", "vmin", "vmax", "prior", "prev", "park_id", "ent", "quantity")
+_POINT_TYPES = ("int4", "bool", "float8", "float8", "int8", "float8", "int4", "int4", "text")
 
 
 _READING_COLUMNS = ("point_id", "ts", "value", "quality")
