@@ -49,7 +49,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -62,6 +61,9 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("DIGIPARK_LOG_LEVEL", "WARNING")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _ingest_process import BENCH_BACKENDS, IngestProcess, database_cpu_s, process_cpu_s
 
 ROOT = Path(__file__).resolve().parent.parent
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -303,105 +305,12 @@ def mosquitto() -> Iterator[int]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def process_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far; 0 when it is gone."""
-    with contextlib.suppress(OSError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return 0.0
-
-
 BROKER_PIDS: list[int] = []  # the bench's Mosquitto
-BENCH_BACKENDS: set[int] = set()  # the server processes of the bench's own polling connections
 
 
 def cpu_now(ingest: IngestProcess, database: str) -> tuple[float, float, float]:
     """CPU seconds so far of the ingest process, of its PostgreSQL server processes and of the bench's Mosquitto."""
     return ingest.cpu_s(), database_cpu_s(database), process_cpu_s(BROKER_PIDS[-1])
-
-
-def database_cpu_s(database: str) -> float:
-    """CPU seconds used so far by the PostgreSQL server processes of this machine connected to `database`, less
-    those of the bench's own polling."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) not in BENCH_BACKENDS:
-            with contextlib.suppress(OSError):
-                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                if title.startswith("postgres: ") and f" {database} " in title:
-                    total += process_cpu_s(int(entry.name))
-    return total
-
-
-class IngestProcess:
-    """`digipark ingest` (or `--worker`) as its own process; `ready` is when it printed its start-up line."""
-
-    def __init__(self, database_url: str, env: dict[str, str], *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "digipark", "ingest", "--database", database_url, *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, **env},
-            cwd=ROOT,
-        )
-        self.ready_at: float | None = None
-        self.output: list[str] = []
-        self._profiler: subprocess.Popen[bytes] | None = None
-        self._ready = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-        if not self._ready.wait(60):
-            self.stop()
-            raise SystemExit("ingest did not start:\n" + "".join(self.output[-20:]))
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line)
-            if line.startswith("digipark ingest:") and self.ready_at is None:
-                self.ready_at = time.time()
-                self._ready.set()
-
-    def cpu_s(self) -> float:
-        return process_cpu_s(self.proc.pid)
-
-    def profile(self, path: Path) -> None:
-        """Sample the process with py-spy until it stops (collapsed stacks in `path`)."""
-        command = [
-            "py-spy",
-            "record",
-            "-p",
-            str(self.proc.pid),
-            "-o",
-            str(path),
-            "--format",
-            "raw",
-            "-r",
-            "100",
-            "--gil",
-        ]
-        self._profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def peak_rss_mb(self) -> float:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self, kill: bool = False) -> None:
-        if os.environ.get("BENCH_INGEST_VERBOSE"):
-            progress("".join(self.output[-30:]))
-        if self._profiler is not None:
-            self._profiler.send_signal(signal.SIGINT)
-            self._profiler.wait(60)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -703,7 +612,6 @@ def main() -> None:
         print(json.dumps(asyncio.run(_publisher(json.loads(args.publish)))))
         return
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _common import bench_database_url
 
     url = bench_database_url("digipark_bench_ingest")
