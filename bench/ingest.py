@@ -1,8 +1,10 @@
 """Benchmark: MQTT → PostgreSQL ingest throughput, latency, memory, and the machine's limits.
 
 Figures: `ingest_dp_per_s`, `ingest_drain_dp_per_s`, `ingest_lost`, `ingest_limit_copy_dp_per_s`,
-`ingest_limit_broker_dp_per_s`, `ingest_ratio_to_limit`, `ingest_latency_p50_ms`, `ingest_latency_p99_ms`,
-`ingest_peak_rss_mb`; with `--workers 2` also `ingest_dp_per_s_workers_1` and `ingest_dp_per_s_workers_2`.
+`ingest_limit_broker_dp_per_s`, `ingest_ratio_to_limit`, `ingest_drain_ratio_to_limit`, `ingest_dp_per_cpu_s`,
+`ingest_drain_dp_per_cpu_s`, `ingest_latency_p50_ms`, `ingest_latency_p99_ms`, `ingest_peak_rss_mb`; with
+`--workers 2` also `ingest_dp_per_s_workers_1` and `ingest_dp_per_s_workers_2`. Every line carries the machine's
+load average (the machine may be shared: then the per-CPU-second figures say more than the rates).
 
 Method (issue 4, "Figures"):
 - A Mosquitto of its own from /usr/sbin/mosquitto with the project's `deploy/mosquitto/digipark.conf` (queues
@@ -22,7 +24,12 @@ Method (issue 4, "Figures"):
 - Lost: published (acknowledged by the broker) minus stored, over both runs; must be 0.
 - Limits: `COPY` of the sustained run's rows into `reading` (primary key included; rolled back) and Mosquitto's
   delivery rate of the same messages, queued for a persistent `mosquitto_sub` session, to `mosquitto_sub`
-  writing to /dev/null. `ingest_ratio_to_limit` = ingest_dp_per_s / the lower limit.
+  writing to /dev/null. `ingest_ratio_to_limit` = ingest_dp_per_s / the lower limit, `ingest_drain_ratio_to_limit`
+  = ingest_drain_dp_per_s / the lower limit.
+- CPU: the points stored per CPU second of the ingest process over the sustained and the drain run, with the CPU
+  seconds of its PostgreSQL server processes (the bench's own polling left out) and of Mosquitto meanwhile; the
+  COPY limit's line carries its server process's CPU seconds. `--profile DIR` samples the ingest process with
+  py-spy (`sustained.txt`, `drain.txt`: collapsed stacks of the thread holding the GIL).
 - `--workers 2`: NATS JetStream at DIGIPARK_BENCH_NATS_URL (nats://127.0.0.1:4222), a stream of its own; the
   bridge (`digipark ingest` with DIGIPARK_STREAM_URL) fills it from MQTT, then 1 and then 2
   `digipark ingest --worker` processes store N points each time; rate = N over first-fetch to last-stored.
@@ -42,7 +49,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -55,6 +61,9 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("DIGIPARK_LOG_LEVEL", "WARNING")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _ingest_process import BENCH_BACKENDS, IngestProcess, database_cpu_s, process_cpu_s
 
 ROOT = Path(__file__).resolve().parent.parent
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -279,6 +288,7 @@ def mosquitto() -> Iterator[int]:
     (folder / "mosquitto.conf").write_text("\n".join(lines) + "\n")
     log = open(folder / "mosquitto.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([MOSQUITTO, "-c", str(folder / "mosquitto.conf")], stdout=log, stderr=log)
+    BROKER_PIDS.append(proc.pid)
     try:
         for _ in range(100):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -295,51 +305,12 @@ def mosquitto() -> Iterator[int]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-class IngestProcess:
-    """`digipark ingest` (or `--worker`) as its own process; `ready` is when it printed its start-up line."""
+BROKER_PIDS: list[int] = []  # the bench's Mosquitto
 
-    def __init__(self, database_url: str, env: dict[str, str], *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "digipark", "ingest", "--database", database_url, *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, **env},
-            cwd=ROOT,
-        )
-        self.ready_at: float | None = None
-        self.output: list[str] = []
-        self._ready = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-        if not self._ready.wait(60):
-            self.stop()
-            raise SystemExit("ingest did not start:\n" + "".join(self.output[-20:]))
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line)
-            if line.startswith("digipark ingest:") and self.ready_at is None:
-                self.ready_at = time.time()
-                self._ready.set()
-
-    def peak_rss_mb(self) -> float:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
-
-    def stop(self, kill: bool = False) -> None:
-        if os.environ.get("BENCH_INGEST_VERBOSE"):
-            progress("".join(self.output[-30:]))
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+def cpu_now(ingest: IngestProcess, database: str) -> tuple[float, float, float]:
+    """CPU seconds so far of the ingest process, of its PostgreSQL server processes and of the bench's Mosquitto."""
+    return ingest.cpu_s(), database_cpu_s(database), process_cpu_s(BROKER_PIDS[-1])
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -454,6 +425,7 @@ def wait_stored(url: str, target: int, probe_point: int, *, stall_s: float = 60.
 
     last, last_change = -1, time.time()
     with psycopg.connect(url, autocommit=True) as conn:
+        BENCH_BACKENDS.add(conn.info.backend_pid)
         while True:
             count = stored_count(conn, probe_point)
             now = time.time()
@@ -481,6 +453,7 @@ class LatencyProbe(threading.Thread):
 
         last = self.since_ms
         with psycopg.connect(self.url, autocommit=True) as conn, conn.cursor() as cur:
+            BENCH_BACKENDS.add(conn.info.backend_pid)
             while not self.stopping.is_set():
                 cur.execute("SELECT ts FROM reading WHERE point_id = %s AND ts > %s", (self.point_id, last))
                 now = time.time() * 1000
@@ -502,8 +475,9 @@ def _ensure_partitions(url: str, timestamps: list[int]) -> None:
     engine.dispose()
 
 
-def copy_limit(url: str, points: list[int], per_device: int, base_ts: int) -> tuple[float, int]:
-    """COPY the run's rows into `reading` (then roll back): data points per second."""
+def copy_limit(url: str, points: list[int], per_device: int, base_ts: int) -> tuple[float, int, float]:
+    """COPY the run's rows into `reading` (then roll back): (data points per second, rows, CPU seconds of the
+    server process)."""
     import psycopg
 
     buf = io.StringIO()
@@ -515,13 +489,15 @@ def copy_limit(url: str, points: list[int], per_device: int, base_ts: int) -> tu
     rows = per_device * len(points)
     _ensure_partitions(url, [base_ts, base_ts + per_device * 10])
     with psycopg.connect(url) as conn:
+        cpu_before = process_cpu_s(conn.info.backend_pid)
         started = time.perf_counter()
         with conn.cursor() as cur, cur.copy("COPY reading (point_id, ts, value, quality) FROM STDIN") as copy:
             for start in range(0, len(data), 1 << 20):
                 copy.write(data[start : start + (1 << 20)])
         elapsed = time.perf_counter() - started
+        cpu = process_cpu_s(conn.info.backend_pid) - cpu_before
         conn.rollback()
-    return rows / elapsed, rows
+    return rows / elapsed, rows, cpu
 
 
 def broker_limit(port: int, tokens: list[str], per_device: int, base_ts: int) -> tuple[float, dict[str, Any]]:
@@ -548,7 +524,8 @@ def progress(message: str) -> None:
 
 
 def emit(figure: str, value: float, unit: str, **context: Any) -> None:
-    print(json.dumps({"figure": figure, "value": round(value, 2), "unit": unit, **context}, ensure_ascii=False))
+    load = {"load_average_1m": round(os.getloadavg()[0], 2)}  # the machine is shared: how loaded it was
+    print(json.dumps({"figure": figure, "value": round(value, 2), "unit": unit, **context, **load}, ensure_ascii=False))
     sys.stdout.flush()
 
 
@@ -628,17 +605,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--points", type=int, default=1_000_000, help="data points per run (3 per message)")
     parser.add_argument("--workers", type=int, default=0, help="also compare 1 and N JetStream workers")
+    parser.add_argument("--profile", type=Path, help="py-spy profiles of the ingest process into this folder")
     parser.add_argument("--publish", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publish:
         print(json.dumps(asyncio.run(_publisher(json.loads(args.publish)))))
         return
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _common import bench_database_url
 
     url = bench_database_url("digipark_bench_ingest")
     plain_url = url.replace("postgresql+psycopg://", "postgresql://")
+    database = plain_url.rsplit("/", 1)[-1].split("?")[0]
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     per_device = max(1, round(args.points / len(KEYS) / DEVICES))
     points_per_run = per_device * DEVICES * len(KEYS)
     tokens = [token_of(i) for i in range(DEVICES)]
@@ -654,7 +634,7 @@ def main() -> None:
         sustained_ts = now - 60_000
 
         progress("limit: COPY into reading (rolled back)")
-        copy_rate, _ = copy_limit(plain_url, points, per_device, sustained_ts)
+        copy_rate, _, copy_cpu = copy_limit(plain_url, points, per_device, sustained_ts)
         progress(f"  {copy_rate:,.0f} dp/s")
         progress("limit: Mosquitto -> mosquitto_sub")
         broker_rate, limit_pub = broker_limit(port, tokens, per_device, sustained_ts)
@@ -665,10 +645,14 @@ def main() -> None:
         ingest = IngestProcess(plain_url, env)
         probe = LatencyProbe(plain_url, probe_point)
         probe.start()
+        if args.profile:
+            ingest.profile(args.profile / "sustained.txt")
+        cpu_before = cpu_now(ingest, database)
         pub_proc = publish("127.0.0.1", port, tokens, per_device, sustained_ts, probe=True)
         pub = publish_result(pub_proc)
         target = pub["messages"] * len(KEYS)
         stored, done = wait_stored(plain_url, target, probe_point)
+        sustained_cpu = [now - before for now, before in zip(cpu_now(ingest, database), cpu_before, strict=True)]
         probe.stopping.set()
         probe.join()
         sustained_rate = stored / (done - pub["started"])
@@ -684,7 +668,11 @@ def main() -> None:
         drain_publisher_rate = drain_target / (pub["finished"] - pub["started"])
         ingest = IngestProcess(plain_url, env)
         assert ingest.ready_at is not None
+        if args.profile:
+            ingest.profile(args.profile / "drain.txt")
+        cpu_before = cpu_now(ingest, database)
         stored_drain, done = wait_stored(plain_url, target + drain_target, probe_point)
+        drain_cpu = [now - before for now, before in zip(cpu_now(ingest, database), cpu_before, strict=True)]
         drain_rate = (stored_drain - stored) / (done - ingest.ready_at)
         rss = max(rss, ingest.peak_rss_mb())
         ingest.stop()
@@ -731,9 +719,33 @@ def main() -> None:
         emit("ingest_dp_per_s", sustained_rate, "dp/s", publisher_dp_per_s=round(publisher_rate), **conditions)
         emit("ingest_drain_dp_per_s", drain_rate, "dp/s", publisher_dp_per_s=round(drain_publisher_rate), **conditions)
         emit("ingest_lost", lost, "dp", published=published, stored=in_table)
-        emit("ingest_limit_copy_dp_per_s", copy_rate, "dp/s", rows=points_per_run, table="reading")
+        emit(
+            "ingest_limit_copy_dp_per_s",
+            copy_rate,
+            "dp/s",
+            rows=points_per_run,
+            table="reading",
+            postgres_cpu_s=round(copy_cpu, 2),
+            postgres_dp_per_cpu_s=round(points_per_run / max(copy_cpu, 1e-9)),
+        )
         emit("ingest_limit_broker_dp_per_s", broker_rate, "dp/s", client="mosquitto_sub > /dev/null", **conditions)
         emit("ingest_ratio_to_limit", sustained_rate / limit, "ratio", limit_dp_per_s=round(limit))
+        emit("ingest_drain_ratio_to_limit", drain_rate / limit, "ratio", limit_dp_per_s=round(limit))
+        per_cpu = {"process": "digipark ingest", "note": "stored points per CPU second (user + system) of it"}
+        for figure, points_stored, (cpu, db_cpu, broker_cpu) in (
+            ("ingest_dp_per_cpu_s", target, sustained_cpu),
+            ("ingest_drain_dp_per_cpu_s", drain_target, drain_cpu),
+        ):
+            emit(
+                figure,
+                points_stored / max(cpu, 1e-9),
+                "dp/cpu-s",
+                cpu_s=round(cpu, 2),
+                postgres_cpu_s=round(db_cpu, 2),
+                mosquitto_cpu_s=round(broker_cpu, 2),
+                postgres_dp_per_cpu_s=round(points_stored / max(db_cpu, 1e-9)),
+                **per_cpu,
+            )
         backlog_note = {"backlog_during": "sustained run, publisher outrunning ingest", **backlog}
         emit(
             "ingest_latency_p50_ms", p50, "ms", probes=len(samples), during="rate-limited run", **paced, **backlog_note

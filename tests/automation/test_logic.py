@@ -273,6 +273,8 @@ def test_the_engine_takes_good_readings_and_raised_alarms_into_its_inbox() -> No
     engine.on_alarm(
         AlarmRaised(alarm_id=3, rule_id=1, severity="major", state="raised", building_id=2, trigger_ts=3000)
     )
-    items = [engine.inbox.get_nowait() for _ in range(engine.inbox.qsize())]
+    items = engine.take()
     assert [(i.kind, i.ts) for i in items] == [("reading", 1000), ("alarm", 3000)]
+    engine.on_readings(ReadingsStored(latest={}, readings=((5, 4000, 31.0, 0), (6, 4000, 2.0, 0))))
+    assert [i.point_id for i in engine.take(watched={6})] == [6]  # readings of points no rule looks at: none
     assert items[1].severity == "major" and items[1].building_id == 2

@@ -359,6 +359,8 @@ class RulesEngine:
         """Each reading against the rules of its point, in order; a reading not newer than the last one a rule
         saw of its point changes nothing (late data, or a reading seen on arrival and again once stored)."""
         by_point = self.by_point
+        if not by_point and not self.last_seen:  # no rule looks at any point
+            return
         changes: list[Change] = []
         ctx = self.context
         quiet = self.quiet

@@ -11,10 +11,11 @@ webhooks and notifications it queued are sent after that commit, their outcomes 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import time
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -63,6 +64,10 @@ class Runner:
                     evaluator.latest = previous.latest
                 self.evaluators[park_id], self.signature[park_id] = evaluator, signature
 
+    def watched(self) -> frozenset[int]:
+        """The points whose readings some park's rules look at."""
+        return frozenset().union(*(evaluator.watched for evaluator in self.evaluators.values()))
+
     def evaluate(self, items: Iterable[logic.HistoryItem], *, now: int | None = None) -> dict[int, list[logic.Firing]]:
         """Feed what arrived (in time order) to every park's evaluator and advance the clocks to `now`: what
         fires, by park. In memory only."""
@@ -99,12 +104,31 @@ class AutomationEngine(PeriodicThread):
         self.runner = Runner()
         self.inbox: queue.SimpleQueue[logic.HistoryItem] = queue.SimpleQueue()
         self.next_sweep = 0.0  # monotonic time of the next look for stranded sends (at once: the process starts)
+        # the stored readings as they came, a batch per event: most points have no rule, so their items are made
+        # only for the watched points once the rules are loaded (`take`)
+        self.readings: queue.SimpleQueue[tuple[tuple[int, int, float, int], ...]] = queue.SimpleQueue()
 
     def on_readings(self, event: ReadingsStored) -> None:
-        for point_id, ts, value, quality in event.readings:
-            if quality:  # BAD: outside the instrument's range, not evaluated (as alarm rules)
-                continue
-            self.inbox.put(logic.HistoryItem(ts, "reading", point_id=point_id, value=value))
+        if event.readings:
+            self.readings.put(event.readings)
+
+    def take(self, watched: Container[int] | None = None) -> list[logic.HistoryItem]:
+        """What arrived since the last call, in time order: alarms, events and the good readings of the `watched`
+        points (None: every point); BAD readings (outside the instrument's range) are not evaluated (as alarm
+        rules)."""
+        items: list[logic.HistoryItem] = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                items.append(self.inbox.get_nowait())
+        with contextlib.suppress(queue.Empty):
+            while True:
+                items.extend(
+                    logic.HistoryItem(ts, "reading", point_id=point_id, value=value)
+                    for point_id, ts, value, quality in self.readings.get_nowait()
+                    if not quality and (watched is None or point_id in watched)
+                )
+        items.sort(key=lambda item: item.ts)
+        return items
 
     def on_alarm(self, event: AlarmRaised) -> None:
         ts = event.trigger_ts or int(event.occurred_at.timestamp() * 1000)
@@ -145,15 +169,9 @@ class AutomationEngine(PeriodicThread):
         if time.monotonic() >= self.next_sweep:
             self.next_sweep = time.monotonic() + delivery.SWEEP_EVERY_S
             self.resend_stranded()
-        items: list[logic.HistoryItem] = []
-        while True:
-            try:
-                items.append(self.inbox.get_nowait())
-            except queue.Empty:
-                break
         with transaction() as session:
             self.runner.load(session)
-        found = self.runner.evaluate(items, now=now_ms())
+        found = self.runner.evaluate(self.take(self.runner.watched()), now=now_ms())
         if not found:
             return 0
         with transaction(write=True) as session:

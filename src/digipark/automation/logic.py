@@ -516,6 +516,10 @@ class Evaluator:
                 self.by_point.setdefault(rule.trigger["point_id"], []).append(rule)
                 self.states[rule.id] = [CondState() for _ in rule.trigger["conditions"]]
                 self.holding[rule.id] = False
+        # the points whose readings matter: triggers and the points conditions look at
+        self.watched = frozenset(self.by_point) | {
+            item["point_id"] for rule in self.rules if rule.conditions for item in rule.conditions["items"]
+        }
 
     def _conditions_hold(self, rule: RuleSpec) -> tuple[bool, dict[str, float | None]]:
         if not rule.conditions:

@@ -66,6 +66,9 @@ def ingest(
         use_database(database_url(database))
 
     def ready(info: IngestInfo) -> None:
+        from digipark.core.collector import settle_for_throughput
+
+        settle_for_throughput()
         typer.echo(f"digipark ingest: {info.describe()}  (Ctrl+C to stop)")
         if info.listen is not None:
             user = settings.mqtt_service_user

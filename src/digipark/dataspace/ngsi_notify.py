@@ -173,6 +173,9 @@ def notify_points(point_ids: Collection[int], *, post: Post | None = None, now: 
 
     moment = now or dt.datetime.now(dt.UTC)
     with transaction(name="dataspace: NGSI-LD notifications due") as session:
+        # most parks have no subscription: then nothing is read per point (ingest publishes every batch here)
+        if session.scalar(select(NgsiSubscription.id).where(NgsiSubscription.active.is_(True)).limit(1)) is None:
+            return 0
         changed = _changed(session, point_ids)
         due = _notifications(session, changed, moment) if changed else []
         allowed = _allowed(session, due)

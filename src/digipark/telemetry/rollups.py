@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -150,6 +150,10 @@ class Stats:
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in STAT_COLUMNS}
 
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The values in STAT_COLUMNS order."""
+        return tuple(getattr(self, name) for name in STAT_COLUMNS)
+
 
 def increment(previous: float | None, value: float, valid_max: float | None, band: float) -> float:
     """Consumption between two consecutive good readings of a cumulative meter.
@@ -200,6 +204,53 @@ def bucket_stats(
     if cumulative and stats.count:
         stats.delta = total_delta
     return stats
+
+
+def point_contributions(
+    readings: Sequence[tuple[int, float, int]],
+    *,
+    previous: float | None,
+    cumulative: bool,
+    valid_max: float | None,
+    band: float,
+) -> list[tuple[int, Stats]]:
+    """(15 min bucket, statistics) of one point's new (ts, value, quality) readings, sorted by ts, in bucket order;
+    `previous`: the last good value stored before them (cumulative meters). The numbers of `bucket_stats` over
+    each bucket's readings, in one pass (the ingest path)."""
+    out: list[tuple[int, Stats]] = []
+    stats: Stats | None = None
+    bucket_end_ms = -1
+    delta = 0.0
+    for ts, value, quality in readings:
+        if ts >= bucket_end_ms or stats is None:
+            if stats is not None and cumulative and stats.count:
+                stats.delta = delta
+            bucket = ts - ts % M15_MS
+            bucket_end_ms = bucket + M15_MS
+            stats = Stats()
+            out.append((bucket, stats))
+            delta = 0.0
+        if quality != Quality.GOOD:
+            stats.bad_count += 1
+            continue
+        if stats.count:
+            if value < stats.min:  # type: ignore[operator]
+                stats.min = value
+            elif value > stats.max:  # type: ignore[operator]
+                stats.max = value
+            stats.sum += value  # type: ignore[operator]
+        else:
+            stats.min = stats.max = stats.sum = value
+            stats.first_ts, stats.first_value = ts, value
+        stats.count += 1
+        stats.last_ts, stats.last_value = ts, value
+        if cumulative:
+            if previous is not None:
+                delta += value - previous if value >= previous else increment(previous, value, valid_max, band)
+            previous = value
+    if stats is not None and cumulative and stats.count:
+        stats.delta = delta
+    return out
 
 
 def _add(a: float | None, b: float | None) -> float | None:

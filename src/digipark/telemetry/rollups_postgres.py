@@ -112,27 +112,29 @@ def _band() -> dict[str, Any]:
     return {"band": get_settings().rollover_band}
 
 
-def pg_merge_in_order(session: Session, *, defer_coarse: bool = False) -> None:
+def pg_merge_in_order(session: Session, *, defer_coarse: bool = False, staged: bool = False) -> None:
     """Merge the new readings of in-order points into all four levels and the group sums (group rows in key
     order: concurrent writers of different points of one group lock them in the same order). Expects the temp
     tables of telemetry.store: _tel_new (new rows) and _tel_pts (per point: cumulative, vmax, prev = the last good value
-    stored before, late). `defer_coarse`: merge rollup_15m only and mark its touched buckets in rollup_pending
-    for `refresh_pending`."""
-    inc = _pg_increment_sql("coalesce(r.prev_good, r.prev)", "r.value", "r.vmax")
-    session.execute(
-        text(f"""
-        INSERT INTO _tel_c15 ({ROLLUP_COLUMNS_SQL})
-        SELECT r.point_id, r.bucket, {_READING_AGGREGATES.replace("sum(r.inc)", f"sum({inc})")}
-        FROM (
-            SELECT n.point_id, n.ts - mod(n.ts, {M15_MS}) AS bucket, n.ts, n.value, n.quality, t.cumulative,
-                   t.vmax, t.prev,
-                   lag(n.value) OVER (PARTITION BY n.point_id, n.quality = 0 ORDER BY n.ts) AS prev_good
-            FROM _tel_new n JOIN _tel_pts t ON t.point_id = n.point_id AND NOT t.late
-        ) r
-        GROUP BY 1, 2
-        """),
-        _band(),
-    )
+    stored before, late); `staged`: the caller has put the new readings' 15 min statistics into _tel_c15 already
+    (and _tel_new is not used). `defer_coarse`: merge rollup_15m only and mark its touched buckets in
+    rollup_pending for `refresh_pending`."""
+    if not staged:
+        inc = _pg_increment_sql("coalesce(r.prev_good, r.prev)", "r.value", "r.vmax")
+        session.execute(
+            text(f"""
+            INSERT INTO _tel_c15 ({ROLLUP_COLUMNS_SQL})
+            SELECT r.point_id, r.bucket, {_READING_AGGREGATES.replace("sum(r.inc)", f"sum({inc})")}
+            FROM (
+                SELECT n.point_id, n.ts - mod(n.ts, {M15_MS}) AS bucket, n.ts, n.value, n.quality, t.cumulative,
+                       t.vmax, t.prev,
+                       lag(n.value) OVER (PARTITION BY n.point_id, n.quality = 0 ORDER BY n.ts) AS prev_good
+                FROM _tel_new n JOIN _tel_pts t ON t.point_id = n.point_id AND NOT t.late
+            ) r
+            GROUP BY 1, 2
+            """),
+            _band(),
+        )
     connection = session.connection()
     connection.exec_driver_sql(
         f"INSERT INTO rollup_15m ({ROLLUP_COLUMNS_SQL}) SELECT {ROLLUP_COLUMNS_SQL} FROM _tel_c15 "

@@ -30,6 +30,7 @@ from digipark.telemetry.rollups import (
     combine,
     group_merge_clause,
     has_group_table,
+    point_contributions,
     point_facts,
     recompute_groups,
     rollup_table,
@@ -133,15 +134,9 @@ def apply_new_readings_python(
             touched_late.update((pid, ts - ts % M15_MS) for ts, _, _ in rows)
             continue
         previous = _previous_good_value(cursor, pid, 2**62, raw=False) if fact.cumulative else None
-        groups: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
-        for row in rows:
-            groups[row[0] - row[0] % M15_MS].append(row)
-        for bucket in sorted(groups):
-            stats = bucket_stats(
-                groups[bucket], previous=previous, cumulative=fact.cumulative, valid_max=fact.valid_max, band=band
-            )
-            if stats.last_value is not None:
-                previous = stats.last_value
+        for bucket, stats in point_contributions(
+            rows, previous=previous, cumulative=fact.cumulative, valid_max=fact.valid_max, band=band
+        ):
             contributions[(pid, bucket)] = stats
     if contributions:
         for level in LEVELS:

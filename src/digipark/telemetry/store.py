@@ -7,8 +7,10 @@ included, see telemetry.rollups), `point_latest` moves forward, and a `ReadingsS
 
 PostgreSQL: missing monthly partitions of `reading` are created, the points of the batch are locked
 (transaction-level advisory locks, in id order, so concurrent ingest workers writing the same point serialise and
-their rollup merges stay exact), the batch is COPYed (binary) into a temporary table and inserted into `reading`
-optimistically (see `_write_postgresql`); the rollups are computed set-based from that temporary table.
+their rollup merges stay exact). A batch of in-order data (every reading newer than the newest stored of its point:
+live ingest) is COPYed (binary) straight into `reading` and its 15 min statistics, computed in Python, into a
+temporary table the rollup merge reads; any other batch (late data, repeats) is COPYed into a temporary table,
+inserted into `reading` optimistically and its rollups computed set-based from there (see `_write_postgresql`).
 SQLite: existing keys are looked up per point, new rows inserted with executemany, rollups in Python.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -26,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from digipark.core.config import get_settings
 from digipark.core.events import queue_event
 from digipark.telemetry import rollups, rollups_postgres, rollups_sqlite
 from digipark.telemetry.events import ReadingsStored
@@ -36,12 +40,16 @@ ADVISORY_LOCK_CLASS = 7404  # first key of the per-point advisory locks (the sec
 
 
 class ReadingRow(NamedTuple):
-    """One reading to store (a tuple: the ingest hot path makes one per value)."""
+    """One reading to store; any (point_id, ts, value, quality) tuple is one (the ingest hot path makes plain
+    tuples, cheaper to build)."""
 
     point_id: int
     ts: int
     value: float
     quality: int = 0
+
+
+Row = tuple[int, int, float, int]  # (point_id, ts, value, quality), as ReadingRow
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -51,7 +59,7 @@ class WriteResult:
     stored_by_point: dict[int, int]
 
 
-def write_readings(session: Session, rows: Sequence[ReadingRow], *, defer_coarse: bool = False) -> WriteResult:
+def write_readings(session: Session, rows: Sequence[Row], *, defer_coarse: bool = False) -> WriteResult:
     """Store new readings (repeats of (point, ts) ignored), update the rollups they touch (late data
     included), point_latest, and queue a ReadingsStored event. Fast path: PostgreSQL COPY. Never commits.
 
@@ -147,19 +155,21 @@ _Written = tuple[dict[int, int], dict[int, tuple[int, float, int]], tuple[tuple[
 _SAVEPOINT = "tel_insert"
 
 
-def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse: bool) -> _Written:
+def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool) -> _Written:
     """Optimistic: the batch's new rows are expected to be new. Per point the facts and the newest stored reading
-    are read once, quality is settled in Python, the rows are COPYed into `_tel_new` and inserted into `reading`
-    in one plain INSERT under a savepoint. A repeat (of a stored reading, or twice in the batch) fails that
-    INSERT; then the savepoint is rolled back, the repeats are removed from `_tel_new` (first in the batch wins)
-    and the rest inserted. The point locks make the removal exact against concurrent writers."""
+    are read once and quality is settled in Python. When every row is newer than the newest stored reading of its
+    point, the rows are COPYed into `reading` under a savepoint (`_insert_in_order`). Otherwise, or when that
+    COPY meets a repeat (twice in the batch), the rows are COPYed into `_tel_new` and inserted into `reading` in
+    one plain INSERT under a savepoint; a repeat (of a stored reading, or twice in the batch) fails that INSERT,
+    then the savepoint is rolled back, the repeats are removed from `_tel_new` (first in the batch wins) and the
+    rest inserted. The point locks make the removal exact against concurrent writers."""
     connection = session.connection()
     # created once per connection; emptied here too, not only at commit: an earlier batch of this transaction, or
     # of a savepoint-scoped session on the same connection (tests), may have left rows
     connection.exec_driver_sql(_PG_TEMP + rollups_postgres.PG_TEMP_TABLES + _PG_CLEAR)
-    point_ids = sorted({row.point_id for row in rows})
-    lo = min(row.ts for row in rows)
-    hi = max(row.ts for row in rows)
+    point_ids = sorted({row[0] for row in rows})
+    lo = min(row[1] for row in rows)
+    hi = max(row[1] for row in rows)
     months: set[int] = set()
     month = month_start_utc(lo)
     last = month_start_utc(hi)
@@ -168,7 +178,7 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
             months.add(month)
             month = next_month_utc(month)
     else:
-        months.update(month_start_utc(ts) for ts in {row.ts - row.ts % 86_400_000 for row in rows})
+        months.update(month_start_utc(ts) for ts in {row[1] - row[1] % 86_400_000 for row in rows})
     months.add(next_month_utc(last))  # created ahead, so live data rarely creates one while others insert
     ensure_partitions(session, months)
 
@@ -182,7 +192,6 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
         # (the newest reading's when it is good, else the newest non-empty 15 min bucket's last value)
         cursor.execute(
             """
-            INSERT INTO _tel_pts (point_id, cumulative, vmin, vmax, prior, prev, park_id, ent, quantity)
             SELECT p.id, p.state_class = 'total_increasing', p.valid_min, p.valid_max, pl.ts,
                    CASE WHEN p.state_class <> 'total_increasing' THEN NULL
                         WHEN pl.quality = 0 THEN pl.value
@@ -191,59 +200,72 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
                    p.park_id, coalesce(p.enterprise_id, 0), p.quantity
             FROM point p LEFT JOIN point_latest pl ON pl.point_id = p.id
             WHERE p.id = ANY(%s::int[])
-            RETURNING point_id, vmin, vmax, prior
             """,
             (point_ids,),
         )
-        facts = {pid: (vmin, vmax, prior) for pid, vmin, vmax, prior in cursor.fetchall()}
-        new: list[tuple[int, int, float, int]] = []
+        points = cursor.fetchall()
+        facts: dict[int, _PointRow] = {row[0]: _PointRow(*row[1:6]) for row in points}
+        # per point (lowest valid, highest valid, newest stored ts or -1)
+        limits = {
+            pid: (
+                -math.inf if fact.vmin is None else fact.vmin,
+                math.inf if fact.vmax is None else fact.vmax,
+                -1 if fact.prior is None else fact.prior,
+            )
+            for pid, fact in facts.items()
+        }
+        new: list[Row] = []
         unknown = 0
+        in_order = True  # every new reading newer than the newest stored of its point
         bad = int(Quality.BAD)
-        with cursor.copy("COPY _tel_new (point_id, ts, value, quality) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "int8", "float8", "int2"])
-            write_row = copy.write_row
-            append = new.append
-            for row in rows:
-                fact = facts.get(row.point_id)
-                if fact is None:
-                    unknown += 1
-                    continue
-                vmin, vmax, _prior = fact
-                value = row.value
-                quality = (
-                    bad if (vmin is not None and value < vmin) or (vmax is not None and value > vmax) else row.quality
-                )
-                reading = (row.point_id, row.ts, value, quality)
-                write_row(reading)
-                append(reading)
+        append = new.append
+        for pid, ts, value, quality in rows:
+            limit = limits.get(pid)
+            if limit is None:
+                unknown += 1
+                continue
+            low, high, prior = limit
+            append((pid, ts, value, bad if value < low or value > high else quality))
+            if ts <= prior:
+                in_order = False
         if not new:
             return {}, {}, (), unknown
-        cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
-        try:
-            cursor.execute("INSERT INTO reading (point_id, ts, value, quality) SELECT * FROM _tel_new")
-            cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-        except psycopg.errors.UniqueViolation:
-            cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            new = _insert_without_repeats(cursor)
-            if not new:
-                return {}, {}, (), unknown
+        in_order_points = _insert_in_order(cursor, new, facts) if in_order else None
+        staged = in_order_points is not None
+        if not (staged and defer_coarse):  # the SQL of late data, repeats and coarse merges reads the points there
+            _copy(cursor, "_tel_pts", _POINT_COLUMNS, _POINT_TYPES, points)
+        if in_order_points is None:
+            _copy(cursor, "_tel_new", _READING_COLUMNS, _READING_TYPES, new)
+            cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
+            try:
+                cursor.execute("INSERT INTO reading (point_id, ts, value, quality) SELECT * FROM _tel_new")
+                cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            except psycopg.errors.UniqueViolation:
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+                new = _insert_without_repeats(cursor)
+                if not new:
+                    return {}, {}, (), unknown
     stored_by_point: dict[int, int] = {}
     latest: dict[int, tuple[int, float, int]] = {}
     late: set[int] = set()  # points with a new reading not newer than the newest stored before the batch
-    for pid, ts, value, quality in new:
-        stored_by_point[pid] = stored_by_point.get(pid, 0) + 1
-        held = latest.get(pid)
-        if held is None or ts > held[0]:
-            latest[pid] = (ts, value, quality)
-        prior = facts[pid][2]
-        if prior is not None and ts <= prior:
-            late.add(pid)
+    if in_order_points is not None:
+        for pid, readings in in_order_points.items():
+            stored_by_point[pid] = len(readings)
+            latest[pid] = readings[-1]
+    else:
+        for pid, ts, value, quality in new:
+            stored_by_point[pid] = stored_by_point.get(pid, 0) + 1
+            held = latest.get(pid)
+            if held is None or ts > held[0]:
+                latest[pid] = (ts, value, quality)
+            if ts <= limits[pid][2]:
+                late.add(pid)
     if late:
         connection.exec_driver_sql(
             "UPDATE _tel_pts SET late = true WHERE point_id = ANY(%(late)s::int[])", {"late": sorted(late)}
         )
     if len(late) < len(stored_by_point):
-        rollups_postgres.pg_merge_in_order(session, defer_coarse=defer_coarse)
+        rollups_postgres.pg_merge_in_order(session, defer_coarse=defer_coarse, staged=staged)
     if late:
         rollups_postgres.pg_recompute_late(session)
     ordered = sorted(latest)
@@ -262,6 +284,81 @@ def _write_postgresql(session: Session, rows: Sequence[ReadingRow], defer_coarse
         },
     )
     return stored_by_point, latest, tuple(new), unknown
+
+
+class _PointRow(NamedTuple):
+    """What the store reads of a point before writing its readings (`_tel_pts`)."""
+
+    cumulative: bool
+    vmin: float | None
+    vmax: float | None
+    prior: int | None  # ts of its newest stored reading
+    prev: float | None  # the last good value stored (cumulative meters)
+
+
+_POINT_COLUMNS = ("point_id", "cumulative", "vmin", "vmax", "prior", "prev", "park_id", "ent", "quantity")
+_POINT_TYPES = ("int4", "bool", "float8", "float8", "int8", "float8", "int4", "int4", "text")
+
+
+_READING_COLUMNS = ("point_id", "ts", "value", "quality")
+_READING_TYPES = ("int4", "int8", "float8", "int2")
+_STAT_TYPES = (
+    "int4",
+    "int8",
+    "int4",
+    "int4",
+    "float8",
+    "float8",
+    "float8",
+    "int8",
+    "float8",
+    "int8",
+    "float8",
+    "float8",
+)
+
+
+def _copy(cursor: Any, table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(list(types))
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
+
+
+def _insert_in_order(
+    cursor: Any, new: list[Row], facts: dict[int, _PointRow]
+) -> dict[int, list[tuple[int, float, int]]] | None:
+    """The usual batch: every reading newer than those stored of its point. COPYed straight into `reading` under a
+    savepoint, and its 15 min statistics computed here (`rollups.point_contributions`, as SQLite does) and COPYed
+    into `_tel_c15`, instead of staging the readings in `_tel_new` and aggregating them there. Returns the new
+    readings by point, sorted by ts; None (nothing written) when the batch repeats a reading within itself: then
+    the caller takes the general path."""
+    cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        _copy(cursor, "reading", _READING_COLUMNS, _READING_TYPES, new)
+        cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    except psycopg.errors.UniqueViolation:
+        cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        return None
+    by_point: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
+    for pid, ts, value, quality in new:
+        by_point[pid].append((ts, value, quality))
+    band = get_settings().rollover_band
+    stats_rows = []
+    for pid, readings in by_point.items():
+        readings.sort()
+        fact = facts[pid]
+        for bucket, stats in rollups.point_contributions(
+            readings,
+            previous=fact.prev if fact.cumulative else None,
+            cumulative=fact.cumulative,
+            valid_max=fact.vmax,
+            band=band,
+        ):
+            stats_rows.append((pid, bucket, *stats.as_tuple()))
+    _copy(cursor, "_tel_c15", ("point_id", "bucket", *rollups.STAT_COLUMNS), _STAT_TYPES, stats_rows)
+    return by_point
 
 
 def _insert_without_repeats(cursor: Any) -> list[tuple[int, int, float, int]]:
@@ -295,11 +392,11 @@ def _newest_stored(cursor: Any, point_ids: list[int]) -> dict[int, int]:
     return out
 
 
-def _write_generic(session: Session, rows: Sequence[ReadingRow]) -> _Written:
+def _write_generic(session: Session, rows: Sequence[Row]) -> _Written:
     """SQLite: readings newer than every stored reading of their point (the usual case) are inserted with one
     executemany; the others (late data, repeats) row by row with INSERT OR IGNORE, whose row count says whether
     the reading was new. Rollups in Python (telemetry.rollups_sqlite.apply_new_readings_python)."""
-    facts = rollups.point_facts(session, {row.point_id for row in rows})
+    facts = rollups.point_facts(session, {row[0] for row in rows})
     cursor: Any = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     prior_latest: dict[int, int] = {}
     for pid in facts:
@@ -313,20 +410,19 @@ def _write_generic(session: Session, rows: Sequence[ReadingRow]) -> _Written:
     fresh_rows: list[tuple[int, int, float, int]] = []
     seen: set[tuple[int, int]] = set()
     others: list[tuple[int, int, float, int]] = []
-    for row in rows:
-        fact = facts.get(row.point_id)
+    for pid, ts, raw_value, quality in rows:
+        fact = facts.get(pid)
         if fact is None:
             unknown += 1
             continue
-        value = float(row.value)
-        quality = row.quality
+        value = float(raw_value)
         if (fact.valid_min is not None and value < fact.valid_min) or (
             fact.valid_max is not None and value > fact.valid_max
         ):
             quality = Quality.BAD
-        reading = (row.point_id, row.ts, value, int(quality))
-        key = (row.point_id, row.ts)
-        if row.ts > newest.get(row.point_id, _NEVER) and key not in seen:
+        reading = (pid, ts, value, int(quality))
+        key = (pid, ts)
+        if ts > newest.get(pid, _NEVER) and key not in seen:
             seen.add(key)
             fresh_rows.append(reading)
         else:
