@@ -1,6 +1,7 @@
 """What the energy domain offers other domains: an enterprise's carbon account and the park's figures per
 enterprise; for automation's billing, Sankey and plans: the meters with their monthly consumption of a year
-(`year_data`, `MeterInfo`, `MeterLevel`), the park's time-of-use tariff in force (`tariff_for`), the meter tree
+(`year_data`, `MeterInfo`, `MeterLevel`), the park's time-of-use tariff in force (`tariff_for`) and
+its name in a page's language (`tariff_name`), the meter tree
 (`meter_tree`) and the split of a consumption series into its bands (`tariff_split`, `minute_bands`); for
 scheduled reports: an enterprise's carbon report file (`render_enterprise_report`)."""
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from digipark.energy.accounts import MeterInfo, enterprise_account, enterprise_figures, park_summary, year_data
 from digipark.energy.models import EnergyMeter, MeterLevel
 from digipark.energy.report import render as render_enterprise_report
-from digipark.energy.settings import tariff_for
+from digipark.energy.settings import tariff_for, tariff_name
 from digipark.energy.tariffs import minute_bands
 from digipark.energy.tariffs import split as tariff_split
 
@@ -28,6 +29,7 @@ __all__ = [
     "park_summary",
     "render_enterprise_report",
     "tariff_for",
+    "tariff_name",
     "tariff_split",
     "year_data",
 ]
