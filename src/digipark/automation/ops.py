@@ -268,16 +268,23 @@ def month_bills(
         by_enterprise[meter["enterprise_id"]].append(line(meter))
     areas = {int(k): float(v) for k, v in (config.areas or {}).items() if str(k).isdigit()}
     made = billing.bills(month, by_enterprise, line(shared_meter) if shared_meter else None, config.method, areas)
-    names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.park_id == park_id)).all())
+    names = {
+        e_id: (name, name_en)
+        for e_id, name, name_en in session.execute(
+            select(Enterprise.id, Enterprise.name, Enterprise.name_en).where(Enterprise.park_id == park_id)
+        )
+    }
+    names_en = {m["id"]: m["name_en"] for m in tenant_meters}
     return [
         BillRead(
             enterprise_id=b.enterprise_id,
-            enterprise_name=names.get(b.enterprise_id, str(b.enterprise_id)),
+            enterprise_name=names.get(b.enterprise_id, (str(b.enterprise_id), None))[0],
+            enterprise_name_en=names.get(b.enterprise_id, ("", None))[1],
             month=month.replace(day=1),
             tariff=tariff.name,
             prices=dict(tariff.prices),
             method=config.method,
-            lines=[_line_read(x) for x in b.lines],
+            lines=[_line_read(x, names_en.get(x.meter_id)) for x in b.lines],
             metered_kwh=b.metered_kwh,
             metered_amount=b.metered_amount,
             shared_share=b.shared_share,
@@ -290,11 +297,12 @@ def month_bills(
     ]
 
 
-def _line_read(line: billing.MeterLine) -> BillLineRead:
+def _line_read(line: billing.MeterLine, name_en: str | None = None) -> BillLineRead:
     r = line.replacement
     return BillLineRead(
         meter_id=line.meter_id,
         name=line.name,
+        name_en=name_en,
         start_reading=line.start_reading,
         end_reading=line.end_reading,
         replaced_at=dt.datetime.fromtimestamp(r.at_ms / 1000, dt.UTC) if r else None,

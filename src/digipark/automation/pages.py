@@ -420,9 +420,7 @@ def energy_ops(page: CurrentPage, bills_page: Annotated[int, Query(ge=1, le=1000
                 }
                 for p in progress
             ],
-            "enterprise_names": {
-                b.enterprise_id: page.enterprise_name(b.enterprise_id, b.enterprise_name) for b in bills
-            },
+            "enterprise_names": {b.enterprise_id: page.name(b, "enterprise_name") for b in bills},
             "staff": page.scope.can(ops.READ),
             "year": today.year,
         },

@@ -36,7 +36,7 @@ __all__ = [
 
 
 def meter_tree(session: Session, *, park_id: int) -> list[dict[str, Any]]:
-    """The park's active meters with their place in the tree: id, parent_id, name, code, level, carrier, flow,
+    """The park's active meters with their place in the tree: id, parent_id, name, name_en, code, level, carrier, flow,
     source, point_id, building_id, enterprise_id (automation's Sankey and bills)."""
     rows = session.scalars(
         select(EnergyMeter).where(EnergyMeter.park_id == park_id, EnergyMeter.active.is_(True)).order_by(EnergyMeter.id)
@@ -46,6 +46,7 @@ def meter_tree(session: Session, *, park_id: int) -> list[dict[str, Any]]:
             "id": m.id,
             "parent_id": m.parent_id,
             "name": m.name,
+            "name_en": m.name_en,
             "code": m.code,
             "level": m.level,
             "carrier": m.carrier,
