@@ -20,6 +20,7 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 LANGS = ("zh", "en")
 LOGIN_ATTEMPTS = 6
+LOAD_TIMEOUT_MS = 60_000  # a page without its load event by then is reported, and the crawl goes on
 ALLOWED_WORDS_FILE = Path(__file__).with_name("allowed_ascii_words.json")
 ASCII_WORD = re.compile(r"(?<![A-Za-z0-9_./:#@-])[A-Za-z]{3,}(?![A-Za-z0-9_/@-])")
 ALLOWED_CJK_FILE = Path(__file__).with_name("allowed_cjk_text.json")
@@ -198,7 +199,14 @@ def visit(
     errors: list[str] = page.digipark_errors
     errors.clear()
     separator = "&" if "?" in path else "?"
-    response = page.goto(f"{url}{path}{separator}lang={lang}", wait_until="load")
+    try:
+        response = page.goto(f"{url}{path}{separator}lang={lang}", wait_until="load", timeout=LOAD_TIMEOUT_MS)
+    except Exception as exc:  # Playwright's TimeoutError (imported only where Playwright is)
+        if "Timeout" not in type(exc).__name__:
+            raise
+        timed_out = Visit(role, lang, viewport, path, None, load_ms=float(LOAD_TIMEOUT_MS))
+        timed_out.problems.append(f"no load event in {LOAD_TIMEOUT_MS // 1000} s")
+        return timed_out
     result = Visit(role, lang, viewport, path, response.status if response else None)
     if response is None or response.status >= 400:
         result.problems.append(f"answered {response.status if response else 'nothing'}")
