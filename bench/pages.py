@@ -143,7 +143,7 @@ def measure(url: str) -> None:
             "figure": "pages_chinese_on_english_pages",
             "value": sum(chinese.values()),
             "unit": "characters",
-            "pages": len(chinese),
+            "pages_with_chinese": len(chinese),
             "most": [f"{path} {n}" for path, n in chinese.most_common(8)],
         },
     ]
