@@ -6,7 +6,10 @@ Prints one JSON line per figure:
 - pages_p95_server_ms: the 95th percentile of the server's time (request sent to its first byte), desktop;
 - pages_untranslated_strings: ASCII words of three letters or more in the visible text of the Chinese pages,
   outside the allow-list tests/e2e/allowed_ascii_words.json (units, codes, proper names), desktop;
-- pages_overflowing_at_390px: pages (per language) wider than the phone, or with an element reaching past it.
+- pages_overflowing_at_390px: pages (per language) wider than the phone, or with an element reaching past it;
+- pages_chinese_on_english_pages: Chinese characters in the visible text of the English pages, outside the proper
+  names of tests/e2e/allowed_cjk_text.json and text marked as written in Chinese or kept as written, desktop
+  (the pages still listed there as pending count too).
 
     python bench/pages.py                 # starts its own demo server on a fresh SQLite file (a few minutes)
     python bench/pages.py --url http://127.0.0.1:8000   # measures a running demo instead
@@ -100,6 +103,7 @@ def measure(url: str) -> None:
     slowest = max(desktop, key=lambda v: v.load_ms or 0)
     server = [v.server_ms for v in desktop if v.server_ms is not None]
     words = Counter(w for v in desktop if v.lang == "zh" for w in v.untranslated)
+    chinese = Counter(v.path for v in desktop if v.lang == "en" for run in v.chinese for _ in run)
     overflowing = sorted(
         {
             f"{v.role} {v.lang} {v.path}"
@@ -135,6 +139,13 @@ def measure(url: str) -> None:
             "most_frequent": [w for w, _ in words.most_common(15)],
         },
         {"figure": "pages_overflowing_at_390px", "value": len(overflowing), "unit": "pages", "which": overflowing[:10]},
+        {
+            "figure": "pages_chinese_on_english_pages",
+            "value": sum(chinese.values()),
+            "unit": "characters",
+            "pages_with_chinese": len(chinese),
+            "most": [f"{path} {n}" for path, n in chinese.most_common(8)],
+        },
     ]
     for figure in figures:
         print(json.dumps({**figure, **conditions}, ensure_ascii=False))
@@ -153,7 +164,11 @@ def main() -> None:
             measure(url)
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 if __name__ == "__main__":

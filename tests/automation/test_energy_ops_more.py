@@ -185,3 +185,15 @@ def test_dual_control_sets_no_target_from_an_incomplete_previous_year() -> None:
     assert not view.previous_year_complete
     assert view.total_target is None and view.intensity_target is None
     assert all(m.total_ok is None for m in view.months)
+
+
+def test_the_dual_control_source_note_is_in_the_page_language(client: TestClient) -> None:
+    from tests.web.helpers import login, visible_text
+
+    data = dualcontrol.targets_data()
+    assert data["source"] and data["source_en"] and data["source"] != data["source_en"]
+    login(client, "TA-park_admin")
+    chinese = visible_text(client.get("/energy-ops/outlook", params={"lang": "zh"}).text)
+    english = visible_text(client.get("/energy-ops/outlook", params={"lang": "en"}).text)
+    assert data["source"] in chinese and data["source_en"] not in chinese
+    assert data["source_en"] in english and data["source"] not in english

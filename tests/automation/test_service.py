@@ -276,3 +276,22 @@ def test_plans_are_read_by_their_enterprise_and_warn(db: Session, world: World) 
     with pytest.raises(PermissionDenied):
         ops.PLANS.create(db, scope=scope_of(db, "TA", "enterprise"), data=PlanCreate(year=2021, quota=1.0))
     assert system_scope(a.park_id).can(ops.WRITE)
+
+
+def test_register_samples_are_read_again_when_readings_arrive(db: Session, world: World) -> None:
+    point = world.a.point_ids[0]
+    hour = 3_600_000
+    start = 1_614_556_800_000  # 2021-03-01 00:00 UTC
+    db.add_all(
+        Rollup1h(point_id=point, bucket=start + h * hour, count=1, last_ts=start + (h + 1) * hour, last_value=10.0 * h)
+        for h in range(3)
+    )
+    db.flush()
+    first = ops.register_samples(db, [point], start + hour, start + 10 * hour)
+    assert first[point].tolist() == [[start + hour, 0.0], [start + 2 * hour, 10.0], [start + 3 * hour, 20.0]]
+    assert ops.register_samples(db, [point], start + hour, start + 10 * hour)[point] is first[point]  # kept
+    db.add(Rollup1h(point_id=point, bucket=start + 3 * hour, count=1, last_ts=start + 4 * hour, last_value=35.0))
+    db.flush()
+    later = ops.register_samples(db, [point], start + hour, start + 10 * hour)[point]  # a new hour: read again
+    assert later[-1].tolist() == [start + 4 * hour, 35.0]
+    ops.forget_samples()

@@ -1,6 +1,7 @@
 """Walk every menu page of the served demo as each role, in both languages, on a desktop and a phone, and report
 what a visitor would see wrong: an answer of 4xx/5xx, a script error, a header that wraps, a page that scrolls
-sideways on a phone, English words on a Chinese page. Used by tests/e2e/test_pages_browser.py and bench/pages.py."""
+sideways on a phone, English words on a Chinese page, Chinese on an English page. Used by
+tests/e2e/test_pages_browser.py and bench/pages.py."""
 
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 LANGS = ("zh", "en")
 LOGIN_ATTEMPTS = 6
+LOAD_TIMEOUT_MS = 60_000  # a page without its load event by then is reported, and the crawl goes on
 ALLOWED_WORDS_FILE = Path(__file__).with_name("allowed_ascii_words.json")
 ASCII_WORD = re.compile(r"(?<![A-Za-z0-9_./:#@-])[A-Za-z]{3,}(?![A-Za-z0-9_/@-])")
+ALLOWED_CJK_FILE = Path(__file__).with_name("allowed_cjk_text.json")
+CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")  # CJK ideographs (punctuation alone is no Chinese text)
 
 # One function per check, run in the page (Playwright calls it through the DevTools protocol, not eval: the CSP
 # does not apply). Overflow: the document wider than the window, and the outermost visible elements reaching past
@@ -98,13 +102,16 @@ TIMING_JS = """() => {
 }"""
 
 # The visible text of the page's main part, less what is marked translate="no" (HTML's own mark for text kept as
-# it is: user names, account names of log records).
-VISIBLE_TEXT_JS = """() => {
+# it is: user names, account names of log records) and, on an English page, less what is marked as written in
+# Chinese (lang="zh…": text people wrote in Chinese — a notice's title, a work order's description — which no
+# catalogue translates).
+VISIBLE_TEXT_JS = """(pageLang) => {
   const root = document.querySelector('main') || document.body;
   let text = root.innerText;
-  for (const el of root.querySelectorAll('[translate="no"]')) {
-    const kept = el.innerText;
-    if (kept) text = text.replace(kept, ' ');
+  const kept = pageLang === 'en' ? '[translate="no"], [lang|="zh"]' : '[translate="no"]';
+  for (const el of root.querySelectorAll(kept)) {
+    const written = el.innerText;
+    if (written) text = text.replace(written, ' ');
   }
   return text;
 }"""
@@ -121,6 +128,21 @@ def untranslated_words(text: str, allowed: set[str]) -> list[str]:
     return [w for w in ASCII_WORD.findall(text) if w.lower() not in allowed]
 
 
+def allowed_cjk() -> tuple[list[str], dict[str, str]]:
+    """Chinese text that may stand on an English page (proper names kept as data, longest first) and the pages
+    not yet free of Chinese data ({path: what is left}), from tests/e2e/allowed_cjk_text.json."""
+    data = json.loads(ALLOWED_CJK_FILE.read_text(encoding="utf-8"))
+    names = sorted({n for group in data["names"].values() for n in group}, key=len, reverse=True)
+    return names, dict(data.get("pending_pages", {}))
+
+
+def chinese_text(text: str, names: list[str]) -> list[str]:
+    """Runs of Chinese characters in the visible text of an English page, outside the allowed proper names."""
+    for name in names:
+        text = text.replace(name, " ")
+    return CJK_RUN.findall(text)
+
+
 @dataclasses.dataclass
 class Visit:
     role: str
@@ -132,6 +154,7 @@ class Visit:
     load_ms: float | None = None
     problems: list[str] = dataclasses.field(default_factory=list)
     untranslated: list[str] = dataclasses.field(default_factory=list)
+    chinese: list[str] = dataclasses.field(default_factory=list)  # runs of Chinese on an English page
 
 
 def log_in(context: Any, url: str, username: str) -> Any:
@@ -160,12 +183,30 @@ def _settle(page: Any) -> None:
         page.wait_for_selector('[hx-trigger="load"]', state="detached", timeout=5000)
 
 
-def visit(page: Any, url: str, path: str, *, role: str, lang: str, viewport: str, allowed: set[str]) -> Visit:
-    """Open one page and check it; `page` collects console errors in its `digipark_errors` list."""
+def visit(
+    page: Any,
+    url: str,
+    path: str,
+    *,
+    role: str,
+    lang: str,
+    viewport: str,
+    allowed: set[str],
+    cjk: tuple[list[str], dict[str, str]] = ([], {}),
+) -> Visit:
+    """Open one page and check it; `page` collects console errors in its `digipark_errors` list. `cjk`: the
+    Chinese allowed on English pages (allowed_cjk)."""
     errors: list[str] = page.digipark_errors
     errors.clear()
     separator = "&" if "?" in path else "?"
-    response = page.goto(f"{url}{path}{separator}lang={lang}", wait_until="load")
+    try:
+        response = page.goto(f"{url}{path}{separator}lang={lang}", wait_until="load", timeout=LOAD_TIMEOUT_MS)
+    except Exception as exc:  # Playwright's TimeoutError (imported only where Playwright is)
+        if "Timeout" not in type(exc).__name__:
+            raise
+        timed_out = Visit(role, lang, viewport, path, None, load_ms=float(LOAD_TIMEOUT_MS))
+        timed_out.problems.append(f"no load event in {LOAD_TIMEOUT_MS // 1000} s")
+        return timed_out
     result = Visit(role, lang, viewport, path, response.status if response else None)
     if response is None or response.status >= 400:
         result.problems.append(f"answered {response.status if response else 'nothing'}")
@@ -188,10 +229,19 @@ def visit(page: Any, url: str, path: str, *, role: str, lang: str, viewport: str
     if not header["ok"]:
         result.problems.append("header: " + header["why"])
     if lang == "zh":
-        result.untranslated = untranslated_words(page.evaluate(VISIBLE_TEXT_JS), allowed)
+        result.untranslated = untranslated_words(page.evaluate(VISIBLE_TEXT_JS, lang), allowed)
         if result.untranslated:
             words = sorted(set(result.untranslated))
             result.problems.append(f"untranslated: {', '.join(words[:12])}" + (" …" if len(words) > 12 else ""))
+    if lang == "en" and viewport == "desktop":
+        names, pending = cjk
+        result.chinese = chinese_text(page.evaluate(VISIBLE_TEXT_JS, lang), names)
+        if result.chinese and path not in pending:
+            runs = sorted(set(result.chinese), key=len, reverse=True)
+            result.problems.append(
+                f"Chinese on an English page ({sum(map(len, result.chinese))} characters): {', '.join(runs[:8])}"
+                + (" …" if len(runs) > 8 else "")
+            )
     result.problems.extend(f"error: {e}" for e in errors if "the server responded with a status" not in e)
     return result
 
@@ -219,6 +269,7 @@ def crawl(browser: Any, url: str, roles: tuple[str, ...] = ROLES, langs: tuple[s
     """Every menu page of every role, in each language, on a desktop then on a phone (one context per role and
     screen, logged in once)."""
     allowed = allowed_words()
+    cjk = allowed_cjk()
     for role in roles:
         desktop = new_context(browser, DESKTOP)
         page = log_in(desktop, url, role)
@@ -227,7 +278,7 @@ def crawl(browser: Any, url: str, roles: tuple[str, ...] = ROLES, langs: tuple[s
         _watch(page)
         for lang in langs:
             for path in paths:
-                yield visit(page, url, path, role=role, lang=lang, viewport="desktop", allowed=allowed)
+                yield visit(page, url, path, role=role, lang=lang, viewport="desktop", allowed=allowed, cjk=cjk)
         desktop.close()
         phone = browser.new_context(viewport=PHONE, locale="zh-CN", storage_state=state, is_mobile=True, has_touch=True)
         page = phone.new_page()

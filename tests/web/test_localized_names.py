@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from digipark.core.codes import english_industry_name, industry
-from digipark.registry.models import Building, Enterprise, Park, Zone
+from digipark.registry.models import Building, Device, Enterprise, Park, Zone
 from digipark.web.i18n import localized_name
 from digipark.web.labels import industry_name
 from tests.conftest import World
@@ -74,3 +74,18 @@ def test_the_overview_and_registry_lists_show_english_names_on_english_pages(cli
         assert chinese in visible_text(client.get(f"{path}?lang=zh").text), path
     chinese_page = visible_text(client.get("/?lang=zh").text)
     assert "测试园区TA" in chinese_page and "星湖大道88号" in chinese_page and "Zone One" not in chinese_page
+
+
+def test_devices_show_their_english_name_on_english_pages(client: TestClient, db: Session, world: World) -> None:
+    a = world.a
+    db.execute(update(Device).where(Device.id == a.device_ids[0]).values(name_en="Enterprise Electricity Meter"))
+    db.execute(update(Building).where(Building.id == a.building_id).values(name_en="Plant 1"))
+    db.flush()
+    login(client, "TA-park_admin")
+    for path in ("/devices", "/telemetry/devices", "/points"):
+        english = visible_text(client.get(f"{path}?lang=en").text)
+        assert "Enterprise Electricity Meter" in english and "企业电表" not in english, path
+        assert "企业电表" in visible_text(client.get(f"{path}?lang=zh").text), path
+    assert "Plant 1" in visible_text(client.get("/telemetry/devices?lang=en").text)
+    # a device without an English name keeps its name
+    assert "园区气体探测器" in visible_text(client.get("/devices?lang=en").text)

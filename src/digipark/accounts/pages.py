@@ -43,7 +43,7 @@ def _enterprise_names(page: Page, users: list[User]) -> dict[int, str]:
     if not ids:
         return {}
     rows = page.db.execute(page.scope.readable(Enterprise).where(Enterprise.id.in_(ids))).scalars()
-    return {e.id: e.name for e in rows}
+    return {e.id: page.name(e) for e in rows}
 
 
 @router.get("/accounts", response_class=HTMLResponse, name="accounts")

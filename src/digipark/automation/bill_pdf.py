@@ -11,6 +11,7 @@ from typing import Any
 from digipark.automation.exports import BANDS
 from digipark.automation.schemas import BillRead
 from digipark.core import pdf_font
+from digipark.energy.provides import tariff_name
 from digipark.web import i18n
 from digipark.web.i18n import N_
 
@@ -42,9 +43,9 @@ def bills_pdf(bills: Sequence[BillRead], lang: str, *, balance: dict[int, float]
         bands = [b for b in BANDS if b in bill.prices] + [b for b in bill.prices if b not in BANDS]
         story += [
             p(f"{_(TITLE)} {bill.month:%Y-%m}", h1),
-            p(f"{_('Enterprise')}: {bill.enterprise_name}"),
+            p(f"{_('Enterprise')}: {i18n.localized_name(bill, lang, 'enterprise_name')}"),
             p(
-                f"{_('Tariff')}: {bill.tariff} · "
+                f"{_('Tariff')}: {tariff_name(bill.tariff, lang)} · "
                 + " · ".join(f"{_(BANDS.get(b, b))} {bill.prices[b]:.4f}" for b in bands)
             ),
             Spacer(1, 3 * mm),
@@ -55,7 +56,7 @@ def bills_pdf(bills: Sequence[BillRead], lang: str, *, balance: dict[int, float]
             + [p(_("Amount (yuan)"))]
         ]
         for line in bill.lines:
-            name = line.name
+            name = i18n.localized_name(line, lang)
             if line.replaced_at is not None:
                 name += (
                     f" ({_('Replaced')} {line.replaced_at:%Y-%m-%d %H:%M} UTC {line.old_final} → {line.new_initial})"

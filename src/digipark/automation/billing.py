@@ -77,7 +77,7 @@ def band_split(
     each band counted from prefix sums over two days; an interval over a day long, or a month whose offset from UTC
     changes, is spread minute by minute."""
     if not parts:
-        return dict.fromkeys(sorted(set(minute_bands(periods))), 0.0)
+        return dict.fromkeys(sorted(_prefixes(periods)[1]), 0.0)
     starts = np.array([p[0] for p in parts], dtype=np.int64)
     ends = np.array([p[1] for p in parts], dtype=np.int64)
     energy = np.array([p[2] for p in parts], dtype=np.float64)
@@ -147,7 +147,7 @@ def _band_split_slow(
 def meter_line(
     meter_id: int,
     name: str,
-    samples: Sequence[tuple[int, float]],
+    samples: Sequence[tuple[int, float]] | np.ndarray[Any, Any],
     periods: Sequence[Mapping[str, Any]],
     prices: Mapping[str, float],
     zone: ZoneInfo,
@@ -155,19 +155,21 @@ def meter_line(
     replacement: Replacement | None = None,
     multiplier: float = 1.0,
 ) -> MeterLine:
-    ordered = sorted(samples)
-    if replacement is None and len(ordered) > 1:
-        table = np.array(ordered, dtype=np.float64)
+    """A meter's line of a bill from its register samples: (ms, reading) pairs, or an array of them (n × 2) in
+    time order."""
+    table = samples if isinstance(samples, np.ndarray) else np.array(sorted(samples), dtype=np.float64).reshape(-1, 2)
+    if replacement is None and len(table) > 1:
         times = table[:, 0].astype(np.int64)
         kwh = split_arrays(times[:-1], times[1:], np.diff(table[:, 1]) * multiplier, periods, zone)
     else:
+        ordered = [(int(t), float(v)) for t, v in table]
         kwh = band_split(intervals(ordered, replacement, multiplier), periods, zone)
     amount = {band: round(value * float(prices.get(band, 0.0)), 2) for band, value in kwh.items()}
     return MeterLine(
         meter_id,
         name,
-        ordered[0][1] if ordered else None,
-        ordered[-1][1] if ordered else None,
+        float(table[0, 1]) if len(table) else None,
+        float(table[-1, 1]) if len(table) else None,
         replacement,
         kwh,
         amount,

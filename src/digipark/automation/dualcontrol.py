@@ -58,8 +58,9 @@ class DualControl:
     previous_intensity: float | None
     months: list[Month]
     contributors: list[Contributor]
-    source: str
+    source: str  # the targets' source note, Chinese
     previous_year_complete: bool = True  # False: a month of the previous year has no consumption, no target from it
+    source_en: str = ""  # the note in English
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -129,4 +130,5 @@ def view(
         [Contributor(e, n, t, t / total if total else 0.0, k) for e, n, t, k in top],
         str(data.get("source", "")),
         previous_complete,
+        str(data.get("source_en", "")),
     )

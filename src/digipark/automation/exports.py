@@ -30,6 +30,7 @@ def bills_xlsx(bills: Sequence[BillRead], lang: str) -> bytes:
         + [_("Amount (yuan)")]
     )
     for bill in bills:
+        enterprise = i18n.localized_name(bill, lang, "enterprise_name")
         for line in bill.lines:
             replaced = (
                 f"{line.replaced_at:%Y-%m-%d %H:%M} UTC {line.old_final} → {line.new_initial}"
@@ -37,16 +38,16 @@ def bills_xlsx(bills: Sequence[BillRead], lang: str) -> bytes:
                 else ""
             )
             sheet.append(
-                [bill.enterprise_name, line.name, line.start_reading, line.end_reading, replaced]
+                [enterprise, i18n.localized_name(line, lang), line.start_reading, line.end_reading, replaced]
                 + [round(line.kwh.get(b, 0.0), 3) for b in bands]
                 + [line.total_amount]
             )
         sheet.append(
-            [bill.enterprise_name, f"{_('Shared areas')} {bill.shared_share * 100:.2f} %", None, None, ""]
+            [enterprise, f"{_('Shared areas')} {bill.shared_share * 100:.2f} %", None, None, ""]
             + [None for _b in bands[:-1]]
             + [round(bill.shared_kwh, 3), bill.shared_amount]
         )
-        sheet.append([bill.enterprise_name, _("Total"), None, None, ""] + [None for _b in bands] + [bill.total_amount])
+        sheet.append([enterprise, _("Total"), None, None, ""] + [None for _b in bands] + [bill.total_amount])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import time
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
@@ -34,7 +36,7 @@ from digipark.core.errors import NotFound, field_error
 from digipark.core.listing import ListSpec
 from digipark.crud import Owner, RecordType
 from digipark.energy.provides import meter_tree, tariff_for, year_data
-from digipark.registry.models import Building, Enterprise
+from digipark.registry.models import Building, Enterprise, Point
 from digipark.telemetry.provides import Rollup1h, point_series
 
 VIEW = "energyops.view"
@@ -140,22 +142,63 @@ def month_range(month: dt.date) -> tuple[int, int]:
     return int(first.timestamp() * 1000), int(last.timestamp() * 1000)
 
 
+# A month's hourly register readings of a point change only when readings arrive: they are kept per process with
+# the point's identity (its creation time: a point id a new database reuses is a new key) and the count and latest
+# hour of its readings in the month as their mark, for SAMPLES_CACHE_S at most (a value corrected in an hour that
+# was already there leaves the mark as it was). The mark is read from the index alone; the month's rows (over a
+# hundred thousand for a park's tenant meters) only for the points whose mark changed.
+SAMPLES_CACHE_S = 600.0
+MAX_CACHED_SAMPLES = 10_000
+_SAMPLES: dict[tuple[Any, ...], tuple[float, tuple[int, int], np.ndarray[Any, Any]]] = {}
+NO_SAMPLES: np.ndarray[Any, Any] = np.empty((0, 2))
+
+
+def forget_samples() -> None:
+    """Forget the kept register readings (after readings were rewritten in place, in tests)."""
+    _SAMPLES.clear()
+
+
 def register_samples(
     session: Session, point_ids: builtins.list[int], from_ms: int, to_ms: int
-) -> dict[int, builtins.list[tuple[int, float]]]:
-    """Each point's register readings at the end of every hour of [from_ms, to_ms), with the last before it."""
-    out: dict[int, builtins.list[tuple[int, float]]] = defaultdict(list)
+) -> dict[int, np.ndarray[Any, Any]]:
+    """Each point's register readings at the end of every hour of [from_ms, to_ms), with the last before it: an
+    array of (ms, reading) rows in time order (none: no entry)."""
+    out: dict[int, np.ndarray[Any, Any]] = {}
     if not point_ids:
         return out
     r = Rollup1h
-    rows = session.execute(
+    in_range = (r.point_id.in_(point_ids), r.bucket >= from_ms - HOUR_MS, r.bucket < to_ms)
+    marks = {
+        point_id: (count, latest)
+        for point_id, count, latest in session.execute(
+            select(r.point_id, func.count(), func.max(r.bucket)).where(*in_range).group_by(r.point_id)
+        )
+    }
+    url = str(session.get_bind().engine.url)
+    created = dict(session.execute(select(Point.id, Point.created_at).where(Point.id.in_(marks))).all())
+    now = time.monotonic()
+    missing = []
+    for point_id, mark in marks.items():
+        kept = _SAMPLES.get((url, point_id, created.get(point_id), from_ms, to_ms))
+        if kept is not None and kept[1] == mark and now - kept[0] < SAMPLES_CACHE_S:
+            out[point_id] = kept[2]
+        else:
+            missing.append(point_id)
+    if not missing:
+        return out
+    rows = session.connection().execute(  # Core rows, not the ORM's: the cost is per row
         select(r.point_id, r.last_ts, r.last_value)
-        .where(r.point_id.in_(point_ids), r.bucket >= from_ms - HOUR_MS, r.bucket < to_ms)
+        .where(r.point_id.in_(missing), *in_range[1:], r.last_ts.is_not(None), r.last_value.is_not(None))
         .order_by(r.point_id, r.bucket)
     )
+    fetched: dict[int, builtins.list[tuple[int | None, float | None]]] = defaultdict(list)  # None: never (where)
     for point_id, last_ts, last_value in rows:
-        if last_ts is not None and last_value is not None:
-            out[int(point_id)].append((int(last_ts), float(last_value)))
+        fetched[point_id].append((last_ts, last_value))
+    if len(_SAMPLES) + len(missing) > MAX_CACHED_SAMPLES:
+        _SAMPLES.clear()
+    for point_id in missing:
+        out[point_id] = np.array(fetched[point_id], dtype=np.float64).reshape(-1, 2)
+        _SAMPLES[(url, point_id, created.get(point_id), from_ms, to_ms)] = (now, marks[point_id], out[point_id])
     return out
 
 
@@ -211,7 +254,7 @@ def month_bills(
         return billing.meter_line(
             meter["id"],
             meter["name"],
-            samples.get(meter["point_id"], []),
+            samples.get(meter["point_id"], NO_SAMPLES),
             tariff.periods,
             tariff.prices,
             zone(),
@@ -225,16 +268,23 @@ def month_bills(
         by_enterprise[meter["enterprise_id"]].append(line(meter))
     areas = {int(k): float(v) for k, v in (config.areas or {}).items() if str(k).isdigit()}
     made = billing.bills(month, by_enterprise, line(shared_meter) if shared_meter else None, config.method, areas)
-    names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.park_id == park_id)).all())
+    names = {
+        e_id: (name, name_en)
+        for e_id, name, name_en in session.execute(
+            select(Enterprise.id, Enterprise.name, Enterprise.name_en).where(Enterprise.park_id == park_id)
+        )
+    }
+    names_en = {m["id"]: m["name_en"] for m in tenant_meters}
     return [
         BillRead(
             enterprise_id=b.enterprise_id,
-            enterprise_name=names.get(b.enterprise_id, str(b.enterprise_id)),
+            enterprise_name=names.get(b.enterprise_id, (str(b.enterprise_id), None))[0],
+            enterprise_name_en=names.get(b.enterprise_id, ("", None))[1],
             month=month.replace(day=1),
             tariff=tariff.name,
             prices=dict(tariff.prices),
             method=config.method,
-            lines=[_line_read(x) for x in b.lines],
+            lines=[_line_read(x, names_en.get(x.meter_id)) for x in b.lines],
             metered_kwh=b.metered_kwh,
             metered_amount=b.metered_amount,
             shared_share=b.shared_share,
@@ -247,11 +297,12 @@ def month_bills(
     ]
 
 
-def _line_read(line: billing.MeterLine) -> BillLineRead:
+def _line_read(line: billing.MeterLine, name_en: str | None = None) -> BillLineRead:
     r = line.replacement
     return BillLineRead(
         meter_id=line.meter_id,
         name=line.name,
+        name_en=name_en,
         start_reading=line.start_reading,
         end_reading=line.end_reading,
         replaced_at=dt.datetime.fromtimestamp(r.at_ms / 1000, dt.UTC) if r else None,
@@ -275,22 +326,24 @@ def plan_progress(session: Session, *, scope: Scope, year: int, months: int) -> 
         return []
     park_id = rows[0].park_id
     data = year_data(session, park_id, year)
-    tree = {m["id"]: m for m in meter_tree(session, park_id=park_id)}
+    # each purchased meter's months summed under the one key a plan can ask for: (carrier, level, owner)
+    months_by_key: dict[tuple[str, str, int | None], builtins.list[float]] = {}
+    for meter in meter_tree(session, park_id=park_id):
+        values = data.by_meter.get(meter["id"])
+        if values is None or meter["flow"] != "purchased":
+            continue
+        owner = {"enterprise": meter["enterprise_id"], "building": meter["building_id"]}.get(meter["level"])
+        key = (meter["carrier"], meter["level"], owner)
+        months_by_key[key] = [a + v for a, v in zip(months_by_key.get(key, [0.0] * 12), values, strict=True)]
     out = []
     for plan in rows:
-        actual = [0.0] * 12
-        for meter_id, values in data.by_meter.items():
-            meter = tree.get(meter_id)
-            if meter is None or meter["carrier"] != plan.carrier or meter["flow"] != "purchased":
-                continue
-            if plan.enterprise_id is not None:
-                match = meter["level"] == "enterprise" and meter["enterprise_id"] == plan.enterprise_id
-            elif plan.building_id is not None:
-                match = meter["level"] == "building" and meter["building_id"] == plan.building_id
-            else:
-                match = meter["level"] == "park"
-            if match:
-                actual = [a + v for a, v in zip(actual, values, strict=True)]
+        if plan.enterprise_id is not None:
+            key = (plan.carrier, "enterprise", plan.enterprise_id)
+        elif plan.building_id is not None:
+            key = (plan.carrier, "building", plan.building_id)
+        else:
+            key = (plan.carrier, "park", None)
+        actual = months_by_key.get(key, [0.0] * 12)
         split = plans.monthly(plan.quota, plan.weights or None)
         p = plans.progress(plan.quota, split, actual, months)
         out.append(

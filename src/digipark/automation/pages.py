@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -20,6 +20,7 @@ from digipark.automation.schemas import RuleCreate, SceneCreate
 from digipark.core.errors import DomainError, NotFound, field_error
 from digipark.core.listing import ListQuery
 from digipark.duty.provides import team_names
+from digipark.energy.provides import tariff_name
 from digipark.registry.models import Building
 from digipark.web.forms import CHOOSE_AN_OPTION, validation_errors
 from digipark.web.i18n import N_
@@ -103,6 +104,7 @@ WARNINGS = {
     "projected": N_("On course to exceed the quota"),
 }
 METHODS = {"area": N_("By floor area"), "consumption": N_("By consumption")}
+BILLS_PER_PAGE = 20  # enterprise bills per page of /energy-ops (each a table of its meters)
 
 
 def _require(page: Page, permission: str) -> None:
@@ -390,14 +392,17 @@ def _month(text: str | None) -> dt.date:
 
 
 @router.get("/energy-ops", response_class=HTMLResponse, name="energy_ops")
-def energy_ops(page: CurrentPage) -> HTMLResponse:
+def energy_ops(page: CurrentPage, bills_page: Annotated[int, Query(ge=1, le=1000)] = 1) -> HTMLResponse:
     _require(page, ops.VIEW)
     month = _month(page.request.query_params.get("month"))
     bills = ops.month_bills(page.db, scope=page.scope, month=month)
+    pages = max(1, -(-len(bills) // BILLS_PER_PAGE))
+    bills_page = min(bills_page, pages)
+    shown = bills[(bills_page - 1) * BILLS_PER_PAGE : bills_page * BILLS_PER_PAGE]
     today = dt.datetime.now(service.zone()).date()
     progress = ops.plan_progress(page.db, scope=page.scope, year=today.year, months=today.month)
-    names = (
-        dict(page.db.execute(select(Building.id, Building.name).where(Building.park_id == page.park.id)).all())
+    buildings = (
+        {b.id: b for b in page.db.scalars(select(Building).where(Building.park_id == page.park.id))}
         if page.park
         else {}
     )
@@ -405,18 +410,23 @@ def energy_ops(page: CurrentPage) -> HTMLResponse:
         "automation/energy_ops.html",
         {
             "month": month,
-            "bills": bills,
+            "bills": shown,
+            "bills_page": bills_page,
+            "bill_pages": pages,
+            "bills_first": (bills_page - 1) * BILLS_PER_PAGE + 1,
+            "bill_total": len(bills),
+            "tariff": tariff_name(bills[0].tariff, page.lang) if bills else "",
             "bands": BANDS,
             "methods": METHODS,
             "progress": [
                 {
                     "p": p,
                     "warnings": [page.label(WARNINGS, w) for w in p.warnings],
-                    "building": names.get(p.plan.building_id or 0),
+                    "building": page.name(buildings.get(p.plan.building_id or 0)),
                 }
                 for p in progress
             ],
-            "enterprise_names": {b.enterprise_id: b.enterprise_name for b in bills},
+            "enterprise_names": {b.enterprise_id: page.name(b, "enterprise_name") for b in bills},
             "staff": page.scope.can(ops.READ),
             "year": today.year,
         },

@@ -190,6 +190,7 @@ class BillingSettingWrite(BaseModel):
 class BillLineRead(BaseModel):
     meter_id: int
     name: str
+    name_en: str | None = None
     start_reading: float | None
     end_reading: float | None
     replaced_at: dt.datetime | None
@@ -204,6 +205,7 @@ class BillLineRead(BaseModel):
 class BillRead(BaseModel):
     enterprise_id: int
     enterprise_name: str
+    enterprise_name_en: str | None = None
     month: dt.date
     tariff: str
     prices: dict[str, float]

@@ -130,12 +130,14 @@ def coverage(session: Session, *, park_id: int) -> tuple[str, builtins.list[Buil
     rows = []
     for b in buildings:
         name = f"{b.code} {b.name}"
+        name_en = f"{b.code} {b.name_en}" if b.name_en else None
         if not any_inventory:
             fibre, mobile = bool(b.gigabit_fibre), bool(b.coverage_5g)
             rows.append(
                 BuildingCoverage(
                     building_id=b.id,
                     building=name,
+                    building_en=name_en,
                     gigabit_fibre=fibre,
                     fibre_10g=False,
                     coverage_5g=mobile,
@@ -157,6 +159,7 @@ def coverage(session: Session, *, park_id: int) -> tuple[str, builtins.list[Buil
             BuildingCoverage(
                 building_id=b.id,
                 building=name,
+                building_en=name_en,
                 gigabit_fibre=fibre,
                 fibre_10g="fibre_10g" in counts,
                 coverage_5g=mobile,

@@ -108,7 +108,7 @@ def security_page(page: CurrentPage) -> HTMLResponse:
         )
     )
     names: dict[int, str] = {
-        ident: name
+        ident: page.enterprise_name(ident, name)
         for ident, name in page.db.execute(
             select(Enterprise.id, Enterprise.name).where(
                 page.scope.condition(Enterprise), Enterprise.park_id == park_id
@@ -174,7 +174,7 @@ def _upload_page(
             "required": feed.REQUIRED,
             "severities": SEVERITIES,
             "names": {
-                ident: name
+                ident: page.enterprise_name(ident, name)
                 for ident, name in page.db.execute(
                     select(Enterprise.id, Enterprise.name).where(page.scope.condition(Enterprise))
                 )
@@ -225,7 +225,7 @@ def posture_page(page: CurrentPage) -> HTMLResponse:
     """Charts of one enterprise's posture (an enterprise user: its own; staff: the one chosen, or the park)."""
     park_id = _reader(page)
     names = {
-        ident: name
+        ident: page.enterprise_name(ident, name)
         for ident, name in page.db.execute(
             select(Enterprise.id, Enterprise.name).where(
                 page.scope.condition(Enterprise), Enterprise.park_id == park_id

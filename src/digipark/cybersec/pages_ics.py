@@ -51,7 +51,7 @@ def _names(page: Page, park_id: int) -> dict[int, str]:
     rows = page.db.execute(
         select(Enterprise.id, Enterprise.name).where(page.scope.condition(Enterprise), Enterprise.park_id == park_id)
     )
-    return {ident: name for ident, name in rows}
+    return {ident: page.enterprise_name(ident, name) for ident, name in rows}
 
 
 def form_errors(page: Page, exc: ValidationError | DomainError) -> list[str]:

@@ -36,12 +36,14 @@ def _sources_page(page: Page, *, errors: list[str] | None = None, values: dict[s
     rows, _ = listener.LOG_SOURCES.list(
         page.db, scope=page.scope, query=ListQuery(page_size=500, filters={"park_id": park_id})
     )
-    names = dict(
-        page.db.execute(
-            select(Enterprise.id, Enterprise.name).where(
-                page.scope.condition(Enterprise), Enterprise.park_id == park_id
-            )
-        ).all()
+    names = page.enterprise_names(
+        dict(
+            page.db.execute(
+                select(Enterprise.id, Enterprise.name).where(
+                    page.scope.condition(Enterprise), Enterprise.park_id == park_id
+                )
+            ).all()
+        )
     )
     return page.render(
         "cybersec/log_sources.html",

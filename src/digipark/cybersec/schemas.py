@@ -392,6 +392,7 @@ class IncidentRead(BaseModel):
 class BuildingCoverage(BaseModel):
     building_id: int
     building: str
+    building_en: str | None = None  # its code and English name
     gigabit_fibre: bool
     fibre_10g: bool
     coverage_5g: bool

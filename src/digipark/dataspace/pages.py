@@ -109,7 +109,7 @@ def _checked(form: dict[str, str], prefix: str) -> list[str]:
 def catalogue(page: CurrentPage) -> HTMLResponse:
     park_id = _member(page)
     products = service.list_products(page.db, scope=page.scope)
-    names = service.enterprise_names(page.db, {p.enterprise_id for p in products})
+    names = page.enterprise_names(service.enterprise_names(page.db, {p.enterprise_id for p in products}))
     return page.render(
         "dataspace/catalogue.html",
         {
@@ -194,7 +194,7 @@ def create_product(page: CurrentPage, form: FormFields) -> Response:
 def _product_page(page: Page, ident: int, errors: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
     _member(page)
     product = service.get_product(page.db, scope=page.scope, ident=ident)
-    names = service.enterprise_names(page.db, {product.enterprise_id})
+    names = page.enterprise_names(service.enterprise_names(page.db, {product.enterprise_id}))
     mine = page.scope.role == Role.ENTERPRISE and product.enterprise_id == page.scope.enterprise_id
     return page.render(
         "dataspace/product.html",
@@ -247,8 +247,10 @@ def withdraw_product(ident: Ident, page: CurrentPage, form: FormFields) -> Respo
 def contracts_page(page: CurrentPage) -> HTMLResponse:
     _member(page)
     rows = service.list_contracts(page.db, scope=page.scope)
-    names = service.enterprise_names(
-        page.db, {r.provider_enterprise_id for r in rows} | {r.consumer_enterprise_id for r in rows}
+    names = page.enterprise_names(
+        service.enterprise_names(
+            page.db, {r.provider_enterprise_id for r in rows} | {r.consumer_enterprise_id for r in rows}
+        )
     )
     titles = {p.id: p.title for p in service.list_products(page.db, scope=page.scope, include_withdrawn=True)}
     return page.render("dataspace/contracts.html", {"contracts": rows, "names": names, "titles": titles, **LABELS})
@@ -258,7 +260,9 @@ def _contract_page(page: Page, ident: int, error: str | None = None, status: int
     _member(page)
     row = service.get_contract(page.db, scope=page.scope, ident=ident)
     product = service.get_product(page.db, scope=page.scope, ident=row.product_id)
-    names = service.enterprise_names(page.db, {row.provider_enterprise_id, row.consumer_enterprise_id})
+    names = page.enterprise_names(
+        service.enterprise_names(page.db, {row.provider_enterprise_id, row.consumer_enterprise_id})
+    )
     entries = ledger.entries(page.db, row.id)
     scope = page.scope
     enterprise = scope.enterprise_id if scope.role == Role.ENTERPRISE else None

@@ -47,7 +47,7 @@ def _datasets_page(
 ) -> HTMLResponse:
     _member(page)
     rows = datasets.list_datasets(page.db, scope=page.scope)
-    names = service.enterprise_names(page.db, {d.enterprise_id for d in rows})
+    names = page.enterprise_names(service.enterprise_names(page.db, {d.enterprise_id for d in rows}))
     return page.render(
         "dataspace/datasets.html",
         {
@@ -108,7 +108,7 @@ def collect(page: CurrentPage, form: FormFields) -> Response:
 def dataset_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
     _member(page)
     row = datasets.get(page.db, scope=page.scope, ident=ident)
-    names = service.enterprise_names(page.db, {row.enterprise_id})
+    names = page.enterprise_names(service.enterprise_names(page.db, {row.enterprise_id}))
     return page.render(
         "dataspace/dataset.html",
         {
@@ -165,7 +165,7 @@ def _keys_page(
             "values": values or {"daily_quota": "100"},
             "errors": errors or {},
             "made": made,
-            "names": service.enterprise_names(page.db, {k.enterprise_id for k in rows}),
+            "names": page.enterprise_names(service.enterprise_names(page.db, {k.enterprise_id for k in rows})),
             **LABELS,
         },
         status_code=status,

@@ -267,11 +267,11 @@ def _enterprise_choices(page: Page) -> list[forms.Choice]:
         kind=registry.KINDS["enterprise"],
         query=ListQuery(filters={"park_id": page.park.id, "industrial": True}, sort="name"),
     )
-    return [forms.Choice(str(e.id), e.name) for e in rows]
+    return [forms.Choice(str(e.id), page.name(e)) for e in rows]
 
 
 def _names(page: Page, ids: list[int]) -> dict[int, str]:
-    return archive.enterprise_names(page.db, scope=page.scope, ids=sorted(set(ids)))
+    return page.enterprise_names(archive.enterprise_names(page.db, scope=page.scope, ids=sorted(set(ids))))
 
 
 def _may_submit(page: Page) -> bool:

@@ -51,6 +51,7 @@ class MeterInfo:
     point_id: int | None
     terms: tuple[tuple[int, int], ...]
     flexible_share: float
+    name_en: str | None = None
 
 
 @dataclasses.dataclass
@@ -81,6 +82,7 @@ def _meters(session: Session, park_id: int) -> dict[int, MeterInfo]:
             EnergyMeter.point_id,
             EnergyMeter.terms,
             EnergyMeter.flexible_share,
+            EnergyMeter.name_en,
         ).where(EnergyMeter.park_id == park_id, EnergyMeter.active.is_(True))
     )
     return {
@@ -95,6 +97,7 @@ def _meters(session: Session, park_id: int) -> dict[int, MeterInfo]:
             r.point_id,
             tuple((int(t["meter_id"]), int(t.get("sign", 1))) for t in (r.terms or [])),
             float(r.flexible_share or 0.0),
+            r.name_en,
         )
         for r in rows
     }

@@ -85,14 +85,23 @@ def build_energy_demo(
         )
     }
     points = session.execute(
-        select(Point.id, Point.quantity, Point.enterprise_id, Point.key, Device.building_id, Device.code, Device.name)
+        select(
+            Point.id,
+            Point.quantity,
+            Point.enterprise_id,
+            Point.key,
+            Device.building_id,
+            Device.code,
+            Device.name,
+            Device.name_en,
+        )
         .join(Device, Device.id == Point.device_id)
         .where(Point.park_id == park_id, Point.state_class == CUMULATIVE)
         .order_by(Point.id)
     ).all()
     meters: list[EnergyMeter] = []
     first_of: dict[tuple[int | None, str], EnergyMeter] = {}
-    for point_id, quantity, enterprise_id, _key, building_id, code, name in points:
+    for point_id, quantity, enterprise_id, _key, building_id, code, name, name_en in points:
         carrier = CARRIER_BY_QUANTITY.get(quantity)
         if carrier is None:
             continue
@@ -104,7 +113,8 @@ def build_energy_demo(
             park_id=park_id,
             enterprise_id=owner,
             code=f"EM-{code}-{quantity}"[:60],
-            name=f"{name} · {quantity}"[:200],
+            name=name[:200],
+            name_en=name_en[:200] if name_en else None,
             level=level,
             carrier=carrier,
             flow="purchased",
@@ -189,6 +199,7 @@ def build_energy_demo(
                     enterprise_id=enterprise.id,
                     code=f"PV-{enterprise.id}",
                     name=f"{enterprise.name} 屋顶光伏上网"[:200],
+                    name_en=f"{enterprise.name_en or enterprise.name} rooftop PV export"[:200],
                     level="enterprise",
                     carrier="pv",
                     flow="exported",

@@ -175,6 +175,7 @@ def anomalies(
                     Anomaly(
                         meter_id=meter.id,
                         meter_name=meter.name,
+                        meter_name_en=meter.name_en,
                         enterprise_id=meter.enterprise_id,
                         carrier=meter.carrier,
                         month=dt.date(year, index - 11, 1),

@@ -48,6 +48,7 @@ class EnergyMeter(Audited, TimestampMixin, EnterpriseScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60))
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(20))
     carrier: Mapped[str] = mapped_column(String(30), doc="a carrier of data/carriers.yaml")
     flow: Mapped[str] = mapped_column(String(20), default=Flow.PURCHASED.value)

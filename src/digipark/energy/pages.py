@@ -17,7 +17,7 @@ from sqlalchemy import select
 from digipark.core.errors import NotFound
 from digipark.energy import report, service
 from digipark.energy.carbon import CATEGORIES
-from digipark.energy.factors import default_tariff
+from digipark.energy.settings import tariff_name
 from digipark.environment import provides as environment
 from digipark.registry.models import Building, Room, Zone
 from digipark.web import siteplan
@@ -87,12 +87,6 @@ def _heat_plan(page: Page, park_id: int, figures: dict[int, tuple[float, float]]
     ]
     legend = [{"css": f"en-heat-{k}", "label": str(k)} for k in range(1, HEAT_CLASSES + 1)]
     return siteplan.build(zone_features, features), legend
-
-
-def _tariff_name(page: Page, name: str) -> str:
-    """The park's tariff by name; the default one (energy/data/tariffs.yaml) has an English name too."""
-    default = default_tariff()
-    return str(default.get("name_en") or name) if page.lang == "en" and name == default.get("name") else name
 
 
 def _grid_region(page: Page, region: str) -> str:
@@ -197,7 +191,7 @@ def centre_page(page: CurrentPage) -> Response:
             "legend": legend,
             "curve": curve,
             "split": split,
-            "tariff_name": _tariff_name(page, split.tariff_name),
+            "tariff_name": tariff_name(split.tariff_name, page.lang),
             "grid_region": _grid_region(page, summary.grid_region),
             "band_label": lambda b: page.label(BAND_LABELS, b),
             "category_label": lambda k: _category(page, k),

@@ -42,6 +42,7 @@ class Term(BaseModel):
 class MeterCreate(BaseModel):
     code: Code
     name: Name
+    name_en: Name | None = None
     level: Level
     carrier: Annotated[str, Field(min_length=1, max_length=30)]
     flow: FlowName = "purchased"
@@ -58,6 +59,7 @@ class MeterCreate(BaseModel):
 
 class MeterUpdate(BaseModel):
     name: Name | None = None
+    name_en: Name | None = None
     parent_id: Id | None = None
     point_id: Id | None = None
     terms: list[Term] | None = Field(default=None, max_length=50)
@@ -73,6 +75,7 @@ class MeterRead(BaseModel):
     enterprise_id: int | None
     code: str
     name: str
+    name_en: str | None = None
     level: str
     carrier: str
     flow: str
@@ -384,6 +387,7 @@ class TariffSplit(BaseModel):
 class Anomaly(BaseModel):
     meter_id: int
     meter_name: str
+    meter_name_en: str | None = None
     enterprise_id: int | None
     carrier: str
     month: dt.date

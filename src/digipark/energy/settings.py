@@ -145,6 +145,13 @@ class TariffInUse:
     prices: dict[str, float]
 
 
+def tariff_name(name: str, lang: str) -> str:
+    """A tariff's name in a page's language: the default tariff (energy/data/tariffs.yaml) has an English name;
+    a tariff the park named itself is shown as named."""
+    default = default_tariff()
+    return str(default.get("name_en") or name) if lang == "en" and name == default.get("name") else name
+
+
 def tariff_for(session: Session, park_id: int, on: dt.date) -> TariffInUse:
     """The park's tariff in force on `on` (the latest valid_from ≤ on), else the earliest, else the default."""
     rows = [*session.scalars(select(Tariff).where(Tariff.park_id == park_id).order_by(Tariff.valid_from))]

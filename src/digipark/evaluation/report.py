@@ -155,7 +155,7 @@ def gap_subject(gap: GapRead, lang: str) -> str:
     if lang == "en":
         if gap.kind == "division" and gap.params.get("industry_en"):
             return str(gap.params["industry_en"])
-        if gap.kind == "system" and gap.params.get("name_en"):
+        if gap.kind in ("system", "enterprise") and gap.params.get("name_en"):
             return str(gap.params["name_en"])
     return gap.subject
 

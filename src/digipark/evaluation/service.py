@@ -45,6 +45,7 @@ from digipark.evaluation.schemas import (
     YearRow,
 )
 from digipark.registry.models import Park
+from digipark.registry.service import english_enterprise_names
 
 READ = "evaluation.read"
 DECLARE = "evaluation.declare"
@@ -226,7 +227,11 @@ def declare(
 
 
 # -- the evaluation ----------------------------------------------------------------------------------------------
-def _gap(definition: ind.IndicatorDef, gap: ind.Gap) -> GapRead:
+def _gap(definition: ind.IndicatorDef, gap: ind.Gap, english: dict[int, str] | None = None) -> GapRead:
+    """A gap as read; an enterprise's gap carries the enterprise's English name (`english`: id → name_en)."""
+    params = gap.params
+    if gap.kind == "enterprise" and english and gap.ref_id in english:
+        params = {**params, "name_en": english[gap.ref_id]}
     return GapRead(
         indicator=definition.key,
         standard=definition.standard,
@@ -234,7 +239,7 @@ def _gap(definition: ind.IndicatorDef, gap: ind.Gap) -> GapRead:
         subject=gap.subject,
         action=gap.action,
         ref_id=gap.ref_id,
-        params=gap.params,
+        params=params,
     )
 
 
@@ -273,7 +278,10 @@ def _indicator(
             note=computed.note,
             columns=computed.columns,
             rows=computed.rows,
-            gaps=[_gap(definition, g) for g in computed.gaps],
+            gaps=[
+                _gap(definition, g, ctx.cached("enterprise_names_en", lambda: english_enterprise_names(ctx.session)))
+                for g in computed.gaps
+            ],
         )
     declaration = declarations.get(definition.key)
     value = declaration.value if declaration is not None else None

@@ -45,6 +45,7 @@ ECONOMY_FIGURES = {
     "output_value_wan_yuan": N_("Industrial output, year to date"),
     "tax_paid_wan_yuan": N_("Tax paid, year to date"),
 }
+UNITS = {"万元": N_("10k yuan")}  # the economy figures' unit as the economy domain gives it
 MAP_TITLE = N_("Park map")
 ENERGY_MAP_TITLE = N_("Energy heat (load now)")
 STALE_AFTER_S = 35  # three refresh periods of the stream and a little more
@@ -65,6 +66,7 @@ def _texts(page: Page) -> dict[str, Any]:
         "severity": {k: page.gettext(v) for k, v in SEVERITIES.items()},
         "incident": {k: page.gettext(v) for k, v in INCIDENT_STATES.items()},
         "economy": {k: page.gettext(v) for k, v in ECONOMY_FIGURES.items()},
+        "units": {k: page.gettext(v) for k, v in UNITS.items()},
         "open": page.gettext("Open page"),
         "load": page.gettext("Load now"),
         "floor_view": page.gettext("Floor view"),

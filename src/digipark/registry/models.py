@@ -160,6 +160,7 @@ class Device(Audited, TimestampMixin, EnterpriseScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60))
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(60), index=True, doc="a key of the device-kind catalogue")
     model: Mapped[str | None] = mapped_column(String(100))
     manufacturer: Mapped[str | None] = mapped_column(String(100))

@@ -359,6 +359,7 @@ class DeviceCreate(Strict):
     enterprise_id: Id | None = None
     code: Code
     name: Name
+    name_en: Name | None = None
     kind: Kind
     model: str | None = Field(None, max_length=100)
     manufacturer: str | None = Field(None, max_length=100)
@@ -376,6 +377,7 @@ class DeviceCreate(Strict):
 class DeviceUpdate(Strict):
     enterprise_id: Id | None = None
     name: Name | None = None
+    name_en: Name | None = None
     model: str | None = Field(None, max_length=100)
     manufacturer: str | None = Field(None, max_length=100)
     protocol: str | None = Field(None, max_length=40)
@@ -393,6 +395,7 @@ class DeviceRead(Read):
     enterprise_id: int | None
     code: str
     name: str
+    name_en: str | None = None
     kind: str
     model: str | None
     manufacturer: str | None

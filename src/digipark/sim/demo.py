@@ -351,6 +351,7 @@ class _Writer:
                 schemas.DeviceCreate(
                     code=d.code,
                     name=d.name,
+                    name_en=d.name_en,
                     kind=d.kind,
                     model=d.model,
                     manufacturer=d.manufacturer,

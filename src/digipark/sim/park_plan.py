@@ -217,6 +217,7 @@ class _Enterprise:
     index: int
     group: _GroupSpec
     trade: str
+    trade_en: str
     name: str
     name_en: str
     uscc: str
@@ -237,6 +238,7 @@ class _Enterprise:
 class _Device:
     code: str
     name: str
+    name_en: str
     kind: str
     manufacturer: str
     model: str
@@ -388,6 +390,7 @@ def _plan_enterprises(rng: random.Random, spec: dict[str, Any], as_of: dt.date) 
                     index=len(enterprises),
                     group=group,
                     trade=trade,
+                    trade_en=trade_en,
                     name=name,
                     name_en=name_en,
                     uscc=uscc,
@@ -487,6 +490,7 @@ def _plan_devices(
     kinds = device_kinds()
     abbreviations = {str(k): str(v) for k, v in names["device_codes"].items()}
     places = {str(k): [str(p) for p in v] for k, v in names["device_places"].items()}
+    places_en = {str(k): [str(p) for p in v] for k, v in names["device_places_en"].items()}
     models = {str(k): [(str(m), str(n)) for m, n in v] for k, v in names["device_models"].items()}
     devices: list[_Device] = []
 
@@ -499,7 +503,7 @@ def _plan_devices(
         kind: str,
         n: int,
         count: int,
-        label: str,
+        label: tuple[str, str],
         where: str,
         enterprise: int | None,
         building: _Building | None,
@@ -507,13 +511,15 @@ def _plan_devices(
         earliest: dt.date,
     ) -> None:
         place = places[kind][(n - 1) % len(places[kind])]
+        place_en = places_en[kind][(n - 1) % len(places[kind])]
         suffix = f"{n}#" if count > 1 and n > len(places[kind]) else ""
         manufacturer, model = rng.choice(models[kind])
         lon, lat = point_in(rect)
         devices.append(
             _Device(
                 code=f"{code}-{abbreviations[kind]}{n:02d}",
-                name=f"{label}{place}{suffix}{kinds[kind].name_zh}",
+                name=f"{label[0]}{place}{suffix}{kinds[kind].name_zh}",
+                name_en=f"{label[1]} {place_en} {kinds[kind].name_en}" + (f" #{n}" if suffix else ""),
                 kind=kind,
                 manufacturer=manufacturer,
                 model=model,
@@ -544,7 +550,7 @@ def _plan_devices(
                     kind,
                     n,
                     count,
-                    enterprise.trade,
+                    (enterprise.trade, enterprise.trade_en),
                     f"{building.name}{unit.code}室",
                     enterprise.index,
                     building,
@@ -568,7 +574,7 @@ def _plan_devices(
                         kind,
                         n,
                         count,
-                        building.name,
+                        (building.name, building.name_en),
                         building.name,
                         None,
                         building,
@@ -582,7 +588,7 @@ def _plan_devices(
                     str(kind),
                     n,
                     int(count),
-                    zone.spec.name,
+                    (zone.spec.name, zone.spec.name_en),
                     zone.spec.name,
                     None,
                     None,
@@ -602,6 +608,7 @@ def _plan_devices(
                 _Device(
                     code=f"{zone.spec.code}-PK{n:03d}",
                     name=f"{lot['lot']}{n:02d}号车位检测器",
+                    name_en=f"{lot['lot_en']} Space {n:02d} {kinds['parking_sensor'].name_en}",
                     kind="parking_sensor",
                     manufacturer=manufacturer,
                     model=model,
@@ -626,17 +633,18 @@ def _site_devices(spec: dict[str, Any], frame: Frame, zones: list[_Zone]) -> lis
     models = {str(k): (str(v[0]), str(v[1])) for k, v in spec["models"].items()}
     installed = dt.date.fromisoformat(str(spec["installed_on"]))
     units = [
-        ("PV01", str(data["pv"]["name"]), "pv_inverter", f"{building.name} 屋顶"),
-        ("ESS01", str(data["battery"]["name"]), "battery_storage", f"{building.name} 东侧"),
-        *((str(p["code"]), str(p["name"]), "ev_charger", f"{building.name} 停车位") for p in data["charging"]["piles"]),
+        ("PV01", data["pv"], "pv_inverter", f"{building.name} 屋顶"),
+        ("ESS01", data["battery"], "battery_storage", f"{building.name} 东侧"),
+        *((str(p["code"]), p, "ev_charger", f"{building.name} 停车位") for p in data["charging"]["piles"]),
     ]
     out = []
-    for n, (code, name, kind, where) in enumerate(units):
+    for n, (code, named, kind, where) in enumerate(units):
         lon, lat = frame.lonlat(x0 + (x1 - x0) * (n + 1) / (len(units) + 1), y0 - 6)
         out.append(
             _Device(
                 code=f"SITE-{code}",
-                name=name,
+                name=str(named["name"]),
+                name_en=str(named["name_en"]),
                 kind=kind,
                 manufacturer=models[kind][0],
                 model=models[kind][1],

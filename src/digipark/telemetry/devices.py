@@ -65,6 +65,7 @@ class DeviceStatusRead(BaseModel):
     building_id: int | None
     code: str
     name: str
+    name_en: str | None = None
     kind: str
     status: str
     state: DeviceState
@@ -172,6 +173,7 @@ def _read(row: Any) -> DeviceStatusRead:
         building_id=device.building_id,
         code=device.code,
         name=device.name,
+        name_en=device.name_en,
         kind=device.kind,
         status=device.status,
         state=DeviceState(state),

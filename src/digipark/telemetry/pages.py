@@ -108,10 +108,13 @@ def _offset_ms() -> int:
 
 
 def _names(page: Page, model: Any, ids: set[int]) -> dict[int, str]:
+    """Names of the rows of `model` (a building, an enterprise) in the page's language."""
     if not ids:
         return {}
-    rows = page.db.execute(select(model.id, model.name).where(page.scope.condition(model), model.id.in_(sorted(ids))))
-    return {int(i): str(n) for i, n in rows}
+    rows = page.db.execute(
+        select(model.id, model.name, model.name_en).where(page.scope.condition(model), model.id.in_(sorted(ids)))
+    )
+    return {int(i): page.name({"name": n, "name_en": en}) for i, n, en in rows}
 
 
 def _raw_query(page: Page, *names: str) -> dict[str, str]:
@@ -136,7 +139,7 @@ def devices_page(page: CurrentPage) -> HTMLResponse:
         {
             "id": d.id,
             "code": d.code,
-            "name": d.name,
+            "name": page.name(d),
             "kind": _kind_name(page, d.kind),
             "building": buildings.get(d.building_id) if d.building_id else None,
             "enterprise": enterprises.get(d.enterprise_id) if d.enterprise_id else None,
@@ -156,9 +159,9 @@ def devices_page(page: CurrentPage) -> HTMLResponse:
     building_choices: list[tuple[int, str]] = []
     if page.park is not None:
         building_choices = [
-            (int(i), str(n))
-            for i, n in page.db.execute(
-                select(Building.id, Building.name)
+            (int(i), page.name({"name": n, "name_en": en}))
+            for i, n, en in page.db.execute(
+                select(Building.id, Building.name, Building.name_en)
                 .where(page.scope.condition(Building), Building.park_id == page.park.id)
                 .order_by(Building.code)
             )

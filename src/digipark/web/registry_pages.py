@@ -97,20 +97,21 @@ RELATED: dict[str, tuple[tuple[str, str], ...]] = {
 # -- showing values -----------------------------------------------------------------------------------------
 def row_title(kind: str, row: Any, lang: str = "zh") -> str:
     """A row's title in a list, link or heading; parks, zones, enterprises and buildings by their name in the page's
-    language (name_en on an English page when it is filled)."""
+    language (name_en on an English page when it is filled), devices too; points by the catalogue's English name."""
     if kind == "floor":
         short = f"B{-row.level}" if row.level < 0 else f"{row.level}F"
         return f"{short} {row.name}" if row.name and row.name != short else short
     if kind in ("land_parcel", "room"):
         return str(row.code)
     if kind == "point":
-        return f"{row.name} ({row.key})"
+        name = (english_point_name(row.name) if lang == "en" else None) or row.name
+        return f"{name} ({row.key})"
     if kind in ("building", "device"):
         return f"{i18n.localized_name(row, lang)} ({row.code})"
     return i18n.localized_name(row, lang)
 
 
-NAMED_IN_ENGLISH = frozenset({"park", "zone", "enterprise", "building"})  # kinds with a name_en
+NAMED_IN_ENGLISH = frozenset({"park", "zone", "enterprise", "building", "device"})  # kinds with a name_en
 
 
 class Refs:

@@ -322,6 +322,10 @@ class Page:
             self.request.state.enterprise_names_en = names
         return names.get(enterprise_id) or name or ""
 
+    def enterprise_names(self, names: Mapping[int, str]) -> dict[int, str]:
+        """{enterprise id: name} (Chinese names another domain read) in the page's language (`enterprise_name`)."""
+        return {ident: self.enterprise_name(ident, name) for ident, name in names.items()}
+
     @property
     def csrf_token(self) -> str:
         return str(getattr(self.request.state, "csrf_token", ""))

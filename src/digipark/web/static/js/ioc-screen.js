@@ -81,7 +81,7 @@
           for (const [cls, text] of [
             ["scr-kpi-label", (texts.economy && texts.economy[fig.figure]) || fig.figure],
             ["scr-kpi-value", number(fig.ytd)],
-            ["scr-kpi-unit", fig.unit + (fig.ytd_yoy_pct === null ? "" : " · " + (fig.ytd_yoy_pct >= 0 ? "+" : "") + number(fig.ytd_yoy_pct, 1) + "%")],
+            ["scr-kpi-unit", ((texts.units && texts.units[fig.unit]) || fig.unit) + (fig.ytd_yoy_pct === null ? "" : " · " + (fig.ytd_yoy_pct >= 0 ? "+" : "") + number(fig.ytd_yoy_pct, 1) + "%")],
           ]) {
             const span = document.createElement("span");
             span.className = cls;
