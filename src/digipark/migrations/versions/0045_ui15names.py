@@ -1,7 +1,7 @@
 """registry and energy: a device's and an energy meter's English name (shown on English pages)
 
-Revision ID: 0040
-Revises: 0039
+Revision ID: 0045
+Revises: 0044
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0040"
-down_revision: str | None = "0039"
+revision: str = "0045"
+down_revision: str | None = "0044"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
