@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,10 +75,17 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=15.0, help="seconds after the back-fill before measuring")
     parser.add_argument("--backfill-limit", type=float, default=1800.0)
     parser.add_argument("--keep", action="store_true", help="leave the demo running and print its pid")
+    parser.add_argument(
+        "--database", type=Path, help="a copy of a demo's SQLite file, back-filled already (the demo skips the history)"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="digipark-idle-"))
     port = free_port()
     log_path = workdir / "demo.log"
+    if args.database is not None:
+        for suffix in ("", "-wal"):
+            if Path(f"{args.database}{suffix}").exists():
+                shutil.copyfile(f"{args.database}{suffix}", workdir / f"demo.db{suffix}")
     command = [
         sys.executable,
         "-m",
@@ -106,7 +114,7 @@ def main() -> int:
             "% of one core",
             window_s=round(elapsed),
             processes=len(pids),
-            database="sqlite",
+            database="sqlite, back-filled before" if args.database else "sqlite, fresh",
             load_average=os.getloadavg()[0],
             target="< 15",
         )

@@ -159,6 +159,9 @@ def notify_points(point_ids: Collection[int], *, post: Post | None = None, now: 
 
     moment = now or dt.datetime.now(dt.UTC)
     with transaction(name="dataspace: NGSI-LD notifications due") as session:
+        subscribed = select(NgsiSubscription.id).where(NgsiSubscription.active.is_(True)).limit(1)
+        if session.scalar(subscribed) is None:  # the usual case: no point's park to look up for every batch
+            return 0
         changed = _changed(session, point_ids)
         due = _notifications(session, changed, moment) if changed else []
     if not due:
