@@ -233,7 +233,7 @@ def start_ingest_runtime(
     host: str | None = None,
     port: int | None = None,
     mqtt_url: str | None = None,
-    timeout: float = 15.0,
+    timeout: float = 60.0,  # a loaded machine starting the demo (its modules' consumers first) takes its time
 ) -> IngestRuntime:
     """Start ingesting in a background thread: from DIGIPARK_MQTT_URL (or `mqtt_url`) if set, otherwise from
     an embedded broker on host:port (default settings.mqtt_listen, 127.0.0.1:1883), or a free port if that one
