@@ -5,15 +5,19 @@
   reconnect by themselves, and every message the broker acknowledged to a device is stored once;
 - the uploads' disk full: the folder uploads spool to (Starlette writes a multipart file over 1 MB to the
   temporary folder) is a 1 MB tmpfs; an upload fails with a clear, translated 507, leaves no row and no audit
-  entry, succeeds once there is room again — while the ingest goes on storing every published reading.
+  entry, succeeds once there is room again — while the ingest goes on storing every published reading;
+- the database's disk full under the uploads (PostgreSQL): the uploads' table on a tablespace of a tmpfs, 1 MB free,
+  PostgreSQL answers disk_full; the same outcome, the readings (on the default tablespace) all stored.
 
 Each prints its outcome (`pytest -s`). Marked `faults`: `pytest -m faults` runs just these; CI runs them with the
 suite. The Mosquitto test needs /usr/sbin/mosquitto (skipped, or failed under DIGIPARK_REQUIRE_SERVICES=1,
-without it); the disk-full test mounts a tmpfs and is skipped, with the reason, when the test may not mount."""
+without it); the disk-full tests mount a tmpfs and are skipped, with the reason, when the test may not mount
+(and the tablespace one on SQLite, or when PostgreSQL is not on this machine)."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -25,12 +29,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import paho.mqtt.client as paho
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipark.audit.service import Actor, set_actor
@@ -206,6 +211,7 @@ def test_mosquitto_restarted_during_ingest_loses_and_doubles_nothing(
 
 PDF_HEAD = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n"
 TMPFS_SIZE = "1m"
+TABLESPACE = "digipark_faults_full"
 
 
 @pytest.fixture
@@ -275,59 +281,145 @@ def audited_documents(engine: Engine) -> int:
         return int(db.scalar(select(func.count()).where(AuditEntry.entity_type == "asset_document")) or 0)
 
 
-def test_uploads_disk_full_refuses_the_upload_cleanly_while_ingest_goes_on(
-    engine: Engine,
-    world: World,
-    app_instance: object,
-    meters: Callable[[], Meter],
-    asset_id: int,
-    full_spool_folder: Path,
-) -> None:
-    meter = meters()
-    runtime = start_plan(IngestPlan(listen=("127.0.0.1", 0), batch_size=20), timeout=60)
-    pdf = PDF_HEAD + os.urandom(3 * 1024 * 1024) + b"\n%%EOF\n"  # over the 1 MB kept in memory: spooled to disk
-    api = f"/api/v1/assets/{asset_id}/documents"
+@dataclasses.dataclass
+class UploadsWhileFull:
+    api: Any  # the API's answer to the upload
+    page: Any  # the asset page's answer (zh) to the same upload
+    english_page: Any
+    written: tuple[int, int]  # documents of the asset, audit entries of documents written meanwhile
+    published: int
+    stored: tuple[int, int]  # readings stored, distinct (point, ts)
+
+
+PDF = PDF_HEAD + os.urandom(3 * 1024 * 1024) + b"\n%%EOF\n"  # over the 1 MB kept in memory; random: no compression
+
+
+def upload(client: TestClient, world: World, asset: int) -> Any:
     headers = bearer(world.a.tokens["park_admin"])
+    files = {"file": ("manual.pdf", PDF, "application/pdf")}
+    return client.post(f"/api/v1/assets/{asset}/documents", headers=headers, files=files, data={"kind": "manual"})
+
+
+def uploads_while_full(engine: Engine, world: World, app: Any, meter: Meter, asset: int) -> UploadsWhileFull:
+    """Upload through the API and the asset page (zh, en) while a device publishes 200 readings to the ingest."""
+    runtime = start_plan(IngestPlan(listen=("127.0.0.1", 0), batch_size=20), timeout=60)
     try:
         assert runtime.port
         device = Device(meter, runtime.port, count=200, pause_s=0.01, username=meter.token)
         device.thread.start()
         audited_before = audited_documents(engine)
-        with TestClient(app_instance, base_url="http://testserver") as client:  # type: ignore[arg-type]
-            refused = client.post(
-                api, headers=headers, files={"file": ("manual.pdf", pdf, "application/pdf")}, data={"kind": "manual"}
-            )
+        with TestClient(app, base_url="http://testserver") as client:
+            api = upload(client, world, asset)
             csrf = login(client, "TA-park_admin")
-            page = {"csrf_token": csrf, "action": "document", "kind": "manual"}
-            on_page = client.post(f"/assets/{asset_id}", data=page, files={"file": ("m.pdf", pdf, "application/pdf")})
-            on_english_page = client.post(
-                f"/assets/{asset_id}?lang=en", data=page, files={"file": ("m.pdf", pdf, "application/pdf")}
-            )
-            nothing_written = (documents_of(engine, asset_id), audited_documents(engine) - audited_before)
-            published = device.finish()
-            assert wait_for(lambda: count_readings(engine, [meter.points["power_kw"]]) >= published, timeout=60)
-            rows, distinct = stored_and_distinct(engine, meter)
-            spool_left = sorted(p.name for p in full_spool_folder.iterdir())
-            subprocess.run(["mount", "-o", "remount,size=64m", str(full_spool_folder)], check=True)  # room again
-            retried = client.post(
-                api, headers=headers, files={"file": ("manual.pdf", pdf, "application/pdf")}, data={"kind": "manual"}
-            )
+            form = {"csrf_token": csrf, "action": "document", "kind": "manual"}
+            files = {"file": ("m.pdf", PDF, "application/pdf")}
+            page = client.post(f"/assets/{asset}", data=form, files=files)
+            english_page = client.post(f"/assets/{asset}?lang=en", data=form, files=files)
+        written = (documents_of(engine, asset), audited_documents(engine) - audited_before)
+        published = device.finish()
+        wait_for(lambda: count_readings(engine, [meter.points["power_kw"]]) >= published, timeout=60)
+        stored = stored_and_distinct(engine, meter)
     finally:
         runtime.stop()
-    print(
-        f"\nuploads' disk full ({TMPFS_SIZE} tmpfs): upload of {len(pdf):,} bytes answered {refused.status_code} "
-        f"{refused.json().get('detail')!r}; documents and audit entries written {nothing_written}; spool files left "
-        f"{spool_left}; meanwhile the ingest stored {rows} of {published} published readings ({distinct} distinct); "
-        f"with room again the same upload answered {retried.status_code}"
+    return UploadsWhileFull(api, page, english_page, written, published, stored)
+
+
+def assert_refused_cleanly(run: UploadsWhileFull) -> None:
+    assert run.api.status_code == 507, run.api.text
+    assert run.api.json()["type"].endswith("/storage-full")
+    assert "storage is full" in run.api.json()["detail"]
+    assert run.page.status_code == run.english_page.status_code == 507
+    assert "存储空间已满" in visible_text(run.page.text) and "服务器磁盘已满" in visible_text(run.page.text)
+    assert "Storage full" in visible_text(run.english_page.text)
+    assert run.written == (0, 0)
+    assert run.published == 200 and run.stored == (200, 200)
+
+
+def outcome(what: str, run: UploadsWhileFull, retried: Any) -> str:
+    return (
+        f"\n{what}: an upload of {len(PDF):,} bytes answered {run.api.status_code} {run.api.json().get('detail')!r} "
+        f"(pages: {run.page.status_code}, {run.english_page.status_code}); documents and audit entries written "
+        f"{run.written}; meanwhile the ingest stored {run.stored[0]} of {run.published} published readings "
+        f"({run.stored[1]} distinct); with room again the same upload answered {retried.status_code}"
     )
-    assert refused.status_code == 507, refused.text
-    assert refused.json()["type"].endswith("/storage-full")
-    assert "storage is full" in refused.json()["detail"]
-    assert on_page.status_code == on_english_page.status_code == 507
-    assert "存储空间已满" in visible_text(on_page.text) and "服务器磁盘已满" in visible_text(on_page.text)
-    assert "Storage full" in visible_text(on_english_page.text)
-    assert nothing_written == (0, 0)
+
+
+def test_uploads_disk_full_refuses_the_upload_cleanly_while_ingest_goes_on(
+    engine: Engine,
+    world: World,
+    app_instance: Any,
+    meters: Callable[[], Meter],
+    asset_id: int,
+    full_spool_folder: Path,
+) -> None:
+    run = uploads_while_full(engine, world, app_instance, meters(), asset_id)
+    spool_left = sorted(p.name for p in full_spool_folder.iterdir())
+    subprocess.run(["mount", "-o", "remount,size=64m", str(full_spool_folder)], check=True)  # room again
+    with TestClient(app_instance, base_url="http://testserver") as client:
+        retried = upload(client, world, asset_id)
+    print(outcome(f"the uploads' spool folder full ({TMPFS_SIZE} tmpfs)", run, retried) + f"; left {spool_left}")
+    assert_refused_cleanly(run)
     assert spool_left == []  # the half-written spool file was removed
-    assert published == 200 and rows == distinct == published
     assert retried.status_code == 201, retried.text
     assert documents_of(engine, asset_id) == 1
+
+
+@pytest.fixture
+def documents_on_a_full_tablespace(engine: Engine) -> Iterator[Path]:
+    """PostgreSQL: the uploads' table (asset_document, its TOAST with it) moved to a tablespace on a tmpfs with 1 MB
+    free."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a tablespace of its own for the uploads' table is PostgreSQL's (on SQLite one file holds all)")
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit.connect() as conn:  # the table as small as its rows, and room for it and 1 MB more
+        conn.execute(text("VACUUM FULL asset_document"))
+        size_kib = int(conn.scalar(text("SELECT pg_total_relation_size('asset_document')")) or 0) // 1024 + 1024
+    folder = Path(tempfile.mkdtemp(prefix="digipark-tablespace-"))
+    folder.chmod(0o755)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k", "tmpfs", str(folder)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"cannot mount a tmpfs to fill (needs root): {mounted.stderr.strip()}")
+
+    def restore() -> None:
+        """Back to the default tablespace, then CHECKPOINT before the files go: PostgreSQL PANICs (and restarts the
+        server) when a checkpoint finds a file it still had to fsync gone. If a step fails, the tmpfs stays."""
+        with autocommit.connect() as conn:
+            conn.execute(text("ALTER TABLE asset_document SET TABLESPACE pg_default"))
+            conn.execute(text("CHECKPOINT"))
+            conn.execute(text(f"DROP TABLESPACE IF EXISTS {TABLESPACE}"))
+            conn.execute(text("CHECKPOINT"))
+        subprocess.run(["umount", str(folder)], check=True)
+        folder.rmdir()
+
+    try:
+        shutil.chown(folder, user="postgres", group="postgres")
+        with autocommit.connect() as conn:
+            conn.execute(text(f"CREATE TABLESPACE {TABLESPACE} LOCATION '{folder}'"))
+            conn.execute(text(f"ALTER TABLE asset_document SET TABLESPACE {TABLESPACE}"))
+    except Exception as exc:  # no postgres user here, a server on another machine, not a superuser
+        restore()
+        pytest.skip(f"cannot put a table on a tablespace of this machine's tmpfs: {exc}")
+    try:
+        yield folder
+    finally:
+        restore()
+
+
+def test_database_disk_full_under_the_uploads_refuses_them_cleanly_while_ingest_goes_on(
+    engine: Engine,
+    world: World,
+    app_instance: Any,
+    meters: Callable[[], Meter],
+    asset_id: int,
+    documents_on_a_full_tablespace: Path,
+) -> None:
+    run = uploads_while_full(engine, world, app_instance, meters(), asset_id)
+    subprocess.run(["mount", "-o", "remount,size=64m", str(documents_on_a_full_tablespace)], check=True)
+    with TestClient(app_instance, base_url="http://testserver") as client:
+        retried = upload(client, world, asset_id)
+    print(outcome("the uploads' tablespace full (a tmpfs with 1 MB free, PostgreSQL disk_full)", run, retried))
+    assert_refused_cleanly(run)
+    assert retried.status_code == 201, retried.text
