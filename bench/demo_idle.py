@@ -128,6 +128,7 @@ def main() -> int:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+            shutil.rmtree(workdir, ignore_errors=True)  # the demo's database: hundreds of MB once back-filled
     return 0
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -76,7 +77,7 @@ def main() -> int:
     if args.database is not None:
         for suffix in ("", "-wal"):
             if Path(f"{args.database}{suffix}").exists():
-                subprocess.run(["cp", f"{args.database}{suffix}", str(workdir / f"demo.db{suffix}")], check=True)
+                shutil.copyfile(f"{args.database}{suffix}", workdir / f"demo.db{suffix}")
     port, log_path = free_port(), workdir / "demo.log"
     env = {**os.environ, "DIGIPARK_LOG_LEVEL": "INFO", "DIGIPARK_DEMO_TELEMETRY_SPEEDUP": str(args.speedup)}
     command = [
@@ -125,6 +126,7 @@ def main() -> int:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
     warm = args.warmup_minutes * 60
     growth = {}
     for pid, series in samples.items():
