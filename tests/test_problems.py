@@ -305,3 +305,28 @@ def test_auth_problems_have_stable_types(client: TestClient, world: World, db: S
     count = db.scalar(select(func.count()).select_from(Zone))
     problem(client.post(f"{API}/zones", json=ZONE, headers=bearer(world.a.tokens["reviewer"])), 403, "forbidden")
     assert db.scalar(select(func.count()).select_from(Zone)) == count
+
+
+def test_a_full_disk_is_told_apart_from_other_storage_errors() -> None:
+    """What answers 507 storage-full (tests/test_ingest_faults.py fills real disks when it may mount)."""
+    import errno
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from digipark.core.db import is_storage_full
+
+    class PostgresDiskFull(Exception):
+        sqlstate = "53100"
+
+    full_sqlite = sqlite3.OperationalError("database or disk is full")
+    full_sqlite.sqlite_errorcode = 13  # type: ignore[attr-defined]
+    locked_sqlite = sqlite3.OperationalError("database is locked")
+    locked_sqlite.sqlite_errorcode = 5  # type: ignore[attr-defined]
+    assert is_storage_full(OSError(errno.ENOSPC, "No space left on device"))
+    assert is_storage_full(OSError(errno.EDQUOT, "Disk quota exceeded"))
+    assert is_storage_full(OperationalError("INSERT", {}, PostgresDiskFull()))
+    assert is_storage_full(OperationalError("INSERT", {}, full_sqlite))
+    assert not is_storage_full(OSError(errno.EACCES, "Permission denied"))
+    assert not is_storage_full(OperationalError("INSERT", {}, locked_sqlite))
+    assert not is_storage_full(ValueError("no"))

@@ -222,8 +222,11 @@ def device_client(
 
 
 def send(engine: Engine, world: World, device_id: int, name: str, params: dict[str, object], **kw: object) -> int:
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-    with factory() as session, session.begin():
+    """As a request does: a writing transaction (on SQLite it takes the write lock at its start; a deferred one
+    that read before the dispatcher's commit — it wakes at once on the previous command — could not write)."""
+    from digipark.core.db import transaction
+
+    with transaction(write=True) as session:
         set_actor(session, Actor("op-a"))
         command = commands.create(
             session,

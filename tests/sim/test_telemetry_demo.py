@@ -159,7 +159,7 @@ def test_publish_uses_the_native_topic() -> None:
     topic, payload, qos = sent[0]
     assert topic == "digipark/v1/tok8/telemetry" and qos == 1
     assert payload["ts"] == t and set(payload["values"]) == {"energy_kwh", "power_kw"}
-    assert device.period_s == 5  # a 60 s point published every 5 s in the live demo
+    assert device.period_s == 15  # a 60 s point published every 15 s in the live demo
 
 
 def _counts(db: Session, point_ids: list[int]) -> dict[str, int]:

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from digipark.sim.demo import Progress
 
 DEMO_DATABASE_URL = "sqlite:///./digipark-demo.db"
+# the idle demo's devices trickle in: batches wait this long for more, a few transactions a second instead of dozens
+DEMO_INGEST_LINGER_S = 0.25
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -184,7 +186,7 @@ def _start_demo_telemetry(console: Console) -> Callable[[], None]:
     """Start ingesting (embedded MQTT broker, or DIGIPARK_MQTT_URL) and the live simulator; return a stopper."""
     from digipark.telemetry.runtime import start_ingest_runtime
 
-    runtime = start_ingest_runtime()
+    runtime = start_ingest_runtime(linger_s=DEMO_INGEST_LINGER_S)
     host, port = runtime.host, runtime.port
     if host is not None and port is not None:
         console.print(f"MQTT broker for devices at mqtt://{host}:{port} (topic digipark/v1/<device token>/telemetry)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -86,6 +87,21 @@ def is_database_locked(exc: BaseException) -> bool:
         return True
     orig = getattr(exc, "orig", exc) if isinstance(exc, OperationalError) else exc
     return type(orig).__name__ == "OperationalError" and "is locked" in str(orig)
+
+
+STORAGE_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
+POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
+SQLITE_FULL = 13  # result code: "database or disk is full"
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """Whether `exc` says a disk is full: an OSError (no space, quota), PostgreSQL's disk_full, SQLite's SQLITE_FULL."""
+    orig = getattr(exc, "orig", exc) if isinstance(exc, DBAPIError) else exc
+    if isinstance(orig, OSError):
+        return orig.errno in STORAGE_FULL_ERRNOS
+    return (
+        getattr(orig, "sqlstate", None) == POSTGRES_DISK_FULL or getattr(orig, "sqlite_errorcode", None) == SQLITE_FULL
+    )
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:

@@ -75,6 +75,17 @@ class ServiceBusy(DomainError):
     title = "Busy, try again shortly"
 
 
+class StorageFull(DomainError):
+    """A disk the request needed (the uploads' spool folder, the database's) is full: nothing was saved."""
+
+    type_slug = "storage-full"
+    status = 507
+    title = "Storage full"
+
+
+STORAGE_FULL_DETAIL = "the server's storage is full; nothing was saved. Try again later or tell the administrator"
+
+
 class AccountLocked(DomainError):
     type_slug = "account-locked"
     status = 423
@@ -96,7 +107,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     from sqlalchemy.exc import TimeoutError as PoolTimeout
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from digipark.core.db import RETRY_AFTER_S, DatabaseBusy, is_database_locked
+    from digipark.core.db import RETRY_AFTER_S, DatabaseBusy, is_database_locked, is_storage_full
 
     log = logging.getLogger("digipark.errors")
 
@@ -155,16 +166,31 @@ def install_problem_handlers(app: FastAPI) -> None:
         # every connection of the pool stayed busy longer than the pool waits: as busy as a locked database
         return busy(request, exc)
 
+    def storage_full(request: Request, exc: BaseException) -> JSONResponse:
+        log.error("storage full on %s %s: %s", request.method, request.url.path, exc)
+        return respond(request, StorageFull(STORAGE_FULL_DETAIL).problem())
+
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, exc: OSError) -> JSONResponse:
+        if is_storage_full(exc):  # a page spooling an upload to a full disk
+            return storage_full(request, exc)
+        raise exc  # to the handler of unexpected errors
+
     @app.exception_handler(OperationalError)
     async def operational_error(request: Request, exc: OperationalError) -> JSONResponse:
         # a handled error, not the catch-all below: that one re-raises and the server drops the connection
         if is_database_locked(exc):
             return busy(request, exc)
+        if is_storage_full(exc):
+            return storage_full(request, exc)
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return respond(request, _internal_error())
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.__cause__ is not None and is_storage_full(exc.__cause__):
+            # FastAPI answers 400 "error parsing the body" to any failure reading a form, a full disk included
+            return storage_full(request, exc.__cause__)
         slug = {404: "not-found", 405: "method-not-allowed", 401: "not-authenticated", 403: "forbidden"}.get(
             exc.status_code, "http-error"
         )

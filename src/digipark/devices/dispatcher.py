@@ -6,7 +6,9 @@ ThingsBoard-format ones); the broker delivers them under the device's own names 
 `telemetry.broker_access`). Answers come back on `digipark/d/<digest>/reply/<id>` and `.../rpc/response/<id>`.
 One thread does the database work, in a writing transaction only when there is work (answers, due or overdue
 commands: looked at in a reading one every `interval_s`): answers first, then due commands (queued, or sent
-without an answer for `retry_after_s`: sent again, up to `max_attempts`), then expiry. A command is marked sent
+without an answer for `retry_after_s`: sent again, up to `max_attempts`), then expiry. A commit in this process
+that adds or changes a command or a shared attribute wakes the dispatchers of the process at once; the reading
+every `interval_s` finds what other processes queued, retries and expiries. A command is marked sent
 and committed before it is published, so an answer never finds it still queued. Shared attributes that changed
 (devices/attributes.py) go out the same way, and a ThingsBoard device's attribute request
 (`digipark/d/<digest>/attributes/request/<id>`) is answered on `.../attributes/response/<id>`; a device that
@@ -22,15 +24,19 @@ import datetime as dt
 import logging
 import threading
 import uuid
+import weakref
 from typing import Any
 
 import orjson
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session
 
 from digipark.audit.service import Actor, set_actor
 from digipark.core.db import transaction, utcnow
 from digipark.devices import attributes, commands, provisioning
+from digipark.devices.attribute_models import DeviceSharedAttribute
 from digipark.devices.models import Channel, DeviceCommand
 from digipark.registry.models import Device
 
@@ -40,6 +46,28 @@ ROOT = "digipark/d/"
 PROVISION_ROOT = "digipark/provision/"
 ACTOR = Actor("command-dispatcher")
 CHANNELS = (Channel.MQTT.value, Channel.THINGSBOARD.value)
+INTERVAL_S = 1.0  # how often a dispatcher looks for work no commit of its own process told it about
+_WORK_FLUSHED = "digipark.device_work_flushed"
+_running: weakref.WeakSet[CommandDispatcher] = weakref.WeakSet()
+
+
+@orm_event.listens_for(Session, "after_flush")
+def _note_device_work(session: Session, _context: Any) -> None:
+    touched = (*session.new, *session.dirty)
+    if any(isinstance(row, DeviceCommand | DeviceSharedAttribute) for row in touched):
+        session.info[_WORK_FLUSHED] = True
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _wake_on_device_work(session: Session) -> None:
+    if session.info.pop(_WORK_FLUSHED, False):
+        for dispatcher in list(_running):
+            dispatcher.wake()
+
+
+@orm_event.listens_for(Session, "after_rollback")
+def _forget_device_work(session: Session) -> None:
+    session.info.pop(_WORK_FLUSHED, None)
 
 
 def downlink_topic(command: DeviceCommand, digest: str) -> str:
@@ -70,7 +98,7 @@ def _provision(session: Any, topic: str, payload: bytes) -> tuple[str, bytes]:
 
 
 class CommandDispatcher:
-    def __init__(self, host: str, port: int, *, username: str, password: str, interval_s: float = 0.05) -> None:
+    def __init__(self, host: str, port: int, *, username: str, password: str, interval_s: float = INTERVAL_S) -> None:
         self.host, self.port = host, port
         self.interval_s = interval_s
         self.answers: collections.deque[tuple[str, bytes, dt.datetime]] = collections.deque()
@@ -109,12 +137,14 @@ class CommandDispatcher:
             raise TimeoutError("the command dispatcher could not subscribe to the answers")
         self._thread = threading.Thread(target=self._loop, name="digipark-command-dispatcher", daemon=True)
         self._thread.start()
+        _running.add(self)
         return self
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
+        _running.discard(self)
         self._stop.set()
         self._wake.set()
         if self._thread is not None:

@@ -86,6 +86,7 @@ class IngestPlan:
     batch_size: int = 5000
     max_pending: int = 50_000
     client_id: str = "digipark-ingest"
+    linger_s: float = 0.0  # how long a batch below batch_size waits for more messages (fewer, larger transactions)
 
 
 @dataclass
@@ -146,7 +147,9 @@ async def run_ingest(
         sink = streams.JetStreamSink(js, stream_settings)
 
     max_pending = min(plan.max_pending, 2 * plan.batch_size) if plan.worker else plan.max_pending
-    runner = IngestRunner(sink, batch_size=plan.batch_size, max_pending=max_pending, name="ingest")
+    runner = IngestRunner(
+        sink, batch_size=plan.batch_size, max_pending=max_pending, linger_s=plan.linger_s, name="ingest"
+    )
     runner.on_receive = on_receive
     runner_task = asyncio.create_task(runner.run(), name="digipark-ingest-runner")
     info = IngestInfo(mode="worker" if plan.worker else ("bridge" if stream_settings else "ingest"), runner=runner)
@@ -233,7 +236,8 @@ def start_ingest_runtime(
     host: str | None = None,
     port: int | None = None,
     mqtt_url: str | None = None,
-    timeout: float = 15.0,
+    timeout: float = 60.0,  # a loaded machine starting the demo (its modules' consumers first) takes its time
+    linger_s: float = 0.0,
 ) -> IngestRuntime:
     """Start ingesting in a background thread: from DIGIPARK_MQTT_URL (or `mqtt_url`) if set, otherwise from
     an embedded broker on host:port (default settings.mqtt_listen, 127.0.0.1:1883), or a free port if that one
@@ -247,6 +251,7 @@ def start_ingest_runtime(
         batch_size=settings.ingest_batch_size,
         max_pending=settings.ingest_max_pending,
         client_id=settings.mqtt_client_id,
+        linger_s=linger_s,
     )
     if not url:
         default_host, default_port = parse_listen(settings.mqtt_listen)

@@ -32,6 +32,7 @@ TITLES = {
     423: N_("Locked"),
     500: N_("Something went wrong"),
     503: N_("Busy, please try again"),
+    507: N_("Storage full"),
 }
 EXPLANATIONS = {
     403: N_("Your role may not do this here."),
@@ -40,6 +41,9 @@ EXPLANATIONS = {
     422: N_("Some of the input is not valid."),
     500: N_("An unexpected error occurred; it has been logged."),
     503: N_("The platform is busy with other changes; nothing was changed. Please try again in a moment."),
+    507: N_(
+        "The server's disk is full: nothing was saved. Please try again later or tell the platform's administrator."
+    ),
 }
 
 
