@@ -372,6 +372,10 @@ def documents_on_a_full_tablespace(engine: Engine) -> Iterator[Path]:
     free."""
     if engine.dialect.name != "postgresql":
         pytest.skip("a tablespace of its own for the uploads' table is PostgreSQL's (on SQLite one file holds all)")
+    if os.environ.get("DIGIPARK_TEST_TABLESPACE_FULL") != "1":
+        # it fills a tablespace of the shared test server: an unmount the server still holds (a test run beside it,
+        # a checkpoint) made it PANIC once, taking every other database test down with it — by hand only
+        pytest.skip("fills a tablespace of the shared PostgreSQL server: set DIGIPARK_TEST_TABLESPACE_FULL=1 to run")
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     with autocommit.connect() as conn:  # the table as small as its rows, and room for it and 1 MB more
         conn.execute(text("VACUUM FULL asset_document"))
