@@ -35,7 +35,7 @@ import orjson
 import paho.mqtt.client as paho
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipark.audit.service import Actor, set_actor
@@ -241,11 +241,14 @@ def asset_id(engine: Engine, world: World) -> Iterator[int]:
     from digipark.assets import service
     from digipark.assets.models import Asset, AssetClass, AssetDocument, LifecycleChange
     from digipark.assets.schemas import AssetCreate
+    from digipark.auth.models import User
     from digipark.auth.scope import system_scope
 
     factory = sessionmaker(bind=engine, expire_on_commit=False)
+    signs_in = User.username == "TA-park_admin"  # the asset page's upload signs in, committed: undone after
     with factory() as db, db.begin():
         set_actor(db, Actor("test-faults"))
+        last_login = db.scalar(select(User.last_login_at).where(signs_in))
         had_classes = set(db.scalars(select(AssetClass.id).where(AssetClass.park_id == world.a.park_id)))
         klass = service.seed_classes(db, park_id=world.a.park_id)["pump"]
         data = AssetCreate.model_validate(
@@ -267,6 +270,7 @@ def asset_id(engine: Engine, world: World) -> Iterator[int]:
             db.execute(delete(Asset).where(Asset.id == ident))
             made = AssetClass.park_id == world.a.park_id
             db.execute(delete(AssetClass).where(made, AssetClass.id.not_in(had_classes)))
+            db.execute(update(User).where(signs_in).values(last_login_at=last_login))  # the session's world is shared
 
 
 def documents_of(engine: Engine, asset: int) -> int:
