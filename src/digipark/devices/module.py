@@ -22,7 +22,6 @@ MODULE = Module(
     menu=(
         MenuEntry("/device-commands", "Device commands", "devices.view", order=325, section=OPERATIONS),
         MenuEntry("/device-profiles", "Device profiles", "devices.profile.view", order=326, section=OPERATIONS),
-        MenuEntry("/provisioning-keys", "Provisioning keys", "device.write", order=327, section=OPERATIONS),
         MenuEntry("/device-claims", "Device claiming", "devices.claim", order=328, section=OPERATIONS),
     ),
     # staff send commands and confirm safety commands (a second person); an enterprise commands its own devices
