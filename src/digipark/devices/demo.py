@@ -79,7 +79,11 @@ def build_devices_demo(session: Session, *, park_id: int, as_of: dt.date, seed: 
         scope=scope,
         kind=registry.KINDS["device"],
         data=registry_schemas.DeviceCreate(
-            code=VALVE_CODE, name="储罐区液化气紧急切断阀", kind="shutoff_valve", location="储罐区 1# 罐出口"
+            code=VALVE_CODE,
+            name="储罐区液化气紧急切断阀",
+            name_en="Tank farm LPG emergency shut-off valve",
+            kind="shutoff_valve",
+            location="储罐区 1# 罐出口",
         ),
     )
     incident = safety.first_incident(session, park_id=park_id)
