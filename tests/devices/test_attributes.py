@@ -39,7 +39,11 @@ def cleanup(engine: Engine) -> Iterator[list[int]]:
 
 
 def set_committed(engine: Engine, world: World, device_id: int, values: dict[str, Any]) -> None:
-    with sessionmaker(bind=engine, expire_on_commit=False)() as session, session.begin():
+    """As a request does: a writing transaction (on SQLite the write lock from its start, not a deferred one that
+    finds the dispatcher writing)."""
+    from digipark.core.db import transaction
+
+    with transaction(write=True) as session:
         set_actor(session, Actor("op-a"))
         attributes.set_values(session, scope=staff(world, "op-a"), device_id=device_id, values=values)
 
