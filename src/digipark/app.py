@@ -23,6 +23,7 @@ from digipark.core.db import get_engine
 from digipark.core.errors import install_problem_handlers
 from digipark.core.modules import resolve
 from digipark.core.progress import DEMO_EXTRAS
+from digipark.core.request_gate import RequestGate
 
 log = logging.getLogger("digipark.http")
 
@@ -94,6 +95,7 @@ class AccessLog:
 
 def create_app() -> FastAPI:
     import digipark.modules  # noqa: F401  (installs the module records)
+    from digipark.web import errors as web_errors
     from digipark.web import pages as web_pages
 
     audit_service.install()
@@ -112,6 +114,7 @@ def create_app() -> FastAPI:
     for module in modules.installed():
         for ref in module.pages:
             app.include_router(resolve(ref))
+    app.add_middleware(RequestGate, busy_page=web_errors.busy_page)  # inside the pages' middleware (headers)
     web_pages.install(app)
 
     app.add_middleware(AccessLog)

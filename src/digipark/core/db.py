@@ -15,6 +15,7 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from digipark.core.config import database_connect_args, get_settings, normalise_database_url
@@ -132,8 +133,26 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_M
         )
         return engine
     return create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=database_connect_args(url, pooler)
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_pre_ping=True,
+        connect_args=database_connect_args(url, pooler),
     )
+
+
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
+"""Connections a process keeps to PostgreSQL, and how many more it opens at busy moments."""
+
+
+def pool_capacity(engine: Engine) -> int:
+    """How many connections `engine` hands out at once: its queue pool's size and overflow (other pools, a
+    connection per thread or one shared, do not make a request wait: as PostgreSQL's)."""
+    pool = engine.pool
+    if isinstance(pool, QueuePool):
+        return pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
+    return POOL_SIZE + POOL_OVERFLOW
 
 
 _engine: Engine | None = None

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 
+from digipark.core.db import RETRY_AFTER_S
 from digipark.core.errors import DomainError, ValidationFailed
 from digipark.web import i18n, security_headers
 from digipark.web.i18n import N_
@@ -75,6 +76,22 @@ def error_page(request: Request, status: int, detail: str | None) -> Response:
         lang=lang,
         status_code=status,
     )
+
+
+def busy_page(request: Request) -> Response | None:
+    """A page's answer when the server stayed too busy to start it (`core.request_gate`; None for the API): the
+    error page without the menu, which would need the database."""
+    if is_api_path(request.url.path):
+        return None
+    page = render(
+        request,
+        "error.html",
+        {"status": 503, "title": TITLES[503], "explanation": EXPLANATIONS[503], "detail": None},
+        lang=i18n.choose(request),
+        status_code=503,
+    )
+    page.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return page
 
 
 def _page_aware(api_handler: Handler) -> Callable[[Request, Exception], Awaitable[Response]]:
