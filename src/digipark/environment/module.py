@@ -12,7 +12,7 @@ MODULE = Module(
     routers=("digipark.environment.api:router",),
     pages=("digipark.environment.intensity_pages:router", "digipark.environment.pages:router"),
     menu=(
-        MenuEntry("/environment", "Environment monitoring", "environment.view", order=410, section=ENERGY_ENVIRONMENT),
+        MenuEntry("/environment", "Environment", "environment.view", order=410, section=ENERGY_ENVIRONMENT),
     ),
     # Outlets, limits, permitted quantities and exceedance scans are the park's to keep; an enterprise reads its own
     # outlets, permits and exceedances (by the scope) and keeps its own solid and hazardous waste records; staff may
