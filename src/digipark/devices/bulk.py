@@ -168,6 +168,7 @@ def template(session: Session, *, scope: Scope, gettext: Translate, lang: str, p
     park = authorize(scope, park_id)
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert sheet is not None
     sheet.title = gettext("Devices")[:31]
     bold = Font(bold=True)
     for position, column in enumerate(COLUMNS, start=1):
@@ -425,6 +426,7 @@ def _create(session: Session, scope: Scope, park: int, number: int, row: dict[st
 def result_workbook(made: list[Made], gettext: Translate) -> bytes:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert sheet is not None
     sheet.title = gettext("Devices")[:31]
     headers = (N_("Device code"), N_("Name (Chinese)"), N_("Device profile"), N_("Version"), N_("Access token"))
     sheet.append([gettext(h) for h in headers])
