@@ -173,7 +173,7 @@ def test_the_page_in_zh_and_en(client: TestClient, db: Session, world: World) ->
     before = _devices(db)
     bad = [["PG-1", None, None, "electricity_meter", None, None, None, None]]
     files = {"file": ("devices.xlsx", xlsx(HEADERS, bad))}
-    refused = client.post("/device-bulk", data={"csrf_token": csrf}, files=files)
+    refused = client.post("/device-bulk?lang=zh", data={"csrf_token": csrf}, files=files)
     assert refused.status_code == 422
     text = visible_text(refused.text)
     assert "未创建任何设备" in text and "必填" in text and 'data-row="2" data-column="name"' in refused.text

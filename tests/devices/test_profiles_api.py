@@ -64,7 +64,7 @@ def test_a_park_admin_makes_a_profile_saves_versions_and_applies_them(
 def test_bad_input_names_its_field_and_saves_nothing(client: TestClient, db: Session, world: World) -> None:
     admin = bearer(world.a.tokens["park_admin"])
     seeded = _body("meter_bad")
-    points = [{**seeded["points"][0], "unit": "furlongs"}]
+    points = [{**seeded["points"][0], "unit": "zz_unit"}]
     refused = client.post(PROFILES, json={**seeded, "points": points}, headers=admin)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "points.0.unit"

@@ -256,13 +256,14 @@ class _Checker:
             uscc.upper(): ident
             for uscc, ident in session.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.park_id == park))
         }
-        self.buildings = dict(session.execute(select(Building.code, Building.id).where(Building.park_id == park)))
+        buildings = session.execute(select(Building.code, Building.id).where(Building.park_id == park))
+        self.buildings: dict[str, int] = {code: ident for code, ident in buildings}
         self.existing = set(session.scalars(select(Device.code).where(Device.park_id == park)))
         self.seen: dict[str, int] = {}
 
-    def problem(self, row: int, column: str, reason: str, **values: Any) -> None:
+    def problem(self, number: int, column: str, reason: str, /, **values: Any) -> None:
         title = self.gettext(BY_KEY[column].title)
-        self.problems.append(RowProblem(row, column, title, self.gettext(reason).format(**values)))
+        self.problems.append(RowProblem(number, column, title, self.gettext(reason).format(**values)))
 
     def row(self, number: int, keys: list[str | None], values: tuple[Any, ...]) -> dict[str, Any] | None:
         before = len(self.problems)
