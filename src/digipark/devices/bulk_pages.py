@@ -64,7 +64,7 @@ def bulk_upload(page: CurrentPage, uploaded: Uploaded) -> HTMLResponse:
     page.check_csrf(fields)
     bulk.authorize(page.scope, page.park.id if page.park else None)
     if not content:
-        problem = {"detail": page.gettext("Choose an .xlsx file to import."), "errors": []}
+        problem: dict[str, object] = {"detail": page.gettext("Choose an .xlsx file to import."), "errors": []}
         return _render(page, problem=problem, status_code=422)
     dry_run = fields.get("dry_run") in ("on", "true", "1")
     try:
