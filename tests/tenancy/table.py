@@ -78,6 +78,7 @@ PUBLIC_ROUTES = {
     ("POST", f"{API}/devices/{{token}}/telemetry"),  # the device token in the path authenticates
     ("POST", f"{API}/devices/{{token}}/commands"),  # the same: a device fetches its commands
     ("POST", f"{API}/devices/{{token}}/commands/{{ident}}/answer"),
+    ("POST", f"{API}/{{token}}/claim"),  # the device token in the path authenticates (device-side claiming)
     ("POST", f"{API}/provision"),  # a provisioning key and its secret in the body authenticate (ThingsBoard)
     ("GET", "/ngsi-ld/v1/context.jsonld"),  # the park's @context document: terms, no data
 }

@@ -7,6 +7,8 @@
   `GET /api/v1/devices/{token}/commands?timeout_s=N` waits up to N seconds for commands and returns them (they are
   delivered from then on); `POST /api/v1/devices/{token}/commands/{id}/answer` reports the outcome.
 - `GET /api/v1/devices/{id}/connections`: the device's field-protocol bindings with their connectors' health.
+- Device-side claiming: `POST /api/v1/{token}/claim` (ThingsBoard's path and body `{"secretKey", "durationMs"}`):
+  the device's own claim secret, with which an enterprise claims it (`devices.claims`).
 - Provisioning (`devices.provisioning`): `POST/GET /api/v1/provisioning-keys` (park staff), and the device's
   `POST /api/v1/provision` (ThingsBoard's body; the key and its secret are the credential).
 """
@@ -24,7 +26,7 @@ from digipark.auth.dependencies import CurrentScope, DbSession
 from digipark.core import metrics
 from digipark.core.db import transaction, utcnow
 from digipark.core.errors import Conflict, NotFound
-from digipark.devices import commands, provisioning, schemas
+from digipark.devices import claims, commands, provisioning, schemas
 from digipark.devices.models import Channel, CommandState
 from digipark.registry.device_tokens import token_digest
 
@@ -173,3 +175,16 @@ def provision_device(data: schemas.ProvisionRequest, db: DbSession) -> Any:
     )
     db.flush()
     return {"credentialsValue": token, "deviceId": device.id}
+
+
+@router.post(
+    "/{token}/claim",
+    status_code=204,
+    tags=DEVICE_TAGS,
+    responses={404: {"description": "no device with this token"}, 409: {"description": "the device has an owner"}},
+)
+def device_claim_secret(token: Token, data: schemas.DeviceClaimRequest, db: DbSession) -> None:
+    """ThingsBoard's device-side claiming over HTTP: the device gives its own claim secret (kept as its digest) and
+    how long it holds; an enterprise then claims the device with its code and the secret."""
+    set_actor(db, Actor("device claiming"))
+    claims.set_device_secret(db, token_hash=token_digest(token), secret=data.secretKey, duration_ms=data.durationMs)

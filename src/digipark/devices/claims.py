@@ -3,6 +3,11 @@ code for one of the park's own devices (shown once, kept as its SHA-256 digest, 
 presenting the device's code and the claim code becomes the device's owner — the device, its points, its profile
 use, shared attributes and protocol bindings then carry the enterprise. A wrong code, an expired or used claim and a
 device that already has an owner are refused alike (404: which of them is not said) and change nothing.
+
+Device-side claiming (ThingsBoard's): a device without an owner publishes its own claim secret and how long it holds
+(`v1/devices/me/claim` over MQTT, `POST /api/v1/{token}/claim` over HTTP: `{"secretKey", "durationMs"}`); it is
+kept as its digest like a claim code, for at most `MAX_DAYS`, and an enterprise claims the device with the device's
+code and that secret through the same `claim` (and the same 404).
 """
 
 from __future__ import annotations
@@ -10,27 +15,36 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 from typing import Any
 
+import orjson
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope, system_scope
 from digipark.core.db import utcnow
-from digipark.core.errors import Conflict, NotFound, PermissionDenied, field_error
+from digipark.core.errors import Conflict, DomainError, NotFound, PermissionDenied, field_error
 from digipark.devices.attribute_models import DeviceSharedAttribute
 from digipark.devices.models import DeviceBinding
 from digipark.devices.profile_models import DeviceClaim, DeviceProfileUse
+from digipark.devices.schemas import DeviceClaimRequest
 from digipark.registry import schemas as registry_schemas
 from digipark.registry import service as registry
 from digipark.registry.models import Device
+
+log = logging.getLogger("digipark.devices.claims")
 
 ISSUE = "device.write"
 CLAIM = "devices.claim"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed from paper
 CODE_LENGTH = 12
 MAX_DAYS = 90
+MAX_DURATION_MS = MAX_DAYS * 86_400_000
+DEFAULT_DURATION_MS = 86_400_000  # a day, when the device does not say
+DEVICE_AUTHOR = "device"
 
 
 def code_digest(code: str) -> str:
@@ -63,6 +77,60 @@ def issue(
     row.enterprise_id = None
     session.flush()
     return row, f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def set_device_secret(
+    session: Session, *, token_hash: str, secret: str, duration_ms: int | None, now: dt.datetime | None = None
+) -> DeviceClaim:
+    """The claim secret a device gives for itself (device-side claiming), replacing an unused earlier code or secret.
+    404 for an unknown token, 409 for a device that already has an owner, 422 for a secret or duration out of
+    bounds."""
+    device = session.scalar(select(Device).where(Device.token_hash == token_hash))
+    if device is None:
+        raise NotFound("no device with this token")
+    if device.enterprise_id is not None:
+        raise Conflict("this device already belongs to an enterprise")
+    if not 1 <= len(secret.strip()) <= 64:
+        raise field_error("secretKey", "give a secret of 1 to 64 characters")
+    duration = DEFAULT_DURATION_MS if duration_ms is None else duration_ms
+    if not 1 <= duration <= MAX_DURATION_MS:
+        raise field_error("durationMs", "out of range [1, 90 days]")
+    now = now or utcnow()
+    row = session.scalar(select(DeviceClaim).where(DeviceClaim.device_id == device.id))
+    if row is None:
+        row = DeviceClaim(park_id=device.park_id, device_id=device.id)
+        session.add(row)
+    row.code_hash = code_digest(secret)
+    row.expires_at = now + dt.timedelta(milliseconds=duration)
+    row.created_by = DEVICE_AUTHOR
+    row.claimed_by = None
+    row.claimed_at = None
+    row.enterprise_id = None
+    session.flush()
+    return row
+
+
+def device_secret_from_mqtt(session: Session, topic: str, payload: bytes, *, now: dt.datetime) -> bool:
+    """A device's claim secret published over MQTT (the broker's `digipark/d/<digest>/claim`); False when the topic
+    is not one, or the device or its body is refused (logged: the device gets no answer, as with ThingsBoard)."""
+    parts = topic.split("/")
+    if len(parts) != 4 or parts[:2] != ["digipark", "d"] or parts[3] != "claim":
+        return False
+    try:
+        body = orjson.loads(payload) if payload else {}
+        request = DeviceClaimRequest.model_validate(body)
+    except (orjson.JSONDecodeError, ValidationError):
+        log.info("devices: a device's claim request that is not {secretKey, durationMs}")
+        return False
+    try:
+        with session.begin_nested():
+            set_device_secret(
+                session, token_hash=parts[2], secret=request.secretKey, duration_ms=request.durationMs, now=now
+            )
+    except DomainError as exc:
+        log.info("devices: a device's claim request refused: %s", exc.detail)
+        return False
+    return True
 
 
 def claim(session: Session, *, scope: Scope, device_code: str, code: str, now: dt.datetime | None = None) -> Device:

@@ -14,7 +14,8 @@ and committed before it is published, so an answer never finds it still queued. 
 (`digipark/d/<digest>/attributes/request/<id>`) is answered on `.../attributes/response/<id>`; a device that
 subscribes to its attributes (`digipark/d/<digest>/attributes/wanted`, from the broker) is sent all of them.
 ThingsBoard's MQTT provisioning requests (`digipark/provision/<connection>/request`) are answered on
-`digipark/provision/<connection>/response` (devices/provisioning.py), after the device is committed.
+`digipark/provision/<connection>/response` (devices/provisioning.py), after the device is committed. A device's
+claim secret (`digipark/d/<digest>/claim`, device-side claiming) is stored as its digest (devices/claims.py).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from digipark.audit.service import Actor, set_actor
 from digipark.core.db import transaction, utcnow
-from digipark.devices import attributes, commands, provisioning
+from digipark.devices import attributes, claims, commands, provisioning
 from digipark.devices.attribute_models import DeviceSharedAttribute
 from digipark.devices.models import Channel, DeviceCommand
 from digipark.registry.models import Device
@@ -122,6 +123,7 @@ class CommandDispatcher:
                 (f"{ROOT}+/rpc/response/+", 1),
                 (f"{ROOT}+/attributes/request/+", 1),
                 (f"{ROOT}+/attributes/wanted", 1),
+                (f"{ROOT}+/claim", 1),
                 (f"{PROVISION_ROOT}+/request", 1),
             ]
         )
@@ -181,6 +183,13 @@ class CommandDispatcher:
             for topic, payload, at in answers:
                 if topic.startswith(PROVISION_ROOT):
                     outgoing.append(_provision(session, topic, payload))
+                    continue
+                if topic.endswith("/claim"):
+                    set_actor(session, Actor("device claiming"))
+                    try:
+                        claims.device_secret_from_mqtt(session, topic, payload, now=at)
+                    finally:
+                        set_actor(session, ACTOR)
                     continue
                 asked = attributes.answer_request(session, topic, payload) or attributes.resend(session, topic, now=at)
                 if asked is not None:

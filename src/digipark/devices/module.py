@@ -12,12 +12,18 @@ MODULE = Module(
     name="devices",
     title="Device commands",
     models=("digipark.devices.models", "digipark.devices.attribute_models", "digipark.devices.profile_models"),
-    routers=("digipark.devices.api:router", "digipark.devices.attributes_api:router"),
+    routers=(
+        "digipark.devices.api:router",
+        "digipark.devices.attributes_api:router",
+        "digipark.devices.profiles_api:router",
+        "digipark.devices.bulk_api:router",
+    ),
     pages=(
         "digipark.devices.pages:router",
         "digipark.devices.attributes_pages:router",
         "digipark.devices.profile_pages:router",
         "digipark.devices.key_pages:router",
+        "digipark.devices.bulk_pages:router",
     ),
     menu=(
         MenuEntry("/device-commands", "Device commands", "devices.view", order=325, section=OPERATIONS),

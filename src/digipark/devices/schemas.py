@@ -141,3 +141,10 @@ class ProvisionResponse(BaseModel):
     credentialsType: str = "ACCESS_TOKEN"
     credentialsValue: str
     deviceId: int
+
+
+class DeviceClaimRequest(BaseModel):
+    """ThingsBoard's device-side claiming body: the device's own claim secret and how long it holds."""
+
+    secretKey: str = Field(min_length=1, max_length=64)
+    durationMs: int | None = Field(None, ge=1, le=90 * 86_400_000, description="at most 90 days; default a day")

@@ -19,10 +19,11 @@ Mosquitto (`telemetry.acl`), applied by the broker itself.
   `digipark/d/<digest>/rpc/response/<id>` (`device_views`, `uplink_topic`). Shared attributes likewise:
   `digipark/d/<digest>/attributes` reaches the device as `v1/devices/me/attributes`, its request on
   `v1/devices/me/attributes/request/<id>` the platform as `digipark/d/<digest>/attributes/request/<id>`, answered on
-  `.../attributes/response/<id>` (devices/attributes.py). Only the embedded broker does this mapping; the
-  Mosquitto plugin does not (yet). When a device subscribes to a topic its shared attributes come on, the broker
-  tells the platform on `digipark/d/<digest>/attributes/wanted`, and the dispatcher sends it all of them (so a
-  device that reconnects gets them again, not only on change).
+  `.../attributes/response/<id>` (devices/attributes.py). A device's claim secret (ThingsBoard's device-side
+  claiming, `v1/devices/me/claim`) reaches the platform as `digipark/d/<digest>/claim`. Only the embedded broker
+  does this mapping; the Mosquitto plugin does not (yet). When a device subscribes to a topic its shared
+  attributes come on, the broker tells the platform on `digipark/d/<digest>/attributes/wanted`, and the dispatcher
+  sends it all of them (so a device that reconnects gets them again, not only on change).
 - PROVISIONING (ThingsBoard's, over MQTT): a client connecting with the user name `provision` (any password) may
   only publish to `/provision/request` and subscribe to `/provision/response`. Each such connection has its own
   random name: its request reaches the platform as `digipark/provision/<name>/request`, and the answer the
@@ -54,6 +55,7 @@ TB_RPC_RESPONSE = "v1/devices/me/rpc/response/"
 TB_ATTRIBUTES = "v1/devices/me/attributes"  # shared attributes the platform sends (devices/attributes.py)
 TB_ATTRIBUTES_REQUEST = "v1/devices/me/attributes/request/"
 TB_ATTRIBUTES_RESPONSE = "v1/devices/me/attributes/response/"
+TB_CLAIM = "v1/devices/me/claim"  # device-side claiming: the device's own claim secret (devices/claims.py)
 ATTRIBUTES_WANTED = "/attributes/wanted"  # digipark/d/<digest>/attributes/wanted: a device subscribed to them
 PROVISION_USER = "provision"
 PROVISION_REQUEST = "/provision/request"
@@ -247,6 +249,8 @@ def uplink_topic(principal: Principal, topic: str) -> str | None:
         return PLATFORM_PROVISION_ROOT + principal.digest + "/request" if topic == PROVISION_REQUEST else None
     if principal.kind is not PrincipalKind.DEVICE:
         return None
+    if topic == TB_CLAIM:
+        return PLATFORM_DOWNLINK_ROOT + principal.digest + "/claim"
     native = DEVICE_REPLY_PREFIX.format(token=principal.name)
     for own, suffix in (
         (native, "/reply/"),

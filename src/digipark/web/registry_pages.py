@@ -332,6 +332,10 @@ def list_page(page: Page, kind: Kind) -> HTMLResponse:
             "last_page": last_page,
             "exports": exports,
             "can_create": may_create(page, kind),
+            # bulk provisioning by Excel (the devices module): the park's staff who write devices
+            "bulk_url": "/device-bulk"
+            if kind.name == "device" and page.scope.is_staff and page.scope.can("device.write") and page.park
+            else None,
             "first": (query.page - 1) * query.page_size + 1 if total else 0,
             "last": min(query.page * query.page_size, total),
         },
