@@ -134,7 +134,8 @@ def test_a_native_device_gets_them_on_its_own_downlink_topic(
     finally:
         client.disconnect()
         client.loop_stop()
-    assert got == [(f"digipark/v1/{token}/downlink/attributes", {"dim_pct": 40})]
+    # the change, and the state sent on subscribing if that read it after the commit: the same state, maybe twice
+    assert got and set(map(str, got)) == {str((f"digipark/v1/{token}/downlink/attributes", {"dim_pct": 40}))}
 
 
 def test_the_api_and_the_page_set_attributes_and_refuse_bad_input(
