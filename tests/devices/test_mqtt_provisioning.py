@@ -31,9 +31,11 @@ from tests.devices.test_attributes import cleanup, set_committed, wait_for  # no
 from tests.devices.test_commands import broker, committed, device_client, staff  # noqa: F401  (fixtures)
 
 
-def provision_client(port: int, on_message: Callable[[paho.MQTTMessage], None]) -> paho.Client:
+def provision_client(
+    port: int, on_message: Callable[[paho.MQTTMessage], None], client_id: str | None = None
+) -> paho.Client:
     subscribed = threading.Event()
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"prov-{uuid.uuid4().hex[:8]}")
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id or f"prov-{uuid.uuid4().hex[:8]}")
     client.username_pw_set("provision")
     client.on_subscribe = lambda *a: subscribed.set()
     client.on_message = lambda c, u, m: on_message(m)

@@ -91,8 +91,10 @@ def mosquitto_with(folder: Path, passwd: Path, acl: Path, extra: Sequence[str] =
         proc.wait(10)
 
 
-def connected_client(port: int, user: str, password: str | None) -> tuple[paho.Client, int]:
-    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"acl-{user}")
+def connected_client(
+    port: int, user: str, password: str | None, *, client_id: str | None = None
+) -> tuple[paho.Client, int]:
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=client_id or f"acl-{user}")
     client.username_pw_set(user, password)
     codes: list[int] = []
     connected = threading.Event()

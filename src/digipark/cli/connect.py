@@ -125,22 +125,46 @@ def dlt645(
         _report(connector.health, "dlt645")
 
 
-@connect_app.command("commands")
-def commands(
-    broker: Annotated[str, typer.Option("--broker", metavar="HOST:PORT", help="The embedded broker.")] = (
-        "127.0.0.1:1883"
-    ),
-    database: DatabaseOption = None,
-) -> None:
-    """Send queued commands to devices over MQTT and read their answers (service account of
-    DIGIPARK_MQTT_SERVICE_USER / DIGIPARK_MQTT_SERVICE_PASSWORD)."""
-    from digipark.devices.dispatcher import CommandDispatcher
+def dispatch_broker(option: str | None, mqtt_url: str | None) -> tuple[str, int, str, str]:
+    """(host, port, user, password) the command dispatcher connects with: `--broker`, else DIGIPARK_MQTT_URL (the
+    platform's Mosquitto, with the plugin), else the embedded broker on 127.0.0.1:1883; a bare HOST:PORT, or a URL
+    without credentials, uses the embedded broker's service account."""
     from digipark.telemetry.broker_access import service_credentials
+    from digipark.telemetry.mqtt import BrokerAddress
     from digipark.telemetry.runtime import parse_listen
 
-    use_database(database_url(database))
-    host, port = parse_listen(broker)
+    value = option or mqtt_url or "127.0.0.1:1883"
     user, password = service_credentials()
+    if "://" not in value:
+        host, port = parse_listen(value)
+        return host, port, user, password
+    address = BrokerAddress.parse(value)
+    if address.username:
+        user, password = address.username, address.password or ""
+    return address.host, address.port, user, password
+
+
+@connect_app.command("commands")
+def commands(
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker",
+            metavar="HOST:PORT|URL",
+            help="The embedded broker (HOST:PORT), or Mosquitto with the plugin (mqtt://user:password@host:port); "
+            "default: DIGIPARK_MQTT_URL when set, else 127.0.0.1:1883.",
+        ),
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Send queued commands and shared attributes to devices over MQTT, read their answers and answer MQTT
+    provisioning (the embedded broker's service account DIGIPARK_MQTT_SERVICE_USER / DIGIPARK_MQTT_SERVICE_PASSWORD,
+    or the user of the URL)."""
+    from digipark.core.config import get_settings
+    from digipark.devices.dispatcher import CommandDispatcher
+
+    use_database(database_url(database))
+    host, port, user, password = dispatch_broker(broker, get_settings().mqtt_url)
     dispatcher = CommandDispatcher(host, port, username=user, password=password).start()
     typer.echo(f"digipark connect commands: dispatching through {host}:{port}  (Ctrl+C to stop)")
     try:

@@ -1,10 +1,12 @@
 """The demo park's devices part (declared in devices.module): the park's first flue-gas monitor (CEMS) bound to
 HJ 212 (an MN and PW of the demo), an electricity meter of the park bound to a Modbus TCP server and register map,
 an emergency shut-off valve at the tank farm, and its history: the valve closed from an incident with a second
-person's confirmation. `start_demo_devices` (called by `digipark demo` once it serves) runs these devices as their
-protocols: an HJ 212 data collector uploading to the HJ 212 connector, a Modbus meter polled by the Modbus
-connector, and the command dispatcher on the embedded broker with the valve, the lighting controllers and the
-air-conditioning units answering their commands."""
+person's confirmation; and an OPC UA air-conditioning unit, a BACnet/IP one and a DL/T 645 meter
+(devices/demo_field.py).
+`start_demo_devices` (called by `digipark demo` once it serves) runs these devices as their protocols: an HJ 212 data
+collector uploading to the HJ 212 connector, a Modbus meter polled by the Modbus connector, the OPC UA, BACnet and
+DL/T 645 simulators read by their connectors, and the command dispatcher on the embedded broker with the valve, the
+lighting controllers and the air-conditioning units answering their commands."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import system_scope
 from digipark.core.db import utcnow
+from digipark.devices.demo_field import OPCUA_UNIT, build_field_devices, start_field_devices
 from digipark.devices.hj212_server import pw_digest
 from digipark.devices.models import Channel, CommandState, DeviceBinding, DeviceCommand
 from digipark.registry import schemas as registry_schemas
@@ -74,6 +77,7 @@ def build_devices_demo(session: Session, *, park_id: int, as_of: dt.date, seed: 
             )
         )
         counts["device_bindings"] += 1
+    counts["device_bindings"] += build_field_devices(session, park_id=park_id)
     valve = registry.create(
         session,
         scope=scope,
@@ -161,10 +165,15 @@ def start_demo_devices(*, broker: tuple[str, int] | None, credentials: tuple[str
             str(d)
             for d in session.scalars(
                 select(Device.token_hash).where(
-                    Device.kind.in_(SWITCHED_KINDS), Device.status == "active", Device.token_hash.is_not(None)
+                    Device.kind.in_(SWITCHED_KINDS),
+                    Device.status == "active",
+                    Device.token_hash.is_not(None),
+                    Device.code != OPCUA_UNIT,  # takes its commands as OPC UA method calls
                 )
             )
         ]
+        field = start_field_devices(session, running.stops, stop)
+    field.start_connectors()
     if simulator is not None:
         rng = random.Random(7)
 
@@ -221,7 +230,7 @@ def start_demo_devices(*, broker: tuple[str, int] | None, credentials: tuple[str
         if valve_digest is not None:
             running.stops.append(_simulated_valve(broker, credentials, valve_digest))
         if switch_digests:
-            running.stops.append(_simulated_switches(broker, credentials, switch_digests))
+            running.stops.append(_simulated_switches(broker, credentials, switch_digests, field.switched))
     return running.stop
 
 
@@ -264,7 +273,10 @@ SWITCHED_KINDS = ("lighting_controller", "hvac_unit")
 
 
 def _simulated_switches(
-    broker: tuple[str, int], credentials: tuple[str, str], digests: list[str]
+    broker: tuple[str, int],
+    credentials: tuple[str, str],
+    digests: list[str],
+    switched: Callable[[str, str, dict[str, Any]], None],
 ) -> Callable[[], None]:
     """The lighting controllers and air-conditioning units: each takes its switch and set-point commands (the
     automation's "after hours" scene among them) and answers delivered, then succeeded with its new state."""
@@ -283,6 +295,7 @@ def _simulated_switches(
         result = {"switch_on": 1 if body["name"] == "switch_on" else 0} if body["name"] != "set_temperature" else {}
         result.update({k: v for k, v in (body.get("params") or {}).items() if k == "setpoint_c"})
         c.publish(reply, orjson.dumps({"state": "succeeded", "result": result}), qos=1)
+        switched(digest, body["name"], body.get("params") or {})
 
     def on_connect(c: paho.Client, *args: Any) -> None:
         for digest in digests:

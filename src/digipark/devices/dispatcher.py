@@ -1,14 +1,15 @@
 """The command dispatcher: sends queued commands to devices over MQTT and reads their answers.
 
-It connects to the embedded broker as a service account and publishes on the platform's names of a device's
+It connects to the embedded broker as a service account, or to Mosquitto with the plugin
+deploy/mosquitto/digipark_topics.c as the platform's user, and publishes on the platform's names of a device's
 downlink (`digipark/d/<token digest>/downlink/command/<id>` for native devices, `.../rpc/request/<id>` for
-ThingsBoard-format ones); the broker delivers them under the device's own names (see
-`telemetry.broker_access`). Answers come back on `digipark/d/<digest>/reply/<id>` and `.../rpc/response/<id>`.
-One thread does the database work, in a writing transaction only when there is work (answers, due or overdue
-commands: looked at in a reading one every `interval_s`): answers first, then due commands (queued, or sent
-without an answer for `retry_after_s`: sent again, up to `max_attempts`), then expiry. A commit in this process
-that adds or changes a command or a shared attribute wakes the dispatchers of the process at once; the reading
-every `interval_s` finds what other processes queued, retries and expiries. A command is marked sent
+ThingsBoard-format ones); either broker delivers them under the device's own names (`telemetry.broker_access`;
+docs/devices.md, "Through Mosquitto"). Answers come back on `digipark/d/<digest>/reply/<id>` and
+`.../rpc/response/<id>`. One thread does the database work, in a writing transaction only when there is work
+(answers, due or overdue commands: looked at in a reading one every `interval_s`): answers first, then due commands
+(queued, or sent without an answer for `retry_after_s`: sent again, up to `max_attempts`), then expiry. A commit in
+this process that adds or changes a command or a shared attribute wakes the dispatchers of the process at once; the
+reading every `interval_s` finds what other processes queued, retries and expiries. A command is marked sent
 and committed before it is published, so an answer never finds it still queued. Shared attributes that changed
 (devices/attributes.py) go out the same way, and a ThingsBoard device's attribute request
 (`digipark/d/<digest>/attributes/request/<id>`) is answered on `.../attributes/response/<id>`; a device that

@@ -13,7 +13,9 @@ The platform keeps only the SHA-256 digests of device tokens, so the device rule
 reads `digipark.devices` (one line per device: `<digest> device|gateway`), authenticates a client whose user
 name hashes to a digest of the file and checks its topics against the user name it presented. The password and
 ACL files hold only the platform's own user, which may read (subscribe to) the telemetry and events topics and
-write the devices' downlink topics (answers to their events). The embedded
+write the devices' downlink topics (answers to their events), and publish and read the platform's names of the
+devices' commands, shared attributes and provisioning answers (`PLATFORM_COMMAND_WRITE`, `PLATFORM_COMMAND_READ`:
+the plugin hands them to the one connected client they are for). The embedded
 broker applies the same rules (`device_publish_topics`, `telemetry.broker_access`). The platform's password is
 hashed the way `mosquitto_passwd` does since Mosquitto 2.0: `$7$<iterations>$<base64 salt>$<base64
 PBKDF2-HMAC-SHA512>`, with 101 iterations and a 12-byte salt (its defaults). Use the files with
@@ -52,6 +54,23 @@ ACL_FILE = "digipark.acl"
 DEVICES_FILE = "digipark.devices"
 GATEWAY_PROTOCOL = "gateway"  # Device.protocol of a ThingsBoard-format gateway
 DEVICE_DOWNLINK_PREFIX = "digipark/v1/{token}/downlink/"
+# The platform's names of the devices' downlink and of their answers (devices/dispatcher.py): the dispatcher
+# publishes the first and subscribes to the second; the embedded broker and the plugin move them to and from the
+# names the devices know.
+PLATFORM_COMMAND_WRITE = (
+    "digipark/d/+/downlink/#",
+    "digipark/d/+/rpc/request/+",
+    "digipark/d/+/attributes",
+    "digipark/d/+/attributes/response/+",
+    "digipark/provision/+/response",
+)
+PLATFORM_COMMAND_READ = (
+    "digipark/d/+/reply/+",
+    "digipark/d/+/rpc/response/+",
+    "digipark/d/+/attributes/request/+",
+    "digipark/d/+/attributes/wanted",
+    "digipark/provision/+/request",
+)
 # The platform's user name must be usable as a user name (no ':'), in a topic level (no '/', '+', '#') and as a word.
 _SAFE_USER = re.compile(r"^[^\s:/+#\x00]{1,64}$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -134,8 +153,8 @@ def write_acl_files(
     acl_lines = [
         "# digipark: written by `digipark mqtt acl`; the plugin digipark_topics applies the devices' rules.",
         f"user {platform_user}",
-        *(f"topic read {topic}" for topic in (*PLATFORM_TOPICS, DEVICE_EVENTS_FILTER)),
-        f"topic write {PLATFORM_DOWNLINK_WRITE}",
+        *(f"topic read {topic}" for topic in (*PLATFORM_TOPICS, DEVICE_EVENTS_FILTER, *PLATFORM_COMMAND_READ)),
+        *(f"topic write {topic}" for topic in (PLATFORM_DOWNLINK_WRITE, *PLATFORM_COMMAND_WRITE)),
     ]
     device_lines = [
         "# digipark: SHA-256 digests of device tokens, written by `digipark mqtt acl`, read by digipark_topics.",

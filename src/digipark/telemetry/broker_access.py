@@ -20,10 +20,12 @@ Mosquitto (`telemetry.acl`), applied by the broker itself.
   `digipark/d/<digest>/attributes` reaches the device as `v1/devices/me/attributes`, its request on
   `v1/devices/me/attributes/request/<id>` the platform as `digipark/d/<digest>/attributes/request/<id>`, answered on
   `.../attributes/response/<id>` (devices/attributes.py). A device's claim secret (ThingsBoard's device-side
-  claiming, `v1/devices/me/claim`) reaches the platform as `digipark/d/<digest>/claim`. Only the embedded broker
-  does this mapping; the Mosquitto plugin does not (yet). When a device subscribes to a topic its shared
-  attributes come on, the broker tells the platform on `digipark/d/<digest>/attributes/wanted`, and the dispatcher
-  sends it all of them (so a device that reconnects gets them again, not only on change).
+  claiming, `v1/devices/me/claim`) reaches the platform as `digipark/d/<digest>/claim` (the embedded broker only;
+  with Mosquitto devices claim over HTTP). The Mosquitto plugin (deploy/mosquitto/digipark_topics.c) maps the
+  downlink names by handing each downlink message to the connected device it names. When a device
+  subscribes to a topic its shared attributes come on, the broker tells the platform on
+  `digipark/d/<digest>/attributes/wanted`, and the dispatcher sends it all of them (so a device that reconnects
+  gets them again, not only on change).
 - PROVISIONING (ThingsBoard's, over MQTT): a client connecting with the user name `provision` (any password) may
   only publish to `/provision/request` and subscribe to `/provision/response`. Each such connection has its own
   random name: its request reaches the platform as `digipark/provision/<name>/request`, and the answer the
