@@ -11,9 +11,7 @@ MODULE = Module(
     models=("digipark.environment.models",),
     routers=("digipark.environment.api:router",),
     pages=("digipark.environment.intensity_pages:router", "digipark.environment.pages:router"),
-    menu=(
-        MenuEntry("/environment", "Environment", "environment.view", order=410, section=ENERGY_ENVIRONMENT),
-    ),
+    menu=(MenuEntry("/environment", "Environment", "environment.view", order=410, section=ENERGY_ENVIRONMENT),),
     # Outlets, limits, permitted quantities and exceedance scans are the park's to keep; an enterprise reads its own
     # outlets, permits and exceedances (by the scope) and keeps its own solid and hazardous waste records; staff may
     # keep them for any enterprise; reviewers read.
