@@ -79,6 +79,7 @@ def seed_classes(session: Session, *, park_id: int) -> dict[str, AssetClass]:
             park_id=park_id,
             code=entry["code"],
             name=entry["name"],
+            name_en=entry.get("name_en"),
             kind=entry["kind"],
             useful_life_years=entry["useful_life_years"],
             method=entry["method"],
