@@ -192,6 +192,7 @@ class MaintenancePlan(Audited, TimestampMixin, ParkScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("asset.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     every_days: Mapped[int | None] = mapped_column(Integer)
     every_run_hours: Mapped[float | None] = mapped_column(Float)

@@ -148,6 +148,7 @@ class PlanCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
+    name_en: Name | None = Field(None, description="the plan's name on English pages")
     kind: PlanKind
     every_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     every_run_hours: Annotated[float, Field(gt=0, le=1e6)] | None = None
@@ -315,6 +316,7 @@ class MaintenanceTemplate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
+    name_en: Name | None = None
     every_days: int | None = Field(None, ge=1, le=3650)
     every_run_hours: int | None = Field(None, ge=1, le=1_000_000)
 

@@ -66,10 +66,10 @@ def calendar_page(page: CurrentPage) -> HTMLResponse:
         if due is None or not plan.every_days:
             continue
         if due < today:  # overdue: once, today; then the plan's rhythm from today
-            entries.append((today, asset, "plan", plan.name))
+            entries.append((today, asset, "plan", page.name(plan)))
             due = today + dt.timedelta(days=plan.every_days)
         while due <= end:
-            entries.append((due, asset, "plan", plan.name))
+            entries.append((due, asset, "plan", page.name(plan)))
             due += dt.timedelta(days=plan.every_days)
     for prediction in monitoring.latest_predictions(page.db, scope=page.scope, park_id=park_id).values():
         asset = assets.get(prediction.asset_id)

@@ -246,7 +246,7 @@ def open_tasks_for(session: Session, *, scope: Scope, names: tuple[str, ...]) ->
             IncidentTask.assignee.in_(names),
             Incident.status != IncidentStatus.CLOSED.value,
         )
-        .with_only_columns(IncidentTask, Incident.title)
+        .with_only_columns(IncidentTask, Incident.title, Incident.title_en)
         .order_by(IncidentTask.deadline, IncidentTask.id)
     ).all()
     return [
@@ -254,11 +254,12 @@ def open_tasks_for(session: Session, *, scope: Scope, names: tuple[str, ...]) ->
             "id": t.id,
             "incident_id": t.incident_id,
             "incident": title,
+            "incident_en": title_en,
             "title": t.title,
             "detail": t.detail,
             "deadline": t.deadline,
         }
-        for t, title in rows
+        for t, title, title_en in rows
     ]
 
 

@@ -1,5 +1,5 @@
 """English names of what the park names itself on the operations pages: asset classes, assets, spare parts,
-compute resources, ICS assets, vulnerability advisories' titles, pollution outlets, alarm rules (and an alarm's
+maintenance plans, work orders the platform opens, compute resources, ICS assets, vulnerability advisories' titles, pollution outlets, alarm rules (and an alarm's
 text in English), safety incidents and drills (shown on English pages; optional, the name is the fallback)
 
 Revision ID: 0046_ui15a
@@ -21,6 +21,8 @@ COLUMNS = (
     ("asset_class", "name_en", 100),
     ("asset", "name_en", 200),
     ("asset_spare_part", "name_en", 200),
+    ("asset_maintenance_plan", "name_en", 200),
+    ("work_order", "title_en", 200),
     ("cyber_compute_resource", "name_en", 200),
     ("cyber_ics_asset", "name_en", 200),
     ("cyber_advisory", "title_en", 300),
