@@ -132,7 +132,9 @@ def _parsed(page: Page, form: dict[str, str], creating: bool) -> tuple[dict[str,
             errors[field] = ""
             continue
         data[field] = loaded
-    return {k: v for k, v in data.items() if v is not None or k in ("name_en", "vibration_group", "temperature_limit_c")}, errors
+    return {
+        k: v for k, v in data.items() if v is not None or k in ("name_en", "vibration_group", "temperature_limit_c")
+    }, errors
 
 
 @router.get("/assets/classes", response_class=HTMLResponse, name="asset_classes")

@@ -125,7 +125,16 @@ def parts_step(page: CurrentPage, form: FormFields) -> Response:
             if action == "create":
                 data: dict[str, Any] = {
                     k: _number(form, k)
-                    for k in ("code", "name", "name_en", "unit", "class_id", "stock", "reorder_level", "reorder_quantity")
+                    for k in (
+                        "code",
+                        "name",
+                        "name_en",
+                        "unit",
+                        "class_id",
+                        "stock",
+                        "reorder_level",
+                        "reorder_quantity",
+                    )
                 }
                 data["unit_cost"] = _number(form, "unit_cost")
                 parts.create_part(

@@ -1,6 +1,7 @@
 """English names of what the park names itself on the operations pages: asset classes, assets, spare parts,
-maintenance plans, work orders the platform opens, compute resources, ICS assets, vulnerability advisories' titles, pollution outlets, alarm rules (and an alarm's
-text in English), safety incidents and drills (shown on English pages; optional, the name is the fallback)
+maintenance plans, work orders the platform opens, compute resources, ICS assets, vulnerability advisories' titles,
+pollution outlets, alarm rules (and an alarm's text in English), safety incidents and drills (shown on English
+pages; optional, the name is the fallback)
 
 Revision ID: 0046_ui15a
 Revises: 0045
