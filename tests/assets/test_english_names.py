@@ -72,7 +72,13 @@ def test_forms_and_the_import_take_the_english_name(client: TestClient, db: Sess
     page = client.get("/assets/parts")
     done = client.post(
         "/assets/parts",
-        data={"csrf_token": form_token(page.text), "action": "create", "code": "V-1", "name": "窄V带", "name_en": "V-belt"},
+        data={
+            "csrf_token": form_token(page.text),
+            "action": "create",
+            "code": "V-1",
+            "name": "窄V带",
+            "name_en": "V-belt",
+        },
     )
     assert done.status_code == 303
     assert db.scalar(select(SparePart.name_en).where(SparePart.code == "V-1")) == "V-belt"

@@ -26,7 +26,11 @@ def test_infrastructure_and_security_pages_name_records_in_the_page_language(
     client: TestClient, db: Session, world: World
 ) -> None:
     a = world.a
-    db.add(ComputeResource(park_id=a.park_id, code="AI-9", name="园区智算中心", name_en="Park AI Centre", kind="ai", capacity=10))
+    db.add(
+        ComputeResource(
+            park_id=a.park_id, code="AI-9", name="园区智算中心", name_en="Park AI Centre", kind="ai", capacity=10
+        )
+    )
     db.add(
         IcsAsset(
             park_id=a.park_id,

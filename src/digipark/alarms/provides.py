@@ -6,9 +6,10 @@ through the caller's scope:
   active=)`: the alarms the caller may read — the duty app;
 - `active_counts(session, scope=, park_id=) -> list[AlarmCount]`: raised or acknowledged alarms by zone, building,
   enterprise and severity — safety's situation picture;
-- `ensure_threshold_rule(session, scope=, park_id=, point_id=, key=, name=, above=, below=, severity=) -> int`:
-  create or update the threshold rule identified by `key` — environment's outlet limits; `retire_threshold_rule(
-  session, scope=, park_id=, key=)` disables it (an asset class no longer declaring the indicator);
+- `ensure_threshold_rule(session, scope=, park_id=, point_id=, key=, name=, above=, below=, severity=,
+  name_en=) -> int`: create or update the threshold rule identified by `key` — environment's outlet limits;
+  `retire_threshold_rule(session, scope=, park_id=, key=)` disables it (an asset class no longer declaring the
+  indicator);
 - `raise_external(session, park_id=, source_kind=, source_ref=, severity=, title_key=, detail=, building_id=,
   enterprise_id=, at=) -> Alarm`: an alarm from an event another module received (living's security events);
 - `raise_external_many(session, park_id=, alarms=[ExternalAlarm(...)]) -> list[int]`: many at once, one flush
