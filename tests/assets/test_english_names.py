@@ -79,6 +79,7 @@ def test_forms_and_the_import_take_the_english_name(client: TestClient, db: Sess
             "name": "窄V带",
             "name_en": "V-belt",
         },
+        follow_redirects=False,
     )
     assert done.status_code == 303
     assert db.scalar(select(SparePart.name_en).where(SparePart.code == "V-1")) == "V-belt"
@@ -95,6 +96,7 @@ def test_forms_and_the_import_take_the_english_name(client: TestClient, db: Sess
             "method": "straight_line",
             "salvage_rate": "0.05",
         },
+        follow_redirects=False,
     )
     assert made.status_code == 303, made.text
     klass = db.scalar(select(AssetClass).where(AssetClass.code == "compressor", AssetClass.park_id == world.a.park_id))
