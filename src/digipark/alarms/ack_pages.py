@@ -63,12 +63,13 @@ def ack_link_page(token: str, request: Request, db: DbSession) -> HTMLResponse:
     alarm = db.get(Alarm, link.alarm_id)
     if alarm is None:
         return _refused(request, acklink.BadLink("no such alarm"))
-    t = i18n.translations(i18n.choose(request)).gettext
+    lang = i18n.choose(request)
+    t = i18n.translations(lang).gettext
     return _page(
         request,
         {
             "alarm": alarm,
-            "message": shown_message(alarm.message, t),
+            "message": shown_message(alarm.message, t, alarm.message_en if lang == "en" else None),
             "token": token,
             "open": alarm.state == AlarmState.RAISED.value,
         },
@@ -94,5 +95,6 @@ def ack_link(token: str, request: Request, db: DbSession, form: FormFields) -> H
             service.acknowledge(db, scope=scope, ident=alarm.id, comment=None)
     except DomainError:
         return _page(request, {"alarm": alarm, "message": alarm.message, "token": token, "open": False, "late": True})
-    t = i18n.translations(i18n.choose(request)).gettext
-    return _page(request, {"alarm": alarm, "message": shown_message(alarm.message, t), "done": True, "open": False})
+    lang = i18n.choose(request)
+    shown = shown_message(alarm.message, i18n.translations(lang).gettext, alarm.message_en if lang == "en" else None)
+    return _page(request, {"alarm": alarm, "message": shown, "done": True, "open": False})

@@ -136,6 +136,7 @@ def build_alarms_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
                 data=RuleCreate(
                     key=f"{prefix}{rule['key']}:{suffix}",
                     name=str(rule["name"]),
+                    name_en=str(rule["name_en"]),
                     severity=rule["severity"],
                     conditions=conditions,
                     **target,
@@ -155,6 +156,7 @@ def build_alarms_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
             data=RuleCreate(
                 key=f"{prefix}{main['key']}:{p.device_code}",
                 name=f"{main['name']} {p.device_code}",
+                name_en=f"{main['name_en']} {p.device_code}",
                 severity=main["severity"],
                 conditions=_limits(main["conditions"]),
                 point_id=p.point_id,

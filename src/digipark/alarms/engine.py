@@ -74,6 +74,7 @@ class Compiled:
     flap_max: int
     escalate_after_s: int
     timer_only: bool  # a no-data rule
+    name_en: str | None = None
 
     def signature(self) -> tuple[Any, ...]:
         return (self.conditions, self.flap_window_ms, self.flap_max)
@@ -165,6 +166,7 @@ def compile_rule(rule: AlarmRule) -> Compiled:
         flap_max=int(rule.flap_max),
         escalate_after_s=int(rule.escalate_after_s),
         timer_only=any(c["type"] == "no_data" for c in conditions),
+        name_en=rule.name_en,
     )
 
 

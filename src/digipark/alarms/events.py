@@ -23,6 +23,7 @@ class AlarmEvent(DomainEvent):
     building_id: int | None = None
     action: str = ""  # raised, raised_again, acknowledged, cleared, closed, escalated, flapping
     message: str = ""
+    message_en: str | None = None  # a rule's alarm: its text in English
     value: float | None = None
     trigger_ts: int | None = None
 

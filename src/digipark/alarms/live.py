@@ -47,6 +47,7 @@ def payload(event: AlarmEvent) -> dict[str, Any]:
         "state": event.state,
         "action": event.action,
         "message": event.message,
+        "message_en": event.message_en,
         "value": event.value,
         "trigger_ts": event.trigger_ts,
         "at": event.occurred_at.isoformat(),
@@ -66,6 +67,7 @@ def row_payload(alarm: Alarm) -> dict[str, Any]:
         "state": alarm.state,
         "action": alarm.state,
         "message": alarm.message,
+        "message_en": alarm.message_en,
         "value": alarm.last_value,
         "trigger_ts": alarm.trigger_ts,
         "at": alarm.updated_at.isoformat(),
@@ -155,15 +157,19 @@ def streams() -> AlarmStreams:
 Translate = Callable[[str], str]
 
 
-def shown_message(message: str, translate: Translate) -> str:
-    """An alarm's message as the pages show it: a rule's own text with values filled in (it holds a '%') as it is,
-    otherwise a msgid (an external alarm's title, a rule's name) translated."""
+def shown_message(message: str, translate: Translate, english: str | None = None) -> str:
+    """An alarm's message as the pages show it: `english` where given (an English page, and the alarm of a rule
+    keeps its text in English), a rule's own text with values filled in (it holds a '%') as it is, otherwise a msgid
+    (an external alarm's title, a rule's name) translated."""
+    if english:
+        return english
     return message if "%" in message else translate(message)
 
 
-def _format(data: dict[str, Any], translate: Translate | None) -> str:
+def _format(data: dict[str, Any], translate: Translate | None, english: bool = False) -> str:
     if translate is not None and isinstance(data.get("message"), str):
-        data = {**data, "message": shown_message(data["message"], translate)}
+        shown = shown_message(data["message"], translate, data.get("message_en") if english else None)
+        data = {**data, "message": shown}
     return telemetry.format_event(ALARM, data, int(data["id"]))
 
 
@@ -173,17 +179,19 @@ async def alarm_stream(
     *,
     heartbeat_s: float = telemetry.HEARTBEAT_S,
     translate: Translate | None = None,
+    english: bool = False,
 ) -> AsyncIterator[str]:
     """The SSE body: the retry hint, the open alarms now, then alarm changes as they come, heartbeats between.
-    With `translate` (the pages: the reader's language) each message is sent as the alarm pages show it."""
+    With `translate` (the pages: the reader's language) each message is sent as the alarm pages show it, in English
+    where the alarm has its English text and `english` (an English page)."""
     try:
         sub.bind()
         yield f"retry: {telemetry.RETRY_MS}\n\n"
         for data in initial:
-            yield _format(data, translate)
+            yield _format(data, translate, english)
         for event, data in sub.take():
             if event == ALARM:
-                yield _format(data, translate)
+                yield _format(data, translate, english)
         while not sub.closed:
             batch = await sub.next(heartbeat_s)
             if not batch:
@@ -191,20 +199,22 @@ async def alarm_stream(
                 continue
             for event, data in batch:
                 if event == ALARM:
-                    yield _format(data, translate)
+                    yield _format(data, translate, english)
     finally:
         _streams.unsubscribe(sub)
 
 
-def open_stream(db: Session, scope: Scope, translate: Translate | None = None) -> StreamingResponse:
+def open_stream(
+    db: Session, scope: Scope, translate: Translate | None = None, english: bool = False
+) -> StreamingResponse:
     """The SSE response of the API and the pages: the open alarms the caller may read now, then every change.
-    The pages give `translate` (their language's gettext): messages are then sent translated, as the alarm list
-    shows them after a reload; the API sends them as stored."""
+    The pages give `translate` (their language's gettext) and `english` (an English page): messages are then sent
+    as the alarm list shows them after a reload; the API sends them as stored (both texts)."""
     scope.require(VIEW)
     rows = db.scalars(
         scope.readable(Alarm).where(Alarm.state.in_(sorted(OPEN_STATES))).order_by(Alarm.id.desc()).limit(200)
     )
     initial = [row_payload(a) for a in reversed(list(rows))]
     sub = _streams.subscribe(scope)
-    body = alarm_stream(sub, initial, translate=translate)
+    body = alarm_stream(sub, initial, translate=translate, english=english)
     return StreamingResponse(body, media_type="text/event-stream", headers=telemetry.SSE_HEADERS)

@@ -116,7 +116,8 @@ def alarms_page(page: CurrentPage) -> HTMLResponse:
                     "severity_label": SEVERITY_LABELS.get(a.severity, a.severity),
                     "state": a.state,
                     "state_label": STATE_LABELS.get(a.state, a.state),
-                    "message": page.gettext(a.message),  # another domain's alarm keeps a msgid
+                    # another domain's alarm keeps a msgid; a rule's keeps its text in English too
+                    "message": live.shown_message(a.message, page.gettext, a.message_en if page.lang == "en" else None),
                     "raised": _local(a.trigger_ts),
                     "occurrences": a.occurrences,
                     "flapping": a.flapping,
@@ -136,7 +137,7 @@ def alarms_page(page: CurrentPage) -> HTMLResponse:
 
 @router.get("/alarms/live", name="alarms_live")
 def alarms_live(page: CurrentPage) -> StreamingResponse:
-    return live.open_stream(page.db, page.scope, page.gettext)
+    return live.open_stream(page.db, page.scope, page.gettext, english=page.lang == "en")
 
 
 # -- rules -----------------------------------------------------------------------------------------------------
@@ -152,6 +153,7 @@ def _rule_form_values(rule: AlarmRule | None) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule.name,
+        "name_en": rule.name_en or "",
         "description": rule.description or "",
         "severity": rule.severity,
         "enabled": rule.enabled,
@@ -189,6 +191,7 @@ def _rules_context(page: CurrentPage, form: dict[str, Any], errors: list[dict[st
             {
                 "id": r.id,
                 "name": r.name,
+                "name_en": r.name_en,
                 "kind": KIND_LABELS.get(r.kind, r.kind),
                 "severity": r.severity,
                 "severity_label": SEVERITY_LABELS.get(r.severity, r.severity),
@@ -261,6 +264,7 @@ def save_rule(page: CurrentPage, form: FormFields) -> Response:
                 ident=ident,
                 data=RuleUpdate(
                     name=form.get("name") or None,
+                    name_en=(form.get("name_en") or "").strip(),
                     description=form.get("description") or None,
                     severity=form.get("severity"),
                     conditions=conditions,
@@ -276,6 +280,7 @@ def save_rule(page: CurrentPage, form: FormFields) -> Response:
                 data=RuleCreate(
                     park_id=page.park.id if page.park is not None else None,
                     name=form.get("name") or "",
+                    name_en=(form.get("name_en") or "").strip() or None,
                     description=form.get("description") or None,
                     severity=form.get("severity"),
                     conditions=conditions,

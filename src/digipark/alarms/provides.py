@@ -6,9 +6,10 @@ through the caller's scope:
   active=)`: the alarms the caller may read — the duty app;
 - `active_counts(session, scope=, park_id=) -> list[AlarmCount]`: raised or acknowledged alarms by zone, building,
   enterprise and severity — safety's situation picture;
-- `ensure_threshold_rule(session, scope=, park_id=, point_id=, key=, name=, above=, below=, severity=) -> int`:
-  create or update the threshold rule identified by `key` — environment's outlet limits; `retire_threshold_rule(
-  session, scope=, park_id=, key=)` disables it (an asset class no longer declaring the indicator);
+- `ensure_threshold_rule(session, scope=, park_id=, point_id=, key=, name=, above=, below=, severity=,
+  name_en=) -> int`: create or update the threshold rule identified by `key` — environment's outlet limits;
+  `retire_threshold_rule(session, scope=, park_id=, key=)` disables it (an asset class no longer declaring the
+  indicator);
 - `raise_external(session, park_id=, source_kind=, source_ref=, severity=, title_key=, detail=, building_id=,
   enterprise_id=, at=) -> Alarm`: an alarm from an event another module received (living's security events);
 - `raise_external_many(session, park_id=, alarms=[ExternalAlarm(...)]) -> list[int]`: many at once, one flush
@@ -25,8 +26,9 @@ through the caller's scope:
   alarms raised in a period — automation's dry-run over history;
 - `raised_times(session, scope=, park_id=, since=, until=)`: when the alarms the caller may read were raised in a
   period (an enterprise: its own) — safety's next-week trend;
-- `alarm_message(message, translate)`: an alarm's message as the pages show it (a msgid translated, a rule's text
-  with its values as it is);
+- `alarm_message(message, translate, english=None)`: an alarm's message as the pages show it (`english`, the
+  alarm's `message_en`, on an English page where it has one; a msgid translated; a rule's text with its values as
+  it is);
 - `ack_path(alarm_id, subject)`: the path of a signed acknowledge link for "u<user id>" — the duty app's push;
 - `open_alarms(session, scope=, park_id=, limit=)`: the newest open alarms the caller may read (id, severity, state,
   message, building, device, point, raised at) — the operations centre's map and alarm ticker.
@@ -131,6 +133,7 @@ def open_alarms(session: Session, *, scope: Scope, park_id: int, limit: int = 50
             "severity": a.severity,
             "state": a.state,
             "message": a.message,
+            "message_en": a.message_en,
             "building_id": a.building_id,
             "device_id": a.device_id,
             "point_id": a.point_id,

@@ -22,6 +22,7 @@ class RuleCreate(_Rule):
     park_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     key: str | None = Field(default=None, min_length=1, max_length=120)
     name: str = Field(min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200, description="the rule's name on English pages")
     description: str | None = Field(default=None, max_length=5000)
     severity: SeverityCode
     conditions: list[dict[str, Any]] = Field(min_length=1, max_length=5)
@@ -39,6 +40,7 @@ class RuleCreate(_Rule):
 
 class RuleUpdate(_Rule):
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    name_en: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
     severity: SeverityCode | None = None
     conditions: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=5)
@@ -56,6 +58,7 @@ class RuleRead(BaseModel):
     enterprise_id: int | None
     key: str | None
     name: str
+    name_en: str | None
     description: str | None
     kind: str
     severity: str
@@ -88,6 +91,7 @@ class AlarmRead(BaseModel):
     severity: str
     state: str
     message: str
+    message_en: str | None
     trigger_ts: int
     trigger_value: float | None
     last_value: float | None

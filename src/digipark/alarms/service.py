@@ -129,6 +129,7 @@ def emit(session: Session, alarm: Alarm, action: str, event_type: type[AlarmEven
             building_id=alarm.building_id,
             action=action,
             message=alarm.message,
+            message_en=alarm.message_en,
             value=alarm.last_value,
             trigger_ts=alarm.trigger_ts,
         ),
@@ -206,6 +207,7 @@ def create_rule(session: Session, *, scope: Scope, data: RuleCreate) -> AlarmRul
         enterprise_id=enterprise_id,
         key=data.key,
         name=data.name,
+        name_en=data.name_en or None,
         description=data.description,
         kind=rule_logic.kind_of(conditions),
         conditions=conditions,
@@ -242,6 +244,8 @@ def update_rule(session: Session, *, scope: Scope, ident: int, data: RuleUpdate)
         conditions = _conditions(changes.pop("conditions"))
         rule.conditions = conditions
         rule.kind = rule_logic.kind_of(conditions)
+    if "name_en" in changes:
+        changes["name_en"] = changes["name_en"] or None  # an emptied English name: the name is shown
     for field, value in changes.items():
         setattr(rule, field, value)
     session.flush()
@@ -271,9 +275,10 @@ def ensure_threshold_rule(
     above: float | None,
     below: float | None,
     severity: str,
+    name_en: str | None = None,
 ) -> int:
     """Create or update the threshold rule identified by `key` in the park (alarm when the point's value goes
-    above `above` or below `below`); returns its id."""
+    above `above` or below `below`), named `name` (and `name_en` on English pages); returns its id."""
     if above is None and below is None:
         raise field_error("above", "give above, below or both")
     if severity not in rule_logic.severities():
@@ -289,6 +294,7 @@ def ensure_threshold_rule(
                 park_id=park_id,
                 key=key,
                 name=name,
+                name_en=name_en,
                 severity=severity,
                 conditions=conditions,
                 point_id=point_id,
@@ -301,7 +307,7 @@ def ensure_threshold_rule(
         session,
         scope=scope,
         ident=existing.id,
-        data=RuleUpdate(name=name, severity=severity, conditions=conditions, enabled=True),
+        data=RuleUpdate(name=name, name_en=name_en, severity=severity, conditions=conditions, enabled=True),
     )
     return rule.id
 

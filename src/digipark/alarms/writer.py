@@ -18,6 +18,7 @@ from digipark.alarms.service import add_event, emit, open_key
 from digipark.audit.service import Actor, set_actor
 from digipark.core.config import get_settings
 from digipark.core.db import transaction
+from digipark.registry.catalog import english_point_name
 from digipark.web.i18n import translations
 
 if TYPE_CHECKING:
@@ -30,14 +31,20 @@ def _when(ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
 
 
-def _message(change: Change) -> str:
-    """The alarm's text, kept with the alarm, in the platform's language (the names in it are the park's data)."""
-    t = translations(get_settings().default_language).gettext
-    target = change.target
+def _message(change: Change, lang: str | None = None) -> str:
+    """The alarm's text, kept with the alarm, in the platform's language or in `lang` (the names in it are the park's
+    data: in English the rule's and the point's English names where they have one)."""
+    lang = lang or get_settings().default_language
+    t = translations(lang).gettext
+    target, rule = change.target, change.rule
     unit = "" if target.unit in ("dimensionless", "") else f" {target.unit}"
     value = t("no data") if change.value is None else f"{change.value:g}{unit}"
-    conditions = rule_logic.describe(list(change.rule.conditions), unit, t)
-    return f"{change.rule.name}: {target.name} = {value} ({conditions})"[:500]
+    conditions = rule_logic.describe(list(rule.conditions), unit, t)
+    rule_name, point_name = rule.name, target.name
+    if lang == "en":
+        rule_name = rule.name_en or rule.name
+        point_name = english_point_name(target.name) or target.name
+    return f"{rule_name}: {point_name} = {value} ({conditions})"[:500]
 
 
 def _save_state(session: Session, change: Change, alarm_id: int | None) -> None:
@@ -75,6 +82,7 @@ def _raise(session: Session, change: Change) -> tuple[Alarm, str] | None:
             severity=rule.severity,
             state=AlarmState.RAISED.value,
             message=_message(change),
+            message_en=_message(change, "en"),
             trigger_ts=change.ts,
             trigger_value=change.value,
             last_value=change.value,
@@ -96,6 +104,7 @@ def _raise(session: Session, change: Change) -> tuple[Alarm, str] | None:
         alarm.acknowledged_at = None
         alarm.acknowledged_by = None
         alarm.message = _message(change)
+        alarm.message_en = _message(change, "en")
         alarm.trigger_ts = change.ts
         alarm.trigger_value = change.value
         alarm.escalation_level = 0

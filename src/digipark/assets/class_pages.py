@@ -34,6 +34,7 @@ DECLARED = ("templates", "attributes", "condition_indicators")
 FIELDS: dict[str, tuple[str, str]] = {  # field -> (label, what to do when it is refused)
     "code": (N_("Code"), N_("Lower-case letters, digits and _, unique in the park.")),
     "name": (N_("Name"), N_("This field is required.")),
+    "name_en": (N_("English name"), N_("Check the form.")),
     "kind": (N_("Kind"), N_("Choose one of the options.")),
     "useful_life_years": (N_("Useful life (years)"), N_("A whole number of years from 1 to 100.")),
     "method": (N_("Depreciation method"), N_("Choose one of the options.")),
@@ -75,7 +76,9 @@ def _text(value: Any) -> str:
 def _values_of(row: AssetClass | None) -> dict[str, Any]:
     if row is None:
         return {"method": "straight_line", "salvage_rate": "0.05", "kind": "machinery"}
-    values: dict[str, Any] = {c: getattr(row, c) for c in ("code", "name", "kind", "method", "vibration_group")}
+    values: dict[str, Any] = {
+        c: getattr(row, c) for c in ("code", "name", "name_en", "kind", "method", "vibration_group")
+    }
     values |= {"useful_life_years": row.useful_life_years, "salvage_rate": row.salvage_rate}
     values |= {"rotating": row.rotating, "temperature_limit_c": row.temperature_limit_c}
     return values | {field: _text(getattr(row, field)) for field in DECLARED}
@@ -113,7 +116,7 @@ def _errors(page: Page, found: dict[str, str]) -> dict[str, str]:
 def _parsed(page: Page, form: dict[str, str], creating: bool) -> tuple[dict[str, Any], dict[str, str]]:
     data: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for field in ("code", "name", "kind", "method", "useful_life_years", "salvage_rate", "vibration_group"):
+    for field in ("code", "name", "name_en", "kind", "method", "useful_life_years", "salvage_rate", "vibration_group"):
         if field == "code" and not creating:
             continue
         data[field] = (form.get(field) or "").strip() or None
@@ -129,7 +132,9 @@ def _parsed(page: Page, form: dict[str, str], creating: bool) -> tuple[dict[str,
             errors[field] = ""
             continue
         data[field] = loaded
-    return {k: v for k, v in data.items() if v is not None or k in ("vibration_group", "temperature_limit_c")}, errors
+    return {
+        k: v for k, v in data.items() if v is not None or k in ("name_en", "vibration_group", "temperature_limit_c")
+    }, errors
 
 
 @router.get("/assets/classes", response_class=HTMLResponse, name="asset_classes")

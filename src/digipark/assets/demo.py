@@ -132,6 +132,36 @@ SPECS: tuple[Spec, ...] = (
 )
 
 
+# the assets' English names (English pages), by code
+NAMES_EN: dict[str, str] = {
+    "EQ-CH-01": "Centrifugal chiller No. 1",
+    "EQ-CH-02": "Centrifugal chiller No. 2",
+    "EQ-PU-01": "Cooling water pump No. 1",
+    "EQ-PU-02": "Cooling water pump No. 2",
+    "EQ-PU-03": "Chilled water pump No. 1",
+    "EQ-PU-04": "Chilled water pump No. 2",
+    "EQ-PU-05": "Domestic water booster pump set",
+    "EQ-FA-01": "Wastewater plant blower",
+    "EQ-FA-02": "Underground car park exhaust fan",
+    "EQ-AH-01": "Innovation Tower air handling unit",
+    "EQ-AH-02": "Incubation Centre air handling unit",
+    "EQ-EL-01": "Innovation Tower passenger lift No. 1",
+    "EQ-TR-01": "Dry-type transformer No. 1",
+    "EQ-TR-02": "Dry-type transformer No. 2",
+    "EQ-SG-01": "10 kV high-voltage switchgear",
+    "EQ-BO-01": "Gas-fired hot water boiler",
+    "EQ-FS-01": "Innovation Tower fire alarm system",
+    "EQ-CA-01": "Perimeter surveillance cameras",
+    "EQ-NW-01": "Park core switch",
+    "RD-01": "Park main road (Xinghu Avenue section)",
+    "PN-WS-01": "Park water supply network (phase I)",
+    "PN-DR-01": "Park storm and sewer network (phase I)",
+    "PN-GS-01": "Park medium-pressure gas network",
+    "PN-PW-01": "Park 10 kV power duct bank",
+    "PN-HT-01": "Park district heating network",
+}
+
+
 def bpfo(rpm: float) -> float:
     """The outer-race ball-pass frequency (Hz) of the demo's bearing at `rpm`."""
     return BALLS / 2 * rpm / 60 * (1 - BALL_D / PITCH_D)
@@ -196,6 +226,7 @@ def build_assets_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
             class_id=klass.id,
             code=spec.code,
             name=spec.name,
+            name_en=NAMES_EN.get(spec.code),
             model=spec.model,
             supplier=spec.supplier,
             building_id=place.id if place is not None else None,
@@ -235,6 +266,7 @@ def build_assets_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
                     park_id=park_id,
                     asset_id=asset.id,
                     name=template["name"],
+                    name_en=template.get("name_en"),
                     kind="calendar",
                     every_days=every,
                     last_done_on=today - dt.timedelta(days=rng.randint(1, max(2, round(every * 1.05)))),
@@ -325,6 +357,7 @@ def _repair(session: Session, *, scope: Scope, asset: Asset, failed_on: dt.date)
         scope=scope,
         asset=asset,
         title=f"{asset.name}：驱动端轴承故障抢修",
+        title_en=f"{asset.name_en or asset.name}: drive-end bearing failure repair",
         description="振动超限停机，更换驱动端轴承并复测振动",
         origin=OriginKind.ASSET,
         origin_ref=str(asset.id),
@@ -345,13 +378,13 @@ def _repair(session: Session, *, scope: Scope, asset: Asset, failed_on: dt.date)
     return order_id
 
 
-# code, name, unit, class, stock, reorder level, reorder quantity, unit cost (yuan)
+# code, name, English name, unit, class, stock, reorder level, reorder quantity, unit cost (yuan)
 PARTS = (
-    ("BRG-6205-2RS", "深沟球轴承6205-2RS", "套", "pump", 8, 4, 10, 38.0),
-    ("SEAL-M7N-35", "机械密封M7N-35", "套", "pump", 3, 2, 4, 420.0),
-    ("BELT-SPB-2500", "窄V带SPB2500", "根", "fan", 8, 4, 8, 65.0),
-    ("FLT-G4-595", "G4初效过滤器595×595", "个", "air_handler", 12, 20, 40, 48.0),
-    ("OIL-R134A-POE", "冷冻机油POE 5L", "桶", "chiller", 2, 1, 2, 960.0),
+    ("BRG-6205-2RS", "深沟球轴承6205-2RS", "Deep-groove ball bearing 6205-2RS", "套", "pump", 8, 4, 10, 38.0),
+    ("SEAL-M7N-35", "机械密封M7N-35", "Mechanical seal M7N-35", "套", "pump", 3, 2, 4, 420.0),
+    ("BELT-SPB-2500", "窄V带SPB2500", "Narrow V-belt SPB2500", "根", "fan", 8, 4, 8, 65.0),
+    ("FLT-G4-595", "G4初效过滤器595×595", "G4 pre-filter 595×595", "个", "air_handler", 12, 20, 40, 48.0),
+    ("OIL-R134A-POE", "冷冻机油POE 5L", "POE refrigeration oil 5 L", "桶", "chiller", 2, 1, 2, 960.0),
 )
 
 
@@ -360,10 +393,11 @@ def _spare_parts(
 ) -> dict[str, SparePart]:
     """The store of the park's maintenance team (the air-handler filters are below their reorder level)."""
     found = {}
-    for code, name, unit, klass, stock, level, quantity, cost in PARTS:
+    for code, name, name_en, unit, klass, stock, level, quantity, cost in PARTS:
         data = PartCreate(
             code=code,
             name=name,
+            name_en=name_en,
             unit=unit,
             class_id=classes[klass].id if klass in classes else None,
             stock=stock,

@@ -118,6 +118,7 @@ class Expiring:
     asset_code: str
     asset_name: str
     days_left: int  # negative: expired that many days ago
+    asset_name_en: str | None = None
 
 
 def expiring(
@@ -136,7 +137,9 @@ def expiring(
     assets = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(asset_ids)))}
     limit = on + dt.timedelta(days=within_days)
     out = [
-        Expiring(d, assets[d.asset_id].code, assets[d.asset_id].name, (d.expires_on - on).days)
+        Expiring(
+            d, assets[d.asset_id].code, assets[d.asset_id].name, (d.expires_on - on).days, assets[d.asset_id].name_en
+        )
         for d in docs
         if d.expires_on is not None and d.expires_on <= limit
     ]

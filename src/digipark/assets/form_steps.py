@@ -66,6 +66,7 @@ def add_plan(page: Page, ident: int, fields: dict[str, str]) -> MaintenancePlan:
     data = PlanCreate.model_validate(
         {
             "name": fields.get("name", "").strip(),
+            "name_en": fields.get("name_en", "").strip() or None,
             "kind": kind,
             "every_days": interval if kind == "calendar" else None,
             "every_run_hours": interval if kind == "usage" else None,

@@ -71,7 +71,7 @@ def layers(page: Page, park_id: int) -> dict[str, Any]:
             lines.append(
                 _feature(
                     a.geometry,
-                    name=a.name,
+                    name=page.name(a),
                     href=href,
                     id=a.id,
                     network=a.network or "",
@@ -93,13 +93,13 @@ def layers(page: Page, park_id: int) -> dict[str, Any]:
         points.append(
             _feature(
                 {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]},
-                name=a.name,
+                name=page.name(a),
                 href=href,
                 id=a.id,
                 flagged=a.id in flagged,
             )
         )
-    base = [_feature(b.footprint, name=b.name) for b in buildings if b.footprint]
+    base = [_feature(b.footprint, name=page.name(b)) for b in buildings if b.footprint]
     xs: list[float] = []
     ys: list[float] = []
 

@@ -238,6 +238,7 @@ def open_recommended_order(session: Session, *, scope: Scope, prediction_id: int
         scope=scope,
         asset=asset,
         title=f"{asset.name}：预测性维护（轴承/振动检查）",
+        title_en=f"{asset.name_en or asset.name}: predictive maintenance (bearing and vibration check)",
         description=f"{REASON_TEXT.get(row.reason or '', '')}；当前振动{row.current_rms} mm/s，限值"
         f"{row.threshold_rms} mm/s{due}。",
         origin=OriginKind.ASSET,

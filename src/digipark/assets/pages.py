@@ -159,7 +159,7 @@ def list_page(page: CurrentPage) -> HTMLResponse:
             "classes": classes,
             "outlook": outlook,
             "flagged": flagged,
-            "names": {r.id: r.name for r in rows},
+            "names": {r.id: page.name(r) for r in rows},
             "nbv": {r.id: service.net_book_value(r, today) for r in rows},
             "states": STATES,
             "reasons": REASONS,
@@ -172,9 +172,9 @@ def list_page(page: CurrentPage) -> HTMLResponse:
             "invoices": invoice_rows,
             "invoice_states": INVOICE_STATES,
             "lease_assets": {
-                int(i): str(n)
-                for i, n in page.db.execute(
-                    select(Asset.id, Asset.name).where(
+                int(i): str(n_en if page.lang == "en" and n_en else n)
+                for i, n, n_en in page.db.execute(
+                    select(Asset.id, Asset.name, Asset.name_en).where(
                         Asset.id.in_({r.asset_id for r in lease_rows} | {r.asset_id for r in invoice_rows})
                     )
                 )

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+from functools import cache
+from importlib import resources
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,6 +18,25 @@ from digipark.assets.service import ASSETS, VIEW, WRITE, today
 from digipark.auth.scope import Scope
 from digipark.core.errors import Conflict, NotFound, field_error
 from digipark.workorders.provides import read_order
+
+
+@cache
+def _units_of_issue() -> dict[str, dict[str, str]]:
+    """Each unit of issue's names by language, looked up by either name (data/units_of_issue.yaml)."""
+    text = resources.files("digipark.assets").joinpath("data/units_of_issue.yaml").read_text("utf-8")
+    found: dict[str, dict[str, str]] = {}
+    for unit in yaml.safe_load(text)["units"]:
+        names = {"zh": str(unit["zh"]), "en": str(unit["en"])}
+        found.setdefault(names["zh"], names)
+        found.setdefault(names["en"].lower(), names)
+    return found
+
+
+def unit_of_issue(unit: str, lang: str) -> str:
+    """A part's unit of issue in the page's language (套 on an English page: set); a unit of the park's own as
+    written."""
+    names = _units_of_issue().get(unit) or _units_of_issue().get(unit.lower())
+    return names.get(lang, unit) if names else unit
 
 
 def create_part(session: Session, *, scope: Scope, data: PartCreate) -> SparePart:

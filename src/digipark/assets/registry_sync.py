@@ -100,6 +100,7 @@ def sync_registry(session: Session, *, scope: Scope, park_id: int | None = None)
         values: dict[str, object] = {
             "code": f"TD-{parcel.code}"[:60],
             "name": f"{parcel.code} 地块土地使用权"[:200],
+            "name_en": f"Land use right, parcel {parcel.code}"[:200],
             "land_parcel_id": parcel.id,
             "location": (f"{parcel.land_use} · {mu:,.2f} 亩" if mu is not None else parcel.land_use)[:200],
         }
@@ -118,6 +119,7 @@ def sync_registry(session: Session, *, scope: Scope, park_id: int | None = None)
         values = {
             "code": f"LY-{building.code}"[:60],
             "name": building.name[:200],
+            "name_en": building.name_en[:200] if building.name_en else None,
             "building_id": building.id,
             "land_parcel_id": building.parcel_id,
             "location": building.name[:200],

@@ -36,6 +36,7 @@ class AssetCreate(BaseModel):
     class_id: Id
     code: Code
     name: Name
+    name_en: Name | None = Field(None, description="the asset's name on English pages")
     model: Short | None = None
     supplier: Short | None = None
     building_id: Id | None = None
@@ -70,6 +71,7 @@ class AssetUpdate(BaseModel):
 
     code: Code | None = None
     name: Name | None = None
+    name_en: Name | None = None
     model: Short | None = None
     supplier: Short | None = None
     building_id: Id | None = None
@@ -105,6 +107,7 @@ class AssetRead(BaseModel):
     class_id: int
     code: str
     name: str
+    name_en: str | None
     model: str | None
     supplier: str | None
     building_id: int | None
@@ -145,6 +148,7 @@ class PlanCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
+    name_en: Name | None = Field(None, description="the plan's name on English pages")
     kind: PlanKind
     every_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     every_run_hours: Annotated[float, Field(gt=0, le=1e6)] | None = None
@@ -205,6 +209,7 @@ class PartCreate(BaseModel):
 
     code: Code
     name: Name
+    name_en: Name | None = Field(None, description="the part's name on English pages")
     unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)] = "pcs"
     class_id: Id | None = None
     stock: Annotated[float, Field(ge=0, le=1e9)] = 0.0
@@ -221,6 +226,7 @@ class PartRead(BaseModel):
     park_id: int
     code: str
     name: str
+    name_en: str | None
     unit: str
     class_id: int | None
     stock: float
@@ -310,6 +316,7 @@ class MaintenanceTemplate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
+    name_en: Name | None = None
     every_days: int | None = Field(None, ge=1, le=3650)
     every_run_hours: int | None = Field(None, ge=1, le=1_000_000)
 
@@ -325,6 +332,7 @@ class AssetClassCreate(BaseModel):
 
     code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")]
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name_en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
     kind: ClassKind
     useful_life_years: int = Field(ge=1, le=100)
     method: DepreciationMethod = DepreciationMethod.STRAIGHT_LINE
@@ -342,6 +350,7 @@ class AssetClassUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    name_en: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
     kind: ClassKind | None = None
     useful_life_years: int | None = Field(None, ge=1, le=100)
     method: DepreciationMethod | None = None
@@ -361,6 +370,7 @@ class AssetClassRead(BaseModel):
     park_id: int
     code: str
     name: str
+    name_en: str | None
     kind: str
     useful_life_years: int
     method: str

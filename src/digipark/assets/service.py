@@ -79,6 +79,7 @@ def seed_classes(session: Session, *, park_id: int) -> dict[str, AssetClass]:
             park_id=park_id,
             code=entry["code"],
             name=entry["name"],
+            name_en=entry.get("name_en"),
             kind=entry["kind"],
             useful_life_years=entry["useful_life_years"],
             method=entry["method"],
@@ -294,8 +295,10 @@ def open_asset_order(
     category: Category = Category.MAINTENANCE,
     priority: Priority = Priority.NORMAL,
     now: dt.datetime | None = None,
+    title_en: str | None = None,
 ) -> int:
-    """Open a work order for an asset through the shared work-order mechanism (reported at `now`); its id."""
+    """Open a work order for an asset through the shared work-order mechanism (reported at `now`), titled `title`
+    (and `title_en` on English pages); its id."""
     order = open_order(
         session,
         scope=scope,
@@ -303,6 +306,7 @@ def open_asset_order(
             category=category,
             priority=priority,
             title=title[:200],
+            title_en=title_en[:200] if title_en else None,
             description=description,
             building_id=asset.building_id,
             location=(asset.location or asset.name)[:200],
@@ -414,6 +418,7 @@ def due_plans(session: Session, *, scope: Scope, park_id: int, on: dt.date) -> b
             scope=scope,
             asset=asset,
             title=f"{asset.name}：{plan.name}",
+            title_en=f"{asset.name_en or asset.name}: {plan.name_en or plan.name}",
             description=detail,
             origin=OriginKind.PLAN,
             origin_ref=str(plan.id),
@@ -471,6 +476,7 @@ def order_for_asset_alarm(
         scope=scope,
         asset=asset,
         title=f"{asset.name}：状态报警检修",
+        title_en=f"{asset.name_en or asset.name}: repair after a condition alarm",
         description=message or None,
         origin=OriginKind.ALARM,
         origin_ref=str(alarm_id),

@@ -59,6 +59,7 @@ NETWORK_LABELS = (
 COLUMNS: tuple[Column, ...] = (
     Column("code", "资产编码", help="unique in the park; matches existing assets"),
     Column("name", "资产名称", help="required for a new asset"),
+    Column("name_en", "英文名称", help="optional: the name on English pages"),
     Column("class_code", "资产类别", help="the class code (asset_class.code)", aliases=("类别",)),
     Column("enterprise_uscc", "所属企业统一社会信用代码", help="empty: the park's own asset"),
     Column("model", "型号"),

@@ -66,10 +66,10 @@ def calendar_page(page: CurrentPage) -> HTMLResponse:
         if due is None or not plan.every_days:
             continue
         if due < today:  # overdue: once, today; then the plan's rhythm from today
-            entries.append((today, asset, "plan", plan.name))
+            entries.append((today, asset, "plan", page.name(plan)))
             due = today + dt.timedelta(days=plan.every_days)
         while due <= end:
-            entries.append((due, asset, "plan", plan.name))
+            entries.append((due, asset, "plan", page.name(plan)))
             due += dt.timedelta(days=plan.every_days)
     for prediction in monitoring.latest_predictions(page.db, scope=page.scope, park_id=park_id).values():
         asset = assets.get(prediction.asset_id)
@@ -94,6 +94,7 @@ def _parts_page(page: Page, errors: dict[str, str] | None = None, status_code: i
             "reorder": [p for p in rows if parts.needs_order(p)],
             "moves": parts.movements(page.db, scope=page.scope)[:30],
             "names": {p.id: p.code for p in rows},
+            "units": {p.id: parts.unit_of_issue(p.unit, page.lang) for p in rows},
             "classes": classes,
             "staff": page.scope.can(service.WRITE) and park_id in page.scope.write_parks,
             "errors": errors or {},
@@ -124,7 +125,16 @@ def parts_step(page: CurrentPage, form: FormFields) -> Response:
             if action == "create":
                 data: dict[str, Any] = {
                     k: _number(form, k)
-                    for k in ("code", "name", "unit", "class_id", "stock", "reorder_level", "reorder_quantity")
+                    for k in (
+                        "code",
+                        "name",
+                        "name_en",
+                        "unit",
+                        "class_id",
+                        "stock",
+                        "reorder_level",
+                        "reorder_quantity",
+                    )
                 }
                 data["unit_cost"] = _number(form, "unit_cost")
                 parts.create_part(

@@ -106,6 +106,7 @@ def sync_asset(session: Session, *, asset: Asset, username: str = "assets-automa
             point_id=point_id,
             key=_rule_key(asset.id, point_id, spec["quantity"]),
             name=f"{asset.code} {label}超限"[:200],
+            name_en=f"{asset.code} {spec.get('label_en') or spec['quantity']} out of limits"[:200],
             above=spec.get("high"),
             below=spec.get("low"),
             severity=severity,

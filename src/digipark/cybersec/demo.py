@@ -79,9 +79,23 @@ def build_cybersec_demo(session: Session, *, park_id: int, as_of: dt.date, seed:
             )
             elements += 1
     pools = [
-        ComputeResource(park_id=park_id, code="AI-01", name="园区智算中心", kind="ai", capacity=300, accelerators=512),
         ComputeResource(
-            park_id=park_id, code="CL-01", name="园区工业云通用算力", kind="general", capacity=20000, racks=40
+            park_id=park_id,
+            code="AI-01",
+            name="园区智算中心",
+            name_en="Park AI Computing Centre",
+            kind="ai",
+            capacity=300,
+            accelerators=512,
+        ),
+        ComputeResource(
+            park_id=park_id,
+            code="CL-01",
+            name="园区工业云通用算力",
+            name_en="Park industrial cloud, general compute",
+            kind="general",
+            capacity=20000,
+            racks=40,
         ),
     ]
     session.add_all(pools)
@@ -142,6 +156,7 @@ def build_cybersec_demo(session: Session, *, park_id: int, as_of: dt.date, seed:
                 park_id=park_id,
                 enterprise_id=e.id,
                 name=f"产线PLC-{i + 1}",
+                name_en=f"Production line PLC {i + 1}",
                 kind="plc",
                 vendor="Siemens",
                 model="S7-1200 CPU1214C",
@@ -154,6 +169,7 @@ def build_cybersec_demo(session: Session, *, park_id: int, as_of: dt.date, seed:
             park_id=park_id,
             ident="CNVD-DEMO-0001",
             title="S7-1200 拒绝服务漏洞（演示）",
+            title_en="S7-1200 denial-of-service vulnerability (demo)",
             vendor="Siemens",
             model_pattern="S7-1200*",
             affected="<4.5.2",

@@ -203,6 +203,7 @@ def compute_use(session: Session, *, park_id: int, on: dt.date) -> builtins.list
                 resource_id=r.id,
                 code=r.code,
                 name=r.name,
+                name_en=r.name_en,
                 kind=r.kind,
                 unit=str(kinds.get(r.kind, {}).get("unit", "")),
                 capacity=r.capacity,

@@ -107,6 +107,7 @@ class ComputeResource(Audited, TimestampMixin, ParkScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id", ondelete="RESTRICT"), index=True)
     capacity: Mapped[float] = mapped_column(Float, doc="in the kind's unit (data/network.yaml)")
@@ -166,6 +167,7 @@ class IcsAsset(Audited, TimestampMixin, EnterpriseScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(30))
     vendor: Mapped[str] = mapped_column(String(100))
     model: Mapped[str] = mapped_column(String(100))
@@ -183,6 +185,7 @@ class Advisory(Audited, TimestampMixin, ParkScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ident: Mapped[str] = mapped_column(String(60), doc="CNVD-2024-12345, CVE-2024-1234, a vendor's id")
     title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str | None] = mapped_column(String(300))
     vendor: Mapped[str] = mapped_column(String(100))
     model_pattern: Mapped[str] = mapped_column(String(100), doc="model, or a pattern with * (S7-1200*)")
     affected: Mapped[str] = mapped_column(String(200), doc="version specifiers, e.g. >=4.0,<4.5.2")

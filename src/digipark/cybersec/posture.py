@@ -99,6 +99,7 @@ def hand_over(session: Session, *, scope: Scope, ident: int) -> CyberIncident:
         scope=scope,
         alarm_id=row.alarm_id,
         title=f"网络安全事件 #{row.id}: {row.summary}"[:200],
+        title_en=f"Cybersecurity incident #{row.id}: {row.summary}"[:200],
         level=LEVELS.get(row.severity, "IV"),
     )
     row.safety_incident_id = opened.id

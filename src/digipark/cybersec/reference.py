@@ -55,10 +55,11 @@ def rules() -> dict[str, dict[str, Any]]:
 
 
 def sources() -> list[dict[str, str]]:
-    """What each data set is taken from, and how well verified (shown on the security page)."""
+    """What each data set is taken from (`source`, and `source_en` for English pages), and how well verified (shown
+    on the security page)."""
     security = load("security")
     network = load("network")
-    found = [{"what": "network", "source": network["source"], "status": network["status"]}]
+    found = [{"what": "network", **{k: network[k] for k in ("source", "source_en", "status")}}]
     for key in ("protection_levels", "requirement_areas", "enterprise_categories", "data_levels"):
-        found.append({"what": key, "source": security[key]["source"], "status": security[key]["status"]})
+        found.append({"what": key, **{k: security[key][k] for k in ("source", "source_en", "status")}})
     return found

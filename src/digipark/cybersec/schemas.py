@@ -85,6 +85,7 @@ class NetworkElementRead(BaseModel):
 class ComputeResourceCreate(_In):
     code: Code
     name: Name
+    name_en: Name | None = Field(None, description="the name on English pages")
     kind: ComputeKind
     building_id: Id | None = None
     capacity: Amount
@@ -96,6 +97,7 @@ class ComputeResourceCreate(_In):
 
 class ComputeResourceUpdate(_In):
     name: Name | None = None
+    name_en: Name | None = None
     building_id: Id | None = None
     capacity: Amount | None = None
     racks: Annotated[int, Field(ge=0, le=100000)] | None = None
@@ -109,6 +111,7 @@ class ComputeResourceRead(BaseModel):
     park_id: int
     code: str
     name: str
+    name_en: str | None
     kind: str
     building_id: int | None
     capacity: float
@@ -218,6 +221,7 @@ class DataItemRead(BaseModel):
 
 class IcsAssetCreate(_In):
     name: Name
+    name_en: Name | None = Field(None, description="the name on English pages")
     kind: IcsKind
     vendor: Short
     model: Short
@@ -230,6 +234,7 @@ class IcsAssetCreate(_In):
 
 class IcsAssetUpdate(_In):
     name: Name | None = None
+    name_en: Name | None = None
     kind: IcsKind | None = None
     vendor: Short | None = None
     model: Short | None = None
@@ -244,6 +249,7 @@ class IcsAssetRead(BaseModel):
     park_id: int
     enterprise_id: int | None
     name: str
+    name_en: str | None
     kind: str
     vendor: str
     model: str
@@ -255,6 +261,9 @@ class IcsAssetRead(BaseModel):
 class AdvisoryCreate(_In):
     ident: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=60)]
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    title_en: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = Field(
+        None, description="the title on English pages"
+    )
     vendor: Short
     model_pattern: Short
     affected: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -267,6 +276,7 @@ class AdvisoryCreate(_In):
 
 class AdvisoryUpdate(_In):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)] | None = None
+    title_en: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     affected: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     fixed_version: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] | None = None
     severity: Severity | None = None
@@ -278,6 +288,7 @@ class AdvisoryRead(BaseModel):
     park_id: int
     ident: str
     title: str
+    title_en: str | None
     vendor: str
     model_pattern: str
     affected: str
@@ -302,6 +313,7 @@ class ImportResult(BaseModel):
 class AdvisoryMatch(BaseModel):
     asset_id: int
     asset: str
+    asset_en: str | None = None
     enterprise_id: int | None
     vendor: str
     model: str
@@ -309,6 +321,7 @@ class AdvisoryMatch(BaseModel):
     advisory_id: int
     advisory: str
     title: str
+    title_en: str | None = None
     severity: str
     fixed_version: str | None
 
@@ -406,6 +419,7 @@ class ComputeUse(BaseModel):
     resource_id: int
     code: str
     name: str
+    name_en: str | None = None
     kind: str
     unit: str
     capacity: float

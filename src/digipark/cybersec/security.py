@@ -258,6 +258,7 @@ def matches(session: Session, *, scope: Scope, park_id: int | None = None) -> bu
                     AdvisoryMatch(
                         asset_id=asset.id,
                         asset=asset.name,
+                        asset_en=asset.name_en,
                         enterprise_id=asset.enterprise_id,
                         vendor=asset.vendor,
                         model=asset.model,
@@ -265,6 +266,7 @@ def matches(session: Session, *, scope: Scope, park_id: int | None = None) -> bu
                         advisory_id=advisory.id,
                         advisory=advisory.ident,
                         title=advisory.title,
+                        title_en=advisory.title_en,
                         severity=advisory.severity,
                         fixed_version=advisory.fixed_version,
                     )
@@ -272,7 +274,17 @@ def matches(session: Session, *, scope: Scope, park_id: int | None = None) -> bu
     return found
 
 
-CSV_COLUMNS = ("ident", "title", "vendor", "model_pattern", "affected", "fixed_version", "severity", "published_on")
+CSV_COLUMNS = (
+    "ident",
+    "title",
+    "title_en",
+    "vendor",
+    "model_pattern",
+    "affected",
+    "fixed_version",
+    "severity",
+    "published_on",
+)
 
 
 def parse_csv(content: bytes) -> builtins.list[dict[str, Any]]:

@@ -74,7 +74,14 @@ def duty_page(page: CurrentPage) -> HTMLResponse:
             "on_duty": on_duty,
             "may_report": page.scope.can("statistics.submit") and page.scope.enterprise_id is not None,
             "alarms": rows,
-            "messages": {a.id: alarms.alarm_message(a.message, page.gettext) for a in rows},  # type: ignore[attr-defined]
+            "messages": {
+                a.id: alarms.alarm_message(  # type: ignore[attr-defined]
+                    a.message,  # type: ignore[attr-defined]
+                    page.gettext,
+                    a.message_en if page.lang == "en" else None,  # type: ignore[attr-defined]
+                )
+                for a in rows
+            },
             "severities": SEVERITIES,
             "states": STATES,
             "may_handle": page.scope.can("alarm.handle") and page.scope.can(push.PERMISSION),

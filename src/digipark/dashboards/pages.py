@@ -137,7 +137,8 @@ def view_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
             item["label"] = labels.get(widget.figure, widget.figure)
         for alarm in item.get("alarms", []):
             alarm["severity_label"] = page.label(reports.SEVERITIES, alarm["severity"])
-            alarm["shown_message"] = alarms.alarm_message(alarm["message"], page.gettext)
+            english = alarm.get("message_en") if page.lang == "en" else None
+            alarm["shown_message"] = alarms.alarm_message(alarm["message"], page.gettext, english)
         if widget.kind == "table":
             item["rows"] = [[labels.get(k, k), v, units.get(k, ""), _digits(v)] for k, v in item["rows"]]
         item["digits"] = _digits(item.get("value"))

@@ -105,6 +105,7 @@ def build_environment_demo(
                 enterprise_id=enterprise.id,
                 code=f"DW{n:03d}",
                 name=f"{device.name}排放口",
+                name_en=f"{device.name_en or device.code} outlet",
                 medium="water",
                 standard=profile[0],
                 factors=links,
@@ -145,6 +146,7 @@ def build_environment_demo(
                 enterprise_id=enterprise.id,
                 code=f"DA{n:03d}",
                 name=f"{device.name}排放口",
+                name_en=f"{device.name_en or device.code} stack",
                 medium="air",
                 standard=AIR_STANDARD,
                 factors=[

@@ -44,6 +44,7 @@ class Outlet(Audited, TimestampMixin, EnterpriseScoped, Base):
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id", ondelete="RESTRICT"), index=True)
     code: Mapped[str] = mapped_column(String(40), doc="排放口编号, e.g. DW001 (water) or DA001 (air)")
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
     medium: Mapped[str] = mapped_column(String(10), doc="water | air")
     standard: Mapped[str] = mapped_column(String(60), doc="key of a limit set in data/pollution.yaml")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

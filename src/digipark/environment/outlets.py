@@ -43,6 +43,7 @@ ALARM_SEVERITY = "major"
 # A rule's name is stored in the platform's language (zh): a limit that is not verified against the standard's text
 # says so in it (pollution.yaml's status).
 LIMIT_STATUS_MARK = {"verified": "", "secondary": "（二手来源）", "unverified": "（未核实）"}
+LIMIT_STATUS_MARK_EN = {"verified": "", "secondary": " (secondary source)", "unverified": " (unverified)"}
 
 
 OUTLET_SPEC = ListSpec(
@@ -124,6 +125,8 @@ def _ensure_alarm_rule(
             point_id=point.id,
             key=f"outlet:{outlet.id}:{factor.key}",
             name=f"{outlet.code} {outlet.name} {factor.abbr} 限值{LIMIT_STATUS_MARK.get(limit.status, '')}",
+            name_en=f"{outlet.code} {outlet.name_en or outlet.name} {factor.abbr} limit"
+            f"{LIMIT_STATUS_MARK_EN.get(limit.status, '')}",
             above=None if limit.limit_max is None else limit.limit_max * k,
             below=None if limit.limit_min is None else limit.limit_min * k,
             severity=ALARM_SEVERITY,
@@ -197,6 +200,7 @@ def outlet_read(session: Session, outlet: Outlet, factors: Sequence[OutletFactor
         enterprise_id=outlet.enterprise_id,
         code=outlet.code,
         name=outlet.name,
+        name_en=outlet.name_en,
         medium=outlet.medium,
         standard=outlet.standard,
         standard_status=standard.status if standard else "unknown",
@@ -227,6 +231,7 @@ def create_outlet(session: Session, *, scope: Scope, data: OutletCreate) -> Outl
         enterprise_id=enterprise.id,
         code=data.code,
         name=data.name,
+        name_en=data.name_en,
         medium=data.medium,
         standard=data.standard,
         active=True,
@@ -248,7 +253,7 @@ def update_outlet(session: Session, *, scope: Scope, ident: int, data: OutletUpd
         _check_links(session, scope, outlet, data.factors)  # before anything is changed
     if data.standard is not None:
         outlet.standard = data.standard
-    for name in ("name", "active", "notes"):
+    for name in ("name", "name_en", "active", "notes"):
         value = getattr(data, name)
         if value is not None:
             setattr(outlet, name, value)

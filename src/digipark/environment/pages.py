@@ -183,7 +183,7 @@ def pollution_page(
             {
                 "id": outlet.id,
                 "code": outlet.code,
-                "name": outlet.name,
+                "name": page.name(outlet),
                 "enterprise": page.enterprise_name(outlet.enterprise_id, names.get(outlet.enterprise_id, "")),
                 "medium": page.label(MEDIUM_LABELS, outlet.medium),
                 "standard": _standard_title(page, d, outlet.standard),

@@ -98,6 +98,7 @@ class OutletCreate(Strict):
     enterprise_id: Id
     code: Code
     name: Text200
+    name_en: Text200 | None = Field(None, description="the outlet's name on English pages")
     medium: Literal["water", "air"]
     standard: Annotated[str, Field(min_length=1, max_length=60)]
     factors: list[FactorLink] = Field(default_factory=list, max_length=12)
@@ -106,6 +107,7 @@ class OutletCreate(Strict):
 
 class OutletUpdate(Strict):
     name: Text200 | None = None
+    name_en: Text200 | None = None
     standard: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     active: bool | None = None
     notes: str | None = Field(None, max_length=2000)
@@ -129,6 +131,7 @@ class OutletRead(BaseModel):
     enterprise_id: int
     code: str
     name: str
+    name_en: str | None
     medium: str
     standard: str
     standard_status: str

@@ -50,6 +50,14 @@ TITLES = {
     "forced_door": ("门禁强开告警", "urgent"),
     "other": ("安防事件", "normal"),
 }
+TITLES_EN = {  # the work order's title on English pages
+    "intrusion": "Intrusion alarm",
+    "loitering": "Loitering alarm",
+    "smoke": "Smoke or fire alarm",
+    "helmet": "No safety helmet",
+    "forced_door": "Door forced open",
+    "other": "Security event",
+}
 # the alarm each kind raises: its title (translated where the alarm is shown) and severity
 ALARMS = {
     "intrusion": (N_("Security: intrusion"), "critical"),
@@ -118,6 +126,7 @@ def report_event(session: Session, *, scope: Scope, data: SecurityEventCreate) -
             category="security",
             priority=priority,
             title=f"{title}（{data.source}）",
+            title_en=f"{TITLES_EN[data.kind.value]} ({data.source})",
             description=data.note,
             building_id=data.building_id,
             location=data.location,

@@ -26,6 +26,7 @@ class AlarmFacts:
     building_id: int | None
     title: str
     raised_at: dt.datetime
+    title_en: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +56,7 @@ def get(session: Session, *, scope: Scope, ident: int) -> AlarmFacts:
         building_id=alarm.building_id,
         title=alarm.message or f"alarm {alarm.id}",
         raised_at=alarm.raised_at,
+        title_en=alarm.message_en,
     )
 
 

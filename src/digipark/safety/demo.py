@@ -272,9 +272,9 @@ def build_safety_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
         )
     ]
     now = dt.datetime.now(dt.UTC)
-    for drill, days, title, kind in (
-        (True, 40, "危化品泄漏综合应急演练", "leak"),
-        (False, 12, "涂装车间小型火情", "fire"),
+    for drill, days, title, title_en, kind in (
+        (True, 40, "危化品泄漏综合应急演练", "Hazardous chemical leak: full-scale emergency drill", "leak"),
+        (False, 12, "涂装车间小型火情", "Small fire in the paint shop", "fire"),
     ):
         enterprise_id, (building_id, _) = enterprises[1 if drill else 0]
         occurred = now - dt.timedelta(days=days)
@@ -284,6 +284,7 @@ def build_safety_demo(session: Session, *, park_id: int, as_of: dt.date, seed: i
             data=IncidentCreate(
                 enterprise_id=enterprise_id,
                 title=title,
+                title_en=title_en,
                 kind=kind,
                 level="III",
                 building_id=building_id,

@@ -51,7 +51,7 @@ def incidents_page(page: CurrentPage) -> HTMLResponse:
     table = [
         [
             {"text": r.code, "href": f"/safety/incidents/{r.id}", "primary": True},
-            {"text": r.title},
+            {"text": page.name(r, "title")},
             {"text": page.label(INCIDENT_KINDS, r.kind)},
             {"text": r.level, "badge": f"level-{r.level}"},
             {"text": page.label(SOURCES, r.source)},
@@ -109,6 +109,7 @@ async def create_incident_page(page: CurrentPage, request: Request) -> Response:
         lon, lat = optional(fields.get("lon")), optional(fields.get("lat"))
         data = schemas.IncidentCreate(
             title=fields.get("title", ""),
+            title_en=optional(fields.get("title_en")),
             kind=fields.get("kind", "other"),
             level=fields.get("level") or "IV",
             description=optional(fields.get("description")),
@@ -165,7 +166,7 @@ def _incident_page(page: Page, ident: int, errors: list[str] | None = None, stat
         section_context(
             page,
             "incidents",
-            title=f"{r.code} {r.title}",
+            title=f"{r.code} {page.name(r, 'title')}",
             incident=r,
             fields=fields,
             plan=plan,

@@ -196,6 +196,7 @@ class Incident(Audited, TimestampMixin, _Located, EnterpriseScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20), doc="fire | leak | explosion | poisoning | injury | other")
     level: Mapped[str] = mapped_column(String(4), doc="response level I–IV (I highest)")
     status: Mapped[str] = mapped_column(String(12), default=IncidentStatus.OPEN.value)

@@ -111,7 +111,7 @@ def risk_plan(page: Page, park_id: int, picture: schemas.RiskPicture) -> dict[st
                     "x": round(x, 1),
                     "y": round(y, 1),
                     "css": "inc" + (" inc-drill" if incident.drill else ""),
-                    "title": f"{incident.code} · {incident.title}",
+                    "title": f"{incident.code} · {page.name(incident, 'title')}",
                     "href": f"/safety/incidents/{incident.id}",
                 }
             )
@@ -178,7 +178,7 @@ def centre(page: CurrentPage) -> HTMLResponse:
             {
                 "id": i.id,
                 "code": i.code,
-                "title": i.title,
+                "title": page.name(i, "title"),
                 "kind": page.label(INCIDENT_KINDS, i.kind),
                 "level": i.level,
                 "level_text": page.label(RESPONSE_LEVELS, i.level),

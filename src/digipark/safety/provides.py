@@ -202,11 +202,17 @@ def incident_status(session: Session, *, scope: Scope, park_id: int, limit: int 
 
 
 def open_incident_for_alarm(
-    session: Session, *, scope: Scope, alarm_id: int, title: str | None = None, level: str | None = None
+    session: Session,
+    *,
+    scope: Scope,
+    alarm_id: int,
+    title: str | None = None,
+    level: str | None = None,
+    title_en: str | None = None,
 ) -> Incident:
     """The incident opened from an alarm the caller may read (by the cybersec module's hand-over): the one not yet
     closed for that alarm (e.g. opened by an automatic plan), else a new one (kind `other`, its level from the
-    alarm's severity unless given). Not committed."""
+    alarm's severity unless given; `title_en` its title on English pages). Not committed."""
     from digipark.safety.incidents import create_incident_from_alarm
     from digipark.safety.schemas import IncidentFromAlarm
 
@@ -215,7 +221,7 @@ def open_incident_for_alarm(
     )
     if existing is not None:
         return existing
-    data = IncidentFromAlarm(alarm_id=alarm_id, title=title, level=level)
+    data = IncidentFromAlarm(alarm_id=alarm_id, title=title, title_en=title_en, level=level)
     return create_incident_from_alarm(session, scope=scope, data=data)
 
 
@@ -246,7 +252,7 @@ def open_tasks_for(session: Session, *, scope: Scope, names: tuple[str, ...]) ->
             IncidentTask.assignee.in_(names),
             Incident.status != IncidentStatus.CLOSED.value,
         )
-        .with_only_columns(IncidentTask, Incident.title)
+        .with_only_columns(IncidentTask, Incident.title, Incident.title_en)
         .order_by(IncidentTask.deadline, IncidentTask.id)
     ).all()
     return [
@@ -254,11 +260,12 @@ def open_tasks_for(session: Session, *, scope: Scope, names: tuple[str, ...]) ->
             "id": t.id,
             "incident_id": t.incident_id,
             "incident": title,
+            "incident_en": title_en,
             "title": t.title,
             "detail": t.detail,
             "deadline": t.deadline,
         }
-        for t, title in rows
+        for t, title, title_en in rows
     ]
 
 

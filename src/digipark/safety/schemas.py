@@ -373,6 +373,7 @@ class NearestResource(BaseModel):
 class IncidentCreate(Location):
     enterprise_id: Id | None = None
     title: Text200
+    title_en: Text200 | None = Field(None, description="the title on English pages")
     kind: IncidentKind
     level: Level = "IV"
     description: Text2000 | None = None
@@ -387,6 +388,7 @@ class IncidentFromAlarm(Strict):
     level: Level | None = None
     plan_id: Id | None = None
     title: Text200 | None = None
+    title_en: Text200 | None = None
 
 
 class TaskCreate(Strict):
@@ -464,6 +466,7 @@ class IncidentRead(LocationRead):
     enterprise_id: int | None
     code: str
     title: str
+    title_en: str | None
     kind: str
     level: str
     status: str

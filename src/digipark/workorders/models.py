@@ -90,6 +90,7 @@ class WorkOrder(Audited, TimestampMixin, ParkScoped, Base):
     category: Mapped[str] = mapped_column(String(20))
     priority: Mapped[str] = mapped_column(String(10), default=Priority.NORMAL.value)
     title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200), doc="an order the platform opens: its title in English")
     description: Mapped[str | None] = mapped_column(Text)
     origin_kind: Mapped[str] = mapped_column(String(20), default=OriginKind.PERSON.value)
     origin_ref: Mapped[str | None] = mapped_column(String(80))

@@ -22,6 +22,7 @@ class WorkOrderCreate(BaseModel):
     category: Category = Category.REPAIR
     priority: Priority = Priority.NORMAL
     title: Title
+    title_en: Title | None = Field(None, description="the title on English pages")
     description: Text | None = None
     building_id: Id | None = None
     floor_id: Id | None = None
@@ -61,6 +62,7 @@ class WorkOrderRead(BaseModel):
     category: Category
     priority: Priority
     title: str
+    title_en: str | None
     description: str | None
     origin_kind: OriginKind
     origin_ref: str | None

@@ -192,6 +192,7 @@ def report(session: Session, *, scope: Scope, data: WorkOrderCreate, now: dt.dat
         category=data.category.value,
         priority=data.priority.value,
         title=data.title,
+        title_en=data.title_en,
         description=data.description,
         origin_kind=data.origin_kind.value,
         origin_ref=data.origin_ref if data.origin_kind != OriginKind.PERSON else scope.username,
