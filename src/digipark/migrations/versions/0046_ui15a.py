@@ -3,7 +3,7 @@ maintenance plans, work orders the platform opens, compute resources, ICS assets
 pollution outlets, alarm rules (and an alarm's text in English), safety incidents and drills (shown on English
 pages; optional, the name is the fallback)
 
-Revision ID: 0046_ui15a
+Revision ID: 0046
 Revises: 0045
 Create Date: 2026-12-07
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0046_ui15a"
+revision: str = "0046"
 down_revision: str | None = "0045"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
