@@ -26,7 +26,8 @@ from digipark.dataspace.models import NgsiChange, NgsiNotification
 from tests.conftest import World
 from tests.dataspace.test_ngsi_subscriptions import BASE, _h, _problem, allow_loopback
 
-T0 = dt.datetime(2030, 3, 1, 8, 0, tzinfo=dt.UTC)
+DAY = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)  # tokens stay valid
+T0 = DAY + dt.timedelta(hours=8)
 VEHICLE = {"id": "urn:ngsi-ld:Vehicle:D1", "type": "Vehicle", "speed": {"type": "Property", "value": 55}}
 
 
@@ -63,6 +64,10 @@ def receiver(db: Session, world: World) -> Iterator[tuple[str, list[Any], list[i
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _z(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _subscribe(client: TestClient, world: World, ident: str, uri: str, who: str = "enterprise", **extra: Any) -> None:
@@ -174,13 +179,13 @@ def test_a_failed_notification_is_retried_with_back_off_until_it_is_delivered(
         assert ngsi_notify.notify_changes() == 0 and len(received) == 1
         notification = _subscription(client, world, "flaky").json()["notification"]
         assert notification["status"] == "failed" and notification["timesSent"] == 1
-        assert notification["timesFailed"] == 1 and notification["lastFailure"] == "2030-03-01T08:00:00Z"
+        assert notification["timesFailed"] == 1 and notification["lastFailure"] == _z(T0)
         assert "lastSuccess" not in notification
         waiting = client.get(f"{BASE}/subscriptions/urn:ngsi-ld:Subscription:flaky/notifications", headers=_h(world))
         assert waiting.status_code == 200
         [item] = waiting.json()
         assert item["status"] == "pending" and item["attempts"] == 1 and item["reason"] == "HTTP 500"
-        assert item["nextAttempt"] == "2030-03-01T08:00:10Z" and item["entities"] == [VEHICLE["id"]]
+        assert item["nextAttempt"] == _z(T0 + dt.timedelta(seconds=10)) and item["entities"] == [VEHICLE["id"]]
         # not again before its back-off has passed
         clock.shift(dt.timedelta(seconds=9))
         assert ngsi_notify.notify_changes() == 0 and len(received) == 1
@@ -194,8 +199,8 @@ def test_a_failed_notification_is_retried_with_back_off_until_it_is_delivered(
         assert received[0] == received[2]  # the same notification, sent again
         notification = _subscription(client, world, "flaky").json()["notification"]
         assert notification["status"] == "ok" and notification["timesSent"] == 3
-        assert notification["timesFailed"] == 2 and notification["lastSuccess"] == "2030-03-01T08:01:10Z"
-        assert notification["lastNotification"] == "2030-03-01T08:01:10Z"
+        assert notification["timesFailed"] == 2 and notification["lastSuccess"] == _z(T0 + dt.timedelta(seconds=70))
+        assert notification["lastNotification"] == _z(T0 + dt.timedelta(seconds=70))
         assert db.scalar(select(func.count()).select_from(NgsiNotification)) == 0
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from digipark.automation.provides import allowed_networks
@@ -131,8 +131,9 @@ def _record(session: Session, notification_id: int, subscription_id: int, error:
     kept = select(NgsiNotification.id).where(
         NgsiNotification.subscription_ref == row.subscription_ref, NgsiNotification.state == NotificationState.FAILED
     )
-    for old in session.scalars(kept.order_by(NgsiNotification.id.desc()).offset(KEEP_FAILED)):
-        session.delete(session.get(NgsiNotification, old))
+    dropped = list(session.scalars(kept.order_by(NgsiNotification.id.desc()).offset(KEEP_FAILED)))
+    if dropped:
+        session.execute(delete(NgsiNotification).where(NgsiNotification.id.in_(dropped)))
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

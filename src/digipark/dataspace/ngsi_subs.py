@@ -1,6 +1,7 @@
 """NGSI-LD subscriptions (ETSI GS CIM 009 §5.8 create, retrieve, query, update, delete; the data types of §5.2.12):
 which entities (type, and id or idPattern), which attributes' changes (`watchedAttributes`), a `q`, and where a
-notification goes (`notification.endpoint.uri`, `accept`), with `throttling`, `expiresAt` and `isActive`.
+notification goes (`notification.endpoint.uri`, `accept`), which kinds of change notify (`notificationTrigger`, the
+spec's default when absent), with `throttling`, `expiresAt` and `isActive`.
 
 A subscription is its park's (and, made by an enterprise, its enterprise's): created, changed and deleted with the
 right to write NGSI-LD entities (`dataspace.publish`), read with the right to read them (`dataspace.view`); an
