@@ -78,11 +78,15 @@ def deliver(*, post: Post | None = None, now: dt.datetime | None = None) -> int:
     from digipark.core.db import transaction
 
     moment = now or dt.datetime.now(dt.UTC)
+    waiting = NgsiNotification.state == NotificationState.PENDING, NgsiNotification.next_attempt_at <= moment
+    with transaction(name="dataspace: NGSI-LD notifications due?") as session:
+        if session.scalar(select(NgsiNotification.id).where(*waiting).limit(1)) is None:
+            return 0  # most rounds: nothing due, and no write taken
     taken: list[tuple[int, int, str, bytes, dict[str, str], int]] = []
     with transaction(write=True, name="dataspace: NGSI-LD notifications taken") as session:
         due = (
             select(NgsiNotification)
-            .where(NgsiNotification.state == NotificationState.PENDING, NgsiNotification.next_attempt_at <= moment)
+            .where(*waiting)
             .order_by(NgsiNotification.next_attempt_at, NgsiNotification.id)
             .limit(PER_ROUND)
             .with_for_update(skip_locked=True)

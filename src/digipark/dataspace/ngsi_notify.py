@@ -238,10 +238,11 @@ def notify_points(point_ids: Collection[int], *, post: Post | None = None, now: 
             return 0
         changed = _changed(session, point_ids)
         due = _notifications(session, changed, moment) if changed else []
-    if due:
-        with transaction(write=True, name="dataspace: NGSI-LD notifications queued") as session:
-            ngsi_delivery.queue(session, due, moment)
-            _mark(session, due, moment)
+    if not due:
+        return 0  # retries are the change notifier's (every POLL_S)
+    with transaction(write=True, name="dataspace: NGSI-LD notifications queued") as session:
+        ngsi_delivery.queue(session, due, moment)
+        _mark(session, due, moment)
     return ngsi_delivery.deliver(post=post, now=moment)
 
 
