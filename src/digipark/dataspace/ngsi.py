@@ -456,7 +456,10 @@ def append_attributes(
         raise bad("the attributes are a non-empty JSON object")
     given = expand_attributes(payload, context, entity=False)
     attrs = dict(row.attrs)
-    updated, not_updated, changed, created = [], [], [], []
+    updated: list[str] = []
+    not_updated: list[dict[str, str]] = []
+    changed: list[str] = []
+    created: list[str] = []
     for iri, attribute in given.items():
         if iri in attrs and not overwrite:
             not_updated.append({"attributeName": context.compact(iri), "reason": "exists (noOverwrite)"})
