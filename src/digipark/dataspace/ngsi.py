@@ -98,34 +98,34 @@ def _devices(session: Session, scope: Scope, ids: list[int] | None) -> list[Enti
     devices = session.execute(stmt).all()
     if not devices:
         return []
-    points: dict[int, list[Any]] = {}
-    for row in session.execute(readings):
-        points.setdefault(row.device_id, []).append(row)
+    points: dict[int, list[list[Any]]] = {}
+    for device_id, *reading in session.execute(readings):
+        points.setdefault(device_id, []).append(reading)
     units, vocab = spec()["unit_codes"], spec()["default_vocab"]
     reserved = set(spec()["reserved_entity"]) | set(platform_terms())
     iri = _IRIS()
     out = []
-    for d in devices:
-        mine = points.get(d.id, [])
+    for ident, name, kind, code, status, installed_on, lon, lat, building_id, enterprise_id in devices:
+        mine = points.get(ident, ())
         attrs: dict[str, Any] = {
-            iri["name"]: _prop(d.name),
-            iri["category"]: _prop([d.kind]),
-            iri["serialNumber"]: _prop(d.code),
-            iri["deviceState"]: _prop(d.status),
-            iri["controlledProperty"]: _prop(sorted({p.quantity for p in mine})),
+            iri["name"]: _prop(name),
+            iri["category"]: _prop([kind]),
+            iri["serialNumber"]: _prop(code),
+            iri["deviceState"]: _prop(status),
+            iri["controlledProperty"]: _prop(sorted({quantity for _, quantity, _, _, _ in mine})),
         }
-        if d.installed_on is not None:
-            attrs[iri["dateInstalled"]] = _prop(d.installed_on.isoformat())
-        if d.lon is not None and d.lat is not None:
-            attrs[iri["location"]] = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [d.lon, d.lat]}}
-        if d.building_id is not None:
-            attrs[iri["refBuilding"]] = {"type": "Relationship", "object": f"{BUILDING_PREFIX}{d.building_id}"}
-        for p in mine:
-            if p.ts is None:
+        if installed_on is not None:
+            attrs[iri["dateInstalled"]] = _prop(installed_on.isoformat())
+        if lon is not None and lat is not None:
+            attrs[iri["location"]] = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}}
+        if building_id is not None:
+            attrs[iri["refBuilding"]] = {"type": "Relationship", "object": f"{BUILDING_PREFIX}{building_id}"}
+        for key, _, unit, ts, value in mine:
+            if ts is None:
                 continue  # no reading yet
-            term = p.key if p.key not in reserved else f"point_{p.key}"
-            attrs[vocab + term] = _prop(p.value, observedAt=_iso(p.ts), unitCode=units.get(p.unit))
-        out.append({"id": f"{DEVICE_PREFIX}{d.id}", "type": iri["Device"], "attrs": attrs, "owner": d.enterprise_id})
+            term = key if key not in reserved else f"point_{key}"
+            attrs[vocab + term] = _prop(value, observedAt=_iso(ts), unitCode=units.get(unit))
+        out.append({"id": f"{DEVICE_PREFIX}{ident}", "type": iri["Device"], "attrs": attrs, "owner": enterprise_id})
     return out
 
 
