@@ -30,7 +30,10 @@ def test_collect_a_dataset_from_csv_and_read_its_refused_rows(client: TestClient
     row = db.scalar(select(Dataset).where(Dataset.name == "检测数据"))
     assert row is not None and row.row_count == 2 and len(row.rejected) == 2
     detail = visible_text(client.get(made.headers["location"]).text)
-    assert "value: not a number" in detail and "value: below 0" in detail and "类型检查" in detail
+    assert "value：不是数值" in detail and "value：低于 0" in detail and "类型检查" in detail  # reasons in Chinese
+    english = visible_text(client.get(made.headers["location"] + "?lang=en").text)
+    assert "value: not a number" in english and "value: below 0" in english and "Type check" in english
+    client.get(made.headers["location"] + "?lang=zh")
     # bad input: nothing written, the reason shown
     bad = client.post("/dataspace/datasets", data={"csrf_token": token, "name": "x", "csv": "a,b\n1,2", "rules": "{"})
     assert bad.status_code == 422 and "规则" in bad.text

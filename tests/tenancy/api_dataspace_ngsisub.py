@@ -69,6 +69,16 @@ def check_retrieve(ctx: Ctx) -> None:
         assert ctx.call("GET", f"{_SUBS}/{ident}", role).status_code == 200, role
 
 
+def check_notifications(ctx: Ctx) -> None:
+    ident = ngsi_subscription(ctx)
+    url = f"{_SUBS}/{ident}/notifications"
+    for park, role in [("b", r) for r in B_ROLES] + [("a", "enterprise2"), ("a", "resident")]:
+        _refused(ctx.call("GET", url, role, park), 403, 404)
+    for role in ("enterprise", "park_admin", "reviewer"):
+        response = ctx.call("GET", url, role)
+        assert response.status_code == 200 and response.json() == [], (role, response.text)
+
+
 def _change(method: str, body: Any) -> Exercise:
     def check(ctx: Ctx) -> None:
         ident = ngsi_subscription(ctx)
@@ -87,6 +97,7 @@ NGSI_SUBSCRIPTIONS: dict[tuple[str, str], Exercise] = {
     ("POST", _SUBS): check_create,
     ("GET", _SUBS): check_query,
     ("GET", _SUB): check_retrieve,
+    ("GET", f"{_SUB}/notifications"): check_notifications,
     ("PATCH", _SUB): _change("PATCH", {"isActive": False, "throttling": 50}),
     ("DELETE", _SUB): _change("DELETE", None),
 }

@@ -211,7 +211,9 @@ class NgsiSubscription(Audited, TimestampMixin, EnterpriseScoped, Base):
     __tablename__ = "ds_ngsi_subscription"
     __table_args__ = (UniqueConstraint("park_id", "subscription_id"),)
     __visibility__ = Visibility.ENTERPRISE
-    __audit_exclude__ = frozenset({"times_sent", "last_notification", "last_success", "last_failure", "last_error"})
+    __audit_exclude__ = frozenset(
+        {"times_sent", "times_failed", "last_notification", "last_success", "last_failure", "last_error"}
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[str] = mapped_column(String(255))
@@ -220,6 +222,9 @@ class NgsiSubscription(Audited, TimestampMixin, EnterpriseScoped, Base):
     watched: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="watched attribute IRIs")
     q: Mapped[str | None] = mapped_column(Text, nullable=True)
     attrs: Mapped[list[Any]] = mapped_column(JSON, default=list, doc="attribute IRIs a notification carries")
+    triggers: Mapped[list[Any] | None] = mapped_column(
+        JSON, nullable=True, doc="notificationTrigger (None: the spec's default, attributeCreated and attributeUpdated)"
+    )
     endpoint: Mapped[str] = mapped_column(String(2000))
     accept: Mapped[str] = mapped_column(String(40), default="application/json")
     throttling: Mapped[int] = mapped_column(Integer, default=0)
@@ -230,6 +235,7 @@ class NgsiSubscription(Audited, TimestampMixin, EnterpriseScoped, Base):
     role: Mapped[str] = mapped_column(String(40))
     created_by: Mapped[str] = mapped_column(String(80))
     times_sent: Mapped[int] = mapped_column(Integer, default=0)
+    times_failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_notification: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     last_success: Mapped[dt.datetime | None] = mapped_column(nullable=True)
     last_failure: Mapped[dt.datetime | None] = mapped_column(nullable=True)
@@ -238,8 +244,10 @@ class NgsiSubscription(Audited, TimestampMixin, EnterpriseScoped, Base):
 
 class NgsiChange(ParkScoped, Base):
     """A change made through the NGSI-LD entity API, waiting for the notifier (an outbox: written in the change's
-    own transaction, taken and deleted by whichever process runs the notifier): the entity, its type and the
-    attribute IRIs changed. Not audited: the entity's own row is."""
+    own transaction, taken and deleted by whichever process runs the notifier): the entity, its type, the
+    attribute IRIs changed, and the notification triggers it fires (`events`: trigger -> attribute IRIs). A deleted
+    entity keeps what it was (`deleted`: its attributes and owner), since it can no longer be read. Not audited: the
+    entity's own row is."""
 
     __tablename__ = "ds_ngsi_change"
 
@@ -247,7 +255,34 @@ class NgsiChange(ParkScoped, Base):
     entity_id: Mapped[str] = mapped_column(String(255))
     entity_type: Mapped[str] = mapped_column(String(255))
     attrs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    events: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, doc="{trigger: [attribute IRIs]}")
+    deleted: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, doc="a deleted entity's {attrs, owner}")
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class NotificationState(enum.StrEnum):
+    PENDING = "pending"  # waiting for its (next) attempt
+    FAILED = "failed"  # every attempt failed: kept with its reason
+
+
+class NgsiNotification(ParkScoped, Base):
+    """A notification of a subscription waiting to be delivered, or failed after its last attempt (an outbox: written
+    in the transaction that decided it, so a restart loses none): the body and headers built when it was due, the
+    attempts made, when the next is due, and the last error. Delivered ones are deleted (the subscription counts
+    them). Not audited: the subscription's counters record each attempt."""
+
+    __tablename__ = "ds_ngsi_notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_ref: Mapped[int] = mapped_column(ForeignKey("ds_ngsi_subscription.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(12), default=NotificationState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(index=True)
+    last_attempt_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class CollectionSource(enum.StrEnum):

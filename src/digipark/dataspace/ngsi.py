@@ -98,34 +98,34 @@ def _devices(session: Session, scope: Scope, ids: list[int] | None) -> list[Enti
     devices = session.execute(stmt).all()
     if not devices:
         return []
-    points: dict[int, list[Any]] = {}
-    for row in session.execute(readings):
-        points.setdefault(row.device_id, []).append(row)
+    points: dict[int, list[list[Any]]] = {}
+    for device_id, *reading in session.execute(readings):
+        points.setdefault(device_id, []).append(reading)
     units, vocab = spec()["unit_codes"], spec()["default_vocab"]
     reserved = set(spec()["reserved_entity"]) | set(platform_terms())
     iri = _IRIS()
     out = []
-    for d in devices:
-        mine = points.get(d.id, [])
+    for ident, name, kind, code, status, installed_on, lon, lat, building_id, enterprise_id in devices:
+        mine = points.get(ident, ())
         attrs: dict[str, Any] = {
-            iri["name"]: _prop(d.name),
-            iri["category"]: _prop([d.kind]),
-            iri["serialNumber"]: _prop(d.code),
-            iri["deviceState"]: _prop(d.status),
-            iri["controlledProperty"]: _prop(sorted({p.quantity for p in mine})),
+            iri["name"]: _prop(name),
+            iri["category"]: _prop([kind]),
+            iri["serialNumber"]: _prop(code),
+            iri["deviceState"]: _prop(status),
+            iri["controlledProperty"]: _prop(sorted({quantity for _, quantity, _, _, _ in mine})),
         }
-        if d.installed_on is not None:
-            attrs[iri["dateInstalled"]] = _prop(d.installed_on.isoformat())
-        if d.lon is not None and d.lat is not None:
-            attrs[iri["location"]] = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [d.lon, d.lat]}}
-        if d.building_id is not None:
-            attrs[iri["refBuilding"]] = {"type": "Relationship", "object": f"{BUILDING_PREFIX}{d.building_id}"}
-        for p in mine:
-            if p.ts is None:
+        if installed_on is not None:
+            attrs[iri["dateInstalled"]] = _prop(installed_on.isoformat())
+        if lon is not None and lat is not None:
+            attrs[iri["location"]] = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}}
+        if building_id is not None:
+            attrs[iri["refBuilding"]] = {"type": "Relationship", "object": f"{BUILDING_PREFIX}{building_id}"}
+        for key, _, unit, ts, value in mine:
+            if ts is None:
                 continue  # no reading yet
-            term = p.key if p.key not in reserved else f"point_{p.key}"
-            attrs[vocab + term] = _prop(p.value, observedAt=_iso(p.ts), unitCode=units.get(p.unit))
-        out.append({"id": f"{DEVICE_PREFIX}{d.id}", "type": iri["Device"], "attrs": attrs, "owner": d.enterprise_id})
+            term = key if key not in reserved else f"point_{key}"
+            attrs[vocab + term] = _prop(value, observedAt=_iso(ts), unitCode=units.get(unit))
+        out.append({"id": f"{DEVICE_PREFIX}{ident}", "type": iri["Device"], "attrs": attrs, "owner": enterprise_id})
     return out
 
 
@@ -272,16 +272,57 @@ def compact(entity: Entity, context: Context, *, attrs: Iterable[str] = (), key_
 
 
 # -- writing ------------------------------------------------------------------------------------------------------
-def record_change(session: Session, row: ContextEntity, attrs: Iterable[str]) -> None:
-    """Note the attributes a change through the API touched, for the notifier (`ngsi_notify`), in the change's own
-    transaction (a change rolled back notifies nothing)."""
-    changed = sorted(set(attrs))
-    listening = select(NgsiSubscription.id).where(
-        NgsiSubscription.park_id == row.park_id, NgsiSubscription.active.is_(True)
-    )
-    if changed and session.scalar(listening.limit(1)) is not None:  # nobody listening: nothing kept
+def _listening(session: Session, park_id: int) -> bool:
+    found = select(NgsiSubscription.id).where(NgsiSubscription.park_id == park_id, NgsiSubscription.active.is_(True))
+    return session.scalar(found.limit(1)) is not None
+
+
+def record_change(
+    session: Session,
+    row: ContextEntity,
+    attrs: Iterable[str] = (),
+    *,
+    created: Iterable[str] = (),
+    deleted: Iterable[str] = (),
+    entity_created: bool = False,
+) -> None:
+    """Note what a change through the API did, for the notifier (`ngsi_notify`), in the change's own transaction (a
+    change rolled back notifies nothing): the attributes it updated (`attrs`), created and deleted, and whether it
+    created the entity — each the notification trigger of the same name (NGSI-LD §5.2.12; a created entity creates
+    its attributes too)."""
+    events = {
+        "attributeUpdated": sorted(set(attrs)),
+        "attributeCreated": sorted(set(created)),
+        "attributeDeleted": sorted(set(deleted)),
+    }
+    events = {trigger: iris for trigger, iris in events.items() if iris}
+    if entity_created:
+        events["entityCreated"] = []
+    if events and _listening(session, row.park_id):  # nobody listening: nothing kept
+        changed = sorted({iri for iris in events.values() for iri in iris})
         session.add(
-            NgsiChange(park_id=row.park_id, entity_id=row.entity_id, entity_type=row.entity_type, attrs=changed)
+            NgsiChange(
+                park_id=row.park_id,
+                entity_id=row.entity_id,
+                entity_type=row.entity_type,
+                attrs=changed,
+                events=events,
+            )
+        )
+
+
+def record_deletion(session: Session, row: ContextEntity) -> None:
+    """Note a deleted entity for the notifier (trigger entityDeleted), with what it was: it can no longer be read."""
+    if _listening(session, row.park_id):
+        session.add(
+            NgsiChange(
+                park_id=row.park_id,
+                entity_id=row.entity_id,
+                entity_type=row.entity_type,
+                attrs=[],
+                events={"entityDeleted": []},
+                deleted={"attrs": dict(row.attrs), "owner": row.enterprise_id},
+            )
         )
 
 
@@ -366,7 +407,7 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context) ->
     )
     session.add(row)
     session.flush()
-    record_change(session, row, attrs)
+    record_change(session, row, created=attrs, entity_created=True)
     return row
 
 
@@ -415,20 +456,23 @@ def append_attributes(
         raise bad("the attributes are a non-empty JSON object")
     given = expand_attributes(payload, context, entity=False)
     attrs = dict(row.attrs)
-    updated, not_updated, changed = [], [], []
+    updated: list[str] = []
+    not_updated: list[dict[str, str]] = []
+    changed: list[str] = []
+    created: list[str] = []
     for iri, attribute in given.items():
         if iri in attrs and not overwrite:
             not_updated.append({"attributeName": context.compact(iri), "reason": "exists (noOverwrite)"})
             continue
+        (changed if iri in attrs else created).append(iri)
         attrs[iri] = attribute
-        changed.append(iri)
         updated.append(context.compact(iri))
     if len(attrs) > MAX_ENTITY_ATTRS:
         raise bad("more than %(value)s attributes", value=MAX_ENTITY_ATTRS)
     _check_size(attrs)
     row.attrs = attrs
     session.flush()
-    record_change(session, row, changed)
+    record_change(session, row, changed, created=created)
     return {"updated": updated, "notUpdated": not_updated}
 
 
@@ -469,11 +513,12 @@ def delete_attribute(session: Session, *, scope: Scope, entity_id: str, attribut
         )
     row.attrs = {k: v for k, v in row.attrs.items() if k != iri}
     session.flush()
-    record_change(session, row, [iri])
+    record_change(session, row, deleted=[iri])
 
 
 def delete(session: Session, *, scope: Scope, entity_id: str) -> None:
     row = _writable(session, scope, entity_id)
+    record_deletion(session, row)
     session.delete(row)
     session.flush()
 

@@ -85,7 +85,9 @@ def upsert(session: Session, *, scope: Scope, payload: Any, contexts: list[Conte
             before = set(row.attrs)
             row.attrs = given
             session.flush()
-            ngsi.record_change(session, row, before | set(given))
+            ngsi.record_change(
+                session, row, before & set(given), created=set(given) - before, deleted=before - set(given)
+            )
         elif attrs:
             ngsi.append_attributes(
                 session, scope=scope, entity_id=item["id"], payload=attrs, context=context, overwrite=True

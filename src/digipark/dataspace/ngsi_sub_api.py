@@ -1,5 +1,6 @@
 """The NGSI-LD subscription routes under /ngsi-ld/v1/subscriptions (ETSI GS CIM 009 §5.8): create (201 with its
-Location), query (limit, offset, count), retrieve, update (PATCH, a fragment: 204), delete (204). Same media types,
+Location), query (limit, offset, count), retrieve, update (PATCH, a fragment: 204), delete (204), and the platform's
+list of a subscription's notifications not delivered (pending or failed, with the reason). Same media types,
 callers and ProblemDetails as the entity routes (ngsi_api); the service is `ngsi_subs`, notifications `ngsi_notify`."""
 
 from __future__ import annotations
@@ -7,10 +8,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from digipark.auth.dependencies import DbSession
 from digipark.core.bounds import INT64_MAX, INT64_MIN
-from digipark.dataspace import ngsi_subs
+from digipark.dataspace import ngsi_delivery, ngsi_subs
 from digipark.dataspace.ngsi_api import TAGS, Caller, NgsiRoute, Payload, _base, _request_context, _respond
 from digipark.dataspace.ngsi_context import bad, spec
 
@@ -44,6 +46,15 @@ def query_subscriptions(
     rows, total = ngsi_subs.listing(db, scope=scope, limit=size, offset=offset)
     headers = {spec()["results_count_header"]: str(total)} if count else None
     return _respond(request, [ngsi_subs.to_json(r, context) for r in rows], context, headers)
+
+
+@router.get(f"{_PATH}/notifications", tags=TAGS)
+def subscription_notifications(subscription_id: str, request: Request, db: DbSession, scope: Caller) -> Response:
+    """The platform's own (not NGSI-LD's): the subscription's notifications not delivered — waiting for their next
+    attempt, or failed after the last one with the reason — for whoever may read the subscription."""
+    _request_context(request)
+    row = ngsi_subs.get(db, scope=scope, subscription_id=subscription_id)
+    return JSONResponse(ngsi_delivery.notifications(db, row))
 
 
 @router.get(_PATH, tags=TAGS)

@@ -1,6 +1,7 @@
 """NGSI-LD subscriptions (ETSI GS CIM 009 §5.8 create, retrieve, query, update, delete; the data types of §5.2.12):
 which entities (type, and id or idPattern), which attributes' changes (`watchedAttributes`), a `q`, and where a
-notification goes (`notification.endpoint.uri`, `accept`), with `throttling`, `expiresAt` and `isActive`.
+notification goes (`notification.endpoint.uri`, `accept`), which kinds of change notify (`notificationTrigger`, the
+spec's default when absent), with `throttling`, `expiresAt` and `isActive`.
 
 A subscription is its park's (and, made by an enterprise, its enterprise's): created, changed and deleted with the
 right to write NGSI-LD entities (`dataspace.publish`), read with the right to read them (`dataspace.view`); an
@@ -24,7 +25,7 @@ from digipark.automation.provides import allowed_networks
 from digipark.core import network
 from digipark.dataspace.models import NgsiSubscription
 from digipark.dataspace.ngsi import VIEW, WRITE
-from digipark.dataspace.ngsi_context import Context, NgsiError, bad, core_context, parse_q, user_pattern
+from digipark.dataspace.ngsi_context import Context, NgsiError, bad, core_context, parse_q, spec, user_pattern
 
 ACCEPTS = ("application/json", "application/ld+json")
 MAX_SUBSCRIPTIONS = 1000  # a page of the list
@@ -40,6 +41,7 @@ _MEMBERS = {
     "watchedAttributes",
     "q",
     "notification",
+    "notificationTrigger",
     "throttling",
     "expiresAt",
     "isActive",
@@ -111,6 +113,28 @@ def _notification(value: Any, context: Context, allowed: tuple[str, ...]) -> tup
     return uri, accept, attrs
 
 
+def triggers(row: NgsiSubscription) -> list[str]:
+    """The subscription's notificationTrigger as given, or the spec's default."""
+    return list(row.triggers) if row.triggers else list(spec()["notification_trigger_default"])
+
+
+def listened(row: NgsiSubscription) -> set[str]:
+    """The triggers the subscription listens to, entityUpdated read as its three attribute triggers."""
+    given = set(triggers(row))
+    if "entityUpdated" in given:
+        given |= set(spec()["entity_updated_means"])
+    return given
+
+
+def _triggers(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    known = spec()["notification_triggers"]
+    if not isinstance(value, list) or not value or any(not isinstance(v, str) or v not in known for v in value):
+        raise bad("notificationTrigger: a non-empty list of %(value)s", value=", ".join(known))
+    return list(dict.fromkeys(value))
+
+
 def _expires(value: Any) -> dt.datetime | None:
     if value is None:
         return None
@@ -151,6 +175,8 @@ def _apply(
         values["endpoint"], values["accept"], values["attrs"] = _notification(payload["notification"], context, allowed)
     elif creating:
         raise bad("notification: needed")
+    if "notificationTrigger" in payload:
+        values["triggers"] = _triggers(payload["notificationTrigger"])
     if "throttling" in payload:
         throttling = payload["throttling"]
         if isinstance(throttling, bool) or not isinstance(throttling, int) or not 0 < throttling <= MAX_THROTTLING:
@@ -198,6 +224,7 @@ def create(session: Session, *, scope: Scope, payload: Any, context: Context, ba
         role=str(scope.role),
         created_by=scope.username[:80],
         times_sent=0,
+        times_failed=0,
     )
     _apply(row, payload, context, creating=True, allowed=allowed_networks(session, park_id))
     taken = session.scalar(
@@ -275,6 +302,8 @@ def to_json(row: NgsiSubscription, context: Context) -> dict[str, Any]:
         else "ok",
         "timesSent": row.times_sent,
     }
+    if row.times_failed:  # the spec's minimum is 1: absent until a notification failed
+        notification["timesFailed"] = row.times_failed
     if row.attrs:
         notification["attributes"] = [context.compact(a) for a in row.attrs]
     for key, moment in (
@@ -293,6 +322,7 @@ def to_json(row: NgsiSubscription, context: Context) -> dict[str, Any]:
         body["watchedAttributes"] = [context.compact(a) for a in row.watched]
     if row.q:
         body["q"] = row.q
+    body["notificationTrigger"] = triggers(row)
     body["notification"] = notification
     if row.throttling:
         body["throttling"] = row.throttling

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter
@@ -34,6 +35,31 @@ RULE_LABELS = {
     "unit": N_("Unit normalisation"),
     "gap_fill": N_("Gap filling"),
 }
+REASONS = (  # the cleaning rules' reasons for refusing a row (cleaning, columnar), as stored -> the page's words
+    (re.compile(r"^(?P<column>.+): not a number$"), N_("%(column)s: not a number")),
+    (re.compile(r"^(?P<column>.+): not a integer$"), N_("%(column)s: not a whole number")),
+    (re.compile(r"^(?P<column>.+): not a date$"), N_("%(column)s: not a date")),
+    (re.compile(r"^(?P<column>.+): not a text$"), N_("%(column)s: not a text")),
+    (re.compile(r"^(?P<column>.+): missing$"), N_("%(column)s: missing")),
+    (re.compile(r"^(?P<column>.+): below (?P<limit>\S+)$"), N_("%(column)s: below %(limit)s")),
+    (re.compile(r"^(?P<column>.+): above (?P<limit>\S+)$"), N_("%(column)s: above %(limit)s")),
+    (re.compile(r"^duplicate of (?P<keys>.+)$"), N_("duplicate of %(keys)s")),
+    (
+        re.compile(r"^(?P<column>.+): cannot convert (?P<unit>.+) to (?P<target>\S+)$"),
+        N_("%(column)s: cannot convert %(unit)s to %(target)s"),
+    ),
+)
+
+
+def reason_text(page: Page, reason: str) -> str:
+    """A refused row's reason in the page's language (the column names and values as they are)."""
+    for pattern, message in REASONS:
+        found = pattern.match(reason)
+        if found:
+            return page.gettext(message, **found.groupdict())
+    return reason
+
+
 SAMPLE_RULES = '[{"rule": "type", "column": "value", "type": "number"}, {"rule": "range", "column": "value", "min": 0}]'
 
 
@@ -115,7 +141,9 @@ def dataset_page(ident: Ident, page: CurrentPage) -> HTMLResponse:
             "dataset": row,
             "owner": names.get(row.enterprise_id or 0),
             "sample": row.rows[:50],
-            "refused": row.rejected[:100],
+            "refused": [
+                {**r, "reasons": [reason_text(page, str(x)) for x in r.get("reasons", [])]} for r in row.rejected[:100]
+            ],
             "steps": row.job.get("steps", []),
             "lineage": datasets.lineage(page.db, scope=page.scope, ident=ident),
             "rule_labels": RULE_LABELS,
