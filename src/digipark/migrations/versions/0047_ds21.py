@@ -1,8 +1,8 @@
 """dataspace: NGSI-LD notification triggers, deletion notifications and retried notifications
 (ds_ngsi_subscription.triggers and times_failed, ds_ngsi_change.events and deleted, ds_ngsi_notification).
 
-Revision ID: 0046_ds21
-Revises: 0045
+Revision ID: 0047
+Revises: 0046
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0046_ds21"
-down_revision: str | None = "0045"
+revision: str = "0047"
+down_revision: str | None = "0046"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
