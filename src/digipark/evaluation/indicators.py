@@ -87,6 +87,7 @@ class IndicatorDef:
     target: Target
     source: str
     module: str | None = None  # the module whose records compute it (or would, for a declared one)
+    source_en: str = ""  # the guide's sentence in English
 
     @property
     def declared_only(self) -> bool:
@@ -100,6 +101,7 @@ class StandardDef:
     name_en: str
     source: str
     indicators: tuple[IndicatorDef, ...]
+    source_en: str = ""  # the guide's sentence in English
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,10 +143,15 @@ def system() -> IndicatorSystem:
                 module=i.get("module"),
                 target=Target(str(i["target"]["op"]), float(i["target"]["value"]), str(i["target"]["unit"])),
                 source=str(i["source"]),
+                source_en=str(i["source_en"]),
             )
             for i in s["indicators"]
         )
-        standards.append(StandardDef(str(s["code"]), str(s["name"]), str(s["name_en"]), str(s["source"]), indicators))
+        standards.append(
+            StandardDef(
+                str(s["code"]), str(s["name"]), str(s["name_en"]), str(s["source"]), indicators, str(s["source_en"])
+            )
+        )
     found = IndicatorSystem(dict(raw["meta"]), tuple(standards))
     return found
 
@@ -273,7 +280,7 @@ def point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str, 
 
 def _point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str, Any]]:
     stmt = (
-        select(Device.id, Device.code, Device.name, Device.enterprise_id, Point.id)
+        select(Device.id, Device.code, Device.name, Device.name_en, Device.enterprise_id, Point.id)
         .join(Point, Point.device_id == Device.id)
         .where(Point.park_id == ctx.park_id)
         .order_by(Device.code, Point.id)
@@ -283,12 +290,13 @@ def _point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str,
     points = ctx.session.execute(stmt).all()
     online_now = online_points(ctx.session, [point_id for *_, point_id in points], now=ctx.now_ms)
     devices: dict[int, dict[str, Any]] = {}
-    for device_id, code, name, enterprise_id, point_id in points:
+    for device_id, code, name, name_en, enterprise_id, point_id in points:
         row = devices.setdefault(
             device_id,
             {
                 "device_id": device_id,
                 "device": f"{code} {name}",
+                "device_en": f"{code} {name_en or name}",
                 "enterprise_id": enterprise_id,
                 "points": 0,
                 "online": 0,
@@ -321,13 +329,19 @@ def asset_management(ctx: IndicatorContext) -> Computed:
             {
                 "asset": "building",
                 "name": f"{b.code} {b.name}",
+                "name_en": f"{b.code} {b.name_en or b.name}",
                 "missing": ", ".join(missing),
                 "ok": not missing,
                 "link": f"/buildings/{b.id}",
             }
         )
         if missing:
-            gaps.append(Gap("building", f"{b.code} {b.name}", "complete_building", b.id, {"fields": missing}))
+            english = f"{b.code} {b.name_en or b.name}"
+            gaps.append(
+                Gap(
+                    "building", f"{b.code} {b.name}", "complete_building", b.id, {"fields": missing, "name_en": english}
+                )
+            )
         else:
             complete_buildings += 1
     parcels = list(
@@ -358,7 +372,11 @@ def asset_management(ctx: IndicatorContext) -> Computed:
                     device["device"],
                     "bring_online",
                     device["device_id"],
-                    {"offline": device["points"] - device["online"], "points": device["points"]},
+                    {
+                        "offline": device["points"] - device["online"],
+                        "points": device["points"],
+                        "name_en": device["device_en"],
+                    },
                 )
             )
     parts = [
