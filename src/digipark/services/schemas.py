@@ -185,7 +185,9 @@ class UsageRead(BaseModel):
 class StatementLine(BaseModel):
     offering_id: int
     offering: str
+    offering_en: str | None = None
     provider_name: str
+    provider_name_en: str | None = None
     quantity: float
     unit: str
     amount_yuan: float
