@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.core import modules
-from digipark.core.codes import CodeError, industry
+from digipark.core.codes import CodeError, english_industry_name, industry
 from digipark.core.modules import resolve
 from digipark.registry.models import Building, Device, Enterprise, LandParcel, Point
 from digipark.telemetry.provides import online_points, online_share
@@ -241,12 +241,13 @@ class IndicatorContext:
 
 
 def division(code: str) -> tuple[str, str, str | None]:
-    """(division code, Chinese name, English name) of an industry code; unknown codes stand for themselves."""
+    """(division code, Chinese name, English name) of an industry code — a division without an English name of
+    its own has its section's; unknown codes stand for themselves."""
     try:
         found = industry(code[:2])
     except CodeError:
         return code[:2], code[:2], None
-    return found.code, found.name_zh, found.name_en
+    return found.code, found.name_zh, english_industry_name(found)
 
 
 def enterprise_row(e: Enterprise) -> dict[str, Any]:
