@@ -8,6 +8,7 @@ Create Date: 2026-12-07
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -18,7 +19,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # (table, column, type)
-COLUMNS: tuple[tuple[str, str, sa.types.TypeEngine], ...] = (
+COLUMNS: tuple[tuple[str, str, sa.types.TypeEngine[Any]], ...] = (
     ("duty_team", "name_en", sa.String(length=120)),
     ("duty_shift", "name_en", sa.String(length=120)),
     ("ds_product", "title_en", sa.String(length=200)),
