@@ -84,7 +84,8 @@ def test_asset_management_takes_the_weakest_part(db: Session, park: SmallPark) -
     assert missing["P2"] == "owner"
     assert "year_built" in missing["B2 二号厂房"] and "parcel_id" in missing["B3 三号仓库"]
     device_gaps = {g.ref_id: g.params for g in result.gaps if g.kind == "device"}
-    assert device_gaps == {park.devices["M2"]: {"offline": 3, "points": 4}}
+    # the device's English name for English pages (its Chinese one without an English name)
+    assert device_gaps == {park.devices["M2"]: {"offline": 3, "points": 4, "name_en": "M2 E2电表"}}
 
 
 def test_statistics_reporting_is_last_months_submissions(db: Session, park: SmallPark) -> None:

@@ -81,6 +81,7 @@ def publish(
         key=process.key,
         version=version,
         name=process.name,
+        name_en=process.name_en[:200] or None,
         bpmn_xml=bpmn_xml,
         dmn_xml=tables,
         called_bpmn_xml=called,

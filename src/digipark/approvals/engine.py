@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import SpiffTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -41,6 +42,7 @@ class UserTask:
     department: str
     kind: str  # review | correction
     deadline_working_days: int
+    title_en: str = ""  # its English name (the Spiff property `name_en`), "" without one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +53,7 @@ class ParsedDefinition:
     spec: Any
     subprocess_specs: dict[str, Any]
     steps: tuple[tuple[str, str, str], ...]  # (task id, name, lane) of every user task, in document order
+    name_en: str = ""  # the process's English name (the Spiff property `name_en` of the process), "" without one
 
 
 def sha256(text: str) -> str:
@@ -77,6 +80,8 @@ def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = (), called: tuple[str, ...] 
             parser.add_dmn_str(table.encode("utf-8"))
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
+        extensions = SpiffTaskParser._parse_extensions(parser.get_process_parser(key).node)
+        name_en = str(extensions.get("properties", {}).get("name_en", ""))
     except ValidationFailed:
         raise
     except Exception as exc:  # untrusted XML: whatever the parser trips over is the input's fault, not a 500
@@ -87,7 +92,7 @@ def parse(bpmn_xml: str, dmn_xml: tuple[str, ...] = (), called: tuple[str, ...] 
         if task_spec.__class__.__name__ == "UserTask"
     )
     return ParsedDefinition(
-        fingerprint(bpmn_xml, dmn_xml, called), key, spec.description or key, spec, subprocess_specs, steps
+        fingerprint(bpmn_xml, dmn_xml, called), key, spec.description or key, spec, subprocess_specs, steps, name_en
     )
 
 
@@ -193,6 +198,7 @@ def waiting(workflow: BpmnWorkflow) -> list[UserTask]:
                 department=task.task_spec.lane or UNLANED_DEPARTMENT,
                 kind=properties.get("kind", "review"),
                 deadline_working_days=int(properties.get("deadline_working_days", "5")),
+                title_en=str(properties.get("name_en", "")),
             )
         )
     return sorted(found, key=lambda t: (t.step, t.spiff_id))

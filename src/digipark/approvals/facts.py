@@ -29,6 +29,7 @@ def enterprise_facts(
         section = None
     found: dict[str, Any] = {
         "enterprise.name": enterprise.name,
+        "enterprise.name_en": enterprise.name_en,
         "enterprise.uscc": enterprise.uscc,
         "enterprise.industry_code": enterprise.industry_code,
         "enterprise.industry_section": section,

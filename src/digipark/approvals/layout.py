@@ -1,6 +1,7 @@
 """Writes the demo processes' BPMN 2.0 files (with their diagram, so that bpmn-js draws them) from a short
 description: lanes (the departments), nodes and flows. Run `python -m digipark.approvals.layout` after changing a
-description; the .bpmn files under `processes/` are what the platform loads and what a park edits in a modeller."""
+description; the .bpmn files under `processes/` are what the platform loads and what a park edits in a modeller.
+A process and each user task carry their English name (the Spiff property `name_en`) for English pages."""
 
 from __future__ import annotations
 
@@ -40,20 +41,22 @@ class Flow:
 class Process:
     id: str
     name: str
+    name_en: str
     lanes: tuple[tuple[str, str], ...]  # (department key, display name)
     nodes: tuple[Node, ...]
     flows: tuple[Flow, ...]
 
 
-def review(node_id: str, name: str, lane: str, days: int) -> Node:
-    """A reviewer's user task: the reviewer approves, rejects with a reason, or returns it for correction."""
-    return Node(node_id, "userTask", name, lane, (("kind", "review"), ("deadline_working_days", str(days))))
+def review(node_id: str, name: tuple[str, str], lane: str, days: int) -> Node:
+    """A reviewer's user task (`name`: Chinese and English): the reviewer approves, rejects with a reason, or
+    returns it for correction."""
+    properties = (("kind", "review"), ("deadline_working_days", str(days)), ("name_en", name[1]))
+    return Node(node_id, "userTask", name[0], lane, properties)
 
 
 def correction(node_id: str, days: int = 10) -> Node:
-    return Node(
-        node_id, "userTask", "补正材料", "applicant", (("kind", "correction"), ("deadline_working_days", str(days)))
-    )
+    properties = (("kind", "correction"), ("deadline_working_days", str(days)), ("name_en", "Correct the documents"))
+    return Node(node_id, "userTask", "补正材料", "applicant", properties)
 
 
 def decided(task: str, value: str) -> str:
@@ -103,6 +106,11 @@ def render(process: Process) -> str:
         f'processRef="{process.id}" />',
         "  </bpmn:collaboration>",
         f'  <bpmn:process id="{process.id}" name={quoteattr(process.name)} isExecutable="true">',
+        "    <bpmn:extensionElements>",
+        "      <spiffworkflow:properties>",
+        f'        <spiffworkflow:property name="name_en" value={quoteattr(process.name_en)} />',
+        "      </spiffworkflow:properties>",
+        "    </bpmn:extensionElements>",
         f'    <bpmn:laneSet id="{process.id}_lanes">',
     ]
     for key, name in process.lanes:
@@ -123,7 +131,9 @@ def render(process: Process) -> str:
                 out.append(f"        <spiffworkflow:calledDecisionId>{node.decision}</spiffworkflow:calledDecisionId>")
             if node.properties:
                 out.append("        <spiffworkflow:properties>")
-                out.extend(f'          <spiffworkflow:property name="{k}" value="{v}" />' for k, v in node.properties)
+                out.extend(
+                    f'          <spiffworkflow:property name="{k}" value={quoteattr(v)} />' for k, v in node.properties
+                )
                 out.append("        </spiffworkflow:properties>")
             out.append("      </bpmn:extensionElements>")
         out.extend(f"      <bpmn:incoming>{flow_ids[f]}</bpmn:incoming>" for f in process.flows if f.target == node.id)
@@ -188,8 +198,8 @@ def _escape(text: str) -> str:
 
 def _single_review_chain(
     process_id: str,
-    name: str,
-    steps: tuple[tuple[str, str, str, int], ...],
+    name: tuple[str, str],
+    steps: tuple[tuple[str, tuple[str, str], str, int], ...],
     lanes: tuple[tuple[str, str], ...],
     *,
     intake: bool = False,
@@ -235,7 +245,7 @@ def _single_review_chain(
                     attached_to=task,
                     timer=f"statutory_deadline({days})",
                 ),
-                review(supervision, "逾期督办", "park_office", 1),
+                review(supervision, ("逾期督办", "Supervision of the overdue review"), "park_office", 1),
                 Node(done, "endEvent", "督办完毕", "park_office"),
             ]
             flows += [Flow(overdue, supervision), Flow(supervision, done)]
@@ -243,7 +253,7 @@ def _single_review_chain(
         Node("approved", "endEvent", "办结", steps[-1][2], terminate=bool(supervised)),
         Node("rejected", "endEvent", "不予办理", steps[-1][2], terminate=bool(supervised)),
     ]
-    return Process(process_id, name, lanes, tuple(nodes), tuple(flows))
+    return Process(process_id, name[0], name[1], lanes, tuple(nodes), tuple(flows))
 
 
 APPLICANT = ("applicant", "申请企业")
@@ -252,10 +262,11 @@ COMPLETENESS_CHECK = "completeness_check"
 COMPLETENESS = Process(
     "document_completeness",
     "材料完整性核验",
+    "Completeness check of the documents",
     (APPLICANT, PARK_OFFICE),
     (
         Node("start", "startEvent", "收件", "park_office"),
-        review(COMPLETENESS_CHECK, "材料完整性核验", "park_office", 2),
+        review(COMPLETENESS_CHECK, ("材料完整性核验", "Completeness check of the documents"), "park_office", 2),
         Node("completeness_gateway", "exclusiveGateway", "材料是否齐全", "park_office"),
         correction("completeness_correction", 5),
         Node("materials_complete", "endEvent", "材料齐全", "park_office"),
@@ -275,23 +286,26 @@ COMPLETENESS = Process(
 
 ENTERPRISE_ENTRY = _single_review_chain(
     "enterprise_entry",
-    "企业入驻",
-    (("investment_review", "招商部门初审", "investment", 5), ("office_approval", "管委会审批", "park_office", 3)),
+    ("企业入驻", "Enterprise entry"),
+    (
+        ("investment_review", ("招商部门初审", "First review by the investment department"), "investment", 5),
+        ("office_approval", ("管委会审批", "Approval by the park's administrative committee"), "park_office", 3),
+    ),
     (APPLICANT, ("investment", "招商服务部"), PARK_OFFICE),
     intake=True,
 )
 PROJECT_FILING = _single_review_chain(
     "project_filing",
-    "项目备案",
-    (("filing_review", "经发部门备案审查", "economic_development", 5),),
+    ("项目备案", "Project filing"),
+    (("filing_review", ("经发部门备案审查", "Filing review by economic development"), "economic_development", 5),),
     (APPLICANT, ("economic_development", "经济发展局"), PARK_OFFICE),
     intake=True,
     supervised=("filing_review",),
 )
 CERTIFICATE_REQUEST = _single_review_chain(
     "certificate_request",
-    "证明开具",
-    (("certificate_review", "证明审核", "park_office", 3),),
+    ("证明开具", "Certificate request"),
+    (("certificate_review", ("证明审核", "Certificate review"), "park_office", 3),),
     (APPLICANT, ("park_office", "管委会办公室")),
 )
 
@@ -300,9 +314,9 @@ def _construction_precheck() -> Process:
     """Fire, environment and safety review in parallel; any rejection ends it, any return sends it back for one
     correction and all three review again; then the park office signs off."""
     departments = (
-        ("fire_review", "消防审查", "fire"),
-        ("environment_review", "环保审查", "environment"),
-        ("safety_review", "安全审查", "safety"),
+        ("fire_review", ("消防审查", "Fire safety review"), "fire"),
+        ("environment_review", ("环保审查", "Environmental review"), "environment"),
+        ("safety_review", ("安全审查", "Work safety review"), "safety"),
     )
     nodes = [
         Node("start", "startEvent", "提交申请", "applicant"),
@@ -313,7 +327,12 @@ def _construction_precheck() -> Process:
         Node("join", "parallelGateway", "汇总意见", "park_office"),
         Node("outcome", "exclusiveGateway", "联合审查结论", "park_office"),
         correction("precheck_correction"),
-        review("office_approval", "管委会出具预审意见", "park_office", 3),
+        review(
+            "office_approval",
+            ("管委会出具预审意见", "Pre-check opinion of the administrative committee"),
+            "park_office",
+            3,
+        ),
         Node("office_gateway", "exclusiveGateway", "审批结论", "park_office"),
         correction("office_correction"),
         Node("approved", "endEvent", "办结", "park_office"),
@@ -343,7 +362,14 @@ def _construction_precheck() -> Process:
         ("safety", "应急管理"),
         ("park_office", "管委会办公室"),
     )
-    return Process("construction_precheck", "施工图联合预审（消防、环保、安全）", lanes, tuple(nodes), tuple(flows))
+    return Process(
+        "construction_precheck",
+        "施工图联合预审（消防、环保、安全）",
+        "Joint pre-check of construction drawings (fire, environment, safety)",
+        lanes,
+        tuple(nodes),
+        tuple(flows),
+    )
 
 
 def _policy_subsidy() -> Process:
@@ -351,10 +377,10 @@ def _policy_subsidy() -> Process:
     one is reviewed by economic development, then finance confirms the amount."""
     chain = _single_review_chain(
         "policy_subsidy",
-        "惠企政策申报与兑现",
+        ("惠企政策申报与兑现", "Enterprise subsidy: application and payment"),
         (
-            ("economy_review", "经发部门审核", "economic_development", 5),
-            ("finance_review", "财政部门复核兑现", "finance", 5),
+            ("economy_review", ("经发部门审核", "Review by economic development"), "economic_development", 5),
+            ("finance_review", ("财政部门复核兑现", "Finance review and payment"), "finance", 5),
         ),
         (APPLICANT, ("economic_development", "经济发展局"), ("finance", "财政局")),
     )

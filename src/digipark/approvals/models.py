@@ -48,6 +48,7 @@ class ApprovalDefinition(Audited, TimestampMixin, ParkScoped, Base):
     key: Mapped[str] = mapped_column(String(60), doc="the BPMN process id, the same in every version")
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200), doc="the BPMN process's property name_en")
     bpmn_xml: Mapped[str] = mapped_column(Text)
     dmn_xml: Mapped[list[str]] = mapped_column(JSON, default=list, doc="the DMN files its business rule tasks call")
     called_bpmn_xml: Mapped[list[str]] = mapped_column(
@@ -71,6 +72,7 @@ class ApprovalInstance(Audited, TimestampMixin, EnterpriseScoped, Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("approval_definition.id", ondelete="RESTRICT"), index=True)
     process_key: Mapped[str] = mapped_column(String(60), index=True)
     title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200), doc="the title on English pages")
     applicant: Mapped[str] = mapped_column(String(80), doc="username of the applicant")
     form_data: Mapped[dict[str, Any]] = mapped_column(JSON, doc="what the applicant entered")
     platform_data: Mapped[dict[str, Any]] = mapped_column(JSON, doc="what the platform filled in (apply once)")
@@ -94,6 +96,7 @@ class ApprovalTask(Audited, TimestampMixin, EnterpriseScoped, Base):
     spiff_task_id: Mapped[str] = mapped_column(String(36))
     step: Mapped[str] = mapped_column(String(60), doc="the BPMN task id")
     title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200), doc="the task's property name_en")
     department: Mapped[str] = mapped_column(String(40), index=True, doc="the BPMN lane; 'applicant' for corrections")
     state: Mapped[str] = mapped_column(String(20), default=TaskState.OPEN.value, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(80))

@@ -33,6 +33,7 @@ class DefinitionRead(BaseModel):
     key: str
     version: int
     name: str
+    name_en: str | None = None
     active: bool
     bpmn_sha256: str
     published_by: str
@@ -76,6 +77,7 @@ class TaskRead(BaseModel):
     instance_id: int
     step: str
     title: str
+    title_en: str | None = None
     department: str
     state: str
     claimed_by: str | None
@@ -98,6 +100,7 @@ class ApplicationRead(BaseModel):
     definition_id: int
     process_key: str
     title: str
+    title_en: str | None = None
     applicant: str
     state: str
     form_data: dict[str, Any]

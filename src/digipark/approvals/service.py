@@ -110,18 +110,21 @@ def apply(
     assert definition is not None
     sources = facts.sources_of(definition.form_schema, bool(definition.dmn_xml))
     known = facts.enterprise_facts(session, scope=scope, enterprise_id=enterprise, sources=sources)
+    english = known.pop("enterprise.name_en", None)  # for the English title only, not a fact of the process
     platform = facts.prefill(definition.form_schema, known)
     entered = forms.validate(definition.form_schema, form, platform)
     process = definitions.parsed(definition)
     data = {**{k.split(".", 1)[1]: v for k, v in known.items()}, **platform, **entered}
     workflow = engine.start(process, data)
     title = f"{definition.name} · {known['enterprise.name']}"
+    title_en = f"{definition.name_en or definition.name} · {english or known['enterprise.name']}"
     instance = ApprovalInstance(
         park_id=park,
         enterprise_id=enterprise,
         definition_id=definition.id,
         process_key=definition.key,
         title=title[:200],
+        title_en=title_en[:200],
         applicant=scope.username,
         form_data=entered,
         platform_data=platform,
@@ -309,6 +312,7 @@ def _sync(session: Session, instance: ApprovalInstance, workflow: Any, *, now: d
                 spiff_task_id=spiff_id,
                 step=user_task.step,
                 title=user_task.title,
+                title_en=user_task.title_en[:200] or None,
                 department=user_task.department,
                 state=TaskState.OPEN.value,
                 opened_at=now,

@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Query
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -121,48 +122,83 @@ def json_text(value: Any) -> str:
     return orjson.dumps(value).decode()[:200]
 
 
-def _describe(page: Page, action: dict[str, Any]) -> str:
+def _written(text: object) -> Markup:
+    """Text a person wrote into a rule (a message, a title, whom to tell) or a person's name, shown as written:
+    marked translate="no" (no catalogue translates it)."""
+    return Markup('<span translate="no">{}</span>').format(text)
+
+
+def _building_name(page: Page, building_id: object, label: str) -> str | Markup:
+    """A scene's building in the page's language (the action keeps the name it had when the scene was made)."""
+    names: dict[int, str] | None = getattr(page.request.state, "automation_buildings", None)
+    if names is None:
+        names = {b.id: page.name(b) for b in _buildings(page)} if page.park is not None else {}
+        page.request.state.automation_buildings = names
+    found = names.get(building_id) if isinstance(building_id, int) else None
+    return found if found is not None else _written(label)
+
+
+def _team(page: Page, action: dict[str, Any]) -> str | Markup:
+    """Whom a notification goes to: its duty team's name in the page's language, else the words written."""
+    team_id = action.get("team_id")
+    if isinstance(team_id, int) and page.park is not None:
+        names: dict[int, str] | None = getattr(page.request.state, "automation_teams", None)
+        if names is None:
+            names = team_names(page.db, park_id=page.park.id, lang=page.lang)
+            page.request.state.automation_teams = names
+        if team_id in names:
+            return names[team_id]
+    return _written(action["to"])
+
+
+def _describe(page: Page, action: dict[str, Any]) -> Markup:
     kind = action["kind"]
     text = page.label(ACTIONS, kind)
     if kind == "device_command":
-        what = action.get("label") or ""
+        what: str | Markup = _written(action.get("label") or "")
         if action.get("device_id") is not None:
-            described = f"{text}: {what} · #{action['device_id']} → {action['name']}"
+            described = Markup("{}: {} · #{} → {}").format(text, what, action["device_id"], action["name"])
         else:
+            if action.get("building_id") is not None:
+                what = _building_name(page, action["building_id"], action.get("label") or "")
             if action.get("system") and action.get("building_id"):
-                what = f"{what} · {page.label(SYSTEMS, action['system'])}"
-            described = f"{text}: {what} → {page.label(COMMANDS, action['command'])}"
+                what = Markup("{} · {}").format(what, page.label(SYSTEMS, action["system"]))
+            described = Markup("{}: {} → {}").format(text, what, page.label(COMMANDS, action["command"]))
         sent = action.get("commands")
         if sent is not None:  # what firing sent (or a dry-run would send), per device
             states = ", ".join(f"#{c['device_id']} {page.label(COMMAND_STATES, c['state'])}" for c in sent)
-            described = f"{described} [{states or page.label(STATUSES, 'no_device')}]"
+            described = Markup("{} [{}]").format(described, states or page.label(STATUSES, "no_device"))
         return described
     if kind in ("work_order", "raise_alarm"):
-        return f"{text}: {action['title']}"
+        return Markup("{}: {}").format(text, _written(action["title"]))
     if kind == "notify":
         where = page.label(CHANNELS, action.get("channel", "roster"))
-        described = f"{text} ({where}): {action['to']} — {action['text']}"
+        described = Markup("{} ({}): {} — {}").format(text, where, _team(page, action), _written(action["text"]))
         found = action.get("recipients")
         if found is not None:  # whom firing reached (or a dry-run would reach), each with its result
             people = [
-                f"{r.get('name') or r.get('address') or '—'} · "
-                + (page.label(CHANNELS, r["channel"]) if r.get("channel") else page.gettext(NO_ADDRESS))
-                + (f" {page.label(STATUSES, r['status'])}" if r.get("status") else "")
+                Markup("{} · {}{}").format(
+                    _written(r.get("name") or r.get("address") or "—"),
+                    page.label(CHANNELS, r["channel"]) if r.get("channel") else page.gettext(NO_ADDRESS),
+                    f" {page.label(STATUSES, r['status'])}" if r.get("status") else "",
+                )
                 for r in found
             ]
-            described = f"{described} [{'; '.join(people) or page.gettext('nobody on duty')}]"
+            described = Markup("{} [{}]").format(
+                described, Markup("; ").join(people) if people else page.gettext("nobody on duty")
+            )
         return described + _resent(page, action)
     if kind == "webhook":
         answer = f" [HTTP {action['http_status']}]" if action.get("http_status") else ""
-        return f"{text}: {action['url']}{answer}{_resent(page, action)}"
+        return Markup("{}: {}{}{}").format(text, action["url"], answer, _resent(page, action))
     if kind == "set_attribute":
         value = json_text(action["value"])
         was = f" ({page.gettext('now')}: {json_text(action['previous'])})" if "previous" in action else ""
-        return f"{text}: #{action['device_id']} {action['key']} = {value}{was}"
+        return Markup("{}: #{} {} = {}{}").format(text, action["device_id"], action["key"], value, was)
     if kind == "start_approval":
         made = f" → #{action['approval_id']}" if action.get("approval_id") else ""
-        return f"{text}: {action['process']}{made}"
-    return f"{text} #{action.get('scene_id')}"
+        return Markup("{}: {}{}").format(text, action["process"], made)
+    return Markup("{} #{}").format(text, action.get("scene_id"))
 
 
 def _resent(page: Page, action: dict[str, Any]) -> str:
@@ -263,7 +299,7 @@ def _scene_form(
             "buildings": _buildings(page),
             "days": DAYS,
             "systems": SYSTEMS,
-            "teams": team_names(page.db, park_id=page.park.id) if page.park is not None else {},
+            "teams": team_names(page.db, park_id=page.park.id, lang=page.lang) if page.park is not None else {},
         },
         status_code=status_code,
     )

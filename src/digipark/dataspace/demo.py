@@ -72,11 +72,13 @@ def build_dataspace_demo(session: Session, *, park_id: int, as_of: dt.date, seed
     e1, e2, e3, e4 = (_enterprise_scope(park_id, e) for e in enterprises)
     staff = system_scope(park_id)
 
+    provider_en = enterprises[0].name_en or enterprises[0].name
     energy = service.create_product(
         session,
         scope=e1,
         data=ProductCreate(
             title=f"{enterprises[0].name} {as_of.year}年月度能耗与碳排放",
+            title_en=f"{provider_en}: monthly energy use and CO2 emissions, {as_of.year}",
             description="按月的综合能耗（当量值、等价值）、二氧化碳排放和用电量，用于园区内能效对标。",
             source=Source.ENERGY_MONTHLY,
             year=as_of.year,
@@ -94,6 +96,7 @@ def build_dataspace_demo(session: Session, *, park_id: int, as_of: dt.date, seed
         scope=e2,
         data=ProductCreate(
             title="注塑机振动巡检数据",
+            title_en="Injection moulding machines: vibration inspection data",
             description="三台注塑机近30天的日振动速度有效值（mm/s），已清洗：去重、异常值剔除、缺测线性补齐。",
             source=Source.DATASET,
             dataset_id=inspection.id,
@@ -131,6 +134,7 @@ def build_dataspace_demo(session: Session, *, park_id: int, as_of: dt.date, seed
         scope=staff,
         data=ProductCreate(
             title="园区公共楼宇月度用电",
+            title_en="Park public buildings: monthly electricity use",
             description="园区公共楼宇逐月用电量，供入园企业研究和能效对标。",
             source=Source.DATASET,
             dataset_id=park_data.id,

@@ -69,6 +69,7 @@ class DataProduct(Audited, TimestampMixin, EnterpriseScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200), doc="the title on English pages")
     description: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(30))
     dataset_id: Mapped[int | None] = mapped_column(ForeignKey("ds_dataset.id", ondelete="RESTRICT"), index=True)

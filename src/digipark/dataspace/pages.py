@@ -176,6 +176,7 @@ def create_product(page: CurrentPage, form: FormFields) -> Response:
         with page.db.begin_nested():
             data = ProductCreate(
                 title=form.get("title", ""),
+                title_en=form.get("title_en", ""),
                 description=form.get("description", ""),
                 source=form.get("source", ""),
                 dataset_id=_int(form.get("dataset_id")),
@@ -252,7 +253,9 @@ def contracts_page(page: CurrentPage) -> HTMLResponse:
             page.db, {r.provider_enterprise_id for r in rows} | {r.consumer_enterprise_id for r in rows}
         )
     )
-    titles = {p.id: p.title for p in service.list_products(page.db, scope=page.scope, include_withdrawn=True)}
+    titles = {
+        p.id: page.name(p, "title") for p in service.list_products(page.db, scope=page.scope, include_withdrawn=True)
+    }
     return page.render("dataspace/contracts.html", {"contracts": rows, "names": names, "titles": titles, **LABELS})
 
 

@@ -173,7 +173,9 @@ def _keys_page(
     _member(page)
     rows = keys.list_keys(page.db, scope=page.scope)
     contracts = _consumer_contracts(page)
-    titles = {p.id: p.title for p in service.list_products(page.db, scope=page.scope, include_withdrawn=True)}
+    titles = {
+        p.id: page.name(p, "title") for p in service.list_products(page.db, scope=page.scope, include_withdrawn=True)
+    }
     permitted: dict[int, list[str]] = {}
     for c in contracts:
         try:

@@ -26,6 +26,7 @@ class ProductCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Text200
+    title_en: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = ""
     source: Source
     dataset_id: Ident | None = None
@@ -43,6 +44,7 @@ class ProductRead(BaseModel):
     park_id: int
     enterprise_id: int | None
     title: str
+    title_en: str | None = None
     description: str
     source: str
     dataset_id: int | None

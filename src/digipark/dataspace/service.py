@@ -70,6 +70,7 @@ def create_product(session: Session, *, scope: Scope, data: ProductCreate) -> Da
         park_id=park_id,
         enterprise_id=owner,
         title=data.title,
+        title_en=data.title_en or None,
         description=data.description,
         source=data.source.value,
         dataset_id=dataset.id if dataset else None,

@@ -24,7 +24,7 @@ def build_duty_demo(session: Session, *, park_id: int, as_of: dt.date, seed: int
     }
     if not all(name in users for name in DEMO_MEMBERS):
         return {"duty_teams": 0}
-    team = DutyTeam(park_id=park_id, name="安全值班组", lead_user_id=users["admin"].id)
+    team = DutyTeam(park_id=park_id, name="安全值班组", name_en="Safety duty team", lead_user_id=users["admin"].id)
     session.add(team)
     session.flush()
     for position, name in enumerate(DEMO_MEMBERS):
@@ -34,6 +34,7 @@ def build_duty_demo(session: Session, *, park_id: int, as_of: dt.date, seed: int
             park_id=park_id,
             team_id=team.id,
             name="全天值班",
+            name_en="Round-the-clock duty",
             starts=dt.time(8),
             ends=dt.time(8),  # starts == ends: round the clock
             weekdays=list(range(7)),

@@ -21,6 +21,7 @@ class DutyTeam(Audited, TimestampMixin, ParkScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120), doc="shown on English pages")
     lead_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 
 
@@ -43,6 +44,7 @@ class DutyShift(Audited, TimestampMixin, ParkScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("duty_team.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str | None] = mapped_column(String(120), doc="shown on English pages")
     starts: Mapped[dt.time] = mapped_column(Time, doc="local time in the park's time zone")
     ends: Mapped[dt.time] = mapped_column(Time, doc="local; not after starts: the shift runs past midnight")
     weekdays: Mapped[list[int]] = mapped_column(JSON, doc="weekly pattern: 0 Monday … 6 Sunday of the start day")

@@ -85,7 +85,11 @@ def create_team(page: CurrentPage, form: FormFields) -> Response:
         page,
         form,
         lambda: service.create_team(
-            page.db, scope=page.scope, name=str(form.get("name") or ""), lead_user_id=_int(form, "lead_user_id")
+            page.db,
+            scope=page.scope,
+            name=str(form.get("name") or ""),
+            name_en=str(form.get("name_en") or ""),
+            lead_user_id=_int(form, "lead_user_id"),
         ),
     )
 
@@ -117,6 +121,7 @@ def add_shift(ident: Ident, page: CurrentPage, form: FormFields) -> Response:
             scope=page.scope,
             team_id=ident,
             name=str(form.get("name") or ""),
+            name_en=str(form.get("name_en") or ""),
             starts=_time(form, "starts"),
             ends=_time(form, "ends"),
             weekdays=days,

@@ -6,7 +6,8 @@
 - `escalation_roster(session, park_id=, at=) -> list[int]`: the order in which an unacknowledged alarm walks the
   people on duty (heads of shifts, then the next members, then the leads) — alarms' escalation;
 - `member_phone(session, park_id=, user_id=) -> str | None`: a roster member's mobile number — SMS notifications;
-- `team_names(session, park_id=) -> dict[int, str]`: the park's duty teams — automation's `notify` of one team.
+- `team_names(session, park_id=, lang=) -> dict[int, str]`: the park's duty teams, named in `lang` — automation's
+  `notify` of one team.
 """
 
 from sqlalchemy import select
@@ -18,7 +19,9 @@ from digipark.duty.service import OnDuty, escalation_roster, member_phone, on_du
 __all__ = ["OnDuty", "escalation_roster", "member_phone", "on_duty", "on_duty_user_ids", "team_names"]
 
 
-def team_names(session: Session, *, park_id: int) -> dict[int, str]:
-    """The park's duty teams: id → name."""
-    rows = session.execute(select(DutyTeam.id, DutyTeam.name).where(DutyTeam.park_id == park_id).order_by(DutyTeam.id))
-    return {int(r[0]): str(r[1]) for r in rows}
+def team_names(session: Session, *, park_id: int, lang: str = "zh") -> dict[int, str]:
+    """The park's duty teams: id → name (the English name for `lang` "en" where the team has one)."""
+    rows = session.execute(
+        select(DutyTeam.id, DutyTeam.name, DutyTeam.name_en).where(DutyTeam.park_id == park_id).order_by(DutyTeam.id)
+    )
+    return {int(i): str(en if lang == "en" and en else name) for i, name, en in rows}

@@ -36,6 +36,8 @@ class OnDuty:
     shift: str
     user_ids: tuple[int, ...]
     lead_user_id: int | None
+    team_en: str | None = None
+    shift_en: str | None = None
 
 
 def local_zone() -> zoneinfo.ZoneInfo:
@@ -74,16 +76,27 @@ def staff_users(session: Session, *, scope: Scope) -> list[User]:
     )
 
 
-def create_team(session: Session, *, scope: Scope, name: str, lead_user_id: int | None = None) -> DutyTeam:
+def _english_name(name_en: str | None) -> str | None:
+    """An optional English name: blank gives None."""
+    name_en = (name_en or "").strip() or None
+    if name_en is not None and len(name_en) > 120:
+        raise field_error("name_en", "at most 120 characters")
+    return name_en
+
+
+def create_team(
+    session: Session, *, scope: Scope, name: str, lead_user_id: int | None = None, name_en: str | None = None
+) -> DutyTeam:
     park_id = _park(scope)
     name = name.strip()
     if not name or len(name) > 120:
         raise field_error("name", "1 to 120 characters")
+    english = _english_name(name_en)
     if session.scalar(select(DutyTeam.id).where(DutyTeam.park_id == park_id, DutyTeam.name == name)):
         raise field_error("name", "a team of this name exists")
     if lead_user_id is not None:
         _staff_user(session, park_id, lead_user_id, "lead_user_id")
-    row = DutyTeam(park_id=park_id, name=name, lead_user_id=lead_user_id)
+    row = DutyTeam(park_id=park_id, name=name, name_en=english, lead_user_id=lead_user_id)
     session.add(row)
     session.flush()
     return row
@@ -109,17 +122,28 @@ def add_member(
 
 
 def add_shift(
-    session: Session, *, scope: Scope, team_id: int, name: str, starts: dt.time, ends: dt.time, weekdays: list[int]
+    session: Session,
+    *,
+    scope: Scope,
+    team_id: int,
+    name: str,
+    starts: dt.time,
+    ends: dt.time,
+    weekdays: list[int],
+    name_en: str | None = None,
 ) -> DutyShift:
     team = _get(session, scope, DutyTeam, team_id)
     scope.authorize_write_row(WRITE, team)
     name = name.strip()
     if not name or len(name) > 120:
         raise field_error("name", "1 to 120 characters")
+    english = _english_name(name_en)
     days = sorted(set(weekdays))
     if not days or any(not 0 <= d <= 6 for d in days):
         raise field_error("weekdays", "at least one weekday")
-    row = DutyShift(park_id=team.park_id, team_id=team.id, name=name, starts=starts, ends=ends, weekdays=days)
+    row = DutyShift(
+        park_id=team.park_id, team_id=team.id, name=name, name_en=english, starts=starts, ends=ends, weekdays=days
+    )
     session.add(row)
     session.flush()
     return row
@@ -238,7 +262,11 @@ def on_duty(session: Session, *, park_id: int, at: dt.datetime | None = None) ->
         if override is not None and override.user_id is not None:
             users = [override.user_id, *[u for u in users if u != override.user_id]]
         team = teams[shift.team_id]
-        found.append(OnDuty(team.id, team.name, shift.id, shift.name, tuple(users), team.lead_user_id))
+        found.append(
+            OnDuty(
+                team.id, team.name, shift.id, shift.name, tuple(users), team.lead_user_id, team.name_en, shift.name_en
+            )
+        )
     return found
 
 

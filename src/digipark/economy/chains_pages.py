@@ -178,7 +178,7 @@ def chain_map(page: CurrentPage, ident: Ident) -> HTMLResponse:
                 href = (
                     f"/economy/leads/{score.lead_id}" if score.lead_id else f"/economy/candidates#c{score.candidate.id}"
                 )
-                top[score.segment.id].append({"name": score.candidate.name, "score": score.score, "href": href})
+                top[score.segment.id].append({"name": page.name(score.candidate), "score": score.score, "href": href})
     names = {e.id: e.name for n in graph.nodes for e in n.enterprises}
     relations = [
         {
@@ -269,7 +269,7 @@ def lead_board(page: CurrentPage) -> HTMLResponse:
                 "cards": [
                     {
                         "id": card.lead.id,
-                        "name": card.candidate.name,
+                        "name": page.name(card.candidate),
                         "score": card.score.score,
                         "segment": _name(page, card.score.segment),
                         "status": card.score.segment_status.value,
@@ -424,7 +424,7 @@ def _candidates_page(
         {
             "rank": rank,
             "id": s.candidate.id,
-            "name": s.candidate.name,
+            "name": page.name(s.candidate),
             "uscc": s.candidate.uscc,
             "region": region_name(s.candidate.region_code) if s.candidate.region_code else None,
             "chain": chain_names.get(s.chain_id, ""),

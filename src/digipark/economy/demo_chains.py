@@ -125,7 +125,10 @@ def build_chains_demo(
         graph, node = rng.choices(nodes, weights=[weights[n.status] for _, n in nodes])[0]
         business, products = data["segments"][graph.chain.template or ""][node.segment.code]
         region = rng.choice(sorted(regions))
-        name = f"{regions[region]}{rng.choice(data['brands'])}{business}{rng.choice(data['suffixes'])}"
+        words = (regions[region], rng.choice(data["brands"]), business, rng.choice(data["suffixes"]))
+        name = "".join(words)
+        english = data["english"]
+        name_en = " ".join(str(english[w]) for w in words)
         if name in names:
             continue
         names.add(name)
@@ -141,6 +144,7 @@ def build_chains_demo(
             scope=scope,
             data=InvestmentCandidateCreate(
                 name=name,
+                name_en=name_en,
                 uscc=make_uscc("9", "1", region, body),
                 region_code=region,
                 segment_id=node.segment.id,

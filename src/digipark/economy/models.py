@@ -274,6 +274,7 @@ class InvestmentCandidate(Audited, TimestampMixin, ParkScoped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
+    name_en: Mapped[str | None] = mapped_column(String(200), doc="its English name, shown on English pages")
     uscc: Mapped[str | None] = mapped_column(String(18), doc="统一社会信用代码 (GB 32100), when known")
     region_code: Mapped[str | None] = mapped_column(String(6), doc="GB/T 2260 region of its seat")
     segment_id: Mapped[int] = mapped_column(ForeignKey("chain_segment.id", ondelete="RESTRICT"), index=True)

@@ -629,6 +629,7 @@ class ChainGraphRead(BaseModel):
 
 class InvestmentCandidateCreate(_ChainInput):
     name: ChainText
+    name_en: str | None = Field(None, max_length=200)
     uscc: USCC | None = None
     region_code: RegionCode | None = None
     segment_id: ChainRowId
@@ -644,6 +645,7 @@ class InvestmentCandidateCreate(_ChainInput):
 
 class InvestmentCandidateUpdate(_ChainInput):
     name: ChainText | None = None
+    name_en: str | None = Field(None, max_length=200)
     uscc: USCC | None = None
     region_code: RegionCode | None = None
     segment_id: ChainRowId | None = None
@@ -659,6 +661,7 @@ class InvestmentCandidateUpdate(_ChainInput):
 
 class InvestmentCandidateRead(_ChainRow):
     name: str
+    name_en: str | None = None
     uscc: str | None
     region_code: str | None
     segment_id: int

@@ -313,6 +313,7 @@ def _carrier_figures(sums: dict[tuple[str, str], float], year: int) -> builtins.
                 tce_equivalent=figure.equivalent_tce,
                 tce_equal=figure.equal_tce,
                 factor_note=figure.factor_note,
+                factor_note_en=figure.factor_note_en,
                 status=figure.status,
             )
         )
@@ -368,6 +369,7 @@ def enterprise_account(
     return EnterpriseAccount(
         enterprise_id=enterprise.id,
         name=enterprise.name,
+        name_en=enterprise.name_en,
         uscc=enterprise.uscc,
         industry_code=enterprise.industry_code,
         park_id=enterprise.park_id,

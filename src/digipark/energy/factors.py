@@ -98,6 +98,7 @@ class FactorSet:
     fuels: dict[str, Fuel]
     grid: tuple[GridFactor, ...]
     grid_source: str
+    grid_regions_en: dict[str, str]  # a grid's name (全国: the national average) -> its English name
     heat_factor: float
     heat_source: str
     heat_status: str
@@ -119,6 +120,11 @@ class FactorSet:
 
 
 NATIONAL = "全国"
+
+
+def grid_region_name(region: str, lang: str) -> str:
+    """A grid's name in `lang`: its English name from the factor file on English pages (as written without one)."""
+    return factor_set().grid_regions_en.get(region, region) if lang == "en" else region
 
 
 @cache
@@ -150,6 +156,7 @@ def factor_set() -> FactorSet:
             for g in raw["electricity_grid_factors"]
         ),
         grid_source=raw["grid_source"],
+        grid_regions_en={str(k): str(v) for k, v in raw["grid_regions_en"].items()},
         heat_factor=float(raw["heat_factor"]["value"]),
         heat_source=raw["heat_factor"]["source"],
         heat_status=raw["heat_factor"]["status"],
@@ -164,6 +171,7 @@ def factor_set() -> FactorSet:
 class CoalCoefficient:
     code: str
     name: str
+    name_en: str
     kgce_per_unit: float
     unit: str
     status: str
@@ -177,6 +185,7 @@ class CoalTable:
     coefficients: dict[str, CoalCoefficient]
     electricity_equivalent: float  # kgce/kWh, 当量值
     electricity_equivalent_status: str
+    bases: dict[str, tuple[str, str]]  # equivalent | equal | supply -> (Chinese name, English name)
     electricity_equal_by_year: dict[int, tuple[float, str]]  # year -> (kgce/kWh 等价值, status)
 
     def equal_value(self, year: int) -> tuple[float, int, str]:
@@ -192,7 +201,9 @@ class CoalTable:
 def coal_table() -> CoalTable:
     raw = _load("standard_coal.yaml")
     coefficients = {
-        e["code"]: CoalCoefficient(e["code"], e["name"], float(e["kgce_per_unit"]), e["unit"], e["status"])
+        e["code"]: CoalCoefficient(
+            e["code"], e["name"], e["name_en"], float(e["kgce_per_unit"]), e["unit"], e["status"]
+        )
         for e in [*raw["energy"], *raw["energy_carrying_media"]]
     }
     electricity = raw["electricity"]
@@ -203,6 +214,11 @@ def coal_table() -> CoalTable:
         coefficients=coefficients,
         electricity_equivalent=float(electricity["equivalent_value"]["kgce_per_unit"]),
         electricity_equivalent_status=electricity["equivalent_value"]["status"],
+        bases={
+            "equivalent": (electricity["equivalent_value"]["basis"], electricity["equivalent_value"]["basis_en"]),
+            "equal": (electricity["equal_value"]["basis"], electricity["equal_value"]["basis_en"]),
+            "supply": ("供电标准煤耗", electricity["equal_value"]["note_en"]),
+        },
         electricity_equal_by_year={
             int(r["year"]): (float(r["kgce_per_unit"]), r["status"]) for r in electricity["equal_value"]["by_year"]
         },

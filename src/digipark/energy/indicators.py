@@ -15,15 +15,15 @@ def energy_metered_online(ctx: IndicatorContext) -> Computed:
     """Electric-energy metering points online (telemetry's online share)."""
     online, total = online_points_of(ctx, ENERGY_QUANTITY)
     names = {
-        ident: name
-        for ident, name in ctx.session.execute(
-            select(Enterprise.id, Enterprise.name).where(Enterprise.park_id == ctx.park_id)
+        ident: (name, name_en or name)
+        for ident, name, name_en in ctx.session.execute(
+            select(Enterprise.id, Enterprise.name, Enterprise.name_en).where(Enterprise.park_id == ctx.park_id)
         )
     }
     rows = []
     gaps = []
     for device in point_states(ctx, ENERGY_QUANTITY):
-        device["enterprise"] = names.get(device["enterprise_id"], "") if device["enterprise_id"] else ""
+        device["enterprise"], device["enterprise_en"] = names.get(device["enterprise_id"], ("", ""))
         rows.append(device)
         if not device["ok"]:
             gaps.append(
@@ -32,7 +32,11 @@ def energy_metered_online(ctx: IndicatorContext) -> Computed:
                     device["device"],
                     "bring_online",
                     device["device_id"],
-                    {"offline": device["points"] - device["online"], "points": device["points"]},
+                    {
+                        "offline": device["points"] - device["online"],
+                        "points": device["points"],
+                        "name_en": device["device_en"],
+                    },
                 )
             )
     return Computed(

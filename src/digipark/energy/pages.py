@@ -17,6 +17,7 @@ from sqlalchemy import select
 from digipark.core.errors import NotFound
 from digipark.energy import report, service
 from digipark.energy.carbon import CATEGORIES
+from digipark.energy.factors import grid_region_name
 from digipark.energy.settings import tariff_name
 from digipark.environment import provides as environment
 from digipark.registry.models import Building, Room, Zone
@@ -90,8 +91,9 @@ def _heat_plan(page: Page, park_id: int, figures: dict[int, tuple[float, float]]
 
 
 def _grid_region(page: Page, region: str) -> str:
-    """The grid whose emission factor applies: 全国 (the national average) or a regional grid's name as published."""
-    return page.gettext(N_("National")) if region == "全国" else region
+    """The grid whose emission factor applies: 全国 (the national average) or a regional grid, in the page's
+    language."""
+    return page.gettext(N_("National")) if region == "全国" else grid_region_name(region, page.lang)
 
 
 @router.get("/energy", response_class=HTMLResponse, name="energy_centre")
@@ -254,7 +256,8 @@ def enterprise_page(page: CurrentPage, ident: Ident) -> Response:
             "flow_label": lambda f: page.label(report.FLOW_LABELS, f),
             "status_label": lambda v: page.label(report.STATUS_LABELS, v),
             "source_text": lambda source, status: report.source_text(source, status, page.gettext),
-            "formula_text": lambda f, factor_year: report.formula_text(f, factor_year, year, page.gettext),
+            "formula_text": lambda f, factor_year: report.formula_text(f, factor_year, year, page.gettext, page.lang),
+            "grid_region": _grid_region(page, account.grid_region),
             "staff": page.scope.can(service.READ),
         },
     )

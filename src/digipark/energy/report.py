@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from digipark.core import pdf_font
-from digipark.energy.factors import carriers
+from digipark.energy.factors import carriers, factor_set, grid_region_name
 from digipark.energy.schemas import EnterpriseAccount
 from digipark.web import i18n
 from digipark.web.i18n import N_
@@ -52,8 +52,11 @@ def source_text(source: str, status: str, t: Translate) -> str:
     return f"{t(SOURCE_LABELS.get(source, source))} ({t(STATUS_LABELS.get(status, status))})"
 
 
-def formula_text(formula: str, factor_year: int | None, year: int, t: Translate) -> str:
-    """A line's calculation; a factor of an earlier year than the account's says so."""
+def formula_text(formula: str, factor_year: int | None, year: int, t: Translate, lang: str = "zh") -> str:
+    """A line's calculation (a grid named in `lang`); a factor of an earlier year than the account's says so."""
+    if lang == "en":
+        for region, english in factor_set().grid_regions_en.items():
+            formula = formula.replace(f"EF {region} ", f"EF {english} ")
     if factor_year is None or factor_year >= year:
         return formula
     note = t("no factor of %(year)s published: the latest earlier year's") % {"year": year}
@@ -75,13 +78,13 @@ def sections(account: EnterpriseAccount, lang: str) -> list[tuple[str, list[str]
     """The report's tables: (title, headers, rows), shared by the PDF and the Excel file."""
     t = translator(lang)
     entity = [
-        [t("Enterprise"), account.name],
+        [t("Enterprise"), i18n.localized_name(account, lang)],
         [t("USCC"), account.uscc],
         [t("Industry (GB/T 4754-2017)"), account.industry_code],
         [t("Reporting year"), str(account.year)],
         [t("Method"), "GB/T 32150-2015; GB/T 2589-2020"],
         [t("Factor set"), account.factor_version],
-        [t("Grid emission factor"), account.grid_region],
+        [t("Grid emission factor"), grid_region_name(account.grid_region, lang)],
     ]
     summary = [[t(CATEGORY_LABELS[k]), _n(v)] for k, v in account.by_category.items()]
     summary.append([t("Total emissions"), _n(account.tco2)])
@@ -91,7 +94,7 @@ def sections(account: EnterpriseAccount, lang: str) -> list[tuple[str, list[str]
             carrier_name(line.carrier, lang),
             f"{_n(line.activity, 3)} {line.activity_unit}",
             f"{line.factor:.6g} {line.factor_unit}",
-            formula_text(line.formula, line.year, account.year, t),
+            formula_text(line.formula, line.year, account.year, t, lang),
             source_text(line.source, line.status, t),
             _n(line.tco2),
         ]
@@ -104,7 +107,7 @@ def sections(account: EnterpriseAccount, lang: str) -> list[tuple[str, list[str]
             f"{_n(c.quantity, 2)} {c.unit}",
             _n(c.tce_equivalent, 3),
             _n(c.tce_equal, 3),
-            f"{c.factor_note} ({t(STATUS_LABELS.get(c.status, c.status))})",
+            f"{i18n.localized_name(c, lang, 'factor_note')} ({t(STATUS_LABELS.get(c.status, c.status))})",
         ]
         for c in account.carriers
     ]
@@ -178,7 +181,11 @@ def to_pdf(account: EnterpriseAccount, lang: str) -> bytes:
         escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         return Paragraph(escaped, style)
 
-    story: list[Any] = [p(title(account, lang), h1), p(f"{account.name} · {account.uscc}"), Spacer(1, 3 * mm)]
+    story: list[Any] = [
+        p(title(account, lang), h1),
+        p(f"{i18n.localized_name(account, lang)} · {account.uscc}"),
+        Spacer(1, 3 * mm),
+    ]
     width = 260 * mm
     for heading, headers, rows in sections(account, lang):
         story.append(p(heading, h2))
@@ -208,7 +215,7 @@ def to_pdf(account: EnterpriseAccount, lang: str) -> bytes:
         bottomMargin=14 * mm,
         title=title(account, lang),
         author="digipark",
-        subject=account.name,
+        subject=i18n.localized_name(account, lang),
     )
     doc.build(story, canvasmaker=pdf_font.canvas_maker())
     return buffer.getvalue()

@@ -256,6 +256,7 @@ class CarrierFigure(BaseModel):
     tce_equal: float
     factor_note: str
     status: str
+    factor_note_en: str = ""
 
 
 class MonthFigure(BaseModel):
@@ -271,6 +272,7 @@ class MonthFigure(BaseModel):
 class EnterpriseAccount(BaseModel):
     enterprise_id: int
     name: str
+    name_en: str | None = None
     uscc: str
     industry_code: str
     park_id: int

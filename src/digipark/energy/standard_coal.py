@@ -32,6 +32,7 @@ class CoalFigure:
     equal_factor: float
     factor_note: str  # where the factor comes from
     status: str
+    factor_note_en: str = ""  # the same in English
 
 
 def convert(carrier: str, quantity: float, year: int) -> CoalFigure:
@@ -41,7 +42,19 @@ def convert(carrier: str, quantity: float, year: int) -> CoalFigure:
     if found.coal == "electricity":
         equal, equal_year, equal_status = table.equal_value(year)
         equivalent = table.electricity_equivalent
-        note = f"{table.standard}: 当量值 {equivalent} kgce/kWh; 等价值 {equal} kgce/kWh (供电标准煤耗 {equal_year})"
+        (equivalent_zh, equivalent_en), (equal_zh, equal_en), (supply_zh, supply_en) = (
+            table.bases["equivalent"],
+            table.bases["equal"],
+            table.bases["supply"],
+        )
+        note = (
+            f"{table.standard}: {equivalent_zh} {equivalent} kgce/kWh; {equal_zh} {equal} kgce/kWh "
+            f"({supply_zh} {equal_year})"
+        )
+        note_en = (
+            f"{table.standard}: {equivalent_en} {equivalent} kgce/kWh; {equal_en} {equal} kgce/kWh "
+            f"({supply_en} {equal_year})"
+        )
         status = equal_status if equal_status != "secondary" else table.electricity_equivalent_status
         return CoalFigure(
             carrier,
@@ -53,12 +66,17 @@ def convert(carrier: str, quantity: float, year: int) -> CoalFigure:
             equal,
             note,
             status,
+            note_en,
         )
     coefficient = table.coefficients[found.coal]
     per_unit = coefficient.kgce_per_unit * found.coal_per_unit
-    note = f"{table.standard}: {coefficient.name} {coefficient.kgce_per_unit} kgce/{coefficient.unit}"
+    factor = f"{coefficient.kgce_per_unit} kgce/{coefficient.unit}"
+    note, note_en = (
+        f"{table.standard}: {coefficient.name} {factor}",
+        f"{table.standard}: {coefficient.name_en} {factor}",
+    )
     tce = quantity * per_unit / 1000
-    return CoalFigure(carrier, quantity, found.unit, tce, tce, per_unit, per_unit, note, coefficient.status)
+    return CoalFigure(carrier, quantity, found.unit, tce, tce, per_unit, per_unit, note, coefficient.status, note_en)
 
 
 def counts_in_consumption(carrier: str, flow: str) -> int:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.core import modules
-from digipark.core.codes import CodeError, industry
+from digipark.core.codes import CodeError, english_industry_name, industry
 from digipark.core.modules import resolve
 from digipark.registry.models import Building, Device, Enterprise, LandParcel, Point
 from digipark.telemetry.provides import online_points, online_share
@@ -87,6 +87,7 @@ class IndicatorDef:
     target: Target
     source: str
     module: str | None = None  # the module whose records compute it (or would, for a declared one)
+    source_en: str = ""  # the guide's sentence in English
 
     @property
     def declared_only(self) -> bool:
@@ -100,6 +101,7 @@ class StandardDef:
     name_en: str
     source: str
     indicators: tuple[IndicatorDef, ...]
+    source_en: str = ""  # the guide's sentence in English
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,10 +143,15 @@ def system() -> IndicatorSystem:
                 module=i.get("module"),
                 target=Target(str(i["target"]["op"]), float(i["target"]["value"]), str(i["target"]["unit"])),
                 source=str(i["source"]),
+                source_en=str(i["source_en"]),
             )
             for i in s["indicators"]
         )
-        standards.append(StandardDef(str(s["code"]), str(s["name"]), str(s["name_en"]), str(s["source"]), indicators))
+        standards.append(
+            StandardDef(
+                str(s["code"]), str(s["name"]), str(s["name_en"]), str(s["source"]), indicators, str(s["source_en"])
+            )
+        )
     found = IndicatorSystem(dict(raw["meta"]), tuple(standards))
     return found
 
@@ -234,12 +241,13 @@ class IndicatorContext:
 
 
 def division(code: str) -> tuple[str, str, str | None]:
-    """(division code, Chinese name, English name) of an industry code; unknown codes stand for themselves."""
+    """(division code, Chinese name, English name) of an industry code — a division without an English name of
+    its own has its section's; unknown codes stand for themselves."""
     try:
         found = industry(code[:2])
     except CodeError:
         return code[:2], code[:2], None
-    return found.code, found.name_zh, found.name_en
+    return found.code, found.name_zh, english_industry_name(found)
 
 
 def enterprise_row(e: Enterprise) -> dict[str, Any]:
@@ -273,7 +281,7 @@ def point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str, 
 
 def _point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str, Any]]:
     stmt = (
-        select(Device.id, Device.code, Device.name, Device.enterprise_id, Point.id)
+        select(Device.id, Device.code, Device.name, Device.name_en, Device.enterprise_id, Point.id)
         .join(Point, Point.device_id == Device.id)
         .where(Point.park_id == ctx.park_id)
         .order_by(Device.code, Point.id)
@@ -283,12 +291,13 @@ def _point_states(ctx: IndicatorContext, quantity: str | None) -> list[dict[str,
     points = ctx.session.execute(stmt).all()
     online_now = online_points(ctx.session, [point_id for *_, point_id in points], now=ctx.now_ms)
     devices: dict[int, dict[str, Any]] = {}
-    for device_id, code, name, enterprise_id, point_id in points:
+    for device_id, code, name, name_en, enterprise_id, point_id in points:
         row = devices.setdefault(
             device_id,
             {
                 "device_id": device_id,
                 "device": f"{code} {name}",
+                "device_en": f"{code} {name_en or name}",
                 "enterprise_id": enterprise_id,
                 "points": 0,
                 "online": 0,
@@ -321,13 +330,19 @@ def asset_management(ctx: IndicatorContext) -> Computed:
             {
                 "asset": "building",
                 "name": f"{b.code} {b.name}",
+                "name_en": f"{b.code} {b.name_en or b.name}",
                 "missing": ", ".join(missing),
                 "ok": not missing,
                 "link": f"/buildings/{b.id}",
             }
         )
         if missing:
-            gaps.append(Gap("building", f"{b.code} {b.name}", "complete_building", b.id, {"fields": missing}))
+            english = f"{b.code} {b.name_en or b.name}"
+            gaps.append(
+                Gap(
+                    "building", f"{b.code} {b.name}", "complete_building", b.id, {"fields": missing, "name_en": english}
+                )
+            )
         else:
             complete_buildings += 1
     parcels = list(
@@ -358,7 +373,11 @@ def asset_management(ctx: IndicatorContext) -> Computed:
                     device["device"],
                     "bring_online",
                     device["device_id"],
-                    {"offline": device["points"] - device["online"], "points": device["points"]},
+                    {
+                        "offline": device["points"] - device["online"],
+                        "points": device["points"],
+                        "name_en": device["device_en"],
+                    },
                 )
             )
     parts = [

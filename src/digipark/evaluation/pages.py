@@ -171,6 +171,7 @@ def _indicator_context(
         **_context(page, found, year),
         "definition": definition,
         "definition_text": definition.definition_en if page.lang == "en" else definition.definition,
+        "source_text": definition.source_en if page.lang == "en" else definition.source,
         "r": result,
         "item": item,
         "headers": table["headers"],

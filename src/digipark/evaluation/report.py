@@ -155,7 +155,7 @@ def gap_subject(gap: GapRead, lang: str) -> str:
     if lang == "en":
         if gap.kind == "division" and gap.params.get("industry_en"):
             return str(gap.params["industry_en"])
-        if gap.kind in ("system", "enterprise") and gap.params.get("name_en"):
+        if gap.params.get("name_en"):  # an enterprise's, a system's, a building's, a device's
             return str(gap.params["name_en"])
     return gap.subject
 
@@ -219,7 +219,7 @@ def present(found: Evaluation, lang: str) -> dict[str, Any]:
             {
                 "code": s.code,
                 "name": s.name_en if lang == "en" else s.name,
-                "source": s.source,
+                "source": s.source_en if lang == "en" and s.source_en else s.source,
                 "met": s.met,
                 "status": t(MET if s.met else NOT_MET),
                 "progress": round(100 * s.progress, 1),

@@ -30,6 +30,7 @@ class IndicatorDefRead(BaseModel):
     declared_only: bool
     target: TargetRead
     source: str
+    source_en: str = ""
 
 
 class StandardDefRead(BaseModel):
@@ -37,6 +38,7 @@ class StandardDefRead(BaseModel):
     name: str
     name_en: str
     source: str
+    source_en: str = ""
     indicators: list[IndicatorDefRead]
 
 
@@ -109,6 +111,7 @@ class StandardResult(BaseModel):
     name: str
     name_en: str
     source: str
+    source_en: str = ""  # empty in snapshots signed before it was kept
     met: bool
     progress: float
     indicators: list[IndicatorResult]

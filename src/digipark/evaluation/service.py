@@ -73,6 +73,7 @@ def indicator_system() -> IndicatorSystemRead:
                 name=s.name,
                 name_en=s.name_en,
                 source=s.source,
+                source_en=s.source_en,
                 indicators=[
                     IndicatorDefRead(
                         key=i.key,
@@ -86,6 +87,7 @@ def indicator_system() -> IndicatorSystemRead:
                         declared_only=i.declared_only,
                         target=_target(i.target),
                         source=i.source,
+                        source_en=i.source_en,
                     )
                     for i in s.indicators
                 ],
@@ -339,6 +341,7 @@ def compute(
                 name=s.name,
                 name_en=s.name_en,
                 source=s.source,
+                source_en=s.source_en,
                 met=all(r.met for r in results),
                 progress=sum(r.progress for r in results) / len(results),
                 indicators=results,

@@ -76,10 +76,12 @@ def _car_parks(session: Session, park_id: int) -> list[CarPark]:
     for n, (lot, members) in enumerate(lots.items(), start=1):
         lons = [d.lon for d, _ in members if d.lon is not None]
         lats = [d.lat for d, _ in members if d.lat is not None]
+        english = members[0][0].name_en or ""  # a sensor's English name starts with its car park's (sim.park_plan)
         car_park = CarPark(
             park_id=park_id,
             code=f"P{n}",
             name=lot,
+            name_en=english.split(" Space ")[0] if " Space " in english else None,
             lon=sum(lons) / len(lons) if lons else 0.0,
             lat=sum(lats) / len(lats) if lats else 0.0,
             capacity=len(members),

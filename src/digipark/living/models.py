@@ -133,6 +133,7 @@ class CarPark(Audited, TimestampMixin, ParkScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str | None] = mapped_column(String(100), doc="shown on English pages")
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     capacity: Mapped[int] = mapped_column(Integer)

@@ -162,6 +162,7 @@ def occupancy(
                 car_park_id=cp.id,
                 code=cp.code,
                 name=cp.name,
+                name_en=cp.name_en,
                 capacity=cp.capacity,
                 sensed=sensed,
                 occupied=occupied,

@@ -121,6 +121,7 @@ class BlacklistRead(Read):
 class CarParkCreate(Strict):
     code: Code
     name: Name
+    name_en: Name | None = None
     lon: Lon
     lat: Lat
     capacity: Annotated[int, Field(ge=1, le=100000)]
@@ -134,6 +135,7 @@ class CarParkCreate(Strict):
 
 class CarParkUpdate(Strict):
     name: Name | None = None
+    name_en: Name | None = None
     lon: Lon | None = None
     lat: Lat | None = None
     capacity: Annotated[int, Field(ge=1, le=100000)] | None = None
@@ -149,6 +151,7 @@ class CarParkRead(Read):
     park_id: int
     code: str
     name: str
+    name_en: str | None = None
     lon: float
     lat: float
     capacity: int
@@ -208,6 +211,7 @@ class Occupancy(BaseModel):
     car_park_id: int
     code: str
     name: str
+    name_en: str | None = None
     capacity: int
     sensed: int  # spaces with a sensor reading
     occupied: int

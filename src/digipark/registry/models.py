@@ -71,6 +71,7 @@ class LandParcel(Audited, TimestampMixin, ParkScoped, Base):
     area_m2: Mapped[float] = mapped_column(Float)
     land_use: Mapped[str] = mapped_column(String(40), doc="industrial (M1/M2), warehouse (W), commercial ...")
     owner: Mapped[str | None] = mapped_column(String(200))
+    owner_en: Mapped[str | None] = mapped_column(String(200), doc="the land user's English name")
     lease_start: Mapped[dt.date | None] = mapped_column(Date)
     lease_end: Mapped[dt.date | None] = mapped_column(Date)
 

@@ -159,6 +159,7 @@ class LandParcelCreate(Strict):
     area_mu: Area | None = Field(None, description="the area in 亩 instead of area_m2 (1 亩 = 10000/15 m²)")
     land_use: str = Field(min_length=1, max_length=40)
     owner: str | None = Field(None, max_length=200)
+    owner_en: str | None = Field(None, max_length=200)
     lease_start: dt.date | None = None
     lease_end: dt.date | None = None
 
@@ -176,6 +177,7 @@ class LandParcelUpdate(Strict):
     area_mu: Area | None = Field(None, description="the area in 亩 instead of area_m2 (1 亩 = 10000/15 m²)")
     land_use: str | None = Field(None, min_length=1, max_length=40)
     owner: str | None = Field(None, max_length=200)
+    owner_en: str | None = Field(None, max_length=200)
     lease_start: dt.date | None = None
     lease_end: dt.date | None = None
 
@@ -189,6 +191,7 @@ class LandParcelRead(Read):
     area_mu: float | None = None
     land_use: str
     owner: str | None
+    owner_en: str | None = None
     lease_start: dt.date | None
     lease_end: dt.date | None
 

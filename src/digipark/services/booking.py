@@ -486,7 +486,9 @@ def statement(session: Session, *, scope: Scope, enterprise_id: int | None, mont
         select(
             ServiceOffering.id,
             ServiceOffering.name,
+            ServiceOffering.name_en,
             ServiceOffering.provider_name,
+            ServiceOffering.provider_name_en,
             ServiceUsage.unit,
             func.sum(ServiceUsage.quantity),
             func.sum(ServiceUsage.amount_yuan),
@@ -499,14 +501,28 @@ def statement(session: Session, *, scope: Scope, enterprise_id: int | None, mont
             ServiceUsage.used_on >= first,
             ServiceUsage.used_on < following,
         )
-        .group_by(ServiceOffering.id, ServiceOffering.name, ServiceOffering.provider_name, ServiceUsage.unit)
+        .group_by(
+            ServiceOffering.id,
+            ServiceOffering.name,
+            ServiceOffering.name_en,
+            ServiceOffering.provider_name,
+            ServiceOffering.provider_name_en,
+            ServiceUsage.unit,
+        )
         .order_by(ServiceOffering.name)
     ).all()
     lines = [
         StatementLine(
-            offering_id=o_id, offering=name, provider_name=provider, quantity=float(q), unit=unit, amount_yuan=float(a)
+            offering_id=o_id,
+            offering=name,
+            offering_en=name_en,
+            provider_name=provider,
+            provider_name_en=provider_en,
+            quantity=float(q),
+            unit=unit,
+            amount_yuan=float(a),
         )
-        for o_id, name, provider, unit, q, a in rows
+        for o_id, name, name_en, provider, provider_en, unit, q, a in rows
     ]
     return Statement(
         enterprise_id=enterprise, month=first, lines=lines, total_yuan=round(sum(x.amount_yuan for x in lines), 2)

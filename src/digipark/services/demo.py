@@ -56,6 +56,30 @@ CATALOGUE: tuple[tuple[str, str, str, float, str, float | None, str, int, str], 
     ("1号装卸月台", "logistics", "园区物流公司", 1, "个", 60, "hour", 1, "车辆须提前预约入园"),
 )
 LOAN = ("科技型企业信用贷", "苏州银行园区支行", 1000, "万元")
+# the English of the catalogue's names, providers and capacity units, for English pages
+ENGLISH = {
+    "五轴联动加工中心 DMU 65": "5-axis machining centre DMU 65",
+    "激光切割机 6kW": "Laser cutter 6 kW",
+    "三坐标测量机": "Coordinate measuring machine",
+    "万级洁净车间 300m²": "ISO 7 clean room, 300 m²",
+    "材料理化检测": "Physical and chemical testing of materials",
+    "共享仓储（常温库）": "Shared warehouse (ambient)",
+    "工业设计与结构仿真": "Industrial design and structural simulation",
+    "1号装卸月台": "Loading dock 1",
+    "科技型企业信用贷": "Credit loan for technology enterprises",
+    "园区共享制造中心": "Park shared manufacturing centre",
+    "园区检验检测中心": "Park testing and inspection centre",
+    "园区物流公司": "Park logistics company",
+    "园区创新服务中心": "Park innovation service centre",
+    "苏州银行园区支行": "Bank of Suzhou, park branch",
+    "台": "machines",
+    "间": "rooms",
+    "样/周": "samples a week",
+    "m²": "m²",
+    "项目/月": "projects a month",
+    "个": "docks",
+    "万元": "10k yuan",
+}
 
 
 def build_services_demo(session: Session, *, park_id: int, as_of: dt.date, seed: int) -> dict[str, int]:
@@ -71,9 +95,12 @@ def build_services_demo(session: Session, *, park_id: int, as_of: dt.date, seed:
             data=OfferingCreate(
                 kind=kind,
                 name=name,
+                name_en=ENGLISH[name],
                 provider_name=provider,
+                provider_name_en=ENGLISH[provider],
                 capacity=capacity,
                 capacity_unit=unit,
+                capacity_unit_en=ENGLISH[unit],
                 unit_price_yuan=price,
                 price_unit=price_unit,
                 bookable=units > 0,
@@ -89,9 +116,12 @@ def build_services_demo(session: Session, *, park_id: int, as_of: dt.date, seed:
         data=OfferingCreate(
             kind="finance",
             name=LOAN[0],
+            name_en=ENGLISH[LOAN[0]],
             provider_name=LOAN[1],
+            provider_name_en=ENGLISH[LOAN[1]],
             capacity=LOAN[2],
             capacity_unit=LOAN[3],
+            capacity_unit_en=ENGLISH[LOAN[3]],
             rules="年化利率3.45%起，最长3年，凭平台信用画像授信",
         ),
     )

@@ -235,7 +235,7 @@ def bookings_page(page: CurrentPage) -> HTMLResponse:
     rows, total = booking.list_bookings(
         page.db, scope=page.scope, query=ListQuery(page_size=100, sort="-starts_at,-id")
     )
-    names = {o.id: o.name for o in OFFERINGS.list(page.db, scope=page.scope, query=ListQuery(page_size=1000))[0]}
+    names = {o.id: page.name(o) for o in OFFERINGS.list(page.db, scope=page.scope, query=ListQuery(page_size=1000))[0]}
     items = [
         {
             "booking": b,

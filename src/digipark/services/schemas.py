@@ -36,10 +36,13 @@ class OfferingCreate(BaseModel):
 
     kind: ServiceKind
     name: Name
+    name_en: Name | None = None
     provider_name: Name
+    provider_name_en: Name | None = None
     description: Text | None = None
     capacity: Annotated[float, Field(ge=0, le=1e12)] | None = None
     capacity_unit: Short | None = None
+    capacity_unit_en: Short | None = None
     unit_price_yuan: Price | None = None
     price_unit: PriceUnit = PriceUnit.NONE
     rules: Text | None = None
@@ -57,10 +60,13 @@ class OfferingUpdate(BaseModel):
     model_config = _FORBID
 
     name: Name | None = None
+    name_en: Name | None = None
     provider_name: Name | None = None
+    provider_name_en: Name | None = None
     description: Text | None = None
     capacity: Annotated[float, Field(ge=0, le=1e12)] | None = None
     capacity_unit: Short | None = None
+    capacity_unit_en: Short | None = None
     unit_price_yuan: Price | None = None
     price_unit: PriceUnit | None = None
     rules: Text | None = None
@@ -76,10 +82,13 @@ class OfferingRead(BaseModel):
     enterprise_id: int | None
     kind: ServiceKind
     name: str
+    name_en: str | None = None
     provider_name: str
+    provider_name_en: str | None = None
     description: str | None
     capacity: float | None
     capacity_unit: str | None
+    capacity_unit_en: str | None = None
     unit_price_yuan: float | None
     price_unit: PriceUnit
     rules: str | None
@@ -176,7 +185,9 @@ class UsageRead(BaseModel):
 class StatementLine(BaseModel):
     offering_id: int
     offering: str
+    offering_en: str | None = None
     provider_name: str
+    provider_name_en: str | None = None
     quantity: float
     unit: str
     amount_yuan: float

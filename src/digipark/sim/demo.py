@@ -255,6 +255,7 @@ class _Writer:
                         geometry=frame.polygon(parcel.rect),
                         land_use=parcel.land_use,
                         owner=parcel.owner,
+                        owner_en=parcel.owner_en,
                         lease_start=parcel.lease_start,
                         lease_end=parcel.lease_end,
                     ),

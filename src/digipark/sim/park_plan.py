@@ -200,6 +200,7 @@ class _Parcel:
     lease_end: dt.date
     buildings: list[_Building]
     owner: str | None = None
+    owner_en: str | None = None
 
 
 @dataclasses.dataclass
@@ -680,5 +681,6 @@ def plan_park(seed: int) -> ParkPlan:
             tenants = {u.tenant for b in parcel.buildings if b.type.single_tenant for u in b.units}
             owner = tenants.pop() if len(tenants) == 1 else None
             parcel.owner = enterprises[owner].name if owner is not None else str(park["developer"])
+            parcel.owner_en = enterprises[owner].name_en if owner is not None else str(park["developer_en"])
     devices = _plan_devices(random.Random(f"{seed}:devices"), spec, frame, zones, enterprises, as_of)
     return ParkPlan(park=park, zones=zones, enterprises=enterprises, devices=devices)

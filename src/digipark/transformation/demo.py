@@ -95,11 +95,15 @@ def build_transformation_demo(
                 data=CatalogueCreate(
                     kind=item["kind"],
                     name=item["name"],
+                    name_en=item.get("name_en"),
                     provider=item["provider"],
+                    provider_en=item.get("provider_en"),
                     description=item.get("description"),
+                    description_en=item.get("description_en"),
                     scenes=list(item.get("scenes", [])),
                     indicators=list(item.get("indicators", [])),
                     price_note=item.get("price"),
+                    price_note_en=item.get("price_en"),
                     demo=True,
                 ),
             )

@@ -93,7 +93,9 @@ def _entry(row: CatalogueEntry) -> dict[str, Any]:
         "id": row.id,
         "kind": row.kind,
         "name": row.name,
+        "name_en": row.name_en,
         "provider": row.provider,
+        "provider_en": row.provider_en,
         "description": row.description,
         "price_note": row.price_note,
     }

@@ -58,7 +58,7 @@ def _record_context(page: Page, enterprise: Enterprise) -> dict[str, Any]:
     status = service.enterprise_renovation(db, scope=scope, enterprise_id=enterprise.id)
     entries = {r.entry_id for r in requests}
     entry_names = (
-        {e.id: e.name for e in service.list_catalogue(db, scope=scope, query=ListQuery(page_size=500))[0]}
+        {e.id: page.name(e) for e in service.list_catalogue(db, scope=scope, query=ListQuery(page_size=500))[0]}
         if entries
         else {}
     )
@@ -131,10 +131,10 @@ def _record_context(page: Page, enterprise: Enterprise) -> dict[str, Any]:
             "items": [
                 {
                     "id": item.entry.id,
-                    "name": item.entry.name,
-                    "provider": item.entry.provider,
+                    "name": page.name(item.entry),
+                    "provider": page.name(item.entry, "provider"),
                     "kind": page.label(KIND_LABELS, item.entry.kind),
-                    "description": item.entry.description,
+                    "description": page.name(item.entry, "description"),
                     "demo": item.entry.demo,
                     "why": [indicator_name(page, q, c) for c in item.matched_indicators]
                     + [scene_name(page, q, c) for c in item.matched_scenes],

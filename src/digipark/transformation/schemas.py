@@ -311,12 +311,16 @@ class AdoptionRead(Read):
 class CatalogueCreate(Strict):
     kind: CatalogueKind
     name: Text200
+    name_en: str | None = Field(None, max_length=200)
     provider: Text200
+    provider_en: str | None = Field(None, max_length=200)
     contact: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=4000)
+    description_en: str | None = Field(None, max_length=4000)
     scenes: list[Code] = Field(default_factory=list, max_length=16)
     indicators: list[Code] = Field(default_factory=list, max_length=9)
     price_note: str | None = Field(None, max_length=200)
+    price_note_en: str | None = Field(None, max_length=200)
     demo: bool = False
     active: bool = True
 
@@ -324,12 +328,16 @@ class CatalogueCreate(Strict):
 class CatalogueUpdate(Strict):
     kind: CatalogueKind | None = None
     name: str | None = Field(None, min_length=1, max_length=200)
+    name_en: str | None = Field(None, max_length=200)
     provider: str | None = Field(None, min_length=1, max_length=200)
+    provider_en: str | None = Field(None, max_length=200)
     contact: str | None = Field(None, max_length=200)
     description: str | None = Field(None, max_length=4000)
+    description_en: str | None = Field(None, max_length=4000)
     scenes: list[Code] | None = Field(None, max_length=16)
     indicators: list[Code] | None = Field(None, max_length=9)
     price_note: str | None = Field(None, max_length=200)
+    price_note_en: str | None = Field(None, max_length=200)
     demo: bool | None = None
     active: bool | None = None
 
@@ -339,12 +347,16 @@ class CatalogueRead(Read):
     park_id: int
     kind: CatalogueKind
     name: str
+    name_en: str | None = None
     provider: str
+    provider_en: str | None = None
     contact: str | None
     description: str | None
+    description_en: str | None = None
     scenes: list[str]
     indicators: list[str]
     price_note: str | None
+    price_note_en: str | None = None
     demo: bool
     active: bool
 

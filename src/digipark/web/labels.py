@@ -32,6 +32,7 @@ FIELD_LABELS = {
     "geometry": N_("Geometry (GeoJSON)"),
     "land_use": N_("Land use"),
     "owner": N_("Land user"),
+    "owner_en": N_("Land user's English name"),
     "lease_start": N_("Lease start"),
     "lease_end": N_("Lease end"),
     "footprint": N_("Footprint (GeoJSON)"),

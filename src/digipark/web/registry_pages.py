@@ -186,6 +186,8 @@ def table(page: Page, refs: Refs, kind: str, rows: list[Any], columns: tuple[str
             value = getattr(row, column)
             if column == "name" and kind in NAMED_IN_ENGLISH:
                 value = i18n.localized_name(row, page.lang)
+            elif column == "owner" and kind == "land_parcel":
+                value = i18n.localized_name(row, page.lang, "owner")
             cell = value_cell(page, refs, kind, column, value)
             if column == LINK_COLUMN[kind]:
                 cell = {
