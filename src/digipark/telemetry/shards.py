@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -128,8 +130,18 @@ def _create_remote_table(options: dict[str, str], park_id: int) -> None:
         )
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def _options(pairs: Iterable[tuple[str, str]]) -> sql.Composable:
+    """OPTIONS (key 'value', …): keys are this module's own words, values quoted as literals."""
+    return sql.SQL("OPTIONS ({})").format(
+        sql.SQL(", ").join(sql.SQL("{} {}").format(sql.SQL(key), sql.Literal(value)) for key, value in pairs)
+    )
+
+
+def _execute(session: Session, statement: sql.Composable) -> None:
+    """DDL with values from the URL (a password may hold any character): composed by psycopg, run as is."""
+    raw: Any = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(statement)
 
 
 def attach(session: Session, park: Park, url: str) -> Moved:
@@ -148,36 +160,39 @@ def attach(session: Session, park: Park, url: str) -> Moved:
             "detach it first (its readings come back here), then attach it to the new server"
         )
     _create_remote_table(options, park.id)
-    session.execute(text("CREATE EXTENSION IF NOT EXISTS postgres_fdw"))
-    server_options = ", ".join(
-        f"{key} {_literal(value)}"
-        for key, value in (
-            ("host", options["host"]),
-            ("port", options["port"]),
-            ("dbname", options["dbname"]),
-            ("async_capable", "true"),  # scans of several foreign partitions run at once (an Append over them)
-            ("batch_size", str(BATCH_SIZE)),
-            ("fetch_size", str(FETCH_SIZE)),
-        )
+    _execute(session, sql.SQL("CREATE EXTENSION IF NOT EXISTS postgres_fdw"))
+    server_options = [
+        ("host", options["host"]),
+        ("port", options["port"]),
+        ("dbname", options["dbname"]),
+        ("async_capable", "true"),  # scans of several foreign partitions run at once (an Append over them)
+        ("batch_size", str(BATCH_SIZE)),
+        ("fetch_size", str(FETCH_SIZE)),
+    ]
+    _execute(
+        session,
+        sql.SQL("CREATE SERVER IF NOT EXISTS {} FOREIGN DATA WRAPPER postgres_fdw {}").format(
+            sql.Identifier(name), _options(server_options)
+        ),
     )
-    session.execute(
-        text(f'CREATE SERVER IF NOT EXISTS "{name}" FOREIGN DATA WRAPPER postgres_fdw OPTIONS ({server_options})')
-    )
-    login = {key: options[key] for key in ("user", "password") if options.get(key)}
-    mapping = ", ".join(f"{key} {_literal(value)}" for key, value in login.items())
-    session.execute(
-        text(
-            f'CREATE USER MAPPING IF NOT EXISTS FOR PUBLIC SERVER "{name}"'
-            + (f" OPTIONS ({mapping})" if mapping else "")
-        )
+    login = [(key, options[key]) for key in ("user", "password") if options.get(key)]
+    _execute(
+        session,
+        sql.SQL("CREATE USER MAPPING IF NOT EXISTS FOR PUBLIC SERVER {} {}").format(
+            sql.Identifier(name), _options(login) if login else sql.SQL("")
+        ),
     )
     table = f"{PARTITION_SCHEMA}.{table_name(park.id)}"
     session.execute(text(f"DROP FOREIGN TABLE IF EXISTS {table}"))
-    session.execute(
-        text(
-            f'CREATE FOREIGN TABLE {table} ({_COLUMNS}, park_id integer NOT NULL) SERVER "{name}" '
-            f"OPTIONS (schema_name 'public', table_name {_literal(table_name(park.id))})"
-        )
+    _execute(
+        session,
+        sql.SQL("CREATE FOREIGN TABLE {}.{} ({}, park_id integer NOT NULL) SERVER {} {}").format(
+            sql.Identifier(PARTITION_SCHEMA),
+            sql.Identifier(table_name(park.id)),
+            sql.SQL(_COLUMNS),
+            sql.Identifier(name),
+            _options([("schema_name", "public"), ("table_name", table_name(park.id))]),
+        ),
     )
     session.execute(text("LOCK TABLE reading IN EXCLUSIVE MODE"))  # writers wait (the ingest retries), reads go on
     moved = session.execute(
