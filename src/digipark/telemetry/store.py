@@ -377,12 +377,13 @@ def _insert_in_order(
     and inserted from there with one INSERT … SELECT, which postgres_fdw sends in batches (`batch_size`)."""
     cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
-        near = [(*row, facts[row[0]].park) for row in new if facts[row[0]].park not in far_parks]
-        if near:
-            _copy(cursor, "reading", _STORED_COLUMNS, _STORED_TYPES, near)
-        if len(near) < len(new):
-            far = [(*row, facts[row[0]].park) for row in new if facts[row[0]].park in far_parks]
-            _copy(cursor, "_tel_far", _STORED_COLUMNS, _STORED_TYPES, far)
+        park_of = {pid: fact.park for pid, fact in facts.items()}
+        stored = [(pid, ts, value, quality, park_of[pid]) for pid, ts, value, quality in new]
+        if far_parks.isdisjoint(park_of.values()):
+            _copy(cursor, "reading", _STORED_COLUMNS, _STORED_TYPES, stored)
+        else:
+            _copy(cursor, "reading", _STORED_COLUMNS, _STORED_TYPES, [r for r in stored if r[4] not in far_parks])
+            _copy(cursor, "_tel_far", _STORED_COLUMNS, _STORED_TYPES, [r for r in stored if r[4] in far_parks])
             cursor.execute(_INSERT_FAR)
         cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
     except psycopg.errors.UniqueViolation:
