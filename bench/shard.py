@@ -10,10 +10,10 @@ cluster's):
   latest values) of `--hours` hours of one reading a minute per point, one batch per hour of data, for the local
   park (`partition: local`, binary COPY) and for a park on server 1 (`partition: foreign`, COPY into a temporary
   table and one INSERT … SELECT routed to the foreign partition, sent in batches of `batch_size`);
-- `shard_raw_insert_dp_per_s` — the same readings written alone, without rollups, three ways: COPY into `reading`
-  for the local park, COPY into `reading` routed to the foreign partition (`method: copy`, one remote INSERT a
-  row in PostgreSQL 15), and INSERT … SELECT from a temporary table (`method: insert_select`, batched): why the
-  store writes a foreign park's readings the second way;
+- `shard_raw_insert_dp_per_s` — `--raw-hours` hours of readings written alone, without rollups, three ways:
+  COPY into `reading` for the local park, COPY into `reading` routed to the foreign partition (`method: copy`, one
+  remote INSERT a row in PostgreSQL 15), and INSERT … SELECT from a temporary table (`method: insert_select`,
+  batched): why the store writes a foreign park's readings the second way;
 - `shard_point_day_p95_ms` — one point's raw readings over one day (`query.point_series`, resolution raw: what
   the API's point history runs), local vs foreign; `shard_point_year_p95_ms` — the same point over a year at
   resolution auto (read from the rollups, which stay on the coordinator);
@@ -23,7 +23,7 @@ cluster's):
   foreign servers' `async_capable` on (both scanned at once) and off (one after the other);
 - `shard_attach_s` — `shards.attach` of a park with readings (moved to server 2).
 
-    .venv/bin/python bench/shard.py [--points 20] [--hours 24] [--repeat 30] [--base-port 24800]
+    .venv/bin/python bench/shard.py [--points 20] [--hours 24] [--raw-hours 6] [--repeat 30] [--base-port 24800]
 """
 
 from __future__ import annotations
@@ -154,6 +154,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=20)
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--raw-hours", type=int, default=6, help="hours of readings of the raw insert figures")
     parser.add_argument("--base-port", type=int, default=24800)
     args = parser.parse_args()
     missing = missing_binaries()
@@ -196,7 +197,7 @@ def main() -> None:
             ):
                 rows = [
                     (pid, ts, value, 0, park)
-                    for batch in hourly_batches(points, later, 2)
+                    for batch in hourly_batches(points, later, args.raw_hours)
                     for pid, ts, value, _ in batch
                 ]
                 rate = raw_insert(engine, rows, method)
