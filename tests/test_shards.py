@@ -1,8 +1,9 @@
 """A park's raw readings on another PostgreSQL server (`digipark shard attach`, telemetry.shards): two servers of
 their own (a migrated coordinator and a second one). Park B's readings — those stored before and those written
 after, in order, late and repeated — land on server 2 (counted there directly), the API's point history and the
-park-wide sums return them through the coordinator; when server 2 is lost, park B's raw history fails with a clear
-503 while park A's history and ingest keep working.
+park-wide sums return them through the coordinator; attach and detach are idempotent, detach brings them back;
+retention deletes them over there. When server 2 is lost, park B's raw history fails with a clear 503 while park
+A's history and ingest, park B's sums from rollups, and retention keep working.
 
 Needs Debian's PostgreSQL 15 server binaries; skipped without them, or failed under DIGIPARK_REQUIRE_SERVICES=1."""
 
@@ -25,6 +26,7 @@ from digipark.app import create_app
 from digipark.audit.service import Actor, set_actor
 from digipark.core import db as core_db
 from digipark.registry.models import Point
+from digipark.telemetry.retention import purge_raw
 from digipark.telemetry.store import LOCAL_READINGS, ReadingRow, write_readings
 from tests.conftest import World, _build_park, bearer, service_unavailable
 from tests.shard_harness import Servers, count_there, kill, missing_binaries, servers
@@ -121,6 +123,11 @@ def test_a_parks_readings_on_another_server(two_servers: Servers) -> None:
             assert park_wide.status_code == 200, park_wide.text
             assert sum(value or 0 for _, value in park_wide.json()["points"]) == expected_sum
 
+            # retention deletes park B's old readings over there (local months are dropped whole: none is over)
+            with Session(engine) as db, db.begin():
+                assert purge_raw(db, now_ms=T0 + 5 * MINUTE, days=0) == 6
+            assert count_there(servers.shard_urls[0], park_b.park_id)[0] == 15
+
             kill(servers, 1)  # server 2 lost
 
             lost = client.get(
@@ -143,3 +150,5 @@ def test_a_parks_readings_on_another_server(two_servers: Servers) -> None:
     with pytest.raises((OperationalError, psycopg.OperationalError)) as failed:  # the ingest retries such a batch
         _write(engine, [ReadingRow(point_b, T0 + 20 * MINUTE, 20.0)])
     assert str(getattr(getattr(failed.value, "orig", failed.value), "sqlstate", "")).startswith("08")
+    with Session(engine) as db, db.begin():  # retention goes on without the lost server (logged, retried next run)
+        assert purge_raw(db, now_ms=T0 + 10 * MINUTE, days=0) == 0
