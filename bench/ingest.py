@@ -480,18 +480,20 @@ def copy_limit(url: str, points: list[int], per_device: int, base_ts: int) -> tu
     server process)."""
     import psycopg
 
+    with psycopg.connect(url) as conn:  # every reading carries its point's park
+        parks = dict(conn.execute("SELECT id, park_id FROM point WHERE id = ANY(%s)", (points,)).fetchall())
     buf = io.StringIO()
     for i in range(per_device):
         ts = base_ts + i * 10
         for pid in points:
-            buf.write(f"{pid}\t{ts}\t{i * 0.5}\t0\n")
+            buf.write(f"{pid}\t{ts}\t{i * 0.5}\t0\t{parks[pid]}\n")
     data = buf.getvalue().encode()
     rows = per_device * len(points)
     _ensure_partitions(url, [base_ts, base_ts + per_device * 10])
     with psycopg.connect(url) as conn:
         cpu_before = process_cpu_s(conn.info.backend_pid)
         started = time.perf_counter()
-        with conn.cursor() as cur, cur.copy("COPY reading (point_id, ts, value, quality) FROM STDIN") as copy:
+        with conn.cursor() as cur, cur.copy("COPY reading (point_id, ts, value, quality, park_id) FROM STDIN") as copy:
             for start in range(0, len(data), 1 << 20):
                 copy.write(data[start : start + (1 << 20)])
         elapsed = time.perf_counter() - started

@@ -4,6 +4,9 @@
     local-cluster env --dir D                                the DIGIPARK_* settings of its processes (for `eval`)
     local-cluster kill-nats --dir D [--node N]               SIGKILL one NATS node (0, 1 or 2)
     local-cluster failover --dir D                           SIGKILL the PostgreSQL primary, promote the replica
+    local-cluster start-postgres --dir D --base-port P       one PostgreSQL of its own on port P (database digipark):
+                                                             a server for parks' raw readings (docs/scale.md)
+    local-cluster kill-postgres --dir D                      SIGKILL that server (a lost server)
     local-cluster stop --dir D                               stop everything it started
 
 What it starts (ports from P, 24000 by default):
@@ -680,9 +683,38 @@ def stop(folder: Path) -> None:
         shutil.rmtree(state["pg_root"], ignore_errors=True)
 
 
+def start_postgres(folder: Path, port: int) -> dict[str, Any]:
+    """One PostgreSQL server of its own on a loopback port (initdb, trust, database `digipark`): the other server
+    that keeps parks' raw readings (`digipark shard attach`, docs/scale.md). `stop` stops it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if _port_open(port):
+        raise SystemExit(f"local-cluster: port {port} is taken")
+    state: dict[str, Any] = {"started": time.time(), "mode": "postgres", "ports": {"pg": [port]}}
+    pg_root = _make_pg_root(folder, state)
+    data = pg_root / "data"
+    state["pg_data"] = [str(data)]
+    save(folder, state)
+    _run(_as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]))
+    with (data / "postgresql.conf").open("a") as conf:
+        conf.write(_pg_conf(data, port, pg_root / "sock"))
+    _run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(pg_root / "server.log"), "-w", "start"]))
+    _psql(port, f"CREATE DATABASE {DATABASE}")
+    state["url"] = f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
+    save(folder, state)
+    return state
+
+
+def kill_postgres(folder: Path) -> None:
+    """SIGKILL the server `start-postgres` started (its postmaster; the backends exit with it): a lost server."""
+    data = Path(load(folder)["pg_data"][0])
+    os.kill(_postmaster_pid(data), signal.SIGKILL)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="local-cluster", description=__doc__.split("\n\n")[0] if __doc__ else "")
-    parser.add_argument("command", choices=["start", "env", "kill-nats", "failover", "stop"])
+    parser.add_argument(
+        "command", choices=["start", "env", "kill-nats", "failover", "start-postgres", "kill-postgres", "stop"]
+    )
     parser.add_argument("--dir", type=Path, required=True, help="folder of the cluster's data, logs and state")
     parser.add_argument("--base-port", type=int, default=24000)
     parser.add_argument("--node", type=int, default=1, help="kill-nats: which node (0-2)")
@@ -706,6 +738,11 @@ def main(argv: list[str] | None = None) -> None:
             print(f"export {key}='{value}'")
     elif args.command == "kill-nats":
         print(f"local-cluster: killed NATS node {args.node} (pid {kill_nats(folder, args.node)})")
+    elif args.command == "start-postgres":
+        print(f"local-cluster: PostgreSQL up: {start_postgres(folder, args.base_port)['url']}")
+    elif args.command == "kill-postgres":
+        kill_postgres(folder)
+        print("local-cluster: PostgreSQL killed")
     elif args.command == "failover":
         seconds = failover(folder)
         by = "Patroni" if load(folder).get("mode") == "patroni" else "pg_ctl promote"

@@ -28,8 +28,8 @@ def _history(db: Session, world: World) -> tuple[str, str]:
     if db.get_bind().dialect.name == "postgresql":
         ensure_partitions(db, {T0})  # readings are partitioned by month there
     for k in range(12):  # every 10 minutes for two hours, and one reading after the window
-        db.add(Reading(point_id=point.id, ts=T0 + k * 600_000, value=float(k), quality=0))
-    db.add(Reading(point_id=point.id, ts=T0 + 7_200_000, value=99.0, quality=0))
+        db.add(Reading(point_id=point.id, ts=T0 + k * 600_000, value=float(k), quality=0, park_id=point.park_id))
+    db.add(Reading(point_id=point.id, ts=T0 + 7_200_000, value=99.0, quality=0, park_id=point.park_id))
     for hour in range(2):
         values = [float(6 * hour + k) for k in range(6)]
         db.add(

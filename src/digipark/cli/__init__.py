@@ -1,5 +1,5 @@
 """The `digipark` command: demo, serve, resolver, ingest, backup, restore, mqtt, db, users, parks, import, export,
-audit, evaluate and modules.
+audit, evaluate, shard and modules.
 
 Every command answers a domain error, a bad argument or an unreachable database with one line on stderr
 ("error: ...") and a non-zero exit code, never a traceback (`cli.errors`). Writes happen in one transaction with the
@@ -25,6 +25,7 @@ from digipark.cli import (
     registry,
     resolver,
     serving,
+    shards,
     users,
 )
 from digipark.cli.errors import EXIT_USAGE, CommandGroup, describe_error
@@ -53,6 +54,7 @@ app.add_typer(parks.parks_app, name="parks")
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(ingest.mqtt_app, name="mqtt")
 app.add_typer(connect.connect_app, name="connect")
+app.add_typer(shards.shard_app, name="shard")
 
 
 def _version(value: bool) -> None:

@@ -90,6 +90,14 @@ def is_database_locked(exc: BaseException) -> bool:
     return type(orig).__name__ == "OperationalError" and "is locked" in str(orig)
 
 
+def is_foreign_server_unreachable(exc: BaseException) -> bool:
+    """Whether PostgreSQL answered that a server it reaches through postgres_fdw (a park's readings kept there,
+    telemetry.shards) could not be reached: a connection-exception SQLSTATE (class 08) sent by the database server
+    itself. Losing the database server itself raises no SQLSTATE (the client finds the connection gone)."""
+    orig = getattr(exc, "orig", exc) if isinstance(exc, DBAPIError) else exc
+    return str(getattr(orig, "sqlstate", None) or "").startswith("08")
+
+
 STORAGE_FULL_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
 POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
 SQLITE_FULL = 13  # result code: "database or disk is full"

@@ -86,6 +86,20 @@ class StorageFull(DomainError):
 STORAGE_FULL_DETAIL = "the server's storage is full; nothing was saved. Try again later or tell the administrator"
 
 
+class ReadingsServerUnreachable(DomainError):
+    """A park's raw readings are kept on another database server (telemetry.shards) that cannot be reached."""
+
+    type_slug = "readings-server-unreachable"
+    status = 503
+    title = "Readings server unreachable"
+
+
+READINGS_SERVER_UNREACHABLE_DETAIL = (
+    "the database server that keeps this park's raw readings cannot be reached; nothing was changed. "
+    "Rollups (15 min and coarser) and other parks are not affected"
+)
+
+
 class AccountLocked(DomainError):
     type_slug = "account-locked"
     status = 423
@@ -107,7 +121,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     from sqlalchemy.exc import TimeoutError as PoolTimeout
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from digipark.core.db import RETRY_AFTER_S, DatabaseBusy, is_database_locked, is_storage_full
+    from digipark.core.db import (
+        RETRY_AFTER_S,
+        DatabaseBusy,
+        is_database_locked,
+        is_foreign_server_unreachable,
+        is_storage_full,
+    )
 
     log = logging.getLogger("digipark.errors")
 
@@ -183,6 +203,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             return busy(request, exc)
         if is_storage_full(exc):
             return storage_full(request, exc)
+        if is_foreign_server_unreachable(exc):
+            log.error("readings server unreachable on %s %s: %s", request.method, request.url.path, exc.orig)
+            return respond(request, ReadingsServerUnreachable(READINGS_SERVER_UNREACHABLE_DETAIL).problem())
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return respond(request, _internal_error())
 

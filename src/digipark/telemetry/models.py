@@ -1,8 +1,9 @@
 """Telemetry tables: raw readings, rollups at four resolutions, latest values, device traffic, dead letters.
 
 Times of readings and rollup buckets are epoch milliseconds (UTC), as devices send them: integer bucket
-arithmetic is the same on SQLite and PostgreSQL, and PostgreSQL partitions `reading` by month on it.
-Readings carry no park_id: a reading belongs to its point, and every read goes through the point's scope first.
+arithmetic is the same on SQLite and PostgreSQL. PostgreSQL partitions `reading` by park (`park_id`, the point's
+park: a park's readings may be on another server, telemetry.shards), and the local readings by month. A reading
+belongs to its point, and every read goes through the point's scope first.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class Reading(Base):
     ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, doc="epoch ms, UTC")
     value: Mapped[float] = mapped_column(Float)
     quality: Mapped[int] = mapped_column(SmallInteger, default=Quality.GOOD)
+    # the point's park: PostgreSQL partitions `reading` by it (a park's readings may live on another server,
+    # telemetry.shards); written by telemetry.store, never changed (a point stays in its park)
+    park_id: Mapped[int] = mapped_column(Integer)
 
 
 class _RollupColumns:

@@ -147,6 +147,7 @@ def _raw_series(session: Session, point: Point, from_ms: int, to_ms: int, agg: s
     rows = session.execute(
         select(Reading.ts, Reading.value)
         .where(
+            Reading.park_id == point.park_id,  # only the point's park's partition (maybe on another server)
             Reading.point_id == point.id,
             Reading.ts >= from_ms,
             Reading.ts < to_ms,
@@ -167,7 +168,12 @@ def _raw_series(session: Session, point: Point, from_ms: int, to_ms: int, agg: s
         return [(int(ts), float(value)) for ts, value in rows]
     previous = session.scalar(
         select(Reading.value)
-        .where(Reading.point_id == point.id, Reading.ts < from_ms, Reading.quality == Quality.GOOD)
+        .where(
+            Reading.park_id == point.park_id,
+            Reading.point_id == point.id,
+            Reading.ts < from_ms,
+            Reading.quality == Quality.GOOD,
+        )
         .order_by(Reading.ts.desc())
         .limit(1)
     )

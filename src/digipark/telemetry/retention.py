@@ -1,8 +1,10 @@
 """Retention of raw readings: rows older than `settings.raw_retention_days` are removed; rollups are kept.
 
-On PostgreSQL whole monthly partitions of `reading` whose end lies before the limit are dropped (cheap, no
-dead rows); the partition holding the limit is kept whole until it has entirely expired. On SQLite the old
-rows are deleted. `purge_raw` is what the scheduler and the CLI call, in their own transaction.
+On PostgreSQL whole monthly partitions of the local readings whose end lies before the limit are dropped (cheap,
+no dead rows); the partition holding the limit is kept whole until it has entirely expired. The readings of parks
+kept on another server (telemetry.shards) are deleted there through the foreign partition, park by park: a server
+that cannot be reached is logged and left for the next run. On SQLite the old rows are deleted. `purge_raw` is
+what the scheduler and the CLI call, in their own transaction.
 
 Dead letters older than `settings.deadletter_retention_days` (30 by default), whatever their status, are deleted
 by `purge_dead_letters`, which `DeadLetterPurge` (a background service of the ingest processes, declared in the
@@ -15,6 +17,7 @@ import datetime as dt
 import logging
 
 from sqlalchemy import delete, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from digipark.core.background import Handle, SharedService
@@ -22,6 +25,7 @@ from digipark.core.config import get_settings
 from digipark.core.periodic import PeriodicThread
 from digipark.telemetry.models import DeadLetter, Reading
 from digipark.telemetry.status import now_ms as current_ms
+from digipark.telemetry.store import LOCAL_READINGS, far_parks
 
 DAY_MS = 86_400_000
 PURGE_FIRST_AFTER_S = 60.0
@@ -42,9 +46,10 @@ def reading_partitions(session: Session) -> list[tuple[str, int, int]]:
             """
             SELECT c.oid::regclass::text, pg_get_expr(c.relpartbound, c.oid)
             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = 'reading'::regclass
+            WHERE i.inhparent = CAST(:parent AS regclass)
             """
-        )
+        ),
+        {"parent": LOCAL_READINGS},
     ).all()
     out: list[tuple[str, int, int]] = []
     for name, bound in rows:
@@ -65,6 +70,17 @@ def purge_raw(session: Session, *, now_ms: int | None = None, days: int | None =
                 break
             removed += int(session.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
             session.execute(text(f"DROP TABLE {name}"))
+        with session.connection().connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            parks = far_parks(cursor)
+        for park in sorted(parks):
+            try:
+                with session.begin_nested():
+                    result = session.execute(
+                        text(f"DELETE FROM reading WHERE park_id = {int(park)} AND ts < :limit"), {"limit": limit}
+                    )
+                    removed += int(getattr(result, "rowcount", 0) or 0)
+            except DBAPIError as exc:
+                log.warning("raw readings of park %d on its own server not purged: %s", park, exc.orig)
         return removed
     result = session.execute(delete(Reading).where(Reading.ts < limit))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -187,12 +187,14 @@ def pg_recompute_late(session: Session) -> None:
         ON CONFLICT DO NOTHING
         """
     )
+    parks = _parks_of_touched(session)
     connection.exec_driver_sql(
         f"""
         INSERT INTO _tel_t15 (point_id, bucket)
         SELECT x.point_id, x.ts - mod(x.ts, {M15_MS}) FROM _tel_t15 t CROSS JOIN LATERAL (
             SELECT r.point_id, r.ts FROM reading r
-            WHERE r.point_id = t.point_id AND r.ts >= t.bucket + {M15_MS} AND r.quality = 0
+            WHERE r.park_id IN ({parks}) AND r.point_id = t.point_id AND r.ts >= t.bucket + {M15_MS}
+              AND r.quality = 0
             ORDER BY r.ts LIMIT 1
         ) x
         ON CONFLICT DO NOTHING
@@ -202,9 +204,19 @@ def pg_recompute_late(session: Session) -> None:
     pg_recompute_coarser(session)
 
 
+def _parks_of_touched(session: Session) -> str:
+    """The parks of the points in _tel_t15 as SQL constants: with them in a query's WHERE, PostgreSQL leaves the
+    partitions of `reading` of other parks out when planning (another server's, reachable or not, is not asked)."""
+    parks = session.execute(
+        text("SELECT DISTINCT p.park_id FROM point p WHERE p.id IN (SELECT point_id FROM _tel_t15)")
+    ).scalars()
+    return ", ".join(str(int(park)) for park in sorted(parks)) or "NULL"
+
+
 def pg_recompute_15m_from_raw(session: Session) -> None:
     """Recompute the 15 min buckets listed in _tel_t15 from raw readings (buckets without raw rows are kept)."""
     inc = _pg_increment_sql("coalesce(g.prev_in_bucket, pv.value)", "g.value", "g.vmax")
+    parks = _parks_of_touched(session)
     session.execute(
         text(f"""
         INSERT INTO rollup_15m ({ROLLUP_COLUMNS_SQL})
@@ -213,7 +225,8 @@ def pg_recompute_15m_from_raw(session: Session) -> None:
                    p.state_class = 'total_increasing' AS cumulative, p.valid_max AS vmax
             FROM _tel_t15 t
             JOIN point p ON p.id = t.point_id
-            JOIN reading rd ON rd.point_id = t.point_id AND rd.ts >= t.bucket AND rd.ts < t.bucket + {M15_MS}
+            JOIN reading rd ON rd.park_id IN ({parks}) AND rd.point_id = t.point_id
+                AND rd.ts >= t.bucket AND rd.ts < t.bucket + {M15_MS}
         ), good AS (
             SELECT rows.*,
                    lag(rows.value) OVER (PARTITION BY rows.point_id, rows.bucket ORDER BY rows.ts) AS prev_in_bucket
@@ -224,7 +237,7 @@ def pg_recompute_15m_from_raw(session: Session) -> None:
             FROM good g LEFT JOIN LATERAL (
                 SELECT coalesce(
                     (SELECT x.value FROM reading x
-                     WHERE x.point_id = g.point_id AND x.ts < g.bucket AND x.quality = 0
+                     WHERE x.park_id IN ({parks}) AND x.point_id = g.point_id AND x.ts < g.bucket AND x.quality = 0
                      ORDER BY x.ts DESC LIMIT 1),
                     (SELECT ro.last_value FROM rollup_15m ro
                      WHERE ro.point_id = g.point_id AND ro.bucket < g.bucket AND ro.count > 0

@@ -90,8 +90,28 @@ CREATE TEMP TABLE IF NOT EXISTS _tel_pts (
     point_id integer PRIMARY KEY, cumulative boolean, vmin float8, vmax float8, prior bigint, prev float8,
     park_id integer, ent integer, quantity text, late boolean NOT NULL DEFAULT false
 ) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS _tel_far (
+    point_id integer, ts bigint, value float8, quality smallint, park_id integer
+) ON COMMIT DELETE ROWS;
 """
-_PG_CLEAR = "DELETE FROM _tel_new; DELETE FROM _tel_pts; " + rollups_postgres.PG_TEMP_CLEAR
+_PG_CLEAR = "DELETE FROM _tel_new; DELETE FROM _tel_pts; DELETE FROM _tel_far; " + rollups_postgres.PG_TEMP_CLEAR
+_INSERT_FAR = "INSERT INTO reading (point_id, ts, value, quality, park_id) SELECT * FROM _tel_far"
+# the parks whose readings are on another server: `reading`'s partitions that are foreign tables (telemetry.shards)
+_FAR_PARKS = """
+SELECT coalesce(array_agg(v.park::int), '{}') FROM pg_inherits i
+JOIN pg_foreign_table f ON f.ftrelid = i.inhrelid
+JOIN pg_class c ON c.oid = i.inhrelid
+CROSS JOIN LATERAL unnest(string_to_array(
+    regexp_replace(pg_get_expr(c.relpartbound, c.oid), '[^0-9,]', '', 'g'), ',')) AS v(park)
+WHERE i.inhparent = 'reading'::regclass
+"""
+
+
+def far_parks(cursor: Any) -> frozenset[int]:
+    """The parks whose readings are on another server (one catalogue query)."""
+    cursor.execute(_FAR_PARKS)
+    row = cursor.fetchone()
+    return frozenset(int(park) for park in (row[0] if row else None) or ())
 
 
 def partition_name(month_start_ms: int) -> str:
@@ -113,10 +133,12 @@ def next_month_utc(month_start_ms: int) -> int:
 
 
 PARTITION_SCHEMA = "reading_partitions"  # out of `public`, so schema comparisons see only the declared tables
+LOCAL_READINGS = f"{PARTITION_SCHEMA}.reading_local"  # `reading`'s default partition: the parks kept on this server
 
 
 def ensure_partitions(session: Session, month_starts: set[int]) -> None:
-    """Create the monthly partitions of `reading` for these UTC month starts unless they exist (one catalogue
+    """Create the monthly partitions of the local readings (`reading_local`, the default partition of `reading`,
+    itself partitioned by park) for these UTC month starts unless they exist (one catalogue
     query per batch; no process-wide cache, which a rolled-back creation would leave wrong). Partitions live in
     schema PARTITION_SCHEMA. Tolerates a concurrent creator: another worker creating the same partition at the
     same time."""
@@ -127,11 +149,11 @@ def ensure_partitions(session: Session, month_starts: set[int]) -> None:
             SELECT n FROM unnest(CAST(:names AS text[])) AS n
             WHERE NOT EXISTS (
                 SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                WHERE i.inhparent = 'reading'::regclass AND c.relname = n
+                WHERE i.inhparent = CAST(:parent AS regclass) AND c.relname = n
             )
             """
         ),
-        {"names": sorted(names)},
+        {"names": sorted(names), "parent": LOCAL_READINGS},
     ).scalars()
     for name in sorted(missing):
         start = names[name]
@@ -141,7 +163,7 @@ def ensure_partitions(session: Session, month_starts: set[int]) -> None:
                 session.execute(text(f"CREATE SCHEMA IF NOT EXISTS {PARTITION_SCHEMA}"))
                 session.execute(
                     text(
-                        f"CREATE TABLE IF NOT EXISTS {qualified} PARTITION OF reading "
+                        f"CREATE TABLE IF NOT EXISTS {qualified} PARTITION OF {LOCAL_READINGS} "
                         f"FOR VALUES FROM ({start}) TO ({next_month_utc(start)})"
                     )
                 )
@@ -204,7 +226,8 @@ def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool)
             (point_ids,),
         )
         points = cursor.fetchall()
-        facts: dict[int, _PointRow] = {row[0]: _PointRow(*row[1:6]) for row in points}
+        far = far_parks(cursor)
+        facts: dict[int, _PointRow] = {row[0]: _PointRow(*row[1:7]) for row in points}
         # per point (lowest valid, highest valid, newest stored ts or -1)
         limits = {
             pid: (
@@ -230,7 +253,7 @@ def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool)
                 in_order = False
         if not new:
             return {}, {}, (), unknown
-        in_order_points = _insert_in_order(cursor, new, facts) if in_order else None
+        in_order_points = _insert_in_order(cursor, new, facts, far) if in_order else None
         staged = in_order_points is not None
         if not (staged and defer_coarse):  # the SQL of late data, repeats and coarse merges reads the points there
             _copy(cursor, "_tel_pts", _POINT_COLUMNS, _POINT_TYPES, points)
@@ -238,11 +261,11 @@ def _write_postgresql(session: Session, rows: Sequence[Row], defer_coarse: bool)
             _copy(cursor, "_tel_new", _READING_COLUMNS, _READING_TYPES, new)
             cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
             try:
-                cursor.execute("INSERT INTO reading (point_id, ts, value, quality) SELECT * FROM _tel_new")
+                cursor.execute(_INSERT_STAGED)
                 cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
             except psycopg.errors.UniqueViolation:
                 cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-                new = _insert_without_repeats(cursor)
+                new = _insert_without_repeats(cursor, {fact.park for fact in facts.values()}, point_ids, lo, hi)
                 if not new:
                     return {}, {}, (), unknown
     stored_by_point: dict[int, int] = {}
@@ -294,6 +317,7 @@ class _PointRow(NamedTuple):
     vmax: float | None
     prior: int | None  # ts of its newest stored reading
     prev: float | None  # the last good value stored (cumulative meters)
+    park: int
 
 
 _POINT_COLUMNS = ("point_id", "cumulative", "vmin", "vmax", "prior", "prev", "park_id", "ent", "quantity")
@@ -302,6 +326,13 @@ _POINT_TYPES = ("int4", "bool", "float8", "float8", "int8", "float8", "int4", "i
 
 _READING_COLUMNS = ("point_id", "ts", "value", "quality")
 _READING_TYPES = ("int4", "int8", "float8", "int2")
+_STORED_COLUMNS = (*_READING_COLUMNS, "park_id")
+_STORED_TYPES = (*_READING_TYPES, "int4")
+# from the staging table, each reading with its point's park (_tel_pts is filled whenever _tel_new is)
+_INSERT_STAGED = (
+    "INSERT INTO reading (point_id, ts, value, quality, park_id) "
+    "SELECT n.point_id, n.ts, n.value, n.quality, t.park_id FROM _tel_new n JOIN _tel_pts t USING (point_id)"
+)
 _STAT_TYPES = (
     "int4",
     "int8",
@@ -318,6 +349,12 @@ _STAT_TYPES = (
 )
 
 
+def int_list(values: Any) -> str:
+    """Integers as an SQL list of constants (for partition pruning at planning time, which a join or a parameter
+    of a prepared statement would not give)."""
+    return ", ".join(str(int(value)) for value in sorted(values)) or "NULL"
+
+
 def _copy(cursor: Any, table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(list(types))
@@ -327,16 +364,27 @@ def _copy(cursor: Any, table: str, columns: Sequence[str], types: Sequence[str],
 
 
 def _insert_in_order(
-    cursor: Any, new: list[Row], facts: dict[int, _PointRow]
+    cursor: Any, new: list[Row], facts: dict[int, _PointRow], far_parks: frozenset[int]
 ) -> dict[int, list[tuple[int, float, int]]] | None:
     """The usual batch: every reading newer than those stored of its point. COPYed straight into `reading` under a
     savepoint, and its 15 min statistics computed here (`rollups.point_contributions`, as SQLite does) and COPYed
     into `_tel_c15`, instead of staging the readings in `_tel_new` and aggregating them there. Returns the new
     readings by point, sorted by ts; None (nothing written) when the batch repeats a reading within itself: then
-    the caller takes the general path."""
+    the caller takes the general path.
+
+    Readings of parks kept on another server (`far_parks`, telemetry.shards) are not COPYed into `reading`: COPY
+    routes each row to a foreign partition as one remote INSERT (PostgreSQL 15); they are COPYed into `_tel_far`
+    and inserted from there with one INSERT … SELECT, which postgres_fdw sends in batches (`batch_size`)."""
     cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
-        _copy(cursor, "reading", _READING_COLUMNS, _READING_TYPES, new)
+        park_of = {pid: fact.park for pid, fact in facts.items()}
+        stored = [(pid, ts, value, quality, park_of[pid]) for pid, ts, value, quality in new]
+        if far_parks.isdisjoint(park_of.values()):
+            _copy(cursor, "reading", _STORED_COLUMNS, _STORED_TYPES, stored)
+        else:
+            _copy(cursor, "reading", _STORED_COLUMNS, _STORED_TYPES, [r for r in stored if r[4] not in far_parks])
+            _copy(cursor, "_tel_far", _STORED_COLUMNS, _STORED_TYPES, [r for r in stored if r[4] in far_parks])
+            cursor.execute(_INSERT_FAR)
         cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
     except psycopg.errors.UniqueViolation:
         cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
@@ -361,17 +409,26 @@ def _insert_in_order(
     return by_point
 
 
-def _insert_without_repeats(cursor: Any) -> list[tuple[int, int, float, int]]:
+def _insert_without_repeats(
+    cursor: Any, parks: set[int], point_ids: list[int], lo: int, hi: int
+) -> list[tuple[int, int, float, int]]:
     """After the optimistic INSERT met a repeat: drop from `_tel_new` the repeats inside the batch (the first
-    row in COPY order wins) and the readings already stored, insert the rest, return them."""
+    row in COPY order wins) and the readings already stored, insert the rest, return them. The stored readings
+    are looked up with the batch's parks, points and times as constants: the partitions of other parks are left
+    out when the query is planned (another server's, down or not, is not asked), and a foreign partition is sent
+    the points and times to look up rather than asked for all its readings."""
     cursor.execute(
         """
         DELETE FROM _tel_new a USING _tel_new b
         WHERE a.point_id = b.point_id AND a.ts = b.ts AND a.ctid > b.ctid
         """
     )
-    cursor.execute("DELETE FROM _tel_new n USING reading r WHERE r.point_id = n.point_id AND r.ts = n.ts")
-    cursor.execute("INSERT INTO reading (point_id, ts, value, quality) SELECT * FROM _tel_new")
+    cursor.execute(
+        "DELETE FROM _tel_new n USING reading r WHERE r.point_id = n.point_id AND r.ts = n.ts "
+        f"AND r.park_id IN ({int_list(parks)}) AND r.point_id IN ({int_list(point_ids)}) "
+        f"AND r.ts BETWEEN {int(lo)} AND {int(hi)}"
+    )
+    cursor.execute(_INSERT_STAGED)
     cursor.execute("SELECT point_id, ts, value, quality FROM _tel_new")
     return list(cursor.fetchall())
 
@@ -406,10 +463,10 @@ def _write_generic(session: Session, rows: Sequence[Row]) -> _Written:
     newest = _newest_stored(cursor, sorted(facts))
     new_by_point: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
     unknown = 0
-    insert_sql = "INSERT OR IGNORE INTO reading (point_id, ts, value, quality) VALUES (?, ?, ?, ?)"
-    fresh_rows: list[tuple[int, int, float, int]] = []
+    insert_sql = "INSERT OR IGNORE INTO reading (point_id, ts, value, quality, park_id) VALUES (?, ?, ?, ?, ?)"
+    fresh_rows: list[tuple[int, int, float, int, int]] = []
     seen: set[tuple[int, int]] = set()
-    others: list[tuple[int, int, float, int]] = []
+    others: list[tuple[int, int, float, int, int]] = []
     for pid, ts, raw_value, quality in rows:
         fact = facts.get(pid)
         if fact is None:
@@ -420,7 +477,7 @@ def _write_generic(session: Session, rows: Sequence[Row]) -> _Written:
             fact.valid_max is not None and value > fact.valid_max
         ):
             quality = Quality.BAD
-        reading = (pid, ts, value, int(quality))
+        reading = (pid, ts, value, int(quality), fact.group[0])
         key = (pid, ts)
         if ts > newest.get(pid, _NEVER) and key not in seen:
             seen.add(key)
@@ -431,12 +488,12 @@ def _write_generic(session: Session, rows: Sequence[Row]) -> _Written:
         cursor.executemany(insert_sql, fresh_rows)
         if cursor.rowcount != len(fresh_rows):  # cannot happen: newer than any stored, and unique in the batch
             raise RuntimeError(f"{len(fresh_rows) - cursor.rowcount} new readings were repeats")
-        for pid, ts, value, quality in fresh_rows:
+        for pid, ts, value, quality, _park in fresh_rows:
             new_by_point[pid].append((ts, value, quality))
     for reading in others:
         cursor.execute(insert_sql, reading)
         if cursor.rowcount == 1:
-            new_by_point[reading[0]].append(reading[1:])
+            new_by_point[reading[0]].append(reading[1:4])
     if not new_by_point:
         return {}, {}, (), unknown
     for fresh in new_by_point.values():

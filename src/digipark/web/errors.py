@@ -47,6 +47,17 @@ EXPLANATIONS = {
     ),
 }
 
+# problems whose status alone would mislead (a 503 is "busy" otherwise): by the problem's type
+BY_TYPE = {
+    "readings-server-unreachable": (
+        N_("Readings server unreachable"),
+        N_(
+            "The database server that keeps this park's raw readings cannot be reached. Charts from rollups and "
+            "other parks still work; please try again later or tell the platform's administrator."
+        ),
+    ),
+}
+
 
 def is_api_path(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
@@ -60,16 +71,19 @@ def login_redirect(request: Request) -> Response:
     return RedirectResponse(location, status_code=303)
 
 
-def error_page(request: Request, status: int, detail: str | None) -> Response:
+def error_page(request: Request, status: int, detail: str | None, kind: str = "") -> Response:
     lang = getattr(request.state, "lang", None) or i18n.choose(request)
     title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
+    explanation = EXPLANATIONS.get(status)
+    if kind.rsplit("/", 1)[-1] in BY_TYPE:
+        title, explanation = BY_TYPE[kind.rsplit("/", 1)[-1]]
     return render(
         request,
         "error.html",
         {
             "status": status,
             "title": title,
-            "explanation": EXPLANATIONS.get(status),
+            "explanation": explanation,
             "detail": detail if status < 500 else None,
             **error_shell(request),
         },
@@ -108,7 +122,7 @@ def _page_aware(api_handler: Handler) -> Callable[[Request, Exception], Awaitabl
             problem: dict[str, Any] = json.loads(bytes(response.body))
         except ValueError:
             problem = {}
-        page = error_page(request, response.status_code, problem.get("detail"))
+        page = error_page(request, response.status_code, problem.get("detail"), str(problem.get("type", "")))
         if "retry-after" in response.headers:
             page.headers["Retry-After"] = response.headers["retry-after"]
         return page
