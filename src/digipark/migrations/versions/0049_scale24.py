@@ -1,7 +1,7 @@
 """telemetry: readings carry their point's park, so that PostgreSQL can keep a park's readings on another server
 
-Revision ID: 0046_scale24
-Revises: 0045
+Revision ID: 0049
+Revises: 0048
 Create Date: 2026-12-07
 
 `reading.park_id` (the point's park, written by telemetry.store). On PostgreSQL `reading` becomes a table
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0046_scale24"
-down_revision: str | None = "0045"
+revision: str = "0049"
+down_revision: str | None = "0048"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
