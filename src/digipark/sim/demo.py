@@ -122,6 +122,10 @@ module not listed follows, in the records' order. A later part may read what an 
 signed assessment is computed from the statistics and transformation data), and the order fixes the demo's ids and
 audit chain."""
 
+WRITTEN_LAST: frozenset[Ref] = frozenset({"digipark.safety.forecasts:build_demo_forecasts"})
+"""Builders written after every other part: they compute from what the others wrote (the safety centre's forecast
+counts the alarms, hidden dangers and incidents any part wrote)."""
+
 BEFORE_START = frozenset({"economy"})
 """The modules whose parts the served demo writes before it answers; every other module's part comes after."""
 
@@ -158,7 +162,7 @@ def demo_parts() -> tuple[DemoPart, ...]:
             stage, label = PROGRESS_STAGES.get(ref, (None, ""))
             after_start = record.name not in BEFORE_START
             parts.append(DemoPart(record.name, ref, stage, label, after_start, ARGUMENTS.get(ref)))
-    return tuple(parts)
+    return tuple(sorted(parts, key=lambda part: part.build in WRITTEN_LAST))
 
 
 def stage_labels() -> dict[str, str]:
