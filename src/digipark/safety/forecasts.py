@@ -111,13 +111,10 @@ def store(session: Session, *, item: Due, trend: outlook.WeekAhead | None) -> Sa
     """Keep `trend` as the audience's forecast (not committed)."""
     park, enterprise = item.audience
     row = session.scalar(
-        select(SafetyForecast)
-        .where(SafetyForecast.park_id == park, _of_enterprise(enterprise))
-        .order_by(SafetyForecast.id)
-        .limit(1)
+        select(SafetyForecast).where(SafetyForecast.park_id == park, SafetyForecast.audience == (enterprise or 0))
     )
     if row is None:
-        row = SafetyForecast(park_id=park, enterprise_id=enterprise)
+        row = SafetyForecast(park_id=park, enterprise_id=enterprise, audience=enterprise or 0)
         session.add(row)
     row.starts_on = item.found.today
     row.fingerprint = item.fingerprint
@@ -143,19 +140,15 @@ def latest(session: Session, *, scope: Scope, park_id: int) -> StoredTrend | Non
         return StoredTrend(None, None)
     park, enterprise = audience
     row = session.scalar(
-        select(SafetyForecast)
-        .where(scope.condition(SafetyForecast), SafetyForecast.park_id == park, _of_enterprise(enterprise))
-        .order_by(SafetyForecast.id)
-        .limit(1)
+        select(SafetyForecast).where(
+            scope.condition(SafetyForecast),
+            SafetyForecast.park_id == park,
+            SafetyForecast.audience == (enterprise or 0),
+        )
     )
     if row is None:
         return None
     return StoredTrend(row.computed_at, from_json(row.result))
-
-
-def _of_enterprise(enterprise: int | None) -> Any:
-    column = SafetyForecast.enterprise_id
-    return column.is_(None) if enterprise is None else column == enterprise
 
 
 # -- stored form ------------------------------------------------------------------------------------------------

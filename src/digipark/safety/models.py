@@ -8,7 +8,19 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digipark.core.db import Base, TimestampMixin, utcnow
@@ -287,8 +299,10 @@ class SafetyForecast(Audited, EnterpriseScoped, Base):
 
     __tablename__ = "safety_forecast"
     __audit_exclude__ = frozenset({"result"})
+    __table_args__ = (UniqueConstraint("park_id", "audience"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    audience: Mapped[int] = mapped_column(Integer, doc="the enterprise's id; 0: the park's staff")
     starts_on: Mapped[dt.date] = mapped_column(Date, doc="the forecast's first day (the history ends the day before)")
     fingerprint: Mapped[str] = mapped_column(String(64))
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -20,6 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "safety_forecast",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("audience", sa.Integer(), nullable=False),
         sa.Column("starts_on", sa.Date(), nullable=False),
         sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
@@ -34,6 +35,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["park_id"], ["park.id"], name="fk_safety_forecast_park_id_park", ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id", name="pk_safety_forecast"),
+        sa.UniqueConstraint("park_id", "audience", name="uq_safety_forecast_park_id_audience"),
     )
     op.create_index("ix_safety_forecast_enterprise_id", "safety_forecast", ["enterprise_id"])
     op.create_index("ix_safety_forecast_park_id", "safety_forecast", ["park_id"])
