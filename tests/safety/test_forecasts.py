@@ -68,8 +68,10 @@ def test_a_visit_of_the_safety_centre_never_fits(
     fitted = len(fits)
     page = client.get("/safety", params={"lang": "en"}).text
     assert '<strong id="trend-week">7.3</strong>' in page and 'id="trend-computed"' in page
+    client.cookies.clear()
     login(client, "TA-enterprise")
     assert '<strong id="trend-week">7.3</strong>' in client.get("/safety", params={"lang": "zh"}).text
+    client.cookies.clear()
     login(client, "TA-enterprise2")  # no event of its own: computed, nothing to forecast
     mine = client.get("/safety", params={"lang": "en"}).text
     assert 'id="trend-empty"' in mine and 'id="trend-computed"' in mine
