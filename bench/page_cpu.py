@@ -103,6 +103,7 @@ def main() -> None:
     parser.add_argument("--langs", nargs="+", default=["zh", "en"])
     parser.add_argument("--only", nargs="+", help="these paths only")
     parser.add_argument("--sample", action="store_true", help="sample the stacks of the repeats and print them")
+    parser.add_argument("--statements", action="store_true", help="print the statements that took longest in all")
     parser.add_argument("--top", type=int, default=15)
     args = parser.parse_args()
 
@@ -116,10 +117,23 @@ def main() -> None:
 
     use_database(args.database, export_env=True)
     statements = [0]
-    event.listen(get_engine(), "before_cursor_execute", lambda *_: statements.__setitem__(0, statements[0] + 1))
+    spent: collections.Counter[str] = collections.Counter()
+    began: list[float] = [0.0]
+
+    def before(*_: object) -> None:
+        statements[0] += 1
+        began[0] = time.perf_counter()
+
+    def after(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        spent[" ".join(statement.split())[:400]] += time.perf_counter() - began[0]
+
+    event.listen(get_engine(), "before_cursor_execute", before)
+    event.listen(get_engine(), "after_cursor_execute", after)
     app = create_app()
     rows: list[dict[str, Any]] = []
     sampler = Sampler() if args.sample else None
+    if sampler is not None:
+        sampler.__enter__()  # the first requests (cold caches) too
     for role in args.roles:
         with TestClient(app, base_url="http://testserver") as client:
             token = TOKEN.search(client.get("/login").text)
@@ -143,8 +157,6 @@ def main() -> None:
                     first_wall = (time.perf_counter() - wall0) * 1000
                     cpu, wall, queries = [], [], []
                     for _ in range(args.repeat):
-                        if sampler is not None and not sampler._thread.is_alive():
-                            sampler.__enter__()
                         statements[0] = 0
                         cpu0, wall0 = time.process_time(), time.perf_counter()
                         client.get(url)
@@ -201,6 +213,9 @@ def main() -> None:
     )
     if sampler is not None:
         sampler.report()
+    if args.statements:
+        for statement, seconds in spent.most_common(12):
+            print(f"{seconds * 1000:8.0f} ms  {statement}")
 
 
 if __name__ == "__main__":
