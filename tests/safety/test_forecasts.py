@@ -138,3 +138,12 @@ def test_the_job_fits_in_the_background(db: Session, world: World, fits: list[li
     assert job.run_once() == 0
     stored = forecasts.latest(db, scope=admin(a), park_id=a.park_id)
     assert stored is not None and stored.computed_at is not None and stored.trend is not None
+
+
+def test_the_served_demo_writes_its_forecasts_in_transactions_of_their_own(
+    db: Session, world: World, fits: list[list[float]]
+) -> None:
+    a = world.a
+    _danger(db, a, today() - dt.timedelta(days=4), a.enterprise_ids[0])
+    assert forecasts.write_demo_forecasts(park_id=a.park_id) == {"safety forecasts": 3}
+    assert forecasts.write_demo_forecasts(park_id=a.park_id) == {"safety forecasts": 0}

@@ -193,9 +193,29 @@ def from_json(data: dict[str, Any] | None) -> outlook.WeekAhead | None:
 
 
 # -- where it is computed -------------------------------------------------------------------------------------
+def refresh_in_own_transactions(*, park_id: int, on: dt.date) -> int:
+    """`refresh` for a job: the audiences due read in a reading transaction, each fitted outside any transaction
+    (no write lock held while it fits) and kept in a short writing one; how many."""
+    from digipark.core.db import transaction
+
+    with transaction(name="safety forecasts due") as session:
+        items = due(session, park_id=park_id, on=on)
+    for item in items:
+        trend = outlook.forecast_of(item.found)
+        with transaction(write=True, name="safety forecast") as session:
+            set_actor(session, ACTOR)
+            store(session, item=item, trend=trend)
+    return len(items)
+
+
 def build_demo_forecasts(session: Session, *, park_id: int, as_of: dt.date, seed: int) -> dict[str, int]:
     """The demo park's forecasts, once its safety events and alarms are written (today's, as the page shows)."""
     return {"safety forecasts": refresh(session, park_id=park_id, on=today())}
+
+
+def write_demo_forecasts(*, park_id: int) -> dict[str, int]:
+    """`build_demo_forecasts` as the served demo writes its parts: in transactions of its own."""
+    return {"safety forecasts": refresh_in_own_transactions(park_id=park_id, on=today())}
 
 
 class ForecastRefresh(PeriodicThread):
@@ -210,18 +230,12 @@ class ForecastRefresh(PeriodicThread):
     def run_once(self) -> int:
         from digipark.core.db import transaction
 
-        on = today()
-        with transaction() as session:
+        with transaction(name="safety forecast parks") as session:
             parks = list(session.scalars(select(Park.id).order_by(Park.id)))
-            items = [item for park in parks for item in due(session, park_id=park, on=on)]
-        for item in items:
-            trend = outlook.forecast_of(item.found)
-            with transaction(write=True) as session:
-                set_actor(session, ACTOR)
-                store(session, item=item, trend=trend)
-        if items:
-            log.info("safety: %d forecast(s) computed", len(items))
-        return len(items)
+        done = sum(refresh_in_own_transactions(park_id=park, on=today()) for park in parks)
+        if done:
+            log.info("safety: %d forecast(s) computed", done)
+        return done
 
 
 _refresh: SharedService[ForecastRefresh] = SharedService(ForecastRefresh)
