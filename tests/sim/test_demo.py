@@ -297,6 +297,7 @@ def test_demo_parts_are_the_records_builders_in_the_write_order() -> None:
         ("automation", "digipark.automation.demo:build_automation_demo", None, True),
         ("dataspace", "digipark.dataspace.demo:build_dataspace_demo", None, True),
         ("cybersec", "digipark.cybersec.demo:build_cybersec_demo", None, True),
+        ("safety", "digipark.safety.forecasts:build_demo_forecasts", None, True),  # demo.WRITTEN_LAST
     ]
     assert {p.build for p in parts} == declared
     for part in parts:

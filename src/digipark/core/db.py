@@ -214,6 +214,15 @@ def _begin_writing(db: Session) -> None:
             _sqlite_immediate.reset(token)
 
 
+_READING_UNIT = "digipark.reading_unit"
+
+
+def in_reading_unit(session: Session) -> bool:
+    """Whether `session` is a unit of work declared as reading (`transaction()` without `write`): nothing in it
+    writes, so what it read stays true until it ends (it reads one snapshot on SQLite)."""
+    return bool(session.info.get(_READING_UNIT))
+
+
 def report_write_in_read(what: str) -> None:
     """Called when a unit of work declared as reading wrote (tests replace it to fail). On SQLite such a unit
     fails with `database is locked` as soon as another connection writes: it must say `write=True`."""
@@ -238,6 +247,8 @@ def transaction(session: Session | None = None, *, write: bool = False, name: st
 
     own = session is None
     db = session if session is not None else new_session()
+    if own:
+        db.info[_READING_UNIT] = not write
     changes_at_begin: int | None = None
     try:
         if write and own:

@@ -17,7 +17,7 @@ from digipark.auth.scope import Scope
 from digipark.core import units
 from digipark.economy import provides as economy
 from digipark.energy import carbon, standard_coal
-from digipark.energy.common import READ, month_starts, readable_enterprise, today
+from digipark.energy.common import READ, kept_reads, month_starts, readable_enterprise, today
 from digipark.energy.factors import carriers
 from digipark.energy.meters import get_meter
 from digipark.energy.models import CarbonDeclaration, EnergyEntry, EnergyMeter, Flow, MeterLevel, MeterSource
@@ -128,7 +128,19 @@ def _point_factor(session: Session, meters: dict[int, MeterInfo]) -> dict[int, f
 
 def year_data(session: Session, park_id: int, year: int, enterprise_id: int | None = None) -> YearData:
     """Every meter's monthly consumption of `year` and every enterprise's monthly activity data (meters at the
-    enterprise level plus entries without a meter), from `rollup_1mo` delta sums and manual entries."""
+    enterprise level plus entries without a meter), from `rollup_1mo` delta sums and manual entries.
+
+    Read once per transaction (`kept_reads`): the energy centre asks for the same year three times (summary,
+    figures, anomalies)."""
+    kept = kept_reads(session, "year_data")
+    key = (park_id, year, enterprise_id)
+    if key not in kept:
+        kept[key] = _read_year_data(session, park_id, year, enterprise_id)
+    result: YearData = kept[key]
+    return result
+
+
+def _read_year_data(session: Session, park_id: int, year: int, enterprise_id: int | None) -> YearData:
     starts = month_starts(year)
     meters = _meters(session, park_id)
     by_meter: dict[int, builtins.list[float]] = defaultdict(zero_months)
@@ -203,7 +215,15 @@ def year_data(session: Session, park_id: int, year: int, enterprise_id: int | No
             continue
         declared[owner].append((period.month - 1, carbon.Declared(material, quantity_t, tco2)))
         product[owner] += float(output_t or 0.0)
-    return YearData(park_id, year, meters, dict(by_meter), activities, declared, product)
+    return YearData(
+        park_id,
+        year,
+        meters,
+        dict(by_meter),
+        {owner: dict(per) for owner, per in activities.items()},
+        dict(declared),
+        dict(product),
+    )
 
 
 def _resolve_virtual(meters: dict[int, MeterInfo], by_meter: dict[int, builtins.list[float]]) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
 from digipark.core.config import get_settings
+from digipark.core.db import in_reading_unit
 from digipark.core.errors import NotFound, field_error
 from digipark.energy.factors import carriers
 from digipark.registry.models import Enterprise
@@ -19,6 +22,28 @@ READ = "energy.read"  # park-wide figures, every enterprise's account
 WRITE = "energy.write"  # meters, tariffs, settings (park staff)
 ENTRY = "energy.entry"  # manual entries and declarations (staff for any enterprise; an enterprise its own)
 IMPORT = "energy.import"
+
+
+# -- reads kept for the rest of a transaction ------------------------------------------------------------------------
+_KEPT = "digipark.energy.kept"
+
+
+def kept_reads(session: Session, name: str) -> dict[Any, Any]:
+    """What a read function keeps of its results in a unit of work declared as reading (a page's GET) until it
+    ends: a page that asks for the same figures twice reads them once. Elsewhere (a unit that writes, a session of
+    its own) nothing is kept; a flush or a pending change forgets too."""
+    if not in_reading_unit(session):
+        return {}
+    if session.new or session.dirty or session.deleted:
+        session.info.pop(_KEPT, None)
+    kept: dict[str, dict[Any, Any]] = session.info.setdefault(_KEPT, {})
+    return kept.setdefault(name, {})
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget_kept_reads(session: Session, *_: object) -> None:
+    session.info.pop(_KEPT, None)
 
 
 def local_zone() -> zoneinfo.ZoneInfo:

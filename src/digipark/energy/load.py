@@ -14,7 +14,7 @@ from digipark.auth.scope import Scope
 from digipark.core.errors import field_error
 from digipark.energy import tariffs
 from digipark.energy.accounts import year_data, zero_months
-from digipark.energy.common import READ, local_zone, month_starts, readable_enterprise, today
+from digipark.energy.common import READ, kept_reads, local_zone, month_starts, readable_enterprise, today
 from digipark.energy.factors import default_tariff
 from digipark.energy.models import EnergyMeter, Flow, MeterLevel, MeterSource
 from digipark.energy.schemas import Anomaly, BandFigure, LoadCurve, LoadPoint, Suggestion, TariffSplit
@@ -41,6 +41,20 @@ def _electricity_points_condition(park_id: int, enterprise_id: int | None) -> An
 
 
 def _series_15m(
+    session: Session, park_id: int, enterprise_id: int | None, from_ms: int, to_ms: int
+) -> builtins.list[tuple[int, float]]:
+    """The electricity of the 15-minute buckets in [from_ms, to_ms); a range ending where one read in this
+    transaction ends, and inside it, is cut from that one (the energy centre's week of load in its 30 days)."""
+    kept = kept_reads(session, "series_15m")
+    wider = kept.get((park_id, enterprise_id, to_ms))
+    if wider is not None and wider[0] <= from_ms:
+        return [(b, v) for b, v in wider[1] if b >= from_ms]
+    series = _read_series_15m(session, park_id, enterprise_id, from_ms, to_ms)
+    kept[(park_id, enterprise_id, to_ms)] = (from_ms, series)
+    return series
+
+
+def _read_series_15m(
     session: Session, park_id: int, enterprise_id: int | None, from_ms: int, to_ms: int
 ) -> builtins.list[tuple[int, float]]:
     r = Rollup15m

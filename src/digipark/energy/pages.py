@@ -111,8 +111,8 @@ def centre_page(page: CurrentPage) -> Response:
     figures.update(service.enterprise_figures(page.db, park_id=park_id, year=year))
     plan, legend = _heat_plan(page, park_id, figures)
     now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-    curve = service.load_curve(page.db, scope=scope, park_id=park_id, from_ms=now_ms - 7 * 86_400_000, to_ms=now_ms)
     split = service.tariff_split(page.db, scope=scope, park_id=park_id, from_ms=now_ms - 30 * 86_400_000, to_ms=now_ms)
+    curve = service.load_curve(page.db, scope=scope, park_id=park_id, from_ms=now_ms - 7 * 86_400_000, to_ms=now_ms)
     found = service.anomalies(page.db, scope=scope, park_id=park_id, year=year)[:10]
     months = [m.month for m in summary.months]
     charts = {

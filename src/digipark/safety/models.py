@@ -8,7 +8,19 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from digipark.core.db import Base, TimestampMixin, utcnow
@@ -278,3 +290,21 @@ class ReportPush(Audited, EnterpriseScoped, Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64), doc="of the body sent")
+
+
+class SafetyForecast(Audited, EnterpriseScoped, Base):
+    """The last computed next-week trend of the safety events one audience reads: the park's staff (no enterprise)
+    or one enterprise. Computed by a background job (`safety.forecasts`), never on a request; `fingerprint` is
+    the SHA-256 of the inputs (the day it starts and the daily counts), so it is fitted again only when they
+    change."""
+
+    __tablename__ = "safety_forecast"
+    __audit_exclude__ = frozenset({"result"})
+    __table_args__ = (UniqueConstraint("park_id", "audience"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audience: Mapped[int] = mapped_column(Integer, doc="the enterprise's id; 0: the park's staff")
+    starts_on: Mapped[dt.date] = mapped_column(Date, doc="the forecast's first day (the history ends the day before)")
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, doc="None: too few events for a forecast")

@@ -28,9 +28,10 @@ MODULE = Module(
         Role.REVIEWER: frozenset({"safety.view", "safety.read"}),
     },
     catalog="safety",
-    background=("digipark.safety.automation:start_auto_incidents",),
+    background=("digipark.safety.automation:start_auto_incidents", "digipark.safety.forecasts:start_forecast_refresh"),
     archive=(ArchiveSection("safety", "Safety record", "digipark.safety.provides:archive_section", 100),),
     indicators={"safety_risk_sensors": "digipark.safety.provides:safety_risk_sensors"},
     provides="digipark.safety.provides",
-    demo=("digipark.safety.demo:build_safety_demo",),
+    # the next-week trend once the demo's safety events are written (the alarms' part writes rules, no alarm)
+    demo=("digipark.safety.demo:build_safety_demo", "digipark.safety.forecasts:build_demo_forecasts"),
 )

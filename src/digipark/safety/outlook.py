@@ -65,16 +65,7 @@ def week_ahead_of(
     values = [float(v) for v in series]
     if len(values) < 2 * SEASON + 2 + backtest_days or not any(values):
         return None
-    key = (backtest_days, horizon, *values)
-    if key not in _CACHE:
-        if len(_CACHE) >= MAX_CACHED:
-            _CACHE.clear()
-        _CACHE[key] = _week_ahead_of(values, backtest_days, horizon)
-    return _CACHE[key]
-
-
-_CACHE: dict[tuple[float, ...], tuple[forecast.Forecast, float, float, float]] = {}
-MAX_CACHED = 64  # the safety centre is opened often: each series' backtest (28 fits) is computed once
+    return _week_ahead_of(values, backtest_days, horizon)
 
 
 def _week_ahead_of(
@@ -96,8 +87,17 @@ def _week_ahead_of(
     return made, total, max(total - width, 0.0), total + width
 
 
-def week_ahead(session: Session, *, scope: Scope, park_id: int, today: dt.date) -> WeekAhead | None:
-    """The next week's trend of the safety events the caller may read, from the twelve weeks before `today`."""
+@dataclasses.dataclass(frozen=True)
+class Events:
+    """The daily counts of the safety events a reader may read over the HISTORY_DAYS days before `today`."""
+
+    today: dt.date
+    series: list[float]
+    by_kind: dict[str, int]
+
+
+def events(session: Session, *, scope: Scope, park_id: int, today: dt.date) -> Events:
+    """The safety events the caller may read, a day at a time, over the twelve weeks before `today` (no fitting)."""
     scope.require(VIEW)
     park = scope.acting_park(park_id)
     local = zoneinfo.ZoneInfo(get_settings().timezone)
@@ -133,19 +133,33 @@ def week_ahead(session: Session, *, scope: Scope, park_id: int, today: dt.date) 
             )
         )
     ]
-    series = daily_counts([*alarms, *dangers, *incidents], first, HISTORY_DAYS)
-    made = week_ahead_of(series)
+    return Events(
+        today=today,
+        series=daily_counts([*alarms, *dangers, *incidents], first, HISTORY_DAYS),
+        by_kind={"alarms": len(alarms), "hidden_dangers": len(dangers), "incidents": len(incidents)},
+    )
+
+
+def forecast_of(found: Events) -> WeekAhead | None:
+    """The next week's trend of `found` (fits the model: a background job's work, never a request's)."""
+    made = week_ahead_of(found.series)
     if made is None:
         return None
     result, total, low, high = made
+    first = found.today - dt.timedelta(days=HISTORY_DAYS)
     return WeekAhead(
         days=[first + dt.timedelta(days=i) for i in range(HISTORY_DAYS)],
-        history=series,
-        ahead=[today + dt.timedelta(days=i) for i in range(HORIZON)],
+        history=found.series,
+        ahead=[found.today + dt.timedelta(days=i) for i in range(HORIZON)],
         result=result,
         week_total=total,
         week_low=low,
         week_high=high,
-        last_week=sum(series[-SEASON:]),
-        by_kind={"alarms": len(alarms), "hidden_dangers": len(dangers), "incidents": len(incidents)},
+        last_week=sum(found.series[-SEASON:]),
+        by_kind=found.by_kind,
     )
+
+
+def week_ahead(session: Session, *, scope: Scope, park_id: int, today: dt.date) -> WeekAhead | None:
+    """The next week's trend of the safety events the caller may read, from the twelve weeks before `today`."""
+    return forecast_of(events(session, scope=scope, park_id=park_id, today=today))

@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from digipark.core.listing import ListQuery
 from digipark.registry.models import Building, Zone
-from digipark.safety import outlook, risk, schemas, service
-from digipark.safety.common import today
+from digipark.safety import forecasts, risk, schemas, service
 from digipark.safety.models import EmergencyResource
 from digipark.safety.page_parts import (
     DANGER_GRADES,
@@ -161,7 +160,8 @@ def centre(page: CurrentPage) -> HTMLResponse:
     park_id = require_park(page)
     picture = service.risk_picture(page.db, scope=page.scope, park_id=park_id)
     counts = service.overview_counts(page.db, scope=page.scope, park_id=park_id)
-    trend = outlook.week_ahead(page.db, scope=page.scope, park_id=park_id, today=today())
+    stored = forecasts.latest(page.db, scope=page.scope, park_id=park_id)  # computed by a job, never here
+    trend = stored.trend if stored is not None else None
     board, _ = service.list_incidents(
         page.db,
         scope=page.scope,
@@ -218,6 +218,8 @@ def centre(page: CurrentPage) -> HTMLResponse:
             may_report=page.scope.can(service.COMMAND) or page.scope.can(service.SELF_WRITE),
             weights_note=service.warning_data()["meta"]["note"],
             trend=trend,
+            trend_pending=stored is None,
+            trend_computed=shown_time(stored.computed_at) if stored is not None and stored.computed_at else None,
             trend_chart=forecast_chart(trend.history[-28:], trend.result.values, trend.result.low, trend.result.high)
             if trend
             else None,

@@ -122,6 +122,14 @@ module not listed follows, in the records' order. A later part may read what an 
 signed assessment is computed from the statistics and transformation data), and the order fixes the demo's ids and
 audit chain."""
 
+WRITTEN_LAST: dict[Ref, Ref] = {
+    "digipark.safety.forecasts:build_demo_forecasts": "digipark.safety.forecasts:write_demo_forecasts",
+}
+"""Builders written after every other part: they compute from what the others wrote (the safety centre's forecast
+counts the alarms, hidden dangers and incidents any part wrote). Each maps to what `build_demo_extras_in_parts`
+calls instead (`f(park_id=...)`): it opens transactions of its own, so no write lock is held while it computes
+(a login of the served demo waits for none)."""
+
 BEFORE_START = frozenset({"economy"})
 """The modules whose parts the served demo writes before it answers; every other module's part comes after."""
 
@@ -158,7 +166,7 @@ def demo_parts() -> tuple[DemoPart, ...]:
             stage, label = PROGRESS_STAGES.get(ref, (None, ""))
             after_start = record.name not in BEFORE_START
             parts.append(DemoPart(record.name, ref, stage, label, after_start, ARGUMENTS.get(ref)))
-    return tuple(parts)
+    return tuple(sorted(parts, key=lambda part: part.build in WRITTEN_LAST))
 
 
 def stage_labels() -> dict[str, str]:
@@ -449,9 +457,13 @@ def build_demo_extras_in_parts(*, park_id: int, seed: int = DEMO_SEED) -> dict[s
     for done, part in enumerate(parts):
         work_progress.report(DEMO_EXTRAS, part.module, done, len(parts))
         started = time.perf_counter()
-        with transaction(write=True, name=f"demo part {part.build}") as session:
-            audit.set_actor(session, DEMO_ACTOR)
-            counts.update(_build_part(session, part, context))
+        own_transactions = WRITTEN_LAST.get(part.build)
+        if own_transactions is not None:
+            counts.update(resolve(own_transactions)(park_id=park_id))
+        else:
+            with transaction(write=True, name=f"demo part {part.build}") as session:
+                audit.set_actor(session, DEMO_ACTOR)
+                counts.update(_build_part(session, part, context))
         log.info("demo part %s written in %.2f s", part.build, time.perf_counter() - started)
     work_progress.report(DEMO_EXTRAS, "done", len(parts), len(parts))
     return counts
