@@ -1,7 +1,7 @@
 """safety: the last computed next-week trend of each audience (the park's staff, or one enterprise).
 
-Revision ID: 0046_perf15
-Revises: 0045
+Revision ID: 0050
+Revises: 0049
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0046_perf15"
-down_revision: str | None = "0045"
+revision: str = "0050"
+down_revision: str | None = "0049"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
