@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digipark import __version__
 from digipark.audit import service as audit_service
-from digipark.core import metrics, modules
+from digipark.core import memtrace, metrics, modules
 from digipark.core import progress as work_progress
 from digipark.core.broker import probe_mqtt
 from digipark.core.config import get_settings
@@ -97,6 +97,7 @@ def create_app() -> FastAPI:
     from digipark.web import pages as web_pages
 
     audit_service.install()
+    memtrace.start_if_configured()  # a web worker of `serve --workers N` starts here, not in the command
     app = FastAPI(
         title="digipark",
         version=__version__,
