@@ -33,7 +33,7 @@ from bench.demo_idle import descendants, wait_for_backfill
 from bench.demo_start import free_port
 
 DEMO_ADMIN = "admin"  # the demo park's administrator (sim/data/demo_park.yaml)
-PAGES = ("/", "/enterprises", "/telemetry", "/alarms", "/api/v1/points?page=2", "/api/v1/enterprises")
+PAGES = ("/", "/enterprises", "/telemetry/devices", "/alarms", "/api/v1/points?page=2", "/api/v1/enterprises")
 
 
 def rss_mb(pid: int) -> float | None:
