@@ -8,7 +8,8 @@ process behind an in-process ASGI client (no sockets, no worker processes), so i
 server processes connected to the database (/proc), read before and after. Each endpoint is asked `--requests`
 times (after a few unmeasured ones) by a park administrator and by an enterprise's user, logged in through the
 form for the pages and with their API tokens for the API, with the locustfile's random pages.
-`--profile NAME` prints cProfile's 30 costliest functions (cumulative) of the endpoints whose name contains NAME.
+`--profile NAME` prints cProfile's 30 costliest functions (cumulative) of the endpoints whose name contains NAME
+(the handlers then run in the event loop's thread instead of the thread pool, where cProfile would not see them).
 
     .venv/bin/python -m bench.request_cpu [--scale 1] [--requests 60] [--profile points]
 """
@@ -90,10 +91,14 @@ async def measure(app: Any, made: dict[str, Any], database: str, args: argparse.
     rng = random.Random(20261207)
     transport = httpx.ASGITransport(app=app)
     for role, user in users.items():
+        if role not in args.roles.split(","):
+            continue
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", follow_redirects=True) as client:
             await log_in(client, user["username"], made["password"])
             api = {"Authorization": f"Bearer {user['token']}"}
             for name, path, is_api in ENDPOINTS:
+                if args.only and args.only not in name:
+                    continue
                 headers = api if is_api else {}
                 for _ in range(WARMUP):
                     await client.get(path(rng), headers=headers)
@@ -126,8 +131,12 @@ async def measure(app: Any, made: dict[str, Any], database: str, args: argparse.
                 )
                 if profiler is not None:
                     out = io.StringIO()
-                    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+                    pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(45)
                     progress(f"--- profile of {role} {name} ---\n{out.getvalue()}")
+
+
+async def _inline(func: Callable[..., Any], *args: Any, **_options: Any) -> Any:
+    return func(*args)
 
 
 def main() -> int:
@@ -135,7 +144,14 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the issue's park (bench/large_park.py)")
     parser.add_argument("--requests", type=int, default=60, help="measured requests per endpoint and user")
     parser.add_argument("--profile", help="cProfile the endpoints whose name contains this")
+    parser.add_argument("--only", help="only the endpoints whose name contains this")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (cumulative, tottime)")
+    parser.add_argument("--roles", default="park_admin,enterprise", help="the kinds of user asking")
     args = parser.parse_args()
+    if args.profile:  # the sync handlers in this thread, where cProfile sees them (not in the thread pool)
+        import anyio.to_thread
+
+        anyio.to_thread.run_sync = _inline  # type: ignore[assignment]
     url = bench_database_url("digipark_load")
     made = prepare(url, args.scale)
     progress(f"park: {made['size']}")

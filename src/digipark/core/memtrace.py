@@ -1,10 +1,11 @@
 """Where a process's memory grows: Python's allocations traced (tracemalloc) and the lines that grew most logged.
 
 A debugging aid, off unless DIGIPARK_MEMTRACE_INTERVAL_S is set. Then the process (`digipark demo`, `serve` and each
-of its workers, `ingest`) traces its allocations from the start, takes a first snapshot after one interval (start-up
-and the first requests over) and, every interval after that, logs on the logger `digipark.memtrace` the total traced
-memory and the source lines whose allocations grew most since that first snapshot. Tracing costs CPU (every
-allocation is recorded) and memory (a few dozen bytes per live block): measure resident memory with it off.
+of its workers, `ingest`) starts tracing its allocations after one interval (start-up over: traced, it is several
+times slower), takes a first snapshot then and, every interval after that, logs on the logger `digipark.memtrace`
+the total traced memory and the source lines whose allocations grew most since that first snapshot. Tracing costs
+CPU (every allocation is recorded) and memory (a few dozen bytes per live block): measure resident memory with it
+off.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ def growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int =
     ]
 
 
-def _watch(interval_s: float, stop: threading.Event) -> None:
-    if stop.wait(interval_s):
+def _watch(interval_s: float, frames: int, stop: threading.Event) -> None:
+    if stop.wait(interval_s):  # start-up untraced: tracing slows every allocation
         return
+    if not tracemalloc.is_tracing():
+        tracemalloc.start(frames)
     first = tracemalloc.take_snapshot()
     log.warning("memtrace: first snapshot taken, traced %.1f MB", tracemalloc.get_traced_memory()[0] / 2**20)
     while not stop.wait(interval_s):
@@ -61,18 +64,24 @@ def _watch(interval_s: float, stop: threading.Event) -> None:
 
 
 def start(interval_s: float, frames: int = 1) -> threading.Event | None:
-    """Trace allocations and log the growth every `interval_s` seconds (once per process; None if already on).
+    """Trace allocations from `interval_s` seconds on and log their growth every `interval_s` seconds after (once
+    per process; None if already on).
     Returns an event that stops the logging (tracing goes on: `tracemalloc.stop()` ends it)."""
     global _thread
     with _started:
         if _thread is not None:
             return None
-        if not tracemalloc.is_tracing():
-            tracemalloc.start(frames)
         stop = threading.Event()
-        _thread = threading.Thread(target=_watch, args=(interval_s, stop), name="digipark-memtrace", daemon=True)
+        _thread = threading.Thread(
+            target=_watch, args=(interval_s, frames, stop), name="digipark-memtrace", daemon=True
+        )
         _thread.start()
-    log.warning("memtrace: tracing allocations (%d frames), growth logged every %.0f s", frames, interval_s)
+    log.warning(
+        "memtrace: tracing allocations (%d frames) in %.0f s, growth logged every %.0f s after",
+        frames,
+        interval_s,
+        interval_s,
+    )
     return stop
 
 
