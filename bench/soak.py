@@ -120,7 +120,7 @@ def main() -> int:
         process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env)
     samples: dict[int, list[tuple[float, float]]] = {}
     names: dict[int, str] = {}
-    requests = errors = 0
+    requests = errors = timeouts = 0
     load_start = os.getloadavg()[0]
     try:
         if args.during_backfill:
@@ -135,9 +135,12 @@ def main() -> int:
             log_in(client)
             while (elapsed := time.monotonic() - started) < args.minutes * 60:
                 for path in PAGES:
-                    response = client.get(path)
                     requests += 1
-                    errors += response.status_code >= 500
+                    try:
+                        errors += client.get(path).status_code >= 500
+                    except httpx.TransportError as exc:  # a timeout is the soak's finding, not its end
+                        timeouts += 1
+                        progress(f"{path}: {type(exc).__name__}")
                 if time.monotonic() >= next_sample:
                     next_sample += args.sample_s
                     for pid in descendants(process.pid):
@@ -195,6 +198,7 @@ def main() -> int:
         processes=len(growth),
         requests=requests,
         errors_5xx=errors,
+        timeouts=timeouts,
         speedup=args.speedup,
         during_backfill=args.during_backfill,
         memtrace=args.memtrace,

@@ -28,13 +28,14 @@ _thread: threading.Thread | None = None
 
 
 def growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int = TOP_LINES) -> list[dict[str, Any]]:
-    """The `top` source lines (or tracebacks) whose live allocations grew most from `before` to `after`."""
+    """The `top` source lines (or call paths, the allocating line first) whose live allocations grew most from
+    `before` to `after`."""
     key = "traceback" if tracemalloc.get_traceback_limit() > 1 else "lineno"
     differences = after.filter_traces(_IGNORED).compare_to(before.filter_traces(_IGNORED), key)
     grown = [d for d in differences if d.size_diff > 0][:top]
     return [
         {
-            "where": " <- ".join(f"{frame.filename}:{frame.lineno}" for frame in d.traceback),
+            "where": " <- ".join(f"{frame.filename}:{frame.lineno}" for frame in reversed(d.traceback)),
             "grew_kb": round(d.size_diff / 1024, 1),
             "now_kb": round(d.size / 1024, 1),
             "blocks_grew": d.count_diff,
