@@ -74,7 +74,7 @@ def wait_until_answering(port: int, process: subprocess.Popen[bytes], limit_s: f
 def log_in(client: httpx.Client) -> None:
     import re
 
-    page = client.get("/login").text
+    page = client.get("/login", timeout=300).text  # a demo just started, on a busy machine, answers late
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     form = {
         "username": "admin",
@@ -82,7 +82,7 @@ def log_in(client: httpx.Client) -> None:
         "csrf_token": token.group(1) if token else "",
         "next": "/",
     }
-    client.post("/login", data=form)
+    client.post("/login", data=form, timeout=300)
 
 
 def main() -> int:
