@@ -52,10 +52,10 @@ def serve(url: str, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], i
     raise SystemExit("digipark serve did not become ready in 120 s")
 
 
-def locust_step(port: int, users: int, seconds: int, tokens: Path, folder: Path) -> dict[str, float]:
+def locust_step(port: int, users: int, seconds: int, tokens: Path, folder: Path, locust: str) -> dict[str, float]:
     prefix = folder / f"step-{users}"
     command = [
-        str(Path(sys.executable).with_name("locust")),
+        locust,
         "-f",
         str(ROOT / "bench" / "locustfile.py"),
         "--headless",
@@ -99,6 +99,11 @@ def main() -> int:
     parser.add_argument("--step-s", type=int, default=30)
     parser.add_argument("--workers", type=int, default=1, help="digipark serve --workers")
     parser.add_argument(
+        "--locust",
+        default=str(Path(sys.executable).with_name("locust")),
+        help="the locust command (default: this virtualenv's; one installed elsewhere keeps its dependencies apart)",
+    )
+    parser.add_argument(
         "--smoke", action="store_true", help="one 10 s step of 3 users on a 0.02 park: the script works"
     )
     args = parser.parse_args()
@@ -115,7 +120,7 @@ def main() -> int:
         try:
             for users in steps:
                 progress(f"locust: {users} users for {args.step_s} s")
-                step = locust_step(port, users, args.step_s, tokens_path(url), folder)
+                step = locust_step(port, users, args.step_s, tokens_path(url), folder, args.locust)
                 emit(
                     "load_step", step["rps"], "requests/s", users=users, **{k: v for k, v in step.items() if k != "rps"}
                 )

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digipark import __version__
 from digipark.audit import service as audit_service
-from digipark.core import metrics, modules
+from digipark.core import memtrace, metrics, modules
 from digipark.core import progress as work_progress
 from digipark.core.broker import probe_mqtt
 from digipark.core.config import get_settings
@@ -28,27 +28,61 @@ from digipark.core.request_gate import RequestGate
 log = logging.getLogger("digipark.http")
 
 
+def _next_segment(path: str, prefix: str) -> str | None:
+    """The path's segment right after `prefix` ("" for the prefix itself or a trailing slash); None when the path
+    goes on past the prefix without a slash (`/api/v1/economyX` under `/api/v1/economy`): no route there."""
+    rest = path[len(prefix) :]
+    if not rest:
+        return ""
+    if not rest.startswith("/"):
+        return None
+    return rest[1:].split("/", 1)[0]
+
+
+def _route_heads(router: APIRouter) -> frozenset[str] | None:
+    """The segments right after the router's prefix that its routes start with; None when one starts with a
+    parameter (or has no path), so that any segment may match."""
+    heads = set()
+    for route in router.routes:
+        path = getattr(route, "path", None)
+        head = _next_segment(path, router.prefix) if isinstance(path, str) else None
+        if head is None or "{" in head:
+            return None
+        heads.add(head)
+    return frozenset(heads)
+
+
 def _skipped_outside_prefix(router: APIRouter) -> APIRouter:
-    """Let a router with a prefix (every domain's API router, `/api/v1/<domain>`) answer "no match" at once for a
-    path outside its prefix. FastAPI (0.16x) keeps included routers and asks each in turn, which tries each of its
-    routes: about 470 route matches for a request to a late domain, a third of a small request's CPU
-    (bench/booking.py). Every route of such a router starts with its prefix, so nothing else changes; where FastAPI
+    """Let a router answer "no match" at once for a path outside its prefix (every domain's API router,
+    `/api/v1/<domain>`) or whose next segment none of its routes starts with (`/` against the energy pages, or
+    `/api/v1/points` against a router of `/api/v1/parks`). FastAPI (0.16x) keeps included routers and asks each in
+    turn, which tries each of its routes: about 470 route matches for a request to a late domain, a third of a
+    small request's CPU (bench/booking.py); the page routers have no prefix, so a page was matched against each of
+    their routes (bench/request_cpu.py). The heads are read again when the router's routes change; where FastAPI
     copies routes at include time instead, this is never called."""
-    prefix = router.prefix
-    if not prefix:
+    if getattr(router, "_digipark_skips", False):  # a module's router, already wrapped by an earlier create_app
         return router
+    prefix = router.prefix
     matches = router.matches
+    known: tuple[int, frozenset[str] | None] = (-1, None)
 
     def within_prefix(scope: Scope) -> tuple[Match, Scope]:
+        nonlocal known
         path: str = scope.get("path", "")
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
         if not path.startswith(prefix):
             return Match.NONE, {}
+        if known[0] != len(router.routes):
+            known = (len(router.routes), _route_heads(router))
+        heads = known[1]
+        if heads is not None and _next_segment(path, prefix) not in heads:
+            return Match.NONE, {}
         return matches(scope)
 
     setattr(router, "matches", within_prefix)  # noqa: B010  (an instance's own, not the class's)
+    setattr(router, "_digipark_skips", True)  # noqa: B010
     return router
 
 
@@ -99,6 +133,7 @@ def create_app() -> FastAPI:
     from digipark.web import pages as web_pages
 
     audit_service.install()
+    memtrace.start_if_configured()  # a web worker of `serve --workers N` starts here, not in the command
     app = FastAPI(
         title="digipark",
         version=__version__,
@@ -113,7 +148,7 @@ def create_app() -> FastAPI:
             app.include_router(_skipped_outside_prefix(resolve(ref)))
     for module in modules.installed():
         for ref in module.pages:
-            app.include_router(resolve(ref))
+            app.include_router(_skipped_outside_prefix(resolve(ref)))
     app.add_middleware(RequestGate, busy_page=web_errors.busy_page)  # inside the pages' middleware (headers)
     web_pages.install(app)
 

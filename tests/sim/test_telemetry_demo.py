@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import types
 from typing import Any
 
 import orjson
@@ -148,8 +149,9 @@ def test_publish_uses_the_native_topic() -> None:
     sent: list[tuple[str, Any, int]] = []
 
     class Client:
-        def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        def publish(self, topic: str, payload: bytes, qos: int) -> Any:
             sent.append((topic, orjson.loads(payload), qos))
+            return types.SimpleNamespace(rc=0)
 
     device = _meter(8)
     sim = td.LiveSimulator([device], host="127.0.0.1", port=1)
@@ -160,6 +162,23 @@ def test_publish_uses_the_native_topic() -> None:
     assert topic == "digipark/v1/tok8/telemetry" and qos == 1
     assert payload["ts"] == t and set(payload["values"]) == {"energy_kwh", "power_kw"}
     assert device.period_s == 15  # a 60 s point published every 15 s in the live demo
+
+
+def test_readings_beyond_the_bounded_queue_are_dropped_not_kept() -> None:
+    """A connection holds at most `max_queued` unacknowledged readings (here: no broker at all, so none is ever
+    acknowledged); the rest are counted as dropped instead of growing the process's memory."""
+    device = _meter(9)
+    sim = td.LiveSimulator([device], host="127.0.0.1", port=1, connections=1)
+    sim.max_queued = 5
+    sim._connect()
+    try:
+        times = [t for t in range(T, T + DAY, 60_000) if not sim.model.offline(device, t)][:20]
+        for t in times:
+            sim.publish(device, t)
+        assert (sim.published, sim.dropped) == (5, 15)
+        assert len(sim._clients[0]._out_messages) == 5
+    finally:
+        sim.stop()
 
 
 def _counts(db: Session, point_ids: list[int]) -> dict[str, int]:

@@ -78,6 +78,7 @@ def main() -> None:
     """Console entry point: configure logging from the settings, then run the command."""
     from pydantic import ValidationError
 
+    from digipark.core import memtrace
     from digipark.core.config import get_settings
     from digipark.core.logs import configure
 
@@ -87,5 +88,6 @@ def main() -> None:
         typer.echo(f"error: bad DIGIPARK_* setting: {describe_error(exc)}", err=True)
         raise SystemExit(EXIT_USAGE) from None
     configure(settings.log_level, json_lines=settings.log_json)
+    memtrace.start_if_configured()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     app(prog_name="digipark")

@@ -174,6 +174,16 @@ class Settings(BaseSettings):
     )
     log_json: bool = True
     log_level: str = "INFO"
+    memtrace_interval_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="a debugging aid: trace Python's allocations (tracemalloc) and log, every this many seconds, "
+        "the source lines whose memory grew most since the first interval (logger digipark.memtrace); costs CPU "
+        "and memory while on (docs/operations.md); unset: off",
+    )
+    memtrace_frames: int = Field(
+        default=1, ge=1, le=50, description="frames of each allocation's traceback kept while tracing (1: its line)"
+    )
     safety_command_webhook_url: str | None = Field(
         default=None, description="regional emergency command webhook: closed incidents' reports are POSTed here"
     )

@@ -496,14 +496,26 @@ class ParkOverview:
 
 
 def overview(session: Session, *, scope: Scope, park_id: int) -> ParkOverview:
+    """The park's key figures as `scope` may see them: the counts in one statement, the industries in another."""
     park = get(session, scope=scope, kind=KINDS["park"], ident=park_id)
 
-    def count(model: type[Any], *conditions: Any) -> int:
-        stmt = (
-            select(func.count()).select_from(model).where(model.park_id == park_id, scope.condition(model), *conditions)
-        )
-        return session.scalar(stmt) or 0
+    def count(model: type[Any], *conditions: Any) -> Any:
+        where = (model.park_id == park_id, scope.condition(model), *conditions)
+        return select(func.count()).select_from(model).where(*where).scalar_subquery()
 
+    floor_area = select(func.coalesce(func.sum(Building.gross_floor_area_m2), 0.0)).where(Building.park_id == park_id)
+    figures = session.execute(
+        select(
+            count(Zone),
+            count(Building),
+            count(Enterprise),
+            count(Enterprise, Enterprise.above_scale.is_(True), Enterprise.industrial.is_(True)),
+            count(Device),
+            count(Point),
+            count(Building, Building.gigabit_fibre.is_(True), Building.coverage_5g.is_(True)),
+            floor_area.scalar_subquery(),
+        )
+    ).one()
     # literal arguments: with bound ones PostgreSQL does not see the GROUP BY expression as the selected one
     division = func.substr(Enterprise.industry_code, literal_column("1"), literal_column("2"))
     by_industry_rows = session.execute(
@@ -511,22 +523,17 @@ def overview(session: Session, *, scope: Scope, park_id: int) -> ParkOverview:
         .where(Enterprise.park_id == park_id, scope.condition(Enterprise))
         .group_by(division)
     ).all()
-    floor_area = (
-        session.scalar(
-            select(func.coalesce(func.sum(Building.gross_floor_area_m2), 0.0)).where(Building.park_id == park_id)
-        )
-        or 0.0
-    )
+    zones, buildings, enterprises, above_scale_industrial, devices, points, gigabit, area = figures
     return ParkOverview(
         park=park,
-        zones=count(Zone),
-        buildings=count(Building),
-        enterprises=count(Enterprise),
-        above_scale_industrial=count(Enterprise, Enterprise.above_scale.is_(True), Enterprise.industrial.is_(True)),
-        devices=count(Device),
-        points=count(Point),
-        gigabit_buildings=count(Building, Building.gigabit_fibre.is_(True), Building.coverage_5g.is_(True)),
-        floor_area_m2=float(floor_area),
+        zones=zones or 0,
+        buildings=buildings or 0,
+        enterprises=enterprises or 0,
+        above_scale_industrial=above_scale_industrial or 0,
+        devices=devices or 0,
+        points=points or 0,
+        gigabit_buildings=gigabit or 0,
+        floor_area_m2=float(area or 0.0),
         by_industry={code: n for code, n in by_industry_rows},
     )
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
+from paho.mqtt.enums import MQTTErrorCode
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,7 @@ log = logging.getLogger("digipark.sim.telemetry")
 
 TOPIC = "digipark/v1/{token}/telemetry"
 BACKFILL_DELAY_S = 3.0  # the web answers first
+DROPPED_LOG_EVERY_S = 60.0
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -57,11 +59,14 @@ class LiveSimulator:
         self.credentials = credentials  # the broker's service account: publishes for every device
         self.model = SimModel(seed)
         self.qos = int(s["qos"])
+        self.max_queued = int(s["max_queued"])
         self.connections = connections or int(s["connections"])
         self.stop_event = threading.Event()
         # DIGIPARK_DEMO_TELEMETRY_SPEEDUP=10: every device publishes ten times as often (bench/screen.py's heap run)
         self.speedup = max(1.0, float(os.environ.get("DIGIPARK_DEMO_TELEMETRY_SPEEDUP", "1") or 1))
         self.published = 0
+        self.dropped = 0  # readings not published: their connection held `max_queued` unacknowledged ones
+        self._dropped_logged_at = -DROPPED_LOG_EVERY_S
         self._clients: list[Any] = []
         self._thread: threading.Thread | None = None
 
@@ -78,6 +83,7 @@ class LiveSimulator:
             if self.credentials is not None:
                 client.username_pw_set(*self.credentials)
             client.max_inflight_messages_set(200)
+            client.max_queued_messages_set(self.max_queued)
             client.reconnect_delay_set(min_delay=1, max_delay=10)
             client.connect_async(self.host, self.port, keepalive=30)
             client.loop_start()
@@ -113,7 +119,14 @@ class LiveSimulator:
             return False
         payload = orjson.dumps({"ts": t_ms, "values": values})
         client = self._clients[device.device_id % len(self._clients)]
-        client.publish(TOPIC.format(token=device.token), payload, qos=self.qos)
+        sent = client.publish(TOPIC.format(token=device.token), payload, qos=self.qos)
+        if sent.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
+            self.dropped += 1
+            now = time.monotonic()
+            if now - self._dropped_logged_at >= DROPPED_LOG_EVERY_S:
+                self._dropped_logged_at = now
+                log.warning("demo simulator: the ingest lags; %d readings dropped so far", self.dropped)
+            return False
         self.published += 1
         return True
 
