@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from digipark.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -16,6 +17,7 @@ from digipark.living.models import PassState
 from digipark.living.schemas import BlacklistCreate, GateEvent, PassCreate
 from tests.conftest import World
 from tests.living.helpers import car_park, other_resident, scope_of
+from tests.web.helpers import login, visible_text
 
 T0 = dt.datetime(2026, 5, 4, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
 ALL = ListQuery(page_size=500)
@@ -113,3 +115,16 @@ def test_the_qr_code_is_svg(db: Session) -> None:
     row = visitors.get_pass(db, scope=scope_of(db, "TA", "resident"), ident=_pass(db))
     svg = visitors.qr_svg(row)
     assert svg.lstrip().startswith("<svg") and "path" in svg
+
+
+def test_the_gate_events_reasons_are_shown_in_the_pages_language(client: TestClient, world: World) -> None:
+    admin = {"Authorization": f"Bearer {world.a.tokens['park_admin']}"}
+    refused = client.post(
+        "/api/v1/living/gate-events", json={"gate": "east-gate", "direction": "in", "plate": "苏E12345"}, headers=admin
+    )
+    assert refused.status_code == 201, refused.text
+    login(client, "TA-park_admin")
+    zh = visible_text(client.get("/living", params={"lang": "zh"}).text)
+    assert "无通行证" in zh and "no pass" not in zh
+    en = visible_text(client.get("/living", params={"lang": "en"}).text)
+    assert "No pass" in en

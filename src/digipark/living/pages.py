@@ -32,6 +32,15 @@ PASS_STATES = {
     "expired": N_("Expired"),
     "revoked": N_("Revoked"),
 }
+GATE_REASONS = {  # visitors.check_access's reasons
+    "exit": N_("Leaving the park"),
+    "blacklisted": N_("On the blacklist"),
+    "no pass": N_("No pass"),
+    "pass not_yet": N_("Pass not yet valid"),
+    "pass expired": N_("Pass expired"),
+    "pass revoked": N_("Pass revoked"),
+    "valid pass": N_("Valid pass"),
+}
 VEHICLE_KINDS = {"van": N_("Van"), "unmanned": N_("Unmanned vehicle"), "robot": N_("Delivery robot")}
 DELIVERY_STATES = {
     "waiting": N_("Waiting for a vehicle"),
@@ -74,6 +83,7 @@ def overview(page: CurrentPage) -> HTMLResponse:
             "may_report": page.scope.can("workorders.report"),
             "may_see_bills": page.scope.can("living.bills.view"),
             "pass_states": PASS_STATES,
+            "gate_reasons": GATE_REASONS,
             "buildings": [
                 *page.db.scalars(
                     page.scope.readable(Building).where(Building.park_id == park_id).order_by(Building.code).limit(50)
