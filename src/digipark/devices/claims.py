@@ -65,18 +65,24 @@ def issue(
         raise field_error("days", "out of range [1, 90]")
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     now = now or utcnow()
+    row = _open_claim(session, device, code_digest(code), now + dt.timedelta(days=days), scope.username)
+    return row, f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def _open_claim(session: Session, device: Device, code_hash: str, expires_at: dt.datetime, author: str) -> DeviceClaim:
+    """The device's one claim, unused, with a new code (an earlier code or secret of it stops working)."""
     row = session.scalar(select(DeviceClaim).where(DeviceClaim.device_id == device.id))
     if row is None:
         row = DeviceClaim(park_id=device.park_id, device_id=device.id)
         session.add(row)
-    row.code_hash = code_digest(code)
-    row.expires_at = now + dt.timedelta(days=days)
-    row.created_by = scope.username
+    row.code_hash = code_hash
+    row.expires_at = expires_at
+    row.created_by = author
     row.claimed_by = None
     row.claimed_at = None
     row.enterprise_id = None
     session.flush()
-    return row, f"{code[:4]}-{code[4:8]}-{code[8:]}"
+    return row
 
 
 def set_device_secret(
@@ -96,18 +102,7 @@ def set_device_secret(
     if not 1 <= duration <= MAX_DURATION_MS:
         raise field_error("durationMs", "out of range [1, 90 days]")
     now = now or utcnow()
-    row = session.scalar(select(DeviceClaim).where(DeviceClaim.device_id == device.id))
-    if row is None:
-        row = DeviceClaim(park_id=device.park_id, device_id=device.id)
-        session.add(row)
-    row.code_hash = code_digest(secret)
-    row.expires_at = now + dt.timedelta(milliseconds=duration)
-    row.created_by = DEVICE_AUTHOR
-    row.claimed_by = None
-    row.claimed_at = None
-    row.enterprise_id = None
-    session.flush()
-    return row
+    return _open_claim(session, device, code_digest(secret), now + dt.timedelta(milliseconds=duration), DEVICE_AUTHOR)
 
 
 def device_secret_from_mqtt(session: Session, topic: str, payload: bytes, *, now: dt.datetime) -> bool:
