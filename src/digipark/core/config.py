@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         description="dead letters stored per source (device, or sender address) and minute; beyond it one summary "
         "row counts the rest",
     )
-    ingest_batch_size: int = Field(default=20_000, ge=1, description="most messages stored in one transaction")
+    ingest_batch_size: int = Field(default=30_000, ge=1, description="most messages stored in one transaction")
     ingest_max_pending: int = Field(
         default=50_000, ge=1, description="messages waiting to be stored before ingest stops reading (back-pressure)"
     )

@@ -83,7 +83,7 @@ class IngestPlan:
     listen_fallback: bool = False  # take a free port when `listen` is taken
     stream_url: str | None = None
     worker: bool = False
-    batch_size: int = 20_000
+    batch_size: int = 30_000
     max_pending: int = 50_000
     client_id: str = "digipark-ingest"
     linger_s: float = 0.0  # how long a batch below batch_size waits for more messages (fewer, larger transactions)
