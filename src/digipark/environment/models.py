@@ -162,3 +162,22 @@ class TransferManifest(Audited, TimestampMixin, EnterpriseScoped, Base):
     shipped_on: Mapped[dt.date] = mapped_column(Date)
     received_on: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=ManifestStatus.CREATED.value, index=True)
+
+
+class KeptDischarge(Base):
+    """The discharge of one (concentration, flow) pair in one month that is over: Σ mean C × mean Q over its valid
+    hours, in the points' units (`pollution.discharge_of_pairs`). Derived from the hour rollups like the rollups
+    themselves (not audited), kept by a background job (`environment.scheduler.DischargeKeeper`) so that no
+    request recomputes a year; read only while `fingerprint` still matches the month rollups of both points (a
+    late reading of the month changes them), and deleted with either point."""
+
+    __tablename__ = "env_kept_discharge"
+
+    concentration_point_id: Mapped[int] = mapped_column(ForeignKey("point.id", ondelete="CASCADE"), primary_key=True)
+    flow_point_id: Mapped[int] = mapped_column(ForeignKey("point.id", ondelete="CASCADE"), primary_key=True, index=True)
+    required_c: Mapped[int] = mapped_column(Integer, primary_key=True, doc="readings a valid hour of C needs")
+    required_q: Mapped[int] = mapped_column(Integer, primary_key=True, doc="readings a valid hour of Q needs")
+    month: Mapped[int] = mapped_column(BigInteger, primary_key=True, doc="local midnight of the 1st, epoch ms")
+    total: Mapped[float] = mapped_column(Float)
+    fingerprint: Mapped[str] = mapped_column(String(64), doc="SHA-256 of both points' month rollups")
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

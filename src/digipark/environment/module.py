@@ -22,7 +22,10 @@ MODULE = Module(
         Role.REVIEWER: frozenset({"environment.view", "environment.read"}),
     },
     catalog="environment",
-    background=("digipark.environment.scheduler:start_exceedance_scanner",),
+    background=(
+        "digipark.environment.scheduler:start_exceedance_scanner",
+        "digipark.environment.discharge_keeper:start_discharge_keeper",
+    ),
     archive=(
         ArchiveSection(
             "environment",

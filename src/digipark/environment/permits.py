@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -113,7 +114,6 @@ def _pairs(
             qp.id,
             pollution.required_readings(cp.expected_interval_s, rule.hour_min_coverage),
             pollution.required_readings(qp.expected_interval_s, rule.hour_min_coverage),
-            identity=(cp.created_at, qp.created_at),
         )
         result.append((pair, kg))
     return result
@@ -147,8 +147,18 @@ def _points(session: Session, ids: set[int]) -> dict[int, Point]:
     return {p.id: p for p in session.scalars(select(Point).where(Point.id.in_(ids)))} if ids else {}
 
 
-def usage_of(session: Session, quotas: Sequence[PermitQuota]) -> list[PermitUsage]:
-    """Each quota against the discharge of its enterprise's outlets in its year."""
+@dataclasses.dataclass(frozen=True)
+class QuotaInputs:
+    """What the use of a set of quotas is computed from: their enterprises' outlets, factors and points, and the
+    (concentration, flow) pairs of each year."""
+
+    by_enterprise: dict[int, list[Outlet]]
+    factors: dict[int, list[OutletFactor]]
+    points: dict[int, Point]
+    pairs: dict[int, list[pollution.DischargePair]]
+
+
+def quota_inputs(session: Session, quotas: Sequence[PermitQuota]) -> QuotaInputs:
     by_enterprise: dict[int, list[Outlet]] = defaultdict(list)
     ids = sorted({q.enterprise_id for q in quotas})
     outlets = [*session.scalars(select(Outlet).where(Outlet.enterprise_id.in_(ids)).order_by(Outlet.id))] if ids else []
@@ -156,16 +166,27 @@ def usage_of(session: Session, quotas: Sequence[PermitQuota]) -> list[PermitUsag
         by_enterprise[o.enterprise_id].append(o)
     factors = factors_of(session, [o.id for o in outlets])
     points = _points(session, {f.point_id for rows in factors.values() for f in rows})  # once for every quota
+    pairs = {
+        year: sorted(
+            {
+                p
+                for q in quotas
+                if q.year == year
+                for p, _ in _pairs(by_enterprise[q.enterprise_id], factors, q.factor, points)
+            },
+            key=repr,
+        )
+        for year in sorted({q.year for q in quotas})
+    }
+    return QuotaInputs(by_enterprise, factors, points, pairs)
+
+
+def usage_of(session: Session, quotas: Sequence[PermitQuota]) -> list[PermitUsage]:
+    """Each quota against the discharge of its enterprise's outlets in its year."""
+    inputs = quota_inputs(session, quotas)
+    by_enterprise, factors, points = inputs.by_enterprise, inputs.factors, inputs.points
     until = int(utcnow().timestamp() * 1000)
-    totals: dict[int, dict[pollution.DischargePair, list[float]]] = {}
-    for year in sorted({q.year for q in quotas}):  # every pair of the year in one reading
-        pairs = {
-            p
-            for q in quotas
-            if q.year == year
-            for p, _ in _pairs(by_enterprise[q.enterprise_id], factors, q.factor, points)
-        }
-        totals[year] = pollution.discharge_of_pairs(session, sorted(pairs, key=repr), year, until)
+    totals = {year: pollution.discharge_of_pairs(session, pairs, year, until) for year, pairs in inputs.pairs.items()}
     result = []
     for q in quotas:
         months, counted = discharged_t(

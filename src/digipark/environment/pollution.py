@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import math
 import re
-import time
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session
 
 from digipark.core.errors import field_error
 from digipark.core.units import registry
-from digipark.telemetry.provides import Rollup1h, local_zone
+from digipark.environment.models import KeptDischarge
+from digipark.telemetry.provides import Rollup1h, Rollup1mo, local_zone
 
 HOUR_MS = 3_600_000
 PH_UNITS = frozenset({"pH", "ph", "无量纲", "dimensionless", "1", ""})
@@ -444,19 +445,6 @@ def month_bounds(year: int) -> list[int]:
     return [int(dt.datetime(year + (m // 12), m % 12 + 1, 1, tzinfo=tz).timestamp() * 1000) for m in range(13)]
 
 
-# Months that are over change only when late readings are back-filled: their discharge is kept per process for
-# DISCHARGE_CACHE_S seconds and recomputed after that, or at once when a month ends (the current month is always
-# read). Only callers that name the points' identity (their creation time: a point id a new database reuses is a
-# new key) use it; `forget_discharges` empties it.
-DISCHARGE_CACHE_S = 600.0
-_DISCHARGE_CACHE: dict[tuple[Any, ...], tuple[float, int, list[float]]] = {}
-
-
-def forget_discharges() -> None:
-    """Forget the kept discharge of past months (after a back-fill of readings, in tests)."""
-    _DISCHARGE_CACHE.clear()
-
-
 @dataclasses.dataclass(frozen=True)
 class DischargePair:
     """A concentration point and the flow point it is multiplied with, each with the readings an hour needs."""
@@ -465,7 +453,6 @@ class DischargePair:
     flow_point: int
     required_c: int
     required_q: int
-    identity: tuple[Any, ...] | None = None  # tells these points from others with the same ids (None: not kept)
 
 
 def _discharge_query(
@@ -517,28 +504,85 @@ def _discharge_query(
     return result
 
 
+@dataclasses.dataclass(frozen=True)
+class FreshMonth:
+    """A month's discharge of a pair computed because none was kept with the month's current fingerprint."""
+
+    pair: DischargePair
+    month: int
+    total: float
+    fingerprint: str
+
+
+def _month_marks(session: Session, point_ids: set[int], from_ms: int, to_ms: int) -> dict[tuple[int, int], str]:
+    rows = session.execute(
+        select(Rollup1mo.point_id, Rollup1mo.bucket, Rollup1mo.count, Rollup1mo.bad_count, Rollup1mo.sum).where(
+            Rollup1mo.point_id.in_(point_ids), Rollup1mo.bucket >= from_ms, Rollup1mo.bucket < to_ms
+        )
+    )
+    return {(int(pid), int(bucket)): f"{count}/{bad}/{total!r}" for pid, bucket, count, bad, total in rows}
+
+
+def past_months(
+    session: Session, pairs: Sequence[DischargePair], bounds: list[int], over: int
+) -> tuple[dict[DischargePair, list[float]], list[FreshMonth]]:
+    """The discharge of the first `over` months of `bounds` per pair: kept rows (env_kept_discharge) whose
+    fingerprint — the two points' month rollups (readings, bad readings, sum) — still holds, the rest computed (in
+    one statement) and returned as fresh for a writer to keep. Reads three statements at most; never writes."""
+    if over == 0 or not pairs:
+        return {p: [] for p in pairs}, []
+    months = bounds[:over]
+    marks = _month_marks(
+        session, {x for p in pairs for x in (p.concentration_point, p.flow_point)}, bounds[0], bounds[over]
+    )
+
+    def fingerprint(p: DischargePair, month: int) -> str:
+        text = f"{marks.get((p.concentration_point, month), '-')}|{marks.get((p.flow_point, month), '-')}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    wanted = {(p, m): fingerprint(p, m) for p in pairs for m in months}
+    by_key = {(p.concentration_point, p.flow_point, p.required_c, p.required_q): p for p in pairs}
+    kept: dict[tuple[DischargePair, int], float] = {}
+    for row in session.scalars(
+        select(KeptDischarge).where(
+            KeptDischarge.concentration_point_id.in_({p.concentration_point for p in pairs}),
+            KeptDischarge.month >= bounds[0],
+            KeptDischarge.month < bounds[over],
+        )
+    ):
+        pair = by_key.get((row.concentration_point_id, row.flow_point_id, row.required_c, row.required_q))
+        if pair is not None and wanted.get((pair, row.month)) == row.fingerprint:
+            kept[pair, row.month] = row.total
+    missing = [p for p in pairs if any((p, m) not in kept for m in months)]
+    computed = _discharge_query(session, bounds, missing, bounds[0], bounds[over])
+    fresh = [
+        FreshMonth(p, m, computed[p][i], wanted[p, m])
+        for p in missing
+        for i, m in enumerate(months)
+        if (p, m) not in kept
+    ]
+    for item in fresh:
+        kept[item.pair, item.month] = item.total
+    return {p: [kept[p, m] for m in months] for p in pairs}, fresh
+
+
+def months_over(year: int, until_ms: int | None = None) -> tuple[list[int], int, int]:
+    """The year's month bounds, the end of what is read (`until_ms` or the year's end) and how many of its months
+    are over by then."""
+    bounds = month_bounds(year)
+    end = bounds[12] if until_ms is None else min(bounds[12], until_ms)
+    now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+    return bounds, end, sum(1 for i in range(12) if bounds[i + 1] <= min(end, now_ms))
+
+
 def discharge_of_pairs(
     session: Session, pairs: Sequence[DischargePair], year: int, until_ms: int | None = None
 ) -> dict[DischargePair, list[float]]:
     """Σ mean C × mean Q × 1 h over the valid hours of each month of `year`, per pair, in the points' units (a
-    caller multiplies by its kg per unit). Reads rollup_1h only, in at most two statements whatever the number of
-    pairs; the months that are over of pairs with an identity are kept for DISCHARGE_CACHE_S."""
-    bounds = month_bounds(year)
-    end = bounds[12] if until_ms is None else min(bounds[12], until_ms)
-    now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-    over = sum(1 for i in range(12) if bounds[i + 1] <= min(end, now_ms))  # months that are over
-    url = str(session.get_bind().engine.url)
-    now = time.monotonic()
-    past: dict[DischargePair, list[float]] = {}
-    for p in pairs:
-        kept = _DISCHARGE_CACHE.get((url, p, year)) if p.identity is not None else None
-        if kept is not None and kept[1] == over and now - kept[0] < DISCHARGE_CACHE_S:
-            past[p] = kept[2]
-    missing = [p for p in pairs if p not in past]
-    for p, values in _discharge_query(session, bounds, missing, bounds[0], bounds[over]).items():
-        past[p] = values
-        if p.identity is not None:
-            _DISCHARGE_CACHE[(url, p, year)] = (now, over, values)
+    caller multiplies by its kg per unit). Reads rollup_1h only where no month that is over was kept with its
+    current fingerprint (`past_months`); the current month is always read."""
+    bounds, end, over = months_over(year, until_ms)
+    past, _ = past_months(session, pairs, bounds, over)
     live = _discharge_query(session, bounds, pairs, bounds[over], end) if over < 12 else {}
     return {p: [past[p][i] if i < over else live[p][i] for i in range(12)] for p in pairs}
 
@@ -553,10 +597,9 @@ def discharge_by_month(
     required_c: int,
     required_q: int,
     until_ms: int | None = None,
-    identity: tuple[Any, ...] | None = None,
 ) -> list[float]:
     """kg discharged in each month of `year`: Σ over hours with both values valid of mean C × mean Q × 1 h,
     `kg_per_unit` taking (point's concentration unit × point's flow unit × 1 h) to kg (see discharge_of_pairs)."""
-    pair = DischargePair(concentration_point, flow_point, required_c, required_q, identity)
+    pair = DischargePair(concentration_point, flow_point, required_c, required_q)
     totals = discharge_of_pairs(session, [pair], year, until_ms)[pair]
     return [t * kg_per_unit for t in totals]
