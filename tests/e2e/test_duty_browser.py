@@ -54,14 +54,12 @@ def test_the_roster_page_and_the_duty_app_on_a_phone(server: str) -> None:  # no
             admin = _log_in(browser, server, "admin", DESKTOP, errors)
             admin.goto(server + "/duty-roster")
             expect(admin.locator("h1")).to_have_text("值班表")
-            expect(admin.locator("#on-duty-now")).to_contain_text("运营中心值班员 李敏")
+            expect(admin.locator("#on-duty-now")).to_contain_text("李敏")
             admin.fill("input[name='name'][maxlength='120']>> nth=-1", team)
             admin.locator("form[action='/duty-roster/teams'] button").click()
             section = admin.locator(".duty-team", has_text=team)
             expect(section).to_have_count(1)
-            section.locator("form[action$='/members'] select[name='user_id']").select_option(
-                label="运营中心值班员 李敏"
-            )
+            section.locator("form[action$='/members'] select[name='user_id']").select_option(label="李敏")
             section.locator("form[action$='/members'] input[name='phone']").fill("13800000001")
             section.locator("form[action$='/members'] button").click()
             section = admin.locator(".duty-team", has_text=team)
@@ -104,7 +102,7 @@ def test_the_roster_page_and_the_duty_app_on_a_phone(server: str) -> None:  # no
             teams = admin.request.get(server + "/api/v1/workorders/teams?search=物业维修班").json()["items"]
             lead = admin.request.patch(
                 f"{server}/api/v1/workorders/teams/{teams[0]['id']}",
-                data={"lead": "运营中心值班员 李敏"},
+                data={"lead": "李敏"},
                 headers={"X-CSRF-Token": token},
             )
             assert lead.status == 200, lead.text()

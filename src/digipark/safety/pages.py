@@ -200,6 +200,7 @@ def centre(page: CurrentPage) -> HTMLResponse:
             counts=counts,
             picture=picture,
             park_row=_area_rows(page, [picture.park], None)[0],
+            own_enterprise=page.scope.own_enterprise_only,
             zones=_area_rows(page, picture.zones, "/zones", zone_names),
             enterprises=_area_rows(
                 page,
