@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digipark import __version__
 from digipark.audit import service as audit_service
-from digipark.core import memtrace, metrics, modules
+from digipark.core import collector, memtrace, metrics, modules
 from digipark.core import progress as work_progress
 from digipark.core.broker import probe_mqtt
 from digipark.core.config import get_settings
@@ -186,4 +186,5 @@ def create_app() -> FastAPI:
             body["demo"] = f"writing {writing[0]} ({writing[1] + 1} of {writing[2]})"
         return JSONResponse(body, status_code=200 if ready else 503)
 
+    collector.settle_if_asked()
     return app

@@ -1,3 +1,6 @@
+"""The collector settled for a web process (core.collector): what is alive is frozen out of the collector's passes
+at once and again later, the youngest generation collected less often; a worker settles only when asked."""
+
 from __future__ import annotations
 
 import gc
@@ -5,23 +8,35 @@ from collections.abc import Iterator
 
 import pytest
 
-from digipark.core.collector import YOUNG_THRESHOLD, settle_for_throughput
+from digipark.core import collector
 
 
-@pytest.fixture
-def restored_collector() -> Iterator[None]:
-    thresholds = gc.get_threshold()
+@pytest.fixture(autouse=True)
+def restored() -> Iterator[None]:
+    threshold = gc.get_threshold()
     yield
     gc.unfreeze()
-    gc.set_threshold(*thresholds)
+    gc.set_threshold(*threshold)
 
 
-def test_settling_freezes_the_start_up_heap_and_collects_the_young_less_often(restored_collector: None) -> None:
-    _young, middle, old = gc.get_threshold()
-    settle_for_throughput()
+def test_serving_freezes_what_is_alive_now_and_again_later() -> None:
+    gc.unfreeze()
+    timers = collector.settle_for_serving(again_after_s=(0.2,))
+    frozen = gc.get_freeze_count()
+    assert frozen > 1000  # the modules, classes and caches of this process
+    assert gc.get_threshold()[0] == collector.SERVING_YOUNG_THRESHOLD
+    kept = [[object()] for _ in range(5000)]  # alive when the later freeze comes
+    timers[0].join(5)
+    assert gc.get_freeze_count() >= frozen + len(kept)
+    assert all(not t.is_alive() for t in timers)
+
+
+def test_a_worker_settles_only_when_its_command_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    gc.unfreeze()
+    monkeypatch.delenv(collector.ASK, raising=False)
+    collector.settle_if_asked()
+    assert gc.get_freeze_count() == 0
+    monkeypatch.setenv(collector.ASK, "1")
+    monkeypatch.setattr(collector.settle_for_serving, "__kwdefaults__", {"again_after_s": ()})
+    collector.settle_if_asked()
     assert gc.get_freeze_count() > 0
-    assert gc.get_threshold() == (YOUNG_THRESHOLD, middle, old)
-    cycle: list[object] = []
-    cycle.append(cycle)  # garbage in a cycle made after settling is still collected
-    del cycle
-    assert gc.collect() >= 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import socket
 import threading
 import time
@@ -58,8 +59,11 @@ def serve_socket(sock: socket.socket, host: str, port: int) -> None:
     import uvicorn
 
     from digipark.app import create_app
+    from digipark.core.collector import settle_for_serving
 
-    config = uvicorn.Config(create_app(), host=host, port=port, log_config=None, access_log=False)
+    app = create_app()
+    settle_for_serving()
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -249,4 +253,7 @@ def serve(
             sock.close()
         return
     sock.close()  # the workers bind themselves
+    from digipark.core import collector
+
+    os.environ[collector.ASK] = "1"  # each worker settles its collector once it built the application
     uvicorn.run("digipark.app:create_app", factory=True, host=host, port=port, workers=workers)

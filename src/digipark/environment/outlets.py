@@ -322,10 +322,17 @@ def _flow_key(hours: dict[str, Any]) -> str | None:
 
 
 def compute_averages(
-    session: Session, outlet: Outlet, factors: Sequence[OutletFactor], first: dt.date, last: dt.date
+    session: Session,
+    outlet: Outlet,
+    factors: Sequence[OutletFactor],
+    first: dt.date,
+    last: dt.date,
+    *,
+    with_hours: bool = True,
 ) -> OutletAverages:
     """Hourly and daily values of every factor of the outlet over the local days first..last, judged against the
-    limits (no scope check: callers check the outlet first)."""
+    limits (no scope check: callers check the outlet first); `with_hours=False`: the daily values only (a page of
+    outlet cards would otherwise build a record per factor and hour it does not show)."""
     d = pollution.data()
     rule = d.averaging[outlet.medium]
     days = pollution.day_bounds(first, last)
@@ -348,7 +355,7 @@ def compute_averages(
                 valid=h.valid,
                 exceeded=h.valid and pollution.outside(limit, mean=h.mean, low=h.min, high=h.max, ph=ph) is not None,
             )
-            for h in sorted(hours[key].values(), key=lambda h: h.bucket)
+            for h in (sorted(hours[key].values(), key=lambda h: h.bucket) if with_hours else ())
         ]
         day_reads = []
         for day, start, end in days:

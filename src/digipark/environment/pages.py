@@ -151,7 +151,7 @@ def pollution_page(
     for outlet in shown:
         read = service.outlet_read(page.db, outlet, factors[outlet.id])
         live = {x.factor: x for x in service.latest_of(page.db, outlet, factors[outlet.id])}
-        averages = service.compute_averages(page.db, outlet, factors[outlet.id], first, last)
+        averages = service.compute_averages(page.db, outlet, factors[outlet.id], first, last, with_hours=False)
         rows = []
         for fa in averages.factors:
             factor = d.factors[fa.factor]
