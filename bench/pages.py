@@ -125,6 +125,11 @@ def measure(url: str) -> None:
             "value": round(slowest.load_ms or 0),
             "unit": "ms",
             "page": f"{slowest.role} {slowest.lang} {slowest.path}",
+            "server_ms": round(slowest.server_ms or 0),
+            "next_slowest": [
+                f"{v.role} {v.lang} {v.path} {round(v.load_ms or 0)} ms (server {round(v.server_ms or 0)})"
+                for v in sorted(desktop, key=lambda v: -(v.load_ms or 0))[1:6]
+            ],
         },
         {
             "figure": "pages_p95_server_ms",

@@ -34,5 +34,5 @@ def configure(level: str = "INFO", json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access",):
+    for noisy in ("uvicorn.access", "asyncua", "spiff"):  # a library's every request or task step
         logging.getLogger(noisy).setLevel(logging.WARNING)
