@@ -278,7 +278,7 @@ def test_plans_are_read_by_their_enterprise_and_warn(db: Session, world: World) 
     assert system_scope(a.park_id).can(ops.WRITE)
 
 
-def test_register_samples_are_read_again_when_readings_arrive(db: Session, world: World) -> None:
+def test_register_samples_are_kept_and_follow_every_reading_that_arrives(db: Session, world: World) -> None:
     point = world.a.point_ids[0]
     hour = 3_600_000
     start = 1_614_556_800_000  # 2021-03-01 00:00 UTC
@@ -287,11 +287,24 @@ def test_register_samples_are_read_again_when_readings_arrive(db: Session, world
         for h in range(3)
     )
     db.flush()
+    ops.forget_samples()
     first = ops.register_samples(db, [point], start + hour, start + 10 * hour)
     assert first[point].tolist() == [[start + hour, 0.0], [start + 2 * hour, 10.0], [start + 3 * hour, 20.0]]
     assert ops.register_samples(db, [point], start + hour, start + 10 * hour)[point] is first[point]  # kept
     db.add(Rollup1h(point_id=point, bucket=start + 3 * hour, count=1, last_ts=start + 4 * hour, last_value=35.0))
     db.flush()
-    later = ops.register_samples(db, [point], start + hour, start + 10 * hour)[point]  # a new hour: read again
-    assert later[-1].tolist() == [start + 4 * hour, 35.0]
+    later = ops.register_samples(db, [point], start + hour, start + 10 * hour)[point]  # a new hour: appended
+    assert later.tolist() == [*first[point].tolist(), [start + 4 * hour, 35.0]]
+    latest = db.get(Rollup1h, (point, start + 3 * hour))
+    assert latest is not None
+    latest.count, latest.last_ts, latest.last_value = 2, start + 4 * hour - 60_000, 36.0  # the latest hour grew
+    db.flush()
+    grown = ops.register_samples(db, [point], start + hour, start + 10 * hour)[point]
+    assert grown.tolist() == [*first[point].tolist(), [start + 4 * hour - 60_000, 36.0]]
+    old = db.get(Rollup1h, (point, start + hour))
+    assert old is not None
+    old.count, old.last_value = 2, 12.0  # a late reading of an hour before the latest: read again, all of it
+    db.flush()
+    again = ops.register_samples(db, [point], start + hour, start + 10 * hour)[point]
+    assert again[1].tolist() == [start + 2 * hour, 12.0] and again[-1].tolist() == [start + 4 * hour - 60_000, 36.0]
     ops.forget_samples()

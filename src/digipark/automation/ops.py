@@ -7,8 +7,8 @@ Who sees what: staff and reviewers every enterprise of their park; an enterprise
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime as dt
-import time
 from collections import defaultdict
 from typing import Any
 
@@ -143,19 +143,57 @@ def month_range(month: dt.date) -> tuple[int, int]:
 
 
 # A month's hourly register readings of a point change only when readings arrive: they are kept per process with
-# the point's identity (its creation time: a point id a new database reuses is a new key) and the count and latest
-# hour of its readings in the month as their mark, for SAMPLES_CACHE_S at most (a value corrected in an hour that
-# was already there leaves the mark as it was). The mark is read from the index alone; the month's rows (over a
-# hundred thousand for a park's tenant meters) only for the points whose mark changed.
-SAMPLES_CACHE_S = 600.0
+# the point's identity (its creation time: a point id a new database reuses is a new key) and, as their mark, the
+# point's hour rows in the range, its latest hour and the readings counted in its hours (every reading that
+# arrives, late ones too, adds one). The mark is read first (one aggregate); a point whose mark moved by hours at or
+# after its kept latest hour only reads those hours and appends them; any other change reads its range again.
 MAX_CACHED_SAMPLES = 10_000
-_SAMPLES: dict[tuple[Any, ...], tuple[float, tuple[int, int], np.ndarray[Any, Any]]] = {}
 NO_SAMPLES: np.ndarray[Any, Any] = np.empty((0, 2))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Kept:
+    rows: int  # hour rows in the range
+    latest: int  # the latest hour's bucket
+    settled: int  # readings counted in the hours before the latest
+    readings: int  # readings counted in every hour
+    samples: np.ndarray[Any, Any]
+    of_latest: int  # the samples' rows that came from the latest hour (0 or 1)
+
+
+_SAMPLES: dict[tuple[Any, ...], _Kept] = {}
 
 
 def forget_samples() -> None:
     """Forget the kept register readings (after readings were rewritten in place, in tests)."""
     _SAMPLES.clear()
+
+
+def _read_hours(
+    session: Session, point_ids: builtins.list[int], from_ms: int, to_ms: int
+) -> dict[int, builtins.list[tuple[int, int, int | None, float | None]]]:
+    found: dict[int, builtins.list[tuple[int, int, int | None, float | None]]] = defaultdict(list)
+    if not point_ids:
+        return found
+    r = Rollup1h
+    rows = session.connection().execute(  # Core rows, not the ORM's: the cost is per row
+        select(r.point_id, r.bucket, r.count, r.last_ts, r.last_value)
+        .where(r.point_id.in_(point_ids), r.bucket >= from_ms, r.bucket < to_ms)
+        .order_by(r.point_id, r.bucket)
+    )
+    for point_id, bucket, count, last_ts, last_value in rows:
+        found[point_id].append((int(bucket), int(count), last_ts, last_value))
+    return found
+
+
+def _kept_of(hours: builtins.list[tuple[int, int, int | None, float | None]], before: np.ndarray[Any, Any]) -> _Kept:
+    """What is kept of a point: `before` (its samples before these hours) followed by these hours' last readings."""
+    added = [(ts, value) for _, _, ts, value in hours if ts is not None and value is not None]
+    samples = np.concatenate([before, np.array(added, dtype=np.float64).reshape(-1, 2)]) if added else before
+    latest, latest_count, latest_ts, latest_value = hours[-1]
+    settled = sum(count for _, count, _, _ in hours[:-1])
+    of_latest = int(latest_ts is not None and latest_value is not None)
+    return _Kept(len(hours), latest, settled, settled + latest_count, samples, of_latest)
 
 
 def register_samples(
@@ -167,38 +205,47 @@ def register_samples(
     if not point_ids:
         return out
     r = Rollup1h
-    in_range = (r.point_id.in_(point_ids), r.bucket >= from_ms - HOUR_MS, r.bucket < to_ms)
+    start = from_ms - HOUR_MS
     marks = {
-        point_id: (count, latest)
-        for point_id, count, latest in session.execute(
-            select(r.point_id, func.count(), func.max(r.bucket)).where(*in_range).group_by(r.point_id)
+        point_id: (int(rows), int(latest), int(readings or 0))
+        for point_id, rows, latest, readings in session.execute(
+            select(r.point_id, func.count(), func.max(r.bucket), func.sum(r.count))
+            .where(r.point_id.in_(point_ids), r.bucket >= start, r.bucket < to_ms)
+            .group_by(r.point_id)
         )
     }
     url = str(session.get_bind().engine.url)
     created = dict(session.execute(select(Point.id, Point.created_at).where(Point.id.in_(marks))).all())
-    now = time.monotonic()
+    key = {point_id: (url, point_id, created.get(point_id), from_ms, to_ms) for point_id in marks}
+    grown: dict[int, _Kept] = {}
+    for point_id, (rows, latest, readings) in marks.items():
+        kept = _SAMPLES.get(key[point_id])
+        if kept is not None and (rows, latest, readings) == (kept.rows, kept.latest, kept.readings):
+            out[point_id] = kept.samples
+        elif kept is not None and latest >= kept.latest and rows >= kept.rows and readings >= kept.settled:
+            grown[point_id] = kept
+    tails = _read_hours(session, list(grown), min((k.latest for k in grown.values()), default=0), to_ms)
     missing = []
-    for point_id, mark in marks.items():
-        kept = _SAMPLES.get((url, point_id, created.get(point_id), from_ms, to_ms))
-        if kept is not None and kept[1] == mark and now - kept[0] < SAMPLES_CACHE_S:
-            out[point_id] = kept[2]
-        else:
+    for point_id, (rows, _latest, readings) in marks.items():
+        if point_id in out:
+            continue
+        kept = grown.get(point_id)
+        tail = [h for h in tails.get(point_id, []) if kept is not None and h[0] >= kept.latest]
+        if (
+            kept is None
+            or kept.rows - 1 + len(tail) != rows
+            or kept.settled + sum(count for _, count, _, _ in tail) != readings
+        ):
             missing.append(point_id)
-    if not missing:
-        return out
-    rows = session.connection().execute(  # Core rows, not the ORM's: the cost is per row
-        select(r.point_id, r.last_ts, r.last_value)
-        .where(r.point_id.in_(missing), *in_range[1:], r.last_ts.is_not(None), r.last_value.is_not(None))
-        .order_by(r.point_id, r.bucket)
-    )
-    fetched: dict[int, builtins.list[tuple[int | None, float | None]]] = defaultdict(list)  # None: never (where)
-    for point_id, last_ts, last_value in rows:
-        fetched[point_id].append((last_ts, last_value))
-    if len(_SAMPLES) + len(missing) > MAX_CACHED_SAMPLES:
+            continue
+        before = kept.samples[: len(kept.samples) - kept.of_latest]
+        _SAMPLES[key[point_id]] = fresh = _kept_of(tail, before)
+        out[point_id] = fresh.samples
+    if missing and len(_SAMPLES) + len(missing) > MAX_CACHED_SAMPLES:
         _SAMPLES.clear()
-    for point_id in missing:
-        out[point_id] = np.array(fetched[point_id], dtype=np.float64).reshape(-1, 2)
-        _SAMPLES[(url, point_id, created.get(point_id), from_ms, to_ms)] = (now, marks[point_id], out[point_id])
+    for point_id, hours in _read_hours(session, missing, start, to_ms).items():
+        _SAMPLES[key[point_id]] = fresh = _kept_of(hours, NO_SAMPLES)
+        out[point_id] = fresh.samples
     return out
 
 
