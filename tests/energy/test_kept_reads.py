@@ -73,3 +73,35 @@ def test_the_week_cut_from_the_month_is_the_weeks_read(db: Session, world: World
     with transaction() as fresh:  # the same figures read without anything kept
         curve_alone = service.load_curve(fresh, scope=scope, park_id=park, from_ms=now_ms - 7 * DAY_MS, to_ms=now_ms)
     assert curve == curve_alone and split.kwh == pytest.approx(sum(v for _, v in month))
+
+
+def test_the_split_from_hour_rollups_is_the_split_from_quarters(
+    db: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scope, park, enterprise = system_scope(world.a.park_id), world.a.park_id, world.a.enterprise_ids[0]
+    point = world.a.point_ids[0]
+    service.create_meter(
+        db,
+        scope=scope,
+        data=MeterCreate(
+            code="E-SPLIT",
+            name="总表",
+            level="enterprise",
+            carrier="electricity",
+            source="telemetry",
+            enterprise_id=enterprise,
+            point_id=point,
+        ),
+    )
+    now_ms = int(dt.datetime(2026, 3, 31, tzinfo=dt.UTC).timestamp() * 1000)
+    start = now_ms - 3 * DAY_MS
+    write_readings(db, [ReadingRow(point, start + i * 300_000, 1000.0 + (i % 7) * 0.5 + i) for i in range(3 * 288)])
+    hourly = service.tariff_split(db, scope=scope, park_id=park, from_ms=start, to_ms=now_ms)
+    assert load._hours_split_exactly(load.default_tariff()["periods"], start, now_ms)  # the demo's tariff: full hours
+    monkeypatch.setattr(load, "_hours_split_exactly", lambda *_: False)
+    quarters = service.tariff_split(db, scope=scope, park_id=park, from_ms=start, to_ms=now_ms)
+    assert hourly.kwh == pytest.approx(quarters.kwh) and hourly.kwh > 0
+    assert [(b.band, b.kwh, b.cost_yuan) for b in hourly.bands] == [
+        (b.band, pytest.approx(b.kwh), pytest.approx(b.cost_yuan)) for b in quarters.bands
+    ]
+    assert {b.band for b in hourly.bands if b.kwh > 0} >= {"peak", "valley"}

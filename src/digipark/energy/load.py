@@ -19,7 +19,7 @@ from digipark.energy.factors import default_tariff
 from digipark.energy.models import EnergyMeter, Flow, MeterLevel, MeterSource
 from digipark.energy.schemas import Anomaly, BandFigure, LoadCurve, LoadPoint, Suggestion, TariffSplit
 from digipark.energy.settings import settings_read, tariff_for
-from digipark.telemetry.provides import Rollup15m
+from digipark.telemetry.provides import Rollup1h, Rollup15m
 
 MAX_CURVE_DAYS = 31
 MAX_SPLIT_DAYS = 366
@@ -55,9 +55,9 @@ def _series_15m(
 
 
 def _read_series_15m(
-    session: Session, park_id: int, enterprise_id: int | None, from_ms: int, to_ms: int
+    session: Session, park_id: int, enterprise_id: int | None, from_ms: int, to_ms: int, hourly: bool = False
 ) -> builtins.list[tuple[int, float]]:
-    r = Rollup15m
+    r = Rollup1h if hourly else Rollup15m
     rows = session.execute(
         select(r.bucket, func.sum(r.delta))
         .join(EnergyMeter, EnergyMeter.point_id == r.point_id)
@@ -117,6 +117,14 @@ def load_curve(
     )
 
 
+def _hours_split_exactly(periods: builtins.list[dict[str, Any]], from_ms: int, to_ms: int) -> bool:
+    """Whether hour rollups (a quarter of the 15-minute rows) split the range as exactly as 15-minute ones: every
+    band boundary and every hour bucket on a local full hour."""
+    offsets = [dt.datetime.fromtimestamp(t / 1000, local_zone()).utcoffset() for t in (from_ms, to_ms)]
+    whole = all(o is not None and o.total_seconds() % 3600 == 0 for o in offsets)
+    return whole and tariffs.hour_aligned(periods)
+
+
 def tariff_split(
     session: Session,
     *,
@@ -129,10 +137,14 @@ def tariff_split(
     """Electricity of the range split into 峰/平/谷 (and 尖) with its cost under the park's tariff."""
     park, owner = _range_scope(session, scope, park_id, enterprise_id)
     _check_range(from_ms, to_ms, MAX_SPLIT_DAYS)
-    series = _series_15m(session, park, owner, from_ms, to_ms)
     on = dt.datetime.fromtimestamp(from_ms / 1000, local_zone()).date()
     tariff = tariff_for(session, park, on)
-    result = tariffs.split(series, 900_000, tariff.periods, tariff.prices, local_zone())
+    if _hours_split_exactly(tariff.periods, from_ms, to_ms):
+        series = _read_series_15m(session, park, owner, from_ms, to_ms, hourly=True)
+        result = tariffs.split(series, 3_600_000, tariff.periods, tariff.prices, local_zone())
+    else:
+        series = _series_15m(session, park, owner, from_ms, to_ms)
+        result = tariffs.split(series, 900_000, tariff.periods, tariff.prices, local_zone())
     total = result.total_kwh
     order = {b: i for i, b in enumerate(tariffs.BANDS)}
     return TariffSplit(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -84,16 +85,25 @@ def split(
     bands = minute_bands(periods)
     kwh = dict.fromkeys(sorted({*bands}), 0.0)
     minutes = max(step_ms // 60_000, 1)
+    shares: dict[int, list[tuple[str, float]]] = {}  # first minute of a bucket -> each band's share of it
     for start_ms, value in series:
         if not value:
             continue
         local = dt.datetime.fromtimestamp(start_ms / 1000, dt.UTC).astimezone(zone)
         first = local.hour * 60 + local.minute
-        share = value / minutes
-        for offset in range(minutes):
-            kwh[bands[(first + offset) % DAY_MIN]] += share
+        if first not in shares:
+            counts = Counter(bands[(first + offset) % DAY_MIN] for offset in range(minutes))
+            shares[first] = [(band, n / minutes) for band, n in counts.items()]
+        for band, share in shares[first]:
+            kwh[band] += value * share
     cost = {band: kwh[band] * float(prices.get(band, 0.0)) for band in kwh}
     return Split(kwh, cost)
+
+
+def hour_aligned(periods: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether every band boundary of the periods falls on a full hour (hour buckets then split exactly)."""
+    bands = minute_bands(periods)
+    return all(len(set(bands[h * 60 : h * 60 + 60])) == 1 for h in range(24))
 
 
 def slot_prices(periods: Sequence[Mapping[str, Any]], prices: Mapping[str, float], slots: int = 96) -> list[float]:
