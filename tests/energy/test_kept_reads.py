@@ -24,6 +24,20 @@ def _coal(data: YearData, enterprise: int) -> float:
     return sum(sum(months) for months in data.activities.get(enterprise, {}).values())
 
 
+def _electricity_meter(db: Session, world: World, code: str) -> None:
+    """An enterprise's purchased-electricity meter on the park's first point."""
+    data = MeterCreate(
+        code=code,
+        name="总表",
+        level="enterprise",
+        carrier="electricity",
+        source="telemetry",
+        enterprise_id=world.a.enterprise_ids[0],
+        point_id=world.a.point_ids[0],
+    )
+    service.create_meter(db, scope=system_scope(world.a.park_id), data=data)
+
+
 def test_a_year_is_read_once_in_a_reading_unit_and_afresh_after_a_write(db: Session, world: World) -> None:
     scope, park, enterprise = system_scope(world.a.park_id), world.a.park_id, world.a.enterprise_ids[0]
     with transaction() as reading:
@@ -43,21 +57,8 @@ def test_a_year_is_read_once_in_a_reading_unit_and_afresh_after_a_write(db: Sess
 
 
 def test_the_week_cut_from_the_month_is_the_weeks_read(db: Session, world: World) -> None:
-    scope, park, enterprise = system_scope(world.a.park_id), world.a.park_id, world.a.enterprise_ids[0]
-    point = world.a.point_ids[0]
-    service.create_meter(
-        db,
-        scope=scope,
-        data=MeterCreate(
-            code="E-KEPT",
-            name="总表",
-            level="enterprise",
-            carrier="electricity",
-            source="telemetry",
-            enterprise_id=enterprise,
-            point_id=point,
-        ),
-    )
+    scope, park, point = system_scope(world.a.park_id), world.a.park_id, world.a.point_ids[0]
+    _electricity_meter(db, world, "E-KEPT")
     now_ms = int(dt.datetime(2026, 3, 31, tzinfo=dt.UTC).timestamp() * 1000)
     start = now_ms - 10 * DAY_MS
     readings = [ReadingRow(point, start + i * 900_000, 1000.0 + 2.5 * i) for i in range(10 * 96)]
@@ -78,21 +79,8 @@ def test_the_week_cut_from_the_month_is_the_weeks_read(db: Session, world: World
 def test_the_split_from_hour_rollups_is_the_split_from_quarters(
     db: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scope, park, enterprise = system_scope(world.a.park_id), world.a.park_id, world.a.enterprise_ids[0]
-    point = world.a.point_ids[0]
-    service.create_meter(
-        db,
-        scope=scope,
-        data=MeterCreate(
-            code="E-SPLIT",
-            name="总表",
-            level="enterprise",
-            carrier="electricity",
-            source="telemetry",
-            enterprise_id=enterprise,
-            point_id=point,
-        ),
-    )
+    scope, park, point = system_scope(world.a.park_id), world.a.park_id, world.a.point_ids[0]
+    _electricity_meter(db, world, "E-SPLIT")
     now_ms = int(dt.datetime(2026, 3, 31, tzinfo=dt.UTC).timestamp() * 1000)
     start = now_ms - 3 * DAY_MS
     write_readings(db, [ReadingRow(point, start + i * 300_000, 1000.0 + (i % 7) * 0.5 + i) for i in range(3 * 288)])
