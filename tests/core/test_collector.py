@@ -21,14 +21,16 @@ def restored() -> Iterator[None]:
 
 def test_serving_freezes_what_is_alive_now_and_again_later() -> None:
     gc.unfreeze()
-    timers = collector.settle_for_serving(again_after_s=(0.2,))
+    timers = collector.settle_for_serving(again_after_s=(60.0, 600.0))
+    for timer in timers:
+        timer.cancel()  # run by hand below: a test cannot wait for them
     frozen = gc.get_freeze_count()
     assert frozen > 1000  # the modules, classes and caches of this process
     assert gc.get_threshold()[0] == collector.SERVING_YOUNG_THRESHOLD
+    assert [(t.interval, t.daemon) for t in timers] == [(60.0, True), (600.0, True)]
     kept = [[object()] for _ in range(5000)]  # alive when the later freeze comes
-    timers[0].join(5)
+    timers[0].function()
     assert gc.get_freeze_count() >= frozen + len(kept)
-    assert all(not t.is_alive() for t in timers)
 
 
 def test_a_worker_settles_only_when_its_command_asked(monkeypatch: pytest.MonkeyPatch) -> None:
