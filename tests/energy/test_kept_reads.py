@@ -66,7 +66,7 @@ def test_the_week_cut_from_the_month_is_the_weeks_read(db: Session, world: World
     with transaction() as reading:
         month = load._series_15m(reading, park, None, now_ms - 30 * DAY_MS, now_ms)
         week = load._series_15m(reading, park, None, now_ms - 7 * DAY_MS, now_ms)  # cut from the month
-        assert week == load._read_series_15m(reading, park, None, now_ms - 7 * DAY_MS, now_ms)
+        assert week == load._read_series(reading, park, None, now_ms - 7 * DAY_MS, now_ms)
         assert len(week) == 7 * 96 and len(month) > len(week)
         assert week == [(b, v) for b, v in month if b >= now_ms - 7 * DAY_MS]
         split = service.tariff_split(reading, scope=scope, park_id=park, from_ms=now_ms - 30 * DAY_MS, to_ms=now_ms)

@@ -49,12 +49,12 @@ def _series_15m(
     wider = kept.get((park_id, enterprise_id, to_ms))
     if wider is not None and wider[0] <= from_ms:
         return [(b, v) for b, v in wider[1] if b >= from_ms]
-    series = _read_series_15m(session, park_id, enterprise_id, from_ms, to_ms)
+    series = _read_series(session, park_id, enterprise_id, from_ms, to_ms)
     kept[(park_id, enterprise_id, to_ms)] = (from_ms, series)
     return series
 
 
-def _read_series_15m(
+def _read_series(
     session: Session, park_id: int, enterprise_id: int | None, from_ms: int, to_ms: int, hourly: bool = False
 ) -> builtins.list[tuple[int, float]]:
     r = Rollup1h if hourly else Rollup15m
@@ -140,7 +140,7 @@ def tariff_split(
     on = dt.datetime.fromtimestamp(from_ms / 1000, local_zone()).date()
     tariff = tariff_for(session, park, on)
     if _hours_split_exactly(tariff.periods, from_ms, to_ms):
-        series = _read_series_15m(session, park, owner, from_ms, to_ms, hourly=True)
+        series = _read_series(session, park, owner, from_ms, to_ms, hourly=True)
         result = tariffs.split(series, 3_600_000, tariff.periods, tariff.prices, local_zone())
     else:
         series = _series_15m(session, park, owner, from_ms, to_ms)
