@@ -8,6 +8,9 @@ import threading
 DEMO_EXTRAS = "demo_extras"
 """The served demo writing the parts it writes after it answers: stage = the module whose part is being written."""
 
+DEMO_HISTORY = "demo_backfill"
+"""The demo writing its year of telemetry history: stage checking, history, rollups, raw, then done or failed."""
+
 _lock = threading.Lock()
 _state: dict[str, tuple[str, int, int]] = {}
 
@@ -27,3 +30,13 @@ def running(name: str) -> tuple[str, int, int] | None:
     """(stage, done, total) of the work `name` while it runs; None when it never started, is done or failed."""
     stage, done, total = progress(name)
     return None if stage in ("idle", "done", "failed") else (stage, done, total)
+
+
+def history_loading() -> tuple[str, int] | None:
+    """(stage, percent of the stage done) while the demo writes its history in this process, else None: until it
+    is done a year's figures read a part of the history."""
+    found = running(DEMO_HISTORY)
+    if found is None:
+        return None
+    stage, done, total = found
+    return stage, round(100 * done / total) if total else 0

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from digipark.auth.scope import Scope
-from digipark.core import units
+from digipark.core import progress, units
 from digipark.economy import provides as economy
 from digipark.energy import carbon, standard_coal
 from digipark.energy.common import READ, kept_reads, month_starts, readable_enterprise, today
@@ -37,6 +37,10 @@ from digipark.registry.models import Enterprise, Point
 from digipark.telemetry.provides import Rollup1mo
 
 RANKING = 20
+# A month's records count as complete when the telemetry meters' readings of it begin within its first day (a meter
+# read hourly, or every 15 minutes, starts within the hour); history that begins later (a platform that started
+# recording mid-month) leaves the month partial.
+RECORDS_BEGIN_WITHIN_MS = 86_400_000
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,6 +67,7 @@ class YearData:
     activities: dict[int, dict[tuple[str, str], builtins.list[float]]]  # enterprise -> (carrier, flow) -> months
     declared: dict[int, builtins.list[tuple[int, carbon.Declared]]]  # enterprise -> (month index, declared)
     product_t: dict[int, float]
+    recorded: builtins.list[bool]  # per month: its records are complete from the month's start (`_recorded`)
 
 
 def zero_months() -> builtins.list[float]:
@@ -147,7 +152,7 @@ def _read_year_data(session: Session, park_id: int, year: int, enterprise_id: in
     factors = _point_factor(session, meters)
     r = Rollup1mo
     stmt = (
-        select(EnergyMeter.id, r.bucket, r.delta)
+        select(EnergyMeter.id, r.bucket, r.delta, r.first_ts)
         .join(r, r.point_id == EnergyMeter.point_id)
         .where(
             EnergyMeter.park_id == park_id,
@@ -159,10 +164,15 @@ def _read_year_data(session: Session, park_id: int, year: int, enterprise_id: in
     )
     if enterprise_id is not None:
         stmt = stmt.where(EnergyMeter.enterprise_id == enterprise_id)
-    for meter_id, bucket, delta in session.execute(stmt):
+    metered = [False] * 12  # a telemetry meter's readings of the month begin within its first day
+    for meter_id, bucket, delta, first_ts in session.execute(stmt):
         index = _month_index(starts, int(bucket))
-        if index is not None and delta is not None:
+        if index is None:
+            continue
+        if delta is not None:
             by_meter[meter_id][index] += float(delta) * factors.get(meter_id, 1.0)
+        if first_ts is not None and first_ts < starts[index] + RECORDS_BEGIN_WITHIN_MS:
+            metered[index] = True
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 1)
     entries = (
         select(
@@ -181,7 +191,9 @@ def _read_year_data(session: Session, park_id: int, year: int, enterprise_id: in
     if enterprise_id is not None:
         entries = entries.where(EnergyEntry.enterprise_id == enterprise_id)
     activities: dict[int, dict[tuple[str, str], builtins.list[float]]] = defaultdict(lambda: defaultdict(zero_months))
+    entered = [False] * 12
     for entry_meter, owner, carrier_code, flow, period, quantity in session.execute(entries):
+        entered[period.month - 1] = True
         if entry_meter is not None:
             by_meter[entry_meter][period.month - 1] += float(quantity or 0.0)
         elif owner is not None:
@@ -223,7 +235,20 @@ def _read_year_data(session: Session, park_id: int, year: int, enterprise_id: in
         {owner: dict(per) for owner, per in activities.items()},
         dict(declared),
         dict(product),
+        _recorded(meters, enterprise_id, metered, entered),
     )
+
+
+def _recorded(
+    meters: dict[int, MeterInfo], enterprise_id: int | None, metered: builtins.list[bool], entered: builtins.list[bool]
+) -> builtins.list[bool]:
+    """Which months have complete records: where telemetry meters count (the park's, or the enterprise's), the
+    months their readings cover from the start; otherwise the months with entries."""
+    telemetry = any(
+        m.source == MeterSource.TELEMETRY.value and (enterprise_id is None or m.enterprise_id == enterprise_id)
+        for m in meters.values()
+    )
+    return metered if telemetry else entered
 
 
 def _resolve_virtual(meters: dict[int, MeterInfo], by_meter: dict[int, builtins.list[float]]) -> None:
@@ -289,6 +314,36 @@ class UnitFactors:
 
 def _keys(data: YearData) -> set[tuple[str, str]]:
     return {key for per in data.activities.values() for key in per}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Comparison:
+    """What year-on-year compares: months 1..`months` of both years, or nothing and `withheld` says why."""
+
+    months: int
+    withheld: str | None  # history_loading | no_closed_month | year_incomplete | previous_year_incomplete
+
+    @classmethod
+    def of(cls, now: YearData, before: YearData, last: int | None) -> Comparison:
+        """The closed months of `now` (a year in progress: before this month; a past year: up to its last month with
+        figures), each with complete records in both years; the demo writing its history withholds every figure."""
+        this_year = today()
+        if now.year == this_year.year:
+            closed = this_year.month - 1
+        else:
+            closed = 0 if now.year > this_year.year or last is None else last + 1
+        if progress.history_loading() is not None:
+            return cls(0, "history_loading")
+        if closed == 0:
+            return cls(0, "no_closed_month")
+        if not all(now.recorded[:closed]):
+            return cls(0, "year_incomplete")
+        if not all(before.recorded[:closed]):
+            return cls(0, "previous_year_incomplete")
+        return cls(closed, None)
+
+    def change(self, now: builtins.list[float], before: builtins.list[float]) -> float | None:
+        return _pct(sum(now[: self.months]), sum(before[: self.months])) if self.months else None
 
 
 def _pct(now: float, before: float | None) -> float | None:
@@ -380,12 +435,10 @@ def enterprise_account(
     output = _output_values(session, scope, enterprise.park_id, year, enterprise.id).get(enterprise.id)
     total_eq, total_ev, total_co2 = sum(eq), sum(ev), acc.total
     last = max((i for i in range(12) if eq[i] or co2[i]), default=None)
-    mom = _pct(eq[last], eq[last - 1]) if last is not None and last > 0 else None
+    compared = Comparison.of(now, before, last)
+    mom_index = compared.months - 1  # the last closed month against the one before, both complete
+    mom = _pct(eq[mom_index], eq[mom_index - 1]) if mom_index >= 1 else None
     product = now.product_t.get(enterprise.id) or None
-    # year-on-year over the same months (a year in progress is compared with the same months before)
-    months_seen = range(last + 1) if last is not None else range(0)
-    same_before_eq = sum(eq0[i] for i in months_seen)
-    same_before_co2 = sum(co20[i] for i in months_seen)
     return EnterpriseAccount(
         enterprise_id=enterprise.id,
         name=enterprise.name,
@@ -420,9 +473,12 @@ def enterprise_account(
         tce_equal_per_wan_yuan=total_ev / output if output else None,
         tco2_per_wan_yuan=total_co2 / output if output else None,
         tco2_per_t_product=total_co2 / product if product else None,
-        yoy_tce_pct=_pct(total_eq, same_before_eq),
-        yoy_tco2_pct=_pct(total_co2, same_before_co2),
+        yoy_tce_pct=compared.change(eq, eq0),
+        yoy_tco2_pct=compared.change(co2, co20),
+        yoy_months=compared.months,
+        yoy_withheld=compared.withheld,
         mom_tce_pct=mom,
+        mom_month=mom_index + 1 if mom_index >= 1 else None,
         last_month=last + 1 if last is not None else None,
     )
 
@@ -488,9 +544,8 @@ def park_summary(session: Session, *, scope: Scope, park_id: int | None = None, 
     declared = [d for ident, ds in now.declared.items() if ident in enterprises for _, d in ds]
     acc = carbon.account(activities, year, region, declared)
     total_eq, total_ev, total_co2 = sum(month_eq), sum(month_ev), sum(month_co2)
-    last = max((i for i in range(12) if month_eq[i] or month_co2[i]), default=-1)
-    same_eq = sum(prev_eq[: last + 1])
-    same_co2 = sum(prev_co2[: last + 1])
+    last = max((i for i in range(12) if month_eq[i] or month_co2[i]), default=None)
+    compared = Comparison.of(now, before, last)
     output_total = sum(outputs.get(i, 0.0) for i in enterprises) or None
     ranking.sort(key=lambda r: -r.tce_equivalent)
     return ParkSummary(
@@ -504,8 +559,10 @@ def park_summary(session: Session, *, scope: Scope, park_id: int | None = None, 
         tco2=total_co2,
         previous_tce_equivalent=sum(prev_eq),
         previous_tco2=sum(prev_co2),
-        yoy_tce_pct=_pct(total_eq, same_eq),
-        yoy_tco2_pct=_pct(total_co2, same_co2),
+        yoy_tce_pct=compared.change(month_eq, prev_eq),
+        yoy_tco2_pct=compared.change(month_co2, prev_co2),
+        yoy_months=compared.months,
+        yoy_withheld=compared.withheld,
         output_value_wan_yuan=output_total,
         tce_per_wan_yuan=total_eq / output_total if output_total else None,
         tco2_per_wan_yuan=total_co2 / output_total if output_total else None,

@@ -25,7 +25,7 @@ from digipark.web import siteplan
 from digipark.web.i18n import N_
 from digipark.web.labels import industry_name
 from digipark.web.overview import json_script
-from digipark.web.shell import CurrentPage, Page
+from digipark.web.shell import CurrentPage, Page, history_loading
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -94,6 +94,14 @@ def _grid_region(page: Page, region: str) -> str:
     """The grid whose emission factor applies: 全国 (the national average) or a regional grid, in the page's
     language."""
     return page.gettext(N_("National")) if region == "全国" else grid_region_name(region, page.lang)
+
+
+YOY_REASONS = {
+    "history_loading": N_("Withheld while the history loads"),
+    "no_closed_month": N_("No closed month of this year yet"),
+    "year_incomplete": N_("This year's records are incomplete"),
+    "previous_year_incomplete": N_("The previous year's records are incomplete"),
+}
 
 
 @router.get("/energy", response_class=HTMLResponse, name="energy_centre")
@@ -200,6 +208,8 @@ def centre_page(page: CurrentPage) -> Response:
             "carrier_name": lambda c: report.carrier_name(c, page.lang),
             "anomalies": found,
             "industry_name": lambda d: industry_name(d, page.lang),
+            "history": history_loading(),
+            "yoy_reasons": YOY_REASONS,
         },
     )
 
@@ -259,5 +269,7 @@ def enterprise_page(page: CurrentPage, ident: Ident) -> Response:
             "formula_text": lambda f, factor_year: report.formula_text(f, factor_year, year, page.gettext, page.lang),
             "grid_region": _grid_region(page, account.grid_region),
             "staff": page.scope.can(service.READ),
+            "history": history_loading(),
+            "yoy_reasons": YOY_REASONS,
         },
     )

@@ -294,7 +294,14 @@ class EnterpriseAccount(BaseModel):
     tco2_per_t_product: float | None
     yoy_tce_pct: float | None
     yoy_tco2_pct: float | None
+    yoy_months: int = Field(description="year on year compares months 1 to this of both years; 0: not computed")
+    yoy_withheld: str | None = Field(
+        None,
+        description="why year on year is not computed: history_loading (the demo still writes its history), "
+        "no_closed_month, year_incomplete or previous_year_incomplete (records missing from a compared month's start)",
+    )
     mom_tce_pct: float | None
+    mom_month: int | None = Field(None, description="the closed month month-on-month compares with the one before")
     last_month: int | None
 
 
@@ -328,6 +335,8 @@ class ParkSummary(BaseModel):
     previous_tco2: float
     yoy_tce_pct: float | None
     yoy_tco2_pct: float | None
+    yoy_months: int = Field(description="year on year compares months 1 to this of both years; 0: not computed")
+    yoy_withheld: str | None = Field(None, description="why year on year is not computed (as EnterpriseAccount)")
     output_value_wan_yuan: float | None
     tce_per_wan_yuan: float | None
     tco2_per_wan_yuan: float | None

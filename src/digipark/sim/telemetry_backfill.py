@@ -31,7 +31,7 @@ from digipark.sim.telemetry_model import (
 )
 from digipark.telemetry.models import Quality, Reading, Rollup15m
 
-BACKFILL = "demo_backfill"  # its name in core.progress
+BACKFILL = progress.DEMO_HISTORY  # its name in core.progress
 # Short transactions, each followed by a pause: SQLite has one writer, and web requests (a login writes its
 # session) and live ingestion wait for the lock at most `busy_timeout`; they must get their turn between chunks.
 HISTORY_ROWS_PER_CHUNK = 10_000

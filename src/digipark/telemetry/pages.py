@@ -28,7 +28,7 @@ from digipark.telemetry.status import now_ms
 from digipark.web.forms import MAX_ROW_ID
 from digipark.web.i18n import N_
 from digipark.web.overview import json_script
-from digipark.web.shell import CurrentPage, FormFields, Page, kind_path
+from digipark.web.shell import HISTORY_STAGE_LABELS, CurrentPage, FormFields, Page, kind_path
 
 router = APIRouter(include_in_schema=False)
 Ident = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -56,14 +56,6 @@ LETTER_STATUS_LABELS = {
     DeadLetterStatus.OPEN.value: N_("Pending"),
     DeadLetterStatus.REPLAYED.value: N_("Replayed"),
     DeadLetterStatus.DISCARDED.value: N_("Discarded"),
-}
-STAGE_LABELS = {
-    "checking": N_("Checking what is there"),
-    "raw": N_("Raw readings of the last days"),
-    "history": N_("One year of history"),
-    "rollups": N_("Hourly, daily and monthly rollups"),
-    "done": N_("History complete"),
-    "failed": N_("History back-fill failed"),
 }
 
 
@@ -398,13 +390,13 @@ def overview_panel(page: CurrentPage) -> HTMLResponse:
     counts = None
     if page.park is not None and _can_monitor(page.scope):
         counts = devices.counts(page.db, scope=page.scope, park_id=page.park.id)
-    stage, done, total = work_progress.progress("demo_backfill")  # reported by the demo (digipark.sim)
+    stage, done, total = work_progress.progress(work_progress.DEMO_HISTORY)  # reported by the demo (digipark.sim)
     running = stage not in ("idle", "done", "failed")
     progress = None
     if stage != "idle" and page.scope.is_staff:
         progress = {
             "stage": stage,
-            "label": STAGE_LABELS.get(stage, stage),
+            "label": HISTORY_STAGE_LABELS.get(stage, stage),
             "done": done,
             "total": total,
             "percent": 100 if stage == "done" else (round(100 * done / total) if total else 0),

@@ -205,6 +205,25 @@ def render(
     return HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
 
 
+HISTORY_STAGE_LABELS = {
+    "checking": N_("Checking what is there"),
+    "raw": N_("Raw readings of the last days"),
+    "history": N_("One year of history"),
+    "rollups": N_("Hourly, daily and monthly rollups"),
+    "done": N_("History complete"),
+    "failed": N_("History back-fill failed"),
+}
+
+
+def history_loading() -> dict[str, Any] | None:
+    """The demo still writing its year of telemetry history (stage label, percent); a year's figures read part of it."""
+    found = work_progress.history_loading()
+    if found is None:
+        return None
+    stage, percent = found
+    return {"stage": stage, "label": HISTORY_STAGE_LABELS.get(stage, stage), "percent": percent}
+
+
 def _demo_writing() -> dict[str, Any] | None:
     """The served demo still writing the data it writes after it answers (some pages are empty until it is done)."""
     running = work_progress.running(DEMO_EXTRAS)
