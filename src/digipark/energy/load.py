@@ -184,6 +184,10 @@ def anomalies(
     now = year_data(session, park, year, owner)
     before = year_data(session, park, year - 1, owner)
     visible = {m.id for m in session.scalars(scope.readable(EnergyMeter).where(EnergyMeter.park_id == park))}
+    # a month in progress, or one whose records begin late, would read as a fall: only complete months count
+    this_month = today()
+    closed = 12 if year < this_month.year else (this_month.month - 1 if year == this_month.year else 0)
+    complete = [*before.recorded, *(r and i < closed for i, r in enumerate(now.recorded))]
     found: list[Anomaly] = []
     for meter in now.meters.values():
         if meter.id not in visible or (owner is not None and meter.enterprise_id != owner):
@@ -191,8 +195,10 @@ def anomalies(
         history = [*before.by_meter.get(meter.id, zero_months()), *now.by_meter.get(meter.id, zero_months())]
         for index in range(12, 24):
             value = history[index]
-            window = [v for v in history[max(0, index - settings.baseline_months) : index] if v > 0]
-            if len(window) < min(3, settings.baseline_months) or value <= 0:
+            start = max(0, index - settings.baseline_months)
+            months = zip(history[start:index], complete[start:index], strict=True)
+            window = [v for v, whole in months if whole and v > 0]
+            if len(window) < min(3, settings.baseline_months) or value <= 0 or not complete[index]:
                 continue
             baseline = sum(window) / len(window)
             deviation = (value - baseline) / baseline * 100

@@ -1,11 +1,11 @@
-"""Year on year and month on month compare closed months whose records are complete in both years: a previous year
-whose readings begin late in a compared month, or the demo still writing its history, withholds the figure and
-says why instead of showing a number computed over part of the data."""
+"""Year on year, month on month and anomalies compare closed months whose records are complete: a previous year whose
+readings begin late in a compared month, or the demo still writing its history, withholds the figure and says why
+instead of showing a number computed over part of the data; a month in progress is never an anomaly."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from digipark.auth.scope import system_scope
 from digipark.core import progress
-from digipark.energy import accounts, service
+from digipark.energy import accounts, load, service
 from digipark.energy.common import month_starts
-from digipark.energy.schemas import EntryCreate
+from digipark.energy.schemas import EnterpriseAccount, EntryCreate, ParkSummary
 from digipark.telemetry.models import Rollup1mo
 from tests.conftest import World
 from tests.energy.test_kept_reads import _electricity_meter
@@ -28,11 +28,12 @@ TODAY = dt.date(2026, 4, 15)  # January to March closed, April in progress
 @pytest.fixture(autouse=True)
 def _april(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(accounts, "today", lambda: TODAY)
+    monkeypatch.setattr(load, "today", lambda: TODAY)
     yield
     progress.report(progress.DEMO_HISTORY, "idle", 0, 0)
 
 
-def _metered(db: Session, world: World, year: int, kwh: dict[int, float], begins_late: set[int] = frozenset()) -> None:
+def _metered(db: Session, world: World, year: int, kwh: dict[int, float], begins_late: Collection[int] = ()) -> None:
     """Month rollups of the enterprise's electricity meter: `kwh` by month; months in `begins_late` read from day 6."""
     starts = month_starts(year)
     for month, value in kwh.items():
@@ -52,7 +53,7 @@ def _metered(db: Session, world: World, year: int, kwh: dict[int, float], begins
     db.flush()
 
 
-def _summary_and_account(db: Session, world: World) -> tuple[object, object]:
+def _summary_and_account(db: Session, world: World) -> tuple[ParkSummary, EnterpriseAccount]:
     scope = system_scope(world.a.park_id)
     summary = service.park_summary(db, scope=scope, park_id=world.a.park_id, year=2026)
     account = service.enterprise_account(db, scope=scope, enterprise_id=world.a.enterprise_ids[0], year=2026)
@@ -64,10 +65,11 @@ def test_closed_months_of_both_years_are_compared(db: Session, world: World) -> 
     _metered(db, world, 2025, {m: 1000.0 for m in range(1, 13)})
     _metered(db, world, 2026, {1: 1200.0, 2: 1200.0, 3: 1500.0, 4: 9000.0})  # April is in progress: not compared
     summary, account = _summary_and_account(db, world)
+    figures: ParkSummary | EnterpriseAccount
     for figures in (summary, account):
-        assert figures.yoy_months == 3 and figures.yoy_withheld is None  # type: ignore[attr-defined]
-        assert figures.yoy_tce_pct == pytest.approx(30.0)  # type: ignore[attr-defined]  # 3,900 / 3,000 − 1
-    assert account.mom_month == 3 and account.mom_tce_pct == pytest.approx(25.0)  # type: ignore[attr-defined]
+        assert figures.yoy_months == 3 and figures.yoy_withheld is None
+        assert figures.yoy_tce_pct == pytest.approx(30.0)  # 3,900 / 3,000 − 1
+    assert account.mom_month == 3 and account.mom_tce_pct == pytest.approx(25.0)
 
 
 def test_a_previous_year_recorded_from_the_middle_of_a_compared_month_withholds_it(db: Session, world: World) -> None:
@@ -76,9 +78,9 @@ def test_a_previous_year_recorded_from_the_middle_of_a_compared_month_withholds_
     _metered(db, world, 2026, {1: 1200.0, 2: 1200.0, 3: 1500.0})
     summary, account = _summary_and_account(db, world)
     for figures in (summary, account):
-        assert figures.yoy_tce_pct is None and figures.yoy_tco2_pct is None  # type: ignore[attr-defined]
-        assert figures.yoy_withheld == "previous_year_incomplete" and figures.yoy_months == 0  # type: ignore[attr-defined]
-    assert account.mom_tce_pct is None  # type: ignore[attr-defined]
+        assert figures.yoy_tce_pct is None and figures.yoy_tco2_pct is None
+        assert figures.yoy_withheld == "previous_year_incomplete" and figures.yoy_months == 0
+    assert account.mom_tce_pct is None
 
 
 def test_a_year_recorded_from_the_middle_withholds_it_too(db: Session, world: World) -> None:
@@ -86,7 +88,7 @@ def test_a_year_recorded_from_the_middle_withholds_it_too(db: Session, world: Wo
     _metered(db, world, 2025, {m: 1000.0 for m in range(1, 13)})
     _metered(db, world, 2026, {1: 200.0, 2: 1200.0, 3: 1500.0}, begins_late={1})
     summary, _ = _summary_and_account(db, world)
-    assert summary.yoy_tce_pct is None and summary.yoy_withheld == "year_incomplete"  # type: ignore[attr-defined]
+    assert summary.yoy_tce_pct is None and summary.yoy_withheld == "year_incomplete"
 
 
 def test_without_telemetry_meters_the_months_entered_are_the_records(db: Session, world: World) -> None:
@@ -102,15 +104,13 @@ def test_without_telemetry_meters_the_months_entered_are_the_records(db: Session
     assert account.yoy_months == 3 and account.yoy_tce_pct == pytest.approx(10.0)
 
 
-def test_while_the_demo_writes_its_history_the_pages_say_so(
-    db: Session, world: World, client: TestClient
-) -> None:
+def test_while_the_demo_writes_its_history_the_pages_say_so(db: Session, world: World, client: TestClient) -> None:
     _electricity_meter(db, world, "E-YOY")
     _metered(db, world, 2025, {m: 1000.0 for m in range(1, 13)})
     _metered(db, world, 2026, {1: 1200.0, 2: 1200.0, 3: 1500.0})
     progress.report(progress.DEMO_HISTORY, "history", 40, 160)
     summary, _ = _summary_and_account(db, world)
-    assert summary.yoy_tce_pct is None and summary.yoy_withheld == "history_loading"  # type: ignore[attr-defined]
+    assert summary.yoy_tce_pct is None and summary.yoy_withheld == "history_loading"
     login(client, "TA-park_admin")
     zh = client.get("/energy?year=2026&lang=zh").text
     assert "历史数据加载中（一年历史数据，25 %）" in zh and "历史数据加载完成后计算" in zh
@@ -119,3 +119,12 @@ def test_while_the_demo_writes_its_history_the_pages_say_so(
     progress.report(progress.DEMO_HISTORY, "done", 160, 160)
     done = client.get("/energy?year=2026&lang=en").text
     assert "History loading" not in done and "Year on year (months 1–3)" in done
+
+
+def test_anomalies_are_found_in_complete_months_only(db: Session, world: World) -> None:
+    _electricity_meter(db, world, "E-YOY")
+    _metered(db, world, 2025, {m: 1000.0 for m in range(1, 13)})
+    # February read from its 6th (a late start, not a fall), March doubled, April in progress (a fortnight's use)
+    _metered(db, world, 2026, {1: 1000.0, 2: 300.0, 3: 2000.0, 4: 500.0}, begins_late={2})
+    found = service.anomalies(db, scope=system_scope(world.a.park_id), park_id=world.a.park_id, year=2026)
+    assert [(a.month, a.deviation_pct) for a in found] == [(dt.date(2026, 3, 1), 100.0)]
