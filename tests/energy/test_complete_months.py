@@ -18,6 +18,7 @@ from digipark.energy.common import month_starts
 from digipark.energy.schemas import EnterpriseAccount, EntryCreate, ParkSummary
 from digipark.telemetry.models import Rollup1mo
 from tests.conftest import World
+from tests.economy.helpers import series
 from tests.energy.test_kept_reads import _electricity_meter
 from tests.web.helpers import login
 
@@ -128,3 +129,16 @@ def test_anomalies_are_found_in_complete_months_only(db: Session, world: World) 
     _metered(db, world, 2026, {1: 1000.0, 2: 300.0, 3: 2000.0, 4: 500.0}, begins_late={2})
     found = service.anomalies(db, scope=system_scope(world.a.park_id), park_id=world.a.park_id, year=2026)
     assert [(a.month, a.deviation_pct) for a in found] == [(dt.date(2026, 3, 1), 100.0)]
+
+
+def test_intensity_divides_the_months_whose_output_is_reported(db: Session, world: World) -> None:
+    _electricity_meter(db, world, "E-YOY")
+    _metered(db, world, 2026, {1: 1000.0, 2: 1000.0, 3: 1000.0})
+    enterprise = world.a.enterprise_ids[0]
+    series(db, world.a, enterprise, {"2026-01": 100.0, "2026-02": 100.0})  # March's statistics not yet reported
+    summary, account = _summary_and_account(db, world)
+    january, february = account.months[0].tce_equivalent, account.months[1].tce_equivalent
+    assert account.comprehensive_tce_equivalent == pytest.approx(3 * january)
+    assert account.output_through_month == 2 and summary.output_through_month == 2
+    assert account.tce_per_wan_yuan == pytest.approx((january + february) / 200)
+    assert summary.tce_per_wan_yuan == pytest.approx((january + february) / 200)

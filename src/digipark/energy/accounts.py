@@ -354,9 +354,9 @@ def _pct(now: float, before: float | None) -> float | None:
 
 def _output_values(
     session: Session, scope: Scope, park_id: int, year: int, enterprise_id: int | None = None
-) -> dict[int, float]:
-    """Output value (万元) of `year` per enterprise, from economy's monthly statistics (what the caller may read),
-    through the statistics service's bulk read (one scoped aggregate, no ORM rows)."""
+) -> dict[int, dict[int, float]]:
+    """Output value (万元) of `year` per enterprise and month index, from economy's monthly statistics (what the caller
+    may read), through the statistics service's bulk read (one scoped aggregate, no ORM rows)."""
     months = economy.output_value_by_enterprise_month(
         session,
         scope=scope,
@@ -365,10 +365,20 @@ def _output_values(
         end=dt.date(year, 12, 1),
         enterprise_id=enterprise_id,
     )
-    out: dict[int, float] = defaultdict(float)
-    for (ident, _), value in months.items():
-        out[ident] += value
+    out: dict[int, dict[int, float]] = defaultdict(dict)
+    for (ident, month), value in months.items():
+        out[ident][month.month - 1] = value
     return dict(out)
+
+
+def _in_reported_months(months: builtins.list[float], output: dict[int, float]) -> float:
+    """The part of `months` (energy or carbon) in the months whose output value is reported: an intensity divides
+    like by like (the statistics of a month come weeks after its meters)."""
+    return sum(months[i] for i in output)
+
+
+def _through(outputs: Iterable[dict[int, float]]) -> int | None:
+    return max((i + 1 for output in outputs for i in output), default=None)
 
 
 def _line_read(line: carbon.Line) -> LineRead:
@@ -432,7 +442,8 @@ def enterprise_account(
     sums = {key: sum(months) for key, months in per.items()}
     activities = [carbon.Activity(c, f, q) for (c, f), q in sums.items()]
     acc = carbon.account(activities, year, region, [d for _, d in now.declared.get(enterprise.id, [])])
-    output = _output_values(session, scope, enterprise.park_id, year, enterprise.id).get(enterprise.id)
+    reported = _output_values(session, scope, enterprise.park_id, year, enterprise.id).get(enterprise.id, {})
+    output = sum(reported.values()) or None
     total_eq, total_ev, total_co2 = sum(eq), sum(ev), acc.total
     last = max((i for i in range(12) if eq[i] or co2[i]), default=None)
     compared = Comparison.of(now, before, last)
@@ -468,10 +479,11 @@ def enterprise_account(
             for i in range(12)
         ],
         output_value_wan_yuan=output,
+        output_through_month=_through([reported]),
         product_output_t=product,
-        tce_per_wan_yuan=total_eq / output if output else None,
-        tce_equal_per_wan_yuan=total_ev / output if output else None,
-        tco2_per_wan_yuan=total_co2 / output if output else None,
+        tce_per_wan_yuan=_in_reported_months(eq, reported) / output if output else None,
+        tce_equal_per_wan_yuan=_in_reported_months(ev, reported) / output if output else None,
+        tco2_per_wan_yuan=_in_reported_months(co2, reported) / output if output else None,
         tco2_per_t_product=total_co2 / product if product else None,
         yoy_tce_pct=compared.change(eq, eq0),
         yoy_tco2_pct=compared.change(co2, co20),
@@ -504,6 +516,7 @@ def park_summary(session: Session, *, scope: Scope, park_id: int | None = None, 
     totals: dict[tuple[str, str], float] = defaultdict(float)
     ranking: list[RankItem] = []
     industries: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    reported_eq = reported_co2 = 0.0  # in the months each enterprise's output value is reported
     for ident, per in now.activities.items():
         enterprise = enterprises.get(ident)
         if enterprise is None:
@@ -516,7 +529,10 @@ def park_summary(session: Session, *, scope: Scope, park_id: int | None = None, 
             month_kwh[i] += kwh[i]
         for key, months in per.items():
             totals[key] += sum(months)
-        output = outputs.get(ident)
+        reported = outputs.get(ident, {})
+        output = sum(reported.values())
+        reported_eq += _in_reported_months(eq, reported)
+        reported_co2 += _in_reported_months(co2, reported)
         ranking.append(
             RankItem(
                 enterprise_id=ident,
@@ -525,7 +541,7 @@ def park_summary(session: Session, *, scope: Scope, park_id: int | None = None, 
                 tce_equivalent=sum(eq),
                 tce_equal=sum(ev),
                 tco2=sum(co2),
-                tce_per_wan_yuan=sum(eq) / output if output else None,
+                tce_per_wan_yuan=_in_reported_months(eq, reported) / output if output else None,
             )
         )
         bucket = industries[_division(enterprise.industry_code)]
@@ -546,7 +562,7 @@ def park_summary(session: Session, *, scope: Scope, park_id: int | None = None, 
     total_eq, total_ev, total_co2 = sum(month_eq), sum(month_ev), sum(month_co2)
     last = max((i for i in range(12) if month_eq[i] or month_co2[i]), default=None)
     compared = Comparison.of(now, before, last)
-    output_total = sum(outputs.get(i, 0.0) for i in enterprises) or None
+    output_total = sum(sum(outputs.get(i, {}).values()) for i in enterprises) or None
     ranking.sort(key=lambda r: -r.tce_equivalent)
     return ParkSummary(
         park_id=park,
@@ -564,8 +580,9 @@ def park_summary(session: Session, *, scope: Scope, park_id: int | None = None, 
         yoy_months=compared.months,
         yoy_withheld=compared.withheld,
         output_value_wan_yuan=output_total,
-        tce_per_wan_yuan=total_eq / output_total if output_total else None,
-        tco2_per_wan_yuan=total_co2 / output_total if output_total else None,
+        output_through_month=_through(outputs.get(i, {}) for i in enterprises),
+        tce_per_wan_yuan=reported_eq / output_total if output_total else None,
+        tco2_per_wan_yuan=reported_co2 / output_total if output_total else None,
         by_category=acc.by_category,
         by_carrier=_carrier_figures(dict(totals), year),
         by_industry=sorted(

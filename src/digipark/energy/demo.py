@@ -14,6 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from digipark.energy.common import today
 from digipark.energy.factors import default_tariff
 from digipark.energy.models import CarbonDeclaration, EnergyEntry, EnergyMeter, Tariff
 from digipark.registry.models import Device, Enterprise, Point
@@ -28,13 +29,15 @@ CARRIER_BY_QUANTITY = {
     "steam_mass": "steam",
 }
 UNITS = {"electricity": "kWh", "natural_gas": "m³", "water": "m³", "steam": "t", "pv": "kWh"}
-MONTHS = 12  # a year of history up to as_of's month
+MONTHS = 12  # a year of entries up to the last closed month
 # process emissions of the divisions that calcine carbonates (GB/T 4754: 30 non-metallic minerals, 31 steel)
 PROCESS_DIVISIONS = {"30", "31"}
 
 
-def _months(as_of: dt.date) -> list[dt.date]:
-    last = as_of.year * 12 + as_of.month - 1
+def _months(as_of: dt.date, today: dt.date) -> list[dt.date]:
+    """The months entered: a year up to as_of's month or, when the demo starts later, up to the month before today's
+    (the telemetry's history reaches today; a closed month without its fuel entries would read as a fall)."""
+    last = max(as_of.year * 12 + as_of.month - 1, today.year * 12 + today.month - 2)
     return [dt.date(i // 12, i % 12 + 1, 1) for i in range(last - MONTHS + 1, last + 1)]
 
 
@@ -139,7 +142,7 @@ def build_energy_demo(
             meter.parent_id = parent.id
     counts["energy_meters"] = len(meters)
 
-    months = _months(as_of)
+    months = _months(as_of, today())
     entries: list[EnergyEntry] = []
     declarations: list[CarbonDeclaration] = []
     pv_meters: list[EnergyMeter] = []

@@ -287,6 +287,11 @@ class EnterpriseAccount(BaseModel):
     lines: list[LineRead]
     months: list[MonthFigure]
     output_value_wan_yuan: float | None
+    output_through_month: int | None = Field(
+        None,
+        description="the last month with output value reported; intensities divide the energy and carbon of "
+        "the months with output by that output",
+    )
     product_output_t: float | None
     tce_per_wan_yuan: float | None
     tce_equal_per_wan_yuan: float | None
@@ -338,6 +343,11 @@ class ParkSummary(BaseModel):
     yoy_months: int = Field(description="year on year compares months 1 to this of both years; 0: not computed")
     yoy_withheld: str | None = Field(None, description="why year on year is not computed (as EnterpriseAccount)")
     output_value_wan_yuan: float | None
+    output_through_month: int | None = Field(
+        None,
+        description="the last month with output value reported; intensities divide the energy and carbon of "
+        "the months with output by that output",
+    )
     tce_per_wan_yuan: float | None
     tco2_per_wan_yuan: float | None
     by_category: dict[str, float]
