@@ -30,6 +30,7 @@ TODAY = dt.date(2026, 4, 15)  # January to March closed, April in progress
 def _april(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(accounts, "today", lambda: TODAY)
     monkeypatch.setattr(load, "today", lambda: TODAY)
+    monkeypatch.setattr(service, "today", lambda: TODAY)
     yield
     progress.report(progress.DEMO_HISTORY, "idle", 0, 0)
 
@@ -71,6 +72,8 @@ def test_closed_months_of_both_years_are_compared(db: Session, world: World) -> 
         assert figures.yoy_months == 3 and figures.yoy_withheld is None
         assert figures.yoy_tce_pct == pytest.approx(30.0)  # 3,900 / 3,000 − 1
     assert account.mom_month == 3 and account.mom_tce_pct == pytest.approx(25.0)
+    assert [m.complete for m in summary.months[:5]] == [True, True, True, False, False]  # April in progress
+    assert all(m.previous_complete for m in summary.months)
 
 
 def test_a_previous_year_recorded_from_the_middle_of_a_compared_month_withholds_it(db: Session, world: World) -> None:
@@ -82,6 +85,7 @@ def test_a_previous_year_recorded_from_the_middle_of_a_compared_month_withholds_
         assert figures.yoy_tce_pct is None and figures.yoy_tco2_pct is None
         assert figures.yoy_withheld == "previous_year_incomplete" and figures.yoy_months == 0
     assert account.mom_tce_pct is None
+    assert [m.previous_complete for m in account.months[:3]] == [False, False, True]
 
 
 def test_a_year_recorded_from_the_middle_withholds_it_too(db: Session, world: World) -> None:
@@ -120,6 +124,7 @@ def test_while_the_demo_writes_its_history_the_pages_say_so(db: Session, world: 
     progress.report(progress.DEMO_HISTORY, "done", 160, 160)
     done = client.get("/energy?year=2026&lang=en").text
     assert "History loading" not in done and "Year on year (months 1–3)" in done
+    assert '"2026-04 (to date)"' in done  # the month in progress, on the trend chart
 
 
 def test_anomalies_are_found_in_complete_months_only(db: Session, world: World) -> None:

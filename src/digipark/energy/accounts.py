@@ -316,6 +316,18 @@ def _keys(data: YearData) -> set[tuple[str, str]]:
     return {key for per in data.activities.values() for key in per}
 
 
+def closed_months(year: int) -> int:
+    """How many months of `year` have ended: 12 for a past year, 0 for a future one."""
+    this = today()
+    return 12 if year < this.year else (this.month - 1 if year == this.year else 0)
+
+
+def complete_months(data: YearData) -> builtins.list[bool]:
+    """Per month: ended, and recorded from its start (`YearData.recorded`)."""
+    closed = closed_months(data.year)
+    return [recorded and i < closed for i, recorded in enumerate(data.recorded)]
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Comparison:
     """What year-on-year compares: months 1..`months` of both years, or nothing and `withheld` says why."""
@@ -327,11 +339,9 @@ class Comparison:
     def of(cls, now: YearData, before: YearData, last: int | None) -> Comparison:
         """The closed months of `now` (a year in progress: before this month; a past year: up to its last month with
         figures), each with complete records in both years; the demo writing its history withholds every figure."""
-        this_year = today()
-        if now.year == this_year.year:
-            closed = this_year.month - 1
-        else:
-            closed = 0 if now.year > this_year.year or last is None else last + 1
+        closed = closed_months(now.year)
+        if closed == 12:  # a past year: up to its last month with figures
+            closed = 0 if last is None else last + 1
         if progress.history_loading() is not None:
             return cls(0, "history_loading")
         if closed == 0:
@@ -447,6 +457,7 @@ def enterprise_account(
     total_eq, total_ev, total_co2 = sum(eq), sum(ev), acc.total
     last = max((i for i in range(12) if eq[i] or co2[i]), default=None)
     compared = Comparison.of(now, before, last)
+    complete, previous_complete = complete_months(now), complete_months(before)
     mom_index = compared.months - 1  # the last closed month against the one before, both complete
     mom = _pct(eq[mom_index], eq[mom_index - 1]) if mom_index >= 1 else None
     product = now.product_t.get(enterprise.id) or None
@@ -475,6 +486,8 @@ def enterprise_account(
                 electricity_kwh=kwh[i],
                 previous_tce_equivalent=eq0[i],
                 previous_tco2=co20[i],
+                complete=complete[i],
+                previous_complete=previous_complete[i],
             )
             for i in range(12)
         ],
@@ -562,6 +575,7 @@ def park_summary(session: Session, *, scope: Scope, park_id: int | None = None, 
     total_eq, total_ev, total_co2 = sum(month_eq), sum(month_ev), sum(month_co2)
     last = max((i for i in range(12) if month_eq[i] or month_co2[i]), default=None)
     compared = Comparison.of(now, before, last)
+    complete, previous_complete = complete_months(now), complete_months(before)
     output_total = sum(sum(outputs.get(i, {}).values()) for i in enterprises) or None
     ranking.sort(key=lambda r: -r.tce_equivalent)
     return ParkSummary(
@@ -601,6 +615,8 @@ def park_summary(session: Session, *, scope: Scope, park_id: int | None = None, 
                 electricity_kwh=month_kwh[i],
                 previous_tce_equivalent=prev_eq[i],
                 previous_tco2=prev_co2[i],
+                complete=complete[i],
+                previous_complete=previous_complete[i],
             )
             for i in range(12)
         ],

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from digipark.auth.scope import Scope
 from digipark.core.errors import field_error
 from digipark.energy import tariffs
-from digipark.energy.accounts import year_data, zero_months
+from digipark.energy.accounts import complete_months, year_data, zero_months
 from digipark.energy.common import READ, kept_reads, local_zone, month_starts, readable_enterprise, today
 from digipark.energy.factors import default_tariff
 from digipark.energy.models import EnergyMeter, Flow, MeterLevel, MeterSource
@@ -185,9 +185,7 @@ def anomalies(
     before = year_data(session, park, year - 1, owner)
     visible = {m.id for m in session.scalars(scope.readable(EnergyMeter).where(EnergyMeter.park_id == park))}
     # a month in progress, or one whose records begin late, would read as a fall: only complete months count
-    this_month = today()
-    closed = 12 if year < this_month.year else (this_month.month - 1 if year == this_month.year else 0)
-    complete = [*before.recorded, *(r and i < closed for i, r in enumerate(now.recorded))]
+    complete = [*complete_months(before), *complete_months(now)]
     found: list[Anomaly] = []
     for meter in now.meters.values():
         if meter.id not in visible or (owner is not None and meter.enterprise_id != owner):

@@ -18,6 +18,7 @@ from digipark.core.errors import NotFound
 from digipark.energy import report, service
 from digipark.energy.carbon import CATEGORIES
 from digipark.energy.factors import grid_region_name
+from digipark.energy.schemas import MonthFigure
 from digipark.energy.settings import tariff_name
 from digipark.environment import provides as environment
 from digipark.registry.models import Building, Room, Zone
@@ -104,6 +105,20 @@ YOY_REASONS = {
 }
 
 
+def _month_names(page: Page, year: int, months: list[MonthFigure]) -> list[str]:
+    """The chart's months; the month in progress says it is counted to date."""
+    this = service.today()
+    return [
+        f"{year}-{m.month:02d}" + (page.gettext(" (to date)") if (year, m.month) == (this.year, this.month) else "")
+        for m in months
+    ]
+
+
+def _previous(month: MonthFigure, digits: int) -> float | None:
+    """The previous year's bar of a month, none where its records are incomplete (it would read as a change)."""
+    return round(month.previous_tce_equivalent or 0, digits) if month.previous_complete else None
+
+
 @router.get("/energy", response_class=HTMLResponse, name="energy_centre")
 def centre_page(page: CurrentPage) -> Response:
     scope = page.scope
@@ -122,12 +137,11 @@ def centre_page(page: CurrentPage) -> Response:
     split = service.tariff_split(page.db, scope=scope, park_id=park_id, from_ms=now_ms - 30 * 86_400_000, to_ms=now_ms)
     curve = service.load_curve(page.db, scope=scope, park_id=park_id, from_ms=now_ms - 7 * 86_400_000, to_ms=now_ms)
     found = service.anomalies(page.db, scope=scope, park_id=park_id, year=year)[:10]
-    months = [m.month for m in summary.months]
     charts = {
         "trend": json_script(
             {
                 "kind": "trend",
-                "categories": [f"{year}-{m:02d}" for m in months],
+                "categories": _month_names(page, year, summary.months),
                 "series": [
                     {
                         "name": page.gettext("tce (equivalent value)"),
@@ -137,7 +151,7 @@ def centre_page(page: CurrentPage) -> Response:
                     {
                         "name": page.gettext("tce, previous year"),
                         "type": "bar",
-                        "data": [round(m.previous_tce_equivalent or 0, 2) for m in summary.months],
+                        "data": [_previous(m, 2) for m in summary.months],
                     },
                     {"name": "tCO2", "type": "line", "axis": 1, "data": [round(m.tco2, 2) for m in summary.months]},
                 ],
@@ -223,7 +237,7 @@ def enterprise_page(page: CurrentPage, ident: Ident) -> Response:
     chart = json_script(
         {
             "kind": "trend",
-            "categories": [f"{year}-{m.month:02d}" for m in account.months],
+            "categories": _month_names(page, year, account.months),
             "series": [
                 {
                     "name": page.gettext("tce (equivalent value)"),
@@ -233,7 +247,7 @@ def enterprise_page(page: CurrentPage, ident: Ident) -> Response:
                 {
                     "name": page.gettext("tce, previous year"),
                     "type": "bar",
-                    "data": [round(m.previous_tce_equivalent or 0, 3) for m in account.months],
+                    "data": [_previous(m, 3) for m in account.months],
                 },
                 {"name": "tCO2", "type": "line", "axis": 1, "data": [round(m.tco2, 3) for m in account.months]},
             ],

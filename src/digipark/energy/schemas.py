@@ -267,6 +267,8 @@ class MonthFigure(BaseModel):
     electricity_kwh: float
     previous_tce_equivalent: float | None = None
     previous_tco2: float | None = None
+    complete: bool = Field(True, description="the month has ended and its records are complete from its start")
+    previous_complete: bool = Field(True, description="the same for the previous year's month")
 
 
 class EnterpriseAccount(BaseModel):
