@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -356,6 +357,14 @@ class Comparison:
         return _pct(sum(now[: self.months]), sum(before[: self.months])) if self.months else None
 
 
+def _month_on_month(months: builtins.list[float], complete: builtins.list[bool]) -> dict[str, Any]:
+    """The latest complete month against the one before it, if that is complete too."""
+    latest = max((i for i, whole in enumerate(complete) if whole), default=0)
+    if latest == 0 or not complete[latest - 1] or progress.history_loading() is not None:
+        return {"mom_tce_pct": None, "mom_month": None}
+    return {"mom_tce_pct": _pct(months[latest], months[latest - 1]), "mom_month": latest + 1}
+
+
 def _pct(now: float, before: float | None) -> float | None:
     if before is None or abs(before) < 1e-9:
         return None
@@ -458,8 +467,6 @@ def enterprise_account(
     last = max((i for i in range(12) if eq[i] or co2[i]), default=None)
     compared = Comparison.of(now, before, last)
     complete, previous_complete = complete_months(now), complete_months(before)
-    mom_index = compared.months - 1  # the last closed month against the one before, both complete
-    mom = _pct(eq[mom_index], eq[mom_index - 1]) if mom_index >= 1 else None
     product = now.product_t.get(enterprise.id) or None
     return EnterpriseAccount(
         enterprise_id=enterprise.id,
@@ -502,8 +509,7 @@ def enterprise_account(
         yoy_tco2_pct=compared.change(co2, co20),
         yoy_months=compared.months,
         yoy_withheld=compared.withheld,
-        mom_tce_pct=mom,
-        mom_month=mom_index + 1 if mom_index >= 1 else None,
+        **_month_on_month(eq, complete),
         last_month=last + 1 if last is not None else None,
     )
 

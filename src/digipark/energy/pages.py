@@ -105,13 +105,10 @@ YOY_REASONS = {
 }
 
 
-def _month_names(page: Page, year: int, months: list[MonthFigure]) -> list[str]:
-    """The chart's months; the month in progress says it is counted to date."""
+def _to_date(year: int) -> str | None:
+    """The month of `year` in progress ("2026-12"), counted to date on the trend chart."""
     this = service.today()
-    return [
-        f"{year}-{m.month:02d}" + (page.gettext(" (to date)") if (year, m.month) == (this.year, this.month) else "")
-        for m in months
-    ]
+    return f"{year}-{this.month:02d}" if year == this.year else None
 
 
 def _previous(month: MonthFigure, digits: int) -> float | None:
@@ -141,7 +138,7 @@ def centre_page(page: CurrentPage) -> Response:
         "trend": json_script(
             {
                 "kind": "trend",
-                "categories": _month_names(page, year, summary.months),
+                "categories": [f"{year}-{m.month:02d}" for m in summary.months],
                 "series": [
                     {
                         "name": page.gettext("tce (equivalent value)"),
@@ -224,6 +221,7 @@ def centre_page(page: CurrentPage) -> Response:
             "industry_name": lambda d: industry_name(d, page.lang),
             "history": history_loading(),
             "yoy_reasons": YOY_REASONS,
+            "to_date": _to_date(year),
         },
     )
 
@@ -237,7 +235,7 @@ def enterprise_page(page: CurrentPage, ident: Ident) -> Response:
     chart = json_script(
         {
             "kind": "trend",
-            "categories": _month_names(page, year, account.months),
+            "categories": [f"{year}-{m.month:02d}" for m in account.months],
             "series": [
                 {
                     "name": page.gettext("tce (equivalent value)"),
@@ -285,5 +283,6 @@ def enterprise_page(page: CurrentPage, ident: Ident) -> Response:
             "staff": page.scope.can(service.READ),
             "history": history_loading(),
             "yoy_reasons": YOY_REASONS,
+            "to_date": _to_date(year),
         },
     )
