@@ -14,8 +14,8 @@
   function trend(d) {
     return {
       tooltip: { trigger: "axis" },
-      legend: { top: 0 },
-      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
+      legend: { bottom: 0, type: "scroll" },
+      grid: { left: 8, right: 16, top: 28, bottom: 32, containLabel: true },
       xAxis: { type: "category", data: d.categories },
       yAxis: [{ type: "value", name: "tce" }, { type: "value", name: "tCO2" }],
       series: d.series.map(function (s) {
