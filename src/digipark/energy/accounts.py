@@ -9,7 +9,6 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -357,12 +356,12 @@ class Comparison:
         return _pct(sum(now[: self.months]), sum(before[: self.months])) if self.months else None
 
 
-def _month_on_month(months: builtins.list[float], complete: builtins.list[bool]) -> dict[str, Any]:
-    """The latest complete month against the one before it, if that is complete too."""
+def _month_on_month(months: builtins.list[float], complete: builtins.list[bool]) -> tuple[float | None, int | None]:
+    """(change in %, month) of the latest complete month against the one before it, if that is complete too."""
     latest = max((i for i, whole in enumerate(complete) if whole), default=0)
     if latest == 0 or not complete[latest - 1] or progress.history_loading() is not None:
-        return {"mom_tce_pct": None, "mom_month": None}
-    return {"mom_tce_pct": _pct(months[latest], months[latest - 1]), "mom_month": latest + 1}
+        return None, None
+    return _pct(months[latest], months[latest - 1]), latest + 1
 
 
 def _pct(now: float, before: float | None) -> float | None:
@@ -467,6 +466,7 @@ def enterprise_account(
     last = max((i for i in range(12) if eq[i] or co2[i]), default=None)
     compared = Comparison.of(now, before, last)
     complete, previous_complete = complete_months(now), complete_months(before)
+    mom_pct, mom_month = _month_on_month(eq, complete)
     product = now.product_t.get(enterprise.id) or None
     return EnterpriseAccount(
         enterprise_id=enterprise.id,
@@ -509,7 +509,8 @@ def enterprise_account(
         yoy_tco2_pct=compared.change(co2, co20),
         yoy_months=compared.months,
         yoy_withheld=compared.withheld,
-        **_month_on_month(eq, complete),
+        mom_tce_pct=mom_pct,
+        mom_month=mom_month,
         last_month=last + 1 if last is not None else None,
     )
 
