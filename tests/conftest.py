@@ -21,7 +21,7 @@ from hypothesis import HealthCheck
 from hypothesis import seed as hypothesis_seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis.database import DirectoryBasedExampleDatabase
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, create_engine, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from digipark.app import create_app
@@ -32,6 +32,7 @@ from digipark.auth.scope import system_scope
 from digipark.core import db as core_db
 from digipark.core import migrate
 from digipark.core.codes import make_uscc
+from digipark.core.config import normalise_database_url
 from digipark.core.db import make_engine
 from digipark.registry import schemas
 from digipark.registry import service as registry
@@ -71,8 +72,24 @@ READS_THE_ENGINE = (
 )
 
 
+# Tests that talk to the shared MQTT broker or NATS server (fixed topics, streams and consumers): under pytest-xdist
+# (`--dist loadgroup`) they all run on one worker, one after another.
+SHARED_BROKERS = (
+    "tests/alarms/test_mqtt_alarm.py",
+    "tests/devices/test_mosquitto_downlink.py",
+    "tests/living/test_device_events.py",
+    "tests/safety/test_emergency_flow_mqtt.py",
+    "tests/telemetry/",
+    "tests/test_ingest_faults.py",
+    "tests/test_operations.py",
+    "tests/test_metrics.py",
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
+        if item.nodeid.startswith(SHARED_BROKERS):
+            item.add_marker(pytest.mark.xdist_group("brokers"))
         no_database = not {"engine", "database_url"} & set(getattr(item, "fixturenames", ()))
         if item.nodeid.startswith(ENGINE_NEUTRAL) or (no_database and not item.nodeid.startswith(READS_THE_ENGINE)):
             item.add_marker(pytest.mark.engine_neutral)
@@ -84,8 +101,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             hypothesis_seed(HYPOTHESIS_SEED)(test)
 
 
+def _worker_database_url(url: str | None) -> str | None:
+    """Under pytest-xdist, each worker's PostgreSQL database: the test database's name and the worker's
+    (`test_gw0`), set in the environment too so that tests reading it (scratch databases named after it) stay apart."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker or not url.startswith("postgres"):
+        return url
+    server = make_url(normalise_database_url(url))
+    worker_url = server.set(database=f"{server.database}_{worker}").render_as_string(hide_password=False)
+    os.environ["DIGIPARK_TEST_DATABASE_URL"] = worker_url
+    return worker_url
+
+
 REQUIRE_SERVICES = os.environ.get("DIGIPARK_REQUIRE_SERVICES") == "1"
-TEST_DATABASE_URL = os.environ.get("DIGIPARK_TEST_DATABASE_URL")
+TEST_DATABASE_URL = _worker_database_url(os.environ.get("DIGIPARK_TEST_DATABASE_URL"))
 TEST_MQTT_URL = os.environ.get("DIGIPARK_TEST_MQTT_URL")
 TEST_NATS_URL = os.environ.get("DIGIPARK_TEST_NATS_URL", "nats://127.0.0.1:4222")
 
@@ -108,6 +137,15 @@ def service_unavailable(what: str) -> None:
 
 
 def reset_postgres(url: str) -> None:
+    server = make_url(normalise_database_url(url))
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:  # a worker's database is made on its first run
+        with admin.connect() as conn:
+            found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": server.database})
+            if found.first() is None:
+                conn.execute(text(f'CREATE DATABASE "{server.database}"'))
+    finally:
+        admin.dispose()
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
