@@ -340,7 +340,7 @@ class Comparison:
         """The closed months of `now` (a year in progress: before this month; a past year: up to its last month with
         figures), each with complete records in both years; the demo writing its history withholds every figure."""
         closed = closed_months(now.year)
-        if closed == 12:  # a past year: up to its last month with figures
+        if now.year < today().year:  # up to its last month with figures
             closed = 0 if last is None else last + 1
         if progress.history_loading() is not None:
             return cls(0, "history_loading")

@@ -13,6 +13,21 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Code = Annotated[str, Field(min_length=1, max_length=60)]
 Quantity = Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+YoyMonths = Annotated[int, Field(description="year on year compares months 1 to this of both years; 0: not computed")]
+YoyWithheld = Annotated[
+    str | None,
+    Field(
+        description="why year on year is not computed: history_loading (the demo still writes its history), "
+        "no_closed_month, year_incomplete or previous_year_incomplete (records missing from a compared month's start)"
+    ),
+]
+OutputThroughMonth = Annotated[
+    int | None,
+    Field(
+        description="the last month with output value reported; intensities divide the energy and carbon of the "
+        "months with output by that output"
+    ),
+]
 Level = Literal["park", "zone", "building", "enterprise", "sub"]
 Source = Literal["telemetry", "manual", "virtual"]
 FlowName = Literal["purchased", "exported", "generated"]
@@ -289,11 +304,7 @@ class EnterpriseAccount(BaseModel):
     lines: list[LineRead]
     months: list[MonthFigure]
     output_value_wan_yuan: float | None
-    output_through_month: int | None = Field(
-        None,
-        description="the last month with output value reported; intensities divide the energy and carbon of "
-        "the months with output by that output",
-    )
+    output_through_month: OutputThroughMonth = None
     product_output_t: float | None
     tce_per_wan_yuan: float | None
     tce_equal_per_wan_yuan: float | None
@@ -301,12 +312,8 @@ class EnterpriseAccount(BaseModel):
     tco2_per_t_product: float | None
     yoy_tce_pct: float | None
     yoy_tco2_pct: float | None
-    yoy_months: int = Field(description="year on year compares months 1 to this of both years; 0: not computed")
-    yoy_withheld: str | None = Field(
-        None,
-        description="why year on year is not computed: history_loading (the demo still writes its history), "
-        "no_closed_month, year_incomplete or previous_year_incomplete (records missing from a compared month's start)",
-    )
+    yoy_months: YoyMonths
+    yoy_withheld: YoyWithheld = None
     mom_tce_pct: float | None
     mom_month: int | None = Field(None, description="the closed month month-on-month compares with the one before")
     last_month: int | None
@@ -342,14 +349,10 @@ class ParkSummary(BaseModel):
     previous_tco2: float
     yoy_tce_pct: float | None
     yoy_tco2_pct: float | None
-    yoy_months: int = Field(description="year on year compares months 1 to this of both years; 0: not computed")
-    yoy_withheld: str | None = Field(None, description="why year on year is not computed (as EnterpriseAccount)")
+    yoy_months: YoyMonths
+    yoy_withheld: YoyWithheld = None
     output_value_wan_yuan: float | None
-    output_through_month: int | None = Field(
-        None,
-        description="the last month with output value reported; intensities divide the energy and carbon of "
-        "the months with output by that output",
-    )
+    output_through_month: OutputThroughMonth = None
     tce_per_wan_yuan: float | None
     tco2_per_wan_yuan: float | None
     by_category: dict[str, float]
